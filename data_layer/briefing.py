@@ -1,0 +1,1 @@
+"""The briefing domain (DESIGN §4): schema, validation, writes and figures."""

@@ -1,0 +1,34 @@
+"""Command-post time.
+
+Everything the users see and enter is in the command post's local time
+(Asia/Shanghai unless ``COMMAND_POST_TZ`` says otherwise), and the store keeps
+those local wall-clock values as they are, so that a report date in the
+database is the same date a clerk wrote on the paper form.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def local_timezone() -> ZoneInfo:
+    return ZoneInfo(os.environ.get("COMMAND_POST_TZ", DEFAULT_TIMEZONE))
+
+
+def now() -> datetime:
+    """The current local time, naive, to the second, as it is stored."""
+    return datetime.now(local_timezone()).replace(tzinfo=None, microsecond=0)
+
+
+def today() -> date:
+    return now().date()
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The half-open interval [00:00 of ``day``, 00:00 of the next day)."""
+    start = datetime.combine(day, time())
+    return start, start + timedelta(days=1)

@@ -1,0 +1,280 @@
+"""The store: engine, shared schema, migrations and the one way to write.
+
+Every domain module declares its tables on :data:`metadata` and writes only
+through :func:`write`, which gives each write one transaction, an audit row,
+protection against a form submitted twice and a retry when another writer
+holds the database for a moment. Pages and the command line never open
+connections for writing themselves.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from data_layer import clock
+from data_layer.errors import DuplicateSubmission
+
+DEFAULT_URL = "sqlite:///data/command_post.db"
+DOMAIN_MODULES = ("users", "checkpoints", "quarantine", "supplies", "enterprises", "briefing")
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+WRITE_ATTEMPTS = 8
+
+metadata = sa.MetaData()
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(60), nullable=False),
+    sa.Column("table_name", sa.String(60), nullable=False),
+    sa.Column("row_id", sa.String(60)),
+    sa.Column("before", sa.Text),
+    sa.Column("after", sa.Text),
+)
+
+submission_tokens = sa.Table(
+    "submission_tokens", metadata,
+    sa.Column("token", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+)
+
+settings = sa.Table(
+    "settings", metadata,
+    sa.Column("key", sa.String(60), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+T = TypeVar("T")
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the one given, else ``COMMAND_POST_DB``, else the SQLite file under ``data/``."""
+    return url or os.environ.get("COMMAND_POST_DB") or DEFAULT_URL
+
+
+def connect(url: str | None = None) -> Engine:
+    """An engine for the store at ``url`` (see :func:`database_url`).
+
+    SQLite gets WAL mode (readers never block the writer), foreign keys, a busy
+    timeout and full sync on commit (an entry acknowledged to a clerk survives a
+    power cut). Its write transactions start with ``BEGIN IMMEDIATE`` so that two
+    writers queue up instead of failing on a lock upgrade.
+    """
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    database = sa.engine.make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @sa.event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=FULL"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get("write_transaction", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def load_schema() -> sa.MetaData:
+    """Import every domain module so that all tables are declared on :data:`metadata`."""
+    for name in DOMAIN_MODULES:
+        importlib.import_module(f"data_layer.{name}")
+    return metadata
+
+
+def alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Create the database or upgrade it to ``revision``, keeping every row."""
+    with engine.connect() as connection:
+        command.upgrade(alembic_config(connection), revision)
+        connection.commit()
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The migration the database is at, or ``None`` for an empty database."""
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in user, or ``cli:<os user>`` for the command line.
+
+    ``assignments`` maps a domain (``checkpoints``, ``quarantine``, ``supplies``,
+    ``enterprises``) to the ids of the units a clerk may enter for; an empty set
+    means the whole domain.
+    """
+
+    username: str
+    role: str
+    assignments: tuple[tuple[str, frozenset[int]], ...] = ()
+
+    def units(self, domain: str) -> frozenset[int] | None:
+        """The units this clerk is assigned in ``domain``; ``None`` when not assigned to it at all."""
+        for assigned_domain, units in self.assignments:
+            if assigned_domain == domain:
+                return units
+        return None
+
+
+@dataclass
+class WriteContext:
+    """What a write function gets: the open transaction and who is acting."""
+
+    conn: Connection
+    actor: Actor
+
+    def audit(self, action: str, table: sa.Table | str, row_id: object = None,
+              before: dict | None = None, after: dict | None = None) -> None:
+        """Record one change in ``audit_log``, inside the same transaction as the change."""
+        self.conn.execute(audit_log.insert().values(
+            at=clock.now(), username=self.actor.username, action=action,
+            table_name=table if isinstance(table, str) else table.name,
+            row_id=None if row_id is None else str(row_id),
+            before=_to_json(before), after=_to_json(after),
+        ))
+
+    def insert(self, table: sa.Table, action: str, values: dict) -> int:
+        """Insert one row and audit it; returns the new row's id."""
+        row_id = self.conn.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
+        self.audit(action, table, row_id, after=values)
+        return row_id
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def _to_json(values: dict | None) -> str | None:
+    if values is None:
+        return None
+    return json.dumps(values, ensure_ascii=False, default=_json_default, sort_keys=True)
+
+
+def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, token: str | None = None) -> T:
+    """Run ``work`` as one transaction and return what it returns.
+
+    ``token`` identifies one rendered form: the first submission stores the
+    token with the entry, and a second one with the same token (a double
+    click, a resent request) raises :class:`DuplicateSubmission` and stores
+    nothing. A refusal raised by ``work`` rolls everything back, token
+    included, so the corrected form can be sent again. A writer that finds the
+    database busy waits and tries again, so no clerk ever sees "database is
+    locked".
+    """
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            with engine.connect() as conn:
+                conn.execution_options(write_transaction=True)
+                with conn.begin():
+                    if token:
+                        _claim_token(conn, token, actor)
+                    return work(WriteContext(conn, actor))
+        except OperationalError as error:
+            if attempt == WRITE_ATTEMPTS - 1 or not _is_transient(error):
+                raise
+            time.sleep(min(2.0, 0.05 * 2 ** attempt) * (0.5 + random.random()))
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
+def _claim_token(conn: Connection, token: str, actor: Actor) -> None:
+    exists = conn.execute(sa.select(submission_tokens.c.token).where(submission_tokens.c.token == token)).first()
+    if exists:
+        raise DuplicateSubmission()
+    try:
+        with conn.begin_nested():
+            conn.execute(submission_tokens.insert().values(token=token, username=actor.username, at=clock.now()))
+    except IntegrityError as error:
+        raise DuplicateSubmission() from error
+
+
+def _is_transient(error: OperationalError) -> bool:
+    text = str(error.orig).lower()
+    return any(sign in text for sign in ("database is locked", "database is busy", "deadlock detected",
+                                         "could not serialize", "server closed the connection"))
+
+
+def data_version(engine: Engine) -> int:
+    """A number that grows with every write anywhere: the newest audit row.
+
+    Cached reads are keyed on it, so a write through any app process shows in
+    every other process on its next refresh.
+    """
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.coalesce(sa.func.max(audit_log.c.id), 0))).scalar_one()
+
+
+def last_change(engine: Engine) -> datetime | None:
+    """When the newest data change was made (local time)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(audit_log.c.at).order_by(audit_log.c.id.desc()).limit(1)).scalar()
+
+
+def get_setting(engine: Engine, key: str, default: str | None = None) -> str | None:
+    with engine.connect() as conn:
+        value = conn.execute(sa.select(settings.c.value).where(settings.c.key == key)).scalar()
+    return default if value is None else value
+
+
+def put_setting(ctx: WriteContext, key: str, value: str) -> None:
+    """Set one setting inside a write, auditing the old and the new value."""
+    old = ctx.conn.execute(sa.select(settings.c.value).where(settings.c.key == key)).scalar()
+    if old is None:
+        ctx.conn.execute(settings.insert().values(key=key, value=value))
+    else:
+        ctx.conn.execute(settings.update().where(settings.c.key == key).values(value=value))
+    ctx.audit("setting.put", settings, key, before=None if old is None else {"value": old}, after={"value": value})
+
+
+def perform(engine: Engine, actor: Actor, operation: Callable[..., T], *args: Any,
+            token: str | None = None, **kwargs: Any) -> T:
+    """Run one data-layer operation (a function whose first argument is a :class:`WriteContext`)
+    as its own transaction; see :func:`write` for ``token``."""
+    return write(engine, actor, lambda ctx: operation(ctx, *args, **kwargs), token=token)

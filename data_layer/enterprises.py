@@ -1,0 +1,1 @@
+"""The enterprises domain (DESIGN §4): schema, validation, writes and figures."""

@@ -1,0 +1,105 @@
+"""The refusals the data layer raises.
+
+A refusal is never a bare exception text: it carries, per field, a message key
+and its parameters, so that the page, the command line and the import report
+can each say it in the user's language and name the field.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from data_layer.i18n import DEFAULT_LANGUAGE, translate
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One thing wrong with one field.
+
+    ``label`` is the catalog key of the field's name as the user knows it
+    (``checkpoints.field.persons`` → 检测人数); ``key`` is the catalog key of the
+    reason, with ``params`` for its placeholders.
+    """
+
+    field: str
+    label: str
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    def message(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return translate("error.field_message", language,
+                         field=translate(self.label, language),
+                         reason=translate(self.key, language, **self.params))
+
+
+class CommandPostError(Exception, ABC):
+    """Base of every refusal the data layer raises on purpose."""
+
+    @abstractmethod
+    def messages(self, language: str = DEFAULT_LANGUAGE) -> list[str]:
+        """The refusal in words for the user, one line per problem."""
+
+    def __str__(self) -> str:
+        return "; ".join(self.messages("en"))
+
+
+class ValidationError(CommandPostError):
+    """Input that breaks a rule of DESIGN §4; nothing was written."""
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__(errors)
+        self.errors = list(errors)
+
+    @property
+    def fields(self) -> list[str]:
+        return [error.field for error in self.errors]
+
+    def messages(self, language: str = DEFAULT_LANGUAGE) -> list[str]:
+        return [error.message(language) for error in self.errors]
+
+
+class PermissionDenied(CommandPostError):
+    """The acting user's role may not do this (DESIGN §8)."""
+
+    def __init__(self, action: str):
+        super().__init__(action)
+        self.action = action
+
+    def messages(self, language: str = DEFAULT_LANGUAGE) -> list[str]:
+        return [translate("error.permission_denied", language, action=translate(self.action, language))]
+
+
+class DuplicateSubmission(CommandPostError):
+    """The same rendered form was submitted twice; the first submission was stored."""
+
+    def messages(self, language: str = DEFAULT_LANGUAGE) -> list[str]:
+        return [translate("error.duplicate_submission", language)]
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A bad row of an import file: its row number as the spreadsheet shows it
+    (the header is row 1) and what is wrong with which column."""
+
+    row: int
+    error: FieldError
+
+    @property
+    def column(self) -> str:
+        return self.error.field
+
+    def message(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return translate("error.import_row", language, row=self.row, column=self.column,
+                         reason=self.error.message(language))
+
+
+class ImportRejected(CommandPostError):
+    """An import file with bad rows; the whole file was refused."""
+
+    def __init__(self, row_errors: list[RowError]):
+        super().__init__(row_errors)
+        self.row_errors = list(row_errors)
+
+    def messages(self, language: str = DEFAULT_LANGUAGE) -> list[str]:
+        return [error.message(language) for error in self.row_errors]

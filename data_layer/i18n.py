@@ -1,0 +1,66 @@
+"""Message catalogs and locale formatting.
+
+Every string a user reads comes from ``locales/<language>/<namespace>.json``:
+flat JSON objects whose keys are shared by both languages. One file per
+namespace (``common``, ``checkpoints``, ``quarantine`` …) keeps each domain's
+words beside each other; all files of a language are merged into one catalog.
+Placeholders use ``str.format`` names: ``"{count} 人"``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_decimal
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LANGUAGES = ("zh_CN", "en")
+DEFAULT_LANGUAGE = "zh_CN"
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    """All messages of one language, merged from its namespace files."""
+    messages: dict[str, str] = {}
+    for path in sorted((LOCALES_DIR / language).glob("*.json")):
+        for key, text in json.loads(path.read_text(encoding="utf-8")).items():
+            if key in messages:
+                raise ValueError(f"message key {key!r} is defined twice ({path.name})")
+            messages[key] = text
+    return messages
+
+
+def normalize_language(language: str | None) -> str:
+    """Map what a URL or a browser says (``en``, ``en-US``, ``zh``) to a catalog name."""
+    if not language:
+        return DEFAULT_LANGUAGE
+    return "en" if language.lower().startswith("en") else DEFAULT_LANGUAGE
+
+
+def translate(key: str, language: str = DEFAULT_LANGUAGE, **params: object) -> str:
+    """The message ``key`` in ``language``; an unknown key shows itself, so a gap is visible."""
+    text = catalog(normalize_language(language)).get(key, key)
+    return text.format(**params) if params else text
+
+
+def format_number(value: float | int | None, language: str = DEFAULT_LANGUAGE, digits: int = 0) -> str:
+    """A number as the locale writes it; ``None`` (no value, e.g. no burn rate) is a dash."""
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=normalize_language(language))
+
+
+def format_day(day: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """A date the way the locale writes it in running text (2026年11月23日 / Nov 23, 2026)."""
+    return babel_format_date(day, format="long" if normalize_language(language) == "zh_CN" else "medium",
+                             locale=normalize_language(language))
+
+
+def format_moment(moment: datetime, language: str = DEFAULT_LANGUAGE) -> str:
+    return babel_format_datetime(moment, format="short", locale=normalize_language(language))

@@ -1,0 +1,1 @@
+"""The quarantine domain (DESIGN §4): schema, validation, writes and figures."""

@@ -1,0 +1,189 @@
+"""Import and export of the ledgers as CSV or Excel files (DESIGN §5).
+
+Each domain module lists its :class:`TransferKind` objects in ``TRANSFER_KINDS``:
+the columns (English name and the Chinese header clerks use), a function that
+validates and stores one row inside the import's transaction, and a function
+that reads the rows back out. An import is all-or-nothing: every row is
+checked, every bad row is reported with its row number, and one bad row
+rolls back the whole file.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from sqlalchemy.engine import Connection, Engine
+
+from data_layer.db import DOMAIN_MODULES, Actor, WriteContext, write
+from data_layer.errors import FieldError, ImportRejected, RowError, ValidationError
+
+Row = dict[str, object]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of an import file: its English name (DESIGN §5) and the Chinese header of clerks' ledgers."""
+
+    name: str
+    chinese: str
+
+
+@dataclass(frozen=True)
+class TransferKind:
+    """One thing that can be imported and exported, such as ``checkpoint_counts``."""
+
+    name: str
+    columns: tuple[Column, ...]
+    add_row: Callable[[WriteContext, Row], object]
+    read_rows: Callable[[Connection], Iterable[Row]]
+
+
+def transfer_kinds() -> dict[str, TransferKind]:
+    """Every kind of every domain module, by name."""
+    kinds: dict[str, TransferKind] = {}
+    for module_name in DOMAIN_MODULES:
+        module = importlib.import_module(f"data_layer.{module_name}")
+        for kind in getattr(module, "TRANSFER_KINDS", ()):
+            kinds[kind.name] = kind
+    return kinds
+
+
+def transfer_kind(name: str) -> TransferKind:
+    kinds = transfer_kinds()
+    if name not in kinds:
+        raise ValueError(f"unknown kind {name!r}; known kinds: {', '.join(sorted(kinds))}")
+    return kinds[name]
+
+
+def read_table(source: Path | bytes, file_name: str | None = None) -> tuple[list[str], Iterator[tuple[int, list]]]:
+    """The header and the numbered data rows of a CSV or XLSX file (row 1 is the header).
+
+    ``source`` is a path, or the bytes of an uploaded file whose ``file_name``
+    tells its format. CSV files are read as UTF-8 (with or without BOM) and,
+    failing that, as GB18030, which is what Excel writes on a Chinese Windows.
+    """
+    name = file_name or str(source)
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        return _read_xlsx(data)
+    return _read_csv(data)
+
+
+def _read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, [])
+    return [cell.strip() for cell in header], ((number, row) for number, row in enumerate(reader, start=2))
+
+
+def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list]]]:
+    sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = ["" if cell is None else str(cell).strip() for cell in next(rows, ())]
+    return header, ((number, list(row)) for number, row in enumerate(rows, start=2))
+
+
+def _column_positions(kind: TransferKind, header: list[str]) -> dict[str, int]:
+    """Where each known column stands; English and Chinese headers both count, unknown ones are ignored."""
+    positions: dict[str, int] = {}
+    for column in kind.columns:
+        for index, title in enumerate(header):
+            if title.lower() in (column.name.lower(), column.chinese):
+                positions[column.name] = index
+    return positions
+
+
+def _is_empty(cells: list) -> bool:
+    return all(cell is None or str(cell).strip() == "" for cell in cells)
+
+
+def parse_rows(kind: TransferKind, header: list[str], numbered_rows: Iterable[tuple[int, list]]
+               ) -> Iterator[tuple[int, Row | FieldError]]:
+    """Each non-empty row as a dict keyed by English column names, or the reason it cannot be read."""
+    positions = _column_positions(kind, header)
+    for number, cells in numbered_rows:
+        if _is_empty(cells):
+            continue
+        if len(cells) > len(header) and not _is_empty(cells[len(header):]):
+            yield number, FieldError("row", "import.field.row", "error.row_too_many_cells",
+                                     {"found": len(cells), "expected": len(header)})
+            continue
+        yield number, {name: (cells[index] if index < len(cells) else None) for name, index in positions.items()}
+
+
+def import_file(engine: Engine, actor: Actor, kind_name: str, source: Path | bytes,
+                file_name: str | None = None) -> int:
+    """Import one file of ``kind_name``; returns the number of rows stored.
+
+    Raises :class:`ImportRejected` listing every bad row when any row is bad,
+    in which case nothing at all was stored.
+    """
+    kind = transfer_kind(kind_name)
+    header, numbered_rows = read_table(source, file_name)
+
+    def work(ctx: WriteContext) -> int:
+        stored = 0
+        problems: list[RowError] = []
+        for number, row in parse_rows(kind, header, numbered_rows):
+            if isinstance(row, FieldError):
+                problems.append(RowError(number, row))
+                continue
+            try:
+                kind.add_row(ctx, row)
+                stored += 1
+            except ValidationError as refusal:
+                problems.extend(RowError(number, error) for error in refusal.errors)
+        if problems:
+            raise ImportRejected(problems)
+        ctx.audit(f"import.{kind.name}", kind.name, after={"rows": stored})
+        return stored
+
+    return write(engine, actor, work)
+
+
+def export_file(engine: Engine, kind_name: str, path: Path) -> int:
+    """Write every row of ``kind_name`` to ``path`` (CSV or XLSX by extension); returns the row count."""
+    kind = transfer_kind(kind_name)
+    with engine.connect() as conn:
+        rows = [[_cell(row.get(column.name)) for column in kind.columns] for row in kind.read_rows(conn)]
+    header = [column.name for column in kind.columns]
+    write_table(Path(path), header, rows)
+    return len(rows)
+
+
+def write_table(path: Path, header: list[str], rows: list[list]) -> None:
+    """Write a header and rows as CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".xlsx":
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        workbook.save(path)
+        return
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _cell(value: object) -> object:
+    """Values as an import reads them back: times to the minute, flags as 1/0."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,165 @@
+"""Accounts, roles and what each role may do (DESIGN §8).
+
+Roles are enforced here, in the write functions, not only by hiding menu
+items: a page that forgot a check still cannot let a leader write a count.
+Passwords are stored as argon2 hashes; repeated failed sign-ins for one
+account are throttled.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy.engine import Engine
+
+from data_layer import clock
+from data_layer.db import Actor, WriteContext, metadata, write
+from data_layer.errors import PermissionDenied
+from data_layer.validation import Checks
+
+ROLES = ("admin", "leader", "clerk", "wall")
+DOMAINS = ("checkpoints", "quarantine", "supplies", "enterprises")
+MAX_FAILED_SIGN_INS = 5
+SIGN_IN_LOCKOUT = timedelta(minutes=5)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(100)),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+user_assignments = sa.Table(
+    "user_assignments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("domain", sa.String(20), nullable=False),
+    sa.Column("unit_id", sa.Integer),
+)
+
+sign_in_failures = sa.Table(
+    "sign_in_failures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Index("ix_sign_in_failures_username_at", "username", "at"),
+)
+
+_hasher = PasswordHasher()
+
+
+def require_write(actor: Actor, domain: str, unit_id: int | None = None) -> None:
+    """Refuse unless ``actor`` may write entries of ``domain`` (for ``unit_id``, when given).
+
+    Admins write everything; clerks write the domains they are assigned, and
+    within a domain only their units when units are named; leaders and the
+    wall screen write no entries.
+    """
+    if actor.role == "admin":
+        return
+    units = actor.units(domain) if actor.role == "clerk" else None
+    if units is None or (units and unit_id is not None and unit_id not in units):
+        raise PermissionDenied(f"action.write.{domain}")
+
+
+def require_admin(actor: Actor) -> None:
+    """Master data (checkpoints, sites, items, users) is the administrator's."""
+    if actor.role != "admin":
+        raise PermissionDenied("action.admin")
+
+
+def shows_personal_numbers(actor: Actor) -> bool:
+    """Whether ID and phone numbers may be shown unmasked to this role."""
+    return actor.role in ("admin", "clerk")
+
+
+def add_user(engine: Engine, actor: Actor, username: str, role: str, password: str,
+             display_name: str | None = None, assignments: dict[str, list[int]] | None = None) -> int:
+    """Create an account. ``assignments`` gives a clerk's domains and unit ids ([] = whole domain)."""
+    def work(ctx: WriteContext) -> int:
+        require_admin(ctx.actor)
+        checks = Checks("users")
+        name = checks.text(username, "username", max_length=100)
+        checks.choice(role, "role", ROLES)
+        if password is None or len(password) < 8:
+            checks.fail("password", "error.password_too_short", minimum=8)
+        if name and ctx.conn.execute(sa.select(users.c.id).where(users.c.username == name)).first():
+            checks.fail("username", "error.duplicate_name", value=name)
+        checks.raise_if_any()
+        user_id = ctx.insert(users, "user.add", {
+            "username": name, "display_name": display_name or name, "role": role,
+            "password_hash": _hasher.hash(password), "active": True, "created_at": clock.now(),
+        })
+        for domain, unit_ids in (assignments or {}).items():
+            for unit_id in unit_ids or [None]:
+                ctx.insert(user_assignments, "user.assign", {"user_id": user_id, "domain": domain, "unit_id": unit_id})
+        return user_id
+    return write(engine, actor, work)
+
+
+def list_users(engine: Engine) -> list[dict]:
+    """All accounts with their role and assignments (never the password hash)."""
+    with engine.connect() as conn:
+        accounts = conn.execute(sa.select(users.c.id, users.c.username, users.c.display_name, users.c.role,
+                                          users.c.active, users.c.created_at).order_by(users.c.username)).mappings()
+        result = [dict(account) for account in accounts]
+        assigned = conn.execute(sa.select(user_assignments)).mappings().all()
+    for account in result:
+        account["assignments"] = sorted(
+            f"{row['domain']}" + ("" if row["unit_id"] is None else f":{row['unit_id']}")
+            for row in assigned if row["user_id"] == account["id"])
+    return result
+
+
+def actor_for(engine: Engine, username: str) -> Actor | None:
+    """The :class:`Actor` of an active account, with its assignments."""
+    with engine.connect() as conn:
+        account = conn.execute(sa.select(users).where(users.c.username == username, users.c.active)).mappings().first()
+        if account is None:
+            return None
+        rows = conn.execute(sa.select(user_assignments.c.domain, user_assignments.c.unit_id)
+                            .where(user_assignments.c.user_id == account["id"])).all()
+    units: dict[str, set[int]] = {}
+    for domain, unit_id in rows:
+        units.setdefault(domain, set())
+        if unit_id is not None:
+            units[domain].add(unit_id)
+    return Actor(account["username"], account["role"],
+                 tuple(sorted((domain, frozenset(ids)) for domain, ids in units.items())))
+
+
+def sign_in_locked(engine: Engine, username: str) -> bool:
+    """True while an account has had too many failed sign-ins in the last few minutes."""
+    since = clock.now() - SIGN_IN_LOCKOUT
+    with engine.connect() as conn:
+        failures = conn.execute(sa.select(sa.func.count()).select_from(sign_in_failures).where(
+            sign_in_failures.c.username == username, sign_in_failures.c.at >= since)).scalar_one()
+    return failures >= MAX_FAILED_SIGN_INS
+
+
+def authenticate(engine: Engine, username: str, password: str) -> Actor | None:
+    """The actor for a correct username and password, else ``None`` (and the failure is counted)."""
+    if sign_in_locked(engine, username):
+        return None
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(users.c.password_hash).where(
+            users.c.username == username, users.c.active)).scalar()
+    if stored is not None and _password_matches(stored, password):
+        return actor_for(engine, username)
+    with engine.begin() as conn:
+        conn.execute(sign_in_failures.insert().values(username=username, at=clock.now()))
+    return None
+
+
+def _password_matches(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False

@@ -1,0 +1,241 @@
+"""Turning what a user typed into typed values, or into field messages.
+
+Values arrive as Python values from a form or as text from an import file;
+:class:`Checks` accepts both, collects every problem instead of stopping at
+the first, and raises one :class:`ValidationError` naming each field. The
+domain modules describe their own rules with it, so a page, the command line
+and an import all refuse the same input with the same words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from data_layer import clock
+from data_layer.errors import FieldError, ValidationError
+
+MAX_COUNT = 10_000_000
+TRUE_WORDS = {"1", "true", "yes", "y", "是", "t"}
+FALSE_WORDS = {"0", "false", "no", "n", "否", "f"}
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+
+
+def is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def id_number_is_valid(id_number: str) -> bool:
+    """An 18-character resident ID number with a correct check character (GB 11643)."""
+    if not re.fullmatch(r"\d{17}[\dX]", id_number):
+        return False
+    total = sum(int(digit) * weight for digit, weight in zip(id_number[:17], ID_WEIGHTS, strict=True))
+    return ID_CHECK_CHARS[total % 11] == id_number[17]
+
+
+def id_check_char(first_17_digits: str) -> str:
+    """The check character that completes an ID number (for generating sample data)."""
+    total = sum(int(digit) * weight for digit, weight in zip(first_17_digits, ID_WEIGHTS, strict=True))
+    return ID_CHECK_CHARS[total % 11]
+
+
+class Checks:
+    """Collects field errors for one record; each method returns the parsed value or ``None``."""
+
+    def __init__(self, namespace: str):
+        self.namespace = namespace
+        self.errors: list[FieldError] = []
+
+    def label(self, field: str) -> str:
+        return f"{self.namespace}.field.{field}"
+
+    def fail(self, field: str, key: str, **params: object) -> None:
+        """Record that ``field`` breaks the rule ``key`` (a catalog key)."""
+        self.errors.append(FieldError(field=field, label=self.label(field), key=key, params=params))
+
+    def has_error(self, field: str) -> bool:
+        return any(error.field == field for error in self.errors)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)
+
+    def text(self, value: object, field: str, *, required: bool = True, max_length: int = 200) -> str | None:
+        if is_blank(value):
+            if required:
+                self.fail(field, "error.required")
+            return None
+        text = str(value).strip()
+        if len(text) > max_length:
+            self.fail(field, "error.too_long", max=max_length)
+            return None
+        return text
+
+    def integer(self, value: object, field: str, *, required: bool = True, minimum: int | None = 0,
+                maximum: int | None = MAX_COUNT) -> int | None:
+        """A whole number; counts are ≥ 0 and below ten million unless said otherwise."""
+        if is_blank(value):
+            if required:
+                self.fail(field, "error.required")
+            return None
+        number = _as_integer(value)
+        if number is None:
+            self.fail(field, "error.not_integer", value=_shown(value))
+            return None
+        if minimum is not None and number < minimum:
+            self.fail(field, "error.below_minimum", minimum=minimum)
+            return None
+        if maximum is not None and number > maximum:
+            self.fail(field, "error.above_maximum", maximum=maximum)
+            return None
+        return number
+
+    def number(self, value: object, field: str, *, required: bool = True, minimum: float | None = None,
+               maximum: float | None = None) -> float | None:
+        if is_blank(value):
+            if required:
+                self.fail(field, "error.required")
+            return None
+        number = _as_float(value)
+        if number is None:
+            self.fail(field, "error.not_number", value=_shown(value))
+            return None
+        if minimum is not None and number < minimum:
+            self.fail(field, "error.below_minimum", minimum=minimum)
+            return None
+        if maximum is not None and number > maximum:
+            self.fail(field, "error.above_maximum", maximum=maximum)
+            return None
+        return number
+
+    def day(self, value: object, field: str, *, required: bool = True, not_future: bool = True) -> date | None:
+        """A calendar date (YYYY-MM-DD); entries may not be dated after today."""
+        if is_blank(value):
+            if required:
+                self.fail(field, "error.required")
+            return None
+        parsed = _as_date(value)
+        if parsed is None:
+            self.fail(field, "error.not_a_date", value=_shown(value))
+            return None
+        if not_future and parsed > clock.today():
+            self.fail(field, "error.future_date")
+            return None
+        return parsed
+
+    def moment(self, value: object, field: str, *, required: bool = True, not_future: bool = True) -> datetime | None:
+        """A local date and time (YYYY-MM-DD HH:MM); entries may not lie in the future."""
+        if is_blank(value):
+            if required:
+                self.fail(field, "error.required")
+            return None
+        parsed = _as_datetime(value)
+        if parsed is None:
+            self.fail(field, "error.not_a_datetime", value=_shown(value))
+            return None
+        if not_future and parsed > clock.now():
+            self.fail(field, "error.future_time")
+            return None
+        return parsed
+
+    def flag(self, value: object, field: str, *, default: bool | None = None) -> bool | None:
+        """A yes/no field: 1/0, true/false, yes/no or 是/否."""
+        if is_blank(value):
+            if default is None:
+                self.fail(field, "error.required")
+            return default
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word.endswith(".0"):
+            word = word[:-2]
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        self.fail(field, "error.not_a_flag", value=_shown(value))
+        return None
+
+    def choice(self, value: object, field: str, codes: Iterable[str], *, labels: dict[str, str] | None = None,
+               required: bool = True) -> str | None:
+        """A coded value: one of ``codes``, or the Chinese label of one (``labels`` maps label → code)."""
+        if is_blank(value):
+            if required:
+                self.fail(field, "error.required")
+            return None
+        word = str(value).strip()
+        codes = list(codes)
+        if word in codes:
+            return word
+        if labels and word in labels:
+            return labels[word]
+        self.fail(field, "error.not_a_choice", value=_shown(word), choices=", ".join(codes))
+        return None
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def _as_integer(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    text = str(value).strip().replace(",", "")
+    if re.fullmatch(r"[+-]?\d{1,18}", text):
+        return int(text)
+    if re.fullmatch(r"[+-]?\d{1,18}\.0+", text):
+        return int(text.split(".")[0])
+    return None
+
+
+def _as_float(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        text = str(value).strip().replace(",", "")
+        if not re.fullmatch(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)", text):
+            return None
+        number = float(text)
+    return number if math.isfinite(number) else None
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _as_datetime(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None, microsecond=0)
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time())
+    text = str(value).strip()
+    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,101 @@
+"""Shared fixtures: a fresh, migrated database for every test, on SQLite or PostgreSQL.
+
+The backend is chosen by ``COMMAND_POST_TEST_BACKEND`` (``sqlite``, the
+default, or ``postgresql``); the PostgreSQL server is the one named by
+``COMMAND_POST_TEST_PG`` (a URL of its maintenance database). Migrating once
+per session into a template and copying it per test keeps each test on its own
+database without paying for the migrations every time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from data_layer.db import Actor, connect, migrate
+from support import BACKEND, postgres_server_url
+
+
+def _database_url(server_url: str, name: str) -> str:
+    return sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+class SqliteFactory:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.template = folder / "template.db"
+        engine = connect(f"sqlite:///{self.template}")
+        migrate(engine)
+        engine.dispose()
+
+    def fresh_url(self) -> str:
+        path = self.folder / f"{uuid.uuid4().hex}.db"
+        shutil.copyfile(self.template, path)
+        return f"sqlite:///{path}"
+
+
+class PostgresFactory:
+    def __init__(self, server_url: str):
+        self.server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+        self.template = f"cp_template_{uuid.uuid4().hex[:8]}"
+        self.created: list[str] = []
+        self._execute(f'CREATE DATABASE "{self.template}"')
+        engine = connect(_database_url(server_url, self.template))
+        migrate(engine)
+        engine.dispose()
+        self.server_url = server_url
+
+    def _execute(self, statement: str) -> None:
+        with self.server.connect() as conn:
+            conn.exec_driver_sql(statement)
+
+    def fresh_url(self) -> str:
+        name = f"cp_test_{uuid.uuid4().hex[:12]}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.created.append(name)
+        return _database_url(self.server_url, name)
+
+    def close(self) -> None:
+        for name in [*self.created, self.template]:
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.server.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqliteFactory | PostgresFactory]:
+    if BACKEND == "postgresql":
+        factory = PostgresFactory(postgres_server_url())
+        yield factory
+        factory.close()
+    else:
+        yield SqliteFactory(tmp_path_factory.mktemp("databases"))
+
+
+@pytest.fixture
+def db_url(database_factory: SqliteFactory | PostgresFactory) -> str:
+    """The URL of a fresh, migrated, empty database of the backend under test."""
+    return database_factory.fresh_url()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A fresh, migrated, empty database of the backend under test."""
+    engine = connect(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def admin() -> Actor:
+    return Actor("admin-test", "admin")
+
+
+@pytest.fixture
+def leader() -> Actor:
+    return Actor("leader-test", "leader")

@@ -1,0 +1,37 @@
+"""Helpers the tests share (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+BACKEND = os.environ.get("COMMAND_POST_TEST_BACKEND", "sqlite")
+PG_URL = os.environ.get("COMMAND_POST_TEST_PG", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_or_skip(available: bool, what: str) -> None:
+    """Skip a test whose outside part is missing here, but fail it in CI, where it must be present."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but is not available")
+    pytest.skip(f"{what} is not available on this machine")
+
+
+def postgres_server_url() -> str:
+    require_or_skip(bool(PG_URL), "a PostgreSQL server (COMMAND_POST_TEST_PG)")
+    return PG_URL
+
+
+def count_rows(engine: Engine, table: str) -> int:
+    """How many rows ``table`` holds; tests use it to prove a refusal wrote nothing."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+
+
+def audit_rows(engine: Engine) -> int:
+    return count_rows(engine, "audit_log")
