@@ -13,6 +13,7 @@ import importlib
 import json
 import os
 import random
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -278,3 +279,23 @@ def perform(engine: Engine, actor: Actor, operation: Callable[..., T], *args: An
     """Run one data-layer operation (a function whose first argument is a :class:`WriteContext`)
     as its own transaction; see :func:`write` for ``token``."""
     return write(engine, actor, lambda ctx: operation(ctx, *args, **kwargs), token=token)
+
+
+def backup_sqlite(engine: Engine, target: Path) -> None:
+    """Copy a live SQLite database to ``target`` with SQLite's online backup.
+
+    Writers may go on meanwhile; the copy is the database as of one committed
+    moment, never a torn file.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    source = engine.raw_connection()
+    try:
+        destination = sqlite3.connect(target)
+        try:
+            source.driver_connection.backup(destination)
+        finally:
+            destination.close()
+    finally:
+        source.close()

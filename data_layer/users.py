@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy.engine import Engine
 
 from data_layer import clock
-from data_layer.db import Actor, WriteContext, metadata, write
+from data_layer.db import Actor, WriteContext, metadata
 from data_layer.errors import PermissionDenied
 from data_layer.validation import Checks
 
@@ -80,28 +80,28 @@ def shows_personal_numbers(actor: Actor) -> bool:
     return actor.role in ("admin", "clerk")
 
 
-def add_user(engine: Engine, actor: Actor, username: str, role: str, password: str,
-             display_name: str | None = None, assignments: dict[str, list[int]] | None = None) -> int:
-    """Create an account. ``assignments`` gives a clerk's domains and unit ids ([] = whole domain)."""
-    def work(ctx: WriteContext) -> int:
-        require_admin(ctx.actor)
-        checks = Checks("users")
-        name = checks.text(username, "username", max_length=100)
-        checks.choice(role, "role", ROLES)
-        if password is None or len(password) < 8:
-            checks.fail("password", "error.password_too_short", minimum=8)
-        if name and ctx.conn.execute(sa.select(users.c.id).where(users.c.username == name)).first():
-            checks.fail("username", "error.duplicate_name", value=name)
-        checks.raise_if_any()
-        user_id = ctx.insert(users, "user.add", {
-            "username": name, "display_name": display_name or name, "role": role,
-            "password_hash": _hasher.hash(password), "active": True, "created_at": clock.now(),
-        })
-        for domain, unit_ids in (assignments or {}).items():
-            for unit_id in unit_ids or [None]:
-                ctx.insert(user_assignments, "user.assign", {"user_id": user_id, "domain": domain, "unit_id": unit_id})
-        return user_id
-    return write(engine, actor, work)
+def create_user(ctx: WriteContext, username: str, role: str, password: str, display_name: str | None = None,
+                assignments: dict[str, list[int]] | None = None) -> int:
+    """Create an account. ``assignments`` gives a clerk's domains and unit ids ([] = the whole domain)."""
+    require_admin(ctx.actor)
+    checks = Checks("users")
+    name = checks.text(username, "username", max_length=100)
+    checks.choice(role, "role", ROLES)
+    if password is None or len(password) < 8:
+        checks.fail("password", "error.password_too_short", minimum=8)
+    if name and ctx.conn.execute(sa.select(users.c.id).where(users.c.username == name)).first():
+        checks.fail("username", "error.duplicate_name", value=name)
+    for domain in assignments or {}:
+        checks.choice(domain, "assignments", DOMAINS)
+    checks.raise_if_any()
+    user_id = ctx.insert(users, "user.add", {
+        "username": name, "display_name": display_name or name, "role": role,
+        "password_hash": _hasher.hash(password), "active": True, "created_at": clock.now(),
+    })
+    for domain, unit_ids in (assignments or {}).items():
+        for unit_id in unit_ids or [None]:
+            ctx.insert(user_assignments, "user.assign", {"user_id": user_id, "domain": domain, "unit_id": unit_id})
+    return user_id
 
 
 def list_users(engine: Engine) -> list[dict]:

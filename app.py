@@ -1,0 +1,37 @@
+"""The command-post dashboard: navigation, sign-in and language over the pages in ``pages/``."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from data_layer.users import authenticate
+from ui.session import actor, engine, language_switch, t
+
+st.set_page_config(page_title=t("app.title"), page_icon="🛡️", layout="wide")
+
+
+def sign_in_box() -> None:
+    """Sign-in in the sidebar; without it a visitor sees the overview only, with no personal data."""
+    current = actor()
+    if current.role != "wall":
+        st.sidebar.caption(t("app.signed_in_as", user=current.username, role=t(f"role.{current.role}")))
+        if st.sidebar.button(t("app.sign_out")):
+            del st.session_state["actor"]
+            st.rerun()
+        return
+    with st.sidebar.form("sign_in", clear_on_submit=True):
+        username = st.text_input(t("users.field.username"))
+        password = st.text_input(t("users.field.password"), type="password")
+        if st.form_submit_button(t("app.sign_in")):
+            signed_in = authenticate(engine(), username, password)
+            if signed_in is None:
+                st.error(t("app.sign_in_failed"))
+            else:
+                st.session_state["actor"] = signed_in
+                st.rerun()
+
+
+language_switch()
+sign_in_box()
+pages = [st.Page("pages/overview.py", title=t("nav.overview"), icon="📊", default=True, url_path="overview")]
+st.navigation(pages).run()

@@ -1,0 +1,5 @@
+"""``python -m data_layer``: the operators' command line (see :mod:`data_layer.cli`)."""
+
+from data_layer.cli import main
+
+main()

@@ -1,0 +1,195 @@
+"""The operators' command line, ``python -m data_layer`` (DESIGN §5).
+
+It is for whoever holds the database itself, so it acts with administrator
+rights and writes ``cli:<operating-system user>`` into the audit log.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from sqlalchemy.engine import Engine
+
+from data_layer import briefing, clock, db, transfer, users
+from data_layer.errors import CommandPostError, ImportRejected
+from data_layer.i18n import LANGUAGES
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+def cli_actor() -> db.Actor:
+    return db.Actor(f"cli:{getpass.getuser()}", "admin")
+
+
+def db_option(function):
+    """Every command takes ``--db URL``; without it ``COMMAND_POST_DB``, then the SQLite default, is used."""
+    return click.option("--db", "url", envvar="COMMAND_POST_DB", default=None, metavar="URL",
+                        help="Database URL (default: $COMMAND_POST_DB, then sqlite:///data/command_post.db).")(function)
+
+
+def open_store(url: str | None) -> Engine:
+    """The engine for ``url``, upgraded to the newest schema (every command may be the first one run)."""
+    engine = db.connect(url)
+    db.migrate(engine)
+    return engine
+
+
+class RefusalsAsErrors(click.Group):
+    """Shows a data-layer refusal as its messages and exit code 1, not as a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CommandPostError as refusal:
+            raise click.ClickException("\n".join(refusal.messages("zh_CN"))) from refusal
+
+
+@click.group(cls=RefusalsAsErrors, context_settings=CONTEXT_SETTINGS)
+def cli() -> None:
+    """Epidemic-prevention command post: manage the database behind the dashboard."""
+
+
+@cli.command()
+@db_option
+def init(url: str | None) -> None:
+    """Create the database, or upgrade it to the newest schema keeping every row."""
+    engine = open_store(url)
+    click.echo(f"database ready at schema {db.schema_revision(engine)}: {engine.url.render_as_string()}")
+
+
+@cli.command()
+@db_option
+@click.option("--days", default=30, show_default=True, type=click.IntRange(3, 365), help="Days of history.")
+@click.option("--seed", default=2020, show_default=True, type=int, help="Random seed (same seed, same data).")
+@click.option("--if-empty", is_flag=True, help="Do nothing, successfully, when the database already has data.")
+def sample(url: str | None, days: int, seed: int, if_empty: bool) -> None:
+    """Fill an empty database with the sample command post, ending today."""
+    from sample_data import generate_sample, has_data
+
+    engine = open_store(url)
+    if has_data(engine):
+        if if_empty:
+            click.echo("database already has data; sample not loaded")
+            return
+        raise click.ClickException("the database already has data; sample data goes into an empty database only")
+    summary = generate_sample(engine, days=days, seed=seed)
+    click.echo("sample command post loaded: " + ", ".join(f"{name} {count}" for name, count in summary.items()))
+
+
+@cli.command("import")
+@db_option
+@click.argument("kind", type=click.Choice(sorted(transfer.transfer_kinds())))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(LANGUAGES), default="zh_CN", show_default=True,
+              help="Language of the error report.")
+def import_command(url: str | None, kind: str, file: Path, lang: str) -> None:
+    """Import a CSV or XLSX FILE of KIND; one bad row rejects the whole file."""
+    engine = open_store(url)
+    try:
+        stored = transfer.import_file(engine, cli_actor(), kind, file)
+    except ImportRejected as rejected:
+        for line in rejected.messages(lang):
+            click.echo(line, err=True)
+        click.echo(f"{file}: {len(rejected.row_errors)} problem(s); nothing was imported", err=True)
+        sys.exit(1)
+    click.echo(f"{file}: {stored} row(s) imported as {kind}")
+
+
+@cli.command("export")
+@db_option
+@click.argument("kind", type=click.Choice(sorted(transfer.transfer_kinds())))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_command(url: str | None, kind: str, file: Path) -> None:
+    """Export every row of KIND to FILE (CSV or XLSX, by the file's extension)."""
+    count = transfer.export_file(open_store(url), kind, file)
+    click.echo(f"{file}: {count} row(s) of {kind} exported")
+
+
+@cli.command("briefing")
+@db_option
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Report date D (default: today, local command-post time).")
+@click.option("--format", "output_format", type=click.Choice(["json", "md", "docx"]), default="json",
+              show_default=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default="zh_CN", show_default=True,
+              help="Language of the md and docx formats.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output (required for docx).")
+def briefing_command(url: str | None, day, output_format: str, lang: str, out: Path | None) -> None:
+    """The daily briefing for one date, as JSON, Markdown or Word."""
+    report_day: date = day.date() if day else clock.today()
+    engine = open_store(url)
+    if output_format == "json":
+        with engine.connect() as conn:
+            content: str | bytes = json.dumps(briefing.build_briefing(conn, report_day), ensure_ascii=False,
+                                              indent=2, default=str)
+    else:
+        today, before = briefing.briefing_with_previous(engine, report_day)
+        content = (briefing.render_markdown(today, before, lang) if output_format == "md"
+                   else briefing.render_docx(today, before, lang))
+    if out is not None:
+        out.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        click.echo(f"briefing for {report_day} written to {out}")
+    elif isinstance(content, bytes):
+        raise click.UsageError("--format docx needs --out FILE")
+    else:
+        click.echo(content)
+
+
+@cli.command()
+@db_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup(url: str | None, file: Path) -> None:
+    """Write an online, consistent copy of the SQLite database to FILE."""
+    engine = open_store(url)
+    if not db.is_sqlite(engine):
+        raise click.ClickException("backup copies SQLite files; for PostgreSQL use pg_dump")
+    db.backup_sqlite(engine, file)
+    click.echo(f"backup written to {file}")
+
+
+@cli.group("users", context_settings=CONTEXT_SETTINGS)
+def users_group() -> None:
+    """Accounts and roles."""
+
+
+@users_group.command("add")
+@db_option
+@click.argument("name")
+@click.option("--role", type=click.Choice(users.ROLES), required=True)
+@click.option("--display-name", default=None, help="Name shown in the app (default: NAME).")
+@click.option("--assign", multiple=True, metavar="DOMAIN[:ID]",
+              help="A clerk's domain (checkpoints, quarantine, supplies, enterprises), optionally one unit id.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_add(url: str | None, name: str, role: str, display_name: str | None, assign: tuple[str, ...],
+              password_stdin: bool) -> None:
+    """Create account NAME with ROLE; the password is asked for unless --password-stdin."""
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin
+                else click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    assignments: dict[str, list[int]] = {}
+    for entry in assign:
+        domain, _, unit = entry.partition(":")
+        if domain not in users.DOMAINS:
+            raise click.BadParameter(f"unknown domain {domain!r}", param_hint="--assign")
+        assignments.setdefault(domain, []).extend([int(unit)] if unit else [])
+    db.perform(open_store(url), cli_actor(), users.create_user, name, role, password, display_name, assignments)
+    click.echo(f"user {name} added with role {role}")
+
+
+@users_group.command("list")
+@db_option
+def users_list(url: str | None) -> None:
+    """List the accounts with their roles and assignments."""
+    for account in users.list_users(open_store(url)):
+        state = "" if account["active"] else " (inactive)"
+        assigned = ", ".join(account["assignments"])
+        click.echo(f"{account['username']}\t{account['role']}{state}\t{assigned}")
+
+
+def main() -> None:
+    cli.main(prog_name="python -m data_layer")

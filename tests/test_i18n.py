@@ -1,0 +1,65 @@
+"""The message catalogs: both languages complete, placeholders consistent, locale formatting."""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from data_layer.i18n import LANGUAGES, LOCALES_DIR, catalog, format_day, format_number, translate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_key_exists_in_both_languages():
+    zh, en = catalog("zh_CN"), catalog("en")
+    assert sorted(set(zh) - set(en)) == []
+    assert sorted(set(en) - set(zh)) == []
+
+
+def test_both_languages_have_the_same_namespace_files():
+    names = {language: sorted(path.name for path in (LOCALES_DIR / language).glob("*.json"))
+             for language in LANGUAGES}
+    assert names["zh_CN"] == names["en"]
+
+
+def test_placeholders_match_between_languages():
+    zh, en = catalog("zh_CN"), catalog("en")
+    mismatched = [key for key in zh if _placeholders(zh[key]) != _placeholders(en[key])]
+    assert mismatched == []
+
+
+def test_every_key_used_in_the_code_is_in_the_catalog():
+    """Literal keys passed to t()/translate() in app code must exist, so no raw key reaches a screen."""
+    pattern = re.compile(r"""\b(?:t|translate)\(\s*["']([a-z_]+\.[a-zA-Z0-9_.]+)["']""")
+    sources = [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py"), *ROOT.glob("data_layer/*.py")]
+    used = {key for path in sources for key in pattern.findall(path.read_text(encoding="utf-8"))}
+    missing = sorted(used - set(catalog("en")))
+    assert missing == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_chinese_catalog_is_chinese_and_english_is_not(language):
+    texts = [text for key, text in catalog(language).items() if key.endswith((".title", ".headline"))]
+    has_cjk = [bool(re.search(r"[\u4e00-\u9fff]", text)) for text in texts]
+    assert all(has_cjk) if language == "zh_CN" else not any(has_cjk)
+
+
+def test_numbers_and_dates_follow_the_locale():
+    assert format_number(32126, "en") == "32,126"
+    assert format_number(1.25, "zh_CN", 1) in ("1.2", "1.3")
+    assert format_number(None, "en") == "—"
+    assert format_day(date(2026, 3, 1), "zh_CN") == "2026年3月1日"
+    assert format_day(date(2026, 3, 1), "en") == "Mar 1, 2026"
+
+
+def test_unknown_language_falls_back_to_chinese_and_english_variants_map_to_english():
+    assert translate("app.title", "en-US") == catalog("en")["app.title"]
+    assert translate("app.title", None) == catalog("zh_CN")["app.title"]

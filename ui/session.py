@@ -1,0 +1,70 @@
+"""What every page shares: the store, the language, the signed-in user and cached reads.
+
+Pages never open connections or write SQL; they get the engine here and call
+the data layer. Reads are cached on the data version (the newest audit row),
+so a write made through any app process shows on every screen at its next
+refresh, while an unchanged database costs one tiny query per refresh.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from data_layer import briefing, db
+from data_layer.db import Actor
+from data_layer.i18n import LANGUAGES, normalize_language, translate
+
+WALL_ACTOR = Actor("wall-screen", "wall")
+
+
+@st.cache_resource
+def _engine_for(url: str) -> Engine:
+    store = db.connect(url)
+    db.migrate(store)
+    return store
+
+
+def engine() -> Engine:
+    """One engine (and connection pool) per app process and database URL (``COMMAND_POST_DB``)."""
+    return _engine_for(db.database_url())
+
+
+def language() -> str:
+    """The UI language, kept in the URL (``?lang=en``) so that a reload or a restart keeps it."""
+    return normalize_language(st.query_params.get("lang"))
+
+
+def t(key: str, **params: object) -> str:
+    return translate(key, language(), **params)
+
+
+def language_switch() -> None:
+    """A sidebar switch between 中文 and English that writes the choice into the URL."""
+    names = {"zh_CN": "中文", "en": "English"}
+    chosen = st.sidebar.segmented_control(t("app.language"), LANGUAGES, format_func=names.get,
+                                          default=language(), key="language_switch")
+    if chosen and chosen != language():
+        st.query_params["lang"] = "en" if chosen == "en" else "zh"
+        st.rerun()
+
+
+def actor() -> Actor:
+    """The signed-in user, or the wall screen's read-only role for a visitor who has not signed in."""
+    return st.session_state.get("actor", WALL_ACTOR)
+
+
+def data_version() -> int:
+    return db.data_version(engine())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _cached_briefing(url: str, day: date, version: int) -> tuple[dict, dict]:
+    return briefing.briefing_with_previous(engine(), day)
+
+
+def briefing_pair(day: date) -> tuple[dict, dict]:
+    """The briefing figures for ``day`` and the day before, cached until the data changes."""
+    return _cached_briefing(engine().url.render_as_string(), day, data_version())
