@@ -83,17 +83,22 @@ def supply_summary(today: dict, before: dict) -> None:
                   t("overview.days", days=format_number(shortest["days_of_cover"], language(), 1)), border=True)
     for item in today["supplies"]:
         if item["below_safety"]:
-            st.warning(t("overview.below_safety_item", item=item["item"],
-                         on_hand=format_number(item["on_hand"], language()), unit=item["unit"]))
+            alert(t("overview.below_safety_item", item=item["item"],
+                    on_hand=format_number(item["on_hand"], language()), unit=item["unit"]))
+
+
+def alert(text: str) -> None:
+    """An alert line; drawn as content, not as a Streamlit error box, which means the page itself failed."""
+    st.markdown(f":red-background[⚠ {text}]")
 
 
 def reporting_line(today: dict) -> None:
     checkpoints = today["checkpoints"]
     if checkpoints["not_reported"]:
-        st.error(t("briefing.some_not_reported", reported=checkpoints["reported_checkpoints"],
-                   active=checkpoints["active_checkpoints"], names="、".join(checkpoints["not_reported"])))
+        alert(t("briefing.some_not_reported", reported=checkpoints["reported_checkpoints"],
+                active=checkpoints["active_checkpoints"], names="、".join(checkpoints["not_reported"])))
     else:
-        st.success(t("briefing.all_reported", count=checkpoints["active_checkpoints"]))
+        st.markdown(f":green-background[✓ {t('briefing.all_reported', count=checkpoints['active_checkpoints'])}]")
 
 
 report_day = clock.today()

@@ -83,6 +83,18 @@ def db_url(database_factory: SqliteFactory | PostgresFactory) -> str:
     return database_factory.fresh_url()
 
 
+@pytest.fixture(scope="session")
+def sample_url(database_factory: SqliteFactory | PostgresFactory) -> str:
+    """A database holding the sample command post (14 days), shared by tests that only read it."""
+    from sample_data import generate_sample
+
+    url = database_factory.fresh_url()
+    engine = connect(url)
+    generate_sample(engine, days=14)
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     """A fresh, migrated, empty database of the backend under test."""
