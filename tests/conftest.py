@@ -34,6 +34,9 @@ class SqliteFactory:
         migrate(engine)
         engine.dispose()
 
+    def empty_url(self) -> str:
+        return f"sqlite:///{self.folder / uuid.uuid4().hex}.db"
+
     def fresh_url(self) -> str:
         path = self.folder / f"{uuid.uuid4().hex}.db"
         shutil.copyfile(self.template, path)
@@ -55,9 +58,15 @@ class PostgresFactory:
         with self.server.connect() as conn:
             conn.exec_driver_sql(statement)
 
+    def empty_url(self) -> str:
+        return self._create_database("")
+
     def fresh_url(self) -> str:
+        return self._create_database(f'TEMPLATE "{self.template}"')
+
+    def _create_database(self, options: str) -> str:
         name = f"cp_test_{uuid.uuid4().hex[:12]}"
-        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self._execute(f'CREATE DATABASE "{name}" {options}')
         self.created.append(name)
         return _database_url(self.server_url, name)
 
