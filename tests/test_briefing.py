@@ -1,0 +1,93 @@
+"""The daily briefing: one set of figures in JSON, Markdown and Word; the leader's notes."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from docx import Document
+
+from data_layer import briefing, clock
+from data_layer.briefing import briefing_with_previous, render_docx, render_markdown
+from data_layer.db import Actor, connect, perform
+from data_layer.errors import PermissionDenied, ValidationError
+from data_layer.i18n import format_number
+from support import audit_rows, count_rows
+
+
+@pytest.fixture(scope="module")
+def sample_briefing(sample_url):
+    return briefing_with_previous(connect(sample_url), clock.today())
+
+
+def figures_in_words(today: dict, language: str) -> list[str]:
+    """Figures of every domain as the exports must print them."""
+    checkpoints, quarantine, enterprises = today["checkpoints"], today["quarantine"], today["enterprises"]
+    return [format_number(value, language) for value in (
+        checkpoints["persons"], checkpoints["vehicles"], checkpoints["turned_back"],
+        quarantine["current"]["total"], quarantine["current"]["home"], enterprises["reopened"], enterprises["total"],
+    )] + [item["item"] for item in today["supplies"]] + [
+        format_number(item["on_hand"], language) for item in today["supplies"]] + checkpoints["not_reported"]
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_markdown_holds_the_json_figures(sample_briefing, language):
+    today, before = sample_briefing
+    text = render_markdown(today, before, language)
+    missing = [figure for figure in figures_in_words(today, language) if figure not in text]
+    assert missing == []
+    assert text.startswith("# ")
+
+
+def test_markdown_headline_is_in_the_upward_report_style(sample_briefing):
+    today, before = sample_briefing
+    assert "24 时" in render_markdown(today, before, "zh_CN").splitlines()[2]
+
+
+def test_word_document_holds_the_json_figures_in_tables(sample_briefing):
+    today, before = sample_briefing
+    document = Document(io.BytesIO(render_docx(today, before, "zh_CN")))
+    text = "\n".join([paragraph.text for paragraph in document.paragraphs] + [
+        cell.text for table in document.tables for row in table.rows for cell in row.cells])
+    assert len(document.tables) == 4
+    missing = [figure for figure in figures_in_words(today, "zh_CN") if figure not in text]
+    assert missing == []
+    assert document.styles["Normal"].element.rPr.rFonts.get(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "SimSun"
+
+
+def test_change_against_the_day_before_is_signed(sample_briefing):
+    assert briefing.change(12, 10) == 2
+    assert briefing.change(None, 10) is None
+    today, before = sample_briefing
+    rows = briefing.briefing_sections(today, before, "en")[0][2]
+    persons = rows[0]
+    delta = today["checkpoints"]["persons"] - before["checkpoints"]["persons"]
+    assert persons[3] == ("+" if delta > 0 else "−" if delta < 0 else "±") + format_number(abs(delta), "en")
+
+
+def test_leader_note_is_saved_audited_and_newest_wins(engine, leader):
+    day = clock.today() - timedelta(days=1)
+    perform(engine, leader, briefing.save_note, day, "第一稿")
+    perform(engine, leader, briefing.save_note, day, "定稿：加强夜间卡口值守")
+    with engine.connect() as conn:
+        assert briefing.build_briefing(conn, day)["notes"] == "定稿：加强夜间卡口值守"
+        assert briefing.build_briefing(conn, clock.today())["notes"] == ""
+    assert audit_rows(engine) == 2
+
+
+def test_clerk_may_not_write_briefing_notes(engine):
+    clerk = Actor("clerk-test", "clerk", (("checkpoints", frozenset()),))
+    with pytest.raises(PermissionDenied):
+        perform(engine, clerk, briefing.save_note, clock.today(), "x")
+    assert count_rows(engine, "briefing_notes") == 0
+
+
+def test_note_for_a_future_day_is_refused_naming_the_date(engine, leader):
+    with pytest.raises(ValidationError) as refusal:
+        perform(engine, leader, briefing.save_note, clock.today() + timedelta(days=1), "x")
+    assert refusal.value.fields == ["day"]
+    assert refusal.value.messages("zh_CN") == ["日期：不能晚于今天"]
+    assert count_rows(engine, "briefing_notes") == 0
+    assert audit_rows(engine) == 0

@@ -1,0 +1,49 @@
+"""AppTest smoke tests: every page runs on the sample data in both languages, without error or warning."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data_layer import clock
+from data_layer.briefing import briefing_with_previous
+from data_layer.db import connect
+from data_layer.i18n import format_number
+
+PAGES = ("pages/overview.py",)
+
+
+def open_app(monkeypatch, url: str, language: str, page: str) -> AppTest:
+    monkeypatch.setenv("COMMAND_POST_DB", url)
+    app = AppTest.from_file("app.py", default_timeout=60)
+    app.query_params["lang"] = language
+    app.run()
+    app.switch_page(page)
+    app.run()
+    return app
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_without_exception_error_or_warning(monkeypatch, sample_url, page, language):
+    app = open_app(monkeypatch, sample_url, language, page)
+    assert not app.exception
+    assert not app.error
+    assert not app.warning
+
+
+def test_overview_shows_todays_briefing_figures_in_chinese(monkeypatch, sample_url):
+    app = open_app(monkeypatch, sample_url, "zh", "pages/overview.py")
+    today, _ = briefing_with_previous(connect(sample_url), clock.today())
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["检测人数"] == format_number(today["checkpoints"]["persons"], "zh_CN")
+    assert metrics["在管隔离人员"] == format_number(today["quarantine"]["current"]["total"], "zh_CN")
+    assert metrics["已复工"] == format_number(today["enterprises"]["reopened"], "zh_CN")
+    assert app.title[0].value == "疫情防控指挥大屏"
+
+
+def test_overview_speaks_english_on_request(monkeypatch, sample_url):
+    app = open_app(monkeypatch, sample_url, "en", "pages/overview.py")
+    labels = [metric.label for metric in app.metric]
+    assert "People checked" in labels
+    assert "Reopen rate" in labels
