@@ -184,6 +184,20 @@ class WriteContext:
         self.audit(action, table, row_id, after=values)
         return row_id
 
+    def insert_many(self, table: sa.Table, action: str, rows: list[dict]) -> list[int]:
+        """Insert rows of the same columns and audit each, as :meth:`insert` does, but in two batched
+        statements (a day's grid of entries, a sample scenario); returns the new ids in the order of ``rows``."""
+        if not rows:
+            return []
+        ids = list(self.conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                     rows).scalars())
+        at = clock.now()
+        self.conn.execute(audit_log.insert(), [
+            {"at": at, "username": self.actor.username, "action": action, "table_name": table.name,
+             "row_id": str(row_id), "before": None, "after": _to_json(values)}
+            for row_id, values in zip(ids, rows, strict=True)])
+        return ids
+
 
 def _json_default(value: object) -> object:
     if isinstance(value, (date, datetime)):

@@ -1,1 +1,1065 @@
-"""The quarantine domain (DESIGN §4): schema, validation, writes and figures."""
+"""The quarantine domain (隔离医学观察, DESIGN §4.2): sites, persons, episodes and follow-ups.
+
+A person registered for quarantine gets an *episode*: centralized quarantine
+at a site, home quarantine or home health monitoring, with a planned end. The
+episode row always holds the current state (status, planned end, actual end);
+every change to it is written together with a row of ``episode_changes`` in
+the same transaction, so the history of extensions, releases and transfers is
+never lost. Follow-ups (temperature and symptoms, twice a day) form an
+append-only ledger: a correction is a new row that supersedes the earlier one,
+and the figures count only the rows nobody has superseded.
+
+ID and phone numbers are personal data (DESIGN §8): every read function here
+that returns persons masks them unless it is told the actor may see them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, timedelta
+from typing import TypedDict
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from data_layer import clock
+from data_layer.db import Actor, WriteContext, metadata
+from data_layer.errors import ValidationError
+from data_layer.i18n import translate
+from data_layer.transfer import Column, Row, TransferKind
+from data_layer.users import require_admin, require_write, shows_personal_numbers
+from data_layer.validation import Checks, id_number_is_valid, is_blank
+
+DOMAIN = "quarantine"
+MODES = ("centralized", "home", "monitoring")
+STATUSES = ("active", "released", "transferred", "ended_other")
+SLOTS = ("AM", "PM")
+CHANGE_KINDS = ("extend", "shorten", "release", "transfer", "end_other")
+DEFAULT_ORIGIN_CATEGORIES = ("high_risk_area", "other_province", "in_province_other_city", "close_contact", "abroad")
+DEFAULT_PLANNED_DAYS = 14
+MAX_PLANNED_DAYS = 60
+DEFAULT_FEVER_THRESHOLD = 37.3
+MIN_TEMPERATURE = 34.0
+MAX_TEMPERATURE = 43.0
+DUE_WINDOW_DAYS = 3
+FOLLOWUPS_PER_DAY = len(SLOTS)
+
+quarantine_sites = sa.Table(
+    "quarantine_sites", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("address", sa.String(200)),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.UniqueConstraint("name", name="uq_quarantine_sites_name"),
+)
+
+persons = sa.Table(
+    "persons", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(50), nullable=False),
+    sa.Column("id_number", sa.String(18), nullable=False),
+    sa.Column("phone", sa.String(11), nullable=False),
+    sa.Column("grid", sa.String(100), nullable=False),
+    sa.Column("address", sa.String(200)),
+    sa.Column("origin", sa.String(200)),
+    sa.Column("origin_category", sa.String(40), nullable=False),
+    sa.UniqueConstraint("id_number", name="uq_persons_id_number"),
+)
+
+quarantine_episodes = sa.Table(
+    "quarantine_episodes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("persons.id"), nullable=False),
+    sa.Column("mode", sa.String(20), nullable=False),
+    sa.Column("site_id", sa.Integer, sa.ForeignKey("quarantine_sites.id")),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("planned_days", sa.Integer, nullable=False),
+    sa.Column("planned_end", sa.Date, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("end_date", sa.Date),
+    sa.Column("reason", sa.String(200)),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index("ix_quarantine_episodes_person_id_status", "person_id", "status"),
+    sa.Index("ix_quarantine_episodes_start_date", "start_date"),
+    sa.Index("ix_quarantine_episodes_end_date", "end_date"),
+    sa.Index("ix_quarantine_episodes_status_planned_end", "status", "planned_end"),
+    sa.Index("ix_quarantine_episodes_site_id_start_date", "site_id", "start_date"),
+)
+
+episode_changes = sa.Table(
+    "episode_changes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("episode_id", sa.Integer, sa.ForeignKey("quarantine_episodes.id"), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("old_planned_end", sa.Date, nullable=False),
+    sa.Column("new_planned_end", sa.Date, nullable=False),
+    sa.Column("old_status", sa.String(20), nullable=False),
+    sa.Column("new_status", sa.String(20), nullable=False),
+    sa.Column("end_date", sa.Date),
+    sa.Column("reason", sa.String(200)),
+    sa.Column("changed_by", sa.String(100), nullable=False),
+    sa.Column("changed_at", sa.DateTime, nullable=False),
+    sa.Index("ix_episode_changes_episode_id", "episode_id"),
+)
+
+quarantine_followups = sa.Table(
+    "quarantine_followups", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("episode_id", sa.Integer, sa.ForeignKey("quarantine_episodes.id"), nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("slot", sa.String(2), nullable=False),
+    sa.Column("temperature", sa.Float, nullable=False),
+    sa.Column("symptoms", sa.Boolean, nullable=False),
+    sa.Column("symptom_text", sa.String(200)),
+    sa.Column("by_name", sa.String(100), nullable=False),
+    sa.Column("entered_by", sa.String(100), nullable=False),
+    sa.Column("entered_at", sa.DateTime, nullable=False),
+    sa.Column("supersedes_id", sa.Integer, sa.ForeignKey("quarantine_followups.id")),
+    sa.Column("reason", sa.String(200)),
+    sa.Index("ix_quarantine_followups_episode_id_date_slot", "episode_id", "date", "slot"),
+    sa.Index("ix_quarantine_followups_date", "date"),
+    sa.Index("ix_quarantine_followups_supersedes_id", "supersedes_id"),
+)
+
+
+# --- configuration -----------------------------------------------------------------------------------------------
+
+def fever_threshold() -> float:
+    """The temperature (°C) from which a reading counts as fever: ``COMMAND_POST_FEVER_THRESHOLD``, else 37.3."""
+    return float(os.environ.get("COMMAND_POST_FEVER_THRESHOLD", DEFAULT_FEVER_THRESHOLD))
+
+
+def planned_days_setting() -> dict[str, int]:
+    """Planned days per origin category from ``COMMAND_POST_PLANNED_DAYS`` (``close_contact=14,abroad=21``).
+
+    A category named there that is not one of the default codes is added to
+    the list of origin categories, so one setting configures both.
+    """
+    setting: dict[str, int] = {}
+    for part in os.environ.get("COMMAND_POST_PLANNED_DAYS", "").split(","):
+        if not part.strip():
+            continue
+        code, _, days = part.partition("=")
+        if not code.strip() or not days.strip().isdigit() or not 1 <= int(days) <= MAX_PLANNED_DAYS:
+            raise ValueError(f"COMMAND_POST_PLANNED_DAYS: {part!r} is not like close_contact=14 (1–{MAX_PLANNED_DAYS})")
+        setting[code.strip()] = int(days)
+    return setting
+
+
+def origin_categories() -> tuple[str, ...]:
+    """The origin category codes in use: the defaults of DESIGN §4.2 plus any configured ones."""
+    extra = [code for code in planned_days_setting() if code not in DEFAULT_ORIGIN_CATEGORIES]
+    return (*DEFAULT_ORIGIN_CATEGORIES, *extra)
+
+
+def planned_days_for(origin_category: str) -> int:
+    """The default quarantine period for an origin category (14 days unless configured)."""
+    return planned_days_setting().get(origin_category, DEFAULT_PLANNED_DAYS)
+
+
+def code_label(code: str, language: str = "zh_CN") -> str:
+    """How a code (mode, status, slot, origin category, change kind) is written for users."""
+    return translate(f"{DOMAIN}.code.{code}", language)
+
+
+def _codes_by_chinese_label(codes: Iterable[str]) -> dict[str, str]:
+    """Chinese label → code, from the zh_CN catalog, so imports may use either."""
+    return {code_label(code, "zh_CN"): code for code in codes}
+
+
+# --- privacy -----------------------------------------------------------------------------------------------------
+
+def mask_id_number(id_number: str | None) -> str | None:
+    """An ID number with only its first 4 and last 4 characters shown (``1101**********123X``)."""
+    if not id_number:
+        return id_number
+    if len(id_number) <= 8:
+        return "*" * len(id_number)
+    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """A phone number with only its first 3 and last 4 digits shown (``138****5678``)."""
+    if not phone:
+        return phone
+    if len(phone) <= 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def present_person(row: Mapping[str, object], actor: Actor | None) -> dict[str, object]:
+    """A copy of a row about a person as ``actor`` may see it.
+
+    Admins and clerks see the full numbers; leaders, and callers that name no
+    actor, see them masked; the wall screen sees no personal data at all, so
+    even the name is reduced to its first character.
+    """
+    shown = dict(row)
+    if actor is not None and shows_personal_numbers(actor):
+        return shown
+    if "id_number" in shown:
+        shown["id_number"] = mask_id_number(shown["id_number"])
+    if "phone" in shown:
+        shown["phone"] = mask_phone(shown["phone"])
+    if actor is not None and actor.role == "wall" and shown.get("name"):
+        shown["name"] = str(shown["name"])[0] + "**"
+    return shown
+
+
+# --- shared query pieces -----------------------------------------------------------------------------------------
+
+def _current_on(day: date) -> sa.ColumnElement[bool]:
+    """An episode is current on D when it started on or before D and has not ended by D (DESIGN §4.2)."""
+    episode = quarantine_episodes
+    return sa.and_(episode.c.start_date <= day,
+                   sa.or_(episode.c.end_date.is_(None), episode.c.end_date > day))
+
+
+def _is_effective() -> sa.ColumnElement[bool]:
+    """A follow-up is effective when no later row supersedes it."""
+    later = quarantine_followups.alias("later")
+    return ~sa.exists().where(later.c.supersedes_id == quarantine_followups.c.id)
+
+
+def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def _episode_rows() -> sa.Select:
+    """Episodes with their person and site, the base of every list a page shows."""
+    episode, person, site = quarantine_episodes, persons, quarantine_sites
+    return (sa.select(episode.c.id.label("episode_id"), person.c.name, person.c.id_number, person.c.phone,
+                      person.c.grid, person.c.address, person.c.origin, person.c.origin_category,
+                      episode.c.mode, site.c.name.label("site"), episode.c.start_date, episode.c.planned_days,
+                      episode.c.planned_end, episode.c.status, episode.c.end_date, episode.c.reason)
+            .select_from(episode.join(person, person.c.id == episode.c.person_id)
+                         .outerjoin(site, site.c.id == episode.c.site_id)))
+
+
+def _site_by_reference(conn: Connection, reference: object, *, lock: bool = False) -> Mapping | None:
+    """A site named by its name or its id (forms send ids, import files send names)."""
+    if is_blank(reference):
+        return None
+    site = quarantine_sites
+    text = str(reference).strip()
+    query = sa.select(site).where(site.c.name == text)
+    if isinstance(reference, int) or (text.isdigit() and not conn.execute(query).first()):
+        query = sa.select(site).where(site.c.id == int(text))
+    if lock:
+        query = query.with_for_update()
+    return conn.execute(query).mappings().first()
+
+
+def _site_peak(conn: Connection, site_id: int, from_day: date) -> int:
+    """The most people the site holds on any day from ``from_day`` on.
+
+    Occupancy only rises on a day some episode starts, so it is enough to look
+    at ``from_day`` and at each later start date; a back-dated admission must
+    fit on every one of those days, not only on its own start date.
+    """
+    episode = quarantine_episodes
+    later_starts = sa.select(episode.c.start_date.label("day")).where(
+        episode.c.site_id == site_id, episode.c.start_date > from_day)
+    days = sa.union(sa.select(sa.literal(from_day, sa.Date).label("day")), later_starts).subquery()
+    occupied = (sa.select(sa.func.count(episode.c.id).label("occupied"))
+                .select_from(days.outerjoin(episode, sa.and_(
+                    episode.c.site_id == site_id, episode.c.start_date <= days.c.day,
+                    sa.or_(episode.c.end_date.is_(None), episode.c.end_date > days.c.day))))
+                .group_by(days.c.day).subquery())
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(occupied.c.occupied), 0))).scalar_one()
+
+
+def _episodes_by_id(conn: Connection, episode_ids: Iterable[int], *, lock: bool = False) -> dict[int, Mapping]:
+    """Episodes with their person's name, locked for the transaction when ``lock`` (a rule depends on them)."""
+    ids = sorted(set(episode_ids))
+    if not ids:
+        return {}
+    episode = quarantine_episodes
+    query = (sa.select(episode, persons.c.name.label("person_name"))
+             .join(persons, persons.c.id == episode.c.person_id).where(episode.c.id.in_(ids)))
+    if lock:
+        query = query.with_for_update(of=episode)
+    return {row["id"]: row for row in conn.execute(query).mappings()}
+
+
+def _as_id(value: object) -> int | None:
+    """An id that arrived as a number or as text; ``None`` when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.isdigit() else None
+
+
+# --- sites (master data) -----------------------------------------------------------------------------------------
+
+def add_site(ctx: WriteContext, data: Mapping[str, object]) -> int:
+    """Add a centralized quarantine site; its name is unique and its capacity at least one place."""
+    require_admin(ctx.actor)
+    checks = Checks(DOMAIN)
+    name = checks.text(data.get("name"), "name", max_length=100)
+    address = checks.text(data.get("address"), "address", required=False)
+    capacity = checks.integer(data.get("capacity"), "capacity", minimum=1, maximum=100_000)
+    active = checks.flag(data.get("active"), "active", default=True)
+    if name and ctx.conn.execute(sa.select(quarantine_sites.c.id).where(quarantine_sites.c.name == name)).first():
+        checks.fail("name", "error.duplicate_name", value=name)
+    checks.raise_if_any()
+    return ctx.insert(quarantine_sites, "quarantine.site_add",
+                      {"name": name, "address": address, "capacity": capacity, "active": active})
+
+
+def rename_site(ctx: WriteContext, site: object, name: object) -> None:
+    """Give a site a new name (unique among sites)."""
+    require_admin(ctx.actor)
+    checks = Checks(DOMAIN)
+    row = _existing_site(ctx.conn, checks, site)
+    new_name = checks.text(name, "name", max_length=100)
+    if new_name and row and new_name != row["name"] and ctx.conn.execute(
+            sa.select(quarantine_sites.c.id).where(quarantine_sites.c.name == new_name)).first():
+        checks.fail("name", "error.duplicate_name", value=new_name)
+    checks.raise_if_any()
+    _update_site(ctx, row, {"name": new_name}, "quarantine.site_rename")
+
+
+def set_site_capacity(ctx: WriteContext, site: object, capacity: object) -> None:
+    """Change a site's number of places; it may not drop below the people staying there today."""
+    require_admin(ctx.actor)
+    checks = Checks(DOMAIN)
+    row = _existing_site(ctx.conn, checks, site, lock=True)
+    places = checks.integer(capacity, "capacity", minimum=1, maximum=100_000)
+    if row and places is not None:
+        occupied = _site_peak(ctx.conn, row["id"], clock.today())
+        if places < occupied:
+            checks.fail("capacity", "quarantine.error.capacity_below_occupied", occupied=occupied)
+    checks.raise_if_any()
+    _update_site(ctx, row, {"capacity": places}, "quarantine.site_capacity")
+
+
+def set_site_active(ctx: WriteContext, site: object, active: object) -> None:
+    """Open or close a site for new admissions; people already there stay until released."""
+    require_admin(ctx.actor)
+    checks = Checks(DOMAIN)
+    row = _existing_site(ctx.conn, checks, site)
+    flag = checks.flag(active, "active")
+    checks.raise_if_any()
+    _update_site(ctx, row, {"active": flag}, "quarantine.site_active")
+
+
+def _existing_site(conn: Connection, checks: Checks, reference: object, *, lock: bool = False) -> Mapping | None:
+    row = _site_by_reference(conn, reference, lock=lock)
+    if row is None:
+        if is_blank(reference):
+            checks.fail("site", "error.required")
+        else:
+            checks.fail("site", "error.unknown_name", value=reference)
+    return row
+
+
+def _update_site(ctx: WriteContext, row: Mapping, values: dict, action: str) -> None:
+    before = {key: row[key] for key in values}
+    ctx.conn.execute(quarantine_sites.update().where(quarantine_sites.c.id == row["id"]).values(**values))
+    ctx.audit(action, quarantine_sites, row["id"], before=before, after=values)
+
+
+def list_sites(conn: Connection, *, include_inactive: bool = False) -> list[dict]:
+    """The sites for a choice list (id, name, address, capacity, active), by name."""
+    query = sa.select(quarantine_sites).order_by(quarantine_sites.c.name)
+    if not include_inactive:
+        query = query.where(quarantine_sites.c.active)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+# --- registration ------------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class _PersonInput:
+    name: str | None
+    id_number: str | None
+    phone: str | None
+    grid: str | None
+    address: str | None
+    origin: str | None
+    origin_category: str | None
+
+    def values(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+def _check_id_number(checks: Checks, value: object) -> str | None:
+    text = checks.text(value, "id_number", max_length=40)
+    if text is None:
+        return None
+    normalized = text.replace(" ", "").upper()
+    if not id_number_is_valid(normalized):
+        checks.fail("id_number", "quarantine.error.invalid_id_number", value=text)
+        return None
+    return normalized
+
+
+def _check_phone(checks: Checks, value: object) -> str | None:
+    text = checks.text(value, "phone", max_length=40)
+    if text is None:
+        return None
+    digits = text.replace(" ", "").replace("-", "").removesuffix(".0")
+    if len(digits) != 11 or not digits.isdigit() or not digits.startswith("1"):
+        checks.fail("phone", "quarantine.error.invalid_phone", value=text)
+        return None
+    return digits
+
+
+def _check_person(checks: Checks, data: Mapping[str, object]) -> _PersonInput:
+    categories = origin_categories()
+    return _PersonInput(
+        name=checks.text(data.get("name"), "name", max_length=50),
+        id_number=_check_id_number(checks, data.get("id_number")),
+        phone=_check_phone(checks, data.get("phone")),
+        grid=checks.text(data.get("grid"), "grid", max_length=100),
+        address=checks.text(data.get("address"), "address", required=False),
+        origin=checks.text(data.get("origin"), "origin", required=False),
+        origin_category=checks.choice(data.get("origin_category"), "origin_category", categories,
+                                      labels=_codes_by_chinese_label(categories)),
+    )
+
+
+def register(ctx: WriteContext, data: Mapping[str, object]) -> int:
+    """Register a person for quarantine and open their episode; returns the episode id.
+
+    ``data`` holds the person (name, id_number, phone, grid, address, origin,
+    origin_category) and the episode (mode, site by name or id, start_date,
+    planned_days — by default the origin category's period — and an optional
+    reason). A person already known by ID number is reused, and their details
+    updated, as long as they have no active episode and the new one starts
+    after the previous one ended. A centralized episode needs an active site
+    with a free place from its start date on.
+    """
+    require_write(ctx.actor, DOMAIN)
+    site = _site_by_reference(ctx.conn, data.get("site"), lock=True)
+    require_write(ctx.actor, DOMAIN, site["id"] if site else None)
+    checks = Checks(DOMAIN)
+    person = _check_person(checks, data)
+    mode = checks.choice(data.get("mode"), "mode", MODES, labels=_codes_by_chinese_label(MODES))
+    start = checks.day(data.get("start_date"), "start_date")
+    days = checks.integer(data.get("planned_days"), "planned_days", required=False, minimum=1,
+                          maximum=MAX_PLANNED_DAYS)
+    if days is None and not checks.has_error("planned_days") and person.origin_category:
+        days = planned_days_for(person.origin_category)
+    reason = checks.text(data.get("reason"), "reason", required=False)
+    _check_site_for_mode(ctx.conn, checks, mode, data.get("site"), site, start)
+    existing = _check_person_free(ctx.conn, checks, person.id_number, start)
+    checks.raise_if_any()
+    person_id = _store_person(ctx, person, existing)
+    return ctx.insert(quarantine_episodes, "quarantine.register", {
+        "person_id": person_id, "mode": mode, "site_id": site["id"] if site else None,
+        "start_date": start, "planned_days": days, "planned_end": start + timedelta(days=days),
+        "status": "active", "end_date": None, "reason": reason,
+        "created_by": ctx.actor.username, "created_at": clock.now(),
+    })
+
+
+def _check_site_for_mode(conn: Connection, checks: Checks, mode: str | None, reference: object,
+                         site: Mapping | None, start: date | None) -> None:
+    """Centralized quarantine needs an active site with a free place; the other modes take no site."""
+    if mode != "centralized":
+        if mode and not is_blank(reference):
+            checks.fail("site", "quarantine.error.site_only_centralized")
+        return
+    if site is None:
+        _existing_site(conn, checks, reference)
+        return
+    if not site["active"]:
+        checks.fail("site", "quarantine.error.site_inactive", site=site["name"])
+    elif start is not None:
+        occupied = _site_peak(conn, site["id"], start)
+        if occupied >= site["capacity"]:
+            checks.fail("site", "quarantine.error.site_full", site=site["name"], capacity=site["capacity"],
+                        occupied=occupied)
+
+
+def _check_person_free(conn: Connection, checks: Checks, id_number: str | None,
+                       start: date | None) -> Mapping | None:
+    """The known person with this ID number (locked), after checking that a new episode may open for them:
+    none of their episodes is active and the new one starts on or after the day the last one ended."""
+    if id_number is None:
+        return None
+    existing = conn.execute(sa.select(persons).where(persons.c.id_number == id_number)
+                            .with_for_update()).mappings().first()
+    if existing is None:
+        return None
+    episode = quarantine_episodes
+    active_since, last_end = conn.execute(
+        sa.select(sa.func.min(sa.case((episode.c.status == "active", episode.c.start_date))),
+                  sa.func.max(episode.c.end_date)).where(episode.c.person_id == existing["id"])).one()
+    if active_since is not None:
+        checks.fail("id_number", "quarantine.error.active_episode_exists", name=existing["name"],
+                    start=active_since.isoformat())
+    elif start is not None and last_end is not None and start < last_end:
+        checks.fail("start_date", "quarantine.error.overlaps_previous", end=last_end.isoformat())
+    return existing
+
+
+def _store_person(ctx: WriteContext, person: _PersonInput, existing: Mapping | None) -> int:
+    """Insert a new person, or bring a known person's details up to date (audited before/after)."""
+    values = person.values()
+    if existing is None:
+        return ctx.insert(persons, "quarantine.person_add", values)
+    changed = {key: value for key, value in values.items() if existing[key] != value}
+    if changed:
+        ctx.conn.execute(persons.update().where(persons.c.id == existing["id"]).values(**changed))
+        ctx.audit("quarantine.person_update", persons, existing["id"],
+                  before={key: existing[key] for key in changed}, after=changed)
+    return existing["id"]
+
+
+# --- changes to an episode ---------------------------------------------------------------------------------------
+
+def _apply_change(ctx: WriteContext, episode: Mapping, kind: str, values: dict, reason: str | None) -> None:
+    """Update the episode's current fields and record the change in ``episode_changes``, both audited."""
+    before = {key: episode[key] for key in values}
+    ctx.conn.execute(quarantine_episodes.update().where(quarantine_episodes.c.id == episode["id"]).values(**values))
+    ctx.audit(f"quarantine.{kind}", quarantine_episodes, episode["id"], before=before, after=values)
+    ctx.insert(episode_changes, f"quarantine.{kind}", {
+        "episode_id": episode["id"], "kind": kind,
+        "old_planned_end": episode["planned_end"], "new_planned_end": values.get("planned_end", episode["planned_end"]),
+        "old_status": episode["status"], "new_status": values.get("status", episode["status"]),
+        "end_date": values.get("end_date"), "reason": reason,
+        "changed_by": ctx.actor.username, "changed_at": clock.now(),
+    })
+
+
+def _active_episodes(ctx: WriteContext, checks: Checks, episode_ids: Sequence[object]) -> list[Mapping]:
+    """The named episodes, locked, after checking the actor may write for their sites.
+
+    Unknown and already-ended episodes are recorded in ``checks`` under ``episode``.
+    """
+    if not episode_ids:
+        checks.fail("episode", "error.required")
+    ids = [_as_id(value) for value in episode_ids]
+    found = _episodes_by_id(ctx.conn, [episode_id for episode_id in ids if episode_id is not None], lock=True)
+    episodes = []
+    for value, episode_id in zip(episode_ids, ids, strict=True):
+        episode = found.get(episode_id) if episode_id is not None else None
+        if episode is None:
+            checks.fail("episode", "error.unknown_name", value=value)
+            continue
+        require_write(ctx.actor, DOMAIN, episode["site_id"])
+        if episode["status"] != "active":
+            checks.fail("episode", "quarantine.error.episode_not_active", name=episode["person_name"])
+        episodes.append(episode)
+    return episodes
+
+
+def change_planned_end(ctx: WriteContext, episode_id: object, reason: object, *, new_end: object = None,
+                       planned_days: object = None) -> None:
+    """Extend or shorten an active episode: give the new planned end, or the new number of planned days.
+
+    The period stays 1–60 days from the start; the reason is required and kept
+    in the episode's history.
+    """
+    require_write(ctx.actor, DOMAIN)
+    checks = Checks(DOMAIN)
+    episodes = _active_episodes(ctx, checks, [episode_id])
+    why = checks.text(reason, "reason")
+    if is_blank(new_end) == is_blank(planned_days):
+        checks.fail("new_end", "quarantine.error.new_end_or_days")
+    end = checks.day(new_end, "new_end", required=False, not_future=False)
+    days = checks.integer(planned_days, "planned_days", required=False, minimum=1, maximum=MAX_PLANNED_DAYS)
+    episode = episodes[0] if episodes else None
+    if episode and days is not None:
+        end = episode["start_date"] + timedelta(days=days)
+    if episode and end is not None:
+        first, last = (episode["start_date"] + timedelta(days=limit) for limit in (1, MAX_PLANNED_DAYS))
+        if not first <= end <= last:
+            checks.fail("new_end", "quarantine.error.planned_end_range", first=first.isoformat(),
+                        last=last.isoformat())
+        elif end == episode["planned_end"]:
+            checks.fail("new_end", "quarantine.error.planned_end_unchanged")
+    checks.raise_if_any()
+    kind = "extend" if end > episode["planned_end"] else "shorten"
+    _apply_change(ctx, episode, kind, {"planned_end": end, "planned_days": (end - episode["start_date"]).days},
+                  why)
+
+
+def _end_episodes(ctx: WriteContext, episode_ids: Sequence[object], end_date: object, reason: object,
+                  status: str, kind: str, *, reason_required: bool) -> int:
+    """End active episodes on ``end_date`` (not before their start, not in the future): all or none."""
+    require_write(ctx.actor, DOMAIN)
+    checks = Checks(DOMAIN)
+    episodes = _active_episodes(ctx, checks, episode_ids)
+    end = checks.day(end_date, "end_date")
+    why = checks.text(reason, "reason", required=reason_required)
+    for episode in episodes:
+        if end is not None and end < episode["start_date"]:
+            checks.fail("end_date", "quarantine.error.end_before_start", name=episode["person_name"],
+                        start=episode["start_date"].isoformat())
+    checks.raise_if_any()
+    for episode in episodes:
+        values = {"status": status, "end_date": end}
+        if why is not None:
+            values["reason"] = why
+        _apply_change(ctx, episode, kind, values, why)
+    return len(episodes)
+
+
+def release(ctx: WriteContext, episode_id: object, end_date: object, reason: object = None) -> None:
+    """Release one person from quarantine (解除隔离) on ``end_date``; from that day on they are not current."""
+    _end_episodes(ctx, [episode_id], end_date, reason, "released", "release", reason_required=False)
+
+
+def release_many(ctx: WriteContext, episode_ids: Sequence[object], end_date: object, reason: object = None) -> int:
+    """Release several people on the same day in one go; one refused episode releases none. Returns the count."""
+    unique_ids = list(dict.fromkeys(episode_ids))
+    return _end_episodes(ctx, unique_ids, end_date, reason, "released", "release", reason_required=False)
+
+
+def transfer_to_hospital(ctx: WriteContext, episode_id: object, end_date: object, reason: object = None) -> None:
+    """End an episode because the person was taken to hospital (转送医院) on ``end_date``."""
+    _end_episodes(ctx, [episode_id], end_date, reason, "transferred", "transfer", reason_required=False)
+
+
+def end_other(ctx: WriteContext, episode_id: object, end_date: object, reason: object) -> None:
+    """End an episode for any other reason (moved away, registered by mistake…); the reason is required."""
+    _end_episodes(ctx, [episode_id], end_date, reason, "ended_other", "end_other", reason_required=True)
+
+
+def episode_history(conn: Connection, episode_id: int) -> list[dict]:
+    """Every change to one episode, oldest first (kind, planned ends, statuses, end date, reason, who, when)."""
+    query = (sa.select(episode_changes).where(episode_changes.c.episode_id == episode_id)
+             .order_by(episode_changes.c.id))
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+# --- follow-ups --------------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(eq=False)
+class _FollowupInput:
+    """One follow-up as read from a form or a file, with the checks that collected its problems.
+
+    Forms name the episode by ``episode_id``; import rows name the person by
+    ``id_number`` and the episode is the one current on the follow-up's date.
+    """
+
+    checks: Checks
+    episode_ref: object
+    id_number: object
+    day: date | None
+    slot: str | None
+    temperature: float | None
+    symptoms: bool | None
+    symptom_text: str | None
+    by_name: str | None
+    episode: Mapping | None = None
+
+    @property
+    def names_episode(self) -> bool:
+        return not is_blank(self.episode_ref) or is_blank(self.id_number)
+
+    def values(self) -> dict[str, object]:
+        return {"episode_id": self.episode["id"], "date": self.day, "slot": self.slot,
+                "temperature": self.temperature, "symptoms": self.symptoms, "symptom_text": self.symptom_text,
+                "by_name": self.by_name}
+
+
+def _read_followup(data: Mapping[str, object]) -> _FollowupInput:
+    checks = Checks(DOMAIN)
+    temperature = checks.number(data.get("temperature"), "temperature", minimum=MIN_TEMPERATURE,
+                                maximum=MAX_TEMPERATURE)
+    return _FollowupInput(
+        checks=checks,
+        episode_ref=data.get("episode_id"),
+        id_number=data.get("id_number"),
+        day=checks.day(data.get("date"), "date"),
+        slot=checks.choice(data.get("slot"), "slot", SLOTS, labels=_codes_by_chinese_label(SLOTS)),
+        temperature=None if temperature is None else round(temperature, 1),
+        symptoms=checks.flag(data.get("symptoms"), "symptoms", default=False),
+        symptom_text=checks.text(data.get("symptom_text"), "symptom_text", required=False),
+        by_name=checks.text(data.get("by"), "by", max_length=100),
+    )
+
+
+def _attach_by_episode_id(conn: Connection, entries: list[_FollowupInput]) -> None:
+    """Find the episodes that form entries name by id, in one query."""
+    found = _episodes_by_id(conn, [_as_id(entry.episode_ref) for entry in entries
+                                   if _as_id(entry.episode_ref) is not None], lock=True)
+    for entry in entries:
+        if is_blank(entry.episode_ref):
+            entry.checks.fail("episode", "error.required")
+            continue
+        entry.episode = found.get(_as_id(entry.episode_ref))
+        if entry.episode is None:
+            entry.checks.fail("episode", "error.unknown_name", value=entry.episode_ref)
+
+
+def _attach_by_id_number(conn: Connection, entry: _FollowupInput) -> None:
+    """Find the episode of the person with this ID number that is current on the entry's date."""
+    id_number = _check_id_number(entry.checks, entry.id_number)
+    if id_number is None or entry.day is None:
+        return
+    episode = quarantine_episodes
+    episode_id = conn.execute(sa.select(episode.c.id).join(persons, persons.c.id == episode.c.person_id)
+                              .where(persons.c.id_number == id_number, _current_on(entry.day))).scalar()
+    if episode_id is None:
+        entry.checks.fail("id_number", "quarantine.error.no_episode_on_date", day=entry.day.isoformat())
+        return
+    entry.episode = _episodes_by_id(conn, [episode_id], lock=True)[episode_id]
+
+
+def _taken_slots(conn: Connection, entries: list[_FollowupInput], exclude_id: int | None = None) -> set[tuple]:
+    """The (episode, date, slot) triples that already have an effective follow-up."""
+    episode_ids = {entry.episode["id"] for entry in entries if entry.episode}
+    days = {entry.day for entry in entries if entry.day}
+    if not episode_ids or not days:
+        return set()
+    followup = quarantine_followups
+    query = sa.select(followup.c.episode_id, followup.c.date, followup.c.slot).where(
+        followup.c.episode_id.in_(sorted(episode_ids)), followup.c.date.in_(sorted(days)), _is_effective())
+    if exclude_id is not None:
+        query = query.where(followup.c.id != exclude_id)
+    return {tuple(row) for row in conn.execute(query)}
+
+
+def _check_followup(entry: _FollowupInput, taken: set[tuple]) -> None:
+    """A follow-up lies inside the episode's period (from its start, before its end) and fills a free slot."""
+    episode, checks = entry.episode, entry.checks
+    if episode is None or entry.day is None:
+        return
+    last = episode["end_date"] - timedelta(days=1) if episode["end_date"] else clock.today()
+    if not episode["start_date"] <= entry.day <= last:
+        checks.fail("date", "quarantine.error.outside_period", start=episode["start_date"].isoformat(),
+                    end=last.isoformat())
+        return
+    if entry.slot is None:
+        return
+    key = (episode["id"], entry.day, entry.slot)
+    if key in taken:
+        checks.fail("slot", "quarantine.error.followup_taken", day=entry.day.isoformat(), slot=entry.slot)
+    taken.add(key)
+
+
+def add_followups(ctx: WriteContext, rows: Sequence[Mapping[str, object]]) -> list[int]:
+    """Store a batch of follow-ups (a whole day's grid) in one transaction; returns their ids.
+
+    Each row names its episode by ``episode_id`` (or, as import rows do, by
+    ``id_number`` and its date) and gives date, slot (AM/PM), temperature
+    (34.0–43.0 °C), symptoms (yes/no), symptom_text and by (who asked). Every
+    row is checked before any is stored; when any row is bad the whole batch is
+    refused with one :class:`ValidationError` whose errors carry the row's
+    1-based position as the ``row`` parameter.
+    """
+    require_write(ctx.actor, DOMAIN)
+    entries = [_read_followup(row) for row in rows]
+    _attach_by_episode_id(ctx.conn, [entry for entry in entries if entry.names_episode])
+    for entry in entries:
+        if not entry.names_episode:
+            _attach_by_id_number(ctx.conn, entry)
+    for site_id in {entry.episode["site_id"] for entry in entries if entry.episode}:
+        require_write(ctx.actor, DOMAIN, site_id)
+    taken = _taken_slots(ctx.conn, entries)
+    errors = []
+    for position, entry in enumerate(entries, start=1):
+        _check_followup(entry, taken)
+        errors.extend(dataclasses.replace(error, params={**error.params, "row": position})
+                      for error in entry.checks.errors)
+    if errors:
+        raise ValidationError(errors)
+    now = clock.now()
+    return ctx.insert_many(quarantine_followups, "quarantine.followup_add", [{
+        **entry.values(), "entered_by": ctx.actor.username, "entered_at": now, "supersedes_id": None, "reason": None,
+    } for entry in entries])
+
+
+def add_followup(ctx: WriteContext, data: Mapping[str, object]) -> int:
+    """Store one follow-up (see :func:`add_followups` for the fields); returns its id."""
+    try:
+        return add_followups(ctx, [data])[0]
+    except ValidationError as refusal:
+        raise ValidationError([dataclasses.replace(error, params={key: value for key, value in error.params.items()
+                                                                  if key != "row"})
+                               for error in refusal.errors]) from None
+
+
+def correct_followup(ctx: WriteContext, followup_id: object, data: Mapping[str, object], reason: object) -> int:
+    """Correct an effective follow-up with a new row that supersedes it; returns the new row's id.
+
+    ``data`` gives the fields that change (temperature, symptoms, symptom_text,
+    by, date, slot); the others are taken from the row corrected. The old row
+    stays in the ledger; only the new one counts in the figures.
+    """
+    require_write(ctx.actor, DOMAIN)
+    followup = quarantine_followups
+    original_id = _as_id(followup_id)
+    original = None if original_id is None else ctx.conn.execute(
+        sa.select(followup).where(followup.c.id == original_id)).mappings().first()
+    if original is None:
+        checks = Checks(DOMAIN)
+        checks.fail("followup", "error.unknown_name", value=followup_id)
+        checks.raise_if_any()
+    episode = _episodes_by_id(ctx.conn, [original["episode_id"]], lock=True)[original["episode_id"]]
+    require_write(ctx.actor, DOMAIN, episode["site_id"])
+    merged = {"date": original["date"], "slot": original["slot"], "temperature": original["temperature"],
+              "symptoms": original["symptoms"], "symptom_text": original["symptom_text"],
+              "by": original["by_name"], **data}
+    entry = _read_followup(merged)
+    entry.episode = episode
+    why = entry.checks.text(reason, "reason")
+    if ctx.conn.execute(sa.select(followup.c.id).where(followup.c.supersedes_id == original["id"])).first():
+        entry.checks.fail("followup", "quarantine.error.followup_superseded")
+    _check_followup(entry, _taken_slots(ctx.conn, [entry], exclude_id=original["id"]))
+    entry.checks.raise_if_any()
+    return ctx.insert(followup, "quarantine.followup_correct", {
+        **entry.values(), "entered_by": ctx.actor.username, "entered_at": clock.now(),
+        "supersedes_id": original["id"], "reason": why,
+    })
+
+
+# --- figures -----------------------------------------------------------------------------------------------------
+
+class CurrentCounts(TypedDict):
+    centralized: int
+    home: int
+    monitoring: int
+    total: int
+
+
+class QuarantineFigures(TypedDict):
+    """The ``quarantine`` object of the daily briefing (DESIGN §6)."""
+
+    current: CurrentCounts
+    admitted: int
+    released: int
+    due_next_3_days: int
+    overdue: int
+    followups_missing: int
+    fever_in_quarantine: int
+
+
+def _followups_on(day: date) -> sa.Subquery:
+    """Effective follow-ups per episode dated ``day``."""
+    followup = quarantine_followups
+    return (sa.select(followup.c.episode_id, sa.func.count().label("followups"))
+            .where(followup.c.date == day, _is_effective()).group_by(followup.c.episode_id).subquery())
+
+
+def _missing_followups(day: date) -> tuple[sa.Subquery, sa.ColumnElement[bool]]:
+    """The follow-up counts of ``day`` and the condition "fewer than two" for a join with episodes."""
+    counts = _followups_on(day)
+    return counts, sa.func.coalesce(counts.c.followups, 0) < FOLLOWUPS_PER_DAY
+
+
+def figures(conn: Connection, day: date) -> QuarantineFigures:
+    """The quarantine figures of DESIGN §4.2 for report date ``day``.
+
+    ``current`` counts episodes current on D by mode; ``admitted`` those that
+    start on D; ``released`` those released with end date D (transfers are not
+    releases); ``due_next_3_days`` current episodes whose planned end falls on
+    D+1…D+3; ``overdue`` current episodes whose planned end is D or earlier (due
+    but not released by the end of D); ``followups_missing`` current episodes
+    with fewer than two effective follow-ups dated D; ``fever_in_quarantine``
+    effective follow-ups dated D at or above the fever threshold.
+    """
+    episode, followup = quarantine_episodes, quarantine_followups
+    current = {mode: 0 for mode in MODES}
+    overdue = due = 0
+    by_mode = conn.execute(
+        sa.select(episode.c.mode, sa.func.count(), _count_if(episode.c.planned_end <= day),
+                  _count_if(episode.c.planned_end.between(day + timedelta(days=1),
+                                                          day + timedelta(days=DUE_WINDOW_DAYS))))
+        .where(_current_on(day)).group_by(episode.c.mode))
+    for mode, count, mode_overdue, mode_due in by_mode:
+        current[mode] = count
+        overdue += mode_overdue
+        due += mode_due
+    admitted, released = conn.execute(
+        sa.select(_count_if(episode.c.start_date == day),
+                  _count_if(sa.and_(episode.c.status == "released", episode.c.end_date == day)))
+        .where(sa.or_(episode.c.start_date == day, episode.c.end_date == day))).one()
+    counts, fewer_than_two = _missing_followups(day)
+    missing = conn.execute(
+        sa.select(sa.func.count()).select_from(episode.outerjoin(counts, counts.c.episode_id == episode.c.id))
+        .where(_current_on(day), fewer_than_two)).scalar_one()
+    fever = conn.execute(sa.select(sa.func.count()).select_from(followup).where(
+        followup.c.date == day, followup.c.temperature >= fever_threshold(), _is_effective())).scalar_one()
+    return {
+        "current": CurrentCounts(centralized=current["centralized"], home=current["home"],
+                                 monitoring=current["monitoring"], total=sum(current.values())),
+        "admitted": admitted, "released": released, "due_next_3_days": due, "overdue": overdue,
+        "followups_missing": missing, "fever_in_quarantine": fever,
+    }
+
+
+def site_occupancy(conn: Connection, day: date) -> list[dict]:
+    """Per site (active ones, and closed ones still holding people): current centralized episodes on ``day``
+    against capacity; ``rate`` is occupied / capacity with three decimals, ``free`` the places left."""
+    site, episode = quarantine_sites, quarantine_episodes
+    occupied = sa.func.count(episode.c.id)
+    rows = conn.execute(
+        sa.select(site.c.id, site.c.name, site.c.capacity, site.c.active, occupied.label("occupied"))
+        .select_from(site.outerjoin(episode, sa.and_(episode.c.site_id == site.c.id, _current_on(day))))
+        .group_by(site.c.id, site.c.name, site.c.capacity, site.c.active)
+        .having(sa.or_(site.c.active, occupied > 0)).order_by(site.c.name)).mappings()
+    return [{"site_id": row["id"], "name": row["name"], "capacity": row["capacity"], "occupied": row["occupied"],
+             "free": max(row["capacity"] - row["occupied"], 0), "rate": round(row["occupied"] / row["capacity"], 3)}
+            for row in rows]
+
+
+def _list(conn: Connection, query: sa.Select, actor: Actor | None, columns: Sequence[str]) -> list[dict]:
+    return [present_person({key: row[key] for key in columns}, actor) for row in conn.execute(query).mappings()]
+
+
+ACTION_COLUMNS = ("episode_id", "name", "phone", "grid", "mode", "site", "start_date", "planned_end")
+
+
+def action_lists(conn: Connection, day: date, actor: Actor | None = None) -> dict[str, list[dict]]:
+    """The people who need action on ``day``, under the names of the matching figures.
+
+    ``due_next_3_days`` and ``overdue`` (by planned end), ``followups_missing``
+    (with how many follow-ups they have) and ``fever_in_quarantine`` (each
+    fever reading, with date, slot and temperature, highest first). Rows hold
+    episode_id, name, phone (masked unless ``actor`` may see it), grid, mode,
+    site, start_date and planned_end.
+    """
+    episode, followup = quarantine_episodes, quarantine_followups
+    current = _episode_rows().where(_current_on(day))
+    counts, fewer_than_two = _missing_followups(day)
+    due = current.where(episode.c.planned_end.between(day + timedelta(days=1), day + timedelta(days=DUE_WINDOW_DAYS)))
+    missing = (current.add_columns(sa.func.coalesce(counts.c.followups, 0).label("followups"))
+               .outerjoin(counts, counts.c.episode_id == episode.c.id).where(fewer_than_two)
+               .order_by(persons.c.grid, persons.c.name, episode.c.id))
+    fever = (_episode_rows().add_columns(followup.c.date, followup.c.slot, followup.c.temperature)
+             .join(followup, followup.c.episode_id == episode.c.id)
+             .where(followup.c.date == day, followup.c.temperature >= fever_threshold(), _is_effective())
+             .order_by(followup.c.temperature.desc(), followup.c.slot, episode.c.id))
+    return {
+        "due_next_3_days": _list(conn, due.order_by(episode.c.planned_end, episode.c.id), actor, ACTION_COLUMNS),
+        "overdue": _list(conn, current.where(episode.c.planned_end <= day).order_by(episode.c.planned_end,
+                                                                                   episode.c.id),
+                         actor, ACTION_COLUMNS),
+        "followups_missing": _list(conn, missing, actor, (*ACTION_COLUMNS, "followups")),
+        "fever_in_quarantine": _list(conn, fever, actor, (*ACTION_COLUMNS, "date", "slot", "temperature")),
+    }
+
+
+def daily_current(conn: Connection, end_day: date, days: int = 30) -> list[dict]:
+    """Episodes current on each of the ``days`` days ending ``end_day``, by mode and in total, oldest first.
+
+    One grouped query over a list of the days, for trend charts.
+    """
+    episode = quarantine_episodes
+    span = [end_day - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    calendar = sa.union_all(*(sa.select(sa.literal(day, sa.Date).label("day")) for day in span)).subquery()
+    rows = conn.execute(
+        sa.select(calendar.c.day, episode.c.mode, sa.func.count(episode.c.id))
+        .select_from(calendar.join(episode, sa.and_(
+            episode.c.start_date <= calendar.c.day,
+            sa.or_(episode.c.end_date.is_(None), episode.c.end_date > calendar.c.day))))
+        .group_by(calendar.c.day, episode.c.mode))
+    table = {day: dict.fromkeys(MODES, 0) for day in span}
+    for day, mode, count in rows:
+        table[day][mode] = count
+    return [{"day": day, **counts, "total": sum(counts.values())} for day, counts in table.items()]
+
+
+REGISTER_COLUMNS = ("episode_id", "name", "id_number", "phone", "grid", "address", "origin", "origin_category",
+                    "mode", "site", "start_date", "planned_days", "planned_end", "status", "end_date", "reason")
+
+
+def register_rows(conn: Connection, day: date, search: str | None = None, limit: int = 200,
+                  actor: Actor | None = None, *, current_only: bool = True) -> list[dict]:
+    """The quarantine register (登记台账) as of ``day``, newest start first.
+
+    By default the episodes current on ``day``; with ``current_only=False``
+    every episode started by then. ``search`` matches name, ID number, phone,
+    grid or site. ID and phone numbers are masked unless ``actor`` may see them.
+    """
+    episode = quarantine_episodes
+    query = _episode_rows().where(_current_on(day) if current_only else episode.c.start_date <= day)
+    if search and search.strip():
+        pattern = f"%{search.strip()}%"
+        query = query.where(sa.or_(persons.c.name.like(pattern), persons.c.id_number.like(pattern),
+                                   persons.c.phone.like(pattern), persons.c.grid.like(pattern),
+                                   quarantine_sites.c.name.like(pattern)))
+    query = query.order_by(episode.c.start_date.desc(), episode.c.id.desc()).limit(limit)
+    return _list(conn, query, actor, REGISTER_COLUMNS)
+
+
+def followup_sheet(conn: Connection, day: date, site: int | None = None,
+                   actor: Actor | None = None) -> list[dict]:
+    """The follow-up grid of ``day``: every episode current that day (at one site, when given) with its
+    effective AM and PM readings, each as ``{"id", "temperature", "symptoms"}`` or ``None``."""
+    episode, followup = quarantine_episodes, quarantine_followups
+    query = _episode_rows().where(_current_on(day)).order_by(persons.c.grid, persons.c.name, episode.c.id)
+    if site is not None:
+        query = query.where(episode.c.site_id == site)
+    rows = _list(conn, query, actor, ACTION_COLUMNS)
+    readings = conn.execute(
+        sa.select(followup.c.id, followup.c.episode_id, followup.c.slot, followup.c.temperature, followup.c.symptoms)
+        .join(episode, episode.c.id == followup.c.episode_id)
+        .where(followup.c.date == day, _is_effective(), _current_on(day))).mappings()
+    by_episode: dict[tuple[int, str], dict] = {
+        (reading["episode_id"], reading["slot"]): {"id": reading["id"], "temperature": reading["temperature"],
+                                                   "symptoms": reading["symptoms"]} for reading in readings}
+    return [{**row, **{slot: by_episode.get((row["episode_id"], slot)) for slot in SLOTS}} for row in rows]
+
+
+# --- import and export (DESIGN §5) -------------------------------------------------------------------------------
+
+ENDINGS = {"released": release, "transferred": transfer_to_hospital, "ended_other": end_other}
+
+
+def _import_episode(ctx: WriteContext, row: Row) -> int:
+    """A ``quarantine`` row: register the person and episode, then end it when its status says so."""
+    checks = Checks(DOMAIN)
+    status = "active" if is_blank(row.get("status")) else checks.choice(
+        row.get("status"), "status", STATUSES, labels=_codes_by_chinese_label(STATUSES))
+    if status == "active" and not is_blank(row.get("end_date")):
+        checks.fail("end_date", "quarantine.error.end_date_for_active")
+    if status not in (None, "active") and is_blank(row.get("end_date")):
+        checks.fail("end_date", "error.required")
+    checks.raise_if_any()
+    episode_id = register(ctx, {**row, "reason": row.get("reason") if status == "active" else None})
+    if status != "active":
+        ENDINGS[status](ctx, episode_id, row.get("end_date"), row.get("reason"))
+    return episode_id
+
+
+def _read_sites(conn: Connection) -> Iterator[Row]:
+    query = sa.select(quarantine_sites.c.name, quarantine_sites.c.address, quarantine_sites.c.capacity,
+                      quarantine_sites.c.active).order_by(quarantine_sites.c.id)
+    return (dict(row) for row in conn.execute(query).mappings())
+
+
+def _read_episodes(conn: Connection) -> Iterator[Row]:
+    """Every episode with its person, in start order so that a re-import rebuilds each person's history."""
+    query = _episode_rows().order_by(quarantine_episodes.c.start_date, quarantine_episodes.c.id)
+    return (dict(row) for row in conn.execute(query).mappings())
+
+
+def _read_followups(conn: Connection) -> Iterator[Row]:
+    """The effective follow-ups (what the figures count), by date and slot."""
+    followup = quarantine_followups
+    query = (sa.select(persons.c.id_number, followup.c.date, followup.c.slot, followup.c.temperature,
+                       followup.c.symptoms, followup.c.by_name.label("by"), followup.c.symptom_text)
+             .join(quarantine_episodes, quarantine_episodes.c.id == followup.c.episode_id)
+             .join(persons, persons.c.id == quarantine_episodes.c.person_id)
+             .where(_is_effective()).order_by(followup.c.date, followup.c.slot, followup.c.id))
+    return (dict(row) for row in conn.execute(query).mappings())
+
+
+TRANSFER_KINDS = (
+    TransferKind("sites", (Column("name", "名称"), Column("address", "地址"), Column("capacity", "床位数"),
+                           Column("active", "启用")), add_site, _read_sites),
+    TransferKind("quarantine", (
+        Column("name", "姓名"), Column("id_number", "身份证号"), Column("phone", "联系电话"), Column("grid", "网格"),
+        Column("origin", "来源地"), Column("origin_category", "来源类别"), Column("mode", "隔离方式"),
+        Column("site", "隔离点"), Column("start_date", "开始日期"), Column("planned_days", "隔离天数"),
+        Column("status", "状态"), Column("end_date", "解除日期"), Column("address", "住址"), Column("reason", "原因"),
+    ), _import_episode, _read_episodes),
+    TransferKind("followups", (
+        Column("id_number", "身份证号"), Column("date", "日期"), Column("slot", "时段"), Column("temperature", "体温"),
+        Column("symptoms", "症状"), Column("by", "随访人"), Column("symptom_text", "症状描述"),
+    ), add_followup, _read_followups),
+)
