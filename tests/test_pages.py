@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -10,15 +12,16 @@ from data_layer.briefing import briefing_with_previous
 from data_layer.db import connect
 from data_layer.i18n import format_number
 
+ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("pages/overview.py",)
 
 
 def open_app(monkeypatch, url: str, language: str, page: str) -> AppTest:
     monkeypatch.setenv("COMMAND_POST_DB", url)
-    app = AppTest.from_file("app.py", default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params["lang"] = language
     app.run()
-    app.switch_page(page)
+    app.switch_page(str(ROOT / page))
     app.run()
     return app
 
