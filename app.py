@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
-from data_layer.users import authenticate
+from data_layer.users import ROLES, authenticate
 from ui.session import actor, engine, language_switch, t
 
 st.set_page_config(page_title=t("app.title"), page_icon="🛡️", layout="wide")
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    """A page of the app and the roles that see it in the navigation (DESIGN §8).
+
+    Hiding a page is only a convenience: every page checks the role again and
+    the data layer refuses writes the role may not make.
+    """
+
+    path: str
+    title: str
+    icon: str
+    roles: tuple[str, ...] = ROLES
+    url_path: str | None = None
+
+
+PAGES = (
+    PageEntry("pages/overview.py", "nav.overview", "📊", url_path="overview"),
+)
 
 
 def sign_in_box() -> None:
@@ -33,5 +55,8 @@ def sign_in_box() -> None:
 
 language_switch()
 sign_in_box()
-pages = [st.Page("pages/overview.py", title=t("nav.overview"), icon="📊", default=True, url_path="overview")]
-st.navigation(pages).run()
+role = actor().role
+visible = [st.Page(entry.path, title=t(entry.title), icon=entry.icon, default=index == 0,
+                   url_path=entry.url_path)
+           for index, entry in enumerate(PAGES) if role in entry.roles]
+st.navigation(visible).run()
