@@ -8,7 +8,10 @@ refresh, while an unchanged database costs one tiny query per refresh.
 
 from __future__ import annotations
 
-from datetime import date
+import importlib
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TypeVar
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -18,6 +21,7 @@ from data_layer.db import Actor
 from data_layer.i18n import LANGUAGES, normalize_language, translate
 
 WALL_ACTOR = Actor("wall-screen", "wall")
+T = TypeVar("T")
 
 
 @st.cache_resource
@@ -60,11 +64,22 @@ def data_version() -> int:
     return db.data_version(engine())
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _cached_briefing(url: str, day: date, version: int) -> tuple[dict, dict]:
-    return briefing.briefing_with_previous(engine(), day)
+@st.cache_data(max_entries=256, show_spinner=False)
+def _cached_read(module: str, name: str, url: str, version: int, args: tuple) -> object:
+    query = getattr(importlib.import_module(module), name)
+    with engine().connect() as conn:
+        return query(conn, *args)
+
+
+def read(query: Callable[..., T], *args: object) -> T:
+    """Run a data-layer read ``query(conn, *args)``, cached until the data changes.
+
+    Every page reads through here, so a new entry (through any app process)
+    shows everywhere on the next run, and an unchanged database is read once.
+    """
+    return _cached_read(query.__module__, query.__name__, engine().url.render_as_string(), data_version(), args)
 
 
 def briefing_pair(day: date) -> tuple[dict, dict]:
-    """The briefing figures for ``day`` and the day before, cached until the data changes."""
-    return _cached_briefing(engine().url.render_as_string(), day, data_version())
+    """The briefing figures for ``day`` and the day before."""
+    return read(briefing.build_briefing, day), read(briefing.build_briefing, day - timedelta(days=1))
