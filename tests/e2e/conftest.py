@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,11 +41,11 @@ def wait_until_healthy(base_url: str, timeout: float = 60) -> None:
     raise TimeoutError(f"Streamlit did not answer at {base_url}")
 
 
-@pytest.fixture(scope="session")
-def app_server(sample_url: str) -> Iterator[str]:
-    """The app served by `streamlit run` on a free port, over the sample database."""
+@contextmanager
+def serve_app(database_url: str) -> Iterator[str]:
+    """`streamlit run app.py` on a free port over ``database_url``; yields the base URL."""
     port = free_port()
-    environment = {**os.environ, "COMMAND_POST_DB": sample_url}
+    environment = {**os.environ, "COMMAND_POST_DB": database_url}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
@@ -56,6 +57,13 @@ def app_server(sample_url: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def app_server(sample_url: str) -> Iterator[str]:
+    """The app over the shared sample database; for tests that only look, never write."""
+    with serve_app(sample_url) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")
