@@ -1,1 +1,558 @@
-"""The supplies domain (DESIGN §4): schema, validation, writes and figures."""
+"""Supplies (物资): items, the in/out ledger, stock counts and the stock figures (DESIGN §4.3).
+
+The ledger (出入库台账) is append-only. Every movement stores a signed
+quantity, positive for what comes in and negative for what goes out, so the
+stock of an item at the end of a day is the sum of its quantities dated on or
+before that day. A mistake is cancelled by a reversal (冲销): a new row, dated
+like the movement it cancels, that holds the negated quantity and a reason.
+The history stays, and the stock on every date is as if the mistaken movement
+had never been made.
+
+No movement may take an item's stock below zero on its own date or on any
+later date (a back-dated issue, or a reversed receipt whose stock was already
+issued). The item's row is locked before that check, so two clerks issuing the
+last masks at the same moment cannot both succeed.
+
+A clerk's units in this domain are supply items: a storekeeper enters the
+movements of the items in their care (an empty assignment means every item).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from data_layer import clock
+from data_layer.db import WriteContext, metadata
+from data_layer.i18n import translate
+from data_layer.transfer import Column, Row, TransferKind
+from data_layer.users import require_admin, require_write
+from data_layer.validation import MAX_COUNT, Checks, is_blank
+
+IN_KINDS = ("purchase", "donation", "allocation")
+OUT_KINDS = ("issue", "transfer_out", "scrap")
+ENTRY_KINDS = (*IN_KINDS, *OUT_KINDS, "adjustment")
+KINDS = (*ENTRY_KINDS, "reversal")
+RECIPIENT_KINDS = ("checkpoint", "site", "grid", "person", "other")
+STATUSES = ("ok", "below_safety", "under_3_days", "out")
+BURN_DAYS = 7
+SHORT_COVER_DAYS = 3
+DEFAULT_REQUEST_DAYS = 14
+NAME_LENGTH = 100
+UNIT_LENGTH = 20
+CATEGORY_LENGTH = 50
+NOTE_LENGTH = 500
+
+supply_items = sa.Table(
+    "supply_items", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("unit", sa.String(UNIT_LENGTH), nullable=False),
+    sa.Column("category", sa.String(CATEGORY_LENGTH)),
+    sa.Column("safety_stock", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.UniqueConstraint("name", name="uq_supply_items_name"),
+    sa.CheckConstraint("safety_stock >= 0", name="ck_supply_items_safety_stock"),
+)
+
+supply_movements = sa.Table(
+    "supply_movements", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("supply_items.id"), nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("counterparty", sa.String(NAME_LENGTH)),
+    sa.Column("recipient_kind", sa.String(20)),
+    sa.Column("note", sa.String(NOTE_LENGTH)),
+    sa.Column("reverses_id", sa.Integer, sa.ForeignKey("supply_movements.id")),
+    sa.Column("entered_by", sa.String(100), nullable=False),
+    sa.Column("entered_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("reverses_id", name="uq_supply_movements_reverses_id"),
+    sa.CheckConstraint("quantity <> 0", name="ck_supply_movements_quantity"),
+    sa.Index("ix_supply_movements_item_id_date", "item_id", "date"),
+    sa.Index("ix_supply_movements_date_kind", "date", "kind"),
+)
+
+_reversal = supply_movements.alias("reversal")
+
+
+def code_labels(codes: Iterable[str]) -> dict[str, str]:
+    """Chinese label → code for ``codes``, read from the zh_CN catalog, so imports accept what the pages show."""
+    return {translate(f"supplies.code.{code}", "zh_CN"): code for code in codes}
+
+
+def _find_item(conn: Connection, value: object) -> RowMapping | None:
+    """The item named ``value``, or with id ``value`` (an int, or digits no item is named)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return conn.execute(sa.select(supply_items).where(supply_items.c.id == value)).mappings().first()
+    text = str(value).strip()
+    row = conn.execute(sa.select(supply_items).where(supply_items.c.name == text)).mappings().first()
+    if row is None and text.isdigit() and len(text) < 10:
+        row = conn.execute(sa.select(supply_items).where(supply_items.c.id == int(text))).mappings().first()
+    return row
+
+
+def _known_item(checks: Checks, conn: Connection, value: object) -> RowMapping | None:
+    if is_blank(value):
+        checks.fail("item", "error.required")
+        return None
+    row = _find_item(conn, value)
+    if row is None:
+        checks.fail("item", "error.unknown_name", value=str(value).strip())
+    return row
+
+
+def _new_name(checks: Checks, conn: Connection, value: object, keep_id: int | None = None) -> str | None:
+    """An item name that no other item has."""
+    name = checks.text(value, "name", max_length=NAME_LENGTH)
+    if name is None:
+        return None
+    holder = conn.execute(sa.select(supply_items.c.id).where(supply_items.c.name == name)).scalar()
+    if holder is not None and holder != keep_id:
+        checks.fail("name", "error.duplicate_name", value=name)
+        return None
+    return name
+
+
+def _lock_item(conn: Connection, item_id: int) -> None:
+    """Hold the item's row until the transaction ends (PostgreSQL; SQLite writers are serialized already)."""
+    conn.execute(sa.select(supply_items.c.id).where(supply_items.c.id == item_id).with_for_update())
+
+
+def _balance(conn: Connection, item_id: int, day: date) -> int:
+    """The item's stock at the end of ``day``: the sum of its signed quantities dated on or before it."""
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.sum(supply_movements.c.quantity), 0)).where(
+        supply_movements.c.item_id == item_id, supply_movements.c.date <= day)).scalar_one()
+
+
+def _lowest_stock(conn: Connection, item_id: int, day: date) -> tuple[int, date]:
+    """The lowest end-of-day stock from ``day`` on, and the first date it is reached.
+
+    One sum up to ``day`` and one per-day net sum for the later dates; a change
+    on ``day`` may be made only if it leaves this lowest stock at zero or more.
+    """
+    lowest = balance = _balance(conn, item_id, day)
+    lowest_day = day
+    later = conn.execute(
+        sa.select(supply_movements.c.date, sa.func.sum(supply_movements.c.quantity))
+        .where(supply_movements.c.item_id == item_id, supply_movements.c.date > day)
+        .group_by(supply_movements.c.date).order_by(supply_movements.c.date))
+    for later_day, net in later:
+        balance += net
+        if balance < lowest:
+            lowest, lowest_day = balance, later_day
+    return lowest, lowest_day
+
+
+def _check_stock(checks: Checks, conn: Connection, item_id: int, day: date, change: int, field: str) -> None:
+    """Refuse a change that would take the stock below zero on ``day`` or later; names the stock on hand."""
+    if change >= 0:
+        return
+    lowest, lowest_day = _lowest_stock(conn, item_id, day)
+    if lowest + change < 0:
+        checks.fail(field, "supplies.error.insufficient_stock", on_hand=lowest, date=lowest_day.isoformat(),
+                    quantity=-change)
+
+
+def _signed_quantity(checks: Checks, value: object, kind: str | None) -> int | None:
+    """The stored quantity: positive in, negative out; an adjustment is given signed and may not be zero."""
+    if kind == "adjustment":
+        quantity = checks.integer(value, "quantity", minimum=-MAX_COUNT)
+        if quantity == 0:
+            checks.fail("quantity", "supplies.error.zero_adjustment")
+            return None
+        return quantity
+    quantity = checks.integer(value, "quantity", minimum=1)
+    if quantity is None or kind is None:
+        return None
+    return -quantity if kind in OUT_KINDS else quantity
+
+
+def _store_movement(ctx: WriteContext, action: str, values: dict[str, object]) -> int:
+    return ctx.insert(supply_movements, action, {
+        "counterparty": None, "recipient_kind": None, "note": None, "reverses_id": None, **values,
+        "entered_by": ctx.actor.username, "entered_at": clock.now()})
+
+
+def add_item(ctx: WriteContext, data: Mapping[str, object]) -> int:
+    """Add a supply item (name, unit, category, safety stock); the administrator's master data."""
+    require_admin(ctx.actor)
+    checks = Checks("supplies")
+    name = _new_name(checks, ctx.conn, data.get("name"))
+    unit = checks.text(data.get("unit"), "unit", max_length=UNIT_LENGTH)
+    category = checks.text(data.get("category"), "category", required=False, max_length=CATEGORY_LENGTH)
+    safety_stock = checks.integer(data.get("safety_stock"), "safety_stock", required=False)
+    checks.raise_if_any()
+    return ctx.insert(supply_items, "supplies.item.add", {
+        "name": name, "unit": unit, "category": category, "safety_stock": safety_stock or 0, "active": True})
+
+
+def _update_item(ctx: WriteContext, item: RowMapping, action: str, changes: dict[str, object]) -> None:
+    before = {key: item[key] for key in changes}
+    ctx.conn.execute(supply_items.update().where(supply_items.c.id == item["id"]).values(**changes))
+    ctx.audit(action, supply_items, item["id"], before=before, after=changes)
+
+
+def rename_item(ctx: WriteContext, item: object, new_name: object) -> None:
+    """Give an item a new name (its movements follow it, since they refer to its id)."""
+    require_admin(ctx.actor)
+    checks = Checks("supplies")
+    row = _known_item(checks, ctx.conn, item)
+    name = _new_name(checks, ctx.conn, new_name, keep_id=row["id"] if row else None)
+    checks.raise_if_any()
+    _update_item(ctx, row, "supplies.item.rename", {"name": name})
+
+
+def set_item(ctx: WriteContext, item: object, data: Mapping[str, object]) -> None:
+    """Change an item's unit, category, safety stock or active flag: only the keys present in ``data``.
+
+    An inactive item keeps its ledger but leaves the figures and the entry forms.
+    """
+    require_admin(ctx.actor)
+    checks = Checks("supplies")
+    row = _known_item(checks, ctx.conn, item)
+    changes: dict[str, object] = {}
+    if "unit" in data:
+        changes["unit"] = checks.text(data["unit"], "unit", max_length=UNIT_LENGTH)
+    if "category" in data:
+        changes["category"] = checks.text(data["category"], "category", required=False,
+                                          max_length=CATEGORY_LENGTH)
+    if "safety_stock" in data:
+        changes["safety_stock"] = checks.integer(data["safety_stock"], "safety_stock")
+    if "active" in data:
+        changes["active"] = checks.flag(data["active"], "active")
+    checks.raise_if_any()
+    if changes:
+        _update_item(ctx, row, "supplies.item.set", changes)
+
+
+def _writable_item(ctx: WriteContext, checks: Checks, value: object) -> RowMapping | None:
+    """The known item ``value``, after making sure the actor may enter movements of it."""
+    require_write(ctx.actor, "supplies")
+    row = _known_item(checks, ctx.conn, value)
+    if row is not None:
+        require_write(ctx.actor, "supplies", row["id"])
+    return row
+
+
+def add_movement(ctx: WriteContext, data: Mapping[str, object]) -> int:
+    """Enter one movement: ``item``, ``date``, ``kind`` (not ``reversal``), ``quantity``, ``counterparty``,
+    ``recipient_kind`` (issues only) and ``note`` (the reason, required for an adjustment).
+
+    Quantities are whole units and positive; an adjustment's is signed (the
+    surplus or the loss a stock count found). An outgoing movement that would
+    leave too little stock on its date or any later date is refused.
+    """
+    checks = Checks("supplies")
+    item = _writable_item(ctx, checks, data.get("item"))
+    day = checks.day(data.get("date"), "date")
+    kind = checks.choice(data.get("kind"), "kind", ENTRY_KINDS, labels=code_labels(ENTRY_KINDS))
+    change = _signed_quantity(checks, data.get("quantity"), kind)
+    counterparty = checks.text(data.get("counterparty"), "counterparty", required=False, max_length=NAME_LENGTH)
+    recipient_kind = checks.choice(data.get("recipient_kind"), "recipient_kind", RECIPIENT_KINDS,
+                                   labels=code_labels(RECIPIENT_KINDS), required=False)
+    if recipient_kind is not None and kind is not None and kind != "issue":
+        checks.fail("recipient_kind", "supplies.error.recipient_only_for_issue")
+    note = checks.text(data.get("note"), "note", required=kind == "adjustment", max_length=NOTE_LENGTH)
+    if item is not None and day is not None and change is not None:
+        _lock_item(ctx.conn, item["id"])
+        _check_stock(checks, ctx.conn, item["id"], day, change, "quantity")
+    checks.raise_if_any()
+    return _store_movement(ctx, "supplies.movement.add", {
+        "item_id": item["id"], "date": day, "kind": kind, "quantity": change, "counterparty": counterparty,
+        "recipient_kind": recipient_kind, "note": note})
+
+
+def _movement(conn: Connection, movement_id: int) -> RowMapping | None:
+    return conn.execute(sa.select(supply_movements).where(supply_movements.c.id == movement_id)).mappings().first()
+
+
+def _is_reversed(conn: Connection, movement_id: int) -> bool:
+    return conn.execute(sa.select(supply_movements.c.id).where(
+        supply_movements.c.reverses_id == movement_id)).first() is not None
+
+
+def reverse_movement(ctx: WriteContext, movement: object, reason: object) -> int:
+    """Cancel one earlier movement with a reason; returns the reversal's id.
+
+    The reversal is dated like the movement it cancels and holds the negated
+    quantity, so every figure of every date counts neither of the two. A
+    reversal cannot itself be reversed, and a movement is reversed at most once
+    (enter it again if the reversal was the mistake). Reversing a receipt whose
+    stock has already gone out is refused like any issue beyond the stock.
+    """
+    require_write(ctx.actor, "supplies")
+    checks = Checks("supplies")
+    movement_id = checks.integer(movement, "movement", minimum=1, maximum=None)
+    original = None if movement_id is None else _movement(ctx.conn, movement_id)
+    if movement_id is not None and original is None:
+        checks.fail("movement", "error.unknown_name", value=movement_id)
+    note = checks.text(reason, "reason", max_length=NOTE_LENGTH)
+    if original is not None:
+        require_write(ctx.actor, "supplies", original["item_id"])
+        _lock_item(ctx.conn, original["item_id"])
+        if original["kind"] == "reversal":
+            checks.fail("movement", "supplies.error.cannot_reverse_reversal")
+        elif _is_reversed(ctx.conn, original["id"]):
+            checks.fail("movement", "supplies.error.already_reversed")
+        else:
+            _check_stock(checks, ctx.conn, original["item_id"], original["date"], -original["quantity"], "quantity")
+    checks.raise_if_any()
+    return _store_movement(ctx, "supplies.movement.reverse", {
+        "item_id": original["item_id"], "date": original["date"], "kind": "reversal",
+        "quantity": -original["quantity"], "counterparty": original["counterparty"], "note": note,
+        "reverses_id": original["id"]})
+
+
+def record_stock_count(ctx: WriteContext, item: object, day: object, counted_quantity: object,
+                       reason: object) -> int | None:
+    """Enter a stock count (盘点): the quantity found on the shelf at the end of ``day``.
+
+    The difference to the ledger's stock of that day is stored as an
+    adjustment with the reason; returns its id, or ``None`` when the count
+    agrees with the ledger and nothing needed storing. A count that would
+    leave a later date below zero is refused.
+    """
+    checks = Checks("supplies")
+    row = _writable_item(ctx, checks, item)
+    count_day = checks.day(day, "date")
+    counted = checks.integer(counted_quantity, "counted_quantity")
+    note = checks.text(reason, "reason", max_length=NOTE_LENGTH)
+    difference = None
+    if row is not None and count_day is not None and counted is not None:
+        _lock_item(ctx.conn, row["id"])
+        difference = counted - _balance(ctx.conn, row["id"], count_day)
+        _check_stock(checks, ctx.conn, row["id"], count_day, difference, "counted_quantity")
+    checks.raise_if_any()
+    if difference == 0:
+        return None
+    return _store_movement(ctx, "supplies.stock_count", {
+        "item_id": row["id"], "date": count_day, "kind": "adjustment", "quantity": difference, "note": note})
+
+
+def _total(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    """The sum of signed quantities of the joined movements meeting ``condition`` (0 when none)."""
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, supply_movements.c.quantity), else_=0)), 0)
+
+
+def _effective() -> sa.ColumnElement[bool]:
+    """A joined movement that counts as itself: neither a reversal nor reversed."""
+    return sa.and_(_reversal.c.id.is_(None), supply_movements.c.kind != "reversal")
+
+
+def _with_reversals(source: sa.FromClause) -> sa.FromClause:
+    return source.outerjoin(_reversal, _reversal.c.reverses_id == supply_movements.c.id)
+
+
+def figures(conn: Connection, day: date, request_days: int = DEFAULT_REQUEST_DAYS) -> list[dict[str, Any]]:
+    """The supplies part of the daily briefing for ``day`` (DESIGN §6): one entry per active item, by name.
+
+    Each entry holds ``item``, ``item_id``, ``unit``, ``category``,
+    ``safety_stock``; ``on_hand`` (the sum of all movements dated up to
+    ``day``, reversals included, so a cancelled pair adds nothing);
+    ``in_today`` and ``out_today`` (effective receipts and effective issues,
+    transfers out and scrapping dated ``day``, both as positive numbers;
+    adjustments are neither); ``burn_rate`` (effective issues over the seven
+    days ending ``day`` divided by 7, two decimals: transfers, scrapping and
+    adjustments are not consumption); ``days_of_cover`` (on hand / burn rate,
+    one decimal, ``None`` without consumption); ``below_safety``; ``status``
+    (``out`` at no stock, else ``under_3_days`` below three days of cover, else
+    ``below_safety``, else ``ok``); ``stockout_date`` (ISO date on which the
+    stock runs out at this burn rate, ``None`` without consumption) and
+    ``request_quantity`` (what to ask the level above for, so that the stock
+    covers ``request_days`` days of consumption).
+    """
+    week_start = day - timedelta(days=BURN_DAYS - 1)
+    today = supply_movements.c.date == day
+    movements = _with_reversals(supply_items.outerjoin(supply_movements, sa.and_(
+        supply_movements.c.item_id == supply_items.c.id, supply_movements.c.date <= day)))
+    rows = conn.execute(
+        sa.select(supply_items.c.id, supply_items.c.name, supply_items.c.unit, supply_items.c.category,
+                  supply_items.c.safety_stock,
+                  sa.func.coalesce(sa.func.sum(supply_movements.c.quantity), 0).label("on_hand"),
+                  _total(_effective() & today & supply_movements.c.kind.in_(IN_KINDS)).label("in_today"),
+                  _total(_effective() & today & supply_movements.c.kind.in_(OUT_KINDS)).label("out_today"),
+                  _total(_effective() & (supply_movements.c.date >= week_start)
+                         & (supply_movements.c.kind == "issue")).label("issued_week"))
+        .select_from(movements).where(supply_items.c.active == sa.true())
+        .group_by(supply_items.c.id, supply_items.c.name, supply_items.c.unit, supply_items.c.category,
+                  supply_items.c.safety_stock)).mappings()
+    return sorted((_item_figures(row, day, request_days) for row in rows), key=lambda entry: entry["item"])
+
+
+def _item_figures(row: RowMapping, day: date, request_days: int) -> dict[str, Any]:
+    on_hand, issued = int(row["on_hand"]), -int(row["issued_week"])
+    days_of_cover = round(on_hand * BURN_DAYS / issued, 1) if issued else None
+    below_safety = on_hand < row["safety_stock"]
+    return {
+        "item": row["name"], "item_id": row["id"], "unit": row["unit"], "category": row["category"],
+        "safety_stock": row["safety_stock"], "on_hand": on_hand, "in_today": int(row["in_today"]),
+        "out_today": -int(row["out_today"]), "burn_rate": round(issued / BURN_DAYS, 2),
+        "days_of_cover": days_of_cover, "below_safety": below_safety,
+        "status": _status(on_hand, days_of_cover, below_safety),
+        "stockout_date": (day + timedelta(days=on_hand * BURN_DAYS // issued)).isoformat() if issued else None,
+        "request_quantity": max(0, -((7 * on_hand - issued * request_days) // BURN_DAYS)),
+    }
+
+
+def _status(on_hand: int, days_of_cover: float | None, below_safety: bool) -> str:
+    if on_hand <= 0:
+        return "out"
+    if days_of_cover is not None and days_of_cover < SHORT_COVER_DAYS:
+        return "under_3_days"
+    return "below_safety" if below_safety else "ok"
+
+
+def stock_history(conn: Connection, item_id: int | None, end_day: date, days: int = 30) -> list[dict[str, Any]]:
+    """The closing stock of each day from ``end_day - days + 1`` to ``end_day``, for one item or
+    (``item_id`` ``None``) every active item: rows of ``item_id``, ``item``, ``date``, ``balance``,
+    by item name then date. Two grouped queries: the opening stocks and the daily net movements."""
+    start = end_day - timedelta(days=days - 1)
+    chosen = supply_items.c.id == item_id if item_id is not None else supply_items.c.active == sa.true()
+    items = conn.execute(sa.select(supply_items.c.id, supply_items.c.name).where(chosen)).all()
+    selected = supply_movements.c.item_id.in_(sa.select(supply_items.c.id).where(chosen))
+    opening = dict(conn.execute(
+        sa.select(supply_movements.c.item_id, sa.func.sum(supply_movements.c.quantity))
+        .where(selected, supply_movements.c.date < start).group_by(supply_movements.c.item_id)).all())
+    daily = {(row_item, row_day): net for row_item, row_day, net in conn.execute(
+        sa.select(supply_movements.c.item_id, supply_movements.c.date, sa.func.sum(supply_movements.c.quantity))
+        .where(selected, supply_movements.c.date >= start, supply_movements.c.date <= end_day)
+        .group_by(supply_movements.c.item_id, supply_movements.c.date))}
+    history = []
+    for row_item, name in sorted(items, key=lambda item: item[1]):
+        balance = int(opening.get(row_item, 0))
+        for offset in range(days):
+            current = start + timedelta(days=offset)
+            balance += int(daily.get((row_item, current), 0))
+            history.append({"item_id": row_item, "item": name, "date": current, "balance": balance})
+    return history
+
+
+def consumption_by_recipient(conn: Connection, start: date, end: date) -> list[dict[str, Any]]:
+    """What each recipient received from ``start`` to ``end`` (inclusive): effective issues summed per
+    recipient and item, as rows of ``counterparty``, ``recipient_kind``, ``item``, ``unit``, ``quantity``
+    (positive), by recipient then item."""
+    rows = conn.execute(
+        sa.select(supply_movements.c.counterparty, supply_movements.c.recipient_kind,
+                  supply_items.c.name.label("item"), supply_items.c.unit,
+                  (-sa.func.sum(supply_movements.c.quantity)).label("quantity"))
+        .select_from(_with_reversals(supply_movements.join(supply_items)))
+        .where(_effective(), supply_movements.c.kind == "issue",
+               supply_movements.c.date >= start, supply_movements.c.date <= end)
+        .group_by(supply_movements.c.counterparty, supply_movements.c.recipient_kind, supply_items.c.name,
+                  supply_items.c.unit)).mappings()
+    return sorted((dict(row) for row in rows), key=lambda row: (row["counterparty"] or "", row["item"]))
+
+
+def ledger(conn: Connection, item_id: int, start: date, end: date) -> list[dict[str, Any]]:
+    """The paper ledger (出入库台账) of one item from ``start`` to ``end``: each movement in date
+    order with ``id``, ``date``, ``kind``, ``in``, ``out`` (both positive or 0), the running
+    ``balance`` after it, ``counterparty``, ``recipient_kind``, ``entered_by`` (handled by),
+    ``entered_at``, ``note``, ``reverses_id`` and ``reversed`` (whether a later row cancels it)."""
+    balance = _balance(conn, item_id, start - timedelta(days=1))
+    rows = conn.execute(
+        sa.select(supply_movements, _reversal.c.id.is_not(None).label("reversed"))
+        .select_from(_with_reversals(supply_movements))
+        .where(supply_movements.c.item_id == item_id, supply_movements.c.date >= start,
+               supply_movements.c.date <= end)
+        .order_by(supply_movements.c.date, supply_movements.c.id)).mappings()
+    entries = []
+    for row in rows:
+        balance += row["quantity"]
+        entries.append({
+            "id": row["id"], "date": row["date"], "kind": row["kind"], "in": max(row["quantity"], 0),
+            "out": max(-row["quantity"], 0), "balance": balance, "counterparty": row["counterparty"],
+            "recipient_kind": row["recipient_kind"], "entered_by": row["entered_by"],
+            "entered_at": row["entered_at"], "note": row["note"], "reverses_id": row["reverses_id"],
+            "reversed": bool(row["reversed"])})
+    return entries
+
+
+def list_items(conn: Connection, include_inactive: bool = True) -> list[dict[str, Any]]:
+    """Every item's master data (``id``, ``name``, ``unit``, ``category``, ``safety_stock``, ``active``), by name."""
+    query = sa.select(supply_items)
+    if not include_inactive:
+        query = query.where(supply_items.c.active == sa.true())
+    return sorted((dict(row) for row in conn.execute(query).mappings()), key=lambda row: row["name"])
+
+
+def _reversal_target(checks: Checks, conn: Connection, item_id: int, day: date, quantity: int,
+                     counterparty: str | None) -> int | None:
+    """The movement an imported reversal row cancels: the newest effective movement of the item on that
+    date with that quantity (and counterparty, when the row names one). Candidates that disagree on the
+    direction (a receipt and an issue alike in all else) leave the row ambiguous."""
+    query = (sa.select(supply_movements.c.id, supply_movements.c.quantity)
+             .select_from(_with_reversals(supply_movements))
+             .where(_effective(), supply_movements.c.item_id == item_id, supply_movements.c.date == day,
+                    supply_movements.c.quantity.in_((quantity, -quantity)))
+             .order_by(supply_movements.c.id.desc()))
+    if counterparty is not None:
+        query = query.where(supply_movements.c.counterparty == counterparty)
+    candidates = conn.execute(query).all()
+    if not candidates:
+        checks.fail("kind", "supplies.error.nothing_to_reverse")
+        return None
+    if len({signed > 0 for _, signed in candidates}) > 1:
+        checks.fail("kind", "supplies.error.reversal_ambiguous")
+        return None
+    return candidates[0][0]
+
+
+def _reverse_row(ctx: WriteContext, row: Row) -> int:
+    """Import a reversal row: find the movement it cancels, then reverse it as the form does."""
+    checks = Checks("supplies")
+    item = _writable_item(ctx, checks, row.get("item"))
+    day = checks.day(row.get("date"), "date")
+    quantity = checks.integer(row.get("quantity"), "quantity", minimum=1)
+    counterparty = checks.text(row.get("counterparty"), "counterparty", required=False, max_length=NAME_LENGTH)
+    note = checks.text(row.get("note"), "note", max_length=NOTE_LENGTH)
+    target = None
+    if item is not None and day is not None and quantity is not None:
+        target = _reversal_target(checks, ctx.conn, item["id"], day, quantity, counterparty)
+    checks.raise_if_any()
+    return reverse_movement(ctx, target, note)
+
+
+def _add_movement_row(ctx: WriteContext, row: Row) -> int:
+    word = "" if is_blank(row.get("kind")) else str(row["kind"]).strip()
+    if code_labels(("reversal",)).get(word, word) == "reversal":
+        return _reverse_row(ctx, row)
+    return add_movement(ctx, row)
+
+
+def _item_rows(conn: Connection) -> Iterator[Row]:
+    query = sa.select(supply_items.c.name, supply_items.c.unit, supply_items.c.category,
+                      supply_items.c.safety_stock).order_by(supply_items.c.id)
+    yield from (dict(row) for row in conn.execute(query).mappings())
+
+
+def _movement_rows(conn: Connection) -> Iterator[Row]:
+    """The ledger in entry order, so that each row re-imports onto the same stock it was entered on.
+    Quantities are positive except an adjustment's; a reversal row repeats the cancelled movement's
+    date, quantity and counterparty, which is how its import finds that movement again."""
+    query = (sa.select(supply_items.c.name.label("item"), supply_movements.c.date, supply_movements.c.kind,
+                       supply_movements.c.quantity, supply_movements.c.counterparty, supply_movements.c.note,
+                       supply_movements.c.recipient_kind)
+             .select_from(supply_movements.join(supply_items)).order_by(supply_movements.c.id))
+    for row in conn.execute(query).mappings():
+        quantity = row["quantity"] if row["kind"] == "adjustment" else abs(row["quantity"])
+        yield {**row, "quantity": quantity}
+
+
+TRANSFER_KINDS = (
+    TransferKind(
+        "supply_items",
+        (Column("name", "物资名称"), Column("unit", "单位"), Column("category", "类别"),
+         Column("safety_stock", "安全库存")),
+        add_item, _item_rows),
+    TransferKind(
+        "supply_movements",
+        (Column("item", "物资名称"), Column("date", "日期"), Column("kind", "类型"), Column("quantity", "数量"),
+         Column("counterparty", "往来单位"), Column("note", "备注"), Column("recipient_kind", "领用对象类型")),
+        _add_movement_row, _movement_rows),
+)
