@@ -25,7 +25,7 @@ from sample_data.community import GRIDS, Community
 
 CHECKPOINTS = ("锦绣花园东门", "春晖小区南门", "和平里北门", "东风新村正门", "光明大道公交站监测点",
                "滨河路口卡口", "光明村村口卡口")
-SITES = ("城东宾馆隔离点", "滨江酒店隔离点")
+SITES = ("城东集中隔离点（示例酒店）", "城西集中隔离点（示例宾馆）")
 RECIPIENTS = {"checkpoint": CHECKPOINTS, "site": SITES, "grid": GRIDS}
 ALLOCATORS = ("区防控指挥部", "街道防控指挥部")
 SUPPLIERS = ("康宁医疗器械有限公司", "华济医药连锁", "安泰劳保用品商行")
