@@ -101,3 +101,31 @@ def test_backup_writes_a_consistent_copy(tmp_path, db_url):
     assert run("backup", str(target), "--db", db_url).exit_code == 0
     listing = run("users", "list", "--db", f"sqlite:///{target}")
     assert "wang\tleader" in listing.output
+
+
+def test_import_with_one_bad_row_writes_nothing_lists_the_row_and_exits_1(tmp_path, db_url, engine):
+    ledger = tmp_path / "卡口.csv"
+    ledger.write_text("卡口名称,网格,类型,纬度,经度,启用\n"
+                      "东门,第一网格,compound_gate,30.58,114.29,1\n"
+                      "南路口,第二网格,highway,30.59,114.30,1\n"
+                      "西门,第三网格,compound_gate,,,是\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "checkpoints", str(ledger), "--db", db_url])
+    assert result.exit_code == 1
+    assert "第 3 行" in result.output
+    assert "kind" in result.output
+    assert count_rows(engine, "checkpoints") == 0
+    assert count_rows(engine, "audit_log") == 0
+
+
+def test_import_then_export_round_trips(tmp_path, db_url):
+    ledger = tmp_path / "checkpoints.csv"
+    ledger.write_text("name,grid,kind,latitude,longitude,active\n东门,第一网格,compound_gate,30.58,114.29,1\n",
+                      encoding="utf-8")
+    assert run("import", "checkpoints", str(ledger), "--db", db_url).exit_code == 0
+    exported = tmp_path / "out.xlsx"
+    assert run("export", "checkpoints", str(exported), "--db", db_url).exit_code == 0
+    from data_layer.transfer import read_table
+
+    header, rows = read_table(exported)
+    assert header == ["name", "grid", "kind", "latitude", "longitude", "active"]
+    assert [row[:3] for _, row in rows] == [["东门", "第一网格", "compound_gate"]]
