@@ -48,3 +48,17 @@ def test_overview_switches_to_english(browser, app_server, artifacts):
     assert "People checked" in page.inner_text("body")
     page.screenshot(path=str(artifacts / "overview-en-1920x1080.png"))
     page.close()
+
+
+def test_app_serves_its_own_chinese_font(browser, app_server):
+    """A wall screen without any CJK font still draws Chinese: the page loads the font the app serves."""
+    page = open_overview(browser, app_server, "zh")
+    faces = page.evaluate("""async () => {
+        const faces = await document.fonts.load('32px CommandPostSans', '指挥大屏');
+        return faces.map((face) => face.status);
+    }""")
+    assert faces and all(status == "loaded" for status in faces)
+    response = page.request.get(f"{app_server}/app/static/NotoSansSC-CommandPost-Regular.woff2")
+    assert response.status == 200
+    assert len(response.body()) > 500_000
+    page.close()
