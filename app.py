@@ -8,6 +8,7 @@ import streamlit as st
 
 from data_layer.users import ROLES, authenticate
 from ui.session import actor, engine, language_switch, t
+from ui.wall import kiosk_mode
 
 st.set_page_config(page_title=t("app.title"), page_icon="🛡️", layout="wide")
 
@@ -53,10 +54,12 @@ def sign_in_box() -> None:
                 st.rerun()
 
 
-language_switch()
-sign_in_box()
+kiosk = kiosk_mode()
+if not kiosk:
+    language_switch()
+    sign_in_box()
 role = actor().role
 visible = [st.Page(entry.path, title=t(entry.title), icon=entry.icon, default=index == 0,
                    url_path=entry.url_path)
            for index, entry in enumerate(PAGES) if role in entry.roles]
-st.navigation(visible).run()
+st.navigation(visible, position="hidden" if kiosk else "sidebar").run()

@@ -1,4 +1,10 @@
-"""Overview (指挥大屏): today's figures of all four domains with the change since yesterday."""
+"""Wall screen (指挥大屏): today's situation at a glance, refreshing itself.
+
+Everything that changes lives in one fragment that reruns every refresh
+interval, so figures and alerts update without a full-page flash. Nothing on
+this page names a person: tiles and alerts are counts, and the only names are
+those of checkpoints, sites, items and enterprises.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,17 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from data_layer import clock, db
-from data_layer.i18n import format_day, format_moment, format_number
-from ui.session import briefing_pair, engine, language, t
+from data_layer import clock, db, situation
+from data_layer.i18n import format_day, format_number
+from ui import wall
+from ui.forms import save
+from ui.session import actor, briefing_pair, engine, language, read, t
 
 
 @dataclass(frozen=True)
 class Tile:
     """One headline figure: where it is in the briefing JSON and whether a rise is bad news."""
 
-    section: str
     path: tuple[str, ...]
     label: str
     rise_is_bad: bool | None = None
@@ -25,31 +32,49 @@ class Tile:
 
 TILES = {
     "checkpoints": (
-        Tile("checkpoints", ("persons",), "briefing.figure.checkpoints.persons"),
-        Tile("checkpoints", ("vehicles",), "briefing.figure.checkpoints.vehicles"),
-        Tile("checkpoints", ("fever",), "briefing.figure.checkpoints.fever", rise_is_bad=True),
-        Tile("checkpoints", ("turned_back",), "briefing.figure.checkpoints.turned_back"),
+        Tile(("checkpoints", "persons"), "briefing.figure.checkpoints.persons"),
+        Tile(("checkpoints", "vehicles"), "briefing.figure.checkpoints.vehicles"),
+        Tile(("checkpoints", "fever"), "briefing.figure.checkpoints.fever", rise_is_bad=True),
+        Tile(("checkpoints", "turned_back"), "briefing.figure.checkpoints.turned_back"),
     ),
     "quarantine": (
-        Tile("quarantine", ("current", "total"), "briefing.figure.quarantine.current_total", rise_is_bad=True),
-        Tile("quarantine", ("current", "centralized"), "briefing.figure.quarantine.current_centralized",
+        Tile(("quarantine", "current", "total"), "briefing.figure.quarantine.current_total", rise_is_bad=True),
+        Tile(("quarantine", "current", "centralized"), "briefing.figure.quarantine.current_centralized",
              rise_is_bad=True),
-        Tile("quarantine", ("due_next_3_days",), "briefing.figure.quarantine.due_next_3_days"),
-        Tile("quarantine", ("overdue",), "briefing.figure.quarantine.overdue", rise_is_bad=True),
+        Tile(("quarantine", "due_next_3_days"), "briefing.figure.quarantine.due_next_3_days"),
+        Tile(("quarantine", "overdue"), "briefing.figure.quarantine.overdue", rise_is_bad=True),
+    ),
+    "supplies": (
+        Tile(("supply_summary", "below_safety"), "overview.items_below_safety", rise_is_bad=True),
+        Tile(("supply_summary", "under_3_days"), "overview.items_under_3_days", rise_is_bad=True),
+        Tile(("supply_summary", "in_today"), "overview.supply_receipts"),
+        Tile(("supply_summary", "out_today"), "overview.supply_issues"),
     ),
     "enterprises": (
-        Tile("enterprises", ("reopen_rate",), "briefing.figure.enterprises.reopen_rate", rise_is_bad=False,
+        Tile(("enterprises", "reopen_rate"), "briefing.figure.enterprises.reopen_rate", rise_is_bad=False,
              digits=1, percent=True),
-        Tile("enterprises", ("reopened",), "briefing.figure.enterprises.reopened", rise_is_bad=False),
-        Tile("enterprises", ("not_reopened",), "briefing.figure.enterprises.not_reopened", rise_is_bad=True),
-        Tile("enterprises", ("rectifications_overdue",), "briefing.figure.enterprises.rectifications_overdue",
+        Tile(("enterprises", "reopened"), "briefing.figure.enterprises.reopened", rise_is_bad=False),
+        Tile(("enterprises", "not_reopened"), "briefing.figure.enterprises.not_reopened", rise_is_bad=True),
+        Tile(("enterprises", "rectifications_overdue"), "briefing.figure.enterprises.rectifications_overdue",
              rise_is_bad=True),
     ),
 }
+SECTIONS = (("checkpoints", "briefing.section.checkpoints"), ("quarantine", "briefing.section.quarantine"),
+            ("supplies", "briefing.section.supplies"), ("enterprises", "briefing.section.enterprises"))
+
+
+def with_supply_summary(briefing: dict) -> dict:
+    """The briefing plus counts over all supply items, which is what a tile can show."""
+    items = briefing["supplies"]
+    summary = {"below_safety": sum(item["below_safety"] for item in items),
+               "under_3_days": sum(item["status"] in ("under_3_days", "out") for item in items),
+               "in_today": sum(item["in_today"] for item in items),
+               "out_today": sum(item["out_today"] for item in items)}
+    return {**briefing, "supply_summary": summary}
 
 
 def _value(figures: dict, tile: Tile) -> float | int:
-    value = figures[tile.section]
+    value = figures
     for key in tile.path:
         value = value[key]
     return value * 100 if tile.percent else value
@@ -70,54 +95,66 @@ def show_tile(tile: Tile, today: dict, before: dict) -> None:
               delta_color=_delta_colour(tile), border=True)
 
 
-def supply_summary(today: dict, before: dict) -> None:
-    """Supplies as two tiles: how many items are below safety stock, and the shortest days of cover."""
-    below_now = sum(item["below_safety"] for item in today["supplies"])
-    below_then = sum(item["below_safety"] for item in before["supplies"])
-    st.metric(t("overview.items_below_safety"), below_now, delta=(below_now - below_then) or None,
-              delta_color="inverse", border=True)
-    covered = [item for item in today["supplies"] if item["days_of_cover"] is not None]
-    if covered:
-        shortest = min(covered, key=lambda item: item["days_of_cover"])
-        st.metric(t("overview.shortest_cover", item=shortest["item"]),
-                  t("overview.days", days=format_number(shortest["days_of_cover"], language(), 1)), border=True)
-    for item in today["supplies"]:
-        if item["below_safety"]:
-            alert(t("overview.below_safety_item", item=item["item"],
-                    on_hand=format_number(item["on_hand"], language()), unit=item["unit"]))
+def show_tiles(today: dict, before: dict) -> None:
+    for column, (section, heading) in zip(st.columns(4), SECTIONS, strict=True):
+        with column:
+            st.subheader(t(heading))
+            pairs = TILES[section]
+            for row_start in range(0, len(pairs), 2):
+                for cell, tile in zip(st.columns(2), pairs[row_start:row_start + 2], strict=True):
+                    with cell:
+                        show_tile(tile, today, before)
 
 
-def alert(text: str) -> None:
-    """An alert line; drawn as content, not as a Streamlit error box, which means the page itself failed."""
-    st.markdown(f":red-background[⚠ {text}]")
+def show_header(report_day, rendered_at: str) -> None:
+    title, status = st.columns([3, 2], vertical_alignment="center")
+    title.title(t("overview.title"))
+    status.html(wall.risk_badge(situation.risk_level(engine())) + "<div class='wall-status'>"
+                + t("overview.as_of", date=format_day(report_day, language()), changed=rendered_at) + "</div>")
 
 
-def reporting_line(today: dict) -> None:
-    checkpoints = today["checkpoints"]
-    if checkpoints["not_reported"]:
-        alert(t("briefing.some_not_reported", reported=checkpoints["reported_checkpoints"],
-                active=checkpoints["active_checkpoints"], names="、".join(checkpoints["not_reported"])))
-    else:
-        st.markdown(f":green-background[✓ {t('briefing.all_reported', count=checkpoints['active_checkpoints'])}]")
+def show_alerts(report_day) -> None:
+    st.subheader(t("wall.alerts"))
+    found = read(situation.alerts, report_day)
+    if not found:
+        st.html(f'<div class="wall-alert calm">{t("wall.no_alerts")}</div>')
+    st.html("".join(wall.alert_html(alert) for alert in found[:12]))
+    if len(found) > 12:
+        st.caption(t("wall.more_alerts", count=len(found) - 12))
+    st.caption(t("wall.legend"))
 
 
-report_day = clock.today()
-today, before = briefing_pair(report_day)
-last = db.last_change(engine())
-st.title(t("overview.title"))
-st.caption(t("overview.as_of", date=format_day(report_day, language()),
-             changed=format_moment(last, language()) if last else "—"))
+@st.fragment(run_every=wall.refresh_seconds())
+def wall_screen() -> None:
+    report_day = clock.today()
+    today, before = (with_supply_summary(briefing) for briefing in briefing_pair(report_day))
+    rendered_at = wall.last_change_text(db.last_change(engine()))
+    show_header(report_day, rendered_at)
+    main, side = st.columns([4.3, 1], gap="medium")
+    with main:
+        show_tiles(today, before)
+        view = wall.current_view()
+        if view == "all":
+            wall.draw_charts(wall.trend_charts(report_day), per_row=2)
+        else:
+            wall.draw_charts(wall.detail_charts(view, report_day), per_row=2)
+    with side:
+        show_alerts(report_day)
+    wall.staleness_watch(clock.now().strftime("%H:%M:%S"))
 
-columns = st.columns(4)
-sections = (("checkpoints", "briefing.section.checkpoints"), ("quarantine", "briefing.section.quarantine"),
-            ("supplies", "briefing.section.supplies"), ("enterprises", "briefing.section.enterprises"))
-for column, (section, heading) in zip(columns, sections, strict=True):
-    with column:
-        st.subheader(t(heading))
-        if section == "supplies":
-            supply_summary(today, before)
-            continue
-        for tile in TILES[section]:
-            show_tile(tile, today, before)
-        if section == "checkpoints":
-            reporting_line(today)
+
+def risk_level_control() -> None:
+    """The administrator sets the risk level here (in the sidebar, never in kiosk mode)."""
+    if actor().role != "admin" or wall.kiosk_mode():
+        return
+    current = situation.risk_level(engine())
+    chosen = st.sidebar.selectbox(t("situation.field.risk_level"), situation.RISK_LEVELS,
+                                  index=situation.RISK_LEVELS.index(current),
+                                  format_func=lambda level: t(f"situation.risk.{level}"))
+    if chosen != current:
+        save("risk_level", situation.set_risk_level, chosen)
+
+
+wall.apply_layout()
+risk_level_control()
+wall_screen()

@@ -1,0 +1,102 @@
+"""The situation across domains: the risk level and what needs action now.
+
+Alerts are derived from each domain's figures for a day, never stored, so the
+wall screen, the briefing and the command line agree and an alert disappears
+as soon as the data that raised it is corrected. An alert carries a catalog
+key and parameters, never a person's name, ID or phone number: it is shown on
+the wall screen, where personal data must never appear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.engine import Connection, Engine
+
+from data_layer import checkpoints, db, enterprises, quarantine, supplies
+from data_layer.db import WriteContext
+from data_layer.users import require_admin
+from data_layer.validation import Checks
+
+RISK_LEVELS = ("low", "medium", "high")
+RISK_SETTING = "risk_level"
+UNDER_COVER_DAYS = 3
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something that needs action: ``severity`` is ``high`` (act now) or ``medium`` (watch)."""
+
+    domain: str
+    key: str
+    severity: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+def risk_level(engine: Engine) -> str:
+    """The area's current risk level (低/中/高), as the administrator last set it; low until set."""
+    return db.get_setting(engine, RISK_SETTING, "low")
+
+
+def set_risk_level(ctx: WriteContext, level: str) -> None:
+    require_admin(ctx.actor)
+    checks = Checks("situation")
+    checked = checks.choice(level, "risk_level", RISK_LEVELS)
+    checks.raise_if_any()
+    db.put_setting(ctx, RISK_SETTING, checked)
+
+
+def alerts(conn: Connection, day: date) -> list[Alert]:
+    """Everything on ``day`` that a leader must act on, most urgent first."""
+    found = (_checkpoint_alerts(conn, day) + _quarantine_alerts(conn, day) + _supply_alerts(conn, day)
+             + _enterprise_alerts(conn, day))
+    return sorted(found, key=lambda alert: alert.severity != "high")
+
+
+def _checkpoint_alerts(conn: Connection, day: date) -> list[Alert]:
+    found = [Alert("checkpoints", "situation.alert.checkpoint_fever", "high",
+                   {"checkpoint": row["name"], "count": row["fever"]})
+             for row in checkpoints.checkpoint_table(conn, day) if row["fever"]]
+    not_reported = checkpoints.figures(conn, day)["not_reported"]
+    if not_reported:
+        found.append(Alert("checkpoints", "situation.alert.not_reported", "medium",
+                           {"count": len(not_reported), "names": "、".join(not_reported)}))
+    return found
+
+
+def _quarantine_alerts(conn: Connection, day: date) -> list[Alert]:
+    figures = quarantine.figures(conn, day)
+    found = []
+    for name, key, severity in (("fever_in_quarantine", "situation.alert.quarantine_fever", "high"),
+                                ("overdue", "situation.alert.quarantine_overdue", "high"),
+                                ("due_next_3_days", "situation.alert.quarantine_due", "medium"),
+                                ("followups_missing", "situation.alert.followups_missing", "medium")):
+        if figures[name]:
+            found.append(Alert("quarantine", key, severity, {"count": figures[name]}))
+    found += [Alert("quarantine", "situation.alert.site_full", "high", {"site": site["name"]})
+              for site in quarantine.site_occupancy(conn, day) if site["capacity"] and site["free"] <= 0]
+    return found
+
+
+def _supply_alerts(conn: Connection, day: date) -> list[Alert]:
+    found = []
+    for item in supplies.figures(conn, day):
+        params = {"item": item["item"], "on_hand": item["on_hand"], "unit": item["unit"],
+                  "days": item["days_of_cover"]}
+        if item["on_hand"] <= 0:
+            found.append(Alert("supplies", "situation.alert.out_of_stock", "high", params))
+        elif item["days_of_cover"] is not None and item["days_of_cover"] < UNDER_COVER_DAYS:
+            found.append(Alert("supplies", "situation.alert.under_cover", "high", params))
+        elif item["below_safety"]:
+            found.append(Alert("supplies", "situation.alert.below_safety", "medium", params))
+    return found
+
+
+def _enterprise_alerts(conn: Connection, day: date) -> list[Alert]:
+    overdue = enterprises.overdue_rectifications(conn, day)
+    if not overdue:
+        return []
+    names = "、".join(dict.fromkeys(row["enterprise"] for row in overdue))
+    return [Alert("enterprises", "situation.alert.rectifications_overdue", "high",
+                  {"count": len(overdue), "names": names})]
