@@ -2,9 +2,12 @@
 
 The wall screen is read from four metres away on a TV that nobody touches, so
 everything here is sized for that: large type, high contrast, a fixed layout
-that fits 1920×1080 without scrolling and is zoomed, not reflowed, on a 4K
-screen. Its state (language, kiosk mode, rotation) lives in the URL, so that a
-server restart, which starts a new session, brings the same screen back.
+that fits 1920×1080 without scrolling. A larger screen gets the same layout
+scaled up: the URL says by how much (``?scale=2`` on 3840×2160; a screen that
+opens the page without it gets it added once), and type and chart sizes are
+multiplied by it on the server, since charts cannot be scaled by CSS. All of
+the screen's state (language, kiosk mode, rotation, scale) lives in the URL, so
+that a server restart, which starts a new session, brings the same screen back.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ DEFAULT_REFRESH_SECONDS = 15
 CHART_HEIGHT = 150
 DETAIL_HEIGHT = 390
 SEVERITY_COLOURS = {"high": "red", "medium": "orange"}
-WALL_CSS = """
+WALL_CSS_TEMPLATE = """
 <style>
   .block-container { padding: 1rem 1.5rem 0.5rem 1.5rem; max-width: 100%; }
   [data-testid="stMetric"] { padding: 0.5rem 0.8rem; min-height: 8.2rem; }
@@ -48,8 +51,7 @@ WALL_CSS = """
   .wall-risk.low { background: #15803d; } .wall-risk.medium { background: #b45309; }
   .wall-risk.high { background: #b91c1c; }
   .wall-status { font-size: 1.15rem; margin-top: 0.35rem; }
-  @media (min-width: 2500px) { html { zoom: 1.5; } }
-  @media (min-width: 3400px) { html { zoom: 2; } }
+  html { font-size: {base_font}px; }
 </style>
 """
 KIOSK_CSS = """
@@ -59,6 +61,18 @@ KIOSK_CSS = """
   [data-testid="stMainMenu"] { display: none !important; }
   .block-container { padding-top: 0.6rem; }
 </style>
+"""
+SCALE_DETECTION = """
+<script>
+(() => {
+  const url = new URL(window.location.href);
+  const scale = window.innerWidth >= 3400 ? 2 : window.innerWidth >= 2500 ? 1.5 : 1;
+  if (scale > 1 && !url.searchParams.has('scale')) {
+    url.searchParams.set('scale', String(scale));
+    window.location.replace(url.toString());
+  }
+})();
+</script>
 """
 STALENESS_WATCH = """
 <div id="wall-freshness" data-version="{version}" data-stale-after="{stale_after}"
@@ -107,8 +121,21 @@ def current_view() -> str:
     return VIEWS[int(time.time() // period) % len(VIEWS)] if period else "all"
 
 
+def screen_scale() -> float:
+    """How much larger than on 1920×1080 everything is drawn (``?scale=``, 1 to 3)."""
+    try:
+        return min(3.0, max(1.0, float(st.query_params.get("scale", "1"))))
+    except ValueError:
+        return 1.0
+
+
+def scaled(size: float) -> int:
+    return round(size * screen_scale())
+
+
 def apply_layout() -> None:
-    st.html(WALL_CSS + (KIOSK_CSS if kiosk_mode() else ""))
+    css = WALL_CSS_TEMPLATE.replace("{base_font}", str(scaled(16)))
+    st.html(css + (KIOSK_CSS if kiosk_mode() else "") + SCALE_DETECTION, unsafe_allow_javascript=True)
 
 
 def staleness_watch(rendered_at: str) -> None:
@@ -144,14 +171,25 @@ def last_change_text(moment) -> str:
 def _line_chart(frame: pd.DataFrame, field: str, title: str, colour: str, fmt: str = ",.0f",
                 height: int = CHART_HEIGHT) -> alt.Chart:
     whole_numbers = fmt.endswith("0f")
-    return (alt.Chart(frame, title=alt.TitleParams(title, fontSize=18, anchor="start"))
-            .mark_line(point=True, color=colour, strokeWidth=3)
-            .encode(x=alt.X("day:T", title=None, axis=alt.Axis(format="%m-%d", labelFontSize=13, tickCount=7)),
+    return (alt.Chart(frame, title=_title(title))
+            .mark_line(point=True, color=colour, strokeWidth=scaled(3))
+            .encode(x=alt.X("day:T", title=None, axis=_axis(format="%m-%d", tickCount=7)),
                     y=alt.Y(f"{field}:Q", title=None, scale=alt.Scale(zero=whole_numbers),
-                            axis=alt.Axis(format=fmt, labelFontSize=13, tickCount=4,
-                                          tickMinStep=1 if whole_numbers else alt.Undefined)),
+                            axis=_axis(format=fmt, tickCount=4, tickMinStep=1 if whole_numbers else alt.Undefined)),
                     tooltip=[alt.Tooltip("day:T"), alt.Tooltip(f"{field}:Q", format=fmt)])
-            .properties(height=height))
+            .properties(height=scaled(height)))
+
+
+def _title(text: str) -> alt.TitleParams:
+    return alt.TitleParams(text, fontSize=scaled(18), anchor="start")
+
+
+def _legend() -> alt.Legend:
+    return alt.Legend(orient="top", labelFontSize=scaled(14))
+
+
+def _axis(**options: object) -> alt.Axis:
+    return alt.Axis(labelFontSize=scaled(13), labelLimit=scaled(260), **options)
 
 
 def trend_charts(day: date, days: int = 14) -> list[alt.Chart]:
@@ -170,14 +208,13 @@ def trend_charts(day: date, days: int = 14) -> list[alt.Chart]:
 def _bar_chart(frame: pd.DataFrame, category: str, value: str, title: str, fmt: str = ",.0f",
                colour: alt.Color | str = "#60a5fa") -> alt.Chart:
     colour_encoding = colour if isinstance(colour, alt.Color) else alt.value(colour)
-    return (alt.Chart(frame, title=alt.TitleParams(title, fontSize=18, anchor="start"))
+    return (alt.Chart(frame, title=_title(title))
             .mark_bar()
-            .encode(y=alt.Y(f"{category}:N", sort="x" if fmt.endswith("%") else "-x", title=None,
-                            axis=alt.Axis(labelFontSize=14, labelLimit=260)),
-                    x=alt.X(f"{value}:Q", title=None, axis=alt.Axis(format=fmt, labelFontSize=13)),
+            .encode(y=alt.Y(f"{category}:N", sort="x" if fmt.endswith("%") else "-x", title=None, axis=_axis()),
+                    x=alt.X(f"{value}:Q", title=None, axis=_axis(format=fmt)),
                     color=colour_encoding,
                     tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=fmt)])
-            .properties(height=DETAIL_HEIGHT))
+            .properties(height=scaled(DETAIL_HEIGHT)))
 
 
 def detail_charts(view: str, day: date) -> list[alt.Chart]:
@@ -186,27 +223,26 @@ def detail_charts(view: str, day: date) -> list[alt.Chart]:
         table = pd.DataFrame(read(checkpoints.checkpoint_table, day))
         hourly = pd.DataFrame(read(checkpoints.hourly_throughput, day))
         return [_bar_chart(table, "name", "persons", t("wall.detail.persons_by_checkpoint")),
-                (alt.Chart(hourly, title=alt.TitleParams(t("wall.detail.persons_by_hour"), fontSize=18,
-                                                          anchor="start"))
-                 .mark_bar(color="#60a5fa").encode(x=alt.X("hour:O", title=None), y=alt.Y("persons:Q", title=None))
-                 .properties(height=DETAIL_HEIGHT))]
+                (alt.Chart(hourly, title=_title(t("wall.detail.persons_by_hour")))
+                 .mark_bar(color="#60a5fa").encode(x=alt.X("hour:O", title=None, axis=_axis()),
+                                                   y=alt.Y("persons:Q", title=None, axis=_axis()))
+                 .properties(height=scaled(DETAIL_HEIGHT)))]
     if view == "quarantine":
         sites = pd.DataFrame(read(quarantine.site_occupancy, day))
         held = pd.DataFrame(read(quarantine.daily_current, day, 30))
         modes = held.melt(id_vars="day", value_vars=list(quarantine.MODES), var_name="mode", value_name="count")
         modes["mode"] = modes["mode"].map(lambda code: t(f"quarantine.code.{code}"))
         return [_bar_chart(sites, "name", "rate", t("wall.detail.site_occupancy"), ".0%", "#f59e0b"),
-                (alt.Chart(modes, title=alt.TitleParams(t("wall.detail.quarantine_by_mode"), fontSize=18,
-                                                         anchor="start"))
-                 .mark_area().encode(x=alt.X("day:T", title=None, axis=alt.Axis(format="%m-%d")),
-                                     y=alt.Y("count:Q", stack=True, title=None),
-                                     color=alt.Color("mode:N", title=None, legend=alt.Legend(orient="top")))
-                 .properties(height=DETAIL_HEIGHT))]
+                (alt.Chart(modes, title=_title(t("wall.detail.quarantine_by_mode")))
+                 .mark_area().encode(x=alt.X("day:T", title=None, axis=_axis(format="%m-%d")),
+                                     y=alt.Y("count:Q", stack=True, title=None, axis=_axis()),
+                                     color=alt.Color("mode:N", title=None, legend=_legend()))
+                 .properties(height=scaled(DETAIL_HEIGHT)))]
     if view == "supplies":
         stock = pd.DataFrame(read(supplies.figures, day))
         stock["cover"] = stock["days_of_cover"].fillna(99).clip(upper=60)
         stock["status_label"] = stock["status"].map(lambda status: t(f"wall.supply_status.{status}"))
-        colour = alt.Color("status_label:N", title=None, legend=alt.Legend(orient="top"),
+        colour = alt.Color("status_label:N", title=None, legend=_legend(),
                            scale=alt.Scale(domain=[t(f"wall.supply_status.{status}") for status in supplies.STATUSES],
                                            range=["#34d399", "#f59e0b", "#f97316", "#ef4444"]))
         return [_bar_chart(stock, "item", "cover", t("wall.detail.days_of_cover"), ",.1f", colour)]

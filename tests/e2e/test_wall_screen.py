@@ -1,0 +1,117 @@
+"""The wall screen in a real browser: fits the screen, refreshes itself, survives a restart, shows no one."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from e2e_support import free_port, serve_app
+
+from data_layer import checkpoints, clock
+from data_layer.db import Actor, connect, perform
+from data_layer.quarantine import persons
+from sample_data import generate_sample
+
+REFRESH = "3"
+KIOSK = "/?kiosk=1"
+
+
+@pytest.fixture(scope="module")
+def wall_database(database_factory) -> str:
+    """A sample command post of its own, since these tests write to it."""
+    url = database_factory.fresh_url()
+    engine = connect(url)
+    generate_sample(engine, days=5)
+    engine.dispose()
+    return url
+
+
+def open_wall(browser, base_url: str, width: int = 1920, height: int = 1080, path: str = KIOSK):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(base_url + path, wait_until="networkidle")
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    page.wait_for_timeout(2000)
+    return page
+
+
+def persons_checked_tile(page) -> str:
+    tile = page.locator("[data-testid='stMetric']", has_text=re.compile("检测人数")).first
+    return tile.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def enter_count(url: str, persons_count: int) -> None:
+    """A clerk's entry made through the data layer (not the screen): the last quarter hour at the first gate."""
+    engine = connect(url)
+    with engine.connect() as conn:
+        gate = checkpoints.list_checkpoints(conn)[0]["name"]
+    end = clock.now().replace(second=0)
+    perform(engine, Actor("e2e-clerk", "admin"), checkpoints.add_count, {
+        "checkpoint": gate, "period_start": end - timedelta(minutes=1), "period_end": end,
+        "persons": persons_count, "vehicles": 0, "fever": 0, "turned_back": 0})
+    engine.dispose()
+
+
+def test_kiosk_wall_screen_fits_1920x1080_and_scales_to_4k(browser, wall_database, artifacts):
+    with serve_app(wall_database) as base_url:
+        page = open_wall(browser, base_url)
+        page.screenshot(path=str(artifacts / "wall-kiosk-1920x1080.png"))
+        scroll_height, viewport_height = page.evaluate(
+            "() => [document.querySelector('[data-testid=stMain]').scrollHeight, window.innerHeight]")
+        assert scroll_height <= viewport_height
+        assert page.locator("[data-testid='stSidebar']").is_hidden()
+        page.close()
+        large = open_wall(browser, base_url, 3840, 2160)
+        large.screenshot(path=str(artifacts / "wall-kiosk-3840x2160.png"))
+        assert "scale=2" in large.url
+        assert large.evaluate("() => getComputedStyle(document.documentElement).fontSize") == "32px"
+        chart_overflow = large.evaluate("""() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]
+            .some(chart => chart.scrollWidth > chart.parentElement.clientWidth + 2)""")
+        assert not chart_overflow
+        large.close()
+
+
+def test_entry_shows_on_the_open_screen_within_one_refresh(browser, wall_database):
+    with serve_app(wall_database, COMMAND_POST_REFRESH_SECONDS=REFRESH) as base_url:
+        page = open_wall(browser, base_url)
+        before = int(persons_checked_tile(page).replace(",", ""))
+        enter_count(wall_database, 777)
+        page.wait_for_function(
+            "(expected) => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
+            ".some(e => e.innerText.replace(/,/g, '') === expected)", arg=str(before + 777), timeout=8_000)
+        page.close()
+
+
+def test_screen_says_it_is_stale_while_the_server_is_down_and_recovers_after_restart(browser, wall_database,
+                                                                                      artifacts):
+    port = free_port()
+    with serve_app(wall_database, port, COMMAND_POST_REFRESH_SECONDS=REFRESH) as base_url:
+        page = open_wall(browser, base_url)
+        assert page.locator("#wall-stale-banner").is_hidden()
+    page.wait_for_selector("#wall-stale-banner", state="visible", timeout=20_000)
+    assert "过期" in page.inner_text("#wall-stale-banner")
+    page.screenshot(path=str(artifacts / "wall-stale-1920x1080.png"))
+    with serve_app(wall_database, port, COMMAND_POST_REFRESH_SECONDS=REFRESH):
+        page.wait_for_selector("#wall-stale-banner", state="hidden", timeout=60_000)
+        before = int(persons_checked_tile(page).replace(",", ""))
+        enter_count(wall_database, 555)
+        page.wait_for_function(
+            "(expected) => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
+            ".some(e => e.innerText.replace(/,/g, '') === expected)", arg=str(before + 555), timeout=15_000)
+    page.close()
+
+
+@pytest.mark.parametrize("path", [KIOSK, "/?lang=en"])
+def test_wall_screen_never_shows_a_name_id_number_or_phone(browser, wall_database, path):
+    engine = connect(wall_database)
+    with engine.connect() as conn:
+        people = conn.execute(sa.select(persons.c.name, persons.c.id_number, persons.c.phone)).all()
+    engine.dispose()
+    assert people
+    with serve_app(wall_database) as base_url:
+        page = open_wall(browser, base_url, path=path)
+        shown = page.inner_text("body") + page.content()
+        page.close()
+    leaked = [value for person in people for value in person if value and value in shown]
+    assert leaked == []
