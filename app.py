@@ -30,6 +30,7 @@ class PageEntry:
 
 PAGES = (
     PageEntry("pages/overview.py", "nav.overview", "📊", url_path="overview"),
+    PageEntry("pages/briefing.py", "nav.briefing", "📰", ("admin", "leader"), "briefing"),
 )
 
 

@@ -10,8 +10,9 @@ which the newest note of a day is the one shown.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from docx import Document
@@ -42,6 +43,19 @@ ENTERPRISE_FIGURES = ("total", "reopened", "applied", "not_reopened", "suspended
                       "rectifications_open", "rectifications_overdue")
 SUPPLY_FIGURES = ("on_hand", "in_today", "out_today", "burn_rate", "days_of_cover")
 NOTE_ROLES = ("admin", "leader")
+MORNING_MEETING_VARIABLE = "COMMAND_POST_MORNING_MEETING"
+DEFAULT_MORNING_MEETING = "09:00"
+
+
+def default_report_day(moment: datetime | None = None) -> date:
+    """The day a leader most likely wants: today, but yesterday between midnight and the morning meeting.
+
+    The daily meeting reviews the previous day, so until it starts (09:00 unless
+    ``COMMAND_POST_MORNING_MEETING`` says otherwise) the briefing opens on yesterday.
+    """
+    moment = moment or clock.now()
+    meeting = datetime.strptime(os.environ.get(MORNING_MEETING_VARIABLE, DEFAULT_MORNING_MEETING), "%H:%M").time()
+    return moment.date() - timedelta(days=1) if moment.time() < meeting else moment.date()
 
 
 def build_briefing(conn: Connection, day: date) -> dict:
@@ -95,7 +109,8 @@ def _signed(value: float | int | None, language: str, digits: int = 0) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "±") + text
 
 
-def _headline(today: dict, language: str) -> str:
+def headline(today: dict, language: str) -> str:
+    """The opening paragraph, as a command post reports upward (截至 D 24 时 …)."""
     cp, qu, en = today["checkpoints"], today["quarantine"], today["enterprises"]
     below = [item["item"] for item in today["supplies"] if item["below_safety"]]
     return translate(
@@ -113,7 +128,8 @@ def _headline(today: dict, language: str) -> str:
     )
 
 
-def _zero_report_line(figures: dict, language: str) -> str:
+def zero_report_line(figures: dict, language: str) -> str:
+    """Who reported and who did not: "no report" is itself an alarm, so it is named."""
     missing = figures["not_reported"]
     if not missing:
         return translate("briefing.all_reported", language, count=figures["active_checkpoints"])
@@ -170,8 +186,8 @@ def briefing_title(today: dict, language: str) -> str:
 
 def render_markdown(today: dict, before: dict, language: str) -> str:
     """The briefing as Markdown, in the words a command post sends upward."""
-    lines = [f"# {briefing_title(today, language)}", "", _headline(today, language), "",
-             _zero_report_line(today["checkpoints"], language), ""]
+    lines = [f"# {briefing_title(today, language)}", "", headline(today, language), "",
+             zero_report_line(today["checkpoints"], language), ""]
     for heading, columns, rows in briefing_sections(today, before, language):
         lines += [f"## {heading}", "", "| " + " | ".join(columns) + " |",
                   "|" + "---|" * len(columns)]
@@ -191,8 +207,8 @@ def render_docx(today: dict, before: dict, language: str) -> bytes:
         style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), style.font.name)
     document.styles["Normal"].font.size = Pt(11)
     document.add_heading(briefing_title(today, language), level=1)
-    document.add_paragraph(_headline(today, language))
-    document.add_paragraph(_zero_report_line(today["checkpoints"], language))
+    document.add_paragraph(headline(today, language))
+    document.add_paragraph(zero_report_line(today["checkpoints"], language))
     for heading, columns, rows in briefing_sections(today, before, language):
         document.add_heading(heading, level=2)
         table = document.add_table(rows=1, cols=len(columns))

@@ -148,9 +148,9 @@ def risk_level_control() -> None:
     if actor().role != "admin" or wall.kiosk_mode():
         return
     current = situation.risk_level(engine())
+    labels = {level: t(f"situation.risk.{level}") for level in situation.RISK_LEVELS}
     chosen = st.sidebar.selectbox(t("situation.field.risk_level"), situation.RISK_LEVELS,
-                                  index=situation.RISK_LEVELS.index(current),
-                                  format_func=lambda level: t(f"situation.risk.{level}"))
+                                  index=situation.RISK_LEVELS.index(current), format_func=labels.get)
     if chosen != current:
         save("risk_level", situation.set_risk_level, chosen)
 

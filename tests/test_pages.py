@@ -9,17 +9,20 @@ from streamlit.testing.v1 import AppTest
 
 from data_layer import clock
 from data_layer.briefing import briefing_with_previous
-from data_layer.db import connect
+from data_layer.db import Actor, connect
 from data_layer.i18n import format_number
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("pages/overview.py",)
+PAGES = ("pages/overview.py", "pages/briefing.py")
 
 
-def open_app(monkeypatch, url: str, language: str, page: str) -> AppTest:
+def open_app(monkeypatch, url: str, language: str, page: str, actor: Actor | None = None) -> AppTest:
+    """Run ``page`` as ``actor`` (a visitor who has not signed in when ``None``)."""
     monkeypatch.setenv("COMMAND_POST_DB", url)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params["lang"] = language
+    if actor is not None:
+        app.session_state["actor"] = actor
     app.run()
     app.switch_page(str(ROOT / page))
     app.run()
@@ -29,10 +32,12 @@ def open_app(monkeypatch, url: str, language: str, page: str) -> AppTest:
 @pytest.mark.parametrize("language", ["zh", "en"])
 @pytest.mark.parametrize("page", PAGES)
 def test_page_runs_without_exception_error_or_warning(monkeypatch, sample_url, page, language):
-    app = open_app(monkeypatch, sample_url, language, page)
+    app = open_app(monkeypatch, sample_url, language, page, Actor("admin", "admin"))
     assert not app.exception
     assert not app.error
     assert not app.warning
+    titles = [title.value for title in app.title]
+    assert page == "pages/overview.py" or "疫情防控指挥大屏" not in titles, "the page did not run"
 
 
 def test_overview_shows_todays_briefing_figures_in_chinese(monkeypatch, sample_url):

@@ -37,8 +37,17 @@ def engine() -> Engine:
 
 
 def language() -> str:
-    """The UI language, kept in the URL (``?lang=en``) so that a reload or a restart keeps it."""
-    return normalize_language(st.query_params.get("lang"))
+    """The UI language, kept in the URL (``?lang=en``) so that a reload or a restart keeps it.
+
+    Moving to another page clears the URL's parameters, so the session
+    remembers the choice too and writes it back into the URL.
+    """
+    from_url = st.query_params.get("lang")
+    if from_url:
+        st.session_state["language"] = normalize_language(from_url)
+    elif "language" in st.session_state:
+        st.query_params["lang"] = "en" if st.session_state["language"] == "en" else "zh"
+    return st.session_state.get("language", normalize_language(None))
 
 
 def t(key: str, **params: object) -> str:

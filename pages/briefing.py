@@ -1,0 +1,72 @@
+"""Daily briefing (日报): read, annotate and export the briefing of any day.
+
+The figures are those of the JSON briefing, read as the data stands now; the
+page, the Word document and the Markdown file render the same numbers.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data_layer import briefing, clock, situation
+from data_layer.briefing import NOTE_ROLES
+from data_layer.i18n import format_day
+from ui.forms import entry_form, save
+from ui.session import actor, briefing_pair, language, read, t
+from ui.wall import alert_html
+
+
+def choose_day():
+    return st.date_input(t("briefing.page.date"), value=briefing.default_report_day(), max_value=clock.today(),
+                         format="YYYY-MM-DD")
+
+
+def show_sections(today: dict, before: dict) -> None:
+    for heading, columns, rows in briefing.briefing_sections(today, before, language()):
+        st.subheader(heading)
+        st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, width="stretch")
+
+
+def show_alerts(day) -> None:
+    st.subheader(t("briefing.page.alerts"))
+    found = read(situation.alerts, day)
+    if found:
+        st.html("".join(alert_html(alert) for alert in found))
+    else:
+        st.markdown(t("wall.no_alerts"))
+
+
+def notes_form(day, current: str) -> None:
+    """The leader's notes for the day: saved with who and when, earlier versions kept."""
+    st.subheader(t("briefing.section.notes"))
+    if actor().role not in NOTE_ROLES:
+        st.markdown(current or t("briefing.no_notes"))
+        return
+    with entry_form(f"briefing-notes-{day.isoformat()}"):
+        text = st.text_area(t("briefing.field.text"), value=current, height=140)
+        submitted = st.form_submit_button(t("briefing.page.save_notes"), type="primary")
+    if submitted and save(f"briefing-notes-{day.isoformat()}", briefing.save_note, day, text) is not None:
+        st.success(t("briefing.page.notes_saved"))
+
+
+def downloads(today: dict, before: dict, day) -> None:
+    name = t("briefing.page.file_name", date=day.isoformat())
+    left, right = st.columns(2)
+    left.download_button(t("briefing.page.download_docx"), briefing.render_docx(today, before, language()),
+                         file_name=f"{name}.docx", width="stretch",
+                         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    right.download_button(t("briefing.page.download_md"), briefing.render_markdown(today, before, language()),
+                          file_name=f"{name}.md", mime="text/markdown", width="stretch")
+
+
+day = choose_day()
+today, before = briefing_pair(day)
+st.title(briefing.briefing_title(today, language()))
+st.caption(t("briefing.page.compared_with", date=format_day(day, language())))
+downloads(today, before, day)
+st.markdown(briefing.headline(today, language()))
+st.markdown(briefing.zero_report_line(today["checkpoints"], language()))
+show_sections(today, before)
+show_alerts(day)
+notes_form(day, today["notes"])

@@ -1,0 +1,54 @@
+"""The daily briefing page: the JSON figures, the leader's notes, the exports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from test_pages import open_app
+
+from data_layer import briefing, clock
+from data_layer.briefing import default_report_day
+from data_layer.db import Actor, connect
+from data_layer.i18n import format_number
+from support import count_rows
+
+LEADER = Actor("leader", "leader")
+
+
+def test_briefing_opens_on_yesterday_until_the_morning_meeting(monkeypatch):
+    assert default_report_day(datetime(2026, 3, 2, 8, 59)).isoformat() == "2026-03-01"
+    assert default_report_day(datetime(2026, 3, 2, 9, 0)).isoformat() == "2026-03-02"
+    monkeypatch.setenv("COMMAND_POST_MORNING_MEETING", "07:30")
+    assert default_report_day(datetime(2026, 3, 2, 8, 0)).isoformat() == "2026-03-02"
+
+
+def test_page_shows_the_json_figures_of_the_chosen_day(monkeypatch, sample_url):
+    app = open_app(monkeypatch, sample_url, "zh", "pages/briefing.py", LEADER)
+    day = app.date_input[0].value
+    with connect(sample_url).connect() as conn:
+        today = briefing.build_briefing(conn, day)
+    page_text = " ".join(str(markdown.value) for markdown in app.markdown)
+    tables = [frame.value for frame in app.dataframe]
+    assert format_number(today["checkpoints"]["persons"], "zh_CN") in page_text
+    assert today["checkpoints"]["vehicles"] == int(tables[0].iloc[1, 1].replace(",", ""))
+    assert len(tables) == 4
+
+
+def test_leader_saves_a_note_once_and_it_is_audited(monkeypatch, db_url, engine):
+    app = open_app(monkeypatch, db_url, "zh", "pages/briefing.py", LEADER)
+    app.date_input[0].set_value(clock.today()).run()
+    app.text_area[0].input("夜间卡口加派人手")
+    submit = next(button for button in app.button if button.label == "保存备注")
+    submit.click().run()
+    assert count_rows(engine, "briefing_notes") == 1
+    with engine.connect() as conn:
+        assert briefing.note_for(conn, clock.today()) == "夜间卡口加派人手"
+        audited = conn.exec_driver_sql("SELECT username FROM audit_log WHERE action = 'briefing.note'").scalar()
+    assert audited == "leader"
+    assert not app.exception
+
+
+def test_clerk_does_not_get_the_briefing_page(monkeypatch, sample_url):
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        open_app(monkeypatch, sample_url, "zh", "pages/briefing.py", Actor("clerk", "clerk"))
