@@ -32,9 +32,9 @@ DETAIL_HEIGHT = 390
 SEVERITY_COLOURS = {"high": "red", "medium": "orange"}
 WALL_CSS_TEMPLATE = """
 <style>
-  .block-container { padding: 1rem 1.5rem 0.5rem 1.5rem; max-width: 100%; }
+  .block-container { padding: 3.4rem 1.5rem 0.5rem 1.5rem; max-width: 100%; }
   [data-testid="stMetric"] { padding: 0.5rem 0.8rem; min-height: 8.2rem; }
-  [data-testid="stMetricValue"] { font-size: 2.9rem; line-height: 1.1; }
+  [data-testid="stMetricValue"] { font-size: 2.3rem; line-height: 1.1; }
   [data-testid="stMetricValue"] > div { overflow: visible; text-overflow: clip; }
   [data-testid="stMetricLabel"] p { font-size: 1.1rem; white-space: normal; line-height: 1.25; }
   [data-testid="stMetricLabel"] > div { overflow: visible; }
@@ -60,6 +60,7 @@ KIOSK_CSS = """
   [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
   [data-testid="stMainMenu"] { display: none !important; }
   .block-container { padding-top: 0.6rem; }
+  [data-testid="stMetricValue"] { font-size: 2.9rem; }
 </style>
 """
 SCALE_DETECTION = """
