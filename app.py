@@ -31,6 +31,7 @@ class PageEntry:
 PAGES = (
     PageEntry("pages/overview.py", "nav.overview", "📊", url_path="overview"),
     PageEntry("pages/briefing.py", "nav.briefing", "📰", ("admin", "leader"), "briefing"),
+    PageEntry("pages/quarantine.py", "quarantine.page.nav", "🏨", ("admin", "leader", "clerk"), "quarantine"),
 )
 
 

@@ -16,12 +16,15 @@ that returns persons masks them unless it is told the actor may see them.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import TypedDict
 
 import sqlalchemy as sa
+from openpyxl import Workbook
 from sqlalchemy.engine import Connection
 
 from data_layer import clock
@@ -554,11 +557,11 @@ def _active_episodes(ctx: WriteContext, checks: Checks, episode_ids: Sequence[ob
 
 
 def change_planned_end(ctx: WriteContext, episode_id: object, reason: object, *, new_end: object = None,
-                       planned_days: object = None) -> None:
+                       planned_days: object = None) -> int:
     """Extend or shorten an active episode: give the new planned end, or the new number of planned days.
 
     The period stays 1–60 days from the start; the reason is required and kept
-    in the episode's history.
+    in the episode's history. Returns the episode's id.
     """
     require_write(ctx.actor, DOMAIN)
     checks = Checks(DOMAIN)
@@ -582,11 +585,13 @@ def change_planned_end(ctx: WriteContext, episode_id: object, reason: object, *,
     kind = "extend" if end > episode["planned_end"] else "shorten"
     _apply_change(ctx, episode, kind, {"planned_end": end, "planned_days": (end - episode["start_date"]).days},
                   why)
+    return episode["id"]
 
 
 def _end_episodes(ctx: WriteContext, episode_ids: Sequence[object], end_date: object, reason: object,
-                  status: str, kind: str, *, reason_required: bool) -> int:
-    """End active episodes on ``end_date`` (not before their start, not in the future): all or none."""
+                  status: str, kind: str, *, reason_required: bool) -> list[int]:
+    """End active episodes on ``end_date`` (not before their start, not in the future): all or none.
+    Returns their ids."""
     require_write(ctx.actor, DOMAIN)
     checks = Checks(DOMAIN)
     episodes = _active_episodes(ctx, checks, episode_ids)
@@ -602,28 +607,30 @@ def _end_episodes(ctx: WriteContext, episode_ids: Sequence[object], end_date: ob
         if why is not None:
             values["reason"] = why
         _apply_change(ctx, episode, kind, values, why)
-    return len(episodes)
+    return [episode["id"] for episode in episodes]
 
 
-def release(ctx: WriteContext, episode_id: object, end_date: object, reason: object = None) -> None:
-    """Release one person from quarantine (解除隔离) on ``end_date``; from that day on they are not current."""
-    _end_episodes(ctx, [episode_id], end_date, reason, "released", "release", reason_required=False)
+def release(ctx: WriteContext, episode_id: object, end_date: object, reason: object = None) -> int:
+    """Release one person from quarantine (解除隔离) on ``end_date``; from that day on they are not current.
+    Returns the episode's id."""
+    return _end_episodes(ctx, [episode_id], end_date, reason, "released", "release", reason_required=False)[0]
 
 
 def release_many(ctx: WriteContext, episode_ids: Sequence[object], end_date: object, reason: object = None) -> int:
     """Release several people on the same day in one go; one refused episode releases none. Returns the count."""
     unique_ids = list(dict.fromkeys(episode_ids))
-    return _end_episodes(ctx, unique_ids, end_date, reason, "released", "release", reason_required=False)
+    return len(_end_episodes(ctx, unique_ids, end_date, reason, "released", "release", reason_required=False))
 
 
-def transfer_to_hospital(ctx: WriteContext, episode_id: object, end_date: object, reason: object = None) -> None:
-    """End an episode because the person was taken to hospital (转送医院) on ``end_date``."""
-    _end_episodes(ctx, [episode_id], end_date, reason, "transferred", "transfer", reason_required=False)
+def transfer_to_hospital(ctx: WriteContext, episode_id: object, end_date: object, reason: object = None) -> int:
+    """End an episode because the person was taken to hospital (转送医院) on ``end_date``; returns its id."""
+    return _end_episodes(ctx, [episode_id], end_date, reason, "transferred", "transfer", reason_required=False)[0]
 
 
-def end_other(ctx: WriteContext, episode_id: object, end_date: object, reason: object) -> None:
-    """End an episode for any other reason (moved away, registered by mistake…); the reason is required."""
-    _end_episodes(ctx, [episode_id], end_date, reason, "ended_other", "end_other", reason_required=True)
+def end_other(ctx: WriteContext, episode_id: object, end_date: object, reason: object) -> int:
+    """End an episode for any other reason (moved away, registered by mistake…); the reason is required.
+    Returns the episode's id."""
+    return _end_episodes(ctx, [episode_id], end_date, reason, "ended_other", "end_other", reason_required=True)[0]
 
 
 def episode_history(conn: Connection, episode_id: int) -> list[dict]:
@@ -816,6 +823,23 @@ def correct_followup(ctx: WriteContext, followup_id: object, data: Mapping[str, 
     })
 
 
+def save_followup_grid(ctx: WriteContext, additions: Sequence[Mapping[str, object]],
+                       corrections: Sequence[tuple[object, Mapping[str, object]]], reason: object = None) -> int:
+    """Store a day's follow-up grid as it was edited, in one transaction; returns the rows written.
+
+    ``additions`` are the readings filled into empty slots (see
+    :func:`add_followups`); ``corrections`` the readings changed, each as the
+    id of the reading shown and its new fields, stored as corrections (see
+    :func:`correct_followup`) with the one ``reason`` given for all of them.
+    Any refused row refuses the whole grid.
+    """
+    require_write(ctx.actor, DOMAIN)
+    added = add_followups(ctx, additions)
+    for followup_id, data in corrections:
+        correct_followup(ctx, followup_id, data, reason)
+    return len(added) + len(corrections)
+
+
 # --- figures -----------------------------------------------------------------------------------------------------
 
 class CurrentCounts(TypedDict):
@@ -910,6 +934,24 @@ def _list(conn: Connection, query: sa.Select, actor: Actor | None, columns: Sequ
     return [present_person({key: row[key] for key in columns}, actor) for row in conn.execute(query).mappings()]
 
 
+def _visible_to(actor: Actor | None) -> sa.ColumnElement[bool]:
+    """The episodes whose people ``actor`` may see by name in a list (DESIGN §8).
+
+    A clerk sees the people of the quarantine units they are assigned: every
+    episode when assigned the whole domain, the episodes of their sites when
+    assigned sites, nobody when not assigned to quarantine at all. Other roles
+    see every episode (numbers masked as :func:`present_person` decides).
+    """
+    if actor is None or actor.role != "clerk":
+        return sa.true()
+    units = actor.units(DOMAIN)
+    if units is None:
+        return sa.false()
+    if not units:
+        return sa.true()
+    return quarantine_episodes.c.site_id.in_(sorted(units))
+
+
 ACTION_COLUMNS = ("episode_id", "name", "phone", "grid", "mode", "site", "start_date", "planned_end")
 
 
@@ -920,10 +962,11 @@ def action_lists(conn: Connection, day: date, actor: Actor | None = None) -> dic
     (with how many follow-ups they have) and ``fever_in_quarantine`` (each
     fever reading, with date, slot and temperature, highest first). Rows hold
     episode_id, name, phone (masked unless ``actor`` may see it), grid, mode,
-    site, start_date and planned_end.
+    site, start_date and planned_end; a clerk's lists hold only the people
+    of their units.
     """
     episode, followup = quarantine_episodes, quarantine_followups
-    current = _episode_rows().where(_current_on(day))
+    current = _episode_rows().where(_current_on(day), _visible_to(actor))
     counts, fewer_than_two = _missing_followups(day)
     due = current.where(episode.c.planned_end.between(day + timedelta(days=1), day + timedelta(days=DUE_WINDOW_DAYS)))
     missing = (current.add_columns(sa.func.coalesce(counts.c.followups, 0).label("followups"))
@@ -931,7 +974,8 @@ def action_lists(conn: Connection, day: date, actor: Actor | None = None) -> dic
                .order_by(persons.c.grid, persons.c.name, episode.c.id))
     fever = (_episode_rows().add_columns(followup.c.date, followup.c.slot, followup.c.temperature)
              .join(followup, followup.c.episode_id == episode.c.id)
-             .where(followup.c.date == day, followup.c.temperature >= fever_threshold(), _is_effective())
+             .where(followup.c.date == day, followup.c.temperature >= fever_threshold(), _is_effective(),
+                    _visible_to(actor))
              .order_by(followup.c.temperature.desc(), followup.c.slot, episode.c.id))
     return {
         "due_next_3_days": _list(conn, due.order_by(episode.c.planned_end, episode.c.id), actor, ACTION_COLUMNS),
@@ -967,42 +1011,86 @@ REGISTER_COLUMNS = ("episode_id", "name", "id_number", "phone", "grid", "address
                     "mode", "site", "start_date", "planned_days", "planned_end", "status", "end_date", "reason")
 
 
-def register_rows(conn: Connection, day: date, search: str | None = None, limit: int = 200,
-                  actor: Actor | None = None, *, current_only: bool = True) -> list[dict]:
-    """The quarantine register (登记台账) as of ``day``, newest start first.
-
-    By default the episodes current on ``day``; with ``current_only=False``
-    every episode started by then. ``search`` matches name, ID number, phone,
-    grid or site. ID and phone numbers are masked unless ``actor`` may see them.
-    """
+def _register_query(day: date, search: str | None, actor: Actor | None, current_only: bool) -> sa.Select:
+    """The register's episodes as of ``day`` (see :func:`register_rows`), unordered and unlimited."""
     episode = quarantine_episodes
-    query = _episode_rows().where(_current_on(day) if current_only else episode.c.start_date <= day)
+    query = _episode_rows().where(_current_on(day) if current_only else episode.c.start_date <= day,
+                                  _visible_to(actor))
     if search and search.strip():
         pattern = f"%{search.strip()}%"
         query = query.where(sa.or_(persons.c.name.like(pattern), persons.c.id_number.like(pattern),
                                    persons.c.phone.like(pattern), persons.c.grid.like(pattern),
                                    quarantine_sites.c.name.like(pattern)))
-    query = query.order_by(episode.c.start_date.desc(), episode.c.id.desc()).limit(limit)
+    return query
+
+
+def register_rows(conn: Connection, day: date, search: str | None = None, limit: int = 200,
+                  actor: Actor | None = None, current_only: bool = True) -> list[dict]:
+    """The quarantine register (登记台账) as of ``day``, newest start first.
+
+    By default the episodes current on ``day``; with ``current_only=False``
+    every episode started by then. ``search`` matches name, ID number, phone,
+    grid or site. ID and phone numbers are masked unless ``actor`` may see them;
+    a clerk sees only the people of their units.
+    """
+    episode = quarantine_episodes
+    query = (_register_query(day, search, actor, current_only)
+             .order_by(episode.c.start_date.desc(), episode.c.id.desc()).limit(limit))
     return _list(conn, query, actor, REGISTER_COLUMNS)
 
 
-def followup_sheet(conn: Connection, day: date, site: int | None = None,
-                   actor: Actor | None = None) -> list[dict]:
-    """The follow-up grid of ``day``: every episode current that day (at one site, when given) with its
-    effective AM and PM readings, each as ``{"id", "temperature", "symptoms"}`` or ``None``."""
+def register_count(conn: Connection, day: date, search: str | None = None, actor: Actor | None = None,
+                   current_only: bool = True) -> int:
+    """How many episodes the register holds for the same choice (the page shows only the newest ones)."""
+    selected = _register_query(day, search, actor, current_only).subquery()
+    return conn.execute(sa.select(sa.func.count()).select_from(selected)).scalar_one()
+
+
+def current_grids(conn: Connection, day: date, actor: Actor | None = None) -> list[str]:
+    """The grids with people under quarantine on ``day`` that ``actor`` may see, for the follow-up choice."""
+    query = (sa.select(persons.c.grid).distinct()
+             .select_from(quarantine_episodes.join(persons, persons.c.id == quarantine_episodes.c.person_id))
+             .where(_current_on(day), _visible_to(actor)).order_by(persons.c.grid))
+    return list(conn.execute(query).scalars())
+
+
+def followup_sheet(conn: Connection, day: date, site: int | None = None, actor: Actor | None = None,
+                   grid: str | None = None) -> list[dict]:
+    """The follow-up grid of ``day``: every episode current that day (at one site, or of one grid, when
+    given) with its effective AM and PM readings, each as ``{"id", "temperature", "symptoms"}`` or ``None``."""
     episode, followup = quarantine_episodes, quarantine_followups
-    query = _episode_rows().where(_current_on(day)).order_by(persons.c.grid, persons.c.name, episode.c.id)
+    query = _episode_rows().where(_current_on(day), _visible_to(actor))
     if site is not None:
         query = query.where(episode.c.site_id == site)
-    rows = _list(conn, query, actor, ACTION_COLUMNS)
+    if grid is not None:
+        query = query.where(persons.c.grid == grid)
+    rows = _list(conn, query.order_by(persons.c.grid, persons.c.name, episode.c.id), actor, ACTION_COLUMNS)
     readings = conn.execute(
         sa.select(followup.c.id, followup.c.episode_id, followup.c.slot, followup.c.temperature, followup.c.symptoms)
-        .join(episode, episode.c.id == followup.c.episode_id)
-        .where(followup.c.date == day, _is_effective(), _current_on(day))).mappings()
+        .where(followup.c.episode_id.in_(query.with_only_columns(episode.c.id)), followup.c.date == day,
+               _is_effective())).mappings()
     by_episode: dict[tuple[int, str], dict] = {
         (reading["episode_id"], reading["slot"]): {"id": reading["id"], "temperature": reading["temperature"],
                                                    "symptoms": reading["symptoms"]} for reading in readings}
     return [{**row, **{slot: by_episode.get((row["episode_id"], slot)) for slot in SLOTS}} for row in rows]
+
+
+def released_on(conn: Connection, day: date, actor: Actor | None = None) -> list[dict]:
+    """The people released on ``day`` (those who get a release notice that day), by name."""
+    episode = quarantine_episodes
+    query = (_episode_rows().where(episode.c.status == "released", episode.c.end_date == day, _visible_to(actor))
+             .order_by(persons.c.name, episode.c.id))
+    return _list(conn, query, actor, (*ACTION_COLUMNS, "end_date"))
+
+
+def released_episodes(conn: Connection, episode_ids: Sequence[int], actor: Actor | None = None) -> list[dict]:
+    """The register rows of those of ``episode_ids`` that were released, in the order given: what a release
+    notice is filled from. Numbers are masked unless ``actor`` may see them."""
+    episode = quarantine_episodes
+    query = _episode_rows().where(episode.c.id.in_(list(episode_ids)), episode.c.status == "released",
+                                  _visible_to(actor))
+    found = {row["episode_id"]: row for row in _list(conn, query, actor, REGISTER_COLUMNS)}
+    return [found[episode_id] for episode_id in dict.fromkeys(episode_ids) if episode_id in found]
 
 
 # --- import and export (DESIGN §5) -------------------------------------------------------------------------------
@@ -1063,3 +1151,107 @@ TRANSFER_KINDS = (
         Column("symptoms", "症状"), Column("by", "随访人"), Column("symptom_text", "症状描述"),
     ), add_followup, _read_followups),
 )
+
+KINDS = {kind.name: kind for kind in TRANSFER_KINDS}
+CODED_COLUMNS = frozenset({"mode", "status", "origin_category", "slot"})
+NAME_COLUMN = Column("name", "姓名")
+SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+SHEET_TITLE_LENGTH = 31
+
+
+def _export_header(columns: Sequence[Column], language: str) -> list[str]:
+    return [column.chinese if language == "zh_CN" else column.name for column in columns]
+
+
+def _export_cell(column: str, value: object, language: str) -> object:
+    """A value as an import reads it back: Chinese labels and 是/否 in a Chinese workbook, codes and 1/0
+    in an English one, dates as YYYY-MM-DD."""
+    chinese = language == "zh_CN"
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return ("是" if value else "否") if chinese else int(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if column in CODED_COLUMNS and chinese:
+        return code_label(str(value), "zh_CN")
+    return value
+
+
+def _sheet_rows(rows: Iterable[Mapping], columns: Sequence[Column], language: str) -> Iterator[list]:
+    return ([_export_cell(column.name, row[column.name], language) for column in columns] for row in rows)
+
+
+def _workbook(sheets: Iterable[tuple[str, list[str], Iterable[list]]]) -> bytes:
+    workbook = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title)
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def register_workbook(conn: Connection, day: date, search: str | None = None, actor: Actor | None = None,
+                      language: str = "zh_CN", current_only: bool = True) -> bytes:
+    """The register as shown on the page (same choice, no row limit) as an Excel workbook in the
+    ``quarantine`` import format, in start order, so that importing it rebuilds the same episodes.
+    Numbers are masked unless ``actor`` may see them (a masked file cannot be imported again)."""
+    columns = KINDS["quarantine"].columns
+    query = _register_query(day, search, actor, current_only).order_by(quarantine_episodes.c.start_date,
+                                                                       quarantine_episodes.c.id)
+    rows = (present_person(row, actor) for row in conn.execute(query).mappings())
+    title = translate("quarantine.page.sheet.register", language)
+    return _workbook([(title, _export_header(columns, language), _sheet_rows(rows, columns, language))])
+
+
+def _followup_export_rows(conn: Connection, day: date, search: str | None, actor: Actor | None) -> list[dict]:
+    """The effective follow-ups up to ``day`` of the people current on ``day`` who match ``search``."""
+    followup, episode = quarantine_followups, quarantine_episodes
+    selected = _register_query(day, search, actor, current_only=True).with_only_columns(episode.c.id)
+    query = (sa.select(persons.c.name, persons.c.id_number, followup.c.date, followup.c.slot,
+                       followup.c.temperature, followup.c.symptoms, followup.c.by_name.label("by"),
+                       followup.c.symptom_text)
+             .join(episode, episode.c.id == followup.c.episode_id).join(persons, persons.c.id == episode.c.person_id)
+             .where(followup.c.episode_id.in_(selected), followup.c.date <= day, _is_effective())
+             .order_by(followup.c.date, followup.c.slot, followup.c.id))
+    return [present_person(row, actor) for row in conn.execute(query).mappings()]
+
+
+def _sheet_title(name: str, id_number: str, taken: set[str]) -> str:
+    """A worksheet name for one person (name and the last four ID characters), legal in Excel and unique."""
+    base = SHEET_TITLE_FORBIDDEN.sub("", f"{name}-{id_number[-4:]}")[:SHEET_TITLE_LENGTH]
+    title, number = base, 1
+    while title.lower() in taken:
+        number += 1
+        suffix = f"({number})"
+        title = base[:SHEET_TITLE_LENGTH - len(suffix)] + suffix
+    taken.add(title.lower())
+    return title
+
+
+def followups_workbook(conn: Connection, day: date, search: str | None = None, actor: Actor | None = None,
+                       language: str = "zh_CN", per_person: bool = False) -> bytes:
+    """The follow-ups of the people under quarantine on ``day`` (matching ``search``) as an Excel workbook.
+
+    The first sheet holds all of them in the ``followups`` import format, with
+    the person's name in front for reading (an import ignores that column);
+    with ``per_person`` one more sheet per person follows, in the same format.
+    Limited to the people current on ``day``, so the file stays within what
+    Excel opens even for a district.
+    """
+    columns = (NAME_COLUMN, *KINDS["followups"].columns)
+    header = _export_header(columns, language)
+    rows = _followup_export_rows(conn, day, search, actor)
+    sheets = [(translate("quarantine.page.sheet.followups", language), header,
+               _sheet_rows(rows, columns, language))]
+    if per_person:
+        by_person: dict[tuple[str, str], list[dict]] = {}
+        for row in rows:
+            by_person.setdefault((row["name"], row["id_number"]), []).append(row)
+        taken = {sheets[0][0].lower()}
+        sheets += [(_sheet_title(name, id_number, taken), header, _sheet_rows(person_rows, columns, language))
+                   for (name, id_number), person_rows in sorted(by_person.items())]
+    return _workbook(sheets)

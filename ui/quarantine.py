@@ -1,0 +1,166 @@
+"""What the quarantine page (隔离管控) shares: who may see and enter what, tables in the user's words,
+the follow-up grid's edits, downloads made on demand and the message of the last save."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+
+import pandas as pd
+import streamlit as st
+
+from data_layer import quarantine
+from data_layer.db import Actor
+from data_layer.i18n import format_day
+from ui.session import engine, language, t
+
+DOMAIN = quarantine.DOMAIN
+PAGE_COLUMNS = frozenset({"kind", "old_planned_end", "new_planned_end", "changed_by", "changed_at",
+                          "AM_temperature", "AM_symptoms", "PM_temperature", "PM_symptoms"})
+CODED_COLUMNS = frozenset({"mode", "status", "origin_category", "slot", "kind"})
+FLASH_KEY = "quarantine_flash"
+NOTICE_IDS_KEY = "quarantine_notice_ids"
+
+
+# --- roles ---------------------------------------------------------------------------------------------------------
+
+def may_enter(user: Actor) -> bool:
+    """Admins, and clerks assigned to quarantine, see the entry forms (the data layer checks again)."""
+    return user.role == "admin" or (user.role == "clerk" and user.units(DOMAIN) is not None)
+
+
+def sees_people(user: Actor) -> bool:
+    """Whether the page lists people by name: leaders (numbers masked) and whoever may enter."""
+    return user.role == "leader" or may_enter(user)
+
+
+def assigned_sites(user: Actor) -> frozenset[int] | None:
+    """The sites a clerk is limited to, or ``None`` when the user may work for every site and grid."""
+    units = user.units(DOMAIN) if user.role == "clerk" else None
+    return units or None
+
+
+# --- words ---------------------------------------------------------------------------------------------------------
+
+def label(code: str) -> str:
+    """A code (mode, status, slot, origin category, change kind) in the user's language; a configured
+    origin category that has no catalog entry shows as its code."""
+    key = f"{DOMAIN}.code.{code}"
+    text = t(key)
+    return code if text == key else text
+
+
+def column_title(column: str) -> str:
+    return t(f"{DOMAIN}.page.col.{column}" if column in PAGE_COLUMNS else f"{DOMAIN}.field.{column}")
+
+
+def day_text(day: date | None) -> str:
+    return format_day(day, language()) if day else "—"
+
+
+def person_label(row: Mapping) -> str:
+    """How a person is named in a choice list: name, grid, mode and start, never a number."""
+    return " · ".join((str(row["name"]), str(row["grid"]), label(str(row["mode"])), day_text(row["start_date"])))
+
+
+def _cell(column: str, value: object) -> object:
+    """A value as a table shows it: codes in words, dates as YYYY-MM-DD, times to the minute, a dash for none."""
+    if value is None:
+        return "—"
+    if column in CODED_COLUMNS:
+        return label(str(value))
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def table(rows: Iterable[Mapping], columns: Sequence[str]) -> pd.DataFrame:
+    """Rows as a table with the columns' names and values in the user's language."""
+    frame = pd.DataFrame([{column: _cell(column, row[column]) for column in columns} for row in rows],
+                         columns=list(columns))
+    return frame.rename(columns={column: column_title(column) for column in columns})
+
+
+def show_table(rows: Sequence[Mapping], columns: Sequence[str], **options: object) -> None:
+    """A read-only table, or the word "nobody" when there are no rows."""
+    if not rows:
+        st.caption(t("quarantine.page.nobody"))
+        return
+    st.dataframe(table(rows, columns), hide_index=True, width="stretch", **options)
+
+
+def alert(text: str) -> None:
+    """An alert drawn as content (a fever, a full site): Streamlit's error boxes mean the page failed."""
+    st.markdown(f":red-background[⚠ {text}]")
+
+
+# --- the follow-up grid --------------------------------------------------------------------------------------------
+
+def followup_frame(sheet: Sequence[Mapping]) -> pd.DataFrame:
+    """The day's sheet as an editable table indexed by episode: the recorded readings filled in."""
+    records = []
+    for row in sheet:
+        record = {"episode_id": row["episode_id"], "name": row["name"], "grid": row["grid"],
+                  "site": row["site"] or "", "symptom_text": ""}
+        for slot in quarantine.SLOTS:
+            reading = row[slot]
+            record[f"{slot}_temperature"] = reading["temperature"] if reading else None
+            record[f"{slot}_symptoms"] = bool(reading and reading["symptoms"])
+        records.append(record)
+    columns = ["episode_id", "name", "grid", "site", "AM_temperature", "AM_symptoms", "PM_temperature",
+               "PM_symptoms", "symptom_text"]
+    frame = pd.DataFrame(records, columns=columns).set_index("episode_id")
+    return frame.astype({"AM_temperature": "float64", "PM_temperature": "float64"})
+
+
+def followup_changes(sheet: Sequence[Mapping], edited: pd.DataFrame, day: date,
+                     by: str) -> tuple[list[dict], list[tuple[int, dict]]]:
+    """What the edited grid asks to store: new readings for empty slots (a temperature or a symptom
+    entered) and corrections of recorded readings whose temperature or symptoms changed."""
+    additions: list[dict] = []
+    corrections: list[tuple[int, dict]] = []
+    for row in sheet:
+        values = edited.loc[row["episode_id"]]
+        text = str(values["symptom_text"]).strip() if pd.notna(values["symptom_text"]) else ""
+        for slot in quarantine.SLOTS:
+            temperature = values[f"{slot}_temperature"]
+            temperature = None if pd.isna(temperature) else round(float(temperature), 1)
+            symptoms = bool(values[f"{slot}_symptoms"])
+            reading = row[slot]
+            fields = {"temperature": temperature, "symptoms": symptoms, "symptom_text": text or None, "by": by}
+            if reading is None and (temperature is not None or symptoms):
+                additions.append({"episode_id": row["episode_id"], "date": day, "slot": slot, **fields})
+            elif reading is not None and temperature is not None and (temperature, symptoms) != (
+                    reading["temperature"], reading["symptoms"]):
+                corrections.append((reading["id"], fields))
+    return additions, corrections
+
+
+# --- downloads and messages ----------------------------------------------------------------------------------------
+
+def deferred(build: Callable[..., bytes], *args: object) -> Callable[[], bytes]:
+    """A download's content made only when its button is pressed (an export of a district's register is
+    too big to build on every run): ``build(conn, *args)`` from the data layer, on a connection of its own."""
+    store = engine()
+
+    def produce() -> bytes:
+        with store.connect() as conn:
+            return build(conn, *args)
+
+    return produce
+
+
+def flash(text: str, notice_ids: Sequence[int] = ()) -> None:
+    """Keep a save's message (and the people released, for their notices) for the next run, then rerun
+    so that every figure on the page already counts the save."""
+    st.session_state[FLASH_KEY] = {"text": text, "notice_ids": list(notice_ids)}
+    if notice_ids:
+        st.session_state[NOTICE_IDS_KEY] = list(notice_ids)
+    st.rerun()
+
+
+def pending_flash() -> dict | None:
+    """The message of the save made just before this run (``text``, ``notice_ids``), once."""
+    return st.session_state.pop(FLASH_KEY, None)
