@@ -32,6 +32,7 @@ PAGES = (
     PageEntry("pages/overview.py", "nav.overview", "📊", url_path="overview"),
     PageEntry("pages/briefing.py", "nav.briefing", "📰", ("admin", "leader"), "briefing"),
     PageEntry("pages/quarantine.py", "quarantine.page.nav", "🏨", ("admin", "leader", "clerk"), "quarantine"),
+    PageEntry("pages/enterprises.py", "enterprises.page.nav", "🏭", ("admin", "leader", "clerk"), "enterprises"),
 )
 
 

@@ -15,6 +15,7 @@ D with one index-backed ``max(id)`` per enterprise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
 
@@ -22,10 +23,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from data_layer import clock
-from data_layer.db import WriteContext, metadata
+from data_layer.db import Actor, WriteContext, metadata
 from data_layer.i18n import LANGUAGES, translate
+from data_layer.quarantine import mask_phone
 from data_layer.transfer import Column, Row, TransferKind
-from data_layer.users import require_write
+from data_layer.users import require_write, shows_personal_numbers
 from data_layer.validation import Checks, is_blank
 
 DOMAIN = "enterprises"
@@ -46,6 +48,7 @@ DEFAULT_STATUS = "not_reopened"
 GROUPINGS = ("kind", "sector", "grid")
 MASTER_FIELDS = ("name", "kind", "sector", "grid", "address", "employees", "contact")
 REGISTRY_LIMIT = 200
+PHONE_NUMBER = re.compile(r"\d{7,}")
 
 enterprises = sa.Table(
     "enterprises", metadata,
@@ -634,16 +637,80 @@ def inspection_items(conn: Connection, inspection_id: int) -> list[dict]:
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def registry(conn: Connection, day: date, search: str | None = None, limit: int = REGISTRY_LIMIT) -> list[dict]:
-    """Enterprises with their status at the end of ``day``, by name; ``search`` matches name, sector, grid or
-    address (case-insensitive substring)."""
+def present_contact(contact: str | None, actor: Actor | None) -> str | None:
+    """The contact as ``actor`` may see it: the phone numbers in it masked for leaders, the wall screen and
+    callers that name no actor (the contact is free text such as ``王芳 13800001234``)."""
+    if not contact or (actor is not None and shows_personal_numbers(actor)):
+        return contact
+    return PHONE_NUMBER.sub(lambda match: mask_phone(match.group(0)), contact)
+
+
+def _registry_query(day: date, search: str | None, statuses: Iterable[str] | None,
+                    actor: Actor | None) -> sa.Select:
+    """The enterprises of :func:`registry`, unordered and unlimited.
+
+    A clerk assigned to named enterprises sees those only; ``statuses`` keeps
+    the enterprises whose status at the end of ``day`` is one of them.
+    """
     current = _statuses(day).subquery("current")
-    query = sa.select(current).order_by(current.c.name).limit(limit)
+    query = sa.select(current)
     if search and search.strip():
         needle = search.strip().lower()
         query = query.where(sa.or_(*(sa.func.lower(current.c[field]).contains(needle, autoescape=True)
                                      for field in ("name", "sector", "grid", "address"))))
+    if statuses:
+        query = query.where(current.c.status.in_(list(statuses)))
+    units = actor.units(DOMAIN) if actor is not None and actor.role == "clerk" else None
+    if units:
+        query = query.where(current.c.id.in_(sorted(units)))
+    return query
+
+
+def registry(conn: Connection, day: date, search: str | None = None, limit: int = REGISTRY_LIMIT,
+             statuses: tuple[str, ...] | None = None, actor: Actor | None = None) -> list[dict]:
+    """Enterprises with their status at the end of ``day``, by name; ``search`` matches name, sector, grid or
+    address (case-insensitive substring), ``statuses`` narrows to those statuses.
+
+    The contact's phone number is masked unless ``actor`` may see personal numbers.
+    """
+    query = _registry_query(day, search, statuses, actor)
+    ordered = query.order_by(query.selected_columns.name).limit(limit)
+    return [{**row, "contact": present_contact(row["contact"], actor)} for row in conn.execute(ordered).mappings()]
+
+
+def registry_count(conn: Connection, day: date, search: str | None = None, statuses: tuple[str, ...] | None = None,
+                   actor: Actor | None = None) -> int:
+    """How many enterprises :func:`registry` would list without its limit."""
+    found = _registry_query(day, search, statuses, actor).subquery("found")
+    return conn.execute(sa.select(sa.func.count()).select_from(found)).scalar_one()
+
+
+def enterprise_inspections(conn: Connection, enterprise_id: int) -> list[dict]:
+    """One enterprise's inspections, the newest first, with how many items each opened and how many are open."""
+    closed = rectification_closures.c.id.is_not(None)
+    query = (sa.select(inspections.c.id, inspections.c.date, inspections.c.inspector, inspections.c.findings,
+                       sa.func.count(rectifications.c.id).label("items"),
+                       sa.func.coalesce(sa.func.sum(sa.case((sa.and_(rectifications.c.id.is_not(None),
+                                                                       sa.not_(closed)), 1), else_=0)), 0)
+                       .label("open_items"))
+             .select_from(inspections.outerjoin(rectifications, rectifications.c.inspection_id == inspections.c.id)
+                          .outerjoin(rectification_closures,
+                                     rectification_closures.c.rectification_id == rectifications.c.id))
+             .where(inspections.c.enterprise_id == enterprise_id)
+             .group_by(inspections.c.id, inspections.c.date, inspections.c.inspector, inspections.c.findings)
+             .order_by(inspections.c.date.desc(), inspections.c.id.desc()))
     return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def inspection_record(conn: Connection, inspection_id: int) -> dict | None:
+    """One inspection with the enterprise it inspected (name, kind, sector, grid, address), or ``None``."""
+    query = (sa.select(inspections.c.id, inspections.c.date, inspections.c.inspector, inspections.c.findings,
+                       enterprises.c.id.label("enterprise_id"), enterprises.c.name.label("enterprise"),
+                       enterprises.c.kind, enterprises.c.sector, enterprises.c.grid, enterprises.c.address)
+             .select_from(inspections.join(enterprises, enterprises.c.id == inspections.c.enterprise_id))
+             .where(inspections.c.id == inspection_id))
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
 
 
 def status_history(conn: Connection, enterprise_id: int) -> list[dict]:

@@ -13,7 +13,7 @@ from data_layer.db import Actor, connect
 from data_layer.i18n import format_number
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("pages/overview.py", "pages/briefing.py", "pages/quarantine.py")
+PAGES = ("pages/overview.py", "pages/briefing.py", "pages/quarantine.py", "pages/enterprises.py")
 
 
 def open_app(monkeypatch, url: str, language: str, page: str, actor: Actor | None = None) -> AppTest:
