@@ -40,6 +40,8 @@ LIST_COLUMNS = ("name", "phone", "grid", "mode", "site", "start_date", "planned_
 REGISTER_COLUMNS = ("name", "id_number", "phone", "grid", "mode", "site", "start_date", "planned_end", "status",
                     "end_date", "origin_category", "origin")
 HISTORY_COLUMNS = ("kind", "old_planned_end", "new_planned_end", "end_date", "reason", "changed_by", "changed_at")
+FOLLOWUP_COLUMNS = ("name", "grid", "site", "AM_temperature", "AM_symptoms", "PM_temperature", "PM_symptoms",
+                    "symptom_text")
 REGISTER_LIMIT = 200
 CHANGE_CHOICES = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -324,8 +326,9 @@ def followup_tab(day: date) -> None:
         by = st.text_input(t("quarantine.field.by"), value=actor().username, key=f"followup_by-{token}")
         edited = st.data_editor(
             followup_frame(sheet), hide_index=True, width="stretch", key=f"followup_grid-{token}",
-            disabled=("name", "grid", "site"), column_config={
-                "name": st.column_config.TextColumn(t("quarantine.field.name")),
+            disabled=("name", "grid", "site"), column_order=[column for column in FOLLOWUP_COLUMNS if column != (
+                "site" if site is not None else "grid")], column_config={
+                "name": st.column_config.TextColumn(t("quarantine.field.name"), pinned=True),
                 "grid": st.column_config.TextColumn(t("quarantine.field.grid")),
                 "site": st.column_config.TextColumn(t("quarantine.field.site")),
                 "AM_temperature": st.column_config.NumberColumn(t("quarantine.page.col.AM_temperature"), **number),
