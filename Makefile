@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test lint
+.PHONY: run test lint bench fuzz
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -24,3 +24,12 @@ lint: $(VENV)/.test-installed
 
 test: lint
 	$(VENV)/bin/pytest
+
+# Benchmarks (not part of `make test`): figures and ratios into benchmarks/RESULTS.md, under ten minutes on
+# two cores. The district database is generated once into benchmarks/out/ and reused.
+bench: $(VENV)/.test-installed
+	$(PYTHON) -m benchmarks.run
+
+# The fuzz tests with 10,000 examples per target instead of make test's 500.
+fuzz: $(VENV)/.test-installed
+	COMMAND_POST_HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/test_fuzz.py

@@ -1,0 +1,109 @@
+"""Import throughput: a 100,000-row ``checkpoint_counts`` file against a bare ``executemany`` of the same rows.
+
+The import is the command line's and the admin page's: ``import_file`` reads the CSV, validates every row
+(the checkpoint, the period, the overlap with every other entry of the checkpoint, the counts), stores it
+with its audit row, and commits the file as one transaction. The floor is the least any import of these rows
+could cost: the same rows, already parsed, inserted by one SQLAlchemy ``executemany`` in one transaction,
+with no checks and no audit.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from benchmarks.common import OUT, drop_pg_database, fresh_store, line, pg_available, save
+from data_layer import clock
+from data_layer.checkpoints import checkpoint_counts
+from data_layer.checkpoints import checkpoints as checkpoint_table
+from data_layer.db import Actor, WriteContext, connect, write
+from data_layer.transfer import import_file
+
+ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
+PG_ROWS = int(os.environ.get("BENCH_IMPORT_PG_ROWS", "20000"))
+CHECKPOINTS = 100
+ADMIN = Actor("bench-admin", "admin")
+
+
+def make_file(path: Path, rows: int) -> list[dict]:
+    """A clerks' ledger of ``rows`` eight-hour shifts of :data:`CHECKPOINTS` checkpoints, oldest first."""
+    shifts = -(-rows // CHECKPOINTS)
+    first = datetime.combine(clock.today(), datetime.min.time()) - timedelta(hours=8 * (shifts + 3))
+    parsed = []
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["checkpoint", "period_start", "period_end", "persons", "vehicles", "fever", "turned_back",
+                         "note"])
+        for number in range(rows):
+            shift, checkpoint = divmod(number, CHECKPOINTS)
+            start = first + timedelta(hours=8 * shift)
+            end = start + timedelta(hours=8)
+            persons, vehicles = (number * 7) % 400, (number * 3) % 150
+            fever, turned_back = (1 if number % 97 == 0 and persons else 0), number % 5
+            writer.writerow([f"卡口{checkpoint + 1:03d}", f"{start:%Y-%m-%d %H:%M}", f"{end:%Y-%m-%d %H:%M}", persons,
+                             vehicles, fever, turned_back, ""])
+            parsed.append({"checkpoint_id": checkpoint + 1, "period_start": start, "period_end": end,
+                           "persons": persons, "vehicles": vehicles, "fever": fever, "turned_back": turned_back,
+                           "note": None, "entered_by": ADMIN.username, "entered_at": clock.now()})
+    return parsed
+
+
+def store_with_checkpoints(backend: str, name: str) -> str:
+    url = fresh_store(backend, name)
+    engine = connect(url)
+
+    def add(ctx: WriteContext) -> None:
+        ctx.insert_many(checkpoint_table, "checkpoints.add_checkpoint",
+                        [{"name": f"卡口{number:03d}", "grid": "第一网格", "kind": "road", "active": True}
+                         for number in range(1, CHECKPOINTS + 1)])
+
+    write(engine, ADMIN, add)
+    engine.dispose()
+    return url
+
+
+def measure(backend: str, rows: int) -> dict:
+    path = OUT / f"import-{rows}.csv"
+    parsed = make_file(path, rows)
+    url = store_with_checkpoints(backend, f"import_{backend}")
+    engine = connect(url)
+    started = time.perf_counter()
+    stored = import_file(engine, ADMIN, "checkpoint_counts", path)
+    import_seconds = time.perf_counter() - started
+    engine.dispose()
+    floor_url = store_with_checkpoints(backend, f"import_floor_{backend}")
+    floor_engine = connect(floor_url)
+    started = time.perf_counter()
+    with floor_engine.begin() as conn:
+        conn.execute(checkpoint_counts.insert(), parsed)
+    floor_seconds = time.perf_counter() - started
+    with floor_engine.connect() as conn:
+        floor_rows = conn.execute(sa.select(sa.func.count()).select_from(checkpoint_counts)).scalar_one()
+    floor_engine.dispose()
+    if backend == "postgresql":
+        drop_pg_database(f"cp_bench_import_{backend}")
+        drop_pg_database(f"cp_bench_import_floor_{backend}")
+    return {"rows": rows, "stored": stored, "floor_stored": floor_rows, "import_seconds": import_seconds,
+            "floor_seconds": floor_seconds, "import_rows_per_second": rows / import_seconds,
+            "floor_rows_per_second": rows / floor_seconds, "ratio": floor_seconds / import_seconds}
+
+
+def main() -> None:
+    result = {"sqlite": measure("sqlite", ROWS)}
+    if pg_available():
+        result["postgresql"] = measure("postgresql", PG_ROWS)
+    save("import", result)
+    for backend, figures in result.items():
+        line(f"import of {figures['rows']:,} checkpoint_counts rows on {backend}: "
+             f"{figures['import_rows_per_second']:,.0f} rows/s ({figures['import_seconds']:.1f} s) vs bare executemany "
+             f"{figures['floor_rows_per_second']:,.0f} rows/s ({figures['floor_seconds']:.1f} s) → "
+             f"{figures['ratio']:.3f}× the floor (target ≥ 0.5×)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""What the benchmarks share: the databases they measure, a frozen clock, timing and the results files.
+
+Every benchmark reads the command post as it stood at the end of one fixed day, :data:`END` (the district's
+last day and the sample's), with the command post's clock frozen at :data:`FROZEN_NOW`, so that the
+generated databases stay valid and can be cached under ``benchmarks/out/`` from one run to the next.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from data_layer import clock
+from data_layer.db import connect, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+RESULTS_DIR = OUT / "results"
+END = date(2026, 11, 23)
+FROZEN_NOW = datetime(2026, 11, 23, 23, 30)
+SAMPLE_DAYS = 30
+DISTRICT_VERSION = 1
+PG_SERVER = os.environ.get("COMMAND_POST_BENCH_PG",
+                           os.environ.get("COMMAND_POST_TEST_PG",
+                                          "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"))
+
+
+def scale() -> float:
+    """The district's size for this run: ``BENCH_SCALE`` (1 = the full district of issue 8)."""
+    return float(os.environ.get("BENCH_SCALE", "1"))
+
+
+def freeze_clock(moment: datetime = FROZEN_NOW) -> None:
+    """Make the command post's clock read ``moment`` in this process (the data layer asks :mod:`clock`)."""
+    clock.now = lambda: moment
+    clock.today = lambda: moment.date()
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def pg_available() -> bool:
+    try:
+        engine = sa.create_engine(PG_SERVER)
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def pg_database(name: str) -> str:
+    """A new, empty PostgreSQL database called ``name`` on the benchmark server (dropped first); its URL."""
+    server = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    server.dispose()
+    return sa.engine.make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(name: str) -> None:
+    server = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    server.dispose()
+
+
+def fresh_store(backend: str, name: str) -> str:
+    """An empty, migrated store on ``backend`` (``sqlite`` or ``postgresql``) for one benchmark; its URL."""
+    if backend == "postgresql":
+        url = pg_database(f"cp_bench_{name}")
+    else:
+        path = OUT / "scratch" / f"{name}.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_sqlite(path)
+        url = sqlite_url(path)
+    engine = connect(url)
+    migrate(engine)
+    engine.dispose()
+    return url
+
+
+def sample_store() -> str:
+    """The sample command post (:data:`SAMPLE_DAYS` days ending :data:`END`), built once and cached."""
+    path = OUT / f"sample-{SAMPLE_DAYS}d-{END}.db"
+    if not path.exists():
+        from sample_data import generate_sample
+
+        freeze_clock()
+        partial = path.with_suffix(".partial")
+        remove_sqlite(partial)
+        engine = connect(sqlite_url(partial))
+        migrate(engine)
+        started = time.perf_counter()
+        generate_sample(engine, days=SAMPLE_DAYS)
+        engine.dispose()
+        _compact(partial)
+        partial.rename(path)
+        print(f"sample store built in {time.perf_counter() - started:.0f} s", flush=True)
+    return sqlite_url(path)
+
+
+def district_store(fraction: float | None = None) -> tuple[str, dict]:
+    """The district at ``fraction`` of full size (default :func:`scale`) in SQLite, generated once and cached;
+    its URL and the generator's report (rows, seconds)."""
+    fraction = scale() if fraction is None else fraction
+    path = OUT / f"district-v{DISTRICT_VERSION}-s{fraction:g}-{END}.db"
+    report_path = path.with_suffix(".json")
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        remove_sqlite(partial)
+        print(f"generating the district at scale {fraction:g} (once; cached in {path.name}) …", flush=True)
+        output = subprocess.run(
+            [sys.executable, "-m", "benchmarks.district", sqlite_url(partial), "--scale", str(fraction),
+             "--end", END.isoformat()], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+        report = json.loads(output)
+        _compact(partial)
+        partial.rename(path)
+        report_path.write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    return sqlite_url(path), json.loads(report_path.read_text())
+
+
+def _compact(path: Path) -> None:
+    """Fold the write-ahead log into the file, so that the cached database is one file."""
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def copy_sqlite(url: str, name: str) -> str:
+    """A scratch copy of a cached SQLite store, for a benchmark that writes into it."""
+    source = Path(sa.engine.make_url(url).database)
+    target = OUT / "scratch" / f"{name}.db"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_sqlite(target)
+    shutil.copyfile(source, target)
+    return sqlite_url(target)
+
+
+def median_seconds(work: Callable[[], object], repeat: int) -> float:
+    """The median wall time of ``repeat`` runs of ``work``."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The ``fraction`` quantile (0.95 for p95), nearest-rank."""
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def save(name: str, result: dict) -> None:
+    """Keep one benchmark's figures for the report (``benchmarks/out/results/NAME.json``)."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+
+
+def line(text: str) -> None:
+    print(text, flush=True)
+
+
+@contextmanager
+def timer() -> Iterator[Callable[[], float]]:
+    started = time.perf_counter()
+    yield lambda: time.perf_counter() - started
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    memory_kb = next(int(row.split()[1]) for row in Path("/proc/meminfo").read_text().splitlines()
+                     if row.startswith("MemTotal"))
+    cpu = next((row.split(":", 1)[1].strip() for row in Path("/proc/cpuinfo").read_text().splitlines()
+                if row.startswith("model name")), platform.processor())
+    import sqlite3
+
+    postgres = None
+    if pg_available():
+        engine = sa.create_engine(PG_SERVER)
+        with engine.connect() as conn:
+            postgres = conn.execute(sa.text("SHOW server_version")).scalar()
+        engine.dispose()
+    return {"nproc": os.cpu_count(), "memory_gib": round(memory_kb / 1024 / 1024, 1), "cpu": cpu,
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "postgresql": postgres,
+            "system": f"{platform.system()} {platform.release()}", "load_average": os.getloadavg()}
