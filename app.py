@@ -33,6 +33,7 @@ PAGES = (
     PageEntry("pages/briefing.py", "nav.briefing", "📰", ("admin", "leader"), "briefing"),
     PageEntry("pages/quarantine.py", "quarantine.page.nav", "🏨", ("admin", "leader", "clerk"), "quarantine"),
     PageEntry("pages/enterprises.py", "enterprises.page.nav", "🏭", ("admin", "leader", "clerk"), "enterprises"),
+    PageEntry("pages/supplies.py", "supplies.title", "📦", ("admin", "leader", "clerk"), "supplies"),
 )
 
 

@@ -19,12 +19,19 @@ movements of the items in their care (an empty assignment means every item).
 
 from __future__ import annotations
 
+import io
+import os
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from data_layer import clock
 from data_layer.db import WriteContext, metadata
@@ -36,12 +43,17 @@ from data_layer.validation import MAX_COUNT, Checks, is_blank
 IN_KINDS = ("purchase", "donation", "allocation")
 OUT_KINDS = ("issue", "transfer_out", "scrap")
 ENTRY_KINDS = (*IN_KINDS, *OUT_KINDS, "adjustment")
+NAMED_KINDS = ("donation", "issue")
 KINDS = (*ENTRY_KINDS, "reversal")
 RECIPIENT_KINDS = ("checkpoint", "site", "grid", "person", "other")
 STATUSES = ("ok", "below_safety", "under_3_days", "out")
+BROUGHT_FORWARD = "brought_forward"
 BURN_DAYS = 7
 SHORT_COVER_DAYS = 3
 DEFAULT_REQUEST_DAYS = 14
+COVER_DAYS_VARIABLE = "COMMAND_POST_COVER_DAYS"
+MAX_COVER_DAYS = 365
+RECENT_DAYS = 30  # what the entry forms learn from and offer to reverse
 NAME_LENGTH = 100
 UNIT_LENGTH = 20
 CATEGORY_LENGTH = 50
@@ -231,6 +243,18 @@ def set_item(ctx: WriteContext, item: object, data: Mapping[str, object]) -> Non
         _update_item(ctx, row, "supplies.item.set", changes)
 
 
+def edit_item(ctx: WriteContext, item: object, data: Mapping[str, object]) -> None:
+    """Rename an item (when ``data`` holds a different ``name``) and set the other keys of ``data``, in the
+    one transaction of the edit form: either every change is stored or none."""
+    require_admin(ctx.actor)
+    row = _known_item(Checks("supplies"), ctx.conn, item)
+    changes = dict(data)
+    new_name = changes.pop("name", None)
+    if row is not None and new_name is not None and str(new_name).strip() != row["name"]:
+        rename_item(ctx, row["id"], new_name)
+    set_item(ctx, item if row is None else row["id"], changes)
+
+
 def _writable_item(ctx: WriteContext, checks: Checks, value: object) -> RowMapping | None:
     """The known item ``value``, after making sure the actor may enter movements of it."""
     require_write(ctx.actor, "supplies")
@@ -241,8 +265,9 @@ def _writable_item(ctx: WriteContext, checks: Checks, value: object) -> RowMappi
 
 
 def add_movement(ctx: WriteContext, data: Mapping[str, object]) -> int:
-    """Enter one movement: ``item``, ``date``, ``kind`` (not ``reversal``), ``quantity``, ``counterparty``,
-    ``recipient_kind`` (issues only) and ``note`` (the reason, required for an adjustment).
+    """Enter one movement: ``item``, ``date``, ``kind`` (not ``reversal``), ``quantity``, ``counterparty``
+    (required for a donation, the donor, and for an issue, the recipient), ``recipient_kind`` (issues only)
+    and ``note`` (the reason, required for an adjustment).
 
     Quantities are whole units and positive; an adjustment's is signed (the
     surplus or the loss a stock count found). An outgoing movement that would
@@ -253,7 +278,8 @@ def add_movement(ctx: WriteContext, data: Mapping[str, object]) -> int:
     day = checks.day(data.get("date"), "date")
     kind = checks.choice(data.get("kind"), "kind", ENTRY_KINDS, labels=code_labels(ENTRY_KINDS))
     change = _signed_quantity(checks, data.get("quantity"), kind)
-    counterparty = checks.text(data.get("counterparty"), "counterparty", required=False, max_length=NAME_LENGTH)
+    counterparty = checks.text(data.get("counterparty"), "counterparty", required=kind in NAMED_KINDS,
+                               max_length=NAME_LENGTH)
     recipient_kind = checks.choice(data.get("recipient_kind"), "recipient_kind", RECIPIENT_KINDS,
                                    labels=code_labels(RECIPIENT_KINDS), required=False)
     if recipient_kind is not None and kind is not None and kind != "issue":
@@ -349,7 +375,18 @@ def _with_reversals(source: sa.FromClause) -> sa.FromClause:
     return source.outerjoin(_reversal, _reversal.c.reverses_id == supply_movements.c.id)
 
 
-def figures(conn: Connection, day: date, request_days: int = DEFAULT_REQUEST_DAYS) -> list[dict[str, Any]]:
+def cover_days() -> int:
+    """The days of consumption the quantity to request should cover: ``COMMAND_POST_COVER_DAYS``, else 14."""
+    text = os.environ.get(COVER_DAYS_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_REQUEST_DAYS
+    if not text.isdigit() or not 1 <= int(text) <= MAX_COVER_DAYS:
+        raise ValueError(f"{COVER_DAYS_VARIABLE} must be a whole number of days from 1 to {MAX_COVER_DAYS}, "
+                         f"not {text!r}")
+    return int(text)
+
+
+def figures(conn: Connection, day: date, request_days: int | None = None) -> list[dict[str, Any]]:
     """The supplies part of the daily briefing for ``day`` (DESIGN §6): one entry per active item, by name.
 
     Each entry holds ``item``, ``item_id``, ``unit``, ``category``,
@@ -365,8 +402,9 @@ def figures(conn: Connection, day: date, request_days: int = DEFAULT_REQUEST_DAY
     ``below_safety``, else ``ok``); ``stockout_date`` (ISO date on which the
     stock runs out at this burn rate, ``None`` without consumption) and
     ``request_quantity`` (what to ask the level above for, so that the stock
-    covers ``request_days`` days of consumption).
+    covers ``request_days`` days of consumption, by default :func:`cover_days`).
     """
+    request_days = cover_days() if request_days is None else request_days
     week_start = day - timedelta(days=BURN_DAYS - 1)
     today = supply_movements.c.date == day
     movements = _with_reversals(supply_items.outerjoin(supply_movements, sa.and_(
@@ -396,7 +434,7 @@ def _item_figures(row: RowMapping, day: date, request_days: int) -> dict[str, An
         "days_of_cover": days_of_cover, "below_safety": below_safety,
         "status": _status(on_hand, days_of_cover, below_safety),
         "stockout_date": (day + timedelta(days=on_hand * BURN_DAYS // issued)).isoformat() if issued else None,
-        "request_quantity": max(0, -((7 * on_hand - issued * request_days) // BURN_DAYS)),
+        "request_quantity": max(0, -((BURN_DAYS * on_hand - issued * request_days) // BURN_DAYS)),
     }
 
 
@@ -481,6 +519,68 @@ def list_items(conn: Connection, include_inactive: bool = True) -> list[dict[str
     return sorted((dict(row) for row in conn.execute(query).mappings()), key=lambda row: row["name"])
 
 
+def stock_on(conn: Connection, item_id: int, day: date) -> int:
+    """The item's stock at the end of ``day`` (what a stock count on that day is compared with)."""
+    return _balance(conn, item_id, day)
+
+
+def _effective_issues(since: date, until: date, item_ids: tuple[int, ...] | None) -> sa.Select:
+    """Effective issues of active items dated ``since`` to ``until`` (of ``item_ids`` when given)."""
+    query = (sa.select(supply_movements.c.id, supply_movements.c.item_id, supply_movements.c.counterparty,
+                       supply_movements.c.recipient_kind, supply_movements.c.entered_by, supply_movements.c.date)
+             .select_from(_with_reversals(supply_movements.join(supply_items)))
+             .where(_effective(), supply_movements.c.kind == "issue", supply_items.c.active == sa.true(),
+                    supply_movements.c.date >= since, supply_movements.c.date <= until))
+    return query if item_ids is None else query.where(supply_movements.c.item_id.in_(item_ids))
+
+
+def issue_defaults(conn: Connection, username: str, day: date,
+                   item_ids: tuple[int, ...] | None = None) -> dict[str, Any]:
+    """What an issue form proposes, so that the usual issue is a quantity and one tap: ``item_id`` (the
+    active item issued most often over the 30 days ending ``day``), ``counterparty`` and ``recipient_kind``
+    (of the newest issue with a recipient). ``username``'s own issues decide when there are any, since a
+    storekeeper repeats their own round; ``item_ids`` limits the items (a clerk's assignment). Values are
+    ``None`` when there is no issue to learn from."""
+    issues = _effective_issues(day - timedelta(days=RECENT_DAYS - 1), day, item_ids).subquery()
+    own = issues.c.entered_by == username
+    item_id = conn.execute(
+        sa.select(issues.c.item_id).group_by(issues.c.item_id)
+        .order_by(sa.func.sum(sa.case((own, 1), else_=0)).desc(), sa.func.count().desc(), issues.c.item_id)
+        .limit(1)).scalar()
+    recipient = conn.execute(
+        sa.select(issues.c.counterparty, issues.c.recipient_kind).where(issues.c.counterparty.is_not(None))
+        .order_by(sa.case((own, 0), else_=1), issues.c.date.desc(), issues.c.id.desc()).limit(1)).first()
+    return {"item_id": item_id, "counterparty": recipient[0] if recipient else None,
+            "recipient_kind": recipient[1] if recipient else None}
+
+
+def recent_recipients(conn: Connection, day: date, limit: int = 50) -> list[dict[str, Any]]:
+    """The recipients of effective issues over the 30 days ending ``day`` (``counterparty``,
+    ``recipient_kind``), the most recently supplied first: the choices of an issue form's recipient."""
+    issues = _effective_issues(day - timedelta(days=RECENT_DAYS - 1), day, None).subquery()
+    rows = conn.execute(
+        sa.select(issues.c.counterparty, issues.c.recipient_kind).where(issues.c.counterparty.is_not(None))
+        .group_by(issues.c.counterparty, issues.c.recipient_kind)
+        .order_by(sa.func.max(issues.c.id).desc()).limit(limit)).mappings()
+    return [dict(row) for row in rows]
+
+
+def reversible_movements(conn: Connection, start: date, end: date, item_ids: tuple[int, ...] | None = None,
+                         limit: int = 300) -> list[dict[str, Any]]:
+    """Movements dated ``start`` to ``end`` that a reversal may still cancel (neither reversals nor reversed),
+    newest first, at most ``limit``: rows of ``id``, ``item_id``, ``item``, ``unit``, ``date``, ``kind``,
+    ``quantity`` (signed), ``counterparty``, ``entered_by``. ``item_ids`` limits the items."""
+    query = (sa.select(supply_movements.c.id, supply_movements.c.item_id, supply_items.c.name.label("item"),
+                       supply_items.c.unit, supply_movements.c.date, supply_movements.c.kind,
+                       supply_movements.c.quantity, supply_movements.c.counterparty, supply_movements.c.entered_by)
+             .select_from(_with_reversals(supply_movements.join(supply_items)))
+             .where(_effective(), supply_movements.c.date >= start, supply_movements.c.date <= end)
+             .order_by(supply_movements.c.date.desc(), supply_movements.c.id.desc()).limit(limit))
+    if item_ids is not None:
+        query = query.where(supply_movements.c.item_id.in_(item_ids))
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
 def _reversal_target(checks: Checks, conn: Connection, item_id: int, day: date, quantity: int,
                      counterparty: str | None) -> int | None:
     """The movement an imported reversal row cancels: the newest effective movement of the item on that
@@ -519,10 +619,21 @@ def _reverse_row(ctx: WriteContext, row: Row) -> int:
 
 
 def _add_movement_row(ctx: WriteContext, row: Row) -> int:
+    """Import one ledger row. A reversal row cancels the movement it names; a brought-forward row (上期结转,
+    the first line of a paper ledger or of an exported period) is the adjustment that sets the opening stock."""
     word = "" if is_blank(row.get("kind")) else str(row["kind"]).strip()
-    if code_labels(("reversal",)).get(word, word) == "reversal":
+    code = code_labels(("reversal", BROUGHT_FORWARD)).get(word, word)
+    if code == "reversal":
         return _reverse_row(ctx, row)
+    if code == BROUGHT_FORWARD:
+        note = row.get("note") if not is_blank(row.get("note")) else word
+        return add_movement(ctx, {**row, "kind": "adjustment", "note": note})
     return add_movement(ctx, row)
+
+
+MOVEMENT_COLUMNS = (
+    Column("item", "物资名称"), Column("date", "日期"), Column("kind", "类型"), Column("quantity", "数量"),
+    Column("counterparty", "往来单位"), Column("note", "备注"), Column("recipient_kind", "领用对象类型"))
 
 
 def _item_rows(conn: Connection) -> Iterator[Row]:
@@ -550,9 +661,184 @@ TRANSFER_KINDS = (
         (Column("name", "物资名称"), Column("unit", "单位"), Column("category", "类别"),
          Column("safety_stock", "安全库存")),
         add_item, _item_rows),
-    TransferKind(
-        "supply_movements",
-        (Column("item", "物资名称"), Column("date", "日期"), Column("kind", "类型"), Column("quantity", "数量"),
-         Column("counterparty", "往来单位"), Column("note", "备注"), Column("recipient_kind", "领用对象类型")),
-        _add_movement_row, _movement_rows),
+    TransferKind("supply_movements", MOVEMENT_COLUMNS, _add_movement_row, _movement_rows),
 )
+
+
+# The paper ledger as an Excel workbook --------------------------------------------------------------------------
+
+LEDGER_COLUMNS = ("date", "kind", "in", "out", "balance", "counterparty", "entered_by", "note")
+SUMMARY_COLUMNS = ("supplies.field.name", "supplies.field.unit", "supplies.field.category",
+                   "supplies.field.safety_stock", "supplies.ledger.opening", "supplies.ledger.period_in",
+                   "supplies.ledger.period_out", "supplies.ledger.closing")
+LEDGER_LANGUAGE = "zh_CN"
+SHEET_TITLE_LENGTH = 31
+SHEET_TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
+NUMBER_FORMAT = "#,##0"
+DATE_FORMAT = "yyyy-mm-dd"
+_THIN = Side(style="thin", color="808080")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+
+
+def _zh(key: str, **params: object) -> str:
+    return translate(key, LEDGER_LANGUAGE, **params)
+
+
+def _import_order(row: Mapping[str, Any]) -> tuple[date, int, int, int]:
+    """The order in which a period's rows re-import without any day dipping below zero on the way: per day
+    the receipts first, then each cancelled outgoing movement directly followed by its reversal, then the
+    rest of the outgoing movements (which can only lower the stock to the day's closing balance)."""
+    quantity = row["in"] - row["out"]
+    if row["kind"] == "reversal" and quantity > 0:
+        return row["date"], 1, row["reverses_id"], 1
+    if row["kind"] != "reversal" and quantity < 0 and row["reversed"]:
+        return row["date"], 1, row["id"], 0
+    return row["date"], 0 if row["kind"] != "reversal" and quantity > 0 else 2, row["id"], 0
+
+
+def _display_width(value: object) -> int:
+    text = value.isoformat() if isinstance(value, date) else f"{value:,}" if isinstance(value, int) else str(value)
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _finish_table(sheet: Worksheet, header_row: int, number_columns: Iterable[int]) -> None:
+    """Borders, a shaded bold header, number and date formats, column widths that fit the table (titles
+    above the header do not count), the header frozen and repeated on every printed page."""
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    widths: dict[int, int] = {}
+    for row in sheet.iter_rows(min_row=header_row):
+        for cell in row:
+            cell.border = _BORDER
+            if isinstance(cell.value, date):
+                cell.number_format = DATE_FORMAT
+            elif cell.column in number_columns:
+                cell.number_format = NUMBER_FORMAT
+            if cell.value is not None:
+                widths[cell.column] = max(widths.get(cell.column, 0), _display_width(cell.value))
+    for column, width in widths.items():
+        sheet.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 8), 48)
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _title_rows(sheet: Worksheet, lines: Iterable[str], columns: int) -> int:
+    """Title lines above a table, each merged across it; returns the row of the table's header."""
+    row = 0
+    for row, line in enumerate(lines, start=1):
+        sheet.cell(row=row, column=1, value=line).font = Font(bold=row == 1, size=14 if row == 1 else 11)
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
+    return row + 1
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    """An item's name as a sheet title Excel accepts: no []:*?/\\, at most 31 characters, unique."""
+    base = name.translate(SHEET_TITLE_FORBIDDEN)[:SHEET_TITLE_LENGTH] or "_"
+    title, number = base, 1
+    while title.lower() in used:
+        number += 1
+        title = f"{base[:SHEET_TITLE_LENGTH - len(str(number)) - 1]}_{number}"
+    used.add(title.lower())
+    return title
+
+
+def _kind_label(row: Mapping[str, Any]) -> str:
+    label = _zh(f"supplies.code.{row['kind']}")
+    return _zh("supplies.ledger.reversed_kind", kind=label) if row["reversed"] else label
+
+
+def _movements_sheet(sheet: Worksheet, books: list[tuple[dict, int, list[dict]]], start: date) -> None:
+    """The import sheet, first in the workbook (the importer reads the first sheet): the import columns
+    of ``supply_movements`` with their Chinese headers and who handled each row; per item a brought-forward
+    row, then the period's rows in :func:`_import_order`."""
+    sheet.title = _zh("supplies.ledger.movements_sheet")
+    sheet.append([column.chinese for column in MOVEMENT_COLUMNS] + [_zh("supplies.field.entered_by")])
+    for item, opening, rows in books:
+        if opening:
+            sheet.append([item["name"], start - timedelta(days=1), _zh(f"supplies.code.{BROUGHT_FORWARD}"),
+                          opening, None, None, None, None])
+        for row in sorted(rows, key=_import_order):
+            quantity = row["in"] - row["out"] if row["kind"] == "adjustment" else row["in"] + row["out"]
+            recipient = _zh(f"supplies.code.{row['recipient_kind']}") if row["recipient_kind"] else None
+            sheet.append([item["name"], row["date"], _zh(f"supplies.code.{row['kind']}"), quantity,
+                          row["counterparty"], row["note"], recipient, row["entered_by"]])
+    _finish_table(sheet, 1, number_columns=(4,))
+
+
+def _summary_sheet(sheet: Worksheet, books: list[tuple[dict, int, list[dict]]], period: str) -> None:
+    sheet.title = _zh("supplies.ledger.summary_sheet")
+    header = _title_rows(sheet, (_zh("supplies.ledger.summary_title"), period), len(SUMMARY_COLUMNS))
+    sheet.append([_zh(key) for key in SUMMARY_COLUMNS])
+    for item, opening, rows in books:
+        received, issued = sum(row["in"] for row in rows), sum(row["out"] for row in rows)
+        sheet.append([item["name"], item["unit"], item["category"], item["safety_stock"], opening, received,
+                      issued, opening + received - issued])
+    _finish_table(sheet, header, number_columns=range(4, 9))
+
+
+def _item_sheet(sheet: Worksheet, item: dict, opening: int, rows: list[dict], start: date, period: str) -> None:
+    """One item's page of the paper ledger: brought forward, each movement with the balance after it, totals."""
+    header = _title_rows(sheet, (
+        _zh("supplies.ledger.title"),
+        _zh("supplies.ledger.item_line", item=item["name"], unit=item["unit"], category=item["category"] or "—",
+            safety_stock=item["safety_stock"]),
+        period), len(LEDGER_COLUMNS))
+    sheet.append([_zh(f"supplies.field.{name}") for name in LEDGER_COLUMNS])
+    sheet.append([start - timedelta(days=1), _zh(f"supplies.code.{BROUGHT_FORWARD}"), None, None, opening])
+    for row in rows:
+        sheet.append([row["date"], _kind_label(row), row["in"] or None, row["out"] or None, row["balance"],
+                      row["counterparty"], row["entered_by"], row["note"]])
+    received, issued = sum(row["in"] for row in rows), sum(row["out"] for row in rows)
+    sheet.append([None, _zh("supplies.ledger.total"), received, issued, opening + received - issued])
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    _finish_table(sheet, header, number_columns=(3, 4, 5))
+
+
+def ledger_workbook(conn: Connection, start: date, end: date, item_ids: tuple[int, ...] | None = None) -> bytes:
+    """The in/out ledger (出入库台账) of ``start`` to ``end`` as an Excel workbook with Chinese headers.
+
+    The first sheet lists every row in the columns of the ``supply_movements``
+    import, so that the workbook imports back as it is: per item a
+    brought-forward row (上期结转) carries the stock of the day before ``start``.
+    A summary sheet follows (opening, in, out and closing stock per item; the
+    workbook opens on it), then one sheet per item laid out like the paper
+    ledger: date, kind, in, out, balance, counterparty, handled by, note, with
+    the brought-forward line first and the period's totals last. The closing
+    balances are the items' stock on hand at the end of ``end``. Every item
+    that is active or has stock or movements is included; ``item_ids`` limits
+    the items (a clerk's assignment).
+    """
+    books = []
+    for item in list_items(conn):
+        if item_ids is not None and item["id"] not in item_ids:
+            continue
+        opening = _balance(conn, item["id"], start - timedelta(days=1))
+        rows = ledger(conn, item["id"], start, end)
+        if item["active"] or opening or rows:
+            books.append((item, opening, rows))
+    period = _zh("supplies.ledger.period", start=start.isoformat(), end=end.isoformat())
+    workbook = Workbook()
+    _movements_sheet(workbook.active, books, start)
+    _summary_sheet(workbook.create_sheet(), books, period)
+    used = {sheet.title.lower() for sheet in workbook.worksheets}
+    for item, opening, rows in books:
+        _item_sheet(workbook.create_sheet(_sheet_title(item["name"], used)), item, opening, rows, start, period)
+    workbook.active = 1
+    for sheet in workbook.worksheets:
+        sheet.sheet_view.tabSelected = sheet is workbook.active
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def export_ledger(engine: Engine, start: date, end: date, item_ids: tuple[int, ...] | None = None) -> bytes:
+    """:func:`ledger_workbook` on a connection of its own, for a download generated when it is asked for."""
+    with engine.connect() as conn:
+        return ledger_workbook(conn, start, end, item_ids)

@@ -13,7 +13,8 @@ from data_layer.db import Actor, connect
 from data_layer.i18n import format_number
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("pages/overview.py", "pages/briefing.py", "pages/quarantine.py", "pages/enterprises.py")
+PAGES = ("pages/overview.py", "pages/briefing.py", "pages/quarantine.py", "pages/enterprises.py",
+         "pages/supplies.py")
 
 
 def open_app(monkeypatch, url: str, language: str, page: str, actor: Actor | None = None) -> AppTest:
