@@ -48,6 +48,8 @@ audit_log = sa.Table(
     sa.Column("row_id", sa.String(60)),
     sa.Column("before", sa.Text),
     sa.Column("after", sa.Text),
+    sa.Column("batch", sa.String(80)),
+    sa.Index("ix_audit_log_table_name_row_id", "table_name", "row_id"),
 )
 
 submission_tokens = sa.Table(
@@ -163,10 +165,16 @@ class Actor:
 
 @dataclass
 class WriteContext:
-    """What a write function gets: the open transaction and who is acting."""
+    """What a write function gets: the open transaction and who is acting.
+
+    ``batch`` names a load of historical records (``import:<kind>``,
+    ``sample``); every audit row of the transaction carries it, which is how
+    the briefing review tells an import from a correction.
+    """
 
     conn: Connection
     actor: Actor
+    batch: str | None = None
 
     def audit(self, action: str, table: sa.Table | str, row_id: object = None,
               before: dict | None = None, after: dict | None = None) -> None:
@@ -175,7 +183,7 @@ class WriteContext:
             at=clock.now(), username=self.actor.username, action=action,
             table_name=table if isinstance(table, str) else table.name,
             row_id=None if row_id is None else str(row_id),
-            before=_to_json(before), after=_to_json(after),
+            before=_to_json(before), after=_to_json(after), batch=self.batch,
         ))
 
     def insert(self, table: sa.Table, action: str, values: dict) -> int:
@@ -194,7 +202,7 @@ class WriteContext:
         at = clock.now()
         self.conn.execute(audit_log.insert(), [
             {"at": at, "username": self.actor.username, "action": action, "table_name": table.name,
-             "row_id": str(row_id), "before": None, "after": _to_json(values)}
+             "row_id": str(row_id), "before": None, "after": _to_json(values), "batch": self.batch}
             for row_id, values in zip(ids, rows, strict=True)])
         return ids
 
@@ -213,7 +221,8 @@ def _to_json(values: dict | None) -> str | None:
     return json.dumps(values, ensure_ascii=False, default=_json_default, sort_keys=True)
 
 
-def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, token: str | None = None) -> T:
+def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, token: str | None = None,
+          batch: str | None = None) -> T:
     """Run ``work`` as one transaction and return what it returns.
 
     ``token`` identifies one rendered form: the first submission stores the
@@ -222,7 +231,7 @@ def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, to
     nothing. A refusal raised by ``work`` rolls everything back, token
     included, so the corrected form can be sent again. A writer that finds the
     database busy waits and tries again, so no clerk ever sees "database is
-    locked".
+    locked". ``batch`` marks a load of historical records (see :class:`WriteContext`).
     """
     for attempt in range(WRITE_ATTEMPTS):
         try:
@@ -231,7 +240,7 @@ def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, to
                 with conn.begin():
                     if token:
                         _claim_token(conn, token, actor)
-                    return work(WriteContext(conn, actor))
+                    return work(WriteContext(conn, actor, batch))
         except OperationalError as error:
             if attempt == WRITE_ATTEMPTS - 1 or not _is_transient(error):
                 raise

@@ -21,18 +21,9 @@ What counts as a correction of day D: a row entered at or after D+1 00:00
 
 Not a correction: a first entry made late (a shift count, a follow-up, a
 movement, a registration or an enterprise entered after D but dated D is a
-late report, not a change of anything), and whatever an import wrote. The
-audit log keeps no transaction id; an import's transaction is found from its
-closing audit row (``import.<kind>``, written last, with the number of rows
-stored) as the run of the importing user's audit rows that ends there. Where
-every imported row writes exactly one audit row of a known sort (a ledger row
-of ``supply_movements``, a ``quarantine.register`` per ``quarantine`` row)
-the run starts at the user's n-th newest such row, which is exact as long as
-that user does not write elsewhere while their own import runs. An
-``enterprises`` row may write nothing at all (its status unchanged), so there
-the run reaches back over the user's consecutive enterprise writes: a status
-change its author makes right before importing an enterprises file, with no
-other write in between, is taken for part of that import.
+late report, not a change of anything), and whatever a historical load
+wrote: an import or the sample scenario, whose audit rows carry the load's
+``batch`` name (:class:`data_layer.db.WriteContext`).
 
 How before and after are found: nothing is ever hidden in the store. Each
 correction concerns one unit (a checkpoint, an episode, a supply item, an
@@ -47,7 +38,6 @@ correction that changes no figure of D (say, only a note) is not listed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -202,60 +192,14 @@ def _after_day(day: date) -> datetime:
     return clock.day_bounds(day)[1]
 
 
-@dataclass(frozen=True)
-class _ImportTrace:
-    """How the rows an import of ``kind`` wrote show in the audit log: every audit row it writes has an action
-    of ``domain``, and ``per_row`` (when there is one) matches the audit row it writes once per stored row."""
-
-    kind: str
-    domain: str
-    per_row: sa.ColumnElement[bool] | None
-
-
-IMPORT_TRACES = {
-    supply_movements.name: _ImportTrace("supply_movements", "supplies",
-                                        audit_log.c.table_name == supply_movements.name),
-    episode_changes.name: _ImportTrace("quarantine", quarantine.DOMAIN, audit_log.c.action == "quarantine.register"),
-    status_changes.name: _ImportTrace("enterprises", enterprises.DOMAIN, None),
-}
-
-
 def _not_imported(conn: Connection, table: sa.Table, rows: list[RowMapping]) -> list[RowMapping]:
-    """``rows`` of ``table`` without those an import wrote (see the module docstring)."""
+    """``rows`` of ``table`` without those a historical load (an import, the sample) wrote."""
     if not rows:
         return rows
-    trace = IMPORT_TRACES[table.name]
-    audited = {int(row_id): (username, audit_id) for audit_id, username, row_id in conn.execute(
-        sa.select(audit_log.c.id, audit_log.c.username, audit_log.c.row_id).where(
-            audit_log.c.table_name == table.name, audit_log.c.row_id.in_([str(row["id"]) for row in rows])))}
-    if not audited:
-        return rows
-    closings = conn.execute(sa.select(audit_log.c.id, audit_log.c.username, audit_log.c.after).where(
-        audit_log.c.action == f"import.{trace.kind}",
-        audit_log.c.username.in_(sorted({username for username, _ in audited.values()})),
-        audit_log.c.id > min(audit_id for _, audit_id in audited.values()))).all()
-    imports = [(closing.username, _import_start(conn, trace, closing), closing.id) for closing in closings]
-    return [row for row in rows if not _within_an_import(audited.get(row["id"]), imports)]
-
-
-def _within_an_import(audited: tuple[str, int] | None, imports: list[tuple[str, int, int]]) -> bool:
-    """Whether an audit row (user, id) lies in one of the imports (user, first id, closing id)."""
-    return audited is not None and any(audited[0] == username and start <= audited[1] < closing
-                                       for username, start, closing in imports)
-
-
-def _import_start(conn: Connection, trace: _ImportTrace, closing: sa.Row) -> int:
-    """The first audit id of the import that ``closing`` ends (see the module docstring)."""
-    earlier = sa.and_(audit_log.c.username == closing.username, audit_log.c.id < closing.id)
-    if trace.per_row is None:
-        boundary = conn.execute(sa.select(sa.func.max(audit_log.c.id)).where(
-            earlier, ~audit_log.c.action.startswith(f"{trace.domain}.", autoescape=True))).scalar()
-        return (boundary or 0) + 1
-    stored = json.loads(closing.after)["rows"]
-    if not stored:
-        return closing.id
-    return conn.execute(sa.select(audit_log.c.id).where(earlier, trace.per_row).order_by(audit_log.c.id.desc())
-                        .offset(stored - 1).limit(1)).scalar_one()
+    loaded = {int(row_id) for row_id in conn.execute(sa.select(audit_log.c.row_id).where(
+        audit_log.c.table_name == table.name, audit_log.c.row_id.in_([str(row["id"]) for row in rows]),
+        audit_log.c.batch.is_not(None))).scalars()}
+    return [row for row in rows if row["id"] not in loaded]
 
 
 # Checkpoints ----------------------------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ def import_file(engine: Engine, actor: Actor, kind_name: str, source: Path | byt
         ctx.audit(f"import.{kind.name}", kind.name, after={"rows": stored})
         return stored
 
-    return write(engine, actor, work)
+    return write(engine, actor, work, batch=f"import:{kind.name}")
 
 
 def export_file(engine: Engine, kind_name: str, path: Path) -> int:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data_layer import briefing, clock, situation
+from data_layer import briefing, clock, review, situation
 from data_layer.briefing import NOTE_ROLES
-from data_layer.i18n import format_day
+from data_layer.i18n import catalog, format_day, format_moment
 from ui.forms import entry_form, save
 from ui.session import actor, briefing_pair, language, read, t
 from ui.wall import alert_html
@@ -26,6 +26,41 @@ def show_sections(today: dict, before: dict) -> None:
     for heading, columns, rows in briefing.briefing_sections(today, before, language()):
         st.subheader(heading)
         st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, width="stretch")
+
+
+def figure_label(mark: dict) -> str:
+    """A corrected figure in words: its briefing label, with the item or the reason it concerns."""
+    section, figure = mark["section"], mark["figure"]
+    if figure.startswith("by_reason."):
+        label = t("briefing.figure.enterprises.by_reason", reason=t(f"enterprises.code.{figure.split('.', 1)[1]}"))
+    else:
+        key = f"briefing.figure.{section}.{figure.replace('.', '_')}"
+        label = t(key) if key in catalog(language()) else figure
+    return t("briefing.page.item_figure", item=mark["item"], figure=label) if mark["item"] else label
+
+
+def shown(value: object) -> str:
+    if isinstance(value, list):
+        return "、".join(value) or "—"
+    if isinstance(value, bool):
+        return t("briefing.page.yes") if value else t("briefing.page.no")
+    return "—" if value is None else str(value)
+
+
+def show_corrections(day) -> None:
+    """Every figure of the day that a correction entered afterwards changed: from what, when, by whom."""
+    marks = read(review.figure_corrections, day)
+    st.subheader(t("briefing.page.corrections"))
+    if not marks:
+        st.markdown(t("briefing.page.no_corrections"))
+        return
+    st.markdown(f":orange-background[{t('briefing.page.corrections_note', count=len(marks))}]")
+    rows = [{t("briefing.column.figure"): figure_label(mark), t("briefing.page.before"): shown(mark["before"]),
+             t("briefing.page.after"): shown(mark["after"]),
+             t("briefing.page.changed_at"): format_moment(mark["changed_at"], language()),
+             t("briefing.page.changed_by"): mark["changed_by"], t("briefing.page.reason"): mark["reason"] or "—"}
+            for mark in marks]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
 def show_alerts(day) -> None:
@@ -68,5 +103,6 @@ downloads(today, before, day)
 st.markdown(briefing.headline(today, language()))
 st.markdown(briefing.zero_report_line(today["checkpoints"], language()))
 show_sections(today, before)
+show_corrections(day)
 show_alerts(day)
 notes_form(day, today["notes"])

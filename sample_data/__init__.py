@@ -2,8 +2,9 @@
 
 Each domain builds its own part (``sample_data/<domain>.py``) through the data
 layer's validating write functions, so the sample obeys every rule a clerk's
-entry does. The whole scenario is one transaction: it is either all there or
-not at all. Demonstration accounts (one per role) are created with it; their
+entry does. It is marked as a historical load (``batch="sample"``), so its
+back-dated history never reads as later corrections. The whole scenario is
+one transaction: it is either all there or not at all. Demonstration accounts (one per role) are created with it; their
 passwords are in the README and are meant for trying the app only.
 """
 
@@ -52,7 +53,7 @@ def generate_sample(engine: Engine, days: int = 30, seed: int = 2020, actor: Act
             assignments = {"checkpoints": [], "supplies": []} if role == "clerk" else None
             create_user(ctx, username, role, password, assignments=assignments)
 
-    write(engine, actor, build)
+    write(engine, actor, build, batch="sample")
     tables = load_schema().tables
     with engine.connect() as conn:
         return {name: conn.execute(sa.select(sa.func.count()).select_from(tables[name])).scalar_one()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 import pytest
 from test_pages import open_app
 
-from data_layer import briefing, clock
+from data_layer import briefing, checkpoints, clock
 from data_layer.briefing import default_report_day
-from data_layer.db import Actor, connect
+from data_layer.db import Actor, connect, perform
 from data_layer.i18n import format_number
 from support import count_rows
 
@@ -52,3 +52,26 @@ def test_leader_saves_a_note_once_and_it_is_audited(monkeypatch, db_url, engine)
 def test_clerk_does_not_get_the_briefing_page(monkeypatch, sample_url):
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         open_app(monkeypatch, sample_url, "zh", "pages/briefing.py", Actor("clerk", "clerk"))
+
+
+def test_a_past_day_marks_the_figure_a_later_correction_changed(monkeypatch, db_url, engine, admin):
+    yesterday = clock.today() - timedelta(days=1)
+    moment = datetime.combine(yesterday, time(18))
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    perform(engine, admin, checkpoints.add_checkpoint, {"name": "东门", "grid": "第一网格", "kind": "road"})
+    entry = perform(engine, admin, checkpoints.add_count, {
+        "checkpoint": "东门", "period_start": datetime.combine(yesterday, time(8)),
+        "period_end": datetime.combine(yesterday, time(16)), "persons": 100, "vehicles": 5, "fever": 0,
+        "turned_back": 0})
+    monkeypatch.undo()
+    perform(engine, admin, checkpoints.correct_count, entry, {"persons": 90, "reason": "登记表核对有误"})
+
+    app = open_app(monkeypatch, db_url, "zh", "pages/briefing.py", LEADER)
+    app.date_input[0].set_value(yesterday).run()
+
+    corrections = app.dataframe[-1].value
+    assert list(corrections["指标"]) == ["检测人数", "累计检测人数"]
+    assert list(corrections["更正前"]) == ["100", "100"]
+    assert list(corrections["更正后"]) == ["90", "90"]
+    assert set(corrections["更正人"]) == {admin.username}
+    assert not app.exception

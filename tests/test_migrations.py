@@ -16,7 +16,7 @@ def previous_revision() -> str:
 
 
 def domain_figures(engine) -> list:
-    """Today's figures of the four domains (the parts of the briefing every schema version has)."""
+    """Today's figures of the four domains."""
     with engine.connect() as conn:
         return [domain.figures(conn, clock.today()) for domain in (checkpoints, quarantine, supplies, enterprises)]
 
@@ -28,18 +28,34 @@ def row_counts(engine) -> dict[str, int]:
                 for name in names if name != "alembic_version"}
 
 
+def copy_into_older_schema(source, target) -> None:
+    """Fill ``target`` (an older schema) with ``source``'s rows, column by column as far as the older one has them."""
+    older = sa.MetaData()
+    older.reflect(target)
+    current = db.load_schema().tables
+    with source.connect() as reading, target.begin() as writing:
+        for table in older.sorted_tables:
+            if table.name == "alembic_version":
+                continue
+            columns = [current[table.name].c[column.name] for column in table.columns]
+            rows = [dict(row) for row in reading.execute(sa.select(*columns)).mappings()]
+            if rows:
+                writing.execute(table.insert(), rows)
+
+
 def test_upgrade_from_previous_schema_keeps_every_row(database_factory):
-    engine = db.connect(database_factory.empty_url())
-    db.migrate(engine, previous_revision())
-    generate_sample(engine, days=5)
-    before = row_counts(engine)
-    figures_before = domain_figures(engine)
+    current = db.connect(database_factory.fresh_url())
+    generate_sample(current, days=5)
+    older = db.connect(database_factory.empty_url())
+    db.migrate(older, previous_revision())
+    copy_into_older_schema(current, older)
+    before = row_counts(older)
 
-    db.migrate(engine)
+    db.migrate(older)
 
-    after = row_counts(engine)
-    assert db.schema_revision(engine) != previous_revision()
-    assert {name: after[name] for name in before} == before
+    assert db.schema_revision(older) == db.schema_revision(current)
+    assert row_counts(older) == before
     assert sum(before.values()) > 1000
-    assert domain_figures(engine) == figures_before
-    engine.dispose()
+    assert domain_figures(older) == domain_figures(current)
+    for engine in (current, older):
+        engine.dispose()
