@@ -31,6 +31,8 @@ class PageEntry:
 PAGES = (
     PageEntry("pages/overview.py", "nav.overview", "📊", url_path="overview"),
     PageEntry("pages/briefing.py", "nav.briefing", "📰", ("admin", "leader"), "briefing"),
+    PageEntry("pages/checkpoints.py", "checkpoints.page.nav", "🚧", ("admin", "leader", "clerk"), "checkpoints"),
+    PageEntry("pages/quick_entry.py", "quick_entry.nav", "📝", ("admin", "clerk"), "quick-entry"),
     PageEntry("pages/quarantine.py", "quarantine.page.nav", "🏨", ("admin", "leader", "clerk"), "quarantine"),
     PageEntry("pages/enterprises.py", "enterprises.page.nav", "🏭", ("admin", "leader", "clerk"), "enterprises"),
     PageEntry("pages/supplies.py", "supplies.title", "📦", ("admin", "leader", "clerk"), "supplies"),

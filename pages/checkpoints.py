@@ -1,0 +1,360 @@
+"""Checkpoints (卡口通行): a day's throughput, fever readings and silent checkpoints; shift entry and corrections.
+
+Admins and leaders pick any past report date; a clerk sees today's figures
+and the entry form for their own checkpoints (DESIGN §8). Leaders see every
+figure and entry but no form; the master data is the administrator's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from data_layer import clock
+from data_layer.checkpoints import (
+    COUNT_FIELDS,
+    KINDS,
+    add_checkpoint,
+    checkpoint_table,
+    daily_trend,
+    figures,
+    hourly_throughput,
+    list_checkpoints,
+    recent_entries,
+    rename_checkpoint,
+    set_checkpoint_active,
+    set_checkpoint_kind,
+    set_checkpoint_location,
+)
+from data_layer.db import Actor, WriteContext
+from data_layer.i18n import format_day, format_moment, format_number
+from ui.checkpoints import (
+    LAST_CHECKPOINT_KEY,
+    checkpoint_map,
+    checkpoints_for,
+    content_alert,
+    correction_form,
+    count_entry_form,
+    may_enter_counts,
+    period_text,
+    remember_saved,
+    show_saved,
+)
+from ui.forms import entry_form, save
+from ui.session import actor, language, read, t
+
+TREND_DAYS = 14
+FEVER_RED = "#ef4444"
+CHART_COLOURS = {"persons": "#38bdf8", "vehicles": "#a78bfa", "fever": FEVER_RED, "turned_back": "#fbbf24"}
+
+
+def may_see(who: Actor) -> bool:
+    """Admins and leaders see the page; a clerk when assigned to checkpoints; the wall screen never."""
+    return who.role in ("admin", "leader") or (who.role == "clerk" and who.units("checkpoints") is not None)
+
+
+def number(value: float | int | None) -> str:
+    return format_number(value, language())
+
+
+def figure_name(name: str) -> str:
+    return t(f"checkpoints.field.{name}")
+
+
+def report_day(who: Actor) -> date:
+    """The report date: today for a clerk, any past day for those who review."""
+    if who.role == "clerk":
+        return clock.today()
+    return st.date_input(t("checkpoints.page.report_date"), value=clock.today(), max_value=clock.today(),
+                         key="checkpoints:report_date", width=220)
+
+
+# Figures --------------------------------------------------------------------------------------------------------
+
+
+def headline(day: date) -> None:
+    """The §4.1 figures of the day with the change since the day before, and the running totals."""
+    today, before = read(figures, day), read(figures, day - timedelta(days=1))
+    columns = st.columns(len(COUNT_FIELDS) + 1)
+    for column, name in zip(columns, COUNT_FIELDS, strict=False):
+        change = today[name] - before[name]
+        column.metric(figure_name(name), number(today[name]), delta=number(change) if change else None,
+                      delta_color="inverse" if name == "fever" else "off", border=True)
+    columns[-1].metric(t("checkpoints.figure.reported_checkpoints"),
+                       f"{today['reported_checkpoints']} / {today['active_checkpoints']}", border=True)
+    cumulative = st.columns(len(COUNT_FIELDS) + 1)
+    for column, name in zip(cumulative, COUNT_FIELDS, strict=False):
+        column.metric(t(f"checkpoints.page.cumulative.{name}"), number(today["cumulative"][name]))
+    st.caption(t("checkpoints.page.change_note"))
+    if today["not_reported"]:
+        content_alert(t("checkpoints.page.not_reported", count=len(today["not_reported"]),
+                        names=t("checkpoints.page.separator").join(today["not_reported"])))
+    else:
+        st.markdown(f":green-background[✓ {t('checkpoints.page.all_reported', count=today['active_checkpoints'])}]")
+
+
+def fever_line(rows: list[dict]) -> None:
+    """Every checkpoint with a fever reading on the day, in red, so none is overlooked."""
+    feverish = [row for row in rows if row["fever"]]
+    if feverish:
+        places = t("checkpoints.page.separator").join(f"{row['name']} {number(row['fever'])}" for row in feverish)
+        content_alert(t("checkpoints.page.fever_alert", count=number(sum(row["fever"] for row in feverish)),
+                        places=places))
+
+
+def checkpoint_frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame({
+        t("checkpoints.field.name"): [row["name"] for row in rows],
+        t("checkpoints.field.grid"): [row["grid"] for row in rows],
+        t("checkpoints.field.kind"): [t(f"checkpoints.code.{row['kind']}") for row in rows],
+        **{figure_name(name): [int(row[name]) for row in rows] for name in COUNT_FIELDS},
+        t("checkpoints.field.reported"): [t("checkpoints.page.reported_yes" if row["reported"]
+                                            else "checkpoints.page.reported_no") for row in rows],
+        t("checkpoints.field.last_entry_at"): [format_moment(row["last_entry_at"], language())
+                                               if row["last_entry_at"] else "—" for row in rows],
+    })
+
+
+def checkpoint_table_view(rows: list[dict]) -> None:
+    """One row per active checkpoint; fever readings and silent checkpoints stand out in red."""
+    frame = checkpoint_frame(rows)
+    alarm = f"background-color: {FEVER_RED}; color: white; font-weight: 700"
+    styled = (frame.style
+              .map(lambda value: alarm if value else "", subset=[figure_name("fever")])
+              .map(lambda value: alarm if value == t("checkpoints.page.reported_no") else "",
+                   subset=[t("checkpoints.field.reported")]))
+    st.dataframe(styled, hide_index=True, width="stretch")
+
+
+def hourly_chart(day: date) -> None:
+    """People and vehicles per hour of the day, each entry spread over its period."""
+    rows = read(hourly_throughput, day)
+    long = pd.DataFrame([{"hour": row["hour"], "figure": figure_name(name), "value": row[name]}
+                         for row in rows for name in ("persons", "vehicles")])
+    names = [figure_name("persons"), figure_name("vehicles")]
+    chart = alt.Chart(long).mark_bar().encode(
+        x=alt.X("hour:O", title=t("checkpoints.field.hour"), axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("figure:N", sort=names),
+        y=alt.Y("value:Q", title=t("checkpoints.page.count_axis")),
+        color=alt.Color("figure:N", title=None, sort=names,
+                        scale=alt.Scale(domain=names, range=[CHART_COLOURS["persons"], CHART_COLOURS["vehicles"]]),
+                        legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("hour:O", title=t("checkpoints.field.hour")), alt.Tooltip("figure:N", title=" "),
+                 alt.Tooltip("value:Q", title=t("checkpoints.page.count_axis"), format=",.1f")],
+    ).properties(height=280)
+    st.altair_chart(chart, width="stretch")
+    st.caption(t("checkpoints.page.hourly_note"))
+
+
+def trend_charts(day: date) -> None:
+    """One small chart per figure for the last 14 days; fever in red."""
+    rows = read(daily_trend, day, TREND_DAYS)
+    columns = st.columns(2)
+    for position, name in enumerate(COUNT_FIELDS):
+        frame = pd.DataFrame({"day": [row["day"].isoformat() for row in rows], "value": [row[name] for row in rows]})
+        chart = alt.Chart(frame, title=figure_name(name)).mark_line(
+            point=True, color=CHART_COLOURS[name], strokeWidth=2.5).encode(
+            x=alt.X("day:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0)),
+            y=alt.Y("value:Q", title=None),
+            tooltip=[alt.Tooltip("day:T", title=t("checkpoints.field.day"), format="%Y-%m-%d"),
+                     alt.Tooltip("value:Q", title=figure_name(name), format=",")],
+        ).properties(height=200)
+        columns[position % 2].altair_chart(chart, width="stretch")
+
+
+def overview_tab(day: date) -> None:
+    rows = read(checkpoint_table, day)
+    fever_line(rows)
+    st.subheader(t("checkpoints.page.map_title"))
+    checkpoint_map(rows)
+    st.subheader(t("checkpoints.page.table_title"))
+    checkpoint_table_view(rows)
+    st.subheader(t("checkpoints.page.hourly_title"))
+    hourly_chart(day)
+    st.subheader(t("checkpoints.page.trend_title", days=TREND_DAYS))
+    trend_charts(day)
+
+
+# Entries --------------------------------------------------------------------------------------------------------
+
+
+def entries_frame(entries: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame({
+        t("checkpoints.field.entry"): [f"#{entry['id']}" for entry in entries],
+        t("checkpoints.page.period"): [period_text(entry["period_start"], entry["period_end"]) for entry in entries],
+        t("checkpoints.field.effective"): [entry["effective"] for entry in entries],
+        t("checkpoints.field.superseded_by"): [f"#{entry['superseded_by']}" if entry["superseded_by"] else ""
+                                               for entry in entries],
+        **{figure_name(name): [int(entry[name]) for entry in entries] for name in COUNT_FIELDS},
+        t("checkpoints.field.reason"): [entry["reason"] or "" for entry in entries],
+        t("checkpoints.field.note"): [entry["note"] or "" for entry in entries],
+        t("checkpoints.field.entered_by"): [entry["entered_by"] for entry in entries],
+        t("checkpoints.field.entered_at"): [format_moment(entry["entered_at"], language()) for entry in entries],
+    })
+
+
+def recent_entries_view(who: Actor, may_enter: bool) -> None:
+    """A checkpoint's newest entries, corrected ones too, and (for those who enter) the correction form."""
+    options = checkpoints_for(who, include_inactive=True)
+    if not options:
+        st.caption(t("checkpoints.page.no_checkpoint_to_enter"))
+        return
+    names = {row["id"]: row["name"] for row in options}
+    ids = list(names)
+    remembered = st.session_state.get(LAST_CHECKPOINT_KEY)
+    chosen = st.selectbox(t("checkpoints.field.checkpoint"), ids, format_func=names.get,
+                          index=ids.index(remembered) if remembered in ids else 0, key="checkpoints:recent")
+    entries = read(recent_entries, chosen)
+    if entries:
+        st.dataframe(entries_frame(entries), hide_index=True, width="stretch")
+    else:
+        st.caption(t("checkpoints.page.no_entries"))
+    if may_enter:
+        st.markdown(f"**{t('checkpoints.page.correct_title')}**")
+        correction_form(entries)
+
+
+def entries_tab(who: Actor, may_enter: bool) -> None:
+    if not may_enter:
+        st.subheader(t("checkpoints.page.recent_title"))
+        recent_entries_view(who, may_enter)
+        return
+    form_column, entries_column = st.columns([2, 3], gap="large")
+    with form_column:
+        st.subheader(t("checkpoints.page.entry_title"))
+        count_entry_form("checkpoint-entry")
+    with entries_column:
+        st.subheader(t("checkpoints.page.recent_title"))
+        recent_entries_view(who, may_enter)
+
+
+# Master data (admin) --------------------------------------------------------------------------------------------
+
+
+def store_master(form_name: str, message: str, operation: Callable[..., object], *args: object) -> None:
+    """One master-data write; once stored, rerun and say what changed.
+
+    Most master-data writes return nothing, and ``save`` returns ``None`` for
+    a refusal too, so the write is wrapped to return ``True`` once it is done.
+    """
+    def write_and_confirm(ctx: WriteContext, *values: object) -> bool:
+        operation(ctx, *values)
+        return True
+
+    if save(form_name, write_and_confirm, *args):
+        remember_saved("checkpoint-master", message)
+        st.rerun()
+
+
+def kind_choice(current: str | None = None) -> str:
+    return st.selectbox(t("checkpoints.field.kind"), KINDS, format_func=lambda code: t(f"checkpoints.code.{code}"),
+                        index=KINDS.index(current) if current in KINDS else 0)
+
+
+def position_inputs(latitude: float | None = None, longitude: float | None = None) -> tuple[float | None, ...]:
+    left, right = st.columns(2)
+    return (left.number_input(t("checkpoints.field.latitude"), value=latitude, min_value=-90.0, max_value=90.0,
+                              step=0.0001, format="%.6f"),
+            right.number_input(t("checkpoints.field.longitude"), value=longitude, min_value=-180.0,
+                               max_value=180.0, step=0.0001, format="%.6f"))
+
+
+def add_checkpoint_form() -> None:
+    with entry_form("checkpoint-add"):
+        name = st.text_input(t("checkpoints.field.name"))
+        grid = st.text_input(t("checkpoints.field.grid"))
+        kind = kind_choice()
+        latitude, longitude = position_inputs()
+        st.caption(t("checkpoints.page.position_hint"))
+        submitted = st.form_submit_button(t("checkpoints.page.add"), type="primary")
+    if submitted:
+        store_master("checkpoint-add", t("checkpoints.page.added", name=name.strip()), add_checkpoint,
+                     {"name": name, "grid": grid, "kind": kind, "latitude": latitude, "longitude": longitude})
+
+
+def edit_checkpoint_forms(rows: list[dict]) -> None:
+    """Rename, change kind, open/close, move: each its own small form, since each is its own audited write."""
+    by_id = {row["id"]: row for row in rows}
+    chosen = st.selectbox(t("checkpoints.field.checkpoint"), list(by_id), key="checkpoints:master_choice",
+                          format_func=lambda number: by_id[number]["name"] + (
+                              "" if by_id[number]["active"] else t("checkpoints.page.closed_suffix")))
+    row = by_id[chosen]
+    left, right = st.columns(2)
+    with left, entry_form(f"checkpoint-rename-{chosen}"):
+        new_name = st.text_input(t("checkpoints.page.new_name"), value=row["name"])
+        if st.form_submit_button(t("checkpoints.page.rename")):
+            store_master(f"checkpoint-rename-{chosen}", t("checkpoints.page.renamed", old=row["name"],
+                                                          new=new_name.strip()),
+                         rename_checkpoint, chosen, new_name)
+    with right, entry_form(f"checkpoint-kind-{chosen}"):
+        kind = kind_choice(row["kind"])
+        if st.form_submit_button(t("checkpoints.page.change_kind")):
+            store_master(f"checkpoint-kind-{chosen}", t("checkpoints.page.changed", name=row["name"]),
+                         set_checkpoint_kind, chosen, kind)
+    with left, entry_form(f"checkpoint-place-{chosen}"):
+        grid = st.text_input(t("checkpoints.field.grid"), value=row["grid"])
+        latitude, longitude = position_inputs(row["latitude"], row["longitude"])
+        if st.form_submit_button(t("checkpoints.page.move")):
+            store_master(f"checkpoint-place-{chosen}", t("checkpoints.page.changed", name=row["name"]),
+                         set_checkpoint_location, chosen, grid, latitude, longitude)
+    with right, entry_form(f"checkpoint-active-{chosen}"):
+        st.markdown(t("checkpoints.page.is_open" if row["active"] else "checkpoints.page.is_closed"))
+        if st.form_submit_button(t("checkpoints.page.close" if row["active"] else "checkpoints.page.open")):
+            message = "checkpoints.page.closed" if row["active"] else "checkpoints.page.opened"
+            store_master(f"checkpoint-active-{chosen}", t(message, name=row["name"]),
+                         set_checkpoint_active, chosen, not row["active"])
+
+
+def master_frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame({
+        t("checkpoints.field.name"): [row["name"] for row in rows],
+        t("checkpoints.field.grid"): [row["grid"] for row in rows],
+        t("checkpoints.field.kind"): [t(f"checkpoints.code.{row['kind']}") for row in rows],
+        t("checkpoints.field.latitude"): [row["latitude"] for row in rows],
+        t("checkpoints.field.longitude"): [row["longitude"] for row in rows],
+        t("checkpoints.field.active"): [bool(row["active"]) for row in rows],
+    })
+
+
+def master_data_tab() -> None:
+    rows = read(list_checkpoints, True)
+    show_saved("checkpoint-master")
+    add_tab, edit_tab, list_tab = st.tabs([t("checkpoints.page.add"), t("checkpoints.page.edit"),
+                                           t("checkpoints.page.all_checkpoints")])
+    with add_tab:
+        add_checkpoint_form()
+    with edit_tab:
+        if rows:
+            edit_checkpoint_forms(rows)
+    with list_tab:
+        st.dataframe(master_frame(rows), hide_index=True, width="stretch")
+
+
+# The page -------------------------------------------------------------------------------------------------------
+
+
+who = actor()
+st.title(t("checkpoints.page.title"))
+if not may_see(who):
+    st.info(t("checkpoints.page.sign_in"))
+    st.stop()
+day = report_day(who)
+st.caption(t("checkpoints.page.as_of", date=format_day(day, language())))
+headline(day)
+may_enter = may_enter_counts(who)
+tab_names = [t("checkpoints.page.tab_overview"),
+             t("checkpoints.page.tab_entries" if may_enter else "checkpoints.page.tab_entries_read")]
+if who.role == "admin":
+    tab_names.append(t("checkpoints.page.tab_master"))
+tabs = st.tabs(tab_names)
+with tabs[0]:
+    overview_tab(day)
+with tabs[1]:
+    entries_tab(who, may_enter)
+if who.role == "admin":
+    with tabs[2]:
+        master_data_tab()

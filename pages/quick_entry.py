@@ -1,0 +1,44 @@
+"""Quick entry (快速录入): the most frequent forms, mobile-first, with their defaults filled in.
+
+Each domain adds its form by adding one :class:`QuickSection` to ``SECTIONS``:
+the catalog key of its title, who may use it, and the function that draws it
+(the same function the domain's own page uses, so the two never drift apart).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import streamlit as st
+
+from data_layer.db import Actor
+from ui.checkpoints import count_entry_form, may_enter_counts
+from ui.session import actor, t
+
+
+@dataclass(frozen=True)
+class QuickSection:
+    """One form of the quick-entry page."""
+
+    title: str
+    may_use: Callable[[Actor], bool]
+    draw: Callable[[], None]
+
+
+SECTIONS = (
+    QuickSection("checkpoints.page.quick_section", may_enter_counts, partial(count_entry_form, "quick-checkpoint")),
+)
+
+st.title(t("quick_entry.title"))
+usable = [section for section in SECTIONS if section.may_use(actor())]
+if not usable:
+    st.info(t("quick_entry.nothing"))
+elif len(usable) == 1:
+    st.subheader(t(usable[0].title))
+    usable[0].draw()
+else:
+    for tab, section in zip(st.tabs([t(section.title) for section in usable]), usable, strict=True):
+        with tab:
+            section.draw()

@@ -1,0 +1,424 @@
+"""What the checkpoint pages share: the shift entry form, the correction form, their messages and the map.
+
+The checkpoints page and the quick-entry page show the same shift entry form
+(:func:`count_entry_form`), so a clerk meets one form whichever page they use.
+After a save the script reruns, so every figure on the page already includes
+the new entry; the saved message survives the rerun in the session and is
+shown once, below the form whose button was tapped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import mimetypes
+import os
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pydeck as pdk
+import streamlit as st
+from pydeck.types import String
+from streamlit.delta_generator import DeltaGenerator
+
+from data_layer import clock
+from data_layer.checkpoints import (
+    COUNT_FIELDS,
+    add_count,
+    add_zero_report,
+    correct_count,
+    current_shift,
+    day_shifts,
+    list_checkpoints,
+)
+from data_layer.db import Actor
+from data_layer.errors import PermissionDenied
+from data_layer.i18n import format_day, format_number
+from data_layer.users import require_write
+from ui.forms import entry_form, save
+from ui.session import actor, language, read, t
+
+DOMAIN = "checkpoints"
+AREA_GEOJSON_VARIABLE = "COMMAND_POST_AREA_GEOJSON"
+AREA_IMAGE_VARIABLE = "COMMAND_POST_AREA_IMAGE"
+AREA_IMAGE_BOUNDS_VARIABLE = "COMMAND_POST_AREA_IMAGE_BOUNDS"
+MAP_STYLE_VARIABLE = "COMMAND_POST_MAP_STYLE"
+DEFAULT_AREA_GEOJSON = Path(__file__).resolve().parent.parent / "sample_data" / "area.geojson"
+# The app serves CommandPostSans (a Chinese web font) for screens that have no CJK font of their own.
+LABEL_FONTS = 'CommandPostSans, "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
+MAX_POINT_LABELS = 60
+MAP_HEIGHT = 520
+WORLD_PIXELS = 512  # deck.gl's world is 512 pixels wide at zoom 0
+FEVER_COLOUR = [239, 68, 68, 230]
+NOT_REPORTED_COLOUR = [148, 163, 184, 200]
+REPORTED_COLOUR = [45, 212, 191, 220]
+SAVED_MESSAGE_KEY = "checkpoints:saved:{slot}"
+LAST_CHECKPOINT_KEY = "checkpoints:last_checkpoint"
+CORRECTION_SLOT = "checkpoint-correct"
+
+
+# Who may do what ------------------------------------------------------------------------------------------------
+
+
+def may_enter_counts(who: Actor) -> bool:
+    """Whether ``who`` may enter checkpoint counts at all; asks the data layer's own rule."""
+    try:
+        require_write(who, DOMAIN)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def checkpoints_for(who: Actor, include_inactive: bool = False) -> list[dict]:
+    """The checkpoints ``who`` works with: a clerk's assigned ones when the assignment names units, else all."""
+    rows = read(list_checkpoints, include_inactive)
+    units = who.units(DOMAIN) if who.role == "clerk" else None
+    return [row for row in rows if not units or row["id"] in units]
+
+
+# Words --------------------------------------------------------------------------------------------------------
+
+
+def _clock_text(moment: datetime, day: date) -> str:
+    """``moment`` as a time of ``day``; midnight ending the day is 24:00, a later day gets its date."""
+    if moment == datetime.combine(day + timedelta(days=1), time()):
+        return "24:00"
+    if moment.date() != day:
+        return f"{format_day(moment.date(), language())} {moment:%H:%M}"
+    return f"{moment:%H:%M}"
+
+
+def shift_label(start: datetime, end: datetime) -> str:
+    """A shift as the duty roster writes it: 08:00–16:00, 16:00–24:00."""
+    return f"{start:%H:%M}–{_clock_text(end, start.date())}"
+
+
+def period_text(start: datetime, end: datetime) -> str:
+    """An entry's period with its date: 2026年3月10日 08:00–16:00."""
+    return f"{format_day(start.date(), language())} {shift_label(start, end)}"
+
+
+def counts_text(values: Mapping[str, object]) -> str:
+    """The four counts with their names, as a saved message lists them."""
+    return t("checkpoints.page.separator").join(
+        f"{t(f'checkpoints.field.{name}')} {format_number(values[name], language())}" for name in COUNT_FIELDS)
+
+
+def content_alert(text: str) -> None:
+    """An alert that is part of the content (a fever reading, a silent checkpoint), not a page failure."""
+    st.markdown(f":red-background[⚠ {text}]")
+
+
+def remember_saved(slot: str, text: str) -> None:
+    """Keep a saved message over the rerun that follows a save; :func:`show_saved` shows it once."""
+    st.session_state[SAVED_MESSAGE_KEY.format(slot=slot)] = text
+
+
+def show_saved(slot: str) -> None:
+    text = st.session_state.pop(SAVED_MESSAGE_KEY.format(slot=slot), None)
+    if text:
+        st.success(text, icon="✅")
+
+
+# The shift entry ----------------------------------------------------------------------------------------------
+
+
+def _pairs(count: int) -> list[DeltaGenerator]:
+    """``count`` cells in rows of two: side by side on a wide screen, and in reading order on a phone,
+    where Streamlit stacks each row's columns (two plain columns would stack as 1, 3, 2, 4)."""
+    return [cell for _ in range(0, count, 2) for cell in st.columns(2)]
+
+
+def _shift_period(day: date, index: int) -> tuple[datetime, datetime]:
+    """Shift ``index`` of ``day``; the shift on duty now ends now, since no entry may reach into the future.
+
+    A shift that has not begun keeps its times and is refused by the data
+    layer with the reason, so the clerk sees why.
+    """
+    start, end = day_shifts(day)[index]
+    now = clock.now().replace(second=0)
+    return (start, now) if start < now < end else (start, end)
+
+
+def store_count(form_name: str, checkpoint: int | str, checkpoint_name: str, start: datetime, end: datetime,
+                counts: Mapping[str, object] | None, note: str) -> None:
+    """Store one shift (``counts`` ``None`` is a zero report) and, once stored, rerun with the saved message."""
+    if counts is None:
+        entry_id = save(form_name, add_zero_report, checkpoint, start, end, note or None)
+        message = "checkpoints.page.saved_zero"
+        counts = dict.fromkeys(COUNT_FIELDS, 0)
+    else:
+        entry_id = save(form_name, add_count, {"checkpoint": checkpoint, "period_start": start,
+                                               "period_end": end, **counts, "note": note})
+        message = "checkpoints.page.saved"
+    if entry_id is None:
+        return
+    st.session_state[LAST_CHECKPOINT_KEY] = checkpoint
+    remember_saved(form_name, t(message, id=entry_id, checkpoint=checkpoint_name, period=period_text(start, end),
+                                 counts=counts_text(counts)))
+    st.rerun()
+
+
+def _offered(form_name: str, token: str, current: Mapping[int, str]) -> dict[int, str]:
+    """The checkpoints a rendered form offers: those it was first drawn with, plus any added since.
+
+    A checkpoint closed while the form was open stays in the list, so the
+    clerk's choice is not silently moved to another checkpoint on submit;
+    the data layer then refuses it and says why.
+    """
+    key = f"checkpoints:offered:{form_name}"
+    kept_token, kept = st.session_state.get(key, (None, {}))
+    offered = {**(kept if kept_token == token else {}), **current}
+    st.session_state[key] = (token, offered)
+    return offered
+
+
+def count_entry_form(form_name: str) -> None:
+    """The shift entry: checkpoint (the clerk's own first), shift (the one on duty), four counts, note.
+
+    "Save" stores the counts; "Zero report" stores the chosen shift with all
+    counts 0 in one tap. Either way the clerk then reads what was stored, or
+    the refused field and why, below the buttons. Every widget is keyed by
+    the form's token: what the clerk chose survives a change of defaults
+    (a new shift begins, a checkpoint is added) until the form is stored.
+    """
+    current = {row["id"]: row["name"] for row in checkpoints_for(actor())}
+    if not current:
+        st.info(t("checkpoints.page.no_checkpoint_to_enter"))
+        return
+    remembered = st.session_state.get(LAST_CHECKPOINT_KEY)
+    on_duty, _ = current_shift()
+    shifts = day_shifts(on_duty.date())
+    on_duty_index = [start for start, _ in shifts].index(on_duty)
+    with entry_form(form_name) as token:
+        names = _offered(form_name, token, current)
+        ids = list(names)
+        key = f"{form_name}-{token}"
+        checkpoint = st.selectbox(t("checkpoints.field.checkpoint"), ids, format_func=names.get,
+                                  index=ids.index(remembered) if remembered in ids else 0, key=f"{key}-checkpoint")
+        day = st.date_input(t("checkpoints.field.day"), value=on_duty.date(), max_value=clock.today(),
+                            key=f"{key}-day")
+        index = st.selectbox(t("checkpoints.shift"), range(len(shifts)), index=on_duty_index, key=f"{key}-shift",
+                             format_func=lambda position: shift_label(*shifts[position]))
+        counts = {name: column.number_input(t(f"checkpoints.field.{name}"), step=1, key=f"{key}-{name}",
+                                            value=0 if name in ("fever", "turned_back") else None)
+                  for name, column in zip(COUNT_FIELDS, _pairs(len(COUNT_FIELDS)), strict=True)}
+        note = st.text_input(t("checkpoints.field.note"), key=f"{key}-note")
+        save_tapped = st.form_submit_button(t("checkpoints.page.save"), type="primary", width="stretch")
+        zero_tapped = st.form_submit_button(t("checkpoints.page.zero_report_button"), width="stretch")
+    if save_tapped or zero_tapped:
+        start, end = _shift_period(day, index)
+        store_count(form_name, checkpoint, names[checkpoint], start, end, None if zero_tapped else counts, note)
+    show_saved(form_name)
+
+
+# Corrections --------------------------------------------------------------------------------------------------
+
+
+def _entry_choice(entry: Mapping[str, object]) -> str:
+    return t("checkpoints.page.entry_choice", id=entry["id"], period=period_text(entry["period_start"],
+                                                                                  entry["period_end"]),
+             persons=format_number(entry["persons"], language()))
+
+
+def correction_form(entries: Iterable[Mapping[str, object]]) -> None:
+    """Supersede one effective entry with corrected figures and a reason; the wrong entry stays in the ledger."""
+    effective = {entry["id"]: entry for entry in entries if entry["effective"]}
+    if not effective:
+        st.caption(t("checkpoints.page.nothing_to_correct"))
+        show_saved(CORRECTION_SLOT)
+        return
+    entry_id = st.selectbox(t("checkpoints.page.correct_choice"), list(effective),
+                            format_func=lambda number: _entry_choice(effective[number]))
+    entry = effective[entry_id]
+    form_name = f"{CORRECTION_SLOT}-{entry_id}"
+    with entry_form(form_name):
+        start_column, start_time_column, end_column, end_time_column = _pairs(4)
+        start_day = start_column.date_input(t("checkpoints.page.start_day"), value=entry["period_start"].date(),
+                                            max_value=clock.today())
+        start_time = start_time_column.time_input(t("checkpoints.page.start_time"), value=entry["period_start"].time())
+        end_day = end_column.date_input(t("checkpoints.page.end_day"), value=entry["period_end"].date())
+        end_time = end_time_column.time_input(t("checkpoints.page.end_time"), value=entry["period_end"].time())
+        counts = {name: column.number_input(t(f"checkpoints.field.{name}"), step=1, value=int(entry[name]))
+                  for name, column in zip(COUNT_FIELDS, _pairs(len(COUNT_FIELDS)), strict=True)}
+        note = st.text_input(t("checkpoints.field.note"), value=entry["note"] or "")
+        reason = st.text_input(t("checkpoints.field.reason"))
+        submitted = st.form_submit_button(t("checkpoints.page.correct_save"), type="primary", width="stretch")
+    if submitted:
+        start, end = datetime.combine(start_day, start_time), datetime.combine(end_day, end_time)
+        new_id = save(form_name, correct_count, entry_id,
+                      {"period_start": start, "period_end": end, **counts, "note": note, "reason": reason})
+        if new_id is not None:
+            remember_saved(CORRECTION_SLOT, t("checkpoints.page.corrected", old=entry_id, new=new_id,
+                                               period=period_text(start, end), counts=counts_text(counts)))
+            st.rerun()
+    show_saved(CORRECTION_SLOT)
+
+
+# The map ------------------------------------------------------------------------------------------------------
+
+
+def _area_path() -> Path:
+    return Path(os.environ.get(AREA_GEOJSON_VARIABLE) or DEFAULT_AREA_GEOJSON)
+
+
+@st.cache_data(show_spinner=False)
+def _read_area(path: str, modified: float) -> dict:
+    """The command post's area file (keyed on its modification time, so a replaced file shows at once)."""
+    area = json.loads(Path(path).read_text(encoding="utf-8"))
+    if area.get("type") != "FeatureCollection" or not isinstance(area.get("features"), list):
+        raise ValueError("not a GeoJSON FeatureCollection")
+    return area
+
+
+def _positions(geometry: Mapping) -> list[list[float]]:
+    """Every [lon, lat] of a Polygon, MultiPolygon, LineString or Point, for labels and the view."""
+    coordinates = geometry.get("coordinates", [])
+    depth = {"Point": 0, "LineString": 1, "MultiPoint": 1, "Polygon": 2, "MultiLineString": 2,
+             "MultiPolygon": 3}.get(geometry.get("type"), -1)
+    points = [coordinates] if depth >= 0 else []
+    for _ in range(depth):
+        points = [inner for outer in points for inner in outer]
+    return [point[:2] for point in points]
+
+
+def _middle(points: list[list[float]]) -> list[float]:
+    longitudes, latitudes = [point[0] for point in points], [point[1] for point in points]
+    return [(min(longitudes) + max(longitudes)) / 2, (min(latitudes) + max(latitudes)) / 2]
+
+
+def _area_layers(area: dict) -> tuple[list[pdk.Layer], list[list[float]]]:
+    """Grid outlines (bold), other outlines (compounds, thin) and their names, plus every position drawn."""
+    grids = [feature for feature in area["features"] if feature.get("properties", {}).get("kind") == "grid"]
+    others = [feature for feature in area["features"] if feature not in grids]
+    labels, positions = [], []
+    for feature in area["features"]:
+        points = _positions(feature.get("geometry") or {})
+        positions += points
+        name = (feature.get("properties") or {}).get("name")
+        if points and name:
+            is_grid = feature in grids
+            labels.append({"name": str(name), "position": _middle(points), "size": 15 if is_grid else 12,
+                           "text_colour": [226, 232, 240, 235] if is_grid else [148, 163, 184, 220]})
+    layers = [
+        pdk.Layer("GeoJsonLayer", {"type": "FeatureCollection", "features": others}, id="compounds",
+                  stroked=True, filled=True, get_fill_color=[100, 116, 139, 40], get_line_color=[148, 163, 184, 170],
+                  line_width_min_pixels=1),
+        pdk.Layer("GeoJsonLayer", {"type": "FeatureCollection", "features": grids}, id="grids",
+                  stroked=True, filled=True, get_fill_color=[30, 41, 59, 60], get_line_color=[203, 213, 225, 220],
+                  line_width_min_pixels=2),
+        _text_layer("area-labels", labels),
+    ]
+    return layers, positions
+
+
+def _text_layer(layer_id: str, labels: list[dict], offset: tuple[int, int] = (0, 0)) -> pdk.Layer:
+    """Labels in any script: ``characterSet: "auto"`` makes deck.gl draw the Chinese characters it meets.
+
+    Literal strings go in as :class:`pydeck.types.String`; a plain string would
+    reach deck.gl as an accessor expression (``@@=auto``) and draw nothing.
+    """
+    return pdk.Layer("TextLayer", labels, id=layer_id, get_position="position", get_text="name",
+                     get_size="size", get_color="text_colour", character_set=String("auto"),
+                     font_family=String(LABEL_FONTS), font_weight=600, get_pixel_offset=list(offset),
+                     background=True, get_background_color=[15, 23, 42, 170], background_padding=[3, 1])
+
+
+def _image_layer() -> tuple[list[pdk.Layer], str | None]:
+    """The optional plan of the area (a local image drawn between its configured bounds), or why it is missing."""
+    path_text = os.environ.get(AREA_IMAGE_VARIABLE, "").strip()
+    if not path_text:
+        return [], None
+    path = Path(path_text)
+    try:
+        bounds = [float(part) for part in os.environ.get(AREA_IMAGE_BOUNDS_VARIABLE, "").split(",")]
+        if len(bounds) != 4:
+            raise ValueError(AREA_IMAGE_BOUNDS_VARIABLE)
+        image = _image_data_url(str(path), path.stat().st_mtime)
+    except (OSError, ValueError):
+        return [], t("checkpoints.page.map_image_unusable", path=path_text, bounds=AREA_IMAGE_BOUNDS_VARIABLE)
+    return [pdk.Layer("BitmapLayer", id="area-image", image=String(image), bounds=bounds, opacity=0.8)], None
+
+
+@st.cache_data(show_spinner=False)
+def _image_data_url(path: str, modified: float) -> str:
+    """The image as a data URL, so that the browser needs no other address than the app's."""
+    kind = mimetypes.guess_type(path)[0] or "image/png"
+    return f"data:{kind};base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
+def _view(positions: list[list[float]]) -> pdk.ViewState:
+    """A view that shows every position drawn, for a map about 900 × 520 pixels."""
+    if not positions:
+        return pdk.ViewState(latitude=0, longitude=0, zoom=1)
+    west, south = (min(point[index] for point in positions) for index in (0, 1))
+    east, north = (max(point[index] for point in positions) for index in (0, 1))
+    latitude = (south + north) / 2
+    width = max(east - west, 0.002)
+    height = max(north - south, 0.002) / math.cos(math.radians(latitude))
+    zoom = min(math.log2(900 * 360 / (WORLD_PIXELS * width)), math.log2(MAP_HEIGHT * 360 / (WORLD_PIXELS * height)))
+    return pdk.ViewState(latitude=latitude, longitude=(west + east) / 2, zoom=min(zoom - 0.2, 18))
+
+
+def _point(row: Mapping[str, object], busiest: int) -> dict:
+    throughput = int(row["persons"]) + int(row["vehicles"])
+    colour = FEVER_COLOUR if row["fever"] else REPORTED_COLOUR if row["reported"] else NOT_REPORTED_COLOUR
+    return {"name": row["name"], "position": [row["longitude"], row["latitude"]],
+            "radius": 6 + 24 * math.sqrt(throughput / busiest) if busiest else 6, "fill": colour,
+            "size": 13, "text_colour": [248, 250, 252, 255],
+            **{name: format_number(row[name], language()) for name in COUNT_FIELDS},
+            "status": t("checkpoints.page.reported_yes" if row["reported"] else "checkpoints.page.reported_no")}
+
+
+def _tooltip() -> dict:
+    lines = [f"{t(f'checkpoints.field.{name}')}: {{{name}}}" for name in COUNT_FIELDS]
+    return {"html": "<b>{name}</b><br/>" + "<br/>".join(lines) + "<br/>{status}",
+            "style": {"fontFamily": LABEL_FONTS, "fontSize": "14px"}}
+
+
+def checkpoint_map(rows: list[dict]) -> None:
+    """Today's checkpoints over the area plan, drawn with no internet: no basemap unless a LAN style is set.
+
+    Points are sized by throughput (people + vehicles) and coloured red for a
+    fever reading, grey for not reported; the area comes from the command
+    post's GeoJSON file, an optional plan image and an optional map style
+    hosted on the LAN. Checkpoints without a position are listed beside it.
+    """
+    placed = [row for row in rows if row["latitude"] is not None and row["longitude"] is not None]
+    unplaced = [row["name"] for row in rows if row not in placed]
+    layers, positions, notes = [], [], []
+    image_layers, image_note = _image_layer()
+    layers += image_layers
+    notes += [image_note] if image_note else []
+    area_path = _area_path()
+    if area_path.is_file():
+        try:
+            area_layers, positions = _area_layers(_read_area(str(area_path), area_path.stat().st_mtime))
+            layers += area_layers
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            notes.append(t("checkpoints.page.map_area_unusable", path=str(area_path)))
+    busiest = max((int(row["persons"]) + int(row["vehicles"]) for row in placed), default=0)
+    points = [_point(row, busiest) for row in placed]
+    layers.append(pdk.Layer("ScatterplotLayer", points, id="checkpoints", get_position="position",
+                            get_radius="radius", radius_units=String("pixels"), get_fill_color="fill", stroked=True,
+                            get_line_color=[15, 23, 42, 255], line_width_min_pixels=1, pickable=True))
+    if len(points) <= MAX_POINT_LABELS:
+        layers.append(_text_layer("checkpoint-labels", points, offset=(0, 22)))
+    style = os.environ.get(MAP_STYLE_VARIABLE, "").strip()
+    deck = pdk.Deck(layers=layers, initial_view_state=_view(positions + [point["position"] for point in points]),
+                    map_provider=None, tooltip=_tooltip(), **({"map_style": style} if style else {}))
+    map_column, list_column = st.columns([4, 1])
+    with map_column:
+        st.pydeck_chart(deck, height=MAP_HEIGHT, alt=t("checkpoints.page.map_alt"))
+        st.caption(t("checkpoints.page.map_legend"))
+        for note in notes:
+            st.caption(f":red[{note}]")
+    with list_column:
+        st.markdown(f"**{t('checkpoints.page.no_position_title')}**")
+        if unplaced:
+            st.markdown("\n".join(f"- {name}" for name in unplaced))
+            st.caption(t("checkpoints.page.no_position_hint"))
+        else:
+            st.caption(t("checkpoints.page.no_position_none"))
