@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from typing import TypeVar
 
 from data_layer import clock
 from data_layer.errors import FieldError, ValidationError
@@ -22,6 +23,7 @@ TRUE_WORDS = {"1", "true", "yes", "y", "是", "t"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "f"}
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
+T = TypeVar("T")
 
 
 def is_blank(value: object) -> bool:
@@ -68,9 +70,7 @@ class Checks:
             raise ValidationError(self.errors)
 
     def text(self, value: object, field: str, *, required: bool = True, max_length: int = 200) -> str | None:
-        if is_blank(value):
-            if required:
-                self.fail(field, "error.required")
+        if self._missing(value, field, required):
             return None
         text = str(value).strip()
         if len(text) > max_length:
@@ -78,69 +78,60 @@ class Checks:
             return None
         return text
 
+    def _missing(self, value: object, field: str, required: bool) -> bool:
+        """Whether ``value`` is blank (a refusal when the field is required)."""
+        if not is_blank(value):
+            return False
+        if required:
+            self.fail(field, "error.required")
+        return True
+
+    def _parsed(self, value: object, field: str, parse: Callable[[object], T | None], key: str) -> T | None:
+        parsed = parse(value)
+        if parsed is None:
+            self.fail(field, key, value=_shown(value))
+        return parsed
+
+    def _within(self, number: float, field: str, minimum: float | None, maximum: float | None) -> bool:
+        if minimum is not None and number < minimum:
+            self.fail(field, "error.below_minimum", minimum=minimum)
+            return False
+        if maximum is not None and number > maximum:
+            self.fail(field, "error.above_maximum", maximum=maximum)
+            return False
+        return True
+
     def integer(self, value: object, field: str, *, required: bool = True, minimum: int | None = 0,
                 maximum: int | None = MAX_COUNT) -> int | None:
         """A whole number; counts are ≥ 0 and below ten million unless said otherwise."""
-        if is_blank(value):
-            if required:
-                self.fail(field, "error.required")
+        if self._missing(value, field, required):
             return None
-        number = _as_integer(value)
-        if number is None:
-            self.fail(field, "error.not_integer", value=_shown(value))
-            return None
-        if minimum is not None and number < minimum:
-            self.fail(field, "error.below_minimum", minimum=minimum)
-            return None
-        if maximum is not None and number > maximum:
-            self.fail(field, "error.above_maximum", maximum=maximum)
-            return None
-        return number
+        number = self._parsed(value, field, _as_integer, "error.not_integer")
+        return number if number is not None and self._within(number, field, minimum, maximum) else None
 
     def number(self, value: object, field: str, *, required: bool = True, minimum: float | None = None,
                maximum: float | None = None) -> float | None:
-        if is_blank(value):
-            if required:
-                self.fail(field, "error.required")
+        if self._missing(value, field, required):
             return None
-        number = _as_float(value)
-        if number is None:
-            self.fail(field, "error.not_number", value=_shown(value))
-            return None
-        if minimum is not None and number < minimum:
-            self.fail(field, "error.below_minimum", minimum=minimum)
-            return None
-        if maximum is not None and number > maximum:
-            self.fail(field, "error.above_maximum", maximum=maximum)
-            return None
-        return number
+        number = self._parsed(value, field, _as_float, "error.not_number")
+        return number if number is not None and self._within(number, field, minimum, maximum) else None
 
     def day(self, value: object, field: str, *, required: bool = True, not_future: bool = True) -> date | None:
         """A calendar date (YYYY-MM-DD); entries may not be dated after today."""
-        if is_blank(value):
-            if required:
-                self.fail(field, "error.required")
+        if self._missing(value, field, required):
             return None
-        parsed = _as_date(value)
-        if parsed is None:
-            self.fail(field, "error.not_a_date", value=_shown(value))
-            return None
-        if not_future and parsed > clock.today():
+        parsed = self._parsed(value, field, _as_date, "error.not_a_date")
+        if parsed is not None and not_future and parsed > clock.today():
             self.fail(field, "error.future_date")
             return None
         return parsed
 
     def moment(self, value: object, field: str, *, required: bool = True, not_future: bool = True) -> datetime | None:
         """A local date and time (YYYY-MM-DD HH:MM); entries may not lie in the future."""
-        if is_blank(value):
-            if required:
-                self.fail(field, "error.required")
+        if self._missing(value, field, required):
             return None
-        parsed = _as_datetime(value)
-        if parsed is None:
-            self.fail(field, "error.not_a_datetime", value=_shown(value))
-            return None
-        if not_future and parsed > clock.now():
+        parsed = self._parsed(value, field, _as_datetime, "error.not_a_datetime")
+        if parsed is not None and not_future and parsed > clock.now():
             self.fail(field, "error.future_time")
             return None
         return parsed
@@ -166,9 +157,7 @@ class Checks:
     def choice(self, value: object, field: str, codes: Iterable[str], *, labels: dict[str, str] | None = None,
                required: bool = True) -> str | None:
         """A coded value: one of ``codes``, or the Chinese label of one (``labels`` maps label → code)."""
-        if is_blank(value):
-            if required:
-                self.fail(field, "error.required")
+        if self._missing(value, field, required):
             return None
         word = str(value).strip()
         codes = list(codes)
