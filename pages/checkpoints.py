@@ -206,8 +206,9 @@ def recent_entries_view(who: Actor, may_enter: bool) -> None:
     names = {row["id"]: row["name"] for row in options}
     ids = list(names)
     remembered = st.session_state.get(LAST_CHECKPOINT_KEY)
+    # Unkeyed on purpose: after a save the default moves to the checkpoint just entered, and so does the list.
     chosen = st.selectbox(t("checkpoints.field.checkpoint"), ids, format_func=names.get,
-                          index=ids.index(remembered) if remembered in ids else 0, key="checkpoints:recent")
+                          index=ids.index(remembered) if remembered in ids else 0)
     entries = read(recent_entries, chosen)
     if entries:
         st.dataframe(entries_frame(entries), hide_index=True, width="stretch")

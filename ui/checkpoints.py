@@ -117,6 +117,7 @@ def remember_saved(slot: str, text: str) -> None:
 
 
 def show_saved(slot: str) -> None:
+    """Show the message :func:`remember_saved` kept, once, where the form's refusals appear too."""
     text = st.session_state.pop(SAVED_MESSAGE_KEY.format(slot=slot), None)
     if text:
         st.success(text, icon="✅")
@@ -291,15 +292,15 @@ def _middle(points: list[list[float]]) -> list[float]:
 
 def _area_layers(area: dict) -> tuple[list[pdk.Layer], list[list[float]]]:
     """Grid outlines (bold), other outlines (compounds, thin) and their names, plus every position drawn."""
-    grids = [feature for feature in area["features"] if feature.get("properties", {}).get("kind") == "grid"]
-    others = [feature for feature in area["features"] if feature not in grids]
-    labels, positions = [], []
+    grids, others, labels, positions = [], [], [], []
     for feature in area["features"]:
+        properties = feature.get("properties") or {}
+        is_grid = properties.get("kind") == "grid"
+        (grids if is_grid else others).append(feature)
         points = _positions(feature.get("geometry") or {})
         positions += points
-        name = (feature.get("properties") or {}).get("name")
+        name = properties.get("name")
         if points and name:
-            is_grid = feature in grids
             labels.append({"name": str(name), "position": _middle(points), "size": 15 if is_grid else 12,
                            "text_colour": [226, 232, 240, 235] if is_grid else [148, 163, 184, 220]})
     layers = [

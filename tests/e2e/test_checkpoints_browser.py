@@ -96,7 +96,7 @@ def wait_out_the_first_minute_of_a_shift() -> None:
         time.sleep(61 - clock.now().second)
 
 
-def test_a_clerk_enters_a_shift_on_a_phone(browser, writable_app, artifacts):
+def test_a_clerk_enters_a_shift_on_a_phone_and_a_double_tap_stores_once(browser, writable_app, artifacts):
     base_url, url = writable_app
     page, _ = sign_in_as_clerk(browser, base_url, 390, 844)
     open_from_sidebar(page, "快速录入")
@@ -105,7 +105,7 @@ def test_a_clerk_enters_a_shift_on_a_phone(browser, writable_app, artifacts):
     page.get_by_role("option", name=SILENT_TODAY).click()
     page.get_by_label("检测人数").fill("36")
     page.get_by_label("检查车辆").fill("12")
-    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_role("button", name="保存", exact=True).dblclick()  # a double tap must still store once
     saved = page.get_by_text("已保存（记录")
     saved.wait_for(timeout=30_000)
     settle(page)
