@@ -62,9 +62,10 @@ class PostgresFactory:
         return self._create_database("")
 
     def fresh_url(self) -> str:
-        return self._create_database(f'TEMPLATE "{self.template}"')
+        return self._create_database(f'TEMPLATE "{self.template}" STRATEGY FILE_COPY')
 
     def _create_database(self, options: str) -> str:
+        """A new database; copying the template file by file is several times faster than through the WAL."""
         name = f"cp_test_{uuid.uuid4().hex[:12]}"
         self._execute(f'CREATE DATABASE "{name}" {options}')
         self.created.append(name)

