@@ -36,15 +36,13 @@ from ui.checkpoints import (
     LAST_CHECKPOINT_KEY,
     checkpoint_map,
     checkpoints_for,
-    content_alert,
     correction_form,
     count_entry_form,
     may_enter_counts,
     period_text,
-    remember_saved,
-    show_saved,
 )
 from ui.forms import entry_form, save
+from ui.messages import content_alert, remember_saved, show_saved
 from ui.session import actor, language, read, t
 
 TREND_DAYS = 14

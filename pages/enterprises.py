@@ -47,8 +47,6 @@ from ui.enterprises import (
     code_labels,
     codes_text,
     conditions_form,
-    content_alert,
-    content_ok,
     day_text,
     field,
     import_section,
@@ -58,6 +56,7 @@ from ui.enterprises import (
     register_form,
     status_change_form,
 )
+from ui.messages import content_alert, content_ok
 from ui.session import actor, language, read, t
 
 TREND_DAYS = 30

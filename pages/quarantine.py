@@ -17,9 +17,9 @@ import streamlit as st
 from data_layer import clock, notices, quarantine
 from data_layer.i18n import format_number
 from ui.forms import current_token, entry_form, save
+from ui.messages import content_alert
 from ui.quarantine import (
     NOTICE_IDS_KEY,
-    alert,
     assigned_sites,
     day_text,
     deferred,
@@ -81,13 +81,13 @@ def alerts_section(day: date, lists: dict[str, list[dict]] | None) -> None:
     fever = lists["fever_in_quarantine"] if lists else []
     overdue = read(quarantine.figures, day)["overdue"]
     for reading in fever:
-        alert(t("quarantine.page.fever_alert", name=reading["name"], grid=reading["grid"],
+        content_alert(t("quarantine.page.fever_alert", name=reading["name"], grid=reading["grid"],
                 slot=label(reading["slot"]), temperature=format_number(reading["temperature"], language(), 1)))
     for site in full:
-        alert(t("quarantine.page.site_full_alert", site=site["name"], occupied=site["occupied"],
+        content_alert(t("quarantine.page.site_full_alert", site=site["name"], occupied=site["occupied"],
                 capacity=site["capacity"]))
     if overdue:
-        alert(t("quarantine.page.overdue_alert", count=overdue))
+        content_alert(t("quarantine.page.overdue_alert", count=overdue))
     if not (fever or full or overdue):
         st.markdown(f":green-background[✓ {t('quarantine.page.no_alerts')}]")
 
@@ -341,7 +341,7 @@ def followup_tab(day: date) -> None:
     for row in sheet:
         for slot in quarantine.SLOTS:
             if row[slot] and row[slot]["temperature"] >= threshold:
-                alert(t("quarantine.page.fever_alert", name=row["name"], grid=row["grid"], slot=label(slot),
+                content_alert(t("quarantine.page.fever_alert", name=row["name"], grid=row["grid"], slot=label(slot),
                         temperature=format_number(row[slot]["temperature"], language(), 1)))
     if not submitted:
         return

@@ -27,12 +27,12 @@ from data_layer.supplies import (
     stock_history,
     stock_on,
 )
+from ui.messages import content_alert
 from ui.session import actor, engine, language, read, t
 from ui.supplies import (
     add_item_form,
     assigned_items,
     code_label,
-    content_alert,
     edit_item_form,
     import_form,
     in_form,

@@ -38,6 +38,7 @@ from data_layer.errors import PermissionDenied
 from data_layer.i18n import format_day, format_number
 from data_layer.users import require_write
 from ui.forms import entry_form, save
+from ui.messages import remember_saved, show_saved
 from ui.session import actor, language, read, t
 
 DOMAIN = "checkpoints"
@@ -54,7 +55,6 @@ WORLD_PIXELS = 512  # deck.gl's world is 512 pixels wide at zoom 0
 FEVER_COLOUR = [239, 68, 68, 230]
 NOT_REPORTED_COLOUR = [148, 163, 184, 200]
 REPORTED_COLOUR = [45, 212, 191, 220]
-SAVED_MESSAGE_KEY = "checkpoints:saved:{slot}"
 LAST_CHECKPOINT_KEY = "checkpoints:last_checkpoint"
 CORRECTION_SLOT = "checkpoint-correct"
 
@@ -106,21 +106,10 @@ def counts_text(values: Mapping[str, object]) -> str:
         f"{t(f'checkpoints.field.{name}')} {format_number(values[name], language())}" for name in COUNT_FIELDS)
 
 
-def content_alert(text: str) -> None:
-    """An alert that is part of the content (a fever reading, a silent checkpoint), not a page failure."""
-    st.markdown(f":red-background[⚠ {text}]")
 
 
-def remember_saved(slot: str, text: str) -> None:
-    """Keep a saved message over the rerun that follows a save; :func:`show_saved` shows it once."""
-    st.session_state[SAVED_MESSAGE_KEY.format(slot=slot)] = text
 
 
-def show_saved(slot: str) -> None:
-    """Show the message :func:`remember_saved` kept, once, where the form's refusals appear too."""
-    text = st.session_state.pop(SAVED_MESSAGE_KEY.format(slot=slot), None)
-    if text:
-        st.success(text, icon="✅")
 
 
 # The shift entry ----------------------------------------------------------------------------------------------

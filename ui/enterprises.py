@@ -37,10 +37,10 @@ from data_layer.i18n import format_day, format_number
 from data_layer.transfer import import_file
 from data_layer.users import require_write
 from ui.forms import entry_form, save
+from ui.messages import remember_saved, show_saved
 from ui.session import actor, engine, language, t
 
 DOMAIN = "enterprises"
-SAVED_MESSAGE_KEY = "enterprises:saved:{slot}"
 UPLOAD_ROUND_KEY = "enterprises:upload_round"
 INSPECTION_CHOICE_KEY = "enterprises:inspection:{enterprise}"
 DEFAULT_DEADLINE_DAYS = 7
@@ -92,24 +92,12 @@ def day_text(day: date | None) -> str:
     return format_day(day, language()) if day else "—"
 
 
-def content_alert(text: str) -> None:
-    """An alert that is part of the content (an overdue item, missing conditions), not a page failure."""
-    st.markdown(f":red-background[⚠ {text}]")
 
 
-def content_ok(text: str) -> None:
-    st.markdown(f":green-background[✓ {text}]")
 
 
-def remember_saved(slot: str, text: str) -> None:
-    """Keep a saved message over the rerun that follows a save; :func:`show_saved` shows it once."""
-    st.session_state[SAVED_MESSAGE_KEY.format(slot=slot)] = text
 
 
-def show_saved(slot: str) -> None:
-    text = st.session_state.pop(SAVED_MESSAGE_KEY.format(slot=slot), None)
-    if text:
-        st.success(text, icon="✅")
 
 
 def stored(slot: str, result: object, message: str) -> None:

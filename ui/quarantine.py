@@ -91,9 +91,6 @@ def show_table(rows: Sequence[Mapping], columns: Sequence[str], **options: objec
     st.dataframe(table(rows, columns), hide_index=True, width="stretch", **options)
 
 
-def alert(text: str) -> None:
-    """An alert drawn as content (a fever, a full site): Streamlit's error boxes mean the page failed."""
-    st.markdown(f":red-background[⚠ {text}]")
 
 
 # --- the follow-up grid --------------------------------------------------------------------------------------------

@@ -48,11 +48,11 @@ from data_layer.supplies import (
 from data_layer.transfer import import_file
 from data_layer.users import require_admin, require_write
 from ui.forms import entry_form, save
+from ui.messages import remember_saved, show_saved
 from ui.session import actor, engine, language, read, t
 
 DOMAIN = "supplies"
 QUICK_ISSUE_FORM = "supplies-quick-issue"
-SAVED_MESSAGE_KEY = "supplies:saved:{slot}"
 LAST_ITEM_KEY = "supplies:last_item"
 LAST_RECIPIENT_KEY = "supplies:last_recipient"
 IMPORT_ROUND_KEY = "supplies:import_round"
@@ -109,20 +109,10 @@ def own_checkpoint(who: Actor) -> str | None:
 # Messages -------------------------------------------------------------------------------------------------------
 
 
-def remember_saved(slot: str, text: str) -> None:
-    """Keep a saved message over the rerun that follows a save; :func:`show_saved` shows it once."""
-    st.session_state[SAVED_MESSAGE_KEY.format(slot=slot)] = text
 
 
-def show_saved(slot: str) -> None:
-    text = st.session_state.pop(SAVED_MESSAGE_KEY.format(slot=slot), None)
-    if text:
-        st.success(text, icon=":material/check_circle:")
 
 
-def content_alert(text: str, colour: str = "red") -> None:
-    """An alert that is part of the content (an item out of stock), not a page failure."""
-    st.markdown(f":{colour}-background[⚠ {text}]")
 
 
 # Words ----------------------------------------------------------------------------------------------------------

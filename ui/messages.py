@@ -1,0 +1,31 @@
+"""Messages drawn on a page: alerts that are part of the content, and the note that a save succeeded.
+
+An alert about the data (a fever reading, an item out of stock, an overdue
+rectification) is content and is drawn as a coloured line: Streamlit's error
+and warning boxes are kept for refused input and for a page that failed.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+SAVED_MESSAGE_KEY = "saved_message:{slot}"
+
+
+def content_alert(text: str, colour: str = "red") -> None:
+    st.markdown(f":{colour}-background[⚠ {text}]")
+
+
+def content_ok(text: str) -> None:
+    st.markdown(f":green-background[✓ {text}]")
+
+
+def remember_saved(slot: str, text: str) -> None:
+    """Keep a saved message over the rerun that follows a save; :func:`show_saved` shows it once."""
+    st.session_state[SAVED_MESSAGE_KEY.format(slot=slot)] = text
+
+
+def show_saved(slot: str) -> None:
+    text = st.session_state.pop(SAVED_MESSAGE_KEY.format(slot=slot), None)
+    if text:
+        st.success(text, icon=":material/check_circle:")
