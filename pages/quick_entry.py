@@ -16,6 +16,7 @@ import streamlit as st
 from data_layer.db import Actor
 from ui.checkpoints import count_entry_form, may_enter_counts
 from ui.session import actor, t
+from ui.supplies import may_enter_movements, quick_issue_form
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class QuickSection:
 
 SECTIONS = (
     QuickSection("checkpoints.page.quick_section", may_enter_counts, partial(count_entry_form, "quick-checkpoint")),
+    QuickSection("supplies.page.quick_section", may_enter_movements, quick_issue_form),
 )
 
 st.title(t("quick_entry.title"))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
+from test_pages import open_app
 
 from data_layer import clock, db
 from data_layer.checkpoints import add_checkpoint
@@ -286,3 +287,10 @@ def test_the_quick_issue_form_stores_the_proposed_issue_with_only_a_quantity(mon
     stored = movements(engine)[-1]
     assert (stored["kind"], stored["quantity"], stored["counterparty"]) == ("issue", -35, GATE)
     assert "现有库存 475 个" in app.success[0].value
+
+
+def test_quick_entry_page_offers_the_issue_form_to_a_supplies_clerk(monkeypatch, sample_url):
+    clerk = Actor("clerk", "clerk", (("checkpoints", frozenset()), ("supplies", frozenset())))
+    app = open_app(monkeypatch, sample_url, "zh", "pages/quick_entry.py", clerk)
+    assert [tab.label for tab in app.tabs] == ["卡口班次登记", "物资发放"]
+    assert not app.exception
