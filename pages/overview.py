@@ -134,8 +134,13 @@ def wall_screen() -> None:
     with main:
         show_tiles(today, before)
         view = wall.current_view()
-        if view == "all":
-            wall.draw_charts(wall.trend_charts(report_day), per_row=2)
+        if view in ("all", "checkpoints"):
+            map_column, chart_column = st.columns([2, 3])
+            with map_column:
+                wall.checkpoint_map(report_day)
+            with chart_column:
+                charts = wall.trend_charts(report_day) if view == "all" else wall.detail_charts(view, report_day)
+                wall.draw_charts(charts, per_row=2 if view == "all" else 1)
         else:
             wall.draw_charts(wall.detail_charts(view, report_day), per_row=2)
     with side:

@@ -339,8 +339,8 @@ def _image_data_url(path: str, modified: float) -> str:
     return f"data:{kind};base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
-def _view(positions: list[list[float]]) -> pdk.ViewState:
-    """A view that shows every position drawn, for a map about 900 × 520 pixels."""
+def _view(positions: list[list[float]], map_height: int = MAP_HEIGHT) -> pdk.ViewState:
+    """A view that shows every position drawn, for a map about 900 pixels wide and ``map_height`` high."""
     if not positions:
         return pdk.ViewState(latitude=0, longitude=0, zoom=1)
     west, south = (min(point[index] for point in positions) for index in (0, 1))
@@ -348,7 +348,7 @@ def _view(positions: list[list[float]]) -> pdk.ViewState:
     latitude = (south + north) / 2
     width = max(east - west, 0.002)
     height = max(north - south, 0.002) / math.cos(math.radians(latitude))
-    zoom = min(math.log2(900 * 360 / (WORLD_PIXELS * width)), math.log2(MAP_HEIGHT * 360 / (WORLD_PIXELS * height)))
+    zoom = min(math.log2(900 * 360 / (WORLD_PIXELS * width)), math.log2(map_height * 360 / (WORLD_PIXELS * height)))
     return pdk.ViewState(latitude=latitude, longitude=(west + east) / 2, zoom=min(zoom - 0.2, 18))
 
 
@@ -368,13 +368,15 @@ def _tooltip() -> dict:
             "style": {"fontFamily": LABEL_FONTS, "fontSize": "14px"}}
 
 
-def checkpoint_map(rows: list[dict]) -> None:
+def checkpoint_deck(rows: list[dict], height: int = MAP_HEIGHT) -> tuple[pdk.Deck, list[str], list[str]]:
     """Today's checkpoints over the area plan, drawn with no internet: no basemap unless a LAN style is set.
 
     Points are sized by throughput (people + vehicles) and coloured red for a
     fever reading, grey for not reported; the area comes from the command
     post's GeoJSON file, an optional plan image and an optional map style
-    hosted on the LAN. Checkpoints without a position are listed beside it.
+    hosted on the LAN. Returns the deck, the names of checkpoints without a
+    position (to be listed beside the map, never dropped silently) and notes
+    about area files that could not be used.
     """
     placed = [row for row in rows if row["latitude"] is not None and row["longitude"] is not None]
     unplaced = [row["name"] for row in rows if row not in placed]
@@ -397,8 +399,15 @@ def checkpoint_map(rows: list[dict]) -> None:
     if len(points) <= MAX_POINT_LABELS:
         layers.append(_text_layer("checkpoint-labels", points, offset=(0, 22)))
     style = os.environ.get(MAP_STYLE_VARIABLE, "").strip()
-    deck = pdk.Deck(layers=layers, initial_view_state=_view(positions + [point["position"] for point in points]),
+    deck = pdk.Deck(layers=layers, initial_view_state=_view(positions + [point["position"] for point in points],
+                                                            height),
                     map_provider=None, tooltip=_tooltip(), **({"map_style": style} if style else {}))
+    return deck, unplaced, notes
+
+
+def checkpoint_map(rows: list[dict]) -> None:
+    """The checkpoint map of the checkpoints page, with the unplaced checkpoints listed beside it."""
+    deck, unplaced, notes = checkpoint_deck(rows)
     map_column, list_column = st.columns([4, 1])
     with map_column:
         st.pydeck_chart(deck, height=MAP_HEIGHT, alt=t("checkpoints.page.map_alt"))

@@ -23,12 +23,14 @@ import streamlit as st
 from data_layer import checkpoints, enterprises, quarantine, supplies
 from data_layer.i18n import format_moment
 from data_layer.situation import Alert
+from ui.checkpoints import checkpoint_deck
 from ui.session import language, read, t
 
 VIEWS = ("all", "checkpoints", "quarantine", "supplies", "enterprises")
 DEFAULT_REFRESH_SECONDS = 15
 CHART_HEIGHT = 150
 DETAIL_HEIGHT = 390
+MAP_HEIGHT = 400
 SEVERITY_COLOURS = {"high": "red", "medium": "orange"}
 WALL_CSS_TEMPLATE = """
 <style>
@@ -222,12 +224,7 @@ def detail_charts(view: str, day: date) -> list[alt.Chart]:
     """The charts of one domain view of the rotation (no personal data in any of them)."""
     if view == "checkpoints":
         table = pd.DataFrame(read(checkpoints.checkpoint_table, day))
-        hourly = pd.DataFrame(read(checkpoints.hourly_throughput, day))
-        return [_bar_chart(table, "name", "persons", t("wall.detail.persons_by_checkpoint")),
-                (alt.Chart(hourly, title=_title(t("wall.detail.persons_by_hour")))
-                 .mark_bar(color="#60a5fa").encode(x=alt.X("hour:O", title=None, axis=_axis()),
-                                                   y=alt.Y("persons:Q", title=None, axis=_axis()))
-                 .properties(height=scaled(DETAIL_HEIGHT)))]
+        return [_bar_chart(table, "name", "persons", t("wall.detail.persons_by_checkpoint"))]
     if view == "quarantine":
         sites = pd.DataFrame(read(quarantine.site_occupancy, day))
         held = pd.DataFrame(read(quarantine.daily_current, day, 30))
@@ -252,6 +249,14 @@ def detail_charts(view: str, day: date) -> list[alt.Chart]:
     return [_bar_chart(sectors, "group", "reopen_rate", t("wall.detail.reopen_by_sector"), ".0%", "#34d399"),
             _line_chart(trend, "reopen_rate", t("briefing.figure.enterprises.reopen_rate"), "#34d399", ".1%",
                         DETAIL_HEIGHT)]
+
+
+def checkpoint_map(day: date) -> None:
+    """The checkpoint map of the wall screen; checkpoints without a position are named under it."""
+    deck, unplaced, _notes = checkpoint_deck(read(checkpoints.checkpoint_table, day), scaled(MAP_HEIGHT))
+    st.pydeck_chart(deck, height=scaled(MAP_HEIGHT), alt=t("checkpoints.page.map_alt"))
+    st.caption(t("checkpoints.page.map_legend") + (
+        "　" + t("wall.unplaced", names="、".join(unplaced)) if unplaced else ""))
 
 
 def draw_charts(charts: list[alt.Chart], per_row: int) -> None:

@@ -93,12 +93,12 @@ def test_screen_says_it_is_stale_while_the_server_is_down_and_recovers_after_res
     assert "过期" in page.inner_text("#wall-stale-banner")
     page.screenshot(path=str(artifacts / "wall-stale-1920x1080.png"))
     with serve_app(wall_database, port, COMMAND_POST_REFRESH_SECONDS=REFRESH):
-        page.wait_for_selector("#wall-stale-banner", state="hidden", timeout=60_000)
+        page.wait_for_selector("#wall-stale-banner", state="hidden", timeout=120_000)
         before = int(persons_checked_tile(page).replace(",", ""))
         enter_count(wall_database, 555)
         page.wait_for_function(
             "(expected) => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
-            ".some(e => e.innerText.replace(/,/g, '') === expected)", arg=str(before + 555), timeout=15_000)
+            ".some(e => e.innerText.replace(/,/g, '') === expected)", arg=str(before + 555), timeout=30_000)
     page.close()
 
 
