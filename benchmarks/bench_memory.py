@@ -41,8 +41,9 @@ class WallClient:
     """One browser tab on the overview, speaking BackMsg/ForwardMsg over the websocket."""
 
     def __init__(self, port: int):
-        self.socket = websocket_connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
-                                        max_size=None, open_timeout=30)
+        self.connection = websocket_connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
+                                            max_size=None, open_timeout=30)
+        self.socket = self.connection.__enter__()
         self.fragment_id = ""
         self.page_hash = ""
 
@@ -69,7 +70,7 @@ class WallClient:
                 return ForwardMsg.ScriptFinishedStatus.Name(reply.script_finished)
 
     def close(self) -> None:
-        self.socket.close()
+        self.connection.__exit__(None, None, None)
 
 
 def main() -> None:

@@ -49,6 +49,9 @@ def time_pages(url: str, pages: list[str], repeat: int) -> dict[str, dict]:
 
 
 def main() -> None:
+    from streamlit import logger
+
+    logger.set_log_level("error")  # AppTest outside a server warns about the missing runtime on every cache use
     freeze_clock()
     pages = registered_pages()
     district_url, district_report = district_store()
