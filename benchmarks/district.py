@@ -8,7 +8,8 @@ At ``--scale 1`` (the default) it writes, for the 365 days ending ``--end`` (def
 - 300 checkpoints × 3 shifts × 365 days of count entries (328,500 rows; some are zero reports, and about
   0.3 % are superseded by a correction row);
 - 100,000 quarantine episodes (one person each, 40 centralized sites) with two follow-ups a day while the
-  episode is current (about 2.8 million rows; a few slots are left out, so that follow-ups go missing);
+  episode is current (2.73 million rows: the episodes of the last two weeks are still running, and a few
+  slots are left out, so that follow-ups go missing);
 - 50 supply items with 20 movements a day each (365,000 rows: receipts, issues, transfers, scrapping,
   adjustments and reversals, never below zero stock);
 - 10,000 enterprises with five status changes each (50,000 rows), their reopening checklists, two
