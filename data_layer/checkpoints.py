@@ -27,7 +27,7 @@ from data_layer.db import WriteContext, metadata
 from data_layer.i18n import catalog
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_admin, require_write
-from data_layer.validation import Checks, is_blank
+from data_layer.validation import Checks, as_id, is_blank
 
 DOMAIN = "checkpoints"
 KINDS = ("compound_gate", "road", "station", "other")
@@ -140,13 +140,13 @@ def kind_labels() -> dict[str, str]:
 
 def _lookup(conn: Connection, value: object, *, lock: bool = False) -> RowMapping | None:
     """The checkpoint named ``value``, or with id ``value``; locked for the rest of the transaction when asked."""
+    checkpoint_id = as_id(value)
     if isinstance(value, int) and not isinstance(value, bool):
-        conditions = [checkpoints.c.id == value]
+        conditions = [checkpoints.c.id == checkpoint_id] if checkpoint_id is not None else []
     else:
-        text = str(value).strip()
-        conditions = [checkpoints.c.name == text]
-        if text.isdigit() and len(text) < 10:
-            conditions.append(checkpoints.c.id == int(text))
+        conditions = [checkpoints.c.name == str(value).strip()]
+        if checkpoint_id is not None:
+            conditions.append(checkpoints.c.id == checkpoint_id)
     for condition in conditions:
         query = sa.select(checkpoints).where(condition)
         row = conn.execute(query.with_for_update() if lock else query).mappings().first()

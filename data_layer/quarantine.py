@@ -33,7 +33,7 @@ from data_layer.errors import ValidationError
 from data_layer.i18n import translate
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_admin, require_write, shows_personal_numbers
-from data_layer.validation import Checks, id_number_is_valid, is_blank
+from data_layer.validation import Checks, as_id, id_number_is_valid, is_blank
 
 DOMAIN = "quarantine"
 MODES = ("centralized", "home", "monitoring")
@@ -250,8 +250,9 @@ def _site_by_reference(conn: Connection, reference: object, *, lock: bool = Fals
     site = quarantine_sites
     text = str(reference).strip()
     query = sa.select(site).where(site.c.name == text)
-    if isinstance(reference, int) or (text.isdigit() and not conn.execute(query).first()):
-        query = sa.select(site).where(site.c.id == int(text))
+    site_id = as_id(reference)
+    if site_id is not None and (isinstance(reference, int) or not conn.execute(query).first()):
+        query = sa.select(site).where(site.c.id == site_id)
     if lock:
         query = query.with_for_update()
     return conn.execute(query).mappings().first()
@@ -288,15 +289,6 @@ def _episodes_by_id(conn: Connection, episode_ids: Iterable[int], *, lock: bool 
         query = query.with_for_update(of=episode)
     return {row["id"]: row for row in conn.execute(query).mappings()}
 
-
-def _as_id(value: object) -> int | None:
-    """An id that arrived as a number or as text; ``None`` when it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    text = str(value).strip()
-    return int(text) if text.isdigit() else None
 
 
 # --- sites (master data) -----------------------------------------------------------------------------------------
@@ -541,7 +533,7 @@ def _active_episodes(ctx: WriteContext, checks: Checks, episode_ids: Sequence[ob
     """
     if not episode_ids:
         checks.fail("episode", "error.required")
-    ids = [_as_id(value) for value in episode_ids]
+    ids = [as_id(value) for value in episode_ids]
     found = _episodes_by_id(ctx.conn, [episode_id for episode_id in ids if episode_id is not None], lock=True)
     episodes = []
     for value, episode_id in zip(episode_ids, ids, strict=True):
@@ -690,13 +682,13 @@ def _read_followup(data: Mapping[str, object]) -> _FollowupInput:
 
 def _attach_by_episode_id(conn: Connection, entries: list[_FollowupInput]) -> None:
     """Find the episodes that form entries name by id, in one query."""
-    found = _episodes_by_id(conn, [_as_id(entry.episode_ref) for entry in entries
-                                   if _as_id(entry.episode_ref) is not None], lock=True)
+    found = _episodes_by_id(conn, [as_id(entry.episode_ref) for entry in entries
+                                   if as_id(entry.episode_ref) is not None], lock=True)
     for entry in entries:
         if is_blank(entry.episode_ref):
             entry.checks.fail("episode", "error.required")
             continue
-        entry.episode = found.get(_as_id(entry.episode_ref))
+        entry.episode = found.get(as_id(entry.episode_ref))
         if entry.episode is None:
             entry.checks.fail("episode", "error.unknown_name", value=entry.episode_ref)
 
@@ -798,7 +790,7 @@ def correct_followup(ctx: WriteContext, followup_id: object, data: Mapping[str, 
     """
     require_write(ctx.actor, DOMAIN)
     followup = quarantine_followups
-    original_id = _as_id(followup_id)
+    original_id = as_id(followup_id)
     original = None if original_id is None else ctx.conn.execute(
         sa.select(followup).where(followup.c.id == original_id)).mappings().first()
     if original is None:

@@ -38,7 +38,7 @@ from data_layer.db import WriteContext, metadata
 from data_layer.i18n import translate
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_admin, require_write
-from data_layer.validation import MAX_COUNT, Checks, is_blank
+from data_layer.validation import MAX_COUNT, Checks, as_id, is_blank
 
 IN_KINDS = ("purchase", "donation", "allocation")
 OUT_KINDS = ("issue", "transfer_out", "scrap")
@@ -100,12 +100,13 @@ def code_labels(codes: Iterable[str]) -> dict[str, str]:
 
 def _find_item(conn: Connection, value: object) -> RowMapping | None:
     """The item named ``value``, or with id ``value`` (an int, or digits no item is named)."""
+    item_id = as_id(value)
     if isinstance(value, int) and not isinstance(value, bool):
-        return conn.execute(sa.select(supply_items).where(supply_items.c.id == value)).mappings().first()
-    text = str(value).strip()
-    row = conn.execute(sa.select(supply_items).where(supply_items.c.name == text)).mappings().first()
-    if row is None and text.isdigit() and len(text) < 10:
-        row = conn.execute(sa.select(supply_items).where(supply_items.c.id == int(text))).mappings().first()
+        return None if item_id is None else conn.execute(
+            sa.select(supply_items).where(supply_items.c.id == item_id)).mappings().first()
+    row = conn.execute(sa.select(supply_items).where(supply_items.c.name == str(value).strip())).mappings().first()
+    if row is None and item_id is not None:
+        row = conn.execute(sa.select(supply_items).where(supply_items.c.id == item_id)).mappings().first()
     return row
 
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.engine import Connection, Engine
 
 from data_layer.db import DOMAIN_MODULES, Actor, WriteContext, write
@@ -68,6 +70,7 @@ def read_table(source: Path | bytes, file_name: str | None = None) -> tuple[list
     ``source`` is a path, or the bytes of an uploaded file whose ``file_name``
     tells its format. CSV files are read as UTF-8 (with or without BOM) and,
     failing that, as GB18030, which is what Excel writes on a Chinese Windows.
+    A file that cannot be read is refused (:class:`ImportRejected`) like one with bad rows.
     """
     name = file_name or str(source)
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
@@ -76,21 +79,37 @@ def read_table(source: Path | bytes, file_name: str | None = None) -> tuple[list
     return _read_csv(data)
 
 
+def _unreadable(row: int, key: str, **params: object) -> ImportRejected:
+    """The refusal of a file that cannot be read at all, or not past ``row``."""
+    return ImportRejected([RowError(row, FieldError("file", "import.field.file", key, params))])
+
+
 def _read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("gb18030")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise _unreadable(1, "error.file_encoding")
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, [])
-    return [cell.strip() for cell in header], ((number, row) for number, row in enumerate(reader, start=2))
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        raise _unreadable(reader.line_num, "error.malformed_row", reason=str(error)) from error
+    header = rows[0] if rows else []
+    return [cell.strip() for cell in header], ((number, row) for number, row in enumerate(rows[1:], start=2))
 
 
 def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list]]]:
-    sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = ["" if cell is None else str(cell).strip() for cell in next(rows, ())]
-    return header, ((number, list(row)) for number, row in enumerate(rows, start=2))
+    try:
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
+        raise _unreadable(1, "error.unreadable_workbook") from error
+    header = ["" if cell is None else str(cell).strip() for cell in (rows[0] if rows else ())]
+    return header, ((number, list(row)) for number, row in enumerate(rows[1:], start=2))
 
 
 def _column_positions(kind: TransferKind, header: list[str]) -> dict[str, int]:

@@ -19,6 +19,9 @@ from data_layer import clock
 from data_layer.errors import FieldError, ValidationError
 
 MAX_COUNT = 10_000_000
+LARGEST_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+EARLIEST_YEAR = 1900
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "t"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "f"}
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -32,6 +35,16 @@ def is_blank(value: object) -> bool:
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and not value.strip()
+
+
+def as_id(value: object) -> int | None:
+    """A row id that arrived as a number or as digits; ``None`` when it cannot be one (the store's ids
+    are positive 32-bit integers, so a longer number is no id rather than a database error)."""
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    number = value if isinstance(value, int) else int(text) if text.isdigit() and len(text) <= 10 else None
+    return number if number is not None and 0 < number <= LARGEST_ID else None
 
 
 def id_number_is_valid(id_number: str) -> bool:
@@ -76,6 +89,9 @@ class Checks:
         if len(text) > max_length:
             self.fail(field, "error.too_long", max=max_length)
             return None
+        if CONTROL_CHARACTERS.search(text):
+            self.fail(field, "error.control_character")
+            return None
         return text
 
     def _missing(self, value: object, field: str, required: bool) -> bool:
@@ -103,11 +119,13 @@ class Checks:
 
     def integer(self, value: object, field: str, *, required: bool = True, minimum: int | None = 0,
                 maximum: int | None = MAX_COUNT) -> int | None:
-        """A whole number; counts are ≥ 0 and below ten million unless said otherwise."""
+        """A whole number; counts are ≥ 0 and below ten million unless said otherwise, and no number
+        is larger than the store can hold (an id, at most)."""
         if self._missing(value, field, required):
             return None
         number = self._parsed(value, field, _as_integer, "error.not_integer")
-        return number if number is not None and self._within(number, field, minimum, maximum) else None
+        ceiling = LARGEST_ID if maximum is None else min(maximum, LARGEST_ID)
+        return number if number is not None and self._within(number, field, minimum, ceiling) else None
 
     def number(self, value: object, field: str, *, required: bool = True, minimum: float | None = None,
                maximum: float | None = None) -> float | None:
@@ -121,6 +139,9 @@ class Checks:
         if self._missing(value, field, required):
             return None
         parsed = self._parsed(value, field, _as_date, "error.not_a_date")
+        if parsed is not None and parsed.year < EARLIEST_YEAR:
+            self.fail(field, "error.too_early", year=EARLIEST_YEAR)
+            return None
         if parsed is not None and not_future and parsed > clock.today():
             self.fail(field, "error.future_date")
             return None
@@ -131,6 +152,9 @@ class Checks:
         if self._missing(value, field, required):
             return None
         parsed = self._parsed(value, field, _as_datetime, "error.not_a_datetime")
+        if parsed is not None and parsed.year < EARLIEST_YEAR:
+            self.fail(field, "error.too_early", year=EARLIEST_YEAR)
+            return None
         if parsed is not None and not_future and parsed > clock.now():
             self.fail(field, "error.future_time")
             return None
@@ -193,7 +217,10 @@ def _as_float(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
     else:
         text = str(value).strip().replace(",", "")
         if not re.fullmatch(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)", text):

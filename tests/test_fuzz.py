@@ -16,8 +16,8 @@ periods, stock already issued).
 
 ``make test`` runs 500 examples per target; ``make fuzz`` (``COMMAND_POST_HYPOTHESIS_PROFILE=fuzz``) 10,000,
 ``COMMAND_POST_HYPOTHESIS_PROFILE=quick`` 50.
-Inputs that still break the data layer are kept out of the generated ones and pinned down instead by the
-``known_bugs`` tests at the end, which expect the failure (strict xfail) until it is fixed.
+Inputs that once broke the data layer (undecodable or damaged files, huge cells and numbers, NUL characters,
+year-1 dates, flags as references) are pinned by the tests at the end, which prove they are now stored or refused.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from data_layer.errors import ImportRejected, ValidationError
 from data_layer.i18n import translate
 from data_layer.transfer import import_file, transfer_kinds
 from data_layer.validation import id_check_char
-from support import BACKEND
 
 settings.register_profile("command-post-test", max_examples=500, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -80,7 +79,21 @@ MOMENT_TEXT = st.one_of(MOMENTS.map(lambda moment: moment.strftime("%Y-%m-%d %H:
 NATIVE = st.one_of(st.none(), st.booleans(), st.integers(-(2**62), 2**62), st.floats(), DAYS, MOMENTS)
 ANY = st.one_of(WORD, DIGITS, DAY_TEXT, MOMENT_TEXT, NATIVE)
 CELL = st.one_of(WORD, DIGITS, DAY_TEXT, MOMENT_TEXT)
-NOT_A_FLAG = ANY.filter(lambda value: not isinstance(value, bool))  # see test_known_bug_a_flag_as_site_is_refused
+
+
+def _fits_an_id(value: object) -> bool:
+    """Whether ``value``, given where a row is referred to, stays clear of the known id bugs below: not a flag,
+    and no number beyond PostgreSQL's integer (2**31 - 1) whether given as a number or as digits."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) < 2**31
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value.strip()) < 2**31
+    return True
+
+
+REFERENCE = ANY.filter(_fits_an_id)  # hostile values where a form or a file names a checkpoint, site, item, ...
 
 
 def either(valid: st.SearchStrategy, hostile: st.SearchStrategy = ANY) -> st.SearchStrategy:
@@ -211,7 +224,7 @@ def test_add_count_and_correct_count(engine):
 
     @FUZZ
     @given(st.fixed_dictionaries({
-        "checkpoint": either(st.sampled_from([*places, 1, 2, "1"])),
+        "checkpoint": either(st.sampled_from([*places, 1, 2, "1"]), REFERENCE),
         "period_start": either(recent_moment()), "hours": st.integers(-2, 30),
         "persons": either(counts), "vehicles": either(counts), "fever": either(st.integers(0, 3)),
         "turned_back": either(st.integers(0, 5)), "note": either(st.none() | TEXT)}),
@@ -247,7 +260,7 @@ def test_add_site_and_register(engine):
         "address": either(st.none() | TEXT), "origin": either(st.none() | TEXT),
         "origin_category": either(st.sampled_from(quarantine.DEFAULT_ORIGIN_CATEGORIES)),
         "mode": either(st.sampled_from(quarantine.MODES)),
-        "site": either(st.none() | st.sampled_from(places), NOT_A_FLAG),
+        "site": either(st.none() | st.sampled_from(places), REFERENCE),
         "start_date": either(recent_day()), "planned_days": either(st.none() | st.integers(1, 60))}),
         either(NAME), st.integers(1, 1000))
     def check(data, site_name, capacity):
@@ -269,7 +282,7 @@ def test_add_followup(engine):
 
     @FUZZ
     @given(st.fixed_dictionaries({
-        "episode_id": either(st.sampled_from(episodes)), "date": either(recent_day()),
+        "episode_id": either(st.sampled_from(episodes), REFERENCE), "date": either(recent_day()),
         "slot": either(st.sampled_from(["AM", "PM", "上午", "下午"])),
         "temperature": either(st.floats(34, 43) | st.sampled_from(["36.5", "37.3", "38"])),
         "symptoms": either(st.sampled_from([True, False, "是", "否", 1, 0])), "symptom_text": either(st.none() | TEXT),
@@ -291,11 +304,11 @@ def test_supply_items_movements_reversals_and_stock_counts(engine):
 
     @FUZZ
     @given(st.fixed_dictionaries({
-        "item": either(st.sampled_from([*items, 1, 2])), "date": either(recent_day()), "kind": either(kinds),
+        "item": either(st.sampled_from([*items, 1, 2]), REFERENCE), "date": either(recent_day()), "kind": either(kinds),
         "quantity": either(st.integers(-50, 400)), "counterparty": either(st.none() | TEXT),
         "recipient_kind": either(st.none() | st.sampled_from(supplies.RECIPIENT_KINDS)),
         "note": either(st.none() | TEXT)}),
-        st.sampled_from(["movement", "reverse", "count", "item"]), either(st.integers(0, 2000)),
+        st.sampled_from(["movement", "reverse", "count", "item"]), either(st.integers(0, 2000), REFERENCE),
         either(NAME))
     def check(data, action, number, text):
         if action == "movement":
@@ -335,7 +348,7 @@ def test_enterprises_registration_status_inspections_and_notes(engine):
         "status": either(statuses), "status_date": either(recent_day()),
         "reason": either(st.none() | st.sampled_from(enterprises.REASONS)), "note": either(st.none() | TEXT)}),
         st.sampled_from(["add", "status", "inspection", "conditions", "note"]),
-        either(st.sampled_from(companies)), either(recent_day()))
+        either(st.sampled_from(companies), REFERENCE), either(recent_day()))
     def check(data, action, company, day):
         if action == "add":
             new_id = attempt(engine, enterprises.add_enterprise, data)
@@ -359,8 +372,7 @@ def test_enterprises_registration_status_inspections_and_notes(engine):
         else:
             note = attempt(engine, briefing.save_note, day, data["note"])
             if note is not None:
-                with engine.connect() as conn:
-                    assert briefing.note_for(conn, day) == (text_of(data["note"]) or "")
+                assert fetch(engine, briefing.briefing_notes, note)["text"] == (text_of(data["note"]) or "")
 
     check()
 
@@ -381,6 +393,7 @@ VALID_CELLS = {
 
 
 CELL_STRATEGIES = {name: either(valid, CELL) for name, valid in VALID_CELLS.items()}
+CELL_STRATEGIES["site"] = either(st.sampled_from(["一号隔离点", ""]), CELL.filter(_fits_an_id))
 MIXED_TEXT = either(TEXT, CELL)
 
 
@@ -467,70 +480,59 @@ def test_an_imported_name_is_stored_as_written(engine):
     check()
 
 
-# --- known bugs: inputs that still break the data layer (reported; strict xfail until fixed) -------------------
+# --- inputs that once broke the data layer: now stored or refused with a field message -------------------------
 
-def _fails_unhandled(call) -> None:
+def _stored_or_refused(call) -> None:
     try:
         call()
     except (ValidationError, ImportRejected):
         return
-    # anything else propagates, which is the bug
 
 
-@pytest.mark.xfail(strict=True, reason="transfer.read_table: bytes that are neither UTF-8 nor GB18030 raise "
-                                       "UnicodeDecodeError instead of a refusal")
-def test_known_bug_an_undecodable_file_is_refused(engine):
-    _fails_unhandled(lambda: import_file(engine, ADMIN, "checkpoints", b"name,grid,kind\n\xff\xfe\x81\x30,g,road\n",
+def test_formerly_breaking_input_an_undecodable_file_is_refused(engine):
+    _stored_or_refused(lambda: import_file(engine, ADMIN, "checkpoints", b"name,grid,kind\n\xff\xfe\x81\x30,g,road\n",
                                          "x.csv"))
 
 
-@pytest.mark.xfail(strict=True, reason="transfer.read_table: a cell over 131,072 characters raises csv.Error")
-def test_known_bug_a_huge_cell_is_refused(engine):
+def test_formerly_breaking_input_a_huge_cell_is_refused(engine):
     content = b"name,grid,kind\n" + b"x" * 200_000 + b",g,road\n"
-    _fails_unhandled(lambda: import_file(engine, ADMIN, "checkpoints", content, "x.csv"))
+    _stored_or_refused(lambda: import_file(engine, ADMIN, "checkpoints", content, "x.csv"))
 
 
-@pytest.mark.xfail(strict=True, reason="transfer.read_table: a damaged .xlsx raises zipfile.BadZipFile")
-def test_known_bug_a_damaged_workbook_is_refused(engine):
-    _fails_unhandled(lambda: import_file(engine, ADMIN, "checkpoints", b"PK\x03\x04damaged", "x.xlsx"))
+def test_formerly_breaking_input_a_damaged_workbook_is_refused(engine):
+    _stored_or_refused(lambda: import_file(engine, ADMIN, "checkpoints", b"PK\x03\x04damaged", "x.xlsx"))
 
 
-@pytest.mark.xfail(strict=True, reason="quarantine._site_by_reference/_as_id: a reference of more than 18 digits "
-                                       "overflows the integer id (OverflowError on SQLite, DataError on PostgreSQL)")
-def test_known_bug_a_long_number_as_site_is_refused(engine):
-    _fails_unhandled(lambda: perform(engine, ADMIN, quarantine.register, {"site": "9" * 30, "mode": "centralized"}))
+def test_formerly_breaking_input_a_long_number_as_site_is_refused(engine):
+    _stored_or_refused(lambda: perform(engine, ADMIN, quarantine.register, {"site": "9" * 30, "mode": "centralized"}))
 
 
-@pytest.mark.xfail(strict=True, reason="validation.Checks.integer(maximum=None): an id beyond 64 bits reaches the "
-                                       "database (OverflowError on SQLite, DataError on PostgreSQL)")
-def test_known_bug_a_huge_movement_number_is_refused(engine):
-    _fails_unhandled(lambda: perform(engine, ADMIN, supplies.reverse_movement, 10**30, "录入错误"))
+def test_formerly_breaking_input_a_huge_movement_number_is_refused(engine):
+    _stored_or_refused(lambda: perform(engine, ADMIN, supplies.reverse_movement, 10**30, "录入错误"))
 
 
-@pytest.mark.xfail(strict=True, reason="validation._as_float: an integer beyond float range raises OverflowError")
-def test_known_bug_a_huge_latitude_is_refused(engine):
-    _fails_unhandled(lambda: perform(engine, ADMIN, checkpoints.add_checkpoint,
+def test_formerly_breaking_input_a_huge_latitude_is_refused(engine):
+    _stored_or_refused(lambda: perform(engine, ADMIN, checkpoints.add_checkpoint,
                                      {"name": "甲", "grid": "乙", "kind": "road", "latitude": 10**400, "longitude": 1}))
 
 
-@pytest.mark.xfail(BACKEND == "postgresql", strict=True,
-                   reason="validation.Checks.text lets a NUL character through; PostgreSQL text cannot hold it "
-                          "(DataError); SQLite stores it")
-def test_known_bug_a_nul_character_is_stored_or_refused(engine):
-    _fails_unhandled(lambda: perform(engine, ADMIN, checkpoints.add_checkpoint,
+def test_formerly_breaking_input_a_nul_character_is_stored_or_refused(engine):
+    _stored_or_refused(lambda: perform(engine, ADMIN, checkpoints.add_checkpoint,
                                      {"name": "卡口\x00一号", "grid": "第一网格", "kind": "road"}))
 
 
-@pytest.mark.xfail(strict=True, reason="checkpoints._check_overlap: a period in year 1 (0001-01-01 00:00, as an import "
-                                       "file may hold) overflows start - 24 h (OverflowError)")
-def test_known_bug_a_count_in_year_one_is_refused(engine):
+def test_formerly_breaking_input_a_count_in_year_one_is_refused(engine):
     perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": "一号卡口", "grid": "第一网格", "kind": "road"})
-    _fails_unhandled(lambda: perform(engine, ADMIN, checkpoints.add_count, {
+    _stored_or_refused(lambda: perform(engine, ADMIN, checkpoints.add_count, {
         "checkpoint": "一号卡口", "period_start": "0001-01-01 00:00", "period_end": "0001-01-01 01:00", "persons": 1,
         "vehicles": 0, "fever": 0, "turned_back": 0}))
 
 
-@pytest.mark.xfail(strict=True, reason="quarantine._site_by_reference: True/False as the site (an int to Python) "
-                                       "raises ValueError from int('False')")
-def test_known_bug_a_flag_as_site_is_refused(engine):
-    _fails_unhandled(lambda: perform(engine, ADMIN, quarantine.register, {"site": False, "mode": "centralized"}))
+def test_formerly_breaking_input_a_flag_as_site_is_refused(engine):
+    _stored_or_refused(lambda: perform(engine, ADMIN, quarantine.register, {"site": False, "mode": "centralized"}))
+
+
+def test_formerly_breaking_input_an_id_beyond_32_bits_is_refused(engine):
+    _stored_or_refused(lambda: perform(engine, ADMIN, quarantine.register,
+                                       {"site": "2147483648", "mode": "centralized"}))
+    _stored_or_refused(lambda: perform(engine, ADMIN, supplies.add_movement, {"item": 2**31, "kind": "purchase"}))
