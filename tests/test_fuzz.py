@@ -38,6 +38,7 @@ from data_layer.errors import ImportRejected, ValidationError
 from data_layer.i18n import translate
 from data_layer.transfer import import_file, transfer_kinds
 from data_layer.validation import id_check_char
+from support import BACKEND
 
 settings.register_profile("command-post-test", max_examples=500, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -56,7 +57,7 @@ NASTY_WORDS = (
     "", " ", "\t", "　", "\n", "NULL", "null", "None", "nan", "NaN", "inf", "-inf", "∞", "-0", "0x1F", "1e9", "1e400",
     "1,000", "1.5", "-1", "٣٤", "３７", "٠", "½", "true", "是", "否", "'", '"', "''", "\\", "%", "_", "%s", "{0}",
     "{name}", "{}", "'; DROP TABLE checkpoints; --", "\" OR \"1\"=\"1", "1; DELETE FROM audit_log",
-    "Robert'); DROP TABLE x;--",
+    "Robert'); DROP TABLE x;--", "\x1b[31m红\x1b[0m", "a\x7fb", "\x0c",
     "<script>alert(1)</script>", "卡口一号", "第一网格", "隔离点", "😷", "👨‍👩‍👧‍👦", "🇨🇳", "مرحبا بالعالم", "שלום",
     "\u202eabc", "a\u200bb", "e\u0301", "Ω", "ﬁ", "𠀋𡈽", "x" * 101, "字" * 201, "9" * 18, "0" * 18,
     "2026-02-30", "2026-13-01", "2026-00-10", "20261123", "23/11/2026", "11/23/2026", "2026/11/23", "2026-11-23T25:00",
@@ -64,6 +65,7 @@ NASTY_WORDS = (
     "AM", "PM", "am", "上午", "下午", "road", "compound_gate", "centralized", "居家隔离", "issue", "领用",
     "adjustment", "reopened", "已复工", "closed", "workers_short",
 )
+# Lone surrogates cannot come from a form or a file; NUL is pinned by test_known_bug_nul_in_a_lookup instead.
 SAFE_CHARACTERS = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
 TEXT = st.text(SAFE_CHARACTERS, max_size=60)
 NAME = st.builds(lambda head, tail: head + tail, st.sampled_from(["甲", "A", "卡口", "😷", "'", "مر"]), TEXT)
@@ -81,19 +83,10 @@ ANY = st.one_of(WORD, DIGITS, DAY_TEXT, MOMENT_TEXT, NATIVE)
 CELL = st.one_of(WORD, DIGITS, DAY_TEXT, MOMENT_TEXT)
 
 
-def _fits_an_id(value: object) -> bool:
-    """Whether ``value``, given where a row is referred to, stays clear of the known id bugs below: not a flag,
-    and no number beyond PostgreSQL's integer (2**31 - 1) whether given as a number or as digits."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return abs(value) < 2**31
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        return int(value.strip()) < 2**31
-    return True
-
-
-REFERENCE = ANY.filter(_fits_an_id)  # hostile values where a form or a file names a checkpoint, site, item, ...
+REFERENCE = ANY  # hostile values where a form or a file names a checkpoint, site, item, ...
+# An enterprise id beyond 2**31 - 1 is pinned by test_known_bug_an_enterprise_id_beyond_32_bits instead.
+ENTERPRISE_REFERENCE = ANY.filter(lambda value: isinstance(value, bool) or not isinstance(value, int)
+                                  or abs(value) < 2**31)
 
 
 def either(valid: st.SearchStrategy, hostile: st.SearchStrategy = ANY) -> st.SearchStrategy:
@@ -348,7 +341,7 @@ def test_enterprises_registration_status_inspections_and_notes(engine):
         "status": either(statuses), "status_date": either(recent_day()),
         "reason": either(st.none() | st.sampled_from(enterprises.REASONS)), "note": either(st.none() | TEXT)}),
         st.sampled_from(["add", "status", "inspection", "conditions", "note"]),
-        either(st.sampled_from(companies), REFERENCE), either(recent_day()))
+        either(st.sampled_from(companies), ENTERPRISE_REFERENCE), either(recent_day()))
     def check(data, action, company, day):
         if action == "add":
             new_id = attempt(engine, enterprises.add_enterprise, data)
@@ -393,7 +386,7 @@ VALID_CELLS = {
 
 
 CELL_STRATEGIES = {name: either(valid, CELL) for name, valid in VALID_CELLS.items()}
-CELL_STRATEGIES["site"] = either(st.sampled_from(["一号隔离点", ""]), CELL.filter(_fits_an_id))
+CELL_STRATEGIES["site"] = either(st.sampled_from(["一号隔离点", ""]), CELL)
 MIXED_TEXT = either(TEXT, CELL)
 
 
@@ -536,3 +529,31 @@ def test_formerly_breaking_input_an_id_beyond_32_bits_is_refused(engine):
     _stored_or_refused(lambda: perform(engine, ADMIN, quarantine.register,
                                        {"site": "2147483648", "mode": "centralized"}))
     _stored_or_refused(lambda: perform(engine, ADMIN, supplies.add_movement, {"item": 2**31, "kind": "purchase"}))
+
+
+# --- known bugs: still break the data layer on PostgreSQL (strict xfail there until fixed) ---------------------
+
+def _refused_or_stored_here(call) -> None:
+    try:
+        call()
+    except (ValidationError, ImportRejected):
+        return
+
+
+@pytest.mark.xfail(BACKEND == "postgresql", strict=True,
+                   reason="a NUL character in a name that is looked up (checkpoint, item, site, enterprise) reaches "
+                          "PostgreSQL, which raises DataError; Checks.text refuses it only in stored text")
+def test_known_bug_nul_in_a_lookup(engine):
+    perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": "一号卡口", "grid": "第一网格", "kind": "road"})
+    start = clock.now().replace(minute=0, second=0) - timedelta(hours=3)
+    _refused_or_stored_here(lambda: perform(engine, ADMIN, checkpoints.add_count, {
+        "checkpoint": "一号\x00卡口", "period_start": start, "period_end": start + timedelta(hours=1), "persons": 1,
+        "vehicles": 0, "fever": 0, "turned_back": 0}))
+
+
+@pytest.mark.xfail(BACKEND == "postgresql", strict=True,
+                   reason="enterprises._enterprise_state binds an int id beyond 2**31 - 1 as INTEGER: DataError "
+                          "'integer out of range' instead of 'unknown enterprise'")
+def test_known_bug_an_enterprise_id_beyond_32_bits(engine):
+    _refused_or_stored_here(lambda: perform(engine, ADMIN, enterprises.change_status, 2**31, "reopened",
+                                            clock.today()))
