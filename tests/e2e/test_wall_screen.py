@@ -41,13 +41,18 @@ def persons_checked_tile(page) -> str:
     return tile.locator("[data-testid='stMetricValue']").inner_text()
 
 
-def enter_count(url: str, persons_count: int) -> None:
-    """A clerk's entry made through the data layer (not the screen): the last quarter hour at the first gate."""
+def enter_count(url: str, persons_count: int, minutes_ago: int) -> None:
+    """An entry made through the data layer (not the screen) at a checkpoint of the tests' own, which no sample
+    entry can overlap: the minute that ended ``minutes_ago`` minutes ago, so that tests never overlap either."""
     engine = connect(url)
+    actor = Actor("e2e-clerk", "admin")
+    gate = "测试卡口"
     with engine.connect() as conn:
-        gate = checkpoints.list_checkpoints(conn)[0]["name"]
-    end = clock.now().replace(second=0)
-    perform(engine, Actor("e2e-clerk", "admin"), checkpoints.add_count, {
+        known = {row["name"] for row in checkpoints.list_checkpoints(conn)}
+    if gate not in known:
+        perform(engine, actor, checkpoints.add_checkpoint, {"name": gate, "grid": "第一网格", "kind": "road"})
+    end = clock.now().replace(second=0) - timedelta(minutes=minutes_ago)
+    perform(engine, actor, checkpoints.add_count, {
         "checkpoint": gate, "period_start": end - timedelta(minutes=1), "period_end": end,
         "persons": persons_count, "vehicles": 0, "fever": 0, "turned_back": 0})
     engine.dispose()
@@ -76,7 +81,7 @@ def test_entry_shows_on_the_open_screen_within_one_refresh(browser, wall_databas
     with serve_app(wall_database, COMMAND_POST_REFRESH_SECONDS=REFRESH) as base_url:
         page = open_wall(browser, base_url)
         before = int(persons_checked_tile(page).replace(",", ""))
-        enter_count(wall_database, 777)
+        enter_count(wall_database, 777, minutes_ago=2)
         page.wait_for_function(
             "(expected) => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
             ".some(e => e.innerText.replace(/,/g, '') === expected)", arg=str(before + 777), timeout=8_000)
@@ -95,7 +100,7 @@ def test_screen_says_it_is_stale_while_the_server_is_down_and_recovers_after_res
     with serve_app(wall_database, port, COMMAND_POST_REFRESH_SECONDS=REFRESH):
         page.wait_for_selector("#wall-stale-banner", state="hidden", timeout=120_000)
         before = int(persons_checked_tile(page).replace(",", ""))
-        enter_count(wall_database, 555)
+        enter_count(wall_database, 555, minutes_ago=0)
         page.wait_for_function(
             "(expected) => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
             ".some(e => e.innerText.replace(/,/g, '') === expected)", arg=str(before + 555), timeout=30_000)
