@@ -14,9 +14,11 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 	$(PYTHON) -m pip install -q --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
+# The sample (with its demo accounts) only goes into the default local database, never into one named by
+# COMMAND_POST_DB: a production database gets no default passwords.
 run: $(VENV)/.installed
 	$(PYTHON) -m data_layer init
-	$(PYTHON) -m data_layer sample --if-empty
+	@if [ -z "$$COMMAND_POST_DB" ]; then $(PYTHON) -m data_layer sample --if-empty; fi
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 
 lint: $(VENV)/.test-installed

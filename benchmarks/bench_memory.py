@@ -23,13 +23,14 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect as websocket_connect
 
 from benchmarks.common import END, ROOT, copy_sqlite, freeze_clock, line, sample_store, save
-from data_layer import checkpoints
-from data_layer.db import Actor, connect, perform
+from data_layer import checkpoints, users
+from data_layer.db import Actor, connect, migrate, perform
 
 REFRESHES = int(os.environ.get("BENCH_REFRESHES", "2000"))
 BASELINE = 100
 WRITE_EVERY = 20
 ADMIN = Actor("bench-admin", "admin")
+WALL_TOKEN = "bench-wall-device"
 
 
 def rss_kib(pid: int) -> int:
@@ -50,7 +51,7 @@ class WallClient:
     def run(self, fragment: bool) -> str:
         message = BackMsg()
         state = message.rerun_script
-        state.query_string = "lang=zh"
+        state.query_string = f"lang=zh&device={WALL_TOKEN}"
         state.page_script_hash = self.page_hash
         if fragment:
             state.fragment_id = self.fragment_id
@@ -73,9 +74,18 @@ class WallClient:
         self.connection.__exit__(None, None, None)
 
 
+def signed_in_wall(url: str) -> None:
+    """Give the copy's wall account the token the client's URL carries (the cached store may predate tokens)."""
+    engine = connect(url)
+    migrate(engine)
+    perform(engine, ADMIN, users.issue_device_token, "wall", WALL_TOKEN)
+    engine.dispose()
+
+
 def main() -> None:
     freeze_clock()
     url = copy_sqlite(sample_store(), "memory")
+    signed_in_wall(url)
     port = 8600 + os.getpid() % 300
     server = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.serve_frozen", "--server.port", str(port), "--server.headless", "true",

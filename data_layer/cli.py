@@ -181,6 +181,16 @@ def users_add(url: str | None, name: str, role: str, display_name: str | None, a
     click.echo(f"user {name} added with role {role}")
 
 
+@users_group.command("device-token")
+@db_option
+@click.argument("name")
+def users_device_token(url: str | None, name: str) -> None:
+    """Issue a new device token for wall-screen account NAME (the old one stops working) and print it."""
+    token = db.perform(open_store(url), cli_actor(), users.issue_device_token, name)
+    click.echo(token)
+    click.echo(f"wall screen URL: http://HOST:8501/?kiosk=1&device={token}", err=True)
+
+
 @users_group.command("list")
 @db_option
 def users_list(url: str | None) -> None:

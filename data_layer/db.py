@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from data_layer import clock
-from data_layer.errors import DuplicateSubmission
+from data_layer.errors import DuplicateSubmission, PermissionDenied
 
 DEFAULT_URL = "sqlite:///data/command_post.db"
 DOMAIN_MODULES = ("users", "checkpoints", "quarantine", "supplies", "enterprises", "briefing")
@@ -288,7 +288,9 @@ def get_setting(engine: Engine, key: str, default: str | None = None) -> str | N
 
 
 def put_setting(ctx: WriteContext, key: str, value: str) -> None:
-    """Set one setting inside a write, auditing the old and the new value."""
+    """Set one setting inside a write, auditing the old and the new value; settings are the administrator's."""
+    if ctx.actor.role != "admin":
+        raise PermissionDenied("action.admin")
     old = ctx.conn.execute(sa.select(settings.c.value).where(settings.c.key == key)).scalar()
     if old is None:
         ctx.conn.execute(settings.insert().values(key=key, value=value))

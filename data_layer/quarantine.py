@@ -32,7 +32,7 @@ from data_layer.db import Actor, WriteContext, metadata
 from data_layer.errors import ValidationError
 from data_layer.i18n import translate
 from data_layer.transfer import Column, Row, TransferKind
-from data_layer.users import require_admin, require_write, shows_personal_numbers
+from data_layer.users import require_admin, require_write, shows_names, shows_personal_numbers
 from data_layer.validation import Checks, as_id, id_number_is_valid, is_blank
 
 DOMAIN = "quarantine"
@@ -47,6 +47,7 @@ DEFAULT_FEVER_THRESHOLD = 37.3
 MIN_TEMPERATURE = 34.0
 MAX_TEMPERATURE = 43.0
 DUE_WINDOW_DAYS = 3
+WITHHELD_NAME = "***"
 FOLLOWUPS_PER_DAY = len(SLOTS)
 
 quarantine_sites = sa.Table(
@@ -197,9 +198,9 @@ def mask_phone(phone: str | None) -> str | None:
 def present_person(row: Mapping[str, object], actor: Actor | None) -> dict[str, object]:
     """A copy of a row about a person as ``actor`` may see it.
 
-    Admins and clerks see the full numbers; leaders, and callers that name no
-    actor, see them masked; the wall screen sees no personal data at all, so
-    even the name is reduced to its first character.
+    Administrators see the full numbers; everyone else, and callers that name
+    no actor, see them masked; the wall screen sees no personal data at all,
+    so the name is withheld too.
     """
     shown = dict(row)
     if actor is not None and shows_personal_numbers(actor):
@@ -208,8 +209,8 @@ def present_person(row: Mapping[str, object], actor: Actor | None) -> dict[str, 
         shown["id_number"] = mask_id_number(shown["id_number"])
     if "phone" in shown:
         shown["phone"] = mask_phone(shown["phone"])
-    if actor is not None and actor.role == "wall" and shown.get("name"):
-        shown["name"] = str(shown["name"])[0] + "**"
+    if actor is not None and not shows_names(actor) and shown.get("name"):
+        shown["name"] = WITHHELD_NAME
     return shown
 
 

@@ -8,6 +8,8 @@ account are throttled.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -34,6 +36,8 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("device_token_hash", sa.String(64)),
+    sa.Index("ix_users_device_token_hash", "device_token_hash", unique=True),
 )
 
 user_assignments = sa.Table(
@@ -76,8 +80,52 @@ def require_admin(actor: Actor) -> None:
 
 
 def shows_personal_numbers(actor: Actor) -> bool:
-    """Whether ID and phone numbers may be shown unmasked to this role."""
-    return actor.role in ("admin", "clerk")
+    """Whether ID and phone numbers may be shown unmasked: to administrators only (issue 9)."""
+    return actor.role == "admin"
+
+
+def shows_names(actor: Actor) -> bool:
+    """Whether people's names may be shown: never on the wall screen, nor to anyone not signed in."""
+    return actor.role in ("admin", "leader", "clerk")
+
+
+def issue_device_token(ctx: WriteContext, username: str, token: str | None = None) -> str:
+    """A new device token for a wall-screen account, replacing any earlier one (which stops working).
+
+    The token is what a wall screen's URL carries (``?device=…``) so that it
+    signs in by itself after a restart; only its hash is stored, and the
+    account it opens can do nothing but view the overview. ``token`` is given
+    only by the sample command post, whose demo link the README prints.
+    """
+    require_admin(ctx.actor)
+    checks = Checks("users")
+    account = ctx.conn.execute(sa.select(users.c.id, users.c.role, users.c.device_token_hash)
+                               .where(users.c.username == username)).first()
+    if account is None:
+        checks.fail("username", "error.unknown_name", value=username)
+    elif account.role != "wall":
+        checks.fail("username", "users.error.device_token_wall_only")
+    checks.raise_if_any()
+    token = token or secrets.token_urlsafe(24)
+    ctx.conn.execute(users.update().where(users.c.id == account.id).values(device_token_hash=_token_hash(token)))
+    ctx.audit("user.device_token", users, account.id,
+              before={"device_token": "revoked" if account.device_token_hash else None},
+              after={"device_token": "issued"})
+    return token
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def actor_for_device_token(engine: Engine, token: str) -> Actor | None:
+    """The wall-screen account a device token opens, or ``None`` for an unknown token or a disabled account."""
+    if not token:
+        return None
+    with engine.connect() as conn:
+        username = conn.execute(sa.select(users.c.username).where(
+            users.c.device_token_hash == _token_hash(token), users.c.role == "wall", users.c.active)).scalar()
+    return None if username is None else actor_for(engine, username)
 
 
 def create_user(ctx: WriteContext, username: str, role: str, password: str, display_name: str | None = None,

@@ -13,8 +13,11 @@ from data_layer import briefing, clock, review, situation
 from data_layer.briefing import NOTE_ROLES
 from data_layer.i18n import catalog, format_day, format_moment
 from ui.forms import entry_form, save
+from ui.navigation import guard
 from ui.session import actor, briefing_pair, language, read, t
 from ui.wall import alert_html
+
+guard("briefing")
 
 
 def choose_day():

@@ -43,7 +43,10 @@ from ui.checkpoints import (
 )
 from ui.forms import entry_form, save
 from ui.messages import content_alert, remember_saved, show_saved
+from ui.navigation import guard
 from ui.session import actor, language, read, t
+
+guard("checkpoints")
 
 TREND_DAYS = 14
 FEVER_RED = "#ef4444"
@@ -339,7 +342,7 @@ def master_data_tab() -> None:
 who = actor()
 st.title(t("checkpoints.page.title"))
 if not may_see(who):
-    st.info(t("checkpoints.page.sign_in"))
+    st.info(t("checkpoints.page.not_assigned"))
     st.stop()
 day = report_day(who)
 st.caption(t("checkpoints.page.as_of", date=format_day(day, language())))

@@ -57,7 +57,10 @@ from ui.enterprises import (
     status_change_form,
 )
 from ui.messages import content_alert, content_ok
+from ui.navigation import guard
 from ui.session import actor, language, read, t
+
+guard("enterprises")
 
 TREND_DAYS = 30
 ALERT_LIMIT = 8

@@ -16,7 +16,10 @@ from data_layer import clock, db, situation
 from data_layer.i18n import format_day, format_number
 from ui import wall
 from ui.forms import save
+from ui.navigation import guard
 from ui.session import actor, briefing_pair, engine, language, read, t
+
+guard("overview")
 
 
 @dataclass(frozen=True)
@@ -116,9 +119,10 @@ def show_header(report_day, rendered_at: str) -> None:
 def show_alerts(report_day) -> None:
     st.subheader(t("wall.alerts"))
     found = read(situation.alerts, report_day)
-    if not found:
+    if found:
+        st.html("".join(wall.alert_html(alert) for alert in found[:12]))
+    else:
         st.html(f'<div class="wall-alert calm">{t("wall.no_alerts")}</div>')
-    st.html("".join(wall.alert_html(alert) for alert in found[:12]))
     if len(found) > 12:
         st.caption(t("wall.more_alerts", count=len(found) - 12))
     st.caption(t("wall.legend"))

@@ -18,6 +18,7 @@ from data_layer import clock, notices, quarantine
 from data_layer.i18n import format_number
 from ui.forms import current_token, entry_form, save
 from ui.messages import content_alert
+from ui.navigation import guard
 from ui.quarantine import (
     NOTICE_IDS_KEY,
     assigned_sites,
@@ -35,6 +36,8 @@ from ui.quarantine import (
     table,
 )
 from ui.session import actor, language, read, t
+
+guard("quarantine")
 
 LIST_COLUMNS = ("name", "phone", "grid", "mode", "site", "start_date", "planned_end")
 REGISTER_COLUMNS = ("name", "id_number", "phone", "grid", "mode", "site", "start_date", "planned_end", "status",
@@ -410,9 +413,6 @@ def entry_tab(day: date) -> None:
 
 st.title(t("quarantine.page.title"))
 user = actor()
-if user.role == "wall":
-    st.markdown(t("quarantine.page.sign_in"))
-    st.stop()
 with st.columns([1, 2])[0]:
     day = report_date()
 show_flash()

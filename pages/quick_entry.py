@@ -15,8 +15,11 @@ import streamlit as st
 
 from data_layer.db import Actor
 from ui.checkpoints import count_entry_form, may_enter_counts
+from ui.navigation import guard
 from ui.session import actor, t
 from ui.supplies import may_enter_movements, quick_issue_form
+
+guard("quick-entry")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from data_layer.supplies import (
     stock_on,
 )
 from ui.messages import content_alert
+from ui.navigation import guard
 from ui.session import actor, engine, language, read, t
 from ui.supplies import (
     add_item_form,
@@ -44,6 +45,8 @@ from ui.supplies import (
     status_colour,
     stock_count_form,
 )
+
+guard("supplies")
 
 HISTORY_DAYS = 30
 LEDGER_DAYS = 30

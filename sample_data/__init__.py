@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from data_layer import clock
 from data_layer.db import Actor, WriteContext, load_schema, write
-from data_layer.users import create_user
+from data_layer.users import create_user, issue_device_token
 from sample_data import checkpoints, enterprises, quarantine, supplies
 from sample_data.community import Community
 
@@ -28,6 +28,7 @@ DEMO_ACCOUNTS = (
     ("clerk", "clerk", "clerk-demo-1"),
     ("wall", "wall", "wall-demo-1"),
 )
+DEMO_WALL_DEVICE_TOKEN = "wall-demo-device"
 DATA_TABLES = ("checkpoints", "persons", "quarantine_sites", "supply_items", "enterprises")
 COUNTED_TABLES = ("checkpoints", "checkpoint_counts", "quarantine_sites", "quarantine_episodes",
                   "quarantine_followups", "supply_items", "supply_movements", "enterprises",
@@ -52,6 +53,7 @@ def generate_sample(engine: Engine, days: int = 30, seed: int = 2020, actor: Act
         for username, role, password in DEMO_ACCOUNTS:
             assignments = {"checkpoints": [], "supplies": []} if role == "clerk" else None
             create_user(ctx, username, role, password, assignments=assignments)
+        issue_device_token(ctx, "wall", DEMO_WALL_DEVICE_TOKEN)
 
     write(engine, actor, build, batch="sample")
     tables = load_schema().tables

@@ -254,13 +254,6 @@ def test_a_leader_sees_figures_and_entries_but_no_form(monkeypatch, engine, db_u
     assert any("#1" in list(frame.value.iloc[:, 0]) for frame in app.dataframe)
 
 
-def test_the_wall_screen_sees_no_checkpoint_figures(monkeypatch, db_url, post):
-    app = open_page(monkeypatch, db_url, None)
-    assert_clean(app)
-    assert not app.metric and not app.dataframe and not app.get("deck_gl_json_chart")
-    assert app.info[0].value == "请在左侧边栏登录后查看卡口通行情况。"
-
-
 def test_a_clerk_of_another_domain_sees_no_checkpoint_figures_or_form(monkeypatch, db_url, post):
     quarantine_clerk = Actor("clerk-q", "clerk", (("quarantine", frozenset()),))
     app = open_page(monkeypatch, db_url, quarantine_clerk)

@@ -17,8 +17,11 @@ PAGES = ("pages/overview.py", "pages/briefing.py", "pages/quarantine.py", "pages
          "pages/supplies.py", "pages/checkpoints.py", "pages/quick_entry.py")
 
 
-def open_app(monkeypatch, url: str, language: str, page: str, actor: Actor | None = None) -> AppTest:
-    """Run ``page`` as ``actor`` (a visitor who has not signed in when ``None``)."""
+WALL = Actor("wall", "wall")
+
+
+def open_app(monkeypatch, url: str, language: str, page: str, actor: Actor | None = WALL) -> AppTest:
+    """Run ``page`` as ``actor`` (the wall screen unless told; a visitor who has not signed in when ``None``)."""
     monkeypatch.setenv("COMMAND_POST_DB", url)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params["lang"] = language

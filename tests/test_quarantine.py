@@ -253,14 +253,14 @@ def test_masks_keep_the_first_and_last_characters():
     assert quarantine.mask_phone("13812345678") == "138****5678"
 
 
-def test_present_person_masks_by_role(admin, leader):
+def test_present_person_shows_numbers_to_admins_only_and_no_name_to_the_wall(admin, leader):
     row = {"name": "张示例", "id_number": "11010519491231002X", "phone": "13812345678"}
+    masked = {"name": "张示例", "id_number": "1101**********002X", "phone": "138****5678"}
     assert quarantine.present_person(row, admin) == row
-    assert quarantine.present_person(row, Actor("c", "clerk", (("quarantine", frozenset()),))) == row
-    assert quarantine.present_person(row, leader) == {"name": "张示例", "id_number": "1101**********002X",
-                                                      "phone": "138****5678"}
+    assert quarantine.present_person(row, Actor("c", "clerk", (("quarantine", frozenset()),))) == masked
+    assert quarantine.present_person(row, leader) == masked
     assert quarantine.present_person(row, None)["phone"] == "138****5678"
-    assert quarantine.present_person(row, Actor("w", "wall"))["name"] == "张**"
+    assert quarantine.present_person(row, Actor("w", "wall")) == {**masked, "name": quarantine.WITHHELD_NAME}
 
 
 # --- validation: one test per rule -------------------------------------------------------------------------------

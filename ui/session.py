@@ -9,6 +9,8 @@ refresh, while an unchanged database costs one tiny query per refresh.
 from __future__ import annotations
 
 import importlib
+import os
+import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TypeVar
@@ -16,11 +18,12 @@ from typing import TypeVar
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from data_layer import briefing, db
+from data_layer import briefing, db, users
 from data_layer.db import Actor
 from data_layer.i18n import LANGUAGES, normalize_language, translate
 
-WALL_ACTOR = Actor("wall-screen", "wall")
+VISITOR = Actor("visitor", "visitor")
+DEFAULT_IDLE_MINUTES = 60
 T = TypeVar("T")
 
 
@@ -65,8 +68,68 @@ def language_switch() -> None:
 
 
 def actor() -> Actor:
-    """The signed-in user, or the wall screen's read-only role for a visitor who has not signed in."""
-    return st.session_state.get("actor", WALL_ACTOR)
+    """The signed-in user, or :data:`VISITOR` (who may see nothing but the sign-in form)."""
+    return st.session_state.get("actor", VISITOR)
+
+
+def sign_in_form() -> None:
+    """Username and password; a wrong pair, a disabled account and a locked one get the same answer."""
+    with st.form("sign_in", clear_on_submit=True):
+        username = st.text_input(t("users.field.username"))
+        password = st.text_input(t("users.field.password"), type="password")
+        if st.form_submit_button(t("app.sign_in"), type="primary"):
+            signed_in = users.authenticate(engine(), username.strip(), password)
+            if signed_in is None:
+                st.error(t("app.sign_in_failed"))
+            else:
+                start_session(signed_in)
+                st.rerun()
+
+
+def start_session(signed_in: Actor) -> None:
+    st.session_state["actor"] = signed_in
+    st.session_state["last_activity"] = time.monotonic()
+
+
+def sign_out() -> None:
+    for key in ("actor", "last_activity"):
+        st.session_state.pop(key, None)
+
+
+def sign_in_with_device_token() -> None:
+    """A wall screen's URL carries its device token (``?device=…``): it signs in without a keyboard.
+
+    The token stays in the URL, so a reload or a restarted server signs the
+    screen in again; an unknown or revoked token leaves it at the sign-in form.
+    """
+    token = st.query_params.get("device")
+    if not token or st.session_state.get("device_token") == token:
+        return
+    signed_in = users.actor_for_device_token(engine(), token)
+    if signed_in is not None:
+        start_session(signed_in)
+        st.session_state["device_token"] = token
+
+
+def idle_limit_seconds() -> float:
+    """How long a signed-in person may stay idle before signing in again (``COMMAND_POST_SESSION_MINUTES``)."""
+    return 60 * float(os.environ.get("COMMAND_POST_SESSION_MINUTES", DEFAULT_IDLE_MINUTES))
+
+
+def expire_idle_session() -> None:
+    """Sign out a person idle for longer than the limit: a phone left on a checkpoint desk must not stay open.
+
+    Wall screens are exempt; they have nothing to enter and must run for days.
+    """
+    current = st.session_state.get("actor")
+    if current is None or current.role == "wall":
+        return
+    now = time.monotonic()
+    if now - st.session_state.get("last_activity", now) > idle_limit_seconds():
+        sign_out()
+        st.session_state["session_expired"] = True
+    else:
+        st.session_state["last_activity"] = now
 
 
 def data_version() -> int:

@@ -97,7 +97,22 @@ STALENESS_WATCH = """
     const stale = Date.now() - seenAt > Number(marker.dataset.staleAfter) * 1000;
     banner.textContent = marker.dataset.message;
     banner.style.display = stale ? 'block' : 'none';
+    if (stale) reloadOnceTheServerAnswers();
   }}, 1000);
+  // A restarted server has forgotten this screen's session; reloading the page's own address (with its
+  // device token and kiosk setting) signs the screen in again. At most one reload every 30 seconds.
+  let probing = false;
+  function reloadOnceTheServerAnswers() {{
+    const last = Number(sessionStorage.getItem('wallReloadedAt') || 0);
+    if (probing || Date.now() - last < 30000) return;
+    probing = true;
+    fetch(new URL('_stcore/health', window.location.href), {{cache: 'no-store'}})
+      .then((answer) => {{
+        if (answer.ok) {{ sessionStorage.setItem('wallReloadedAt', String(Date.now())); window.location.reload(); }}
+      }})
+      .catch(() => {{}})
+      .finally(() => {{ probing = false; }});
+  }}
 }})();
 </script>
 """
@@ -147,7 +162,8 @@ def staleness_watch(rendered_at: str) -> None:
     The marker changes on every refresh; a script in the browser notes when it
     last changed. If the server is down or the network drops, the marker stops
     changing and the banner says since when the figures are old, so nobody
-    takes them for current ones.
+    takes them for current ones. Once the server answers again the page
+    reloads itself, since a restarted server no longer knows the screen.
     """
     message = t("wall.stale", time=rendered_at).replace('"', "&quot;")
     st.html(STALENESS_WATCH.format(version=f"{time.time():.3f}", stale_after=3 * refresh_seconds(),

@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from data_layer import clock
+from data_layer.checkpoints import current_shift
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -56,3 +59,51 @@ def serve_app(database_url: str, port: int | None = None, **settings: str) -> It
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def settle(page, pause: int = 800) -> None:
+    """Wait until the script run that the last action started has finished drawing."""
+    page.wait_for_timeout(pause)
+    page.wait_for_selector(IDLE, timeout=60_000)
+
+
+def sign_in(browser, base_url: str, username: str, password: str, width: int = 1920, height: int = 1080,
+            path: str = "/"):
+    """A new page at ``path``, signed in as ``username`` through the sign-in form a visitor sees there.
+
+    Returns the page and the list that collects the browser console's errors.
+    """
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"{base_url}{path}?lang=zh", wait_until="networkidle")
+    password_field = page.locator("input[type='password']")
+    password_field.wait_for(timeout=60_000)
+    settle(page)
+    page.locator("input[type='text']").first.fill(username)
+    password_field.fill(password)
+    password_field.press("Enter")
+    page.get_by_test_id("stSidebar").get_by_role("button", name="退出登录").wait_for(timeout=30_000)
+    settle(page)
+    return page, errors
+
+
+def sign_out(page) -> None:
+    """Press the sidebar's sign-out button (opening the sidebar first on a phone)."""
+    sidebar = page.get_by_test_id("stSidebar")
+    button = sidebar.get_by_role("button", name="退出登录")
+    if not button.is_visible():
+        page.get_by_test_id("stExpandSidebarButton").click()
+    button.dispatch_event("click")
+    page.locator("input[type='password']").wait_for(timeout=30_000)
+    settle(page)
+
+
+def wait_out_the_first_minute_of_a_shift() -> None:
+    """A shift entered in its first minute would end as it starts; the form stores the shift up to now."""
+    start, _ = current_shift()
+    if clock.now().replace(second=0) == start:
+        time.sleep(61 - clock.now().second)

@@ -6,6 +6,7 @@ from data_layer import clock
 from data_layer.briefing import briefing_with_previous
 from data_layer.db import connect
 from data_layer.i18n import format_number
+from sample_data import DEMO_WALL_DEVICE_TOKEN
 
 GLYPHS_DIFFER = """
 () => {
@@ -25,7 +26,7 @@ GLYPHS_DIFFER = """
 
 def open_overview(browser, base_url: str, language: str, width: int = 1920, height: int = 1080):
     page = browser.new_page(viewport={"width": width, "height": height})
-    page.goto(f"{base_url}/?lang={language}", wait_until="networkidle")
+    page.goto(f"{base_url}/?lang={language}&device={DEMO_WALL_DEVICE_TOKEN}", wait_until="networkidle")
     page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
     page.wait_for_timeout(1500)
     return page

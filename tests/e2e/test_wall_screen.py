@@ -12,10 +12,10 @@ from e2e_support import free_port, serve_app
 from data_layer import checkpoints, clock
 from data_layer.db import Actor, connect, perform
 from data_layer.quarantine import persons
-from sample_data import generate_sample
+from sample_data import DEMO_WALL_DEVICE_TOKEN, generate_sample
 
 REFRESH = "3"
-KIOSK = "/?kiosk=1"
+KIOSK = f"/?kiosk=1&device={DEMO_WALL_DEVICE_TOKEN}"
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_screen_says_it_is_stale_while_the_server_is_down_and_recovers_after_res
     page.close()
 
 
-@pytest.mark.parametrize("path", [KIOSK, "/?lang=en"])
+@pytest.mark.parametrize("path", [KIOSK, f"/?lang=en&device={DEMO_WALL_DEVICE_TOKEN}"])
 def test_wall_screen_never_shows_a_name_id_number_or_phone(browser, wall_database, path):
     engine = connect(wall_database)
     with engine.connect() as conn:

@@ -1,0 +1,81 @@
+"""Accounts in a real browser: a clerk enters a shift and signs out, a leader sees masked numbers, and a
+page the role may not use refuses when opened by its URL (issue 9)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from e2e_support import serve_app, settle, sign_in, sign_out, wait_out_the_first_minute_of_a_shift
+
+from data_layer import quarantine
+from data_layer.db import connect
+from sample_data import generate_sample
+from sample_data.checkpoints import SILENT_TODAY
+
+MASKED_ID = re.compile(r"\d{4}\*{10}[\dX]{4}")
+FORBIDDEN_PAGE_FOR_CLERK = "/briefing"
+
+
+@pytest.fixture(scope="module")
+def app_and_store(database_factory) -> Iterator[tuple[str, str]]:
+    url = database_factory.fresh_url()
+    engine = connect(url)
+    generate_sample(engine, days=3)
+    engine.dispose()
+    with serve_app(url) as base_url:
+        yield base_url, url
+
+
+def open_from_sidebar(page, title: str) -> None:
+    sidebar = page.get_by_test_id("stSidebar")
+    link = sidebar.get_by_role("link").filter(has_text=title)
+    if not link.is_visible():
+        page.get_by_test_id("stExpandSidebarButton").click()
+    link.dispatch_event("click")
+    settle(page, 1500)
+
+
+def test_a_clerk_signs_in_enters_a_shift_and_signs_out(browser, app_and_store, artifacts):
+    base_url, _ = app_and_store
+    page, _ = sign_in(browser, base_url, "clerk", "clerk-demo-1", 390, 844)
+    open_from_sidebar(page, "快速录入")
+    wait_out_the_first_minute_of_a_shift()
+    page.get_by_test_id("stSelectbox").filter(has_text="卡口").first.click()
+    page.get_by_role("option", name=SILENT_TODAY).click()
+    page.get_by_label("检测人数").fill("21")
+    page.get_by_label("检查车辆").fill("4")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_text(re.compile("已保存（记录")).first.wait_for(timeout=30_000)
+    sign_out(page)
+    assert page.locator("input[type='password']").is_visible()
+    assert "检测人数" not in page.inner_text("body")
+    page.screenshot(path=str(artifacts / "signed-out-390x844.png"))
+    page.close()
+
+
+def test_a_leader_sees_id_and_phone_numbers_masked(browser, app_and_store, artifacts):
+    base_url, url = app_and_store
+    engine = connect(url)
+    with engine.connect() as conn:
+        numbers = [value for row in conn.execute(sa.select(quarantine.persons.c.id_number, quarantine.persons.c.phone))
+                   for value in row if value]
+    engine.dispose()
+    page, _ = sign_in(browser, base_url, "leader", "leader-demo-1")
+    open_from_sidebar(page, "隔离管控")
+    page.get_by_role("tab", name="登记台账").click()
+    settle(page, 2500)
+    page.screenshot(path=str(artifacts / "quarantine-register-leader-1920x1080.png"))
+    shown = page.content()
+    assert MASKED_ID.search(shown), "the register shows no masked ID number"
+    assert [number for number in numbers if number in shown] == []
+    page.close()
+
+
+def test_a_clerk_opening_a_page_of_another_role_by_its_url_is_refused(browser, app_and_store):
+    base_url, _ = app_and_store
+    page, _ = sign_in(browser, base_url, "clerk", "clerk-demo-1", path=FORBIDDEN_PAGE_FOR_CLERK)
+    assert "无权使用此页面" in page.inner_text("body")
+    page.close()

@@ -1,0 +1,170 @@
+"""Who may open which page, signing in and out, the wall screen's device token, idle sessions (DESIGN §8)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_pages import ROOT
+
+from data_layer import users
+from data_layer.db import Actor, connect, perform
+from data_layer.errors import ValidationError
+from data_layer.i18n import translate
+from ui.navigation import PAGES
+
+ADMIN = Actor("admin-test", "admin")
+CLERK = Actor("clerk-test", "clerk", tuple((domain, frozenset()) for domain in users.DOMAINS))
+ROLES = {"admin": ADMIN, "leader": Actor("leader-test", "leader"), "clerk": CLERK,
+         "wall": Actor("wall-test", "wall"), "visitor": None}
+MAY_USE = {
+    "overview": {"admin", "leader", "clerk", "wall"},
+    "briefing": {"admin", "leader"},
+    "checkpoints": {"admin", "leader", "clerk"},
+    "quick-entry": {"admin", "clerk"},
+    "quarantine": {"admin", "leader", "clerk"},
+    "enterprises": {"admin", "leader", "clerk"},
+    "supplies": {"admin", "leader", "clerk"},
+}
+
+
+def run_page(monkeypatch, url: str, path: str, actor: Actor | None) -> AppTest:
+    """Run one page's script on its own, as if its URL had been opened directly by ``actor``."""
+    monkeypatch.setenv("COMMAND_POST_DB", url)
+    page = AppTest.from_file(str(ROOT / path), default_timeout=60)
+    page.query_params["lang"] = "zh"
+    if actor is not None:
+        page.session_state["actor"] = actor
+    return page.run()
+
+
+def refused(page: AppTest, role: str) -> bool:
+    return any(error.value == translate("access.page_refused", "zh_CN", role=translate(f"role.{role}", "zh_CN"))
+               for error in page.error)
+
+
+def shows_sign_in_form(page: AppTest) -> bool:
+    return any(field.label == translate("users.field.password", "zh_CN") for field in page.text_input)
+
+
+def test_the_role_table_covers_every_page_of_the_app():
+    assert {page.url_path: set(page.roles) for page in PAGES} == MAY_USE
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.url_path)
+def test_a_page_runs_for_the_roles_that_may_use_it_and_refuses_the_others(monkeypatch, db_url, page, role):
+    shown = run_page(monkeypatch, db_url, page.path, ROLES[role])
+    assert not shown.exception
+    if role in MAY_USE[page.url_path]:
+        assert not refused(shown, role) and not shows_sign_in_form(shown)
+    elif role == "visitor":
+        assert shows_sign_in_form(shown) and len(shown.title) == 1
+    else:
+        assert refused(shown, role)
+        assert [title.value for title in shown.title] == [translate("app.title", "zh_CN")]
+
+
+def test_a_visitor_sees_the_sign_in_form_and_nothing_else(monkeypatch, sample_url):
+    monkeypatch.setenv("COMMAND_POST_DB", sample_url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert shows_sign_in_form(app)
+    assert not app.metric and not app.dataframe and not app.sidebar.button
+
+
+def sign_in(app: AppTest, username: str, password: str) -> AppTest:
+    app.text_input[0].input(username)
+    app.text_input[1].input(password)
+    return app.button[0].click().run()
+
+
+def test_signing_in_opens_the_overview_for_the_account_s_role(monkeypatch, sample_url):
+    monkeypatch.setenv("COMMAND_POST_DB", sample_url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    sign_in(app, "leader", "leader-demo-1")
+    assert app.session_state["actor"].role == "leader"
+    assert app.metric, "the leader lands on the overview with its figures"
+
+
+def test_the_menu_lists_the_role_s_pages_and_a_sign_out_button(monkeypatch, sample_url):
+    """Signing out itself is proved in the browser (tests/e2e/test_access_browser.py): AppTest puts back the
+    session state a test set before every run, so it cannot show the state emptied."""
+    monkeypatch.setenv("COMMAND_POST_DB", sample_url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.session_state["actor"] = Actor("leader", "leader")
+    app.run()
+    assert len(app.sidebar.get("page_link")) == len([page for page in PAGES if "leader" in page.roles])
+    assert [button.label for button in app.sidebar.button] == [translate("app.sign_out", "zh_CN")]
+
+
+def test_a_wrong_password_is_refused_with_a_message(monkeypatch, sample_url):
+    monkeypatch.setenv("COMMAND_POST_DB", sample_url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    sign_in(app, "leader", "not-the-password")
+    assert "actor" not in app.session_state
+    assert [error.value for error in app.error] == [translate("app.sign_in_failed", "zh_CN")]
+
+
+def test_a_person_idle_beyond_the_limit_is_signed_out(monkeypatch, sample_url):
+    monkeypatch.setenv("COMMAND_POST_DB", sample_url)
+    monkeypatch.setenv("COMMAND_POST_SESSION_MINUTES", "30")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.session_state["actor"] = ADMIN
+    app.session_state["last_activity"] = time.monotonic() - 31 * 60
+    app.run()
+    assert "actor" not in app.session_state
+    assert translate("access.session_expired", "zh_CN") in [info.value for info in app.info]
+    assert shows_sign_in_form(app)
+
+
+def test_a_person_active_within_the_limit_stays_signed_in(monkeypatch, sample_url):
+    monkeypatch.setenv("COMMAND_POST_DB", sample_url)
+    monkeypatch.setenv("COMMAND_POST_SESSION_MINUTES", "30")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.session_state["actor"] = ADMIN
+    app.session_state["last_activity"] = time.monotonic() - 29 * 60
+    app.run()
+    assert app.session_state["actor"] == ADMIN
+
+
+def open_with_device_token(monkeypatch, url: str, token: str) -> AppTest:
+    monkeypatch.setenv("COMMAND_POST_DB", url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["device"] = token
+    app.query_params["kiosk"] = "1"
+    return app.run()
+
+
+def test_a_wall_screen_signs_in_with_its_device_token_and_sees_the_overview(monkeypatch, db_url):
+    engine = connect(db_url)
+    perform(engine, ADMIN, users.create_user, "hall-screen", "wall", "wall-password-1")
+    token = perform(engine, ADMIN, users.issue_device_token, "hall-screen")
+    app = open_with_device_token(monkeypatch, db_url, token)
+    assert app.session_state["actor"].username == "hall-screen"
+    assert app.session_state["actor"].role == "wall"
+    assert not shows_sign_in_form(app)
+
+
+def test_a_reissued_device_token_revokes_the_old_one(monkeypatch, db_url):
+    engine = connect(db_url)
+    perform(engine, ADMIN, users.create_user, "hall-screen", "wall", "wall-password-1")
+    old = perform(engine, ADMIN, users.issue_device_token, "hall-screen")
+    new = perform(engine, ADMIN, users.issue_device_token, "hall-screen")
+    assert users.actor_for_device_token(engine, old) is None
+    assert users.actor_for_device_token(engine, new).username == "hall-screen"
+    app = open_with_device_token(monkeypatch, db_url, old)
+    assert "actor" not in app.session_state and shows_sign_in_form(app)
+
+
+def test_device_tokens_are_for_wall_accounts_only_and_stored_as_a_hash(db_url):
+    engine = connect(db_url)
+    perform(engine, ADMIN, users.create_user, "zhang", "clerk", "clerk-password-1")
+    with pytest.raises(ValidationError) as refusal:
+        perform(engine, ADMIN, users.issue_device_token, "zhang")
+    assert refusal.value.fields == ["username"]
+    perform(engine, ADMIN, users.create_user, "hall-screen", "wall", "wall-password-1")
+    token = perform(engine, ADMIN, users.issue_device_token, "hall-screen")
+    with engine.connect() as conn:
+        stored = conn.execute(users.users.select().where(users.users.c.username == "hall-screen")).mappings().one()
+    assert token not in str(dict(stored))

@@ -1,0 +1,101 @@
+"""Which pages there are and which roles may use them (DESIGN §8), and the guard every page starts with.
+
+The menu shows a role only its pages. Opened by their URL, the others answer
+with a refusal (or, to a visitor, the sign-in form) instead of running, and
+each page calls :func:`guard` first, so a page never runs for a role it is
+not meant for however it was reached. Writes are refused by the data layer
+whatever a page does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from data_layer.users import ROLES
+from ui.session import actor, sign_in_form, sign_out, t
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    """A page of the app, its menu title and icon, and the roles that may use it."""
+
+    path: str
+    title: str
+    icon: str
+    roles: tuple[str, ...]
+    url_path: str
+
+
+PAGES = (
+    PageEntry("pages/overview.py", "nav.overview", "📊", ROLES, "overview"),
+    PageEntry("pages/briefing.py", "nav.briefing", "📰", ("admin", "leader"), "briefing"),
+    PageEntry("pages/checkpoints.py", "checkpoints.page.nav", "🚧", ("admin", "leader", "clerk"), "checkpoints"),
+    PageEntry("pages/quick_entry.py", "quick_entry.nav", "📝", ("admin", "clerk"), "quick-entry"),
+    PageEntry("pages/quarantine.py", "quarantine.page.nav", "🏨", ("admin", "leader", "clerk"), "quarantine"),
+    PageEntry("pages/enterprises.py", "enterprises.page.nav", "🏭", ("admin", "leader", "clerk"), "enterprises"),
+    PageEntry("pages/supplies.py", "supplies.title", "📦", ("admin", "leader", "clerk"), "supplies"),
+)
+
+
+def may_use(role: str, page: PageEntry) -> bool:
+    return role in page.roles
+
+
+def page_entry(url_path: str) -> PageEntry:
+    return next(page for page in PAGES if page.url_path == url_path)
+
+
+def sign_in_page() -> None:
+    """What a visitor who has not signed in sees, whichever page the URL names."""
+    st.title(t("app.title"))
+    if st.session_state.pop("session_expired", False):
+        st.info(t("access.session_expired"))
+    sign_in_form()
+
+
+def refusal_page() -> None:
+    """Shown instead of a page the signed-in role may not use (e.g. a clerk opening an admin page by URL)."""
+    st.title(t("app.title"))
+    st.error(t("access.page_refused", role=t(f"role.{actor().role}")))
+
+
+def guard(url_path: str) -> None:
+    """Stop the page here unless the signed-in role may use it; the first line of every page."""
+    role = actor().role
+    if may_use(role, page_entry(url_path)):
+        return
+    if role in ROLES:
+        refusal_page()
+    else:
+        sign_in_page()
+    st.stop()
+
+
+def navigation(role: str) -> list[st.Page]:
+    """Every page: as itself when ``role`` may use it, else as the refusal (or the sign-in form).
+
+    Registering the refused pages too means their URLs answer with a refusal
+    instead of quietly opening the first page.
+    """
+    stand_in = refusal_page if role in ROLES else sign_in_page
+    return [st.Page(page.path if may_use(role, page) else stand_in, title=t(page.title), icon=page.icon,
+                    url_path=page.url_path, default=index == 0)
+            for index, page in enumerate(PAGES)]
+
+
+def account_box() -> None:
+    """The signed-in user and the sign-out button."""
+    current = actor()
+    st.sidebar.caption(t("app.signed_in_as", user=current.username, role=t(f"role.{current.role}")))
+    if st.sidebar.button(t("app.sign_out")):
+        sign_out()
+        st.rerun()
+
+
+def menu(pages: list[st.Page], role: str) -> None:
+    """Links to the pages ``role`` may use (Streamlit's own menu is hidden, as it would list refused pages)."""
+    for entry, page in zip(PAGES, pages, strict=True):
+        if may_use(role, entry):
+            st.sidebar.page_link(page)
