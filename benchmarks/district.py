@@ -47,7 +47,7 @@ import sqlalchemy as sa
 from data_layer import checkpoints as checkpoint_domain
 from data_layer import clock
 from data_layer.db import connect, is_sqlite, migrate
-from data_layer.enterprises import CONDITIONS, REASONS
+from data_layer.enterprises import CONDITIONS, REASONS, rebuild_daily_figures
 from data_layer.supplies import rebuild_daily_stock
 from data_layer.validation import id_check_char
 
@@ -431,6 +431,7 @@ class District:
         with self.load.engine.begin() as conn:
             checkpoint_domain.rebuild_daily_totals(conn)
             rebuild_daily_stock(conn)
+            rebuild_daily_figures(conn)
 
     def audit(self) -> None:
         after = json.dumps({"rows": self.load.counts}, ensure_ascii=False, sort_keys=True)
