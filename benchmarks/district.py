@@ -47,7 +47,8 @@ import sqlalchemy as sa
 from data_layer import checkpoints as checkpoint_domain
 from data_layer import clock
 from data_layer.db import connect, is_sqlite, migrate
-from data_layer.enterprises import CONDITIONS, REASONS
+from data_layer.enterprises import CONDITIONS, REASONS, rebuild_daily_figures
+from data_layer.supplies import rebuild_daily_stock
 from data_layer.validation import id_check_char
 
 DAYS = 365
@@ -424,6 +425,14 @@ class District:
         load.put("rectifications", ("id", "inspection_id", "enterprise_id", "item", "deadline"), items)
         load.put("rectification_closures", ("id", "rectification_id", "closed_on", "verified_by", "note"), closures)
 
+    def derived(self) -> None:
+        """The per-day totals the data layer keeps beside the ledgers, computed once from the loaded rows (a
+        clerk's entry keeps them in its own transaction; this load goes around those functions)."""
+        with self.load.engine.begin() as conn:
+            checkpoint_domain.rebuild_daily_totals(conn)
+            rebuild_daily_stock(conn)
+            rebuild_daily_figures(conn)
+
     def audit(self) -> None:
         after = json.dumps({"rows": self.load.counts}, ensure_ascii=False, sort_keys=True)
         self.load.put("audit_log", ("at", "username", "action", "table_name", "row_id", "before", "after"),
@@ -451,7 +460,7 @@ def generate(url: str, scale: float = 1.0, end: date | None = None, seed: int = 
         district = District(loader, Sizes.at(scale), end, seed, now)
         timings = {}
         for part in (district.checkpoints, district.quarantine, district.supplies, district.enterprises,
-                     district.audit):
+                     district.derived, district.audit):
             part_started = time.perf_counter()
             part()
             timings[part.__name__] = round(time.perf_counter() - part_started, 1)

@@ -15,7 +15,7 @@ history of what was entered and corrected stays readable.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import TypedDict
 
@@ -32,6 +32,7 @@ from data_layer.validation import Checks, as_id, is_blank
 DOMAIN = "checkpoints"
 KINDS = ("compound_gate", "road", "station", "other")
 COUNT_FIELDS = ("persons", "vehicles", "fever", "turned_back")
+TOTAL_FIELDS = ("entries", *COUNT_FIELDS)
 ENTRY_FIELDS = ("period_start", "period_end", *COUNT_FIELDS, "note")
 MAX_PERIOD = timedelta(hours=24)
 SHIFTS_VARIABLE = "COMMAND_POST_SHIFTS"
@@ -68,6 +69,19 @@ checkpoint_counts = sa.Table(
     sa.Index("ix_checkpoint_counts_period_start", "period_start"),
     sa.Index("ix_checkpoint_counts_checkpoint_id_period_start", "checkpoint_id", "period_start"),
 )
+
+checkpoint_daily_totals = sa.Table(
+    "checkpoint_daily_totals", metadata,
+    sa.Column("checkpoint_id", sa.Integer, sa.ForeignKey("checkpoints.id"), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("entries", sa.Integer, nullable=False),
+    *[sa.Column(name, sa.BigInteger, nullable=False) for name in COUNT_FIELDS],
+    *[sa.Column(f"cumulative_{name}", sa.BigInteger, nullable=False) for name in COUNT_FIELDS],
+)
+"""Derived from the ledger, kept in the transaction of every entry and correction: per checkpoint and day on
+which one of its entries starts, the number and the sums of its effective entries starting on that day, and
+the cumulative sums of its effective entries starting on or before it. The briefing reads a day's figures and
+the cumulative figures from here instead of summing the whole history (see :func:`count_in_daily_totals`)."""
 
 _superseding = checkpoint_counts.alias("superseding")
 
@@ -267,7 +281,9 @@ def add_count(ctx: WriteContext, data: Mapping[str, object]) -> int:
     checkpoint = _checkpoint_for_entry(ctx, checks, data.get("checkpoint"))
     values = _entry_values(ctx, checks, checkpoint, data)
     checks.raise_if_any()
-    return ctx.insert(checkpoint_counts, "checkpoints.add_count", values)
+    entry_id = ctx.insert(checkpoint_counts, "checkpoints.add_count", values)
+    count_in_daily_totals(ctx.conn, [values])
+    return entry_id
 
 
 def add_zero_report(ctx: WriteContext, checkpoint: int | str, period_start: object, period_end: object,
@@ -312,8 +328,68 @@ def correct_count(ctx: WriteContext, entry_id: int, data: Mapping[str, object]) 
     values = _entry_values(ctx, checks, checkpoint, merged, replaces=None if entry is None else entry["id"])
     reason = checks.text(data.get("reason"), "reason", max_length=500)
     checks.raise_if_any()
-    return ctx.insert(checkpoint_counts, "checkpoints.correct_count",
-                      {**values, "supersedes_id": entry["id"], "reason": reason})
+    entry_id = ctx.insert(checkpoint_counts, "checkpoints.correct_count",
+                          {**values, "supersedes_id": entry["id"], "reason": reason})
+    count_in_daily_totals(ctx.conn, [entry], sign=-1)
+    count_in_daily_totals(ctx.conn, [values])
+    return entry_id
+
+
+# Daily totals ---------------------------------------------------------------------------------------------------
+
+
+def _daily_deltas(entries: Iterable[Mapping[str, object]], sign: int) -> dict[tuple[int, date], dict[str, int]]:
+    """What ``entries`` add to (``sign`` 1) or take from (-1) the totals of each checkpoint and start day."""
+    deltas: dict[tuple[int, date], dict[str, int]] = {}
+    for entry in entries:
+        key = (entry["checkpoint_id"], entry["period_start"].date())
+        delta = deltas.setdefault(key, dict.fromkeys(TOTAL_FIELDS, 0))
+        delta["entries"] += sign
+        for name in COUNT_FIELDS:
+            delta[name] += sign * entry[name]
+    return deltas
+
+
+def count_in_daily_totals(conn: Connection, entries: Iterable[Mapping[str, object]], sign: int = 1) -> None:
+    """Keep :data:`checkpoint_daily_totals` equal to the ledger after ``entries`` became effective (``sign`` 1:
+    a new entry, a correction's new figures) or stopped being so (-1: the entry a correction supersedes).
+
+    Every path that writes count entries calls this in the same transaction, imports included (they store
+    rows through :func:`add_count`); a batched path may pass all its rows at once. The caller holds the
+    entries' checkpoints locked, as :func:`add_count` does, so no other writer changes their totals meanwhile.
+    A change on one day moves the cumulative sums of that day and of every later day of the checkpoint.
+    """
+    totals = checkpoint_daily_totals
+    for (checkpoint_id, day), delta in sorted(_daily_deltas(entries, sign).items()):
+        of_checkpoint = totals.c.checkpoint_id == checkpoint_id
+        if conn.execute(sa.select(totals.c.day).where(of_checkpoint, totals.c.day == day)).first() is None:
+            earlier = conn.execute(sa.select(*[totals.c[f"cumulative_{name}"] for name in COUNT_FIELDS])
+                                   .where(of_checkpoint, totals.c.day < day)
+                                   .order_by(totals.c.day.desc()).limit(1)).first()
+            conn.execute(totals.insert().values(
+                checkpoint_id=checkpoint_id, day=day, **dict.fromkeys(TOTAL_FIELDS, 0),
+                **{f"cumulative_{name}": earlier[index] if earlier else 0
+                   for index, name in enumerate(COUNT_FIELDS)}))
+        on_day = totals.c.day == day
+        conn.execute(totals.update().where(of_checkpoint, totals.c.day >= day).values(
+            **{name: totals.c[name] + sa.case((on_day, delta[name]), else_=0) for name in TOTAL_FIELDS},
+            **{f"cumulative_{name}": totals.c[f"cumulative_{name}"] + delta[name] for name in COUNT_FIELDS}))
+
+
+def rebuild_daily_totals(conn: Connection) -> None:
+    """Compute :data:`checkpoint_daily_totals` afresh from the ledger: for the migration that adds the table
+    and for loaders that insert count entries in bulk around :func:`add_count` (the district benchmark)."""
+    totals = checkpoint_daily_totals
+    day = sa.func.date(checkpoint_counts.c.period_start, type_=sa.Date)
+    per_day = (sa.select(checkpoint_counts.c.checkpoint_id, day.label("day"), sa.func.count().label("entries"),
+                         *[sa.func.sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS])
+               .where(_is_effective()).group_by(checkpoint_counts.c.checkpoint_id, day).subquery())
+    running = [sa.func.sum(per_day.c[name]).over(partition_by=per_day.c.checkpoint_id, order_by=per_day.c.day)
+               for name in COUNT_FIELDS]
+    conn.execute(totals.delete())
+    conn.execute(totals.insert().from_select(
+        ["checkpoint_id", "day", *TOTAL_FIELDS, *[f"cumulative_{name}" for name in COUNT_FIELDS]],
+        sa.select(per_day.c.checkpoint_id, per_day.c.day, *[per_day.c[name] for name in TOTAL_FIELDS], *running)))
 
 
 # Master data ----------------------------------------------------------------------------------------------------
@@ -427,10 +503,14 @@ def _sum(column: sa.ColumnElement) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(column), 0)
 
 
-def _reported_on(start: datetime, end: datetime) -> sa.Exists:
-    """Whether the checkpoint of the enclosing query has an effective entry starting in [start, end)."""
-    return sa.exists().where(checkpoint_counts.c.checkpoint_id == checkpoints.c.id,
-                             _starting_within(start, end), _is_effective())
+def _newest_totals(day: date) -> sa.FromClause:
+    """Each checkpoint joined to its :data:`checkpoint_daily_totals` row of the newest day on or before ``day``
+    (none when it has no entry that early): one index lookup per checkpoint, however long the history."""
+    totals, earlier = checkpoint_daily_totals, checkpoint_daily_totals.alias("earlier")
+    newest_day = (sa.select(sa.func.max(earlier.c.day))
+                  .where(earlier.c.checkpoint_id == checkpoints.c.id, earlier.c.day <= day).scalar_subquery())
+    return checkpoints.outerjoin(totals, sa.and_(totals.c.checkpoint_id == checkpoints.c.id,
+                                                 totals.c.day == newest_day))
 
 
 def figures(conn: Connection, day: date) -> CheckpointFigures:
@@ -444,14 +524,17 @@ def figures(conn: Connection, day: date) -> CheckpointFigures:
     active now; a checkpoint reported when it has at least one effective
     entry starting on the day, a zero report included. ``not_reported`` is
     sorted by code point, the same on every database whatever its collation.
+    All of it is read from :data:`checkpoint_daily_totals`, so the time it takes
+    grows with the number of checkpoints, not with the length of the history.
     """
-    start, end = clock.day_bounds(day)
-    on_day = checkpoint_counts.c.period_start >= start
-    columns = [_sum(sa.case((on_day, checkpoint_counts.c[name]), else_=0)) for name in COUNT_FIELDS]
-    columns += [_sum(checkpoint_counts.c[name]) for name in COUNT_FIELDS]
-    sums = conn.execute(sa.select(*columns).where(checkpoint_counts.c.period_start < end, _is_effective())).one()
-    reported_column = _reported_on(start, end).label("reported")
-    status = conn.execute(sa.select(checkpoints.c.name, reported_column).where(checkpoints.c.active)).all()
+    totals = checkpoint_daily_totals
+    on_day = totals.c.day == day
+    columns = [_sum(sa.case((on_day, totals.c[name]), else_=0)) for name in COUNT_FIELDS]
+    columns += [_sum(totals.c[f"cumulative_{name}"]) for name in COUNT_FIELDS]
+    sums = conn.execute(sa.select(*columns).select_from(_newest_totals(day))).one()
+    reported_column = sa.and_(on_day, totals.c.entries > 0).label("reported")
+    status = conn.execute(sa.select(checkpoints.c.name, reported_column).select_from(_newest_totals(day))
+                          .where(checkpoints.c.active)).all()
     return {
         **{name: int(value) for name, value in zip(COUNT_FIELDS, sums[:4], strict=True)},
         "active_checkpoints": len(status),

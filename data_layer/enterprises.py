@@ -121,6 +121,32 @@ rectification_closures = sa.Table(
 )
 
 
+enterprise_status_days = sa.Table(
+    "enterprise_status_days", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("reason", sa.String(30)),
+    sa.Column("enterprises", sa.Integer, nullable=False),
+    sa.Index("ix_enterprise_status_days_day_status_reason_enterprises", "day", "status", "reason", "enterprises"),
+)
+"""Derived from the status history, kept in the transaction of every registration and status change: how
+many more (or fewer) enterprises hold a status with a reason from ``day`` on. The number holding it at the
+end of D is the sum of its rows dated D or earlier, so the figures need not find every enterprise's newest
+change. Two writers may each add a row for the same day and status; the sums stay right."""
+
+rectification_days = sa.Table(
+    "rectification_days", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("open", sa.Integer, nullable=False),
+    sa.Column("overdue", sa.Integer, nullable=False),
+    sa.Index("ix_rectification_days_day", "day"),
+)
+"""Derived like :data:`enterprise_status_days`, from inspections and closures: how many more (or fewer)
+rectification items are open, and open past their deadline, from ``day`` on."""
+
+
 # --- codes and their words -------------------------------------------------------------------------------------
 
 def code_key(code: str) -> str:
@@ -291,8 +317,117 @@ def _check_transition(conn: Connection, checks: Checks, state: sa.RowMapping, st
 
 # --- writes ----------------------------------------------------------------------------------------------------
 
+def _add_to_day(conn: Connection, table: sa.Table, day: date, key: Mapping[str, object],
+                changes: Mapping[str, int]) -> None:
+    """Add ``changes`` to the row of ``table`` for ``day`` and ``key`` (a new row when there is none yet)."""
+    match = [table.c[name].is_(None) if value is None else table.c[name] == value for name, value in key.items()]
+    row_id = conn.execute(sa.select(table.c.id).where(table.c.day == day, *match).limit(1)).scalar()
+    if row_id is None:
+        conn.execute(table.insert().values(day=day, **key, **changes))
+    else:
+        conn.execute(table.update().where(table.c.id == row_id)
+                     .values(**{name: table.c[name] + change for name, change in changes.items()}))
+
+
+def _count_status(conn: Connection, day: date, status: str, reason: str | None, change: int) -> None:
+    _add_to_day(conn, enterprise_status_days, day, {"status": status, "reason": reason}, {"enterprises": change})
+
+
+def _count_status_change(conn: Connection, enterprise_id: int, status: str, effective_date: date,
+                         reason: str | None) -> None:
+    """Move the enterprise in :data:`enterprise_status_days` from the status it holds (its newest change, or
+    not reopened since its registration) to ``status`` from ``effective_date`` on; called before the change
+    is stored. A change never takes effect before the current status did (:func:`_check_transition`), so
+    from that date on the enterprise held its current status; a registration dated after the first
+    change's date is superseded by it."""
+    newest = conn.execute(sa.select(status_changes.c.status, status_changes.c.reason,
+                                    status_changes.c.effective_date)
+                          .where(status_changes.c.enterprise_id == enterprise_id)
+                          .order_by(status_changes.c.id.desc()).limit(1)).first()
+    if newest is None:
+        registered_on = conn.execute(sa.select(enterprises.c.registered_on)
+                                     .where(enterprises.c.id == enterprise_id)).scalar_one()
+        newest = (DEFAULT_STATUS, None, registered_on)
+    _count_status(conn, max(newest[2], effective_date), newest[0], newest[1], -1)
+    _count_status(conn, effective_date, status, reason, 1)
+
+
+def _overdue_from(inspected_on: date, deadline: date) -> date:
+    """The first day an open item counts as overdue: past its deadline, and not before it was opened."""
+    return max(inspected_on, deadline + timedelta(days=1))
+
+
+def _count_rectification(conn: Connection, inspected_on: date, deadline: date, closed_on: date | None) -> None:
+    """Count one rectification item in :data:`rectification_days`: opened (``closed_on`` None) or closed."""
+    overdue_from = _overdue_from(inspected_on, deadline)
+    if closed_on is None:
+        _add_to_day(conn, rectification_days, inspected_on, {}, {"open": 1, "overdue": 0})
+        _add_to_day(conn, rectification_days, overdue_from, {}, {"open": 0, "overdue": 1})
+    else:
+        _add_to_day(conn, rectification_days, closed_on, {}, {"open": -1, "overdue": 0})
+        _add_to_day(conn, rectification_days, max(closed_on, overdue_from), {}, {"open": 0, "overdue": -1})
+
+
+def _add_event(events: dict[tuple, int], key: tuple, change: int) -> None:
+    events[key] = events.get(key, 0) + change
+
+
+def _status_events(conn: Connection) -> dict[tuple[date, str, str | None], int]:
+    """The rows of :data:`enterprise_status_days` as the registrations and changes stored so far make them,
+    replayed in the order :func:`add_enterprise` and :func:`_count_status_change` count them."""
+    events: dict[tuple[date, str, str | None], int] = {}
+    held: dict[int, tuple[str, str | None, date]] = {}
+    for enterprise_id, registered_on in conn.execute(sa.select(enterprises.c.id, enterprises.c.registered_on)):
+        _add_event(events, (registered_on, DEFAULT_STATUS, None), 1)
+        held[enterprise_id] = (DEFAULT_STATUS, None, registered_on)
+    changes = conn.execute(sa.select(status_changes.c.enterprise_id, status_changes.c.status,
+                                     status_changes.c.reason, status_changes.c.effective_date)
+                           .order_by(status_changes.c.id))
+    for enterprise_id, status, reason, day in changes:
+        old_status, old_reason, since = held[enterprise_id]
+        _add_event(events, (max(since, day), old_status, old_reason), -1)
+        _add_event(events, (day, status, reason), 1)
+        held[enterprise_id] = (status, reason, day)
+    return events
+
+
+def _rectification_events(conn: Connection) -> dict[tuple[date, str], int]:
+    """The rows of :data:`rectification_days` as the inspections and closures stored so far make them."""
+    events: dict[tuple[date, str], int] = {}
+    query = (sa.select(inspections.c.date, rectifications.c.deadline, rectification_closures.c.closed_on)
+             .select_from(rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id)
+                          .outerjoin(rectification_closures,
+                                     rectification_closures.c.rectification_id == rectifications.c.id)))
+    for inspected_on, deadline, closed_on in conn.execute(query):
+        overdue_from = _overdue_from(inspected_on, deadline)
+        _add_event(events, (inspected_on, "open"), 1)
+        _add_event(events, (overdue_from, "overdue"), 1)
+        if closed_on is not None:
+            _add_event(events, (closed_on, "open"), -1)
+            _add_event(events, (max(closed_on, overdue_from), "overdue"), -1)
+    return events
+
+
+def rebuild_daily_figures(conn: Connection) -> None:
+    """Compute :data:`enterprise_status_days` and :data:`rectification_days` afresh from the history: for
+    the migration that adds them and for loaders that insert enterprises in bulk around the write functions
+    (the district benchmark)."""
+    conn.execute(enterprise_status_days.delete())
+    conn.execute(rectification_days.delete())
+    statuses = [{"day": day, "status": status, "reason": reason, "enterprises": count}
+                for (day, status, reason), count in _status_events(conn).items() if count]
+    if statuses:
+        conn.execute(enterprise_status_days.insert(), statuses)
+    items: dict[date, dict[str, int]] = {}
+    for (day, figure), count in _rectification_events(conn).items():
+        items.setdefault(day, {"open": 0, "overdue": 0})[figure] += count
+    if items:
+        conn.execute(rectification_days.insert(), [{"day": day, **counts} for day, counts in items.items()])
+
+
 def _insert_change(ctx: WriteContext, enterprise_id: int, status: str, effective_date: date, reason: str | None,
                    note: str | None) -> int:
+    _count_status_change(ctx.conn, enterprise_id, status, effective_date, reason)
     return ctx.insert(status_changes, f"{DOMAIN}.status", {
         "enterprise_id": enterprise_id, "status": status, "effective_date": effective_date, "reason": reason,
         "note": note, "changed_by": ctx.actor.username, "changed_at": clock.now(),
@@ -317,7 +452,9 @@ def add_enterprise(ctx: WriteContext, data: Mapping[str, object]) -> int:
                                                  data.get("reason"))
     note = checks.text(data.get("note"), "note", required=False, max_length=2000)
     checks.raise_if_any()
-    enterprise_id = ctx.insert(enterprises, f"{DOMAIN}.add", {**values, "registered_on": clock.today()})
+    registered_on = clock.today()
+    enterprise_id = ctx.insert(enterprises, f"{DOMAIN}.add", {**values, "registered_on": registered_on})
+    _count_status(ctx.conn, registered_on, DEFAULT_STATUS, None, 1)
     _insert_change(ctx, enterprise_id, status, status_date, reason, note)
     return enterprise_id
 
@@ -420,6 +557,7 @@ def add_inspection(ctx: WriteContext, enterprise: int | str, date: object, inspe
         ctx.insert(rectifications, f"{DOMAIN}.rectification", {
             "inspection_id": inspection_id, "enterprise_id": enterprise_id, "item": item, "deadline": deadline,
         })
+        _count_rectification(ctx.conn, day, deadline, None)
     return inspection_id
 
 
@@ -435,7 +573,7 @@ def close_rectification(ctx: WriteContext, rectification_id: object, closed_on: 
     item = None
     if item_id is not None:
         item = ctx.conn.execute(
-            sa.select(rectifications.c.enterprise_id, inspections.c.date)
+            sa.select(rectifications.c.enterprise_id, rectifications.c.deadline, inspections.c.date)
             .select_from(rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id))
             .where(rectifications.c.id == item_id).with_for_update(of=rectifications)).mappings().first()
         if item is None:
@@ -452,9 +590,11 @@ def close_rectification(ctx: WriteContext, rectification_id: object, closed_on: 
         if closed is not None:
             checks.fail("rectification", f"{DOMAIN}.error.already_closed", date=closed.isoformat())
     checks.raise_if_any()
-    return ctx.insert(rectification_closures, f"{DOMAIN}.rectification_closed", {
+    closure_id = ctx.insert(rectification_closures, f"{DOMAIN}.rectification_closed", {
         "rectification_id": item_id, "closed_on": day, "verified_by": verifier, "note": text,
     })
+    _count_rectification(ctx.conn, item["date"], item["deadline"], day)
+    return closure_id
 
 
 # --- figures ---------------------------------------------------------------------------------------------------
@@ -487,19 +627,6 @@ def _rate(reopened: int, total: int) -> float:
     return round(reopened / total, 3) if total else 0.0
 
 
-def _rectification_counts(conn: Connection, day: date) -> tuple[int, int]:
-    """Items opened by an inspection on or before ``day`` and not closed by its end; of those, past deadline."""
-    closed = sa.and_(rectification_closures.c.rectification_id == rectifications.c.id,
-                     rectification_closures.c.closed_on <= day)
-    row = conn.execute(
-        sa.select(sa.func.count(),
-                  sa.func.coalesce(sa.func.sum(sa.case((rectifications.c.deadline < day, 1), else_=0)), 0))
-        .select_from(rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id)
-                     .outerjoin(rectification_closures, closed))
-        .where(inspections.c.date <= day, rectification_closures.c.id.is_(None))).one()
-    return row[0], row[1]
-
-
 def figures(conn: Connection, day: date) -> dict:
     """The enterprises part of the daily briefing (DESIGN §6) for the end of ``day``.
 
@@ -510,10 +637,13 @@ def figures(conn: Connection, day: date) -> dict:
     opened on or before the day and not closed by its end, and
     ``rectifications_overdue`` those of them whose deadline is before the day
     (an item due on the day itself is not overdue yet). ``closed`` is added.
+    Both are read from the per-day tables (:data:`enterprise_status_days`,
+    :data:`rectification_days`), so the time it takes does not grow with the
+    number of enterprises or inspections.
     """
-    current = _statuses(day).subquery("current")
-    counts = conn.execute(sa.select(current.c.status, current.c.reason, sa.func.count())
-                          .group_by(current.c.status, current.c.reason)).all()
+    held = enterprise_status_days
+    counts = conn.execute(sa.select(held.c.status, held.c.reason, sa.func.sum(held.c.enterprises))
+                          .where(held.c.day <= day).group_by(held.c.status, held.c.reason)).all()
     by_status = dict.fromkeys(STATUSES, 0)
     by_reason = dict.fromkeys(REASONS, 0)
     for status, reason, count in counts:
@@ -521,7 +651,10 @@ def figures(conn: Connection, day: date) -> dict:
         if status in STATUSES_WITH_REASON and reason in by_reason:
             by_reason[reason] += count
     total = sum(by_status.values()) - by_status["closed"]
-    open_items, overdue_items = _rectification_counts(conn, day)
+    open_items, overdue_items = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(rectification_days.c.open), 0),
+                  sa.func.coalesce(sa.func.sum(rectification_days.c.overdue), 0))
+        .where(rectification_days.c.day <= day)).one()
     return {
         "total": total, "reopened": by_status["reopened"], "reopen_rate": _rate(by_status["reopened"], total),
         "applied": by_status["applied"], "not_reopened": by_status["not_reopened"],

@@ -89,7 +89,8 @@ quarantine_episodes = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Index("ix_quarantine_episodes_person_id_status", "person_id", "status"),
     sa.Index("ix_quarantine_episodes_start_date", "start_date"),
-    sa.Index("ix_quarantine_episodes_end_date", "end_date"),
+    sa.Index("ix_quarantine_episodes_end_date_start_date_mode_planned_end", "end_date", "start_date", "mode",
+             "planned_end"),
     sa.Index("ix_quarantine_episodes_status_planned_end", "status", "planned_end"),
     sa.Index("ix_quarantine_episodes_site_id_start_date", "site_id", "start_date"),
 )
@@ -125,7 +126,7 @@ quarantine_followups = sa.Table(
     sa.Column("supersedes_id", sa.Integer, sa.ForeignKey("quarantine_followups.id")),
     sa.Column("reason", sa.String(200)),
     sa.Index("ix_quarantine_followups_episode_id_date_slot", "episode_id", "date", "slot"),
-    sa.Index("ix_quarantine_followups_date", "date"),
+    sa.Index("ix_quarantine_followups_date_temperature", "date", "temperature"),
     sa.Index("ix_quarantine_followups_supersedes_id", "supersedes_id"),
 )
 
@@ -861,6 +862,17 @@ def _followups_on(day: date) -> sa.Subquery:
             .where(followup.c.date == day, _is_effective()).group_by(followup.c.episode_id).subquery())
 
 
+def _current_episodes(day: date) -> sa.Subquery:
+    """The episodes current on ``day`` (``id``, ``mode``, ``planned_end``), found through their end date: the
+    open ones and those ended after the day, each started by then. Two ranges of one covering index, so the
+    time grows with the people in quarantine, not with every episode ever started before the day."""
+    episode = quarantine_episodes
+    columns = (episode.c.id, episode.c.mode, episode.c.planned_end)
+    started = episode.c.start_date <= day
+    return sa.union_all(sa.select(*columns).where(episode.c.end_date.is_(None), started),
+                        sa.select(*columns).where(episode.c.end_date > day, started)).subquery("on_day")
+
+
 def _missing_followups(day: date) -> tuple[sa.Subquery, sa.ColumnElement[bool]]:
     """The follow-up counts of ``day`` and the condition "fewer than two" for a join with episodes."""
     counts = _followups_on(day)
@@ -881,11 +893,12 @@ def figures(conn: Connection, day: date) -> QuarantineFigures:
     episode, followup = quarantine_episodes, quarantine_followups
     current = {mode: 0 for mode in MODES}
     overdue = due = 0
+    on_day = _current_episodes(day)
     by_mode = conn.execute(
-        sa.select(episode.c.mode, sa.func.count(), _count_if(episode.c.planned_end <= day),
-                  _count_if(episode.c.planned_end.between(day + timedelta(days=1),
-                                                          day + timedelta(days=DUE_WINDOW_DAYS))))
-        .where(_current_on(day)).group_by(episode.c.mode))
+        sa.select(on_day.c.mode, sa.func.count(), _count_if(on_day.c.planned_end <= day),
+                  _count_if(on_day.c.planned_end.between(day + timedelta(days=1),
+                                                         day + timedelta(days=DUE_WINDOW_DAYS))))
+        .group_by(on_day.c.mode))
     for mode, count, mode_overdue, mode_due in by_mode:
         current[mode] = count
         overdue += mode_overdue
@@ -894,10 +907,11 @@ def figures(conn: Connection, day: date) -> QuarantineFigures:
         sa.select(_count_if(episode.c.start_date == day),
                   _count_if(sa.and_(episode.c.status == "released", episode.c.end_date == day)))
         .where(sa.or_(episode.c.start_date == day, episode.c.end_date == day))).one()
-    counts, fewer_than_two = _missing_followups(day)
-    missing = conn.execute(
-        sa.select(sa.func.count()).select_from(episode.outerjoin(counts, counts.c.episode_id == episode.c.id))
-        .where(_current_on(day), fewer_than_two)).scalar_one()
+    followups_of_day = (sa.select(sa.func.count()).where(followup.c.episode_id == on_day.c.id,
+                                                         followup.c.date == day, _is_effective())
+                        .scalar_subquery())
+    missing = conn.execute(sa.select(sa.func.count()).select_from(on_day)
+                           .where(followups_of_day < FOLLOWUPS_PER_DAY)).scalar_one()
     fever = conn.execute(sa.select(sa.func.count()).select_from(followup).where(
         followup.c.date == day, followup.c.temperature >= fever_threshold(), _is_effective())).scalar_one()
     return {

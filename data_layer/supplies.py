@@ -90,6 +90,21 @@ supply_movements = sa.Table(
     sa.Index("ix_supply_movements_date_kind", "date", "kind"),
 )
 
+supply_daily_stock = sa.Table(
+    "supply_daily_stock", metadata,
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("supply_items.id"), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("on_hand", sa.BigInteger, nullable=False),
+    sa.Column("received", sa.BigInteger, nullable=False),
+    sa.Column("sent", sa.BigInteger, nullable=False),
+    sa.Column("issued", sa.BigInteger, nullable=False),
+)
+"""Derived from the ledger, kept in the transaction of every movement: per item and day on which it has a
+movement, ``on_hand`` (the stock at the end of the day: every movement dated on or before it) and the signed
+sums of the day's effective receipts (``received``), outgoing movements (``sent``, negative) and issues
+(``issued``, negative). The briefing reads the stock figures from here instead of summing the whole ledger
+(see :func:`count_in_daily_stock`)."""
+
 _reversal = supply_movements.alias("reversal")
 
 
@@ -186,10 +201,61 @@ def _signed_quantity(checks: Checks, value: object, kind: str | None) -> int | N
     return -quantity if kind in OUT_KINDS else quantity
 
 
-def _store_movement(ctx: WriteContext, action: str, values: dict[str, object]) -> int:
-    return ctx.insert(supply_movements, action, {
+def _store_movement(ctx: WriteContext, action: str, values: dict[str, object], counted_kind: str) -> int:
+    """Insert one movement and count it in :data:`supply_daily_stock`; ``counted_kind`` is the kind whose
+    figures it changes (a reversal's is the kind of the movement it cancels)."""
+    movement_id = ctx.insert(supply_movements, action, {
         "counterparty": None, "recipient_kind": None, "note": None, "reverses_id": None, **values,
         "entered_by": ctx.actor.username, "entered_at": clock.now()})
+    count_in_daily_stock(ctx.conn, values["item_id"], values["date"], values["quantity"], counted_kind)
+    return movement_id
+
+
+def _kind_sums(quantity: int, counted_kind: str) -> dict[str, int]:
+    return {"received": quantity if counted_kind in IN_KINDS else 0,
+            "sent": quantity if counted_kind in OUT_KINDS else 0,
+            "issued": quantity if counted_kind == "issue" else 0}
+
+
+def count_in_daily_stock(conn: Connection, item_id: int, day: date, quantity: int, counted_kind: str) -> None:
+    """Keep :data:`supply_daily_stock` equal to the ledger after a movement of ``quantity`` (signed) dated
+    ``day`` was stored. ``counted_kind`` says which day sums it changes: its own kind, or for a reversal the
+    kind of the movement it cancels (the reversal's quantity takes that movement out of them).
+
+    Every path that stores movements calls this in the same transaction, through :func:`_store_movement`
+    (imports store rows through :func:`add_movement` and :func:`reverse_movement`). The caller holds the
+    item locked, as those do. The stock of ``day`` and of every later day of the item moves by ``quantity``.
+    """
+    stock = supply_daily_stock
+    of_item = stock.c.item_id == item_id
+    if conn.execute(sa.select(stock.c.day).where(of_item, stock.c.day == day)).first() is None:
+        before = conn.execute(sa.select(stock.c.on_hand).where(of_item, stock.c.day < day)
+                              .order_by(stock.c.day.desc()).limit(1)).scalar()
+        conn.execute(stock.insert().values(item_id=item_id, day=day, on_hand=before or 0, received=0, sent=0,
+                                           issued=0))
+    on_day = stock.c.day == day
+    conn.execute(stock.update().where(of_item, stock.c.day >= day).values(
+        on_hand=stock.c.on_hand + quantity,
+        **{name: stock.c[name] + sa.case((on_day, change), else_=0)
+           for name, change in _kind_sums(quantity, counted_kind).items()}))
+
+
+def rebuild_daily_stock(conn: Connection) -> None:
+    """Compute :data:`supply_daily_stock` afresh from the ledger: for the migration that adds the table and
+    for loaders that insert movements in bulk around :func:`add_movement` (the district benchmark)."""
+    movement = supply_movements
+    per_day = (sa.select(movement.c.item_id, movement.c.date.label("day"),
+                         sa.func.sum(movement.c.quantity).label("net"),
+                         _total(_effective() & movement.c.kind.in_(IN_KINDS)).label("received"),
+                         _total(_effective() & movement.c.kind.in_(OUT_KINDS)).label("sent"),
+                         _total(_effective() & (movement.c.kind == "issue")).label("issued"))
+               .select_from(_with_reversals(movement)).group_by(movement.c.item_id, movement.c.date).subquery())
+    on_hand = sa.func.sum(per_day.c.net).over(partition_by=per_day.c.item_id, order_by=per_day.c.day)
+    conn.execute(supply_daily_stock.delete())
+    conn.execute(supply_daily_stock.insert().from_select(
+        ["item_id", "day", "on_hand", "received", "sent", "issued"],
+        sa.select(per_day.c.item_id, per_day.c.day, on_hand, per_day.c.received, per_day.c.sent,
+                  per_day.c.issued)))
 
 
 def add_item(ctx: WriteContext, data: Mapping[str, object]) -> int:
@@ -292,7 +358,7 @@ def add_movement(ctx: WriteContext, data: Mapping[str, object]) -> int:
     checks.raise_if_any()
     return _store_movement(ctx, "supplies.movement.add", {
         "item_id": item["id"], "date": day, "kind": kind, "quantity": change, "counterparty": counterparty,
-        "recipient_kind": recipient_kind, "note": note})
+        "recipient_kind": recipient_kind, "note": note}, kind)
 
 
 def _movement(conn: Connection, movement_id: int) -> RowMapping | None:
@@ -333,7 +399,7 @@ def reverse_movement(ctx: WriteContext, movement: object, reason: object) -> int
     return _store_movement(ctx, "supplies.movement.reverse", {
         "item_id": original["item_id"], "date": original["date"], "kind": "reversal",
         "quantity": -original["quantity"], "counterparty": original["counterparty"], "note": note,
-        "reverses_id": original["id"]})
+        "reverses_id": original["id"]}, original["kind"])
 
 
 def record_stock_count(ctx: WriteContext, item: object, day: object, counted_quantity: object,
@@ -359,7 +425,8 @@ def record_stock_count(ctx: WriteContext, item: object, day: object, counted_qua
     if difference == 0:
         return None
     return _store_movement(ctx, "supplies.stock_count", {
-        "item_id": row["id"], "date": count_day, "kind": "adjustment", "quantity": difference, "note": note})
+        "item_id": row["id"], "date": count_day, "kind": "adjustment", "quantity": difference, "note": note},
+        "adjustment")
 
 
 def _total(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
@@ -404,23 +471,26 @@ def figures(conn: Connection, day: date, request_days: int | None = None) -> lis
     stock runs out at this burn rate, ``None`` without consumption) and
     ``request_quantity`` (what to ask the level above for, so that the stock
     covers ``request_days`` days of consumption, by default :func:`cover_days`).
+    Every figure is read from :data:`supply_daily_stock`, so the time it takes grows with the number of
+    items, not with the length of the ledger.
     """
     request_days = cover_days() if request_days is None else request_days
-    week_start = day - timedelta(days=BURN_DAYS - 1)
-    today = supply_movements.c.date == day
-    movements = _with_reversals(supply_items.outerjoin(supply_movements, sa.and_(
-        supply_movements.c.item_id == supply_items.c.id, supply_movements.c.date <= day)))
+    stock, items = supply_daily_stock, supply_items
+    earlier, week = stock.alias("earlier"), stock.alias("week")
+    newest_day = (sa.select(sa.func.max(earlier.c.day)).where(earlier.c.item_id == items.c.id, earlier.c.day <= day)
+                  .scalar_subquery())
+    issued_week = (sa.select(sa.func.coalesce(sa.func.sum(week.c.issued), 0))
+                   .where(week.c.item_id == items.c.id, week.c.day > day - timedelta(days=BURN_DAYS),
+                          week.c.day <= day).scalar_subquery())
+    on_day = stock.c.day == day
     rows = conn.execute(
-        sa.select(supply_items.c.id, supply_items.c.name, supply_items.c.unit, supply_items.c.category,
-                  supply_items.c.safety_stock,
-                  sa.func.coalesce(sa.func.sum(supply_movements.c.quantity), 0).label("on_hand"),
-                  _total(_effective() & today & supply_movements.c.kind.in_(IN_KINDS)).label("in_today"),
-                  _total(_effective() & today & supply_movements.c.kind.in_(OUT_KINDS)).label("out_today"),
-                  _total(_effective() & (supply_movements.c.date >= week_start)
-                         & (supply_movements.c.kind == "issue")).label("issued_week"))
-        .select_from(movements).where(supply_items.c.active == sa.true())
-        .group_by(supply_items.c.id, supply_items.c.name, supply_items.c.unit, supply_items.c.category,
-                  supply_items.c.safety_stock)).mappings()
+        sa.select(items.c.id, items.c.name, items.c.unit, items.c.category, items.c.safety_stock,
+                  sa.func.coalesce(stock.c.on_hand, 0).label("on_hand"),
+                  sa.case((on_day, stock.c.received), else_=0).label("in_today"),
+                  sa.case((on_day, stock.c.sent), else_=0).label("out_today"),
+                  issued_week.label("issued_week"))
+        .select_from(items.outerjoin(stock, sa.and_(stock.c.item_id == items.c.id, stock.c.day == newest_day)))
+        .where(items.c.active == sa.true())).mappings()
     return sorted((_item_figures(row, day, request_days) for row in rows), key=lambda entry: entry["item"])
 
 
