@@ -1,0 +1,25 @@
+"""An administrator's unlock of an account locked by failed sign-ins.
+
+The failures stay on record; an unlock row only stops those before it from
+counting towards the lock.
+
+Revision ID: 0011
+Revises: 0007
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011"
+down_revision = "0007"
+
+
+def upgrade() -> None:
+    op.create_table(
+        "sign_in_unlocks",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("username", sa.String(100), nullable=False),
+        sa.Column("at", sa.DateTime, nullable=False),
+        sa.Column("unlocked_by", sa.String(100), nullable=False),
+        sa.Index("ix_sign_in_unlocks_username_at", "username", "at"),
+    )
