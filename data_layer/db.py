@@ -50,6 +50,8 @@ audit_log = sa.Table(
     sa.Column("after", sa.Text),
     sa.Column("batch", sa.String(80)),
     sa.Index("ix_audit_log_table_name_row_id", "table_name", "row_id"),
+    sa.Index("ix_audit_log_username_id", "username", "id"),
+    sa.Index("ix_audit_log_at", "at"),
 )
 
 submission_tokens = sa.Table(
