@@ -361,7 +361,7 @@ def _update_site(ctx: WriteContext, row: Mapping, values: dict, action: str) -> 
     ctx.audit(action, quarantine_sites, row["id"], before=before, after=values)
 
 
-def list_sites(conn: Connection, *, include_inactive: bool = False) -> list[dict]:
+def list_sites(conn: Connection, include_inactive: bool = False) -> list[dict]:
     """The sites for a choice list (id, name, address, capacity, active), by name."""
     query = sa.select(quarantine_sites).order_by(quarantine_sites.c.name)
     if not include_inactive:

@@ -3,12 +3,17 @@
 The data layer reports progress as ``progress(done, total)``; :func:`progress_bar`
 hands the page such a callback drawing a ``st.progress`` bar, and
 :func:`show_summary` ends the work with the rows written and the rows refused.
+A file made for download (an export, a backup) is made once, when asked for,
+with the bar showing, and kept for its download button (:func:`offer_file`).
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
 
 import streamlit as st
 
@@ -16,6 +21,7 @@ from data_layer.i18n import format_number
 from ui.session import language, t
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 @contextmanager
@@ -46,3 +52,27 @@ def show_summary(written: int, refused: int = 0) -> None:
         st.error(text)
     else:
         st.success(text, icon=":material/check_circle:")
+
+
+def made_file(file_name: str, build: Callable[[Path], T]) -> tuple[bytes, T]:
+    """Let ``build`` write ``file_name`` into a temporary folder; the file's bytes and what ``build`` returned."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / file_name
+        result = build(path)
+        return path.read_bytes(), result
+
+
+def keep_file(slot: str, file_name: str, data: bytes, rows: int | None = None) -> None:
+    """Keep a made file for :func:`offer_file` over the reruns that follow (until another is made)."""
+    st.session_state[f"made_file:{slot}"] = {"name": file_name, "data": data, "rows": rows}
+
+
+def offer_file(slot: str, label: str, mime: str) -> None:
+    """The download button of the file last made for ``slot``, with its summary, if one was made."""
+    made = st.session_state.get(f"made_file:{slot}")
+    if made is None:
+        return
+    if made["rows"] is not None:
+        show_summary(made["rows"])
+    st.download_button(label, made["data"], file_name=made["name"], mime=mime, on_click="ignore",
+                       icon=":material/download:", key=f"download:{slot}")
