@@ -160,8 +160,10 @@ def reset_password(ctx: WriteContext, user: int | str, password: str) -> None:
 
 
 def _active_admins(conn: Connection) -> int:
-    return conn.execute(sa.select(sa.func.count()).select_from(users)
-                        .where(users.c.role == "admin", users.c.active)).scalar_one()
+    """How many administrators can sign in; their rows stay locked until the write ends, so two administrators
+    disabling each other at the same moment cannot leave none (PostgreSQL; SQLite writes one at a time)."""
+    query = sa.select(users.c.id).where(users.c.role == "admin", users.c.active).with_for_update()
+    return len(conn.execute(query).all())
 
 
 def set_active(ctx: WriteContext, user: int | str, active: bool) -> None:
