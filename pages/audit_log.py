@@ -61,10 +61,11 @@ def entries_frame(entries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     })
 
 
-def page_number(total: int) -> int:
+def page_number(chosen: AuditFilter, total: int) -> int:
+    """The page to show; other filters start again at page 1 (the key carries them)."""
     pages = max(1, math.ceil(total / PAGE_SIZE))
     return st.number_input(t("audit.page", pages=format_number(pages, language())), min_value=1, max_value=pages,
-                           value=1, step=1, key="audit:page")
+                           value=1, step=1, key=f"audit:page:{chosen!r}")
 
 
 def change_view(entries: Sequence[Mapping[str, Any]]) -> None:
@@ -98,7 +99,7 @@ if actor().role != "admin":
     st.stop()
 chosen = chosen_filter()
 total = read(audit_count, chosen)
-page = page_number(total)
+page = page_number(chosen, total)
 entries = read(audit_entries, chosen, PAGE_SIZE, (page - 1) * PAGE_SIZE)
 st.caption(t("audit.shown", shown=format_number(len(entries), language()), total=format_number(total, language())))
 if entries:

@@ -153,3 +153,16 @@ def test_admin_pages_run_in_english(monkeypatch, db_url):
         assert not app.exception and not app.error
         assert app.title[0].value in ("Administration", "Audit log")
     assert connect(db_url).dialect.name in ("sqlite", "postgresql")
+
+
+def test_the_audit_log_page_pages_through_the_entries_and_starts_again_when_a_filter_changes(
+        monkeypatch, db_url, engine):
+    for number in range(51):
+        perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": f"卡口{number}", "grid": "一网格", "kind": "road"})
+    app = open_admin(monkeypatch, db_url, page="pages/audit_log.py")
+    assert len(app.dataframe[0].value) == 50
+    app.number_input[0].set_value(2).run()
+    assert list(app.dataframe[0].value["编号"]) == [1]
+    app.text_input(key="audit:action").input("checkpoints.").run()
+    assert app.number_input[0].value == 1
+    assert len(app.dataframe[0].value) == 50
