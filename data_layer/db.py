@@ -35,6 +35,7 @@ DEFAULT_URL = "sqlite:///data/command_post.db"
 DOMAIN_MODULES = ("users", "checkpoints", "quarantine", "supplies", "enterprises", "briefing")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 WRITE_ATTEMPTS = 8
+BACKUP_STEP_PAGES = 2048  # 8 MiB of 4 KiB pages between two progress reports
 
 metadata = sa.MetaData()
 
@@ -50,6 +51,8 @@ audit_log = sa.Table(
     sa.Column("after", sa.Text),
     sa.Column("batch", sa.String(80)),
     sa.Index("ix_audit_log_table_name_row_id", "table_name", "row_id"),
+    sa.Index("ix_audit_log_username_id", "username", "id"),
+    sa.Index("ix_audit_log_at", "at"),
 )
 
 submission_tokens = sa.Table(
@@ -306,21 +309,36 @@ def perform(engine: Engine, actor: Actor, operation: Callable[..., T], *args: An
     return write(engine, actor, lambda ctx: operation(ctx, *args, **kwargs), token=token)
 
 
-def backup_sqlite(engine: Engine, target: Path) -> None:
+def backup_sqlite(engine: Engine, target: Path, progress: Callable[[int, int], None] | None = None) -> None:
     """Copy a live SQLite database to ``target`` with SQLite's online backup.
 
     Writers may go on meanwhile; the copy is the database as of one committed
-    moment, never a torn file.
+    moment, never a torn file. ``progress(done, total)`` hears the pages
+    copied after each step of :data:`BACKUP_STEP_PAGES`: the source's read
+    transaction is held across the steps, so writers committing in between
+    neither tear the copy nor make SQLite start it over.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.unlink(missing_ok=True)
     source = engine.raw_connection()
     try:
+        snapshot = source.driver_connection
+        snapshot.execute("BEGIN")
+        snapshot.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
         destination = sqlite3.connect(target)
         try:
-            source.driver_connection.backup(destination)
+            snapshot.backup(destination, pages=BACKUP_STEP_PAGES,
+                            progress=None if progress is None else _pages_copied(progress))
         finally:
             destination.close()
+            snapshot.execute("ROLLBACK")
     finally:
         source.close()
+
+
+def _pages_copied(progress: Callable[[int, int], None]) -> Callable[[int, int, int], None]:
+    """SQLite's backup callback (status, pages remaining, pages in all) as ``progress(done, total)``."""
+    def report(_status: int, remaining: int, total: int) -> None:
+        progress(total - remaining, total)
+    return report

@@ -19,7 +19,7 @@ import dataclasses
 import io
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import TypedDict
 
@@ -363,7 +363,7 @@ def _update_site(ctx: WriteContext, row: Mapping, values: dict, action: str) -> 
     ctx.audit(action, quarantine_sites, row["id"], before=before, after=values)
 
 
-def list_sites(conn: Connection, *, include_inactive: bool = False) -> list[dict]:
+def list_sites(conn: Connection, include_inactive: bool = False) -> list[dict]:
     """The sites for a choice list (id, name, address, capacity, active), by name."""
     query = sa.select(quarantine_sites).order_by(quarantine_sites.c.name)
     if not include_inactive:
@@ -583,9 +583,10 @@ def change_planned_end(ctx: WriteContext, episode_id: object, reason: object, *,
 
 
 def _end_episodes(ctx: WriteContext, episode_ids: Sequence[object], end_date: object, reason: object,
-                  status: str, kind: str, *, reason_required: bool) -> list[int]:
+                  status: str, kind: str, *, reason_required: bool,
+                  progress: Callable[[int, int], None] | None = None) -> list[int]:
     """End active episodes on ``end_date`` (not before their start, not in the future): all or none.
-    Returns their ids."""
+    Returns their ids; ``progress(done, total)`` hears each episode ended."""
     require_write(ctx.actor, DOMAIN)
     checks = Checks(DOMAIN)
     episodes = _active_episodes(ctx, checks, episode_ids)
@@ -596,11 +597,13 @@ def _end_episodes(ctx: WriteContext, episode_ids: Sequence[object], end_date: ob
             checks.fail("end_date", "quarantine.error.end_before_start", name=episode["person_name"],
                         start=episode["start_date"].isoformat())
     checks.raise_if_any()
-    for episode in episodes:
+    for done, episode in enumerate(episodes, start=1):
         values = {"status": status, "end_date": end}
         if why is not None:
             values["reason"] = why
         _apply_change(ctx, episode, kind, values, why)
+        if progress is not None:
+            progress(done, len(episodes))
     return [episode["id"] for episode in episodes]
 
 
@@ -610,10 +613,13 @@ def release(ctx: WriteContext, episode_id: object, end_date: object, reason: obj
     return _end_episodes(ctx, [episode_id], end_date, reason, "released", "release", reason_required=False)[0]
 
 
-def release_many(ctx: WriteContext, episode_ids: Sequence[object], end_date: object, reason: object = None) -> int:
-    """Release several people on the same day in one go; one refused episode releases none. Returns the count."""
+def release_many(ctx: WriteContext, episode_ids: Sequence[object], end_date: object, reason: object = None,
+                 progress: Callable[[int, int], None] | None = None) -> int:
+    """Release several people on the same day in one go; one refused episode releases none. Returns the count;
+    ``progress(done, total)`` hears each release (the page's progress bar)."""
     unique_ids = list(dict.fromkeys(episode_ids))
-    return len(_end_episodes(ctx, unique_ids, end_date, reason, "released", "release", reason_required=False))
+    return len(_end_episodes(ctx, unique_ids, end_date, reason, "released", "release", reason_required=False,
+                             progress=progress))
 
 
 def transfer_to_hospital(ctx: WriteContext, episode_id: object, end_date: object, reason: object = None) -> int:

@@ -2,30 +2,44 @@
 
 Roles are enforced here, in the write functions, not only by hiding menu
 items: a page that forgot a check still cannot let a leader write a count.
-Passwords are stored as argon2 hashes; repeated failed sign-ins for one
-account are throttled.
+Passwords are stored as argon2 hashes and never leave this module: no audit
+row, listing or export carries a hash. Repeated failed sign-ins for one
+account are throttled twice over: each failure makes the next refusal slower,
+and five failures within five minutes lock the account until the window has
+passed or an administrator unlocks it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from data_layer import clock
-from data_layer.db import Actor, WriteContext, metadata
+from data_layer.db import Actor, WriteContext, load_schema, metadata, write
 from data_layer.errors import PermissionDenied
-from data_layer.validation import Checks
+from data_layer.validation import Checks, as_id
 
 ROLES = ("admin", "leader", "clerk", "wall")
 DOMAINS = ("checkpoints", "quarantine", "supplies", "enterprises")
 MAX_FAILED_SIGN_INS = 5
 SIGN_IN_LOCKOUT = timedelta(minutes=5)
+SIGN_IN_DELAY_PER_FAILURE = 0.5
+SIGN_IN_DELAY_CAP = 3.0
+MIN_PASSWORD_LENGTH = 8
+# The table of the units a clerk may be assigned in each domain (DESIGN §8): a checkpoint, a quarantine
+# site, a supply item of the store, an enterprise.
+UNIT_TABLES = {"checkpoints": "checkpoints", "quarantine": "quarantine_sites", "supplies": "supply_items",
+               "enterprises": "enterprises"}
+HIDDEN_PASSWORD = "[hidden]"
+SIGN_IN_ACTOR = Actor("sign-in", "wall")
 
 users = sa.Table(
     "users", metadata,
@@ -54,6 +68,15 @@ sign_in_failures = sa.Table(
     sa.Column("username", sa.String(100), nullable=False),
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Index("ix_sign_in_failures_username_at", "username", "at"),
+)
+
+sign_in_unlocks = sa.Table(
+    "sign_in_unlocks", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("unlocked_by", sa.String(100), nullable=False),
+    sa.Index("ix_sign_in_unlocks_username_at", "username", "at"),
 )
 
 _hasher = PasswordHasher()
@@ -128,28 +151,140 @@ def actor_for_device_token(engine: Engine, token: str) -> Actor | None:
     return None if username is None else actor_for(engine, username)
 
 
+def _check_password(checks: Checks, password: object) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        checks.fail("password", "error.password_too_short", minimum=MIN_PASSWORD_LENGTH)
+
+
+def _public(account: Mapping[str, object]) -> dict[str, object]:
+    """An account as an audit row may show it: every field but the password hash."""
+    return {key: value for key, value in account.items() if key != "password_hash"}
+
+
 def create_user(ctx: WriteContext, username: str, role: str, password: str, display_name: str | None = None,
                 assignments: dict[str, list[int]] | None = None) -> int:
     """Create an account. ``assignments`` gives a clerk's domains and unit ids ([] = the whole domain)."""
     require_admin(ctx.actor)
     checks = Checks("users")
     name = checks.text(username, "username", max_length=100)
+    shown_name = checks.text(display_name, "display_name", required=False, max_length=100)
     checks.choice(role, "role", ROLES)
-    if password is None or len(password) < 8:
-        checks.fail("password", "error.password_too_short", minimum=8)
+    _check_password(checks, password)
     if name and ctx.conn.execute(sa.select(users.c.id).where(users.c.username == name)).first():
         checks.fail("username", "error.duplicate_name", value=name)
     for domain in assignments or {}:
         checks.choice(domain, "assignments", DOMAINS)
     checks.raise_if_any()
-    user_id = ctx.insert(users, "user.add", {
-        "username": name, "display_name": display_name or name, "role": role,
-        "password_hash": _hasher.hash(password), "active": True, "created_at": clock.now(),
-    })
+    account = {"username": name, "display_name": shown_name or name, "role": role, "active": True,
+               "created_at": clock.now()}
+    user_id = ctx.conn.execute(users.insert().values(**account, password_hash=_hasher.hash(password))
+                               .returning(users.c.id)).scalar_one()
+    ctx.audit("user.add", users, user_id, after=account)
     for domain, unit_ids in (assignments or {}).items():
         for unit_id in unit_ids or [None]:
             ctx.insert(user_assignments, "user.assign", {"user_id": user_id, "domain": domain, "unit_id": unit_id})
     return user_id
+
+
+def _account(ctx: WriteContext, checks: Checks, user: object, *, lock: bool = False) -> Mapping | None:
+    """The account named by its id (a number) or its username (a text), or ``None`` with the refusal recorded."""
+    query = sa.select(users.c.id, users.c.username, users.c.role, users.c.active).where(
+        users.c.id == as_id(user) if isinstance(user, int) else users.c.username == str(user).strip())
+    row = ctx.conn.execute(query.with_for_update() if lock else query).mappings().first()
+    if row is None:
+        checks.fail("username", "error.unknown_name", value=user)
+    return row
+
+
+def reset_password(ctx: WriteContext, user: int | str, password: str) -> None:
+    """Give an account a new password (the administrator tells the user); the hash stays out of the audit row."""
+    require_admin(ctx.actor)
+    checks = Checks("users")
+    account = _account(ctx, checks, user)
+    _check_password(checks, password)
+    checks.raise_if_any()
+    ctx.conn.execute(users.update().where(users.c.id == account["id"]).values(password_hash=_hasher.hash(password)))
+    ctx.audit("user.reset_password", users, account["id"], before={"password": HIDDEN_PASSWORD},
+              after={"password": HIDDEN_PASSWORD, "reset_by": ctx.actor.username})
+
+
+def _active_admins(conn: Connection) -> int:
+    """How many administrators can sign in; their rows stay locked until the write ends, so two administrators
+    disabling each other at the same moment cannot leave none (PostgreSQL; SQLite writes one at a time)."""
+    query = sa.select(users.c.id).where(users.c.role == "admin", users.c.active).with_for_update()
+    return len(conn.execute(query).all())
+
+
+def set_active(ctx: WriteContext, user: int | str, active: bool) -> None:
+    """Disable an account (it can no longer sign in; its history stays) or enable it again.
+
+    An administrator cannot disable their own account, nor the last active
+    administrator: someone must always be able to manage the accounts.
+    """
+    require_admin(ctx.actor)
+    checks = Checks("users")
+    account = _account(ctx, checks, user, lock=True)
+    flag = checks.flag(active, "active")
+    if account and flag is False and account["active"]:
+        if account["username"] == ctx.actor.username:
+            checks.fail("active", "users.error.disable_self")
+        elif account["role"] == "admin" and _active_admins(ctx.conn) <= 1:
+            checks.fail("active", "users.error.last_admin")
+    checks.raise_if_any()
+    if flag == account["active"]:
+        return
+    ctx.conn.execute(users.update().where(users.c.id == account["id"]).values(active=flag))
+    ctx.audit("user.enable" if flag else "user.disable", users, account["id"],
+              before={"active": account["active"]}, after={"active": flag})
+
+
+def _assignment_map(conn: Connection, user_id: int) -> dict[str, list[int]]:
+    """A user's assignments as domain → sorted unit ids ([] = the whole domain)."""
+    rows = conn.execute(sa.select(user_assignments.c.domain, user_assignments.c.unit_id)
+                        .where(user_assignments.c.user_id == user_id)).all()
+    assigned: dict[str, list[int]] = {}
+    for domain, unit_id in rows:
+        assigned.setdefault(domain, [])
+        if unit_id is not None:
+            assigned[domain].append(unit_id)
+    return {domain: sorted(ids) for domain, ids in sorted(assigned.items())}
+
+
+def _checked_assignments(conn: Connection, checks: Checks, assignments: Mapping[str, Sequence[object]]
+                         ) -> dict[str, list[int]]:
+    """The assignments with every domain known and every unit id an existing unit of its domain."""
+    checked: dict[str, list[int]] = {}
+    for domain, unit_ids in assignments.items():
+        if checks.choice(domain, "assignments", DOMAINS) is None:
+            continue
+        ids = sorted({as_id(unit) for unit in unit_ids} - {None})
+        bad = [unit for unit in unit_ids if as_id(unit) is None]
+        units = load_schema().tables[UNIT_TABLES[domain]]
+        found = set(conn.execute(sa.select(units.c.id).where(units.c.id.in_(ids))).scalars()) if ids else set()
+        bad += [unit for unit in ids if unit not in found]
+        for unit in bad:
+            checks.fail("assignments", "users.error.unknown_unit", domain=domain, value=unit)
+        checked[domain] = ids
+    return checked
+
+
+def set_assignments(ctx: WriteContext, user: int | str, assignments: Mapping[str, Sequence[object]]) -> None:
+    """Replace what a clerk may enter for: domain → unit ids ([] = the whole domain; a domain left out is not
+    assigned). One audit row holds the assignments before and after."""
+    require_admin(ctx.actor)
+    checks = Checks("users")
+    account = _account(ctx, checks, user)
+    wanted = _checked_assignments(ctx.conn, checks, assignments)
+    checks.raise_if_any()
+    before = _assignment_map(ctx.conn, account["id"])
+    if before == wanted:
+        return
+    ctx.conn.execute(user_assignments.delete().where(user_assignments.c.user_id == account["id"]))
+    rows = [{"user_id": account["id"], "domain": domain, "unit_id": unit_id}
+            for domain, unit_ids in wanted.items() for unit_id in unit_ids or [None]]
+    if rows:
+        ctx.conn.execute(user_assignments.insert(), rows)
+    ctx.audit("user.assign", users, account["id"], before={"assignments": before}, after={"assignments": wanted})
 
 
 def list_users(engine: Engine) -> list[dict]:
@@ -172,37 +307,96 @@ def actor_for(engine: Engine, username: str) -> Actor | None:
         account = conn.execute(sa.select(users).where(users.c.username == username, users.c.active)).mappings().first()
         if account is None:
             return None
-        rows = conn.execute(sa.select(user_assignments.c.domain, user_assignments.c.unit_id)
-                            .where(user_assignments.c.user_id == account["id"])).all()
-    units: dict[str, set[int]] = {}
-    for domain, unit_id in rows:
-        units.setdefault(domain, set())
-        if unit_id is not None:
-            units[domain].add(unit_id)
+        assigned = _assignment_map(conn, account["id"])
     return Actor(account["username"], account["role"],
-                 tuple(sorted((domain, frozenset(ids)) for domain, ids in units.items())))
+                 tuple((domain, frozenset(ids)) for domain, ids in assigned.items()))
+
+
+# Sign-in throttling ---------------------------------------------------------------------------------------------
+
+
+def _counted_failures(since: datetime) -> sa.Select:
+    """Failed sign-ins since ``since`` that no later unlock by an administrator has cleared."""
+    cleared = sa.exists().where(sign_in_unlocks.c.username == sign_in_failures.c.username,
+                                sign_in_unlocks.c.at >= sign_in_failures.c.at)
+    return sa.select(sign_in_failures.c.username, sign_in_failures.c.at).where(
+        sign_in_failures.c.at >= since, ~cleared)
+
+
+def failed_sign_ins(engine: Engine, username: str) -> int:
+    """How many failed sign-ins count against ``username`` now (the last five minutes, since any unlock)."""
+    recent = _counted_failures(clock.now() - SIGN_IN_LOCKOUT).where(sign_in_failures.c.username == username)
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(recent.subquery())).scalar_one()
 
 
 def sign_in_locked(engine: Engine, username: str) -> bool:
     """True while an account has had too many failed sign-ins in the last few minutes."""
-    since = clock.now() - SIGN_IN_LOCKOUT
+    return failed_sign_ins(engine, username) >= MAX_FAILED_SIGN_INS
+
+
+def sign_in_delay(failures: int) -> float:
+    """Seconds a refused sign-in waits before answering: longer with every failure, so guessing
+    passwords gets slow long before the lock, yet a single typo costs half a second."""
+    return min(SIGN_IN_DELAY_CAP, SIGN_IN_DELAY_PER_FAILURE * failures)
+
+
+def locked_accounts(engine: Engine) -> list[dict]:
+    """Who is locked out now: username, failures counted and until when the lock lasts.
+
+    The lock lasts until the fifth-newest counted failure is five minutes
+    old, so ``locked_until`` is that failure's time plus the lockout.
+    """
+    counted = _counted_failures(clock.now() - SIGN_IN_LOCKOUT).subquery()
+    ranked = sa.select(
+        counted.c.username, counted.c.at,
+        sa.func.count().over(partition_by=counted.c.username).label("failures"),
+        sa.func.row_number().over(partition_by=counted.c.username, order_by=counted.c.at.desc()).label("rank"),
+    ).subquery()
+    query = (sa.select(ranked.c.username, ranked.c.failures, ranked.c.at)
+             .where(ranked.c.rank == MAX_FAILED_SIGN_INS).order_by(ranked.c.username))
     with engine.connect() as conn:
-        failures = conn.execute(sa.select(sa.func.count()).select_from(sign_in_failures).where(
-            sign_in_failures.c.username == username, sign_in_failures.c.at >= since)).scalar_one()
-    return failures >= MAX_FAILED_SIGN_INS
+        return [{"username": row.username, "failures": row.failures, "locked_until": row.at + SIGN_IN_LOCKOUT}
+                for row in conn.execute(query)]
 
 
-def authenticate(engine: Engine, username: str, password: str) -> Actor | None:
-    """The actor for a correct username and password, else ``None`` (and the failure is counted)."""
-    if sign_in_locked(engine, username):
+def unlock_account(ctx: WriteContext, username: str) -> None:
+    """Clear an account's counted failures so that it may sign in at once (the failures stay on record)."""
+    require_admin(ctx.actor)
+    checks = Checks("users")
+    name = checks.text(username, "username", max_length=100)
+    checks.raise_if_any()
+    now = clock.now()
+    failures = ctx.conn.execute(sa.select(sa.func.count()).select_from(
+        _counted_failures(now - SIGN_IN_LOCKOUT).where(sign_in_failures.c.username == name).subquery())).scalar_one()
+    if not failures:
+        checks.fail("username", "users.error.not_locked", value=name)
+        checks.raise_if_any()
+    unlock_id = ctx.conn.execute(sign_in_unlocks.insert().values(username=name, at=now, unlocked_by=ctx.actor.username)
+                                 .returning(sign_in_unlocks.c.id)).scalar_one()
+    ctx.audit("user.unlock", sign_in_unlocks, unlock_id, before={"username": name, "failures": failures},
+              after={"username": name, "failures": 0})
+
+
+def authenticate(engine: Engine, username: str, password: str,
+                 pause: Callable[[float], None] = time.sleep) -> Actor | None:
+    """The actor for a correct username and password, else ``None``.
+
+    A refusal is counted and answered after :func:`sign_in_delay` seconds
+    (``pause`` does the waiting; tests pass one that only records it). A
+    locked or disabled account is refused even with the right password.
+    """
+    name = username.strip()[:100]
+    if sign_in_locked(engine, name):
+        pause(SIGN_IN_DELAY_CAP)
         return None
     with engine.connect() as conn:
-        stored = conn.execute(sa.select(users.c.password_hash).where(
-            users.c.username == username, users.c.active)).scalar()
+        stored = conn.execute(sa.select(users.c.password_hash).where(users.c.username == name, users.c.active)).scalar()
     if stored is not None and _password_matches(stored, password):
-        return actor_for(engine, username)
-    with engine.begin() as conn:
-        conn.execute(sign_in_failures.insert().values(username=username, at=clock.now()))
+        return actor_for(engine, name)
+    write(engine, SIGN_IN_ACTOR, lambda ctx: ctx.insert(sign_in_failures, "user.sign_in_failed",
+                                                         {"username": name, "at": clock.now()}))
+    pause(sign_in_delay(failed_sign_ins(engine, name)))
     return None
 
 

@@ -7,7 +7,6 @@ figure and entry but no form; the master data is the administrator's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 
 import altair as alt
@@ -17,20 +16,13 @@ import streamlit as st
 from data_layer import clock
 from data_layer.checkpoints import (
     COUNT_FIELDS,
-    KINDS,
-    add_checkpoint,
     checkpoint_table,
     daily_trend,
     figures,
     hourly_throughput,
-    list_checkpoints,
     recent_entries,
-    rename_checkpoint,
-    set_checkpoint_active,
-    set_checkpoint_kind,
-    set_checkpoint_location,
 )
-from data_layer.db import Actor, WriteContext
+from data_layer.db import Actor
 from data_layer.i18n import format_day, format_moment, format_number
 from ui.checkpoints import (
     LAST_CHECKPOINT_KEY,
@@ -38,11 +30,11 @@ from ui.checkpoints import (
     checkpoints_for,
     correction_form,
     count_entry_form,
+    master_data_tab,
     may_enter_counts,
     period_text,
 )
-from ui.forms import entry_form, save
-from ui.messages import content_alert, remember_saved, show_saved
+from ui.messages import content_alert
 from ui.navigation import guard
 from ui.session import actor, language, read, t
 
@@ -232,108 +224,6 @@ def entries_tab(who: Actor, may_enter: bool) -> None:
     with entries_column:
         st.subheader(t("checkpoints.page.recent_title"))
         recent_entries_view(who, may_enter)
-
-
-# Master data (admin) --------------------------------------------------------------------------------------------
-
-
-def store_master(form_name: str, message: str, operation: Callable[..., object], *args: object) -> None:
-    """One master-data write; once stored, rerun and say what changed.
-
-    Most master-data writes return nothing, and ``save`` returns ``None`` for
-    a refusal too, so the write is wrapped to return ``True`` once it is done.
-    """
-    def write_and_confirm(ctx: WriteContext, *values: object) -> bool:
-        operation(ctx, *values)
-        return True
-
-    if save(form_name, write_and_confirm, *args):
-        remember_saved("checkpoint-master", message)
-        st.rerun()
-
-
-def kind_choice(current: str | None = None) -> str:
-    return st.selectbox(t("checkpoints.field.kind"), KINDS, format_func=lambda code: t(f"checkpoints.code.{code}"),
-                        index=KINDS.index(current) if current in KINDS else 0)
-
-
-def position_inputs(latitude: float | None = None, longitude: float | None = None) -> tuple[float | None, ...]:
-    left, right = st.columns(2)
-    return (left.number_input(t("checkpoints.field.latitude"), value=latitude, min_value=-90.0, max_value=90.0,
-                              step=0.0001, format="%.6f"),
-            right.number_input(t("checkpoints.field.longitude"), value=longitude, min_value=-180.0,
-                               max_value=180.0, step=0.0001, format="%.6f"))
-
-
-def add_checkpoint_form() -> None:
-    with entry_form("checkpoint-add"):
-        name = st.text_input(t("checkpoints.field.name"))
-        grid = st.text_input(t("checkpoints.field.grid"))
-        kind = kind_choice()
-        latitude, longitude = position_inputs()
-        st.caption(t("checkpoints.page.position_hint"))
-        submitted = st.form_submit_button(t("checkpoints.page.add"), type="primary")
-    if submitted:
-        store_master("checkpoint-add", t("checkpoints.page.added", name=name.strip()), add_checkpoint,
-                     {"name": name, "grid": grid, "kind": kind, "latitude": latitude, "longitude": longitude})
-
-
-def edit_checkpoint_forms(rows: list[dict]) -> None:
-    """Rename, change kind, open/close, move: each its own small form, since each is its own audited write."""
-    by_id = {row["id"]: row for row in rows}
-    chosen = st.selectbox(t("checkpoints.field.checkpoint"), list(by_id), key="checkpoints:master_choice",
-                          format_func=lambda number: by_id[number]["name"] + (
-                              "" if by_id[number]["active"] else t("checkpoints.page.closed_suffix")))
-    row = by_id[chosen]
-    left, right = st.columns(2)
-    with left, entry_form(f"checkpoint-rename-{chosen}"):
-        new_name = st.text_input(t("checkpoints.page.new_name"), value=row["name"])
-        if st.form_submit_button(t("checkpoints.page.rename")):
-            store_master(f"checkpoint-rename-{chosen}", t("checkpoints.page.renamed", old=row["name"],
-                                                          new=new_name.strip()),
-                         rename_checkpoint, chosen, new_name)
-    with right, entry_form(f"checkpoint-kind-{chosen}"):
-        kind = kind_choice(row["kind"])
-        if st.form_submit_button(t("checkpoints.page.change_kind")):
-            store_master(f"checkpoint-kind-{chosen}", t("checkpoints.page.changed", name=row["name"]),
-                         set_checkpoint_kind, chosen, kind)
-    with left, entry_form(f"checkpoint-place-{chosen}"):
-        grid = st.text_input(t("checkpoints.field.grid"), value=row["grid"])
-        latitude, longitude = position_inputs(row["latitude"], row["longitude"])
-        if st.form_submit_button(t("checkpoints.page.move")):
-            store_master(f"checkpoint-place-{chosen}", t("checkpoints.page.changed", name=row["name"]),
-                         set_checkpoint_location, chosen, grid, latitude, longitude)
-    with right, entry_form(f"checkpoint-active-{chosen}"):
-        st.markdown(t("checkpoints.page.is_open" if row["active"] else "checkpoints.page.is_closed"))
-        if st.form_submit_button(t("checkpoints.page.close" if row["active"] else "checkpoints.page.open")):
-            message = "checkpoints.page.closed" if row["active"] else "checkpoints.page.opened"
-            store_master(f"checkpoint-active-{chosen}", t(message, name=row["name"]),
-                         set_checkpoint_active, chosen, not row["active"])
-
-
-def master_frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame({
-        t("checkpoints.field.name"): [row["name"] for row in rows],
-        t("checkpoints.field.grid"): [row["grid"] for row in rows],
-        t("checkpoints.field.kind"): [t(f"checkpoints.code.{row['kind']}") for row in rows],
-        t("checkpoints.field.latitude"): [row["latitude"] for row in rows],
-        t("checkpoints.field.longitude"): [row["longitude"] for row in rows],
-        t("checkpoints.field.active"): [bool(row["active"]) for row in rows],
-    })
-
-
-def master_data_tab() -> None:
-    rows = read(list_checkpoints, True)
-    show_saved("checkpoint-master")
-    add_tab, edit_tab, list_tab = st.tabs([t("checkpoints.page.add"), t("checkpoints.page.edit"),
-                                           t("checkpoints.page.all_checkpoints")])
-    with add_tab:
-        add_checkpoint_form()
-    with edit_tab:
-        if rows:
-            edit_checkpoint_forms(rows)
-    with list_tab:
-        st.dataframe(master_frame(rows), hide_index=True, width="stretch")
 
 
 # The page -------------------------------------------------------------------------------------------------------

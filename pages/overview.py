@@ -3,7 +3,8 @@
 Everything that changes lives in one fragment that reruns every refresh
 interval, so figures and alerts update without a full-page flash. Nothing on
 this page names a person: tiles and alerts are counts, and the only names are
-those of checkpoints, sites, items and enterprises.
+those of checkpoints, sites, items and enterprises. The page is read-only for
+every role: the administrator sets the risk level on the administration page.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import streamlit as st
 from data_layer import clock, db, situation
 from data_layer.i18n import format_day, format_number
 from ui import wall
-from ui.forms import save
 from ui.navigation import guard
-from ui.session import actor, briefing_pair, engine, language, read, t
+from ui.session import briefing_pair, engine, language, read, t
 
 guard("overview")
 
@@ -152,18 +152,5 @@ def wall_screen() -> None:
     wall.staleness_watch(clock.now().strftime("%H:%M:%S"))
 
 
-def risk_level_control() -> None:
-    """The administrator sets the risk level here (in the sidebar, never in kiosk mode)."""
-    if actor().role != "admin" or wall.kiosk_mode():
-        return
-    current = situation.risk_level(engine())
-    labels = {level: t(f"situation.risk.{level}") for level in situation.RISK_LEVELS}
-    chosen = st.sidebar.selectbox(t("situation.field.risk_level"), situation.RISK_LEVELS,
-                                  index=situation.RISK_LEVELS.index(current), format_func=labels.get)
-    if chosen != current:
-        save("risk_level", situation.set_risk_level, chosen)
-
-
 wall.apply_layout()
-risk_level_control()
 wall_screen()

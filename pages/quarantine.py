@@ -19,6 +19,7 @@ from data_layer.i18n import format_number
 from ui.forms import current_token, entry_form, save
 from ui.messages import content_alert
 from ui.navigation import guard
+from ui.progress import progress_bar
 from ui.quarantine import (
     NOTICE_IDS_KEY,
     assigned_sites,
@@ -127,7 +128,9 @@ def bulk_release_form(day: date, candidates: list[dict], overdue: list[dict]) ->
     if not chosen:
         st.info(t("quarantine.page.bulk_none"))
         return
-    released = save("quarantine_bulk_release", quarantine.release_many, chosen, end, reason or None)
+    with progress_bar(t("quarantine.page.bulk_progress", count=len(chosen))) as progress:
+        released = save("quarantine_bulk_release", quarantine.release_many, chosen, end, reason or None,
+                        progress=progress)
     if released is not None:
         flash(t("quarantine.page.released_count", count=released), notice_ids=chosen)
 

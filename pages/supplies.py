@@ -31,12 +31,11 @@ from ui.messages import content_alert
 from ui.navigation import guard
 from ui.session import actor, engine, language, read, t
 from ui.supplies import (
-    add_item_form,
     assigned_items,
     code_label,
-    edit_item_form,
     import_form,
     in_form,
+    items_view,
     may_edit_items,
     may_enter_movements,
     out_form,
@@ -242,26 +241,6 @@ def ledger_view(who: Actor, day: date) -> None:
     if may_enter_movements(who):
         with st.expander(t("supplies.page.import_title")):
             import_form("supplies-import")
-
-
-def items_view() -> None:
-    """The item master (administrator): every item, a form to add one and a form to change one."""
-    items = read(list_items, True)
-    if items:
-        st.dataframe(pd.DataFrame([{
-            t("supplies.field.name"): item["name"], t("supplies.field.unit"): item["unit"],
-            t("supplies.field.category"): item["category"] or "",
-            t("supplies.field.safety_stock"): _number(item["safety_stock"]),
-            t("supplies.field.active"): "✓" if item["active"] else "—"} for item in items]),
-            hide_index=True, width="stretch")
-    add_column, edit_column = st.columns(2)
-    with add_column:
-        st.markdown(f"**{t('supplies.page.add_item_title')}**")
-        add_item_form("supplies-item-add")
-    with edit_column:
-        st.markdown(f"**{t('supplies.page.edit_item_title')}**")
-        if items:
-            edit_item_form("supplies-item-edit", items)
 
 
 who = actor()

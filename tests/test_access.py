@@ -26,6 +26,8 @@ MAY_USE = {
     "quarantine": {"admin", "leader", "clerk"},
     "enterprises": {"admin", "leader", "clerk"},
     "supplies": {"admin", "leader", "clerk"},
+    "admin": {"admin"},
+    "audit-log": {"admin"},
 }
 
 

@@ -19,9 +19,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
-from data_layer import checkpoints, clock
+from data_layer import checkpoints, clock, db
 from data_layer.briefing import build_briefing
 from data_layer.db import Actor, backup_sqlite, connect, is_sqlite, migrate, perform, schema_revision
 from support import require_or_skip
@@ -158,5 +159,30 @@ def test_the_command_line_backup_of_sqlite_is_a_database_file(engine, db_url, tm
     assert entries(f"sqlite:///{target}") == entries(db_url) == set()
     copy = connect(f"sqlite:///{target}")
     with copy.connect() as conn:
+        assert conn.execute(sa.select(checkpoints.checkpoints.c.name)).scalars().all() == ["卡口1"]
+    copy.dispose()
+
+
+def test_a_backup_in_steps_reports_its_progress_and_keeps_the_moment_it_began(engine, tmp_path, monkeypatch):
+    """A write committed between two steps is not in the copy, and the copy is whole."""
+    if not is_sqlite(engine):
+        pytest.skip("the online backup copies SQLite files; PostgreSQL is pg_dump's job (tested above)")
+    perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": "卡口1", "grid": "第一网格", "kind": "road"})
+    monkeypatch.setattr(db, "BACKUP_STEP_PAGES", 1)
+    reports: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        if not reports:
+            perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": "卡口2", "grid": "第一网格", "kind": "road"})
+        reports.append((done, total))
+
+    backup_sqlite(engine, tmp_path / "copy.db", progress=progress)
+
+    assert len(reports) > 2
+    assert [done for done, _ in reports] == sorted(done for done, _ in reports)
+    assert reports[-1][0] == reports[-1][1]
+    copy = connect(f"sqlite:///{tmp_path / 'copy.db'}")
+    with copy.connect() as conn:
+        assert conn.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
         assert conn.execute(sa.select(checkpoints.checkpoints.c.name)).scalars().all() == ["卡口1"]
     copy.dispose()

@@ -377,10 +377,6 @@ FIELDS = [
 ]
 FIELDS_BY_NAME = {field.name: field for field in FIELDS}
 
-DISPLAY_NAME_BUG = ("create_user stores display_name unchecked: a text longer than its VARCHAR(100) column is "
-                    "stored whole on SQLite and raises DataError (not a ValidationError) on PostgreSQL")
-KNOWN_BUGS = {("users.create_user.display_name", name): DISPLAY_NAME_BUG
-              for name in ("10k_chars", "1m_chars", "101_chars")}
 
 
 # --- expected outcomes ------------------------------------------------------------------------------------------
@@ -464,9 +460,7 @@ def cases() -> list:
     params = []
     for field in FIELDS:
         for payload_name in payloads(field):
-            bug = KNOWN_BUGS.get((field.name, payload_name))
-            marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
-            params.append(pytest.param(field.name, payload_name, id=f"{field.name}-{payload_name}", marks=marks))
+            params.append(pytest.param(field.name, payload_name, id=f"{field.name}-{payload_name}"))
     return params
 
 

@@ -55,7 +55,7 @@ def test_upgrade_from_previous_schema_keeps_every_row(database_factory):
 
     assert db.schema_revision(older) == db.schema_revision(current)
     after = row_counts(older)
-    assert {name: after[name] for name in before} == before
+    assert {name: after[name] for name in before} == before, "a table that existed lost or gained rows"
     assert sum(before.values()) > 1000
     assert domain_figures(older) == domain_figures(current)
     for engine in (current, older):

@@ -14,7 +14,8 @@ from data_layer.i18n import format_number
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("pages/overview.py", "pages/briefing.py", "pages/quarantine.py", "pages/enterprises.py",
-         "pages/supplies.py", "pages/checkpoints.py", "pages/quick_entry.py")
+         "pages/supplies.py", "pages/checkpoints.py", "pages/quick_entry.py", "pages/admin.py",
+         "pages/audit_log.py")
 
 
 WALL = Actor("wall", "wall")

@@ -388,6 +388,18 @@ def test_release_many_releases_all_or_nothing(engine, admin):
     assert figures(engine, days(2))["released"] == 2
 
 
+def test_release_many_reports_its_progress_and_nothing_for_a_refused_batch(engine, admin):
+    first, second, third = (register(engine, admin, number, start_date=days(-3)) for number in (1, 2, 3))
+    late = register(engine, admin, 4, start_date=days(1))
+    reports: list[tuple[int, int]] = []
+
+    assert_refused(engine, admin, quarantine.release_many, [first, late], D, progress=reports.append, field="end_date")
+    assert reports == []
+    perform(engine, admin, quarantine.release_many, [first, second, third, first], D,
+            progress=lambda done, total: reports.append((done, total)))
+    assert reports == [(1, 3), (2, 3), (3, 3)]
+
+
 def test_changing_the_planned_end_stays_within_1_to_60_days_and_needs_a_reason(engine, admin):
     episode = register(engine, admin, 1, start_date=days(-2))
     assert_refused(engine, admin, quarantine.change_planned_end, episode, "延长", new_end=days(59), field="new_end")

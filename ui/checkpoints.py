@@ -1,4 +1,5 @@
-"""What the checkpoint pages share: the shift entry form, the correction form, their messages and the map.
+"""What the checkpoint pages share: the shift entry form, the correction form, their messages, the map and
+the master data (on the checkpoints page and the administration page).
 
 The checkpoints page and the quick-entry page show the same shift entry form
 (:func:`count_entry_form`), so a clerk meets one form whichever page they use.
@@ -14,10 +15,11 @@ import json
 import math
 import mimetypes
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pydeck as pdk
 import streamlit as st
 from pydeck.types import String
@@ -26,18 +28,24 @@ from streamlit.delta_generator import DeltaGenerator
 from data_layer import clock
 from data_layer.checkpoints import (
     COUNT_FIELDS,
+    KINDS,
+    add_checkpoint,
     add_count,
     add_zero_report,
     correct_count,
     current_shift,
     day_shifts,
     list_checkpoints,
+    rename_checkpoint,
+    set_checkpoint_active,
+    set_checkpoint_kind,
+    set_checkpoint_location,
 )
 from data_layer.db import Actor
 from data_layer.errors import PermissionDenied
 from data_layer.i18n import format_day, format_number
 from data_layer.users import require_write
-from ui.forms import entry_form, save
+from ui.forms import entry_form, save, save_done
 from ui.messages import remember_saved, show_saved
 from ui.session import actor, language, read, t
 
@@ -421,3 +429,97 @@ def checkpoint_map(rows: list[dict]) -> None:
             st.caption(t("checkpoints.page.no_position_hint"))
         else:
             st.caption(t("checkpoints.page.no_position_none"))
+
+
+# Master data (admin) --------------------------------------------------------------------------------------------
+
+
+def store_master(form_name: str, message: str, operation: Callable[..., object], *args: object) -> None:
+    """One master-data write; once stored, rerun and say what changed."""
+    if save_done(form_name, operation, *args):
+        remember_saved("checkpoint-master", message)
+        st.rerun()
+
+
+def kind_choice(current: str | None = None) -> str:
+    return st.selectbox(t("checkpoints.field.kind"), KINDS, format_func=lambda code: t(f"checkpoints.code.{code}"),
+                        index=KINDS.index(current) if current in KINDS else 0)
+
+
+def position_inputs(latitude: float | None = None, longitude: float | None = None) -> tuple[float | None, ...]:
+    left, right = st.columns(2)
+    return (left.number_input(t("checkpoints.field.latitude"), value=latitude, min_value=-90.0, max_value=90.0,
+                              step=0.0001, format="%.6f"),
+            right.number_input(t("checkpoints.field.longitude"), value=longitude, min_value=-180.0,
+                               max_value=180.0, step=0.0001, format="%.6f"))
+
+
+def add_checkpoint_form() -> None:
+    with entry_form("checkpoint-add"):
+        name = st.text_input(t("checkpoints.field.name"))
+        grid = st.text_input(t("checkpoints.field.grid"))
+        kind = kind_choice()
+        latitude, longitude = position_inputs()
+        st.caption(t("checkpoints.page.position_hint"))
+        submitted = st.form_submit_button(t("checkpoints.page.add"), type="primary")
+    if submitted:
+        store_master("checkpoint-add", t("checkpoints.page.added", name=name.strip()), add_checkpoint,
+                     {"name": name, "grid": grid, "kind": kind, "latitude": latitude, "longitude": longitude})
+
+
+def edit_checkpoint_forms(rows: list[dict]) -> None:
+    """Rename, change kind, open/close, move: each its own small form, since each is its own audited write."""
+    by_id = {row["id"]: row for row in rows}
+    chosen = st.selectbox(t("checkpoints.field.checkpoint"), list(by_id), key="checkpoints:master_choice",
+                          format_func=lambda number: by_id[number]["name"] + (
+                              "" if by_id[number]["active"] else t("checkpoints.page.closed_suffix")))
+    row = by_id[chosen]
+    left, right = st.columns(2)
+    with left, entry_form(f"checkpoint-rename-{chosen}"):
+        new_name = st.text_input(t("checkpoints.page.new_name"), value=row["name"])
+        if st.form_submit_button(t("checkpoints.page.rename")):
+            store_master(f"checkpoint-rename-{chosen}", t("checkpoints.page.renamed", old=row["name"],
+                                                          new=new_name.strip()),
+                         rename_checkpoint, chosen, new_name)
+    with right, entry_form(f"checkpoint-kind-{chosen}"):
+        kind = kind_choice(row["kind"])
+        if st.form_submit_button(t("checkpoints.page.change_kind")):
+            store_master(f"checkpoint-kind-{chosen}", t("checkpoints.page.changed", name=row["name"]),
+                         set_checkpoint_kind, chosen, kind)
+    with left, entry_form(f"checkpoint-place-{chosen}"):
+        grid = st.text_input(t("checkpoints.field.grid"), value=row["grid"])
+        latitude, longitude = position_inputs(row["latitude"], row["longitude"])
+        if st.form_submit_button(t("checkpoints.page.move")):
+            store_master(f"checkpoint-place-{chosen}", t("checkpoints.page.changed", name=row["name"]),
+                         set_checkpoint_location, chosen, grid, latitude, longitude)
+    with right, entry_form(f"checkpoint-active-{chosen}"):
+        st.markdown(t("checkpoints.page.is_open" if row["active"] else "checkpoints.page.is_closed"))
+        if st.form_submit_button(t("checkpoints.page.close" if row["active"] else "checkpoints.page.open")):
+            message = "checkpoints.page.closed" if row["active"] else "checkpoints.page.opened"
+            store_master(f"checkpoint-active-{chosen}", t(message, name=row["name"]),
+                         set_checkpoint_active, chosen, not row["active"])
+
+
+def master_frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame({
+        t("checkpoints.field.name"): [row["name"] for row in rows],
+        t("checkpoints.field.grid"): [row["grid"] for row in rows],
+        t("checkpoints.field.kind"): [t(f"checkpoints.code.{row['kind']}") for row in rows],
+        t("checkpoints.field.latitude"): [row["latitude"] for row in rows],
+        t("checkpoints.field.longitude"): [row["longitude"] for row in rows],
+        t("checkpoints.field.active"): [bool(row["active"]) for row in rows],
+    })
+
+
+def master_data_tab() -> None:
+    rows = read(list_checkpoints, True)
+    show_saved("checkpoint-master")
+    add_tab, edit_tab, list_tab = st.tabs([t("checkpoints.page.add"), t("checkpoints.page.edit"),
+                                           t("checkpoints.page.all_checkpoints")])
+    with add_tab:
+        add_checkpoint_form()
+    with edit_tab:
+        if rows:
+            edit_checkpoint_forms(rows)
+    with list_tab:
+        st.dataframe(master_frame(rows), hide_index=True, width="stretch")

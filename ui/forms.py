@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from data_layer.db import perform
+from data_layer.db import WriteContext, perform
 from data_layer.errors import CommandPostError, DuplicateSubmission
 from ui.session import actor, engine, language, t
 
@@ -62,3 +62,13 @@ def save(name: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T
     del st.session_state[_token_key(name)]
     st.cache_data.clear()
     return result
+
+
+def save_done(name: str, operation: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
+    """:func:`save` for a write that returns nothing (a rename, a flag): ``True`` once it is stored,
+    ``False`` when it was refused or repeated."""
+    def store_and_confirm(ctx: WriteContext, *values: Any, **options: Any) -> bool:
+        operation(ctx, *values, **options)
+        return True
+
+    return bool(save(name, store_and_confirm, *args, **kwargs))

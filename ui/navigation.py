@@ -36,6 +36,8 @@ PAGES = (
     PageEntry("pages/quarantine.py", "quarantine.page.nav", "🏨", ("admin", "leader", "clerk"), "quarantine"),
     PageEntry("pages/enterprises.py", "enterprises.page.nav", "🏭", ("admin", "leader", "clerk"), "enterprises"),
     PageEntry("pages/supplies.py", "supplies.title", "📦", ("admin", "leader", "clerk"), "supplies"),
+    PageEntry("pages/admin.py", "admin.nav", "⚙️", ("admin",), "admin"),
+    PageEntry("pages/audit_log.py", "audit.nav", "🧾", ("admin",), "audit-log"),
 )
 
 

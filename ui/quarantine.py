@@ -1,5 +1,6 @@
 """What the quarantine page (隔离管控) shares: who may see and enter what, tables in the user's words,
-the follow-up grid's edits, downloads made on demand and the message of the last save."""
+the follow-up grid's edits, downloads made on demand, the message of the last save, and the master data of
+the centralized quarantine sites (on the administration page)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import streamlit as st
 from data_layer import quarantine
 from data_layer.db import Actor
 from data_layer.i18n import format_day
-from ui.session import engine, language, t
+from ui.forms import entry_form, save, save_done
+from ui.messages import remember_saved, show_saved
+from ui.session import engine, language, read, t
 
 DOMAIN = quarantine.DOMAIN
 PAGE_COLUMNS = frozenset({"kind", "old_planned_end", "new_planned_end", "changed_by", "changed_at",
@@ -161,3 +164,68 @@ def flash(text: str, notice_ids: Sequence[int] = ()) -> None:
 def pending_flash() -> dict | None:
     """The message of the save made just before this run (``text``, ``notice_ids``), once."""
     return st.session_state.pop(FLASH_KEY, None)
+
+
+# --- the sites (administrator) -------------------------------------------------------------------------------------
+
+SITE_SLOT = "quarantine-site-master"
+SITE_COLUMNS = ("name", "address", "capacity", "active")
+
+
+def _site_stored(done: bool, message: str) -> None:
+    if done:
+        remember_saved(SITE_SLOT, message)
+        st.rerun()
+
+
+def add_site_form() -> None:
+    with entry_form("quarantine-site-add"):
+        name = st.text_input(t("quarantine.field.name"))
+        address = st.text_input(t("quarantine.field.address"))
+        capacity = st.number_input(t("quarantine.field.capacity"), min_value=1, step=1, value=None)
+        submitted = st.form_submit_button(t("quarantine.page.site_add"), type="primary", width="stretch")
+    if submitted:
+        site_id = save("quarantine-site-add", quarantine.add_site,
+                       {"name": name, "address": address or None, "capacity": capacity})
+        _site_stored(site_id is not None, t("quarantine.page.site_added", site=name.strip()))
+
+
+def edit_site_forms(sites: Sequence[Mapping]) -> None:
+    """Rename, change the places, open or close: each its own small form, since each is its own audited write."""
+    by_id = {site["id"]: site for site in sites}
+    chosen = st.selectbox(t("quarantine.field.site"), list(by_id), key="quarantine:site_master_choice",
+                          format_func=lambda key: by_id[key]["name"])
+    site = by_id[chosen]
+    with entry_form(f"quarantine-site-rename-{chosen}"):
+        name = st.text_input(t("quarantine.field.name"), value=site["name"])
+        if st.form_submit_button(t("quarantine.page.site_rename")):
+            _site_stored(save_done(f"quarantine-site-rename-{chosen}", quarantine.rename_site, chosen, name),
+                         t("quarantine.page.site_saved", site=name.strip()))
+    with entry_form(f"quarantine-site-capacity-{chosen}"):
+        capacity = st.number_input(t("quarantine.field.capacity"), min_value=1, step=1, value=site["capacity"])
+        if st.form_submit_button(t("quarantine.page.site_set_capacity")):
+            _site_stored(save_done(f"quarantine-site-capacity-{chosen}", quarantine.set_site_capacity, chosen,
+                                   capacity), t("quarantine.page.site_saved", site=site["name"]))
+    with entry_form(f"quarantine-site-active-{chosen}"):
+        st.markdown(t("quarantine.page.site_is_open" if site["active"] else "quarantine.page.site_is_closed"))
+        if st.form_submit_button(t("quarantine.page.site_close" if site["active"] else "quarantine.page.site_open")):
+            _site_stored(save_done(f"quarantine-site-active-{chosen}", quarantine.set_site_active, chosen,
+                                   not site["active"]), t("quarantine.page.site_saved", site=site["name"]))
+
+
+def site_master() -> None:
+    """The centralized quarantine sites: every site (closed ones too), a form to add one, forms to change one."""
+    sites = read(quarantine.list_sites, True)
+    show_saved(SITE_SLOT)
+    if sites:
+        st.dataframe(table(sites, SITE_COLUMNS), hide_index=True, width="stretch")
+    else:
+        st.caption(t("quarantine.page.no_sites"))
+    add_column, edit_column = st.columns(2)
+    with add_column:
+        st.markdown(f"**{t('quarantine.page.site_add')}**")
+        add_site_form()
+    with edit_column:
+        if sites:
+            st.markdown(f"**{t('quarantine.page.site_edit')}**")
+            edit_site_forms(sites)

@@ -1,4 +1,5 @@
-"""What the supplies pages share: who may enter which items, the entry forms and their messages.
+"""What the supplies pages share: who may enter which items, the entry forms and their messages, and the
+item master (on the supplies page and the administration page).
 
 The supplies page and the quick-entry page show the same issue form
 (:func:`quick_issue_form` is the supplies page's out form limited to issues),
@@ -19,6 +20,7 @@ import zipfile
 from collections.abc import Mapping
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -430,3 +432,23 @@ def edit_item_form(slot: str, items: list[dict]) -> None:
         remember_saved(slot, t("supplies.page.item_saved", item=values["name"].strip() or item["name"]))
         st.rerun()
     show_saved(slot)
+
+
+def items_view() -> None:
+    """The item master (administrator): every item, a form to add one and a form to change one."""
+    items = read(list_items, True)
+    if items:
+        st.dataframe(pd.DataFrame([{
+            t("supplies.field.name"): item["name"], t("supplies.field.unit"): item["unit"],
+            t("supplies.field.category"): item["category"] or "",
+            t("supplies.field.safety_stock"): format_number(item["safety_stock"], language()),
+            t("supplies.field.active"): "✓" if item["active"] else "—"} for item in items]),
+            hide_index=True, width="stretch")
+    add_column, edit_column = st.columns(2)
+    with add_column:
+        st.markdown(f"**{t('supplies.page.add_item_title')}**")
+        add_item_form("supplies-item-add")
+    with edit_column:
+        st.markdown(f"**{t('supplies.page.edit_item_title')}**")
+        if items:
+            edit_item_form("supplies-item-edit", items)

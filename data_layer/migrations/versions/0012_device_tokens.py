@@ -1,14 +1,14 @@
 """Wall-screen accounts sign in with a long-lived device token; only its hash is stored.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0011"
 
 
 def upgrade() -> None:
