@@ -301,6 +301,13 @@ def list_users(engine: Engine) -> list[dict]:
     return result
 
 
+def is_disabled(engine: Engine, username: str) -> bool:
+    """Whether ``username`` is an account an administrator has disabled (accounts are never deleted)."""
+    with engine.connect() as conn:
+        active = conn.execute(sa.select(users.c.active).where(users.c.username == username)).scalar()
+    return active is not None and not active
+
+
 def actor_for(engine: Engine, username: str) -> Actor | None:
     """The :class:`Actor` of an active account, with its assignments."""
     with engine.connect() as conn:

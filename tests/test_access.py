@@ -47,7 +47,7 @@ def refused(page: AppTest, role: str) -> bool:
 
 
 def shows_sign_in_form(page: AppTest) -> bool:
-    return any(field.label == translate("users.field.password", "zh_CN") for field in page.text_input)
+    return any(str(button.key).startswith("FormSubmitter:sign_in-") for button in page.button)
 
 
 def test_the_role_table_covers_every_page_of_the_app():
@@ -170,3 +170,15 @@ def test_device_tokens_are_for_wall_accounts_only_and_stored_as_a_hash(db_url):
     with engine.connect() as conn:
         stored = conn.execute(users.users.select().where(users.users.c.username == "hall-screen")).mappings().one()
     assert token not in str(dict(stored))
+
+
+def test_a_disabled_account_is_signed_out_at_its_next_step(monkeypatch, db_url):
+    engine = connect(db_url)
+    perform(engine, ADMIN, users.create_user, "zhang", "clerk", "clerk-password-1", None, {"checkpoints": []})
+    signed_in = users.actor_for(engine, "zhang")
+    perform(engine, ADMIN, users.set_active, "zhang", False)
+    monkeypatch.setenv("COMMAND_POST_DB", db_url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.session_state["actor"] = signed_in
+    app.run()
+    assert shows_sign_in_form(app)

@@ -111,6 +111,20 @@ def sign_in_with_device_token() -> None:
         st.session_state["device_token"] = token
 
 
+def recheck_account() -> None:
+    """Read the signed-in account again on every run, so that disabling it or changing its assignments
+    takes effect at once rather than at the next sign-in."""
+    current = st.session_state.get("actor")
+    if current is None:
+        return
+    if users.is_disabled(engine(), current.username):
+        sign_out()
+        return
+    fresh = users.actor_for(engine(), current.username)
+    if fresh is not None and fresh != current:
+        st.session_state["actor"] = fresh
+
+
 def idle_limit_seconds() -> float:
     """How long a signed-in person may stay idle before signing in again (``COMMAND_POST_SESSION_MINUTES``)."""
     return 60 * float(os.environ.get("COMMAND_POST_SESSION_MINUTES", DEFAULT_IDLE_MINUTES))
