@@ -36,6 +36,7 @@ PAGES = (
     PageEntry("pages/quarantine.py", "quarantine.page.nav", "🏨", ("admin", "leader", "clerk"), "quarantine"),
     PageEntry("pages/enterprises.py", "enterprises.page.nav", "🏭", ("admin", "leader", "clerk"), "enterprises"),
     PageEntry("pages/supplies.py", "supplies.title", "📦", ("admin", "leader", "clerk"), "supplies"),
+    PageEntry("pages/privacy.py", "retention.page.nav", "🔒", ("admin",), "privacy"),
 )
 
 

@@ -9,11 +9,13 @@ site, dates, statuses and temperatures, so every briefing of every past day
 reads the same before and after.
 
 The audit log would otherwise keep a copy of everything, so it is rewritten
-too: every audit row tied to such a person (their person, episode and
-follow-up rows, or any row naming them by ID number, phone or a name nobody
-else still registered has) loses their values, whatever table or key the copy
-sits under. The anonymisation itself is audited as one row holding only the
-count and the threshold.
+too: every audit row tied to such a person (their person, episode, change and
+follow-up rows, any row naming one of their episodes, or any row holding their
+ID number, such as a copy made by an import or a notice) loses their name, ID
+number, phone, address and origin, whatever table or key the copy sits under.
+A name or phone alone does not tie a row to them: a namesake, a relative
+sharing a phone or a shop's contact keeps their own records. The anonymisation
+itself is audited as one row holding only the count and the threshold.
 
 Anonymised persons are recognised by their ID number, ``ANON-<id>``, which no
 valid resident ID number can be, so they are never counted or changed again.
@@ -51,8 +53,7 @@ DESCRIBING_KEYS = ("address", "origin")
 AUDIT_BATCH = 5000
 CHUNK = 500
 
-_DIGIT_RUN = re.compile(r"[0-9]{11,18}X?")
-_STRING_LEAF = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"')
+_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
 _REFERENCE = re.compile(r'"(person_id|episode_id)": (\d+)')
 
 Progress = Callable[[float], None]
@@ -212,31 +213,22 @@ def _episodes_of(conn: Connection, people: Mapping[int, _Person]) -> dict[int, i
     episodes: dict[int, int] = {}
     for chunk in _chunks(people):
         episodes.update(conn.execute(sa.select(quarantine_episodes.c.id, quarantine_episodes.c.person_id)
-                                     .where(quarantine_episodes.c.person_id.in_(chunk))).tuples().all())
+                                     .where(quarantine_episodes.c.person_id.in_(chunk))).all())
     return episodes
-
-
-def _still_held(conn: Connection, people: Mapping[int, _Person]) -> set[str]:
-    """Names and phones that a person who stays registered also has: a namesake's or a shared family
-    phone's audit rows must keep them, so these values tie an audit row to nobody by themselves."""
-    current = conn.execute(sa.select(persons.c.id, persons.c.name, persons.c.phone)).tuples()
-    return {value for pid, name, phone in current if pid not in people for value in (name, phone)}
 
 
 # --- the audit log -----------------------------------------------------------------------------------------------
 
 class _AuditIndex:
     """Finds the due persons an audit row is tied to: by its table and row id, by a ``person_id`` or
-    ``episode_id`` it names, or by one of their ID numbers, phones or names found in it."""
+    ``episode_id`` it names, or by one of their ID numbers found anywhere in it (a copy made by an import,
+    a notice or a bulk change). A name or a phone alone ties nothing: a namesake, a relative sharing a
+    phone or a shop's contact may hold the same value, and their records must stay as they are."""
 
-    def __init__(self, people: Mapping[int, _Person], episodes: Mapping[int, int], shared: set[str]):
+    def __init__(self, people: Mapping[int, _Person], episodes: Mapping[int, int]):
         self.people = people
         self.episodes = episodes
-        self.identifiers: dict[str, int] = {}
-        for person in sorted(people.values(), key=lambda person: -person.id):
-            for value in (*person.names, *person.phones, *person.id_numbers):
-                if value not in shared:
-                    self.identifiers[value] = person.id
+        self.id_numbers = {number: person.id for person in people.values() for number in person.id_numbers}
 
     def tied(self, table_name: str, row_id: str | None, text: str) -> set[int]:
         found: set[int] = set()
@@ -249,9 +241,9 @@ class _AuditIndex:
             owner = int(number) if key == "person_id" else self.episodes.get(int(number))
             if owner in self.people:
                 found.add(owner)
-        for value in (*_DIGIT_RUN.findall(text), *_STRING_LEAF.findall(text)):
-            if value in self.identifiers:
-                found.add(self.identifiers[value])
+        for run in _ID_NUMBER.findall(text):
+            if run in self.id_numbers:
+                found.add(self.id_numbers[run])
         return found
 
 
@@ -353,7 +345,7 @@ def anonymise_people(ctx: WriteContext, older_than_days: object = None, progress
     people, earliest = _load_people(ctx.conn, days)
     if people:
         episodes = _episodes_of(ctx.conn, people)
-        index = _AuditIndex(people, episodes, _still_held(ctx.conn, people))
+        index = _AuditIndex(people, episodes)
         _rewrite_audit_log(ctx.conn, index, earliest, progress)
         _anonymise_persons(ctx.conn, people)
         _scrub_free_text(ctx.conn, people, episodes)
