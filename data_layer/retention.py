@@ -50,7 +50,6 @@ ANONYMOUS_PHONE = ""
 PHONE_IN_TEXT = "***"
 IDENTIFYING_KEYS = ("name", "id_number", "phone")
 DESCRIBING_KEYS = ("address", "origin")
-AUDIT_BATCH = 5000
 CHUNK = 500
 
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
@@ -162,6 +161,16 @@ class _Person:
                  *((name, self.anonymous_name) for name in self.names)]
         return sorted(pairs, key=lambda pair: -len(pair[0]))
 
+    @cached_property
+    def _as_in_json(self) -> tuple[str, ...]:
+        """Every value as it is written inside audit JSON text (escaped like ``json.dumps`` escapes it)."""
+        values = (*self.names, *self.id_numbers, *self.phones, *self.descriptions)
+        return tuple(json.dumps(value, ensure_ascii=False)[1:-1] for value in values if value)
+
+    def appears_in(self, audit_text: str) -> bool:
+        """Whether any of this person's values is written somewhere in an audit row's JSON text."""
+        return any(value in audit_text for value in self._as_in_json)
+
     def scrub(self, text: str | None) -> str | None:
         """``text`` with this person's values replaced: a whole value by its column's anonymous value, an
         address or origin by nothing, a value inside longer text by its anonymous form."""
@@ -183,29 +192,22 @@ def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start:start + CHUNK]
 
 
-def _load_people(conn: Connection, days: int) -> tuple[dict[int, _Person], int]:
-    """The due persons (locked) with their current values and every earlier value their audit rows hold,
-    and the id of the earliest of those audit rows: no audit row before it can hold their values, since
-    nothing about a person is stored before the person is (0 when a person came without an audit row)."""
+def _load_people(conn: Connection, days: int) -> dict[int, _Person]:
+    """The due persons (locked) with their current values and every earlier value their audit rows hold."""
     people: dict[int, _Person] = {}
     due = conn.execute(sa.select(persons).where(persons.c.id.in_(_due_person_ids(days)))
                        .order_by(persons.c.id).with_for_update()).mappings()
     for row in due:
         people[row["id"]] = _Person(row["id"])
         people[row["id"]].learn(row)
-    first_audit: dict[int, int] = {}
     for chunk in _chunks(people):
-        history = conn.execute(sa.select(audit_log.c.id, audit_log.c.row_id, audit_log.c.before, audit_log.c.after)
-                               .where(audit_log.c.table_name == persons.name,
-                                      audit_log.c.row_id.in_([str(pid) for pid in chunk])))
-        for audit_id, row_id, before, after in history:
-            person_id = int(row_id)
-            first_audit[person_id] = min(audit_id, first_audit.get(person_id, audit_id))
+        history = conn.execute(sa.select(audit_log.c.row_id, audit_log.c.before, audit_log.c.after).where(
+            audit_log.c.table_name == persons.name, audit_log.c.row_id.in_([str(pid) for pid in chunk])))
+        for row_id, before, after in history:
             for text in (before, after):
                 if text:
-                    people[person_id].learn(json.loads(text))
-    earliest = min((first_audit.get(person_id, 0) for person_id in people), default=0)
-    return people, earliest
+                    people[int(row_id)].learn(json.loads(text))
+    return people
 
 
 def _episodes_of(conn: Connection, people: Mapping[int, _Person]) -> dict[int, int]:
@@ -267,37 +269,46 @@ def _scrubbed_json(text: str | None, people: list[_Person]) -> str | None:
     return json.dumps(_scrubbed(json.loads(text), people), ensure_ascii=False, sort_keys=True)
 
 
-def _rewrite_audit_log(conn: Connection, index: _AuditIndex, earliest: int, progress: Progress | None) -> int:
-    """Rewrite every audit row from ``earliest`` on that is tied to a due person, in batches of rows by id;
-    returns how many changed."""
-    newest = conn.execute(sa.select(sa.func.coalesce(sa.func.max(audit_log.c.id), 0))).scalar_one()
+def _candidate_queries(conn: Connection, index: _AuditIndex,
+                       rewritten: Mapping[str, set[int]]) -> list[sa.Select]:
+    """Queries that together return every audit row that can hold a due person's values, found through the
+    indexes rather than by reading the whole log: the rows of their persons and episodes, those of the
+    changes and follow-ups whose typed text named them, and any row with an ID number in it."""
+    columns = (audit_log.c.id, audit_log.c.table_name, audit_log.c.row_id, audit_log.c.before, audit_log.c.after)
+    by_row = {persons.name: set(index.people), quarantine_episodes.name: set(index.episodes), **rewritten}
+    queries = [sa.select(*columns).where(audit_log.c.table_name == table_name,
+                                         audit_log.c.row_id.in_([str(row_id) for row_id in chunk]))
+               for table_name, row_ids in by_row.items() for chunk in _chunks(row_ids)]
+    queries.append(sa.select(*columns).where(sa.or_(_holds_id_number_like(conn, audit_log.c.before),
+                                                    _holds_id_number_like(conn, audit_log.c.after))))
+    return queries
+
+
+def _rewrite_audit_log(conn: Connection, index: _AuditIndex, rewritten: Mapping[str, set[int]],
+                       progress: Progress | None) -> int:
+    """Rewrite every audit row tied to a due person that holds their values; returns how many changed.
+    ``rewritten`` names, per table, the rows whose typed text was just cleaned (their audit copies too)."""
     statement = (audit_log.update().where(audit_log.c.id == sa.bindparam("audit_id"))
                  .values(before=sa.bindparam("new_before"), after=sa.bindparam("new_after")))
-    last_id, changed = max(earliest - 1, 0), 0
-    start = last_id
-    while last_id < newest:
-        rows = conn.execute(sa.select(audit_log.c.id, audit_log.c.table_name, audit_log.c.row_id,
-                                      audit_log.c.before, audit_log.c.after)
-                            .where(audit_log.c.id > last_id, audit_log.c.id <= newest)
-                            .order_by(audit_log.c.id).limit(AUDIT_BATCH)).all()
-        if not rows:
-            break
+    queries = _candidate_queries(conn, index, rewritten)
+    done: set[int] = set()
+    for position, query in enumerate(queries, start=1):
         updates = []
-        for audit_id, table_name, row_id, before, after in rows:
-            tied = index.tied(table_name, row_id, (before or "") + (after or ""))
-            if not tied:
+        for audit_id, table_name, row_id, before, after in conn.execute(query).all():
+            text = (before or "") + (after or "")
+            people = [index.people[pid] for pid in sorted(index.tied(table_name, row_id, text))]
+            people = [person for person in people if person.appears_in(text)]
+            if not people or audit_id in done:
                 continue
-            people = [index.people[pid] for pid in sorted(tied)]
+            done.add(audit_id)
             new_before, new_after = _scrubbed_json(before, people), _scrubbed_json(after, people)
             if (new_before, new_after) != (_normalised(before), _normalised(after)):
                 updates.append({"audit_id": audit_id, "new_before": new_before, "new_after": new_after})
         if updates:
             conn.execute(statement, updates)
-            changed += len(updates)
-        last_id = rows[-1][0]
         if progress is not None:
-            progress((last_id - start) / (newest - start))
-    return changed
+            progress(position / len(queries))
+    return len(done)
 
 
 def _normalised(text: str | None) -> str | None:
@@ -315,9 +326,12 @@ def _anonymise_persons(conn: Connection, people: Mapping[int, _Person]) -> None:
          for person in people.values()])
 
 
-def _scrub_free_text(conn: Connection, people: Mapping[int, _Person], episodes: Mapping[int, int]) -> None:
+def _scrub_free_text(conn: Connection, people: Mapping[int, _Person],
+                     episodes: Mapping[int, int]) -> dict[str, set[int]]:
     """Remove the persons' values from what clerks typed about their episodes: reasons of episodes and
-    changes, symptom texts and correction reasons of follow-ups. The rest of the text stays."""
+    changes, symptom texts and correction reasons of follow-ups. The rest of the text stays. Returns the
+    ids of the rows changed, per table."""
+    rewritten: dict[str, set[int]] = {}
     texts = ((quarantine_episodes, quarantine_episodes.c.id, ("reason",)),
              (episode_changes, episode_changes.c.episode_id, ("reason",)),
              (quarantine_followups, quarantine_followups.c.episode_id, ("symptom_text", "reason")))
@@ -331,24 +345,60 @@ def _scrub_free_text(conn: Connection, people: Mapping[int, _Person], episodes: 
                 scrubbed = {name: person.scrub(value) for name, value in zip(columns, values, strict=True)}
                 if list(scrubbed.values()) != values:
                     conn.execute(table.update().where(table.c.id == row_id).values(**scrubbed))
+                    rewritten.setdefault(table.name, set()).add(row_id)
+    return rewritten
+
+
+def _other_text_columns() -> Iterator[tuple[sa.Table, sa.Column]]:
+    """Every text column of the other tables (briefing notes, count notes, supply counterparties, …), each
+    with its table, for tables keyed by one column."""
+    handled = {persons, quarantine_episodes, episode_changes, quarantine_followups, audit_log}
+    for table in db.load_schema().sorted_tables:
+        keys = list(table.primary_key.columns)
+        if table in handled or len(keys) != 1:
+            continue
+        for column in table.columns:
+            if isinstance(column.type, sa.String) and not column.primary_key:
+                yield table, column
+
+
+def _holds_id_number_like(conn: Connection, column: sa.Column) -> sa.ColumnElement[bool]:
+    """A cheap filter in the database for texts with 17 digits in a row, the start of an ID number."""
+    if db.is_sqlite(conn):
+        return column.op("GLOB")("*" + "[0-9]" * 17 + "*")
+    return column.op("~")("[0-9]{17}")
+
+
+def _scrub_other_tables(conn: Connection, index: _AuditIndex) -> None:
+    """Wherever else a due person's ID number was typed (a leader's note, a supply counterparty…), remove it
+    and, within that same text, their name and phone. A name or phone alone stays: it may be someone else's."""
+    for table, column in _other_text_columns():
+        key = next(iter(table.primary_key.columns))
+        rows = conn.execute(sa.select(key, column).where(_holds_id_number_like(conn, column))).all()
+        for row_key, text in rows:
+            owners = {index.id_numbers[run] for run in _ID_NUMBER.findall(text) if run in index.id_numbers}
+            scrubbed = _scrubbed(text, [index.people[pid] for pid in sorted(owners)])
+            if scrubbed != text:
+                conn.execute(table.update().where(key == row_key).values({column.name: scrubbed}))
 
 
 def anonymise_people(ctx: WriteContext, older_than_days: object = None, progress: Progress | None = None) -> int:
     """Anonymise everyone due (see the module's doc) in one transaction; returns how many people.
 
     ``older_than_days`` overrides the setting for this run; ``progress`` is told the share of the audit
-    log already searched (0–1). Administrators only. One audit row records the run: the number of
+    log's search already done (0–1). Administrators only. One audit row records the run: the number of
     people, the period and the day before which their episodes ended, and no personal data.
     """
     require_admin(ctx.actor)
     days = retention_days(ctx.conn) if older_than_days is None else _checked_days(older_than_days)
-    people, earliest = _load_people(ctx.conn, days)
+    people = _load_people(ctx.conn, days)
     if people:
         episodes = _episodes_of(ctx.conn, people)
         index = _AuditIndex(people, episodes)
-        _rewrite_audit_log(ctx.conn, index, earliest, progress)
         _anonymise_persons(ctx.conn, people)
-        _scrub_free_text(ctx.conn, people, episodes)
+        rewritten = _scrub_free_text(ctx.conn, people, episodes)
+        _scrub_other_tables(ctx.conn, index)
+        _rewrite_audit_log(ctx.conn, index, rewritten, progress)
     ctx.audit("retention.anonymise", persons, after={"people": len(people), "older_than_days": days,
                                                      "ended_before": ended_before(days)})
     return len(people)

@@ -426,3 +426,14 @@ def test_the_navigation_offers_the_page_to_administrators_only(monkeypatch, db_u
     app.run()
     with pytest.raises(ValueError, match="navigation page"):
         app.switch_page(str(ROOT / "pages/privacy.py"))
+
+
+def test_an_id_number_typed_into_another_table_is_removed_with_the_name_and_phone_beside_it(engine, admin):
+    released(engine, admin, 1, ended_days_ago=40)
+    note = f"留存1（{id_number(1)}，13900000001）已解除隔离；留存2 仍在观察"
+    perform(engine, admin, briefing.save_note, ago(40), note)
+    perform(engine, admin, briefing.save_note, ago(39), "留存1 的邻居来电")
+    anonymise(engine, admin)
+    with engine.connect() as conn:
+        notes = conn.execute(sa.text("SELECT text FROM briefing_notes ORDER BY day")).scalars().all()
+    assert notes == ["已匿名 #1（ANON-1，***）已解除隔离；留存2 仍在观察", "留存1 的邻居来电"]
