@@ -192,22 +192,28 @@ def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start:start + CHUNK]
 
 
-def _load_people(conn: Connection, days: int) -> dict[int, _Person]:
-    """The due persons (locked) with their current values and every earlier value their audit rows hold."""
+def _load_people(conn: Connection, days: int) -> tuple[dict[int, _Person], int]:
+    """The due persons (locked) with their current values and every earlier value their audit rows hold,
+    and the id of the earliest of those audit rows: no audit row before it can hold their values, since
+    nothing about a person is stored before the person is (0 when a person came without an audit row)."""
     people: dict[int, _Person] = {}
     due = conn.execute(sa.select(persons).where(persons.c.id.in_(_due_person_ids(days)))
                        .order_by(persons.c.id).with_for_update()).mappings()
     for row in due:
         people[row["id"]] = _Person(row["id"])
         people[row["id"]].learn(row)
+    first_audit: dict[int, int] = {}
     for chunk in _chunks(people):
-        history = conn.execute(sa.select(audit_log.c.row_id, audit_log.c.before, audit_log.c.after).where(
-            audit_log.c.table_name == persons.name, audit_log.c.row_id.in_([str(pid) for pid in chunk])))
-        for row_id, before, after in history:
+        history = conn.execute(sa.select(audit_log.c.id, audit_log.c.row_id, audit_log.c.before, audit_log.c.after)
+                               .where(audit_log.c.table_name == persons.name,
+                                      audit_log.c.row_id.in_([str(pid) for pid in chunk])))
+        for audit_id, row_id, before, after in history:
+            person_id = int(row_id)
+            first_audit[person_id] = min(audit_id, first_audit.get(person_id, audit_id))
             for text in (before, after):
                 if text:
-                    people[int(row_id)].learn(json.loads(text))
-    return people
+                    people[person_id].learn(json.loads(text))
+    return people, min((first_audit.get(person_id, 0) for person_id in people), default=0)
 
 
 def _episodes_of(conn: Connection, people: Mapping[int, _Person]) -> dict[int, int]:
@@ -269,28 +275,31 @@ def _scrubbed_json(text: str | None, people: list[_Person]) -> str | None:
     return json.dumps(_scrubbed(json.loads(text), people), ensure_ascii=False, sort_keys=True)
 
 
-def _candidate_queries(conn: Connection, index: _AuditIndex,
-                       rewritten: Mapping[str, set[int]]) -> list[sa.Select]:
+def _candidate_queries(conn: Connection, index: _AuditIndex, rewritten: Mapping[str, set[int]],
+                       earliest: int) -> list[sa.Select]:
     """Queries that together return every audit row that can hold a due person's values, found through the
     indexes rather than by reading the whole log: the rows of their persons and episodes, those of the
-    changes and follow-ups whose typed text named them, and any row with an ID number in it."""
+    changes and follow-ups whose typed text named them, and any row from ``earliest`` on with an ID number
+    in it (the only search through the text itself, and the slow part on a large log)."""
     columns = (audit_log.c.id, audit_log.c.table_name, audit_log.c.row_id, audit_log.c.before, audit_log.c.after)
     by_row = {persons.name: set(index.people), quarantine_episodes.name: set(index.episodes), **rewritten}
     queries = [sa.select(*columns).where(audit_log.c.table_name == table_name,
                                          audit_log.c.row_id.in_([str(row_id) for row_id in chunk]))
                for table_name, row_ids in by_row.items() for chunk in _chunks(row_ids)]
-    queries.append(sa.select(*columns).where(sa.or_(_holds_id_number_like(conn, audit_log.c.before),
+    queries.append(sa.select(*columns).where(audit_log.c.id >= earliest,
+                                             sa.or_(_holds_id_number_like(conn, audit_log.c.before),
                                                     _holds_id_number_like(conn, audit_log.c.after))))
     return queries
 
 
-def _rewrite_audit_log(conn: Connection, index: _AuditIndex, rewritten: Mapping[str, set[int]],
+def _rewrite_audit_log(conn: Connection, index: _AuditIndex, rewritten: Mapping[str, set[int]], earliest: int,
                        progress: Progress | None) -> int:
     """Rewrite every audit row tied to a due person that holds their values; returns how many changed.
-    ``rewritten`` names, per table, the rows whose typed text was just cleaned (their audit copies too)."""
+    ``rewritten`` names, per table, the rows whose typed text was just cleaned (their audit copies too);
+    ``earliest`` is the first audit row that can mention any of them."""
     statement = (audit_log.update().where(audit_log.c.id == sa.bindparam("audit_id"))
                  .values(before=sa.bindparam("new_before"), after=sa.bindparam("new_after")))
-    queries = _candidate_queries(conn, index, rewritten)
+    queries = _candidate_queries(conn, index, rewritten, earliest)
     done: set[int] = set()
     for position, query in enumerate(queries, start=1):
         updates = []
@@ -391,14 +400,14 @@ def anonymise_people(ctx: WriteContext, older_than_days: object = None, progress
     """
     require_admin(ctx.actor)
     days = retention_days(ctx.conn) if older_than_days is None else _checked_days(older_than_days)
-    people = _load_people(ctx.conn, days)
+    people, earliest = _load_people(ctx.conn, days)
     if people:
         episodes = _episodes_of(ctx.conn, people)
         index = _AuditIndex(people, episodes)
         _anonymise_persons(ctx.conn, people)
         rewritten = _scrub_free_text(ctx.conn, people, episodes)
         _scrub_other_tables(ctx.conn, index)
-        _rewrite_audit_log(ctx.conn, index, rewritten, progress)
+        _rewrite_audit_log(ctx.conn, index, rewritten, earliest, progress)
     ctx.audit("retention.anonymise", persons, after={"people": len(people), "older_than_days": days,
                                                      "ended_before": ended_before(days)})
     return len(people)
