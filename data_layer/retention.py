@@ -48,7 +48,6 @@ ANONYMOUS_ID_NUMBER = "ANON-{id}"
 ANONYMOUS_ID_PREFIX = "ANON-"
 ANONYMOUS_PHONE = ""
 PHONE_IN_TEXT = "***"
-IDENTIFYING_KEYS = ("name", "id_number", "phone")
 DESCRIBING_KEYS = ("address", "origin")
 CHUNK = 500
 
