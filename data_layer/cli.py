@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import Engine
 
-from data_layer import briefing, clock, db, transfer, users
+from data_layer import briefing, clock, db, retention, transfer, users
 from data_layer.errors import CommandPostError, ImportRejected
 from data_layer.i18n import LANGUAGES
 
@@ -151,6 +151,23 @@ def backup(url: str | None, file: Path) -> None:
         raise click.ClickException("backup copies SQLite files; for PostgreSQL use pg_dump")
     db.backup_sqlite(engine, file)
     click.echo(f"backup written to {file}")
+
+
+@cli.command()
+@db_option
+@click.option("--days", type=int, default=None,
+              help="Anonymise people whose last episode ended more than this many days ago "
+                   "(default: the retention setting, 28 unless an administrator changed it).")
+@click.option("--dry-run", is_flag=True, help="Only count the people who are due; change nothing.")
+def anonymise(url: str | None, days: int | None, dry_run: bool) -> None:
+    """Replace the name, ID number and phone of people whose quarantine ended long enough ago, audit log included."""
+    engine = open_store(url)
+    if dry_run:
+        with engine.connect() as conn:
+            click.echo(f"{retention.due_count(conn, days)} person(s) due for anonymisation; nothing changed")
+        return
+    count = db.perform(engine, cli_actor(), retention.anonymise_people, days)
+    click.echo(f"{count} person(s) anonymised")
 
 
 @cli.group("users", context_settings=CONTEXT_SETTINGS)

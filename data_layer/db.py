@@ -284,9 +284,15 @@ def last_change(engine: Engine) -> datetime | None:
         return conn.execute(sa.select(audit_log.c.at).order_by(audit_log.c.id.desc()).limit(1)).scalar()
 
 
-def get_setting(engine: Engine, key: str, default: str | None = None) -> str | None:
-    with engine.connect() as conn:
-        value = conn.execute(sa.select(settings.c.value).where(settings.c.key == key)).scalar()
+def get_setting(bind: Engine | Connection, key: str, default: str | None = None) -> str | None:
+    """One setting's value, or ``default`` when it was never set; ``bind`` may be an open connection
+    (a write reads its setting inside its own transaction)."""
+    query = sa.select(settings.c.value).where(settings.c.key == key)
+    if isinstance(bind, Connection):
+        value = bind.execute(query).scalar()
+    else:
+        with bind.connect() as conn:
+            value = conn.execute(query).scalar()
     return default if value is None else value
 
 

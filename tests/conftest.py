@@ -42,6 +42,12 @@ class SqliteFactory:
         shutil.copyfile(self.template, path)
         return f"sqlite:///{path}"
 
+    def copy_url(self, url: str) -> str:
+        """A new database holding what the (closed) database at ``url`` holds."""
+        path = self.folder / f"{uuid.uuid4().hex}.db"
+        shutil.copyfile(sa.engine.make_url(url).database, path)
+        return f"sqlite:///{path}"
+
 
 class PostgresFactory:
     def __init__(self, server_url: str):
@@ -63,6 +69,10 @@ class PostgresFactory:
 
     def fresh_url(self) -> str:
         return self._create_database(f'TEMPLATE "{self.template}" STRATEGY FILE_COPY')
+
+    def copy_url(self, url: str) -> str:
+        """A new database holding what the database at ``url`` holds (nobody may be connected to it)."""
+        return self._create_database(f'TEMPLATE "{sa.engine.make_url(url).database}" STRATEGY FILE_COPY')
 
     def _create_database(self, options: str) -> str:
         """A new database; copying the template file by file is several times faster than through the WAL."""

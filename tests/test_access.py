@@ -28,6 +28,7 @@ MAY_USE = {
     "supplies": {"admin", "leader", "clerk"},
     "admin": {"admin"},
     "audit-log": {"admin"},
+    "privacy": {"admin"},
 }
 
 

@@ -38,6 +38,7 @@ PAGES = (
     PageEntry("pages/supplies.py", "supplies.title", "📦", ("admin", "leader", "clerk"), "supplies"),
     PageEntry("pages/admin.py", "admin.nav", "⚙️", ("admin",), "admin"),
     PageEntry("pages/audit_log.py", "audit.nav", "🧾", ("admin",), "audit-log"),
+    PageEntry("pages/privacy.py", "retention.page.nav", "🔒", ("admin",), "privacy"),
 )
 
 

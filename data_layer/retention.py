@@ -1,0 +1,412 @@
+"""Retention of personal data (个人信息保护): keep a quarantined person's identity no longer than needed.
+
+Once every quarantine episode of a person has ended (released, transferred to
+hospital, ended otherwise) and the latest ended more than N days ago (the
+``retention_days`` setting, 28 by default), the person's name, ID number and
+phone are replaced by non-identifying values, and their address and place of
+origin are cleared. What the figures need stays: grid, origin category, mode,
+site, dates, statuses and temperatures, so every briefing of every past day
+reads the same before and after.
+
+The audit log would otherwise keep a copy of everything, so it is rewritten
+too: every audit row tied to such a person (their person, episode, change and
+follow-up rows, any row naming one of their episodes, or any row holding their
+ID number, such as a copy made by an import or a notice) loses their name, ID
+number, phone, address and origin, whatever table or key the copy sits under.
+A name or phone alone does not tie a row to them: a namesake, a relative
+sharing a phone or a shop's contact keeps their own records. The anonymisation
+itself is audited as one row holding only the count and the threshold.
+
+Anonymised persons are recognised by their ID number, ``ANON-<id>``, which no
+valid resident ID number can be, so they are never counted or changed again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cached_property
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from data_layer import clock, db
+from data_layer.db import WriteContext, audit_log
+from data_layer.quarantine import episode_changes, persons, quarantine_episodes, quarantine_followups
+from data_layer.users import require_admin
+from data_layer.validation import Checks
+
+DOMAIN = "retention"
+SETTING_KEY = "retention_days"
+DEFAULT_RETENTION_DAYS = 28
+MAX_RETENTION_DAYS = 3650
+ANONYMOUS_NAME = "已匿名 #{id}"
+ANONYMOUS_ID_NUMBER = "ANON-{id}"
+ANONYMOUS_ID_PREFIX = "ANON-"
+ANONYMOUS_PHONE = ""
+PHONE_IN_TEXT = "***"
+DESCRIBING_KEYS = ("address", "origin")
+CHUNK = 500
+
+_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
+_REFERENCE = re.compile(r'"(person_id|episode_id)": (\d+)')
+
+Progress = Callable[[float], None]
+
+
+# --- the setting -------------------------------------------------------------------------------------------------
+
+def _checked_days(value: object) -> int:
+    """A retention period in whole days (1 to ten years), or a field-level refusal."""
+    checks = Checks(DOMAIN)
+    days = checks.integer(value, "days", minimum=1, maximum=MAX_RETENTION_DAYS)
+    checks.raise_if_any()
+    return days
+
+
+def retention_days(conn: Connection) -> int:
+    """How many days after a person's last episode ended their identity is kept (default 28)."""
+    return int(db.get_setting(conn, SETTING_KEY, str(DEFAULT_RETENTION_DAYS)))
+
+
+def set_retention_days(ctx: WriteContext, days: object) -> int:
+    """Change the retention period (administrators only); returns the stored number of days."""
+    require_admin(ctx.actor)
+    checked = _checked_days(days)
+    db.put_setting(ctx, SETTING_KEY, str(checked))
+    return checked
+
+
+def ended_before(days: int) -> date:
+    """The day before which a person's last episode must have ended to be due: more than ``days`` days
+    before today (command-post time), so an episode that ended exactly ``days`` days ago is kept."""
+    return clock.today() - timedelta(days=days)
+
+
+# --- who is due --------------------------------------------------------------------------------------------------
+
+def _is_anonymised() -> sa.ColumnElement[bool]:
+    return persons.c.id_number.startswith(ANONYMOUS_ID_PREFIX, autoescape=True)
+
+
+def _due_person_ids(days: int) -> sa.Select:
+    """Persons not yet anonymised whose every episode has ended, the latest before :func:`ended_before`."""
+    episode = quarantine_episodes
+    still_running = sa.func.count(sa.case((sa.or_(episode.c.status == "active", episode.c.end_date.is_(None)), 1)))
+    return (sa.select(persons.c.id)
+            .join(episode, episode.c.person_id == persons.c.id)
+            .where(sa.not_(_is_anonymised()))
+            .group_by(persons.c.id)
+            .having(still_running == 0, sa.func.max(episode.c.end_date) < ended_before(days)))
+
+
+def due_count(conn: Connection, older_than_days: int | None = None) -> int:
+    """How many people an anonymisation would cover now (with the setting's period unless one is given)."""
+    days = retention_days(conn) if older_than_days is None else _checked_days(older_than_days)
+    return conn.execute(sa.select(sa.func.count()).select_from(_due_person_ids(days).subquery())).scalar_one()
+
+
+def anonymised_count(conn: Connection) -> int:
+    """How many people have been anonymised so far, by every run together."""
+    return conn.execute(sa.select(sa.func.count()).select_from(persons).where(_is_anonymised())).scalar_one()
+
+
+# --- one person's values and their replacements ------------------------------------------------------------------
+
+@dataclass
+class _Person:
+    """Everything a due person was ever registered with (current values and those in their audit history).
+
+    Its replacements are worked out once, on first use, after every value has been learnt."""
+
+    id: int
+    names: set[str] = field(default_factory=set)
+    id_numbers: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)
+    descriptions: set[str] = field(default_factory=set)
+
+    @property
+    def anonymous_name(self) -> str:
+        return ANONYMOUS_NAME.format(id=self.id)
+
+    @property
+    def anonymous_id_number(self) -> str:
+        return ANONYMOUS_ID_NUMBER.format(id=self.id)
+
+    def learn(self, values: Mapping[str, object]) -> None:
+        """Add the personal values of a persons row or of an audit copy of one."""
+        for key, known in (("name", self.names), ("id_number", self.id_numbers), ("phone", self.phones)):
+            if values.get(key):
+                known.add(str(values[key]))
+        for key in DESCRIBING_KEYS:
+            if values.get(key):
+                self.descriptions.add(str(values[key]))
+
+    @cached_property
+    def _whole_values(self) -> dict[str, str]:
+        return {**{name: self.anonymous_name for name in self.names},
+                **{phone: ANONYMOUS_PHONE for phone in self.phones},
+                **{number: self.anonymous_id_number for number in self.id_numbers}}
+
+    @cached_property
+    def _in_text(self) -> list[tuple[str, str]]:
+        """(value, replacement) for values inside longer text, the longest first so that an ID number is
+        replaced before a phone-like run of its digits and a name before a shorter one."""
+        pairs = [*((number, self.anonymous_id_number) for number in self.id_numbers),
+                 *((phone, PHONE_IN_TEXT) for phone in self.phones),
+                 *((name, self.anonymous_name) for name in self.names)]
+        return sorted(pairs, key=lambda pair: -len(pair[0]))
+
+    @cached_property
+    def _as_in_json(self) -> tuple[str, ...]:
+        """Every value as it is written inside audit JSON text (escaped like ``json.dumps`` escapes it)."""
+        values = (*self.names, *self.id_numbers, *self.phones, *self.descriptions)
+        return tuple(json.dumps(value, ensure_ascii=False)[1:-1] for value in values if value)
+
+    def appears_in(self, audit_text: str) -> bool:
+        """Whether any of this person's values is written somewhere in an audit row's JSON text."""
+        return any(value in audit_text for value in self._as_in_json)
+
+    def scrub(self, text: str | None) -> str | None:
+        """``text`` with this person's values replaced: a whole value by its column's anonymous value, an
+        address or origin by nothing, a value inside longer text by its anonymous form."""
+        if not text:
+            return text
+        whole = self._whole_values
+        if text in whole:
+            return whole[text]
+        if text in self.descriptions:
+            return None
+        for value, replacement in self._in_text:
+            text = text.replace(value, replacement)
+        return text
+
+
+def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start:start + CHUNK]
+
+
+def _load_people(conn: Connection, days: int) -> tuple[dict[int, _Person], int]:
+    """The due persons (locked) with their current values and every earlier value their audit rows hold,
+    and the id of the earliest of those audit rows: no audit row before it can hold their values, since
+    nothing about a person is stored before the person is (0 when a person came without an audit row)."""
+    people: dict[int, _Person] = {}
+    due = conn.execute(sa.select(persons).where(persons.c.id.in_(_due_person_ids(days)))
+                       .order_by(persons.c.id).with_for_update()).mappings()
+    for row in due:
+        people[row["id"]] = _Person(row["id"])
+        people[row["id"]].learn(row)
+    first_audit: dict[int, int] = {}
+    for chunk in _chunks(people):
+        history = conn.execute(sa.select(audit_log.c.id, audit_log.c.row_id, audit_log.c.before, audit_log.c.after)
+                               .where(audit_log.c.table_name == persons.name,
+                                      audit_log.c.row_id.in_([str(pid) for pid in chunk])))
+        for audit_id, row_id, before, after in history:
+            person_id = int(row_id)
+            first_audit[person_id] = min(audit_id, first_audit.get(person_id, audit_id))
+            for text in (before, after):
+                if text:
+                    people[person_id].learn(json.loads(text))
+    return people, min((first_audit.get(person_id, 0) for person_id in people), default=0)
+
+
+def _episodes_of(conn: Connection, people: Mapping[int, _Person]) -> dict[int, int]:
+    """episode id → person id for every episode of the due persons."""
+    episodes: dict[int, int] = {}
+    for chunk in _chunks(people):
+        episodes.update(conn.execute(sa.select(quarantine_episodes.c.id, quarantine_episodes.c.person_id)
+                                     .where(quarantine_episodes.c.person_id.in_(chunk))).all())
+    return episodes
+
+
+# --- the audit log -----------------------------------------------------------------------------------------------
+
+class _AuditIndex:
+    """Finds the due persons an audit row is tied to: by its table and row id, by a ``person_id`` or
+    ``episode_id`` it names, or by one of their ID numbers found anywhere in it (a copy made by an import,
+    a notice or a bulk change). A name or a phone alone ties nothing: a namesake, a relative sharing a
+    phone or a shop's contact may hold the same value, and their records must stay as they are."""
+
+    def __init__(self, people: Mapping[int, _Person], episodes: Mapping[int, int]):
+        self.people = people
+        self.episodes = episodes
+        self.id_numbers = {number: person.id for person in people.values() for number in person.id_numbers}
+
+    def tied(self, table_name: str, row_id: str | None, text: str) -> set[int]:
+        found: set[int] = set()
+        if row_id is not None and row_id.isdigit():
+            if table_name == persons.name and int(row_id) in self.people:
+                found.add(int(row_id))
+            elif table_name == quarantine_episodes.name and int(row_id) in self.episodes:
+                found.add(self.episodes[int(row_id)])
+        for key, number in _REFERENCE.findall(text):
+            owner = int(number) if key == "person_id" else self.episodes.get(int(number))
+            if owner in self.people:
+                found.add(owner)
+        for run in _ID_NUMBER.findall(text):
+            if run in self.id_numbers:
+                found.add(self.id_numbers[run])
+        return found
+
+
+def _scrubbed(value: object, people: list[_Person]) -> object:
+    """A JSON value with the values of ``people`` replaced in every string, at any depth and under any key."""
+    if isinstance(value, dict):
+        return {key: _scrubbed(item, people) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(item, people) for item in value]
+    if isinstance(value, str):
+        for person in people:
+            value = person.scrub(value)
+            if not isinstance(value, str):
+                break
+    return value
+
+
+def _scrubbed_json(text: str | None, people: list[_Person]) -> str | None:
+    if text is None:
+        return None
+    return json.dumps(_scrubbed(json.loads(text), people), ensure_ascii=False, sort_keys=True)
+
+
+def _candidate_queries(conn: Connection, index: _AuditIndex, rewritten: Mapping[str, set[int]],
+                       earliest: int) -> list[sa.Select]:
+    """Queries that together return every audit row that can hold a due person's values, found through the
+    indexes rather than by reading the whole log: the rows of their persons and episodes, those of the
+    changes and follow-ups whose typed text named them, and any row from ``earliest`` on with an ID number
+    in it (the only search through the text itself, and the slow part on a large log)."""
+    columns = (audit_log.c.id, audit_log.c.table_name, audit_log.c.row_id, audit_log.c.before, audit_log.c.after)
+    by_row = {persons.name: set(index.people), quarantine_episodes.name: set(index.episodes), **rewritten}
+    queries = [sa.select(*columns).where(audit_log.c.table_name == table_name,
+                                         audit_log.c.row_id.in_([str(row_id) for row_id in chunk]))
+               for table_name, row_ids in by_row.items() for chunk in _chunks(row_ids)]
+    queries.append(sa.select(*columns).where(audit_log.c.id >= earliest,
+                                             sa.or_(_holds_id_number_like(conn, audit_log.c.before),
+                                                    _holds_id_number_like(conn, audit_log.c.after))))
+    return queries
+
+
+def _rewrite_audit_log(conn: Connection, index: _AuditIndex, rewritten: Mapping[str, set[int]], earliest: int,
+                       progress: Progress | None) -> int:
+    """Rewrite every audit row tied to a due person that holds their values; returns how many changed.
+    ``rewritten`` names, per table, the rows whose typed text was just cleaned (their audit copies too);
+    ``earliest`` is the first audit row that can mention any of them."""
+    statement = (audit_log.update().where(audit_log.c.id == sa.bindparam("audit_id"))
+                 .values(before=sa.bindparam("new_before"), after=sa.bindparam("new_after")))
+    queries = _candidate_queries(conn, index, rewritten, earliest)
+    done: set[int] = set()
+    for position, query in enumerate(queries, start=1):
+        updates = []
+        for audit_id, table_name, row_id, before, after in conn.execute(query).all():
+            text = (before or "") + (after or "")
+            people = [index.people[pid] for pid in sorted(index.tied(table_name, row_id, text))]
+            people = [person for person in people if person.appears_in(text)]
+            if not people or audit_id in done:
+                continue
+            done.add(audit_id)
+            new_before, new_after = _scrubbed_json(before, people), _scrubbed_json(after, people)
+            if (new_before, new_after) != (_normalised(before), _normalised(after)):
+                updates.append({"audit_id": audit_id, "new_before": new_before, "new_after": new_after})
+        if updates:
+            conn.execute(statement, updates)
+        if progress is not None:
+            progress(position / len(queries))
+    return len(done)
+
+
+def _normalised(text: str | None) -> str | None:
+    """An audit JSON text as :func:`_scrubbed_json` writes it, to tell a real change from re-serialisation."""
+    return None if text is None else json.dumps(json.loads(text), ensure_ascii=False, sort_keys=True)
+
+
+# --- the rows themselves -----------------------------------------------------------------------------------------
+
+def _anonymise_persons(conn: Connection, people: Mapping[int, _Person]) -> None:
+    conn.execute(persons.update().where(persons.c.id == sa.bindparam("person_id")).values(
+        name=sa.bindparam("new_name"), id_number=sa.bindparam("new_id_number"), phone=ANONYMOUS_PHONE,
+        address=None, origin=None),
+        [{"person_id": person.id, "new_name": person.anonymous_name, "new_id_number": person.anonymous_id_number}
+         for person in people.values()])
+
+
+def _scrub_free_text(conn: Connection, people: Mapping[int, _Person],
+                     episodes: Mapping[int, int]) -> dict[str, set[int]]:
+    """Remove the persons' values from what clerks typed about their episodes: reasons of episodes and
+    changes, symptom texts and correction reasons of follow-ups. The rest of the text stays. Returns the
+    ids of the rows changed, per table."""
+    rewritten: dict[str, set[int]] = {}
+    texts = ((quarantine_episodes, quarantine_episodes.c.id, ("reason",)),
+             (episode_changes, episode_changes.c.episode_id, ("reason",)),
+             (quarantine_followups, quarantine_followups.c.episode_id, ("symptom_text", "reason")))
+    for table, episode_column, columns in texts:
+        for chunk in _chunks(episodes):
+            rows = conn.execute(sa.select(table.c.id, episode_column, *(table.c[name] for name in columns))
+                                .where(episode_column.in_(chunk),
+                                       sa.or_(*(table.c[name].is_not(None) for name in columns)))).all()
+            for row_id, episode_id, *values in rows:
+                person = people[episodes[episode_id]]
+                scrubbed = {name: person.scrub(value) for name, value in zip(columns, values, strict=True)}
+                if list(scrubbed.values()) != values:
+                    conn.execute(table.update().where(table.c.id == row_id).values(**scrubbed))
+                    rewritten.setdefault(table.name, set()).add(row_id)
+    return rewritten
+
+
+def _other_text_columns() -> Iterator[tuple[sa.Table, sa.Column]]:
+    """Every text column of the other tables (briefing notes, count notes, supply counterparties, …), each
+    with its table, for tables keyed by one column."""
+    handled = {persons, quarantine_episodes, episode_changes, quarantine_followups, audit_log}
+    for table in db.load_schema().sorted_tables:
+        keys = list(table.primary_key.columns)
+        if table in handled or len(keys) != 1:
+            continue
+        for column in table.columns:
+            if isinstance(column.type, sa.String) and not column.primary_key:
+                yield table, column
+
+
+def _holds_id_number_like(conn: Connection, column: sa.Column) -> sa.ColumnElement[bool]:
+    """A cheap filter in the database for texts with 17 digits in a row, the start of an ID number."""
+    if db.is_sqlite(conn):
+        return column.op("GLOB")("*" + "[0-9]" * 17 + "*")
+    return column.op("~")("[0-9]{17}")
+
+
+def _scrub_other_tables(conn: Connection, index: _AuditIndex) -> None:
+    """Wherever else a due person's ID number was typed (a leader's note, a supply counterparty…), remove it
+    and, within that same text, their name and phone. A name or phone alone stays: it may be someone else's."""
+    for table, column in _other_text_columns():
+        key = next(iter(table.primary_key.columns))
+        rows = conn.execute(sa.select(key, column).where(_holds_id_number_like(conn, column))).all()
+        for row_key, text in rows:
+            owners = {index.id_numbers[run] for run in _ID_NUMBER.findall(text) if run in index.id_numbers}
+            scrubbed = _scrubbed(text, [index.people[pid] for pid in sorted(owners)])
+            if scrubbed != text:
+                conn.execute(table.update().where(key == row_key).values({column.name: scrubbed}))
+
+
+def anonymise_people(ctx: WriteContext, older_than_days: object = None, progress: Progress | None = None) -> int:
+    """Anonymise everyone due (see the module's doc) in one transaction; returns how many people.
+
+    ``older_than_days`` overrides the setting for this run; ``progress`` is told the share of the audit
+    log's search already done (0–1). Administrators only. One audit row records the run: the number of
+    people, the period and the day before which their episodes ended, and no personal data.
+    """
+    require_admin(ctx.actor)
+    days = retention_days(ctx.conn) if older_than_days is None else _checked_days(older_than_days)
+    people, earliest = _load_people(ctx.conn, days)
+    if people:
+        episodes = _episodes_of(ctx.conn, people)
+        index = _AuditIndex(people, episodes)
+        _anonymise_persons(ctx.conn, people)
+        rewritten = _scrub_free_text(ctx.conn, people, episodes)
+        _scrub_other_tables(ctx.conn, index)
+        _rewrite_audit_log(ctx.conn, index, rewritten, earliest, progress)
+    ctx.audit("retention.anonymise", persons, after={"people": len(people), "older_than_days": days,
+                                                     "ended_before": ended_before(days)})
+    return len(people)
