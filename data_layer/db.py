@@ -197,13 +197,30 @@ class WriteContext:
         statements (a day's grid of entries, a sample scenario); returns the new ids in the order of ``rows``."""
         if not rows:
             return []
-        ids = list(self.conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
-                                     rows).scalars())
+        ids = self._insert_numbered(table, rows)
         at = clock.now()
         self.conn.execute(audit_log.insert(), [
             {"at": at, "username": self.actor.username, "action": action, "table_name": table.name,
              "row_id": str(row_id), "before": None, "after": _to_json(values), "batch": self.batch}
             for row_id, values in zip(ids, rows, strict=True)])
+        return ids
+
+
+    def _insert_numbered(self, table: sa.Table, rows: list[dict]) -> list[int]:
+        """Insert rows with one executemany and return their ids in the order of ``rows``.
+
+        A SQLite writer holds the whole database from ``BEGIN IMMEDIATE`` on, so
+        the rows take the ids after the largest one, given explicitly (SQLite
+        cannot say in which order a multi-row ``RETURNING`` answers, which would
+        leave one statement per row). PostgreSQL numbers them itself and answers
+        in order.
+        """
+        if not is_sqlite(self.conn):
+            return list(self.conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                          rows).scalars())
+        first = self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one() + 1
+        ids = list(range(first, first + len(rows)))
+        self.conn.execute(table.insert(), [{**values, "id": row_id} for values, row_id in zip(rows, ids, strict=True)])
         return ids
 
 
@@ -215,10 +232,13 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default, sort_keys=True)
+
+
 def _to_json(values: dict | None) -> str | None:
     if values is None:
         return None
-    return json.dumps(values, ensure_ascii=False, default=_json_default, sort_keys=True)
+    return _ENCODER.encode(values)
 
 
 def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, token: str | None = None,
