@@ -25,11 +25,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from data_layer import clock
-from data_layer.db import WriteContext, metadata
+from data_layer.db import Directory, WriteContext, metadata
 from data_layer.i18n import catalog
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_admin, require_write
-from data_layer.validation import Checks, as_id, is_blank, raise_if_any_row
+from data_layer.validation import Checks, is_blank, raise_if_any_row, resolve_reference
 
 DOMAIN = "checkpoints"
 KINDS = ("compound_gate", "road", "station", "other")
@@ -144,26 +144,14 @@ def kind_labels() -> dict[str, str]:
 # Looking up checkpoints -----------------------------------------------------------------------------------------
 
 
-def _resolve(value: object, by_id: Callable[[int], RowMapping | None],
-             by_name: Callable[[str], RowMapping | None]) -> RowMapping | None:
-    """The checkpoint ``value`` refers to: an int is an id; text is a name, or else digits that are an id."""
-    checkpoint_id = as_id(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return None if checkpoint_id is None else by_id(checkpoint_id)
-    row = by_name(str(value).strip())
-    if row is None and checkpoint_id is not None:
-        row = by_id(checkpoint_id)
-    return row
-
-
 def _lookup(conn: Connection, value: object, *, lock: bool = False) -> RowMapping | None:
     """The checkpoint named ``value``, or with id ``value``; locked for the rest of the transaction when asked."""
     def first(condition: sa.ColumnElement[bool]) -> RowMapping | None:
         query = sa.select(checkpoints).where(condition)
         return conn.execute(query.with_for_update() if lock else query).mappings().first()
 
-    return _resolve(value, lambda checkpoint_id: first(checkpoints.c.id == checkpoint_id),
-                    lambda name: first(checkpoints.c.name == name))
+    return resolve_reference(value, lambda checkpoint_id: first(checkpoints.c.id == checkpoint_id),
+                             lambda name: first(checkpoints.c.name == name))
 
 
 def _referenced(checks: Checks, value: object, find: Finder) -> RowMapping | None:
@@ -180,23 +168,6 @@ def _referenced(checks: Checks, value: object, find: Finder) -> RowMapping | Non
 def _known_checkpoint(conn: Connection, checks: Checks, value: object, *, lock: bool = False) -> RowMapping | None:
     """The referenced checkpoint, or ``None`` with the reason recorded on the ``checkpoint`` field."""
     return _referenced(checks, value, lambda reference: _lookup(conn, reference, lock=lock))
-
-
-class _Directory:
-    """The checkpoints a batch of entries refers to, looked up in one query and locked like the form's one."""
-
-    def __init__(self, conn: Connection, references: Sequence[object]):
-        everything = list(conn.execute(sa.select(checkpoints)).mappings())
-        self._by_id = {row["id"]: row for row in everything}
-        self._by_name = {row["name"]: row for row in everything}
-        found = (self.find(value) for value in {value for value in references if not is_blank(value)})
-        used = {row["id"] for row in found if row is not None}
-        locked = sa.select(checkpoints).where(checkpoints.c.id.in_(sorted(used))).order_by(checkpoints.c.id)
-        for row in conn.execute(locked.with_for_update()).mappings():
-            self._by_id[row["id"]] = self._by_name[row["name"]] = row
-
-    def find(self, value: object) -> RowMapping | None:
-        return _resolve(value, self._by_id.get, self._by_name.get)
 
 
 # Count entries --------------------------------------------------------------------------------------------------
@@ -363,7 +334,7 @@ def add_counts_batch(ctx: WriteContext, rows: Sequence[Mapping[str, object]],
     have been checked.
     """
     require_write(ctx.actor, DOMAIN)
-    directory = _Directory(ctx.conn, [row.get("checkpoint") for row in rows])
+    directory = Directory(ctx.conn, checkpoints, [row.get("checkpoint") for row in rows])
     now = clock.now()
     checked = [_new_entry(ctx, row, directory.find, now) for row in rows]
     ledger = _PeriodLedger(ctx.conn, [values for _, values in checked])

@@ -15,7 +15,7 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from data_layer import clock
 from data_layer.errors import DuplicateSubmission
+from data_layer.validation import is_blank, resolve_reference
 
 DEFAULT_URL = "sqlite:///data/command_post.db"
 DOMAIN_MODULES = ("users", "checkpoints", "quarantine", "supplies", "enterprises", "briefing")
@@ -222,6 +223,26 @@ class WriteContext:
         ids = list(range(first, first + len(rows)))
         self.conn.execute(table.insert(), [{**values, "id": row_id} for values, row_id in zip(rows, ids, strict=True)])
         return ids
+
+
+class Directory:
+    """The rows of a master-data table with unique names (checkpoints, supply items), read once for a batch
+    of entries that refer to them by name or id as :func:`resolve_reference` says; the rows the batch
+    refers to are locked, in id order, as a single entry locks its one."""
+
+    def __init__(self, conn: Connection, table: sa.Table, references: Iterable[object]):
+        rows = list(conn.execute(sa.select(table)).mappings())
+        self._by_id = {row["id"]: row for row in rows}
+        self._by_name = {row["name"]: row for row in rows}
+        distinct = {(type(value), value): value for value in references if not is_blank(value)}
+        used = sorted({row["id"] for row in map(self.find, distinct.values()) if row is not None})
+        if used:
+            locked = sa.select(table).where(table.c.id.in_(used)).order_by(table.c.id).with_for_update()
+            for row in conn.execute(locked).mappings():
+                self._by_id[row["id"]] = self._by_name[row["name"]] = row
+
+    def find(self, value: object) -> sa.RowMapping | None:
+        return resolve_reference(value, self._by_id.get, self._by_name.get)
 
 
 def _json_default(value: object) -> object:

@@ -47,6 +47,18 @@ def as_id(value: object) -> int | None:
     return number if number is not None and 0 < number <= LARGEST_ID else None
 
 
+def resolve_reference(value: object, by_id: Callable[[int], T | None], by_name: Callable[[str], T | None]) -> T | None:
+    """The row a form or a file refers to by ``value`` (checkpoints, supply items): an int is an id; text
+    is a name, or else digits that are an id."""
+    row_id = as_id(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if row_id is None else by_id(row_id)
+    row = by_name(str(value).strip())
+    if row is None and row_id is not None:
+        row = by_id(row_id)
+    return row
+
+
 def id_number_is_valid(id_number: str) -> bool:
     """An 18-character resident ID number with a correct check character (GB 11643)."""
     if not re.fullmatch(r"\d{17}[\dX]", id_number):
