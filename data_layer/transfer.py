@@ -45,7 +45,7 @@ class ProgressTicker:
     def __init__(self, progress: Progress | None, total: int):
         self.progress = progress
         self.total = total
-        self.step = max(1, total // PROGRESS_STEPS)
+        self.step = max(1, -(-total // PROGRESS_STEPS))
         self.reported = 0
         self.finished = False
 
