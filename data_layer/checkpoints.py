@@ -187,14 +187,15 @@ def _shown(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _effective_periods(checkpoint_id: int, start: datetime, end: datetime) -> sa.Select:
-    """The effective entries of the checkpoint that may overlap [start, end), by start.
+def _effective_periods(checkpoint: sa.ColumnElement[bool], start: datetime, end: datetime) -> sa.Select:
+    """The effective entries of the checkpoints ``checkpoint`` selects that may overlap [start, end), by start.
 
     No period lasts more than 24 hours, so only entries starting in the day
     before ``start`` can reach into it; that bound keeps the lookup on the index.
     """
-    return sa.select(checkpoint_counts.c.period_start, checkpoint_counts.c.period_end).where(
-        checkpoint_counts.c.checkpoint_id == checkpoint_id,
+    return sa.select(checkpoint_counts.c.checkpoint_id, checkpoint_counts.c.period_start,
+                     checkpoint_counts.c.period_end).where(
+        checkpoint,
         checkpoint_counts.c.period_start > start - MAX_PERIOD,
         checkpoint_counts.c.period_start < end,
         checkpoint_counts.c.period_end > start,
@@ -205,11 +206,11 @@ def _effective_periods(checkpoint_id: int, start: datetime, end: datetime) -> sa
 def _stored_clash(conn: Connection, replaces: int | None) -> ClashFinder:
     """Finds the first stored effective entry overlapping a period (the entry being replaced aside)."""
     def find(checkpoint_id: int, start: datetime, end: datetime) -> Period | None:
-        query = _effective_periods(checkpoint_id, start, end)
+        query = _effective_periods(checkpoint_counts.c.checkpoint_id == checkpoint_id, start, end)
         if replaces is not None:
             query = query.where(checkpoint_counts.c.id != replaces)
         clash = conn.execute(query.limit(1)).first()
-        return None if clash is None else (clash[0], clash[1])
+        return None if clash is None else (clash.period_start, clash.period_end)
     return find
 
 
@@ -296,18 +297,18 @@ def add_count(ctx: WriteContext, data: Mapping[str, object]) -> int:
 
 class _PeriodLedger:
     """The effective periods a batch of entries must not overlap, per checkpoint and sorted by start: the
-    stored ones over the batch's span (one query per checkpoint) and the batch's entries accepted so far."""
+    stored ones over the batch's span (one query) and the batch's entries accepted so far."""
 
     def __init__(self, conn: Connection, entries: Sequence[dict]):
-        spans: dict[int, Period] = {}
-        for values in entries:
-            checkpoint_id, start, end = values["checkpoint_id"], values["period_start"], values["period_end"]
-            if checkpoint_id is not None and start is not None and end is not None:
-                first, last = spans.get(checkpoint_id, (start, end))
-                spans[checkpoint_id] = (min(first, start), max(last, end))
-        self.periods: dict[int, list[Period]] = {
-            checkpoint_id: [(row[0], row[1]) for row in conn.execute(_effective_periods(checkpoint_id, *span))]
-            for checkpoint_id, span in spans.items()}
+        dated = [values for values in entries if values["checkpoint_id"] is not None
+                 and values["period_start"] is not None and values["period_end"] is not None]
+        self.periods: dict[int, list[Period]] = {values["checkpoint_id"]: [] for values in dated}
+        if not dated:
+            return
+        span = (min(values["period_start"] for values in dated), max(values["period_end"] for values in dated))
+        chosen = checkpoint_counts.c.checkpoint_id.in_(sorted(self.periods))
+        for row in conn.execute(_effective_periods(chosen, *span)):
+            self.periods[row.checkpoint_id].append((row.period_start, row.period_end))
 
     def clash(self, checkpoint_id: int, start: datetime, end: datetime) -> Period | None:
         """The earliest-starting period that overlaps [start, end), as :func:`_effective_periods` finds it."""
