@@ -1,8 +1,10 @@
-"""What the browser tests share: a real Streamlit server on a free port, and Chromium's settings."""
+"""What the browser tests share: a real Streamlit server on a free port, Chromium's settings, and the steps
+a person takes: open the wall screen, read a figure, sign in, open a page, wait for the page to settle."""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -12,11 +14,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from data_layer import clock
+from data_layer.checkpoints import current_shift
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+KIOSK = "/?kiosk=1"
 
 
 def free_port() -> int:
@@ -56,3 +65,74 @@ def serve_app(database_url: str, port: int | None = None, **settings: str) -> It
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def settle(page, pause: int = 800) -> None:
+    """Wait until the script run that the last action started has finished drawing."""
+    page.wait_for_timeout(pause)
+    page.wait_for_selector(IDLE, timeout=60_000)
+
+
+def open_wall(browser, base_url: str, width: int = 1920, height: int = 1080, path: str = KIOSK):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(base_url + path, wait_until="networkidle")
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    page.wait_for_timeout(2000)
+    return page
+
+
+def persons_checked_tile(page) -> str:
+    tile = page.locator("[data-testid='stMetric']", has_text=re.compile("检测人数")).first
+    return tile.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def wait_for_figure(page, expected: int, timeout: int) -> None:
+    """Wait until some big figure of the page reads ``expected`` (thousands separators ignored)."""
+    page.wait_for_function(
+        "(expected) => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
+        ".some(e => e.innerText.replace(/,/g, '') === expected)", arg=str(expected), timeout=timeout)
+
+
+def sign_in_as_clerk(browser, base_url: str, width: int, height: int):
+    """Open the app (the wall screen) and sign in as the demo clerk through the sidebar form.
+
+    The wall screen refreshes itself; a sign-in sent while its first run is
+    still drawing can be lost, so the form is sent once the figures are up,
+    and once more if no session began.
+    """
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"{base_url}/?lang=zh", wait_until="networkidle")
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    settle(page, 1500)
+    sidebar = page.get_by_test_id("stSidebar")
+    for _ in range(3):
+        if not sidebar.locator("input[type='password']").is_visible():
+            page.get_by_test_id("stExpandSidebarButton").click()
+        sidebar.locator("input[type='text']").fill("clerk")
+        sidebar.locator("input[type='password']").fill("clerk-demo-1")
+        sidebar.locator("input[type='password']").press("Enter")  # a pointer click may land on a redrawn button
+        try:
+            sidebar.get_by_role("button", name="退出登录").wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            settle(page)
+    settle(page)
+    return page, errors
+
+
+def open_from_sidebar(page, title: str) -> None:
+    sidebar = page.get_by_test_id("stSidebar")
+    link = sidebar.get_by_role("link").filter(has_text=title)
+    if not link.is_visible():
+        page.get_by_test_id("stExpandSidebarButton").click()
+    link.dispatch_event("click")  # Playwright finds the wall screen's sidebar "outside the viewport" on a phone
+    settle(page, 1500)
+
+
+def wait_out_the_first_minute_of_a_shift() -> None:
+    """A shift entered in its first minute would end as it starts; the form stores the shift up to now."""
+    start, _ = current_shift()
+    if clock.now().replace(second=0) == start:
+        time.sleep(61 - clock.now().second)
