@@ -308,3 +308,17 @@ def test_an_export_reports_its_progress_and_ends_at_the_total(engine, tmp_path, 
     count = transfer.export_file(engine, "checkpoints", tmp_path / f"points.{suffix}",
                                  progress=lambda *call: calls.append(call))
     assert count == 3 and calls[-1] == (3, 3)
+
+
+def test_the_import_forms_progress_bar_follows_the_rows_done():
+    from streamlit.testing.v1 import AppTest
+
+    def script() -> None:
+        from ui.forms import progress_bar
+
+        report = progress_bar()
+        report(3, 4)
+
+    app = AppTest.from_function(script).run()
+    assert not app.exception
+    assert [element.proto.value for element in app.get("progress")] == [75]

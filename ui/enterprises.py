@@ -36,7 +36,7 @@ from data_layer.errors import CommandPostError, ImportRejected, PermissionDenied
 from data_layer.i18n import format_day, format_number
 from data_layer.transfer import import_file
 from data_layer.users import require_write
-from ui.forms import entry_form, save
+from ui.forms import entry_form, progress_bar, save
 from ui.messages import remember_saved, show_saved
 from ui.session import actor, engine, language, t
 
@@ -272,7 +272,8 @@ def import_section() -> None:
                               key=f"enterprises:upload:{upload_round}")
     if st.button(t("enterprises.page.import_button"), type="primary", disabled=upload is None, width="stretch"):
         try:
-            count = import_file(engine(), actor(), IMPORT_KIND.name, upload.getvalue(), upload.name)
+            count = import_file(engine(), actor(), IMPORT_KIND.name, upload.getvalue(), upload.name,
+                                progress=progress_bar())
         except CommandPostError as refusal:
             st.error(_refusal_text(refusal))
         except (BadZipFile, InvalidFileException, UnicodeDecodeError):

@@ -62,3 +62,10 @@ def save(name: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T
     del st.session_state[_token_key(name)]
     st.cache_data.clear()
     return result
+
+
+def progress_bar() -> Callable[[int, int], None]:
+    """A progress bar for a long import; returns the callback the data layer calls with the rows done and the
+    rows of the file."""
+    bar = st.progress(0.0)
+    return lambda done, total: bar.progress(done / total if total else 1.0)
