@@ -15,19 +15,21 @@ history of what was entered and corrected stays readable.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from data_layer import clock
-from data_layer.db import WriteContext, metadata
+from data_layer.db import Directory, WriteContext, metadata
 from data_layer.i18n import catalog
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_admin, require_write
-from data_layer.validation import Checks, as_id, is_blank
+from data_layer.validation import Checks, is_blank, raise_if_any_row, resolve_reference
 
 DOMAIN = "checkpoints"
 KINDS = ("compound_gate", "road", "station", "other")
@@ -84,6 +86,10 @@ the cumulative sums of its effective entries starting on or before it. The brief
 the cumulative figures from here instead of summing the whole history (see :func:`count_in_daily_totals`)."""
 
 _superseding = checkpoint_counts.alias("superseding")
+
+Period = tuple[datetime, datetime]
+Finder = Callable[[object], RowMapping | None]
+ClashFinder = Callable[[int, datetime, datetime], Period | None]
 
 
 class Totals(TypedDict):
@@ -154,30 +160,28 @@ def kind_labels() -> dict[str, str]:
 
 def _lookup(conn: Connection, value: object, *, lock: bool = False) -> RowMapping | None:
     """The checkpoint named ``value``, or with id ``value``; locked for the rest of the transaction when asked."""
-    checkpoint_id = as_id(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        conditions = [checkpoints.c.id == checkpoint_id] if checkpoint_id is not None else []
-    else:
-        conditions = [checkpoints.c.name == str(value).strip()]
-        if checkpoint_id is not None:
-            conditions.append(checkpoints.c.id == checkpoint_id)
-    for condition in conditions:
+    def first(condition: sa.ColumnElement[bool]) -> RowMapping | None:
         query = sa.select(checkpoints).where(condition)
-        row = conn.execute(query.with_for_update() if lock else query).mappings().first()
-        if row is not None:
-            return row
-    return None
+        return conn.execute(query.with_for_update() if lock else query).mappings().first()
+
+    return resolve_reference(value, lambda checkpoint_id: first(checkpoints.c.id == checkpoint_id),
+                             lambda name: first(checkpoints.c.name == name))
+
+
+def _referenced(checks: Checks, value: object, find: Finder) -> RowMapping | None:
+    """The checkpoint ``find`` gives for ``value``, or ``None`` with the reason recorded on the ``checkpoint`` field."""
+    if is_blank(value):
+        checks.fail("checkpoint", "error.required")
+        return None
+    row = find(value)
+    if row is None:
+        checks.fail("checkpoint", "error.unknown_name", value=str(value).strip())
+    return row
 
 
 def _known_checkpoint(conn: Connection, checks: Checks, value: object, *, lock: bool = False) -> RowMapping | None:
     """The referenced checkpoint, or ``None`` with the reason recorded on the ``checkpoint`` field."""
-    if is_blank(value):
-        checks.fail("checkpoint", "error.required")
-        return None
-    row = _lookup(conn, value, lock=lock)
-    if row is None:
-        checks.fail("checkpoint", "error.unknown_name", value=str(value).strip())
-    return row
+    return _referenced(checks, value, lambda reference: _lookup(conn, reference, lock=lock))
 
 
 # Count entries --------------------------------------------------------------------------------------------------
@@ -197,30 +201,46 @@ def _shown(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _check_overlap(conn: Connection, checks: Checks, checkpoint_id: int, start: datetime, end: datetime,
-                   replaces: int | None) -> None:
-    """Refuse a period that overlaps another effective entry of the checkpoint (the one being replaced aside).
+def _effective_periods(checkpoint: sa.ColumnElement[bool], start: datetime, end: datetime) -> sa.Select:
+    """The effective entries of the checkpoints ``checkpoint`` selects that may overlap [start, end), by start.
 
     No period lasts more than 24 hours, so only entries starting in the day
     before ``start`` can reach into it; that bound keeps the lookup on the index.
     """
-    query = sa.select(checkpoint_counts.c.period_start, checkpoint_counts.c.period_end).where(
-        checkpoint_counts.c.checkpoint_id == checkpoint_id,
+    return sa.select(checkpoint_counts.c.checkpoint_id, checkpoint_counts.c.period_start,
+                     checkpoint_counts.c.period_end).where(
+        checkpoint,
         checkpoint_counts.c.period_start > start - MAX_PERIOD,
         checkpoint_counts.c.period_start < end,
         checkpoint_counts.c.period_end > start,
         _is_effective(),
-    )
-    if replaces is not None:
-        query = query.where(checkpoint_counts.c.id != replaces)
-    clash = conn.execute(query.order_by(checkpoint_counts.c.period_start).limit(1)).first()
+    ).order_by(checkpoint_counts.c.period_start)
+
+
+def _stored_clash(conn: Connection, replaces: int | None) -> ClashFinder:
+    """Finds the first stored effective entry overlapping a period (the entry being replaced aside)."""
+    def find(checkpoint_id: int, start: datetime, end: datetime) -> Period | None:
+        query = _effective_periods(checkpoint_counts.c.checkpoint_id == checkpoint_id, start, end)
+        if replaces is not None:
+            query = query.where(checkpoint_counts.c.id != replaces)
+        clash = conn.execute(query.limit(1)).first()
+        return None if clash is None else (clash.period_start, clash.period_end)
+    return find
+
+
+def _check_overlap(checks: Checks, values: Mapping[str, object], find_clash: ClashFinder) -> None:
+    """Refuse an entry whose period overlaps another effective entry of its checkpoint, naming that entry's
+    period; only checked once the checkpoint is known and the period is a valid one."""
+    checkpoint_id, start, end = values["checkpoint_id"], values["period_start"], values["period_end"]
+    if checkpoint_id is None or start is None or end is None or checks.has_error("period_end"):
+        return
+    clash = find_clash(checkpoint_id, start, end)
     if clash is not None:
         checks.fail("period_start", "checkpoints.error.overlap", start=_shown(clash[0]), end=_shown(clash[1]))
 
 
-def _period(conn: Connection, checks: Checks, checkpoint_id: int | None, data: Mapping[str, object],
-            replaces: int | None) -> tuple[datetime | None, datetime | None]:
-    """The entry's period: ends after it starts, lasts at most 24 h, lies in the past and overlaps nothing."""
+def _period(checks: Checks, data: Mapping[str, object]) -> tuple[datetime | None, datetime | None]:
+    """The entry's period: ends after it starts, lasts at most 24 h and lies in the past."""
     start = _minute(checks.moment(data.get("period_start"), "period_start"))
     end = _minute(checks.moment(data.get("period_end"), "period_end"))
     if start is None or end is None:
@@ -229,8 +249,6 @@ def _period(conn: Connection, checks: Checks, checkpoint_id: int | None, data: M
         checks.fail("period_end", "checkpoints.error.end_not_after_start")
     elif end - start > MAX_PERIOD:
         checks.fail("period_end", "checkpoints.error.period_too_long", hours=int(MAX_PERIOD.total_seconds() // 3600))
-    elif checkpoint_id is not None:
-        _check_overlap(conn, checks, checkpoint_id, start, end, replaces)
     return start, end
 
 
@@ -245,28 +263,36 @@ def _counts(checks: Checks, data: Mapping[str, object]) -> dict[str, int | None]
     return counts
 
 
-def _entry_values(ctx: WriteContext, checks: Checks, checkpoint: RowMapping | None, data: Mapping[str, object],
-                  replaces: int | None = None) -> dict:
-    """Validate an entry's period, counts and note; the row to insert (meaningful once no check failed)."""
-    checkpoint_id = None if checkpoint is None else checkpoint["id"]
-    start, end = _period(ctx.conn, checks, checkpoint_id, data, replaces)
+def _entry_values(ctx: WriteContext, checks: Checks, checkpoint: RowMapping | None,
+                  data: Mapping[str, object]) -> dict:
+    """Validate an entry's period, counts and note (not yet the overlap, see :func:`_check_overlap`);
+    the row to insert (meaningful once no check failed)."""
+    start, end = _period(checks, data)
     return {
-        "checkpoint_id": checkpoint_id, "period_start": start, "period_end": end,
+        "checkpoint_id": None if checkpoint is None else checkpoint["id"], "period_start": start, "period_end": end,
         **_counts(checks, data),
         "note": checks.text(data.get("note"), "note", required=False, max_length=500),
-        "entered_by": ctx.actor.username, "entered_at": clock.now(),
+        "entered_by": ctx.actor.username, "entered_at": checks.now(),
     }
 
 
-def _checkpoint_for_entry(ctx: WriteContext, checks: Checks, value: object) -> RowMapping | None:
-    """The active checkpoint a new entry is for, locked so that racing entries cannot overlap."""
-    checkpoint = _known_checkpoint(ctx.conn, checks, value, lock=True)
+def _checkpoint_for_entry(ctx: WriteContext, checks: Checks, value: object, find: Finder) -> RowMapping | None:
+    """The active checkpoint a new entry is for (``find`` locks it, so that racing entries cannot overlap)."""
+    checkpoint = _referenced(checks, value, find)
     if checkpoint is None:
         return None
     require_write(ctx.actor, DOMAIN, checkpoint["id"])
     if not checkpoint["active"]:
         checks.fail("checkpoint", "checkpoints.error.inactive", value=checkpoint["name"])
     return checkpoint
+
+
+def _new_entry(ctx: WriteContext, data: Mapping[str, object], find: Finder,
+               now: datetime | None = None) -> tuple[Checks, dict]:
+    """Check a new entry, all but the overlap: its checks (with the problems found) and the row to insert."""
+    checks = Checks(DOMAIN, now)
+    checkpoint = _checkpoint_for_entry(ctx, checks, data.get("checkpoint"), find)
+    return checks, _entry_values(ctx, checks, checkpoint, data)
 
 
 def add_count(ctx: WriteContext, data: Mapping[str, object]) -> int:
@@ -277,13 +303,69 @@ def add_count(ctx: WriteContext, data: Mapping[str, object]) -> int:
     as Python values or as the text of an import file. All counts 0 is a zero report.
     """
     require_write(ctx.actor, DOMAIN)
-    checks = Checks(DOMAIN)
-    checkpoint = _checkpoint_for_entry(ctx, checks, data.get("checkpoint"))
-    values = _entry_values(ctx, checks, checkpoint, data)
+    checks, values = _new_entry(ctx, data, lambda value: _lookup(ctx.conn, value, lock=True))
+    _check_overlap(checks, values, _stored_clash(ctx.conn, replaces=None))
     checks.raise_if_any()
     entry_id = ctx.insert(checkpoint_counts, "checkpoints.add_count", values)
     count_in_daily_totals(ctx.conn, [values])
     return entry_id
+
+
+class _PeriodLedger:
+    """The effective periods a batch of entries must not overlap, per checkpoint and sorted by start: the
+    stored ones over the batch's span (one query) and the batch's entries accepted so far."""
+
+    def __init__(self, conn: Connection, entries: Sequence[dict]):
+        dated = [values for values in entries if values["checkpoint_id"] is not None
+                 and values["period_start"] is not None and values["period_end"] is not None]
+        self.periods: dict[int, list[Period]] = {values["checkpoint_id"]: [] for values in dated}
+        if not dated:
+            return
+        span = (min(values["period_start"] for values in dated), max(values["period_end"] for values in dated))
+        chosen = checkpoint_counts.c.checkpoint_id.in_(sorted(self.periods))
+        for row in conn.execute(_effective_periods(chosen, *span)):
+            self.periods[row.checkpoint_id].append((row.period_start, row.period_end))
+
+    def clash(self, checkpoint_id: int, start: datetime, end: datetime) -> Period | None:
+        """The earliest-starting period that overlaps [start, end), as :func:`_effective_periods` finds it."""
+        periods = self.periods[checkpoint_id]
+        first = bisect_right(periods, start - MAX_PERIOD, key=itemgetter(0))
+        last = bisect_left(periods, end, key=itemgetter(0))
+        return next((period for period in periods[first:last] if period[1] > start), None)
+
+    def add(self, checkpoint_id: int, start: datetime, end: datetime) -> None:
+        insort(self.periods[checkpoint_id], (start, end), key=itemgetter(0))
+
+
+def add_counts_batch(ctx: WriteContext, rows: Sequence[Mapping[str, object]],
+                     progress: Callable[[int], None] | None = None) -> list[int]:
+    """Store many count entries at once (an import file) by the rules of :func:`add_count`; returns their ids.
+
+    Each row is checked as the form checks it, with the same messages; a row
+    is checked for overlap against the stored entries and against the
+    earlier rows that passed, just as if the rows had been entered one after
+    the other. The checkpoints are looked up (and locked) in one query, the
+    stored periods in one query per checkpoint, and the entries and their
+    audit rows are stored with one statement each. Any bad row refuses the
+    whole batch with :class:`RowsRejected`; ``progress`` hears how many rows
+    have been checked.
+    """
+    require_write(ctx.actor, DOMAIN)
+    directory = Directory(ctx.conn, checkpoints, [row.get("checkpoint") for row in rows])
+    now = clock.now()
+    checked = [_new_entry(ctx, row, directory.find, now) for row in rows]
+    ledger = _PeriodLedger(ctx.conn, [values for _, values in checked])
+    for done, (checks, values) in enumerate(checked, start=1):
+        _check_overlap(checks, values, ledger.clash)
+        if not checks.errors:
+            ledger.add(values["checkpoint_id"], values["period_start"], values["period_end"])
+        if progress is not None:
+            progress(done)
+    raise_if_any_row([checks for checks, _ in checked])
+    entries = [values for _, values in checked]
+    entry_ids = ctx.insert_many(checkpoint_counts, "checkpoints.add_count", entries)
+    count_in_daily_totals(ctx.conn, entries)
+    return entry_ids
 
 
 def add_zero_report(ctx: WriteContext, checkpoint: int | str, period_start: object, period_end: object,
@@ -325,7 +407,8 @@ def correct_count(ctx: WriteContext, entry_id: int, data: Mapping[str, object]) 
     checks = Checks(DOMAIN)
     entry, checkpoint = _entry_to_correct(ctx, checks, entry_id)
     merged = data if entry is None else {**{name: entry[name] for name in ENTRY_FIELDS}, **data}
-    values = _entry_values(ctx, checks, checkpoint, merged, replaces=None if entry is None else entry["id"])
+    values = _entry_values(ctx, checks, checkpoint, merged)
+    _check_overlap(checks, values, _stored_clash(ctx.conn, replaces=None if entry is None else entry["id"]))
     reason = checks.text(data.get("reason"), "reason", max_length=500)
     checks.raise_if_any()
     entry_id = ctx.insert(checkpoint_counts, "checkpoints.correct_count",
@@ -668,5 +751,6 @@ TRANSFER_KINDS = (
                  Column("turned_back", "劝返人数"), Column("note", "备注")),
         add_row=add_count,
         read_rows=_count_rows,
+        add_rows=add_counts_batch,
     ),
 )

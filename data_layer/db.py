@@ -15,7 +15,7 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from data_layer import clock
 from data_layer.errors import DuplicateSubmission, PermissionDenied
+from data_layer.validation import is_blank, resolve_reference
 
 DEFAULT_URL = "sqlite:///data/command_post.db"
 DOMAIN_MODULES = ("users", "checkpoints", "quarantine", "supplies", "enterprises", "briefing")
@@ -200,14 +201,57 @@ class WriteContext:
         statements (a day's grid of entries, a sample scenario); returns the new ids in the order of ``rows``."""
         if not rows:
             return []
-        ids = list(self.conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
-                                     rows).scalars())
+        ids = self._insert_numbered(table, rows)
         at = clock.now()
         self.conn.execute(audit_log.insert(), [
             {"at": at, "username": self.actor.username, "action": action, "table_name": table.name,
              "row_id": str(row_id), "before": None, "after": _to_json(values), "batch": self.batch}
             for row_id, values in zip(ids, rows, strict=True)])
         return ids
+
+
+    def _insert_numbered(self, table: sa.Table, rows: list[dict]) -> list[int]:
+        """Insert rows with one executemany and return their ids in the order of ``rows``.
+
+        The ids are reserved first and given explicitly, so that the rows go in
+        with a plain executemany, as cheap as an insert gets: neither database
+        can say in which order a multi-row ``RETURNING`` answers, which leaves
+        one statement per row on SQLite and a costly sort key on PostgreSQL.
+        """
+        ids = self._reserve_ids(table, len(rows))
+        self.conn.execute(table.insert(), [{**values, "id": row_id} for values, row_id in zip(rows, ids, strict=True)])
+        return ids
+
+    def _reserve_ids(self, table: sa.Table, count: int) -> list[int]:
+        """``count`` new ids of ``table``, in increasing order. A SQLite writer holds the whole database
+        from ``BEGIN IMMEDIATE`` on, so the ids after the largest one are free; PostgreSQL hands out
+        numbers of the table's sequence that no other transaction will get."""
+        if is_sqlite(self.conn):
+            first = self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one() + 1
+            return list(range(first, first + count))
+        sequence = sa.func.pg_get_serial_sequence(table.name, table.c.id.name)
+        numbers = sa.select(sa.func.nextval(sequence)).select_from(sa.func.generate_series(1, count))
+        return sorted(self.conn.execute(numbers).scalars())
+
+
+class Directory:
+    """The rows of a master-data table with unique names (checkpoints, supply items), read once for a batch
+    of entries that refer to them by name or id as :func:`resolve_reference` says; the rows the batch
+    refers to are locked, in id order, as a single entry locks its one."""
+
+    def __init__(self, conn: Connection, table: sa.Table, references: Iterable[object]):
+        rows = list(conn.execute(sa.select(table)).mappings())
+        self._by_id = {row["id"]: row for row in rows}
+        self._by_name = {row["name"]: row for row in rows}
+        distinct = {(type(value), value): value for value in references if not is_blank(value)}
+        used = sorted({row["id"] for row in map(self.find, distinct.values()) if row is not None})
+        if used:
+            locked = sa.select(table).where(table.c.id.in_(used)).order_by(table.c.id).with_for_update()
+            for row in conn.execute(locked).mappings():
+                self._by_id[row["id"]] = self._by_name[row["name"]] = row
+
+    def find(self, value: object) -> sa.RowMapping | None:
+        return resolve_reference(value, self._by_id.get, self._by_name.get)
 
 
 def _json_default(value: object) -> object:
@@ -218,10 +262,13 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default, sort_keys=True)
+
+
 def _to_json(values: dict | None) -> str | None:
     if values is None:
         return None
-    return json.dumps(values, ensure_ascii=False, default=_json_default, sort_keys=True)
+    return _ENCODER.encode(values)
 
 
 def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, token: str | None = None,

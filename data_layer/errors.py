@@ -103,3 +103,19 @@ class ImportRejected(CommandPostError):
 
     def messages(self, language: str = DEFAULT_LANGUAGE) -> list[str]:
         return [error.message(language) for error in self.row_errors]
+
+
+class RowsRejected(CommandPostError):
+    """Rows of a batch (the rows of an import file) that break rules; nothing was written.
+
+    ``problems`` pairs the position of each bad row in the batch (0-based) with
+    one of its field errors, in row order, each row's errors in the order the
+    form would list them.
+    """
+
+    def __init__(self, problems: list[tuple[int, FieldError]]):
+        super().__init__(problems)
+        self.problems = list(problems)
+
+    def messages(self, language: str = DEFAULT_LANGUAGE) -> list[str]:
+        return [error.message(language) for _, error in self.problems]

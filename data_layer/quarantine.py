@@ -20,8 +20,8 @@ import io
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import date, timedelta
-from typing import TypedDict
+from datetime import date, datetime, timedelta
+from typing import TypedDict, TypeVar
 
 import sqlalchemy as sa
 from openpyxl import Workbook
@@ -33,7 +33,7 @@ from data_layer.errors import ValidationError
 from data_layer.i18n import translate
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_admin, require_write, shows_names, shows_personal_numbers
-from data_layer.validation import Checks, as_id, id_number_is_valid, is_blank
+from data_layer.validation import Checks, as_id, id_number_is_valid, is_blank, raise_if_any_row
 
 DOMAIN = "quarantine"
 MODES = ("centralized", "home", "monitoring")
@@ -49,6 +49,8 @@ MAX_TEMPERATURE = 43.0
 DUE_WINDOW_DAYS = 3
 WITHHELD_NAME = "***"
 FOLLOWUPS_PER_DAY = len(SLOTS)
+LOOKUP_CHUNK = 1000
+T = TypeVar("T")
 
 quarantine_sites = sa.Table(
     "quarantine_sites", metadata,
@@ -671,8 +673,8 @@ class _FollowupInput:
                 "by_name": self.by_name}
 
 
-def _read_followup(data: Mapping[str, object]) -> _FollowupInput:
-    checks = Checks(DOMAIN)
+def _read_followup(data: Mapping[str, object], now: datetime | None = None) -> _FollowupInput:
+    checks = Checks(DOMAIN, now)
     temperature = checks.number(data.get("temperature"), "temperature", minimum=MIN_TEMPERATURE,
                                 maximum=MAX_TEMPERATURE)
     return _FollowupInput(
@@ -701,36 +703,66 @@ def _attach_by_episode_id(conn: Connection, entries: list[_FollowupInput]) -> No
             entry.checks.fail("episode", "error.unknown_name", value=entry.episode_ref)
 
 
-def _attach_by_id_number(conn: Connection, entry: _FollowupInput) -> None:
-    """Find the episode of the person with this ID number that is current on the entry's date."""
-    id_number = _check_id_number(entry.checks, entry.id_number)
-    if id_number is None or entry.day is None:
-        return
+def _chunks(values: Sequence[T], size: int = LOOKUP_CHUNK) -> Iterator[Sequence[T]]:
+    """``values`` in slices small enough for one statement's parameters on every database."""
+    return (values[start:start + size] for start in range(0, len(values), size))
+
+
+def _current_episode_ids(conn: Connection, id_numbers: Sequence[str], day: date) -> dict[str, int]:
+    """The episode current on ``day`` of each person with one of these ID numbers, by ID number."""
     episode = quarantine_episodes
-    episode_id = conn.execute(sa.select(episode.c.id).join(persons, persons.c.id == episode.c.person_id)
-                              .where(persons.c.id_number == id_number, _current_on(entry.day))).scalar()
-    if episode_id is None:
-        entry.checks.fail("id_number", "quarantine.error.no_episode_on_date", day=entry.day.isoformat())
-        return
-    entry.episode = _episodes_by_id(conn, [episode_id], lock=True)[episode_id]
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(set(id_numbers))):
+        query = (sa.select(persons.c.id_number, episode.c.id).join(persons, persons.c.id == episode.c.person_id)
+                 .where(persons.c.id_number.in_(chunk), _current_on(day)).order_by(episode.c.id))
+        for id_number, episode_id in conn.execute(query):
+            found.setdefault(id_number, episode_id)
+    return found
+
+
+def _attach_by_id_number(conn: Connection, entries: list[_FollowupInput]) -> None:
+    """Find, for entries that name a person by ID number, that person's episode current on the entry's
+    date: one query per date the entries name (a day's sheet asks one), and one to lock the episodes."""
+    wanted: dict[date, list[tuple[_FollowupInput, str]]] = {}
+    for entry in entries:
+        id_number = _check_id_number(entry.checks, entry.id_number)
+        if id_number is not None and entry.day is not None:
+            wanted.setdefault(entry.day, []).append((entry, id_number))
+    current = {day: _current_episode_ids(conn, [id_number for _, id_number in named], day)
+               for day, named in wanted.items()}
+    episode_ids = sorted({episode_id for found in current.values() for episode_id in found.values()})
+    episodes = {}
+    for chunk in _chunks(episode_ids):
+        episodes.update(_episodes_by_id(conn, chunk, lock=True))
+    for day, named in wanted.items():
+        for entry, id_number in named:
+            episode_id = current[day].get(id_number)
+            if episode_id is None:
+                entry.checks.fail("id_number", "quarantine.error.no_episode_on_date", day=day.isoformat())
+            else:
+                entry.episode = episodes[episode_id]
 
 
 def _taken_slots(conn: Connection, entries: list[_FollowupInput], exclude_id: int | None = None) -> set[tuple]:
     """The (episode, date, slot) triples that already have an effective follow-up."""
-    episode_ids = {entry.episode["id"] for entry in entries if entry.episode}
-    days = {entry.day for entry in entries if entry.day}
+    episode_ids = sorted({entry.episode["id"] for entry in entries if entry.episode})
+    days = sorted({entry.day for entry in entries if entry.day})
     if not episode_ids or not days:
         return set()
     followup = quarantine_followups
-    query = sa.select(followup.c.episode_id, followup.c.date, followup.c.slot).where(
-        followup.c.episode_id.in_(sorted(episode_ids)), followup.c.date.in_(sorted(days)), _is_effective())
-    if exclude_id is not None:
-        query = query.where(followup.c.id != exclude_id)
-    return {tuple(row) for row in conn.execute(query)}
+    taken: set[tuple] = set()
+    for chunk in _chunks(episode_ids):
+        query = sa.select(followup.c.episode_id, followup.c.date, followup.c.slot).where(
+            followup.c.episode_id.in_(chunk), followup.c.date.in_(days), _is_effective())
+        if exclude_id is not None:
+            query = query.where(followup.c.id != exclude_id)
+        taken.update(tuple(row) for row in conn.execute(query))
+    return taken
 
 
 def _check_followup(entry: _FollowupInput, taken: set[tuple]) -> None:
-    """A follow-up lies inside the episode's period (from its start, before its end) and fills a free slot."""
+    """A follow-up lies inside the episode's period (from its start, before its end) and fills a free slot;
+    a follow-up that passes every check takes its slot from the ones after it, as if entered first."""
     episode, checks = entry.episode, entry.checks
     if episode is None or entry.day is None:
         return
@@ -744,7 +776,8 @@ def _check_followup(entry: _FollowupInput, taken: set[tuple]) -> None:
     key = (episode["id"], entry.day, entry.slot)
     if key in taken:
         checks.fail("slot", "quarantine.error.followup_taken", day=entry.day.isoformat(), slot=entry.slot)
-    taken.add(key)
+    elif not checks.errors:
+        taken.add(key)
 
 
 def add_followups(ctx: WriteContext, rows: Sequence[Mapping[str, object]]) -> list[int]:
@@ -757,23 +790,47 @@ def add_followups(ctx: WriteContext, rows: Sequence[Mapping[str, object]]) -> li
     refused with one :class:`ValidationError` whose errors carry the row's
     1-based position as the ``row`` parameter.
     """
+    entries = _checked_followups(ctx, rows)
+    errors = [dataclasses.replace(error, params={**error.params, "row": position})
+              for position, entry in enumerate(entries, start=1) for error in entry.checks.errors]
+    if errors:
+        raise ValidationError(errors)
+    return _store_followups(ctx, entries, clock.now())
+
+
+def add_followups_batch(ctx: WriteContext, rows: Sequence[Mapping[str, object]],
+                        progress: Callable[[int], None] | None = None) -> list[int]:
+    """Store an import file of follow-ups by the rules and with the messages of :func:`add_followup`, as
+    if its rows had been entered one after the other; returns their ids.
+
+    Any bad row refuses the whole file with :class:`RowsRejected`, which names
+    each bad row by its position; ``progress`` hears how many rows have been checked.
+    """
+    now = clock.now()
+    entries = _checked_followups(ctx, rows, now, progress)
+    raise_if_any_row([entry.checks for entry in entries])
+    return _store_followups(ctx, entries, now)
+
+
+def _checked_followups(ctx: WriteContext, rows: Sequence[Mapping[str, object]], now: datetime | None = None,
+                       progress: Callable[[int], None] | None = None) -> list[_FollowupInput]:
+    """Read and check follow-ups, each on its own :class:`Checks`: episodes looked up and locked in a few
+    queries, the taken slots in one, then every rule row by row."""
     require_write(ctx.actor, DOMAIN)
-    entries = [_read_followup(row) for row in rows]
+    entries = [_read_followup(row, now) for row in rows]
     _attach_by_episode_id(ctx.conn, [entry for entry in entries if entry.names_episode])
-    for entry in entries:
-        if not entry.names_episode:
-            _attach_by_id_number(ctx.conn, entry)
+    _attach_by_id_number(ctx.conn, [entry for entry in entries if not entry.names_episode])
     for site_id in {entry.episode["site_id"] for entry in entries if entry.episode}:
         require_write(ctx.actor, DOMAIN, site_id)
     taken = _taken_slots(ctx.conn, entries)
-    errors = []
-    for position, entry in enumerate(entries, start=1):
+    for done, entry in enumerate(entries, start=1):
         _check_followup(entry, taken)
-        errors.extend(dataclasses.replace(error, params={**error.params, "row": position})
-                      for error in entry.checks.errors)
-    if errors:
-        raise ValidationError(errors)
-    now = clock.now()
+        if progress is not None:
+            progress(done)
+    return entries
+
+
+def _store_followups(ctx: WriteContext, entries: list[_FollowupInput], now: datetime) -> list[int]:
     return ctx.insert_many(quarantine_followups, "quarantine.followup_add", [{
         **entry.values(), "entered_by": ctx.actor.username, "entered_at": now, "supersedes_id": None, "reason": None,
     } for entry in entries])
@@ -1162,7 +1219,7 @@ TRANSFER_KINDS = (
     TransferKind("followups", (
         Column("id_number", "身份证号"), Column("date", "日期"), Column("slot", "时段"), Column("temperature", "体温"),
         Column("symptoms", "症状"), Column("by", "随访人"), Column("symptom_text", "症状描述"),
-    ), add_followup, _read_followups),
+    ), add_followup, _read_followups, add_followups_batch),
 )
 
 KINDS = {kind.name: kind for kind in TRANSFER_KINDS}

@@ -22,8 +22,9 @@ from __future__ import annotations
 import io
 import os
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, timedelta
+from bisect import bisect_right, insort
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,11 +35,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from data_layer import clock
-from data_layer.db import WriteContext, metadata
+from data_layer.db import Directory, WriteContext, metadata
+from data_layer.errors import ValidationError
 from data_layer.i18n import translate
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_admin, require_write
-from data_layer.validation import MAX_COUNT, Checks, as_id, is_blank
+from data_layer.validation import MAX_COUNT, Checks, is_blank, raise_if_any_row, resolve_reference
 
 IN_KINDS = ("purchase", "donation", "allocation")
 OUT_KINDS = ("issue", "transfer_out", "scrap")
@@ -107,6 +109,8 @@ sums of the day's effective receipts (``received``), outgoing movements (``sent`
 
 _reversal = supply_movements.alias("reversal")
 
+Finder = Callable[[object], RowMapping | None]
+
 
 def code_labels(codes: Iterable[str]) -> dict[str, str]:
     """Chinese label → code for ``codes``, read from the zh_CN catalog, so imports accept what the pages show."""
@@ -115,24 +119,26 @@ def code_labels(codes: Iterable[str]) -> dict[str, str]:
 
 def _find_item(conn: Connection, value: object) -> RowMapping | None:
     """The item named ``value``, or with id ``value`` (an int, or digits no item is named)."""
-    item_id = as_id(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return None if item_id is None else conn.execute(
-            sa.select(supply_items).where(supply_items.c.id == item_id)).mappings().first()
-    row = conn.execute(sa.select(supply_items).where(supply_items.c.name == str(value).strip())).mappings().first()
-    if row is None and item_id is not None:
-        row = conn.execute(sa.select(supply_items).where(supply_items.c.id == item_id)).mappings().first()
+    def first(condition: sa.ColumnElement[bool]) -> RowMapping | None:
+        return conn.execute(sa.select(supply_items).where(condition)).mappings().first()
+
+    return resolve_reference(value, lambda item_id: first(supply_items.c.id == item_id),
+                             lambda name: first(supply_items.c.name == name))
+
+
+def _referenced_item(checks: Checks, value: object, find: Finder) -> RowMapping | None:
+    """The item ``find`` gives for ``value``, or ``None`` with the reason recorded on the ``item`` field."""
+    if is_blank(value):
+        checks.fail("item", "error.required")
+        return None
+    row = find(value)
+    if row is None:
+        checks.fail("item", "error.unknown_name", value=str(value).strip())
     return row
 
 
 def _known_item(checks: Checks, conn: Connection, value: object) -> RowMapping | None:
-    if is_blank(value):
-        checks.fail("item", "error.required")
-        return None
-    row = _find_item(conn, value)
-    if row is None:
-        checks.fail("item", "error.unknown_name", value=str(value).strip())
-    return row
+    return _referenced_item(checks, value, lambda reference: _find_item(conn, reference))
 
 
 def _new_name(checks: Checks, conn: Connection, value: object, keep_id: int | None = None) -> str | None:
@@ -158,18 +164,11 @@ def _balance(conn: Connection, item_id: int, day: date) -> int:
         supply_movements.c.item_id == item_id, supply_movements.c.date <= day)).scalar_one()
 
 
-def _lowest_stock(conn: Connection, item_id: int, day: date) -> tuple[int, date]:
-    """The lowest end-of-day stock from ``day`` on, and the first date it is reached.
-
-    One sum up to ``day`` and one per-day net sum for the later dates; a change
-    on ``day`` may be made only if it leaves this lowest stock at zero or more.
-    """
-    lowest = balance = _balance(conn, item_id, day)
-    lowest_day = day
-    later = conn.execute(
-        sa.select(supply_movements.c.date, sa.func.sum(supply_movements.c.quantity))
-        .where(supply_movements.c.item_id == item_id, supply_movements.c.date > day)
-        .group_by(supply_movements.c.date).order_by(supply_movements.c.date))
+def _lowest_from(balance: int, day: date, later: Iterable[tuple[date, int]]) -> tuple[int, date]:
+    """The lowest end-of-day stock from ``day`` on, and the first date it is reached, given the stock at the
+    end of ``day`` and the net change of each later date with movements, in date order. A change on ``day``
+    may be made only if it leaves this lowest stock at zero or more."""
+    lowest, lowest_day = balance, day
     for later_day, net in later:
         balance += net
         if balance < lowest:
@@ -177,11 +176,61 @@ def _lowest_stock(conn: Connection, item_id: int, day: date) -> tuple[int, date]
     return lowest, lowest_day
 
 
-def _check_stock(checks: Checks, conn: Connection, item_id: int, day: date, change: int, field: str) -> None:
+class _StoredStock:
+    """The stock as stored: one sum up to the day and one per-day net sum for the later dates."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def lock(self, item_id: int) -> None:
+        _lock_item(self.conn, item_id)
+
+    def lowest(self, item_id: int, day: date) -> tuple[int, date]:
+        later = self.conn.execute(
+            sa.select(supply_movements.c.date, sa.func.sum(supply_movements.c.quantity))
+            .where(supply_movements.c.item_id == item_id, supply_movements.c.date > day)
+            .group_by(supply_movements.c.date).order_by(supply_movements.c.date))
+        return _lowest_from(_balance(self.conn, item_id, day), day, later)
+
+
+class _StockLedger:
+    """The stock of a batch's items as the batch goes: the stored per-day net changes, read in one query
+    when the batch begins (its items are locked then), plus the batch's movements accepted so far."""
+
+    def __init__(self, conn: Connection, item_ids: Iterable[int]):
+        self.nets: dict[int, dict[date, int]] = {item_id: {} for item_id in item_ids}
+        movement = supply_movements
+        query = (sa.select(movement.c.item_id, movement.c.date, sa.func.sum(movement.c.quantity))
+                 .where(supply_movements.c.item_id.in_(sorted(self.nets)))
+                 .group_by(supply_movements.c.item_id, supply_movements.c.date))
+        for item_id, day, net in conn.execute(query) if self.nets else ():
+            self.nets[item_id][day] = int(net)
+        self.dates = {item_id: sorted(nets) for item_id, nets in self.nets.items()}
+        self.totals = {item_id: sum(nets.values()) for item_id, nets in self.nets.items()}
+
+    def lock(self, item_id: int) -> None:
+        """Nothing to do: the batch's items were locked when it began."""
+
+    def lowest(self, item_id: int, day: date) -> tuple[int, date]:
+        nets, dates = self.nets[item_id], self.dates[item_id]
+        later = [(later_day, nets[later_day]) for later_day in dates[bisect_right(dates, day):]]
+        return _lowest_from(self.totals[item_id] - sum(net for _, net in later), day, later)
+
+    def add(self, item_id: int, day: date, quantity: int) -> None:
+        nets = self.nets[item_id]
+        if day not in nets:
+            insort(self.dates[item_id], day)
+            nets[day] = 0
+        nets[day] += quantity
+        self.totals[item_id] += quantity
+
+
+def _check_stock(checks: Checks, stock: _StoredStock | _StockLedger, item_id: int, day: date, change: int,
+                 field: str) -> None:
     """Refuse a change that would take the stock below zero on ``day`` or later; names the stock on hand."""
     if change >= 0:
         return
-    lowest, lowest_day = _lowest_stock(conn, item_id, day)
+    lowest, lowest_day = stock.lowest(item_id, day)
     if lowest + change < 0:
         checks.fail(field, "supplies.error.insufficient_stock", on_hand=lowest, date=lowest_day.isoformat(),
                     quantity=-change)
@@ -223,7 +272,7 @@ def count_in_daily_stock(conn: Connection, item_id: int, day: date, quantity: in
     kind of the movement it cancels (the reversal's quantity takes that movement out of them).
 
     Every path that stores movements calls this in the same transaction, through :func:`_store_movement`
-    (imports store rows through :func:`add_movement` and :func:`reverse_movement`). The caller holds the
+    (and :func:`_store_movements` for an import file). The caller holds the
     item locked, as those do. The stock of ``day`` and of every later day of the item moves by ``quantity``.
     """
     stock = supply_daily_stock
@@ -322,10 +371,11 @@ def edit_item(ctx: WriteContext, item: object, data: Mapping[str, object]) -> No
     set_item(ctx, item if row is None else row["id"], changes)
 
 
-def _writable_item(ctx: WriteContext, checks: Checks, value: object) -> RowMapping | None:
-    """The known item ``value``, after making sure the actor may enter movements of it."""
+def _writable_item(ctx: WriteContext, checks: Checks, value: object, find: Finder | None = None) -> RowMapping | None:
+    """The known item ``value`` (found by ``find``, else in the store), after making sure the actor may
+    enter movements of it."""
     require_write(ctx.actor, "supplies")
-    row = _known_item(checks, ctx.conn, value)
+    row = _referenced_item(checks, value, find or (lambda reference: _find_item(ctx.conn, reference)))
     if row is not None:
         require_write(ctx.actor, "supplies", row["id"])
     return row
@@ -341,7 +391,16 @@ def add_movement(ctx: WriteContext, data: Mapping[str, object]) -> int:
     leave too little stock on its date or any later date is refused.
     """
     checks = Checks("supplies")
-    item = _writable_item(ctx, checks, data.get("item"))
+    values = _movement_values(ctx, checks, data, _StoredStock(ctx.conn))
+    checks.raise_if_any()
+    return _store_movement(ctx, "supplies.movement.add", values, values["kind"])
+
+
+def _movement_values(ctx: WriteContext, checks: Checks, data: Mapping[str, object],
+                     stock: _StoredStock | _StockLedger, find: Finder | None = None) -> dict[str, object]:
+    """Check a new movement (see :func:`add_movement`) against ``stock``; the values to store (meaningful
+    once no check failed)."""
+    item = _writable_item(ctx, checks, data.get("item"), find)
     day = checks.day(data.get("date"), "date")
     kind = checks.choice(data.get("kind"), "kind", ENTRY_KINDS, labels=code_labels(ENTRY_KINDS))
     change = _signed_quantity(checks, data.get("quantity"), kind)
@@ -353,12 +412,10 @@ def add_movement(ctx: WriteContext, data: Mapping[str, object]) -> int:
         checks.fail("recipient_kind", "supplies.error.recipient_only_for_issue")
     note = checks.text(data.get("note"), "note", required=kind == "adjustment", max_length=NOTE_LENGTH)
     if item is not None and day is not None and change is not None:
-        _lock_item(ctx.conn, item["id"])
-        _check_stock(checks, ctx.conn, item["id"], day, change, "quantity")
-    checks.raise_if_any()
-    return _store_movement(ctx, "supplies.movement.add", {
-        "item_id": item["id"], "date": day, "kind": kind, "quantity": change, "counterparty": counterparty,
-        "recipient_kind": recipient_kind, "note": note}, kind)
+        stock.lock(item["id"])
+        _check_stock(checks, stock, item["id"], day, change, "quantity")
+    return {"item_id": None if item is None else item["id"], "date": day, "kind": kind, "quantity": change,
+            "counterparty": counterparty, "recipient_kind": recipient_kind, "note": note}
 
 
 def _movement(conn: Connection, movement_id: int) -> RowMapping | None:
@@ -394,7 +451,8 @@ def reverse_movement(ctx: WriteContext, movement: object, reason: object) -> int
         elif _is_reversed(ctx.conn, original["id"]):
             checks.fail("movement", "supplies.error.already_reversed")
         else:
-            _check_stock(checks, ctx.conn, original["item_id"], original["date"], -original["quantity"], "quantity")
+            _check_stock(checks, _StoredStock(ctx.conn), original["item_id"], original["date"],
+                         -original["quantity"], "quantity")
     checks.raise_if_any()
     return _store_movement(ctx, "supplies.movement.reverse", {
         "item_id": original["item_id"], "date": original["date"], "kind": "reversal",
@@ -420,7 +478,7 @@ def record_stock_count(ctx: WriteContext, item: object, day: object, counted_qua
     if row is not None and count_day is not None and counted is not None:
         _lock_item(ctx.conn, row["id"])
         difference = counted - _balance(ctx.conn, row["id"], count_day)
-        _check_stock(checks, ctx.conn, row["id"], count_day, difference, "counted_quantity")
+        _check_stock(checks, _StoredStock(ctx.conn), row["id"], count_day, difference, "counted_quantity")
     checks.raise_if_any()
     if difference == 0:
         return None
@@ -689,17 +747,94 @@ def _reverse_row(ctx: WriteContext, row: Row) -> int:
     return reverse_movement(ctx, target, note)
 
 
-def _add_movement_row(ctx: WriteContext, row: Row) -> int:
-    """Import one ledger row. A reversal row cancels the movement it names; a brought-forward row (上期结转,
-    the first line of a paper ledger or of an exported period) is the adjustment that sets the opening stock."""
+def _ledger_row(row: Row) -> Row | None:
+    """An import row as the movement it enters, or ``None`` for a reversal row. A brought-forward row
+    (上期结转, the first line of a paper ledger or of an exported period) is the adjustment that sets the
+    opening stock."""
     word = "" if is_blank(row.get("kind")) else str(row["kind"]).strip()
     code = code_labels(("reversal", BROUGHT_FORWARD)).get(word, word)
     if code == "reversal":
-        return _reverse_row(ctx, row)
+        return None
     if code == BROUGHT_FORWARD:
         note = row.get("note") if not is_blank(row.get("note")) else word
-        return add_movement(ctx, {**row, "kind": "adjustment", "note": note})
-    return add_movement(ctx, row)
+        return {**row, "kind": "adjustment", "note": note}
+    return row
+
+
+def _add_movement_row(ctx: WriteContext, row: Row) -> int:
+    """Import one ledger row; a reversal row cancels the movement it names."""
+    movement = _ledger_row(row)
+    return _reverse_row(ctx, row) if movement is None else add_movement(ctx, movement)
+
+
+def add_movements_batch(ctx: WriteContext, rows: Sequence[Row], progress: Callable[[int], None] | None = None
+                        ) -> list[int]:
+    """Store an import file of ledger rows by the rules and with the messages of the row-by-row import, as
+    if the rows had been entered one after the other; returns the ids of the movements stored.
+
+    The items are looked up and locked once and their stock read in one
+    query; each movement is checked against that stock plus the file's
+    movements accepted before it. The accepted movements are stored with one
+    statement for the rows and one for the audit rows, except that a
+    reversal row (rare) first stores what came before it and is then
+    entered as the form enters it, since it must find the movement it
+    cancels among the stored ones. Any bad row refuses the whole file with
+    :class:`RowsRejected`; ``progress`` hears how many rows have been checked.
+    """
+    require_write(ctx.actor, "supplies")
+    now = clock.now()
+    movements = [_ledger_row(row) for row in rows]
+    directory = Directory(ctx.conn, supply_items, [row.get("item") for row in rows])
+    stock = _StockLedger(ctx.conn, {item["id"] for item in map(directory.find, _item_references(rows)) if item})
+    ids: list[int] = []
+    pending: list[dict[str, object]] = []
+    row_checks: list[Checks] = []
+    for done, (row, movement) in enumerate(zip(rows, movements, strict=True), start=1):
+        checks = Checks("supplies", now)
+        row_checks.append(checks)
+        if movement is None:
+            ids += _store_movements(ctx, pending, now)
+            pending = []
+            _reverse_in_batch(ctx, checks, row, stock, ids)
+        else:
+            values = _movement_values(ctx, checks, movement, stock, directory.find)
+            if not checks.errors:
+                stock.add(values["item_id"], values["date"], values["quantity"])
+                pending.append(values)
+        if progress is not None:
+            progress(done)
+    raise_if_any_row(row_checks)
+    return ids + _store_movements(ctx, pending, now)
+
+
+def _item_references(rows: Sequence[Row]) -> list[object]:
+    return [row.get("item") for row in rows if not is_blank(row.get("item"))]
+
+
+def _reverse_in_batch(ctx: WriteContext, checks: Checks, row: Row, stock: _StockLedger, ids: list[int]) -> None:
+    """Enter a reversal row of a batch as the row-by-row import does, keeping the batch's stock up to date."""
+    try:
+        reversal_id = _reverse_row(ctx, row)
+    except ValidationError as refusal:
+        checks.errors.extend(refusal.errors)
+        return
+    reversal = _movement(ctx.conn, reversal_id)
+    stock.add(reversal["item_id"], reversal["date"], reversal["quantity"])
+    ids.append(reversal_id)
+
+
+def _store_movements(ctx: WriteContext, values: list[dict[str, object]], now: datetime) -> list[int]:
+    """Store checked movements with their audit rows and count them in the daily stock, as
+    :func:`add_movement` stores one; the daily stock moves once per item, date and kind."""
+    ids = ctx.insert_many(supply_movements, "supplies.movement.add", [
+        {**value, "reverses_id": None, "entered_by": ctx.actor.username, "entered_at": now} for value in values])
+    nets: dict[tuple[int, date, str], int] = {}
+    for value in values:
+        key = (value["item_id"], value["date"], value["kind"])
+        nets[key] = nets.get(key, 0) + value["quantity"]
+    for (item_id, day, kind), quantity in sorted(nets.items()):
+        count_in_daily_stock(ctx.conn, item_id, day, quantity, kind)
+    return ids
 
 
 MOVEMENT_COLUMNS = (
@@ -732,7 +867,7 @@ TRANSFER_KINDS = (
         (Column("name", "物资名称"), Column("unit", "单位"), Column("category", "类别"),
          Column("safety_stock", "安全库存")),
         add_item, _item_rows),
-    TransferKind("supply_movements", MOVEMENT_COLUMNS, _add_movement_row, _movement_rows),
+    TransferKind("supply_movements", MOVEMENT_COLUMNS, _add_movement_row, _movement_rows, add_movements_batch),
 )
 
 

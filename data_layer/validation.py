@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import TypeVar
 
 from data_layer import clock
-from data_layer.errors import FieldError, ValidationError
+from data_layer.errors import FieldError, RowsRejected, ValidationError
 
 MAX_COUNT = 10_000_000
 LARGEST_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
@@ -32,9 +32,9 @@ T = TypeVar("T")
 def is_blank(value: object) -> bool:
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, float) and math.isnan(value)
 
 
 def as_id(value: object) -> int | None:
@@ -45,6 +45,18 @@ def as_id(value: object) -> int | None:
     text = str(value).strip()
     number = value if isinstance(value, int) else int(text) if text.isdigit() and len(text) <= 10 else None
     return number if number is not None and 0 < number <= LARGEST_ID else None
+
+
+def resolve_reference(value: object, by_id: Callable[[int], T | None], by_name: Callable[[str], T | None]) -> T | None:
+    """The row a form or a file refers to by ``value`` (checkpoints, supply items): an int is an id; text
+    is a name, or else digits that are an id."""
+    row_id = as_id(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if row_id is None else by_id(row_id)
+    row = by_name(str(value).strip())
+    if row is None and row_id is not None:
+        row = by_id(row_id)
+    return row
 
 
 def id_number_is_valid(id_number: str) -> bool:
@@ -64,9 +76,18 @@ def id_check_char(first_17_digits: str) -> str:
 class Checks:
     """Collects field errors for one record; each method returns the parsed value or ``None``."""
 
-    def __init__(self, namespace: str):
+    def __init__(self, namespace: str, now: datetime | None = None):
         self.namespace = namespace
         self.errors: list[FieldError] = []
+        self._now = now
+
+    def now(self) -> datetime:
+        """The moment that dates and times may not lie after: the clock's, or the one of a whole batch
+        of rows when one was given (a file of many rows is checked against one moment)."""
+        return clock.now() if self._now is None else self._now
+
+    def today(self) -> date:
+        return clock.today() if self._now is None else self._now.date()
 
     def label(self, field: str) -> str:
         return f"{self.namespace}.field.{field}"
@@ -142,7 +163,7 @@ class Checks:
         if parsed is not None and parsed.year < EARLIEST_YEAR:
             self.fail(field, "error.too_early", year=EARLIEST_YEAR)
             return None
-        if parsed is not None and not_future and parsed > clock.today():
+        if parsed is not None and not_future and parsed > self.today():
             self.fail(field, "error.future_date")
             return None
         return parsed
@@ -155,7 +176,7 @@ class Checks:
         if parsed is not None and parsed.year < EARLIEST_YEAR:
             self.fail(field, "error.too_early", year=EARLIEST_YEAR)
             return None
-        if parsed is not None and not_future and parsed > clock.now():
+        if parsed is not None and not_future and parsed > self.now():
             self.fail(field, "error.future_time")
             return None
         return parsed
@@ -193,9 +214,21 @@ class Checks:
         return None
 
 
+def raise_if_any_row(row_checks: Sequence[Checks]) -> None:
+    """Refuse a batch of rows, each checked on its own :class:`Checks`, when any row failed a check;
+    the refusal names each bad row by its position in the batch."""
+    problems = [(position, error) for position, checks in enumerate(row_checks) for error in checks.errors]
+    if problems:
+        raise RowsRejected(problems)
+
+
 def _shown(value: object) -> str:
     text = str(value)
     return text if len(text) <= 40 else text[:37] + "…"
+
+
+STRICT_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+STRICT_MINUTE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2})")
 
 
 def _as_integer(value: object) -> int | None:
@@ -203,6 +236,8 @@ def _as_integer(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
+    if isinstance(value, str) and value.isdecimal() and len(value) <= 18:
+        return int(value)
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
     text = str(value).strip().replace(",", "")
@@ -235,6 +270,11 @@ def _as_date(value: object) -> date | None:
     if isinstance(value, date):
         return value
     text = str(value).strip()
+    if STRICT_DATE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
     for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S"):
         try:
             return datetime.strptime(text, pattern).date()
@@ -249,6 +289,12 @@ def _as_datetime(value: object) -> datetime | None:
     if isinstance(value, date):
         return datetime.combine(value, datetime.min.time())
     text = str(value).strip()
+    strict = STRICT_MINUTE.fullmatch(text)
+    if strict:
+        try:
+            return datetime(*map(int, strict.groups()))
+        except ValueError:
+            return None
     for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"):
         try:
             return datetime.strptime(text, pattern)

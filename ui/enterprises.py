@@ -38,6 +38,7 @@ from data_layer.transfer import import_file
 from data_layer.users import require_write
 from ui.forms import entry_form, save
 from ui.messages import remember_saved, show_saved
+from ui.progress import progress_bar
 from ui.session import actor, engine, language, t
 
 DOMAIN = "enterprises"
@@ -272,7 +273,9 @@ def import_section() -> None:
                               key=f"enterprises:upload:{upload_round}")
     if st.button(t("enterprises.page.import_button"), type="primary", disabled=upload is None, width="stretch"):
         try:
-            count = import_file(engine(), actor(), IMPORT_KIND.name, upload.getvalue(), upload.name)
+            with progress_bar(t("admin.import.running", file=upload.name)) as progress:
+                count = import_file(engine(), actor(), IMPORT_KIND.name, upload.getvalue(), upload.name,
+                                    progress=progress)
         except CommandPostError as refusal:
             st.error(_refusal_text(refusal))
         except (BadZipFile, InvalidFileException, UnicodeDecodeError):

@@ -51,6 +51,7 @@ from data_layer.transfer import import_file
 from data_layer.users import require_admin, require_write
 from ui.forms import entry_form, save
 from ui.messages import remember_saved, show_saved
+from ui.progress import progress_bar
 from ui.session import actor, engine, language, read, t
 
 DOMAIN = "supplies"
@@ -375,7 +376,9 @@ def import_form(slot: str) -> None:
                                 key=f"{slot}-{round_number}", help=t("supplies.page.import_help"))
     if uploaded is not None and st.button(t("supplies.page.import_button"), type="primary", width="stretch"):
         try:
-            stored = import_file(engine(), actor(), "supply_movements", uploaded.getvalue(), uploaded.name)
+            with progress_bar(t("admin.import.running", file=uploaded.name)) as progress:
+                stored = import_file(engine(), actor(), "supply_movements", uploaded.getvalue(), uploaded.name,
+                                     progress=progress)
         except CommandPostError as refusal:
             show_refusal(refusal)
         except UNREADABLE_FILE:

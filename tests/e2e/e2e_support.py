@@ -1,8 +1,10 @@
-"""What the browser tests share: a real Streamlit server on a free port, and Chromium's settings."""
+"""What the browser tests share: a real Streamlit server on a free port, Chromium's settings, and the steps
+a person takes: open the wall screen, read a figure, sign in, open a page, wait for the page to settle."""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -14,12 +16,15 @@ from pathlib import Path
 
 from data_layer import clock
 from data_layer.checkpoints import current_shift
+from sample_data import DEMO_WALL_DEVICE_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+KIOSK = f"/?kiosk=1&device={DEMO_WALL_DEVICE_TOKEN}"
 
 
 def free_port() -> int:
@@ -61,13 +66,30 @@ def serve_app(database_url: str, port: int | None = None, **settings: str) -> It
         process.wait(timeout=20)
 
 
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-
-
 def settle(page, pause: int = 800) -> None:
     """Wait until the script run that the last action started has finished drawing."""
     page.wait_for_timeout(pause)
     page.wait_for_selector(IDLE, timeout=60_000)
+
+
+def open_wall(browser, base_url: str, width: int = 1920, height: int = 1080, path: str = KIOSK):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(base_url + path, wait_until="networkidle")
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    page.wait_for_timeout(2000)
+    return page
+
+
+def persons_checked_tile(page) -> str:
+    tile = page.locator("[data-testid='stMetric']", has_text=re.compile("检测人数")).first
+    return tile.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def wait_for_figure(page, expected: int, timeout: int) -> None:
+    """Wait until some big figure of the page reads ``expected`` (thousands separators ignored)."""
+    page.wait_for_function(
+        "(expected) => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
+        ".some(e => e.innerText.replace(/,/g, '') === expected)", arg=str(expected), timeout=timeout)
 
 
 def sign_in(browser, base_url: str, username: str, password: str, width: int = 1920, height: int = 1080,
@@ -100,6 +122,15 @@ def sign_out(page) -> None:
     button.dispatch_event("click")
     page.locator("input[type='password']").wait_for(timeout=30_000)
     settle(page)
+
+
+def open_from_sidebar(page, title: str) -> None:
+    sidebar = page.get_by_test_id("stSidebar")
+    link = sidebar.get_by_role("link").filter(has_text=title)
+    if not link.is_visible():
+        page.get_by_test_id("stExpandSidebarButton").click()
+    link.dispatch_event("click")  # Playwright finds the sidebar "outside the viewport" on a phone
+    settle(page, 1500)
 
 
 def wait_out_the_first_minute_of_a_shift() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from e2e_support import serve_app, settle, sign_in, sign_out, wait_out_the_first_minute_of_a_shift
+from e2e_support import open_from_sidebar, serve_app, settle, sign_in, sign_out, wait_out_the_first_minute_of_a_shift
 
 from data_layer import quarantine
 from data_layer.db import connect
@@ -27,15 +27,6 @@ def app_and_store(database_factory) -> Iterator[tuple[str, str]]:
     engine.dispose()
     with serve_app(url) as base_url:
         yield base_url, url
-
-
-def open_from_sidebar(page, title: str) -> None:
-    sidebar = page.get_by_test_id("stSidebar")
-    link = sidebar.get_by_role("link").filter(has_text=title)
-    if not link.is_visible():
-        page.get_by_test_id("stExpandSidebarButton").click()
-    link.dispatch_event("click")
-    settle(page, 1500)
 
 
 def test_a_clerk_signs_in_enters_a_shift_and_signs_out(browser, app_and_store, artifacts):

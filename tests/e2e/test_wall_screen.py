@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from e2e_support import free_port, serve_app
+from e2e_support import KIOSK, free_port, open_wall, persons_checked_tile, serve_app, wait_for_figure
 
 from data_layer import checkpoints, clock
 from data_layer.db import Actor, connect, perform
@@ -15,7 +14,6 @@ from data_layer.quarantine import persons
 from sample_data import DEMO_WALL_DEVICE_TOKEN, generate_sample
 
 REFRESH = "3"
-KIOSK = f"/?kiosk=1&device={DEMO_WALL_DEVICE_TOKEN}"
 
 
 @pytest.fixture(scope="module")
@@ -26,19 +24,6 @@ def wall_database(database_factory) -> str:
     generate_sample(engine, days=5)
     engine.dispose()
     return url
-
-
-def open_wall(browser, base_url: str, width: int = 1920, height: int = 1080, path: str = KIOSK):
-    page = browser.new_page(viewport={"width": width, "height": height})
-    page.goto(base_url + path, wait_until="networkidle")
-    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
-    page.wait_for_timeout(2000)
-    return page
-
-
-def persons_checked_tile(page) -> str:
-    tile = page.locator("[data-testid='stMetric']", has_text=re.compile("检测人数")).first
-    return tile.locator("[data-testid='stMetricValue']").inner_text()
 
 
 def enter_count(url: str, persons_count: int, minutes_ago: int) -> None:
@@ -82,9 +67,7 @@ def test_entry_shows_on_the_open_screen_within_one_refresh(browser, wall_databas
         page = open_wall(browser, base_url)
         before = int(persons_checked_tile(page).replace(",", ""))
         enter_count(wall_database, 777, minutes_ago=2)
-        page.wait_for_function(
-            "(expected) => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
-            ".some(e => e.innerText.replace(/,/g, '') === expected)", arg=str(before + 777), timeout=8_000)
+        wait_for_figure(page, before + 777, timeout=8_000)
         page.close()
 
 
@@ -101,9 +84,7 @@ def test_screen_says_it_is_stale_while_the_server_is_down_and_recovers_after_res
         page.wait_for_selector("#wall-stale-banner", state="hidden", timeout=120_000)
         before = int(persons_checked_tile(page).replace(",", ""))
         enter_count(wall_database, 555, minutes_ago=0)
-        page.wait_for_function(
-            "(expected) => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
-            ".some(e => e.innerText.replace(/,/g, '') === expected)", arg=str(before + 555), timeout=30_000)
+        wait_for_figure(page, before + 555, timeout=30_000)
     page.close()
 
 
