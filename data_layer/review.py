@@ -268,11 +268,15 @@ def _quarantine_marks(conn: Connection, day: date) -> list[dict]:
 
 
 def _followup_corrections(conn: Connection, day: date) -> list[_Correction]:
-    """Follow-ups entered after ``day`` that supersede another, where either is dated ``day``."""
+    """Follow-ups entered after ``day`` that supersede another, where either is dated ``day``.
+
+    Asked as two queries joined by a union, each led by the date of one side, so that both read only the
+    follow-ups of ``day`` through the date index instead of every follow-up ever entered."""
     followup, superseded = quarantine_followups, quarantine_followups.alias("superseded")
-    rows = conn.execute(sa.select(followup).join(superseded, superseded.c.id == followup.c.supersedes_id).where(
-        followup.c.entered_at >= _after_day(day), sa.or_(followup.c.date == day, superseded.c.date == day))
-    ).mappings()
+    correcting = sa.select(followup).join(superseded, superseded.c.id == followup.c.supersedes_id).where(
+        followup.c.entered_at >= _after_day(day))
+    rows = conn.execute(sa.union(correcting.where(followup.c.date == day),
+                                 correcting.where(superseded.c.date == day))).mappings()
     return [_Correction(followup, row, row["episode_id"], row["entered_at"], row["entered_by"], row["reason"])
             for row in rows]
 

@@ -63,9 +63,9 @@ def show_corrections(day) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
-def show_alerts(day) -> None:
+def show_alerts(day, figures: dict) -> None:
     st.subheader(t("briefing.page.alerts"))
-    found = read(situation.alerts, day)
+    found = read(situation.alerts, day, figures)
     if found:
         st.html("".join(alert_html(alert) for alert in found))
     else:
@@ -104,5 +104,5 @@ st.markdown(briefing.headline(today, language()))
 st.markdown(briefing.zero_report_line(today["checkpoints"], language()))
 show_sections(today, before)
 show_corrections(day)
-show_alerts(day)
+show_alerts(day, today)
 notes_form(day, today["notes"])
