@@ -616,7 +616,7 @@ def reopen_trend(conn: Connection, end_day: date, days: int = 30) -> list[dict]:
     return trend
 
 
-def _rectification_list(day: date, overdue_only: bool) -> sa.Select:
+def _rectification_list(day: date, overdue_only: bool, limit: int | None, search: str | None) -> sa.Select:
     closed = sa.and_(rectification_closures.c.rectification_id == rectifications.c.id,
                      rectification_closures.c.closed_on <= day)
     query = (sa.select(rectifications.c.id, enterprises.c.name.label("enterprise"), enterprises.c.grid,
@@ -626,20 +626,31 @@ def _rectification_list(day: date, overdue_only: bool) -> sa.Select:
                           .join(enterprises, enterprises.c.id == rectifications.c.enterprise_id)
                           .outerjoin(rectification_closures, closed))
              .where(inspections.c.date <= day, rectification_closures.c.id.is_(None))
-             .order_by(rectifications.c.deadline, rectifications.c.id))
+             .order_by(rectifications.c.deadline, rectifications.c.id).limit(limit))
+    if search and search.strip():
+        pattern = f"%{search.strip()}%"
+        query = query.where(sa.or_(enterprises.c.name.like(pattern), rectifications.c.item.like(pattern)))
     return query.where(rectifications.c.deadline < day) if overdue_only else query
 
 
-def open_rectifications(conn: Connection, day: date) -> list[dict]:
-    """Rectification items open at the end of ``day``, the earliest deadline first, with days overdue (≥ 0)."""
+def open_rectifications(conn: Connection, day: date, limit: int | None = None,
+                        search: str | None = None) -> list[dict]:
+    """Rectification items open at the end of ``day``, the earliest deadline first, with days overdue (≥ 0).
+
+    ``limit`` keeps the first ones only (a district has thousands open; how many in all is
+    ``figures()["rectifications_open"]``); ``search`` keeps the items whose enterprise or text contains it.
+    """
     return [{**row, "days_overdue": max(0, (day - row["deadline"]).days)}
-            for row in conn.execute(_rectification_list(day, overdue_only=False)).mappings()]
+            for row in conn.execute(_rectification_list(day, False, limit, search)).mappings()]
 
 
-def overdue_rectifications(conn: Connection, day: date) -> list[dict]:
-    """Open items whose deadline is before ``day``: the alert list of the wall screen."""
+def overdue_rectifications(conn: Connection, day: date, limit: int | None = None) -> list[dict]:
+    """Open items whose deadline is before ``day``, the most overdue first: the alert list of the wall screen.
+
+    ``limit`` keeps the first ones only; how many in all is ``figures()["rectifications_overdue"]``.
+    """
     return [{**row, "days_overdue": (day - row["deadline"]).days}
-            for row in conn.execute(_rectification_list(day, overdue_only=True)).mappings()]
+            for row in conn.execute(_rectification_list(day, True, limit, None)).mappings()]
 
 
 def inspection_items(conn: Connection, inspection_id: int) -> list[dict]:
