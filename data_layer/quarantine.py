@@ -707,18 +707,24 @@ def _attach_by_id_number(conn: Connection, entry: _FollowupInput) -> None:
     entry.episode = _episodes_by_id(conn, [episode_id], lock=True)[episode_id]
 
 
-def _taken_slots(conn: Connection, entries: list[_FollowupInput], exclude_id: int | None = None) -> set[tuple]:
-    """The (episode, date, slot) triples that already have an effective follow-up."""
+def _effective_readings(conn: Connection, entries: Sequence[_FollowupInput]) -> dict[tuple, set[int]]:
+    """The ids of the effective follow-ups in each (episode, date, slot) of the entries' episodes and dates."""
     episode_ids = {entry.episode["id"] for entry in entries if entry.episode}
     days = {entry.day for entry in entries if entry.day}
     if not episode_ids or not days:
-        return set()
+        return {}
     followup = quarantine_followups
-    query = sa.select(followup.c.episode_id, followup.c.date, followup.c.slot).where(
+    query = sa.select(followup.c.id, followup.c.episode_id, followup.c.date, followup.c.slot).where(
         followup.c.episode_id.in_(sorted(episode_ids)), followup.c.date.in_(sorted(days)), _is_effective())
-    if exclude_id is not None:
-        query = query.where(followup.c.id != exclude_id)
-    return {tuple(row) for row in conn.execute(query)}
+    readings: dict[tuple, set[int]] = {}
+    for reading_id, *slot in conn.execute(query):
+        readings.setdefault(tuple(slot), set()).add(reading_id)
+    return readings
+
+
+def _taken_slots(conn: Connection, entries: Sequence[_FollowupInput]) -> set[tuple]:
+    """The (episode, date, slot) triples that already have an effective follow-up."""
+    return set(_effective_readings(conn, entries))
 
 
 def _check_followup(entry: _FollowupInput, taken: set[tuple]) -> None:
@@ -788,31 +794,65 @@ def correct_followup(ctx: WriteContext, followup_id: object, data: Mapping[str, 
     by, date, slot); the others are taken from the row corrected. The old row
     stays in the ledger; only the new one counts in the figures.
     """
+    return correct_followups(ctx, [(followup_id, data)], reason)[0]
+
+
+def correct_followups(ctx: WriteContext, corrections: Sequence[tuple[object, Mapping[str, object]]],
+                      reason: object) -> list[int]:
+    """Correct several follow-ups (see :func:`correct_followup`) with one reason; returns the new rows' ids.
+
+    Each correction is checked as if the ones before it were already stored (a reading they superseded is no
+    longer effective, a slot they filled is taken), so the batch accepts and refuses exactly what one correction
+    after another would, the first refused one refusing all. The rows are read, and the new ones stored, with
+    one statement each for the whole batch, so that a site's whole grid saves at once.
+    """
     require_write(ctx.actor, DOMAIN)
     followup = quarantine_followups
-    original_id = as_id(followup_id)
-    original = None if original_id is None else ctx.conn.execute(
-        sa.select(followup).where(followup.c.id == original_id)).mappings().first()
+    original_ids = [as_id(followup_id) for followup_id, _ in corrections]
+    known_ids = sorted({original_id for original_id in original_ids if original_id is not None})
+    originals = {row["id"]: row for row in ctx.conn.execute(
+        sa.select(followup).where(followup.c.id.in_(known_ids))).mappings()}
+    episodes = _episodes_by_id(ctx.conn, [row["episode_id"] for row in originals.values()], lock=True)
+    superseded = set(ctx.conn.execute(sa.select(followup.c.supersedes_id).where(
+        followup.c.supersedes_id.in_(known_ids))).scalars())
+    entries = [_corrected_entry(originals.get(original_id), episodes, data)
+               for original_id, (_, data) in zip(original_ids, corrections, strict=True)]
+    readings = _effective_readings(ctx.conn, [entry for entry in entries if entry is not None])
+    filled: set[tuple] = set()
+    rows = []
+    for (followup_id, _), original_id, entry in zip(corrections, original_ids, entries, strict=True):
+        if entry is None:
+            checks = Checks(DOMAIN)
+            checks.fail("followup", "error.unknown_name", value=followup_id)
+            checks.raise_if_any()
+        require_write(ctx.actor, DOMAIN, entry.episode["site_id"])
+        why = entry.checks.text(reason, "reason")
+        if original_id in superseded:
+            entry.checks.fail("followup", "quarantine.error.followup_superseded")
+        original = originals[original_id]
+        readings.get((original["episode_id"], original["date"], original["slot"]), set()).discard(original_id)
+        taken = {slot for slot, ids in readings.items() if ids} | filled
+        _check_followup(entry, taken)
+        entry.checks.raise_if_any()
+        superseded.add(original_id)
+        filled.add((entry.episode["id"], entry.day, entry.slot))
+        rows.append({**entry.values(), "entered_by": ctx.actor.username, "entered_at": clock.now(),
+                     "supersedes_id": original_id, "reason": why})
+    return ctx.insert_many(followup, "quarantine.followup_correct", rows)
+
+
+def _corrected_entry(original: Mapping | None, episodes: Mapping[int, Mapping],
+                     data: Mapping[str, object]) -> _FollowupInput | None:
+    """The follow-up that corrects ``original`` with the fields of ``data``, read and checked as a new one;
+    ``None`` when there is no such follow-up."""
     if original is None:
-        checks = Checks(DOMAIN)
-        checks.fail("followup", "error.unknown_name", value=followup_id)
-        checks.raise_if_any()
-    episode = _episodes_by_id(ctx.conn, [original["episode_id"]], lock=True)[original["episode_id"]]
-    require_write(ctx.actor, DOMAIN, episode["site_id"])
+        return None
     merged = {"date": original["date"], "slot": original["slot"], "temperature": original["temperature"],
               "symptoms": original["symptoms"], "symptom_text": original["symptom_text"],
               "by": original["by_name"], **data}
     entry = _read_followup(merged)
-    entry.episode = episode
-    why = entry.checks.text(reason, "reason")
-    if ctx.conn.execute(sa.select(followup.c.id).where(followup.c.supersedes_id == original["id"])).first():
-        entry.checks.fail("followup", "quarantine.error.followup_superseded")
-    _check_followup(entry, _taken_slots(ctx.conn, [entry], exclude_id=original["id"]))
-    entry.checks.raise_if_any()
-    return ctx.insert(followup, "quarantine.followup_correct", {
-        **entry.values(), "entered_by": ctx.actor.username, "entered_at": clock.now(),
-        "supersedes_id": original["id"], "reason": why,
-    })
+    entry.episode = episodes[original["episode_id"]]
+    return entry
 
 
 def save_followup_grid(ctx: WriteContext, additions: Sequence[Mapping[str, object]],
@@ -822,14 +862,13 @@ def save_followup_grid(ctx: WriteContext, additions: Sequence[Mapping[str, objec
     ``additions`` are the readings filled into empty slots (see
     :func:`add_followups`); ``corrections`` the readings changed, each as the
     id of the reading shown and its new fields, stored as corrections (see
-    :func:`correct_followup`) with the one ``reason`` given for all of them.
+    :func:`correct_followups`) with the one ``reason`` given for all of them.
     Any refused row refuses the whole grid.
     """
     require_write(ctx.actor, DOMAIN)
     added = add_followups(ctx, additions)
-    for followup_id, data in corrections:
-        correct_followup(ctx, followup_id, data, reason)
-    return len(added) + len(corrections)
+    corrected = correct_followups(ctx, corrections, reason) if corrections else []
+    return len(added) + len(corrected)
 
 
 # --- figures -----------------------------------------------------------------------------------------------------

@@ -508,6 +508,54 @@ def test_a_correction_supersedes_the_followup_and_keeps_the_old_row(engine, admi
     assert (rows[1]["supersedes_id"], rows[1]["temperature"], rows[1]["slot"]) == (wrong, 36.4, "AM")
 
 
+def test_a_grid_of_corrections_stores_one_superseding_row_each_with_its_audit_row(engine, admin):
+    episodes = [register(engine, admin, n, start_date=days(-2)) for n in (1, 2, 3)]
+    wrong = [followup(engine, admin, episode, D, "AM", 38.2) for episode in episodes]
+    audited = audit_rows(engine)
+
+    stored = perform(engine, admin, quarantine.save_followup_grid, [],
+                     [(reading, {"temperature": 36.4}) for reading in wrong], "体温枪读数有误")
+
+    assert stored == 3
+    assert figures(engine)["fever_in_quarantine"] == 0
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(quarantine.quarantine_followups.c.supersedes_id,
+                                      quarantine.quarantine_followups.c.reason)
+                            .where(quarantine.quarantine_followups.c.supersedes_id.is_not(None))).all()
+    assert sorted(rows) == [(reading, "体温枪读数有误") for reading in wrong]
+    assert audit_rows(engine) == audited + 3
+
+
+def test_a_grid_correcting_one_reading_twice_is_refused_whole(engine, admin):
+    episode = register(engine, admin, 1, start_date=days(-2))
+    other = register(engine, admin, 2, start_date=days(-2))
+    wrong = followup(engine, admin, episode, D, "AM", 38.2)
+    fine = followup(engine, admin, other, D, "AM", 36.5)
+
+    assert_refused(engine, admin, quarantine.save_followup_grid, [],
+                   [(fine, {"temperature": 36.6}), (wrong, {"temperature": 36.4}), (wrong, {"temperature": 36.3})],
+                   "录错", field="followup")
+
+
+def test_corrections_in_a_grid_are_checked_as_if_each_earlier_one_were_stored(engine, admin):
+    episode = register(engine, admin, 1, start_date=days(-2))
+    morning = followup(engine, admin, episode, D, "AM", 36.5)
+    afternoon = followup(engine, admin, episode, D, "PM", 36.6)
+    to_yesterday = (afternoon, {"date": days(-1)})
+    to_afternoon = (morning, {"slot": "PM"})
+
+    assert_refused(engine, admin, quarantine.save_followup_grid, [], [to_afternoon, to_yesterday], "日期录错",
+                   field="slot")
+    stored = perform(engine, admin, quarantine.save_followup_grid, [], [to_yesterday, to_afternoon], "日期录错")
+
+    assert stored == 2
+    with engine.connect() as conn:
+        followups = quarantine.quarantine_followups
+        effective = conn.execute(sa.select(followups.c.date, followups.c.slot)
+                                 .where(followups.c.id > afternoon)).all()
+    assert sorted(effective) == [(days(-1), "PM"), (D, "PM")]
+
+
 # --- roles -------------------------------------------------------------------------------------------------------
 
 def test_leader_and_wall_may_not_write(engine, admin, leader):
