@@ -34,7 +34,7 @@ from data_layer.enterprises import (
     overdue_rectifications,
     registry,
     registry_count,
-    reopen_rates,
+    reopen_rates_by_grouping,
     reopen_trend,
     status_history,
 )
@@ -177,9 +177,10 @@ def rates_section(day: date, overall: float) -> None:
     st.subheader(t("enterprises.page.rates_title"))
     st.caption(t("enterprises.page.rates_note", rate=percent(overall)))
     labels = {"kind": code, "sector": str, "grid": str}
+    rates = read(reopen_rates_by_grouping, day)
     for column, grouping in zip(st.columns(len(GROUPINGS)), GROUPINGS, strict=True):
         with column:
-            rate_chart(read(reopen_rates, day, grouping), overall, field(grouping), labels[grouping])
+            rate_chart(rates[grouping], overall, field(grouping), labels[grouping])
 
 
 def reasons_section(day: date, today: Mapping[str, object], who: Actor) -> None:
