@@ -996,6 +996,23 @@ def action_lists(conn: Connection, day: date, actor: Actor | None = None) -> dic
     site, start_date and planned_end; a clerk's lists hold only the people
     of their units.
     """
+    return {name: listed["rows"] for name, listed in action_list_heads(conn, day, actor, None).items()}
+
+
+class ListHead(TypedDict):
+    """The first rows of a list and how many rows the whole list holds."""
+
+    rows: list[dict]
+    total: int
+
+
+def action_list_heads(conn: Connection, day: date, actor: Actor | None = None,
+                      limit: int | None = 200) -> dict[str, ListHead]:
+    """The first ``limit`` rows of each of :func:`action_lists` (all of them for ``None``) and each list's total.
+
+    A district's lists run to hundreds of people; a page shows the first ones, and the total is counted by the
+    same statement (a window count over the whole list, taken before the limit), so no list is read twice.
+    """
     episode, followup = quarantine_episodes, quarantine_followups
     current = _episode_rows().where(_current_on(day), _visible_to(actor))
     counts, fewer_than_two = _missing_followups(day)
@@ -1008,14 +1025,21 @@ def action_lists(conn: Connection, day: date, actor: Actor | None = None) -> dic
              .where(followup.c.date == day, followup.c.temperature >= fever_threshold(), _is_effective(),
                     _visible_to(actor))
              .order_by(followup.c.temperature.desc(), followup.c.slot, episode.c.id))
-    return {
-        "due_next_3_days": _list(conn, due.order_by(episode.c.planned_end, episode.c.id), actor, ACTION_COLUMNS),
-        "overdue": _list(conn, current.where(episode.c.planned_end <= day).order_by(episode.c.planned_end,
-                                                                                   episode.c.id),
-                         actor, ACTION_COLUMNS),
-        "followups_missing": _list(conn, missing, actor, (*ACTION_COLUMNS, "followups")),
-        "fever_in_quarantine": _list(conn, fever, actor, (*ACTION_COLUMNS, "date", "slot", "temperature")),
+    lists = {
+        "due_next_3_days": (due.order_by(episode.c.planned_end, episode.c.id), ACTION_COLUMNS),
+        "overdue": (current.where(episode.c.planned_end <= day).order_by(episode.c.planned_end, episode.c.id),
+                    ACTION_COLUMNS),
+        "followups_missing": (missing, (*ACTION_COLUMNS, "followups")),
+        "fever_in_quarantine": (fever, (*ACTION_COLUMNS, "date", "slot", "temperature")),
     }
+    return {name: _list_head(conn, query, actor, columns, limit) for name, (query, columns) in lists.items()}
+
+
+def _list_head(conn: Connection, query: sa.Select, actor: Actor | None, columns: Sequence[str],
+               limit: int | None) -> ListHead:
+    rows = conn.execute(query.add_columns(sa.func.count().over().label("list_total")).limit(limit)).mappings().all()
+    return {"rows": [present_person({key: row[key] for key in columns}, actor) for row in rows],
+            "total": rows[0]["list_total"] if rows else 0}
 
 
 def daily_current(conn: Connection, end_day: date, days: int = 30) -> list[dict]:

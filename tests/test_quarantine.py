@@ -204,6 +204,17 @@ def test_action_lists_match_the_figures_and_mask_phones_unless_the_actor_may_see
     assert shown["overdue"][0]["phone"] == "13800000002"
 
 
+def test_action_list_heads_give_the_first_rows_in_list_order_and_the_count_of_all(engine, admin):
+    overdue = [register(engine, admin, n, start_date=days(-20 + n), planned_days=14) for n in range(1, 5)]
+
+    with engine.connect() as conn:
+        heads = quarantine.action_list_heads(conn, D, admin, limit=2)
+        whole = quarantine.action_lists(conn, D, admin)
+    assert [row["episode_id"] for row in heads["overdue"]["rows"]] == overdue[:2]
+    assert heads["overdue"]["total"] == len(whole["overdue"]) == 4
+    assert heads["fever_in_quarantine"] == {"rows": [], "total": 0}
+
+
 def test_daily_current_gives_the_current_figure_of_each_day(engine, admin):
     register(engine, admin, 1, start_date=days(-3))
     ended = register(engine, admin, 2, mode="monitoring", start_date=days(-2))
