@@ -47,9 +47,9 @@ def shown(value: object) -> str:
     return "—" if value is None else str(value)
 
 
-def show_corrections(day) -> None:
+def show_corrections(day, figures: dict) -> None:
     """Every figure of the day that a correction entered afterwards changed: from what, when, by whom."""
-    marks = read(review.figure_corrections, day)
+    marks = read(review.figure_corrections, day, figures)
     st.subheader(t("briefing.page.corrections"))
     if not marks:
         st.markdown(t("briefing.page.no_corrections"))
@@ -103,6 +103,6 @@ downloads(today, before, day)
 st.markdown(briefing.headline(today, language()))
 st.markdown(briefing.zero_report_line(today["checkpoints"], language()))
 show_sections(today, before)
-show_corrections(day)
+show_corrections(day, today)
 show_alerts(day, today)
 notes_form(day, today["notes"])
