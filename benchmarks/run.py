@@ -29,7 +29,7 @@ from pathlib import Path
 from benchmarks.common import END, OUT, RESULTS_DIR, ROOT, SAMPLE_DAYS, district_store, machine, sample_store, scale
 
 REPORT = ROOT / "benchmarks" / "RESULTS.md"
-ALONGSIDE_SOAK = ("bench_briefing", "bench_pages", "bench_import")
+ALONGSIDE_SOAK = ("bench_briefing", "bench_pages", "bench_followups", "bench_import")
 
 
 def run_module(name: str, log: Path) -> subprocess.Popen:
@@ -144,6 +144,20 @@ def render(results: dict, district: dict, preparing: float, total: float, failur
               f"{figures['ratio']:.1f}× | {verdict(figures['ratio'], 3)}"
               + (f"; shows errors: {'; '.join(figures['problems'])[:200]}" if figures["problems"] else "") + " |"
               for page, figures in pages["pages"].items()],
+            "",
+        ]
+    followups = results.get("followups")
+    if followups:
+        lines += [
+            f"## Follow-up grid of a {followups['people']}-person site (district scale, one transaction each)",
+            "",
+            "| save | rows | time | target < 1 s |",
+            "|---|---:|---:|---|",
+            f"| the day filled in | {followups['fill_rows']} readings | {followups['fill_seconds']:.2f} s | "
+            f"{verdict(followups['fill_seconds'], followups['target_seconds'])} |",
+            f"| every morning reading corrected | {followups['correct_rows']} corrections | "
+            f"{followups['correct_seconds']:.2f} s | "
+            f"{verdict(followups['correct_seconds'], followups['target_seconds'])} |",
             "",
         ]
     writers = results.get("writers")

@@ -14,6 +14,7 @@ history of what was entered and corrected stays readable.
 
 from __future__ import annotations
 
+import math
 import os
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -678,17 +679,15 @@ def hourly_throughput(conn: Connection, day: date) -> list[dict]:
                       *[checkpoint_counts.c[name] for name in COUNT_FIELDS]).where(
         checkpoint_counts.c.period_start >= start - MAX_PERIOD, checkpoint_counts.c.period_start < end,
         checkpoint_counts.c.period_end > start, _is_effective())
-    shares = [dict.fromkeys(COUNT_FIELDS, 0.0) for _ in range(24)]
-    for entry in conn.execute(query).mappings():
-        length = (entry["period_end"] - entry["period_start"]).total_seconds()
-        for hour, share in enumerate(shares):
-            hour_start = start + timedelta(hours=hour)
-            inside = (min(entry["period_end"], hour_start + timedelta(hours=1))
-                      - max(entry["period_start"], hour_start)).total_seconds()
-            if inside > 0:
-                for name in COUNT_FIELDS:
-                    share[name] += entry[name] * inside / length
-    return [{"hour": hour, **{name: round(value, 1) for name, value in share.items()}}
+    shares = [[0.0] * len(COUNT_FIELDS) for _ in range(24)]
+    for period_start, period_end, *counts in conn.execute(query):
+        begins, ends = ((moment - start).total_seconds() / 3600 for moment in (period_start, period_end))
+        for hour in range(max(0, math.floor(begins)), min(24, math.ceil(ends))):
+            fraction = (min(ends, hour + 1) - max(begins, hour)) / (ends - begins)
+            share = shares[hour]
+            for index, count in enumerate(counts):
+                share[index] += count * fraction
+    return [{"hour": hour, **{name: round(value, 1) for name, value in zip(COUNT_FIELDS, share, strict=True)}}
             for hour, share in enumerate(shares)]
 
 

@@ -672,69 +672,94 @@ def reopen_rates(conn: Connection, day: date, by: str) -> list[dict]:
     """
     if by not in GROUPINGS:
         raise ValueError(f"reopen rates are grouped by one of {GROUPINGS}, not {by!r}")
-    current = _statuses(day).subquery("current")
-    group = current.c[by]
-    rows = conn.execute(
-        sa.select(group, sa.func.count(), sa.func.sum(sa.case((current.c.status == "reopened", 1), else_=0)))
-        .where(current.c.status != "closed").group_by(group)).all()
-    result = [{"group": name, "total": total, "reopened": reopened, "lagging": total - reopened,
-               "reopen_rate": _rate(reopened, total)} for name, total, reopened in rows]
-    return sorted(result, key=lambda row: (row["reopen_rate"], -row["lagging"], row["group"]))
+    return reopen_rates_by_grouping(conn, day, (by,))[by]
 
 
-def _status_spans() -> sa.CTE:
-    """Each stretch of days an enterprise held one status: from ``starts`` up to, not including, ``ends``.
+def reopen_rates_by_grouping(conn: Connection, day: date, groupings: tuple[str, ...] = GROUPINGS
+                             ) -> dict[str, list[dict]]:
+    """:func:`reopen_rates` for each of ``groupings`` at once: one statement, in which the statuses at the end
+    of ``day`` are worked out once for all the groupings (a page shows all three side by side)."""
+    current = _statuses(day).cte("current")
+    reopened = sa.func.sum(sa.case((current.c.status == "reopened", 1), else_=0))
+    parts = [sa.select(sa.literal(by, sa.String).label("grouping"), current.c[by].label("name"),
+                       sa.func.count().label("total"), reopened.label("reopened"))
+             .where(current.c.status != "closed").group_by(current.c[by]) for by in groupings]
+    found: dict[str, list[dict]] = {by: [] for by in groupings}
+    for by, name, total, reopened_count in conn.execute(sa.union_all(*parts) if len(parts) > 1 else parts[0]):
+        found[by].append({"group": name, "total": total, "reopened": reopened_count,
+                          "lagging": total - reopened_count, "reopen_rate": _rate(reopened_count, total)})
+    return {by: sorted(rows, key=lambda row: (row["reopen_rate"], -row["lagging"], row["group"]))
+            for by, rows in found.items()}
+
+
+def _status_spans(since: date) -> sa.CTE:
+    """Each stretch of days an enterprise held one status: from ``starts`` up to, not including, ``ends``;
+    only for the enterprises whose status may have changed from ``since`` on (a change dated then or later,
+    or registered then or later).
 
     A change lasts until the enterprise's next change (``ends`` is null for the
     current status); two changes on one day leave the earlier an empty span. An
     enterprise registered before its first change is not reopened in between,
     matching :func:`_statuses`.
     """
+    changed = sa.select(status_changes.c.enterprise_id).where(status_changes.c.effective_date >= since)
+    registered = sa.select(enterprises.c.id).where(enterprises.c.registered_on >= since)
+    affected = sa.union(changed, registered)
     following = sa.func.lead(status_changes.c.effective_date).over(
         partition_by=status_changes.c.enterprise_id, order_by=(status_changes.c.effective_date, status_changes.c.id))
-    changes = sa.select(status_changes.c.status, status_changes.c.effective_date.label("starts"),
-                        following.label("ends"))
+    changes = (sa.select(status_changes.c.status, status_changes.c.effective_date.label("starts"),
+                         following.label("ends"))
+               .where(status_changes.c.enterprise_id.in_(affected)))
     first = (sa.select(status_changes.c.enterprise_id, sa.func.min(status_changes.c.effective_date).label("first_date"))
+             .where(status_changes.c.enterprise_id.in_(affected))
              .group_by(status_changes.c.enterprise_id).subquery("first_change"))
     before_first = (sa.select(sa.literal(DEFAULT_STATUS, sa.String), enterprises.c.registered_on, first.c.first_date)
                     .select_from(enterprises.outerjoin(first, first.c.enterprise_id == enterprises.c.id))
-                    .where(sa.or_(first.c.first_date.is_(None), first.c.first_date > enterprises.c.registered_on)))
+                    .where(enterprises.c.id.in_(affected),
+                           sa.or_(first.c.first_date.is_(None), first.c.first_date > enterprises.c.registered_on)))
     return sa.union_all(changes, before_first).cte("spans")
+
+
+def _status_counts(conn: Connection, day: date) -> dict[str, int]:
+    """How many enterprises hold each status at the end of ``day`` (closed ones included)."""
+    current = _statuses(day).subquery("current")
+    return dict(conn.execute(sa.select(current.c.status, sa.func.count()).group_by(current.c.status)).all())
 
 
 def reopen_trend(conn: Connection, end_day: date, days: int = 30) -> list[dict]:
     """Total, reopened and reopen rate at the end of each of the ``days`` days ending ``end_day``, oldest first.
 
-    Each status span adds one to its status on the day it starts and takes one
-    away on the day it ends; one grouped query sums these steps per day (all
-    steps before the period fall on its first day) and a running sum gives, for
-    each day, the same numbers as :func:`figures`.
+    The statuses at the end of the day before the first are counted as :func:`figures` counts them; then each
+    status span of an enterprise whose status moved within the period adds one to its status on the day it
+    starts and takes one away on the day it ends. Only the enterprises that changed are walked, so the cost
+    follows the period's changes rather than every change ever recorded, and each day gets the same numbers as
+    :func:`figures`.
     """
     first = end_day - timedelta(days=days - 1)
-    spans = _status_spans()
+    spans = _status_spans(first)
     steps = sa.union_all(
         sa.select(spans.c.status, spans.c.starts.label("day"), sa.literal(1).label("step")),
         sa.select(spans.c.status, spans.c.ends, sa.literal(-1)).where(spans.c.ends.is_not(None)),
     ).subquery("steps")
-    bucket = sa.case((steps.c.day < first, sa.literal(first, sa.Date)), else_=steps.c.day).label("bucket")
-    rows = conn.execute(sa.select(bucket, steps.c.status, sa.func.sum(steps.c.step))
-                        .where(steps.c.day <= end_day, steps.c.status != "closed")
-                        .group_by(bucket, steps.c.status)).all()
+    rows = conn.execute(sa.select(steps.c.day, steps.c.status, sa.func.sum(steps.c.step))
+                        .where(steps.c.day.between(first, end_day))
+                        .group_by(steps.c.day, steps.c.status)).all()
     changes: dict[date, dict[str, int]] = {}
     for day, status, step in rows:
         changes.setdefault(day, {})[status] = step
-    running: dict[str, int] = {}
+    running = _status_counts(conn, first - timedelta(days=1))
     trend = []
     for offset in range(days):
         day = first + timedelta(days=offset)
         for status, step in changes.get(day, {}).items():
             running[status] = running.get(status, 0) + step
-        total, reopened = sum(running.values()), running.get("reopened", 0)
+        reopened = running.get("reopened", 0)
+        total = sum(running.values()) - running.get("closed", 0)
         trend.append({"date": day, "total": total, "reopened": reopened, "reopen_rate": _rate(reopened, total)})
     return trend
 
 
-def _rectification_list(day: date, overdue_only: bool) -> sa.Select:
+def _rectification_list(day: date, overdue_only: bool, limit: int | None, search: str | None) -> sa.Select:
     closed = sa.and_(rectification_closures.c.rectification_id == rectifications.c.id,
                      rectification_closures.c.closed_on <= day)
     query = (sa.select(rectifications.c.id, enterprises.c.name.label("enterprise"), enterprises.c.grid,
@@ -744,20 +769,31 @@ def _rectification_list(day: date, overdue_only: bool) -> sa.Select:
                           .join(enterprises, enterprises.c.id == rectifications.c.enterprise_id)
                           .outerjoin(rectification_closures, closed))
              .where(inspections.c.date <= day, rectification_closures.c.id.is_(None))
-             .order_by(rectifications.c.deadline, rectifications.c.id))
+             .order_by(rectifications.c.deadline, rectifications.c.id).limit(limit))
+    if search and search.strip():
+        pattern = f"%{search.strip()}%"
+        query = query.where(sa.or_(enterprises.c.name.like(pattern), rectifications.c.item.like(pattern)))
     return query.where(rectifications.c.deadline < day) if overdue_only else query
 
 
-def open_rectifications(conn: Connection, day: date) -> list[dict]:
-    """Rectification items open at the end of ``day``, the earliest deadline first, with days overdue (≥ 0)."""
+def open_rectifications(conn: Connection, day: date, limit: int | None = None,
+                        search: str | None = None) -> list[dict]:
+    """Rectification items open at the end of ``day``, the earliest deadline first, with days overdue (≥ 0).
+
+    ``limit`` keeps the first ones only (a district has thousands open; how many in all is
+    ``figures()["rectifications_open"]``); ``search`` keeps the items whose enterprise or text contains it.
+    """
     return [{**row, "days_overdue": max(0, (day - row["deadline"]).days)}
-            for row in conn.execute(_rectification_list(day, overdue_only=False)).mappings()]
+            for row in conn.execute(_rectification_list(day, False, limit, search)).mappings()]
 
 
-def overdue_rectifications(conn: Connection, day: date) -> list[dict]:
-    """Open items whose deadline is before ``day``: the alert list of the wall screen."""
+def overdue_rectifications(conn: Connection, day: date, limit: int | None = None) -> list[dict]:
+    """Open items whose deadline is before ``day``, the most overdue first: the alert list of the wall screen.
+
+    ``limit`` keeps the first ones only; how many in all is ``figures()["rectifications_overdue"]``.
+    """
     return [{**row, "days_overdue": (day - row["deadline"]).days}
-            for row in conn.execute(_rectification_list(day, overdue_only=True)).mappings()]
+            for row in conn.execute(_rectification_list(day, True, limit, None)).mappings()]
 
 
 def inspection_items(conn: Connection, inspection_id: int) -> list[dict]:

@@ -14,9 +14,10 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, format_decimal, parse_pattern
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 LANGUAGES = ("zh_CN", "en")
@@ -33,6 +34,13 @@ def catalog(language: str) -> dict[str, str]:
                 raise ValueError(f"message key {key!r} is defined twice ({path.name})")
             messages[key] = text
     return messages
+
+
+@cache
+def babel_locale(language: str | None) -> Locale:
+    """The Babel locale of a language, parsed once: parsing a locale name scans every locale Babel knows,
+    which costs more than the formatting itself when a page formats thousands of numbers and dates."""
+    return Locale.parse(normalize_language(language))
 
 
 def normalize_language(language: str | None) -> str:
@@ -52,15 +60,20 @@ def format_number(value: float | int | None, language: str = DEFAULT_LANGUAGE, d
     """A number as the locale writes it; ``None`` (no value, e.g. no burn rate) is a dash."""
     if value is None:
         return "—"
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=normalize_language(language))
+    return format_decimal(value, format=_number_pattern(digits), locale=babel_locale(language))
+
+
+@cache
+def _number_pattern(digits: int) -> NumberPattern:
+    """Grouped thousands with ``digits`` decimals, parsed once."""
+    return parse_pattern("#,##0" + ("." + "0" * digits if digits else ""))
 
 
 def format_day(day: date, language: str = DEFAULT_LANGUAGE) -> str:
     """A date the way the locale writes it in running text (2026年11月23日 / Nov 23, 2026)."""
     return babel_format_date(day, format="long" if normalize_language(language) == "zh_CN" else "medium",
-                             locale=normalize_language(language))
+                             locale=babel_locale(language))
 
 
 def format_moment(moment: datetime, language: str = DEFAULT_LANGUAGE) -> str:
-    return babel_format_datetime(moment, format="short", locale=normalize_language(language))
+    return babel_format_datetime(moment, format="short", locale=babel_locale(language))

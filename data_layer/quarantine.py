@@ -743,21 +743,25 @@ def _attach_by_id_number(conn: Connection, entries: list[_FollowupInput]) -> Non
                 entry.episode = episodes[episode_id]
 
 
-def _taken_slots(conn: Connection, entries: list[_FollowupInput], exclude_id: int | None = None) -> set[tuple]:
-    """The (episode, date, slot) triples that already have an effective follow-up."""
+def _effective_readings(conn: Connection, entries: Sequence[_FollowupInput]) -> dict[tuple, set[int]]:
+    """The ids of the effective follow-ups in each (episode, date, slot) of the entries' episodes and dates."""
     episode_ids = sorted({entry.episode["id"] for entry in entries if entry.episode})
     days = sorted({entry.day for entry in entries if entry.day})
     if not episode_ids or not days:
-        return set()
+        return {}
     followup = quarantine_followups
-    taken: set[tuple] = set()
+    readings: dict[tuple, set[int]] = {}
     for chunk in _chunks(episode_ids):
-        query = sa.select(followup.c.episode_id, followup.c.date, followup.c.slot).where(
+        query = sa.select(followup.c.id, followup.c.episode_id, followup.c.date, followup.c.slot).where(
             followup.c.episode_id.in_(chunk), followup.c.date.in_(days), _is_effective())
-        if exclude_id is not None:
-            query = query.where(followup.c.id != exclude_id)
-        taken.update(tuple(row) for row in conn.execute(query))
-    return taken
+        for reading_id, *slot in conn.execute(query):
+            readings.setdefault(tuple(slot), set()).add(reading_id)
+    return readings
+
+
+def _taken_slots(conn: Connection, entries: Sequence[_FollowupInput]) -> set[tuple]:
+    """The (episode, date, slot) triples that already have an effective follow-up."""
+    return set(_effective_readings(conn, entries))
 
 
 def _check_followup(entry: _FollowupInput, taken: set[tuple]) -> None:
@@ -853,31 +857,65 @@ def correct_followup(ctx: WriteContext, followup_id: object, data: Mapping[str, 
     by, date, slot); the others are taken from the row corrected. The old row
     stays in the ledger; only the new one counts in the figures.
     """
+    return correct_followups(ctx, [(followup_id, data)], reason)[0]
+
+
+def correct_followups(ctx: WriteContext, corrections: Sequence[tuple[object, Mapping[str, object]]],
+                      reason: object) -> list[int]:
+    """Correct several follow-ups (see :func:`correct_followup`) with one reason; returns the new rows' ids.
+
+    Each correction is checked as if the ones before it were already stored (a reading they superseded is no
+    longer effective, a slot they filled is taken), so the batch accepts and refuses exactly what one correction
+    after another would, the first refused one refusing all. The rows are read, and the new ones stored, with
+    one statement each for the whole batch, so that a site's whole grid saves at once.
+    """
     require_write(ctx.actor, DOMAIN)
     followup = quarantine_followups
-    original_id = as_id(followup_id)
-    original = None if original_id is None else ctx.conn.execute(
-        sa.select(followup).where(followup.c.id == original_id)).mappings().first()
+    original_ids = [as_id(followup_id) for followup_id, _ in corrections]
+    known_ids = sorted({original_id for original_id in original_ids if original_id is not None})
+    originals = {row["id"]: row for row in ctx.conn.execute(
+        sa.select(followup).where(followup.c.id.in_(known_ids))).mappings()}
+    episodes = _episodes_by_id(ctx.conn, [row["episode_id"] for row in originals.values()], lock=True)
+    superseded = set(ctx.conn.execute(sa.select(followup.c.supersedes_id).where(
+        followup.c.supersedes_id.in_(known_ids))).scalars())
+    entries = [_corrected_entry(originals.get(original_id), episodes, data)
+               for original_id, (_, data) in zip(original_ids, corrections, strict=True)]
+    readings = _effective_readings(ctx.conn, [entry for entry in entries if entry is not None])
+    filled: set[tuple] = set()
+    rows = []
+    for (followup_id, _), original_id, entry in zip(corrections, original_ids, entries, strict=True):
+        if entry is None:
+            checks = Checks(DOMAIN)
+            checks.fail("followup", "error.unknown_name", value=followup_id)
+            checks.raise_if_any()
+        require_write(ctx.actor, DOMAIN, entry.episode["site_id"])
+        why = entry.checks.text(reason, "reason")
+        if original_id in superseded:
+            entry.checks.fail("followup", "quarantine.error.followup_superseded")
+        original = originals[original_id]
+        readings.get((original["episode_id"], original["date"], original["slot"]), set()).discard(original_id)
+        taken = {slot for slot, ids in readings.items() if ids} | filled
+        _check_followup(entry, taken)
+        entry.checks.raise_if_any()
+        superseded.add(original_id)
+        filled.add((entry.episode["id"], entry.day, entry.slot))
+        rows.append({**entry.values(), "entered_by": ctx.actor.username, "entered_at": clock.now(),
+                     "supersedes_id": original_id, "reason": why})
+    return ctx.insert_many(followup, "quarantine.followup_correct", rows)
+
+
+def _corrected_entry(original: Mapping | None, episodes: Mapping[int, Mapping],
+                     data: Mapping[str, object]) -> _FollowupInput | None:
+    """The follow-up that corrects ``original`` with the fields of ``data``, read and checked as a new one;
+    ``None`` when there is no such follow-up."""
     if original is None:
-        checks = Checks(DOMAIN)
-        checks.fail("followup", "error.unknown_name", value=followup_id)
-        checks.raise_if_any()
-    episode = _episodes_by_id(ctx.conn, [original["episode_id"]], lock=True)[original["episode_id"]]
-    require_write(ctx.actor, DOMAIN, episode["site_id"])
+        return None
     merged = {"date": original["date"], "slot": original["slot"], "temperature": original["temperature"],
               "symptoms": original["symptoms"], "symptom_text": original["symptom_text"],
               "by": original["by_name"], **data}
     entry = _read_followup(merged)
-    entry.episode = episode
-    why = entry.checks.text(reason, "reason")
-    if ctx.conn.execute(sa.select(followup.c.id).where(followup.c.supersedes_id == original["id"])).first():
-        entry.checks.fail("followup", "quarantine.error.followup_superseded")
-    _check_followup(entry, _taken_slots(ctx.conn, [entry], exclude_id=original["id"]))
-    entry.checks.raise_if_any()
-    return ctx.insert(followup, "quarantine.followup_correct", {
-        **entry.values(), "entered_by": ctx.actor.username, "entered_at": clock.now(),
-        "supersedes_id": original["id"], "reason": why,
-    })
+    entry.episode = episodes[original["episode_id"]]
+    return entry
 
 
 def save_followup_grid(ctx: WriteContext, additions: Sequence[Mapping[str, object]],
@@ -887,14 +925,13 @@ def save_followup_grid(ctx: WriteContext, additions: Sequence[Mapping[str, objec
     ``additions`` are the readings filled into empty slots (see
     :func:`add_followups`); ``corrections`` the readings changed, each as the
     id of the reading shown and its new fields, stored as corrections (see
-    :func:`correct_followup`) with the one ``reason`` given for all of them.
+    :func:`correct_followups`) with the one ``reason`` given for all of them.
     Any refused row refuses the whole grid.
     """
     require_write(ctx.actor, DOMAIN)
     added = add_followups(ctx, additions)
-    for followup_id, data in corrections:
-        correct_followup(ctx, followup_id, data, reason)
-    return len(added) + len(corrections)
+    corrected = correct_followups(ctx, corrections, reason) if corrections else []
+    return len(added) + len(corrected)
 
 
 # --- figures -----------------------------------------------------------------------------------------------------
@@ -1035,6 +1072,23 @@ def action_lists(conn: Connection, day: date, actor: Actor | None = None) -> dic
     site, start_date and planned_end; a clerk's lists hold only the people
     of their units.
     """
+    return {name: listed["rows"] for name, listed in action_list_heads(conn, day, actor, None).items()}
+
+
+class ListHead(TypedDict):
+    """The first rows of a list and how many rows the whole list holds."""
+
+    rows: list[dict]
+    total: int
+
+
+def action_list_heads(conn: Connection, day: date, actor: Actor | None = None,
+                      limit: int | None = 200) -> dict[str, ListHead]:
+    """The first ``limit`` rows of each of :func:`action_lists` (all of them for ``None``) and each list's total.
+
+    A district's lists run to hundreds of people; a page shows the first ones, and the total is counted by the
+    same statement (a window count over the whole list, taken before the limit), so no list is read twice.
+    """
     episode, followup = quarantine_episodes, quarantine_followups
     current = _episode_rows().where(_current_on(day), _visible_to(actor))
     counts, fewer_than_two = _missing_followups(day)
@@ -1047,34 +1101,55 @@ def action_lists(conn: Connection, day: date, actor: Actor | None = None) -> dic
              .where(followup.c.date == day, followup.c.temperature >= fever_threshold(), _is_effective(),
                     _visible_to(actor))
              .order_by(followup.c.temperature.desc(), followup.c.slot, episode.c.id))
-    return {
-        "due_next_3_days": _list(conn, due.order_by(episode.c.planned_end, episode.c.id), actor, ACTION_COLUMNS),
-        "overdue": _list(conn, current.where(episode.c.planned_end <= day).order_by(episode.c.planned_end,
-                                                                                   episode.c.id),
-                         actor, ACTION_COLUMNS),
-        "followups_missing": _list(conn, missing, actor, (*ACTION_COLUMNS, "followups")),
-        "fever_in_quarantine": _list(conn, fever, actor, (*ACTION_COLUMNS, "date", "slot", "temperature")),
+    lists = {
+        "due_next_3_days": (due.order_by(episode.c.planned_end, episode.c.id), ACTION_COLUMNS),
+        "overdue": (current.where(episode.c.planned_end <= day).order_by(episode.c.planned_end, episode.c.id),
+                    ACTION_COLUMNS),
+        "followups_missing": (missing, (*ACTION_COLUMNS, "followups")),
+        "fever_in_quarantine": (fever, (*ACTION_COLUMNS, "date", "slot", "temperature")),
     }
+    return {name: _list_head(conn, query, actor, columns, limit) for name, (query, columns) in lists.items()}
+
+
+def _list_head(conn: Connection, query: sa.Select, actor: Actor | None, columns: Sequence[str],
+               limit: int | None) -> ListHead:
+    rows = conn.execute(query.add_columns(sa.func.count().over().label("list_total")).limit(limit)).mappings().all()
+    return {"rows": [present_person({key: row[key] for key in columns}, actor) for row in rows],
+            "total": rows[0]["list_total"] if rows else 0}
 
 
 def daily_current(conn: Connection, end_day: date, days: int = 30) -> list[dict]:
     """Episodes current on each of the ``days`` days ending ``end_day``, by mode and in total, oldest first.
 
-    One grouped query over a list of the days, for trend charts.
+    Counted from the changes rather than by testing every episode against every day: the count of the day
+    before the first one, then each day's admissions added and endings (the later of end and start date)
+    taken off. The first is one count, the others read only the episodes that start or end within the span,
+    so the cost grows with the span's changes, not with the whole history times the days.
     """
     episode = quarantine_episodes
-    span = [end_day - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    calendar = sa.union_all(*(sa.select(sa.literal(day, sa.Date).label("day")) for day in span)).subquery()
-    rows = conn.execute(
-        sa.select(calendar.c.day, episode.c.mode, sa.func.count(episode.c.id))
-        .select_from(calendar.join(episode, sa.and_(
-            episode.c.start_date <= calendar.c.day,
-            sa.or_(episode.c.end_date.is_(None), episode.c.end_date > calendar.c.day))))
-        .group_by(calendar.c.day, episode.c.mode))
-    table = {day: dict.fromkeys(MODES, 0) for day in span}
-    for day, mode, count in rows:
-        table[day][mode] = count
-    return [{"day": day, **counts, "total": sum(counts.values())} for day, counts in table.items()]
+    first = end_day - timedelta(days=days - 1)
+    ended_on = sa.case((episode.c.end_date > episode.c.start_date, episode.c.end_date), else_=episode.c.start_date)
+    opening = (sa.select(sa.literal(first, sa.Date).label("day"), episode.c.mode, sa.func.count().label("change"))
+               .where(_current_on(first - timedelta(days=1))).group_by(episode.c.mode))
+    admissions = sa.select(episode.c.start_date, episode.c.mode, sa.literal(1)).where(
+        episode.c.start_date.between(first, end_day))
+    endings = sa.select(ended_on, episode.c.mode, sa.literal(-1)).where(
+        episode.c.end_date.is_not(None), ended_on.between(first, end_day),
+        sa.or_(episode.c.end_date.between(first, end_day), episode.c.start_date.between(first, end_day)))
+    changes = sa.union_all(opening, admissions, endings).subquery()
+    rows = conn.execute(sa.select(changes.c.day, changes.c.mode, sa.func.sum(changes.c.change))
+                        .group_by(changes.c.day, changes.c.mode))
+    change_by_day: dict[date, dict[str, int]] = {}
+    for day, mode, change in rows:
+        change_by_day.setdefault(day, {})[mode] = change
+    running = dict.fromkeys(MODES, 0)
+    trend = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        for mode, change in change_by_day.get(day, {}).items():
+            running[mode] += change
+        trend.append({"day": day, **running, "total": sum(running.values())})
+    return trend
 
 
 REGISTER_COLUMNS = ("episode_id", "name", "id_number", "phone", "grid", "address", "origin", "origin_category",

@@ -42,6 +42,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
@@ -93,7 +94,7 @@ UnitShare = Callable[[int, list[_Correction]], Shares]
 """A unit's share of the section's figures while the given corrections (of that unit) are not yet entered."""
 
 
-def figure_corrections(conn: Connection, day: date) -> list[dict]:
+def figure_corrections(conn: Connection, day: date, briefing: Mapping[str, Any] | None = None) -> list[dict]:
     """Every figure of ``day``'s briefing that a correction entered after ``day`` changed.
 
     Each mark is ``{"section", "figure", "item", "before", "after",
@@ -106,11 +107,21 @@ def figure_corrections(conn: Connection, day: date) -> list[dict]:
     ``changed_by`` (username) and ``reason`` of the correction (for an
     enterprise status change, its note). Marks come in the order the
     corrections were entered; see the module docstring for what counts as a
-    correction.
+    correction. ``briefing`` is ``day``'s briefing when the caller holds it already (the briefing page
+    does): the figures as they stand now are then taken from it instead of being computed again.
     """
-    marks = [*_checkpoint_marks(conn, day), *_quarantine_marks(conn, day), *_supply_marks(conn, day),
-             *_enterprise_marks(conn, day)]
+    now = partial(_figures_now, conn, day, briefing)
+    marks = [*_checkpoint_marks(conn, day, now), *_quarantine_marks(conn, day, now), *_supply_marks(conn, day),
+             *_enterprise_marks(conn, day, now)]
     return sorted(marks, key=lambda mark: (mark["changed_at"], SECTIONS.index(mark["section"])))
+
+
+def _figures_now(conn: Connection, day: date, briefing: Mapping[str, Any] | None, section: str) -> Mapping[str, Any]:
+    """One section of ``day``'s briefing figures as they stand now: from ``briefing`` when given."""
+    if briefing is not None:
+        return briefing[section]
+    return {"checkpoints": checkpoints.figures, "quarantine": quarantine.figures,
+            "enterprises": enterprises.figures}[section](conn, day)
 
 
 # The walk back from today's figures ------------------------------------------------------------------------------
@@ -205,11 +216,11 @@ def _not_imported(conn: Connection, table: sa.Table, rows: list[RowMapping]) -> 
 # Checkpoints ----------------------------------------------------------------------------------------------------
 
 
-def _checkpoint_marks(conn: Connection, day: date) -> list[dict]:
+def _checkpoint_marks(conn: Connection, day: date, figures_now: Callable[[str], Mapping[str, Any]]) -> list[dict]:
     corrections = _checkpoint_corrections(conn, day)
     if not corrections:
         return []
-    now = checkpoints.figures(conn, day)
+    now = figures_now("checkpoints")
     shares = _flatten(now) | {("not_reported", name): 1 for name in now["not_reported"]}
     return _marks("checkpoints", corrections, partial(_checkpoint_share, conn, day), shares, _checkpoint_figures)
 
@@ -257,22 +268,26 @@ def _checkpoint_figures(shares: Shares) -> dict[Key, object]:
 # Quarantine -----------------------------------------------------------------------------------------------------
 
 
-def _quarantine_marks(conn: Connection, day: date) -> list[dict]:
+def _quarantine_marks(conn: Connection, day: date, figures_now: Callable[[str], Mapping[str, Any]]) -> list[dict]:
     corrections = _followup_corrections(conn, day) + _episode_corrections(conn, day)
     if not corrections:
         return []
     episodes = conn.execute(sa.select(quarantine_episodes).where(
         quarantine_episodes.c.id.in_(sorted({correction.unit for correction in corrections})))).mappings()
     share = partial(_episode_share, conn, day, {episode["id"]: episode for episode in episodes})
-    return _marks("quarantine", corrections, share, _flatten(quarantine.figures(conn, day)), dict)
+    return _marks("quarantine", corrections, share, _flatten(figures_now("quarantine")), dict)
 
 
 def _followup_corrections(conn: Connection, day: date) -> list[_Correction]:
-    """Follow-ups entered after ``day`` that supersede another, where either is dated ``day``."""
+    """Follow-ups entered after ``day`` that supersede another, where either is dated ``day``.
+
+    Asked as two queries joined by a union, each led by the date of one side, so that both read only the
+    follow-ups of ``day`` through the date index instead of every follow-up ever entered."""
     followup, superseded = quarantine_followups, quarantine_followups.alias("superseded")
-    rows = conn.execute(sa.select(followup).join(superseded, superseded.c.id == followup.c.supersedes_id).where(
-        followup.c.entered_at >= _after_day(day), sa.or_(followup.c.date == day, superseded.c.date == day))
-    ).mappings()
+    correcting = sa.select(followup).join(superseded, superseded.c.id == followup.c.supersedes_id).where(
+        followup.c.entered_at >= _after_day(day))
+    rows = conn.execute(sa.union(correcting.where(followup.c.date == day),
+                                 correcting.where(superseded.c.date == day))).mappings()
     return [_Correction(followup, row, row["episode_id"], row["entered_at"], row["entered_by"], row["reason"])
             for row in rows]
 
@@ -394,7 +409,7 @@ def _supply_figures(safety_stock: Mapping[str, int], shares: Shares) -> dict[Key
 # Enterprises ----------------------------------------------------------------------------------------------------
 
 
-def _enterprise_marks(conn: Connection, day: date) -> list[dict]:
+def _enterprise_marks(conn: Connection, day: date, figures_now: Callable[[str], Mapping[str, Any]]) -> list[dict]:
     corrections = _status_corrections(conn, day)
     if not corrections:
         return []
@@ -406,7 +421,7 @@ def _enterprise_marks(conn: Connection, day: date) -> list[dict]:
                                                             status_changes.c.effective_date <= day)).mappings():
         history[row["enterprise_id"]].append(row)
     share = partial(_enterprise_share, day, registered, history)
-    return _marks("enterprises", corrections, share, _flatten(enterprises.figures(conn, day)), _enterprise_figures)
+    return _marks("enterprises", corrections, share, _flatten(figures_now("enterprises")), _enterprise_figures)
 
 
 def _status_corrections(conn: Connection, day: date) -> list[_Correction]:

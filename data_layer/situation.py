@@ -9,8 +9,10 @@ the wall screen, where personal data must never appear.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -47,26 +49,37 @@ def set_risk_level(ctx: WriteContext, level: str) -> None:
     db.put_setting(ctx, RISK_SETTING, checked)
 
 
-def alerts(conn: Connection, day: date) -> list[Alert]:
-    """Everything on ``day`` that a leader must act on, most urgent first."""
-    found = (_checkpoint_alerts(conn, day) + _quarantine_alerts(conn, day) + _supply_alerts(conn, day)
-             + _enterprise_alerts(conn, day))
+def alerts(conn: Connection, day: date, briefing: Mapping[str, Any] | None = None) -> list[Alert]:
+    """Everything on ``day`` that a leader must act on, most urgent first.
+
+    ``briefing`` is ``day``'s briefing (:func:`data_layer.briefing.build_briefing`) when the caller holds it
+    already, as the pages do: the alerts then read its figures instead of computing the day's figures again.
+    """
+    figures = briefing if briefing is not None else _day_figures(conn, day)
+    found = (_checkpoint_alerts(conn, day, figures["checkpoints"])
+             + _quarantine_alerts(conn, day, figures["quarantine"])
+             + _supply_alerts(figures["supplies"]) + _enterprise_alerts(conn, day))
     return sorted(found, key=lambda alert: alert.severity != "high")
 
 
-def _checkpoint_alerts(conn: Connection, day: date) -> list[Alert]:
+def _day_figures(conn: Connection, day: date) -> dict[str, Any]:
+    """The parts of ``day``'s briefing that alerts are raised from."""
+    return {"checkpoints": checkpoints.figures(conn, day), "quarantine": quarantine.figures(conn, day),
+            "supplies": supplies.figures(conn, day)}
+
+
+def _checkpoint_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) -> list[Alert]:
     found = [Alert("checkpoints", "situation.alert.checkpoint_fever", "high",
                    {"checkpoint": row["name"], "count": row["fever"]})
              for row in checkpoints.checkpoint_table(conn, day) if row["fever"]]
-    not_reported = checkpoints.figures(conn, day)["not_reported"]
+    not_reported = figures["not_reported"]
     if not_reported:
         found.append(Alert("checkpoints", "situation.alert.not_reported", "medium",
                            {"count": len(not_reported), "names": "、".join(not_reported)}))
     return found
 
 
-def _quarantine_alerts(conn: Connection, day: date) -> list[Alert]:
-    figures = quarantine.figures(conn, day)
+def _quarantine_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) -> list[Alert]:
     found = []
     for name, key, severity in (("fever_in_quarantine", "situation.alert.quarantine_fever", "high"),
                                 ("overdue", "situation.alert.quarantine_overdue", "high"),
@@ -79,9 +92,9 @@ def _quarantine_alerts(conn: Connection, day: date) -> list[Alert]:
     return found
 
 
-def _supply_alerts(conn: Connection, day: date) -> list[Alert]:
+def _supply_alerts(items: Iterable[Mapping[str, Any]]) -> list[Alert]:
     found = []
-    for item in supplies.figures(conn, day):
+    for item in items:
         params = {"item": item["item"], "on_hand": item["on_hand"], "unit": item["unit"],
                   "days": item["days_of_cover"]}
         if item["on_hand"] <= 0:

@@ -50,9 +50,9 @@ def shown(value: object) -> str:
     return "—" if value is None else str(value)
 
 
-def show_corrections(day) -> None:
+def show_corrections(day, figures: dict) -> None:
     """Every figure of the day that a correction entered afterwards changed: from what, when, by whom."""
-    marks = read(review.figure_corrections, day)
+    marks = read(review.figure_corrections, day, figures)
     st.subheader(t("briefing.page.corrections"))
     if not marks:
         st.markdown(t("briefing.page.no_corrections"))
@@ -66,9 +66,9 @@ def show_corrections(day) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
-def show_alerts(day) -> None:
+def show_alerts(day, figures: dict) -> None:
     st.subheader(t("briefing.page.alerts"))
-    found = read(situation.alerts, day)
+    found = read(situation.alerts, day, figures)
     if found:
         st.html("".join(alert_html(alert) for alert in found))
     else:
@@ -106,6 +106,6 @@ downloads(today, before, day)
 st.markdown(briefing.headline(today, language()))
 st.markdown(briefing.zero_report_line(today["checkpoints"], language()))
 show_sections(today, before)
-show_corrections(day)
-show_alerts(day)
+show_corrections(day, today)
+show_alerts(day, today)
 notes_form(day, today["notes"])

@@ -34,7 +34,7 @@ from data_layer.enterprises import (
     overdue_rectifications,
     registry,
     registry_count,
-    reopen_rates,
+    reopen_rates_by_grouping,
     reopen_trend,
     status_history,
 )
@@ -64,6 +64,7 @@ guard("enterprises")
 
 TREND_DAYS = 30
 ALERT_LIMIT = 8
+ITEM_LIMIT = 200
 LAGGING_STATUSES = ("not_reopened", "suspended", "applied")
 LAG_COLOUR = "#f59e0b"
 AHEAD_COLOUR = "#2dd4bf"
@@ -123,14 +124,13 @@ def headline(today: Mapping[str, object], before: Mapping[str, object]) -> None:
     st.caption(t("enterprises.page.change_note"))
 
 
-def overdue_alerts(day: date) -> None:
-    """Each rectification item past its deadline, in red, so that none is overlooked."""
-    overdue = read(overdue_rectifications, day)
-    for item in overdue[:ALERT_LIMIT]:
+def overdue_alerts(day: date, overdue_count: int) -> None:
+    """The most overdue rectification items, in red, and how many more there are, so that none is overlooked."""
+    for item in read(overdue_rectifications, day, ALERT_LIMIT):
         content_alert(t("enterprises.page.overdue_alert", enterprise=item["enterprise"], grid=item["grid"],
                         item=item["item"], deadline=day_text(item["deadline"]), days=item["days_overdue"]))
-    if len(overdue) > ALERT_LIMIT:
-        content_alert(t("enterprises.page.more_overdue", count=len(overdue) - ALERT_LIMIT))
+    if overdue_count > ALERT_LIMIT:
+        content_alert(t("enterprises.page.more_overdue", count=overdue_count - ALERT_LIMIT))
 
 
 # Overview charts ----------------------------------------------------------------------------------------------
@@ -180,9 +180,10 @@ def rates_section(day: date, overall: float) -> None:
     st.subheader(t("enterprises.page.rates_title"))
     st.caption(t("enterprises.page.rates_note", rate=percent(overall)))
     labels = {"kind": code, "sector": str, "grid": str}
+    rates = read(reopen_rates_by_grouping, day)
     for column, grouping in zip(st.columns(len(GROUPINGS)), GROUPINGS, strict=True):
         with column:
-            rate_chart(read(reopen_rates, day, grouping), overall, field(grouping), labels[grouping])
+            rate_chart(rates[grouping], overall, field(grouping), labels[grouping])
 
 
 def reasons_section(day: date, today: Mapping[str, object], who: Actor) -> None:
@@ -414,24 +415,37 @@ def items_frame(items: Sequence[Mapping[str, object]]) -> pd.DataFrame:
     })
 
 
-def rectifications_tab(day: date, writer: bool) -> None:
-    """Overdue items first, then every item open at the end of the report date; writers close an item."""
-    overdue = read(overdue_rectifications, day)
-    st.subheader(t("enterprises.page.overdue_title", count=number(len(overdue))))
+def shown_of(shown: int, total: int) -> None:
+    """Say that a list holds only the first ``shown`` items of ``total``, when it does."""
+    if total > shown:
+        st.caption(t("pages_perf.first_items", shown=number(shown), total=number(total)))
+
+
+def rectifications_tab(day: date, today: Mapping[str, object], writer: bool) -> None:
+    """Overdue items first, then the items open at the end of the report date, each list the first
+    :data:`ITEM_LIMIT` by deadline with the count of all from the figures; writers close an item."""
+    overdue = read(overdue_rectifications, day, ITEM_LIMIT)
+    st.subheader(t("enterprises.page.overdue_title", count=number(today["rectifications_overdue"])))
     if overdue:
         frame = items_frame(overdue)
         alarm = "background-color: #ef4444; color: white; font-weight: 700"
         st.dataframe(frame.style.map(lambda _: alarm, subset=[t("enterprises.page.days_overdue")]),
                      hide_index=True, width="stretch")
+        shown_of(len(overdue), today["rectifications_overdue"])
     else:
         content_ok(t("enterprises.page.none_overdue"))
-    open_items = read(open_rectifications, day)
-    st.subheader(t("enterprises.page.open_title", count=number(len(open_items))))
+    open_items = read(open_rectifications, day, ITEM_LIMIT)
+    st.subheader(t("enterprises.page.open_title", count=number(today["rectifications_open"])))
     if open_items:
         table(items_frame(open_items))
+        shown_of(len(open_items), today["rectifications_open"])
     if writer:
         st.subheader(t("enterprises.page.close_title"))
-        close_item_form(read(open_rectifications, clock.today()))
+        search = st.text_input(t("pages_perf.find_item"), key="enterprises:item_search")
+        choices = read(open_rectifications, clock.today(), ITEM_LIMIT, search)
+        close_item_form(choices)
+        if len(choices) == ITEM_LIMIT:
+            st.caption(t("pages_perf.more_items", shown=number(ITEM_LIMIT)))
 
 
 # The page -----------------------------------------------------------------------------------------------------
@@ -446,7 +460,7 @@ day = report_day(who)
 st.caption(t("enterprises.page.as_of", date=day_text(day)))
 today = read(figures, day)
 headline(today, read(figures, day - timedelta(days=1)))
-overdue_alerts(day)
+overdue_alerts(day, today["rectifications_overdue"])
 writer = may_write(who)
 tab_names = [t("enterprises.page.tab_overview"), t("enterprises.page.tab_registry"),
              t("enterprises.page.tab_rectifications")]
@@ -458,7 +472,7 @@ with tabs[0]:
 with tabs[1]:
     registry_tab(day, who, writer)
 with tabs[2]:
-    rectifications_tab(day, writer)
+    rectifications_tab(day, today, writer)
 if writer:
     with tabs[3]:
         st.subheader(t("enterprises.page.import_title"))

@@ -116,9 +116,9 @@ def show_header(report_day, rendered_at: str) -> None:
                 + t("overview.as_of", date=format_day(report_day, language()), changed=rendered_at) + "</div>")
 
 
-def show_alerts(report_day) -> None:
+def show_alerts(report_day, briefing: dict) -> None:
     st.subheader(t("wall.alerts"))
-    found = read(situation.alerts, report_day)
+    found = read(situation.alerts, report_day, briefing)
     if found:
         st.html("".join(wall.alert_html(alert) for alert in found[:12]))
     else:
@@ -148,7 +148,7 @@ def wall_screen() -> None:
         else:
             wall.draw_charts(wall.detail_charts(view, report_day), per_row=2)
     with side:
-        show_alerts(report_day)
+        show_alerts(report_day, today)
     wall.staleness_watch(clock.now().strftime("%H:%M:%S"))
 
 

@@ -47,6 +47,7 @@ HISTORY_COLUMNS = ("kind", "old_planned_end", "new_planned_end", "end_date", "re
 FOLLOWUP_COLUMNS = ("name", "grid", "site", "AM_temperature", "AM_symptoms", "PM_temperature", "PM_symptoms",
                     "symptom_text")
 REGISTER_LIMIT = 200
+ACTION_LIMIT = 200
 CHANGE_CHOICES = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -78,11 +79,11 @@ def figures_section(day: date) -> None:
                 metric(title, now, then, rise_is_bad=bad)
 
 
-def alerts_section(day: date, lists: dict[str, list[dict]] | None) -> None:
+def alerts_section(day: date, lists: dict[str, quarantine.ListHead] | None) -> None:
     """Fever readings, full sites and overdue releases, drawn as content lines."""
     occupancy = read(quarantine.site_occupancy, day)
     full = [site for site in occupancy if site["occupied"] >= site["capacity"]]
-    fever = lists["fever_in_quarantine"] if lists else []
+    fever = lists["fever_in_quarantine"]["rows"] if lists else []
     overdue = read(quarantine.figures, day)["overdue"]
     for reading in fever:
         content_alert(t("quarantine.page.fever_alert", name=reading["name"], grid=reading["grid"],
@@ -96,18 +97,22 @@ def alerts_section(day: date, lists: dict[str, list[dict]] | None) -> None:
         st.markdown(f":green-background[✓ {t('quarantine.page.no_alerts')}]")
 
 
-def action_lists_section(day: date, lists: dict[str, list[dict]]) -> None:
-    """The four lists that need action, one tab each, with the bulk release under them."""
+def action_lists_section(day: date, lists: dict[str, quarantine.ListHead]) -> None:
+    """The four lists that need action, one tab each (the first :data:`ACTION_LIMIT` of each, with the count of
+    all), with the bulk release under them."""
     st.subheader(t("quarantine.page.actions"))
     extra = {"followups_missing": ("followups",), "fever_in_quarantine": ("slot", "temperature")}
     names = ("overdue", "due_next_3_days", "followups_missing", "fever_in_quarantine")
-    tabs = st.tabs([t("quarantine.page.with_count", label=t(f"quarantine.figure.{name}"), count=len(lists[name]))
-                    for name in names])
+    tabs = st.tabs([t("quarantine.page.with_count", label=t(f"quarantine.figure.{name}"),
+                      count=lists[name]["total"]) for name in names])
     for tab, name in zip(tabs, names, strict=True):
         with tab:
-            show_table(lists[name], (*LIST_COLUMNS, *extra.get(name, ())))
+            show_table(lists[name]["rows"], (*LIST_COLUMNS, *extra.get(name, ())))
+            if lists[name]["total"] > len(lists[name]["rows"]):
+                st.caption(t("pages_perf.first_rows", shown=len(lists[name]["rows"]), total=lists[name]["total"]))
     if may_enter(actor()):
-        bulk_release_form(day, lists["overdue"] + lists["due_next_3_days"], lists["overdue"])
+        overdue = lists["overdue"]["rows"]
+        bulk_release_form(day, overdue + lists["due_next_3_days"]["rows"], overdue)
 
 
 def bulk_release_form(day: date, candidates: list[dict], overdue: list[dict]) -> None:
@@ -166,7 +171,7 @@ def trend_section(day: date) -> None:
 
 def situation_tab(day: date) -> None:
     figures_section(day)
-    lists = read(quarantine.action_lists, day, actor()) if sees_people(actor()) else None
+    lists = read(quarantine.action_list_heads, day, actor(), ACTION_LIMIT) if sees_people(actor()) else None
     alerts_section(day, lists)
     if lists is not None:
         action_lists_section(day, lists)

@@ -157,11 +157,12 @@ def consumption(day: date, item: dict, visible_names: set[str]) -> None:
         st.caption(t("supplies.page.consumption_none"))
         return
     _consumption_chart(rows, item)
-    recipient, kind = t("supplies.page.recipient"), t("supplies.field.recipient_kind")
-    table = pd.DataFrame([{recipient: row["counterparty"] or "—", kind: code_label(row["recipient_kind"]),
+    recipient, kind, lang = t("supplies.page.recipient"), t("supplies.field.recipient_kind"), language()
+    kinds = {code: code_label(code) for code in {row["recipient_kind"] for row in rows}}
+    table = pd.DataFrame([{recipient: row["counterparty"] or "—", kind: kinds[row["recipient_kind"]],
                            "item": f"{row['item']}（{row['unit']}）", "quantity": row["quantity"]} for row in rows])
     matrix = table.pivot_table(index=[recipient, kind], columns="item", values="quantity", aggfunc="sum")
-    shown = matrix.apply(lambda column: column.map(lambda value: "" if pd.isna(value) else _number(value)))
+    shown = matrix.apply(lambda column: column.map(lambda value: "" if pd.isna(value) else format_number(value, lang)))
     st.dataframe(shown.reset_index(), hide_index=True, width="stretch")
 
 
@@ -192,17 +193,21 @@ def entry_view() -> None:
 
 
 def _ledger_rows(rows: list[dict]) -> pd.DataFrame:
+    """The ledger in the user's words; each label is looked up once per table, not once per row."""
+    lang, reversed_mark = language(), t("supplies.page.reversed_mark")
+    kinds = {kind: code_label(kind) for kind in {row["kind"] for row in rows}}
+    columns = {name: t(f"supplies.field.{name}") for name in ("date", "kind", "in", "out", "balance",
+                                                              "counterparty", "entered_by", "note")}
     return pd.DataFrame([{
         t("supplies.page.id_column"): row["id"],
-        t("supplies.field.date"): format_day(row["date"], language()),
-        t("supplies.field.kind"): code_label(row["kind"]) + (t("supplies.page.reversed_mark") if row["reversed"]
-                                                             else ""),
-        t("supplies.field.in"): _number(row["in"]) if row["in"] else "",
-        t("supplies.field.out"): _number(row["out"]) if row["out"] else "",
-        t("supplies.field.balance"): _number(row["balance"]),
-        t("supplies.field.counterparty"): row["counterparty"] or "",
-        t("supplies.field.entered_by"): row["entered_by"],
-        t("supplies.field.note"): row["note"] or "",
+        columns["date"]: format_day(row["date"], lang),
+        columns["kind"]: kinds[row["kind"]] + (reversed_mark if row["reversed"] else ""),
+        columns["in"]: format_number(row["in"], lang) if row["in"] else "",
+        columns["out"]: format_number(row["out"], lang) if row["out"] else "",
+        columns["balance"]: format_number(row["balance"], lang),
+        columns["counterparty"]: row["counterparty"] or "",
+        columns["entered_by"]: row["entered_by"],
+        columns["note"]: row["note"] or "",
     } for row in rows])
 
 

@@ -204,6 +204,17 @@ def test_action_lists_match_the_figures_and_mask_phones_unless_the_actor_may_see
     assert shown["overdue"][0]["phone"] == "13800000002"
 
 
+def test_action_list_heads_give_the_first_rows_in_list_order_and_the_count_of_all(engine, admin):
+    overdue = [register(engine, admin, n, start_date=days(-20 + n), planned_days=14) for n in range(1, 5)]
+
+    with engine.connect() as conn:
+        heads = quarantine.action_list_heads(conn, D, admin, limit=2)
+        whole = quarantine.action_lists(conn, D, admin)
+    assert [row["episode_id"] for row in heads["overdue"]["rows"]] == overdue[:2]
+    assert heads["overdue"]["total"] == len(whole["overdue"]) == 4
+    assert heads["fever_in_quarantine"] == {"rows": [], "total": 0}
+
+
 def test_daily_current_gives_the_current_figure_of_each_day(engine, admin):
     register(engine, admin, 1, start_date=days(-3))
     ended = register(engine, admin, 2, mode="monitoring", start_date=days(-2))
@@ -518,6 +529,54 @@ def test_a_correction_supersedes_the_followup_and_keeps_the_old_row(engine, admi
                                                   .order_by(quarantine.quarantine_followups.c.id)).mappings()]
     assert rows[0]["temperature"] == 38.2
     assert (rows[1]["supersedes_id"], rows[1]["temperature"], rows[1]["slot"]) == (wrong, 36.4, "AM")
+
+
+def test_a_grid_of_corrections_stores_one_superseding_row_each_with_its_audit_row(engine, admin):
+    episodes = [register(engine, admin, n, start_date=days(-2)) for n in (1, 2, 3)]
+    wrong = [followup(engine, admin, episode, D, "AM", 38.2) for episode in episodes]
+    audited = audit_rows(engine)
+
+    stored = perform(engine, admin, quarantine.save_followup_grid, [],
+                     [(reading, {"temperature": 36.4}) for reading in wrong], "体温枪读数有误")
+
+    assert stored == 3
+    assert figures(engine)["fever_in_quarantine"] == 0
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(quarantine.quarantine_followups.c.supersedes_id,
+                                      quarantine.quarantine_followups.c.reason)
+                            .where(quarantine.quarantine_followups.c.supersedes_id.is_not(None))).all()
+    assert sorted(rows) == [(reading, "体温枪读数有误") for reading in wrong]
+    assert audit_rows(engine) == audited + 3
+
+
+def test_a_grid_correcting_one_reading_twice_is_refused_whole(engine, admin):
+    episode = register(engine, admin, 1, start_date=days(-2))
+    other = register(engine, admin, 2, start_date=days(-2))
+    wrong = followup(engine, admin, episode, D, "AM", 38.2)
+    fine = followup(engine, admin, other, D, "AM", 36.5)
+
+    assert_refused(engine, admin, quarantine.save_followup_grid, [],
+                   [(fine, {"temperature": 36.6}), (wrong, {"temperature": 36.4}), (wrong, {"temperature": 36.3})],
+                   "录错", field="followup")
+
+
+def test_corrections_in_a_grid_are_checked_as_if_each_earlier_one_were_stored(engine, admin):
+    episode = register(engine, admin, 1, start_date=days(-2))
+    morning = followup(engine, admin, episode, D, "AM", 36.5)
+    afternoon = followup(engine, admin, episode, D, "PM", 36.6)
+    to_yesterday = (afternoon, {"date": days(-1)})
+    to_afternoon = (morning, {"slot": "PM"})
+
+    assert_refused(engine, admin, quarantine.save_followup_grid, [], [to_afternoon, to_yesterday], "日期录错",
+                   field="slot")
+    stored = perform(engine, admin, quarantine.save_followup_grid, [], [to_yesterday, to_afternoon], "日期录错")
+
+    assert stored == 2
+    with engine.connect() as conn:
+        followups = quarantine.quarantine_followups
+        effective = conn.execute(sa.select(followups.c.date, followups.c.slot)
+                                 .where(followups.c.id > afternoon)).all()
+    assert sorted(effective) == [(days(-1), "PM"), (D, "PM")]
 
 
 # --- roles -------------------------------------------------------------------------------------------------------

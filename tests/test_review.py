@@ -488,6 +488,8 @@ def test_marks_of_all_sections_come_in_the_order_the_corrections_were_entered(en
         "checkpoints", "checkpoints", "quarantine", *["supplies"] * 5, *["enterprises"] * 3]
     assert [mark["changed_at"] for mark in found] == sorted(mark["changed_at"] for mark in found)
     assert_marks_end_at_the_briefing(engine)
+    with engine.connect() as conn:
+        assert figure_corrections(conn, D, build_briefing(conn, D)) == found
 
 
 def briefing_figures(report: dict) -> dict[tuple, object]:

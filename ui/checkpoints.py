@@ -360,14 +360,15 @@ def _view(positions: list[list[float]], map_height: int = MAP_HEIGHT) -> pdk.Vie
     return pdk.ViewState(latitude=latitude, longitude=(west + east) / 2, zoom=min(zoom - 0.2, 18))
 
 
-def _point(row: Mapping[str, object], busiest: int) -> dict:
+def _point(row: Mapping[str, object], busiest: int, lang: str, status_words: Mapping[bool, str]) -> dict:
+    """One checkpoint on the map; ``lang`` and ``status_words`` (reported or not) are looked up once per map."""
     throughput = int(row["persons"]) + int(row["vehicles"])
     colour = FEVER_COLOUR if row["fever"] else REPORTED_COLOUR if row["reported"] else NOT_REPORTED_COLOUR
     return {"name": row["name"], "position": [row["longitude"], row["latitude"]],
             "radius": 6 + 24 * math.sqrt(throughput / busiest) if busiest else 6, "fill": colour,
             "size": 13, "text_colour": [248, 250, 252, 255],
-            **{name: format_number(row[name], language()) for name in COUNT_FIELDS},
-            "status": t("checkpoints.page.reported_yes" if row["reported"] else "checkpoints.page.reported_no")}
+            **{name: format_number(row[name], lang) for name in COUNT_FIELDS},
+            "status": status_words[bool(row["reported"])]}
 
 
 def _tooltip() -> dict:
@@ -400,7 +401,9 @@ def checkpoint_deck(rows: list[dict], height: int = MAP_HEIGHT) -> tuple[pdk.Dec
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             notes.append(t("checkpoints.page.map_area_unusable", path=str(area_path)))
     busiest = max((int(row["persons"]) + int(row["vehicles"]) for row in placed), default=0)
-    points = [_point(row, busiest) for row in placed]
+    status_words = {True: t("checkpoints.page.reported_yes"), False: t("checkpoints.page.reported_no")}
+    lang = language()
+    points = [_point(row, busiest, lang, status_words) for row in placed]
     layers.append(pdk.Layer("ScatterplotLayer", points, id="checkpoints", get_position="position",
                             get_radius="radius", radius_units=String("pixels"), get_fill_color="fill", stroked=True,
                             get_line_color=[15, 23, 42, 255], line_width_min_pixels=1, pickable=True))

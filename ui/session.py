@@ -47,8 +47,11 @@ def language() -> str:
     """
     from_url = st.query_params.get("lang")
     if from_url:
-        st.session_state["language"] = normalize_language(from_url)
-    elif "language" in st.session_state:
+        chosen = normalize_language(from_url)
+        if st.session_state.get("language") != chosen:  # pages ask thousands of times a run: write only a change
+            st.session_state["language"] = chosen
+        return chosen
+    if "language" in st.session_state:
         st.query_params["lang"] = "en" if st.session_state["language"] == "en" else "zh"
     return st.session_state.get("language", normalize_language(None))
 
