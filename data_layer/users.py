@@ -39,6 +39,7 @@ MIN_PASSWORD_LENGTH = 8
 UNIT_TABLES = {"checkpoints": "checkpoints", "quarantine": "quarantine_sites", "supplies": "supply_items",
                "enterprises": "enterprises"}
 HIDDEN_PASSWORD = "[hidden]"
+NEW_PASSWORD = "[reset]"
 SIGN_IN_ACTOR = Actor("sign-in", "wall")
 
 users = sa.Table(
@@ -205,7 +206,7 @@ def reset_password(ctx: WriteContext, user: int | str, password: str) -> None:
     checks.raise_if_any()
     ctx.conn.execute(users.update().where(users.c.id == account["id"]).values(password_hash=_hasher.hash(password)))
     ctx.audit("user.reset_password", users, account["id"], before={"password": HIDDEN_PASSWORD},
-              after={"password": HIDDEN_PASSWORD, "reset_by": ctx.actor.username})
+              after={"password": NEW_PASSWORD})
 
 
 def _active_admins(conn: Connection) -> int:
