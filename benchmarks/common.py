@@ -117,7 +117,7 @@ def sample_store() -> str:
         _compact(partial)
         partial.rename(path)
         print(f"sample store built in {time.perf_counter() - started:.0f} s", flush=True)
-    return sqlite_url(path)
+    return _upgraded(path)
 
 
 def district_store(fraction: float | None = None) -> tuple[str, dict]:
@@ -137,7 +137,17 @@ def district_store(fraction: float | None = None) -> tuple[str, dict]:
         _compact(partial)
         partial.rename(path)
         report_path.write_text(json.dumps(report, ensure_ascii=False, indent=2))
-    return sqlite_url(path), json.loads(report_path.read_text())
+    return _upgraded(path), json.loads(report_path.read_text())
+
+
+def _upgraded(path: Path) -> str:
+    """The URL of a cached store, upgraded to the newest schema first: a store cached by an older version
+    of the code gets the tables and indexes added since (the migrations keep and backfill every row)."""
+    engine = connect(sqlite_url(path))
+    migrate(engine)
+    engine.dispose()
+    _compact(path)
+    return sqlite_url(path)
 
 
 def _compact(path: Path) -> None:
