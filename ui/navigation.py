@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from data_layer.users import ROLES
 from ui.session import actor, sign_in_form, sign_out, t
@@ -64,8 +65,23 @@ def refusal_page() -> None:
     st.error(t("access.page_refused", role=t(f"role.{actor().role}")))
 
 
+def run_through_app() -> None:
+    """Make sure the page runs inside ``app.py`` (sign-in, device token, menu), not on its own.
+
+    A freshly started Streamlit server treats a ``pages/`` folder the old way
+    until ``st.navigation`` has run once in the process: the first visit to a
+    deep link (a wall screen reconnecting to ``/overview`` after a restart, a
+    bookmark of ``/admin``) would run the page's file by itself. Switching
+    that off and running again sends the visit through ``app.py``.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def guard(url_path: str) -> None:
     """Stop the page here unless the signed-in role may use it; the first line of every page."""
+    run_through_app()
     role = actor().role
     if may_use(role, page_entry(url_path)):
         return

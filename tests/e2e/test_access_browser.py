@@ -16,7 +16,7 @@ from sample_data import generate_sample
 from sample_data.checkpoints import SILENT_TODAY
 
 MASKED_ID = re.compile(r"\d{4}\*{10}[\dX]{4}")
-FORBIDDEN_PAGE_FOR_CLERK = "/briefing"
+ADMIN_PAGE = "/admin"
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +65,21 @@ def test_a_leader_sees_id_and_phone_numbers_masked(browser, app_and_store, artif
     page.close()
 
 
-def test_a_clerk_opening_a_page_of_another_role_by_its_url_is_refused(browser, app_and_store):
+def test_a_clerk_opening_the_admin_page_by_its_url_is_refused(browser, app_and_store):
     base_url, _ = app_and_store
-    page, _ = sign_in(browser, base_url, "clerk", "clerk-demo-1", path=FORBIDDEN_PAGE_FOR_CLERK)
-    assert "无权使用此页面" in page.inner_text("body")
+    page, _ = sign_in(browser, base_url, "clerk", "clerk-demo-1", path=ADMIN_PAGE)
+    text = page.inner_text("body")
+    assert "无权使用此页面" in text and "用户管理" not in text
     page.close()
+
+
+def test_a_deep_link_opened_first_on_a_fresh_server_runs_inside_the_app(browser, app_and_store, artifacts):
+    """A bookmark of the admin page, the first visit after a restart: the app's sign-in, menu and sign-out."""
+    _, url = app_and_store
+    with serve_app(url) as fresh_server:
+        page, _ = sign_in(browser, fresh_server, "admin", "admin-demo-1", path=ADMIN_PAGE)
+        page.get_by_role("tab").first.wait_for(timeout=30_000)
+        settle(page, 1500)
+        assert "无权使用此页面" not in page.inner_text("body")
+        page.screenshot(path=str(artifacts / "admin-1920x1080.png"))
+        page.close()
