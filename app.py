@@ -12,21 +12,12 @@ import streamlit as st
 
 from data_layer.users import ROLES
 from ui.navigation import account_box, menu, navigation
-from ui.session import (
-    actor,
-    expire_idle_session,
-    language_switch,
-    recheck_account,
-    sign_in_with_device_token,
-    t,
-)
+from ui.session import actor, language_switch, prepare_session, t
 from ui.wall import kiosk_mode
 
 st.set_page_config(page_title=t("app.title"), page_icon="🛡️", layout="wide")
 
-sign_in_with_device_token()
-recheck_account()
-expire_idle_session()
+prepare_session()
 role = actor().role
 pages = navigation(role)
 current_page = st.navigation(pages, position="hidden")

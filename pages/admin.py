@@ -70,12 +70,23 @@ def locked_text(locked: Mapping[str, Any] | None) -> str:
              failures=locked["failures"])
 
 
+def assignments_text(assignments: Sequence[str]) -> str:
+    """A clerk's assignments as people read them: ``checkpoints:3`` is 卡口 #3, ``supplies`` is 物资."""
+    shown = []
+    for assignment in assignments:
+        domain, _, unit = assignment.partition(":")
+        shown.append(f"{domain_label(domain)} #{unit}" if unit else domain_label(domain))
+    if not shown:
+        return "—"
+    return ("、" if language() == "zh_CN" else ", ").join(shown)
+
+
 def accounts_frame(accounts: Sequence[Mapping[str, Any]], locked: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame({
         t("users.field.username"): [account["username"] for account in accounts],
         t("admin.users.display_name"): [account["display_name"] or "" for account in accounts],
         t("users.field.role"): [role_label(account["role"]) for account in accounts],
-        t("users.field.assignments"): [", ".join(account["assignments"]) or "—" for account in accounts],
+        t("users.field.assignments"): [assignments_text(account["assignments"]) for account in accounts],
         t("users.field.active"): [bool(account["active"]) for account in accounts],
         t("admin.users.locked"): [locked_text(locked.get(account["username"])) for account in accounts],
     })
@@ -89,6 +100,7 @@ def add_user_form() -> None:
         role = st.selectbox(t("users.field.role"), users.ROLES, format_func=role_label)
         password = st.text_input(t("users.field.password"), type="password")
         domains = st.multiselect(t("admin.users.domains"), users.DOMAINS, format_func=domain_label,
+                                 placeholder=t("admin.users.domains_placeholder"),
                                  help=t("admin.users.domains_help"))
         submitted = st.form_submit_button(t("admin.users.add"), type="primary", width="stretch")
     if submitted:

@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from data_layer.users import ROLES
-from ui.session import actor, sign_in_form, sign_out, t
+from ui.session import actor, prepare_session, sign_in_form, sign_out, t
 
 
 @dataclass(frozen=True)
@@ -66,17 +66,17 @@ def refusal_page() -> None:
 
 
 def run_through_app() -> None:
-    """Make sure the page runs inside ``app.py`` (sign-in, device token, menu), not on its own.
+    """Give a page run on its own what ``app.py`` gives it (device token, account check, idle sign-out).
 
     A freshly started Streamlit server treats a ``pages/`` folder the old way
     until ``st.navigation`` has run once in the process: the first visit to a
     deep link (a wall screen reconnecting to ``/overview`` after a restart, a
-    bookmark of ``/admin``) would run the page's file by itself. Switching
-    that off and running again sends the visit through ``app.py``.
+    bookmark of ``/admin``) runs the page's file by itself. That visit gets the
+    session set up here, and every later run goes through ``app.py``.
     """
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        prepare_session()
 
 
 def guard(url_path: str) -> None:

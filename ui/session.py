@@ -114,6 +114,13 @@ def sign_in_with_device_token() -> None:
         st.session_state["device_token"] = token
 
 
+def prepare_session() -> None:
+    """What every run does before a page: a wall screen's device token, the account read again, idle sign-out."""
+    sign_in_with_device_token()
+    recheck_account()
+    expire_idle_session()
+
+
 def recheck_account() -> None:
     """Read the signed-in account again on every run, so that disabling it or changing its assignments
     takes effect at once rather than at the next sign-in."""
