@@ -365,7 +365,7 @@ def add_counts_batch(ctx: WriteContext, rows: Sequence[Mapping[str, object]],
     raise_if_any_row([checks for checks, _ in checked])
     entries = [values for _, values in checked]
     entry_ids = ctx.insert_many(checkpoint_counts, "checkpoints.add_count", entries)
-    count_in_daily_totals(ctx.conn, entries)
+    rebuild_daily_totals(ctx.conn, {values["checkpoint_id"] for values in entries})
     return entry_ids
 
 
@@ -438,8 +438,8 @@ def count_in_daily_totals(conn: Connection, entries: Iterable[Mapping[str, objec
     """Keep :data:`checkpoint_daily_totals` equal to the ledger after ``entries`` became effective (``sign`` 1:
     a new entry, a correction's new figures) or stopped being so (-1: the entry a correction supersedes).
 
-    Every path that writes count entries calls this in the same transaction, imports included (they store
-    rows through :func:`add_count`); a batched path may pass all its rows at once. The caller holds the
+    Every path that writes count entries calls this in the same transaction, or, for an import file,
+    :func:`rebuild_daily_totals` for the file's checkpoints. The caller holds the
     entries' checkpoints locked, as :func:`add_count` does, so no other writer changes their totals meanwhile.
     A change on one day moves the cumulative sums of that day and of every later day of the checkpoint.
     """
@@ -460,17 +460,21 @@ def count_in_daily_totals(conn: Connection, entries: Iterable[Mapping[str, objec
             **{f"cumulative_{name}": totals.c[f"cumulative_{name}"] + delta[name] for name in COUNT_FIELDS}))
 
 
-def rebuild_daily_totals(conn: Connection) -> None:
-    """Compute :data:`checkpoint_daily_totals` afresh from the ledger: for the migration that adds the table
-    and for loaders that insert count entries in bulk around :func:`add_count` (the district benchmark)."""
+def rebuild_daily_totals(conn: Connection, checkpoint_ids: Iterable[int] | None = None) -> None:
+    """Compute :data:`checkpoint_daily_totals` afresh from the ledger, for every checkpoint or for
+    ``checkpoint_ids``: for the migration that adds the table, for loaders that insert count entries in bulk
+    around :func:`add_count` (the district benchmark), and for an import file (two statements, however many
+    days the file covers; the caller holds those checkpoints locked)."""
     totals = checkpoint_daily_totals
+    chosen = sa.true() if checkpoint_ids is None else checkpoint_counts.c.checkpoint_id.in_(sorted(checkpoint_ids))
     day = sa.func.date(checkpoint_counts.c.period_start, type_=sa.Date)
     per_day = (sa.select(checkpoint_counts.c.checkpoint_id, day.label("day"), sa.func.count().label("entries"),
                          *[sa.func.sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS])
-               .where(_is_effective()).group_by(checkpoint_counts.c.checkpoint_id, day).subquery())
+               .where(_is_effective(), chosen).group_by(checkpoint_counts.c.checkpoint_id, day).subquery())
     running = [sa.func.sum(per_day.c[name]).over(partition_by=per_day.c.checkpoint_id, order_by=per_day.c.day)
                for name in COUNT_FIELDS]
-    conn.execute(totals.delete())
+    conn.execute(totals.delete().where(
+        sa.true() if checkpoint_ids is None else totals.c.checkpoint_id.in_(sorted(checkpoint_ids))))
     conn.execute(totals.insert().from_select(
         ["checkpoint_id", "day", *TOTAL_FIELDS, *[f"cumulative_{name}" for name in COUNT_FIELDS]],
         sa.select(per_day.c.checkpoint_id, per_day.c.day, *[per_day.c[name] for name in TOTAL_FIELDS], *running)))

@@ -109,25 +109,25 @@ def test_a_wrong_password_is_refused_with_a_message(monkeypatch, sample_url):
     assert [error.value for error in app.error] == [translate("app.sign_in_failed", "zh_CN")]
 
 
-def test_a_person_idle_beyond_the_limit_is_signed_out(monkeypatch, sample_url):
-    monkeypatch.setenv("COMMAND_POST_DB", sample_url)
+def run_after_idling(monkeypatch, url: str, idle_minutes: int) -> AppTest:
+    """The app's next run for an administrator idle for ``idle_minutes``, with a 30-minute limit."""
+    monkeypatch.setenv("COMMAND_POST_DB", url)
     monkeypatch.setenv("COMMAND_POST_SESSION_MINUTES", "30")
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.session_state["actor"] = ADMIN
-    app.session_state["last_activity"] = time.monotonic() - 31 * 60
-    app.run()
+    app.session_state["last_activity"] = time.monotonic() - idle_minutes * 60
+    return app.run()
+
+
+def test_a_person_idle_beyond_the_limit_is_signed_out(monkeypatch, sample_url):
+    app = run_after_idling(monkeypatch, sample_url, 31)
     assert "actor" not in app.session_state
     assert translate("access.session_expired", "zh_CN") in [info.value for info in app.info]
     assert shows_sign_in_form(app)
 
 
 def test_a_person_active_within_the_limit_stays_signed_in(monkeypatch, sample_url):
-    monkeypatch.setenv("COMMAND_POST_DB", sample_url)
-    monkeypatch.setenv("COMMAND_POST_SESSION_MINUTES", "30")
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.session_state["actor"] = ADMIN
-    app.session_state["last_activity"] = time.monotonic() - 29 * 60
-    app.run()
+    app = run_after_idling(monkeypatch, sample_url, 29)
     assert app.session_state["actor"] == ADMIN
 
 

@@ -310,15 +310,19 @@ def test_an_export_reports_its_progress_and_ends_at_the_total(engine, tmp_path, 
     assert count == 3 and calls[-1] == (3, 3)
 
 
-def test_the_import_forms_progress_bar_follows_the_rows_done():
-    from streamlit.testing.v1 import AppTest
+def test_the_progress_bar_shows_the_share_of_rows_done_and_goes_when_the_work_ends(monkeypatch):
+    from ui import progress
 
-    def script() -> None:
-        from ui.forms import progress_bar
+    drawn: list[object] = []
 
-        report = progress_bar()
+    class Bar:
+        def progress(self, share: float, text: str) -> None:
+            drawn.append((share, text))
+
+        def empty(self) -> None:
+            drawn.append("gone")
+
+    monkeypatch.setattr(progress.st, "progress", lambda share, text: Bar())
+    with progress.progress_bar("导入") as report:
         report(3, 4)
-
-    app = AppTest.from_function(script).run()
-    assert not app.exception
-    assert [element.proto.value for element in app.get("progress")] == [75]
+    assert drawn == [(0.75, "导入：3 / 4"), "gone"]

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from data_layer import clock
 from data_layer.checkpoints import current_shift
-from sample_data import DEMO_WALL_DEVICE_TOKEN
+from data_layer.db import connect
+from sample_data import DEMO_WALL_DEVICE_TOKEN, generate_sample
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,6 +26,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 KIOSK = f"/?kiosk=1&device={DEMO_WALL_DEVICE_TOKEN}"
+
+
+def sample_database(database_factory, days: int = 3) -> str:
+    """A fresh database holding its own sample command post of ``days`` days (for tests that write); its URL."""
+    url = database_factory.fresh_url()
+    engine = connect(url)
+    generate_sample(engine, days=days)
+    engine.dispose()
+    return url
 
 
 def free_port() -> int:

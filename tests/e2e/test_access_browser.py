@@ -8,11 +8,18 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from e2e_support import open_from_sidebar, serve_app, settle, sign_in, sign_out, wait_out_the_first_minute_of_a_shift
+from e2e_support import (
+    open_from_sidebar,
+    sample_database,
+    serve_app,
+    settle,
+    sign_in,
+    sign_out,
+    wait_out_the_first_minute_of_a_shift,
+)
 
 from data_layer import quarantine
 from data_layer.db import connect
-from sample_data import generate_sample
 from sample_data.checkpoints import SILENT_TODAY
 
 MASKED_ID = re.compile(r"\d{4}\*{10}[\dX]{4}")
@@ -21,10 +28,7 @@ ADMIN_PAGE = "/admin"
 
 @pytest.fixture(scope="module")
 def app_and_store(database_factory) -> Iterator[tuple[str, str]]:
-    url = database_factory.fresh_url()
-    engine = connect(url)
-    generate_sample(engine, days=3)
-    engine.dispose()
+    url = sample_database(database_factory)
     with serve_app(url) as base_url:
         yield base_url, url
 

@@ -10,21 +10,24 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from e2e_support import open_from_sidebar, serve_app, settle, sign_in, wait_out_the_first_minute_of_a_shift
+from e2e_support import (
+    open_from_sidebar,
+    sample_database,
+    serve_app,
+    settle,
+    sign_in,
+    wait_out_the_first_minute_of_a_shift,
+)
 
 from data_layer import clock
 from data_layer.checkpoints import checkpoint_counts, checkpoints
 from data_layer.db import connect
-from sample_data import generate_sample
 from sample_data.checkpoints import SILENT_TODAY
 
 
 @pytest.fixture
 def writable_app(database_factory) -> Iterator[tuple[str, str]]:
-    url = database_factory.fresh_url()
-    engine = connect(url)
-    generate_sample(engine, days=3)
-    engine.dispose()
+    url = sample_database(database_factory)
     with serve_app(url) as base_url:
         yield base_url, url
 

@@ -16,6 +16,7 @@ from e2e_support import (
     open_from_sidebar,
     open_wall,
     persons_checked_tile,
+    sample_database,
     serve_app,
     settle,
     sign_in,
@@ -23,8 +24,6 @@ from e2e_support import (
     wait_out_the_first_minute_of_a_shift,
 )
 
-from data_layer.db import connect
-from sample_data import generate_sample
 from sample_data.checkpoints import SILENT_TODAY
 from support import BACKEND
 
@@ -39,10 +38,7 @@ pytestmark = pytest.mark.skipif(BACKEND != "postgresql",
 @pytest.fixture
 def two_processes(database_factory) -> Iterator[tuple[str, str]]:
     """Processes A and B (two ports) over one fresh PostgreSQL sample command post."""
-    url = database_factory.fresh_url()
-    engine = connect(url)
-    generate_sample(engine, days=3)
-    engine.dispose()
+    url = sample_database(database_factory)
     refresh = {"COMMAND_POST_REFRESH_SECONDS": str(REFRESH_SECONDS)}
     with serve_app(url, **refresh) as process_a, serve_app(url, **refresh) as process_b:
         yield process_a, process_b

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from e2e_support import KIOSK, free_port, open_wall, persons_checked_tile, serve_app, wait_for_figure
+from e2e_support import KIOSK, free_port, open_wall, persons_checked_tile, sample_database, serve_app, wait_for_figure
 
 from data_layer import checkpoints, clock
 from data_layer.db import Actor, connect, perform
 from data_layer.quarantine import persons
-from sample_data import DEMO_WALL_DEVICE_TOKEN, generate_sample
+from sample_data import DEMO_WALL_DEVICE_TOKEN
 
 REFRESH = "3"
 
@@ -19,11 +19,7 @@ REFRESH = "3"
 @pytest.fixture(scope="module")
 def wall_database(database_factory) -> str:
     """A sample command post of its own, since these tests write to it."""
-    url = database_factory.fresh_url()
-    engine = connect(url)
-    generate_sample(engine, days=5)
-    engine.dispose()
-    return url
+    return sample_database(database_factory, days=5)
 
 
 def enter_count(url: str, persons_count: int, minutes_ago: int) -> None:
