@@ -29,7 +29,7 @@ from ui.navigation import guard
 from ui.progress import keep_file, made_file, offer_file, progress_bar
 from ui.session import engine, language, read, t
 
-guard("audit-log")
+guard("audit_log")
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
 

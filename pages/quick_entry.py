@@ -19,7 +19,7 @@ from ui.navigation import guard
 from ui.session import actor, t
 from ui.supplies import may_enter_movements, quick_issue_form
 
-guard("quick-entry")
+guard("quick_entry")
 
 
 @dataclass(frozen=True)

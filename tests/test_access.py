@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -22,12 +23,12 @@ MAY_USE = {
     "overview": {"admin", "leader", "clerk", "wall"},
     "briefing": {"admin", "leader"},
     "checkpoints": {"admin", "leader", "clerk"},
-    "quick-entry": {"admin", "clerk"},
+    "quick_entry": {"admin", "clerk"},
     "quarantine": {"admin", "leader", "clerk"},
     "enterprises": {"admin", "leader", "clerk"},
     "supplies": {"admin", "leader", "clerk"},
     "admin": {"admin"},
-    "audit-log": {"admin"},
+    "audit_log": {"admin"},
     "privacy": {"admin"},
 }
 
@@ -53,6 +54,10 @@ def shows_sign_in_form(page: AppTest) -> bool:
 
 def test_the_role_table_covers_every_page_of_the_app():
     assert {page.url_path: set(page.roles) for page in PAGES} == MAY_USE
+
+
+def test_every_page_s_address_is_its_file_name_so_a_first_visit_stays_on_it():
+    assert [page.url_path for page in PAGES] == [Path(page.path).stem for page in PAGES]
 
 
 @pytest.mark.parametrize("role", ROLES)

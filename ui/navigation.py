@@ -20,7 +20,12 @@ from ui.session import actor, prepare_session, sign_in_form, sign_out, t
 
 @dataclass(frozen=True)
 class PageEntry:
-    """A page of the app, its menu title and icon, and the roles that may use it."""
+    """A page of the app, its menu title and icon, and the roles that may use it.
+
+    ``url_path`` is the file's name without ``.py``: a fresh server may run a
+    deep link's file on its own (see :func:`run_through_app`), and the same
+    name keeps that visit on the same page once ``app.py`` takes over.
+    """
 
     path: str
     title: str
@@ -33,12 +38,12 @@ PAGES = (
     PageEntry("pages/overview.py", "nav.overview", "📊", ROLES, "overview"),
     PageEntry("pages/briefing.py", "nav.briefing", "📰", ("admin", "leader"), "briefing"),
     PageEntry("pages/checkpoints.py", "checkpoints.page.nav", "🚧", ("admin", "leader", "clerk"), "checkpoints"),
-    PageEntry("pages/quick_entry.py", "quick_entry.nav", "📝", ("admin", "clerk"), "quick-entry"),
+    PageEntry("pages/quick_entry.py", "quick_entry.nav", "📝", ("admin", "clerk"), "quick_entry"),
     PageEntry("pages/quarantine.py", "quarantine.page.nav", "🏨", ("admin", "leader", "clerk"), "quarantine"),
     PageEntry("pages/enterprises.py", "enterprises.page.nav", "🏭", ("admin", "leader", "clerk"), "enterprises"),
     PageEntry("pages/supplies.py", "supplies.title", "📦", ("admin", "leader", "clerk"), "supplies"),
     PageEntry("pages/admin.py", "admin.nav", "⚙️", ("admin",), "admin"),
-    PageEntry("pages/audit_log.py", "audit.nav", "🧾", ("admin",), "audit-log"),
+    PageEntry("pages/audit_log.py", "audit.nav", "🧾", ("admin",), "audit_log"),
     PageEntry("pages/privacy.py", "retention.page.nav", "🔒", ("admin",), "privacy"),
 )
 
