@@ -9,7 +9,6 @@ before every timed run, as after a write or on a new server.
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import time
 
@@ -18,13 +17,14 @@ from streamlit.testing.v1 import AppTest
 
 from benchmarks.common import ROOT, district_store, freeze_clock, line, sample_store, save, scale
 from data_layer.db import Actor
+from ui.navigation import PAGES
 
 ADMIN = Actor("admin", "admin")
 
 
 def registered_pages() -> list[str]:
-    """The pages of app.py's registry, in its order (read from the source: importing app.py would run it)."""
-    return re.findall(r'PageEntry\(\s*"(pages/[\w/]+\.py)"', (ROOT / "app.py").read_text(encoding="utf-8"))
+    """The pages of the app's registry (``ui/navigation.py``), in its order."""
+    return [page.path for page in PAGES]
 
 
 def time_pages(url: str, pages: list[str], repeat: int) -> dict[str, dict]:
