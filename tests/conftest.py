@@ -42,6 +42,9 @@ class SqliteFactory:
         shutil.copyfile(self.template, path)
         return f"sqlite:///{path}"
 
+    def release(self, url: str) -> None:
+        """Nothing to do: the files go with the session's temporary folder."""
+
     def copy_url(self, url: str) -> str:
         """A new database holding what the (closed) database at ``url`` holds."""
         path = self.folder / f"{uuid.uuid4().hex}.db"
@@ -81,6 +84,13 @@ class PostgresFactory:
         self.created.append(name)
         return _database_url(self.server_url, name)
 
+    def release(self, url: str) -> None:
+        """Drop a test's database when the test ends, closing whatever connections its pages left open: a
+        suite of some 1,500 tests would otherwise run out of the server's connections."""
+        name = sa.engine.make_url(url).database
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.remove(name)
+
     def close(self) -> None:
         for name in [*self.created, self.template]:
             self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -98,9 +108,11 @@ def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sqlit
 
 
 @pytest.fixture
-def db_url(database_factory: SqliteFactory | PostgresFactory) -> str:
-    """The URL of a fresh, migrated, empty database of the backend under test."""
-    return database_factory.fresh_url()
+def db_url(database_factory: SqliteFactory | PostgresFactory) -> Iterator[str]:
+    """The URL of a fresh, migrated, empty database of the backend under test, dropped when the test ends."""
+    url = database_factory.fresh_url()
+    yield url
+    database_factory.release(url)
 
 
 @pytest.fixture(scope="session")
