@@ -148,3 +148,13 @@ def wait_out_the_first_minute_of_a_shift() -> None:
     start, _ = current_shift()
     if clock.now().replace(second=0) == start:
         time.sleep(61 - clock.now().second)
+
+
+def fill_a_shift_on_quick_entry(page, checkpoint: str, persons: int, vehicles: int) -> None:
+    """Open quick entry and fill the shift form for ``checkpoint``; the test then saves it its own way."""
+    open_from_sidebar(page, "快速录入")
+    wait_out_the_first_minute_of_a_shift()
+    page.get_by_test_id("stSelectbox").filter(has_text="卡口").first.click()
+    page.get_by_role("option", name=checkpoint).click()
+    page.get_by_label("检测人数").fill(str(persons))
+    page.get_by_label("检查车辆").fill(str(vehicles))

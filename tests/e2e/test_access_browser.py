@@ -9,13 +9,13 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from e2e_support import (
+    fill_a_shift_on_quick_entry,
     open_from_sidebar,
     sample_database,
     serve_app,
     settle,
     sign_in,
     sign_out,
-    wait_out_the_first_minute_of_a_shift,
 )
 
 from data_layer import quarantine
@@ -36,12 +36,7 @@ def app_and_store(database_factory) -> Iterator[tuple[str, str]]:
 def test_a_clerk_signs_in_enters_a_shift_and_signs_out(browser, app_and_store, artifacts):
     base_url, _ = app_and_store
     page, _ = sign_in(browser, base_url, "clerk", "clerk-demo-1", 390, 844)
-    open_from_sidebar(page, "快速录入")
-    wait_out_the_first_minute_of_a_shift()
-    page.get_by_test_id("stSelectbox").filter(has_text="卡口").first.click()
-    page.get_by_role("option", name=SILENT_TODAY).click()
-    page.get_by_label("检测人数").fill("21")
-    page.get_by_label("检查车辆").fill("4")
+    fill_a_shift_on_quick_entry(page, SILENT_TODAY, persons=21, vehicles=4)
     page.get_by_role("button", name="保存", exact=True).click()
     page.get_by_text(re.compile("已保存（记录")).first.wait_for(timeout=30_000)
     sign_out(page)

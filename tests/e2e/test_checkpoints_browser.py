@@ -11,12 +11,12 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from e2e_support import (
+    fill_a_shift_on_quick_entry,
     open_from_sidebar,
     sample_database,
     serve_app,
     settle,
     sign_in,
-    wait_out_the_first_minute_of_a_shift,
 )
 
 from data_layer import clock
@@ -48,12 +48,7 @@ def test_the_checkpoints_page_on_a_wall_sized_screen(browser, writable_app, arti
 def test_a_clerk_enters_a_shift_on_a_phone_and_a_double_tap_stores_once(browser, writable_app, artifacts):
     base_url, url = writable_app
     page, _ = sign_in(browser, base_url, "clerk", "clerk-demo-1", 390, 844)
-    open_from_sidebar(page, "快速录入")
-    wait_out_the_first_minute_of_a_shift()
-    page.get_by_test_id("stSelectbox").filter(has_text="卡口").first.click()
-    page.get_by_role("option", name=SILENT_TODAY).click()
-    page.get_by_label("检测人数").fill("36")
-    page.get_by_label("检查车辆").fill("12")
+    fill_a_shift_on_quick_entry(page, SILENT_TODAY, persons=36, vehicles=12)
     page.get_by_role("button", name="保存", exact=True).dblclick()  # a double tap must still store once
     # The clerk is told it was saved: with what was stored, or, when the second tap arrived while the first
     # was still storing, that the form was already submitted and stored once.

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from e2e_support import (
-    open_from_sidebar,
+    fill_a_shift_on_quick_entry,
     open_wall,
     persons_checked_tile,
     sample_database,
@@ -21,7 +21,6 @@ from e2e_support import (
     settle,
     sign_in,
     wait_for_figure,
-    wait_out_the_first_minute_of_a_shift,
 )
 
 from sample_data.checkpoints import SILENT_TODAY
@@ -52,12 +51,7 @@ def test_an_entry_saved_through_one_process_shows_on_the_wall_screen_of_the_othe
     before = int(persons_checked_tile(wall).replace(",", ""))
 
     clerk, _ = sign_in(browser, process_a, "clerk", "clerk-demo-1", 390, 844)
-    open_from_sidebar(clerk, "快速录入")
-    wait_out_the_first_minute_of_a_shift()
-    clerk.get_by_test_id("stSelectbox").filter(has_text="卡口").first.click()
-    clerk.get_by_role("option", name=SILENT_TODAY).click()
-    clerk.get_by_label("检测人数").fill(str(PERSONS))
-    clerk.get_by_label("检查车辆").fill("0")
+    fill_a_shift_on_quick_entry(clerk, SILENT_TODAY, persons=PERSONS, vehicles=0)
     clerk.get_by_role("button", name="保存", exact=True).click()
     clerk.get_by_text(re.compile("已保存（记录")).first.wait_for(timeout=30_000)
 
