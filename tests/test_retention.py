@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
+from test_pages import open_app
 
 from data_layer import briefing, clock, quarantine, retention
 from data_layer.cli import cli
@@ -358,13 +359,7 @@ def test_the_command_line_refuses_a_bad_period_with_exit_code_1(engine, admin, d
 # --- the page ----------------------------------------------------------------------------------------------------
 
 def open_privacy_page(monkeypatch, url: str, user: Actor, language: str = "zh") -> AppTest:
-    monkeypatch.setenv("COMMAND_POST_DB", url)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.session_state["actor"] = user
-    app.query_params["lang"] = language
-    app.run()
-    app.switch_page(str(ROOT / "pages/privacy.py"))
-    app.run()
+    app = open_app(monkeypatch, url, language, "pages/privacy.py", user)
     assert not app.exception, app.exception
     return app
 
