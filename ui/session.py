@@ -127,11 +127,11 @@ def recheck_account() -> None:
     current = st.session_state.get("actor")
     if current is None:
         return
-    if users.is_disabled(engine(), current.username):
-        sign_out()
-        return
     fresh = users.actor_for(engine(), current.username)
-    if fresh is not None and fresh != current:
+    if fresh is None:
+        if users.is_disabled(engine(), current.username):
+            sign_out()
+    elif fresh != current:
         st.session_state["actor"] = fresh
 
 
