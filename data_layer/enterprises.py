@@ -641,12 +641,9 @@ def figures(conn: Connection, day: date) -> dict:
     :data:`rectification_days`), so the time it takes does not grow with the
     number of enterprises or inspections.
     """
-    held = enterprise_status_days
-    counts = conn.execute(sa.select(held.c.status, held.c.reason, sa.func.sum(held.c.enterprises))
-                          .where(held.c.day <= day).group_by(held.c.status, held.c.reason)).all()
     by_status = dict.fromkeys(STATUSES, 0)
     by_reason = dict.fromkeys(REASONS, 0)
-    for status, reason, count in counts:
+    for status, reason, count in _held_on(conn, day):
         by_status[status] += count
         if status in STATUSES_WITH_REASON and reason in by_reason:
             by_reason[reason] += count
@@ -720,10 +717,21 @@ def _status_spans(since: date) -> sa.CTE:
     return sa.union_all(changes, before_first).cte("spans")
 
 
+def _held_on(conn: Connection, day: date) -> list[tuple[str, str | None, int]]:
+    """How many enterprises hold each status, with each reason, at the end of ``day`` (closed ones included),
+    summed from :data:`enterprise_status_days` so that the cost follows the days, not the enterprises."""
+    held = enterprise_status_days
+    return [tuple(row) for row in conn.execute(
+        sa.select(held.c.status, held.c.reason, sa.func.sum(held.c.enterprises))
+        .where(held.c.day <= day).group_by(held.c.status, held.c.reason))]
+
+
 def _status_counts(conn: Connection, day: date) -> dict[str, int]:
     """How many enterprises hold each status at the end of ``day`` (closed ones included)."""
-    current = _statuses(day).subquery("current")
-    return dict(conn.execute(sa.select(current.c.status, sa.func.count()).group_by(current.c.status)).all())
+    counts: dict[str, int] = {}
+    for status, _reason, count in _held_on(conn, day):
+        counts[status] = counts.get(status, 0) + count
+    return counts
 
 
 def reopen_trend(conn: Connection, end_day: date, days: int = 30) -> list[dict]:

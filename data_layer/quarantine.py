@@ -220,10 +220,12 @@ def present_person(row: Mapping[str, object], actor: Actor | None) -> dict[str, 
 # --- shared query pieces -----------------------------------------------------------------------------------------
 
 def _current_on(day: date) -> sa.ColumnElement[bool]:
-    """An episode is current on D when it started on or before D and has not ended by D (DESIGN §4.2)."""
-    episode = quarantine_episodes
-    return sa.and_(episode.c.start_date <= day,
-                   sa.or_(episode.c.end_date.is_(None), episode.c.end_date > day))
+    """An episode is current on D when it started on or before D and has not ended by D (DESIGN §4.2).
+
+    Tested as membership of :func:`_current_episodes`, which finds them through the end-date index: a plain
+    test of start and end date would make every list of current people scan every episode ever started.
+    """
+    return quarantine_episodes.c.id.in_(sa.select(_current_episodes(day).c.id))
 
 
 def _is_effective() -> sa.ColumnElement[bool]:
@@ -1129,8 +1131,9 @@ def daily_current(conn: Connection, end_day: date, days: int = 30) -> list[dict]
     episode = quarantine_episodes
     first = end_day - timedelta(days=days - 1)
     ended_on = sa.case((episode.c.end_date > episode.c.start_date, episode.c.end_date), else_=episode.c.start_date)
-    opening = (sa.select(sa.literal(first, sa.Date).label("day"), episode.c.mode, sa.func.count().label("change"))
-               .where(_current_on(first - timedelta(days=1))).group_by(episode.c.mode))
+    before = _current_episodes(first - timedelta(days=1))
+    opening = (sa.select(sa.literal(first, sa.Date).label("day"), before.c.mode, sa.func.count().label("change"))
+               .group_by(before.c.mode))
     admissions = sa.select(episode.c.start_date, episode.c.mode, sa.literal(1)).where(
         episode.c.start_date.between(first, end_day))
     endings = sa.select(ended_on, episode.c.mode, sa.literal(-1)).where(

@@ -9,7 +9,7 @@ the wall screen, where personal data must never appear.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,6 +24,7 @@ from data_layer.validation import Checks
 RISK_LEVELS = ("low", "medium", "high")
 RISK_SETTING = "risk_level"
 UNDER_COVER_DAYS = 3
+NAMES_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,21 @@ def alerts(conn: Connection, day: date, briefing: Mapping[str, Any] | None = Non
     figures = briefing if briefing is not None else _day_figures(conn, day)
     found = (_checkpoint_alerts(conn, day, figures["checkpoints"])
              + _quarantine_alerts(conn, day, figures["quarantine"])
-             + _supply_alerts(figures["supplies"]) + _enterprise_alerts(conn, day))
+             + _supply_alerts(figures["supplies"]) + _enterprise_alerts(conn, day, figures["enterprises"]))
     return sorted(found, key=lambda alert: alert.severity != "high")
 
 
 def _day_figures(conn: Connection, day: date) -> dict[str, Any]:
     """The parts of ``day``'s briefing that alerts are raised from."""
     return {"checkpoints": checkpoints.figures(conn, day), "quarantine": quarantine.figures(conn, day),
-            "supplies": supplies.figures(conn, day)}
+            "supplies": supplies.figures(conn, day), "enterprises": enterprises.figures(conn, day)}
+
+
+def _few_names(names: Sequence[str], more: bool = False) -> str:
+    """The first of ``names`` for one alert line. The count beside them says how many there are in all: a
+    district has hundreds of overdue items or silent checkpoints, and a wall screen has room for a few."""
+    shown = "、".join(names[:NAMES_SHOWN])
+    return shown + "…" if len(names) > NAMES_SHOWN else shown
 
 
 def _checkpoint_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) -> list[Alert]:
@@ -75,7 +83,7 @@ def _checkpoint_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) 
     not_reported = figures["not_reported"]
     if not_reported:
         found.append(Alert("checkpoints", "situation.alert.not_reported", "medium",
-                           {"count": len(not_reported), "names": "、".join(not_reported)}))
+                           {"count": len(not_reported), "names": _few_names(not_reported)}))
     return found
 
 
@@ -106,10 +114,12 @@ def _supply_alerts(items: Iterable[Mapping[str, Any]]) -> list[Alert]:
     return found
 
 
-def _enterprise_alerts(conn: Connection, day: date) -> list[Alert]:
-    overdue = enterprises.overdue_rectifications(conn, day)
-    if not overdue:
+def _enterprise_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) -> list[Alert]:
+    """One alert for every overdue rectification item, naming the enterprises of the most overdue ones."""
+    count = figures["rectifications_overdue"]
+    if not count:
         return []
-    names = "、".join(dict.fromkeys(row["enterprise"] for row in overdue))
+    most_overdue = enterprises.overdue_rectifications(conn, day, limit=4 * NAMES_SHOWN)
+    names = list(dict.fromkeys(row["enterprise"] for row in most_overdue))
     return [Alert("enterprises", "situation.alert.rectifications_overdue", "high",
-                  {"count": len(overdue), "names": names})]
+                  {"count": count, "names": _few_names(names, more=count > len(most_overdue))})]
