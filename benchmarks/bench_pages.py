@@ -57,7 +57,7 @@ def main() -> None:
     district_url, district_report = district_store()
     sample_url = sample_store()
     sample = time_pages(sample_url, pages, 3)
-    district = time_pages(district_url, pages, 1)
+    district = time_pages(district_url, pages, 3)
     result = {"scale": scale(), "district_rows": district_report["total_rows"], "pages": {}}
     line(f"pages (AppTest, cold cache, admin), district at scale {scale():g} vs sample:")
     for page in pages:

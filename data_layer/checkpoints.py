@@ -71,6 +71,7 @@ checkpoint_counts = sa.Table(
     sa.UniqueConstraint("supersedes_id", name="uq_checkpoint_counts_supersedes_id"),
     sa.Index("ix_checkpoint_counts_period_start", "period_start"),
     sa.Index("ix_checkpoint_counts_checkpoint_id_period_start", "checkpoint_id", "period_start"),
+    sa.Index("ix_checkpoint_counts_entered_at", "entered_at"),
 )
 
 checkpoint_daily_totals = sa.Table(

@@ -75,6 +75,7 @@ status_changes = sa.Table(
     sa.Column("changed_by", sa.String(100), nullable=False),
     sa.Column("changed_at", sa.DateTime, nullable=False),
     sa.Index("ix_enterprise_status_changes_enterprise_id_effective_date_id", "enterprise_id", "effective_date", "id"),
+    sa.Index("ix_enterprise_status_changes_changed_at", "changed_at"),
 )
 
 conditions = sa.Table(

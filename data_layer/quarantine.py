@@ -111,6 +111,7 @@ episode_changes = sa.Table(
     sa.Column("changed_by", sa.String(100), nullable=False),
     sa.Column("changed_at", sa.DateTime, nullable=False),
     sa.Index("ix_episode_changes_episode_id", "episode_id"),
+    sa.Index("ix_episode_changes_changed_at", "changed_at"),
 )
 
 quarantine_followups = sa.Table(

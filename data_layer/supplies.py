@@ -90,6 +90,7 @@ supply_movements = sa.Table(
     sa.CheckConstraint("quantity <> 0", name="ck_supply_movements_quantity"),
     sa.Index("ix_supply_movements_item_id_date", "item_id", "date"),
     sa.Index("ix_supply_movements_date_kind", "date", "kind"),
+    sa.Index("ix_supply_movements_entered_at", "entered_at"),
 )
 
 supply_daily_stock = sa.Table(
