@@ -70,10 +70,12 @@ def _day_figures(conn: Connection, day: date) -> dict[str, Any]:
 
 
 def _few_names(names: Sequence[str], more: bool = False) -> str:
-    """The first of ``names`` for one alert line. The count beside them says how many there are in all: a
-    district has hundreds of overdue items or silent checkpoints, and a wall screen has room for a few."""
+    """The first of ``names`` for one alert line, ending in "…" when some are left out: beyond
+    :data:`NAMES_SHOWN`, or (``more``) beyond the ``names`` read at all. The count beside them says how many
+    there are in all: a district has hundreds of overdue items or silent checkpoints, and a wall screen has
+    room for a few."""
     shown = "、".join(names[:NAMES_SHOWN])
-    return shown + "…" if len(names) > NAMES_SHOWN else shown
+    return shown + "…" if more or len(names) > NAMES_SHOWN else shown
 
 
 def _checkpoint_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) -> list[Alert]:
