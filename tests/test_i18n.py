@@ -8,8 +8,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from babel.numbers import format_decimal
 
-from data_layer.i18n import LANGUAGES, LOCALES_DIR, catalog, format_day, format_number, translate
+from data_layer.i18n import LANGUAGES, LOCALES_DIR, babel_locale, catalog, format_day, format_number, translate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +51,13 @@ def test_chinese_catalog_is_chinese_and_english_is_not(language):
     texts = [text for key, text in catalog(language).items() if key.endswith((".title", ".headline"))]
     has_cjk = [bool(re.search(r"[\u4e00-\u9fff]", text)) for text in texts]
     assert all(has_cjk) if language == "zh_CN" else not any(has_cjk)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_whole_numbers_are_written_exactly_as_babel_writes_them(language):
+    """Whole numbers take a shortcut past Babel (see ``_integer_symbols``); it must not change a character."""
+    for value in (0, 7, -7, 999, 1000, -1000, 32126, 1234567, -98765432, 10**15):
+        assert format_number(value, language) == format_decimal(value, format="#,##0", locale=babel_locale(language))
 
 
 def test_numbers_and_dates_follow_the_locale():
