@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 
 from data_layer import clock
 from data_layer.db import Actor, WriteContext, metadata
-from data_layer.errors import ValidationError
+from data_layer.errors import PermissionDenied, ValidationError
 from data_layer.i18n import translate
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_admin, require_write, shows_names, shows_personal_numbers
@@ -250,6 +250,18 @@ def _episode_rows() -> sa.Select:
                          .outerjoin(site, site.c.id == episode.c.site_id)))
 
 
+def _require_write_for_site(actor: Actor, site_id: int | None) -> None:
+    """Refuse unless ``actor`` may write for the people of ``site_id``.
+
+    A clerk assigned some sites writes for the people at those sites only. People in home quarantine or under
+    monitoring are at no site: they are the work of the clerks assigned the whole quarantine domain, who are
+    also the only clerks to see them in a list (:func:`_visible_to`).
+    """
+    if site_id is None and actor.role == "clerk" and actor.units(DOMAIN):
+        raise PermissionDenied(f"action.write.{DOMAIN}")
+    require_write(actor, DOMAIN, site_id)
+
+
 def _site_by_reference(conn: Connection, reference: object, *, lock: bool = False) -> Mapping | None:
     """A site named by its name or its id (forms send ids, import files send names)."""
     if is_blank(reference):
@@ -441,7 +453,7 @@ def register(ctx: WriteContext, data: Mapping[str, object]) -> int:
     """
     require_write(ctx.actor, DOMAIN)
     site = _site_by_reference(ctx.conn, data.get("site"), lock=True)
-    require_write(ctx.actor, DOMAIN, site["id"] if site else None)
+    _require_write_for_site(ctx.actor, site["id"] if site else None)
     checks = Checks(DOMAIN)
     person = _check_person(checks, data)
     mode = checks.choice(data.get("mode"), "mode", MODES, labels=_codes_by_chinese_label(MODES))
@@ -548,7 +560,7 @@ def _active_episodes(ctx: WriteContext, checks: Checks, episode_ids: Sequence[ob
         if episode is None:
             checks.fail("episode", "error.unknown_name", value=value)
             continue
-        require_write(ctx.actor, DOMAIN, episode["site_id"])
+        _require_write_for_site(ctx.actor, episode["site_id"])
         if episode["status"] != "active":
             checks.fail("episode", "quarantine.error.episode_not_active", name=episode["person_name"])
         episodes.append(episode)
@@ -828,7 +840,7 @@ def _checked_followups(ctx: WriteContext, rows: Sequence[Mapping[str, object]], 
     _attach_by_episode_id(ctx.conn, [entry for entry in entries if entry.names_episode])
     _attach_by_id_number(ctx.conn, [entry for entry in entries if not entry.names_episode])
     for site_id in {entry.episode["site_id"] for entry in entries if entry.episode}:
-        require_write(ctx.actor, DOMAIN, site_id)
+        _require_write_for_site(ctx.actor, site_id)
     taken = _taken_slots(ctx.conn, entries)
     for done, entry in enumerate(entries, start=1):
         _check_followup(entry, taken)
@@ -891,7 +903,7 @@ def correct_followups(ctx: WriteContext, corrections: Sequence[tuple[object, Map
             checks = Checks(DOMAIN)
             checks.fail("followup", "error.unknown_name", value=followup_id)
             checks.raise_if_any()
-        require_write(ctx.actor, DOMAIN, entry.episode["site_id"])
+        _require_write_for_site(ctx.actor, entry.episode["site_id"])
         why = entry.checks.text(reason, "reason")
         if original_id in superseded:
             entry.checks.fail("followup", "quarantine.error.followup_superseded")

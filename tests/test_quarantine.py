@@ -619,6 +619,32 @@ def test_a_site_clerk_writes_only_for_their_site(engine, admin):
     assert snapshot(engine) == before
 
 
+def test_people_at_no_site_are_written_for_only_by_clerks_of_the_whole_domain(engine, admin):
+    site = add_site(engine, admin)
+    site_clerk = Actor("site-clerk", "clerk", (("quarantine", frozenset({site})),))
+    domain_clerk = Actor("domain-clerk", "clerk", (("quarantine", frozenset()),))
+    at_home = register(engine, admin, 1, mode="home", start_date=days(-2))
+    monitored = register(engine, admin, 2, mode="monitoring", start_date=days(-2))
+
+    before = snapshot(engine)
+    with pytest.raises(PermissionDenied):
+        perform(engine, site_clerk, quarantine.register, person(3, mode="home"))
+    with pytest.raises(PermissionDenied):
+        followup(engine, site_clerk, at_home, D)
+    with pytest.raises(PermissionDenied):
+        perform(engine, site_clerk, quarantine.add_followups_batch, [
+            {"id_number": id_number(2), "date": D, "slot": "AM", "temperature": 36.5, "by": "甲"}])
+    with pytest.raises(PermissionDenied):
+        perform(engine, site_clerk, quarantine.release, monitored, D)
+    with pytest.raises(PermissionDenied):
+        perform(engine, site_clerk, quarantine.change_planned_end, at_home, "复核", planned_days=21)
+    assert snapshot(engine) == before
+
+    followup(engine, domain_clerk, at_home, D)
+    perform(engine, domain_clerk, quarantine.release, monitored, D)
+    assert perform(engine, domain_clerk, quarantine.register, person(3, mode="home"))
+
+
 # --- import and export -------------------------------------------------------------------------------------------
 
 SITE_ROWS = [["城东隔离点", "城东路1号", 10]]
