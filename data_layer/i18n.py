@@ -17,7 +17,14 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
-from babel.numbers import NumberPattern, format_decimal, get_group_symbol, get_minus_sign_symbol, parse_pattern
+from babel.numbers import (
+    NumberPattern,
+    format_compact_decimal,
+    format_decimal,
+    get_group_symbol,
+    get_minus_sign_symbol,
+    parse_pattern,
+)
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 LANGUAGES = ("zh_CN", "en")
@@ -56,6 +63,9 @@ def translate(key: str, language: str = DEFAULT_LANGUAGE, **params: object) -> s
     return text.format(**params) if params else text
 
 
+SHORT_FROM = 100_000
+
+
 def format_number(value: float | int | None, language: str = DEFAULT_LANGUAGE, digits: int = 0) -> str:
     """A number as the locale writes it; ``None`` (no value, e.g. no burn rate) is a dash."""
     if value is None:
@@ -65,6 +75,15 @@ def format_number(value: float | int | None, language: str = DEFAULT_LANGUAGE, d
         grouped = f"{abs(value):,}".replace(",", group)
         return minus + grouped if value < 0 else grouped
     return format_decimal(value, format=_number_pattern(digits), locale=babel_locale(language))
+
+
+def format_short_number(value: float | int | None, language: str = DEFAULT_LANGUAGE, digits: int = 0) -> str:
+    """A number for a wall-screen tile: as :func:`format_number` writes it below :data:`SHORT_FROM`, and from
+    there on in the locale's compact form (15.3万, 152.8K), since a tile read from across the room has room
+    for six characters; the briefing and the tables keep every digit."""
+    if value is None or abs(value) < SHORT_FROM:
+        return format_number(value, language, digits)
+    return format_compact_decimal(value, locale=babel_locale(language), fraction_digits=1)
 
 
 @cache

@@ -24,7 +24,7 @@ from data_layer.validation import Checks
 RISK_LEVELS = ("low", "medium", "high")
 RISK_SETTING = "risk_level"
 UNDER_COVER_DAYS = 3
-NAMES_SHOWN = 5
+NAMES_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,16 @@ def _few_names(names: Sequence[str], more: bool = False) -> str:
 
 
 def _checkpoint_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) -> list[Alert]:
-    found = [Alert("checkpoints", "situation.alert.checkpoint_fever", "high",
-                   {"checkpoint": row["name"], "count": row["fever"]})
-             for row in checkpoints.checkpoint_table(conn, day) if row["fever"]]
+    """One alert for the day's fever readings at every checkpoint, naming those with the most (a district has
+    dozens of checkpoints with a reading on a busy day, and a line each would push every other alert off the
+    wall), and one for the checkpoints that have not reported."""
+    found = []
+    with_fever = sorted((row for row in checkpoints.checkpoint_table(conn, day) if row["fever"]),
+                        key=lambda row: -row["fever"])
+    if with_fever:
+        found.append(Alert("checkpoints", "situation.alert.checkpoint_fever", "high",
+                           {"count": sum(row["fever"] for row in with_fever),
+                            "names": _few_names([row["name"] for row in with_fever])}))
     not_reported = figures["not_reported"]
     if not_reported:
         found.append(Alert("checkpoints", "situation.alert.not_reported", "medium",
@@ -103,7 +110,9 @@ def _quarantine_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) 
 
 
 def _supply_alerts(items: Iterable[Mapping[str, Any]]) -> list[Alert]:
-    found = []
+    """An alert for each item out of stock or under three days of cover (each needs its own order now), and
+    one for the items merely below their safety stock, named a few at a time."""
+    found, below_safety = [], []
     for item in items:
         params = {"item": item["item"], "on_hand": item["on_hand"], "unit": item["unit"],
                   "days": item["days_of_cover"]}
@@ -112,7 +121,10 @@ def _supply_alerts(items: Iterable[Mapping[str, Any]]) -> list[Alert]:
         elif item["days_of_cover"] is not None and item["days_of_cover"] < UNDER_COVER_DAYS:
             found.append(Alert("supplies", "situation.alert.under_cover", "high", params))
         elif item["below_safety"]:
-            found.append(Alert("supplies", "situation.alert.below_safety", "medium", params))
+            below_safety.append(item["item"])
+    if below_safety:
+        found.append(Alert("supplies", "situation.alert.below_safety", "medium",
+                           {"count": len(below_safety), "names": _few_names(below_safety)}))
     return found
 
 

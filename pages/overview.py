@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from data_layer import clock, db, situation
-from data_layer.i18n import format_day, format_number
+from data_layer.i18n import format_day, format_short_number
 from ui import wall
 from ui.navigation import guard
 from ui.session import briefing_pair, engine, language, read, t
@@ -93,8 +93,8 @@ def show_tile(tile: Tile, today: dict, before: dict) -> None:
     now, then = _value(today, tile), _value(before, tile)
     suffix = "%" if tile.percent else ""
     change = round(now - then, tile.digits)
-    st.metric(t(tile.label), format_number(now, language(), tile.digits) + suffix,
-              delta=format_number(change, language(), tile.digits) + suffix if change else None,
+    st.metric(t(tile.label), format_short_number(now, language(), tile.digits) + suffix,
+              delta=format_short_number(change, language(), tile.digits) + suffix if change else None,
               delta_color=_delta_colour(tile), border=True)
 
 

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 from babel.numbers import format_decimal
 
-from data_layer.i18n import LANGUAGES, LOCALES_DIR, babel_locale, catalog, format_day, format_number, translate
+from data_layer.i18n import (
+    LANGUAGES,
+    LOCALES_DIR,
+    babel_locale,
+    catalog,
+    format_day,
+    format_number,
+    format_short_number,
+    translate,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +67,16 @@ def test_whole_numbers_are_written_exactly_as_babel_writes_them(language):
     """Whole numbers take a shortcut past Babel (see ``_integer_symbols``); it must not change a character."""
     for value in (0, 7, -7, 999, 1000, -1000, 32126, 1234567, -98765432, 10**15):
         assert format_number(value, language) == format_decimal(value, format="#,##0", locale=babel_locale(language))
+
+
+def test_tile_numbers_stay_exact_below_a_hundred_thousand_and_shorten_from_there():
+    assert format_short_number(99_999, "zh_CN") == "99,999"
+    assert format_short_number(73.6, "en", 1) == "73.6"
+    assert format_short_number(None, "en") == "—"
+    assert format_short_number(152_797, "zh_CN") == "15.3万"
+    assert format_short_number(152_797, "en") == "152.8K"
+    assert format_short_number(-250_000, "zh_CN") == "-25万"
+    assert format_short_number(123_456_789, "zh_CN") == "1.2亿"
 
 
 def test_numbers_and_dates_follow_the_locale():

@@ -167,7 +167,19 @@ def test_fever_at_a_checkpoint_on_the_day_raises_a_high_alert_naming_it_with_the
     enter_count(engine, admin, ROAD, at(0, 8))
 
     assert alerts_with(engine, "checkpoint_fever") == [
-        Alert("checkpoints", "situation.alert.checkpoint_fever", "high", {"checkpoint": GATE, "count": 3})]
+        Alert("checkpoints", "situation.alert.checkpoint_fever", "high", {"count": 3, "names": GATE})]
+
+
+def test_fever_at_many_checkpoints_is_one_alert_with_the_total_naming_those_with_the_most_first(engine, admin):
+    names = [f"第{number}卡口" for number in range(1, NAMES_SHOWN + 3)]
+    for fever, name in enumerate(names, start=1):
+        add_checkpoint(engine, admin, name)
+        enter_count(engine, admin, name, at(0, 8), fever=fever)
+
+    alert = only_alert(engine, "checkpoint_fever")
+    most_first = list(reversed(names))
+    assert alert.params == {"count": sum(range(1, len(names) + 1)),
+                            "names": "、".join(most_first[:NAMES_SHOWN]) + "…"}
 
 
 def test_a_checkpoint_that_has_not_reported_raises_the_not_reported_alert_with_the_count(engine, admin):
@@ -269,7 +281,17 @@ def test_an_item_below_its_safety_stock_with_enough_cover_raises_a_medium_alert(
     move(engine, admin, "手套", D, "issue", 7)
 
     assert alerts_on(engine) == [Alert("supplies", "situation.alert.below_safety", "medium",
-                                       {"item": "手套", "on_hand": 53, "unit": "个", "days": 53.0})]
+                                       {"count": 1, "names": "手套"})]
+
+
+def test_items_below_their_safety_stock_are_one_alert_counting_them(engine, admin):
+    names = [f"物资{number}" for number in range(1, NAMES_SHOWN + 2)]
+    for name in names:
+        add_item(engine, admin, name, safety_stock=100)
+        move(engine, admin, name, days(-2), "purchase", 60)
+
+    alert = only_alert(engine, "below_safety")
+    assert alert.params == {"count": len(names), "names": "、".join(sorted(names)[:NAMES_SHOWN]) + "…"}
 
 
 def test_an_item_in_stock_with_exactly_three_days_of_cover_and_above_safety_raises_nothing(engine, admin):

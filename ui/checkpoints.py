@@ -58,6 +58,9 @@ DEFAULT_AREA_GEOJSON = Path(__file__).resolve().parent.parent / "sample_data" / 
 # The app serves CommandPostSans (a Chinese web font) for screens that have no CJK font of their own.
 LABEL_FONTS = 'CommandPostSans, "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 MAX_POINT_LABELS = 60
+SMALLEST_RADIUS = 6
+LARGEST_EXTRA_RADIUS = 24
+UNCROWDED_POINTS = 20
 MAP_HEIGHT = 520
 WORLD_PIXELS = 512  # deck.gl's world is 512 pixels wide at zoom 0
 FEVER_COLOUR = [239, 68, 68, 230]
@@ -360,12 +363,20 @@ def _view(positions: list[list[float]], map_height: int = MAP_HEIGHT) -> pdk.Vie
     return pdk.ViewState(latitude=latitude, longitude=(west + east) / 2, zoom=min(zoom - 0.2, 18))
 
 
-def _point(row: Mapping[str, object], busiest: int, lang: str, status_words: Mapping[bool, str]) -> dict:
+def _extra_radius(points: int) -> float:
+    """How many pixels larger than the quietest checkpoint's dot the busiest one's is: the full range for a
+    community's handful of checkpoints, less for a district's hundreds, whose dots would otherwise cover the
+    map and each other."""
+    return LARGEST_EXTRA_RADIUS * min(1.0, math.sqrt(UNCROWDED_POINTS / max(points, 1)))
+
+
+def _point(row: Mapping[str, object], busiest: int, extra_radius: float, lang: str,
+           status_words: Mapping[bool, str]) -> dict:
     """One checkpoint on the map; ``lang`` and ``status_words`` (reported or not) are looked up once per map."""
     throughput = int(row["persons"]) + int(row["vehicles"])
     colour = FEVER_COLOUR if row["fever"] else REPORTED_COLOUR if row["reported"] else NOT_REPORTED_COLOUR
-    return {"name": row["name"], "position": [row["longitude"], row["latitude"]],
-            "radius": 6 + 24 * math.sqrt(throughput / busiest) if busiest else 6, "fill": colour,
+    radius = SMALLEST_RADIUS + (extra_radius * math.sqrt(throughput / busiest) if busiest else 0)
+    return {"name": row["name"], "position": [row["longitude"], row["latitude"]], "radius": radius, "fill": colour,
             "size": 13, "text_colour": [248, 250, 252, 255],
             **{name: format_number(row[name], lang) for name in COUNT_FIELDS},
             "status": status_words[bool(row["reported"])]}
@@ -403,7 +414,8 @@ def checkpoint_deck(rows: list[dict], height: int = MAP_HEIGHT) -> tuple[pdk.Dec
     busiest = max((int(row["persons"]) + int(row["vehicles"]) for row in placed), default=0)
     status_words = {True: t("checkpoints.page.reported_yes"), False: t("checkpoints.page.reported_no")}
     lang = language()
-    points = [_point(row, busiest, lang, status_words) for row in placed]
+    extra_radius = _extra_radius(len(placed))
+    points = [_point(row, busiest, extra_radius, lang, status_words) for row in placed]
     layers.append(pdk.Layer("ScatterplotLayer", points, id="checkpoints", get_position="position",
                             get_radius="radius", radius_units=String("pixels"), get_fill_color="fill", stroked=True,
                             get_line_color=[15, 23, 42, 255], line_width_min_pixels=1, pickable=True))

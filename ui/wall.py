@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from data_layer import checkpoints, enterprises, quarantine, supplies
-from data_layer.i18n import format_moment
+from data_layer.i18n import format_moment, format_number
 from data_layer.situation import Alert
 from ui.checkpoints import checkpoint_deck
 from ui.session import language, read, t
@@ -176,7 +176,16 @@ def risk_badge(level: str) -> str:
 
 
 def alert_html(alert: Alert) -> str:
-    return f'<div class="wall-alert {alert.severity}">{_escape(t(alert.key, **alert.params))}</div>'
+    params = {name: _alert_value(value) for name, value in alert.params.items()}
+    return f'<div class="wall-alert {alert.severity}">{_escape(t(alert.key, **params))}</div>'
+
+
+def _alert_value(value: object) -> object:
+    """A count or stock in an alert written as the tiles write it (1,909, not 1909); days of cover with one
+    decimal; names as they are."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return format_number(value, language(), 0 if isinstance(value, int) else 1)
 
 
 def _escape(text: str) -> str:
