@@ -113,15 +113,17 @@ def headline(today: dict, language: str) -> str:
     """The opening paragraph, as a command post reports upward (截至 D 24 时 …)."""
     cp, qu, en = today["checkpoints"], today["quarantine"], today["enterprises"]
     below = [item["item"] for item in today["supplies"] if item["below_safety"]]
+    counts = {
+        "persons": cp["persons"], "vehicles": cp["vehicles"], "fever": cp["fever"],
+        "turned_back": cp["turned_back"], "reported": cp["reported_checkpoints"], "active": cp["active_checkpoints"],
+        "current": qu["current"]["total"], "centralized": qu["current"]["centralized"],
+        "home": qu["current"]["home"], "monitoring": qu["current"]["monitoring"], "admitted": qu["admitted"],
+        "released": qu["released"], "overdue": qu["overdue"], "reopened": en["reopened"], "total": en["total"],
+    }
     return translate(
         "briefing.headline", language,
         date=format_day(date.fromisoformat(today["date"]), language),
-        persons=format_number(cp["persons"], language), vehicles=format_number(cp["vehicles"], language),
-        fever=cp["fever"], turned_back=cp["turned_back"],
-        reported=cp["reported_checkpoints"], active=cp["active_checkpoints"],
-        current=qu["current"]["total"], centralized=qu["current"]["centralized"], home=qu["current"]["home"],
-        monitoring=qu["current"]["monitoring"], admitted=qu["admitted"], released=qu["released"],
-        overdue=qu["overdue"], reopened=en["reopened"], total=en["total"],
+        **{name: format_number(value, language) for name, value in counts.items()},
         rate=format_number(en["reopen_rate"] * 100, language, 1),
         supplies=translate("briefing.supplies_below", language, items="、".join(below)) if below
         else translate("briefing.supplies_ok", language),
@@ -132,9 +134,11 @@ def zero_report_line(figures: dict, language: str) -> str:
     """Who reported and who did not: "no report" is itself an alarm, so it is named."""
     missing = figures["not_reported"]
     if not missing:
-        return translate("briefing.all_reported", language, count=figures["active_checkpoints"])
-    return translate("briefing.some_not_reported", language, reported=figures["reported_checkpoints"],
-                     active=figures["active_checkpoints"], names="、".join(missing))
+        return translate("briefing.all_reported", language,
+                         count=format_number(figures["active_checkpoints"], language))
+    return translate("briefing.some_not_reported", language,
+                     reported=format_number(figures["reported_checkpoints"], language),
+                     active=format_number(figures["active_checkpoints"], language), names="、".join(missing))
 
 
 def _figure_rows(section: str, names: tuple[str, ...], today: dict, before: dict, language: str
