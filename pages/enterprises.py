@@ -130,7 +130,7 @@ def overdue_alerts(day: date, overdue_count: int) -> None:
         content_alert(t("enterprises.page.overdue_alert", enterprise=item["enterprise"], grid=item["grid"],
                         item=item["item"], deadline=day_text(item["deadline"]), days=item["days_overdue"]))
     if overdue_count > ALERT_LIMIT:
-        content_alert(t("enterprises.page.more_overdue", count=overdue_count - ALERT_LIMIT))
+        content_alert(t("enterprises.page.more_overdue", count=number(overdue_count - ALERT_LIMIT)))
 
 
 # Overview charts ----------------------------------------------------------------------------------------------

@@ -104,7 +104,7 @@ def action_lists_section(day: date, lists: dict[str, quarantine.ListHead]) -> No
     extra = {"followups_missing": ("followups",), "fever_in_quarantine": ("slot", "temperature")}
     names = ("overdue", "due_next_3_days", "followups_missing", "fever_in_quarantine")
     tabs = st.tabs([t("quarantine.page.with_count", label=t(f"quarantine.figure.{name}"),
-                      count=lists[name]["total"]) for name in names])
+                      count=format_number(lists[name]["total"], language())) for name in names])
     for tab, name in zip(tabs, names, strict=True):
         with tab:
             show_table(lists[name]["rows"], (*LIST_COLUMNS, *extra.get(name, ())))
