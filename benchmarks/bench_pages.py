@@ -8,6 +8,7 @@ before every timed run, as after a write or on a new server.
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import time
@@ -49,9 +50,7 @@ def time_pages(url: str, pages: list[str], repeat: int) -> dict[str, dict]:
 
 
 def main() -> None:
-    from streamlit import logger
-
-    logger.set_log_level("error")  # AppTest outside a server warns about the missing runtime on every cache use
+    logging.disable(logging.WARNING)  # AppTest outside a server warns about the missing runtime on every cache use
     freeze_clock()
     pages = registered_pages()
     district_url, district_report = district_store()

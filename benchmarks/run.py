@@ -8,12 +8,10 @@ runs alongside the single-threaded benchmarks (district generation, briefing, pa
 the writer benchmark, which needs the whole machine for its 20 processes, runs alone at the end. Every ratio
 compares two figures measured under the same conditions within this run.
 
-Sizes: ``make bench`` measures the full district (``BENCH_SCALE``, default 1) but, to fit in ten minutes,
-imports a 20,000-row file (5,000 on PostgreSQL) and soaks the wall screen for 1,000 refreshes;
-``BENCH_FULL=1 make bench`` takes issue 8's sizes (100,000 rows, 20,000 on PostgreSQL, 2,000 refreshes), which
-takes about half an hour here. Each size can be set on its own: ``BENCH_REFRESHES``, ``BENCH_IMPORT_ROWS``,
-``BENCH_IMPORT_PG_ROWS``, ``BENCH_WRITERS`` (20), ``BENCH_ENTRIES`` (entries per writer, 50);
-``COMMAND_POST_BENCH_PG`` names the PostgreSQL server.
+Sizes are issue 8's: the full district (``BENCH_SCALE``, default 1), 100,000-row import files on both stores,
+2,000 wall-screen refreshes, 20 writers. Each can be set on its own for a quicker look: ``BENCH_SCALE``,
+``BENCH_REFRESHES``, ``BENCH_IMPORT_ROWS``, ``BENCH_IMPORT_PG_ROWS``, ``BENCH_WRITERS`` (20), ``BENCH_ENTRIES``
+(entries per writer, 50); ``COMMAND_POST_BENCH_PG`` names the PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -42,9 +40,8 @@ def main() -> int:
     started = time.perf_counter()
     os.environ.setdefault("BENCH_SCALE", "1")
     os.environ.setdefault("BENCH_WRITERS", "20")
-    full = os.environ.get("BENCH_FULL", "") not in ("", "0")
-    sizes = {"BENCH_ENTRIES": "50", "BENCH_IMPORT_ROWS": "100000" if full else "20000",
-             "BENCH_IMPORT_PG_ROWS": "20000" if full else "5000", "BENCH_REFRESHES": "2000" if full else "1000"}
+    sizes = {"BENCH_ENTRIES": "50", "BENCH_IMPORT_ROWS": "100000", "BENCH_IMPORT_PG_ROWS": "100000",
+             "BENCH_REFRESHES": "2000"}
     for name, value in sizes.items():
         os.environ.setdefault(name, value)
     for stale in RESULTS_DIR.glob("*.json"):
