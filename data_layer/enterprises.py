@@ -28,7 +28,7 @@ from data_layer.i18n import LANGUAGES, translate
 from data_layer.quarantine import mask_phone
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_write, shows_personal_numbers
-from data_layer.validation import Checks, is_blank
+from data_layer.validation import Checks, as_id, is_blank, lookup_name
 
 DOMAIN = "enterprises"
 KINDS = ("enterprise", "shop")
@@ -210,7 +210,9 @@ def _enterprise_state(conn: Connection, value: object, *, lock: bool = False) ->
     (on PostgreSQL; SQLite serializes every writer anyway).
     """
     by_id = isinstance(value, int) and not isinstance(value, bool)
-    key = value if by_id else str(value).strip()
+    key = as_id(value) if by_id else lookup_name(value)
+    if key is None:
+        return None
     return conn.execute(STATE_QUERIES[by_id, lock], {"key": key}).mappings().first()
 
 

@@ -33,7 +33,7 @@ from data_layer.errors import PermissionDenied, ValidationError
 from data_layer.i18n import translate
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_admin, require_write, shows_names, shows_personal_numbers
-from data_layer.validation import Checks, as_id, id_number_is_valid, is_blank, raise_if_any_row
+from data_layer.validation import Checks, as_id, id_number_is_valid, is_blank, lookup_name, raise_if_any_row
 
 DOMAIN = "quarantine"
 MODES = ("centralized", "home", "monitoring")
@@ -267,10 +267,11 @@ def _site_by_reference(conn: Connection, reference: object, *, lock: bool = Fals
     if is_blank(reference):
         return None
     site = quarantine_sites
-    text = str(reference).strip()
-    query = sa.select(site).where(site.c.name == text)
-    site_id = as_id(reference)
-    if site_id is not None and (isinstance(reference, int) or not conn.execute(query).first()):
+    name, site_id = lookup_name(reference), as_id(reference)
+    if name is None and site_id is None:
+        return None
+    query = sa.select(site).where(site.c.name == name)
+    if site_id is not None and (isinstance(reference, int) or name is None or not conn.execute(query).first()):
         query = sa.select(site).where(site.c.id == site_id)
     if lock:
         query = query.with_for_update()

@@ -47,13 +47,21 @@ def as_id(value: object) -> int | None:
     return number if number is not None and 0 < number <= LARGEST_ID else None
 
 
+def lookup_name(value: object) -> str | None:
+    """The text a lookup by name compares with stored names; ``None`` when it cannot name a stored row: text
+    with a NUL character, which stored text never holds and PostgreSQL refuses even to compare."""
+    text = str(value).strip()
+    return None if "\x00" in text else text
+
+
 def resolve_reference(value: object, by_id: Callable[[int], T | None], by_name: Callable[[str], T | None]) -> T | None:
     """The row a form or a file refers to by ``value`` (checkpoints, supply items): an int is an id; text
     is a name, or else digits that are an id."""
     row_id = as_id(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return None if row_id is None else by_id(row_id)
-    row = by_name(str(value).strip())
+    name = lookup_name(value)
+    row = None if name is None else by_name(name)
     if row is None and row_id is not None:
         row = by_id(row_id)
     return row

@@ -38,7 +38,6 @@ from data_layer.errors import ImportRejected, ValidationError
 from data_layer.i18n import translate
 from data_layer.transfer import import_file, transfer_kinds
 from data_layer.validation import id_check_char
-from support import BACKEND
 
 settings.register_profile("command-post-test", max_examples=500, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -531,29 +530,28 @@ def test_formerly_breaking_input_an_id_beyond_32_bits_is_refused(engine):
     _stored_or_refused(lambda: perform(engine, ADMIN, supplies.add_movement, {"item": 2**31, "kind": "purchase"}))
 
 
-# --- known bugs: still break the data layer on PostgreSQL (strict xfail there until fixed) ---------------------
+# --- once bugs on PostgreSQL: a lookup must answer "unknown", never a database error ----------------------------
 
-def _refused_or_stored_here(call) -> None:
-    try:
-        call()
-    except (ValidationError, ImportRejected):
-        return
-
-
-@pytest.mark.xfail(BACKEND == "postgresql", strict=True,
-                   reason="a NUL character in a name that is looked up (checkpoint, item, site, enterprise) reaches "
-                          "PostgreSQL, which raises DataError; Checks.text refuses it only in stored text")
-def test_known_bug_nul_in_a_lookup(engine):
+@pytest.mark.parametrize("name", ["一号\x00卡口", "\x00"])
+def test_a_name_holding_a_nul_is_unknown_in_every_lookup(engine, name):
     perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": "一号卡口", "grid": "第一网格", "kind": "road"})
-    start = clock.now().replace(minute=0, second=0) - timedelta(hours=3)
-    _refused_or_stored_here(lambda: perform(engine, ADMIN, checkpoints.add_count, {
-        "checkpoint": "一号\x00卡口", "period_start": start, "period_end": start + timedelta(hours=1), "persons": 1,
-        "vehicles": 0, "fever": 0, "turned_back": 0}))
+    start = clock.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    lookups = {
+        "checkpoint": lambda: perform(engine, ADMIN, checkpoints.add_count, {
+            "checkpoint": name, "period_start": start, "period_end": start + timedelta(hours=1), "persons": 1,
+            "vehicles": 0, "fever": 0, "turned_back": 0}),
+        "item": lambda: perform(engine, ADMIN, supplies.add_movement, {
+            "item": name, "date": clock.today(), "kind": "purchase", "quantity": 1}),
+        "site": lambda: perform(engine, ADMIN, quarantine.set_site_capacity, name, 5),
+        "enterprise": lambda: perform(engine, ADMIN, enterprises.change_status, name, "reopened", clock.today()),
+    }
+    for field, lookup in lookups.items():
+        with pytest.raises(ValidationError) as refused:
+            lookup()
+        assert field in refused.value.fields
 
 
-@pytest.mark.xfail(BACKEND == "postgresql", strict=True,
-                   reason="enterprises._enterprise_state binds an int id beyond 2**31 - 1 as INTEGER: DataError "
-                          "'integer out of range' instead of 'unknown enterprise'")
-def test_known_bug_an_enterprise_id_beyond_32_bits(engine):
-    _refused_or_stored_here(lambda: perform(engine, ADMIN, enterprises.change_status, 2**31, "reopened",
-                                            clock.today()))
+def test_an_enterprise_id_beyond_32_bits_is_an_unknown_enterprise(engine):
+    with pytest.raises(ValidationError) as refused:
+        perform(engine, ADMIN, enterprises.change_status, 2**31, "reopened", clock.today())
+    assert refused.value.fields == ["enterprise"]
