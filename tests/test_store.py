@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 import sqlalchemy as sa
 
-from data_layer import db
+from data_layer import clock, db
+from data_layer.checkpoints import checkpoint_counts, checkpoints
 from data_layer.db import Actor, WriteContext, connect, migrate, write
 from data_layer.errors import DuplicateSubmission, FieldError, ValidationError
 from support import BACKEND, audit_rows, count_rows, postgres_server_url
@@ -38,6 +41,34 @@ def test_write_is_audited_with_user_and_values(engine, admin):
     assert row["username"] == admin.username
     assert row["action"] == "setting.put"
     assert '"low"' in row["after"]
+
+
+def _stored(engine, table: str) -> list[tuple]:
+    """The rows of ``table`` as the driver reads them (on SQLite the very text stored), without their ids."""
+    with engine.connect() as conn:
+        return [tuple(row)[1:] for row in conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")]
+
+
+def test_rows_inserted_in_bulk_are_stored_and_audited_as_a_row_inserted_alone(engine, admin, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 11, 20, 16, 5, 7, 250))
+    entry = {"checkpoint_id": 1, "period_start": datetime(2026, 11, 20, 8), "period_end": datetime(2026, 11, 20, 16),
+             "persons": 12, "vehicles": 0, "fever": 1, "turned_back": 0, "note": "夜班 \"东门\"",
+             "entered_by": admin.username, "entered_at": clock.now()}
+
+    def work(ctx: WriteContext) -> list[int]:
+        ctx.insert(checkpoints, "checkpoints.add_checkpoint", {"name": "东门", "grid": "一网格", "kind": "road",
+                                                               "latitude": 30.5, "longitude": None, "active": True})
+        alone = ctx.insert(checkpoint_counts, "checkpoints.add_count", entry)
+        return [alone, *ctx.insert_many(checkpoint_counts, "checkpoints.add_count", [entry, {**entry, "note": None}])]
+
+    assert write(engine, admin, work, batch="import:checkpoint_counts") == [1, 2, 3]
+    counts, audit = _stored(engine, "checkpoint_counts"), _stored(engine, "audit_log")
+    note = counts[0].index("夜班 \"东门\"")
+    assert counts[1] == counts[0]
+    assert counts[2] == counts[0][:note] + (None,) + counts[0][note + 1:]
+    row_id, after = 4, 6
+    assert audit[2] == audit[1][:row_id] + ("2",) + audit[1][row_id + 1:]
+    assert audit[3] == audit[1][:row_id] + ("3", None, audit[1][after].replace('"夜班 \\"东门\\""', "null")) + audit[1][7:]
 
 
 def test_refused_write_leaves_no_row_and_no_audit(engine, admin):
