@@ -195,7 +195,7 @@ def _is_effective() -> sa.ColumnElement[bool]:
 
 def _minute(moment: datetime | None) -> datetime | None:
     """Periods are kept to the minute, as the paper register and the import files write them."""
-    return None if moment is None else moment.replace(second=0)
+    return moment if moment is None or not moment.second else moment.replace(second=0)
 
 
 def _shown(moment: datetime) -> str:
