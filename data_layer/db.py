@@ -203,7 +203,9 @@ class WriteContext:
 
         The ids are reserved first and given explicitly, so that the rows go in with a plain executemany, as
         cheap as an insert gets: neither database can say in which order a multi-row ``RETURNING`` answers,
-        which leaves one statement per row on SQLite and a costly sort key on PostgreSQL.
+        which leaves one statement per row on SQLite and a costly sort key on PostgreSQL. The table's name is
+        given as a plain ``str``: SQLite's driver looks for an adapter for every value of a ``str`` subclass
+        such as SQLAlchemy's names, once per row.
         """
         if not rows:
             return []
@@ -211,7 +213,7 @@ class WriteContext:
         insert_columns(self.conn, table, {"id": ids, **{name: [values[name] for values in rows] for name in rows[0]}})
         insert_columns(self.conn, audit_log, {"row_id": list(map(str, ids)), "after": list(map(_to_json, rows))},
                        same={"at": clock.now(), "username": self.actor.username, "action": action,
-                             "table_name": table.name, "batch": self.batch})
+                             "table_name": str(table.name), "batch": self.batch})
         return ids
 
     def _reserve_ids(self, table: sa.Table, count: int) -> list[int]:

@@ -95,7 +95,7 @@ class Checks:
         self.errors.append(FieldError(field=field, label=self.label(field), key=key, params=params))
 
     def has_error(self, field: str) -> bool:
-        return any(error.field == field for error in self.errors)
+        return bool(self.errors) and any(error.field == field for error in self.errors)
 
     def raise_if_any(self) -> None:
         if self.errors:
