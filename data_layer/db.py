@@ -276,12 +276,18 @@ def _naive_times_by_isoformat(process: Callable[[object], object]) -> Callable[[
 
 
 def _copy(conn: Connection, table: sa.Table, values: dict[str, list]) -> None:
-    """PostgreSQL's ``COPY … FROM STDIN`` of the rows ``values`` gives column by column, in the open transaction."""
+    """PostgreSQL's ``COPY … FROM STDIN`` of the rows ``values`` gives column by column, in the open transaction.
+    A refusal comes out as SQLAlchemy's exception, as from any other statement (:func:`write` retries a
+    transient one)."""
     quote = conn.dialect.identifier_preparer.quote
     command = f"COPY {quote(table.name)} ({', '.join(map(quote, values))}) FROM STDIN"
-    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(command) as copy:
-        for row in zip(*values.values(), strict=True):
-            copy.write_row(row)
+    driver_error = conn.dialect.loaded_dbapi.Error
+    try:
+        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(command) as copy:
+            for row in zip(*values.values(), strict=True):
+                copy.write_row(row)
+    except driver_error as error:
+        raise sa.exc.DBAPIError.instance(command, None, error, driver_error, dialect=conn.dialect) from error
 
 
 class Directory:

@@ -75,6 +75,16 @@ def test_rows_inserted_in_bulk_are_stored_and_audited_as_a_row_inserted_alone(en
     assert '"note": null' in audit[3]["after"]
 
 
+def test_a_bulk_insert_refused_by_the_database_raises_its_integrity_error_and_stores_nothing(engine, admin):
+    entry = {"checkpoint_id": 99, "period_start": datetime(2026, 11, 20, 8), "period_end": datetime(2026, 11, 20, 16),
+             "persons": 1, "vehicles": 0, "fever": 0, "turned_back": 0, "note": None, "entered_by": admin.username,
+             "entered_at": datetime(2026, 11, 20, 16, 5)}
+    with pytest.raises(sa.exc.IntegrityError):
+        write(engine, admin, lambda ctx: ctx.insert_many(checkpoint_counts, "checkpoints.add_count", [entry]))
+    assert count_rows(engine, "checkpoint_counts") == 0
+    assert audit_rows(engine) == 0
+
+
 def test_refused_write_leaves_no_row_and_no_audit(engine, admin):
     def refuse(ctx: WriteContext) -> None:
         _put(ctx, "risk_level", "high")
