@@ -18,10 +18,12 @@ imports in seconds instead of minutes.
 from __future__ import annotations
 
 import csv
+import gc
 import importlib
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -191,19 +193,39 @@ def import_file(engine: Engine, actor: Actor, kind_name: str, source: Path | byt
     rows done and the rows of the file, about every 1 % of them and at the end.
     """
     kind = transfer_kind(kind_name)
-    header, numbered_rows = read_table(source, file_name)
-    parsed = list(parse_rows(kind, header, numbered_rows))
-    ticker = ProgressTicker(progress, len(parsed))
-    store = _store_all if kind.add_rows is not None else _store_each
+    with _collector_paused():
+        header, numbered_rows = read_table(source, file_name)
+        parsed = list(parse_rows(kind, header, numbered_rows))
+        ticker = ProgressTicker(progress, len(parsed))
+        store = _store_all if kind.add_rows is not None else _store_each
 
-    def work(ctx: WriteContext) -> int:
-        stored = store(ctx, kind, parsed, ticker)
-        ctx.audit(f"import.{kind.name}", kind.name, after={"rows": stored})
-        return stored
+        def work(ctx: WriteContext) -> int:
+            stored = store(ctx, kind, parsed, ticker)
+            ctx.audit(f"import.{kind.name}", kind.name, after={"rows": stored})
+            return stored
 
-    stored = write(engine, actor, work, batch=f"import:{kind.name}")
+        stored = write(engine, actor, work, batch=f"import:{kind.name}")
     ticker.finish()
     return stored
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a file is imported, and resume it afterwards.
+
+    An import makes several small dicts and lists per row and keeps them all until the file is stored.
+    Every few hundred of them wake the collector, which then walks the objects still alive: a sixth of the
+    time of a 20,000-row file went to walks that found nothing, since rows hold no reference cycles. Memory
+    is still freed by reference counting meanwhile. The pause is process-wide, so other sessions of the app
+    run without the cyclic collector for the seconds an import takes.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _store_each(ctx: WriteContext, kind: TransferKind, parsed: list[tuple[int, Row | FieldError]],

@@ -30,11 +30,9 @@ T = TypeVar("T")
 
 
 def is_blank(value: object) -> bool:
-    if value is None:
-        return True
     if isinstance(value, str):
         return not value.strip()
-    return isinstance(value, float) and math.isnan(value)
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def as_id(value: object) -> int | None:
@@ -57,12 +55,12 @@ def lookup_name(value: object) -> str | None:
 def resolve_reference(value: object, by_id: Callable[[int], T | None], by_name: Callable[[str], T | None]) -> T | None:
     """The row a form or a file refers to by ``value`` (checkpoints, supply items): an int is an id; text
     is a name, or else digits that are an id."""
-    row_id = as_id(value)
     if isinstance(value, int) and not isinstance(value, bool):
+        row_id = as_id(value)
         return None if row_id is None else by_id(row_id)
     name = lookup_name(value)
     row = None if name is None else by_name(name)
-    if row is None and row_id is not None:
+    if row is None and (row_id := as_id(value)) is not None:
         row = by_id(row_id)
     return row
 
@@ -105,7 +103,7 @@ class Checks:
         self.errors.append(FieldError(field=field, label=self.label(field), key=key, params=params))
 
     def has_error(self, field: str) -> bool:
-        return any(error.field == field for error in self.errors)
+        return bool(self.errors) and any(error.field == field for error in self.errors)
 
     def raise_if_any(self) -> None:
         if self.errors:
@@ -153,7 +151,7 @@ class Checks:
         if self._missing(value, field, required):
             return None
         number = self._parsed(value, field, _as_integer, "error.not_integer")
-        ceiling = LARGEST_ID if maximum is None else min(maximum, LARGEST_ID)
+        ceiling = LARGEST_ID if maximum is None or maximum > LARGEST_ID else maximum
         return number if number is not None and self._within(number, field, minimum, ceiling) else None
 
     def number(self, value: object, field: str, *, required: bool = True, minimum: float | None = None,
@@ -236,16 +234,16 @@ def _shown(value: object) -> str:
 
 
 STRICT_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-STRICT_MINUTE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2})")
+STRICT_MINUTE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}")  # read by fromisoformat, numbers as written
 
 
 def _as_integer(value: object) -> int | None:
+    if isinstance(value, str) and value.isdecimal() and len(value) <= 18:
+        return int(value)
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdecimal() and len(value) <= 18:
-        return int(value)
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
     text = str(value).strip().replace(",", "")
@@ -297,10 +295,9 @@ def _as_datetime(value: object) -> datetime | None:
     if isinstance(value, date):
         return datetime.combine(value, datetime.min.time())
     text = str(value).strip()
-    strict = STRICT_MINUTE.fullmatch(text)
-    if strict:
+    if STRICT_MINUTE.fullmatch(text):
         try:
-            return datetime(*map(int, strict.groups()))
+            return datetime.fromisoformat(text)
         except ValueError:
             return None
     for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 import pytest
 import sqlalchemy as sa
 
-from data_layer import db
+from data_layer import clock, db
+from data_layer.checkpoints import checkpoint_counts, checkpoints
 from data_layer.db import Actor, WriteContext, connect, migrate, write
 from data_layer.errors import DuplicateSubmission, FieldError, ValidationError
 from support import BACKEND, audit_rows, count_rows, postgres_server_url
@@ -38,6 +42,47 @@ def test_write_is_audited_with_user_and_values(engine, admin):
     assert row["username"] == admin.username
     assert row["action"] == "setting.put"
     assert '"low"' in row["after"]
+
+
+def _stored(engine, table: str) -> list[dict]:
+    """The rows of ``table`` as the driver reads them (on SQLite the very text stored), without their ids."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")
+        return [{name: value for name, value in row._mapping.items() if name != "id"} for row in rows]
+
+
+NOTE = '夜班\t"东门" \\N 换岗\n'  # what a bulk load could mistake for its own quotes, separators or NULL
+
+
+def test_rows_inserted_in_bulk_are_stored_and_audited_as_a_row_inserted_alone(engine, admin, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 11, 20, 16, 5, 7, 250))
+    entry = {"checkpoint_id": 1, "period_start": datetime(2026, 11, 20, 8), "period_end": datetime(2026, 11, 20, 16),
+             "persons": 12, "vehicles": 0, "fever": 1, "turned_back": 0, "note": NOTE,
+             "entered_by": admin.username, "entered_at": clock.now()}
+
+    def work(ctx: WriteContext) -> list[int]:
+        ctx.insert(checkpoints, "checkpoints.add_checkpoint", {"name": "东门", "grid": "一网格", "kind": "road",
+                                                               "latitude": 30.5, "longitude": None, "active": True})
+        alone = ctx.insert(checkpoint_counts, "checkpoints.add_count", entry)
+        return [alone, *ctx.insert_many(checkpoint_counts, "checkpoints.add_count", [entry, {**entry, "note": None}])]
+
+    assert write(engine, admin, work, batch="import:checkpoint_counts") == [1, 2, 3]
+    counts, audit = _stored(engine, "checkpoint_counts"), _stored(engine, "audit_log")
+    assert counts[1:] == [counts[0], {**counts[0], "note": None}]
+    alone = audit[1]
+    without_note = alone["after"].replace(json.dumps(NOTE, ensure_ascii=False), "null")
+    assert audit[2:] == [{**alone, "row_id": "2"}, {**alone, "row_id": "3", "after": without_note}]
+    assert '"note": null' in audit[3]["after"]
+
+
+def test_a_bulk_insert_refused_by_the_database_raises_its_integrity_error_and_stores_nothing(engine, admin):
+    entry = {"checkpoint_id": 99, "period_start": datetime(2026, 11, 20, 8), "period_end": datetime(2026, 11, 20, 16),
+             "persons": 1, "vehicles": 0, "fever": 0, "turned_back": 0, "note": None, "entered_by": admin.username,
+             "entered_at": datetime(2026, 11, 20, 16, 5)}
+    with pytest.raises(sa.exc.IntegrityError):
+        write(engine, admin, lambda ctx: ctx.insert_many(checkpoint_counts, "checkpoints.add_count", [entry]))
+    assert count_rows(engine, "checkpoint_counts") == 0
+    assert audit_rows(engine) == 0
 
 
 def test_refused_write_leaves_no_row_and_no_audit(engine, admin):

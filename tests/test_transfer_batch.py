@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import gc
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -291,6 +292,28 @@ def test_an_import_reports_its_progress_at_most_about_every_percent_and_ends_at_
     assert all(total == rows for _, total in calls)
     assert [done for done, _ in calls] == sorted({done for done, _ in calls})
     assert len(calls) <= 101
+
+
+@pytest.mark.parametrize("persons", ["1", "一"])
+def test_an_import_pauses_the_garbage_collector_while_it_runs_and_resumes_it_whatever_the_outcome(
+        engine, tmp_path, persons):
+    checkpoint_setup(engine)
+    path = write_csv(tmp_path / "counts.csv", COUNT_HEADER_ZH, [
+        ["南路口", "2025-01-01 08:00", "2025-01-01 16:00", 1, 0, 0, 0, ""],
+        ["南路口", "2025-01-01 16:00", "2025-01-02 00:00", persons, 0, 0, 0, ""]])
+    collector_running: list[bool] = []
+
+    def run() -> int:
+        return transfer.import_file(engine, ADMIN, "checkpoint_counts", path,
+                                    progress=lambda *_: collector_running.append(gc.isenabled()))
+
+    if persons.isdigit():
+        assert run() == 2
+    else:
+        with pytest.raises(ImportRejected):
+            run()
+    assert collector_running and not any(collector_running)
+    assert gc.isenabled()
 
 
 def test_a_row_by_row_import_reports_its_progress_too(engine, tmp_path):
