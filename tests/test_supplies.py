@@ -198,6 +198,56 @@ def test_consumption_by_recipient_sums_effective_issues_in_the_period(engine, sc
     }
 
 
+def issue(engine, actor, name: str, days_ago: int, recipient: str, kind: str = "site") -> int:
+    return move(engine, actor, name, ago(days_ago), "issue", 1, recipient, recipient_kind=kind)
+
+
+def proposals(engine, username: str, item_ids: tuple[int, ...] | None = None) -> supplies.IssueProposals:
+    with engine.connect() as conn:
+        return supplies.issue_proposals(conn, username, TODAY, item_ids)
+
+
+@pytest.fixture
+def stocked(engine, admin) -> dict[str, int]:
+    """Three items with stock enough for any issue of the proposal tests."""
+    ids = {name: item(engine, admin, name) for name in ("口罩", "酒精", "手套")}
+    for name in ids:
+        move(engine, admin, name, ago(40), "purchase", 1000)
+    return ids
+
+
+def test_the_issue_form_proposes_the_clerks_own_most_issued_item_and_newest_recipient(engine, admin, stocked):
+    clerk = Actor("storekeeper", "clerk", (("supplies", frozenset()),))
+    for _ in range(3):
+        issue(engine, admin, "口罩", 2, "城东宾馆隔离点")
+    issue(engine, clerk, "酒精", 3, "锦绣花园东门", "checkpoint")
+    issue(engine, clerk, "酒精", 5, "第二网格", "grid")
+
+    mine = proposals(engine, clerk.username)
+    assert (mine["item_id"], mine["counterparty"], mine["recipient_kind"]) == (
+        stocked["酒精"], "锦绣花园东门", "checkpoint")
+    anyone = proposals(engine, "somebody-else")
+    assert (anyone["item_id"], anyone["counterparty"]) == (stocked["口罩"], "城东宾馆隔离点")
+
+
+def test_issue_proposals_leave_out_reversed_old_and_unassigned_issues(engine, admin, stocked):
+    reverse(engine, admin, issue(engine, admin, "口罩", 1, "城东宾馆隔离点"))
+    issue(engine, admin, "酒精", 31, "锦绣花园东门")
+    issue(engine, admin, "手套", 4, "第二网格", "grid")
+
+    assert proposals(engine, admin.username)["item_id"] == stocked["手套"]
+    assert proposals(engine, admin.username, (stocked["口罩"],))["item_id"] is None
+    assert proposals(engine, admin.username, (stocked["口罩"],))["counterparty"] is None
+    assert proposals(engine, admin.username)["recipients"] == [{"counterparty": "第二网格", "recipient_kind": "grid"}]
+
+
+def test_the_recipients_offered_are_every_recent_one_newest_first(engine, admin, stocked):
+    for days_ago, recipient in ((9, "甲"), (1, "乙"), (5, "丙"), (3, "甲")):
+        issue(engine, admin, "口罩", days_ago, recipient)
+
+    assert [row["counterparty"] for row in proposals(engine, "anyone")["recipients"]] == ["乙", "甲", "丙"]
+
+
 def test_ledger_shows_each_movement_with_its_running_balance(engine, scenario):
     with engine.connect() as conn:
         rows = supplies.ledger(conn, scenario["口罩"], D - timedelta(days=1), D)

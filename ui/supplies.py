@@ -39,9 +39,8 @@ from data_layer.supplies import (
     cover_days,
     edit_item,
     figures,
-    issue_defaults,
+    issue_proposals,
     list_items,
-    recent_recipients,
     record_stock_count,
     reverse_movement,
     reversible_movements,
@@ -165,11 +164,10 @@ def _item_picker(label: str, items: list[dict], preferred: int | None, stock: Ma
 def _recipient_choices(who: Actor) -> tuple[list[tuple[str, str | None]], tuple[str, str | None] | None]:
     """The known recipients as (name, recipient kind) and the one to propose: the recipient of the clerk's
     last issue in this session, else their checkpoint, else the newest recipient in the ledger."""
-    today = clock.today()
-    defaults = read(issue_defaults, who.username, today, assigned_items(who))
+    defaults = read(issue_proposals, who.username, clock.today(), assigned_items(who))
     checkpoint = own_checkpoint(who)
     choices: list[tuple[str, str | None]] = [(checkpoint, "checkpoint")] if checkpoint else []
-    for row in read(recent_recipients, today):
+    for row in defaults["recipients"]:
         choices.append((row["counterparty"], row["recipient_kind"]))
     choices += [(row["name"], "checkpoint") for row in read(list_checkpoints, False)]
     unique = list(dict.fromkeys(choices))
@@ -191,7 +189,7 @@ def _preferred_item(who: Actor) -> int | None:
     remembered = st.session_state.get(LAST_ITEM_KEY)
     if remembered is not None:
         return remembered
-    return read(issue_defaults, who.username, clock.today(), assigned_items(who))["item_id"]
+    return read(issue_proposals, who.username, clock.today(), assigned_items(who))["item_id"]
 
 
 def _stock_by_item() -> dict[int, int]:
