@@ -157,7 +157,7 @@ def main() -> None:
     district_url, district_report = district_store()
     sample_url = sample_store()
     sample_seconds, sample_figures, _ = measure(sample_url, 9)
-    district_seconds, district_figures, domains = measure(district_url, 3)
+    district_seconds, district_figures, domains = measure(district_url, 9)
     engine = connect(district_url)
     with engine.connect() as conn:
         started = time.perf_counter()

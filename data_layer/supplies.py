@@ -56,6 +56,7 @@ DEFAULT_REQUEST_DAYS = 14
 COVER_DAYS_VARIABLE = "COMMAND_POST_COVER_DAYS"
 MAX_COVER_DAYS = 365
 RECENT_DAYS = 30  # what the entry forms learn from and offer to reverse
+ROUND_DAYS = 7  # a storekeeper's round repeats within a week: the issue form proposes from it
 NAME_LENGTH = 100
 UNIT_LENGTH = 20
 CATEGORY_LENGTH = 50
@@ -665,18 +666,19 @@ class IssueProposals(TypedDict):
 
 def issue_proposals(conn: Connection, username: str, day: date, item_ids: tuple[int, ...] | None = None,
                     recipients_shown: int = 50) -> IssueProposals:
-    """What an issue form proposes, learnt from the effective issues of active items over the 30 days ending
-    ``day``, so that the usual issue is a quantity and one tap.
+    """What an issue form proposes, learnt from the effective issues of active items, so that the usual issue
+    is a quantity and one tap.
 
-    ``item_id`` is the item issued most often, ``counterparty`` and ``recipient_kind`` those of the newest
-    issue with a recipient; ``username``'s own issues decide when there are any, since a storekeeper repeats
-    their own round, and ``item_ids`` limits both to a clerk's items (``None`` when there is nothing to learn
-    from). ``recipients`` are every recipient supplied in those days, the one supplied on the latest date first:
-    the choices of the form. Each is one aggregate in SQL, so that a district's thousand issues a day never
-    travel to Python.
+    ``item_id`` is the item issued most often over the :data:`ROUND_DAYS` days ending ``day``, and
+    ``counterparty`` and ``recipient_kind`` those of the newest issue with a recipient in them;
+    ``username``'s own issues decide when there are any, since a storekeeper repeats their own round, and
+    ``item_ids`` limits both to a clerk's items (``None`` when there is nothing to learn from). ``recipients``
+    are every recipient supplied over the :data:`RECENT_DAYS` days ending ``day``, the one supplied on the latest
+    date first: the choices of the form. Each is one aggregate in SQL, so that a district's thousand issues a
+    day never travel to Python.
     """
-    issues = _effective_issues(day, None).subquery()
-    mine = _effective_issues(day, item_ids).subquery()
+    issues = _effective_issues(day, RECENT_DAYS, None).subquery()
+    mine = _effective_issues(day, ROUND_DAYS, item_ids).subquery()
     mine_own = mine.c.entered_by == username
     item_id = conn.execute(
         sa.select(mine.c.item_id).group_by(mine.c.item_id)
@@ -694,13 +696,13 @@ def issue_proposals(conn: Connection, username: str, day: date, item_ids: tuple[
             "recipients": [{"counterparty": name, "recipient_kind": kind} for name, kind in recipients]}
 
 
-def _effective_issues(day: date, item_ids: tuple[int, ...] | None) -> sa.Select:
-    """Effective issues of active items over the :data:`RECENT_DAYS` days ending ``day`` (of ``item_ids``)."""
+def _effective_issues(day: date, days: int, item_ids: tuple[int, ...] | None) -> sa.Select:
+    """Effective issues of active items over the ``days`` days ending ``day`` (of ``item_ids``)."""
     query = (sa.select(supply_movements.c.id, supply_movements.c.item_id, supply_movements.c.counterparty,
                        supply_movements.c.recipient_kind, supply_movements.c.entered_by, supply_movements.c.date)
              .select_from(_with_reversals(supply_movements.join(supply_items)))
              .where(_effective(), supply_movements.c.kind == "issue", supply_items.c.active == sa.true(),
-                    supply_movements.c.date.between(day - timedelta(days=RECENT_DAYS - 1), day)))
+                    supply_movements.c.date.between(day - timedelta(days=days - 1), day)))
     return query if item_ids is None else query.where(supply_movements.c.item_id.in_(item_ids))
 
 

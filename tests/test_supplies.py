@@ -234,6 +234,8 @@ def test_issue_proposals_leave_out_reversed_old_and_unassigned_issues(engine, ad
     reverse(engine, admin, issue(engine, admin, "口罩", 1, "城东宾馆隔离点"))
     issue(engine, admin, "酒精", 31, "锦绣花园东门")
     issue(engine, admin, "手套", 4, "第二网格", "grid")
+    for _ in range(2):
+        issue(engine, admin, "口罩", supplies.ROUND_DAYS, "第二网格", "grid")
 
     assert proposals(engine, admin.username)["item_id"] == stocked["手套"]
     assert proposals(engine, admin.username, (stocked["口罩"],))["item_id"] is None
