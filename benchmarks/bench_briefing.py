@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from benchmarks.common import END, district_store, freeze_clock, line, median_seconds, sample_store, save, scale
+from benchmarks.common import END, district_store, freeze_clock, least_seconds, line, sample_store, save, scale
 from data_layer import checkpoints, enterprises, quarantine, supplies
 from data_layer.briefing import build_briefing
 from data_layer.db import connect
@@ -138,14 +138,14 @@ def same_figures(naive: dict, briefing: dict) -> list[str]:
 
 
 def measure(url: str, repeat: int) -> tuple[float, dict, dict]:
-    """The median time of ``build_briefing`` for :data:`END`, its figures, and the median time of each domain's
-    part of it."""
+    """The least time of ``build_briefing`` for :data:`END` over ``repeat`` runs, its figures, and the least time
+    of each domain's part of it."""
     engine = connect(url)
     with engine.connect() as conn:
         build_briefing(conn, END)  # warm the connection pool and the file cache
-        seconds = median_seconds(lambda: build_briefing(conn, END), repeat)
+        seconds = least_seconds(lambda: build_briefing(conn, END), repeat)
         figures = build_briefing(conn, END)
-        domains = {module.__name__.rsplit(".", 1)[1]: median_seconds(lambda module=module: module.figures(conn, END),
+        domains = {module.__name__.rsplit(".", 1)[1]: least_seconds(lambda module=module: module.figures(conn, END),
                                                                      repeat)
                    for module in (checkpoints, quarantine, supplies, enterprises)}
     engine.dispose()
