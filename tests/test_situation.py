@@ -217,22 +217,18 @@ def test_fever_in_quarantine_raises_a_high_alert_counting_the_days_fever_reading
     assert alert.params == {"count": quarantine_figures(engine)["fever_in_quarantine"]} == {"count": 2}
 
 
-def test_overdue_quarantines_raise_a_high_alert_with_the_briefings_overdue_count(engine, admin):
-    for n, start in ((1, days(-14)), (2, days(-16)), (3, days(-13))):
-        both_followups(engine, admin, register(engine, admin, n, start=start))
+@pytest.mark.parametrize(("name", "figure", "severity", "starts"), [
+    ("quarantine_overdue", "overdue", "high", (-14, -16, -13)),
+    ("quarantine_due", "due_next_3_days", "medium", (-13, -11, -10)),
+])
+def test_overdue_and_due_quarantines_raise_their_alert_with_the_briefings_count(engine, admin, name, figure,
+                                                                                 severity, starts):
+    for n, start in enumerate(starts, start=1):
+        both_followups(engine, admin, register(engine, admin, n, start=days(start)))
 
-    alert = only_alert(engine, "quarantine_overdue")
-    assert alert.severity == "high"
-    assert alert.params == {"count": quarantine_figures(engine)["overdue"]} == {"count": 2}
-
-
-def test_quarantines_due_in_the_next_three_days_raise_a_medium_alert_with_the_briefings_count(engine, admin):
-    for n, start in ((1, days(-13)), (2, days(-11)), (3, days(-10))):
-        both_followups(engine, admin, register(engine, admin, n, start=start))
-
-    alert = only_alert(engine, "quarantine_due")
-    assert alert.severity == "medium"
-    assert alert.params == {"count": quarantine_figures(engine)["due_next_3_days"]} == {"count": 2}
+    alert = only_alert(engine, name)
+    assert alert.severity == severity
+    assert alert.params == {"count": quarantine_figures(engine)[figure]} == {"count": 2}
 
 
 def test_missing_followups_raise_a_medium_alert_counting_the_episodes_short_of_two(engine, admin):
