@@ -315,6 +315,22 @@ def values_found_anywhere(engine, values: set[str], kept: set[str]) -> set[str]:
     return found
 
 
+def test_the_count_of_people_due_is_the_number_an_anonymisation_covers(sample_copy, admin):
+    """``due_count`` counts by a shortcut (the people not anonymised less those kept); it must name as many
+    people as the selection the anonymisation itself uses, for every period."""
+    engine = connect(sample_copy)
+    with engine.connect() as conn:
+        for days in (1, 5, 10, SAMPLE_RETENTION, 300):
+            selected = conn.execute(sa.select(sa.func.count()).select_from(
+                retention._due_person_ids(days).subquery())).scalar_one()
+            assert retention.due_count(conn, days) == selected
+        expected = retention.due_count(conn, 5)
+    assert expected > 0
+    assert perform(engine, admin, retention.anonymise_people, 5) == expected
+    assert due(engine, 5) == 0
+    engine.dispose()
+
+
 def test_after_anonymising_the_sample_no_name_id_or_phone_of_those_people_is_left_in_any_table(sample_copy, admin):
     engine = connect(sample_copy)
     gone, kept = personal_values_of_due_people(engine)
