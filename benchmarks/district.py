@@ -48,6 +48,7 @@ from data_layer import checkpoints as checkpoint_domain
 from data_layer import clock
 from data_layer.db import connect, is_sqlite, migrate
 from data_layer.enterprises import CONDITIONS, REASONS, rebuild_daily_figures
+from data_layer.quarantine import rebuild_followup_days
 from data_layer.supplies import rebuild_daily_stock
 from data_layer.validation import id_check_char
 
@@ -432,6 +433,7 @@ class District:
             checkpoint_domain.rebuild_daily_totals(conn)
             rebuild_daily_stock(conn)
             rebuild_daily_figures(conn)
+            rebuild_followup_days(conn)
 
     def audit(self) -> None:
         after = json.dumps({"rows": self.load.counts}, ensure_ascii=False, sort_keys=True)

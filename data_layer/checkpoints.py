@@ -625,8 +625,10 @@ def figures(conn: Connection, day: date) -> CheckpointFigures:
     columns = [_sum(sa.case((on_day, totals.c[name]), else_=0)) for name in COUNT_FIELDS]
     columns += [_sum(totals.c[f"cumulative_{name}"]) for name in COUNT_FIELDS]
     sums = conn.execute(sa.select(*columns).select_from(_newest_totals(day))).one()
-    reported_column = sa.and_(on_day, totals.c.entries > 0).label("reported")
-    status = conn.execute(sa.select(checkpoints.c.name, reported_column).select_from(_newest_totals(day))
+    reported_column = sa.func.coalesce(totals.c.entries, 0) > 0
+    status = conn.execute(sa.select(checkpoints.c.name, reported_column)
+                          .select_from(checkpoints.outerjoin(totals, sa.and_(totals.c.checkpoint_id == checkpoints.c.id,
+                                                                             on_day)))
                           .where(checkpoints.c.active)).all()
     return {
         **{name: int(value) for name, value in zip(COUNT_FIELDS, sums[:4], strict=True)},

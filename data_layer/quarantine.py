@@ -19,6 +19,7 @@ import dataclasses
 import io
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TypedDict, TypeVar
@@ -28,7 +29,7 @@ from openpyxl import Workbook
 from sqlalchemy.engine import Connection
 
 from data_layer import clock
-from data_layer.db import Actor, WriteContext, metadata
+from data_layer.db import Actor, WriteContext, add_to_counters, metadata
 from data_layer.errors import PermissionDenied, ValidationError
 from data_layer.i18n import translate
 from data_layer.transfer import Column, Row, TransferKind
@@ -132,6 +133,18 @@ quarantine_followups = sa.Table(
     sa.Index("ix_quarantine_followups_date_temperature", "date", "temperature"),
     sa.Index("ix_quarantine_followups_supersedes_id", "supersedes_id"),
 )
+
+quarantine_followup_days = sa.Table(
+    "quarantine_followup_days", metadata,
+    sa.Column("date", sa.Date, primary_key=True),
+    sa.Column("episode_id", sa.Integer, sa.ForeignKey("quarantine_episodes.id"), primary_key=True),
+    sa.Column("readings", sa.Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""Derived from the follow-ups, kept in the transaction of every follow-up and correction: per day and
+episode, how many effective follow-ups are dated that day. "Follow-ups missing today" looks up each current
+episode here once, instead of counting its readings and asking of each whether a correction superseded it
+(see :func:`_count_followup_days`)."""
 
 
 # --- configuration -----------------------------------------------------------------------------------------------
@@ -851,6 +864,7 @@ def _checked_followups(ctx: WriteContext, rows: Sequence[Mapping[str, object]], 
 
 
 def _store_followups(ctx: WriteContext, entries: list[_FollowupInput], now: datetime) -> list[int]:
+    _count_followup_days(ctx.conn, [(entry.day, entry.episode["id"]) for entry in entries])
     return ctx.insert_many(quarantine_followups, "quarantine.followup_add", [{
         **entry.values(), "entered_by": ctx.actor.username, "entered_at": now, "supersedes_id": None, "reason": None,
     } for entry in entries])
@@ -917,7 +931,31 @@ def correct_followups(ctx: WriteContext, corrections: Sequence[tuple[object, Map
         filled.add((entry.episode["id"], entry.day, entry.slot))
         rows.append({**entry.values(), "entered_by": ctx.actor.username, "entered_at": clock.now(),
                      "supersedes_id": original_id, "reason": why})
+    _count_followup_days(ctx.conn, [(row["date"], row["episode_id"]) for row in rows],
+                         [(originals[original_id]["date"], originals[original_id]["episode_id"])
+                          for original_id in original_ids])
     return ctx.insert_many(followup, "quarantine.followup_correct", rows)
+
+
+def _count_followup_days(conn: Connection, effective: Iterable[tuple[date, int]],
+                         superseded: Iterable[tuple[date, int]] = ()) -> None:
+    """Keep :data:`quarantine_followup_days` equal to the follow-ups after readings (each as its date and
+    episode) became effective or were superseded. Every path that stores follow-ups calls this in the same
+    transaction; :func:`rebuild_followup_days` computes the table afresh."""
+    changes = Counter(effective)
+    changes.subtract(superseded)
+    add_to_counters(conn, quarantine_followup_days, "readings", changes)
+
+
+def rebuild_followup_days(conn: Connection) -> None:
+    """Compute :data:`quarantine_followup_days` afresh from the follow-ups: for the migration that adds it
+    and for loaders that insert follow-ups in bulk around :func:`add_followups` (the district benchmark)."""
+    followup, days = quarantine_followups, quarantine_followup_days
+    conn.execute(days.delete())
+    conn.execute(days.insert().from_select(
+        ["date", "episode_id", "readings"],
+        sa.select(followup.c.date, followup.c.episode_id, sa.func.count()).where(_is_effective())
+        .group_by(followup.c.date, followup.c.episode_id)))
 
 
 def _corrected_entry(original: Mapping | None, episodes: Mapping[int, Mapping],
@@ -972,10 +1010,9 @@ class QuarantineFigures(TypedDict):
 
 
 def _followups_on(day: date) -> sa.Subquery:
-    """Effective follow-ups per episode dated ``day``."""
-    followup = quarantine_followups
-    return (sa.select(followup.c.episode_id, sa.func.count().label("followups"))
-            .where(followup.c.date == day, _is_effective()).group_by(followup.c.episode_id).subquery())
+    """Effective follow-ups per episode dated ``day`` (episodes with follow-ups that day only)."""
+    days = quarantine_followup_days
+    return sa.select(days.c.episode_id, days.c.readings.label("followups")).where(days.c.date == day).subquery()
 
 
 def _current_episodes(day: date) -> sa.Subquery:
@@ -1008,26 +1045,25 @@ def figures(conn: Connection, day: date) -> QuarantineFigures:
     """
     episode, followup = quarantine_episodes, quarantine_followups
     current = {mode: 0 for mode in MODES}
-    overdue = due = 0
+    overdue = due = missing = 0
     on_day = _current_episodes(day)
+    counts, fewer_than_two = _missing_followups(day)
     by_mode = conn.execute(
         sa.select(on_day.c.mode, sa.func.count(), _count_if(on_day.c.planned_end <= day),
                   _count_if(on_day.c.planned_end.between(day + timedelta(days=1),
-                                                         day + timedelta(days=DUE_WINDOW_DAYS))))
+                                                         day + timedelta(days=DUE_WINDOW_DAYS))),
+                  _count_if(fewer_than_two))
+        .select_from(on_day.outerjoin(counts, counts.c.episode_id == on_day.c.id))
         .group_by(on_day.c.mode))
-    for mode, count, mode_overdue, mode_due in by_mode:
+    for mode, count, mode_overdue, mode_due, mode_missing in by_mode:
         current[mode] = count
         overdue += mode_overdue
         due += mode_due
+        missing += mode_missing
     admitted, released = conn.execute(
         sa.select(_count_if(episode.c.start_date == day),
                   _count_if(sa.and_(episode.c.status == "released", episode.c.end_date == day)))
         .where(sa.or_(episode.c.start_date == day, episode.c.end_date == day))).one()
-    followups_of_day = (sa.select(sa.func.count()).where(followup.c.episode_id == on_day.c.id,
-                                                         followup.c.date == day, _is_effective())
-                        .scalar_subquery())
-    missing = conn.execute(sa.select(sa.func.count()).select_from(on_day)
-                           .where(followups_of_day < FOLLOWUPS_PER_DAY)).scalar_one()
     fever = conn.execute(sa.select(sa.func.count()).select_from(followup).where(
         followup.c.date == day, followup.c.temperature >= fever_threshold(), _is_effective())).scalar_one()
     return {

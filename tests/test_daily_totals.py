@@ -1,8 +1,8 @@
 """The per-day tables the briefing reads (checkpoint daily totals, daily stock, enterprise status and
-rectification days) always give the figures the ledgers give: after entries, back-dated entries,
-corrections, reversals, stock counts, status changes, closures and imports, the figures of every day equal
-both the figures computed in the test straight from the ledger rows and those read after rebuilding the
-tables from scratch (what the migration and the district loader do)."""
+rectification days, follow-ups per episode and day) always give the figures the ledgers give: after entries,
+back-dated entries, corrections, reversals, stock counts, status changes, closures and imports, the figures of
+every day equal both the figures computed in the test straight from the ledger rows and those read after
+rebuilding the tables from scratch (what the migration and the district loader do)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ import sqlalchemy as sa
 from data_layer import checkpoints as cp
 from data_layer import clock
 from data_layer import enterprises as en
+from data_layer import quarantine as qu
 from data_layer import supplies as su
 from data_layer.db import perform
 from data_layer.transfer import import_file
+from data_layer.validation import id_check_char
 
 TODAY = clock.today()
 
@@ -220,3 +222,63 @@ def test_enterprise_status_and_rectification_days_give_the_historys_figures(engi
         assert {key: figures[key] for key in history} == history
     assert stored == figures_after_rebuild(engine, en.figures, en.rebuild_daily_figures, days)
     assert (stored[days.index(ago(5))]["rectifications_overdue"], stored[-1]["rectifications_open"]) == (1, 2)
+
+
+# --- quarantine follow-ups ----------------------------------------------------------------------------------------
+
+def id_number(n: int) -> str:
+    first = f"11010519900101{n:03d}"
+    return first + id_check_char(first)
+
+
+def quarantined(engine, admin, n: int, start: date) -> int:
+    return perform(engine, admin, qu.register, {
+        "name": f"测试{n}", "id_number": id_number(n), "phone": f"1380000{n:04d}", "grid": "第一网格",
+        "address": "示例小区1栋", "origin": "外省示例市", "origin_category": "other_province", "mode": "home",
+        "start_date": start})
+
+
+def followed_up(engine, admin, episode_id: int, day: date, slot: str) -> int:
+    return perform(engine, admin, qu.add_followup, {"episode_id": episode_id, "date": day, "slot": slot,
+                                                    "temperature": 36.5, "by": "网格员甲"})
+
+
+def followups_missing_from_ledger(conn, day: date) -> int:
+    """Current episodes of ``day`` with fewer than two effective follow-ups dated ``day``, counted here from
+    the follow-up rows themselves."""
+    rows = conn.execute(sa.select(qu.quarantine_followups)).mappings().all()
+    superseded = {row["supersedes_id"] for row in rows}
+    readings = [(row["episode_id"], row["date"]) for row in rows if row["id"] not in superseded]
+    current = conn.execute(sa.select(qu.quarantine_episodes.c.id).where(qu._current_on(day))).scalars()
+    return sum(1 for episode_id in current if readings.count((episode_id, day)) < qu.FOLLOWUPS_PER_DAY)
+
+
+def test_followup_days_give_the_ledgers_missing_followups_after_follow_ups_corrections_and_imports(
+        engine, admin, tmp_path):
+    first, second, third = (quarantined(engine, admin, n, ago(6)) for n in (1, 2, 3))
+    for day in (ago(5), ago(4), ago(3)):
+        followed_up(engine, admin, first, day, "AM")
+        followed_up(engine, admin, first, day, "PM")
+    followed_up(engine, admin, second, ago(4), "AM")
+    moved = followed_up(engine, admin, second, ago(3), "PM")
+    retimed = followed_up(engine, admin, third, ago(4), "AM")
+    perform(engine, admin, qu.correct_followup, moved, {"date": ago(4)}, "日期登记错误")
+    correction = perform(engine, admin, qu.correct_followup, retimed, {"slot": "PM"}, "时段登记错误")
+    perform(engine, admin, qu.correct_followup, correction, {"temperature": 36.8}, "体温登记错误")
+    perform(engine, admin, qu.save_followup_grid, [
+        {"episode_id": third, "date": ago(2), "slot": "AM", "temperature": 36.4, "by": "网格员乙"},
+        {"episode_id": third, "date": ago(2), "slot": "PM", "temperature": 36.6, "by": "网格员乙"}], [])
+    (tmp_path / "followups.csv").write_text(
+        "id_number,date,slot,temperature,symptoms,by,symptom_text\n"
+        f"{id_number(2)},{ago(2)},AM,36.5,否,网格员丙,\n"
+        f"{id_number(2)},{ago(2)},PM,36.7,否,网格员丙,\n"
+        f"{id_number(3)},{ago(4)},AM,36.5,否,网格员丙,\n", encoding="utf-8")
+    assert import_file(engine, admin, "followups", tmp_path / "followups.csv") == 3
+    perform(engine, admin, qu.release, first, ago(1))
+
+    days = days_around(7)
+    stored = figures_of(engine, qu.figures, days)
+    expected = figures_of(engine, followups_missing_from_ledger, days)
+    assert [figures["followups_missing"] for figures in stored] == expected
+    assert stored == figures_after_rebuild(engine, qu.figures, qu.rebuild_followup_days, days)
+    assert [stored[days.index(ago(offset))]["followups_missing"] for offset in (5, 4, 3, 2)] == [2, 0, 2, 1]
