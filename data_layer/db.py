@@ -9,15 +9,13 @@ connections for writing themselves.
 
 from __future__ import annotations
 
-import fcntl
 import importlib
 import json
 import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -362,7 +360,7 @@ def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, to
     """
     for attempt in range(WRITE_ATTEMPTS):
         try:
-            with _writers_turn(engine), engine.connect() as conn:
+            with engine.connect() as conn:
                 conn.execution_options(write_transaction=True)
                 with conn.begin():
                     if token:
@@ -373,27 +371,6 @@ def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, to
                 raise
             time.sleep(min(2.0, 0.05 * 2 ** attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable: the loop returns or raises")
-
-
-def _writers_turn(engine: Engine) -> AbstractContextManager[None]:
-    """Writers to one SQLite file take turns through a lock on a file beside it, held for the whole write.
-
-    SQLite lets one writer in at a time and has the others poll with growing sleeps of up to 100 ms, so in a
-    burst of writers a few lose the race again and again and wait seconds while the rest pass (issue 8's
-    burst: 6 s for one entry). A writer waiting on ``flock`` is woken the moment the lock is free. SQLite's
-    own locking still guards the file; this lock only decides who asks next, and the kernel releases it
-    when a process dies. PostgreSQL and in-memory databases need no turns."""
-    database = engine.url.database
-    if not is_sqlite(engine) or not database or database == ":memory:":
-        return nullcontext()
-    return _holding_lock_file(Path(f"{database}-writers.lock"))
-
-
-@contextmanager
-def _holding_lock_file(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
 
 
 def _claim_token(conn: Connection, token: str, actor: Actor) -> None:

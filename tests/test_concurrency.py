@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from data_layer import checkpoints, clock, db, supplies
+from data_layer import checkpoints, clock, supplies
 from data_layer.db import Actor, connect, perform
 from data_layer.errors import DuplicateSubmission, ValidationError
-from support import BACKEND, count_rows
+from support import count_rows
 
 WRITERS = int(os.environ.get("COMMAND_POST_TEST_WRITERS", "8"))
 ENTRIES = int(os.environ.get("COMMAND_POST_TEST_ENTRIES", "60"))
@@ -201,24 +199,4 @@ def test_writers_racing_for_the_last_units_never_take_stock_below_zero(db_url):
             assert running >= 0, f"stock {running} at the end of {day}"
         assert running == 0
         assert supplies.stock_on(conn, item_id, today) == 0
-    engine.dispose()
-
-
-@pytest.mark.skipif(BACKEND != "sqlite", reason="writers to a SQLite file take turns through a lock file")
-def test_a_sqlite_writer_waits_for_its_turn_and_then_stores_its_entry(db_url):
-    """While another writer holds the turn (the lock file beside the database), an entry waits instead of
-    polling SQLite's lock; it is stored the moment the turn is free."""
-    [checkpoint_id] = add_checkpoints(db_url, 1)
-    engine = connect(db_url)
-    start = _base_hour()
-    data = {"checkpoint": checkpoint_id, "period_start": start, "period_end": start + timedelta(hours=1),
-            "persons": 5, "vehicles": 1, "fever": 0, "turned_back": 0}
-    writer = threading.Thread(target=perform, args=(engine, ADMIN, checkpoints.add_count, data))
-    with db._holding_lock_file(Path(f"{engine.url.database}-writers.lock")):
-        writer.start()
-        writer.join(timeout=0.5)
-        waiting, stored_meanwhile = writer.is_alive(), count_rows(engine, "checkpoint_counts")
-    writer.join(timeout=TIMEOUT)
-    assert (waiting, stored_meanwhile) == (True, 0)
-    assert count_rows(engine, "checkpoint_counts") == 1
     engine.dispose()
