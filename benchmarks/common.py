@@ -170,9 +170,9 @@ def copy_sqlite(url: str, name: str) -> str:
 
 
 def least_seconds(work: Callable[[], object], repeat: int) -> float:
-    """The least wall time of ``repeat`` runs of ``work``. Work of a few milliseconds, measured while the
-    wall-screen soak shares the two cores, is often interrupted by it; the least run is the one that was not,
-    which is the cost of the work itself (the convention of Python's ``timeit``)."""
+    """The least wall time of ``repeat`` runs of ``work``. Work of a few milliseconds is now and then
+    interrupted by whatever else the machine does; the least run is the one that was not, which is the cost
+    of the work itself (the convention of Python's ``timeit``)."""
     times = []
     for _ in range(repeat):
         started = time.perf_counter()

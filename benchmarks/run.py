@@ -4,9 +4,11 @@ Each benchmark is a process of its own (``python -m benchmarks.bench_…``) that
 them in ``benchmarks/out/results/``; this script runs them and renders the report.
 
 To stay within ten minutes on two cores, the wall-screen soak (one core: a Streamlit server and its client)
-runs alongside the single-threaded benchmarks (district generation, briefing, pages, import: one core), and
-the writer benchmark, which needs the whole machine for its 20 processes, runs alone at the end. Every ratio
-compares two figures measured under the same conditions within this run.
+runs alongside the single-threaded benchmarks that take long (district generation, the follow-up grid,
+imports: one core). The briefing and the pages run after it, on a quiet machine: their runs of a few
+milliseconds on the district were interrupted by the soak more often than the sample's, which moved their
+ratio by a third from run to run. The writer benchmark, which needs the whole machine for its 20 processes,
+runs alone at the end. Every ratio compares two figures measured under the same conditions within this run.
 
 Sizes are issue 8's: the full district (``BENCH_SCALE``, default 1), 100,000-row import files on both stores,
 2,000 wall-screen refreshes, 20 writers. Each can be set on its own for a quicker look: ``BENCH_SCALE``,
@@ -27,13 +29,22 @@ from pathlib import Path
 from benchmarks.common import END, OUT, RESULTS_DIR, ROOT, SAMPLE_DAYS, district_store, machine, sample_store, scale
 
 REPORT = ROOT / "benchmarks" / "RESULTS.md"
-ALONGSIDE_SOAK = ("bench_briefing", "bench_pages", "bench_followups", "bench_import")
+ALONGSIDE_SOAK = ("bench_followups", "bench_import")
+AFTER_SOAK = ("bench_briefing", "bench_pages", "bench_writers")
 
 
 def run_module(name: str, log: Path) -> subprocess.Popen:
     handle = log.open("w")
     return subprocess.Popen([sys.executable, "-m", f"benchmarks.{name}"], cwd=ROOT, stdout=handle,
                             stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def run_and_show(name: str, log_dir: Path) -> bool:
+    """Run one benchmark to its end and print its log; whether it succeeded."""
+    print(f"== {name}", flush=True)
+    succeeded = run_module(name, log_dir / f"{name}.log").wait() == 0
+    print((log_dir / f"{name}.log").read_text(), end="", flush=True)
+    return succeeded
 
 
 def main() -> int:
@@ -55,20 +66,12 @@ def main() -> int:
     soak = run_module("bench_memory", logs / "bench_memory.log")
     _, district = district_store()
     preparing = time.perf_counter() - prepared
-    failures = []
-    for name in ALONGSIDE_SOAK:
-        print(f"== {name}", flush=True)
-        if run_module(name, logs / f"{name}.log").wait() != 0:
-            failures.append(name)
-        print((logs / f"{name}.log").read_text(), end="", flush=True)
+    failures = [name for name in ALONGSIDE_SOAK if not run_and_show(name, logs)]
     print("== bench_memory (running since the start)", flush=True)
     if soak.wait() != 0:
         failures.append("bench_memory")
     print((logs / "bench_memory.log").read_text(), end="", flush=True)
-    print("== bench_writers", flush=True)
-    if run_module("bench_writers", logs / "bench_writers.log").wait() != 0:
-        failures.append("bench_writers")
-    print((logs / "bench_writers.log").read_text(), end="", flush=True)
+    failures += [name for name in AFTER_SOAK if not run_and_show(name, logs)]
     total = time.perf_counter() - started
     results = {path.stem: json.loads(path.read_text()) for path in RESULTS_DIR.glob("*.json")}
     REPORT.write_text(render(results, district, preparing, total, failures), encoding="utf-8")
@@ -88,7 +91,8 @@ def render(results: dict, district: dict, preparing: float, total: float, failur
         "# Benchmark results",
         "",
         f"Written by `make bench` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} in {total:.0f} s "
-        f"(of which {preparing:.0f} s preparing the stores; the wall-screen soak ran alongside). Sizes: "
+        f"(of which {preparing:.0f} s preparing the stores; the wall-screen soak ran alongside the preparation, the "
+        "follow-up grid and the imports). Sizes: "
         + ", ".join(f"{name}={os.environ[name]}" for name in ("BENCH_SCALE", "BENCH_IMPORT_ROWS",
                                                              "BENCH_IMPORT_PG_ROWS", "BENCH_REFRESHES",
                                                              "BENCH_WRITERS", "BENCH_ENTRIES") if name in os.environ)

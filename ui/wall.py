@@ -38,8 +38,8 @@ WALL_CSS_TEMPLATE = """
   [data-testid="stMetric"] { padding: 0.5rem 0.8rem; min-height: 8.2rem; }
   [data-testid="stMetricValue"] { font-size: 2.3rem; line-height: 1.1; }
   [data-testid="stMetricValue"] > div { overflow: visible; text-overflow: clip; }
-  [data-testid="stMetricLabel"] p { font-size: 1.1rem; white-space: normal; line-height: 1.25;
-                                    word-break: normal; overflow-wrap: break-word; hyphens: auto; }
+  [data-testid="stMetricLabel"] p { font-size: 1.1rem; white-space: normal; line-height: 1.25; }
+  div:has(> [data-testid="stMetricLabel"]) { padding: 0 !important; }
   [data-testid="stMetricLabel"] > div { overflow: visible; }
   [data-testid="stMetricDelta"] { font-size: 1.1rem; }
   h1 { font-size: 2.4rem !important; }
