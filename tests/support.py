@@ -8,6 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from data_layer.validation import id_check_char
+
 BACKEND = os.environ.get("COMMAND_POST_TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get("COMMAND_POST_TEST_PG", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -35,3 +37,10 @@ def count_rows(engine: Engine, table: str) -> int:
 
 def audit_rows(engine: Engine) -> int:
     return count_rows(engine, "audit_log")
+
+
+def id_number(n: int, prefix: str = "11010519900101") -> str:
+    """A valid ID number for test person ``n``: ``prefix`` (region and date of birth), ``n`` as the sequence
+    code and the check character the validator expects."""
+    first = f"{prefix}{n:03d}"
+    return first + id_check_char(first)

@@ -18,7 +18,7 @@ from data_layer import quarantine as qu
 from data_layer import supplies as su
 from data_layer.db import perform
 from data_layer.transfer import import_file
-from data_layer.validation import id_check_char
+from support import id_number
 
 TODAY = clock.today()
 
@@ -226,9 +226,6 @@ def test_enterprise_status_and_rectification_days_give_the_historys_figures(engi
 
 # --- quarantine follow-ups ----------------------------------------------------------------------------------------
 
-def id_number(n: int) -> str:
-    first = f"11010519900101{n:03d}"
-    return first + id_check_char(first)
 
 
 def quarantined(engine, admin, n: int, start: date) -> int:

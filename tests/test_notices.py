@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from docx import Document
 from openpyxl import load_workbook
 
+import support
 from data_layer import clock, notices, quarantine, transfer
 from data_layer.db import connect, perform
 from data_layer.i18n import format_day
-from data_layer.validation import id_check_char
 
 TODAY = clock.today()
 TITLE = "解除隔离医学观察通知书"
 
 
-def id_number(n: int) -> str:
-    first = f"23020219850101{n:03d}"
-    return first + id_check_char(first)
+id_number = partial(support.id_number, prefix="23020219850101")
 
 
 def person(n: int, **fields: object) -> dict[str, object]:

@@ -13,10 +13,9 @@ from openpyxl import Workbook
 from data_layer import clock, quarantine, transfer
 from data_layer.db import Actor, connect, perform
 from data_layer.errors import ImportRejected, PermissionDenied, ValidationError
-from data_layer.validation import id_check_char
 from sample_data import quarantine as sample_quarantine
 from sample_data.community import Community
-from support import audit_rows, count_rows
+from support import audit_rows, count_rows, id_number
 
 TABLES = ("quarantine_sites", "persons", "quarantine_episodes", "episode_changes", "quarantine_followups")
 TODAY = clock.today()
@@ -27,9 +26,6 @@ def days(offset: int) -> date:
     return D + timedelta(days=offset)
 
 
-def id_number(n: int) -> str:
-    first = f"11010519900101{n:03d}"
-    return first + id_check_char(first)
 
 
 def person(n: int, **fields: object) -> dict[str, object]:

@@ -4,16 +4,17 @@ the follow-up grid, and what each role sees (leaders: masked numbers and no entr
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 
+import support
 from data_layer import clock, quarantine
 from data_layer.db import Actor, perform
 from data_layer.i18n import format_day, translate
-from data_layer.validation import id_check_char
 from support import count_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,9 +24,7 @@ TABS = ("situation", "register", "entry", "followup", "notices")
 QUARANTINE_TABLES = ("persons", "quarantine_episodes", "episode_changes", "quarantine_followups")
 
 
-def id_number(n: int, prefix: str = "23020219900101") -> str:
-    first = f"{prefix}{n:03d}"
-    return first + id_check_char(first)
+id_number = partial(support.id_number, prefix="23020219900101")
 
 
 def person(n: int, **fields: object) -> dict[str, object]:

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,12 +16,12 @@ from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 from test_pages import open_app
 
+import support
 from data_layer import briefing, clock, quarantine, retention
 from data_layer.cli import cli
 from data_layer.db import Actor, connect, perform, write
 from data_layer.errors import PermissionDenied, ValidationError
 from data_layer.i18n import translate
-from data_layer.validation import id_check_char
 from support import audit_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,9 +35,7 @@ def ago(days: int) -> date:
     return TODAY - timedelta(days=days)
 
 
-def id_number(n: int) -> str:
-    first = f"11010519850101{n:03d}"
-    return first + id_check_char(first)
+id_number = partial(support.id_number, prefix="11010519850101")
 
 
 def person(n: int, **fields: object) -> dict[str, object]:

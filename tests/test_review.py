@@ -18,7 +18,7 @@ from data_layer.briefing import build_briefing
 from data_layer.db import Actor, perform
 from data_layer.review import figure_corrections
 from data_layer.transfer import import_file
-from data_layer.validation import id_check_char
+from support import id_number
 
 D = date(2025, 3, 10)
 CHECKER = Actor("checker", "admin")
@@ -199,9 +199,6 @@ def test_a_late_first_entry_and_an_import_are_not_corrections(engine, admin, gat
 # Quarantine -----------------------------------------------------------------------------------------------------
 
 
-def id_number(n: int) -> str:
-    first = f"11010519900101{n:03d}"
-    return first + id_check_char(first)
 
 
 def person(n: int, **fields: object) -> dict[str, object]:

@@ -16,8 +16,7 @@ from data_layer.briefing import build_briefing
 from data_layer.db import Actor, perform
 from data_layer.errors import PermissionDenied, ValidationError
 from data_layer.situation import NAMES_SHOWN, Alert
-from data_layer.validation import id_check_char
-from support import audit_rows, count_rows
+from support import audit_rows, count_rows, id_number
 
 TODAY = clock.today()
 D = TODAY - timedelta(days=5)
@@ -38,9 +37,6 @@ def at(day_offset: int, hour: int) -> datetime:
     return datetime.combine(days(day_offset), time(hour))
 
 
-def id_number(n: int) -> str:
-    first = f"11010519900101{n:03d}"
-    return first + id_check_char(first)
 
 
 def alerts_on(engine, day: date = D) -> list[Alert]:

@@ -19,7 +19,7 @@ from data_layer import checkpoints as cp
 from data_layer import clock, quarantine, supplies, transfer
 from data_layer.db import Actor, connect, perform
 from data_layer.errors import ImportRejected, PermissionDenied
-from data_layer.validation import id_check_char
+from support import id_number
 
 NOW = datetime(2025, 3, 12, 12, 0)
 ADMIN = Actor("admin-test", "admin")
@@ -227,9 +227,6 @@ def test_a_good_movements_file_with_reversals_stores_the_same_ledger_as_the_row_
 
 # Follow-ups -------------------------------------------------------------------------------------------------------
 
-def id_number(n: int) -> str:
-    first = f"11010519900101{n:03d}"
-    return first + id_check_char(first)
 
 
 def quarantine_setup(engine: Engine) -> None:
