@@ -26,6 +26,7 @@ from data_layer import clock
 from data_layer.db import Actor, WriteContext, metadata
 from data_layer.i18n import LANGUAGES, translate
 from data_layer.quarantine import mask_phone
+from data_layer.search import contains, search_term
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_write, shows_personal_numbers
 from data_layer.validation import Checks, as_id, is_blank, lookup_name
@@ -781,9 +782,9 @@ def _rectification_list(day: date, overdue_only: bool, limit: int | None, search
                           .outerjoin(rectification_closures, closed))
              .where(inspections.c.date <= day, rectification_closures.c.id.is_(None))
              .order_by(rectifications.c.deadline, rectifications.c.id).limit(limit))
-    if search and search.strip():
-        pattern = f"%{search.strip()}%"
-        query = query.where(sa.or_(enterprises.c.name.like(pattern), rectifications.c.item.like(pattern)))
+    term = search_term(search)
+    if term:
+        query = query.where(sa.or_(contains(enterprises.c.name, term), contains(rectifications.c.item, term)))
     return query.where(rectifications.c.deadline < day) if overdue_only else query
 
 
@@ -834,10 +835,10 @@ def _registry_query(day: date, search: str | None, statuses: Iterable[str] | Non
     """
     current = _statuses(day).subquery("current")
     query = sa.select(current)
-    if search and search.strip():
-        needle = search.strip().lower()
-        query = query.where(sa.or_(*(sa.func.lower(current.c[field]).contains(needle, autoescape=True)
-                                     for field in ("name", "sector", "grid", "address"))))
+    term = search_term(search)
+    if term:
+        fields = ("name", "sector", "grid", "address")
+        query = query.where(sa.or_(*(contains(current.c[field], term) for field in fields)))
     if statuses:
         query = query.where(current.c.status.in_(list(statuses)))
     units = actor.units(DOMAIN) if actor is not None and actor.role == "clerk" else None

@@ -16,25 +16,24 @@ that returns persons masks them unless it is told the actor may see them.
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TypedDict, TypeVar
 
 import sqlalchemy as sa
-from openpyxl import Workbook
 from sqlalchemy.engine import Connection
 
 from data_layer import clock
 from data_layer.db import Actor, WriteContext, add_to_counters, metadata
 from data_layer.errors import PermissionDenied, ValidationError
 from data_layer.i18n import translate
+from data_layer.search import contains, search_term
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_admin, require_write, shows_names, shows_personal_numbers
 from data_layer.validation import Checks, as_id, id_number_is_valid, is_blank, lookup_name, raise_if_any_row
+from data_layer.workbook import unique_sheet_title, workbook_bytes
 
 DOMAIN = "quarantine"
 MODES = ("centralized", "home", "monitoring")
@@ -194,22 +193,43 @@ def _codes_by_chinese_label(codes: Iterable[str]) -> dict[str, str]:
 
 # --- privacy -----------------------------------------------------------------------------------------------------
 
+@dataclasses.dataclass(frozen=True)
+class Mask:
+    """How many leading and trailing characters of a personal number stay visible when it is masked.
+
+    The one definition of what a masked number shows: the masks below, and the register search of the roles
+    that see masked numbers, which may match only these visible characters (never the hidden ones)."""
+
+    head: int
+    tail: int
+
+    def apply(self, number: str | None) -> str | None:
+        if not number:
+            return number
+        if len(number) <= self.head + self.tail:
+            return "*" * len(number)
+        return number[:self.head] + "*" * (len(number) - self.head - self.tail) + number[-self.tail:]
+
+    def visible_parts(self, column: sa.ColumnElement[str]) -> tuple[sa.ColumnElement[str], ...]:
+        """The visible head and tail of ``column`` in SQL; empty strings when the whole number is masked."""
+        shown = sa.func.length(column) > self.head + self.tail
+        head = sa.func.substr(column, 1, self.head)
+        tail = sa.func.substr(column, sa.func.length(column) - self.tail + 1)
+        return tuple(sa.case((shown, part), else_="") for part in (head, tail))
+
+
+ID_NUMBER_MASK = Mask(head=4, tail=4)
+PHONE_MASK = Mask(head=3, tail=4)
+
+
 def mask_id_number(id_number: str | None) -> str | None:
     """An ID number with only its first 4 and last 4 characters shown (``1101**********123X``)."""
-    if not id_number:
-        return id_number
-    if len(id_number) <= 8:
-        return "*" * len(id_number)
-    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+    return ID_NUMBER_MASK.apply(id_number)
 
 
 def mask_phone(phone: str | None) -> str | None:
     """A phone number with only its first 3 and last 4 digits shown (``138****5678``)."""
-    if not phone:
-        return phone
-    if len(phone) <= 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return PHONE_MASK.apply(phone)
 
 
 def present_person(row: Mapping[str, object], actor: Actor | None) -> dict[str, object]:
@@ -418,11 +438,16 @@ class _PersonInput:
         return dataclasses.asdict(self)
 
 
+def normalise_id_number(text: str) -> str:
+    """An ID number as stored: without spaces, its check character ``x`` in upper case."""
+    return text.replace(" ", "").upper()
+
+
 def _check_id_number(checks: Checks, value: object) -> str | None:
     text = checks.text(value, "id_number", max_length=40)
     if text is None:
         return None
-    normalized = text.replace(" ", "").upper()
+    normalized = normalise_id_number(text)
     if not id_number_is_valid(normalized):
         checks.fail("id_number", "quarantine.error.invalid_id_number", value=text)
         return None
@@ -478,7 +503,7 @@ def register(ctx: WriteContext, data: Mapping[str, object]) -> int:
         days = planned_days_for(person.origin_category)
     reason = checks.text(data.get("reason"), "reason", required=False)
     _check_site_for_mode(ctx.conn, checks, mode, data.get("site"), site, start)
-    existing = _check_person_free(ctx.conn, checks, person.id_number, start)
+    existing = _check_person_free(ctx.conn, checks, ctx.actor, person.id_number, start)
     checks.raise_if_any()
     person_id = _store_person(ctx, person, existing)
     return ctx.insert(quarantine_episodes, "quarantine.register", {
@@ -508,10 +533,13 @@ def _check_site_for_mode(conn: Connection, checks: Checks, mode: str | None, ref
                         occupied=occupied)
 
 
-def _check_person_free(conn: Connection, checks: Checks, id_number: str | None,
+def _check_person_free(conn: Connection, checks: Checks, actor: Actor, id_number: str | None,
                        start: date | None) -> Mapping | None:
     """The known person with this ID number (locked), after checking that a new episode may open for them:
-    none of their episodes is active and the new one starts on or after the day the last one ended."""
+    none of their episodes is active and the new one starts on or after the day the last one ended.
+
+    A person under quarantine at a unit ``actor`` may not see is refused without their name: an ID number
+    typed into the form must not tell a clerk of one site who is quarantined at another."""
     if id_number is None:
         return None
     existing = conn.execute(sa.select(persons).where(persons.c.id_number == id_number)
@@ -519,12 +547,16 @@ def _check_person_free(conn: Connection, checks: Checks, id_number: str | None,
     if existing is None:
         return None
     episode = quarantine_episodes
-    active_since, last_end = conn.execute(
+    active = sa.and_(episode.c.status == "active", _visible_to(actor))
+    active_since, visible, last_end = conn.execute(
         sa.select(sa.func.min(sa.case((episode.c.status == "active", episode.c.start_date))),
-                  sa.func.max(episode.c.end_date)).where(episode.c.person_id == existing["id"])).one()
-    if active_since is not None:
+                  sa.func.count().filter(active), sa.func.max(episode.c.end_date))
+        .where(episode.c.person_id == existing["id"])).one()
+    if active_since is not None and visible:
         checks.fail("id_number", "quarantine.error.active_episode_exists", name=existing["name"],
                     start=active_since.isoformat())
+    elif active_since is not None:
+        checks.fail("id_number", "quarantine.error.active_elsewhere")
     elif start is not None and last_end is not None and start < last_end:
         checks.fail("start_date", "quarantine.error.overlaps_previous", end=last_end.isoformat())
     return existing
@@ -1214,12 +1246,24 @@ def _register_query(day: date, search: str | None, actor: Actor | None, current_
     episode = quarantine_episodes
     query = _episode_rows().where(_current_on(day) if current_only else episode.c.start_date <= day,
                                   _visible_to(actor))
-    if search and search.strip():
-        pattern = f"%{search.strip()}%"
-        query = query.where(sa.or_(persons.c.name.like(pattern), persons.c.id_number.like(pattern),
-                                   persons.c.phone.like(pattern), persons.c.grid.like(pattern),
-                                   quarantine_sites.c.name.like(pattern)))
+    term = search_term(search)
+    if term:
+        query = query.where(_register_search(term, actor))
     return query
+
+
+def _register_search(term: str, actor: Actor | None) -> sa.ColumnElement[bool]:
+    """The register rows ``term`` finds for ``actor``: by name, grid or site, and by ID or phone number.
+
+    Whoever sees full numbers searches them anywhere. Whoever sees them masked searches only the characters
+    the mask shows, or names one whole ID number exactly: a pattern over the hidden digits would let a
+    leader recover a number one digit at a time, a search per guess."""
+    texts = [persons.c.name, persons.c.grid, quarantine_sites.c.name]
+    if actor is not None and shows_personal_numbers(actor):
+        return sa.or_(*(contains(column, term) for column in (*texts, persons.c.id_number, persons.c.phone)))
+    visible = (*ID_NUMBER_MASK.visible_parts(persons.c.id_number), *PHONE_MASK.visible_parts(persons.c.phone))
+    return sa.or_(*(contains(column, term) for column in (*texts, *visible)),
+                  persons.c.id_number == normalise_id_number(term))
 
 
 def register_rows(conn: Connection, day: date, search: str | None = None, limit: int = 200,
@@ -1353,8 +1397,6 @@ TRANSFER_KINDS = (
 KINDS = {kind.name: kind for kind in TRANSFER_KINDS}
 CODED_COLUMNS = frozenset({"mode", "status", "origin_category", "slot"})
 NAME_COLUMN = Column("name", "姓名")
-SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-SHEET_TITLE_LENGTH = 31
 
 
 def _export_header(columns: Sequence[Column], language: str) -> list[str]:
@@ -1380,18 +1422,6 @@ def _sheet_rows(rows: Iterable[Mapping], columns: Sequence[Column], language: st
     return ([_export_cell(column.name, row[column.name], language) for column in columns] for row in rows)
 
 
-def _workbook(sheets: Iterable[tuple[str, list[str], Iterable[list]]]) -> bytes:
-    workbook = Workbook(write_only=True)
-    for title, header, rows in sheets:
-        sheet = workbook.create_sheet(title)
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def register_workbook(conn: Connection, day: date, search: str | None = None, actor: Actor | None = None,
                       language: str = "zh_CN", current_only: bool = True) -> bytes:
     """The register as shown on the page (same choice, no row limit) as an Excel workbook in the
@@ -1402,7 +1432,7 @@ def register_workbook(conn: Connection, day: date, search: str | None = None, ac
                                                                        quarantine_episodes.c.id)
     rows = (present_person(row, actor) for row in conn.execute(query).mappings())
     title = translate("quarantine.page.sheet.register", language)
-    return _workbook([(title, _export_header(columns, language), _sheet_rows(rows, columns, language))])
+    return workbook_bytes([(title, _export_header(columns, language), _sheet_rows(rows, columns, language))])
 
 
 def _followup_export_rows(conn: Connection, day: date, search: str | None, actor: Actor | None) -> list[dict]:
@@ -1416,18 +1446,6 @@ def _followup_export_rows(conn: Connection, day: date, search: str | None, actor
              .where(followup.c.episode_id.in_(selected), followup.c.date <= day, _is_effective())
              .order_by(followup.c.date, followup.c.slot, followup.c.id))
     return [present_person(row, actor) for row in conn.execute(query).mappings()]
-
-
-def _sheet_title(name: str, id_number: str, taken: set[str]) -> str:
-    """A worksheet name for one person (name and the last four ID characters), legal in Excel and unique."""
-    base = SHEET_TITLE_FORBIDDEN.sub("", f"{name}-{id_number[-4:]}")[:SHEET_TITLE_LENGTH]
-    title, number = base, 1
-    while title.lower() in taken:
-        number += 1
-        suffix = f"({number})"
-        title = base[:SHEET_TITLE_LENGTH - len(suffix)] + suffix
-    taken.add(title.lower())
-    return title
 
 
 def followups_workbook(conn: Connection, day: date, search: str | None = None, actor: Actor | None = None,
@@ -1450,6 +1468,7 @@ def followups_workbook(conn: Connection, day: date, search: str | None = None, a
         for row in rows:
             by_person.setdefault((row["name"], row["id_number"]), []).append(row)
         taken = {sheets[0][0].lower()}
-        sheets += [(_sheet_title(name, id_number, taken), header, _sheet_rows(person_rows, columns, language))
+        sheets += [(unique_sheet_title(f"{name}-{id_number[-4:]}", taken), header,
+                    _sheet_rows(person_rows, columns, language))
                    for (name, id_number), person_rows in sorted(by_person.items())]
-    return _workbook(sheets)
+    return workbook_bytes(sheets)

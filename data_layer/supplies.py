@@ -19,9 +19,7 @@ movements of the items in their care (an empty assignment means every item).
 
 from __future__ import annotations
 
-import io
 import os
-import unicodedata
 from bisect import bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -29,8 +27,7 @@ from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
@@ -41,6 +38,7 @@ from data_layer.i18n import translate
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_admin, require_write
 from data_layer.validation import MAX_COUNT, Checks, is_blank, raise_if_any_row, resolve_reference
+from data_layer.workbook import append_row, finish_table, saved, title_rows, unique_sheet_title
 
 IN_KINDS = ("purchase", "donation", "allocation")
 OUT_KINDS = ("issue", "transfer_out", "scrap")
@@ -890,13 +888,6 @@ SUMMARY_COLUMNS = ("supplies.field.name", "supplies.field.unit", "supplies.field
                    "supplies.field.safety_stock", "supplies.ledger.opening", "supplies.ledger.period_in",
                    "supplies.ledger.period_out", "supplies.ledger.closing")
 LEDGER_LANGUAGE = "zh_CN"
-SHEET_TITLE_LENGTH = 31
-SHEET_TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
-NUMBER_FORMAT = "#,##0"
-DATE_FORMAT = "yyyy-mm-dd"
-_THIN = Side(style="thin", color="808080")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 
 
 def _zh(key: str, **params: object) -> str:
@@ -915,57 +906,6 @@ def _import_order(row: Mapping[str, Any]) -> tuple[date, int, int, int]:
     return row["date"], 0 if row["kind"] != "reversal" and quantity > 0 else 2, row["id"], 0
 
 
-def _display_width(value: object) -> int:
-    text = value.isoformat() if isinstance(value, date) else f"{value:,}" if isinstance(value, int) else str(value)
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
-def _finish_table(sheet: Worksheet, header_row: int, number_columns: Iterable[int]) -> None:
-    """Borders, a shaded bold header, number and date formats, column widths that fit the table (titles
-    above the header do not count), the header frozen and repeated on every printed page."""
-    for cell in sheet[header_row]:
-        cell.font = Font(bold=True)
-        cell.fill = _HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-    widths: dict[int, int] = {}
-    for row in sheet.iter_rows(min_row=header_row):
-        for cell in row:
-            cell.border = _BORDER
-            if isinstance(cell.value, date):
-                cell.number_format = DATE_FORMAT
-            elif cell.column in number_columns:
-                cell.number_format = NUMBER_FORMAT
-            if cell.value is not None:
-                widths[cell.column] = max(widths.get(cell.column, 0), _display_width(cell.value))
-    for column, width in widths.items():
-        sheet.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 8), 48)
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-
-
-def _title_rows(sheet: Worksheet, lines: Iterable[str], columns: int) -> int:
-    """Title lines above a table, each merged across it; returns the row of the table's header."""
-    row = 0
-    for row, line in enumerate(lines, start=1):
-        sheet.cell(row=row, column=1, value=line).font = Font(bold=row == 1, size=14 if row == 1 else 11)
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
-    return row + 1
-
-
-def _sheet_title(name: str, used: set[str]) -> str:
-    """An item's name as a sheet title Excel accepts: no []:*?/\\, at most 31 characters, unique."""
-    base = name.translate(SHEET_TITLE_FORBIDDEN)[:SHEET_TITLE_LENGTH] or "_"
-    title, number = base, 1
-    while title.lower() in used:
-        number += 1
-        title = f"{base[:SHEET_TITLE_LENGTH - len(str(number)) - 1]}_{number}"
-    used.add(title.lower())
-    return title
-
-
 def _kind_label(row: Mapping[str, Any]) -> str:
     label = _zh(f"supplies.code.{row['kind']}")
     return _zh("supplies.ledger.reversed_kind", kind=label) if row["reversed"] else label
@@ -976,47 +916,47 @@ def _movements_sheet(sheet: Worksheet, books: list[tuple[dict, int, list[dict]]]
     of ``supply_movements`` with their Chinese headers and who handled each row; per item a brought-forward
     row, then the period's rows in :func:`_import_order`."""
     sheet.title = _zh("supplies.ledger.movements_sheet")
-    sheet.append([column.chinese for column in MOVEMENT_COLUMNS] + [_zh("supplies.field.entered_by")])
+    append_row(sheet, [column.chinese for column in MOVEMENT_COLUMNS] + [_zh("supplies.field.entered_by")])
     for item, opening, rows in books:
         if opening:
-            sheet.append([item["name"], start - timedelta(days=1), _zh(f"supplies.code.{BROUGHT_FORWARD}"),
+            append_row(sheet, [item["name"], start - timedelta(days=1), _zh(f"supplies.code.{BROUGHT_FORWARD}"),
                           opening, None, None, None, None])
         for row in sorted(rows, key=_import_order):
             quantity = row["in"] - row["out"] if row["kind"] == "adjustment" else row["in"] + row["out"]
             recipient = _zh(f"supplies.code.{row['recipient_kind']}") if row["recipient_kind"] else None
-            sheet.append([item["name"], row["date"], _zh(f"supplies.code.{row['kind']}"), quantity,
+            append_row(sheet, [item["name"], row["date"], _zh(f"supplies.code.{row['kind']}"), quantity,
                           row["counterparty"], row["note"], recipient, row["entered_by"]])
-    _finish_table(sheet, 1, number_columns=(4,))
+    finish_table(sheet, 1, number_columns=(4,))
 
 
 def _summary_sheet(sheet: Worksheet, books: list[tuple[dict, int, list[dict]]], period: str) -> None:
     sheet.title = _zh("supplies.ledger.summary_sheet")
-    header = _title_rows(sheet, (_zh("supplies.ledger.summary_title"), period), len(SUMMARY_COLUMNS))
-    sheet.append([_zh(key) for key in SUMMARY_COLUMNS])
+    header = title_rows(sheet, (_zh("supplies.ledger.summary_title"), period), len(SUMMARY_COLUMNS))
+    append_row(sheet, [_zh(key) for key in SUMMARY_COLUMNS])
     for item, opening, rows in books:
         received, issued = sum(row["in"] for row in rows), sum(row["out"] for row in rows)
-        sheet.append([item["name"], item["unit"], item["category"], item["safety_stock"], opening, received,
+        append_row(sheet, [item["name"], item["unit"], item["category"], item["safety_stock"], opening, received,
                       issued, opening + received - issued])
-    _finish_table(sheet, header, number_columns=range(4, 9))
+    finish_table(sheet, header, number_columns=range(4, 9))
 
 
 def _item_sheet(sheet: Worksheet, item: dict, opening: int, rows: list[dict], start: date, period: str) -> None:
     """One item's page of the paper ledger: brought forward, each movement with the balance after it, totals."""
-    header = _title_rows(sheet, (
+    header = title_rows(sheet, (
         _zh("supplies.ledger.title"),
         _zh("supplies.ledger.item_line", item=item["name"], unit=item["unit"], category=item["category"] or "—",
             safety_stock=item["safety_stock"]),
         period), len(LEDGER_COLUMNS))
-    sheet.append([_zh(f"supplies.field.{name}") for name in LEDGER_COLUMNS])
-    sheet.append([start - timedelta(days=1), _zh(f"supplies.code.{BROUGHT_FORWARD}"), None, None, opening])
+    append_row(sheet, [_zh(f"supplies.field.{name}") for name in LEDGER_COLUMNS])
+    append_row(sheet, [start - timedelta(days=1), _zh(f"supplies.code.{BROUGHT_FORWARD}"), None, None, opening])
     for row in rows:
-        sheet.append([row["date"], _kind_label(row), row["in"] or None, row["out"] or None, row["balance"],
+        append_row(sheet, [row["date"], _kind_label(row), row["in"] or None, row["out"] or None, row["balance"],
                       row["counterparty"], row["entered_by"], row["note"]])
     received, issued = sum(row["in"] for row in rows), sum(row["out"] for row in rows)
-    sheet.append([None, _zh("supplies.ledger.total"), received, issued, opening + received - issued])
+    append_row(sheet, [None, _zh("supplies.ledger.total"), received, issued, opening + received - issued])
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
-    _finish_table(sheet, header, number_columns=(3, 4, 5))
+    finish_table(sheet, header, number_columns=(3, 4, 5))
 
 
 def ledger_workbook(conn: Connection, start: date, end: date, item_ids: tuple[int, ...] | None = None) -> bytes:
@@ -1047,13 +987,11 @@ def ledger_workbook(conn: Connection, start: date, end: date, item_ids: tuple[in
     _summary_sheet(workbook.create_sheet(), books, period)
     used = {sheet.title.lower() for sheet in workbook.worksheets}
     for item, opening, rows in books:
-        _item_sheet(workbook.create_sheet(_sheet_title(item["name"], used)), item, opening, rows, start, period)
+        _item_sheet(workbook.create_sheet(unique_sheet_title(item["name"], used)), item, opening, rows, start, period)
     workbook.active = 1
     for sheet in workbook.worksheets:
         sheet.sheet_view.tabSelected = sheet is workbook.active
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return saved(workbook)
 
 
 def export_ledger(engine: Engine, start: date, end: date, item_ids: tuple[int, ...] | None = None) -> bytes:

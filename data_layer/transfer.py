@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from data_layer.db import DOMAIN_MODULES, Actor, WriteContext, write
 from data_layer.errors import FieldError, ImportRejected, RowError, RowsRejected, ValidationError
+from data_layer.workbook import append_row, csv_text, csv_text_read
 
 Row = dict[str, object]
 Progress = Callable[[int, int], None]
@@ -143,7 +144,8 @@ def _read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list]]]:
     except csv.Error as error:
         raise _unreadable(reader.line_num, "error.malformed_row", reason=str(error)) from error
     header = rows[0] if rows else []
-    return [cell.strip() for cell in header], ((number, row) for number, row in enumerate(rows[1:], start=2))
+    return [cell.strip() for cell in header], ((number, [csv_text_read(cell) for cell in row])
+                                               for number, row in enumerate(rows[1:], start=2))
 
 
 def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list]]]:
@@ -277,15 +279,16 @@ def export_file(engine: Engine, kind_name: str, path: Path, *, progress: Progres
 
 
 def write_table(path: Path, header: list[str], rows: list[list], *, progress: Progress | None = None) -> None:
-    """Write a header and rows as CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX."""
+    """Write a header and rows as CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX, text never a formula
+    (:mod:`data_layer.workbook`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     ticker = ProgressTicker(progress, len(rows))
     if path.suffix.lower() == ".xlsx":
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.append(header)
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet()
+        append_row(sheet, header)
         for done, row in enumerate(rows, start=1):
-            sheet.append(row)
+            append_row(sheet, row)
             ticker(done)
         workbook.save(path)
     else:
@@ -293,7 +296,7 @@ def write_table(path: Path, header: list[str], rows: list[list], *, progress: Pr
             writer = csv.writer(handle)
             writer.writerow(header)
             for done, row in enumerate(rows, start=1):
-                writer.writerow(row)
+                writer.writerow([csv_text(value) for value in row])
                 ticker(done)
     ticker.finish()
 

@@ -158,6 +158,14 @@ def test_open_rectifications_are_items_opened_by_the_day_and_not_closed_by_its_e
     assert figures(engine, TODAY)["rectifications_open"] == 3
 
 
+def test_a_rectification_search_takes_wildcards_as_characters(engine, admin, shop, inspection):
+    perform(engine, admin, en.add_inspection, shop, ago(2), "督查组李",
+            [{"item": "消毒率100%未达标", "deadline": TODAY}])
+    with engine.connect() as conn:
+        assert [row["item"] for row in en.open_rectifications(conn, TODAY, search="%")] == ["消毒率100%未达标"]
+        assert en.open_rectifications(conn, TODAY, search="_") == []
+
+
 def test_overdue_rectifications_are_open_items_whose_deadline_is_before_the_day(engine, admin, shop, inspection):
     due_yesterday = inspection[0]
     assert figures(engine, ago(1))["rectifications_overdue"] == 0

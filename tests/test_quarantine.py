@@ -270,6 +270,55 @@ def test_present_person_shows_numbers_to_admins_only_and_no_name_to_the_wall(adm
     assert quarantine.present_person(row, Actor("w", "wall")) == {**masked, "name": quarantine.WITHHELD_NAME}
 
 
+def register_search(engine, actor, term: str) -> list[str]:
+    with engine.connect() as conn:
+        return [row["name"] for row in quarantine.register_rows(conn, D, term, actor=actor)]
+
+
+@pytest.mark.parametrize("role", ["leader", "clerk"])
+def test_a_masked_search_cannot_match_the_hidden_digits_of_a_number(engine, admin, role):
+    """Probing a hidden digit by pattern (``99000_________4346``) or by plain digits finds nobody."""
+    full = id_number(346, prefix="99000119850312")
+    register(engine, admin, 1, name="张示例", id_number=full, phone="13812345678")
+    actor = Actor(f"{role}-test", role, (("quarantine", frozenset()),) if role == "clerk" else ())
+
+    probes = [full[:5] + "_" * 9 + full[-4:], full[:5] + "%", "%" + full[-5:], full[4:10], "1234567", "1234"]
+    assert {probe: register_search(engine, actor, probe) for probe in probes} == {probe: [] for probe in probes}
+    assert register_search(engine, admin, full[4:10]) == ["张示例"]
+
+
+@pytest.mark.parametrize("role", ["leader", "clerk"])
+def test_a_masked_search_matches_the_visible_digits_the_name_and_a_whole_id_number(engine, admin, role):
+    full = id_number(346, prefix="99000119850312")
+    register(engine, admin, 1, name="张示例", id_number=full, phone="15912345678")
+    register(engine, admin, 2, name="李示例")
+    actor = Actor(f"{role}-test", role, (("quarantine", frozenset()),) if role == "clerk" else ())
+
+    for term in (full[:4], full[-4:], "159", "5678", "张", full, full.lower()):
+        assert register_search(engine, actor, term) == ["张示例"], term
+
+
+def test_search_wildcards_are_characters_for_every_role(engine, admin):
+    register(engine, admin, 1, name="张_示例")
+    register(engine, admin, 2, name="李示例")
+    assert register_search(engine, admin, "_") == ["张_示例"]
+    assert register_search(engine, admin, "%") == []
+
+
+def test_a_site_clerk_registering_someone_quarantined_elsewhere_is_not_told_their_name(engine, admin):
+    mine, other = add_site(engine, admin), add_site(engine, admin, "城西隔离点")
+    register(engine, admin, 1, name="王示例", mode="centralized", site=other, start_date=days(-2))
+    clerk = Actor("clerk-test", "clerk", (("quarantine", frozenset({mine})),))
+
+    error = assert_refused(engine, clerk, quarantine.register, person(1, name="某人", mode="centralized", site=mine),
+                           field="id_number")
+    for language in ("zh_CN", "en"):
+        assert not any("王示例" in message for message in error.messages(language))
+    assert error.errors[0].key == "quarantine.error.active_elsewhere"
+    told = assert_refused(engine, admin, quarantine.register, person(1, name="某人"), field="id_number")
+    assert any("王示例" in message for message in told.messages("zh_CN"))
+
+
 # --- validation: one test per rule -------------------------------------------------------------------------------
 
 def test_id_number_with_a_wrong_check_character_is_refused(engine, admin):
