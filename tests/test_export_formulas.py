@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
@@ -172,3 +173,9 @@ def test_the_audit_log_export_writes_a_user_name_as_text(engine, tmp_path, suffi
         assert FORMULAS["equals"] in assert_no_formula(path.read_bytes())
     else:
         assert "'" + FORMULAS["equals"] in csv_cells(path)
+
+
+def test_tables_offer_no_download_of_their_own():
+    """Streamlit's table toolbar writes CSV without neutralising formulas: the app turns it off."""
+    config = tomllib.loads((Path(__file__).parent.parent / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["disableDataExport"] is True
