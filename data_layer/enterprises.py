@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from data_layer import clock
 from data_layer.db import Actor, WriteContext, metadata
 from data_layer.i18n import LANGUAGES, translate
-from data_layer.quarantine import mask_phone
+from data_layer.privacy import mask_phone
 from data_layer.search import contains, search_term
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_write, shows_personal_numbers

@@ -29,9 +29,17 @@ from data_layer import clock
 from data_layer.db import Actor, WriteContext, add_to_counters, metadata
 from data_layer.errors import PermissionDenied, ValidationError
 from data_layer.i18n import translate
+from data_layer.privacy import (
+    ID_NUMBER_MASK,
+    PHONE_MASK,
+    mask_id_number,
+    mask_phone,
+    presented,
+    sees_full_numbers,
+)
 from data_layer.search import contains, search_term
 from data_layer.transfer import Column, Row, TransferKind
-from data_layer.users import require_admin, require_write, shows_names, shows_personal_numbers
+from data_layer.users import require_admin, require_write, shows_names
 from data_layer.validation import Checks, as_id, id_number_is_valid, is_blank, lookup_name, raise_if_any_row
 from data_layer.workbook import unique_sheet_title, workbook_bytes
 
@@ -193,55 +201,17 @@ def _codes_by_chinese_label(codes: Iterable[str]) -> dict[str, str]:
 
 # --- privacy -----------------------------------------------------------------------------------------------------
 
-@dataclasses.dataclass(frozen=True)
-class Mask:
-    """How many leading and trailing characters of a personal number stay visible when it is masked.
-
-    The one definition of what a masked number shows: the masks below, and the register search of the roles
-    that see masked numbers, which may match only these visible characters (never the hidden ones)."""
-
-    head: int
-    tail: int
-
-    def apply(self, number: str | None) -> str | None:
-        if not number:
-            return number
-        if len(number) <= self.head + self.tail:
-            return "*" * len(number)
-        return number[:self.head] + "*" * (len(number) - self.head - self.tail) + number[-self.tail:]
-
-    def visible_parts(self, column: sa.ColumnElement[str]) -> tuple[sa.ColumnElement[str], ...]:
-        """The visible head and tail of ``column`` in SQL; empty strings when the whole number is masked."""
-        shown = sa.func.length(column) > self.head + self.tail
-        head = sa.func.substr(column, 1, self.head)
-        tail = sa.func.substr(column, sa.func.length(column) - self.tail + 1)
-        return tuple(sa.case((shown, part), else_="") for part in (head, tail))
-
-
-ID_NUMBER_MASK = Mask(head=4, tail=4)
-PHONE_MASK = Mask(head=3, tail=4)
-
-
-def mask_id_number(id_number: str | None) -> str | None:
-    """An ID number with only its first 4 and last 4 characters shown (``1101**********123X``)."""
-    return ID_NUMBER_MASK.apply(id_number)
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """A phone number with only its first 3 and last 4 digits shown (``138****5678``)."""
-    return PHONE_MASK.apply(phone)
-
-
 def present_person(row: Mapping[str, object], actor: Actor | None) -> dict[str, object]:
     """A copy of a row about a person as ``actor`` may see it.
 
     Administrators see the full numbers; everyone else, and callers that name
-    no actor, see them masked; the wall screen sees no personal data at all,
-    so the name is withheld too.
+    no actor, see them masked, in their columns and inside every text of the
+    row; the wall screen sees no personal data at all, so the name is withheld too.
     """
     shown = dict(row)
-    if actor is not None and shows_personal_numbers(actor):
+    if sees_full_numbers(actor):
         return shown
+    shown = presented(shown, actor)
     if "id_number" in shown:
         shown["id_number"] = mask_id_number(shown["id_number"])
     if "phone" in shown:
@@ -1259,7 +1229,7 @@ def _register_search(term: str, actor: Actor | None) -> sa.ColumnElement[bool]:
     the mask shows, or names one whole ID number exactly: a pattern over the hidden digits would let a
     leader recover a number one digit at a time, a search per guess."""
     texts = [persons.c.name, persons.c.grid, quarantine_sites.c.name]
-    if actor is not None and shows_personal_numbers(actor):
+    if sees_full_numbers(actor):
         return sa.or_(*(contains(column, term) for column in (*texts, persons.c.id_number, persons.c.phone)))
     visible = (*ID_NUMBER_MASK.visible_parts(persons.c.id_number), *PHONE_MASK.visible_parts(persons.c.phone))
     return sa.or_(*(contains(column, term) for column in (*texts, *visible)),

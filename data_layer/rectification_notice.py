@@ -24,8 +24,10 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 from sqlalchemy.engine import Connection
 
+from data_layer.db import Actor
 from data_layer.enterprises import inspection_items, inspection_record
 from data_layer.i18n import format_day, translate
+from data_layer.privacy import presented
 
 NOTICE_LANGUAGE = "zh_CN"
 BODY_FONT = "SimSun"
@@ -97,9 +99,11 @@ def render_notice(record: Mapping[str, object], items: Sequence[Mapping[str, obj
     return buffer.getvalue()
 
 
-def rectification_notice(conn: Connection, inspection_id: int, language: str = NOTICE_LANGUAGE) -> bytes:
-    """The rectification notice of inspection ``inspection_id`` as .docx bytes."""
+def rectification_notice(conn: Connection, inspection_id: int, language: str = NOTICE_LANGUAGE,
+                         actor: Actor | None = None) -> bytes:
+    """The rectification notice of inspection ``inspection_id`` as .docx bytes, ID and phone numbers typed
+    into its texts masked unless ``actor`` may see them."""
     record = inspection_record(conn, inspection_id)
     if record is None:
         raise ValueError(f"there is no inspection {inspection_id}")
-    return render_notice(record, inspection_items(conn, inspection_id), language)
+    return render_notice(presented(record, actor), presented(inspection_items(conn, inspection_id), actor), language)

@@ -32,9 +32,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from data_layer import clock
-from data_layer.db import Directory, WriteContext, metadata
+from data_layer.db import Actor, Directory, WriteContext, metadata
 from data_layer.errors import ValidationError
 from data_layer.i18n import translate
+from data_layer.privacy import presented
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_admin, require_write
 from data_layer.validation import MAX_COUNT, Checks, is_blank, raise_if_any_row, resolve_reference
@@ -959,7 +960,8 @@ def _item_sheet(sheet: Worksheet, item: dict, opening: int, rows: list[dict], st
     finish_table(sheet, header, number_columns=(3, 4, 5))
 
 
-def ledger_workbook(conn: Connection, start: date, end: date, item_ids: tuple[int, ...] | None = None) -> bytes:
+def ledger_workbook(conn: Connection, start: date, end: date, item_ids: tuple[int, ...] | None = None,
+                    actor: Actor | None = None) -> bytes:
     """The in/out ledger (出入库台账) of ``start`` to ``end`` as an Excel workbook with Chinese headers.
 
     The first sheet lists every row in the columns of the ``supply_movements``
@@ -971,14 +973,15 @@ def ledger_workbook(conn: Connection, start: date, end: date, item_ids: tuple[in
     the brought-forward line first and the period's totals last. The closing
     balances are the items' stock on hand at the end of ``end``. Every item
     that is active or has stock or movements is included; ``item_ids`` limits
-    the items (a clerk's assignment).
+    the items (a clerk's assignment). ID and phone numbers typed into a
+    counterparty or note are masked unless ``actor`` may see them.
     """
     books = []
     for item in list_items(conn):
         if item_ids is not None and item["id"] not in item_ids:
             continue
         opening = _balance(conn, item["id"], start - timedelta(days=1))
-        rows = ledger(conn, item["id"], start, end)
+        rows = presented(ledger(conn, item["id"], start, end), actor)
         if item["active"] or opening or rows:
             books.append((item, opening, rows))
     period = _zh("supplies.ledger.period", start=start.isoformat(), end=end.isoformat())
@@ -994,7 +997,8 @@ def ledger_workbook(conn: Connection, start: date, end: date, item_ids: tuple[in
     return saved(workbook)
 
 
-def export_ledger(engine: Engine, start: date, end: date, item_ids: tuple[int, ...] | None = None) -> bytes:
+def export_ledger(engine: Engine, start: date, end: date, item_ids: tuple[int, ...] | None = None,
+                  actor: Actor | None = None) -> bytes:
     """:func:`ledger_workbook` on a connection of its own, for a download generated when it is asked for."""
     with engine.connect() as conn:
-        return ledger_workbook(conn, start, end, item_ids)
+        return ledger_workbook(conn, start, end, item_ids, actor)

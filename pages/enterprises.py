@@ -39,7 +39,7 @@ from data_layer.enterprises import (
     status_history,
 )
 from data_layer.i18n import format_moment, format_number
-from data_layer.rectification_notice import notice_number, rectification_notice
+from data_layer.rectification_notice import NOTICE_LANGUAGE, notice_number, rectification_notice
 from ui.enterprises import (
     INSPECTION_CHOICE_KEY,
     close_item_form,
@@ -316,7 +316,7 @@ def conditions_part(enterprise: Mapping[str, object], writer: bool) -> None:
 
 
 def notice_download(inspection: Mapping[str, object], enterprise: Mapping[str, object]) -> None:
-    notice = read(rectification_notice, inspection["id"])
+    notice = read(rectification_notice, inspection["id"], NOTICE_LANGUAGE, actor())
     st.download_button(
         t("enterprises.page.download_notice"), notice, mime=DOCX_MIME, on_click="ignore", width="stretch",
         file_name=t("enterprises.page.notice_file", enterprise=enterprise["name"],

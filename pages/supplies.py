@@ -238,7 +238,8 @@ def ledger_view(who: Actor, day: date) -> None:
         st.dataframe(_ledger_rows(rows), hide_index=True, width="stretch")
     else:
         st.caption(t("supplies.page.ledger_empty"))
-    st.download_button(t("supplies.page.export_button"), partial(export_ledger, engine(), start, end, chosen_ids),
+    st.download_button(t("supplies.page.export_button"),
+                       partial(export_ledger, engine(), start, end, chosen_ids, actor()),
                        file_name=t("supplies.page.export_file", start=start.isoformat(), end=end.isoformat()),
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        on_click="ignore", icon=":material/download:", width="stretch")

@@ -7,6 +7,8 @@ import os
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Dataframe
 
 from data_layer.validation import id_check_char
 
@@ -44,3 +46,19 @@ def id_number(n: int, prefix: str = "11010519900101") -> str:
     code and the check character the validator expects."""
     first = f"{prefix}{n:03d}"
     return first + id_check_char(first)
+
+
+def page_text(app: AppTest) -> str:
+    """Everything the page sends to the browser as text: every element's message, with tables as their values."""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, Dataframe):
+            parts.append(node.value.to_csv())
+        elif hasattr(node, "proto"):
+            parts.append(str(node.proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(app._tree)
+    return "\n".join(parts)

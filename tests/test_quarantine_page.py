@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Dataframe
 
 import support
 from data_layer import clock, quarantine
 from data_layer.db import Actor, perform
 from data_layer.i18n import format_day, translate
-from support import count_rows
+from support import count_rows, page_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/quarantine.py"
@@ -76,22 +75,6 @@ def widget(widgets, label: str):
 
 def token(app: AppTest, form: str) -> str:
     return app.session_state[f"form_token:{form}"]
-
-
-def page_text(app: AppTest) -> str:
-    """Everything the page sends to the browser as text: every element's message, with tables as their values."""
-    parts: list[str] = []
-
-    def walk(node) -> None:
-        if isinstance(node, Dataframe):
-            parts.append(node.value.to_csv())
-        elif hasattr(node, "proto"):
-            parts.append(str(node.proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(app._tree)
-    return "\n".join(parts)
 
 
 def metric_value(app: AppTest, label: str) -> str:

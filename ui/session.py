@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from data_layer import briefing, db, users
 from data_layer.db import Actor
 from data_layer.i18n import LANGUAGES, normalize_language, translate
+from data_layer.privacy import presented
 
 VISITOR = Actor("visitor", "visitor")
 DEFAULT_IDLE_MINUTES = 60
@@ -168,12 +169,15 @@ def _cached_read(module: str, name: str, url: str, version: int, args: tuple) ->
 
 
 def read(query: Callable[..., T], *args: object) -> T:
-    """Run a data-layer read ``query(conn, *args)``, cached until the data changes.
+    """Run a data-layer read ``query(conn, *args)``, cached until the data changes, as the signed-in person
+    may see it (ID and phone numbers in any text masked unless they see them in full).
 
     Every page reads through here, so a new entry (through any app process)
-    shows everywhere on the next run, and an unchanged database is read once.
+    shows everywhere on the next run, an unchanged database is read once, and
+    no page can show a personal number typed into a note to someone who may not see it.
     """
-    return _cached_read(query.__module__, query.__name__, engine().url.render_as_string(), data_version(), args)
+    result = _cached_read(query.__module__, query.__name__, engine().url.render_as_string(), data_version(), args)
+    return presented(result, actor())
 
 
 def briefing_pair(day: date) -> tuple[dict, dict]:
