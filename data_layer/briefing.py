@@ -173,7 +173,7 @@ def briefing_sections(today: dict, before: dict, language: str) -> list[tuple[st
         (item["item"] + (f"（{item['unit']}）" if language == "zh_CN" else f" ({item['unit']})"),
          *(format_number(item[name], language, 1 if name in ("burn_rate", "days_of_cover") else 0)
            for name in SUPPLY_FIGURES),
-         translate("briefing.below_safety" if item["below_safety"] else "briefing.ok", language))
+         translate(f"supplies.code.{item['status']}", language))
         for item in today["supplies"]]
     return [
         (translate("briefing.section.checkpoints", language), columns, cp_rows),

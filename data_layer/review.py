@@ -59,7 +59,7 @@ from data_layer.quarantine import (
     quarantine_episodes,
     quarantine_followups,
 )
-from data_layer.supplies import BURN_DAYS, IN_KINDS, OUT_KINDS, supply_items, supply_movements
+from data_layer.supplies import BURN_DAYS, IN_KINDS, OUT_KINDS, stock_figures, supply_items, supply_movements
 
 SECTIONS = ("checkpoints", "quarantine", "supplies", "enterprises")
 TABLE_ORDER = (checkpoint_counts.name, quarantine_followups.name, episode_changes.name, supply_movements.name,
@@ -396,13 +396,11 @@ def _supply_figures(safety_stock: Mapping[str, int], shares: Shares) -> dict[Key
     """Each item's briefing figures from its sums, computed as :func:`data_layer.supplies.figures` does."""
     figures: dict[Key, object] = {}
     for name in sorted({item for _, item in shares}):
-        on_hand, issued = shares[("on_hand", name)], shares[("issued_week", name)]
-        figures |= {
-            ("on_hand", name): on_hand, ("in_today", name): shares[("in_today", name)],
-            ("out_today", name): shares[("out_today", name)], ("burn_rate", name): round(issued / BURN_DAYS, 2),
-            ("days_of_cover", name): round(on_hand * BURN_DAYS / issued, 1) if issued else None,
-            ("below_safety", name): on_hand < safety_stock[name],
-        }
+        on_hand = shares[("on_hand", name)]
+        figures |= {("on_hand", name): on_hand, ("in_today", name): shares[("in_today", name)],
+                    ("out_today", name): shares[("out_today", name)]}
+        figures |= {(figure, name): value for figure, value in
+                    stock_figures(on_hand, shares[("issued_week", name)], safety_stock[name]).items()}
     return figures
 
 

@@ -23,7 +23,6 @@ from data_layer.validation import Checks
 
 RISK_LEVELS = ("low", "medium", "high")
 RISK_SETTING = "risk_level"
-UNDER_COVER_DAYS = 3
 NAMES_SHOWN = 3
 
 
@@ -116,11 +115,11 @@ def _supply_alerts(items: Iterable[Mapping[str, Any]]) -> list[Alert]:
     for item in items:
         params = {"item": item["item"], "on_hand": item["on_hand"], "unit": item["unit"],
                   "days": item["days_of_cover"]}
-        if item["on_hand"] <= 0:
+        if item["status"] == "out":
             found.append(Alert("supplies", "situation.alert.out_of_stock", "high", params))
-        elif item["days_of_cover"] is not None and item["days_of_cover"] < UNDER_COVER_DAYS:
+        elif item["status"] == "under_3_days":
             found.append(Alert("supplies", "situation.alert.under_cover", "high", params))
-        elif item["below_safety"]:
+        elif item["status"] == "below_safety":
             below_safety.append(item["item"])
     if below_safety:
         found.append(Alert("supplies", "situation.alert.below_safety", "medium",

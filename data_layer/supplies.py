@@ -555,25 +555,45 @@ def figures(conn: Connection, day: date, request_days: int | None = None) -> lis
 
 def _item_figures(row: RowMapping, day: date, request_days: int) -> dict[str, Any]:
     on_hand, issued = int(row["on_hand"]), -int(row["issued_week"])
-    days_of_cover = round(on_hand * BURN_DAYS / issued, 1) if issued else None
-    below_safety = on_hand < row["safety_stock"]
+    stock = stock_figures(on_hand, issued, row["safety_stock"])
     return {
         "item": row["name"], "item_id": row["id"], "unit": row["unit"], "category": row["category"],
         "safety_stock": row["safety_stock"], "on_hand": on_hand, "in_today": int(row["in_today"]),
-        "out_today": -int(row["out_today"]), "burn_rate": round(issued / BURN_DAYS, 2),
-        "days_of_cover": days_of_cover, "below_safety": below_safety,
-        "status": _status(on_hand, days_of_cover, below_safety),
+        "out_today": -int(row["out_today"]), **stock,
+        "status": item_status(on_hand, stock["days_of_cover"], stock["below_safety"]),
         "stockout_date": (day + timedelta(days=on_hand * BURN_DAYS // issued)).isoformat() if issued else None,
         "request_quantity": max(0, -((BURN_DAYS * on_hand - issued * request_days) // BURN_DAYS)),
     }
 
 
-def _status(on_hand: int, days_of_cover: float | None, below_safety: bool) -> str:
+# The figures of one item's stock: the one definition of each, used by the figures, the briefing, the review of
+# corrections and the wall's alerts.
+
+def burn_rate(issued_week: int) -> float:
+    """Issues per day: the effective issues of the seven days ending the day, over 7, two decimals."""
+    return round(issued_week / BURN_DAYS, 2)
+
+
+def days_of_cover(on_hand: int, issued_week: int) -> float | None:
+    """How many days the stock on hand lasts at the burn rate, one decimal; ``None`` without consumption."""
+    return round(on_hand * BURN_DAYS / issued_week, 1) if issued_week else None
+
+
+def item_status(on_hand: int, cover: float | None, below_safety: bool) -> str:
+    """The most urgent of an item's states: ``out`` at no stock, else ``under_3_days`` below
+    :data:`SHORT_COVER_DAYS` days of cover, else ``below_safety``, else ``ok``."""
     if on_hand <= 0:
         return "out"
-    if days_of_cover is not None and days_of_cover < SHORT_COVER_DAYS:
+    if cover is not None and cover < SHORT_COVER_DAYS:
         return "under_3_days"
     return "below_safety" if below_safety else "ok"
+
+
+def stock_figures(on_hand: int, issued_week: int, safety_stock: int) -> dict[str, Any]:
+    """``burn_rate``, ``days_of_cover`` and ``below_safety`` of an item with ``on_hand`` in stock that issued
+    ``issued_week`` in the seven days ending the day."""
+    return {"burn_rate": burn_rate(issued_week), "days_of_cover": days_of_cover(on_hand, issued_week),
+            "below_safety": on_hand < safety_stock}
 
 
 def stock_history(conn: Connection, item_id: int | None, end_day: date, days: int = 30) -> list[dict[str, Any]]:
