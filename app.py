@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+from data_layer import settings
 from data_layer.users import ROLES
 from ui.navigation import account_box, menu, navigation
 from ui.session import actor, language_switch, prepare_session, t
 from ui.wall import kiosk_mode
 
 st.set_page_config(page_title=t("app.title"), page_icon="🛡️", layout="wide")
+try:
+    settings.check_all()
+except settings.SettingError as error:
+    st.error(t("app.bad_setting", problem=str(error)))
+    st.stop()
 
 prepare_session()
 role = actor().role

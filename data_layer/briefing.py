@@ -10,7 +10,6 @@ which the newest note of a day is the one shown.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
@@ -20,7 +19,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from sqlalchemy.engine import Connection, Engine
 
-from data_layer import checkpoints, clock, enterprises, quarantine, supplies
+from data_layer import checkpoints, clock, enterprises, quarantine, settings, supplies
 from data_layer.db import WriteContext, metadata
 from data_layer.errors import PermissionDenied
 from data_layer.i18n import format_day, format_number, translate
@@ -43,8 +42,6 @@ ENTERPRISE_FIGURES = ("total", "reopened", "applied", "not_reopened", "suspended
                       "rectifications_open", "rectifications_overdue")
 SUPPLY_FIGURES = ("on_hand", "in_today", "out_today", "burn_rate", "days_of_cover")
 NOTE_ROLES = ("admin", "leader")
-MORNING_MEETING_VARIABLE = "COMMAND_POST_MORNING_MEETING"
-DEFAULT_MORNING_MEETING = "09:00"
 
 
 def default_report_day(moment: datetime | None = None) -> date:
@@ -54,7 +51,7 @@ def default_report_day(moment: datetime | None = None) -> date:
     ``COMMAND_POST_MORNING_MEETING`` says otherwise) the briefing opens on yesterday.
     """
     moment = moment or clock.now()
-    meeting = datetime.strptime(os.environ.get(MORNING_MEETING_VARIABLE, DEFAULT_MORNING_MEETING), "%H:%M").time()
+    meeting = settings.MORNING_MEETING.value()
     return moment.date() - timedelta(days=1) if moment.time() < meeting else moment.date()
 
 

@@ -15,7 +15,6 @@ history of what was entered and corrected stays readable.
 from __future__ import annotations
 
 import math
-import os
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
@@ -24,7 +23,7 @@ from typing import TypedDict
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from data_layer import clock
+from data_layer import clock, settings
 from data_layer.db import Directory, WriteContext, metadata
 from data_layer.i18n import catalog
 from data_layer.transfer import Column, Row, TransferKind
@@ -37,8 +36,6 @@ COUNT_FIELDS = ("persons", "vehicles", "fever", "turned_back")
 TOTAL_FIELDS = ("entries", *COUNT_FIELDS)
 ENTRY_FIELDS = ("period_start", "period_end", *COUNT_FIELDS, "note")
 MAX_PERIOD = timedelta(hours=24)
-SHIFTS_VARIABLE = "COMMAND_POST_SHIFTS"
-DEFAULT_SHIFT_STARTS = (0, 8, 16)
 
 checkpoints = sa.Table(
     "checkpoints", metadata,
@@ -119,13 +116,7 @@ def shift_starts() -> tuple[int, ...]:
     shift lasts until the next one begins, the last one until the first of the
     next day.
     """
-    text = os.environ.get(SHIFTS_VARIABLE, "").strip()
-    if not text:
-        return DEFAULT_SHIFT_STARTS
-    parts = [part.strip() for part in text.split(",")]
-    if not all(part.isdigit() and int(part) <= 23 for part in parts):
-        raise ValueError(f"{SHIFTS_VARIABLE} must list start hours from 0 to 23 like 0,8,16, not {text!r}")
-    return tuple(sorted({int(part) for part in parts}))
+    return settings.SHIFTS.value()
 
 
 def day_shifts(day: date) -> list[tuple[datetime, datetime]]:

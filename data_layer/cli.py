@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import Engine
 
-from data_layer import briefing, clock, db, retention, transfer, users
+from data_layer import briefing, clock, db, retention, settings, transfer, users
 from data_layer.errors import CommandPostError, ImportRejected
 from data_layer.i18n import LANGUAGES
 
@@ -28,7 +28,7 @@ def cli_actor() -> db.Actor:
 
 def db_option(function):
     """Every command takes ``--db URL``; without it ``COMMAND_POST_DB``, then the SQLite default, is used."""
-    return click.option("--db", "url", envvar="COMMAND_POST_DB", default=None, metavar="URL",
+    return click.option("--db", "url", envvar=settings.DB.name, default=None, metavar="URL",
                         help="Database URL (default: $COMMAND_POST_DB, then sqlite:///data/command_post.db).")(function)
 
 
@@ -52,6 +52,10 @@ class RefusalsAsErrors(click.Group):
 @click.group(cls=RefusalsAsErrors, context_settings=CONTEXT_SETTINGS)
 def cli() -> None:
     """Epidemic-prevention command post: manage the database behind the dashboard."""
+    try:
+        settings.check_all()
+    except settings.SettingError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @cli.command()

@@ -8,16 +8,15 @@ database is the same date a clerk wrote on the paper form.
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+from data_layer import settings
 
 
 def local_timezone() -> ZoneInfo:
-    return _zone(os.environ.get("COMMAND_POST_TZ", DEFAULT_TIMEZONE))
+    return _zone(settings.TZ.text())
 
 
 @lru_cache(maxsize=8)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import random
 import sqlite3
 import time
@@ -31,9 +30,9 @@ from sqlalchemy.exc import OperationalError
 
 from data_layer import clock
 from data_layer.errors import DuplicateSubmission, PermissionDenied
+from data_layer.settings import DB as DATABASE_SETTING
 from data_layer.validation import is_blank, resolve_reference
 
-DEFAULT_URL = "sqlite:///data/command_post.db"
 DOMAIN_MODULES = ("users", "checkpoints", "quarantine", "supplies", "enterprises", "briefing")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 WRITE_ATTEMPTS = 8
@@ -75,7 +74,7 @@ T = TypeVar("T")
 
 def database_url(url: str | None = None) -> str:
     """The URL to use: the one given, else ``COMMAND_POST_DB``, else the SQLite file under ``data/``."""
-    return url or os.environ.get("COMMAND_POST_DB") or DEFAULT_URL
+    return url or DATABASE_SETTING.value()
 
 
 def connect(url: str | None = None) -> Engine:

@@ -15,7 +15,6 @@ Chinese whatever the screen language is.
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from copy import deepcopy
@@ -27,11 +26,10 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from sqlalchemy.engine import Connection
 
-from data_layer import quarantine
+from data_layer import quarantine, settings
 from data_layer.db import Actor
 from data_layer.i18n import format_day
 
-DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "templates" / "release_notice.docx"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 PLACEHOLDERS = ("notice_number", "name", "id_number", "phone", "grid", "address", "origin", "mode", "place",
                 "start_date", "planned_end", "end_date", "days")
@@ -41,7 +39,7 @@ NOTICE_LANGUAGE = "zh_CN"
 def template_path() -> Path:
     """The template in use: ``COMMAND_POST_NOTICE_TEMPLATE`` when set (a command post's own file kept
     outside the code), else the default in ``data_layer/templates``."""
-    return Path(os.environ.get("COMMAND_POST_NOTICE_TEMPLATE") or DEFAULT_TEMPLATE)
+    return settings.NOTICE_TEMPLATE.value()
 
 
 def notice_values(row: Mapping[str, object]) -> dict[str, str]:

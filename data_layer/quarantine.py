@@ -16,7 +16,6 @@ that returns persons masks them unless it is told the actor may see them.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -25,7 +24,7 @@ from typing import TypedDict, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from data_layer import clock
+from data_layer import clock, settings
 from data_layer.db import Actor, WriteContext, add_to_counters, metadata
 from data_layer.errors import PermissionDenied, ValidationError
 from data_layer.i18n import translate
@@ -38,6 +37,7 @@ from data_layer.privacy import (
     sees_full_numbers,
 )
 from data_layer.search import contains, search_term
+from data_layer.settings import MAX_PLANNED_DAYS
 from data_layer.transfer import Column, Row, TransferKind
 from data_layer.users import require_admin, require_write, shows_names
 from data_layer.validation import Checks, as_id, id_number_is_valid, is_blank, lookup_name, raise_if_any_row
@@ -50,8 +50,6 @@ SLOTS = ("AM", "PM")
 CHANGE_KINDS = ("extend", "shorten", "release", "transfer", "end_other")
 DEFAULT_ORIGIN_CATEGORIES = ("high_risk_area", "other_province", "in_province_other_city", "close_contact", "abroad")
 DEFAULT_PLANNED_DAYS = 14
-MAX_PLANNED_DAYS = 60
-DEFAULT_FEVER_THRESHOLD = 37.3
 MIN_TEMPERATURE = 34.0
 MAX_TEMPERATURE = 43.0
 DUE_WINDOW_DAYS = 3
@@ -158,7 +156,7 @@ episode here once, instead of counting its readings and asking of each whether a
 
 def fever_threshold() -> float:
     """The temperature (°C) from which a reading counts as fever: ``COMMAND_POST_FEVER_THRESHOLD``, else 37.3."""
-    return float(os.environ.get("COMMAND_POST_FEVER_THRESHOLD", DEFAULT_FEVER_THRESHOLD))
+    return settings.FEVER_THRESHOLD.value()
 
 
 def planned_days_setting() -> dict[str, int]:
@@ -167,15 +165,7 @@ def planned_days_setting() -> dict[str, int]:
     A category named there that is not one of the default codes is added to
     the list of origin categories, so one setting configures both.
     """
-    setting: dict[str, int] = {}
-    for part in os.environ.get("COMMAND_POST_PLANNED_DAYS", "").split(","):
-        if not part.strip():
-            continue
-        code, _, days = part.partition("=")
-        if not code.strip() or not days.strip().isdigit() or not 1 <= int(days) <= MAX_PLANNED_DAYS:
-            raise ValueError(f"COMMAND_POST_PLANNED_DAYS: {part!r} is not like close_contact=14 (1–{MAX_PLANNED_DAYS})")
-        setting[code.strip()] = int(days)
-    return setting
+    return settings.PLANNED_DAYS.value()
 
 
 def origin_categories() -> tuple[str, ...]:

@@ -19,7 +19,6 @@ movements of the items in their care (an empty assignment means every item).
 
 from __future__ import annotations
 
-import os
 from bisect import bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -31,7 +30,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
-from data_layer import clock
+from data_layer import clock, settings
 from data_layer.db import Actor, Directory, WriteContext, metadata
 from data_layer.errors import ValidationError
 from data_layer.i18n import translate
@@ -51,9 +50,6 @@ STATUSES = ("ok", "below_safety", "under_3_days", "out")
 BROUGHT_FORWARD = "brought_forward"
 BURN_DAYS = 7
 SHORT_COVER_DAYS = 3
-DEFAULT_REQUEST_DAYS = 14
-COVER_DAYS_VARIABLE = "COMMAND_POST_COVER_DAYS"
-MAX_COVER_DAYS = 365
 RECENT_DAYS = 30  # what the entry forms learn from and offer to reverse
 ROUND_DAYS = 7  # a storekeeper's round repeats within a week: the issue form proposes from it
 NAME_LENGTH = 100
@@ -504,13 +500,7 @@ def _with_reversals(source: sa.FromClause) -> sa.FromClause:
 
 def cover_days() -> int:
     """The days of consumption the quantity to request should cover: ``COMMAND_POST_COVER_DAYS``, else 14."""
-    text = os.environ.get(COVER_DAYS_VARIABLE, "").strip()
-    if not text:
-        return DEFAULT_REQUEST_DAYS
-    if not text.isdigit() or not 1 <= int(text) <= MAX_COVER_DAYS:
-        raise ValueError(f"{COVER_DAYS_VARIABLE} must be a whole number of days from 1 to {MAX_COVER_DAYS}, "
-                         f"not {text!r}")
-    return int(text)
+    return settings.COVER_DAYS.value()
 
 
 def figures(conn: Connection, day: date, request_days: int | None = None) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 
 from data_layer import checkpoints as cp
-from data_layer import clock
+from data_layer import clock, settings
 from data_layer.db import Actor, audit_log, connect, perform, write
 from data_layer.errors import ImportRejected, PermissionDenied, ValidationError
 from data_layer.transfer import export_file, import_file, transfer_kind
@@ -235,7 +235,7 @@ def test_list_checkpoints_hides_closed_ones_unless_asked(engine, post):
 
 
 def test_default_shifts_are_three_eight_hour_shifts(monkeypatch):
-    monkeypatch.delenv(cp.SHIFTS_VARIABLE, raising=False)
+    monkeypatch.delenv(settings.SHIFTS.name, raising=False)
     assert cp.day_shifts(D) == [(at(0, 0), at(0, 8)), (at(0, 8), at(0, 16)), (at(0, 16), at(1, 0))]
     assert cp.shift_for(at(0, 7, 59)) == (at(0, 0), at(0, 8))
     assert cp.shift_for(at(0, 8)) == (at(0, 8), at(0, 16))
@@ -243,22 +243,22 @@ def test_default_shifts_are_three_eight_hour_shifts(monkeypatch):
 
 
 def test_shifts_follow_the_environment_setting(monkeypatch):
-    monkeypatch.setenv(cp.SHIFTS_VARIABLE, "23, 7,15")
+    monkeypatch.setenv(settings.SHIFTS.name, "23, 7,15")
     assert cp.shift_for(at(0, 3)) == (at(-1, 23), at(0, 7))
     assert cp.shift_for(at(0, 15)) == (at(0, 15), at(0, 23))
-    monkeypatch.setenv(cp.SHIFTS_VARIABLE, "0,12")
+    monkeypatch.setenv(settings.SHIFTS.name, "0,12")
     assert cp.day_shifts(D) == [(at(0, 0), at(0, 12)), (at(0, 12), at(1, 0))]
 
 
 @pytest.mark.parametrize("setting", ["8,25", "morning", "0,,8"])
 def test_a_malformed_shift_setting_is_refused(monkeypatch, setting):
-    monkeypatch.setenv(cp.SHIFTS_VARIABLE, setting)
-    with pytest.raises(ValueError, match=cp.SHIFTS_VARIABLE):
+    monkeypatch.setenv(settings.SHIFTS.name, setting)
+    with pytest.raises(ValueError, match=settings.SHIFTS.name):
         cp.shift_starts()
 
 
 def test_current_shift_is_the_shift_on_duty_now(monkeypatch):
-    monkeypatch.delenv(cp.SHIFTS_VARIABLE, raising=False)
+    monkeypatch.delenv(settings.SHIFTS.name, raising=False)
     monkeypatch.setattr(clock, "now", lambda: at(0, 17, 45))
     assert cp.current_shift() == (at(0, 16), at(1, 0))
 
@@ -610,7 +610,7 @@ def test_export_then_import_gives_the_same_rows(engine, admin, post, tmp_path, d
 
 
 def run_sample(engine, admin, monkeypatch, now: datetime, days: int = 14, seed: int = 7) -> None:
-    monkeypatch.delenv(cp.SHIFTS_VARIABLE, raising=False)
+    monkeypatch.delenv(settings.SHIFTS.name, raising=False)
     monkeypatch.setattr(clock, "now", lambda: now)
     community = Community(rng=random.Random(seed), today=now.date(), days=days)
     write(engine, admin, lambda ctx: generate(ctx, community))

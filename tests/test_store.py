@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from data_layer import clock, db
+from data_layer import clock, db, settings
 from data_layer.checkpoints import checkpoint_counts, checkpoints
 from data_layer.db import Actor, WriteContext, connect, migrate, write
 from data_layer.errors import DuplicateSubmission, FieldError, ValidationError
@@ -32,7 +32,7 @@ def test_default_url_comes_from_environment(monkeypatch):
     assert db.database_url() == "sqlite:///elsewhere.db"
     assert db.database_url("sqlite:///given.db") == "sqlite:///given.db"
     monkeypatch.delenv("COMMAND_POST_DB")
-    assert db.database_url() == db.DEFAULT_URL
+    assert db.database_url() == settings.DB.default
 
 
 def test_write_is_audited_with_user_and_values(engine, admin):

@@ -14,7 +14,6 @@ import base64
 import json
 import math
 import mimetypes
-import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ import streamlit as st
 from pydeck.types import String
 from streamlit.delta_generator import DeltaGenerator
 
-from data_layer import clock
+from data_layer import clock, settings
 from data_layer.checkpoints import (
     COUNT_FIELDS,
     KINDS,
@@ -50,11 +49,6 @@ from ui.messages import remember_saved, show_saved
 from ui.session import actor, language, read, t
 
 DOMAIN = "checkpoints"
-AREA_GEOJSON_VARIABLE = "COMMAND_POST_AREA_GEOJSON"
-AREA_IMAGE_VARIABLE = "COMMAND_POST_AREA_IMAGE"
-AREA_IMAGE_BOUNDS_VARIABLE = "COMMAND_POST_AREA_IMAGE_BOUNDS"
-MAP_STYLE_VARIABLE = "COMMAND_POST_MAP_STYLE"
-DEFAULT_AREA_GEOJSON = Path(__file__).resolve().parent.parent / "sample_data" / "area.geojson"
 # The app serves CommandPostSans (a Chinese web font) for screens that have no CJK font of their own.
 LABEL_FONTS = 'CommandPostSans, "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 MAX_POINT_LABELS = 60
@@ -262,7 +256,7 @@ def correction_form(entries: Iterable[Mapping[str, object]]) -> None:
 
 
 def _area_path() -> Path:
-    return Path(os.environ.get(AREA_GEOJSON_VARIABLE) or DEFAULT_AREA_GEOJSON)
+    return settings.AREA_GEOJSON.value()
 
 
 @st.cache_data(show_spinner=False)
@@ -329,17 +323,17 @@ def _text_layer(layer_id: str, labels: list[dict], offset: tuple[int, int] = (0,
 
 def _image_layer() -> tuple[list[pdk.Layer], str | None]:
     """The optional plan of the area (a local image drawn between its configured bounds), or why it is missing."""
-    path_text = os.environ.get(AREA_IMAGE_VARIABLE, "").strip()
+    path_text = settings.AREA_IMAGE.value()
     if not path_text:
         return [], None
     path = Path(path_text)
     try:
-        bounds = [float(part) for part in os.environ.get(AREA_IMAGE_BOUNDS_VARIABLE, "").split(",")]
-        if len(bounds) != 4:
-            raise ValueError(AREA_IMAGE_BOUNDS_VARIABLE)
+        bounds = settings.AREA_IMAGE_BOUNDS.value()
+        if bounds is None:
+            raise ValueError(settings.AREA_IMAGE_BOUNDS.name)
         image = _image_data_url(str(path), path.stat().st_mtime)
     except (OSError, ValueError):
-        return [], t("checkpoints.page.map_image_unusable", path=path_text, bounds=AREA_IMAGE_BOUNDS_VARIABLE)
+        return [], t("checkpoints.page.map_image_unusable", path=path_text, bounds=settings.AREA_IMAGE_BOUNDS.name)
     return [pdk.Layer("BitmapLayer", id="area-image", image=String(image), bounds=bounds, opacity=0.8)], None
 
 
@@ -421,7 +415,7 @@ def checkpoint_deck(rows: list[dict], height: int = MAP_HEIGHT) -> tuple[pdk.Dec
                             get_line_color=[15, 23, 42, 255], line_width_min_pixels=1, pickable=True))
     if len(points) <= MAX_POINT_LABELS:
         layers.append(_text_layer("checkpoint-labels", points, offset=(0, 22)))
-    style = os.environ.get(MAP_STYLE_VARIABLE, "").strip()
+    style = settings.MAP_STYLE.value()
     deck = pdk.Deck(layers=layers, initial_view_state=_view(positions + [point["position"] for point in points],
                                                             height),
                     map_provider=None, tooltip=_tooltip(), **({"map_style": style} if style else {}))

@@ -9,7 +9,6 @@ refresh, while an unchanged database costs one tiny query per refresh.
 from __future__ import annotations
 
 import importlib
-import os
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -18,13 +17,12 @@ from typing import TypeVar
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from data_layer import briefing, db, users
+from data_layer import briefing, db, settings, users
 from data_layer.db import Actor
 from data_layer.i18n import LANGUAGES, normalize_language, translate
 from data_layer.privacy import presented
 
 VISITOR = Actor("visitor", "visitor")
-DEFAULT_IDLE_MINUTES = 60
 T = TypeVar("T")
 
 
@@ -138,7 +136,7 @@ def recheck_account() -> None:
 
 def idle_limit_seconds() -> float:
     """How long a signed-in person may stay idle before signing in again (``COMMAND_POST_SESSION_MINUTES``)."""
-    return 60 * float(os.environ.get("COMMAND_POST_SESSION_MINUTES", DEFAULT_IDLE_MINUTES))
+    return 60 * settings.SESSION_MINUTES.value()
 
 
 def expire_idle_session() -> None:

@@ -12,7 +12,6 @@ that a server restart, which starts a new session, brings the same screen back.
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import date
 
@@ -20,14 +19,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data_layer import checkpoints, enterprises, quarantine, supplies
+from data_layer import checkpoints, enterprises, quarantine, settings, supplies
 from data_layer.i18n import format_moment, format_number
 from data_layer.situation import Alert
 from ui.checkpoints import checkpoint_deck
 from ui.session import language, read, t
 
 VIEWS = ("all", "checkpoints", "quarantine", "supplies", "enterprises")
-DEFAULT_REFRESH_SECONDS = 15
 CHART_HEIGHT = 150
 DETAIL_HEIGHT = 390
 MAP_HEIGHT = 400
@@ -121,7 +119,7 @@ STALENESS_WATCH = """
 
 def refresh_seconds() -> int:
     """How often the wall screen reads the data again (``COMMAND_POST_REFRESH_SECONDS``, default 15)."""
-    return max(2, int(os.environ.get("COMMAND_POST_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS)))
+    return settings.REFRESH_SECONDS.value()
 
 
 def kiosk_mode() -> bool:
