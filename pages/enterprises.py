@@ -39,6 +39,7 @@ from data_layer.enterprises import (
     status_history,
 )
 from data_layer.i18n import format_moment, format_number
+from data_layer.markdown import plain
 from data_layer.rectification_notice import notice_number, rectification_notice
 from ui.enterprises import (
     INSPECTION_CHOICE_KEY,
@@ -127,8 +128,9 @@ def headline(today: Mapping[str, object], before: Mapping[str, object]) -> None:
 def overdue_alerts(day: date, overdue_count: int) -> None:
     """The most overdue rectification items, in red, and how many more there are, so that none is overlooked."""
     for item in read(overdue_rectifications, day, ALERT_LIMIT):
-        content_alert(t("enterprises.page.overdue_alert", enterprise=item["enterprise"], grid=item["grid"],
-                        item=item["item"], deadline=day_text(item["deadline"]), days=item["days_overdue"]))
+        content_alert(t("enterprises.page.overdue_alert", enterprise=plain(item["enterprise"]),
+                        grid=plain(item["grid"]), item=plain(item["item"]), deadline=day_text(item["deadline"]),
+                        days=item["days_overdue"]))
     if overdue_count > ALERT_LIMIT:
         content_alert(t("enterprises.page.more_overdue", count=number(overdue_count - ALERT_LIMIT)))
 
@@ -363,9 +365,9 @@ def enterprise_detail(enterprise: Mapping[str, object], writer: bool) -> None:
     """One enterprise: its status and history, its checklist, its inspections, and the forms that change them."""
     history = read(status_history, enterprise["id"])
     current = history[-1]["status"] if history else DEFAULT_STATUS
-    st.subheader(enterprise["name"])
+    st.subheader(plain(enterprise["name"]))
     st.caption(t("enterprises.page.separator").join(
-        str(part) for part in (code(enterprise["kind"]), enterprise["sector"], enterprise["grid"],
+        plain(part) for part in (code(enterprise["kind"]), enterprise["sector"], enterprise["grid"],
                                enterprise["address"], enterprise["contact"]) if part))
     status_tab, conditions_tab, inspections_tab = st.tabs([t("enterprises.page.tab_status"),
                                                            t("enterprises.page.tab_conditions"),
