@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import re
 
-# Every ASCII punctuation character CommonMark lets a backslash make literal, less a few that start nothing in
-# CommonMark, GFM or Streamlit's directives (so a typed comma or question mark stays readable in the .md file).
-# The dot is escaped too: "1." starts a list and "www." a link.
-MARKDOWN_SIGNIFICANT = re.compile(r"""([!#$&()*+\-.:<=>@\[\\\]^_`{|}~])""")
+# Characters that are Markdown wherever they stand: emphasis, code, links and images, HTML, tables,
+# strikethrough, maths, entities, e-mail links, and the escape itself.
+ANYWHERE = re.compile(r"([\\`*_\[\]<>|~$&@])")
+# A colon before a letter starts a Streamlit directive (":red[", ":material/") and before a slash a web address.
+DIRECTIVE_OR_ADDRESS_COLON = re.compile(r":(?=[A-Za-z/])")
+WWW_DOT = re.compile(r"(?i)(?<![a-z0-9])(www)\.")  # "www.host" becomes a link
+LIST_NUMBER = re.compile(r"^(\d+)([.)])")  # "1." or "1)" at a line's start starts a list
+BLOCK_START = re.compile(r"^([#>+=-])")  # a heading, quote, list, or a heading's or a rule's line
 BLANK_LINES = re.compile(r"\n\s*\n")
 LINE_BREAKS = re.compile(r"\s*[\r\n]\s*")
 
 
 def plain(text: object, *, keep_lines: bool = False) -> str:
-    """``text`` as Markdown that renders exactly that text: every character Markdown could read as syntax is
-    escaped. A name or reason is written on one line (its line breaks become spaces, so it cannot end a table
+    """``text`` as Markdown that renders exactly that text: every character Markdown could read as syntax there
+    is escaped. A name or reason is written on one line (its line breaks become spaces, so it cannot end a table
     row or start a block); with ``keep_lines`` (a leader's notes) each line keeps its break as a hard line
     break and blank lines still separate paragraphs, so no line can start a heading, list, quote, code block
     or table either."""
@@ -35,4 +39,10 @@ def plain(text: object, *, keep_lines: bool = False) -> str:
 
 
 def _escaped(line: str) -> str:
-    return MARKDOWN_SIGNIFICANT.sub(r"\\\1", line.strip())
+    """One line with every character that would start Markdown syntax escaped; other punctuation (a time's colon,
+    a date's dashes, a file name's dot) stays as typed, so a message reads the same as before."""
+    line = ANYWHERE.sub(r"\\\1", line.strip())
+    line = DIRECTIVE_OR_ADDRESS_COLON.sub(r"\\:", line)
+    line = WWW_DOT.sub(r"\1\\.", line)
+    line = LIST_NUMBER.sub(r"\1\\\2", line)
+    return BLOCK_START.sub(r"\\\1", line)

@@ -9,6 +9,7 @@ each page must show it escaped (:func:`data_layer.markdown.plain`) and never as 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -28,7 +29,10 @@ ENTERPRISE = "[企业](http://evil.example/e)"
 FINDING = "**整改** <b>x</b> `code`"
 SITE = ":red-background[隔离点]"
 NOTE = "# 标题\n\n[链接](http://evil.example/n)\n- 列表"
-LIVE_MARKUP = ("](http", ":red[", ":red-background[隔离点", "**整改**", "<b>", "`code`", "\n# 标题", "\n- 列表")
+# The hostile names' Markdown where nothing escapes it: a link or image target, the directives, bold, HTML, code, and a
+# heading or list item at a line's start.
+LIVE_MARKUP = re.compile(r"(?<!\\)\]\(http|(?<!\\):red\[发热|(?<!\\):red-background\[隔离点|(?<!\\)\*\*整改|(?<!\\)<b>"
+                         r"|(?<!\\)`code|^# 标题|^- 列表", re.MULTILINE)
 
 # The page, who opens it, and the hostile names it shows in Markdown (each must be there, escaped).
 PAGES = [
@@ -86,7 +90,7 @@ def test_pages_show_hostile_names_escaped_and_never_as_live_markdown(monkeypatch
     for name in shown:
         assert plain(name) in everything, f"{name!r} is not shown escaped on {page}"
     for body in bodies:
-        assert not [markup for markup in LIVE_MARKUP if markup in body], f"live Markdown on {page}: {body!r}"
+        assert not LIVE_MARKUP.search(body), f"live Markdown on {page}: {body!r}"
 
 
 def test_briefing_markdown_file_escapes_every_name_and_the_note(engine, admin):
@@ -96,14 +100,15 @@ def test_briefing_markdown_file_escapes_every_name_and_the_note(engine, admin):
 
     assert plain(CHECKPOINT) in text  # the zero-report line
     assert plain(ITEM) in text  # the headline and the supplies table
-    assert "\\# 标题" in text and "\\[链接\\]\\(http\\://evil\\.example/n\\)" in text and "\\- 列表" in text
-    assert not [markup for markup in LIVE_MARKUP if markup in text]
+    assert "\\# 标题" in text and "\\[链接\\](http\\://evil.example/n)" in text and "\\- 列表" in text
+    assert not LIVE_MARKUP.search(text)
     supply_rows = [line for line in text.splitlines() if plain(ITEM) in line and line.startswith("|")]
     assert len(supply_rows) == 1 and supply_rows[0].count(" | ") == len(briefing.SUPPLY_FIGURES) + 1
 
 
-def test_a_name_with_a_line_break_stays_on_one_line_and_a_note_keeps_its_lines():
-    assert plain("东门\n# 卡口") == "东门 \\# 卡口"
+def test_a_name_stays_on_one_line_a_note_keeps_its_lines_and_plain_punctuation_stays_as_typed():
+    assert plain("东门\n# 卡口") == "东门 # 卡口"  # "#" starts a heading only at the start of a line
     assert plain("  第一行\n    第二行\n\n第三段 ") == "第一行 第二行 第三段"
     assert plain("  第一行\n    第二行\n\n第三段 ", keep_lines=True) == "第一行  \n第二行\n\n第三段"
-    assert plain("1. www.evil.example a@b.example") == "1\\. www\\.evil\\.example a\\@b\\.example"
+    assert plain("1. www.evil.example a@b.example") == "1\\. www\\.evil.example a\\@b.example"
+    assert plain("08:00 2026-03-10 名录.xlsx: ok") == "08:00 2026-03-10 名录.xlsx: ok"  # nothing that starts syntax
