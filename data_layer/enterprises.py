@@ -258,7 +258,7 @@ def _master_values(conn: Connection, checks: Checks, data: Mapping[str, object],
                    enterprise_id: int | None = None) -> dict[str, object]:
     """The enterprise fields named in ``fields``, parsed; a name must not belong to another enterprise."""
     parsers = {
-        "name": lambda value: checks.text(value, "name", max_length=200),
+        "name": lambda value: checks.name(value, "name", max_length=200),
         "kind": lambda value: checks.choice(value, "kind", KINDS, labels=chinese_labels(KINDS)),
         "sector": lambda value: checks.text(value, "sector", max_length=50),
         "grid": lambda value: checks.text(value, "grid", max_length=50),
