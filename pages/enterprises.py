@@ -52,6 +52,7 @@ from ui.enterprises import (
     field,
     import_section,
     inspection_form,
+    may_register,
     may_see,
     may_write,
     register_form,
@@ -464,9 +465,10 @@ today = read(figures, day)
 headline(today, read(figures, day - timedelta(days=1)))
 overdue_alerts(day, today["rectifications_overdue"])
 writer = may_write(who)
+registrar = may_register(who)  # a clerk of some enterprises works on those, and registers none
 tab_names = [t("enterprises.page.tab_overview"), t("enterprises.page.tab_registry"),
              t("enterprises.page.tab_rectifications")]
-if writer:
+if registrar:
     tab_names.append(t("enterprises.page.tab_import"))
 tabs = st.tabs(tab_names)
 with tabs[0]:
@@ -475,7 +477,7 @@ with tabs[1]:
     registry_tab(day, who, writer)
 with tabs[2]:
     rectifications_tab(day, today, writer)
-if writer:
+if registrar:
     with tabs[3]:
         st.subheader(t("enterprises.page.import_title"))
         import_section()

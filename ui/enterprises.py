@@ -31,6 +31,7 @@ from data_layer.enterprises import (
     change_status,
     close_rectification,
     record_conditions,
+    require_register,
 )
 from data_layer.errors import CommandPostError, ImportRejected, PermissionDenied
 from data_layer.i18n import format_day, format_number
@@ -57,6 +58,15 @@ def may_write(who: Actor) -> bool:
     """Whether ``who`` may enter reopening records at all; asks the data layer's own rule."""
     try:
         require_write(who, DOMAIN)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def may_register(who: Actor) -> bool:
+    """Whether ``who`` may register new enterprises (the register form and the import); asks the data layer."""
+    try:
+        require_register(who)
     except PermissionDenied:
         return False
     return True
