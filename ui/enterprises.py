@@ -284,7 +284,7 @@ def import_section() -> None:
                               key=f"enterprises:upload:{upload_round}")
     if st.button(t("enterprises.page.import_button"), type="primary", disabled=upload is None, width="stretch"):
         try:
-            with progress_bar(t("admin.import.running", file=upload.name)) as progress:
+            with progress_bar(t("admin.import.running", file=plain(upload.name))) as progress:
                 count = import_file(engine(), actor(), IMPORT_KIND.name, upload.getvalue(), upload.name,
                                     progress=progress)
         except CommandPostError as refusal:

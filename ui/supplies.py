@@ -375,7 +375,7 @@ def import_form(slot: str) -> None:
                                 key=f"{slot}-{round_number}", help=t("supplies.page.import_help"))
     if uploaded is not None and st.button(t("supplies.page.import_button"), type="primary", width="stretch"):
         try:
-            with progress_bar(t("admin.import.running", file=uploaded.name)) as progress:
+            with progress_bar(t("admin.import.running", file=plain(uploaded.name))) as progress:
                 stored = import_file(engine(), actor(), "supply_movements", uploaded.getvalue(), uploaded.name,
                                      progress=progress)
         except CommandPostError as refusal:
