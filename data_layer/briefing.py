@@ -10,7 +10,7 @@ which the newest note of a day is the one shown.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from data_layer import checkpoints, clock, enterprises, quarantine, settings, su
 from data_layer.db import WriteContext, metadata
 from data_layer.errors import PermissionDenied
 from data_layer.i18n import format_day, format_number, translate
+from data_layer.markdown import plain
 from data_layer.validation import Checks
 
 briefing_notes = sa.Table(
@@ -42,6 +43,7 @@ ENTERPRISE_FIGURES = ("total", "reopened", "applied", "not_reopened", "suspended
                       "rectifications_open", "rectifications_overdue")
 SUPPLY_FIGURES = ("on_hand", "in_today", "out_today", "burn_rate", "days_of_cover")
 NOTE_ROLES = ("admin", "leader")
+UserText = Callable[[str], str]  # how a name or note typed by a user is written: as is, or escaped for Markdown
 
 
 def default_report_day(moment: datetime | None = None) -> date:
@@ -106,8 +108,14 @@ def _signed(value: float | int | None, language: str, digits: int = 0) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "±") + text
 
 
-def headline(today: dict, language: str) -> str:
-    """The opening paragraph, as a command post reports upward (截至 D 24 时 …)."""
+def as_typed(text: str) -> str:
+    """User text for a Word document or the command line, where nothing is read as Markdown."""
+    return text
+
+
+def headline(today: dict, language: str, user_text: UserText = as_typed) -> str:
+    """The opening paragraph, as a command post reports upward (截至 D 24 时 …); ``user_text`` writes the
+    names of items below their safety stock (:func:`data_layer.markdown.plain` where the line is Markdown)."""
     cp, qu, en = today["checkpoints"], today["quarantine"], today["enterprises"]
     below = [item["item"] for item in today["supplies"] if item["below_safety"]]
     counts = {
@@ -122,20 +130,22 @@ def headline(today: dict, language: str) -> str:
         date=format_day(date.fromisoformat(today["date"]), language),
         **{name: format_number(value, language) for name, value in counts.items()},
         rate=format_number(en["reopen_rate"] * 100, language, 1),
-        supplies=translate("briefing.supplies_below", language, items="、".join(below)) if below
+        supplies=translate("briefing.supplies_below", language, items="、".join(map(user_text, below))) if below
         else translate("briefing.supplies_ok", language),
     )
 
 
-def zero_report_line(figures: dict, language: str) -> str:
-    """Who reported and who did not: "no report" is itself an alarm, so it is named."""
+def zero_report_line(figures: dict, language: str, user_text: UserText = as_typed) -> str:
+    """Who reported and who did not: "no report" is itself an alarm, so it is named (``user_text`` writes the
+    checkpoints' names, as for :func:`headline`)."""
     missing = figures["not_reported"]
     if not missing:
         return translate("briefing.all_reported", language,
                          count=format_number(figures["active_checkpoints"], language))
     return translate("briefing.some_not_reported", language,
                      reported=format_number(figures["reported_checkpoints"], language),
-                     active=format_number(figures["active_checkpoints"], language), names="、".join(missing))
+                     active=format_number(figures["active_checkpoints"], language),
+                     names="、".join(map(user_text, missing)))
 
 
 def _figure_rows(section: str, names: tuple[str, ...], today: dict, before: dict, language: str
@@ -147,8 +157,10 @@ def _figure_rows(section: str, names: tuple[str, ...], today: dict, before: dict
                _signed(change(today[name], before[name]), language, digits))
 
 
-def briefing_sections(today: dict, before: dict, language: str) -> list[tuple[str, list[str], list[tuple]]]:
-    """The briefing as (heading, column titles, rows) per domain; Markdown and Word render these."""
+def briefing_sections(today: dict, before: dict, language: str, user_text: UserText = as_typed
+                      ) -> list[tuple[str, list[str], list[tuple]]]:
+    """The briefing as (heading, column titles, rows) per domain; Markdown and Word render these (``user_text``
+    writes the supply items' names and units, as for :func:`headline`)."""
     columns = [translate(key, language) for key in
                ("briefing.column.figure", "briefing.column.today", "briefing.column.yesterday",
                 "briefing.column.change")]
@@ -167,7 +179,8 @@ def briefing_sections(today: dict, before: dict, language: str) -> list[tuple[st
         translate(f"briefing.figure.supplies.{name}", language) for name in SUPPLY_FIGURES] + [
         translate("briefing.column.status", language)]
     supply_rows = [
-        (item["item"] + (f"（{item['unit']}）" if language == "zh_CN" else f" ({item['unit']})"),
+        (user_text(item["item"]) + (f"（{user_text(item['unit'])}）" if language == "zh_CN"
+                                    else f" ({user_text(item['unit'])})"),
          *(format_number(item[name], language, 1 if name in ("burn_rate", "days_of_cover") else 0)
            for name in SUPPLY_FIGURES),
          translate(f"supplies.code.{item['status']}", language))
@@ -186,16 +199,17 @@ def briefing_title(today: dict, language: str) -> str:
 
 
 def render_markdown(today: dict, before: dict, language: str) -> str:
-    """The briefing as Markdown, in the words a command post sends upward."""
-    lines = [f"# {briefing_title(today, language)}", "", headline(today, language), "",
-             zero_report_line(today["checkpoints"], language), ""]
-    for heading, columns, rows in briefing_sections(today, before, language):
+    """The briefing as Markdown, in the words a command post sends upward; every name and note a user typed
+    is escaped (:func:`data_layer.markdown.plain`), so it shows as typed and never as a link, image or table."""
+    lines = [f"# {briefing_title(today, language)}", "", headline(today, language, plain), "",
+             zero_report_line(today["checkpoints"], language, plain), ""]
+    for heading, columns, rows in briefing_sections(today, before, language, plain):
         lines += [f"## {heading}", "", "| " + " | ".join(columns) + " |",
                   "|" + "---|" * len(columns)]
         lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
         lines.append("")
     lines += [f"## {translate('briefing.section.notes', language)}", "",
-              today["notes"] or translate("briefing.no_notes", language), ""]
+              plain(today["notes"], keep_lines=True) or translate("briefing.no_notes", language), ""]
     return "\n".join(lines)
 
 

@@ -497,7 +497,7 @@ def rebuild_daily_totals(conn: Connection, checkpoint_ids: Iterable[int] | None 
 
 def _new_name(conn: Connection, checks: Checks, value: object, current: RowMapping | None = None) -> str | None:
     """A checkpoint name no other checkpoint has."""
-    name = checks.text(value, "name", max_length=100)
+    name = checks.name(value, "name", max_length=100)
     if name is None:
         return None
     query = sa.select(checkpoints.c.id).where(checkpoints.c.name == name)

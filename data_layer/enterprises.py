@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from data_layer import clock
 from data_layer.db import Actor, WriteContext, metadata
+from data_layer.errors import PermissionDenied
 from data_layer.i18n import LANGUAGES, translate
 from data_layer.privacy import mask_phone
 from data_layer.search import contains, search_term
@@ -259,7 +260,7 @@ def _master_values(conn: Connection, checks: Checks, data: Mapping[str, object],
                    enterprise_id: int | None = None) -> dict[str, object]:
     """The enterprise fields named in ``fields``, parsed; a name must not belong to another enterprise."""
     parsers = {
-        "name": lambda value: checks.text(value, "name", max_length=200),
+        "name": lambda value: checks.name(value, "name", max_length=200),
         "kind": lambda value: checks.choice(value, "kind", KINDS, labels=chinese_labels(KINDS)),
         "sector": lambda value: checks.text(value, "sector", max_length=50),
         "grid": lambda value: checks.text(value, "grid", max_length=50),
@@ -438,6 +439,16 @@ def _insert_change(ctx: WriteContext, enterprise_id: int, status: str, effective
     })
 
 
+def require_register(actor: Actor) -> None:
+    """Refuse unless ``actor`` may register new enterprises: the administrator and the clerks assigned the whole
+    enterprise domain (the inspection team). A clerk assigned some enterprises works on those only; a new
+    enterprise is none of them, so registering one is outside their assignment, as people at no site are
+    outside that of a clerk of some quarantine sites."""
+    if actor.role == "clerk" and actor.units(DOMAIN):
+        raise PermissionDenied("action.write.register_enterprise")
+    require_write(actor, DOMAIN)
+
+
 def add_enterprise(ctx: WriteContext, data: Mapping[str, object]) -> int:
     """Register an enterprise or shop with the status it has now; returns its id.
 
@@ -447,9 +458,9 @@ def add_enterprise(ctx: WriteContext, data: Mapping[str, object]) -> int:
     note. The initial status records how things stood before the registry knew
     the enterprise (for instance a reopened shop taken over from a paper
     ledger), so it may be any status; only later changes follow
-    :data:`TRANSITIONS` and the checklist.
+    :data:`TRANSITIONS` and the checklist. Only those :func:`require_register` lets register may.
     """
-    require_write(ctx.actor, DOMAIN)
+    require_register(ctx.actor)
     checks = Checks(DOMAIN)
     values = _master_values(ctx.conn, checks, data, MASTER_FIELDS)
     status, status_date, reason = _status_values(checks, data.get("status"), data.get("status_date"),

@@ -310,7 +310,7 @@ def add_site(ctx: WriteContext, data: Mapping[str, object]) -> int:
     """Add a centralized quarantine site; its name is unique and its capacity at least one place."""
     require_admin(ctx.actor)
     checks = Checks(DOMAIN)
-    name = checks.text(data.get("name"), "name", max_length=100)
+    name = checks.name(data.get("name"), "name", max_length=100)
     address = checks.text(data.get("address"), "address", required=False)
     capacity = checks.integer(data.get("capacity"), "capacity", minimum=1, maximum=100_000)
     active = checks.flag(data.get("active"), "active", default=True)
@@ -326,7 +326,7 @@ def rename_site(ctx: WriteContext, site: object, name: object) -> None:
     require_admin(ctx.actor)
     checks = Checks(DOMAIN)
     row = _existing_site(ctx.conn, checks, site)
-    new_name = checks.text(name, "name", max_length=100)
+    new_name = checks.name(name, "name", max_length=100)
     if new_name and row and new_name != row["name"] and ctx.conn.execute(
             sa.select(quarantine_sites.c.id).where(quarantine_sites.c.name == new_name)).first():
         checks.fail("name", "error.duplicate_name", value=new_name)
@@ -428,7 +428,7 @@ def _check_phone(checks: Checks, value: object) -> str | None:
 def _check_person(checks: Checks, data: Mapping[str, object]) -> _PersonInput:
     categories = origin_categories()
     return _PersonInput(
-        name=checks.text(data.get("name"), "name", max_length=50),
+        name=checks.name(data.get("name"), "name", max_length=50),
         id_number=_check_id_number(checks, data.get("id_number")),
         phone=_check_phone(checks, data.get("phone")),
         grid=checks.text(data.get("grid"), "grid", max_length=100),

@@ -140,7 +140,7 @@ def _known_item(checks: Checks, conn: Connection, value: object) -> RowMapping |
 
 def _new_name(checks: Checks, conn: Connection, value: object, keep_id: int | None = None) -> str | None:
     """An item name that no other item has."""
-    name = checks.text(value, "name", max_length=NAME_LENGTH)
+    name = checks.name(value, "name", max_length=NAME_LENGTH)
     if name is None:
         return None
     holder = conn.execute(sa.select(supply_items.c.id).where(supply_items.c.name == name)).scalar()

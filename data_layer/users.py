@@ -167,8 +167,8 @@ def create_user(ctx: WriteContext, username: str, role: str, password: str, disp
     """Create an account. ``assignments`` gives a clerk's domains and unit ids ([] = the whole domain)."""
     require_admin(ctx.actor)
     checks = Checks("users")
-    name = checks.text(username, "username", max_length=100)
-    shown_name = checks.text(display_name, "display_name", required=False, max_length=100)
+    name = checks.name(username, "username", max_length=100)
+    shown_name = checks.name(display_name, "display_name", required=False, max_length=100)
     checks.choice(role, "role", ROLES)
     _check_password(checks, password)
     if name and ctx.conn.execute(sa.select(users.c.id).where(users.c.username == name)).first():

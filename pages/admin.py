@@ -17,11 +17,12 @@ import streamlit as st
 from data_layer import checkpoints, clock, db, quarantine, situation, supplies, users
 from data_layer.errors import CommandPostError, ImportRejected
 from data_layer.i18n import format_number, translate
+from data_layer.markdown import plain
 from data_layer.transfer import export_file, import_file, transfer_kinds
 from ui.checkpoints import master_data_tab
 from ui.enterprises import register_form
 from ui.forms import entry_form, save, save_done
-from ui.messages import content_alert, remember_saved, show_saved
+from ui.messages import content_alert, refusal_text, remember_saved, show_saved
 from ui.navigation import guard
 from ui.progress import keep_file, made_file, offer_file, progress_bar, show_summary
 from ui.quarantine import site_master
@@ -106,7 +107,7 @@ def add_user_form() -> None:
     if submitted:
         user_id = save("admin-user-add", users.create_user, username, role, password, display_name or None,
                        {domain: [] for domain in domains} if role == "clerk" else None)
-        changed(USERS_SLOT, user_id is not None, t("admin.users.added", user=username.strip()))
+        changed(USERS_SLOT, user_id is not None, t("admin.users.added", user=plain(username)))
 
 
 def reset_password_form(account: Mapping[str, Any]) -> None:
@@ -116,7 +117,7 @@ def reset_password_form(account: Mapping[str, Any]) -> None:
         submitted = st.form_submit_button(t("admin.users.reset_password"))
     if submitted:
         changed(USERS_SLOT, save_done(slot, users.reset_password, account["id"], password),
-                t("admin.users.password_reset", user=account["username"]))
+                t("admin.users.password_reset", user=plain(account["username"])))
 
 
 def active_form(account: Mapping[str, Any]) -> None:
@@ -127,7 +128,7 @@ def active_form(account: Mapping[str, Any]) -> None:
     if submitted:
         message = "admin.users.disabled" if account["active"] else "admin.users.enabled"
         changed(USERS_SLOT, save_done(slot, users.set_active, account["id"], not account["active"]),
-                t(message, user=account["username"]))
+                t(message, user=plain(account["username"])))
 
 
 def assigned_units(account: Mapping[str, Any]) -> dict[str, list[int]]:
@@ -162,22 +163,22 @@ def assignments_form(account: Mapping[str, Any]) -> None:
         submitted = st.form_submit_button(t("admin.users.assign"))
     if submitted:
         changed(USERS_SLOT, save_done(slot, users.set_assignments, account["id"], wanted),
-                t("admin.users.assigned", user=account["username"]))
+                t("admin.users.assigned", user=plain(account["username"])))
 
 
 def unlock_form(username: str) -> None:
     slot = f"admin-user-unlock-{username}"
     with entry_form(slot):
-        submitted = st.form_submit_button(t("admin.users.unlock", user=username), type="primary")
+        submitted = st.form_submit_button(t("admin.users.unlock", user=plain(username)), type="primary")
     if submitted:
         changed(USERS_SLOT, save_done(slot, users.unlock_account, username),
-                t("admin.users.unlocked", user=username))
+                t("admin.users.unlocked", user=plain(username)))
 
 
 def account_forms(account: Mapping[str, Any], locked: Mapping[str, Any] | None) -> None:
     """Everything the administrator changes about one account, each its own audited write."""
     if locked is not None:
-        content_alert(t("admin.users.locked_alert", user=account["username"], text=locked_text(locked)))
+        content_alert(t("admin.users.locked_alert", user=plain(account["username"]), text=locked_text(locked)))
         unlock_form(account["username"])
     left, right = st.columns(2)
     with left:
@@ -192,7 +193,7 @@ def users_tab() -> None:
     locked = {row["username"]: row for row in users.locked_accounts(engine())}
     show_saved(USERS_SLOT)
     for username in sorted(set(locked) - {account["username"] for account in accounts}):
-        content_alert(t("admin.users.locked_alert", user=username, text=locked_text(locked[username])))
+        content_alert(t("admin.users.locked_alert", user=plain(username), text=locked_text(locked[username])))
         unlock_form(username)
     st.dataframe(accounts_frame(accounts, locked), hide_index=True, width="stretch")
     st.caption(t("admin.users.throttle_note", failures=users.MAX_FAILED_SIGN_INS,
@@ -253,17 +254,17 @@ def row_errors_frame(refusal: ImportRejected) -> pd.DataFrame:
 def run_import(kind: str, file_name: str, content: bytes) -> None:
     """Import one file, all or nothing, and say what came of it: rows written, or every bad row."""
     try:
-        with progress_bar(t("admin.import.running", file=file_name)) as progress:
+        with progress_bar(t("admin.import.running", file=plain(file_name))) as progress:
             progress(0, 1)
             written = import_file(engine(), actor(), kind, content, file_name)
             progress(1, 1)
     except ImportRejected as refusal:
-        st.error(t("admin.import.refused", file=file_name))
+        st.error(t("admin.import.refused", file=plain(file_name)))
         st.dataframe(row_errors_frame(refusal), hide_index=True, width="stretch")
         show_summary(0, len({error.row for error in refusal.row_errors}))
         return
     except CommandPostError as refusal:
-        st.error("\n\n".join(refusal.messages(language())))
+        st.error(refusal_text(refusal))
         return
     st.cache_data.clear()
     st.session_state[UPLOAD_ROUND_KEY] = st.session_state.get(UPLOAD_ROUND_KEY, 0) + 1

@@ -12,6 +12,7 @@ import streamlit as st
 from data_layer import briefing, clock, review, situation
 from data_layer.briefing import NOTE_ROLES
 from data_layer.i18n import catalog, format_day, format_moment
+from data_layer.markdown import plain
 from ui.forms import entry_form, save
 from ui.navigation import guard
 from ui.session import actor, briefing_pair, language, read, t
@@ -79,7 +80,7 @@ def notes_form(day, current: str) -> None:
     """The leader's notes for the day: saved with who and when, earlier versions kept."""
     st.subheader(t("briefing.section.notes"))
     if actor().role not in NOTE_ROLES:
-        st.markdown(current or t("briefing.no_notes"))
+        st.markdown(plain(current, keep_lines=True) or t("briefing.no_notes"))
         return
     with entry_form(f"briefing-notes-{day.isoformat()}"):
         text = st.text_area(t("briefing.field.text"), value=current, height=140)
@@ -103,8 +104,8 @@ today, before = briefing_pair(day)
 st.title(briefing.briefing_title(today, language()))
 st.caption(t("briefing.page.compared_with", date=format_day(day, language())))
 downloads(today, before, day)
-st.markdown(briefing.headline(today, language()))
-st.markdown(briefing.zero_report_line(today["checkpoints"], language()))
+st.markdown(briefing.headline(today, language(), plain))
+st.markdown(briefing.zero_report_line(today["checkpoints"], language(), plain))
 show_sections(today, before)
 show_corrections(day, today)
 show_alerts(day, today)

@@ -24,6 +24,7 @@ from data_layer.checkpoints import (
 )
 from data_layer.db import Actor
 from data_layer.i18n import format_day, format_moment, format_number
+from data_layer.markdown import plain
 from ui.checkpoints import (
     LAST_CHECKPOINT_KEY,
     checkpoint_map,
@@ -85,7 +86,7 @@ def headline(day: date) -> None:
     st.caption(t("checkpoints.page.change_note"))
     if today["not_reported"]:
         content_alert(t("checkpoints.page.not_reported", count=len(today["not_reported"]),
-                        names=t("checkpoints.page.separator").join(today["not_reported"])))
+                        names=t("checkpoints.page.separator").join(map(plain, today["not_reported"]))))
     else:
         st.markdown(f":green-background[✓ {t('checkpoints.page.all_reported', count=today['active_checkpoints'])}]")
 
@@ -94,7 +95,8 @@ def fever_line(rows: list[dict]) -> None:
     """Every checkpoint with a fever reading on the day, in red, so none is overlooked."""
     feverish = [row for row in rows if row["fever"]]
     if feverish:
-        places = t("checkpoints.page.separator").join(f"{row['name']} {number(row['fever'])}" for row in feverish)
+        places = t("checkpoints.page.separator").join(f"{plain(row['name'])} {number(row['fever'])}"
+                                                      for row in feverish)
         content_alert(t("checkpoints.page.fever_alert", count=number(sum(row["fever"] for row in feverish)),
                         places=places))
 

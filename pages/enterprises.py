@@ -39,6 +39,7 @@ from data_layer.enterprises import (
     status_history,
 )
 from data_layer.i18n import format_moment, format_number
+from data_layer.markdown import plain
 from data_layer.rectification_notice import NOTICE_LANGUAGE, notice_number, rectification_notice
 from ui.enterprises import (
     INSPECTION_CHOICE_KEY,
@@ -51,6 +52,7 @@ from ui.enterprises import (
     field,
     import_section,
     inspection_form,
+    may_register,
     may_see,
     may_write,
     register_form,
@@ -127,8 +129,9 @@ def headline(today: Mapping[str, object], before: Mapping[str, object]) -> None:
 def overdue_alerts(day: date, overdue_count: int) -> None:
     """The most overdue rectification items, in red, and how many more there are, so that none is overlooked."""
     for item in read(overdue_rectifications, day, ALERT_LIMIT):
-        content_alert(t("enterprises.page.overdue_alert", enterprise=item["enterprise"], grid=item["grid"],
-                        item=item["item"], deadline=day_text(item["deadline"]), days=item["days_overdue"]))
+        content_alert(t("enterprises.page.overdue_alert", enterprise=plain(item["enterprise"]),
+                        grid=plain(item["grid"]), item=plain(item["item"]), deadline=day_text(item["deadline"]),
+                        days=item["days_overdue"]))
     if overdue_count > ALERT_LIMIT:
         content_alert(t("enterprises.page.more_overdue", count=number(overdue_count - ALERT_LIMIT)))
 
@@ -363,9 +366,9 @@ def enterprise_detail(enterprise: Mapping[str, object], writer: bool) -> None:
     """One enterprise: its status and history, its checklist, its inspections, and the forms that change them."""
     history = read(status_history, enterprise["id"])
     current = history[-1]["status"] if history else DEFAULT_STATUS
-    st.subheader(enterprise["name"])
+    st.subheader(plain(enterprise["name"]))
     st.caption(t("enterprises.page.separator").join(
-        str(part) for part in (code(enterprise["kind"]), enterprise["sector"], enterprise["grid"],
+        plain(part) for part in (code(enterprise["kind"]), enterprise["sector"], enterprise["grid"],
                                enterprise["address"], enterprise["contact"]) if part))
     status_tab, conditions_tab, inspections_tab = st.tabs([t("enterprises.page.tab_status"),
                                                            t("enterprises.page.tab_conditions"),
@@ -462,9 +465,10 @@ today = read(figures, day)
 headline(today, read(figures, day - timedelta(days=1)))
 overdue_alerts(day, today["rectifications_overdue"])
 writer = may_write(who)
+registrar = may_register(who)  # a clerk of some enterprises works on those, and registers none
 tab_names = [t("enterprises.page.tab_overview"), t("enterprises.page.tab_registry"),
              t("enterprises.page.tab_rectifications")]
-if writer:
+if registrar:
     tab_names.append(t("enterprises.page.tab_import"))
 tabs = st.tabs(tab_names)
 with tabs[0]:
@@ -473,7 +477,7 @@ with tabs[1]:
     registry_tab(day, who, writer)
 with tabs[2]:
     rectifications_tab(day, today, writer)
-if writer:
+if registrar:
     with tabs[3]:
         st.subheader(t("enterprises.page.import_title"))
         import_section()

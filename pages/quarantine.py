@@ -16,6 +16,7 @@ import streamlit as st
 
 from data_layer import clock, notices, quarantine
 from data_layer.i18n import format_number
+from data_layer.markdown import plain
 from ui.forms import current_token, entry_form, save
 from ui.messages import content_alert
 from ui.navigation import guard
@@ -86,10 +87,10 @@ def alerts_section(day: date, lists: dict[str, quarantine.ListHead] | None) -> N
     fever = lists["fever_in_quarantine"]["rows"] if lists else []
     overdue = read(quarantine.figures, day)["overdue"]
     for reading in fever:
-        content_alert(t("quarantine.page.fever_alert", name=reading["name"], grid=reading["grid"],
+        content_alert(t("quarantine.page.fever_alert", name=plain(reading["name"]), grid=plain(reading["grid"]),
                 slot=label(reading["slot"]), temperature=format_number(reading["temperature"], language(), 1)))
     for site in full:
-        content_alert(t("quarantine.page.site_full_alert", site=site["name"], occupied=site["occupied"],
+        content_alert(t("quarantine.page.site_full_alert", site=plain(site["name"]), occupied=site["occupied"],
                 capacity=site["capacity"]))
     if overdue:
         content_alert(t("quarantine.page.overdue_alert", count=overdue))
@@ -251,7 +252,7 @@ def register_form(day: date) -> None:
         **values, "origin_category": category, "mode": mode, "site": site if mode == "centralized" else None,
         "start_date": start, "planned_days": planned_days, "reason": reason or None})
     if episode_id is not None:
-        flash(t("quarantine.page.registered", name=values["name"].strip(),
+        flash(t("quarantine.page.registered", name=plain(values["name"]),
                 date=day_text(start + timedelta(days=planned_days))))
 
 
@@ -289,7 +290,7 @@ def change_form(day: date) -> None:
         else:
             done = save("quarantine_change", ENDINGS[action], episode_id, when, reason or None)
         if done is not None:
-            flash(t("quarantine.page.changed", name=episode["name"], what=actions[action]),
+            flash(t("quarantine.page.changed", name=plain(episode["name"]), what=actions[action]),
                   notice_ids=[episode_id] if action == "release" else ())
     history = read(quarantine.episode_history, episode_id)
     st.markdown(f"**{t('quarantine.page.history')}**")
@@ -352,8 +353,8 @@ def followup_tab(day: date) -> None:
     for row in sheet:
         for slot in quarantine.SLOTS:
             if row[slot] and row[slot]["temperature"] >= threshold:
-                content_alert(t("quarantine.page.fever_alert", name=row["name"], grid=row["grid"], slot=label(slot),
-                        temperature=format_number(row[slot]["temperature"], language(), 1)))
+                content_alert(t("quarantine.page.fever_alert", name=plain(row["name"]), grid=plain(row["grid"]),
+                                slot=label(slot), temperature=format_number(row[slot]["temperature"], language(), 1)))
     if not submitted:
         return
     additions, corrections = followup_changes(sheet, edited, day, by)

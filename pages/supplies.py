@@ -17,6 +17,7 @@ import streamlit as st
 from data_layer import clock
 from data_layer.db import Actor
 from data_layer.i18n import format_day, format_number
+from data_layer.markdown import plain
 from data_layer.supplies import (
     consumption_by_recipient,
     cover_days,
@@ -73,9 +74,9 @@ def stock_alerts(entries: list[dict]) -> None:
     urgent = sorted((entry for entry in entries if entry["status"] != "ok"),
                     key=lambda entry: (URGENCY[entry["status"]], entry["days_of_cover"] or 0))
     for entry in urgent:
-        text = t("supplies.page.alert", item=entry["item"], status=code_label(entry["status"]),
-                 on_hand=quantity_text(entry["on_hand"], entry["unit"]), days=_number(entry["days_of_cover"], 1),
-                 request=quantity_text(entry["request_quantity"], entry["unit"]))
+        text = t("supplies.page.alert", item=plain(entry["item"]), status=code_label(entry["status"]),
+                 on_hand=plain(quantity_text(entry["on_hand"], entry["unit"])), days=_number(entry["days_of_cover"], 1),
+                 request=plain(quantity_text(entry["request_quantity"], entry["unit"])))
         content_alert(text, "orange" if entry["status"] == "below_safety" else "red")
     if not urgent and entries:
         st.markdown(f":green-background[✓ {t('supplies.page.all_ok')}]")
@@ -122,7 +123,7 @@ def stock_chart(item: dict, day: date) -> None:
     safety = alt.Chart(pd.DataFrame({"safety": [item["safety_stock"]]})).mark_rule(
         color=SAFETY_COLOUR, strokeDash=[6, 4], size=2).encode(
         y="safety:Q", tooltip=[alt.Tooltip("safety:Q", title=t("supplies.field.safety_stock"), format=",")])
-    st.markdown(f"**{t('supplies.page.chart_title', item=item['item'], days=HISTORY_DAYS)}**")
+    st.markdown(f"**{t('supplies.page.chart_title', item=plain(item['item']), days=HISTORY_DAYS)}**")
     st.altair_chart((line + safety).properties(height=300), width="stretch")
     st.caption(t("supplies.page.chart_legend"))
 
@@ -130,7 +131,7 @@ def stock_chart(item: dict, day: date) -> None:
 def _consumption_chart(rows: list[dict], item: dict) -> None:
     used = pd.DataFrame([row for row in rows if row["item"] == item["item"]])
     if used.empty:
-        st.caption(t("supplies.page.consumption_item_none", item=item["item"]))
+        st.caption(t("supplies.page.consumption_item_none", item=plain(item["item"])))
         return
     used["kind"] = used["recipient_kind"].map(code_label)
     recipient, quantity = t("supplies.page.recipient"), t("supplies.page.chart_quantity", unit=item["unit"])
@@ -140,7 +141,7 @@ def _consumption_chart(rows: list[dict], item: dict) -> None:
         tooltip=[alt.Tooltip("counterparty:N", title=recipient),
                  alt.Tooltip("kind:N", title=t("supplies.field.recipient_kind")),
                  alt.Tooltip("quantity:Q", title=quantity, format=",")])
-    st.markdown(f"**{t('supplies.page.consumption_item', item=item['item'])}**")
+    st.markdown(f"**{t('supplies.page.consumption_item', item=plain(item['item']))}**")
     st.altair_chart(chart.properties(height=alt.Step(30)), width="stretch")
 
 
@@ -232,8 +233,8 @@ def ledger_view(who: Actor, day: date) -> None:
                            key="supplies:ledger_item")
     item, rows = by_id[item_id], read(ledger, item_id, start, end)
     opening = read(stock_on, item_id, start - timedelta(days=1))
-    st.caption(t("supplies.page.ledger_balances", opening=quantity_text(opening, item["unit"]),
-                 closing=quantity_text(rows[-1]["balance"] if rows else opening, item["unit"])))
+    st.caption(t("supplies.page.ledger_balances", opening=plain(quantity_text(opening, item["unit"])),
+                 closing=plain(quantity_text(rows[-1]["balance"] if rows else opening, item["unit"]))))
     if rows:
         st.dataframe(_ledger_rows(rows), hide_index=True, width="stretch")
     else:

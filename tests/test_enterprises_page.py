@@ -250,6 +250,21 @@ def test_a_clerk_sees_only_the_assigned_enterprise_and_is_refused_for_another(
     assert stored(engine) == before
 
 
+def test_only_a_clerk_of_every_enterprise_gets_the_register_form_and_the_import(monkeypatch, db_url, applied_shop):
+    """A clerk limited to some enterprises registers none (the data layer refuses it), so the page offers them
+    neither the form nor the import; the inspection team, assigned the whole domain, gets both."""
+    some = Actor("clerk-some", "clerk", (("enterprises", frozenset({applied_shop})),))
+    limited = open_page(monkeypatch, db_url, some)
+    assert "导入与登记" not in [tab.label for tab in limited.tabs]
+    assert not [block for block in limited.form if block.key.startswith("enterprise-register-")]
+    assert not limited.file_uploader
+
+    team = open_page(monkeypatch, db_url, Actor("clerk-all", "clerk", (("enterprises", frozenset()),)))
+    assert "导入与登记" in [tab.label for tab in team.tabs]
+    assert form(team, "enterprise-register") and team.file_uploader
+    assert not limited.exception and not team.exception
+
+
 def _workbook(rows: list[list[object]]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active

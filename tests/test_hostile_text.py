@@ -38,6 +38,7 @@ from data_layer import checkpoints as cp
 from data_layer import enterprises as en
 from data_layer.db import Actor, connect, data_version, perform
 from data_layer.errors import ValidationError
+from data_layer.i18n import translate
 
 TODAY = clock.today()
 YESTERDAY = TODAY - timedelta(days=1)
@@ -511,3 +512,29 @@ def test_every_write_function_has_its_text_fields_here_or_takes_no_free_text():
     covered = {field.name.rsplit(".", 1)[0] for field in FIELDS}
     assert set(checked_as.values()) <= covered
     assert covered | without_text | set(checked_as) == set(WRITES_BY_NAME)
+
+
+# --- direction controls in names ----------------------------------------------------------------------------------
+
+NAME_FIELDS = ["checkpoints.add_checkpoint.name", "checkpoints.rename_checkpoint.name", "quarantine.add_site.name",
+               "quarantine.rename_site.name", "quarantine.register.name", "supplies.add_item.name",
+               "supplies.rename_item.name", "supplies.edit_item.name", "enterprises.add_enterprise.name",
+               "enterprises.update_enterprise.name", "users.create_user.username", "users.create_user.display_name"]
+BIDI_CONTROLS = [*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u200e", "\u200f", "\u061c"]
+
+
+@pytest.mark.parametrize("field_name", NAME_FIELDS)
+def test_a_name_with_a_text_direction_control_is_refused_naming_the_field(stores, admin, field_name):
+    """A right-to-left override makes "卡口\u202egpj.exe" read as another name in every list that shows it."""
+    field = FIELDS_BY_NAME[field_name]
+    engine = stores(database_for(field))
+    for control in BIDI_CONTROLS:
+        (positional, keywords), _ = field.call(engine, f"{unique('东门')}{control}卡口")
+        before = state(engine)
+        with pytest.raises(ValidationError) as refusal:
+            perform(engine, admin, field.function, *positional, **keywords)
+        assert [(error.field, error.key) for error in refusal.value.errors] == [(field.field, "error.bidi_control")]
+        assert_explained(refusal.value.errors)
+        for language in ("zh_CN", "en"):  # the message names the field in words
+            assert translate(refusal.value.errors[0].label, language) in refusal.value.messages(language)[0]
+        assert state(engine) == before, "a refused write changed the store"

@@ -227,7 +227,7 @@ WRITES = [
           lambda w: args(w.mine, "station"), Updated("checkpoints")),
     Write(db.put_setting, None, "master", empty_world,
           lambda w: args(f"test_setting_{w.n}", "on"), Inserted("settings")),
-    Write(en.add_enterprise, EN, "domain", enterprises_world,
+    Write(en.add_enterprise, EN, "registrar", enterprises_world,
           lambda w: args({"name": f"新店{w.n}", "kind": "shop", "sector": "餐饮", "grid": "第一网格", "employees": 4,
                           "status": "not_reopened", "status_date": YESTERDAY, "reason": "workers_short"}),
           Inserted("enterprises")),
@@ -325,10 +325,10 @@ WRITES = [
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 
 def may_write(role: str, write: Write) -> bool:
-    """DESIGN §8 as a table. An inspection team registers the shops it finds: any clerk of the enterprises
-    domain may add an enterprise (it has no unit yet), and edits those assigned to them."""
-    return {"admin": True, "leader": write.writer == "note", "clerk_own_unit": write.writer in ("entry", "domain"),
-            "clerk_other_unit": write.writer == "domain"}.get(role, False)
+    """DESIGN §8 as a table. New enterprises are registered by the inspection team, the clerks assigned the whole
+    enterprise domain (and the administrator): a clerk assigned some enterprises, like both clerks here, edits
+    those and registers none (:func:`test_only_the_administrator_and_a_clerk_of_every_enterprise_register_one`)."""
+    return {"admin": True, "leader": write.writer == "note", "clerk_own_unit": write.writer == "entry"}.get(role, False)
 
 
 def actor_for(role: str, write: Write, world: World) -> Actor:
@@ -459,3 +459,23 @@ def write_functions() -> set[str]:
 
 def test_the_table_covers_every_write_function_of_the_data_layer():
     assert write_functions() == set(WRITES_BY_NAME)
+
+
+def test_only_the_administrator_and_a_clerk_of_every_enterprise_register_one(engine, admin):
+    """A clerk limited to some enterprises works on those: a new enterprise is none of them, so registering one
+    is refused with a message that says who may; the inspection team, assigned the whole domain, registers it."""
+    world = enterprises_world(engine, next(serial))
+    new_shop = WRITES_BY_NAME["enterprises.add_enterprise"].arguments(world)[0][0]
+    some = Actor("clerk-some-enterprises", "clerk", ((EN, frozenset({world.mine})),))
+    before = state(engine)
+    with pytest.raises(PermissionDenied) as refusal:
+        perform(engine, some, en.add_enterprise, new_shop)
+    assert "仅限管理员和分配了全部企业的录入员" in refusal.value.messages("zh_CN")[0]
+    assert "clerks assigned all enterprises" in refusal.value.messages("en")[0]
+    assert state(engine) == before, "a refused registration changed the store"
+
+    perform(engine, some, en.update_enterprise, world.mine, {"employees": 9})  # their own enterprise, still
+    inspection_team = Actor("clerk-every-enterprise", "clerk", ((EN, frozenset()),))
+    audit_before = data_version(engine)
+    perform(engine, inspection_team, en.add_enterprise, new_shop)
+    assert_audited(audit_rows_after(engine, audit_before), inspection_team, Inserted("enterprises"), world)

@@ -11,6 +11,7 @@ shown once, below the form whose button was tapped.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import math
 import mimetypes
@@ -43,6 +44,7 @@ from data_layer.checkpoints import (
 from data_layer.db import Actor
 from data_layer.errors import PermissionDenied
 from data_layer.i18n import format_day, format_number
+from data_layer.markdown import plain
 from data_layer.users import require_write
 from ui.forms import entry_form, save, save_done
 from ui.messages import remember_saved, show_saved
@@ -151,7 +153,7 @@ def store_count(form_name: str, checkpoint: int | str, checkpoint_name: str, sta
     if entry_id is None:
         return
     st.session_state[LAST_CHECKPOINT_KEY] = checkpoint
-    remember_saved(form_name, t(message, id=entry_id, checkpoint=checkpoint_name, period=period_text(start, end),
+    remember_saved(form_name, t(message, id=entry_id, checkpoint=plain(checkpoint_name), period=period_text(start, end),
                                  counts=counts_text(counts)))
     st.rerun()
 
@@ -370,15 +372,16 @@ def _point(row: Mapping[str, object], busiest: int, extra_radius: float, lang: s
     throughput = int(row["persons"]) + int(row["vehicles"])
     colour = FEVER_COLOUR if row["fever"] else REPORTED_COLOUR if row["reported"] else NOT_REPORTED_COLOUR
     radius = SMALLEST_RADIUS + (extra_radius * math.sqrt(throughput / busiest) if busiest else 0)
-    return {"name": row["name"], "position": [row["longitude"], row["latitude"]], "radius": radius, "fill": colour,
-            "size": 13, "text_colour": [248, 250, 252, 255],
+    return {"name": row["name"], "name_html": html.escape(row["name"]),  # the tooltip's HTML shows it as text
+            "position": [row["longitude"], row["latitude"]], "radius": radius, "fill": colour, "size": 13,
+            "text_colour": [248, 250, 252, 255],
             **{name: format_number(row[name], lang) for name in COUNT_FIELDS},
             "status": status_words[bool(row["reported"])]}
 
 
 def _tooltip() -> dict:
     lines = [f"{t(f'checkpoints.field.{name}')}: {{{name}}}" for name in COUNT_FIELDS]
-    return {"html": "<b>{name}</b><br/>" + "<br/>".join(lines) + "<br/>{status}",
+    return {"html": "<b>{name_html}</b><br/>" + "<br/>".join(lines) + "<br/>{status}",
             "style": {"fontFamily": LABEL_FONTS, "fontSize": "14px"}}
 
 
@@ -434,7 +437,7 @@ def checkpoint_map(rows: list[dict]) -> None:
     with list_column:
         st.markdown(f"**{t('checkpoints.page.no_position_title')}**")
         if unplaced:
-            st.markdown("\n".join(f"- {name}" for name in unplaced))
+            st.markdown("\n".join(f"- {plain(name)}" for name in unplaced))
             st.caption(t("checkpoints.page.no_position_hint"))
         else:
             st.caption(t("checkpoints.page.no_position_none"))
@@ -472,7 +475,7 @@ def add_checkpoint_form() -> None:
         st.caption(t("checkpoints.page.position_hint"))
         submitted = st.form_submit_button(t("checkpoints.page.add"), type="primary")
     if submitted:
-        store_master("checkpoint-add", t("checkpoints.page.added", name=name.strip()), add_checkpoint,
+        store_master("checkpoint-add", t("checkpoints.page.added", name=plain(name)), add_checkpoint,
                      {"name": name, "grid": grid, "kind": kind, "latitude": latitude, "longitude": longitude})
 
 
@@ -487,25 +490,25 @@ def edit_checkpoint_forms(rows: list[dict]) -> None:
     with left, entry_form(f"checkpoint-rename-{chosen}"):
         new_name = st.text_input(t("checkpoints.page.new_name"), value=row["name"])
         if st.form_submit_button(t("checkpoints.page.rename")):
-            store_master(f"checkpoint-rename-{chosen}", t("checkpoints.page.renamed", old=row["name"],
-                                                          new=new_name.strip()),
+            store_master(f"checkpoint-rename-{chosen}", t("checkpoints.page.renamed", old=plain(row["name"]),
+                                                          new=plain(new_name)),
                          rename_checkpoint, chosen, new_name)
     with right, entry_form(f"checkpoint-kind-{chosen}"):
         kind = kind_choice(row["kind"])
         if st.form_submit_button(t("checkpoints.page.change_kind")):
-            store_master(f"checkpoint-kind-{chosen}", t("checkpoints.page.changed", name=row["name"]),
+            store_master(f"checkpoint-kind-{chosen}", t("checkpoints.page.changed", name=plain(row["name"])),
                          set_checkpoint_kind, chosen, kind)
     with left, entry_form(f"checkpoint-place-{chosen}"):
         grid = st.text_input(t("checkpoints.field.grid"), value=row["grid"])
         latitude, longitude = position_inputs(row["latitude"], row["longitude"])
         if st.form_submit_button(t("checkpoints.page.move")):
-            store_master(f"checkpoint-place-{chosen}", t("checkpoints.page.changed", name=row["name"]),
+            store_master(f"checkpoint-place-{chosen}", t("checkpoints.page.changed", name=plain(row["name"])),
                          set_checkpoint_location, chosen, grid, latitude, longitude)
     with right, entry_form(f"checkpoint-active-{chosen}"):
         st.markdown(t("checkpoints.page.is_open" if row["active"] else "checkpoints.page.is_closed"))
         if st.form_submit_button(t("checkpoints.page.close" if row["active"] else "checkpoints.page.open")):
             message = "checkpoints.page.closed" if row["active"] else "checkpoints.page.opened"
-            store_master(f"checkpoint-active-{chosen}", t(message, name=row["name"]),
+            store_master(f"checkpoint-active-{chosen}", t(message, name=plain(row["name"])),
                          set_checkpoint_active, chosen, not row["active"])
 
 

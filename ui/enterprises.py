@@ -31,13 +31,15 @@ from data_layer.enterprises import (
     change_status,
     close_rectification,
     record_conditions,
+    require_register,
 )
 from data_layer.errors import CommandPostError, ImportRejected, PermissionDenied
 from data_layer.i18n import format_day, format_number
+from data_layer.markdown import plain
 from data_layer.transfer import import_file
 from data_layer.users import require_write
 from ui.forms import entry_form, save
-from ui.messages import remember_saved, show_saved
+from ui.messages import refusal_lines, remember_saved, show_saved
 from ui.progress import progress_bar
 from ui.session import actor, engine, language, t
 
@@ -56,6 +58,15 @@ def may_write(who: Actor) -> bool:
     """Whether ``who`` may enter reopening records at all; asks the data layer's own rule."""
     try:
         require_write(who, DOMAIN)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def may_register(who: Actor) -> bool:
+    """Whether ``who`` may register new enterprises (the register form and the import); asks the data layer."""
+    try:
+        require_register(who)
     except PermissionDenied:
         return False
     return True
@@ -132,7 +143,7 @@ def status_change_form(enterprise: Mapping[str, object], current: str) -> None:
         submitted = st.form_submit_button(t("enterprises.page.save_status"), type="primary", width="stretch")
     if submitted:
         result = save(slot, change_status, enterprise["id"], status, effective, reason, note or None)
-        stored(slot, result, t("enterprises.page.status_saved", name=enterprise["name"], status=code(status),
+        stored(slot, result, t("enterprises.page.status_saved", name=plain(enterprise["name"]), status=code(status),
                                      date=day_text(effective)))
     show_saved(slot)
 
@@ -153,7 +164,7 @@ def conditions_form(enterprise: Mapping[str, object], checklist: Mapping[str, Ma
     if submitted:
         result = save(slot, record_conditions, enterprise["id"], results, checked_on, checked_by)
         met = sum(results.values())
-        stored(slot, result, t("enterprises.page.conditions_saved", name=enterprise["name"], met=met,
+        stored(slot, result, t("enterprises.page.conditions_saved", name=plain(enterprise["name"]), met=met,
                                      total=len(CONDITIONS)))
     show_saved(slot)
 
@@ -184,7 +195,7 @@ def inspection_form(enterprise: Mapping[str, object]) -> None:
         inspection_id = save(slot, add_inspection, enterprise["id"], day, inspector, findings)
         if inspection_id is not None:
             st.session_state[INSPECTION_CHOICE_KEY.format(enterprise=enterprise["id"])] = inspection_id
-        stored(slot, inspection_id, t("enterprises.page.inspection_saved", name=enterprise["name"],
+        stored(slot, inspection_id, t("enterprises.page.inspection_saved", name=plain(enterprise["name"]),
                                             count=len(findings)))
     show_saved(slot)
 
@@ -211,8 +222,8 @@ def close_item_form(open_items: Sequence[Mapping[str, object]]) -> None:
         submitted = st.form_submit_button(t("enterprises.page.close_item"), type="primary", width="stretch")
     if submitted:
         result = save(slot, close_rectification, item_id, closed_on, verifier, note or None)
-        stored(slot, result, t("enterprises.page.item_closed", item=by_id[item_id]["item"],
-                                     enterprise=by_id[item_id]["enterprise"], date=day_text(closed_on)))
+        stored(slot, result, t("enterprises.page.item_closed", item=plain(by_id[item_id]["item"]),
+                                     enterprise=plain(by_id[item_id]["enterprise"]), date=day_text(closed_on)))
     show_saved(slot)
 
 
@@ -239,7 +250,7 @@ def register_form() -> None:
             "name": name, "kind": kind, "sector": sector, "grid": grid, "address": address or None,
             "employees": employees, "contact": contact or None, "status": status, "status_date": status_date,
             "reason": reason})
-        stored(slot, result, t("enterprises.page.registered", name=name.strip(), status=code(status)))
+        stored(slot, result, t("enterprises.page.registered", name=plain(name), status=code(status)))
     show_saved(slot)
 
 
@@ -256,7 +267,7 @@ def _refusal_text(refusal: CommandPostError) -> str:
         heading = t("enterprises.page.import_refused", rows=format_number(rows, language()))
     else:
         heading = t("enterprises.page.import_not_allowed")
-    return "\n\n".join([heading, *refusal.messages(language())])
+    return "\n\n".join([heading, *refusal_lines(refusal)])
 
 
 def import_section() -> None:
@@ -273,16 +284,16 @@ def import_section() -> None:
                               key=f"enterprises:upload:{upload_round}")
     if st.button(t("enterprises.page.import_button"), type="primary", disabled=upload is None, width="stretch"):
         try:
-            with progress_bar(t("admin.import.running", file=upload.name)) as progress:
+            with progress_bar(t("admin.import.running", file=plain(upload.name))) as progress:
                 count = import_file(engine(), actor(), IMPORT_KIND.name, upload.getvalue(), upload.name,
                                     progress=progress)
         except CommandPostError as refusal:
             st.error(_refusal_text(refusal))
         except (BadZipFile, InvalidFileException, UnicodeDecodeError):
-            st.error(t("enterprises.page.import_unreadable", name=upload.name))
+            st.error(t("enterprises.page.import_unreadable", name=plain(upload.name)))
         else:
             st.session_state[UPLOAD_ROUND_KEY] = upload_round + 1
             remember_saved(slot, t("enterprises.page.imported", count=format_number(count, language()),
-                                   name=upload.name))
+                                   name=plain(upload.name)))
             st.rerun()
     show_saved(slot)

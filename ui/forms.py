@@ -19,7 +19,8 @@ import streamlit as st
 
 from data_layer.db import WriteContext, perform
 from data_layer.errors import CommandPostError, DuplicateSubmission
-from ui.session import actor, engine, language, t
+from ui.messages import refusal_text
+from ui.session import actor, engine, t
 
 T = TypeVar("T")
 
@@ -57,7 +58,7 @@ def save(name: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T
         st.info(t("error.duplicate_submission"))
         return None
     except CommandPostError as refusal:
-        st.error("\n\n".join(refusal.messages(language())))
+        st.error(refusal_text(refusal))
         return None
     del st.session_state[_token_key(name)]
     st.cache_data.clear()

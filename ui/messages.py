@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from data_layer.errors import CommandPostError
+from data_layer.markdown import plain
+from ui.session import language
+
 SAVED_MESSAGE_KEY = "saved_message:{slot}"
 
 
@@ -29,3 +33,13 @@ def show_saved(slot: str) -> None:
     text = st.session_state.pop(SAVED_MESSAGE_KEY.format(slot=slot), None)
     if text:
         st.success(text, icon=":material/check_circle:")
+
+
+def refusal_lines(refusal: CommandPostError) -> list[str]:
+    """The refusal's messages in the user's language, as Markdown that shows a value the user typed (a name,
+    a file's cell) as typed: the messages quote such values."""
+    return [plain(message) for message in refusal.messages(language())]
+
+
+def refusal_text(refusal: CommandPostError) -> str:
+    return "\n\n".join(refusal_lines(refusal))

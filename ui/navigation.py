@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from data_layer.markdown import plain
 from data_layer.users import ROLES
 from ui.session import actor, prepare_session, sign_in_form, sign_out, t
 
@@ -112,7 +113,7 @@ def navigation(role: str) -> list[st.Page]:
 def account_box() -> None:
     """The signed-in user and the sign-out button."""
     current = actor()
-    st.sidebar.caption(t("app.signed_in_as", user=current.username, role=t(f"role.{current.role}")))
+    st.sidebar.caption(t("app.signed_in_as", user=plain(current.username), role=t(f"role.{current.role}")))
     if st.sidebar.button(t("app.sign_out")):
         sign_out()
         st.rerun()

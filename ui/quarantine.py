@@ -13,6 +13,7 @@ import streamlit as st
 from data_layer import quarantine
 from data_layer.db import Actor
 from data_layer.i18n import format_day
+from data_layer.markdown import plain
 from ui.forms import entry_form, save, save_done
 from ui.messages import remember_saved, show_saved
 from ui.session import engine, language, read, t
@@ -187,7 +188,7 @@ def add_site_form() -> None:
     if submitted:
         site_id = save("quarantine-site-add", quarantine.add_site,
                        {"name": name, "address": address or None, "capacity": capacity})
-        _site_stored(site_id is not None, t("quarantine.page.site_added", site=name.strip()))
+        _site_stored(site_id is not None, t("quarantine.page.site_added", site=plain(name)))
 
 
 def edit_site_forms(sites: Sequence[Mapping]) -> None:
@@ -200,17 +201,17 @@ def edit_site_forms(sites: Sequence[Mapping]) -> None:
         name = st.text_input(t("quarantine.field.name"), value=site["name"])
         if st.form_submit_button(t("quarantine.page.site_rename")):
             _site_stored(save_done(f"quarantine-site-rename-{chosen}", quarantine.rename_site, chosen, name),
-                         t("quarantine.page.site_saved", site=name.strip()))
+                         t("quarantine.page.site_saved", site=plain(name)))
     with entry_form(f"quarantine-site-capacity-{chosen}"):
         capacity = st.number_input(t("quarantine.field.capacity"), min_value=1, step=1, value=site["capacity"])
         if st.form_submit_button(t("quarantine.page.site_set_capacity")):
             _site_stored(save_done(f"quarantine-site-capacity-{chosen}", quarantine.set_site_capacity, chosen,
-                                   capacity), t("quarantine.page.site_saved", site=site["name"]))
+                                   capacity), t("quarantine.page.site_saved", site=plain(site["name"])))
     with entry_form(f"quarantine-site-active-{chosen}"):
         st.markdown(t("quarantine.page.site_is_open" if site["active"] else "quarantine.page.site_is_closed"))
         if st.form_submit_button(t("quarantine.page.site_close" if site["active"] else "quarantine.page.site_open")):
             _site_stored(save_done(f"quarantine-site-active-{chosen}", quarantine.set_site_active, chosen,
-                                   not site["active"]), t("quarantine.page.site_saved", site=site["name"]))
+                                   not site["active"]), t("quarantine.page.site_saved", site=plain(site["name"])))
 
 
 def site_master() -> None:

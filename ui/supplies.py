@@ -29,6 +29,7 @@ from data_layer.checkpoints import list_checkpoints
 from data_layer.db import Actor, WriteContext
 from data_layer.errors import CommandPostError, PermissionDenied
 from data_layer.i18n import format_day, format_number
+from data_layer.markdown import plain
 from data_layer.supplies import (
     IN_KINDS,
     OUT_KINDS,
@@ -49,7 +50,7 @@ from data_layer.supplies import (
 from data_layer.transfer import import_file
 from data_layer.users import require_admin, require_write
 from ui.forms import entry_form, save
-from ui.messages import remember_saved, show_saved
+from ui.messages import refusal_lines, remember_saved, show_saved
 from ui.progress import progress_bar
 from ui.session import actor, engine, language, read, t
 
@@ -137,13 +138,13 @@ def quantity_text(quantity: int, unit: str) -> str:
 def stock_now_text(item_id: int) -> str:
     """The item's stock and days of cover as of today, for the message after a save."""
     entry = next(entry for entry in read(figures, clock.today(), cover_days()) if entry["item_id"] == item_id)
-    return t("supplies.page.stock_now", on_hand=quantity_text(entry["on_hand"], entry["unit"]),
+    return t("supplies.page.stock_now", on_hand=plain(quantity_text(entry["on_hand"], entry["unit"])),
              days=format_number(entry["days_of_cover"], language(), 1))
 
 
 def show_refusal(refusal: CommandPostError) -> None:
     """A refused import, one line per bad row (the first rows when there are many)."""
-    lines = refusal.messages(language())
+    lines = refusal_lines(refusal)
     shown = lines[:MAX_SHOWN_IMPORT_ERRORS]
     if len(lines) > len(shown):
         shown.append(t("supplies.page.more_errors", count=len(lines) - len(shown)))
@@ -216,9 +217,9 @@ def _store_movement(slot: str, form_name: str, data: dict, item: Mapping, recipi
     st.session_state[LAST_ITEM_KEY] = item["id"]
     if recipient is not None:
         st.session_state[LAST_RECIPIENT_KEY] = recipient
-    counterparty = f" → {data['counterparty']}" if data.get("counterparty") else ""
+    counterparty = f" → {plain(data['counterparty'])}" if data.get("counterparty") else ""
     remember_saved(slot, t("supplies.page.saved_movement", id=movement_id, kind=code_label(data["kind"]),
-                           item=item["name"], quantity=str(data["quantity"]).strip(), unit=item["unit"],
+                           item=plain(item["name"]), quantity=plain(data["quantity"]), unit=plain(item["unit"]),
                            counterparty=counterparty, day=format_day(data["date"], language()))
                    + " " + stock_now_text(item["id"]))
     st.rerun()
@@ -330,7 +331,7 @@ def stock_count_form(slot: str) -> None:
             adjustment, before, after = outcome
             item = by_id[item_id]
             message = "supplies.page.count_agrees" if adjustment is None else "supplies.page.count_adjusted"
-            remember_saved(slot, t(message, item=item["name"], counted=quantity_text(after, item["unit"]),
+            remember_saved(slot, t(message, item=plain(item["name"]), counted=plain(quantity_text(after, item["unit"])),
                                    difference=f"{after - before:+,}", id=adjustment) + " " + stock_now_text(item_id))
             st.rerun()
     show_saved(slot)
@@ -361,7 +362,7 @@ def reversal_form(slot: str) -> None:
         reversal_id = save(slot, reverse_movement, movement_id, reason)
         if reversal_id is not None:
             row = by_id[movement_id]
-            remember_saved(slot, t("supplies.page.reversed", id=reversal_id, original=_movement_choice(row))
+            remember_saved(slot, t("supplies.page.reversed", id=reversal_id, original=plain(_movement_choice(row)))
                            + " " + stock_now_text(row["item_id"]))
             st.rerun()
     show_saved(slot)
@@ -374,17 +375,17 @@ def import_form(slot: str) -> None:
                                 key=f"{slot}-{round_number}", help=t("supplies.page.import_help"))
     if uploaded is not None and st.button(t("supplies.page.import_button"), type="primary", width="stretch"):
         try:
-            with progress_bar(t("admin.import.running", file=uploaded.name)) as progress:
+            with progress_bar(t("admin.import.running", file=plain(uploaded.name))) as progress:
                 stored = import_file(engine(), actor(), "supply_movements", uploaded.getvalue(), uploaded.name,
                                      progress=progress)
         except CommandPostError as refusal:
             show_refusal(refusal)
         except UNREADABLE_FILE:
-            st.error(t("supplies.page.import_unreadable", file=uploaded.name))
+            st.error(t("supplies.page.import_unreadable", file=plain(uploaded.name)))
         else:
             st.cache_data.clear()
             st.session_state[IMPORT_ROUND_KEY] = round_number + 1
-            remember_saved(slot, t("supplies.page.imported", count=stored, file=uploaded.name))
+            remember_saved(slot, t("supplies.page.imported", count=stored, file=plain(uploaded.name)))
             st.rerun()
     show_saved(slot)
 
@@ -408,7 +409,7 @@ def add_item_form(slot: str) -> None:
         values = _item_fields({})
         submitted = st.form_submit_button(t("supplies.page.add_item"), type="primary", width="stretch")
     if submitted and save(slot, add_item, values) is not None:
-        remember_saved(slot, t("supplies.page.item_added", item=values["name"].strip()))
+        remember_saved(slot, t("supplies.page.item_added", item=plain(values["name"])))
         st.rerun()
     show_saved(slot)
 
@@ -430,7 +431,7 @@ def edit_item_form(slot: str, items: list[dict]) -> None:
         values["active"] = st.checkbox(t("supplies.field.active"), value=bool(item["active"]))
         submitted = st.form_submit_button(t("supplies.page.save_item"), type="primary", width="stretch")
     if submitted and save(form_name, _edit_outcome, item_id, values):
-        remember_saved(slot, t("supplies.page.item_saved", item=values["name"].strip() or item["name"]))
+        remember_saved(slot, t("supplies.page.item_saved", item=plain(values["name"].strip() or item["name"])))
         st.rerun()
     show_saved(slot)
 

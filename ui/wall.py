@@ -21,6 +21,7 @@ import streamlit as st
 
 from data_layer import checkpoints, enterprises, quarantine, settings, supplies
 from data_layer.i18n import format_moment, format_number
+from data_layer.markdown import plain
 from data_layer.situation import Alert
 from ui.checkpoints import checkpoint_deck
 from ui.session import language, read, t
@@ -280,7 +281,7 @@ def checkpoint_map(day: date) -> None:
     deck, unplaced, _notes = checkpoint_deck(read(checkpoints.checkpoint_table, day), scaled(MAP_HEIGHT))
     st.pydeck_chart(deck, height=scaled(MAP_HEIGHT), alt=t("checkpoints.page.map_alt"))
     st.caption(t("checkpoints.page.map_legend") + (
-        "　" + t("wall.unplaced", names="、".join(unplaced)) if unplaced else ""))
+        "　" + t("wall.unplaced", names="、".join(map(plain, unplaced))) if unplaced else ""))
 
 
 def draw_charts(charts: list[alt.Chart], per_row: int) -> None:
