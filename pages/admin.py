@@ -266,7 +266,6 @@ def run_import(kind: str, file_name: str, content: bytes) -> None:
     except CommandPostError as refusal:
         st.error(refusal_text(refusal))
         return
-    st.cache_data.clear()
     st.session_state[UPLOAD_ROUND_KEY] = st.session_state.get(UPLOAD_ROUND_KEY, 0) + 1
     show_summary(written)
 

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 from test_pages import ROOT
 
@@ -58,6 +59,14 @@ def test_the_role_table_covers_every_page_of_the_app():
 
 def test_every_page_s_address_is_its_file_name_so_a_first_visit_stays_on_it():
     assert [page.url_path for page in PAGES] == [Path(page.path).stem for page in PAGES]
+
+
+def test_streamlit_still_has_the_pages_folder_switch_a_first_visit_relies_on():
+    """``ui.navigation.run_through_app`` turns off Streamlit's old handling of a ``pages/`` folder, which a
+    fresh server applies to a deep link until ``st.navigation`` has run once. Streamlit offers no public way
+    to do that; this fails on an upgrade that renames or drops the switch, before a wall screen finds out."""
+    assert "uses_pages_directory" in vars(PagesManager)
+    assert PagesManager.__annotations__["uses_pages_directory"] in ("bool | None", bool | None)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -61,7 +61,6 @@ def save(name: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T
         st.error(refusal_text(refusal))
         return None
     del st.session_state[_token_key(name)]
-    st.cache_data.clear()
     return result
 
 

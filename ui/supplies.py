@@ -383,7 +383,6 @@ def import_form(slot: str) -> None:
         except UNREADABLE_FILE:
             st.error(t("supplies.page.import_unreadable", file=plain(uploaded.name)))
         else:
-            st.cache_data.clear()
             st.session_state[IMPORT_ROUND_KEY] = round_number + 1
             remember_saved(slot, t("supplies.page.imported", count=stored, file=plain(uploaded.name)))
             st.rerun()
