@@ -24,6 +24,7 @@ from data_layer.db import WriteContext, metadata
 from data_layer.errors import PermissionDenied
 from data_layer.i18n import format_day, format_number, translate
 from data_layer.markdown import plain
+from data_layer.permissions import may_write_notes
 from data_layer.validation import Checks
 
 briefing_notes = sa.Table(
@@ -42,7 +43,6 @@ QUARANTINE_FIGURES = ("admitted", "released", "due_next_3_days", "overdue", "fol
 ENTERPRISE_FIGURES = ("total", "reopened", "applied", "not_reopened", "suspended",
                       "rectifications_open", "rectifications_overdue")
 SUPPLY_FIGURES = ("on_hand", "in_today", "out_today", "burn_rate", "days_of_cover")
-NOTE_ROLES = ("admin", "leader")
 UserText = Callable[[str], str]  # how a name or note typed by a user is written: as is, or escaped for Markdown
 
 
@@ -84,7 +84,7 @@ def note_for(conn: Connection, day: date) -> str:
 
 def save_note(ctx: WriteContext, day: object, text: str) -> int:
     """Save the leader's note for a day; earlier versions stay in the table and the audit log."""
-    if ctx.actor.role not in NOTE_ROLES:
+    if not may_write_notes(ctx.actor):
         raise PermissionDenied("action.write.notes")
     checks = Checks("briefing")
     note_day = checks.day(day, "day")

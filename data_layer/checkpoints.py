@@ -26,8 +26,8 @@ from sqlalchemy.engine import Connection, RowMapping
 from data_layer import clock, settings
 from data_layer.db import Directory, WriteContext, metadata
 from data_layer.i18n import catalog
+from data_layer.permissions import require_admin, require_write
 from data_layer.transfer import Column, Row, TransferKind
-from data_layer.users import require_admin, require_write
 from data_layer.validation import Checks, is_blank, raise_if_any_row, resolve_reference
 
 DOMAIN = "checkpoints"

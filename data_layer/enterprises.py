@@ -24,12 +24,11 @@ from sqlalchemy.engine import Connection
 
 from data_layer import clock
 from data_layer.db import Actor, WriteContext, metadata
-from data_layer.errors import PermissionDenied
 from data_layer.i18n import LANGUAGES, translate
+from data_layer.permissions import require_write, shows_personal_numbers, unit_limit
 from data_layer.privacy import mask_phone
 from data_layer.search import contains, search_term
 from data_layer.transfer import Column, Row, TransferKind
-from data_layer.users import require_write, shows_personal_numbers
 from data_layer.validation import Checks, as_id, is_blank, lookup_name
 
 DOMAIN = "enterprises"
@@ -444,9 +443,7 @@ def require_register(actor: Actor) -> None:
     enterprise domain (the inspection team). A clerk assigned some enterprises works on those only; a new
     enterprise is none of them, so registering one is outside their assignment, as people at no site are
     outside that of a clerk of some quarantine sites."""
-    if actor.role == "clerk" and actor.units(DOMAIN):
-        raise PermissionDenied("action.write.register_enterprise")
-    require_write(actor, DOMAIN)
+    require_write(actor, DOMAIN, whole_domain=True, action="action.write.register_enterprise")
 
 
 def add_enterprise(ctx: WriteContext, data: Mapping[str, object]) -> int:
@@ -852,8 +849,8 @@ def _registry_query(day: date, search: str | None, statuses: Iterable[str] | Non
         query = query.where(sa.or_(*(contains(current.c[field], term) for field in fields)))
     if statuses:
         query = query.where(current.c.status.in_(list(statuses)))
-    units = actor.units(DOMAIN) if actor is not None and actor.role == "clerk" else None
-    if units:
+    units = unit_limit(actor, DOMAIN)
+    if units is not None:
         query = query.where(current.c.id.in_(sorted(units)))
     return query
 

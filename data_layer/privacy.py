@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from data_layer.db import Actor
-from data_layer.users import shows_personal_numbers
+from data_layer.permissions import shows_personal_numbers
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,8 +26,9 @@ from sqlalchemy.engine import Connection
 
 from data_layer import clock, settings
 from data_layer.db import Actor, WriteContext, add_to_counters, metadata
-from data_layer.errors import PermissionDenied, ValidationError
+from data_layer.errors import ValidationError
 from data_layer.i18n import translate
+from data_layer.permissions import require_admin, require_write, shows_names, unit_limit
 from data_layer.privacy import (
     ID_NUMBER_MASK,
     PHONE_MASK,
@@ -39,7 +40,6 @@ from data_layer.privacy import (
 from data_layer.search import contains, search_term
 from data_layer.settings import MAX_PLANNED_DAYS
 from data_layer.transfer import Column, Row, TransferKind
-from data_layer.users import require_admin, require_write, shows_names
 from data_layer.validation import Checks, as_id, id_number_is_valid, is_blank, lookup_name, raise_if_any_row
 from data_layer.workbook import unique_sheet_title, workbook_bytes
 
@@ -250,9 +250,7 @@ def _require_write_for_site(actor: Actor, site_id: int | None) -> None:
     monitoring are at no site: they are the work of the clerks assigned the whole quarantine domain, who are
     also the only clerks to see them in a list (:func:`_visible_to`).
     """
-    if site_id is None and actor.role == "clerk" and actor.units(DOMAIN):
-        raise PermissionDenied(f"action.write.{DOMAIN}")
-    require_write(actor, DOMAIN, site_id)
+    require_write(actor, DOMAIN, site_id, whole_domain=site_id is None)
 
 
 def _site_by_reference(conn: Connection, reference: object, *, lock: bool = False) -> Mapping | None:
@@ -1093,14 +1091,8 @@ def _visible_to(actor: Actor | None) -> sa.ColumnElement[bool]:
     assigned sites, nobody when not assigned to quarantine at all. Other roles
     see every episode (numbers masked as :func:`present_person` decides).
     """
-    if actor is None or actor.role != "clerk":
-        return sa.true()
-    units = actor.units(DOMAIN)
-    if units is None:
-        return sa.false()
-    if not units:
-        return sa.true()
-    return quarantine_episodes.c.site_id.in_(sorted(units))
+    units = unit_limit(actor, DOMAIN)
+    return sa.true() if units is None else quarantine_episodes.c.site_id.in_(sorted(units))
 
 
 ACTION_COLUMNS = ("episode_id", "name", "phone", "grid", "mode", "site", "start_date", "planned_end")

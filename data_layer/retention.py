@@ -35,8 +35,8 @@ from sqlalchemy.engine import Connection
 
 from data_layer import clock, db
 from data_layer.db import WriteContext, audit_log
+from data_layer.permissions import require_admin
 from data_layer.quarantine import episode_changes, persons, quarantine_episodes, quarantine_followups
-from data_layer.users import require_admin
 from data_layer.validation import Checks
 
 DOMAIN = "retention"

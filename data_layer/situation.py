@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from data_layer import checkpoints, db, enterprises, quarantine, supplies
 from data_layer.db import WriteContext
-from data_layer.users import require_admin
+from data_layer.permissions import require_admin
 from data_layer.validation import Checks
 
 RISK_LEVELS = ("low", "medium", "high")

@@ -34,12 +34,13 @@ from data_layer import clock, settings
 from data_layer.db import Actor, Directory, WriteContext, metadata
 from data_layer.errors import ValidationError
 from data_layer.i18n import translate
+from data_layer.permissions import require_admin, require_write
 from data_layer.privacy import presented
 from data_layer.transfer import Column, Row, TransferKind
-from data_layer.users import require_admin, require_write
 from data_layer.validation import MAX_COUNT, Checks, is_blank, raise_if_any_row, resolve_reference
 from data_layer.workbook import append_row, finish_table, saved, title_rows, unique_sheet_title
 
+DOMAIN = "supplies"
 IN_KINDS = ("purchase", "donation", "allocation")
 OUT_KINDS = ("issue", "transfer_out", "scrap")
 ENTRY_KINDS = (*IN_KINDS, *OUT_KINDS, "adjustment")
@@ -307,7 +308,7 @@ def rebuild_daily_stock(conn: Connection) -> None:
 def add_item(ctx: WriteContext, data: Mapping[str, object]) -> int:
     """Add a supply item (name, unit, category, safety stock); the administrator's master data."""
     require_admin(ctx.actor)
-    checks = Checks("supplies")
+    checks = Checks(DOMAIN)
     name = _new_name(checks, ctx.conn, data.get("name"))
     unit = checks.text(data.get("unit"), "unit", max_length=UNIT_LENGTH)
     category = checks.text(data.get("category"), "category", required=False, max_length=CATEGORY_LENGTH)
@@ -326,7 +327,7 @@ def _update_item(ctx: WriteContext, item: RowMapping, action: str, changes: dict
 def rename_item(ctx: WriteContext, item: object, new_name: object) -> None:
     """Give an item a new name (its movements follow it, since they refer to its id)."""
     require_admin(ctx.actor)
-    checks = Checks("supplies")
+    checks = Checks(DOMAIN)
     row = _known_item(checks, ctx.conn, item)
     name = _new_name(checks, ctx.conn, new_name, keep_id=row["id"] if row else None)
     checks.raise_if_any()
@@ -339,7 +340,7 @@ def set_item(ctx: WriteContext, item: object, data: Mapping[str, object]) -> Non
     An inactive item keeps its ledger but leaves the figures and the entry forms.
     """
     require_admin(ctx.actor)
-    checks = Checks("supplies")
+    checks = Checks(DOMAIN)
     row = _known_item(checks, ctx.conn, item)
     changes: dict[str, object] = {}
     if "unit" in data:
@@ -360,7 +361,7 @@ def edit_item(ctx: WriteContext, item: object, data: Mapping[str, object]) -> No
     """Rename an item (when ``data`` holds a different ``name``) and set the other keys of ``data``, in the
     one transaction of the edit form: either every change is stored or none."""
     require_admin(ctx.actor)
-    row = _known_item(Checks("supplies"), ctx.conn, item)
+    row = _known_item(Checks(DOMAIN), ctx.conn, item)
     changes = dict(data)
     new_name = changes.pop("name", None)
     if row is not None and new_name is not None and str(new_name).strip() != row["name"]:
@@ -371,10 +372,10 @@ def edit_item(ctx: WriteContext, item: object, data: Mapping[str, object]) -> No
 def _writable_item(ctx: WriteContext, checks: Checks, value: object, find: Finder | None = None) -> RowMapping | None:
     """The known item ``value`` (found by ``find``, else in the store), after making sure the actor may
     enter movements of it."""
-    require_write(ctx.actor, "supplies")
+    require_write(ctx.actor, DOMAIN)
     row = _referenced_item(checks, value, find or (lambda reference: _find_item(ctx.conn, reference)))
     if row is not None:
-        require_write(ctx.actor, "supplies", row["id"])
+        require_write(ctx.actor, DOMAIN, row["id"])
     return row
 
 
@@ -387,7 +388,7 @@ def add_movement(ctx: WriteContext, data: Mapping[str, object]) -> int:
     surplus or the loss a stock count found). An outgoing movement that would
     leave too little stock on its date or any later date is refused.
     """
-    checks = Checks("supplies")
+    checks = Checks(DOMAIN)
     values = _movement_values(ctx, checks, data, _StoredStock(ctx.conn))
     checks.raise_if_any()
     return _store_movement(ctx, "supplies.movement.add", values, values["kind"])
@@ -433,15 +434,15 @@ def reverse_movement(ctx: WriteContext, movement: object, reason: object) -> int
     (enter it again if the reversal was the mistake). Reversing a receipt whose
     stock has already gone out is refused like any issue beyond the stock.
     """
-    require_write(ctx.actor, "supplies")
-    checks = Checks("supplies")
+    require_write(ctx.actor, DOMAIN)
+    checks = Checks(DOMAIN)
     movement_id = checks.integer(movement, "movement", minimum=1, maximum=None)
     original = None if movement_id is None else _movement(ctx.conn, movement_id)
     if movement_id is not None and original is None:
         checks.fail("movement", "error.unknown_name", value=movement_id)
     note = checks.text(reason, "reason", max_length=NOTE_LENGTH)
     if original is not None:
-        require_write(ctx.actor, "supplies", original["item_id"])
+        require_write(ctx.actor, DOMAIN, original["item_id"])
         _lock_item(ctx.conn, original["item_id"])
         if original["kind"] == "reversal":
             checks.fail("movement", "supplies.error.cannot_reverse_reversal")
@@ -466,7 +467,7 @@ def record_stock_count(ctx: WriteContext, item: object, day: object, counted_qua
     agrees with the ledger and nothing needed storing. A count that would
     leave a later date below zero is refused.
     """
-    checks = Checks("supplies")
+    checks = Checks(DOMAIN)
     row = _writable_item(ctx, checks, item)
     count_day = checks.day(day, "date")
     counted = checks.integer(counted_quantity, "counted_quantity")
@@ -755,7 +756,7 @@ def _reversal_target(checks: Checks, conn: Connection, item_id: int, day: date, 
 
 def _reverse_row(ctx: WriteContext, row: Row) -> int:
     """Import a reversal row: find the movement it cancels, then reverse it as the form does."""
-    checks = Checks("supplies")
+    checks = Checks(DOMAIN)
     item = _writable_item(ctx, checks, row.get("item"))
     day = checks.day(row.get("date"), "date")
     quantity = checks.integer(row.get("quantity"), "quantity", minimum=1)
@@ -802,7 +803,7 @@ def add_movements_batch(ctx: WriteContext, rows: Sequence[Row], progress: Callab
     cancels among the stored ones. Any bad row refuses the whole file with
     :class:`RowsRejected`; ``progress`` hears how many rows have been checked.
     """
-    require_write(ctx.actor, "supplies")
+    require_write(ctx.actor, DOMAIN)
     now = clock.now()
     movements = [_ledger_row(row) for row in rows]
     directory = Directory(ctx.conn, supply_items, [row.get("item") for row in rows])

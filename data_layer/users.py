@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from data_layer import clock
 from data_layer.db import Actor, WriteContext, load_schema, metadata, write
-from data_layer.errors import PermissionDenied
+from data_layer.permissions import require_admin
 from data_layer.validation import Checks, as_id
 
 ROLES = ("admin", "leader", "clerk", "wall")
@@ -81,36 +81,6 @@ sign_in_unlocks = sa.Table(
 )
 
 _hasher = PasswordHasher()
-
-
-def require_write(actor: Actor, domain: str, unit_id: int | None = None) -> None:
-    """Refuse unless ``actor`` may write entries of ``domain`` (for ``unit_id``, when given).
-
-    Admins write everything; clerks write the domains they are assigned, and
-    within a domain only their units when units are named; leaders and the
-    wall screen write no entries.
-    """
-    if actor.role == "admin":
-        return
-    units = actor.units(domain) if actor.role == "clerk" else None
-    if units is None or (units and unit_id is not None and unit_id not in units):
-        raise PermissionDenied(f"action.write.{domain}")
-
-
-def require_admin(actor: Actor) -> None:
-    """Master data (checkpoints, sites, items, users) is the administrator's."""
-    if actor.role != "admin":
-        raise PermissionDenied("action.admin")
-
-
-def shows_personal_numbers(actor: Actor) -> bool:
-    """Whether ID and phone numbers may be shown unmasked: to administrators only (issue 9)."""
-    return actor.role == "admin"
-
-
-def shows_names(actor: Actor) -> bool:
-    """Whether people's names may be shown: never on the wall screen, nor to anyone not signed in."""
-    return actor.role in ("admin", "leader", "clerk")
 
 
 def issue_device_token(ctx: WriteContext, username: str, token: str | None = None) -> str:

@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from data_layer import briefing, clock, review, situation
-from data_layer.briefing import NOTE_ROLES
 from data_layer.i18n import catalog, format_day, format_moment
 from data_layer.markdown import plain
+from data_layer.permissions import may_write_notes
 from ui.forms import entry_form, save
 from ui.navigation import guard
 from ui.session import actor, briefing_pair, language, read, t
@@ -79,7 +79,7 @@ def show_alerts(day, figures: dict) -> None:
 def notes_form(day, current: str) -> None:
     """The leader's notes for the day: saved with who and when, earlier versions kept."""
     st.subheader(t("briefing.section.notes"))
-    if actor().role not in NOTE_ROLES:
+    if not may_write_notes(actor()):
         st.markdown(plain(current, keep_lines=True) or t("briefing.no_notes"))
         return
     with entry_form(f"briefing-notes-{day.isoformat()}"):

@@ -16,6 +16,7 @@ import streamlit as st
 from data_layer import clock
 from data_layer.checkpoints import (
     COUNT_FIELDS,
+    DOMAIN,
     checkpoint_table,
     daily_trend,
     figures,
@@ -25,6 +26,7 @@ from data_layer.checkpoints import (
 from data_layer.db import Actor
 from data_layer.i18n import format_day, format_moment, format_number
 from data_layer.markdown import plain
+from data_layer.permissions import is_admin, may_view, may_write, works_on_today
 from ui.checkpoints import (
     LAST_CHECKPOINT_KEY,
     checkpoint_map,
@@ -32,7 +34,6 @@ from ui.checkpoints import (
     correction_form,
     count_entry_form,
     master_data_tab,
-    may_enter_counts,
     period_text,
 )
 from ui.messages import content_alert
@@ -46,11 +47,6 @@ FEVER_RED = "#ef4444"
 CHART_COLOURS = {"persons": "#38bdf8", "vehicles": "#a78bfa", "fever": FEVER_RED, "turned_back": "#fbbf24"}
 
 
-def may_see(who: Actor) -> bool:
-    """Admins and leaders see the page; a clerk when assigned to checkpoints; the wall screen never."""
-    return who.role in ("admin", "leader") or (who.role == "clerk" and who.units("checkpoints") is not None)
-
-
 def number(value: float | int | None) -> str:
     return format_number(value, language())
 
@@ -61,7 +57,7 @@ def figure_name(name: str) -> str:
 
 def report_day(who: Actor) -> date:
     """The report date: today for a clerk, any past day for those who review."""
-    if who.role == "clerk":
+    if works_on_today(who):
         return clock.today()
     return st.date_input(t("checkpoints.page.report_date"), value=clock.today(), max_value=clock.today(),
                          key="checkpoints:report_date", width=220)
@@ -233,22 +229,22 @@ def entries_tab(who: Actor, may_enter: bool) -> None:
 
 who = actor()
 st.title(t("checkpoints.page.title"))
-if not may_see(who):
+if not may_view(who, DOMAIN):
     st.info(t("checkpoints.page.not_assigned"))
     st.stop()
 day = report_day(who)
 st.caption(t("checkpoints.page.as_of", date=format_day(day, language())))
 headline(day)
-may_enter = may_enter_counts(who)
+may_enter = may_write(who, DOMAIN)
 tab_names = [t("checkpoints.page.tab_overview"),
              t("checkpoints.page.tab_entries" if may_enter else "checkpoints.page.tab_entries_read")]
-if who.role == "admin":
+if is_admin(who):
     tab_names.append(t("checkpoints.page.tab_master"))
 tabs = st.tabs(tab_names)
 with tabs[0]:
     overview_tab(day)
 with tabs[1]:
     entries_tab(who, may_enter)
-if who.role == "admin":
+if is_admin(who):
     with tabs[2]:
         master_data_tab()

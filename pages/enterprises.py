@@ -23,6 +23,7 @@ from data_layer.db import Actor
 from data_layer.enterprises import (
     CONDITIONS,
     DEFAULT_STATUS,
+    DOMAIN,
     GROUPINGS,
     REGISTRY_LIMIT,
     STATUSES,
@@ -40,6 +41,7 @@ from data_layer.enterprises import (
 )
 from data_layer.i18n import format_moment, format_number
 from data_layer.markdown import plain
+from data_layer.permissions import may_view, may_write, works_on_today
 from data_layer.rectification_notice import NOTICE_LANGUAGE, notice_number, rectification_notice
 from ui.enterprises import (
     INSPECTION_CHOICE_KEY,
@@ -52,9 +54,6 @@ from ui.enterprises import (
     field,
     import_section,
     inspection_form,
-    may_register,
-    may_see,
-    may_write,
     register_form,
     status_change_form,
 )
@@ -98,7 +97,7 @@ def percent(rate: float) -> str:
 
 def report_day(who: Actor) -> date:
     """The report date: today for a clerk, any past day for those who review."""
-    if who.role == "clerk":
+    if works_on_today(who):
         return clock.today()
     return st.date_input(t("enterprises.page.report_date"), value=clock.today(), max_value=clock.today(),
                          key="enterprises:report_date", width=220)
@@ -456,7 +455,7 @@ def rectifications_tab(day: date, today: Mapping[str, object], writer: bool) -> 
 
 who = actor()
 st.title(t("enterprises.page.title"))
-if not may_see(who):
+if not may_view(who, DOMAIN):
     st.info(t("enterprises.page.sign_in"))
     st.stop()
 day = report_day(who)
@@ -464,8 +463,8 @@ st.caption(t("enterprises.page.as_of", date=day_text(day)))
 today = read(figures, day)
 headline(today, read(figures, day - timedelta(days=1)))
 overdue_alerts(day, today["rectifications_overdue"])
-writer = may_write(who)
-registrar = may_register(who)  # a clerk of some enterprises works on those, and registers none
+writer = may_write(who, DOMAIN)
+registrar = may_write(who, DOMAIN, whole_domain=True)  # a clerk of some enterprises works on those, registers none
 tab_names = [t("enterprises.page.tab_overview"), t("enterprises.page.tab_registry"),
              t("enterprises.page.tab_rectifications")]
 if registrar:

@@ -17,23 +17,21 @@ import streamlit as st
 from data_layer import clock, notices, quarantine
 from data_layer.i18n import format_number
 from data_layer.markdown import plain
+from data_layer.permissions import may_view, may_write, unit_limit, works_on_today
 from ui.forms import current_token, entry_form, save
 from ui.messages import content_alert
 from ui.navigation import guard
 from ui.progress import progress_bar
 from ui.quarantine import (
     NOTICE_IDS_KEY,
-    assigned_sites,
     day_text,
     deferred,
     flash,
     followup_changes,
     followup_frame,
     label,
-    may_enter,
     pending_flash,
     person_label,
-    sees_people,
     show_table,
     table,
 )
@@ -111,7 +109,7 @@ def action_lists_section(day: date, lists: dict[str, quarantine.ListHead]) -> No
             show_table(lists[name]["rows"], (*LIST_COLUMNS, *extra.get(name, ())))
             if lists[name]["total"] > len(lists[name]["rows"]):
                 st.caption(t("pages_perf.first_rows", shown=len(lists[name]["rows"]), total=lists[name]["total"]))
-    if may_enter(actor()):
+    if may_write(actor(), quarantine.DOMAIN):
         overdue = lists["overdue"]["rows"]
         bulk_release_form(day, overdue + lists["due_next_3_days"]["rows"], overdue)
 
@@ -172,7 +170,8 @@ def trend_section(day: date) -> None:
 
 def situation_tab(day: date) -> None:
     figures_section(day)
-    lists = read(quarantine.action_list_heads, day, actor(), ACTION_LIMIT) if sees_people(actor()) else None
+    shows_people = may_view(actor(), quarantine.DOMAIN)
+    lists = read(quarantine.action_list_heads, day, actor(), ACTION_LIMIT) if shows_people else None
     alerts_section(day, lists)
     if lists is not None:
         action_lists_section(day, lists)
@@ -207,7 +206,7 @@ def register_tab(day: date) -> None:
 
 def site_choices(day: date) -> dict[int | None, str]:
     """The active sites the user may admit to, with their free places on ``day``; ``None`` is no site."""
-    limit = assigned_sites(actor())
+    limit = unit_limit(actor(), quarantine.DOMAIN)
     free = {site["site_id"]: site for site in read(quarantine.site_occupancy, day)}
     choices: dict[int | None, str] = {None: t("quarantine.page.no_site")}
     for site in read(quarantine.list_sites):
@@ -304,7 +303,7 @@ def change_form(day: date) -> None:
 
 def followup_scope(day: date) -> tuple[int | None, str | None]:
     """The site or grid whose follow-up grid is shown; a clerk limited to sites chooses among them."""
-    limit = assigned_sites(actor())
+    limit = unit_limit(actor(), quarantine.DOMAIN)
     scopes = {code: t(f"quarantine.page.scope.{code}") for code in (("site",) if limit is not None
                                                                      else ("site", "grid"))}
     scope = st.segmented_control(t("quarantine.page.followup_scope"), list(scopes), default="site",
@@ -399,7 +398,7 @@ def notices_tab(day: date) -> None:
 def report_date() -> date:
     """The report date: today by default, any past day; a clerk looks at today or, to catch up, yesterday."""
     today = clock.today()
-    earliest = today - timedelta(days=1) if actor().role == "clerk" else None
+    earliest = today - timedelta(days=1) if works_on_today(actor()) else None
     return st.date_input(t("quarantine.page.report_date"), value=today, min_value=earliest, max_value=today,
                          key="quarantine_day")
 
@@ -425,14 +424,14 @@ user = actor()
 with st.columns([1, 2])[0]:
     day = report_date()
 show_flash()
-if not sees_people(user):
+if not may_view(user, quarantine.DOMAIN):
     st.caption(t("quarantine.page.not_assigned"))
 sections = [("situation", situation_tab)]
-if sees_people(user):
+if may_view(user, quarantine.DOMAIN):
     sections.append(("register", register_tab))
-if may_enter(user):
+if may_write(user, quarantine.DOMAIN):
     sections += [("entry", entry_tab), ("followup", followup_tab)]
-if sees_people(user):
+if may_view(user, quarantine.DOMAIN):
     sections.append(("notices", notices_tab))
 tabs = st.tabs([t(f"quarantine.page.tab.{name}") for name, _ in sections], key="quarantine_tab", on_change="rerun")
 for tab, (_, render) in zip(tabs, sections, strict=True):

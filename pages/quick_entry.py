@@ -14,10 +14,11 @@ from functools import partial
 import streamlit as st
 
 from data_layer.db import Actor
-from ui.checkpoints import count_entry_form, may_enter_counts
+from data_layer.permissions import may_write
+from ui.checkpoints import count_entry_form
 from ui.navigation import guard
 from ui.session import actor, t
-from ui.supplies import may_enter_movements, quick_issue_form
+from ui.supplies import quick_issue_form
 
 guard("quick_entry")
 
@@ -32,8 +33,9 @@ class QuickSection:
 
 
 SECTIONS = (
-    QuickSection("checkpoints.page.quick_section", may_enter_counts, partial(count_entry_form, "quick-checkpoint")),
-    QuickSection("supplies.page.quick_section", may_enter_movements, quick_issue_form),
+    QuickSection("checkpoints.page.quick_section", partial(may_write, domain="checkpoints"),
+                 partial(count_entry_form, "quick-checkpoint")),
+    QuickSection("supplies.page.quick_section", partial(may_write, domain="supplies"), quick_issue_form),
 )
 
 st.title(t("quick_entry.title"))

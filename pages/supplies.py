@@ -18,7 +18,9 @@ from data_layer import clock
 from data_layer.db import Actor
 from data_layer.i18n import format_day, format_number
 from data_layer.markdown import plain
+from data_layer.permissions import is_admin, may_view, may_write, works_on_today
 from data_layer.supplies import (
+    DOMAIN,
     consumption_by_recipient,
     cover_days,
     export_ledger,
@@ -37,8 +39,6 @@ from ui.supplies import (
     import_form,
     in_form,
     items_view,
-    may_edit_items,
-    may_enter_movements,
     out_form,
     quantity_text,
     reversal_form,
@@ -59,7 +59,7 @@ STOCK_COLOUR = "#2dd4bf"
 def report_day(who: Actor) -> date:
     """The report date: picked by leaders and administrators (today at most); a clerk sees today."""
     today = clock.today()
-    if who.role == "clerk":
+    if works_on_today(who):
         return today
     picker, _ = st.columns([1, 3])
     return picker.date_input(t("supplies.page.report_day"), value=today, max_value=today, key="supplies:report_day")
@@ -245,14 +245,14 @@ def ledger_view(who: Actor, day: date) -> None:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        on_click="ignore", icon=":material/download:", width="stretch")
     st.caption(t("supplies.page.export_help"))
-    if may_enter_movements(who):
+    if may_write(who, DOMAIN):
         with st.expander(t("supplies.page.import_title")):
             import_form("supplies-import")
 
 
 who = actor()
 st.title(t("supplies.title"))
-if who.role not in ("admin", "leader") and not may_enter_movements(who):
+if not may_view(who, DOMAIN):
     st.info(t("supplies.page.not_your_domain"))
     st.stop()
 request_days = cover_days()
@@ -267,9 +267,9 @@ views = {"stock": (t("supplies.page.tab_stock"), partial(stock_view, entries, da
          "entry": (t("supplies.page.tab_entry"), entry_view),
          "ledger": (t("supplies.page.tab_ledger"), partial(ledger_view, who, day)),
          "items": (t("supplies.page.tab_items"), items_view)}
-allowed = {"stock", "ledger"} | ({"entry"} if may_enter_movements(who) else set()) | (
-    {"items"} if may_edit_items(who) else set())
-order = ("entry", "stock", "ledger") if who.role == "clerk" else ("stock", "entry", "ledger", "items")
+allowed = {"stock", "ledger"} | ({"entry"} if may_write(who, DOMAIN) else set()) | (
+    {"items"} if is_admin(who) else set())
+order = ("entry", "stock", "ledger") if works_on_today(who) else ("stock", "entry", "ledger", "items")
 shown = [name for name in order if name in allowed]
 for name, tab in zip(shown, st.tabs([views[name][0] for name in shown]), strict=True):
     with tab:

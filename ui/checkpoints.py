@@ -28,6 +28,7 @@ from streamlit.delta_generator import DeltaGenerator
 from data_layer import clock, settings
 from data_layer.checkpoints import (
     COUNT_FIELDS,
+    DOMAIN,
     KINDS,
     add_checkpoint,
     add_count,
@@ -42,15 +43,13 @@ from data_layer.checkpoints import (
     set_checkpoint_location,
 )
 from data_layer.db import Actor
-from data_layer.errors import PermissionDenied
 from data_layer.i18n import format_day, format_number
 from data_layer.markdown import plain
-from data_layer.users import require_write
+from data_layer.permissions import unit_limit
 from ui.forms import entry_form, save, save_done
 from ui.messages import remember_saved, show_saved
 from ui.session import actor, language, read, t
 
-DOMAIN = "checkpoints"
 # The app serves CommandPostSans (a Chinese web font) for screens that have no CJK font of their own.
 LABEL_FONTS = 'CommandPostSans, "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 MAX_POINT_LABELS = 60
@@ -69,20 +68,11 @@ CORRECTION_SLOT = "checkpoint-correct"
 # Who may do what ------------------------------------------------------------------------------------------------
 
 
-def may_enter_counts(who: Actor) -> bool:
-    """Whether ``who`` may enter checkpoint counts at all; asks the data layer's own rule."""
-    try:
-        require_write(who, DOMAIN)
-    except PermissionDenied:
-        return False
-    return True
-
-
 def checkpoints_for(who: Actor, include_inactive: bool = False) -> list[dict]:
     """The checkpoints ``who`` works with: a clerk's assigned ones when the assignment names units, else all."""
     rows = read(list_checkpoints, include_inactive)
-    units = who.units(DOMAIN) if who.role == "clerk" else None
-    return [row for row in rows if not units or row["id"] in units]
+    units = unit_limit(who, DOMAIN)
+    return [row for row in rows if units is None or row["id"] in units]
 
 
 # Words --------------------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ import streamlit as st
 from openpyxl.utils.exceptions import InvalidFileException
 
 from data_layer import clock
-from data_layer.db import Actor
 from data_layer.enterprises import (
     CONDITIONS,
     KINDS,
@@ -31,19 +30,16 @@ from data_layer.enterprises import (
     change_status,
     close_rectification,
     record_conditions,
-    require_register,
 )
-from data_layer.errors import CommandPostError, ImportRejected, PermissionDenied
+from data_layer.errors import CommandPostError, ImportRejected
 from data_layer.i18n import format_day, format_number
 from data_layer.markdown import plain
 from data_layer.transfer import import_file
-from data_layer.users import require_write
 from ui.forms import entry_form, save
 from ui.messages import refusal_lines, remember_saved, show_saved
 from ui.progress import progress_bar
 from ui.session import actor, engine, language, t
 
-DOMAIN = "enterprises"
 UPLOAD_ROUND_KEY = "enterprises:upload_round"
 INSPECTION_CHOICE_KEY = "enterprises:inspection:{enterprise}"
 DEFAULT_DEADLINE_DAYS = 7
@@ -52,29 +48,6 @@ IMPORT_KIND = TRANSFER_KINDS[0]
 
 
 # Who may do what, and words ---------------------------------------------------------------------------------------
-
-
-def may_write(who: Actor) -> bool:
-    """Whether ``who`` may enter reopening records at all; asks the data layer's own rule."""
-    try:
-        require_write(who, DOMAIN)
-    except PermissionDenied:
-        return False
-    return True
-
-
-def may_register(who: Actor) -> bool:
-    """Whether ``who`` may register new enterprises (the register form and the import); asks the data layer."""
-    try:
-        require_register(who)
-    except PermissionDenied:
-        return False
-    return True
-
-
-def may_see(who: Actor) -> bool:
-    """Admins and leaders see the page; a clerk when assigned to enterprises; the wall screen never."""
-    return who.role in ("admin", "leader") or (who.role == "clerk" and who.units(DOMAIN) is not None)
 
 
 def code(value: str | None) -> str:

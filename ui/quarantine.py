@@ -11,7 +11,6 @@ import pandas as pd
 import streamlit as st
 
 from data_layer import quarantine
-from data_layer.db import Actor
 from data_layer.i18n import format_day
 from data_layer.markdown import plain
 from ui.forms import entry_form, save, save_done
@@ -24,24 +23,6 @@ PAGE_COLUMNS = frozenset({"kind", "old_planned_end", "new_planned_end", "changed
 CODED_COLUMNS = frozenset({"mode", "status", "origin_category", "slot", "kind"})
 FLASH_KEY = "quarantine_flash"
 NOTICE_IDS_KEY = "quarantine_notice_ids"
-
-
-# --- roles ---------------------------------------------------------------------------------------------------------
-
-def may_enter(user: Actor) -> bool:
-    """Admins, and clerks assigned to quarantine, see the entry forms (the data layer checks again)."""
-    return user.role == "admin" or (user.role == "clerk" and user.units(DOMAIN) is not None)
-
-
-def sees_people(user: Actor) -> bool:
-    """Whether the page lists people by name: leaders (numbers masked) and whoever may enter."""
-    return user.role == "leader" or may_enter(user)
-
-
-def assigned_sites(user: Actor) -> frozenset[int] | None:
-    """The sites a clerk is limited to, or ``None`` when the user may work for every site and grid."""
-    units = user.units(DOMAIN) if user.role == "clerk" else None
-    return units or None
 
 
 # --- words ---------------------------------------------------------------------------------------------------------

@@ -27,10 +27,12 @@ from openpyxl.utils.exceptions import InvalidFileException
 from data_layer import clock
 from data_layer.checkpoints import list_checkpoints
 from data_layer.db import Actor, WriteContext
-from data_layer.errors import CommandPostError, PermissionDenied
+from data_layer.errors import CommandPostError
 from data_layer.i18n import format_day, format_number
 from data_layer.markdown import plain
+from data_layer.permissions import may_write, unit_limit
 from data_layer.supplies import (
+    DOMAIN,
     IN_KINDS,
     OUT_KINDS,
     RECENT_DAYS,
@@ -48,13 +50,11 @@ from data_layer.supplies import (
     stock_on,
 )
 from data_layer.transfer import import_file
-from data_layer.users import require_admin, require_write
 from ui.forms import entry_form, save
 from ui.messages import refusal_lines, remember_saved, show_saved
 from ui.progress import progress_bar
 from ui.session import actor, engine, language, read, t
 
-DOMAIN = "supplies"
 QUICK_ISSUE_FORM = "supplies-quick-issue"
 LAST_ITEM_KEY = "supplies:last_item"
 LAST_RECIPIENT_KEY = "supplies:last_recipient"
@@ -70,28 +70,10 @@ UNREADABLE_FILE = (InvalidFileException, zipfile.BadZipFile, UnicodeDecodeError,
 # Who may do what ------------------------------------------------------------------------------------------------
 
 
-def may_enter_movements(who: Actor) -> bool:
-    """Whether ``who`` may enter movements at all; asks the data layer's own rule."""
-    try:
-        require_write(who, DOMAIN)
-    except PermissionDenied:
-        return False
-    return True
-
-
-def may_edit_items(who: Actor) -> bool:
-    """Whether ``who`` keeps the item master (the administrator)."""
-    try:
-        require_admin(who)
-    except PermissionDenied:
-        return False
-    return True
-
-
 def assigned_items(who: Actor) -> tuple[int, ...] | None:
     """The item ids a clerk is assigned when the assignment names items; ``None`` means every item."""
-    units = who.units(DOMAIN) if who.role == "clerk" else None
-    return tuple(sorted(units)) if units else None
+    units = unit_limit(who, DOMAIN)
+    return None if units is None else tuple(sorted(units))
 
 
 def items_for(who: Actor) -> list[dict]:
@@ -102,7 +84,7 @@ def items_for(who: Actor) -> list[dict]:
 
 def own_checkpoint(who: Actor) -> str | None:
     """The name of the clerk's checkpoint when their assignment names checkpoints (the first by name)."""
-    units = who.units("checkpoints") if who.role == "clerk" else None
+    units = unit_limit(who, "checkpoints")
     if not units:
         return None
     names = [row["name"] for row in read(list_checkpoints, False) if row["id"] in units]
@@ -271,7 +253,7 @@ def out_form(slot: str, kinds: tuple[str, ...] = OUT_KINDS) -> None:
 
 def quick_issue_form() -> None:
     """The quick-entry page's issue: the supplies page's out form with the kind fixed to issue."""
-    if may_enter_movements(actor()):
+    if may_write(actor(), DOMAIN):
         out_form(QUICK_ISSUE_FORM, ("issue",))
 
 
