@@ -13,7 +13,6 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data_layer import clock
 from data_layer.checkpoints import (
     COUNT_FIELDS,
     DOMAIN,
@@ -24,9 +23,9 @@ from data_layer.checkpoints import (
     recent_entries,
 )
 from data_layer.db import Actor
-from data_layer.i18n import format_day, format_moment, format_number
+from data_layer.i18n import format_day, format_moment
 from data_layer.markdown import plain
-from data_layer.permissions import is_admin, may_view, may_write, works_on_today
+from data_layer.permissions import is_admin, may_view, may_write
 from ui.checkpoints import (
     LAST_CHECKPOINT_KEY,
     checkpoint_map,
@@ -36,6 +35,7 @@ from ui.checkpoints import (
     master_data_tab,
     period_text,
 )
+from ui.common import number, report_day
 from ui.messages import content_alert
 from ui.navigation import guard
 from ui.session import actor, language, read, t
@@ -47,20 +47,8 @@ FEVER_RED = "#ef4444"
 CHART_COLOURS = {"persons": "#38bdf8", "vehicles": "#a78bfa", "fever": FEVER_RED, "turned_back": "#fbbf24"}
 
 
-def number(value: float | int | None) -> str:
-    return format_number(value, language())
-
-
 def figure_name(name: str) -> str:
     return t(f"checkpoints.field.{name}")
-
-
-def report_day(who: Actor) -> date:
-    """The report date: today for a clerk, any past day for those who review."""
-    if works_on_today(who):
-        return clock.today()
-    return st.date_input(t("checkpoints.page.report_date"), value=clock.today(), max_value=clock.today(),
-                         key="checkpoints:report_date", width=220)
 
 
 # Figures --------------------------------------------------------------------------------------------------------
@@ -232,7 +220,7 @@ st.title(t("checkpoints.page.title"))
 if not may_view(who, DOMAIN):
     st.info(t("checkpoints.page.not_assigned"))
     st.stop()
-day = report_day(who)
+day = report_day(who, "checkpoints.page.report_date", "checkpoints:report_date")
 st.caption(t("checkpoints.page.as_of", date=format_day(day, language())))
 headline(day)
 may_enter = may_write(who, DOMAIN)

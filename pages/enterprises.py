@@ -39,10 +39,11 @@ from data_layer.enterprises import (
     reopen_trend,
     status_history,
 )
-from data_layer.i18n import format_moment, format_number
+from data_layer.i18n import format_moment
 from data_layer.markdown import plain
-from data_layer.permissions import may_view, may_write, works_on_today
+from data_layer.permissions import may_view, may_write
 from data_layer.rectification_notice import NOTICE_LANGUAGE, notice_number, rectification_notice
+from ui.common import number, report_day
 from ui.enterprises import (
     INSPECTION_CHOICE_KEY,
     close_item_form,
@@ -87,20 +88,8 @@ HEADLINE = (
 )
 
 
-def number(value: float | int | None, digits: int = 0) -> str:
-    return format_number(value, language(), digits)
-
-
 def percent(rate: float) -> str:
     return number(rate * 100, 1) + "%"
-
-
-def report_day(who: Actor) -> date:
-    """The report date: today for a clerk, any past day for those who review."""
-    if works_on_today(who):
-        return clock.today()
-    return st.date_input(t("enterprises.page.report_date"), value=clock.today(), max_value=clock.today(),
-                         key="enterprises:report_date", width=220)
 
 
 def table(frame: pd.DataFrame) -> None:
@@ -458,7 +447,7 @@ st.title(t("enterprises.page.title"))
 if not may_view(who, DOMAIN):
     st.info(t("enterprises.page.sign_in"))
     st.stop()
-day = report_day(who)
+day = report_day(who, "enterprises.page.report_date", "enterprises:report_date")
 st.caption(t("enterprises.page.as_of", date=day_text(day)))
 today = read(figures, day)
 headline(today, read(figures, day - timedelta(days=1)))

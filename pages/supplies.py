@@ -30,6 +30,7 @@ from data_layer.supplies import (
     stock_history,
     stock_on,
 )
+from ui.common import number, report_day
 from ui.messages import content_alert
 from ui.navigation import guard
 from ui.session import actor, engine, language, read, t
@@ -56,26 +57,13 @@ SAFETY_COLOUR = "#f87171"
 STOCK_COLOUR = "#2dd4bf"
 
 
-def report_day(who: Actor) -> date:
-    """The report date: picked by leaders and administrators (today at most); a clerk sees today."""
-    today = clock.today()
-    if works_on_today(who):
-        return today
-    picker, _ = st.columns([1, 3])
-    return picker.date_input(t("supplies.page.report_day"), value=today, max_value=today, key="supplies:report_day")
-
-
-def _number(value: float | int | None, digits: int = 0) -> str:
-    return format_number(value, language(), digits)
-
-
 def stock_alerts(entries: list[dict]) -> None:
     """One line per item that needs action, the most urgent first; a green line when none does."""
     urgent = sorted((entry for entry in entries if entry["status"] != "ok"),
                     key=lambda entry: (URGENCY[entry["status"]], entry["days_of_cover"] or 0))
     for entry in urgent:
         text = t("supplies.page.alert", item=plain(entry["item"]), status=code_label(entry["status"]),
-                 on_hand=plain(quantity_text(entry["on_hand"], entry["unit"])), days=_number(entry["days_of_cover"], 1),
+                 on_hand=plain(quantity_text(entry["on_hand"], entry["unit"])), days=number(entry["days_of_cover"], 1),
                  request=plain(quantity_text(entry["request_quantity"], entry["unit"])))
         content_alert(text, "orange" if entry["status"] == "below_safety" else "red")
     if not urgent and entries:
@@ -90,16 +78,16 @@ def stock_table(entries: list[dict], request_days: int) -> None:
     rows = [{
         t("supplies.field.item"): entry["item"],
         t("supplies.field.unit"): entry["unit"],
-        t("supplies.figure.on_hand"): _number(entry["on_hand"]),
-        t("supplies.figure.in_today"): _number(entry["in_today"]),
-        t("supplies.figure.out_today"): _number(entry["out_today"]),
-        t("supplies.figure.burn_rate"): _number(entry["burn_rate"], 1),
-        t("supplies.figure.days_of_cover"): _number(entry["days_of_cover"], 1),
-        t("supplies.field.safety_stock"): _number(entry["safety_stock"]),
+        t("supplies.figure.on_hand"): number(entry["on_hand"]),
+        t("supplies.figure.in_today"): number(entry["in_today"]),
+        t("supplies.figure.out_today"): number(entry["out_today"]),
+        t("supplies.figure.burn_rate"): number(entry["burn_rate"], 1),
+        t("supplies.figure.days_of_cover"): number(entry["days_of_cover"], 1),
+        t("supplies.field.safety_stock"): number(entry["safety_stock"]),
         t("supplies.figure.status"): code_label(entry["status"]),
         t("supplies.figure.stockout_date"): (format_day(date.fromisoformat(entry["stockout_date"]), language())
                                              if entry["stockout_date"] else "—"),
-        t("supplies.page.request_column", days=request_days): _number(entry["request_quantity"]),
+        t("supplies.page.request_column", days=request_days): number(entry["request_quantity"]),
     } for entry in entries]
     table = pd.DataFrame(rows).style.map(status_colour, subset=[t("supplies.figure.status")])
     st.dataframe(table, hide_index=True, width="stretch")
@@ -256,7 +244,7 @@ if not may_view(who, DOMAIN):
     st.info(t("supplies.page.not_your_domain"))
     st.stop()
 request_days = cover_days()
-day = report_day(who)
+day = report_day(who, "supplies.page.report_day", "supplies:report_day")
 chosen_items = assigned_items(who)
 entries = [entry for entry in read(figures, day, request_days)
            if chosen_items is None or entry["item_id"] in chosen_items]
