@@ -82,8 +82,10 @@ def connect(url: str | None = None) -> Engine:
     """An engine for the store at ``url`` (see :func:`database_url`).
 
     SQLite gets WAL mode (readers never block the writer), foreign keys, a busy
-    timeout and full sync on commit (an entry acknowledged to a clerk survives a
-    power cut). Its write transactions start with ``BEGIN IMMEDIATE`` so that two
+    timeout, full sync on commit (an entry acknowledged to a clerk survives a
+    power cut) and secure delete (a value overwritten or deleted is zeroed in
+    the file, not left in a free part of a page, so an anonymised name is gone
+    from the file once :func:`truncate_wal` has run). Its write transactions start with ``BEGIN IMMEDIATE`` so that two
     writers queue up instead of failing on a lock upgrade.
     """
     url = database_url(url)
@@ -102,7 +104,8 @@ def _sqlite_engine(url: str) -> Engine:
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=FULL"):
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=FULL",
+                       "secure_delete=ON"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -112,6 +115,24 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def truncate_wal(engine: Engine) -> bool:
+    """Copy every committed page of a SQLite store from its write-ahead log into the database file and empty the
+    log (``wal_checkpoint(TRUNCATE)``), so that the log keeps no earlier version of a page, such as one holding
+    a name just anonymised. It waits, by the busy timeout, for readers of older versions to finish. PostgreSQL
+    keeps its own log, outside the app's reach: nothing is done there. Returns whether the log was emptied
+    (``False`` when a reader still held an older version after the busy timeout).
+
+    It runs on the driver's connection, outside any transaction: in one, SQLite cannot checkpoint."""
+    if not is_sqlite(engine):
+        return True
+    connection = engine.raw_connection()
+    try:
+        busy, _log_pages, _copied = connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        connection.close()
+    return busy == 0
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:
