@@ -18,16 +18,17 @@ imports in seconds instead of minutes.
 from __future__ import annotations
 
 import csv
-import gc
 import importlib
 import io
+import os
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 
+import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.engine import Connection, Engine
@@ -38,6 +39,21 @@ from data_layer.errors import FieldError, ImportRejected, RowError, RowsRejected
 Row = dict[str, object]
 Progress = Callable[[int, int], None]
 PROGRESS_STEPS = 100
+MEGABYTE = 1024 * 1024
+MAX_FILE_MEGABYTES = 64
+"""The largest import file, CSV or XLSX, as uploaded (``server.maxUploadSize`` in .streamlit/config.toml says the
+same to the browser): a ledger at the row limit takes a few megabytes."""
+MAX_UNPACKED_MEGABYTES = 128
+"""The most an XLSX file may unpack to (an XLSX is a zip archive: a few kilobytes can unpack to gigabytes)."""
+MAX_ROWS_VARIABLE = "COMMAND_POST_IMPORT_MAX_ROWS"
+DEFAULT_MAX_ROWS = 50_000
+
+
+def max_import_rows() -> int:
+    """The most data rows an import file may have (``COMMAND_POST_IMPORT_MAX_ROWS``, default 50,000: a street
+    command post's year of checkpoint shifts or a district's month). A file is stored in one transaction, and
+    on SQLite every other clerk's save waits for it: at this size that is about a second."""
+    return int(os.environ.get(MAX_ROWS_VARIABLE, DEFAULT_MAX_ROWS))
 
 
 class ProgressTicker:
@@ -117,10 +133,26 @@ def read_table(source: Path | bytes, file_name: str | None = None) -> tuple[list
     A file that cannot be read is refused (:class:`ImportRejected`) like one with bad rows.
     """
     name = file_name or str(source)
+    size = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
+    if size > MAX_FILE_MEGABYTES * MEGABYTE:
+        raise _unreadable(1, "error.file_too_large", limit=MAX_FILE_MEGABYTES)
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if name.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data)
+    _refuse_too_many_rows(_line_count(data) - 1)
     return _read_csv(data)
+
+
+def _line_count(data: bytes) -> int:
+    """How many lines a CSV file has, counted on its bytes before it is decoded or parsed: an upper bound of its
+    rows (a cell may hold a line break)."""
+    return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+
+
+def _refuse_too_many_rows(data_rows: int | None) -> None:
+    """Refuse a file of more data rows than :func:`max_import_rows` (``None``: not known yet)."""
+    if data_rows is not None and data_rows > max_import_rows():
+        raise _unreadable(1, "error.too_many_rows", limit=max_import_rows())
 
 
 def _unreadable(row: int, key: str, **params: object) -> ImportRejected:
@@ -147,13 +179,26 @@ def _read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list]]]:
 
 
 def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list]]]:
+    """The rows of the first sheet. Before a cell is read the archive's unpacked size is checked, and the
+    sheet's stated size (its ``dimension``) when it has one; the rows are read no further than the limit."""
     try:
+        _refuse_unpacking_too_much(data)
         sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
+        _refuse_too_many_rows(None if sheet.max_row is None else sheet.max_row - 1)
+        rows = list(islice(sheet.iter_rows(values_only=True), max_import_rows() + 2))
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
         raise _unreadable(1, "error.unreadable_workbook") from error
+    _refuse_too_many_rows(len(rows) - 1)
     header = ["" if cell is None else str(cell).strip() for cell in (rows[0] if rows else ())]
     return header, ((number, list(row)) for number, row in enumerate(rows[1:], start=2))
+
+
+def _refuse_unpacking_too_much(data: bytes) -> None:
+    """Refuse a workbook whose parts unpack to more than :data:`MAX_UNPACKED_MEGABYTES` (a zip bomb), from the
+    sizes its archive's directory states, before anything is unpacked."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if sum(part.file_size for part in archive.infolist()) > MAX_UNPACKED_MEGABYTES * MEGABYTE:
+            raise _unreadable(1, "error.workbook_too_large", limit=MAX_UNPACKED_MEGABYTES)
 
 
 def _column_positions(kind: TransferKind, header: list[str]) -> dict[str, int]:
@@ -191,41 +236,69 @@ def import_file(engine: Engine, actor: Actor, kind_name: str, source: Path | byt
     Raises :class:`ImportRejected` listing every bad row when any row is bad,
     in which case nothing at all was stored. ``progress`` is called with the
     rows done and the rows of the file, about every 1 % of them and at the end.
+
+    The file is read and parsed before any transaction, and a file of the big ledgers is checked whole, in a
+    transaction that only reads, before the write transaction that stores it (:func:`_check_before_storing`):
+    a refused file never holds the write lock, so other clerks' saves never wait behind it.
     """
     kind = transfer_kind(kind_name)
-    with _collector_paused():
-        header, numbered_rows = read_table(source, file_name)
-        parsed = list(parse_rows(kind, header, numbered_rows))
-        ticker = ProgressTicker(progress, len(parsed))
-        store = _store_all if kind.add_rows is not None else _store_each
+    header, numbered_rows = read_table(source, file_name)
+    parsed = list(parse_rows(kind, header, numbered_rows))
+    ticker = ProgressTicker(progress, len(parsed))
+    batch = f"import:{kind.name}"
+    store_ticker = ticker
+    if kind.add_rows is not None:
+        _check_before_storing(engine, actor, kind, parsed, batch, ticker)
+        store_ticker = ProgressTicker(None, len(parsed))
+    store = _store_all if kind.add_rows is not None else _store_each
 
-        def work(ctx: WriteContext) -> int:
-            stored = store(ctx, kind, parsed, ticker)
-            ctx.audit(f"import.{kind.name}", kind.name, after={"rows": stored})
-            return stored
+    def work(ctx: WriteContext) -> int:
+        stored = store(ctx, kind, parsed, store_ticker)
+        ctx.audit(f"import.{kind.name}", kind.name, after={"rows": stored})
+        return stored
 
-        stored = write(engine, actor, work, batch=f"import:{kind.name}")
+    stored = write(engine, actor, work, batch=batch)
     ticker.finish()
     return stored
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a file is imported, and resume it afterwards.
+class _StoringReached(Exception):
+    """A check run got past every check to its first store: the file passed."""
 
-    An import makes several small dicts and lists per row and keeps them all until the file is stored.
-    Every few hundred of them wake the collector, which then walks the objects still alive: a sixth of the
-    time of a 20,000-row file went to walks that found nothing, since rows hold no reference cycles. Memory
-    is still freed by reference counting meanwhile. The pause is process-wide, so other sessions of the app
-    run without the cyclic collector for the seconds an import takes.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+
+class _CheckingContext(WriteContext):
+    """A :class:`WriteContext` whose first store ends the run with :class:`_StoringReached`, so that a batch
+    function's checks run in a transaction that only reads: on SQLite without the write lock."""
+
+    def audit(self, *_args: object, **_kwargs: object) -> None:
+        raise _StoringReached()
+
+    def insert(self, *_args: object, **_kwargs: object) -> int:
+        raise _StoringReached()
+
+    def insert_many(self, table: sa.Table, action: str, rows: list[dict]) -> list[int]:
+        if rows:
+            raise _StoringReached()
+        return []
+
+
+def _check_before_storing(engine: Engine, actor: Actor, kind: TransferKind, parsed: list[tuple[int, Row | FieldError]],
+                          batch: str, ticker: ProgressTicker) -> None:
+    """Run the kind's batch function up to its first store, in a transaction that only reads and is rolled
+    back; raises :class:`ImportRejected` (or :class:`PermissionDenied`) as the import itself would. ``ticker``
+    hears the rows checked: the progress of a batch import is that of its checks.
+
+    The write transaction checks the file again, since a clerk may have saved meanwhile; what this spares is
+    the write lock for a refused file, and any check that comes after the first store (a supply reversal
+    row, rare) is left to the write transaction."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            _store_all(_CheckingContext(conn, actor, batch), kind, parsed, ticker)
+        except _StoringReached:
+            pass
+        finally:
+            transaction.rollback()
 
 
 def _store_each(ctx: WriteContext, kind: TransferKind, parsed: list[tuple[int, Row | FieldError]],

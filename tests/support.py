@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 
 import pytest
 import sqlalchemy as sa
@@ -44,3 +45,32 @@ def id_number(n: int, prefix: str = "11010519900101") -> str:
     code and the check character the validator expects."""
     first = f"{prefix}{n:03d}"
     return first + id_check_char(first)
+
+
+def sqlite_path(url: str) -> str | None:
+    return sa.engine.make_url(url).database if url.startswith("sqlite") else None
+
+
+def write_lock_held(url: str) -> bool:
+    """Whether some other process has a write transaction open on the store right now."""
+    path = sqlite_path(url)
+    if path is not None:
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError as error:
+            return "locked" in str(error) or "busy" in str(error)
+        finally:
+            conn.close()
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(
+                "SELECT COUNT(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                "WHERE c.relname = 'checkpoint_counts' AND l.mode = 'RowExclusiveLock' "
+                "AND l.pid <> pg_backend_pid() "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")).scalar_one() > 0
+    finally:
+        engine.dispose()
