@@ -37,6 +37,9 @@ DEFAULT_URL = "sqlite:///data/command_post.db"
 DOMAIN_MODULES = ("users", "checkpoints", "quarantine", "supplies", "enterprises", "briefing")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 WRITE_ATTEMPTS = 8
+UNLOCKED_ATTEMPTS = 2
+"""How many times a write that checks before locking (see :func:`write`) tries without the lock before it locks
+from the start."""
 BACKUP_STEP_PAGES = 2048  # 8 MiB of 4 KiB pages between two progress reports
 
 metadata = sa.MetaData()
@@ -376,7 +379,7 @@ def _to_json(values: dict | None) -> str | None:
 
 
 def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, token: str | None = None,
-          batch: str | None = None) -> T:
+          batch: str | None = None, check_before_locking: bool = False) -> T:
     """Run ``work`` as one transaction and return what it returns.
 
     ``token`` identifies one rendered form: the first submission stores the
@@ -386,11 +389,18 @@ def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, to
     included, so the corrected form can be sent again. A writer that finds the
     database busy waits and tries again, so no clerk ever sees "database is
     locked". ``batch`` marks a load of historical records (see :class:`WriteContext`).
+
+    ``check_before_locking`` is for a long write that reads and checks much before it writes anything (an
+    import file): on SQLite its first :data:`UNLOCKED_ATTEMPTS` attempts begin without the write lock, which
+    its first write takes, so the other clerks' saves go on while it checks and wait only while it stores.
+    Its checks hold: when another writer has committed since it began reading, SQLite refuses it the lock
+    ("database is locked", a stale snapshot) and the attempt is tried again; the last attempts lock from
+    the start, as every other write does (and queue up instead of failing on a lock upgrade).
     """
     for attempt in range(WRITE_ATTEMPTS):
         try:
             with engine.connect() as conn:
-                conn.execution_options(write_transaction=True)
+                conn.execution_options(write_transaction=not check_before_locking or attempt >= UNLOCKED_ATTEMPTS)
                 with conn.begin():
                     if token:
                         _claim_token(conn, token, actor)

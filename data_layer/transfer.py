@@ -28,7 +28,6 @@ from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 
-import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.engine import Connection, Engine
@@ -237,68 +236,24 @@ def import_file(engine: Engine, actor: Actor, kind_name: str, source: Path | byt
     in which case nothing at all was stored. ``progress`` is called with the
     rows done and the rows of the file, about every 1 % of them and at the end.
 
-    The file is read and parsed before any transaction, and a file of the big ledgers is checked whole, in a
-    transaction that only reads, before the write transaction that stores it (:func:`_check_before_storing`):
-    a refused file never holds the write lock, so other clerks' saves never wait behind it.
+    The file is read and parsed before the transaction begins, and its rows are checked before the write lock
+    is taken (see ``check_before_locking`` of :func:`data_layer.db.write`): a file of the big ledgers, checked
+    whole before its first row is stored, holds the lock only while it is stored, and a refused one never.
     """
     kind = transfer_kind(kind_name)
     header, numbered_rows = read_table(source, file_name)
     parsed = list(parse_rows(kind, header, numbered_rows))
     ticker = ProgressTicker(progress, len(parsed))
-    batch = f"import:{kind.name}"
-    store_ticker = ticker
-    if kind.add_rows is not None:
-        _check_before_storing(engine, actor, kind, parsed, batch, ticker)
-        store_ticker = ProgressTicker(None, len(parsed))
     store = _store_all if kind.add_rows is not None else _store_each
 
     def work(ctx: WriteContext) -> int:
-        stored = store(ctx, kind, parsed, store_ticker)
+        stored = store(ctx, kind, parsed, ticker)
         ctx.audit(f"import.{kind.name}", kind.name, after={"rows": stored})
         return stored
 
-    stored = write(engine, actor, work, batch=batch)
+    stored = write(engine, actor, work, batch=f"import:{kind.name}", check_before_locking=True)
     ticker.finish()
     return stored
-
-
-class _StoringReached(Exception):
-    """A check run got past every check to its first store: the file passed."""
-
-
-class _CheckingContext(WriteContext):
-    """A :class:`WriteContext` whose first store ends the run with :class:`_StoringReached`, so that a batch
-    function's checks run in a transaction that only reads: on SQLite without the write lock."""
-
-    def audit(self, *_args: object, **_kwargs: object) -> None:
-        raise _StoringReached()
-
-    def insert(self, *_args: object, **_kwargs: object) -> int:
-        raise _StoringReached()
-
-    def insert_many(self, table: sa.Table, action: str, rows: list[dict]) -> list[int]:
-        if rows:
-            raise _StoringReached()
-        return []
-
-
-def _check_before_storing(engine: Engine, actor: Actor, kind: TransferKind, parsed: list[tuple[int, Row | FieldError]],
-                          batch: str, ticker: ProgressTicker) -> None:
-    """Run the kind's batch function up to its first store, in a transaction that only reads and is rolled
-    back; raises :class:`ImportRejected` (or :class:`PermissionDenied`) as the import itself would. ``ticker``
-    hears the rows checked: the progress of a batch import is that of its checks.
-
-    The write transaction checks the file again, since a clerk may have saved meanwhile; what this spares is
-    the write lock for a refused file, and any check that comes after the first store (a supply reversal
-    row, rare) is left to the write transaction."""
-    with engine.connect() as conn:
-        transaction = conn.begin()
-        try:
-            _store_all(_CheckingContext(conn, actor, batch), kind, parsed, ticker)
-        except _StoringReached:
-            pass
-        finally:
-            transaction.rollback()
 
 
 def _store_each(ctx: WriteContext, kind: TransferKind, parsed: list[tuple[int, Row | FieldError]],

@@ -115,3 +115,21 @@ def test_a_refused_ledger_file_is_checked_without_holding_the_write_lock(engine,
     if BACKEND == "sqlite":
         assert not any(lock_seen_while_checking)
     assert count_rows(engine, "checkpoint_counts") == 0
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's snapshot: on PostgreSQL the clerk waits for the lock")
+def test_a_clerks_entry_saved_while_an_import_is_checked_is_seen_by_the_import(engine, checkpoint):
+    """The import checks without the write lock; a clerk's entry stored meanwhile makes SQLite refuse the import
+    its late lock, and the import, checked again, refuses the row that now overlaps the clerk's entry."""
+    saved: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        if not saved:
+            saved.append(perform(engine, ADMIN, checkpoints.add_count, {
+                "checkpoint": "南路口", "period_start": "2025-01-01 00:30", "period_end": "2025-01-01 00:45",
+                "persons": 3, "vehicles": 0, "fever": 0, "turned_back": 0}))
+
+    with pytest.raises(ImportRejected) as refused:
+        transfer.import_file(engine, ADMIN, "checkpoint_counts", counts_csv(200), "counts.csv", progress=progress)
+    assert [(error.row, error.column) for error in refused.value.row_errors] == [(201, "period_start")]
+    assert count_rows(engine, "checkpoint_counts") == 1
