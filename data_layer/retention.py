@@ -64,6 +64,8 @@ ID_NUMBER_LENGTH = 18
 
 _SEPARATOR = re.compile(f"[{re.escape(SEPARATORS)}]")
 _DIGIT_RUN = re.compile(r"[0-9]+X?")
+_TYPED_DIGITS = re.compile(f"[0-9](?:[{re.escape(SEPARATORS)}]*[0-9Xx])*")
+"""A run of digits as typed, separators between them (an ID number's X among them)."""
 _REFERENCE = re.compile(r'"(person_id|episode_id)": (\d+)')
 
 Progress = Callable[[float], None]
@@ -189,15 +191,30 @@ class _Person:
                        set(self.descriptions))
 
     @cached_property
-    def _in_text(self) -> list[tuple[re.Pattern[str], str]]:
-        """(pattern, replacement) for values inside longer text, the longest first so that an ID number is
-        replaced before a phone-like run of its digits and a name before a shorter one. ID numbers and phones
-        are found in any spacing (:data:`SEPARATORS`), an ID number's X in either case."""
+    def _digits_in_text(self) -> list[tuple[str, str]]:
+        """(value, replacement) for ID numbers and phones inside longer text, compacted (see :func:`_compact`),
+        the longest first so that an ID number is replaced before a phone-like run of its digits."""
         pairs = [*((number, self.anonymous_id_number) for number in self.id_numbers),
-                 *((phone, PHONE_IN_TEXT) for phone in self.phones),
-                 *((name, self.anonymous_name) for name in self.names)]
-        return [(_typed_as(value, spaced=value not in self.names), replacement)
-                for value, replacement in sorted(pairs, key=lambda pair: -len(pair[0]))]
+                 *((phone, PHONE_IN_TEXT) for phone in self.phones)]
+        return sorted(((_compact(value), replacement) for value, replacement in pairs if value),
+                      key=lambda pair: -len(pair[0]))
+
+    @cached_property
+    def _names_in_text(self) -> list[str]:
+        """The names, the longest first, so that a name is replaced before a shorter one inside it."""
+        return sorted(self.names, key=len, reverse=True)
+
+    def _replace_digits(self, text: str) -> str:
+        """``text`` with this person's ID numbers and phones replaced wherever a run of digits holds them, in
+        any spacing (:data:`SEPARATORS`) and an ID number's X in either case; a run that holds one is written
+        without its separators, any other run stays as it was typed."""
+        def swap(match: re.Match[str]) -> str:
+            run = match.group()
+            compact = changed = _compact(run)
+            for value, replacement in self._digits_in_text:
+                changed = changed.replace(value, replacement)
+            return run if changed == compact else changed
+        return _TYPED_DIGITS.sub(swap, text)
 
     @cached_property
     def _as_in_json(self) -> tuple[str, ...]:
@@ -208,8 +225,10 @@ class _Person:
     def appears_in(self, audit_text: str) -> bool:
         """Whether any of this person's values is written somewhere in an audit row's JSON text (an ID number
         or phone in any spacing)."""
-        return (any(value in audit_text for value in self._as_in_json)
-                or any(pattern.search(audit_text) for pattern, _ in self._in_text))
+        if any(value in audit_text for value in self._as_in_json):
+            return True
+        compact = _compact(audit_text)
+        return any(value in compact for value, _ in self._digits_in_text)
 
     def scrub(self, text: str | None) -> str | None:
         """``text`` with this person's values replaced: a whole value by its column's anonymous value, an
@@ -221,18 +240,10 @@ class _Person:
             return whole[text]
         if text in self.descriptions:
             return None
-        for pattern, replacement in self._in_text:
-            text = pattern.sub(replacement, text)
+        text = self._replace_digits(text)
+        for name in self._names_in_text:
+            text = text.replace(name, self.anonymous_name)
         return text
-
-
-def _typed_as(value: str, *, spaced: bool) -> re.Pattern[str]:
-    """A pattern of ``value`` as it may be typed: a name exactly, an ID number or phone with any
-    :data:`SEPARATORS` between its characters and an X in either case."""
-    if not spaced:
-        return re.compile(re.escape(value))
-    between = f"[{re.escape(SEPARATORS)}]*"
-    return re.compile(between.join("[Xx]" if char in "Xx" else re.escape(char) for char in value))
 
 
 def _compact(text: str) -> str:
