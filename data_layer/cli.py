@@ -172,6 +172,8 @@ def anonymise(url: str | None, days: int | None, dry_run: bool) -> None:
         return
     count = db.perform(engine, cli_actor(), retention.anonymise_people, days)
     click.echo(f"{count} person(s) anonymised")
+    if not db.truncate_wal(engine):
+        click.echo("a reader kept the write-ahead log busy: run `anonymise` again to empty it", err=True)
 
 
 @cli.group("users", context_settings=CONTEXT_SETTINGS)

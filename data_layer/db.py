@@ -36,6 +36,9 @@ from data_layer.validation import is_blank, resolve_reference
 DOMAIN_MODULES = ("users", "checkpoints", "quarantine", "supplies", "enterprises", "briefing")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 WRITE_ATTEMPTS = 8
+UNLOCKED_ATTEMPTS = 2
+"""How many times a write that checks before locking (see :func:`write`) tries without the lock before it locks
+from the start."""
 BACKUP_STEP_PAGES = 2048  # 8 MiB of 4 KiB pages between two progress reports
 
 metadata = sa.MetaData()
@@ -81,8 +84,10 @@ def connect(url: str | None = None) -> Engine:
     """An engine for the store at ``url`` (see :func:`database_url`).
 
     SQLite gets WAL mode (readers never block the writer), foreign keys, a busy
-    timeout and full sync on commit (an entry acknowledged to a clerk survives a
-    power cut). Its write transactions start with ``BEGIN IMMEDIATE`` so that two
+    timeout, full sync on commit (an entry acknowledged to a clerk survives a
+    power cut) and secure delete (a value overwritten or deleted is zeroed in
+    the file, not left in a free part of a page, so an anonymised name is gone
+    from the file once :func:`truncate_wal` has run). Its write transactions start with ``BEGIN IMMEDIATE`` so that two
     writers queue up instead of failing on a lock upgrade.
     """
     url = database_url(url)
@@ -101,7 +106,8 @@ def _sqlite_engine(url: str) -> Engine:
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=FULL"):
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=FULL",
+                       "secure_delete=ON"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -111,6 +117,24 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def truncate_wal(engine: Engine) -> bool:
+    """Copy every committed page of a SQLite store from its write-ahead log into the database file and empty the
+    log (``wal_checkpoint(TRUNCATE)``), so that the log keeps no earlier version of a page, such as one holding
+    a name just anonymised. It waits, by the busy timeout, for readers of older versions to finish. PostgreSQL
+    keeps its own log, outside the app's reach: nothing is done there. Returns whether the log was emptied
+    (``False`` when a reader still held an older version after the busy timeout).
+
+    It runs on the driver's connection, outside any transaction: in one, SQLite cannot checkpoint."""
+    if not is_sqlite(engine):
+        return True
+    connection = engine.raw_connection()
+    try:
+        busy, _log_pages, _copied = connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        connection.close()
+    return busy == 0
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:
@@ -354,7 +378,7 @@ def _to_json(values: dict | None) -> str | None:
 
 
 def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, token: str | None = None,
-          batch: str | None = None) -> T:
+          batch: str | None = None, check_before_locking: bool = False) -> T:
     """Run ``work`` as one transaction and return what it returns.
 
     ``token`` identifies one rendered form: the first submission stores the
@@ -364,11 +388,18 @@ def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, to
     included, so the corrected form can be sent again. A writer that finds the
     database busy waits and tries again, so no clerk ever sees "database is
     locked". ``batch`` marks a load of historical records (see :class:`WriteContext`).
+
+    ``check_before_locking`` is for a long write that reads and checks much before it writes anything (an
+    import file): on SQLite its first :data:`UNLOCKED_ATTEMPTS` attempts begin without the write lock, which
+    its first write takes, so the other clerks' saves go on while it checks and wait only while it stores.
+    Its checks hold: when another writer has committed since it began reading, SQLite refuses it the lock
+    ("database is locked", a stale snapshot) and the attempt is tried again; the last attempts lock from
+    the start, as every other write does (and queue up instead of failing on a lock upgrade).
     """
     for attempt in range(WRITE_ATTEMPTS):
         try:
             with engine.connect() as conn:
-                conn.execution_options(write_transaction=True)
+                conn.execution_options(write_transaction=not check_before_locking or attempt >= UNLOCKED_ATTEMPTS)
                 with conn.begin():
                     if token:
                         _claim_token(conn, token, actor)

@@ -14,8 +14,15 @@ follow-up rows, any row naming one of their episodes, or any row holding their
 ID number, such as a copy made by an import or a notice) loses their name, ID
 number, phone, address and origin, whatever table or key the copy sits under.
 A name or phone alone does not tie a row to them: a namesake, a relative
-sharing a phone or a shop's contact keeps their own records. The anonymisation
+sharing a phone or a shop's contact keeps their own records. Texts typed about
+someone else's episode (a close contact's reason, a symptom note) lose the
+person's name and phone too, unless a person who stays registered bears the
+same one. ID numbers and phones are recognised in any spacing. The anonymisation
 itself is audited as one row holding only the count and the threshold.
+
+On SQLite, secure delete (set on every connection, see :func:`data_layer.db.connect`)
+and :func:`data_layer.db.truncate_wal`, which the callers run after the
+transaction, leave no old value in the database file or its write-ahead log.
 
 Anonymised persons are recognised by their ID number, ``ANON-<id>``, which no
 valid resident ID number can be, so they are never counted or changed again.
@@ -50,8 +57,15 @@ ANONYMOUS_PHONE = ""
 PHONE_IN_TEXT = "***"
 DESCRIBING_KEYS = ("address", "origin")
 CHUNK = 500
+SEPARATORS = " \u3000\u00a0-"
+"""What a clerk may type between the digits of an ID number or phone (``110105 19850101 0012``,
+``139-0000-0001``): spaces, full-width and no-break spaces, hyphens."""
+ID_NUMBER_LENGTH = 18
 
-_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
+_SEPARATOR = re.compile(f"[{re.escape(SEPARATORS)}]")
+_DIGIT_RUN = re.compile(r"[0-9]+X?")
+_TYPED_DIGITS = re.compile(f"[0-9](?:[{re.escape(SEPARATORS)}]*[0-9Xx])*")
+"""A run of digits as typed, separators between them (an ID number's X among them)."""
 _REFERENCE = re.compile(r'"(person_id|episode_id)": (\d+)')
 
 Progress = Callable[[float], None]
@@ -170,14 +184,37 @@ class _Person:
                 **{phone: ANONYMOUS_PHONE for phone in self.phones},
                 **{number: self.anonymous_id_number for number in self.id_numbers}}
 
+    def keeping(self, values: set[str]) -> _Person:
+        """This person without the names and phones in ``values``: what is removed from a text that only
+        mentions them, where a name or phone another registered person still bears may be that person's."""
+        return _Person(self.id, self.names - values, set(self.id_numbers), self.phones - values,
+                       set(self.descriptions))
+
     @cached_property
-    def _in_text(self) -> list[tuple[str, str]]:
-        """(value, replacement) for values inside longer text, the longest first so that an ID number is
-        replaced before a phone-like run of its digits and a name before a shorter one."""
+    def _digits_in_text(self) -> list[tuple[str, str]]:
+        """(value, replacement) for ID numbers and phones inside longer text, compacted (see :func:`_compact`),
+        the longest first so that an ID number is replaced before a phone-like run of its digits."""
         pairs = [*((number, self.anonymous_id_number) for number in self.id_numbers),
-                 *((phone, PHONE_IN_TEXT) for phone in self.phones),
-                 *((name, self.anonymous_name) for name in self.names)]
-        return sorted(pairs, key=lambda pair: -len(pair[0]))
+                 *((phone, PHONE_IN_TEXT) for phone in self.phones)]
+        return sorted(((_compact(value), replacement) for value, replacement in pairs if value),
+                      key=lambda pair: -len(pair[0]))
+
+    @cached_property
+    def _names_in_text(self) -> list[str]:
+        """The names, the longest first, so that a name is replaced before a shorter one inside it."""
+        return sorted(self.names, key=len, reverse=True)
+
+    def _replace_digits(self, text: str) -> str:
+        """``text`` with this person's ID numbers and phones replaced wherever a run of digits holds them, in
+        any spacing (:data:`SEPARATORS`) and an ID number's X in either case; a run that holds one is written
+        without its separators, any other run stays as it was typed."""
+        def swap(match: re.Match[str]) -> str:
+            run = match.group()
+            compact = changed = _compact(run)
+            for value, replacement in self._digits_in_text:
+                changed = changed.replace(value, replacement)
+            return run if changed == compact else changed
+        return _TYPED_DIGITS.sub(swap, text)
 
     @cached_property
     def _as_in_json(self) -> tuple[str, ...]:
@@ -186,8 +223,12 @@ class _Person:
         return tuple(json.dumps(value, ensure_ascii=False)[1:-1] for value in values if value)
 
     def appears_in(self, audit_text: str) -> bool:
-        """Whether any of this person's values is written somewhere in an audit row's JSON text."""
-        return any(value in audit_text for value in self._as_in_json)
+        """Whether any of this person's values is written somewhere in an audit row's JSON text (an ID number
+        or phone in any spacing)."""
+        if any(value in audit_text for value in self._as_in_json):
+            return True
+        compact = _compact(audit_text)
+        return any(value in compact for value, _ in self._digits_in_text)
 
     def scrub(self, text: str | None) -> str | None:
         """``text`` with this person's values replaced: a whole value by its column's anonymous value, an
@@ -199,9 +240,30 @@ class _Person:
             return whole[text]
         if text in self.descriptions:
             return None
-        for value, replacement in self._in_text:
-            text = text.replace(value, replacement)
+        text = self._replace_digits(text)
+        for name in self._names_in_text:
+            text = text.replace(name, self.anonymous_name)
         return text
+
+
+def _compact(text: str) -> str:
+    """``text`` without :data:`SEPARATORS` and upper-cased, so that a spaced ID number or phone reads as one
+    run of digits (for finding whose it is, not for storing)."""
+    return _SEPARATOR.sub("", text).upper()
+
+
+def _digit_windows(text: str, lengths: Iterable[int]) -> Iterator[str]:
+    """Every stretch of each of ``lengths`` characters inside the runs of digits of ``text``, separators
+    between digits ignored: the candidates to look up among known ID numbers and phones."""
+    for run in _DIGIT_RUN.findall(_compact(text)):
+        for length in lengths:
+            for start in range(len(run) - length + 1):
+                yield run[start:start + length]
+
+
+def _id_numbers_in(text: str) -> Iterator[str]:
+    """Every ID-number-long run of digits in ``text``, in any spacing."""
+    return _digit_windows(text, (ID_NUMBER_LENGTH,))
 
 
 def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
@@ -246,18 +308,53 @@ def _episodes_of(conn: Connection, people: Mapping[int, _Person]) -> dict[int, i
 # --- the audit log -----------------------------------------------------------------------------------------------
 
 class _AuditIndex:
-    """Finds the due persons an audit row is tied to: by its table and row id, by a ``person_id`` or
-    ``episode_id`` it names, or by one of their ID numbers found anywhere in it (a copy made by an import,
-    a notice or a bulk change). A name or a phone alone ties nothing: a namesake, a relative sharing a
-    phone or a shop's contact may hold the same value, and their records must stay as they are."""
+    """Finds the due persons a text or an audit row is tied to, and what of theirs to remove from it.
 
-    def __init__(self, people: Mapping[int, _Person], episodes: Mapping[int, int]):
+    An audit row is tied by its table and row id, by a ``person_id`` or ``episode_id`` it names, or by one of
+    their ID numbers found anywhere in it, in any spacing (a copy made by an import, a notice or a bulk
+    change); everything of theirs goes from it. A text about someone else's episode that names them or
+    holds their phone loses those too, except a name or phone a person who stays registered also bears (a
+    namesake, a relative sharing a phone: it may be theirs). Elsewhere a name or a phone alone ties
+    nothing: a shop's contact or a note may hold the same value, and those records stay as they are."""
+
+    def __init__(self, people: Mapping[int, _Person], episodes: Mapping[int, int], kept: set[str]):
         self.people = people
         self.episodes = episodes
         self.id_numbers = {number: person.id for person in people.values() for number in person.id_numbers}
+        self.names = _owners_by_value((name, person.id) for person in people.values() for name in person.names)
+        self.phones = _owners_by_value((_compact(phone), person.id) for person in people.values()
+                                       for phone in person.phones)
+        self.kept = kept
+        self.mentioned: dict[tuple[str, str], list[_Person]] = {}
 
-    def tied(self, table_name: str, row_id: str | None, text: str) -> set[int]:
+    def by_id_number(self, text: str) -> set[int]:
+        """The due persons whose ID number ``text`` holds, in any spacing."""
+        return {self.id_numbers[run] for run in _id_numbers_in(text) if run in self.id_numbers}
+
+    def _by_name_or_phone(self, text: str) -> set[int]:
         found: set[int] = set()
+        for length in {len(name) for name in self.names}:
+            for start in range(len(text) - length + 1):
+                found.update(self.names.get(text[start:start + length], ()))
+        for run in _digit_windows(text, {len(phone) for phone in self.phones}):
+            found.update(self.phones.get(run, ()))
+        return found
+
+    @cached_property
+    def _mentions_only(self) -> dict[int, _Person]:
+        return {person.id: person.keeping(self.kept) for person in self.people.values()}
+
+    def in_register_text(self, text: str, owner: int) -> list[_Person]:
+        """What to remove from a text typed about an episode of person ``owner``: everything of the owner
+        when they are due, and of every other due person the text names, holds the phone or ID number of
+        (all of it with the ID number, else what no person who stays registered bears)."""
+        full = self.by_id_number(text) | ({owner} & set(self.people))
+        mentioned = self._by_name_or_phone(text) - full
+        return ([self.people[person_id] for person_id in sorted(full)]
+                + [self._mentions_only[person_id] for person_id in sorted(mentioned)])
+
+    def tied(self, table_name: str, row_id: str | None, text: str) -> list[_Person]:
+        found = self.by_id_number(text)
         if row_id is not None and row_id.isdigit():
             if table_name == persons.name and int(row_id) in self.people:
                 found.add(int(row_id))
@@ -267,10 +364,16 @@ class _AuditIndex:
             owner = int(number) if key == "person_id" else self.episodes.get(int(number))
             if owner in self.people:
                 found.add(owner)
-        for run in _ID_NUMBER.findall(text):
-            if run in self.id_numbers:
-                found.add(self.id_numbers[run])
-        return found
+        mentioned = [person for person in self.mentioned.get((table_name, row_id or ""), ())
+                     if person.id not in found]
+        return [self.people[person_id] for person_id in sorted(found)] + mentioned
+
+
+def _owners_by_value(pairs: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
+    owners: dict[str, set[int]] = {}
+    for value, person_id in pairs:
+        owners.setdefault(value, set()).add(person_id)
+    return owners
 
 
 def _scrubbed(value: object, people: list[_Person]) -> object:
@@ -300,7 +403,9 @@ def _candidate_queries(conn: Connection, index: _AuditIndex, rewritten: Mapping[
     changes and follow-ups whose typed text named them, and any row from ``earliest`` on with an ID number
     in it (the only search through the text itself, and the slow part on a large log)."""
     columns = (audit_log.c.id, audit_log.c.table_name, audit_log.c.row_id, audit_log.c.before, audit_log.c.after)
-    by_row = {persons.name: set(index.people), quarantine_episodes.name: set(index.episodes), **rewritten}
+    by_row = {persons.name: set(index.people), quarantine_episodes.name: set(index.episodes)}
+    for table_name, row_ids in rewritten.items():
+        by_row[table_name] = by_row.get(table_name, set()) | row_ids
     queries = [sa.select(*columns).where(audit_log.c.table_name == table_name,
                                          audit_log.c.row_id.in_([str(row_id) for row_id in chunk]))
                for table_name, row_ids in by_row.items() for chunk in _chunks(row_ids)]
@@ -323,8 +428,7 @@ def _rewrite_audit_log(conn: Connection, index: _AuditIndex, rewritten: Mapping[
         updates = []
         for audit_id, table_name, row_id, before, after in conn.execute(query).all():
             text = (before or "") + (after or "")
-            people = [index.people[pid] for pid in sorted(index.tied(table_name, row_id, text))]
-            people = [person for person in people if person.appears_in(text)]
+            people = [person for person in index.tied(table_name, row_id, text) if person.appears_in(text)]
             if not people or audit_id in done:
                 continue
             done.add(audit_id)
@@ -353,27 +457,45 @@ def _anonymise_persons(conn: Connection, people: Mapping[int, _Person]) -> None:
          for person in people.values()])
 
 
-def _scrub_free_text(conn: Connection, people: Mapping[int, _Person],
-                     episodes: Mapping[int, int]) -> dict[str, set[int]]:
-    """Remove the persons' values from what clerks typed about their episodes: reasons of episodes and
-    changes, symptom texts and correction reasons of follow-ups. The rest of the text stays. Returns the
-    ids of the rows changed, per table."""
+def _scrub_free_text(conn: Connection, index: _AuditIndex) -> dict[str, set[int]]:
+    """Remove the due persons' values from what clerks typed about any episode: reasons of episodes and
+    changes, symptom texts and correction reasons of follow-ups. Their own episodes' texts lose everything
+    of theirs, other people's texts what :meth:`_AuditIndex.in_register_text` says (a released person named
+    in a contact's reason, their phone in a symptom note); the rest of the text stays. Returns the ids of
+    the rows changed, per table, and notes in ``index.mentioned`` what was removed from each."""
     rewritten: dict[str, set[int]] = {}
-    texts = ((quarantine_episodes, quarantine_episodes.c.id, ("reason",)),
-             (episode_changes, episode_changes.c.episode_id, ("reason",)),
-             (quarantine_followups, quarantine_followups.c.episode_id, ("symptom_text", "reason")))
-    for table, episode_column, columns in texts:
-        for chunk in _chunks(episodes):
-            rows = conn.execute(sa.select(table.c.id, episode_column, *(table.c[name] for name in columns))
-                                .where(episode_column.in_(chunk),
-                                       sa.or_(*(table.c[name].is_not(None) for name in columns)))).all()
-            for row_id, episode_id, *values in rows:
-                person = people[episodes[episode_id]]
-                scrubbed = {name: person.scrub(value) for name, value in zip(columns, values, strict=True)}
-                if list(scrubbed.values()) != values:
-                    conn.execute(table.update().where(table.c.id == row_id).values(**scrubbed))
-                    rewritten.setdefault(table.name, set()).add(row_id)
+    episode = quarantine_episodes
+    texts = ((episode, episode, ("reason",)),
+             (episode_changes, episode_changes.join(episode, episode.c.id == episode_changes.c.episode_id),
+              ("reason",)),
+             (quarantine_followups,
+              quarantine_followups.join(episode, episode.c.id == quarantine_followups.c.episode_id),
+              ("symptom_text", "reason")))
+    for table, source, columns in texts:
+        rows = conn.execute(sa.select(table.c.id, episode.c.person_id, *(table.c[name] for name in columns))
+                            .select_from(source)
+                            .where(sa.or_(*(table.c[name].is_not(None) for name in columns)))).all()
+        for row_id, owner, *values in rows:
+            scrubbers = index.in_register_text(" ".join(value for value in values if value), owner)
+            scrubbed = {name: _scrubbed(value, scrubbers) for name, value in zip(columns, values, strict=True)}
+            if list(scrubbed.values()) != values:
+                conn.execute(table.update().where(table.c.id == row_id).values(**scrubbed))
+                rewritten.setdefault(table.name, set()).add(row_id)
+                index.mentioned[(table.name, str(row_id))] = scrubbers
     return rewritten
+
+
+def _values_kept_by_others(conn: Connection, people: Mapping[int, _Person]) -> set[str]:
+    """The due persons' names and phones that a person who is not due also bears (a namesake, a relative
+    sharing a phone)."""
+    names = sorted({name for person in people.values() for name in person.names})
+    phones = sorted({phone for person in people.values() for phone in person.phones})
+    kept: set[str] = set()
+    for column, values in ((persons.c.name, names), (persons.c.phone, phones)):
+        for start in range(0, len(values), CHUNK):
+            bearers = conn.execute(sa.select(persons.c.id, column).where(column.in_(values[start:start + CHUNK])))
+            kept.update(value for person_id, value in bearers if person_id not in people)
+    return kept
 
 
 def _other_text_columns() -> Iterator[tuple[sa.Table, sa.Column]]:
@@ -390,10 +512,14 @@ def _other_text_columns() -> Iterator[tuple[sa.Table, sa.Column]]:
 
 
 def _holds_id_number_like(conn: Connection, column: sa.Column) -> sa.ColumnElement[bool]:
-    """A cheap filter in the database for texts with 17 digits in a row, the start of an ID number."""
+    """A cheap filter in the database for texts with 17 digits in a row, the start of an ID number, with any
+    :data:`SEPARATORS` between them (the class ends with the hyphen, which PostgreSQL then takes literally)."""
     if db.is_sqlite(conn):
-        return column.op("GLOB")("*" + "[0-9]" * 17 + "*")
-    return column.op("~")("[0-9]{17}")
+        compact: sa.ColumnElement = column
+        for separator in SEPARATORS:
+            compact = sa.func.replace(compact, separator, "")
+        return compact.op("GLOB")("*" + "[0-9]" * 17 + "*")
+    return column.op("~")(f"[0-9]([{SEPARATORS}]*[0-9]){{{ID_NUMBER_LENGTH - 2}}}")
 
 
 def _scrub_other_tables(conn: Connection, index: _AuditIndex) -> None:
@@ -403,7 +529,7 @@ def _scrub_other_tables(conn: Connection, index: _AuditIndex) -> None:
         key = next(iter(table.primary_key.columns))
         rows = conn.execute(sa.select(key, column).where(_holds_id_number_like(conn, column))).all()
         for row_key, text in rows:
-            owners = {index.id_numbers[run] for run in _ID_NUMBER.findall(text) if run in index.id_numbers}
+            owners = index.by_id_number(text)
             scrubbed = _scrubbed(text, [index.people[pid] for pid in sorted(owners)])
             if scrubbed != text:
                 conn.execute(table.update().where(key == row_key).values({column.name: scrubbed}))
@@ -421,9 +547,9 @@ def anonymise_people(ctx: WriteContext, older_than_days: object = None, progress
     people, earliest = _load_people(ctx.conn, days)
     if people:
         episodes = _episodes_of(ctx.conn, people)
-        index = _AuditIndex(people, episodes)
+        index = _AuditIndex(people, episodes, _values_kept_by_others(ctx.conn, people))
         _anonymise_persons(ctx.conn, people)
-        rewritten = _scrub_free_text(ctx.conn, people, episodes)
+        rewritten = _scrub_free_text(ctx.conn, index)
         _scrub_other_tables(ctx.conn, index)
         _rewrite_audit_log(ctx.conn, index, rewritten, earliest, progress)
     ctx.audit("retention.anonymise", persons, after={"people": len(people), "older_than_days": days,

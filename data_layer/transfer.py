@@ -18,20 +18,20 @@ imports in seconds instead of minutes.
 from __future__ import annotations
 
 import csv
-import gc
 import importlib
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.engine import Connection, Engine
 
+from data_layer import settings
 from data_layer.db import DOMAIN_MODULES, Actor, WriteContext, write
 from data_layer.errors import FieldError, ImportRejected, RowError, RowsRejected, ValidationError
 from data_layer.workbook import append_row, csv_text, csv_text_read
@@ -39,6 +39,20 @@ from data_layer.workbook import append_row, csv_text, csv_text_read
 Row = dict[str, object]
 Progress = Callable[[int, int], None]
 PROGRESS_STEPS = 100
+MEGABYTE = 1024 * 1024
+MAX_FILE_MEGABYTES = 64
+"""The largest import file, CSV or XLSX, as uploaded (``server.maxUploadSize`` in .streamlit/config.toml says the
+same to the browser): a ledger at the row limit takes a few megabytes."""
+MAX_UNPACKED_MEGABYTES = 128
+"""The most an XLSX file may unpack to (an XLSX is a zip archive: a few kilobytes can unpack to gigabytes)."""
+
+
+def max_import_rows() -> int:
+    """The most data rows an import file may have (``COMMAND_POST_IMPORT_MAX_ROWS``, default 50,000: a street
+    command post's year of checkpoint shifts or a district's month). A file is stored in one transaction, and
+    on SQLite every other clerk's save waits while it is stored: at this size 0.7 s, up to 1.5 s when clerks save
+    every second (see :func:`data_layer.db.write`)."""
+    return settings.IMPORT_MAX_ROWS.value()
 
 
 class ProgressTicker:
@@ -118,10 +132,26 @@ def read_table(source: Path | bytes, file_name: str | None = None) -> tuple[list
     A file that cannot be read is refused (:class:`ImportRejected`) like one with bad rows.
     """
     name = file_name or str(source)
+    size = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
+    if size > MAX_FILE_MEGABYTES * MEGABYTE:
+        raise _unreadable(1, "error.file_too_large", limit=MAX_FILE_MEGABYTES)
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if name.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data)
+    _refuse_too_many_rows(_line_count(data) - 1)
     return _read_csv(data)
+
+
+def _line_count(data: bytes) -> int:
+    """How many lines a CSV file has, counted on its bytes before it is decoded or parsed: an upper bound of its
+    rows (a cell may hold a line break)."""
+    return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+
+
+def _refuse_too_many_rows(data_rows: int | None) -> None:
+    """Refuse a file of more data rows than :func:`max_import_rows` (``None``: not known yet)."""
+    if data_rows is not None and data_rows > max_import_rows():
+        raise _unreadable(1, "error.too_many_rows", limit=max_import_rows())
 
 
 def _unreadable(row: int, key: str, **params: object) -> ImportRejected:
@@ -149,13 +179,26 @@ def _read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list]]]:
 
 
 def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list]]]:
+    """The rows of the first sheet. Before a cell is read the archive's unpacked size is checked, and the
+    sheet's stated size (its ``dimension``) when it has one; the rows are read no further than the limit."""
     try:
+        _refuse_unpacking_too_much(data)
         sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
+        _refuse_too_many_rows(None if sheet.max_row is None else sheet.max_row - 1)
+        rows = list(islice(sheet.iter_rows(values_only=True), max_import_rows() + 2))
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
         raise _unreadable(1, "error.unreadable_workbook") from error
+    _refuse_too_many_rows(len(rows) - 1)
     header = ["" if cell is None else str(cell).strip() for cell in (rows[0] if rows else ())]
     return header, ((number, list(row)) for number, row in enumerate(rows[1:], start=2))
+
+
+def _refuse_unpacking_too_much(data: bytes) -> None:
+    """Refuse a workbook whose parts unpack to more than :data:`MAX_UNPACKED_MEGABYTES` (a zip bomb), from the
+    sizes its archive's directory states, before anything is unpacked."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if sum(part.file_size for part in archive.infolist()) > MAX_UNPACKED_MEGABYTES * MEGABYTE:
+            raise _unreadable(1, "error.workbook_too_large", limit=MAX_UNPACKED_MEGABYTES)
 
 
 def _column_positions(kind: TransferKind, header: list[str]) -> dict[str, int]:
@@ -193,41 +236,25 @@ def import_file(engine: Engine, actor: Actor, kind_name: str, source: Path | byt
     Raises :class:`ImportRejected` listing every bad row when any row is bad,
     in which case nothing at all was stored. ``progress`` is called with the
     rows done and the rows of the file, about every 1 % of them and at the end.
+
+    The file is read and parsed before the transaction begins, and its rows are checked before the write lock
+    is taken (see ``check_before_locking`` of :func:`data_layer.db.write`): a file of the big ledgers, checked
+    whole before its first row is stored, holds the lock only while it is stored, and a refused one never.
     """
     kind = transfer_kind(kind_name)
-    with _collector_paused():
-        header, numbered_rows = read_table(source, file_name)
-        parsed = list(parse_rows(kind, header, numbered_rows))
-        ticker = ProgressTicker(progress, len(parsed))
-        store = _store_all if kind.add_rows is not None else _store_each
+    header, numbered_rows = read_table(source, file_name)
+    parsed = list(parse_rows(kind, header, numbered_rows))
+    ticker = ProgressTicker(progress, len(parsed))
+    store = _store_all if kind.add_rows is not None else _store_each
 
-        def work(ctx: WriteContext) -> int:
-            stored = store(ctx, kind, parsed, ticker)
-            ctx.audit(f"import.{kind.name}", kind.name, after={"rows": stored})
-            return stored
+    def work(ctx: WriteContext) -> int:
+        stored = store(ctx, kind, parsed, ticker)
+        ctx.audit(f"import.{kind.name}", kind.name, after={"rows": stored})
+        return stored
 
-        stored = write(engine, actor, work, batch=f"import:{kind.name}")
+    stored = write(engine, actor, work, batch=f"import:{kind.name}", check_before_locking=True)
     ticker.finish()
     return stored
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a file is imported, and resume it afterwards.
-
-    An import makes several small dicts and lists per row and keeps them all until the file is stored.
-    Every few hundred of them wake the collector, which then walks the objects still alive: a sixth of the
-    time of a 20,000-row file went to walks that found nothing, since rows hold no reference cycles. Memory
-    is still freed by reference counting meanwhile. The pause is process-wide, so other sessions of the app
-    run without the cyclic collector for the seconds an import takes.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _store_each(ctx: WriteContext, kind: TransferKind, parsed: list[tuple[int, Row | FieldError]],

@@ -11,11 +11,12 @@ from __future__ import annotations
 import streamlit as st
 
 from data_layer import retention
+from data_layer.db import truncate_wal
 from data_layer.i18n import format_day
 from ui.forms import entry_form, save
 from ui.messages import remember_saved, show_saved
 from ui.navigation import guard
-from ui.session import language, read, t
+from ui.session import engine, language, read, t
 
 guard("privacy")
 
@@ -58,6 +59,7 @@ def run_form(days: int) -> None:
                  progress=lambda share: bar.progress(share, text=t("retention.page.progress")))
     bar.empty()
     if count is not None:
+        truncate_wal(engine())
         remember_saved(SAVED_SLOT, t("retention.page.done", count=count))
         st.rerun()
 

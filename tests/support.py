@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 
 import pytest
 import sqlalchemy as sa
@@ -62,3 +63,32 @@ def page_text(app: AppTest) -> str:
 
     walk(app._tree)
     return "\n".join(parts)
+
+
+def sqlite_path(url: str) -> str | None:
+    return sa.engine.make_url(url).database if url.startswith("sqlite") else None
+
+
+def write_lock_held(url: str) -> bool:
+    """Whether some other process has a write transaction open on the store right now."""
+    path = sqlite_path(url)
+    if path is not None:
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError as error:
+            return "locked" in str(error) or "busy" in str(error)
+        finally:
+            conn.close()
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(
+                "SELECT COUNT(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                "WHERE c.relname = 'checkpoint_counts' AND l.mode = 'RowExclusiveLock' "
+                "AND l.pid <> pg_backend_pid() "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")).scalar_one() > 0
+    finally:
+        engine.dispose()

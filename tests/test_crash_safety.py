@@ -30,16 +30,12 @@ import sqlalchemy as sa
 from data_layer import checkpoints, clock
 from data_layer.db import Actor, perform
 from data_layer.errors import DuplicateSubmission
-from support import count_rows
+from support import count_rows, sqlite_path, write_lock_held
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = Actor("admin-test", "admin")
 IMPORT_ROWS = 40_000  # the batch import checks a few thousand rows in a fraction of a second
 CHECKPOINT_COUNT = 20
-
-
-def sqlite_path(url: str) -> str | None:
-    return sa.engine.make_url(url).database if url.startswith("sqlite") else None
 
 
 def integrity(url: str) -> str:
@@ -49,31 +45,6 @@ def integrity(url: str) -> str:
         return "ok"
     with sqlite3.connect(path) as conn:
         return "; ".join(row[0] for row in conn.execute("PRAGMA integrity_check"))
-
-
-def write_lock_held(url: str) -> bool:
-    """Whether some other process has a write transaction open on the store right now."""
-    path = sqlite_path(url)
-    if path is not None:
-        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
-            return False
-        except sqlite3.OperationalError as error:
-            return "locked" in str(error) or "busy" in str(error)
-        finally:
-            conn.close()
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(sa.text(
-                "SELECT COUNT(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                "WHERE c.relname = 'checkpoint_counts' AND l.mode = 'RowExclusiveLock' "
-                "AND l.pid <> pg_backend_pid() "
-                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")).scalar_one() > 0
-    finally:
-        engine.dispose()
 
 
 def add_checkpoints(engine) -> None:

@@ -448,3 +448,71 @@ def test_an_id_number_typed_into_another_table_is_removed_with_the_name_and_phon
     with engine.connect() as conn:
         notes = conn.execute(sa.text("SELECT text FROM briefing_notes ORDER BY day")).scalars().all()
     assert notes == ["已匿名 #1（ANON-1，***）已解除隔离；留存2 仍在观察", "留存1 的邻居来电"]
+
+
+# --- what is left anywhere: other people's texts, any spacing, the files -----------------------------------------
+
+def spaced(digits: str, groups: tuple[int, ...], separator: str = " ") -> str:
+    """``digits`` typed in groups, as a clerk copies an ID number or phone from a card: ``110105 19850101 0012``."""
+    parts, start = [], 0
+    for size in groups:
+        parts.append(digits[start:start + size])
+        start += size
+    return separator.join([*parts, digits[start:]] if start < len(digits) else parts)
+
+
+def record_a_released_person_mentioned_everywhere(engine, admin) -> None:
+    """Person 1 released long ago, typed in any spacing into the texts of person 2, who is still in quarantine,
+    and into a leader's note; person 2's own name and phone are typed there too and must stay."""
+    released(engine, admin, 1, ended_days_ago=40)
+    episode_id = register(engine, admin, 2, start_date=ago(5),
+                          reason=f"留存1（{spaced(id_number(1), (6, 8))}）的密接，同住")
+    perform(engine, admin, quarantine.add_followup, {
+        "episode_id": episode_id, "date": ago(4), "slot": "AM", "temperature": 36.5, "symptoms": True,
+        "symptom_text": f"留存2咳嗽，留存1来电 {spaced('13900000001', (3, 4), '-')}", "by": "网格员甲"})
+    perform(engine, admin, briefing.save_note, ago(4), f"留存1 身份证 {spaced(id_number(1), (4, 4, 4, 4))} 已解除")
+
+
+def digits_only(text: str) -> str:
+    return re.sub(r"[\s\-]", "", text)
+
+
+def released_values_in_text_columns(engine) -> set[str]:
+    """Person 1's name, ID number and phone wherever some text column of some table holds them, separators
+    between digits ignored (tables reflected, not listed by hand)."""
+    values = ("留存1", id_number(1), "13900000001")
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for table_name in sa.inspect(conn).get_table_names():
+            table = sa.Table(table_name, sa.MetaData(), autoload_with=conn)
+            for row in conn.execute(sa.select(table)):
+                for text in (digits_only(cell) for cell in row if isinstance(cell, str)):
+                    found.update(value for value in values if value in text)
+    return found
+
+
+def test_anonymising_removes_a_released_person_from_every_text_column_in_any_spacing(engine, admin, db_url):
+    record_a_released_person_mentioned_everywhere(engine, admin)
+    assert released_values_in_text_columns(engine) == {"留存1", id_number(1), "13900000001"}
+    result = CliRunner().invoke(cli, ["anonymise", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert released_values_in_text_columns(engine) == set()
+    with engine.connect() as conn:
+        reason = conn.execute(sa.select(quarantine.quarantine_episodes.c.reason)
+                              .where(quarantine.quarantine_episodes.c.status == "active")).scalar_one()
+        symptom = conn.execute(sa.select(quarantine.quarantine_followups.c.symptom_text)).scalar_one()
+    assert reason == "已匿名 #1（ANON-1）的密接，同住"
+    assert symptom == "留存2咳嗽，已匿名 #1来电 ***"
+    assert person_row(engine, id_number(2))["phone"] == "13900000002"
+
+
+@pytest.mark.skipif(support.BACKEND != "sqlite", reason="the files of a SQLite store")
+def test_anonymising_leaves_no_trace_in_the_sqlite_file_or_its_wal(engine, admin, db_url):
+    record_a_released_person_mentioned_everywhere(engine, admin)
+    result = CliRunner().invoke(cli, ["anonymise", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    database = Path(sa.engine.make_url(db_url).database)
+    wal = database.with_name(database.name + "-wal")
+    held = re.sub(rb"[ \-]", b"", database.read_bytes() + (wal.read_bytes() if wal.exists() else b""))
+    assert [value for value in ("留存1", id_number(1), "13900000001") if value.encode() in held] == []
+    assert not wal.exists() or wal.stat().st_size == 0
