@@ -12,7 +12,7 @@ overview and writes nothing.
 
 from __future__ import annotations
 
-from data_layer.db import Actor
+from data_layer.actor import Actor
 from data_layer.errors import PermissionDenied
 
 NOTE_ROLES = ("admin", "leader")

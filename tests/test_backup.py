@@ -168,7 +168,7 @@ def test_a_backup_in_steps_reports_its_progress_and_keeps_the_moment_it_began(en
     if not is_sqlite(engine):
         pytest.skip("the online backup copies SQLite files; PostgreSQL is pg_dump's job (tested above)")
     perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": "卡口1", "grid": "第一网格", "kind": "road"})
-    monkeypatch.setattr(db, "BACKUP_STEP_PAGES", 1)
+    monkeypatch.setattr(db.backup, "BACKUP_STEP_PAGES", 1)
     reports: list[tuple[int, int]] = []
 
     def progress(done: int, total: int) -> None:

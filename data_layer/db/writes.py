@@ -1,0 +1,202 @@
+"""The one way to write: :func:`write` gives each write one transaction, an audit row, protection against a
+form submitted twice and a retry when another writer holds the database for a moment. Pages and the command
+line never open connections for writing themselves."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from data_layer import clock
+from data_layer.actor import Actor
+from data_layer.db.bulk import insert_columns, insert_on_conflict
+from data_layer.db.store import audit_log, is_sqlite, settings, submission_tokens
+from data_layer.errors import DuplicateSubmission
+from data_layer.permissions import require_admin
+from data_layer.validation import is_blank, resolve_reference
+
+WRITE_ATTEMPTS = 8
+UNLOCKED_ATTEMPTS = 2
+"""How many times a write that checks before locking (see :func:`write`) tries without the lock before it locks
+from the start."""
+T = TypeVar("T")
+
+
+@dataclass
+class WriteContext:
+    """What a write function gets: the open transaction and who is acting.
+
+    ``batch`` names a load of historical records (``import:<kind>``,
+    ``sample``); every audit row of the transaction carries it, which is how
+    the briefing review tells an import from a correction.
+    """
+
+    conn: Connection
+    actor: Actor
+    batch: str | None = None
+
+    def audit(self, action: str, table: sa.Table | str, row_id: object = None,
+              before: dict | None = None, after: dict | None = None) -> None:
+        """Record one change in ``audit_log``, inside the same transaction as the change."""
+        self.conn.execute(audit_log.insert(), {
+            "at": clock.now(), "username": self.actor.username, "action": action,
+            "table_name": table if isinstance(table, str) else table.name,
+            "row_id": None if row_id is None else str(row_id),
+            "before": _to_json(before), "after": _to_json(after), "batch": self.batch,
+        })
+
+    def insert(self, table: sa.Table, action: str, values: dict) -> int:
+        """Insert one row and audit it; returns the new row's id. The values go as parameters of a statement
+        SQLAlchemy has compiled before, not into a statement built anew, which cost a single entry's write
+        more than the database's work."""
+        row_id = self.conn.execute(table.insert().returning(table.c.id), values).scalar_one()
+        self.audit(action, table, row_id, after=values)
+        return row_id
+
+    def insert_many(self, table: sa.Table, action: str, rows: list[dict]) -> list[int]:
+        """Insert rows of the same columns and audit each, as :meth:`insert` does, but in two batched
+        statements (a day's grid of entries, a sample scenario, an import file); returns the new ids in the
+        order of ``rows``.
+
+        The ids are reserved first and given explicitly, so that the rows go in with a plain executemany, as
+        cheap as an insert gets: neither database can say in which order a multi-row ``RETURNING`` answers,
+        which leaves one statement per row on SQLite and a costly sort key on PostgreSQL. The table's name is
+        given as a plain ``str``: SQLite's driver looks for an adapter for every value of a ``str`` subclass
+        such as SQLAlchemy's names, once per row.
+        """
+        if not rows:
+            return []
+        ids = self._reserve_ids(table, len(rows))
+        insert_columns(self.conn, table, {"id": ids, **{name: [values[name] for values in rows] for name in rows[0]}})
+        insert_columns(self.conn, audit_log, {"row_id": list(map(str, ids)), "after": list(map(_to_json, rows))},
+                       same={"at": clock.now(), "username": self.actor.username, "action": action,
+                             "table_name": str(table.name), "batch": self.batch})
+        return ids
+
+    def _reserve_ids(self, table: sa.Table, count: int) -> list[int]:
+        """``count`` new ids of ``table``, in increasing order. A SQLite writer holds the whole database
+        from ``BEGIN IMMEDIATE`` on, so the ids after the largest one are free; PostgreSQL hands out
+        numbers of the table's sequence that no other transaction will get."""
+        if is_sqlite(self.conn):
+            first = self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one() + 1
+            return list(range(first, first + count))
+        sequence = sa.func.pg_get_serial_sequence(table.name, table.c.id.name)
+        numbers = sa.select(sa.func.nextval(sequence)).select_from(sa.func.generate_series(1, count))
+        return sorted(self.conn.execute(numbers).scalars())
+
+
+class Directory:
+    """The rows of a master-data table with unique names (checkpoints, supply items), read once for a batch
+    of entries that refer to them by name or id as :func:`resolve_reference` says; the rows the batch
+    refers to are locked, in id order, as a single entry locks its one."""
+
+    def __init__(self, conn: Connection, table: sa.Table, references: Iterable[object]):
+        rows = list(conn.execute(sa.select(table)).mappings())
+        self._by_id = {row["id"]: row for row in rows}
+        self._by_name = {row["name"]: row for row in rows}
+        distinct = {(type(value), value): value for value in references if not is_blank(value)}
+        used = sorted({row["id"] for row in map(self.find, distinct.values()) if row is not None})
+        if used:
+            locked = sa.select(table).where(table.c.id.in_(used)).order_by(table.c.id).with_for_update()
+            for row in conn.execute(locked).mappings():
+                self._by_id[row["id"]] = self._by_name[row["name"]] = row
+
+    def find(self, value: object) -> sa.RowMapping | None:
+        return resolve_reference(value, self._by_id.get, self._by_name.get)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default, sort_keys=True, check_circular=False)
+"""Audit values are a row's values or a few figures, never a structure that could contain itself, so the encoder
+skips the bookkeeping that looks for cycles (some 7 % of the cost of encoding an import's audit rows)."""
+
+
+def _to_json(values: dict | None) -> str | None:
+    if values is None:
+        return None
+    return _ENCODER.encode(values)
+
+
+def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, token: str | None = None,
+          batch: str | None = None, check_before_locking: bool = False) -> T:
+    """Run ``work`` as one transaction and return what it returns.
+
+    ``token`` identifies one rendered form: the first submission stores the
+    token with the entry, and a second one with the same token (a double
+    click, a resent request) raises :class:`DuplicateSubmission` and stores
+    nothing. A refusal raised by ``work`` rolls everything back, token
+    included, so the corrected form can be sent again. A writer that finds the
+    database busy waits and tries again, so no clerk ever sees "database is
+    locked". ``batch`` marks a load of historical records (see :class:`WriteContext`).
+
+    ``check_before_locking`` is for a long write that reads and checks much before it writes anything (an
+    import file): on SQLite its first :data:`UNLOCKED_ATTEMPTS` attempts begin without the write lock, which
+    its first write takes, so the other clerks' saves go on while it checks and wait only while it stores.
+    Its checks hold: when another writer has committed since it began reading, SQLite refuses it the lock
+    ("database is locked", a stale snapshot) and the attempt is tried again; the last attempts lock from
+    the start, as every other write does (and queue up instead of failing on a lock upgrade).
+    """
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            with engine.connect() as conn:
+                conn.execution_options(write_transaction=not check_before_locking or attempt >= UNLOCKED_ATTEMPTS)
+                with conn.begin():
+                    if token:
+                        _claim_token(conn, token, actor)
+                    return work(WriteContext(conn, actor, batch))
+        except OperationalError as error:
+            if attempt == WRITE_ATTEMPTS - 1 or not _is_transient(error):
+                raise
+            time.sleep(min(2.0, 0.05 * 2 ** attempt) * (0.5 + random.random()))
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
+def _claim_token(conn: Connection, token: str, actor: Actor) -> None:
+    """Store the form's token, or refuse the submission when it is stored already. One statement: a second
+    submission racing the first waits for the first's transaction and, once it commits, finds the token."""
+    claim = (insert_on_conflict(conn, submission_tokens)
+             .values(token=token, username=actor.username, at=clock.now())
+             .on_conflict_do_nothing(index_elements=["token"]).returning(submission_tokens.c.token))
+    if conn.execute(claim).first() is None:
+        raise DuplicateSubmission()
+
+
+def _is_transient(error: OperationalError) -> bool:
+    text = str(error.orig).lower()
+    return any(sign in text for sign in ("database is locked", "database is busy", "deadlock detected",
+                                         "could not serialize", "server closed the connection"))
+
+
+def put_setting(ctx: WriteContext, key: str, value: str) -> None:
+    """Set one setting inside a write, auditing the old and the new value; settings are the administrator's."""
+    require_admin(ctx.actor)
+    old = ctx.conn.execute(sa.select(settings.c.value).where(settings.c.key == key)).scalar()
+    if old is None:
+        ctx.conn.execute(settings.insert().values(key=key, value=value))
+    else:
+        ctx.conn.execute(settings.update().where(settings.c.key == key).values(value=value))
+    ctx.audit("setting.put", settings, key, before=None if old is None else {"value": old}, after={"value": value})
+
+
+def perform(engine: Engine, actor: Actor, operation: Callable[..., T], *args: Any,
+            token: str | None = None, **kwargs: Any) -> T:
+    """Run one data-layer operation (a function whose first argument is a :class:`WriteContext`)
+    as its own transaction; see :func:`write` for ``token``."""
+    return write(engine, actor, lambda ctx: operation(ctx, *args, **kwargs), token=token)
