@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test lint bench fuzz
+.PHONY: run test test-fast lint bench fuzz
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: $(VENV)/.test-installed
 
 test: lint
 	$(VENV)/bin/pytest
+
+# Everything but the browser and load tests: the quick loop while working (make test stays the whole suite).
+test-fast: lint
+	$(VENV)/bin/pytest -m "not browser and not load"
 
 # Benchmarks (not part of `make test`): figures and ratios into benchmarks/RESULTS.md, under ten minutes on
 # two cores. The district database is generated once into benchmarks/out/ and reused.

@@ -143,3 +143,18 @@ def admin() -> Actor:
 @pytest.fixture
 def leader() -> Actor:
     return Actor("leader-test", "leader")
+
+
+LOAD_MODULES = {"test_concurrency", "test_crash_safety"}
+"""Tests that put the store under many writers or kill processes: minutes, not seconds."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser tests (``tests/e2e``) and the load tests, so that ``make test-fast`` can leave them out;
+    ``make test`` runs everything."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if "e2e" in path.parts:
+            item.add_marker(pytest.mark.browser)
+        if path.stem in LOAD_MODULES:
+            item.add_marker(pytest.mark.load)
