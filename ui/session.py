@@ -75,13 +75,22 @@ def actor() -> Actor:
     return st.session_state.get("actor", VISITOR)
 
 
+def sign_in_source() -> str | None:
+    """The address this browser connects from (``None`` on the server itself): failed sign-ins lock an account
+    for the address that made them. Behind a reverse proxy every browser has the proxy's address, and the lock
+    then holds for everyone, as it would without addresses. Anything but a text (a page run with no browser
+    behind it) counts as the server itself."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
+
+
 def sign_in_form() -> None:
     """Username and password; a wrong pair, a disabled account and a locked one get the same answer."""
     with st.form("sign_in", clear_on_submit=True):
         username = st.text_input(t("users.field.username"))
         password = st.text_input(t("users.field.password"), type="password")
         if st.form_submit_button(t("app.sign_in"), type="primary"):
-            signed_in = users.authenticate(engine(), username.strip(), password)
+            signed_in = users.authenticate(engine(), username.strip(), password, source=sign_in_source())
             if signed_in is None:
                 st.error(t("app.sign_in_failed"))
             else:
