@@ -158,6 +158,16 @@ def actor_for_device_token(engine: Engine, token: str) -> Actor | None:
     return None if username is None else actor_for(engine, username)
 
 
+def device_token_current(engine: Engine, username: str, token: str) -> bool:
+    """Whether ``token`` is still ``username``'s device token and the account active: what an open wall screen
+    asks at every refresh, so that a new token or a disabled account stops it (one look-up by the token's
+    unique index)."""
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(users.c.username).where(
+            users.c.device_token_hash == _token_hash(token), users.c.active)).scalar()
+    return found == username
+
+
 def _check_password(checks: Checks, password: object) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         checks.fail("password", "error.password_too_short", minimum=MIN_PASSWORD_LENGTH)
