@@ -375,13 +375,6 @@ def _locked(from_source: int, from_every_source: int) -> bool:
     return from_source >= MAX_FAILED_SIGN_INS or from_every_source >= MAX_FAILED_SIGN_INS_EVERY_SOURCE
 
 
-def failed_sign_ins(engine: Engine, username: str) -> int:
-    """How many failed sign-ins count against ``username`` now, from every source (the last five minutes,
-    since any unlock)."""
-    with engine.connect() as conn:
-        return _failure_counts(conn, _account_name(conn, username), None)[1]
-
-
 def sign_in_locked(engine: Engine, username: str, source: str | None = None) -> bool:
     """True while ``username`` may not sign in from ``source``: five failures from that source, or twenty from
     any sources, in the last few minutes."""
