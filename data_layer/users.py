@@ -39,6 +39,7 @@ SIGN_IN_LOCKOUT = timedelta(minutes=5)
 SIGN_IN_DELAY_PER_FAILURE = 0.5
 SIGN_IN_DELAY_CAP = 3.0
 MIN_PASSWORD_LENGTH = 8
+SOURCE_LENGTH = 45  # the longest address stored with a failed sign-in: an IPv6 address written out in full
 # The table of the units a clerk may be assigned in each domain (DESIGN §8): a checkpoint, a quarantine
 # site, a supply item of the store, an enterprise.
 UNIT_TABLES = {"checkpoints": "checkpoints", "quarantine": "quarantine_sites", "supplies": "supply_items",
@@ -72,7 +73,7 @@ sign_in_failures = sa.Table(
     "sign_in_failures", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("username", sa.String(100)),  # the account; NULL when the typed name matched none
-    sa.Column("source", sa.String(45)),  # the address signed in from; NULL for this machine
+    sa.Column("source", sa.String(SOURCE_LENGTH)),  # the address signed in from; NULL for this machine
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Index("ix_sign_in_failures_username_at", "username", "at"),
 )
@@ -467,6 +468,7 @@ def authenticate(engine: Engine, username: str, password: str,
     account is locked already.
     """
     typed = username.strip()[:100]
+    source = source[:SOURCE_LENGTH] if source else None
     if sign_in_locked(engine, typed, source):
         pause(SIGN_IN_DELAY_CAP)
         return None
