@@ -5,8 +5,12 @@ items: a page that forgot a check still cannot let a leader write a count.
 Passwords are stored as argon2 hashes and never leave this module: no audit
 row, listing or export carries a hash. Repeated failed sign-ins for one
 account are throttled twice over: each failure makes the next refusal slower,
-and five failures within five minutes lock the account until the window has
-passed or an administrator unlocks it.
+and five failures from one address within five minutes lock that address out
+of the account (twenty from any addresses lock everyone out) until the window
+has passed or an administrator unlocks it. Locking by address keeps one
+person at one desk from locking the administrator out at will. A failure
+against a name that matches no account is kept without that name: it may be
+a password typed into the wrong field.
 """
 
 from __future__ import annotations
@@ -29,11 +33,13 @@ from data_layer.validation import Checks, as_id
 
 ROLES = ("admin", "leader", "clerk", "wall")
 DOMAINS = ("checkpoints", "quarantine", "supplies", "enterprises")
-MAX_FAILED_SIGN_INS = 5
+MAX_FAILED_SIGN_INS = 5  # from one source (address): that source is locked out of the account
+MAX_FAILED_SIGN_INS_EVERY_SOURCE = 20  # from every source together: the account is locked for everyone
 SIGN_IN_LOCKOUT = timedelta(minutes=5)
 SIGN_IN_DELAY_PER_FAILURE = 0.5
 SIGN_IN_DELAY_CAP = 3.0
 MIN_PASSWORD_LENGTH = 8
+SOURCE_LENGTH = 45  # the longest address stored with a failed sign-in: an IPv6 address written out in full
 # The table of the units a clerk may be assigned in each domain (DESIGN §8): a checkpoint, a quarantine
 # site, a supply item of the store, an enterprise.
 UNIT_TABLES = {"checkpoints": "checkpoints", "quarantine": "quarantine_sites", "supplies": "supply_items",
@@ -66,7 +72,8 @@ user_assignments = sa.Table(
 sign_in_failures = sa.Table(
     "sign_in_failures", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("username", sa.String(100)),  # the account; NULL when the typed name matched none
+    sa.Column("source", sa.String(SOURCE_LENGTH)),  # the address signed in from; NULL for this machine
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Index("ix_sign_in_failures_username_at", "username", "at"),
 )
@@ -120,6 +127,16 @@ def actor_for_device_token(engine: Engine, token: str) -> Actor | None:
         username = conn.execute(sa.select(users.c.username).where(
             users.c.device_token_hash == _token_hash(token), users.c.role == "wall", users.c.active)).scalar()
     return None if username is None else actor_for(engine, username)
+
+
+def device_token_current(engine: Engine, username: str, token: str) -> bool:
+    """Whether ``token`` is still ``username``'s device token and the account active: what an open wall screen
+    asks at every refresh, so that a new token or a disabled account stops it (one look-up by the token's
+    unique index)."""
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(users.c.username).where(
+            users.c.device_token_hash == _token_hash(token), users.c.active)).scalar()
+    return found == username
 
 
 def _check_password(checks: Checks, password: object) -> None:
@@ -293,24 +310,47 @@ def actor_for(engine: Engine, username: str) -> Actor | None:
 # Sign-in throttling ---------------------------------------------------------------------------------------------
 
 
+def _is(column: sa.Column, value: str | None) -> sa.ColumnElement[bool]:
+    """``column`` equals ``value``, where ``None`` (no account, or this machine's own address) matches NULL."""
+    return column.is_(None) if value is None else column == value
+
+
 def _counted_failures(since: datetime) -> sa.Select:
     """Failed sign-ins since ``since`` that no later unlock by an administrator has cleared."""
     cleared = sa.exists().where(sign_in_unlocks.c.username == sign_in_failures.c.username,
                                 sign_in_unlocks.c.at >= sign_in_failures.c.at)
-    return sa.select(sign_in_failures.c.username, sign_in_failures.c.at).where(
+    return sa.select(sign_in_failures.c.username, sign_in_failures.c.source, sign_in_failures.c.at).where(
         sign_in_failures.c.at >= since, ~cleared)
 
 
-def failed_sign_ins(engine: Engine, username: str) -> int:
-    """How many failed sign-ins count against ``username`` now (the last five minutes, since any unlock)."""
-    recent = _counted_failures(clock.now() - SIGN_IN_LOCKOUT).where(sign_in_failures.c.username == username)
+def _account_name(conn: Connection, typed: str, *, lock: bool = False) -> str | None:
+    """The account ``typed`` names, or ``None``: failures against no account are kept without the typed text,
+    which may be a password typed into the wrong field. ``lock`` holds the account's row until the transaction
+    ends, so that sign-ins to one account are counted one after another (PostgreSQL; SQLite writes one at a
+    time anyway)."""
+    query = sa.select(users.c.username).where(users.c.username == typed)
+    return conn.execute(query.with_for_update() if lock else query).scalar()
+
+
+def _failure_counts(conn: Connection, account: str | None, source: str | None) -> tuple[int, int]:
+    """The counted failures against ``account`` now: from ``source``, and from every source together."""
+    recent = _counted_failures(clock.now() - SIGN_IN_LOCKOUT).where(_is(sign_in_failures.c.username, account))
+    counted = recent.subquery()
+    from_source = sa.func.count().filter(_is(counted.c.source, source))
+    row = conn.execute(sa.select(from_source, sa.func.count()).select_from(counted)).one()
+    return row[0], row[1]
+
+
+def _locked(from_source: int, from_every_source: int) -> bool:
+    """Whether failures this many lock the account for the source that made them, or for every source."""
+    return from_source >= MAX_FAILED_SIGN_INS or from_every_source >= MAX_FAILED_SIGN_INS_EVERY_SOURCE
+
+
+def sign_in_locked(engine: Engine, username: str, source: str | None = None) -> bool:
+    """True while ``username`` may not sign in from ``source``: five failures from that source, or twenty from
+    any sources, in the last few minutes."""
     with engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(recent.subquery())).scalar_one()
-
-
-def sign_in_locked(engine: Engine, username: str) -> bool:
-    """True while an account has had too many failed sign-ins in the last few minutes."""
-    return failed_sign_ins(engine, username) >= MAX_FAILED_SIGN_INS
+        return _locked(*_failure_counts(conn, _account_name(conn, username), source))
 
 
 def sign_in_delay(failures: int) -> float:
@@ -319,27 +359,41 @@ def sign_in_delay(failures: int) -> float:
     return min(SIGN_IN_DELAY_CAP, SIGN_IN_DELAY_PER_FAILURE * failures)
 
 
-def locked_accounts(engine: Engine) -> list[dict]:
-    """Who is locked out now: username, failures counted and until when the lock lasts.
+def _lock_ends(times: Sequence[datetime], threshold: int) -> datetime | None:
+    """When a lock by ``times`` (counted failures, newest first) ends: when the threshold-th newest is
+    five minutes old; ``None`` when there are too few failures to lock."""
+    return times[threshold - 1] + SIGN_IN_LOCKOUT if len(times) >= threshold else None
 
-    The lock lasts until the fifth-newest counted failure is five minutes
-    old, so ``locked_until`` is that failure's time plus the lockout.
-    """
-    counted = _counted_failures(clock.now() - SIGN_IN_LOCKOUT).subquery()
-    ranked = sa.select(
-        counted.c.username, counted.c.at,
-        sa.func.count().over(partition_by=counted.c.username).label("failures"),
-        sa.func.row_number().over(partition_by=counted.c.username, order_by=counted.c.at.desc()).label("rank"),
-    ).subquery()
-    query = (sa.select(ranked.c.username, ranked.c.failures, ranked.c.at)
-             .where(ranked.c.rank == MAX_FAILED_SIGN_INS).order_by(ranked.c.username))
+
+def _account_lock(times_by_source: Mapping[str | None, list[datetime]]) -> dict | None:
+    """An account's lock from its counted failures by source (each newest first), or ``None``."""
+    every = sorted((at for times in times_by_source.values() for at in times), reverse=True)
+    everywhere = _lock_ends(every, MAX_FAILED_SIGN_INS_EVERY_SOURCE)
+    by_source = {source: _lock_ends(times, MAX_FAILED_SIGN_INS) for source, times in times_by_source.items()}
+    by_source = {source: until for source, until in by_source.items() if until is not None}
+    if everywhere is None and not by_source:
+        return None
+    return {"failures": len(every), "everywhere": everywhere is not None,
+            "sources": sorted(by_source, key=lambda source: source or ""),
+            "locked_until": max([*by_source.values(), *([everywhere] if everywhere else [])])}
+
+
+def locked_accounts(engine: Engine) -> list[dict]:
+    """Who is locked out now: username, failures counted from every source, whether the lock holds for every
+    source (``everywhere``) or only for the ``sources`` that failed five times (``None`` is this machine), and
+    until when the longest of its locks lasts (the threshold-th newest failure's time plus the lockout)."""
+    counted = _counted_failures(clock.now() - SIGN_IN_LOCKOUT).where(sign_in_failures.c.username.is_not(None))
+    times: dict[str, dict[str | None, list[datetime]]] = {}
     with engine.connect() as conn:
-        return [{"username": row.username, "failures": row.failures, "locked_until": row.at + SIGN_IN_LOCKOUT}
-                for row in conn.execute(query)]
+        for row in conn.execute(counted.order_by(sign_in_failures.c.at.desc())):
+            times.setdefault(row.username, {}).setdefault(row.source, []).append(row.at)
+    locks = ((username, _account_lock(by_source)) for username, by_source in sorted(times.items()))
+    return [{"username": username, **lock} for username, lock in locks if lock is not None]
 
 
 def unlock_account(ctx: WriteContext, username: str) -> None:
-    """Clear an account's counted failures so that it may sign in at once (the failures stay on record)."""
+    """Clear an account's counted failures, from every source, so that it may sign in at once (the failures
+    stay on record)."""
     require_admin(ctx.actor)
     checks = Checks("users")
     name = checks.text(username, "username", max_length=100)
@@ -356,25 +410,46 @@ def unlock_account(ctx: WriteContext, username: str) -> None:
               after={"username": name, "failures": 0})
 
 
+def _settle_sign_in(ctx: WriteContext, typed: str, source: str | None, password_matched: bool) -> float | None:
+    """Decide a sign-in whose password has been checked: ``None`` to let it in, else the seconds its refusal
+    waits. The lock is checked and a failure counted in this one transaction, with the account's row held,
+    so that a burst of guesses in parallel is counted exactly and nothing gets in once the lock is reached,
+    not even the right password."""
+    account = _account_name(ctx.conn, typed, lock=True)
+    from_source, from_every_source = _failure_counts(ctx.conn, account, source)
+    if _locked(from_source, from_every_source):
+        return SIGN_IN_DELAY_CAP
+    if password_matched:
+        return None
+    ctx.insert(sign_in_failures, "user.sign_in_failed", {"username": account, "source": source, "at": clock.now()})
+    return sign_in_delay(from_every_source + 1)
+
+
 def authenticate(engine: Engine, username: str, password: str,
-                 pause: Callable[[float], None] = time.sleep) -> Actor | None:
+                 pause: Callable[[float], None] = time.sleep, source: str | None = None) -> Actor | None:
     """The actor for a correct username and password, else ``None``.
 
-    A refusal is counted and answered after :func:`sign_in_delay` seconds
-    (``pause`` does the waiting; tests pass one that only records it). A
-    locked or disabled account is refused even with the right password.
+    ``source`` is the address the sign-in comes from (``None`` for this
+    machine). A refusal is counted and answered after :func:`sign_in_delay`
+    seconds (``pause`` does the waiting; tests pass one that only records it).
+    A locked or disabled account is refused even with the right password. The
+    password is checked outside the deciding transaction (a hash costs a tenth
+    of a second, which no writer should wait for), and not at all while the
+    account is locked already.
     """
-    name = username.strip()[:100]
-    if sign_in_locked(engine, name):
+    typed = username.strip()[:100]
+    source = source[:SOURCE_LENGTH] if source else None
+    if sign_in_locked(engine, typed, source):
         pause(SIGN_IN_DELAY_CAP)
         return None
     with engine.connect() as conn:
-        stored = conn.execute(sa.select(users.c.password_hash).where(users.c.username == name, users.c.active)).scalar()
-    if stored is not None and _password_matches(stored, password):
-        return actor_for(engine, name)
-    write(engine, SIGN_IN_ACTOR, lambda ctx: ctx.insert(sign_in_failures, "user.sign_in_failed",
-                                                         {"username": name, "at": clock.now()}))
-    pause(sign_in_delay(failed_sign_ins(engine, name)))
+        stored = conn.execute(sa.select(users.c.password_hash).where(users.c.username == typed, users.c.active)
+                              ).scalar()
+    matched = stored is not None and _password_matches(stored, password)
+    delay = write(engine, SIGN_IN_ACTOR, lambda ctx: _settle_sign_in(ctx, typed, source, matched))
+    if delay is None:
+        return actor_for(engine, typed)
+    pause(delay)
     return None
 
 

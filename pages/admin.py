@@ -68,7 +68,15 @@ def locked_text(locked: Mapping[str, Any] | None) -> str:
     if locked is None:
         return ""
     return t("admin.users.locked_until", until=locked["locked_until"].strftime("%H:%M:%S"),
-             failures=locked["failures"])
+             failures=locked["failures"], sources=locked_sources_text(locked))
+
+
+def locked_sources_text(locked: Mapping[str, Any]) -> str:
+    """Whom a lock keeps out: everyone, or the addresses that failed too often (``None`` is the server itself)."""
+    if locked["everywhere"]:
+        return t("admin.users.locked_everywhere")
+    addresses = [source or t("admin.users.source_server") for source in locked["sources"]]
+    return t("admin.users.locked_sources", sources=", ".join(addresses))
 
 
 def assignments_text(assignments: Sequence[str]) -> str:
@@ -197,6 +205,7 @@ def users_tab() -> None:
         unlock_form(username)
     st.dataframe(accounts_frame(accounts, locked), hide_index=True, width="stretch")
     st.caption(t("admin.users.throttle_note", failures=users.MAX_FAILED_SIGN_INS,
+                 every_source=users.MAX_FAILED_SIGN_INS_EVERY_SOURCE,
                  minutes=int(users.SIGN_IN_LOCKOUT.total_seconds() // 60)))
     add_column, edit_column = st.columns(2, gap="large")
     with add_column:

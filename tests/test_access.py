@@ -174,6 +174,42 @@ def test_a_reissued_device_token_revokes_the_old_one(monkeypatch, db_url):
     assert "actor" not in app.session_state and shows_sign_in_form(app)
 
 
+def shows_revoked_link(app: AppTest, language: str = "zh_CN") -> bool:
+    """The revoked-link screen and nothing else: its message, no figure, no sign-in form."""
+    message = translate("access.link_revoked", language)
+    return (any(message in element.value for element in app.html) and not app.metric
+            and not shows_sign_in_form(app) and "actor" not in app.session_state)
+
+
+def open_wall_screen(monkeypatch, db_url: str, language: str = "zh") -> tuple:
+    """An open wall screen signed in by a fresh device token, with the figures showing; its engine and app."""
+    engine = connect(db_url)
+    perform(engine, ADMIN, users.create_user, "hall-screen", "wall", "wall-password-1")
+    token = perform(engine, ADMIN, users.issue_device_token, "hall-screen")
+    monkeypatch.setenv("COMMAND_POST_DB", db_url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params.update({"device": token, "kiosk": "1", "lang": language})
+    app.run()
+    assert app.session_state["actor"].username == "hall-screen" and app.metric
+    return engine, app
+
+
+def test_an_open_wall_screen_goes_dark_when_a_new_device_token_is_issued(monkeypatch, db_url):
+    engine, app = open_wall_screen(monkeypatch, db_url)
+    perform(engine, ADMIN, users.issue_device_token, "hall-screen")
+    app.run()
+    assert shows_revoked_link(app)
+    app.run()
+    assert shows_revoked_link(app), "the old link stays revoked at every later refresh"
+
+
+def test_an_open_wall_screen_goes_dark_in_its_language_when_its_account_is_disabled(monkeypatch, db_url):
+    engine, app = open_wall_screen(monkeypatch, db_url, language="en")
+    perform(engine, ADMIN, users.set_active, "hall-screen", False)
+    app.run()
+    assert shows_revoked_link(app, "en")
+
+
 def test_device_tokens_are_for_wall_accounts_only_and_stored_as_a_hash(db_url):
     engine = connect(db_url)
     perform(engine, ADMIN, users.create_user, "zhang", "clerk", "clerk-password-1")

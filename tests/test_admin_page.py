@@ -104,6 +104,14 @@ def test_a_locked_account_is_shown_and_unlocked(monkeypatch, db_url, engine):
     assert "zhao 已可重新登录。" in [message.value for message in app.success]
 
 
+def test_a_locked_account_names_the_address_it_is_locked_for(monkeypatch, db_url, engine):
+    perform(engine, ADMIN, users.create_user, "zhao", "clerk", "long-enough-1")
+    for _ in range(users.MAX_FAILED_SIGN_INS):
+        users.authenticate(engine, "zhao", "wrong", pause=lambda _seconds: None, source="10.0.0.66")
+    app = open_admin(monkeypatch, db_url)
+    assert any("zhao 已被锁定登录" in line.value and "锁定地址：10.0.0.66" in line.value for line in app.markdown)
+
+
 def test_the_backup_tab_offers_a_download_or_the_pg_dump_command(monkeypatch, db_url, engine):
     app = open_admin(monkeypatch, db_url)
     if engine.dialect.name == "sqlite":

@@ -60,3 +60,29 @@ def test_upgrade_from_previous_schema_keeps_every_row(database_factory):
     assert domain_figures(older) == domain_figures(current)
     for engine in (current, older):
         engine.dispose()
+
+
+def test_upgrade_clears_failed_sign_in_names_that_match_no_account(database_factory):
+    """Before revision 0015 a failed sign-in kept the typed name verbatim, a password typed into the name field
+    included; the upgrade clears such names from the failures and their audit rows, and keeps account names."""
+    older = db.connect(database_factory.empty_url())
+    db.migrate(older, "0014")
+    now = clock.now()
+    with older.begin() as conn:
+        conn.execute(sa.text("INSERT INTO users (username, role, password_hash, active, created_at) "
+                             "VALUES ('zhang', 'clerk', 'hash', :active, :at)"), {"active": True, "at": now})
+        for row_id, typed in [(1, "zhang"), (2, "first-secret-1")]:
+            conn.execute(sa.text("INSERT INTO sign_in_failures (id, username, at) VALUES (:id, :typed, :at)"),
+                         {"id": row_id, "typed": typed, "at": now})
+            conn.execute(sa.text("INSERT INTO audit_log (at, username, action, table_name, row_id, after) "
+                                 "VALUES (:at, 'sign-in', 'user.sign_in_failed', 'sign_in_failures', :id, :after)"),
+                         {"at": now, "id": str(row_id), "after": f'{{"username": "{typed}"}}'})
+
+    db.migrate(older)
+
+    with older.connect() as conn:
+        names = conn.execute(sa.text("SELECT username FROM sign_in_failures ORDER BY id")).scalars().all()
+        audited = " ".join(conn.execute(sa.text("SELECT after FROM audit_log")).scalars())
+    older.dispose()
+    assert names == ["zhang", None]
+    assert "first-secret-1" not in audited and "zhang" in audited

@@ -4,6 +4,8 @@ disabled and locked accounts cannot sign in; the last administrator cannot be di
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -22,8 +24,18 @@ def no_pause(_seconds: float) -> None:
     """Tests never sleep through the sign-in delay."""
 
 
-def sign_in(engine, username: str, password: str, pauses: list[float] | None = None) -> Actor | None:
-    return users.authenticate(engine, username, password, pause=(pauses.append if pauses is not None else no_pause))
+def sign_in(engine, username: str, password: str, pauses: list[float] | None = None,
+            source: str | None = None) -> Actor | None:
+    return users.authenticate(engine, username, password, pause=(pauses.append if pauses is not None else no_pause),
+                              source=source)
+
+
+def stored_failures(engine) -> list[tuple]:
+    """The failed sign-ins on record as (username, source), oldest first."""
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.select(users.sign_in_failures.c.username,
+                                                             users.sign_in_failures.c.source)
+                                                   .order_by(users.sign_in_failures.c.id))]
 
 
 @pytest.fixture
@@ -191,3 +203,59 @@ def test_unlocking_an_account_that_is_not_locked_is_refused(engine, admin, clerk
     with pytest.raises(ValidationError) as refusal:
         perform(engine, admin, users.unlock_account, "zhang")
     assert refusal.value.fields == ["username"]
+
+
+def test_thirty_guesses_in_parallel_are_counted_exactly_and_lock_after_five(engine, clerk_id):
+    """Thirty sign-ins at the same moment, the right password among them: the lock is checked and each failure
+    counted in one transaction, so exactly five failures are counted, the other guesses are refused unhashed,
+    and the right password gets in only if it was decided before the lock (never after it)."""
+    passwords = ["wrong-password"] * 29
+    passwords.insert(20, PASSWORD)
+    start = threading.Barrier(len(passwords))
+
+    def guess(password: str) -> Actor | None:
+        start.wait()
+        return sign_in(engine, "zhang", password)
+
+    with ThreadPoolExecutor(len(passwords)) as pool:
+        results = list(pool.map(guess, passwords))
+
+    assert stored_failures(engine) == [("zhang", None)] * users.MAX_FAILED_SIGN_INS
+    assert len(audit_of(engine, "user.sign_in_failed")) == users.MAX_FAILED_SIGN_INS
+    assert [result.username for result in results if result is not None] in ([], ["zhang"])
+    assert all(result is None for result, password in zip(results, passwords, strict=True) if password != PASSWORD)
+    assert users.sign_in_locked(engine, "zhang")
+    assert sign_in(engine, "zhang", PASSWORD) is None, "the right password is refused while locked"
+
+
+def test_five_failures_from_one_address_lock_only_that_address_out(engine, clerk_id):
+    for _ in range(users.MAX_FAILED_SIGN_INS):
+        sign_in(engine, "zhang", "wrong-password", source="10.0.0.66")
+    assert sign_in(engine, "zhang", PASSWORD, source="10.0.0.66") is None
+    assert sign_in(engine, "zhang", PASSWORD, source="10.0.0.7").username == "zhang"
+    [locked] = users.locked_accounts(engine)
+    assert (locked["username"], locked["sources"], locked["everywhere"]) == ("zhang", ["10.0.0.66"], False)
+
+
+def test_twenty_failures_from_any_addresses_lock_the_account_everywhere(engine, admin, clerk_id):
+    sources = [f"10.0.0.{n}" for n in range(users.MAX_FAILED_SIGN_INS_EVERY_SOURCE // users.MAX_FAILED_SIGN_INS)]
+    for source in sources:
+        for _ in range(users.MAX_FAILED_SIGN_INS):
+            sign_in(engine, "zhang", "wrong-password", source=source)
+    assert sign_in(engine, "zhang", PASSWORD, source="10.0.0.200") is None
+    assert sign_in(engine, "zhang", PASSWORD) is None
+    [locked] = users.locked_accounts(engine)
+    assert locked["everywhere"] and locked["failures"] == users.MAX_FAILED_SIGN_INS_EVERY_SOURCE
+    perform(engine, admin, users.unlock_account, "zhang")
+    assert sign_in(engine, "zhang", PASSWORD, source="10.0.0.200").username == "zhang"
+
+
+def test_a_name_that_matches_no_account_is_not_stored(engine, clerk_id):
+    """A password typed into the name field by mistake must not stay in the store or the audit log."""
+    pauses: list[float] = []
+    sign_in(engine, "first-secret-1 ", "zhang", pauses, source="10.0.0.5")
+    sign_in(engine, "zhang", "wrong-password", pauses, source="10.0.0.5")
+    assert stored_failures(engine) == [(None, "10.0.0.5"), ("zhang", "10.0.0.5")]
+    assert PASSWORD not in audit_text(engine)
+    assert pauses == [0.5, 0.5], "a name that matches no account is answered like an account's first failure"
+    assert users.locked_accounts(engine) == []

@@ -16,7 +16,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from data_layer.markdown import plain
 from data_layer.users import ROLES
-from ui.session import actor, prepare_session, sign_in_form, sign_out, t
+from ui.session import actor, prepare_session, revoked_screen, sign_in_form, sign_out, t
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,9 @@ def page_entry(url_path: str) -> PageEntry:
 
 def sign_in_page() -> None:
     """What a visitor who has not signed in sees, whichever page the URL names."""
+    if st.session_state.get("link_revoked"):
+        revoked_screen()
+        return
     st.title(t("app.title"))
     if st.session_state.pop("session_expired", False):
         st.info(t("access.session_expired"))

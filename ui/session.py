@@ -8,6 +8,7 @@ refresh, while an unchanged database costs one tiny query per refresh.
 
 from __future__ import annotations
 
+import html
 import importlib
 import time
 from collections.abc import Callable
@@ -74,13 +75,22 @@ def actor() -> Actor:
     return st.session_state.get("actor", VISITOR)
 
 
+def sign_in_source() -> str | None:
+    """The address this browser connects from (``None`` on the server itself): failed sign-ins lock an account
+    for the address that made them. Behind a reverse proxy every browser has the proxy's address, and the lock
+    then holds for everyone, as it would without addresses. Anything but a text (a page run with no browser
+    behind it) counts as the server itself."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
+
+
 def sign_in_form() -> None:
     """Username and password; a wrong pair, a disabled account and a locked one get the same answer."""
     with st.form("sign_in", clear_on_submit=True):
         username = st.text_input(t("users.field.username"))
         password = st.text_input(t("users.field.password"), type="password")
         if st.form_submit_button(t("app.sign_in"), type="primary"):
-            signed_in = users.authenticate(engine(), username.strip(), password)
+            signed_in = users.authenticate(engine(), username.strip(), password, source=sign_in_source())
             if signed_in is None:
                 st.error(t("app.sign_in_failed"))
             else:
@@ -91,6 +101,7 @@ def sign_in_form() -> None:
 def start_session(signed_in: Actor) -> None:
     st.session_state["actor"] = signed_in
     st.session_state["last_activity"] = time.monotonic()
+    st.session_state.pop("link_revoked", None)
 
 
 def sign_out() -> None:
@@ -120,11 +131,54 @@ def prepare_session() -> None:
     expire_idle_session()
 
 
-def recheck_account() -> None:
-    """Read the signed-in account again on every run, so that disabling it or changing its assignments
-    takes effect at once rather than at the next sign-in."""
+def revoked_link() -> bool:
+    """Whether this session was opened by a device token that is no longer its account's current one, or whose
+    account has been disabled."""
+    current = st.session_state.get("actor")
+    token = st.session_state.get("device_token")
+    return current is not None and bool(token) and not users.device_token_current(engine(), current.username, token)
+
+
+def revoke_link() -> None:
+    """Sign a wall screen out whose link has been revoked; it shows :func:`revoked_screen` from now on."""
+    sign_out()
+    st.session_state.pop("device_token", None)
+    st.session_state["link_revoked"] = True
+
+
+def session_revoked() -> bool:
+    """Whether the signed-in session may see nothing more: its device link revoked, or its account disabled."""
     current = st.session_state.get("actor")
     if current is None:
+        return False
+    if st.session_state.get("device_token"):
+        return revoked_link()
+    return users.is_disabled(engine(), current.username)
+
+
+def leave_if_revoked() -> None:
+    """The first step of a part of a page that refreshes itself: a refresh runs only that part, not
+    :func:`prepare_session`, so it asks itself whether the session still holds (one indexed look-up) and, if
+    not, reruns the whole app, which signs the session out and shows no figure."""
+    if session_revoked():
+        st.rerun(scope="app")
+
+
+def revoked_screen() -> None:
+    """All that a wall screen whose link has been revoked shows: one message across the screen, no figures."""
+    st.html(f'<div class="link-revoked" style="min-height: 80vh; display: flex; align-items: center; '
+            f'justify-content: center; text-align: center; font-size: 2.6rem; line-height: 1.5;">'
+            f'{html.escape(t("access.link_revoked"), quote=False)}</div>')
+
+
+def recheck_account() -> None:
+    """Read the signed-in account again on every run, so that disabling it, changing its assignments or
+    revoking a wall screen's link takes effect at once rather than at the next sign-in."""
+    current = st.session_state.get("actor")
+    if current is None:
+        return
+    if revoked_link():
+        revoke_link()
         return
     fresh = users.actor_for(engine(), current.username)
     if fresh is None:

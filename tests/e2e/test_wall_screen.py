@@ -6,10 +6,20 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from e2e_support import KIOSK, free_port, open_wall, persons_checked_tile, sample_database, serve_app, wait_for_figure
+from e2e_support import (
+    KIOSK,
+    free_port,
+    open_wall,
+    persons_checked_tile,
+    sample_database,
+    serve_app,
+    sign_in,
+    wait_for_figure,
+)
 
-from data_layer import checkpoints, clock
+from data_layer import checkpoints, clock, users
 from data_layer.db import Actor, connect, perform
+from data_layer.i18n import translate
 from data_layer.quarantine import persons
 from sample_data import DEMO_WALL_DEVICE_TOKEN
 
@@ -97,3 +107,35 @@ def test_wall_screen_never_shows_a_name_id_number_or_phone(browser, wall_databas
         page.close()
     leaked = [value for person in people for value in person if value and value in shown]
     assert leaked == []
+
+
+def test_an_open_kiosk_goes_dark_at_its_next_refresh_once_a_new_link_is_issued(browser, database_factory,
+                                                                                 artifacts):
+    """The page refreshes only its figures, not the whole app, yet the revoked link shows within a refresh or
+    two: the message, in the screen's language, and not one figure left."""
+    url = sample_database(database_factory, days=1)
+    with serve_app(url, COMMAND_POST_REFRESH_SECONDS=REFRESH) as base_url:
+        page = open_wall(browser, base_url, path=KIOSK + "&lang=en")
+        engine = connect(url)
+        perform(engine, Actor("e2e-admin", "admin"), users.issue_device_token, "wall")
+        engine.dispose()
+        message = page.get_by_text(translate("access.link_revoked", "en"))
+        message.wait_for(timeout=4 * int(REFRESH) * 1000)
+        page.screenshot(path=str(artifacts / "wall-revoked-1920x1080.png"))
+        assert page.locator("[data-testid='stMetric']").count() == 0
+        assert page.locator("[data-testid='stVegaLiteChart']").count() == 0
+        page.close()
+
+
+def test_a_person_on_the_self_refreshing_overview_is_signed_out_once_the_account_is_disabled(browser,
+                                                                                          database_factory):
+    url = sample_database(database_factory, days=1)
+    with serve_app(url, COMMAND_POST_REFRESH_SECONDS=REFRESH) as base_url:
+        page, _ = sign_in(browser, base_url, "leader", "leader-demo-1")
+        page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+        engine = connect(url)
+        perform(engine, Actor("e2e-admin", "admin"), users.set_active, "leader", False)
+        engine.dispose()
+        page.locator("input[type='password']").wait_for(timeout=4 * int(REFRESH) * 1000)
+        assert page.locator("[data-testid='stMetric']").count() == 0
+        page.close()
