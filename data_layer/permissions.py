@@ -76,6 +76,12 @@ def works_on_today(actor: Actor) -> bool:
     return actor.role == "clerk"
 
 
+def signs_out_when_idle(actor: Actor) -> bool:
+    """A person idle beyond the limit is signed out (a phone left on a checkpoint desk must not stay open);
+    a wall screen, which has nothing to enter and runs for days, is not."""
+    return actor.role != "wall"
+
+
 def may_write_notes(actor: Actor) -> bool:
     """The briefing's notes are the leaders' (and the administrator's)."""
     return actor.role in NOTE_ROLES

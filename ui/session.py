@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from data_layer import briefing, db, settings, users
 from data_layer.db import Actor
 from data_layer.i18n import LANGUAGES, normalize_language, translate
+from data_layer.permissions import signs_out_when_idle
 from data_layer.privacy import presented
 
 VISITOR = Actor("visitor", "visitor")
@@ -199,7 +200,7 @@ def expire_idle_session() -> None:
     Wall screens are exempt; they have nothing to enter and must run for days.
     """
     current = st.session_state.get("actor")
-    if current is None or current.role == "wall":
+    if current is None or not signs_out_when_idle(current):
         return
     now = time.monotonic()
     if now - st.session_state.get("last_activity", now) > idle_limit_seconds():
