@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from docx import Document
 
-from data_layer import clock, review, situation, supplies
-from data_layer.briefing import briefing_sections, build_briefing, render_docx, render_markdown
+from data_layer import clock, situation, supplies
+from data_layer.briefing import briefing_facts, briefing_sections, render_docx, render_markdown
 from data_layer.db import connect, perform
 from data_layer.i18n import translate
 
@@ -40,11 +40,10 @@ def sample(sample_url):
 @pytest.mark.parametrize("day", SAMPLE_DAYS, ids=[f"minus_{(TODAY - day).days}" for day in SAMPLE_DAYS])
 def test_every_output_gives_each_supply_item_the_same_status(sample, day):
     with sample.connect() as conn:
-        today, before = build_briefing(conn, day), build_briefing(conn, day - timedelta(days=1))
-        alerts = situation.alerts(conn, day, today)
-        corrections = review.figure_corrections(conn, day, today)
-    markdown = render_markdown(today, before, "zh_CN")
-    document = Document(io.BytesIO(render_docx(today, before, "zh_CN")))
+        facts = briefing_facts(conn, day)
+    today, before, alerts, corrections = facts.today, facts.before, facts.alerts, facts.corrections
+    markdown = render_markdown(facts, "zh_CN")
+    document = Document(io.BytesIO(render_docx(facts, "zh_CN")))
     word_rows = {row.cells[0].text: tuple(cell.text for cell in row.cells)
                  for table in document.tables for row in table.rows}
     table = supply_table(today, before, "zh_CN")
@@ -69,12 +68,12 @@ def test_an_item_under_three_days_of_cover_is_not_called_normal_anywhere(engine,
                                                    "kind": "issue", "quantity": 82, "counterparty": "东门卡口",
                                                    "recipient_kind": "checkpoint"})
     with engine.connect() as conn:
-        today, before = build_briefing(conn, TODAY), build_briefing(conn, TODAY - timedelta(days=1))
-        alerts = situation.alerts(conn, TODAY, today)
+        facts = briefing_facts(conn, TODAY)
+    today, before, alerts = facts.today, facts.before, facts.alerts
     [item] = today["supplies"]
     assert (item["days_of_cover"], item["status"]) == (1.5, "under_3_days")
     for language in ("zh_CN", "en"):
         assert supply_table(today, before, language)["医用防护服"][-1] == translate("supplies.code.under_3_days",
                                                                                    language)
-    assert "正常" not in render_markdown(today, before, "zh_CN")
+    assert "正常" not in render_markdown(facts, "zh_CN")
     assert alerted_items(alerts) == {"医用防护服": "under_3_days"}
