@@ -62,6 +62,22 @@ def test_word_document_holds_the_json_figures_in_tables(sample_facts):
         "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "SimSun"
 
 
+def test_word_briefing_is_a4_with_the_margins_and_fonts_of_an_official_document(sample_facts):
+    document = Document(io.BytesIO(render_docx(sample_facts, "zh_CN")))
+    [section] = document.sections
+    sizes = [section.page_width, section.page_height, section.top_margin, section.bottom_margin,
+             section.left_margin, section.right_margin]
+    assert [round(size.mm) for size in sizes] == [210, 297, 37, 35, 28, 26]
+    first, body = document.paragraphs[0], document.paragraphs[1]
+    assert first.text == briefing.briefing_title(sample_facts.today, "zh_CN")
+    assert [east_asian_font(paragraph.style) for paragraph in (first, body)] == ["SimHei", "FangSong"]
+    assert (first.style.font.size.pt, body.style.font.size.pt) == (22, 16)
+
+
+def east_asian_font(style) -> str:
+    return style.element.rPr.rFonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+
+
 def test_change_against_the_day_before_is_signed(sample_briefing):
     assert briefing.change(12, 10) == 2
     assert briefing.change(None, 10) is None
