@@ -1,10 +1,13 @@
 """The daily briefing (日报): the figures of every domain for one report date.
 
 :func:`build_briefing` is the one source of the briefing's numbers (DESIGN §6);
-the Markdown and Word exports, the overview page and the command line all
-render what it returns, so a figure can never differ between them. The
-leader's notes for a day are kept here too: a small append-only table in
-which the newest note of a day is the one shown.
+the overview page and the command line's JSON show what it returns. The
+briefing as a document, with the day's action list and later corrections, is
+built once by :func:`briefing_document`, which the briefing page, the Markdown
+file and the Word document all lay out, so that none of them can say a figure,
+an action or a correction differently. The leader's notes for a day are kept
+here too: a small append-only table in which the newest note of a day is the
+one shown.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from docx.styles.style import BaseStyle
 from sqlalchemy.engine import Connection, Engine
 
 from data_layer import checkpoints, clock, enterprises, quarantine, review, settings, situation, supplies
@@ -53,6 +57,7 @@ CORRECTION_COLUMNS = ("briefing.column.figure", "briefing.column.before", "brief
                       "briefing.column.changed_at", "briefing.column.changed_by", "briefing.column.reason")
 PAGE_SIZE_MM = (Mm(210), Mm(297))  # A4
 MARGINS_MM = (Mm(37), Mm(35), Mm(28), Mm(26))  # top, bottom, left, right: GB/T 9704
+THEME_FONTS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 TITLE_STYLE = "Briefing Title"
 BODY_STYLE = "Briefing Body"
 
@@ -388,6 +393,7 @@ def _official_styles(word: DocxDocument) -> None:
     (the ``Normal`` style) for the table cells, which at 三号 would not fit a seven-column table on the page."""
     _font(word.styles["Normal"], "SimSun", 10.5)
     _font(word.styles["Heading 2"], "SimHei", 16)
+    word.styles["Heading 2"].font.bold = False  # 黑体 is heavy enough; GB/T 9704 sets headings in it unbolded
     title = word.styles.add_style(TITLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
     title.base_style = word.styles["Normal"]
     _font(title, "SimHei", 22)
@@ -400,12 +406,16 @@ def _official_styles(word: DocxDocument) -> None:
     body.paragraph_format.line_spacing = Pt(28)
 
 
-def _font(style, east_asian: str, size: float) -> None:
-    """Chinese text in ``east_asian``, Latin letters and digits in Times New Roman, black, ``size`` points."""
+def _font(style: BaseStyle, east_asian: str, size: float) -> None:
+    """Chinese text in ``east_asian``, Latin letters and digits in Times New Roman, black, ``size`` points. The
+    template's theme fonts are removed: Word prefers a theme font to the font named beside it."""
     style.font.name = "Times New Roman"
     style.font.size = Pt(size)
     style.font.color.rgb = RGBColor(0, 0, 0)
-    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), east_asian)
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    for theme in THEME_FONTS:
+        fonts.attrib.pop(qn(theme), None)
+    fonts.set(qn("w:eastAsia"), east_asian)
 
 
 def _word_table(word: DocxDocument, table: Table, heading: bool = True) -> None:

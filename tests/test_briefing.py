@@ -71,6 +71,7 @@ def test_word_briefing_is_a4_with_the_margins_and_fonts_of_an_official_document(
     first, body = document.paragraphs[0], document.paragraphs[1]
     assert first.text == briefing.briefing_title(sample_facts.today, "zh_CN")
     assert [east_asian_font(paragraph.style) for paragraph in (first, body)] == ["SimHei", "FangSong"]
+    assert east_asian_font(document.styles["Heading 2"]) == "SimHei"
     assert (first.style.font.size.pt, body.style.font.size.pt) == (22, 16)
 
 
