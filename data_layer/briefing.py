@@ -1,30 +1,40 @@
 """The daily briefing (日报): the figures of every domain for one report date.
 
 :func:`build_briefing` is the one source of the briefing's numbers (DESIGN §6);
-the Markdown and Word exports, the overview page and the command line all
-render what it returns, so a figure can never differ between them. The
-leader's notes for a day are kept here too: a small append-only table in
-which the newest note of a day is the one shown.
+the overview page and the command line's JSON show what it returns. The
+briefing as a document, with the day's action list and later corrections, is
+built once by :func:`briefing_document`, which the briefing page, the Markdown
+file and the Word document all lay out, so that none of them can say a figure,
+an action or a correction differently. The leader's notes for a day are kept
+here too: a small append-only table in which the newest note of a day is the
+one shown.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Mm, Pt, RGBColor
+from docx.styles.style import BaseStyle
 from sqlalchemy.engine import Connection, Engine
 
-from data_layer import checkpoints, clock, enterprises, quarantine, settings, supplies
+from data_layer import checkpoints, clock, enterprises, quarantine, review, settings, situation, supplies
 from data_layer.db import WriteContext, metadata
 from data_layer.errors import PermissionDenied
-from data_layer.i18n import format_day, format_number, translate
-from data_layer.markdown import plain
+from data_layer.i18n import catalog, format_day, format_moment, format_number, translate
+from data_layer.markdown import UserText, as_typed, plain
 from data_layer.permissions import may_write_notes
+from data_layer.situation import Alert
 from data_layer.validation import Checks
 
 briefing_notes = sa.Table(
@@ -43,7 +53,13 @@ QUARANTINE_FIGURES = ("admitted", "released", "due_next_3_days", "overdue", "fol
 ENTERPRISE_FIGURES = ("total", "reopened", "applied", "not_reopened", "suspended",
                       "rectifications_open", "rectifications_overdue")
 SUPPLY_FIGURES = ("on_hand", "in_today", "out_today", "burn_rate", "days_of_cover")
-UserText = Callable[[str], str]  # how a name or note typed by a user is written: as is, or escaped for Markdown
+CORRECTION_COLUMNS = ("briefing.column.figure", "briefing.column.before", "briefing.column.after",
+                      "briefing.column.changed_at", "briefing.column.changed_by", "briefing.column.reason")
+PAGE_SIZE_MM = (Mm(210), Mm(297))  # A4
+MARGINS_MM = (Mm(37), Mm(35), Mm(28), Mm(26))  # top, bottom, left, right: GB/T 9704
+THEME_FONTS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+TITLE_STYLE = "Briefing Title"
+BODY_STYLE = "Briefing Body"
 
 
 def default_report_day(moment: datetime | None = None) -> date:
@@ -106,11 +122,6 @@ def _signed(value: float | int | None, language: str, digits: int = 0) -> str:
         return "—"
     text = format_number(abs(value), language, digits)
     return ("+" if value > 0 else "−" if value < 0 else "±") + text
-
-
-def as_typed(text: str) -> str:
-    """User text for a Word document or the command line, where nothing is read as Markdown."""
-    return text
 
 
 def headline(today: dict, language: str, user_text: UserText = as_typed) -> str:
@@ -198,43 +209,222 @@ def briefing_title(today: dict, language: str) -> str:
     return translate("briefing.title", language, date=format_day(date.fromisoformat(today["date"]), language))
 
 
-def render_markdown(today: dict, before: dict, language: str) -> str:
-    """The briefing as Markdown, in the words a command post sends upward; every name and note a user typed
-    is escaped (:func:`data_layer.markdown.plain`), so it shows as typed and never as a link, image or table."""
-    lines = [f"# {briefing_title(today, language)}", "", headline(today, language, plain), "",
-             zero_report_line(today["checkpoints"], language, plain), ""]
-    for heading, columns, rows in briefing_sections(today, before, language, plain):
-        lines += [f"## {heading}", "", "| " + " | ".join(columns) + " |",
-                  "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-        lines.append("")
-    lines += [f"## {translate('briefing.section.notes', language)}", "",
-              plain(today["notes"], keep_lines=True) or translate("briefing.no_notes", language), ""]
+@dataclass(frozen=True)
+class BriefingFacts:
+    """Everything one day's briefing shows, read together: the day's figures and the day before's (DESIGN §6),
+    the day's alerts (:func:`data_layer.situation.alerts`) and the figures later corrections changed
+    (:func:`data_layer.review.figure_corrections`)."""
+
+    today: dict
+    before: dict
+    alerts: list[Alert]
+    corrections: list[dict]
+
+
+def briefing_facts(conn: Connection, day: date) -> BriefingFacts:
+    """:class:`BriefingFacts` for ``day``, read in one transaction so that its parts agree."""
+    today = build_briefing(conn, day)
+    return BriefingFacts(today, build_briefing(conn, day - timedelta(days=1)), situation.alerts(conn, day, today),
+                         review.figure_corrections(conn, day, today))
+
+
+@dataclass(frozen=True)
+class Writing:
+    """How the text users typed is written into one output: ``name`` for a name or reason on one line, ``note``
+    for the leader's note, which keeps its lines."""
+
+    name: UserText
+    note: UserText
+
+
+AS_TYPED = Writing(as_typed, as_typed)
+IN_MARKDOWN = Writing(plain, partial(plain, keep_lines=True))
+
+
+@dataclass(frozen=True)
+class Table:
+    heading: str
+    columns: list[str]
+    rows: list[tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    """One line of the action list: an alert in words, ``severity`` ``high`` (act now) or ``medium`` (watch)."""
+
+    severity: str
+    text: str
+
+
+@dataclass(frozen=True)
+class BriefingDocument:
+    """The briefing as one ordered document, in words: the page, the Markdown file and the Word document each lay
+    out these parts in this order and nothing else, so that none of them can say something the others do not.
+
+    ``no_actions`` is said when ``actions`` is empty; ``corrections_summary`` says how many figures later
+    corrections changed (or that none did) and ``corrections`` lists them.
+    """
+
+    title: str
+    headline: str
+    zero_report: str
+    tables: list[Table]
+    actions_heading: str
+    actions: list[ActionLine]
+    no_actions: str
+    corrections_summary: str
+    corrections: Table
+    notes_heading: str
+    notes: str
+
+
+def briefing_document(facts: BriefingFacts, language: str, writing: Writing = AS_TYPED) -> BriefingDocument:
+    """The briefing document of ``facts`` in ``language``; ``writing`` writes the text users typed
+    (:data:`IN_MARKDOWN` where the output is Markdown)."""
+    today, name = facts.today, writing.name
+    return BriefingDocument(
+        title=briefing_title(today, language),
+        headline=headline(today, language, name),
+        zero_report=zero_report_line(today["checkpoints"], language, name),
+        tables=[Table(heading, columns, rows)
+                for heading, columns, rows in briefing_sections(today, facts.before, language, name)],
+        actions_heading=translate("briefing.section.actions", language),
+        actions=[ActionLine(alert.severity, situation.alert_text(alert, language, name)) for alert in facts.alerts],
+        no_actions=translate("wall.no_alerts", language),
+        corrections_summary=(translate("briefing.corrections_note", language, count=len(facts.corrections))
+                             if facts.corrections else translate("briefing.no_corrections", language)),
+        corrections=Table(translate("briefing.section.corrections", language),
+                          [translate(key, language) for key in CORRECTION_COLUMNS],
+                          [correction_row(mark, language, name) for mark in facts.corrections]),
+        notes_heading=translate("briefing.section.notes", language),
+        notes=writing.note(today["notes"]) or translate("briefing.no_notes", language),
+    )
+
+
+def correction_row(mark: dict, language: str, user_text: UserText = as_typed) -> tuple[str, ...]:
+    """A figure a later correction changed, in words: which, from what, to what, when, by whom, why."""
+    return (figure_label(mark, language, user_text), shown_value(mark["before"], language, user_text),
+            shown_value(mark["after"], language, user_text), format_moment(mark["changed_at"], language),
+            user_text(mark["changed_by"]), user_text(mark["reason"]) if mark["reason"] else "—")
+
+
+def figure_label(mark: dict, language: str, user_text: UserText = as_typed) -> str:
+    """A corrected figure in words: its briefing label, with the item or the reason it concerns."""
+    section, figure = mark["section"], mark["figure"]
+    if figure.startswith("by_reason."):
+        label = translate("briefing.figure.enterprises.by_reason", language,
+                          reason=translate(f"enterprises.code.{figure.split('.', 1)[1]}", language))
+    else:
+        key = f"briefing.figure.{section}.{figure.replace('.', '_')}"
+        label = translate(key, language) if key in catalog(language) else figure
+    if not mark["item"]:
+        return label
+    return translate("briefing.item_figure", language, item=user_text(mark["item"]), figure=label)
+
+
+def shown_value(value: object, language: str, user_text: UserText = as_typed) -> str:
+    """A figure's value before or after a correction: a number as the tables write it, a yes or no, names."""
+    if isinstance(value, list):
+        return "、".join(map(user_text, value)) or "—"
+    if isinstance(value, bool):
+        return translate("briefing.yes" if value else "briefing.no", language)
+    if isinstance(value, int | float):
+        return format_number(value, language, 0 if isinstance(value, int) else 1)
+    return "—" if value is None else user_text(str(value))
+
+
+def render_markdown(facts: BriefingFacts, language: str) -> str:
+    """The briefing document as Markdown, in the words a command post sends upward; every name, reason and note
+    a user typed is escaped (:func:`data_layer.markdown.plain`), so it shows as typed and never as a link, image
+    or table."""
+    document = briefing_document(facts, language, IN_MARKDOWN)
+    lines = [f"# {document.title}", "", document.headline, "", document.zero_report, ""]
+    for table in document.tables:
+        lines += [f"## {table.heading}", "", *_markdown_table(table), ""]
+    lines += [f"## {document.actions_heading}", ""]
+    lines += [f"- {action.text}" for action in document.actions] or [document.no_actions]
+    lines += ["", f"## {document.corrections.heading}", "", document.corrections_summary, ""]
+    if document.corrections.rows:
+        lines += [*_markdown_table(document.corrections), ""]
+    lines += [f"## {document.notes_heading}", "", document.notes, ""]
     return "\n".join(lines)
 
 
-def render_docx(today: dict, before: dict, language: str) -> bytes:
-    """The briefing as a Word document: headings, one table per domain, a Chinese font set."""
-    document = Document()
-    for style_name in ("Normal", "Heading 1", "Heading 2", "Title"):
-        style = document.styles[style_name]
-        style.font.name = "SimSun" if style_name == "Normal" else "SimHei"
-        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), style.font.name)
-    document.styles["Normal"].font.size = Pt(11)
-    document.add_heading(briefing_title(today, language), level=1)
-    document.add_paragraph(headline(today, language))
-    document.add_paragraph(zero_report_line(today["checkpoints"], language))
-    for heading, columns, rows in briefing_sections(today, before, language):
-        document.add_heading(heading, level=2)
-        table = document.add_table(rows=1, cols=len(columns))
-        table.style = "Table Grid"
-        for cell, title in zip(table.rows[0].cells, columns, strict=True):
-            cell.text = title
-        for row in rows:
-            for cell, value in zip(table.add_row().cells, row, strict=True):
-                cell.text = str(value)
-    document.add_heading(translate("briefing.section.notes", language), level=2)
-    document.add_paragraph(today["notes"] or translate("briefing.no_notes", language))
+def _markdown_table(table: Table) -> list[str]:
+    return ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns),
+            *("| " + " | ".join(str(cell) for cell in row) + " |" for row in table.rows)]
+
+
+def render_docx(facts: BriefingFacts, language: str) -> bytes:
+    """The briefing document as Word, laid out as a Chinese official document (GB/T 9704): A4, its margins, the
+    title in 黑体 二号, headings in 黑体 三号, the text in 仿宋 三号, one table per domain (宋体 五号, to fit)."""
+    document = briefing_document(facts, language)
+    word = Document()
+    _official_page(word)
+    _official_styles(word)
+    word.add_paragraph(document.title, style=TITLE_STYLE)
+    word.add_paragraph(document.headline, style=BODY_STYLE)
+    word.add_paragraph(document.zero_report, style=BODY_STYLE)
+    for table in document.tables:
+        _word_table(word, table)
+    word.add_heading(document.actions_heading, level=2)
+    for line in [action.text for action in document.actions] or [document.no_actions]:
+        word.add_paragraph(line, style=BODY_STYLE)
+    word.add_heading(document.corrections.heading, level=2)
+    word.add_paragraph(document.corrections_summary, style=BODY_STYLE)
+    if document.corrections.rows:
+        _word_table(word, document.corrections, heading=False)
+    word.add_heading(document.notes_heading, level=2)
+    word.add_paragraph(document.notes, style=BODY_STYLE)
     buffer = io.BytesIO()
-    document.save(buffer)
+    word.save(buffer)
     return buffer.getvalue()
+
+
+def _official_page(word: DocxDocument) -> None:
+    """A4 with the margins of GB/T 9704 (天头 37 mm, 订口 28 mm): a type area of 156 × 225 mm."""
+    section = word.sections[0]
+    section.page_width, section.page_height = PAGE_SIZE_MM
+    section.top_margin, section.bottom_margin, section.left_margin, section.right_margin = MARGINS_MM
+
+
+def _official_styles(word: DocxDocument) -> None:
+    """黑体 for the title and headings, 仿宋 三号 for the text with a two-character first-line indent, and 宋体 五号
+    (the ``Normal`` style) for the table cells, which at 三号 would not fit a seven-column table on the page."""
+    _font(word.styles["Normal"], "SimSun", 10.5)
+    _font(word.styles["Heading 2"], "SimHei", 16)
+    word.styles["Heading 2"].font.bold = False  # 黑体 is heavy enough; GB/T 9704 sets headings in it unbolded
+    title = word.styles.add_style(TITLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    title.base_style = word.styles["Normal"]
+    _font(title, "SimHei", 22)
+    title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.paragraph_format.space_after = Pt(16)
+    body = word.styles.add_style(BODY_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    body.base_style = word.styles["Normal"]
+    _font(body, "FangSong", 16)
+    body.paragraph_format.first_line_indent = Pt(32)
+    body.paragraph_format.line_spacing = Pt(28)
+
+
+def _font(style: BaseStyle, east_asian: str, size: float) -> None:
+    """Chinese text in ``east_asian``, Latin letters and digits in Times New Roman, black, ``size`` points. The
+    template's theme fonts are removed: Word prefers a theme font to the font named beside it."""
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(size)
+    style.font.color.rgb = RGBColor(0, 0, 0)
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    for theme in THEME_FONTS:
+        fonts.attrib.pop(qn(theme), None)
+    fonts.set(qn("w:eastAsia"), east_asian)
+
+
+def _word_table(word: DocxDocument, table: Table, heading: bool = True) -> None:
+    if heading:
+        word.add_heading(table.heading, level=2)
+    grid = word.add_table(rows=1, cols=len(table.columns))
+    grid.style = "Table Grid"
+    for cell, title in zip(grid.rows[0].cells, table.columns, strict=True):
+        cell.text = title
+    for row in table.rows:
+        for cell, value in zip(grid.add_row().cells, row, strict=True):
+            cell.text = str(value)

@@ -125,17 +125,17 @@ def export_command(url: str | None, kind: str, file: Path) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output (required for docx).")
 def briefing_command(url: str | None, day, output_format: str, lang: str, out: Path | None) -> None:
-    """The daily briefing for one date, as JSON, Markdown or Word."""
+    """The daily briefing for one date, as JSON, Markdown or Word (the documents the briefing page downloads)."""
     report_day: date = day.date() if day else clock.today()
     engine = open_store(url)
-    if output_format == "json":
-        with engine.connect() as conn:
+    with engine.connect() as conn:
+        if output_format == "json":
             content: str | bytes = json.dumps(briefing.build_briefing(conn, report_day), ensure_ascii=False,
                                               indent=2, default=str)
-    else:
-        today, before = briefing.briefing_with_previous(engine, report_day)
-        content = (briefing.render_markdown(today, before, lang) if output_format == "md"
-                   else briefing.render_docx(today, before, lang))
+        else:
+            facts = briefing.briefing_facts(conn, report_day)
+            content = (briefing.render_markdown(facts, lang) if output_format == "md"
+                       else briefing.render_docx(facts, lang))
     if out is not None:
         out.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
         click.echo(f"briefing for {report_day} written to {out}")

@@ -12,6 +12,7 @@ of their own messages.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # Characters that are Markdown wherever they stand: emphasis, code, links and images, HTML, tables,
 # strikethrough, maths, entities, e-mail links, and the escape itself.
@@ -23,6 +24,12 @@ LIST_NUMBER = re.compile(r"^(\d+)([.)])")  # "1." or "1)" at a line's start star
 BLOCK_START = re.compile(r"^([#>+=-])")  # a heading, quote, list, or a heading's or a rule's line
 BLANK_LINES = re.compile(r"\n\s*\n")
 LINE_BREAKS = re.compile(r"\s*[\r\n]\s*")
+UserText = Callable[[str], str]  # how a name or note typed by a user is written: as is, or escaped for Markdown
+
+
+def as_typed(text: str) -> str:
+    """User text where nothing is read as Markdown (a Word document, a table cell, HTML that is escaped itself)."""
+    return text
 
 
 def plain(text: object, *, keep_lines: bool = False) -> str:

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from data_layer import checkpoints, db, enterprises, quarantine, supplies
 from data_layer.db import WriteContext
+from data_layer.i18n import format_number, translate
+from data_layer.markdown import UserText, as_typed
 from data_layer.permissions import require_admin
 from data_layer.validation import Checks
 
@@ -34,6 +36,22 @@ class Alert:
     key: str
     severity: str
     params: dict[str, object] = field(default_factory=dict)
+
+
+def alert_text(alert: Alert, language: str, user_text: UserText = as_typed) -> str:
+    """The words of an alert, the same on the wall screen, on the briefing page and in its downloads: the alert's
+    catalog message, with counts and stock written as the tiles write them (1,909, not 1909), days of cover with
+    one decimal, and the names in it (every text parameter is typed by a user) written by ``user_text``."""
+    return translate(alert.key, language, **{name: _alert_value(value, language, user_text)
+                                             for name, value in alert.params.items()})
+
+
+def _alert_value(value: object, language: str, user_text: UserText) -> object:
+    if isinstance(value, str):
+        return user_text(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return format_number(value, language, 0 if isinstance(value, int) else 1)
 
 
 def risk_level(engine: Engine) -> str:

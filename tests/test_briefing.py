@@ -9,7 +9,7 @@ import pytest
 from docx import Document
 
 from data_layer import briefing, clock
-from data_layer.briefing import briefing_with_previous, render_docx, render_markdown
+from data_layer.briefing import briefing_facts, render_docx, render_markdown
 from data_layer.db import Actor, connect, perform
 from data_layer.errors import PermissionDenied, ValidationError
 from data_layer.i18n import format_number
@@ -17,8 +17,14 @@ from support import audit_rows, count_rows
 
 
 @pytest.fixture(scope="module")
-def sample_briefing(sample_url):
-    return briefing_with_previous(connect(sample_url), clock.today())
+def sample_facts(sample_url):
+    with connect(sample_url).connect() as conn:
+        return briefing_facts(conn, clock.today())
+
+
+@pytest.fixture(scope="module")
+def sample_briefing(sample_facts):
+    return sample_facts.today, sample_facts.before
 
 
 def figures_in_words(today: dict, language: str) -> list[str]:
@@ -32,22 +38,21 @@ def figures_in_words(today: dict, language: str) -> list[str]:
 
 
 @pytest.mark.parametrize("language", ["zh_CN", "en"])
-def test_markdown_holds_the_json_figures(sample_briefing, language):
-    today, before = sample_briefing
-    text = render_markdown(today, before, language)
+def test_markdown_holds_the_json_figures(sample_facts, language):
+    today = sample_facts.today
+    text = render_markdown(sample_facts, language)
     missing = [figure for figure in figures_in_words(today, language) if figure not in text]
     assert missing == []
     assert text.startswith("# ")
 
 
-def test_markdown_headline_is_in_the_upward_report_style(sample_briefing):
-    today, before = sample_briefing
-    assert "24 时" in render_markdown(today, before, "zh_CN").splitlines()[2]
+def test_markdown_headline_is_in_the_upward_report_style(sample_facts):
+    assert "24 时" in render_markdown(sample_facts, "zh_CN").splitlines()[2]
 
 
-def test_word_document_holds_the_json_figures_in_tables(sample_briefing):
-    today, before = sample_briefing
-    document = Document(io.BytesIO(render_docx(today, before, "zh_CN")))
+def test_word_document_holds_the_json_figures_in_tables(sample_facts):
+    today = sample_facts.today
+    document = Document(io.BytesIO(render_docx(sample_facts, "zh_CN")))
     text = "\n".join([paragraph.text for paragraph in document.paragraphs] + [
         cell.text for table in document.tables for row in table.rows for cell in row.cells])
     assert len(document.tables) == 4
@@ -55,6 +60,23 @@ def test_word_document_holds_the_json_figures_in_tables(sample_briefing):
     assert missing == []
     assert document.styles["Normal"].element.rPr.rFonts.get(
         "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "SimSun"
+
+
+def test_word_briefing_is_a4_with_the_margins_and_fonts_of_an_official_document(sample_facts):
+    document = Document(io.BytesIO(render_docx(sample_facts, "zh_CN")))
+    [section] = document.sections
+    sizes = [section.page_width, section.page_height, section.top_margin, section.bottom_margin,
+             section.left_margin, section.right_margin]
+    assert [round(size.mm) for size in sizes] == [210, 297, 37, 35, 28, 26]
+    first, body = document.paragraphs[0], document.paragraphs[1]
+    assert first.text == briefing.briefing_title(sample_facts.today, "zh_CN")
+    assert [east_asian_font(paragraph.style) for paragraph in (first, body)] == ["SimHei", "FangSong"]
+    assert east_asian_font(document.styles["Heading 2"]) == "SimHei"
+    assert (first.style.font.size.pt, body.style.font.size.pt) == (22, 16)
+
+
+def east_asian_font(style) -> str:
+    return style.element.rPr.rFonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
 
 
 def test_change_against_the_day_before_is_signed(sample_briefing):

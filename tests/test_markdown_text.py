@@ -95,8 +95,8 @@ def test_pages_show_hostile_names_escaped_and_never_as_live_markdown(monkeypatch
 
 def test_briefing_markdown_file_escapes_every_name_and_the_note(engine, admin):
     hostile_command_post(engine, admin)
-    today, before = briefing.briefing_with_previous(engine, TODAY)
-    text = briefing.render_markdown(today, before, "zh_CN")
+    with engine.connect() as conn:
+        text = briefing.render_markdown(briefing.briefing_facts(conn, TODAY), "zh_CN")
 
     assert plain(CHECKPOINT) in text  # the zero-report line
     assert plain(ITEM) in text  # the headline and the supplies table

@@ -20,9 +20,9 @@ import pandas as pd
 import streamlit as st
 
 from data_layer import checkpoints, enterprises, quarantine, settings, supplies
-from data_layer.i18n import format_moment, format_number
+from data_layer.i18n import format_moment
 from data_layer.markdown import plain
-from data_layer.situation import Alert
+from data_layer.situation import Alert, alert_text
 from ui.checkpoints import checkpoint_deck
 from ui.session import language, read, t
 
@@ -176,16 +176,13 @@ def risk_badge(level: str) -> str:
 
 
 def alert_html(alert: Alert) -> str:
-    params = {name: _alert_value(value) for name, value in alert.params.items()}
-    return f'<div class="wall-alert {alert.severity}">{_escape(t(alert.key, **params))}</div>'
+    """An alert as a coloured line of the wall screen, in the words of :func:`data_layer.situation.alert_text`."""
+    return alert_line_html(alert.severity, alert_text(alert, language()))
 
 
-def _alert_value(value: object) -> object:
-    """A count or stock in an alert written as the tiles write it (1,909, not 1909); days of cover with one
-    decimal; names as they are."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return value
-    return format_number(value, language(), 0 if isinstance(value, int) else 1)
+def alert_line_html(severity: str, text: str) -> str:
+    """A line of the alert column: ``text`` as typed (escaped here), coloured by ``severity``."""
+    return f'<div class="wall-alert {severity}">{_escape(text)}</div>'
 
 
 def _escape(text: str) -> str:
