@@ -38,6 +38,7 @@ from data_layer.errors import ImportRejected, ValidationError
 from data_layer.i18n import translate
 from data_layer.transfer import import_file, transfer_kinds
 from data_layer.validation import id_check_char
+from data_layer.workbook import csv_text_read
 
 settings.register_profile("command-post-test", max_examples=500, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -454,6 +455,8 @@ def test_import_stores_the_whole_file_or_nothing(engine, kind_name):
 
 
 def test_an_imported_name_is_stored_as_written(engine):
+    """As written, but for an apostrophe before a formula character: that marks text, as the app's own CSV
+    files write it (OWASP) and as Excel reads an apostrophe typed in front of a cell."""
     @FUZZ
     @given(st.lists(NAME, min_size=1, max_size=3, unique_by=lambda text: text.strip()))
     def check(names):
@@ -467,7 +470,7 @@ def test_an_imported_name_is_stored_as_written(engine):
             return  # a name an earlier example took
         with engine.connect() as conn:
             stored = {row["name"] for row in supplies.list_items(conn)}
-        assert {name.strip() for name in names} <= stored
+        assert {csv_text_read(name.strip()) for name in names} <= stored
 
     check()
 
