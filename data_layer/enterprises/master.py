@@ -195,7 +195,7 @@ def check_transition(conn: Connection, checks: Checks, state: sa.RowMapping, sta
 
 # --- writes ----------------------------------------------------------------------------------------------------
 
-def insert_change(ctx: WriteContext, enterprise_id: int, status: str, effective_date: date, reason: str | None,
+def _insert_change(ctx: WriteContext, enterprise_id: int, status: str, effective_date: date, reason: str | None,
                    note: str | None) -> int:
     count_status_change(ctx.conn, enterprise_id, status, effective_date, reason)
     return ctx.insert(status_changes, f"{DOMAIN}.status", {
@@ -233,11 +233,11 @@ def add_enterprise(ctx: WriteContext, data: Mapping[str, object]) -> int:
     registered_on = clock.today()
     enterprise_id = ctx.insert(enterprises, f"{DOMAIN}.add", {**values, "registered_on": registered_on})
     count_status(ctx.conn, registered_on, DEFAULT_STATUS, None, 1)
-    insert_change(ctx, enterprise_id, status, status_date, reason, note)
+    _insert_change(ctx, enterprise_id, status, status_date, reason, note)
     return enterprise_id
 
 
-def apply_update(ctx: WriteContext, enterprise_id: int, values: Mapping[str, object]) -> bool:
+def _apply_update(ctx: WriteContext, enterprise_id: int, values: Mapping[str, object]) -> bool:
     """Write the fields that differ from the stored row, auditing before and after; False when none differ."""
     stored = ctx.conn.execute(sa.select(*(enterprises.c[field] for field in values))
                               .where(enterprises.c.id == enterprise_id)).mappings().one()
@@ -262,7 +262,7 @@ def update_enterprise(ctx: WriteContext, enterprise: int | str, changes: Mapping
     values = master_values(ctx.conn, checks, changes, [field for field in MASTER_FIELDS if field in changes],
                             enterprise_id)
     checks.raise_if_any()
-    return apply_update(ctx, enterprise_id, values)
+    return _apply_update(ctx, enterprise_id, values)
 
 
 def change_status(ctx: WriteContext, enterprise: int | str, status: object, effective_date: object,
@@ -276,4 +276,4 @@ def change_status(ctx: WriteContext, enterprise: int | str, status: object, effe
     if state is not None:
         check_transition(ctx.conn, checks, state, parsed_status, parsed_date)
     checks.raise_if_any()
-    return insert_change(ctx, state["id"], parsed_status, parsed_date, parsed_reason, parsed_note)
+    return _insert_change(ctx, state["id"], parsed_status, parsed_date, parsed_reason, parsed_note)

@@ -8,13 +8,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from data_layer.db import WriteContext
+
+# _apply_update and _insert_change write without asking the permissions module, so they stay private (every
+# public write of the data layer checks the actor); an import row checks it before calling them.
 from data_layer.enterprises.master import (
+    _apply_update,
+    _insert_change,
     add_enterprise,
-    apply_update,
     check_transition,
     enterprise_state,
     enterprise_statuses,
-    insert_change,
     master_values,
     status_values,
 )
@@ -48,9 +51,9 @@ def _import_row(ctx: WriteContext, row: Row) -> int:
     if differs:
         check_transition(ctx.conn, checks, state, status, status_date)
     checks.raise_if_any()
-    apply_update(ctx, state["id"], values)
+    _apply_update(ctx, state["id"], values)
     if differs:
-        insert_change(ctx, state["id"], status, status_date, reason, None)
+        _insert_change(ctx, state["id"], status, status_date, reason, None)
     return state["id"]
 
 
