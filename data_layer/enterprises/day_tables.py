@@ -1,0 +1,129 @@
+"""The per-day tables of the enterprises domain (:data:`enterprise_status_days`, :data:`rectification_days`):
+kept in step by every registration, status change, inspection and closure, and rebuilt from the history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from data_layer.enterprises.tables import (
+    DEFAULT_STATUS,
+    enterprise_status_days,
+    enterprises,
+    inspections,
+    rectification_closures,
+    rectification_days,
+    rectifications,
+    status_changes,
+)
+
+
+def _add_to_day(conn: Connection, table: sa.Table, day: date, key: Mapping[str, object],
+                changes: Mapping[str, int]) -> None:
+    """Add ``changes`` to the row of ``table`` for ``day`` and ``key`` (a new row when there is none yet)."""
+    match = [table.c[name].is_(None) if value is None else table.c[name] == value for name, value in key.items()]
+    row_id = conn.execute(sa.select(table.c.id).where(table.c.day == day, *match).limit(1)).scalar()
+    if row_id is None:
+        conn.execute(table.insert().values(day=day, **key, **changes))
+    else:
+        conn.execute(table.update().where(table.c.id == row_id)
+                     .values(**{name: table.c[name] + change for name, change in changes.items()}))
+
+
+def count_status(conn: Connection, day: date, status: str, reason: str | None, change: int) -> None:
+    _add_to_day(conn, enterprise_status_days, day, {"status": status, "reason": reason}, {"enterprises": change})
+
+
+def count_status_change(conn: Connection, enterprise_id: int, status: str, effective_date: date,
+                         reason: str | None) -> None:
+    """Move the enterprise in :data:`enterprise_status_days` from the status it holds (its newest change, or
+    not reopened since its registration) to ``status`` from ``effective_date`` on; called before the change
+    is stored. A change never takes effect before the current status did (:func:`check_transition`), so
+    from that date on the enterprise held its current status; a registration dated after the first
+    change's date is superseded by it."""
+    newest = conn.execute(sa.select(status_changes.c.status, status_changes.c.reason,
+                                    status_changes.c.effective_date)
+                          .where(status_changes.c.enterprise_id == enterprise_id)
+                          .order_by(status_changes.c.id.desc()).limit(1)).first()
+    if newest is None:
+        registered_on = conn.execute(sa.select(enterprises.c.registered_on)
+                                     .where(enterprises.c.id == enterprise_id)).scalar_one()
+        newest = (DEFAULT_STATUS, None, registered_on)
+    count_status(conn, max(newest[2], effective_date), newest[0], newest[1], -1)
+    count_status(conn, effective_date, status, reason, 1)
+
+
+def _overdue_from(inspected_on: date, deadline: date) -> date:
+    """The first day an open item counts as overdue: past its deadline, and not before it was opened."""
+    return max(inspected_on, deadline + timedelta(days=1))
+
+
+def count_rectification(conn: Connection, inspected_on: date, deadline: date, closed_on: date | None) -> None:
+    """Count one rectification item in :data:`rectification_days`: opened (``closed_on`` None) or closed."""
+    overdue_from = _overdue_from(inspected_on, deadline)
+    if closed_on is None:
+        _add_to_day(conn, rectification_days, inspected_on, {}, {"open": 1, "overdue": 0})
+        _add_to_day(conn, rectification_days, overdue_from, {}, {"open": 0, "overdue": 1})
+    else:
+        _add_to_day(conn, rectification_days, closed_on, {}, {"open": -1, "overdue": 0})
+        _add_to_day(conn, rectification_days, max(closed_on, overdue_from), {}, {"open": 0, "overdue": -1})
+
+
+def _add_event(events: dict[tuple, int], key: tuple, change: int) -> None:
+    events[key] = events.get(key, 0) + change
+
+
+def _status_events(conn: Connection) -> dict[tuple[date, str, str | None], int]:
+    """The rows of :data:`enterprise_status_days` as the registrations and changes stored so far make them,
+    replayed in the order :func:`add_enterprise` and :func:`count_status_change` count them."""
+    events: dict[tuple[date, str, str | None], int] = {}
+    held: dict[int, tuple[str, str | None, date]] = {}
+    for enterprise_id, registered_on in conn.execute(sa.select(enterprises.c.id, enterprises.c.registered_on)):
+        _add_event(events, (registered_on, DEFAULT_STATUS, None), 1)
+        held[enterprise_id] = (DEFAULT_STATUS, None, registered_on)
+    changes = conn.execute(sa.select(status_changes.c.enterprise_id, status_changes.c.status,
+                                     status_changes.c.reason, status_changes.c.effective_date)
+                           .order_by(status_changes.c.id))
+    for enterprise_id, status, reason, day in changes:
+        old_status, old_reason, since = held[enterprise_id]
+        _add_event(events, (max(since, day), old_status, old_reason), -1)
+        _add_event(events, (day, status, reason), 1)
+        held[enterprise_id] = (status, reason, day)
+    return events
+
+
+def _rectification_events(conn: Connection) -> dict[tuple[date, str], int]:
+    """The rows of :data:`rectification_days` as the inspections and closures stored so far make them."""
+    events: dict[tuple[date, str], int] = {}
+    query = (sa.select(inspections.c.date, rectifications.c.deadline, rectification_closures.c.closed_on)
+             .select_from(rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id)
+                          .outerjoin(rectification_closures,
+                                     rectification_closures.c.rectification_id == rectifications.c.id)))
+    for inspected_on, deadline, closed_on in conn.execute(query):
+        overdue_from = _overdue_from(inspected_on, deadline)
+        _add_event(events, (inspected_on, "open"), 1)
+        _add_event(events, (overdue_from, "overdue"), 1)
+        if closed_on is not None:
+            _add_event(events, (closed_on, "open"), -1)
+            _add_event(events, (max(closed_on, overdue_from), "overdue"), -1)
+    return events
+
+
+def rebuild_daily_figures(conn: Connection) -> None:
+    """Compute :data:`enterprise_status_days` and :data:`rectification_days` afresh from the history: for
+    the migration that adds them and for loaders that insert enterprises in bulk around the write functions
+    (the district benchmark)."""
+    conn.execute(enterprise_status_days.delete())
+    conn.execute(rectification_days.delete())
+    statuses = [{"day": day, "status": status, "reason": reason, "enterprises": count}
+                for (day, status, reason), count in _status_events(conn).items() if count]
+    if statuses:
+        conn.execute(enterprise_status_days.insert(), statuses)
+    items: dict[date, dict[str, int]] = {}
+    for (day, figure), count in _rectification_events(conn).items():
+        items.setdefault(day, {"open": 0, "overdue": 0})[figure] += count
+    if items:
+        conn.execute(rectification_days.insert(), [{"day": day, **counts} for day, counts in items.items()])
