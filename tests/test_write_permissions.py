@@ -23,9 +23,10 @@ import inspect
 import itertools
 import json
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import ModuleType
 
 import pytest
 import sqlalchemy as sa
@@ -197,7 +198,8 @@ class Write:
 
     @property
     def name(self) -> str:
-        return f"{self.function.__module__.removeprefix('data_layer.')}.{self.function.__name__}"
+        domain = self.function.__module__.removeprefix("data_layer.").split(".")[0]
+        return f"{domain}.{self.function.__name__}"
 
 
 def args(*positional: object, **keywords: object) -> tuple[tuple, dict]:
@@ -441,19 +443,29 @@ def test_each_role_may_call_exactly_the_writes_design_section_8_gives_it(store, 
     assert_audited(audit_rows_after(engine, audit_before), actor, write.audit, world)
 
 
+def data_layer_modules() -> Iterator[tuple[str, ModuleType]]:
+    """Each module of the data layer with the name it goes by: a plain module, or each module of a domain package
+    under the package's name (the name pages import it by)."""
+    for module_info in pkgutil.iter_modules(data_layer.__path__):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"data_layer.{module_info.name}")
+        yield module_info.name, module
+        if module_info.ispkg:
+            for part in pkgutil.iter_modules(module.__path__):
+                yield module_info.name, importlib.import_module(f"{module.__name__}.{part.name}")
+
+
 def write_functions() -> set[str]:
     """Every public function of the data layer whose first parameter is a WriteContext."""
     found = set()
-    for module_info in pkgutil.iter_modules(data_layer.__path__):
-        if module_info.ispkg or module_info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"data_layer.{module_info.name}")
+    for domain, module in data_layer_modules():
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if function.__module__ != module.__name__ or name.startswith("_"):
                 continue
             parameters = list(inspect.signature(function).parameters.values())
             if parameters and parameters[0].annotation in ("WriteContext", WriteContext):
-                found.add(f"{module_info.name}.{name}")
+                found.add(f"{domain}.{name}")
     return found
 
 
