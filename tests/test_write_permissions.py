@@ -197,7 +197,14 @@ class Write:
 
     @property
     def name(self) -> str:
-        return f"{self.function.__module__.removeprefix('data_layer.')}.{self.function.__name__}"
+        return f"{domain_of(self.function)}.{self.function.__name__}"
+
+
+def domain_of(function: Callable) -> str | None:
+    """The data layer module that defines ``function``, or the domain package whose module does; ``None``
+    outside the data layer."""
+    module = function.__module__
+    return module.split(".")[1] if module.startswith("data_layer.") else None
 
 
 def args(*positional: object, **keywords: object) -> tuple[tuple, dict]:
@@ -442,14 +449,15 @@ def test_each_role_may_call_exactly_the_writes_design_section_8_gives_it(store, 
 
 
 def write_functions() -> set[str]:
-    """Every public function of the data layer whose first parameter is a WriteContext."""
+    """Every public function of the data layer whose first parameter is a WriteContext. A domain package's public
+    functions are those its ``__init__`` exports; the rest are the package's own."""
     found = set()
     for module_info in pkgutil.iter_modules(data_layer.__path__):
-        if module_info.ispkg or module_info.name.startswith("_"):
+        if module_info.name.startswith("_"):
             continue
         module = importlib.import_module(f"data_layer.{module_info.name}")
         for name, function in inspect.getmembers(module, inspect.isfunction):
-            if function.__module__ != module.__name__ or name.startswith("_"):
+            if domain_of(function) != module_info.name or name.startswith("_"):
                 continue
             parameters = list(inspect.signature(function).parameters.values())
             if parameters and parameters[0].annotation in ("WriteContext", WriteContext):
