@@ -23,10 +23,9 @@ import inspect
 import itertools
 import json
 import pkgutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from types import ModuleType
 
 import pytest
 import sqlalchemy as sa
@@ -198,8 +197,14 @@ class Write:
 
     @property
     def name(self) -> str:
-        domain = self.function.__module__.removeprefix("data_layer.").split(".")[0]
-        return f"{domain}.{self.function.__name__}"
+        return f"{domain_of(self.function)}.{self.function.__name__}"
+
+
+def domain_of(function: Callable) -> str | None:
+    """The data layer module that defines ``function``, or the domain package whose module does; ``None``
+    outside the data layer."""
+    module = function.__module__
+    return module.split(".")[1] if module.startswith("data_layer.") else None
 
 
 def args(*positional: object, **keywords: object) -> tuple[tuple, dict]:
@@ -443,29 +448,20 @@ def test_each_role_may_call_exactly_the_writes_design_section_8_gives_it(store, 
     assert_audited(audit_rows_after(engine, audit_before), actor, write.audit, world)
 
 
-def data_layer_modules() -> Iterator[tuple[str, ModuleType]]:
-    """Each module of the data layer with the name it goes by: a plain module, or each module of a domain package
-    under the package's name (the name pages import it by)."""
+def write_functions() -> set[str]:
+    """Every public function of the data layer whose first parameter is a WriteContext. A domain package's public
+    functions are those its ``__init__`` exports; the rest are the package's own."""
+    found = set()
     for module_info in pkgutil.iter_modules(data_layer.__path__):
         if module_info.name.startswith("_"):
             continue
         module = importlib.import_module(f"data_layer.{module_info.name}")
-        yield module_info.name, module
-        if module_info.ispkg:
-            for part in pkgutil.iter_modules(module.__path__):
-                yield module_info.name, importlib.import_module(f"{module.__name__}.{part.name}")
-
-
-def write_functions() -> set[str]:
-    """Every public function of the data layer whose first parameter is a WriteContext."""
-    found = set()
-    for domain, module in data_layer_modules():
         for name, function in inspect.getmembers(module, inspect.isfunction):
-            if function.__module__ != module.__name__ or name.startswith("_"):
+            if domain_of(function) != module_info.name or name.startswith("_"):
                 continue
             parameters = list(inspect.signature(function).parameters.values())
             if parameters and parameters[0].annotation in ("WriteContext", WriteContext):
-                found.add(f"{domain}.{name}")
+                found.add(f"{module_info.name}.{name}")
     return found
 
 
