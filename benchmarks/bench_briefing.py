@@ -1,7 +1,7 @@
 """The briefing's figures for one date: district scale against sample scale, and against the naive way.
 
 The naive way is what many dashboards do: read the whole tables into pandas and compute the figures
-there. It is written out below for every figure of DESIGN §6 and checked against ``build_briefing``, so the
+there. It is written out below for every figure of design §6 and checked against ``build_briefing``, so the
 comparison is between two ways of getting the same numbers.
 """
 
@@ -29,7 +29,7 @@ def _read(conn: sa.Connection, table: str, dates: tuple[str, ...] = ()) -> pd.Da
 
 
 def naive_briefing(conn: sa.Connection, day: date) -> dict:
-    """DESIGN §6 computed the dashboard way: every table into a DataFrame, then pandas."""
+    """design §6 computed the dashboard way: every table into a DataFrame, then pandas."""
     start, end = pd.Timestamp(day), pd.Timestamp(day + timedelta(days=1))
     counts = _read(conn, "checkpoint_counts", ("period_start",))
     posts = _read(conn, "checkpoints")
@@ -118,7 +118,7 @@ def naive_briefing(conn: sa.Connection, day: date) -> dict:
 
 
 def same_figures(naive: dict, briefing: dict) -> list[str]:
-    """The figures of DESIGN §6 on which the two disagree (an empty list when they agree)."""
+    """The figures of design §6 on which the two disagree (an empty list when they agree)."""
     differences = []
     for section in ("checkpoints", "quarantine"):
         for key, value in naive[section].items():

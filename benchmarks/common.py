@@ -37,7 +37,7 @@ PG_SERVER = os.environ.get("COMMAND_POST_BENCH_PG",
 
 
 def scale() -> float:
-    """The district's size for this run: ``BENCH_SCALE`` (1 = the full district of issue 8)."""
+    """The district's size for this run: ``BENCH_SCALE`` (1 = the full district)."""
     return float(os.environ.get("BENCH_SCALE", "1"))
 
 

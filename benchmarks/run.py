@@ -10,7 +10,7 @@ milliseconds on the district were interrupted by the soak more often than the sa
 ratio by a third from run to run. The writer benchmark, which needs the whole machine for its 20 processes,
 runs alone at the end. Every ratio compares two figures measured under the same conditions within this run.
 
-Sizes are issue 8's: the full district (``BENCH_SCALE``, default 1), 100,000-row import files on both stores,
+Sizes: the full district (``BENCH_SCALE``, default 1), 100,000-row import files on both stores,
 2,000 wall-screen refreshes, 20 writers. Each can be set on its own for a quicker look: ``BENCH_SCALE``,
 ``BENCH_REFRESHES``, ``BENCH_IMPORT_ROWS``, ``BENCH_IMPORT_PG_ROWS``, ``BENCH_WRITERS`` (20), ``BENCH_ENTRIES``
 (entries per writer, 50); ``COMMAND_POST_BENCH_PG`` names the PostgreSQL server.

@@ -1,6 +1,6 @@
 """The daily briefing (日报): the figures of every domain for one report date.
 
-:func:`build_briefing` is the one source of the briefing's numbers (DESIGN §6);
+:func:`build_briefing` is the one source of the briefing's numbers (design §6);
 the overview page and the command line's JSON show what it returns. The
 briefing as a document, with the day's action list and later corrections, is
 built once by :func:`briefing_document`, which the briefing page, the Markdown
@@ -74,7 +74,7 @@ def default_report_day(moment: datetime | None = None) -> date:
 
 
 def build_briefing(conn: Connection, day: date) -> dict:
-    """The briefing JSON of DESIGN §6 for ``day``, as the data stands now (corrections included)."""
+    """The briefing JSON of design §6 for ``day``, as the data stands now (corrections included)."""
     return {
         "date": day.isoformat(),
         "checkpoints": checkpoints.figures(conn, day),
@@ -211,7 +211,7 @@ def briefing_title(today: dict, language: str) -> str:
 
 @dataclass(frozen=True)
 class BriefingFacts:
-    """Everything one day's briefing shows, read together: the day's figures and the day before's (DESIGN §6),
+    """Everything one day's briefing shows, read together: the day's figures and the day before's (design §6),
     the day's alerts (:func:`data_layer.situation.alerts`) and the figures later corrections changed
     (:func:`data_layer.review.figure_corrections`)."""
 

@@ -1,4 +1,4 @@
-"""The operators' command line, ``python -m data_layer`` (DESIGN §5).
+"""The operators' command line, ``python -m data_layer`` (design §5).
 
 It is for whoever holds the database itself, so it acts with administrator
 rights and writes ``cli:<operating-system user>`` into the audit log.

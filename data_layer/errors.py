@@ -45,7 +45,7 @@ class CommandPostError(Exception, ABC):
 
 
 class ValidationError(CommandPostError):
-    """Input that breaks a rule of DESIGN §4; nothing was written."""
+    """Input that breaks a rule of design §4; nothing was written."""
 
     def __init__(self, errors: list[FieldError]):
         super().__init__(errors)
@@ -60,7 +60,7 @@ class ValidationError(CommandPostError):
 
 
 class PermissionDenied(CommandPostError):
-    """The acting user's role may not do this (DESIGN §8)."""
+    """The acting user's role may not do this (design §8)."""
 
     def __init__(self, action: str):
         super().__init__(action)

@@ -1,4 +1,4 @@
-"""What a person may see of a quarantined person's ID and phone numbers (DESIGN §8): the one home of masking.
+"""What a person may see of a quarantined person's ID and phone numbers (design §8): the one home of masking.
 
 Administrators see numbers in full; every other role sees them masked, wherever they appear: in the columns
 that hold them, and inside any text a clerk typed (a reason, a note, a symptom text, a counterparty), where

@@ -1,4 +1,4 @@
-"""Reviewing a past day (issue 7): which of its figures were changed by corrections entered later.
+"""Reviewing a past day: which of its figures were changed by corrections entered later.
 
 A past day's briefing shows the figures as they stand now, corrections
 included (:func:`data_layer.briefing.build_briefing`). :func:`figure_corrections`
@@ -309,7 +309,7 @@ def _episode_corrections(conn: Connection, day: date) -> list[_Correction]:
 
 def _episode_share(conn: Connection, day: date, episodes: Mapping[int, RowMapping], episode_id: int,
                    hidden: list[_Correction]) -> Shares:
-    """One episode's part in ``day``'s quarantine figures (DESIGN §4.2) while ``hidden`` is not entered.
+    """One episode's part in ``day``'s quarantine figures (design §4.2) while ``hidden`` is not entered.
 
     Only active episodes change, so before its earliest hidden change the
     episode was active, without an end, with that change's old planned end.
@@ -374,7 +374,7 @@ def _supply_corrections(conn: Connection, day: date) -> list[_Correction]:
 
 def _item_share(conn: Connection, day: date, items: Mapping[int, RowMapping], item_id: int,
                 hidden: list[_Correction]) -> Shares:
-    """One item's ledger sums behind its figures of ``day`` (DESIGN §4.3) while ``hidden`` is not entered:
+    """One item's ledger sums behind its figures of ``day`` (design §4.3) while ``hidden`` is not entered:
     stock on hand, receipts and issues of the day, and the issues of the seven days ending it."""
     movement = supply_movements
     counted = _counts_while_hidden(movement, "reverses_id", hidden) & (movement.c.kind != "reversal")

@@ -1,4 +1,4 @@
-"""Import and export of the ledgers as CSV or Excel files (DESIGN §5).
+"""Import and export of the ledgers as CSV or Excel files (design §5).
 
 Each domain module lists its :class:`TransferKind` objects in ``TRANSFER_KINDS``:
 the columns (English name and the Chinese header clerks use), a function that
@@ -84,7 +84,7 @@ class ProgressTicker:
 
 @dataclass(frozen=True)
 class Column:
-    """A column of an import file: its English name (DESIGN §5) and the Chinese header of clerks' ledgers."""
+    """A column of an import file: its English name (design §5) and the Chinese header of clerks' ledgers."""
 
     name: str
     chinese: str

@@ -1,4 +1,4 @@
-"""Accounts, roles and what each role may do (DESIGN §8).
+"""Accounts, roles and what each role may do (design §8).
 
 Roles are enforced here, in the write functions, not only by hiding menu
 items: a page that forgot a check still cannot let a leader write a count.
@@ -40,7 +40,7 @@ SIGN_IN_DELAY_PER_FAILURE = 0.5
 SIGN_IN_DELAY_CAP = 3.0
 MIN_PASSWORD_LENGTH = 8
 SOURCE_LENGTH = 45  # the longest address stored with a failed sign-in: an IPv6 address written out in full
-# The table of the units a clerk may be assigned in each domain (DESIGN §8): a checkpoint, a quarantine
+# The table of the units a clerk may be assigned in each domain (design §8): a checkpoint, a quarantine
 # site, a supply item of the store, an enterprise.
 UNIT_TABLES = {"checkpoints": "checkpoints", "quarantine": "quarantine_sites", "supplies": "supply_items",
                "enterprises": "enterprises"}

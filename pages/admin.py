@@ -2,7 +2,7 @@
 
 Only the administrator sees this page; anyone else who opens it by its
 address is refused before anything is drawn, and every write it makes is
-refused again by the data layer for any other role (DESIGN §8). Long work
+refused again by the data layer for any other role (design §8). Long work
 (imports, exports, the backup) shows a progress bar and ends with a summary.
 """
 

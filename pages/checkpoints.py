@@ -1,7 +1,7 @@
 """Checkpoints (卡口通行): a day's throughput, fever readings and silent checkpoints; shift entry and corrections.
 
 Admins and leaders pick any past report date; a clerk sees today's figures
-and the entry form for their own checkpoints (DESIGN §8). Leaders see every
+and the entry form for their own checkpoints (design §8). Leaders see every
 figure and entry but no form; the master data is the administrator's.
 """
 

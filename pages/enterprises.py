@@ -5,7 +5,7 @@ sees today's figures. Leaders see every figure and record, with contact phone
 numbers masked, and no form; writers change statuses (reopening only with a
 complete checklist), record condition checks and inspections, close
 rectification items, download a rectification notice and import the
-community's registry ledger (DESIGN §4.4, §8).
+community's registry ledger (design §4.4, §8).
 """
 
 from __future__ import annotations

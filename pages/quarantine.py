@@ -1,6 +1,6 @@
 """Quarantine (隔离管控): the figures of a report date, what needs action, the register, entry and notices.
 
-Personal data follows the role (DESIGN §8): leaders see names with ID and
+Personal data follows the role (design §8): leaders see names with ID and
 phone numbers masked and no entry form; clerks who are not assigned to
 quarantine see the totals only. The tabs run lazily, so a visit costs only
 the tab that is open.

@@ -22,7 +22,7 @@ from fontTools.ttLib import TTCollection
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-{weight}.ttc")
 SIMPLIFIED_CHINESE_FACE = 2  # the faces in the collection are JP, KR, SC, TC, HK
-TEXT_SOURCES = ("locales/**/*.json", "sample_data/*.py", "sample_data/*.geojson", "data_layer/*.py")
+TEXT_SOURCES = ("locales/**/*.json", "sample_data/*.py", "sample_data/*.geojson", "data_layer/**/*.py")
 
 
 def gb2312_level_1() -> str:

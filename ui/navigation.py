@@ -1,4 +1,4 @@
-"""Which pages there are and which roles may use them (DESIGN §8), and the guard every page starts with.
+"""Which pages there are and which roles may use them (design §8), and the guard every page starts with.
 
 The menu shows a role only its pages. Opened by their URL, the others answer
 with a refusal (or, to a visitor, the sign-in form) instead of running, and

@@ -1,4 +1,4 @@
-"""The checkpoints domain (DESIGN §4.1): checkpoints, their shift counts and the figures built on them.
+"""The checkpoints domain (design §4.1): checkpoints, their shift counts and the figures built on them.
 
 A checkpoint (卡口) is master data the administrator keeps. At the end of each
 shift its clerk enters one count entry: how many people and vehicles were

@@ -1,4 +1,4 @@
-"""The checkpoint figures of a report date (DESIGN §4.1): the briefing's sums and reporting status, the
+"""The checkpoint figures of a report date (design §4.1): the briefing's sums and reporting status, the
 per-checkpoint table, the daily trend and the hourly throughput."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class Totals(TypedDict):
 
 
 class CheckpointFigures(Totals):
-    """The "checkpoints" object of the daily briefing (DESIGN §6)."""
+    """The "checkpoints" object of the daily briefing (design §6)."""
 
     active_checkpoints: int
     reported_checkpoints: int
@@ -56,7 +56,7 @@ def _newest_totals(day: date) -> sa.FromClause:
 
 
 def figures(conn: Connection, day: date) -> CheckpointFigures:
-    """The checkpoint figures of report date ``day`` (DESIGN §4.1, the "checkpoints" object of §6).
+    """The checkpoint figures of report date ``day`` (design §4.1, the "checkpoints" object of §6).
 
     An entry belongs to the day its period starts on, so a night shift from
     23:00 to 07:00 counts for the evening it began. The day's sums and the

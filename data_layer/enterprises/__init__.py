@@ -1,4 +1,4 @@
-"""The enterprises domain (DESIGN §4.4): reopening of enterprises and shops (复工复产).
+"""The enterprises domain (design §4.4): reopening of enterprises and shops (复工复产).
 
 An enterprise's status is never a field that gets overwritten: every change is
 a row of ``enterprise_status_changes`` (who, when, why), and the status on a

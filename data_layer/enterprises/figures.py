@@ -27,7 +27,7 @@ def _rate(reopened: int, total: int) -> float:
 
 
 def figures(conn: Connection, day: date) -> dict:
-    """The enterprises part of the daily briefing (DESIGN §6) for the end of ``day``.
+    """The enterprises part of the daily briefing (design §6) for the end of ``day``.
 
     ``total`` counts enterprises whose status is anything but closed;
     ``reopen_rate`` is reopened / total to three decimals (0.0 with no

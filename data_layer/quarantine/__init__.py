@@ -1,4 +1,4 @@
-"""The quarantine domain (隔离医学观察, DESIGN §4.2): sites, persons, episodes and follow-ups.
+"""The quarantine domain (隔离医学观察, design §4.2): sites, persons, episodes and follow-ups.
 
 A person registered for quarantine gets an *episode*: centralized quarantine
 at a site, home quarantine or home health monitoring, with a planned end. The
@@ -9,7 +9,7 @@ never lost. Follow-ups (temperature and symptoms, twice a day) form an
 append-only ledger: a correction is a new row that supersedes the earlier one,
 and the figures count only the rows nobody has superseded.
 
-ID and phone numbers are personal data (DESIGN §8): every read function here
+ID and phone numbers are personal data (design §8): every read function here
 that returns persons masks them unless it is told the actor may see them.
 
 The package's modules:

@@ -25,7 +25,7 @@ def planned_days_setting() -> dict[str, int]:
 
 
 def origin_categories() -> tuple[str, ...]:
-    """The origin category codes in use: the defaults of DESIGN §4.2 plus any configured ones."""
+    """The origin category codes in use: the defaults of design §4.2 plus any configured ones."""
     extra = [code for code in planned_days_setting() if code not in DEFAULT_ORIGIN_CATEGORIES]
     return (*DEFAULT_ORIGIN_CATEGORIES, *extra)
 

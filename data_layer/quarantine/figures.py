@@ -1,4 +1,4 @@
-"""The quarantine figures of a report date (DESIGN §4.2), site occupancy and the daily trend of people
+"""The quarantine figures of a report date (design §4.2), site occupancy and the daily trend of people
 under quarantine."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class CurrentCounts(TypedDict):
 
 
 class QuarantineFigures(TypedDict):
-    """The ``quarantine`` object of the daily briefing (DESIGN §6)."""
+    """The ``quarantine`` object of the daily briefing (design §6)."""
 
     current: CurrentCounts
     admitted: int
@@ -58,7 +58,7 @@ def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
 
 
 def figures(conn: Connection, day: date) -> QuarantineFigures:
-    """The quarantine figures of DESIGN §4.2 for report date ``day``.
+    """The quarantine figures of design §4.2 for report date ``day``.
 
     ``current`` counts episodes current on D by mode; ``admitted`` those that
     start on D; ``released`` those released with end date D (transfers are not

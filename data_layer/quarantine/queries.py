@@ -26,7 +26,7 @@ def current_episodes(day: date) -> sa.Subquery:
 
 
 def current_on(day: date) -> sa.ColumnElement[bool]:
-    """An episode is current on D when it started on or before D and has not ended by D (DESIGN §4.2).
+    """An episode is current on D when it started on or before D and has not ended by D (design §4.2).
 
     Tested as membership of :func:`current_episodes`, which finds them through the end-date index: a plain
     test of start and end date would make every list of current people scan every episode ever started.
@@ -52,7 +52,7 @@ def episode_rows() -> sa.Select:
 
 
 def visible_to(actor: Actor | None) -> sa.ColumnElement[bool]:
-    """The episodes whose people ``actor`` may see by name in a list (DESIGN §8).
+    """The episodes whose people ``actor`` may see by name in a list (design §8).
 
     A clerk sees the people of the quarantine units they are assigned: every
     episode when assigned the whole domain, the episodes of their sites when

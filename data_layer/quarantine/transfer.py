@@ -1,4 +1,4 @@
-"""Import and export of the quarantine domain (DESIGN §5): its transfer kinds and the register and
+"""Import and export of the quarantine domain (design §5): its transfer kinds and the register and
 follow-up workbooks."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Supplies (物资): items, the in/out ledger, stock counts and the stock figures (DESIGN §4.3).
+"""Supplies (物资): items, the in/out ledger, stock counts and the stock figures (design §4.3).
 
 The ledger (出入库台账) is append-only. Every movement stores a signed
 quantity, positive for what comes in and negative for what goes out, so the

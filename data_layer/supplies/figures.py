@@ -33,7 +33,7 @@ def cover_days() -> int:
 
 
 def figures(conn: Connection, day: date, request_days: int | None = None) -> list[dict[str, Any]]:
-    """The supplies part of the daily briefing for ``day`` (DESIGN §6): one entry per active item, by name.
+    """The supplies part of the daily briefing for ``day`` (design §6): one entry per active item, by name.
 
     Each entry holds ``item``, ``item_id``, ``unit``, ``category``,
     ``safety_stock``; ``on_hand`` (the sum of all movements dated up to
