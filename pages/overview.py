@@ -60,7 +60,8 @@ TILES = {
     "enterprises": (
         Tile(("enterprises", "reopen_rate"), "briefing.figure.enterprises.reopen_rate", rise_is_bad=False,
              digits=1, percent=True, headline=True),
-        Tile(("enterprises", "reopened"), "briefing.figure.enterprises.reopened", rise_is_bad=False),
+        Tile(("enterprises", "reopened"), "briefing.figure.enterprises.reopened", rise_is_bad=False,
+             headline=True),
         Tile(("enterprises", "not_reopened"), "briefing.figure.enterprises.not_reopened", rise_is_bad=True),
         Tile(("enterprises", "rectifications_overdue"), "briefing.figure.enterprises.rectifications_overdue",
              rise_is_bad=True),

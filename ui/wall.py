@@ -262,8 +262,8 @@ def body_width() -> float:
 
 
 def tiles_per_row() -> int:
-    """Six headline figures side by side on the wall; three to a row beside a laptop's sidebar."""
-    return 6 if kiosk_mode() else 3
+    """The seven headline figures side by side on the wall; four to a row beside a laptop's sidebar."""
+    return 7 if kiosk_mode() else 4
 
 
 def chart_height(rows: int) -> int:
