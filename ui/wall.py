@@ -210,7 +210,7 @@ def apply_layout() -> None:
     sizes = {name: px(getattr(SIZES, name)) for name in ("text", "label", "heading", "title", "figure", "gap",
                                                          "tile_height")}
     css = WALL_CSS_TEMPLATE.substitute(
-        sizes, root=px(16), ink=INK, gap_half=px(SIZES.gap / 2), tile_padding=px(SIZES.gap * 0.6),
+        sizes, root=round(16 * screen_scale()), ink=INK, gap_half=px(SIZES.gap / 2), tile_padding=px(SIZES.gap * 0.6),
         padding_top=px(SIZES.gap) if kiosk_mode() else px(56), padding_side=px(SIZES.gap * 1.5),
         padding_bottom=px(SIZES.gap / 2))
     st.html(css + (KIOSK_CSS if kiosk_mode() else "") + SCALE_DETECTION, unsafe_allow_javascript=True)

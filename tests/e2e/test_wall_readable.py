@@ -32,7 +32,7 @@ VISIBLE_TEXTS = """
 OVERFLOWING = """
 () => [...document.querySelectorAll('[data-testid=stMain] *')]
   .filter((element) => [...element.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim()))
-  .filter((element) => element.checkVisibility() && element.clientWidth > 0)
+  .filter((element) => element instanceof HTMLElement && element.checkVisibility() && element.clientWidth > 0)
   .filter((element) => element.scrollWidth > element.clientWidth + 1)
   .map((element) => element.textContent.trim().slice(0, 40))
 """
