@@ -67,6 +67,7 @@ class WallSizes:
 SIZES = WallSizes()
 DESK_FACTOR = 0.6  # the same page on a leader's own screen (not kiosk mode) is read at arm's length
 MAX_ALERTS = 5
+HEADER_BAR = 64  # Streamlit's top bar (menu and status) outside kiosk mode, which the page must clear
 WALL_CSS_TEMPLATE = Template("""
 <style>
   html { font-size: ${root}px; }
@@ -210,9 +211,9 @@ def apply_layout() -> None:
     sizes = {name: px(getattr(SIZES, name)) for name in ("text", "label", "heading", "title", "figure", "gap",
                                                          "tile_height")}
     css = WALL_CSS_TEMPLATE.substitute(
-        sizes, root=round(16 * screen_scale()), ink=INK, gap_half=px(SIZES.gap / 2), tile_padding=px(SIZES.gap * 0.6),
-        padding_top=px(SIZES.gap) if kiosk_mode() else px(56), padding_side=px(SIZES.gap * 1.5),
-        padding_bottom=px(SIZES.gap / 2))
+        sizes, root=round(16 * screen_scale()), ink=INK, gap_half=px(SIZES.gap / 2),
+        tile_padding=px(SIZES.gap * 0.6), padding_side=px(SIZES.gap * 1.5), padding_bottom=px(SIZES.gap / 2),
+        padding_top=px(SIZES.gap) if kiosk_mode() else round(HEADER_BAR * screen_scale()))
     st.html(css + (KIOSK_CSS if kiosk_mode() else "") + SCALE_DETECTION, unsafe_allow_javascript=True)
 
 
