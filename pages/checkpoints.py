@@ -35,6 +35,7 @@ from ui.checkpoints import (
     master_data_tab,
     period_text,
 )
+from ui.colours import CHECKPOINT_COLOURS
 from ui.common import number, report_day
 from ui.messages import content_alert
 from ui.navigation import guard
@@ -43,8 +44,8 @@ from ui.session import actor, language, read, t
 guard("checkpoints")
 
 TREND_DAYS = 14
-FEVER_RED = "#ef4444"
-CHART_COLOURS = {"persons": "#38bdf8", "vehicles": "#a78bfa", "fever": FEVER_RED, "turned_back": "#fbbf24"}
+CHART_COLOURS = CHECKPOINT_COLOURS
+FEVER_RED = CHECKPOINT_COLOURS["fever"]
 
 
 def figure_name(name: str) -> str:

@@ -43,6 +43,7 @@ from data_layer.i18n import format_moment
 from data_layer.markdown import plain
 from data_layer.permissions import may_view, may_write
 from data_layer.rectification_notice import NOTICE_LANGUAGE, notice_number, rectification_notice
+from ui.colours import REOPEN_AHEAD_COLOUR, REOPEN_LAG_COLOUR, REOPEN_TREND_COLOUR
 from ui.common import number, report_day
 from ui.enterprises import (
     INSPECTION_CHOICE_KEY,
@@ -68,9 +69,9 @@ TREND_DAYS = 30
 ALERT_LIMIT = 8
 ITEM_LIMIT = 200
 LAGGING_STATUSES = ("not_reopened", "suspended", "applied")
-LAG_COLOUR = "#f59e0b"
-AHEAD_COLOUR = "#2dd4bf"
-TREND_COLOUR = "#38bdf8"
+LAG_COLOUR = REOPEN_LAG_COLOUR
+AHEAD_COLOUR = REOPEN_AHEAD_COLOUR
+TREND_COLOUR = REOPEN_TREND_COLOUR
 REASON_COLOUR = "#f87171"
 BAR_INK = "#0f172a"
 PAGE_INK = "#e2e8f0"

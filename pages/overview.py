@@ -24,46 +24,52 @@ guard("overview")
 
 @dataclass(frozen=True)
 class Tile:
-    """One headline figure: where it is in the briefing JSON and whether a rise is bad news."""
+    """One figure of a domain: where it is in the briefing JSON, whether a rise is bad news, and whether it is
+    one of the few headline figures a leader acts on (the wall's overview shows only those, large enough to
+    read from across the room; each domain's view of the rotation shows all of its figures)."""
 
     path: tuple[str, ...]
     label: str
     rise_is_bad: bool | None = None
     digits: int = 0
     percent: bool = False
+    headline: bool = False
 
 
 TILES = {
     "checkpoints": (
-        Tile(("checkpoints", "persons"), "briefing.figure.checkpoints.persons"),
+        Tile(("checkpoints", "persons"), "briefing.figure.checkpoints.persons", headline=True),
         Tile(("checkpoints", "vehicles"), "briefing.figure.checkpoints.vehicles"),
-        Tile(("checkpoints", "fever"), "briefing.figure.checkpoints.fever", rise_is_bad=True),
+        Tile(("checkpoints", "fever"), "briefing.figure.checkpoints.fever", rise_is_bad=True, headline=True),
         Tile(("checkpoints", "turned_back"), "briefing.figure.checkpoints.turned_back"),
     ),
     "quarantine": (
-        Tile(("quarantine", "current", "total"), "briefing.figure.quarantine.current_total", rise_is_bad=True),
+        Tile(("quarantine", "current", "total"), "briefing.figure.quarantine.current_total", rise_is_bad=True,
+             headline=True),
         Tile(("quarantine", "current", "centralized"), "briefing.figure.quarantine.current_centralized",
              rise_is_bad=True),
         Tile(("quarantine", "due_next_3_days"), "briefing.figure.quarantine.due_next_3_days"),
-        Tile(("quarantine", "overdue"), "briefing.figure.quarantine.overdue", rise_is_bad=True),
+        Tile(("quarantine", "overdue"), "briefing.figure.quarantine.overdue", rise_is_bad=True, headline=True),
     ),
     "supplies": (
         Tile(("supply_summary", "below_safety"), "overview.items_below_safety", rise_is_bad=True),
-        Tile(("supply_summary", "under_3_days"), "overview.items_under_3_days", rise_is_bad=True),
+        Tile(("supply_summary", "under_3_days"), "overview.items_under_3_days", rise_is_bad=True, headline=True),
         Tile(("supply_summary", "in_today"), "overview.supply_receipts"),
         Tile(("supply_summary", "out_today"), "overview.supply_issues"),
     ),
     "enterprises": (
         Tile(("enterprises", "reopen_rate"), "briefing.figure.enterprises.reopen_rate", rise_is_bad=False,
-             digits=1, percent=True),
-        Tile(("enterprises", "reopened"), "briefing.figure.enterprises.reopened", rise_is_bad=False),
+             digits=1, percent=True, headline=True),
+        Tile(("enterprises", "reopened"), "briefing.figure.enterprises.reopened", rise_is_bad=False,
+             headline=True),
         Tile(("enterprises", "not_reopened"), "briefing.figure.enterprises.not_reopened", rise_is_bad=True),
         Tile(("enterprises", "rectifications_overdue"), "briefing.figure.enterprises.rectifications_overdue",
              rise_is_bad=True),
     ),
 }
-SECTIONS = (("checkpoints", "briefing.section.checkpoints"), ("quarantine", "briefing.section.quarantine"),
-            ("supplies", "briefing.section.supplies"), ("enterprises", "briefing.section.enterprises"))
+HEADLINE = tuple(tile for tiles in TILES.values() for tile in tiles if tile.headline)
+# The wall's body below the tiles, as shares of its width: the map, the charts, the alerts.
+BODY_COLUMNS = (1.3, 2.3, 1.2)
 
 
 def with_supply_summary(briefing: dict) -> dict:
@@ -98,21 +104,24 @@ def show_tile(tile: Tile, today: dict, before: dict) -> None:
               delta_color=_delta_colour(tile), border=True)
 
 
-def show_tiles(today: dict, before: dict) -> None:
-    for column, (section, heading) in zip(st.columns(4), SECTIONS, strict=True):
-        with column:
-            st.subheader(t(heading))
-            pairs = TILES[section]
-            for row_start in range(0, len(pairs), 2):
-                for cell, tile in zip(st.columns(2), pairs[row_start:row_start + 2], strict=True):
-                    with cell:
-                        show_tile(tile, today, before)
+def tiles_of(view: str) -> tuple[Tile, ...]:
+    """The headline figures on the overview; all of a domain's figures on its view of the rotation."""
+    return HEADLINE if view == "all" else TILES[view]
+
+
+def show_tiles(tiles: tuple[Tile, ...], today: dict, before: dict) -> None:
+    per_row = wall.tiles_per_row()
+    for row_start in range(0, len(tiles), per_row):
+        for cell, tile in zip(st.columns(per_row), tiles[row_start:row_start + per_row], strict=False):
+            with cell:
+                show_tile(tile, today, before)
 
 
 def show_header(report_day, rendered_at: str) -> None:
-    title, status = st.columns([3, 2], vertical_alignment="center")
+    title, risk, status = st.columns([2.5, 1.3, 1.4], vertical_alignment="center")
     title.title(t("overview.title"))
-    status.html(wall.risk_badge(situation.risk_level(engine())) + "<div class='wall-status'>"
+    risk.html(wall.risk_badge(situation.risk_level(engine())))
+    status.html("<div class='wall-status'>"
                 + t("overview.as_of", date=format_day(report_day, language()), changed=rendered_at) + "</div>")
 
 
@@ -120,11 +129,11 @@ def show_alerts(report_day, briefing: dict) -> None:
     st.subheader(t("wall.alerts"))
     found = read(situation.alerts, report_day, briefing)
     if found:
-        st.html("".join(wall.alert_html(alert) for alert in found[:12]))
+        st.html("".join(wall.alert_html(alert) for alert in found[:wall.MAX_ALERTS]))
     else:
         st.html(f'<div class="wall-alert calm">{t("wall.no_alerts")}</div>')
-    if len(found) > 12:
-        st.caption(t("wall.more_alerts", count=len(found) - 12))
+    if len(found) > wall.MAX_ALERTS:
+        st.caption(t("wall.more_alerts", count=len(found) - wall.MAX_ALERTS))
     st.caption(t("wall.legend"))
 
 
@@ -135,19 +144,21 @@ def wall_screen() -> None:
     today, before = (with_supply_summary(briefing) for briefing in briefing_pair(report_day))
     rendered_at = wall.last_change_text(db.last_change(engine()))
     show_header(report_day, rendered_at)
-    main, side = st.columns([4.3, 1], gap="medium")
-    with main:
-        show_tiles(today, before)
-        view = wall.current_view()
-        if view in ("all", "checkpoints"):
-            map_column, chart_column = st.columns([2, 3])
-            with map_column:
-                wall.checkpoint_map(report_day)
-            with chart_column:
-                charts = wall.trend_charts(report_day) if view == "all" else wall.detail_charts(view, report_day)
-                wall.draw_charts(charts, per_row=2 if view == "all" else 1)
+    view = wall.current_view()
+    show_tiles(tiles_of(view), today, before)
+    map_share, charts_share, alerts_share = BODY_COLUMNS
+    if view in ("all", "checkpoints"):
+        map_column, chart_column, side = st.columns(BODY_COLUMNS, gap="medium")
+        with map_column:
+            wall.checkpoint_map(report_day, wall.body_width() * map_share / sum(BODY_COLUMNS))
+    else:
+        chart_column, side = st.columns([map_share + charts_share, alerts_share], gap="medium")
+    with chart_column:
+        if view == "all":
+            wall.draw_charts(wall.trend_charts(report_day), per_row=2)
         else:
-            wall.draw_charts(wall.detail_charts(view, report_day), per_row=2)
+            charts = wall.detail_charts(view, report_day)
+            wall.draw_charts(charts, per_row=len(charts))
     with side:
         show_alerts(report_day, today)
     wall.staleness_watch(clock.now().strftime("%H:%M:%S"))

@@ -18,6 +18,7 @@ from data_layer import clock, notices, quarantine
 from data_layer.i18n import format_number
 from data_layer.markdown import plain
 from data_layer.permissions import may_view, may_write, unit_limit, works_on_today
+from ui.colours import QUARANTINE_MODE_COLOURS
 from ui.forms import current_token, entry_form, save
 from ui.messages import content_alert
 from ui.navigation import guard
@@ -161,7 +162,9 @@ def trend_section(day: date) -> None:
         x=alt.X("day:T", title=t("quarantine.page.chart.day"), axis=alt.Axis(format="%m-%d")),
         y=alt.Y("count:Q", stack=True, title=t("quarantine.page.chart.people")),
         color=alt.Color("mode:N", title=t("quarantine.field.mode"),
-                        sort=[label(mode) for mode in quarantine.MODES]),
+                        sort=[label(mode) for mode in quarantine.MODES],
+                        scale=alt.Scale(domain=[label(mode) for mode in quarantine.MODES],
+                                        range=[QUARANTINE_MODE_COLOURS[mode] for mode in quarantine.MODES])),
         tooltip=[alt.Tooltip("day:T", title=t("quarantine.page.chart.day"), format="%Y-%m-%d"),
                  alt.Tooltip("mode:N", title=t("quarantine.field.mode")),
                  alt.Tooltip("count:Q", title=t("quarantine.page.chart.people"))])

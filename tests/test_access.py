@@ -171,12 +171,21 @@ def test_a_reissued_device_token_revokes_the_old_one(monkeypatch, db_url):
     assert users.actor_for_device_token(engine, old) is None
     assert users.actor_for_device_token(engine, new).username == "hall-screen"
     app = open_with_device_token(monkeypatch, db_url, old)
-    assert "actor" not in app.session_state and shows_sign_in_form(app)
+    assert shows_revoked_link(app, message_key="access.link_invalid")
 
 
-def shows_revoked_link(app: AppTest, language: str = "zh_CN") -> bool:
+@pytest.mark.parametrize(("language", "catalog"), [("zh", "zh_CN"), ("en", "en")])
+def test_a_screen_opened_with_an_unknown_token_says_its_link_is_invalid(monkeypatch, db_url, language, catalog):
+    monkeypatch.setenv("COMMAND_POST_DB", db_url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params.update({"device": "not-a-token", "kiosk": "1", "lang": language})
+    app.run()
+    assert shows_revoked_link(app, catalog, "access.link_invalid")
+
+
+def shows_revoked_link(app: AppTest, language: str = "zh_CN", message_key: str = "access.link_revoked") -> bool:
     """The revoked-link screen and nothing else: its message, no figure, no sign-in form."""
-    message = translate("access.link_revoked", language)
+    message = translate(message_key, language)
     return (any(message in element.value for element in app.html) and not app.metric
             and not shows_sign_in_form(app) and "actor" not in app.session_state)
 

@@ -57,6 +57,11 @@ SMALLEST_RADIUS = 6
 LARGEST_EXTRA_RADIUS = 24
 UNCROWDED_POINTS = 20
 MAP_HEIGHT = 520
+MAP_WIDTH = 900
+GRID_LABEL_SIZE = 15
+AREA_LABEL_SIZE = 12
+CHECKPOINT_LABEL_SIZE = 13
+LABEL_GAP = 3  # pixels between a checkpoint's dot and its name below it
 WORLD_PIXELS = 512  # deck.gl's world is 512 pixels wide at zoom 0
 FEVER_COLOUR = [239, 68, 68, 230]
 NOT_REPORTED_COLOUR = [148, 163, 184, 200]
@@ -276,8 +281,10 @@ def _middle(points: list[list[float]]) -> list[float]:
     return [(min(longitudes) + max(longitudes)) / 2, (min(latitudes) + max(latitudes)) / 2]
 
 
-def _area_layers(area: dict) -> tuple[list[pdk.Layer], list[list[float]]]:
-    """Grid outlines (bold), other outlines (compounds, thin) and their names, plus every position drawn."""
+def _area_layers(area: dict, label_scale: float = 1.0, compound_names: bool = True
+                 ) -> tuple[list[pdk.Layer], list[pdk.Layer], list[list[float]]]:
+    """Grid outlines (bold) and other outlines (compounds, thin), their names (``label_scale`` times the usual
+    size, in a layer of its own, to be drawn over the checkpoints' dots), plus every position drawn."""
     grids, others, labels, positions = [], [], [], []
     for feature in area["features"]:
         properties = feature.get("properties") or {}
@@ -286,8 +293,9 @@ def _area_layers(area: dict) -> tuple[list[pdk.Layer], list[list[float]]]:
         points = _positions(feature.get("geometry") or {})
         positions += points
         name = properties.get("name")
-        if points and name:
-            labels.append({"name": str(name), "position": _middle(points), "size": 15 if is_grid else 12,
+        if points and name and (is_grid or compound_names):
+            size = (GRID_LABEL_SIZE if is_grid else AREA_LABEL_SIZE) * label_scale
+            labels.append({"name": str(name), "position": _middle(points), "size": size,
                            "text_colour": [226, 232, 240, 235] if is_grid else [148, 163, 184, 220]})
     layers = [
         pdk.Layer("GeoJsonLayer", {"type": "FeatureCollection", "features": others}, id="compounds",
@@ -296,21 +304,23 @@ def _area_layers(area: dict) -> tuple[list[pdk.Layer], list[list[float]]]:
         pdk.Layer("GeoJsonLayer", {"type": "FeatureCollection", "features": grids}, id="grids",
                   stroked=True, filled=True, get_fill_color=[30, 41, 59, 60], get_line_color=[203, 213, 225, 220],
                   line_width_min_pixels=2),
-        _text_layer("area-labels", labels),
     ]
-    return layers, positions
+    return layers, [_text_layer("area-labels", labels)], positions
 
 
-def _text_layer(layer_id: str, labels: list[dict], offset: tuple[int, int] = (0, 0)) -> pdk.Layer:
+def _text_layer(layer_id: str, labels: list[dict], below_point: bool = False) -> pdk.Layer:
     """Labels in any script: ``characterSet: "auto"`` makes deck.gl draw the Chinese characters it meets.
 
     Literal strings go in as :class:`pydeck.types.String`; a plain string would
-    reach deck.gl as an accessor expression (``@@=auto``) and draw nothing.
+    reach deck.gl as an accessor expression (``@@=auto``) and draw nothing. A checkpoint's name
+    (``below_point``) hangs below its dot, clear of it, whatever the dot's size.
     """
+    placement = ({"get_pixel_offset": "offset", "get_alignment_baseline": String("top")} if below_point
+                 else {"get_pixel_offset": [0, 0]})
     return pdk.Layer("TextLayer", labels, id=layer_id, get_position="position", get_text="name",
                      get_size="size", get_color="text_colour", character_set=String("auto"),
-                     font_family=String(LABEL_FONTS), font_weight=600, get_pixel_offset=list(offset),
-                     background=True, get_background_color=[15, 23, 42, 170], background_padding=[3, 1])
+                     font_family=String(LABEL_FONTS), font_weight=600, background=True,
+                     get_background_color=[15, 23, 42, 170], background_padding=[3, 1], **placement)
 
 
 def _image_layer() -> tuple[list[pdk.Layer], str | None]:
@@ -336,8 +346,8 @@ def _image_data_url(path: str, modified: float) -> str:
     return f"data:{kind};base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
-def _view(positions: list[list[float]], map_height: int = MAP_HEIGHT) -> pdk.ViewState:
-    """A view that shows every position drawn, for a map about 900 pixels wide and ``map_height`` high."""
+def _view(positions: list[list[float]], map_height: int = MAP_HEIGHT, map_width: int = MAP_WIDTH) -> pdk.ViewState:
+    """A view that shows every position drawn, filling a map ``map_width`` by ``map_height`` pixels."""
     if not positions:
         return pdk.ViewState(latitude=0, longitude=0, zoom=1)
     west, south = (min(point[index] for point in positions) for index in (0, 1))
@@ -345,7 +355,8 @@ def _view(positions: list[list[float]], map_height: int = MAP_HEIGHT) -> pdk.Vie
     latitude = (south + north) / 2
     width = max(east - west, 0.002)
     height = max(north - south, 0.002) / math.cos(math.radians(latitude))
-    zoom = min(math.log2(900 * 360 / (WORLD_PIXELS * width)), math.log2(map_height * 360 / (WORLD_PIXELS * height)))
+    zoom = min(math.log2(map_width * 360 / (WORLD_PIXELS * width)),
+               math.log2(map_height * 360 / (WORLD_PIXELS * height)))
     return pdk.ViewState(latitude=latitude, longitude=(west + east) / 2, zoom=min(zoom - 0.2, 18))
 
 
@@ -357,13 +368,15 @@ def _extra_radius(points: int) -> float:
 
 
 def _point(row: Mapping[str, object], busiest: int, extra_radius: float, lang: str,
-           status_words: Mapping[bool, str]) -> dict:
-    """One checkpoint on the map; ``lang`` and ``status_words`` (reported or not) are looked up once per map."""
+           status_words: Mapping[bool, str], scale: float = 1.0, label_scale: float = 1.0) -> dict:
+    """One checkpoint on the map; ``lang`` and ``status_words`` (reported or not) are looked up once per map;
+    its dot is ``scale`` and its name ``label_scale`` times the usual size, the name just below the dot."""
     throughput = int(row["persons"]) + int(row["vehicles"])
     colour = FEVER_COLOUR if row["fever"] else REPORTED_COLOUR if row["reported"] else NOT_REPORTED_COLOUR
-    radius = SMALLEST_RADIUS + (extra_radius * math.sqrt(throughput / busiest) if busiest else 0)
+    radius = scale * (SMALLEST_RADIUS + (extra_radius * math.sqrt(throughput / busiest) if busiest else 0))
     return {"name": row["name"], "name_html": html.escape(row["name"]),  # the tooltip's HTML shows it as text
-            "position": [row["longitude"], row["latitude"]], "radius": radius, "fill": colour, "size": 13,
+            "position": [row["longitude"], row["latitude"]], "radius": radius, "fill": colour,
+            "size": CHECKPOINT_LABEL_SIZE * label_scale, "offset": [0, radius + LABEL_GAP * scale],
             "text_colour": [248, 250, 252, 255],
             **{name: format_number(row[name], lang) for name in COUNT_FIELDS},
             "status": status_words[bool(row["reported"])]}
@@ -375,7 +388,8 @@ def _tooltip() -> dict:
             "style": {"fontFamily": LABEL_FONTS, "fontSize": "14px"}}
 
 
-def checkpoint_deck(rows: list[dict], height: int = MAP_HEIGHT) -> tuple[pdk.Deck, list[str], list[str]]:
+def checkpoint_deck(rows: list[dict], height: int = MAP_HEIGHT, width: int = MAP_WIDTH, scale: float = 1.0,
+                    label_scale: float = 1.0, compound_names: bool = True) -> tuple[pdk.Deck, list[str], list[str]]:
     """Today's checkpoints over the area plan, drawn with no internet: no basemap unless a LAN style is set.
 
     Points are sized by throughput (people + vehicles) and coloured red for a
@@ -383,18 +397,23 @@ def checkpoint_deck(rows: list[dict], height: int = MAP_HEIGHT) -> tuple[pdk.Dec
     post's GeoJSON file, an optional plan image and an optional map style
     hosted on the LAN. Returns the deck, the names of checkpoints without a
     position (to be listed beside the map, never dropped silently) and notes
-    about area files that could not be used.
+    about area files that could not be used. The view fills ``width`` by
+    ``height`` pixels; dots are ``scale`` and names ``label_scale`` times
+    their usual size (a wall screen's are read from across the room), and
+    names are drawn over the dots, never under them; ``compound_names``
+    False leaves out the names of compounds, keeping those of grids.
     """
     placed = [row for row in rows if row["latitude"] is not None and row["longitude"] is not None]
     unplaced = [row["name"] for row in rows if row not in placed]
-    layers, positions, notes = [], [], []
+    layers, label_layers, positions, notes = [], [], [], []
     image_layers, image_note = _image_layer()
     layers += image_layers
     notes += [image_note] if image_note else []
     area_path = _area_path()
     if area_path.is_file():
         try:
-            area_layers, positions = _area_layers(_read_area(str(area_path), area_path.stat().st_mtime))
+            area_layers, label_layers, positions = _area_layers(
+                _read_area(str(area_path), area_path.stat().st_mtime), label_scale, compound_names)
             layers += area_layers
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             notes.append(t("checkpoints.page.map_area_unusable", path=str(area_path)))
@@ -402,15 +421,16 @@ def checkpoint_deck(rows: list[dict], height: int = MAP_HEIGHT) -> tuple[pdk.Dec
     status_words = {True: t("checkpoints.page.reported_yes"), False: t("checkpoints.page.reported_no")}
     lang = language()
     extra_radius = _extra_radius(len(placed))
-    points = [_point(row, busiest, extra_radius, lang, status_words) for row in placed]
+    points = [_point(row, busiest, extra_radius, lang, status_words, scale, label_scale) for row in placed]
     layers.append(pdk.Layer("ScatterplotLayer", points, id="checkpoints", get_position="position",
                             get_radius="radius", radius_units=String("pixels"), get_fill_color="fill", stroked=True,
                             get_line_color=[15, 23, 42, 255], line_width_min_pixels=1, pickable=True))
+    layers += label_layers
     if len(points) <= MAX_POINT_LABELS:
-        layers.append(_text_layer("checkpoint-labels", points, offset=(0, 22)))
+        layers.append(_text_layer("checkpoint-labels", points, below_point=True))
     style = settings.MAP_STYLE.value()
     deck = pdk.Deck(layers=layers, initial_view_state=_view(positions + [point["position"] for point in points],
-                                                            height),
+                                                            height, width),
                     map_provider=None, tooltip=_tooltip(), **({"map_style": style} if style else {}))
     return deck, unplaced, notes
 

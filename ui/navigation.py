@@ -62,6 +62,9 @@ def sign_in_page() -> None:
     if st.session_state.get("link_revoked"):
         revoked_screen()
         return
+    if st.session_state.get("link_invalid"):
+        revoked_screen("access.link_invalid")
+        return
     st.title(t("app.title"))
     if st.session_state.pop("session_expired", False):
         st.info(t("access.session_expired"))

@@ -103,6 +103,7 @@ def start_session(signed_in: Actor) -> None:
     st.session_state["actor"] = signed_in
     st.session_state["last_activity"] = time.monotonic()
     st.session_state.pop("link_revoked", None)
+    st.session_state.pop("link_invalid", None)
 
 
 def sign_out() -> None:
@@ -114,7 +115,9 @@ def sign_in_with_device_token() -> None:
     """A wall screen's URL carries its device token (``?device=…``): it signs in without a keyboard.
 
     The token stays in the URL, so a reload or a restarted server signs the
-    screen in again; an unknown or revoked token leaves it at the sign-in form.
+    screen in again. An unknown or revoked token opens nothing and marks the
+    session, so that the screen, which nobody can type on, says its link is
+    invalid and who issues a new one rather than showing a sign-in form.
     """
     token = st.query_params.get("device")
     if not token or st.session_state.get("device_token") == token:
@@ -123,6 +126,8 @@ def sign_in_with_device_token() -> None:
     if signed_in is not None:
         start_session(signed_in)
         st.session_state["device_token"] = token
+    elif "actor" not in st.session_state:
+        st.session_state["link_invalid"] = True
 
 
 def prepare_session() -> None:
@@ -165,11 +170,12 @@ def leave_if_revoked() -> None:
         st.rerun(scope="app")
 
 
-def revoked_screen() -> None:
-    """All that a wall screen whose link has been revoked shows: one message across the screen, no figures."""
+def revoked_screen(message_key: str = "access.link_revoked") -> None:
+    """All that a wall screen whose link has been revoked (or was never valid) shows: one message across the
+    screen, no figures."""
     st.html(f'<div class="link-revoked" style="min-height: 80vh; display: flex; align-items: center; '
             f'justify-content: center; text-align: center; font-size: 2.6rem; line-height: 1.5;">'
-            f'{html.escape(t("access.link_revoked"), quote=False)}</div>')
+            f'{html.escape(t(message_key), quote=False)}</div>')
 
 
 def recheck_account() -> None:

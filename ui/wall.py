@@ -13,56 +13,104 @@ that a server restart, which starts a new session, brings the same screen back.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import date
+from string import Template
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from data_layer import checkpoints, enterprises, quarantine, settings, supplies
-from data_layer.i18n import format_moment
+from data_layer.i18n import format_moment, format_number
 from data_layer.markdown import plain
 from data_layer.situation import Alert, alert_text
-from ui.checkpoints import checkpoint_deck
+from ui.checkpoints import AREA_LABEL_SIZE, checkpoint_deck
+from ui.colours import (
+    CHECKPOINT_COLOURS,
+    QUARANTINE_MODE_COLOURS,
+    QUARANTINE_TOTAL_COLOUR,
+    REOPEN_AHEAD_COLOUR,
+    REOPEN_LAG_COLOUR,
+    REOPEN_TREND_COLOUR,
+)
 from ui.session import language, read, t
+from ui.supplies import STATUS_COLOURS
 
 VIEWS = ("all", "checkpoints", "quarantine", "supplies", "enterprises")
-CHART_HEIGHT = 150
-DETAIL_HEIGHT = 390
-MAP_HEIGHT = 400
 SEVERITY_COLOURS = {"high": "red", "medium": "orange"}
-WALL_CSS_TEMPLATE = """
+INK = "#f1f5f9"  # text on the dark wall: near white, full opacity
+
+
+@dataclass(frozen=True)
+class WallSizes:
+    """The wall's sizes in pixels on a 1920×1080 kiosk; :func:`px` multiplies them by the screen's scale.
+
+    The design target is a 65-inch 1080p screen read from 4 m, where ISO 9241-303's
+    minimum character height of 16 arcmin is about 28 px of CJK text: nothing is
+    smaller than ``text``, and what a leader reads (tile labels, alert lines, chart
+    titles, axis and legend labels) is at least ``label``.
+    """
+
+    text: int = 24  # the smallest text: captions, the status line, a tile's change
+    label: int = 28  # tile labels, alert lines, chart titles, axis, legend and map labels
+    heading: int = 34  # the alerts' heading and the risk level
+    title: int = 40  # the screen's title
+    figure: int = 72  # the headline figures
+    tile_height: int = 214  # a tile: a label of up to two lines, the figure, its change
+    body_height: int = 712  # what is left below the header and the tiles on 1080 pixels
+    map_legend: int = 150  # the map's legend below it: up to four lines of text
+    gap: int = 16
+    screen_width: int = 1920
+
+
+SIZES = WallSizes()
+DESK_FACTOR = 0.6  # the same page on a leader's own screen (not kiosk mode) is read at arm's length
+MAX_ALERTS = 5
+HEADER_BAR = 64  # Streamlit's top bar (menu and status) outside kiosk mode, which the page must clear
+WALL_CSS_TEMPLATE = Template("""
 <style>
-  .block-container { padding: 3.4rem 1.5rem 0.5rem 1.5rem; max-width: 100%; }
-  [data-testid="stMetric"] { padding: 0.5rem 0.8rem; min-height: 8.2rem; }
-  [data-testid="stMetricValue"] { font-size: 2.3rem; line-height: 1.1; }
+  html { font-size: ${root}px; }
+  .block-container { padding: ${padding_top}px ${padding_side}px ${padding_bottom}px ${padding_side}px;
+                     max-width: 100%; }
+  [data-testid="stMetric"] { padding: ${tile_padding}px; height: ${tile_height}px; }
+  [data-testid="stMetricValue"] { font-size: ${figure}px; line-height: 1.1; }
   [data-testid="stMetricValue"] > div { overflow: visible; text-overflow: clip; }
-  [data-testid="stMetricLabel"] p { font-size: 1.1rem; white-space: normal; line-height: 1.25; }
+  [data-testid="stMetricLabel"] p { font-size: ${label}px; line-height: 1.2; white-space: normal;
+                                    word-break: normal; overflow-wrap: normal; hyphens: none; }
   div:has(> [data-testid="stMetricLabel"]) { padding: 0 !important; }
   [data-testid="stMetricLabel"] > div { overflow: visible; }
-  [data-testid="stMetricDelta"] { font-size: 1.1rem; }
-  h1 { font-size: 2.4rem !important; }
-  h3 { font-size: 1.5rem !important; }
-  .wall-alert { font-size: 1.2rem; line-height: 1.35; padding: 0.4rem 0.7rem; margin-bottom: 0.4rem;
-                border-radius: 0.4rem; }
+  [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] p { font-size: ${text}px; }
+  [data-testid="stMetricDelta"] svg { width: ${text}px; height: ${text}px; }
+  [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: ${text}px; line-height: 1.3;
+                                                                             color: ${ink}; }
+  h1 { font-size: ${title}px !important; padding: 0 !important; line-height: 1.2 !important; }
+  h3 { font-size: ${heading}px !important; padding: 0 0 ${gap_half}px 0 !important; }
+  .wall-alert { font-size: ${label}px; line-height: 1.25; padding: ${gap_half}px ${gap}px;
+                margin-bottom: ${gap_half}px; border-radius: ${gap_half}px; overflow-wrap: normal; }
   .wall-alert.high { background: #991b1b; color: #fff; }
   .wall-alert.medium { background: #92400e; color: #fff; }
   .wall-alert.calm { background: #14532d; color: #fff; }
-  .wall-risk { display: inline-block; font-size: 1.6rem; font-weight: 700; padding: 0.15rem 0.9rem;
-               border-radius: 0.4rem; color: #fff; }
+  .wall-risk { display: inline-block; font-size: ${heading}px; font-weight: 700; padding: 0 ${gap}px;
+               border-radius: ${gap_half}px; color: #fff; }
   .wall-risk.low { background: #15803d; } .wall-risk.medium { background: #b45309; }
   .wall-risk.high { background: #b91c1c; }
-  .wall-status { font-size: 1.15rem; margin-top: 0.35rem; }
-  html { font-size: {base_font}px; }
+  .wall-strategy { font-size: ${label}px; }
+  .wall-status { font-size: ${text}px; line-height: 1.3; }
+  .wall-stale-banner { position: fixed; top: 0; left: 0; right: 0; z-index: 999999; padding: ${gap}px;
+                       background: #b91c1c; color: #fff; font-size: ${heading}px; font-weight: 700;
+                       text-align: center; }
 </style>
-"""
+""")
 KIOSK_CSS = """
 <style>
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
   [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
   [data-testid="stMainMenu"] { display: none !important; }
-  .block-container { padding-top: 0.6rem; }
-  [data-testid="stMetricValue"] { font-size: 2.9rem; }
+  /* A TV that nobody can touch: when the server cannot be reached, the wall's own banner (in the screen's
+     language, see STALENESS_WATCH) says so; Streamlit's connection dialog, in English and addressed to a
+     developer, would cover the figures. tests/e2e/test_wall_screen.py fails if this stops hiding it. */
+  [data-testid="stDialog"] { display: none !important; }
 </style>
 """
 SCALE_DETECTION = """
@@ -87,8 +135,8 @@ STALENESS_WATCH = """
   let seenVersion = null, seenAt = Date.now();
   const banner = document.createElement('div');
   banner.id = 'wall-stale-banner';
-  banner.style.cssText = 'position:fixed;top:0;left:0;right:0;z-index:999999;display:none;padding:0.6rem;' +
-    'background:#b91c1c;color:#fff;font-size:1.6rem;font-weight:700;text-align:center;';
+  banner.className = 'wall-stale-banner';
+  banner.style.display = 'none';
   document.body.appendChild(banner);
   setInterval(() => {{
     const marker = document.getElementById('wall-freshness');
@@ -147,12 +195,25 @@ def screen_scale() -> float:
         return 1.0
 
 
-def scaled(size: float) -> int:
-    return round(size * screen_scale())
+def wall_scale() -> float:
+    """How much larger than :data:`SIZES` everything is drawn: the screen's scale on a kiosk, and
+    :data:`DESK_FACTOR` of it on a leader's own screen, where the sidebar takes a third of a laptop's width."""
+    return screen_scale() * (1.0 if kiosk_mode() else DESK_FACTOR)
+
+
+def px(size: float) -> int:
+    """``size`` (one of :data:`SIZES`, in pixels on a 1920×1080 kiosk) on this screen."""
+    return round(size * wall_scale())
 
 
 def apply_layout() -> None:
-    css = WALL_CSS_TEMPLATE.replace("{base_font}", str(scaled(16)))
+    """The wall's type and spacing, every size from :data:`SIZES` times the screen's scale."""
+    sizes = {name: px(getattr(SIZES, name)) for name in ("text", "label", "heading", "title", "figure", "gap",
+                                                         "tile_height")}
+    css = WALL_CSS_TEMPLATE.substitute(
+        sizes, root=round(16 * screen_scale()), ink=INK, gap_half=px(SIZES.gap / 2),
+        tile_padding=px(SIZES.gap * 0.6), padding_side=px(SIZES.gap * 1.5), padding_bottom=px(SIZES.gap / 2),
+        padding_top=px(SIZES.gap) if kiosk_mode() else round(HEADER_BAR * screen_scale()))
     st.html(css + (KIOSK_CSS if kiosk_mode() else "") + SCALE_DETECTION, unsafe_allow_javascript=True)
 
 
@@ -172,7 +233,7 @@ def staleness_watch(rendered_at: str) -> None:
 
 def risk_badge(level: str) -> str:
     return (f'<span class="wall-risk {level}">{t(f"situation.risk.{level}")}</span> '
-            f'<span style="font-size:1.2rem">{t(f"situation.risk.strategy.{level}")}</span>')
+            f'<span class="wall-strategy">{t(f"situation.risk.strategy.{level}")}</span>')
 
 
 def alert_html(alert: Alert) -> str:
@@ -193,28 +254,52 @@ def last_change_text(moment) -> str:
     return format_moment(moment, language()) if moment else "—"
 
 
-def _line_chart(frame: pd.DataFrame, field: str, title: str, colour: str, fmt: str = ",.0f",
-                height: int = CHART_HEIGHT) -> alt.Chart:
-    whole_numbers = fmt.endswith("0f")
-    return (alt.Chart(frame, title=_title(title))
-            .mark_line(point=True, color=colour, strokeWidth=scaled(3))
-            .encode(x=alt.X("day:T", title=None, axis=_axis(format="%m-%d", tickCount=7)),
-                    y=alt.Y(f"{field}:Q", title=None, scale=alt.Scale(zero=whole_numbers),
-                            axis=_axis(format=fmt, tickCount=4, tickMinStep=1 if whole_numbers else alt.Undefined)),
-                    tooltip=[alt.Tooltip("day:T"), alt.Tooltip(f"{field}:Q", format=fmt)])
-            .properties(height=scaled(height)))
+def body_width() -> float:
+    """The width of the wall's content in pixels at :data:`SIZES` (the screen less its margins)."""
+    return SIZES.screen_width - 3 * SIZES.gap
 
 
-def _title(text: str) -> alt.TitleParams:
-    return alt.TitleParams(text, fontSize=scaled(18), anchor="start")
+def tiles_per_row() -> int:
+    """The seven headline figures side by side on the wall; four to a row beside a laptop's sidebar."""
+    return 7 if kiosk_mode() else 4
 
 
-def _legend() -> alt.Legend:
-    return alt.Legend(orient="top", labelFontSize=scaled(14))
+def chart_height(rows: int) -> int:
+    """The height of a chart (title and axes included) in a column of ``rows`` charts filling the wall's body."""
+    return px((SIZES.body_height - (rows - 1) * SIZES.gap) / rows)
 
 
-def _axis(**options: object) -> alt.Axis:
-    return alt.Axis(labelFontSize=scaled(13), labelLimit=scaled(260), **options)
+def styled(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Every chart's type sizes and ink, from :data:`SIZES` in one place (the browser cannot scale a chart)."""
+    return (chart.configure_view(strokeWidth=0)
+            .configure_axis(labelFontSize=px(SIZES.label), labelColor=INK, labelOpacity=1,
+                            titleFontSize=px(SIZES.label), titleColor=INK, labelLimit=px(320),
+                            labelPadding=px(6), tickSize=px(6), gridOpacity=0.35)
+            .configure_title(fontSize=px(SIZES.label), color=INK, anchor="start", offset=px(10))
+            .configure_legend(labelFontSize=px(SIZES.label), labelColor=INK, labelOpacity=1,
+                              symbolSize=px(SIZES.label) ** 2 / 2, labelLimit=px(320), padding=0)
+            .configure_text(fontSize=px(SIZES.label), color=INK))
+
+
+def _count_axis(**options: object) -> alt.Axis:
+    """An axis of counts: whole numbers only, few ticks."""
+    return alt.Axis(format=",.0f", tickMinStep=1, tickCount=3, **options)
+
+
+def _day_axis() -> alt.Axis:
+    return alt.Axis(format="%m-%d", tickCount=4, labelAngle=0, labelOverlap=True)
+
+
+def _line_chart(frame: pd.DataFrame, field: str, title: str, colour: str, height: int,
+                share: bool = False) -> alt.Chart:
+    """A daily trend; a count on whole-number ticks from zero, a share (``share``) in percent."""
+    y_axis = alt.Axis(format=".0%", tickCount=3) if share else _count_axis()
+    return (alt.Chart(frame, title=title)
+            .mark_line(point=alt.OverlayMarkDef(size=px(60), color=colour), color=colour, strokeWidth=px(4))
+            .encode(x=alt.X("day:T", title=None, axis=_day_axis()),
+                    y=alt.Y(f"{field}:Q", title=None, scale=alt.Scale(zero=not share), axis=y_axis),
+                    tooltip=[alt.Tooltip("day:T"), alt.Tooltip(f"{field}:Q", format=".1%" if share else ",")])
+            .properties(height=height))
 
 
 def trend_charts(day: date, days: int = 14) -> list[alt.Chart]:
@@ -222,67 +307,106 @@ def trend_charts(day: date, days: int = 14) -> list[alt.Chart]:
     checked = pd.DataFrame(read(checkpoints.daily_trend, day, days))
     held = pd.DataFrame(read(quarantine.daily_current, day, days))
     reopening = pd.DataFrame(read(enterprises.reopen_trend, day, days)).rename(columns={"date": "day"})
+    height = chart_height(2)
     return [
-        _line_chart(checked, "persons", t("briefing.figure.checkpoints.persons"), "#60a5fa"),
-        _line_chart(held, "total", t("briefing.figure.quarantine.current_total"), "#f59e0b"),
-        _line_chart(reopening, "reopen_rate", t("briefing.figure.enterprises.reopen_rate"), "#34d399", ".1%"),
-        _line_chart(checked, "fever", t("briefing.figure.checkpoints.fever"), "#f87171"),
+        _line_chart(checked, "persons", t("briefing.figure.checkpoints.persons"), CHECKPOINT_COLOURS["persons"],
+                    height),
+        _line_chart(held, "total", t("briefing.figure.quarantine.current_total"), QUARANTINE_TOTAL_COLOUR, height),
+        _line_chart(reopening, "reopen_rate", t("briefing.figure.enterprises.reopen_rate"), REOPEN_TREND_COLOUR,
+                    height, share=True),
+        _line_chart(checked, "fever", t("briefing.figure.checkpoints.fever"), CHECKPOINT_COLOURS["fever"], height),
     ]
 
 
-def _bar_chart(frame: pd.DataFrame, category: str, value: str, title: str, fmt: str = ",.0f",
-               colour: alt.Color | str = "#60a5fa") -> alt.Chart:
+def _bar_chart(frame: pd.DataFrame, category: str, value: str, title: str, colour: alt.Color | str,
+               height: int, digits: int = 0) -> alt.Chart:
+    """Bars of a count or an amount per category (largest first) on whole-number ticks."""
     colour_encoding = colour if isinstance(colour, alt.Color) else alt.value(colour)
-    return (alt.Chart(frame, title=_title(title))
+    return (alt.Chart(frame, title=title)
             .mark_bar()
-            .encode(y=alt.Y(f"{category}:N", sort="x" if fmt.endswith("%") else "-x", title=None, axis=_axis()),
-                    x=alt.X(f"{value}:Q", title=None, axis=_axis(format=fmt)),
+            .encode(y=alt.Y(f"{category}:N", sort="-x", title=None),
+                    x=alt.X(f"{value}:Q", title=None, axis=_count_axis()),
                     color=colour_encoding,
-                    tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=fmt)])
-            .properties(height=scaled(DETAIL_HEIGHT)))
+                    tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=f",.{digits}f")])
+            .properties(height=height))
+
+
+def _share_chart(frame: pd.DataFrame, category: str, part: str, whole: str, title: str,
+                 colour: alt.Color | str, height: int) -> alt.LayerChart:
+    """Bars of ``part`` out of ``whole`` per category, drawn against 0–100 % of the whole, each with its
+    numbers written beside it (1 / 120): one bed of 120 is a sliver, not a full bar."""
+    frame = frame.assign(share=frame[part] / frame[whole].where(frame[whole] > 0),
+                         numbers=[f"{format_number(p, language())} / {format_number(w, language())}"
+                                  for p, w in zip(frame[part], frame[whole], strict=True)])
+    colour_encoding = colour if isinstance(colour, alt.Color) else alt.value(colour)
+    base = alt.Chart(frame).encode(y=alt.Y(f"{category}:N", sort="-x", title=None),
+                                   x=alt.X("share:Q", title=None, scale=alt.Scale(domain=[0, 1], clamp=True),
+                                           axis=alt.Axis(format=".0%", values=[0, 0.5, 1])))
+    bars = base.mark_bar().encode(color=colour_encoding,
+                                  tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("numbers:N"),
+                                           alt.Tooltip("share:Q", format=".1%")])
+    numbers = base.mark_text(align="left", dx=px(8)).encode(text="numbers:N")
+    return alt.layer(bars, numbers, title=title).properties(height=height)
 
 
 def detail_charts(view: str, day: date) -> list[alt.Chart]:
     """The charts of one domain view of the rotation (no personal data in any of them)."""
     if view == "checkpoints":
         table = pd.DataFrame(read(checkpoints.checkpoint_table, day))
-        return [_bar_chart(table, "name", "persons", t("wall.detail.persons_by_checkpoint"))]
+        return [_bar_chart(table, "name", "persons", t("wall.detail.persons_by_checkpoint"),
+                           CHECKPOINT_COLOURS["persons"], chart_height(1))]
     if view == "quarantine":
         sites = pd.DataFrame(read(quarantine.site_occupancy, day))
         held = pd.DataFrame(read(quarantine.daily_current, day, 30))
         modes = held.melt(id_vars="day", value_vars=list(quarantine.MODES), var_name="mode", value_name="count")
+        mode_names = [t(f"quarantine.code.{code}") for code in quarantine.MODES]
         modes["mode"] = modes["mode"].map(lambda code: t(f"quarantine.code.{code}"))
-        return [_bar_chart(sites, "name", "rate", t("wall.detail.site_occupancy"), ".0%", "#f59e0b"),
-                (alt.Chart(modes, title=_title(t("wall.detail.quarantine_by_mode")))
-                 .mark_area().encode(x=alt.X("day:T", title=None, axis=_axis(format="%m-%d")),
-                                     y=alt.Y("count:Q", stack=True, title=None, axis=_axis()),
-                                     color=alt.Color("mode:N", title=None, legend=_legend()))
-                 .properties(height=scaled(DETAIL_HEIGHT)))]
+        mode_colour = alt.Color("mode:N", title=None, legend=alt.Legend(orient="top"), sort=mode_names,
+                                scale=alt.Scale(domain=mode_names,
+                                                range=[QUARANTINE_MODE_COLOURS[code] for code in quarantine.MODES]))
+        return [_share_chart(sites, "name", "occupied", "capacity", t("wall.detail.site_occupancy"),
+                             QUARANTINE_MODE_COLOURS["centralized"], chart_height(1)),
+                (alt.Chart(modes, title=t("wall.detail.quarantine_by_mode"))
+                 .mark_area(opacity=0.85).encode(x=alt.X("day:T", title=None, axis=_day_axis()),
+                                                 y=alt.Y("count:Q", stack=True, title=None, axis=_count_axis()),
+                                                 color=mode_colour)
+                 .properties(height=chart_height(1) - px(SIZES.label * 2)))]
     if view == "supplies":
         stock = pd.DataFrame(read(supplies.figures, day))
         stock["cover"] = stock["days_of_cover"].fillna(99).clip(upper=60)
         stock["status_label"] = stock["status"].map(lambda status: t(f"wall.supply_status.{status}"))
-        colour = alt.Color("status_label:N", title=None, legend=_legend(),
+        colour = alt.Color("status_label:N", title=None, legend=alt.Legend(orient="top"),
                            scale=alt.Scale(domain=[t(f"wall.supply_status.{status}") for status in supplies.STATUSES],
-                                           range=["#34d399", "#f59e0b", "#f97316", "#ef4444"]))
-        return [_bar_chart(stock, "item", "cover", t("wall.detail.days_of_cover"), ",.1f", colour)]
+                                           range=[STATUS_COLOURS[status] for status in supplies.STATUSES]))
+        return [_bar_chart(stock, "item", "cover", t("wall.detail.days_of_cover"), colour,
+                           chart_height(1) - px(SIZES.label * 2), digits=1)]
     sectors = pd.DataFrame(read(enterprises.reopen_rates, day, "sector"))
+    overall = sectors["reopened"].sum() / max(sectors["total"].sum(), 1)
+    sectors["pace"] = [REOPEN_LAG_COLOUR if rate < overall else REOPEN_AHEAD_COLOUR for rate in sectors["reopen_rate"]]
     trend = pd.DataFrame(read(enterprises.reopen_trend, day, 30)).rename(columns={"date": "day"})
-    return [_bar_chart(sectors, "group", "reopen_rate", t("wall.detail.reopen_by_sector"), ".0%", "#34d399"),
-            _line_chart(trend, "reopen_rate", t("briefing.figure.enterprises.reopen_rate"), "#34d399", ".1%",
-                        DETAIL_HEIGHT)]
+    return [_share_chart(sectors, "group", "reopened", "total", t("wall.detail.reopen_by_sector"),
+                         alt.Color("pace:N", scale=None), chart_height(1)),
+            _line_chart(trend, "reopen_rate", t("briefing.figure.enterprises.reopen_rate"), REOPEN_TREND_COLOUR,
+                        chart_height(1), share=True)]
 
 
-def checkpoint_map(day: date) -> None:
-    """The checkpoint map of the wall screen; checkpoints without a position are named under it."""
-    deck, unplaced, _notes = checkpoint_deck(read(checkpoints.checkpoint_table, day), scaled(MAP_HEIGHT))
-    st.pydeck_chart(deck, height=scaled(MAP_HEIGHT), alt=t("checkpoints.page.map_alt"))
+def checkpoint_map(day: date, width: float) -> None:
+    """The checkpoint map of the wall screen, ``width`` pixels (at :data:`SIZES`) wide and as high as the body;
+    its names as large as the wall's smallest text, and only those of checkpoints and grids, since a compound's
+    name at that size would cover its neighbours'; checkpoints without a position are named under it."""
+    rows = read(checkpoints.checkpoint_table, day)
+    height = px(SIZES.body_height - SIZES.map_legend)
+    label_scale = px(SIZES.text) / AREA_LABEL_SIZE
+    deck, unplaced, _notes = checkpoint_deck(rows, height, px(width), scale=wall_scale(), label_scale=label_scale,
+                                             compound_names=False)
+    st.pydeck_chart(deck, height=height, alt=t("checkpoints.page.map_alt"))
     st.caption(t("checkpoints.page.map_legend") + (
         "　" + t("wall.unplaced", names="、".join(map(plain, unplaced))) if unplaced else ""))
 
 
-def draw_charts(charts: list[alt.Chart], per_row: int) -> None:
+def draw_charts(charts: list[alt.TopLevelMixin], per_row: int) -> None:
     """Draw charts in rows of ``per_row``."""
     for row_start in range(0, len(charts), per_row):
-        for column, chart in zip(st.columns(per_row), charts[row_start:row_start + per_row], strict=False):
-            column.altair_chart(chart.configure_view(strokeWidth=0), width="stretch")
+        for column, chart in zip(st.columns(per_row, gap="medium"), charts[row_start:row_start + per_row],
+                                 strict=False):
+            column.altair_chart(styled(chart), width="stretch")

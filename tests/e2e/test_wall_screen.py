@@ -139,3 +139,28 @@ def test_a_person_on_the_self_refreshing_overview_is_signed_out_once_the_account
         page.locator("input[type='password']").wait_for(timeout=4 * int(REFRESH) * 1000)
         assert page.locator("[data-testid='stMetric']").count() == 0
         page.close()
+
+
+def test_a_kiosk_whose_server_is_unreachable_shows_only_its_own_banner(browser, wall_database, artifacts):
+    """Streamlit's own connection dialog (in English, telling a developer to run `streamlit run`) stays hidden
+    behind the wall's banner; the dialog must still be there, hidden, or ui.wall's rule no longer matches it."""
+    with serve_app(wall_database, COMMAND_POST_REFRESH_SECONDS=REFRESH) as base_url:
+        page = open_wall(browser, base_url, path=KIOSK + "&lang=en")
+    page.wait_for_selector("[data-testid='stDialog']", state="attached", timeout=60_000)
+    page.wait_for_selector("#wall-stale-banner", state="visible", timeout=30_000)
+    page.screenshot(path=str(artifacts / "wall-outage-1920x1080.png"))
+    assert page.locator("[data-testid='stDialog']").is_hidden()
+    assert "Data is stale" in page.inner_text("#wall-stale-banner")
+    assert "streamlit" not in page.inner_text("body").lower()
+    page.close()
+
+
+def test_a_kiosk_opened_with_an_old_token_says_its_link_is_invalid(browser, wall_database, artifacts):
+    with serve_app(wall_database) as base_url:
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page.goto(f"{base_url}/?kiosk=1&lang=en&device=an-old-token", wait_until="networkidle")
+        page.get_by_text(translate("access.link_invalid", "en")).wait_for(timeout=60_000)
+        page.screenshot(path=str(artifacts / "wall-invalid-link-1920x1080.png"))
+        assert page.locator("input[type='password']").count() == 0
+        assert page.locator("[data-testid='stMetric']").count() == 0
+        page.close()
