@@ -6,6 +6,8 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +15,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 
+from data_layer import clock
 from data_layer.db import Actor, load_schema, perform
 from data_layer.errors import ImportRejected, ValidationError
 from data_layer.i18n import LANGUAGES, catalog, translate
@@ -21,6 +24,8 @@ from data_layer.validation import id_check_char
 BACKEND = os.environ.get("COMMAND_POST_TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get("COMMAND_POST_TEST_PG", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = clock.today()
 CATALOG_KEY = re.compile(r"\b(" + "|".join(sorted({key.split(".")[0] for key in catalog("en")})) + r")\.")
 """A catalog key (``error.required``, ``quarantine.page.tab``) left in a message instead of its words."""
 
@@ -112,6 +117,11 @@ def assert_import_refused(engine: Engine, call: Callable[[], object], row: int, 
     return rejection.value
 
 
+def ago(days: int) -> date:
+    """The day ``days`` before today (after it when negative)."""
+    return TODAY - timedelta(days=days)
+
+
 def id_number(n: int, prefix: str = "11010519900101") -> str:
     """A valid ID number for test person ``n``: ``prefix`` (region and date of birth), ``n`` as the sequence
     code and the check character the validator expects."""
@@ -163,3 +173,24 @@ def write_lock_held(url: str) -> bool:
     finally:
         engine.dispose()
 
+
+def open_page(monkeypatch: pytest.MonkeyPatch, url: str, who: Actor | None, page: str,
+              language: str = "zh") -> AppTest:
+    """The app opened on ``page`` by ``who`` (a visitor who has not signed in when ``None``), in ``language``.
+
+    The first run (the overview, app.py's default page) is in Chinese: AppTest
+    evaluates a rendered widget's ``format_func`` outside the script run, where
+    a translated label falls back to Chinese. The navigation refuses a page
+    ``who`` may not use with a ``ValueError``; a page that fails fails the test.
+    """
+    monkeypatch.setenv("COMMAND_POST_DB", url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if who is not None:
+        app.session_state["actor"] = who
+    app.query_params["lang"] = "zh"
+    app.run()
+    app.switch_page(str(ROOT / page))
+    app.query_params["lang"] = language
+    app.run()
+    assert not app.exception, [item.value for item in app.exception]
+    return app

@@ -16,16 +16,12 @@ from data_layer.errors import ImportRejected, PermissionDenied
 from data_layer.transfer import export_file, import_file
 from sample_data import enterprises as sample
 from sample_data.community import Community
-from support import assert_refused, count_rows, snapshot
+from support import ago, assert_refused, count_rows, snapshot
 
 TODAY = clock.today()
 TABLES = ("enterprises", "enterprise_status_changes", "enterprise_conditions", "inspections", "rectifications",
           "rectification_closures")
 ALL_MET = dict.fromkeys(en.CONDITIONS, True)
-
-
-def ago(days: int):
-    return TODAY - timedelta(days=days)
 
 
 def add(engine, actor, name, status="reopened", on=None, reason=None, kind="shop", sector="餐饮", grid="第一网格"):

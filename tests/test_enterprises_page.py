@@ -8,8 +8,6 @@ form, tap its button, read what the page says and count the stored rows.
 from __future__ import annotations
 
 import io
-from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -18,9 +16,8 @@ from streamlit.testing.v1 import AppTest
 from data_layer import clock
 from data_layer import enterprises as en
 from data_layer.db import Actor, perform
-from support import count_rows
+from support import ago, count_rows, open_page
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/enterprises.py"
 TODAY = clock.today()
 TABLES = ("enterprises", "enterprise_status_changes", "enterprise_conditions", "inspections", "rectifications",
@@ -28,10 +25,6 @@ TABLES = ("enterprises", "enterprise_status_changes", "enterprise_conditions", "
 ALL_MET = dict.fromkeys(en.CONDITIONS, True)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_HEADER = ["名称", "类型", "行业", "网格", "员工人数", "状态", "状态日期", "原因"]
-
-
-def ago(days: int):
-    return TODAY - timedelta(days=days)
 
 
 def register(engine, admin, name, status, on, reason=None, contact=None):
@@ -43,16 +36,6 @@ def register(engine, admin, name, status, on, reason=None, contact=None):
 def stored(engine) -> dict[str, int]:
     return {table: count_rows(engine, table) for table in TABLES}
 
-
-def open_page(monkeypatch, url: str, who: Actor, language: str = "zh") -> AppTest:
-    monkeypatch.setenv("COMMAND_POST_DB", url)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.session_state["actor"] = who
-    app.query_params["lang"] = language
-    app.switch_page(str(ROOT / PAGE))
-    app.run()
-    assert not app.exception
-    return app
 
 
 def choose(app: AppTest, enterprise_id: int) -> None:
@@ -100,7 +83,7 @@ def reopened_shop(engine, admin):
 def test_a_status_change_through_the_page_changes_the_figures_and_keeps_the_history(
         monkeypatch, engine, db_url, admin, applied_shop):
     perform(engine, admin, en.record_conditions, applied_shop, ALL_MET, ago(1))
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     assert (metrics(app)["已复工"], metrics(app)["申请中"], metrics(app)["复工率"]) == ("0", "1", "0.0%")
     choose(app, applied_shop)
     assert "复工条件已全部达标" in texts(app)
@@ -123,7 +106,7 @@ def test_reopening_without_the_checklist_shows_the_missing_conditions_and_stores
         monkeypatch, engine, db_url, admin, applied_shop):
     perform(engine, admin, en.record_conditions, applied_shop,
             {**dict.fromkeys(en.CONDITIONS[:5], True), "isolation_room": False}, ago(1))
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     choose(app, applied_shop)
     assert "暂不能复工，尚缺：隔离观察室、防护物资储备" in texts(app)
     before = stored(engine)
@@ -151,7 +134,7 @@ def test_reopening_without_the_checklist_shows_the_missing_conditions_and_stores
 
 def test_an_inspection_and_a_closure_through_the_page_change_the_figures(
         monkeypatch, engine, db_url, admin, reopened_shop):
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     choose(app, reopened_shop)
     assert (metrics(app)["整改未完成"], metrics(app)["整改超期"]) == ("0", "0")
     app.number_input(key=f"enterprises:finding_count:{reopened_shop}").set_value(2).run()
@@ -199,7 +182,7 @@ def _registered_without_name(app, enterprise_id):
 def test_bad_input_stores_nothing_and_names_the_field(monkeypatch, engine, db_url, admin, reopened_shop, fill):
     perform(engine, admin, en.add_inspection, reopened_shop, ago(3), "督查组王",
             [{"item": "出入登记不规范", "deadline": ago(1)}])
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     choose(app, reopened_shop)
     before = stored(engine)
     name, message = fill(app, reopened_shop)
@@ -210,7 +193,7 @@ def test_bad_input_stores_nothing_and_names_the_field(monkeypatch, engine, db_ur
 
 
 def test_a_refusal_speaks_english_on_the_english_page(monkeypatch, engine, db_url, admin, reopened_shop):
-    app = open_page(monkeypatch, db_url, admin, "en")
+    app = open_page(monkeypatch, db_url, admin, PAGE, "en")
     choose(app, reopened_shop)
     form(app, f"enterprise-status-{reopened_shop}").selectbox[0].select("suspended")
     submit(app, f"enterprise-status-{reopened_shop}")
@@ -222,7 +205,7 @@ def test_a_leader_sees_the_figures_and_records_but_no_entry_form_and_no_phone_nu
         monkeypatch, engine, db_url, admin, leader, applied_shop):
     perform(engine, admin, en.add_inspection, applied_shop, ago(3), "督查组王",
             [{"item": "消毒记录不全", "deadline": ago(1)}])
-    app = open_page(monkeypatch, db_url, leader)
+    app = open_page(monkeypatch, db_url, leader, PAGE)
     assert metrics(app)["申请中"] == "1"
     assert not app.form and not app.get("file_uploader") and not app.button
     assert "导入与登记" not in [tab.label for tab in app.tabs]
@@ -240,7 +223,7 @@ def test_a_clerk_sees_only_the_assigned_enterprise_and_is_refused_for_another(
     perform(engine, admin, en.add_inspection, reopened_shop, ago(3), "督查组王",
             [{"item": "消毒记录不全", "deadline": ago(1)}])
     clerk = Actor("clerk-test", "clerk", (("enterprises", frozenset({applied_shop})),))
-    app = open_page(monkeypatch, db_url, clerk)
+    app = open_page(monkeypatch, db_url, clerk, PAGE)
     assert app.selectbox(key="enterprises:chosen").options == ["示例面馆（第一网格，申请中）"]
     assert "报告日期" not in [widget.label for widget in app.date_input]
     before = stored(engine)
@@ -254,12 +237,12 @@ def test_only_a_clerk_of_every_enterprise_gets_the_register_form_and_the_import(
     """A clerk limited to some enterprises registers none (the data layer refuses it), so the page offers them
     neither the form nor the import; the inspection team, assigned the whole domain, gets both."""
     some = Actor("clerk-some", "clerk", (("enterprises", frozenset({applied_shop})),))
-    limited = open_page(monkeypatch, db_url, some)
+    limited = open_page(monkeypatch, db_url, some, PAGE)
     assert "导入与登记" not in [tab.label for tab in limited.tabs]
     assert not [block for block in limited.form if block.key.startswith("enterprise-register-")]
     assert not limited.file_uploader
 
-    team = open_page(monkeypatch, db_url, Actor("clerk-all", "clerk", (("enterprises", frozenset()),)))
+    team = open_page(monkeypatch, db_url, Actor("clerk-all", "clerk", (("enterprises", frozenset()),)), PAGE)
     assert "导入与登记" in [tab.label for tab in team.tabs]
     assert form(team, "enterprise-register") and team.file_uploader
     assert not limited.exception and not team.exception
@@ -284,7 +267,7 @@ def _import(app: AppTest, content: bytes) -> AppTest:
 
 def test_an_import_with_a_bad_row_shows_the_row_error_and_stores_nothing_and_a_good_one_says_how_many(
         monkeypatch, engine, db_url, admin):
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     good = ["甲店", "个体工商户", "餐饮", "第一网格", 2, "已复工", ago(1).isoformat(), None]
     _import(app, _workbook([good, ["乙厂", "企业", "制造业", "第二网格", "很多", "未复工", ago(1).isoformat(),
                                    "原材料不足"]]))

@@ -26,14 +26,10 @@ from data_layer.supplies import (
 from data_layer.transfer import export_file, import_file, transfer_kind
 from sample_data import supplies as sample
 from sample_data.community import Community
-from support import assert_write_refused, audit_rows, count_rows
+from support import ago, assert_write_refused, audit_rows, count_rows
 
 TODAY = clock.today()
 D = TODAY - timedelta(days=10)
-
-
-def ago(days: int) -> date:
-    return TODAY - timedelta(days=days)
 
 
 def item(engine, admin, name: str, safety_stock: int = 0, unit: str = "个") -> int:
