@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from data_layer import clock
 from data_layer import enterprises as en
 from data_layer.db import Actor, perform
-from support import ago, count_rows, open_page
+from support import ago, count_rows, open_page, snapshot
 
 PAGE = "pages/enterprises.py"
 TODAY = clock.today()
@@ -31,11 +31,6 @@ def register(engine, admin, name, status, on, reason=None, contact=None):
     return perform(engine, admin, en.add_enterprise, {
         "name": name, "kind": "shop", "sector": "餐饮", "grid": "第一网格", "employees": 3, "contact": contact,
         "status": status, "status_date": on, "reason": reason})
-
-
-def stored(engine) -> dict[str, int]:
-    return {table: count_rows(engine, table) for table in TABLES}
-
 
 
 def choose(app: AppTest, enterprise_id: int) -> None:
@@ -87,13 +82,14 @@ def test_a_status_change_through_the_page_changes_the_figures_and_keeps_the_hist
     assert (metrics(app)["已复工"], metrics(app)["申请中"], metrics(app)["复工率"]) == ("0", "1", "0.0%")
     choose(app, applied_shop)
     assert "复工条件已全部达标" in texts(app)
-    before = stored(engine)
+    before = snapshot(engine, TABLES)
 
     form(app, f"enterprise-status-{applied_shop}").selectbox[0].select("reopened")
     submit(app, f"enterprise-status-{applied_shop}")
 
     assert not app.error
-    assert stored(engine) == before | {"enterprise_status_changes": before["enterprise_status_changes"] + 1}
+    assert snapshot(engine, TABLES) == before | {"enterprise_status_changes": before["enterprise_status_changes"] + 1,
+                                                "audit_log": before["audit_log"] + 1}
     assert (metrics(app)["已复工"], metrics(app)["申请中"], metrics(app)["复工率"]) == ("1", "0", "100.0%")
     assert "示例面馆 自" in app.success[0].value
     history = table_with(app, "录入人")
@@ -109,7 +105,7 @@ def test_reopening_without_the_checklist_shows_the_missing_conditions_and_stores
     app = open_page(monkeypatch, db_url, admin, PAGE)
     choose(app, applied_shop)
     assert "暂不能复工，尚缺：隔离观察室、防护物资储备" in texts(app)
-    before = stored(engine)
+    before = snapshot(engine, TABLES)
 
     form(app, f"enterprise-status-{applied_shop}").selectbox[0].select("reopened")
     submit(app, f"enterprise-status-{applied_shop}")
@@ -117,7 +113,7 @@ def test_reopening_without_the_checklist_shows_the_missing_conditions_and_stores
     assert len(app.error) == 1
     assert "复工条件未全部达标" in app.error[0].value
     assert "隔离观察室" in app.error[0].value and "防护物资储备" in app.error[0].value
-    assert stored(engine) == before
+    assert snapshot(engine, TABLES) == before
     assert metrics(app)["已复工"] == "0"
 
     checklist = form(app, f"enterprise-conditions-{applied_shop}")
@@ -184,12 +180,12 @@ def test_bad_input_stores_nothing_and_names_the_field(monkeypatch, engine, db_ur
             [{"item": "出入登记不规范", "deadline": ago(1)}])
     app = open_page(monkeypatch, db_url, admin, PAGE)
     choose(app, reopened_shop)
-    before = stored(engine)
+    before = snapshot(engine, TABLES)
     name, message = fill(app, reopened_shop)
     submit(app, name)
     assert len(app.error) == 1
     assert message in app.error[0].value
-    assert stored(engine) == before
+    assert snapshot(engine, TABLES) == before
 
 
 def test_a_refusal_speaks_english_on_the_english_page(monkeypatch, engine, db_url, admin, reopened_shop):
@@ -226,11 +222,11 @@ def test_a_clerk_sees_only_the_assigned_enterprise_and_is_refused_for_another(
     app = open_page(monkeypatch, db_url, clerk, PAGE)
     assert app.selectbox(key="enterprises:chosen").options == ["示例面馆（第一网格，申请中）"]
     assert "报告日期" not in [widget.label for widget in app.date_input]
-    before = stored(engine)
+    before = snapshot(engine, TABLES)
     form(app, "enterprise-close-item").text_input[0].input("社区李")
     submit(app, "enterprise-close-item")
     assert "您的角色无权录入复工复产数据" in app.error[0].value
-    assert stored(engine) == before
+    assert snapshot(engine, TABLES) == before
 
 
 def test_only_a_clerk_of_every_enterprise_gets_the_register_form_and_the_import(monkeypatch, db_url, applied_shop):
@@ -274,7 +270,7 @@ def test_an_import_with_a_bad_row_shows_the_row_error_and_stores_nothing_and_a_g
     assert len(app.error) == 1
     assert "文件未导入" in app.error[0].value
     assert "第 3 行" in app.error[0].value and "员工人数" in app.error[0].value
-    assert stored(engine) == dict.fromkeys(TABLES, 0)
+    assert snapshot(engine, TABLES) == dict.fromkeys(TABLES, 0) | {"audit_log": 0}
 
     _import(app, _workbook([good, ["乙厂", "企业", "制造业", "第二网格", 80, "未复工", ago(1).isoformat(),
                                    "原材料不足"]]))

@@ -13,7 +13,7 @@ import support
 from data_layer import clock, quarantine
 from data_layer.db import Actor, perform
 from data_layer.i18n import format_day, translate
-from support import count_rows, open_page, page_text
+from support import count_rows, open_page, page_text, snapshot
 
 PAGE = "pages/quarantine.py"
 TODAY = clock.today()
@@ -33,10 +33,6 @@ def person(n: int, **fields: object) -> dict[str, object]:
 
 def register(engine, admin, n: int, **fields: object) -> int:
     return perform(engine, admin, quarantine.register, person(n, **fields))
-
-
-def snapshot(engine) -> tuple[int, ...]:
-    return tuple(count_rows(engine, table) for table in QUARANTINE_TABLES)
 
 
 def open_tab(monkeypatch, url: str, user: Actor, tab: str = "situation", language: str = "zh") -> AppTest:
@@ -119,13 +115,13 @@ def test_planned_days_follow_the_origin_category_and_the_planned_end_is_shown(mo
 
 
 def refused_registration(monkeypatch, db_url, engine, admin, data: dict) -> AppTest:
-    before = snapshot(engine)
+    before = snapshot(engine, QUARANTINE_TABLES)
     app = open_tab(monkeypatch, db_url, admin, "entry")
     fill_register_form(app, data)
     if data.get("site"):
         widget(app.selectbox, "quarantine.field.site").set_value(data["site"])
     submit_register(app)
-    assert snapshot(engine) == before
+    assert snapshot(engine, QUARANTINE_TABLES) == before
     assert not app.success
     return app
 
@@ -171,13 +167,13 @@ def save_change(app: AppTest, action: str, when: date, reason: str) -> AppTest:
 
 def test_an_end_before_the_start_is_refused_and_nothing_changes(monkeypatch, db_url, engine, admin):
     register(engine, admin, 1)
-    before = snapshot(engine)
+    before = snapshot(engine, QUARANTINE_TABLES)
     app = open_tab(monkeypatch, db_url, admin, "entry")
 
     save_change(app, "release", TODAY - timedelta(days=5), "")
 
     assert translate("quarantine.field.end_date", "zh_CN") in app.error[0].value
-    assert snapshot(engine) == before
+    assert snapshot(engine, QUARANTINE_TABLES) == before
 
 
 def test_extending_and_shortening_keep_the_history(monkeypatch, db_url, engine, admin):
@@ -225,7 +221,7 @@ def test_bulk_release_is_all_or_nothing(monkeypatch, db_url, engine, admin):
     assert choice.value == [first] and sorted(choice.options) == ["页面1 · 第一网格 · 计划 " + format_day(
         TODAY - timedelta(days=2), "zh_CN") + " 解除", "页面2 · 第一网格 · 计划 " + format_day(
         TODAY + timedelta(days=2), "zh_CN") + " 解除"]
-    before = snapshot(engine)
+    before = snapshot(engine, QUARANTINE_TABLES)
 
     choice.set_value([first, second])
     app.date_input(key=f"bulk_end-{form}").set_value(TODAY - timedelta(days=14))  # before the second one's start
@@ -233,7 +229,7 @@ def test_bulk_release_is_all_or_nothing(monkeypatch, db_url, engine, admin):
     app.run()
 
     assert "页面2" in app.error[0].value and translate("quarantine.field.end_date", "zh_CN") in app.error[0].value
-    assert snapshot(engine) == before
+    assert snapshot(engine, QUARANTINE_TABLES) == before
     with engine.connect() as conn:
         assert {row["episode_id"] for row in quarantine.register_rows(conn, TODAY, actor=admin)} == {first, second}
 
@@ -299,11 +295,11 @@ def test_changing_a_recorded_reading_is_a_correction_that_needs_a_reason(monkeyp
     original = perform(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": TODAY, "slot": "AM",
                                                                 "temperature": 38.5, "by": "网格员"})
     app = open_grid(monkeypatch, db_url, admin)
-    before = snapshot(engine)
+    before = snapshot(engine, QUARANTINE_TABLES)
 
     edit_grid(app, {0: {"AM_temperature": 36.5, "PM_temperature": 36.6}})
     assert translate("quarantine.field.reason", "zh_CN") in app.error[0].value
-    assert snapshot(engine) == before
+    assert snapshot(engine, QUARANTINE_TABLES) == before
 
     edit_grid(app, {0: {"AM_temperature": 36.5, "PM_temperature": 36.6}}, reason="录入错误")
     assert not app.error
