@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -11,11 +15,19 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 
+from data_layer import clock
+from data_layer.db import Actor, load_schema, perform
+from data_layer.errors import ImportRejected, ValidationError
+from data_layer.i18n import LANGUAGES, catalog, translate
 from data_layer.validation import id_check_char
 
 BACKEND = os.environ.get("COMMAND_POST_TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get("COMMAND_POST_TEST_PG", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = clock.today()
+CATALOG_KEY = re.compile(r"\b(" + "|".join(sorted({key.split(".")[0] for key in catalog("en")})) + r")\.")
+"""A catalog key (``error.required``, ``quarantine.page.tab``) left in a message instead of its words."""
 
 
 def require_or_skip(available: bool, what: str) -> None:
@@ -40,6 +52,74 @@ def count_rows(engine: Engine, table: str) -> int:
 
 def audit_rows(engine: Engine) -> int:
     return count_rows(engine, "audit_log")
+
+
+def snapshot(engine: Engine, tables: Iterable[str] | None = None) -> dict[str, int]:
+    """How many rows each of ``tables`` (every table of the schema when ``None``) and the audit log hold, in one
+    query: equal before and after a refused write, it proves the write left nothing behind."""
+    names = sorted({*(load_schema().tables if tables is None else tables), "audit_log"})
+    query = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {name})" for name in names)
+    with engine.connect() as conn:
+        return dict(zip(names, conn.execute(sa.text(query)).one(), strict=True))
+
+
+def assert_in_words(refusal: ValidationError | ImportRejected) -> None:
+    """The refusal reads as sentences in both languages: no catalog key in place of words, Chinese characters in
+    the Chinese, and the two languages saying it differently (an untranslated message would read the same)."""
+    messages = {language: refusal.messages(language) for language in LANGUAGES}
+    for language, lines in messages.items():
+        assert lines, f"no {language} message"
+        for message in lines:
+            assert message and not CATALOG_KEY.search(message), message
+    assert re.search(r"[\u4e00-\u9fff]", " ".join(messages["zh_CN"])), messages["zh_CN"]
+    assert messages["zh_CN"] != messages["en"]
+
+
+def assert_explained(errors) -> None:
+    """Every problem names its field and reads as a sentence in both languages (no catalog gap)."""
+    assert errors
+    for error in errors:
+        assert error.field
+        for language in LANGUAGES:
+            assert translate(error.label, language) != error.label, f"no {language} label {error.label}"
+            assert translate(error.key, language, **error.params) != error.key, f"no {language} text {error.key}"
+            assert error.message(language)
+
+
+def assert_refused(engine: Engine, call: Callable[[], object], field: str,
+                   tables: Iterable[str] | None = None) -> ValidationError:
+    """``call`` is refused with a ``ValidationError`` naming ``field``, in words in both languages, and writes
+    nothing: ``tables`` (every table when ``None``) and the audit log hold as many rows as before."""
+    before = snapshot(engine, tables)
+    with pytest.raises(ValidationError) as refusal:
+        call()
+    assert field in refusal.value.fields, refusal.value.fields
+    assert_in_words(refusal.value)
+    assert snapshot(engine, tables) == before
+    return refusal.value
+
+
+def assert_write_refused(engine: Engine, actor: Actor, operation: Callable, *args: object, field: str,
+                         **kwargs: object) -> ValidationError:
+    """``assert_refused`` for ``operation(*args, **kwargs)`` performed by ``actor`` through the write path."""
+    return assert_refused(engine, lambda: perform(engine, actor, operation, *args, **kwargs), field)
+
+
+def assert_import_refused(engine: Engine, call: Callable[[], object], row: int, column: str) -> ImportRejected:
+    """The import ``call`` is rejected naming ``row`` and ``column``, in words in both languages, and writes
+    nothing to any table."""
+    before = snapshot(engine)
+    with pytest.raises(ImportRejected) as rejection:
+        call()
+    assert (row, column) in [(problem.row, problem.column) for problem in rejection.value.row_errors]
+    assert_in_words(rejection.value)
+    assert snapshot(engine) == before
+    return rejection.value
+
+
+def ago(days: int) -> date:
+    """The day ``days`` before today (after it when negative)."""
+    return TODAY - timedelta(days=days)
 
 
 def id_number(n: int, prefix: str = "11010519900101") -> str:
@@ -92,3 +172,25 @@ def write_lock_held(url: str) -> bool:
                 "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")).scalar_one() > 0
     finally:
         engine.dispose()
+
+
+def open_page(monkeypatch: pytest.MonkeyPatch, url: str, who: Actor | None, page: str,
+              language: str = "zh") -> AppTest:
+    """The app opened on ``page`` by ``who`` (a visitor who has not signed in when ``None``), in ``language``.
+
+    The first run (the overview, app.py's default page) is in Chinese: AppTest
+    evaluates a rendered widget's ``format_func`` outside the script run, where
+    a translated label falls back to Chinese. The navigation refuses a page
+    ``who`` may not use with a ``ValueError``; a page that fails fails the test.
+    """
+    monkeypatch.setenv("COMMAND_POST_DB", url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if who is not None:
+        app.session_state["actor"] = who
+    app.query_params["lang"] = "zh"
+    app.run()
+    app.switch_page(str(ROOT / page))
+    app.query_params["lang"] = language
+    app.run()
+    assert not app.exception, [item.value for item in app.exception]
+    return app

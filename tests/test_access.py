@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
-from test_pages import ROOT
 
 from data_layer import users
 from data_layer.db import Actor, connect, perform
 from data_layer.errors import ValidationError
 from data_layer.i18n import translate
+from support import ROOT
 from ui.navigation import PAGES
 
 ADMIN = Actor("admin-test", "admin")

@@ -4,17 +4,14 @@ imports a file with a bad row (the row error shown, nothing stored); anyone else
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_pages import open_app
 
 from data_layer import checkpoints, situation, users
 from data_layer.db import Actor, connect, perform
-from support import count_rows
+from support import ROOT, count_rows, open_page
 
-ROOT = Path(__file__).resolve().parent.parent
 ADMIN = Actor("admin", "admin")
 CSV = "text/csv"
 ADMIN_TABS = ["用户", "基础数据", "导入", "导出", "备份", "风险等级"]
@@ -22,7 +19,7 @@ ADMIN_TABS = ["用户", "基础数据", "导入", "导出", "备份", "风险等
 
 def open_admin(monkeypatch, url: str, who: Actor | None = ADMIN, page: str = "pages/admin.py",
                language: str = "zh") -> AppTest:
-    return open_app(monkeypatch, url, language, page, who)
+    return open_page(monkeypatch, url, who, page, language)
 
 
 def form_of(app: AppTest, name: str):

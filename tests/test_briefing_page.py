@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
-from test_pages import open_app
 
 from data_layer import briefing, checkpoints, clock
 from data_layer.briefing import default_report_day
 from data_layer.db import Actor, connect, perform
 from data_layer.i18n import format_number
-from support import count_rows
+from support import count_rows, open_page
 
 LEADER = Actor("leader", "leader")
 
@@ -24,7 +23,7 @@ def test_briefing_opens_on_yesterday_until_the_morning_meeting(monkeypatch):
 
 
 def test_page_shows_the_json_figures_of_the_chosen_day(monkeypatch, sample_url):
-    app = open_app(monkeypatch, sample_url, "zh", "pages/briefing.py", LEADER)
+    app = open_page(monkeypatch, sample_url, LEADER, "pages/briefing.py")
     day = app.date_input[0].value
     with connect(sample_url).connect() as conn:
         today = briefing.build_briefing(conn, day)
@@ -36,7 +35,7 @@ def test_page_shows_the_json_figures_of_the_chosen_day(monkeypatch, sample_url):
 
 
 def test_leader_saves_a_note_once_and_it_is_audited(monkeypatch, db_url, engine):
-    app = open_app(monkeypatch, db_url, "zh", "pages/briefing.py", LEADER)
+    app = open_page(monkeypatch, db_url, LEADER, "pages/briefing.py")
     app.date_input[0].set_value(clock.today()).run()
     app.text_area[0].input("夜间卡口加派人手")
     submit = next(button for button in app.button if button.label == "保存备注")
@@ -51,7 +50,7 @@ def test_leader_saves_a_note_once_and_it_is_audited(monkeypatch, db_url, engine)
 
 def test_clerk_does_not_get_the_briefing_page(monkeypatch, sample_url):
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        open_app(monkeypatch, sample_url, "zh", "pages/briefing.py", Actor("clerk", "clerk"))
+        open_page(monkeypatch, sample_url, Actor("clerk", "clerk"), "pages/briefing.py")
 
 
 def test_a_past_day_marks_the_figure_a_later_correction_changed(monkeypatch, db_url, engine, admin):
@@ -66,7 +65,7 @@ def test_a_past_day_marks_the_figure_a_later_correction_changed(monkeypatch, db_
     monkeypatch.undo()
     perform(engine, admin, checkpoints.correct_count, entry, {"persons": 90, "reason": "登记表核对有误"})
 
-    app = open_app(monkeypatch, db_url, "zh", "pages/briefing.py", LEADER)
+    app = open_page(monkeypatch, db_url, LEADER, "pages/briefing.py")
     app.date_input[0].set_value(yesterday).run()
 
     corrections = app.dataframe[-1].value

@@ -6,7 +6,6 @@ import csv
 import json
 import math
 import random
-import re
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -23,7 +22,7 @@ from data_layer.errors import ImportRejected, PermissionDenied, ValidationError
 from data_layer.transfer import export_file, import_file, transfer_kind
 from sample_data.checkpoints import generate
 from sample_data.community import CENTER, Community
-from support import audit_rows, count_rows
+from support import assert_refused, count_rows, snapshot
 
 D = date(2025, 3, 10)
 GATE, ROAD, CLOSED = "东门", "南路口", "西门"
@@ -49,24 +48,6 @@ def correct(engine, actor: Actor, entry_id: int, **changes: object) -> int:
 def figures(engine, day: date = D) -> dict:
     with engine.connect() as conn:
         return cp.figures(conn, day)
-
-
-def snapshot(engine) -> tuple[int, int, int]:
-    return count_rows(engine, "checkpoints"), count_rows(engine, "checkpoint_counts"), audit_rows(engine)
-
-
-def assert_refused(engine, call: Callable[[], object], field: str) -> ValidationError:
-    """``call`` is refused naming ``field`` in real words in both languages, and nothing was written."""
-    before = snapshot(engine)
-    with pytest.raises(ValidationError) as refusal:
-        call()
-    assert field in refusal.value.fields
-    for language in ("zh_CN", "en"):
-        for message in refusal.value.messages(language):
-            assert not re.search(r"\b(checkpoints|error)\.", message), message
-    assert re.search(r"[\u4e00-\u9fff]", " ".join(refusal.value.messages("zh_CN")))
-    assert snapshot(engine) == before
-    return refusal.value
 
 
 def assert_denied(engine, call: Callable[[], object]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,8 +13,9 @@ from streamlit.testing.v1 import AppTest
 from data_layer import clock
 from data_layer.checkpoints import add_checkpoint, add_count, checkpoint_counts, set_checkpoint_active
 from data_layer.db import Actor, perform
+from support import open_page
 
-ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/checkpoints.py"
 NOW = datetime(2026, 3, 10, 9, 30)  # inside the 08:00–16:00 shift
 EAST, WEST = "东门卡口", "西门卡口"
 ADMIN = Actor("admin-test", "admin")
@@ -36,17 +36,6 @@ def post(engine, frozen_clock) -> dict[str, int]:
                                                       "latitude": 30.583, "longitude": 114.295}),
         WEST: perform(engine, ADMIN, add_checkpoint, {"name": WEST, "grid": "第二网格", "kind": "compound_gate"}),
     }
-
-
-def open_page(monkeypatch, url: str, who: Actor | None, page: str = "pages/checkpoints.py",
-              language: str = "zh") -> AppTest:
-    monkeypatch.setenv("COMMAND_POST_DB", url)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if who is not None:
-        app.session_state["actor"] = who
-    app.query_params["lang"] = language
-    app.switch_page(str(ROOT / page))
-    return app.run()
 
 
 def in_form(elements, form: str) -> dict:
@@ -85,7 +74,7 @@ def assert_clean(app: AppTest) -> None:
 
 
 def test_submitting_the_form_stores_one_entry_and_the_figures_follow(monkeypatch, engine, db_url, post):
-    app = open_page(monkeypatch, db_url, ADMIN)
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     assert metrics(app)["检测人数"] == "0"
     assert metrics(app)["已上报"] == "0 / 2"
     fill(app, "checkpoint-entry", persons=120, vehicles=30, fever=1, turned_back=2)
@@ -119,7 +108,7 @@ def test_the_quick_entry_page_uses_the_same_form_and_says_what_was_stored(monkey
 
 
 def test_a_zero_report_is_one_tap_and_counts_as_reported(monkeypatch, engine, db_url, post):
-    app = open_page(monkeypatch, db_url, ADMIN)
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     app = press(app, "checkpoint-entry", "零报告（本班次无人员车辆通过）")
     assert_clean(app)
     rows = stored(engine)
@@ -140,7 +129,7 @@ BAD_INPUTS = {
 @pytest.mark.parametrize("case", BAD_INPUTS)
 def test_a_bad_count_shows_the_fields_message_and_stores_nothing(monkeypatch, engine, db_url, post, case):
     counts, message = BAD_INPUTS[case]
-    app = open_page(monkeypatch, db_url, ADMIN)
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     fill(app, "checkpoint-entry", **counts)
     app = press(app, "checkpoint-entry", "保存")
     assert message in [item.value for item in app.error]
@@ -152,7 +141,7 @@ def test_an_overlapping_period_is_refused_and_stores_nothing(monkeypatch, engine
     perform(engine, ADMIN, add_count, {"checkpoint": EAST, "period_start": "2026-03-10 08:00",
                                        "period_end": "2026-03-10 09:00", "persons": 5, "vehicles": 0,
                                        "fever": 0, "turned_back": 0})
-    app = open_page(monkeypatch, db_url, ADMIN)
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     fill(app, "checkpoint-entry", persons=10, vehicles=1)
     app = press(app, "checkpoint-entry", "保存")
     errors = [item.value for item in app.error]
@@ -161,7 +150,7 @@ def test_an_overlapping_period_is_refused_and_stores_nothing(monkeypatch, engine
 
 
 def test_a_shift_that_has_not_begun_is_refused_and_stores_nothing(monkeypatch, engine, db_url, post):
-    app = open_page(monkeypatch, db_url, ADMIN)
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     in_form(app.selectbox, "checkpoint-entry")["班次"].set_value(2)  # 16:00–24:00 today, after 09:30
     fill(app, "checkpoint-entry", persons=10, vehicles=1)
     app = press(app, "checkpoint-entry", "保存")
@@ -171,7 +160,7 @@ def test_a_shift_that_has_not_begun_is_refused_and_stores_nothing(monkeypatch, e
 
 
 def test_a_checkpoint_closed_while_the_form_was_open_is_refused(monkeypatch, engine, db_url, post):
-    app = open_page(monkeypatch, db_url, ADMIN)
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     perform(engine, ADMIN, set_checkpoint_active, EAST, False)
     fill(app, "checkpoint-entry", persons=10, vehicles=1)
     app = press(app, "checkpoint-entry", "保存")
@@ -210,7 +199,7 @@ def test_a_correction_replaces_the_figures_and_keeps_the_history(monkeypatch, en
     wrong = perform(engine, ADMIN, add_count, {"checkpoint": EAST, "period_start": "2026-03-10 00:00",
                                                "period_end": "2026-03-10 08:00", "persons": 500, "vehicles": 10,
                                                "fever": 0, "turned_back": 0})
-    app = open_page(monkeypatch, db_url, ADMIN)
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     assert metrics(app)["检测人数"] == "500"
     form = f"checkpoint-correct-{wrong}"
     fill(app, form, persons=50)
@@ -231,7 +220,7 @@ def test_a_correction_without_a_reason_is_refused(monkeypatch, engine, db_url, p
     wrong = perform(engine, ADMIN, add_count, {"checkpoint": EAST, "period_start": "2026-03-10 00:00",
                                                "period_end": "2026-03-10 08:00", "persons": 500, "vehicles": 10,
                                                "fever": 0, "turned_back": 0})
-    app = open_page(monkeypatch, db_url, ADMIN)
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     fill(app, f"checkpoint-correct-{wrong}", persons=50)
     app = press(app, f"checkpoint-correct-{wrong}", "保存更正")
     assert "更正原因：必填" in [item.value for item in app.error]
@@ -245,7 +234,7 @@ def test_a_leader_sees_figures_and_entries_but_no_form(monkeypatch, engine, db_u
     perform(engine, ADMIN, add_count, {"checkpoint": EAST, "period_start": "2026-03-10 00:00",
                                        "period_end": "2026-03-10 08:00", "persons": 7, "vehicles": 1,
                                        "fever": 0, "turned_back": 0})
-    app = open_page(monkeypatch, db_url, LEADER)
+    app = open_page(monkeypatch, db_url, LEADER, PAGE)
     assert_clean(app)
     assert metrics(app)["检测人数"] == "7"
     assert [tab.label for tab in app.tabs] == ["概况与地图", "录入记录"]
@@ -256,7 +245,7 @@ def test_a_leader_sees_figures_and_entries_but_no_form(monkeypatch, engine, db_u
 
 def test_a_clerk_of_another_domain_sees_no_checkpoint_figures_or_form(monkeypatch, db_url, post):
     quarantine_clerk = Actor("clerk-q", "clerk", (("quarantine", frozenset()),))
-    app = open_page(monkeypatch, db_url, quarantine_clerk)
+    app = open_page(monkeypatch, db_url, quarantine_clerk, PAGE)
     assert_clean(app)
     assert not app.metric
     quick = open_page(monkeypatch, db_url, quarantine_clerk, "pages/quick_entry.py")
@@ -272,7 +261,7 @@ def deck(app: AppTest) -> dict:
 
 
 def test_the_map_needs_no_internet_and_lists_checkpoints_without_a_position(monkeypatch, db_url, post):
-    app = open_page(monkeypatch, db_url, ADMIN)
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     spec = deck(app)
     assert spec["mapStyle"] == "__MAP_STYLE__"  # Streamlit then draws no basemap at all
     layers = {layer["id"]: layer for layer in spec["layers"]}
@@ -293,7 +282,7 @@ def test_the_map_takes_the_command_posts_area_image_and_style(monkeypatch, db_ur
     monkeypatch.setenv("COMMAND_POST_AREA_IMAGE", str(tmp_path / "plan.png"))
     monkeypatch.setenv("COMMAND_POST_AREA_IMAGE_BOUNDS", "114.28,30.57,114.31,30.60")
     monkeypatch.setenv("COMMAND_POST_MAP_STYLE", "http://tiles.lan/style.json")
-    app = open_page(monkeypatch, db_url, ADMIN)
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     assert_clean(app)
     spec = deck(app)
     assert spec["mapStyle"] == "http://tiles.lan/style.json"

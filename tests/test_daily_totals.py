@@ -18,13 +18,9 @@ from data_layer import quarantine as qu
 from data_layer import supplies as su
 from data_layer.db import perform
 from data_layer.transfer import import_file
-from support import id_number
+from support import ago, id_number
 
 TODAY = clock.today()
-
-
-def ago(days: int) -> date:
-    return TODAY - timedelta(days=days)
 
 
 def at(days_ago: int, hour: int) -> datetime:

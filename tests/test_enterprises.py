@@ -12,20 +12,16 @@ from openpyxl import Workbook
 from data_layer import clock
 from data_layer import enterprises as en
 from data_layer.db import Actor, connect, perform, write
-from data_layer.errors import ImportRejected, PermissionDenied, ValidationError
+from data_layer.errors import ImportRejected, PermissionDenied
 from data_layer.transfer import export_file, import_file
 from sample_data import enterprises as sample
 from sample_data.community import Community
-from support import count_rows
+from support import ago, assert_refused, count_rows, snapshot
 
 TODAY = clock.today()
 TABLES = ("enterprises", "enterprise_status_changes", "enterprise_conditions", "inspections", "rectifications",
           "rectification_closures")
 ALL_MET = dict.fromkeys(en.CONDITIONS, True)
-
-
-def ago(days: int):
-    return TODAY - timedelta(days=days)
 
 
 def add(engine, actor, name, status="reopened", on=None, reason=None, kind="shop", sector="餐饮", grid="第一网格"):
@@ -41,23 +37,6 @@ def change(engine, actor, enterprise, status, on, reason=None):
 def figures(engine, day):
     with engine.connect() as conn:
         return en.figures(conn, day)
-
-
-def stored(engine):
-    return {table: count_rows(engine, table) for table in (*TABLES, "audit_log")}
-
-
-def assert_refused(engine, call, field):
-    """``call`` is refused naming ``field``, in real words in both languages, and writes nothing."""
-    before = stored(engine)
-    with pytest.raises(ValidationError) as refusal:
-        call()
-    assert field in refusal.value.fields
-    for language in ("zh_CN", "en"):
-        for message in refusal.value.messages(language):
-            assert "enterprises." not in message and "error." not in message, message
-    assert stored(engine) == before
-    return refusal.value
 
 
 @pytest.fixture
@@ -442,21 +421,21 @@ def _every_write(shop, item):
 @pytest.mark.parametrize("role", ["leader", "wall"])
 def test_leader_and_wall_may_not_write(engine, role, shop, inspection):
     actor = Actor(f"{role}-test", role)
-    before = stored(engine)
+    before = snapshot(engine)
     for function, args in _every_write(shop, inspection[0]):
         with pytest.raises(PermissionDenied):
             perform(engine, actor, function, *args)
-    assert stored(engine) == before
+    assert snapshot(engine) == before
 
 
 def test_a_clerk_writes_only_for_the_enterprises_assigned(engine, admin, shop, inspection):
     other = add(engine, admin, "阳光超市", "reopened")
     outsider = Actor("clerk-other", "clerk", (("enterprises", frozenset({other})),))
-    before = stored(engine)
+    before = snapshot(engine)
     for function, args in _every_write(shop, inspection[0])[1:]:
         with pytest.raises(PermissionDenied):
             perform(engine, outsider, function, *args)
-    assert stored(engine) == before
+    assert snapshot(engine) == before
     checkpoint_clerk = Actor("clerk-gate", "clerk", (("checkpoints", frozenset()),))
     with pytest.raises(PermissionDenied):
         perform(engine, checkpoint_clerk, en.add_enterprise, _new())
@@ -537,12 +516,12 @@ def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row_and_column(eng
         ["示例面馆", "shop", "餐饮", "第一网格", 2, "reopened", ago(1).isoformat(), ""],
         ["丙店", "shop", "餐饮", "第一网格", 2, "reopened", ago(1).isoformat(), ""],
     ])
-    before = stored(engine)
+    before = snapshot(engine)
     with pytest.raises(ImportRejected) as rejected:
         import_file(engine, admin, "enterprises", path)
     assert [(error.row, error.column) for error in rejected.value.row_errors] == [(3, "reason"), (4, "status")]
     assert "第 3 行" in rejected.value.messages("zh_CN")[0]
-    assert stored(engine) == before
+    assert snapshot(engine) == before
 
 
 def test_export_then_import_gives_the_same_rows(engine, admin, database_factory, tmp_path, shop):
@@ -557,9 +536,9 @@ def test_export_then_import_gives_the_same_rows(engine, admin, database_factory,
             assert _rows(other) == _rows(engine)
         finally:
             other.dispose()
-        before = stored(engine)
+        before = snapshot(engine)
         import_file(engine, admin, "enterprises", path)
-        assert stored(engine)["enterprise_status_changes"] == before["enterprise_status_changes"]
+        assert snapshot(engine)["enterprise_status_changes"] == before["enterprise_status_changes"]
 
 
 # --- sample ------------------------------------------------------------------------------------------------------

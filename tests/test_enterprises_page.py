@@ -8,8 +8,6 @@ form, tap its button, read what the page says and count the stored rows.
 from __future__ import annotations
 
 import io
-from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -18,9 +16,8 @@ from streamlit.testing.v1 import AppTest
 from data_layer import clock
 from data_layer import enterprises as en
 from data_layer.db import Actor, perform
-from support import count_rows
+from support import ago, count_rows, open_page, snapshot
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/enterprises.py"
 TODAY = clock.today()
 TABLES = ("enterprises", "enterprise_status_changes", "enterprise_conditions", "inspections", "rectifications",
@@ -30,29 +27,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_HEADER = ["名称", "类型", "行业", "网格", "员工人数", "状态", "状态日期", "原因"]
 
 
-def ago(days: int):
-    return TODAY - timedelta(days=days)
-
-
 def register(engine, admin, name, status, on, reason=None, contact=None):
     return perform(engine, admin, en.add_enterprise, {
         "name": name, "kind": "shop", "sector": "餐饮", "grid": "第一网格", "employees": 3, "contact": contact,
         "status": status, "status_date": on, "reason": reason})
-
-
-def stored(engine) -> dict[str, int]:
-    return {table: count_rows(engine, table) for table in TABLES}
-
-
-def open_page(monkeypatch, url: str, who: Actor, language: str = "zh") -> AppTest:
-    monkeypatch.setenv("COMMAND_POST_DB", url)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.session_state["actor"] = who
-    app.query_params["lang"] = language
-    app.switch_page(str(ROOT / PAGE))
-    app.run()
-    assert not app.exception
-    return app
 
 
 def choose(app: AppTest, enterprise_id: int) -> None:
@@ -100,17 +78,18 @@ def reopened_shop(engine, admin):
 def test_a_status_change_through_the_page_changes_the_figures_and_keeps_the_history(
         monkeypatch, engine, db_url, admin, applied_shop):
     perform(engine, admin, en.record_conditions, applied_shop, ALL_MET, ago(1))
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     assert (metrics(app)["已复工"], metrics(app)["申请中"], metrics(app)["复工率"]) == ("0", "1", "0.0%")
     choose(app, applied_shop)
     assert "复工条件已全部达标" in texts(app)
-    before = stored(engine)
+    before = snapshot(engine, TABLES)
 
     form(app, f"enterprise-status-{applied_shop}").selectbox[0].select("reopened")
     submit(app, f"enterprise-status-{applied_shop}")
 
     assert not app.error
-    assert stored(engine) == before | {"enterprise_status_changes": before["enterprise_status_changes"] + 1}
+    assert snapshot(engine, TABLES) == before | {"enterprise_status_changes": before["enterprise_status_changes"] + 1,
+                                                "audit_log": before["audit_log"] + 1}
     assert (metrics(app)["已复工"], metrics(app)["申请中"], metrics(app)["复工率"]) == ("1", "0", "100.0%")
     assert "示例面馆 自" in app.success[0].value
     history = table_with(app, "录入人")
@@ -123,10 +102,10 @@ def test_reopening_without_the_checklist_shows_the_missing_conditions_and_stores
         monkeypatch, engine, db_url, admin, applied_shop):
     perform(engine, admin, en.record_conditions, applied_shop,
             {**dict.fromkeys(en.CONDITIONS[:5], True), "isolation_room": False}, ago(1))
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     choose(app, applied_shop)
     assert "暂不能复工，尚缺：隔离观察室、防护物资储备" in texts(app)
-    before = stored(engine)
+    before = snapshot(engine, TABLES)
 
     form(app, f"enterprise-status-{applied_shop}").selectbox[0].select("reopened")
     submit(app, f"enterprise-status-{applied_shop}")
@@ -134,7 +113,7 @@ def test_reopening_without_the_checklist_shows_the_missing_conditions_and_stores
     assert len(app.error) == 1
     assert "复工条件未全部达标" in app.error[0].value
     assert "隔离观察室" in app.error[0].value and "防护物资储备" in app.error[0].value
-    assert stored(engine) == before
+    assert snapshot(engine, TABLES) == before
     assert metrics(app)["已复工"] == "0"
 
     checklist = form(app, f"enterprise-conditions-{applied_shop}")
@@ -151,7 +130,7 @@ def test_reopening_without_the_checklist_shows_the_missing_conditions_and_stores
 
 def test_an_inspection_and_a_closure_through_the_page_change_the_figures(
         monkeypatch, engine, db_url, admin, reopened_shop):
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     choose(app, reopened_shop)
     assert (metrics(app)["整改未完成"], metrics(app)["整改超期"]) == ("0", "0")
     app.number_input(key=f"enterprises:finding_count:{reopened_shop}").set_value(2).run()
@@ -199,18 +178,18 @@ def _registered_without_name(app, enterprise_id):
 def test_bad_input_stores_nothing_and_names_the_field(monkeypatch, engine, db_url, admin, reopened_shop, fill):
     perform(engine, admin, en.add_inspection, reopened_shop, ago(3), "督查组王",
             [{"item": "出入登记不规范", "deadline": ago(1)}])
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     choose(app, reopened_shop)
-    before = stored(engine)
+    before = snapshot(engine, TABLES)
     name, message = fill(app, reopened_shop)
     submit(app, name)
     assert len(app.error) == 1
     assert message in app.error[0].value
-    assert stored(engine) == before
+    assert snapshot(engine, TABLES) == before
 
 
 def test_a_refusal_speaks_english_on_the_english_page(monkeypatch, engine, db_url, admin, reopened_shop):
-    app = open_page(monkeypatch, db_url, admin, "en")
+    app = open_page(monkeypatch, db_url, admin, PAGE, "en")
     choose(app, reopened_shop)
     form(app, f"enterprise-status-{reopened_shop}").selectbox[0].select("suspended")
     submit(app, f"enterprise-status-{reopened_shop}")
@@ -222,7 +201,7 @@ def test_a_leader_sees_the_figures_and_records_but_no_entry_form_and_no_phone_nu
         monkeypatch, engine, db_url, admin, leader, applied_shop):
     perform(engine, admin, en.add_inspection, applied_shop, ago(3), "督查组王",
             [{"item": "消毒记录不全", "deadline": ago(1)}])
-    app = open_page(monkeypatch, db_url, leader)
+    app = open_page(monkeypatch, db_url, leader, PAGE)
     assert metrics(app)["申请中"] == "1"
     assert not app.form and not app.get("file_uploader") and not app.button
     assert "导入与登记" not in [tab.label for tab in app.tabs]
@@ -240,26 +219,26 @@ def test_a_clerk_sees_only_the_assigned_enterprise_and_is_refused_for_another(
     perform(engine, admin, en.add_inspection, reopened_shop, ago(3), "督查组王",
             [{"item": "消毒记录不全", "deadline": ago(1)}])
     clerk = Actor("clerk-test", "clerk", (("enterprises", frozenset({applied_shop})),))
-    app = open_page(monkeypatch, db_url, clerk)
+    app = open_page(monkeypatch, db_url, clerk, PAGE)
     assert app.selectbox(key="enterprises:chosen").options == ["示例面馆（第一网格，申请中）"]
     assert "报告日期" not in [widget.label for widget in app.date_input]
-    before = stored(engine)
+    before = snapshot(engine, TABLES)
     form(app, "enterprise-close-item").text_input[0].input("社区李")
     submit(app, "enterprise-close-item")
     assert "您的角色无权录入复工复产数据" in app.error[0].value
-    assert stored(engine) == before
+    assert snapshot(engine, TABLES) == before
 
 
 def test_only_a_clerk_of_every_enterprise_gets_the_register_form_and_the_import(monkeypatch, db_url, applied_shop):
     """A clerk limited to some enterprises registers none (the data layer refuses it), so the page offers them
     neither the form nor the import; the inspection team, assigned the whole domain, gets both."""
     some = Actor("clerk-some", "clerk", (("enterprises", frozenset({applied_shop})),))
-    limited = open_page(monkeypatch, db_url, some)
+    limited = open_page(monkeypatch, db_url, some, PAGE)
     assert "导入与登记" not in [tab.label for tab in limited.tabs]
     assert not [block for block in limited.form if block.key.startswith("enterprise-register-")]
     assert not limited.file_uploader
 
-    team = open_page(monkeypatch, db_url, Actor("clerk-all", "clerk", (("enterprises", frozenset()),)))
+    team = open_page(monkeypatch, db_url, Actor("clerk-all", "clerk", (("enterprises", frozenset()),)), PAGE)
     assert "导入与登记" in [tab.label for tab in team.tabs]
     assert form(team, "enterprise-register") and team.file_uploader
     assert not limited.exception and not team.exception
@@ -284,14 +263,14 @@ def _import(app: AppTest, content: bytes) -> AppTest:
 
 def test_an_import_with_a_bad_row_shows_the_row_error_and_stores_nothing_and_a_good_one_says_how_many(
         monkeypatch, engine, db_url, admin):
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     good = ["甲店", "个体工商户", "餐饮", "第一网格", 2, "已复工", ago(1).isoformat(), None]
     _import(app, _workbook([good, ["乙厂", "企业", "制造业", "第二网格", "很多", "未复工", ago(1).isoformat(),
                                    "原材料不足"]]))
     assert len(app.error) == 1
     assert "文件未导入" in app.error[0].value
     assert "第 3 行" in app.error[0].value and "员工人数" in app.error[0].value
-    assert stored(engine) == dict.fromkeys(TABLES, 0)
+    assert snapshot(engine, TABLES) == dict.fromkeys(TABLES, 0) | {"audit_log": 0}
 
     _import(app, _workbook([good, ["乙厂", "企业", "制造业", "第二网格", 80, "未复工", ago(1).isoformat(),
                                    "原材料不足"]]))

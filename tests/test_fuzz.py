@@ -33,12 +33,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data_layer import briefing, checkpoints, clock, enterprises, quarantine, supplies
-from data_layer.db import Actor, load_schema, perform
+from data_layer.db import Actor, perform
 from data_layer.errors import ImportRejected, ValidationError
-from data_layer.i18n import translate
+from data_layer.i18n import LANGUAGES
 from data_layer.transfer import import_file, transfer_kinds
 from data_layer.validation import id_check_char
 from data_layer.workbook import csv_text_read
+from support import assert_explained, assert_import_refused, assert_in_words, assert_write_refused, snapshot
 
 settings.register_profile("command-post-test", max_examples=500, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -49,7 +50,6 @@ settings.register_profile("quick", parent=settings.get_profile("command-post-tes
 PROFILE = os.environ.get("COMMAND_POST_HYPOTHESIS_PROFILE", "")
 FUZZ = settings(settings.get_profile(PROFILE if PROFILE in ("fuzz", "quick") else "command-post-test"))
 ADMIN = Actor("admin-fuzz", "admin")
-LANGUAGES = ("zh_CN", "en")
 
 # --- hostile values ------------------------------------------------------------------------------------------
 
@@ -113,33 +113,14 @@ def id_numbers() -> st.SearchStrategy:
 
 # --- the property ----------------------------------------------------------------------------------------------
 
-def row_counts(engine) -> tuple:
-    """How many rows every table holds, in one query."""
-    tables = sorted(load_schema().tables)
-    query = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {name})" for name in tables)
-    with engine.connect() as conn:
-        return tuple(conn.execute(sa.text(query)).one())
-
-
-def assert_explained(errors) -> None:
-    """Every problem names its field and reads as a sentence in both languages (no catalog gap)."""
-    assert errors
-    for error in errors:
-        assert error.field
-        for language in LANGUAGES:
-            assert translate(error.label, language) != error.label, f"no {language} label {error.label}"
-            assert translate(error.key, language, **error.params) != error.key, f"no {language} text {error.key}"
-            assert error.message(language)
-
-
 def attempt(engine, operation, *args):
     """Run one write; a refusal must be explained and leave every table as it was. Returns the result or None."""
-    before = row_counts(engine)
+    before = snapshot(engine)
     try:
         return perform(engine, ADMIN, operation, *args)
     except ValidationError as refusal:
         assert_explained(refusal.errors)
-        assert row_counts(engine) == before, "a refused write left rows behind"
+        assert snapshot(engine) == before, "a refused write left rows behind"
         return None
 
 
@@ -438,7 +419,7 @@ def test_import_stores_the_whole_file_or_nothing(engine, kind_name):
     @FUZZ
     @given(import_files(kind_name))
     def check(content):
-        before = row_counts(engine)
+        before = snapshot(engine)
         try:
             stored = import_file(engine, ADMIN, kind_name, content, "ledger.csv")
         except ImportRejected as rejected:
@@ -447,7 +428,7 @@ def test_import_stores_the_whole_file_or_nothing(engine, kind_name):
                 assert problem.row >= 2
                 assert_explained([problem.error])
                 assert all(problem.message(language) for language in LANGUAGES)
-            assert row_counts(engine) == before, "a rejected file left rows behind"
+            assert snapshot(engine) == before, "a rejected file left rows behind"
             return
         assert stored == data_rows(content)
 
@@ -477,60 +458,62 @@ def test_an_imported_name_is_stored_as_written(engine):
 
 # --- inputs that once broke the data layer: now stored or refused with a field message -------------------------
 
-def _stored_or_refused(call) -> None:
-    try:
-        call()
-    except (ValidationError, ImportRejected):
-        return
-
-
 def test_formerly_breaking_input_an_undecodable_file_is_refused(engine):
-    _stored_or_refused(lambda: import_file(engine, ADMIN, "checkpoints", b"name,grid,kind\n\xff\xfe\x81\x30,g,road\n",
-                                         "x.csv"))
+    assert_import_refused(engine, lambda: import_file(engine, ADMIN, "checkpoints",
+                                                      b"name,grid,kind\n\xff\xfe\x81\x30,g,road\n", "x.csv"),
+                          row=1, column="file")
 
 
 def test_formerly_breaking_input_a_huge_cell_is_refused(engine):
     content = b"name,grid,kind\n" + b"x" * 200_000 + b",g,road\n"
-    _stored_or_refused(lambda: import_file(engine, ADMIN, "checkpoints", content, "x.csv"))
+    assert_import_refused(engine, lambda: import_file(engine, ADMIN, "checkpoints", content, "x.csv"),
+                          row=2, column="file")
 
 
 def test_formerly_breaking_input_a_damaged_workbook_is_refused(engine):
-    _stored_or_refused(lambda: import_file(engine, ADMIN, "checkpoints", b"PK\x03\x04damaged", "x.xlsx"))
+    assert_import_refused(engine, lambda: import_file(engine, ADMIN, "checkpoints", b"PK\x03\x04damaged", "x.xlsx"),
+                          row=1, column="file")
 
 
 def test_formerly_breaking_input_a_long_number_as_site_is_refused(engine):
-    _stored_or_refused(lambda: perform(engine, ADMIN, quarantine.register, {"site": "9" * 30, "mode": "centralized"}))
+    assert_write_refused(engine, ADMIN, quarantine.register, {"site": "9" * 30, "mode": "centralized"}, field="site")
 
 
 def test_formerly_breaking_input_a_huge_movement_number_is_refused(engine):
-    _stored_or_refused(lambda: perform(engine, ADMIN, supplies.reverse_movement, 10**30, "录入错误"))
+    assert_write_refused(engine, ADMIN, supplies.reverse_movement, 10**30, "录入错误", field="movement")
 
 
 def test_formerly_breaking_input_a_huge_latitude_is_refused(engine):
-    _stored_or_refused(lambda: perform(engine, ADMIN, checkpoints.add_checkpoint,
-                                     {"name": "甲", "grid": "乙", "kind": "road", "latitude": 10**400, "longitude": 1}))
+    assert_write_refused(engine, ADMIN, checkpoints.add_checkpoint,
+                         {"name": "甲", "grid": "乙", "kind": "road", "latitude": 10**400, "longitude": 1},
+                         field="latitude")
 
 
 def test_formerly_breaking_input_a_nul_character_is_stored_or_refused(engine):
-    _stored_or_refused(lambda: perform(engine, ADMIN, checkpoints.add_checkpoint,
-                                     {"name": "卡口\x00一号", "grid": "第一网格", "kind": "road"}))
+    before = snapshot(engine)
+    try:
+        perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": "卡口\x00一号", "grid": "第一网格", "kind": "road"})
+    except ValidationError as refusal:
+        assert "name" in refusal.fields
+        assert_in_words(refusal)
+        assert snapshot(engine) == before
 
 
 def test_formerly_breaking_input_a_count_in_year_one_is_refused(engine):
     perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": "一号卡口", "grid": "第一网格", "kind": "road"})
-    _stored_or_refused(lambda: perform(engine, ADMIN, checkpoints.add_count, {
+    assert_write_refused(engine, ADMIN, checkpoints.add_count, {
         "checkpoint": "一号卡口", "period_start": "0001-01-01 00:00", "period_end": "0001-01-01 01:00", "persons": 1,
-        "vehicles": 0, "fever": 0, "turned_back": 0}))
+        "vehicles": 0, "fever": 0, "turned_back": 0}, field="period_start")
 
 
 def test_formerly_breaking_input_a_flag_as_site_is_refused(engine):
-    _stored_or_refused(lambda: perform(engine, ADMIN, quarantine.register, {"site": False, "mode": "centralized"}))
+    assert_write_refused(engine, ADMIN, quarantine.register, {"site": False, "mode": "centralized"}, field="site")
 
 
 def test_formerly_breaking_input_an_id_beyond_32_bits_is_refused(engine):
-    _stored_or_refused(lambda: perform(engine, ADMIN, quarantine.register,
-                                       {"site": "2147483648", "mode": "centralized"}))
-    _stored_or_refused(lambda: perform(engine, ADMIN, supplies.add_movement, {"item": 2**31, "kind": "purchase"}))
+    assert_write_refused(engine, ADMIN, quarantine.register, {"site": "2147483648", "mode": "centralized"},
+                         field="site")
+    assert_write_refused(engine, ADMIN, supplies.add_movement, {"item": 2**31, "kind": "purchase"}, field="item")
 
 
 # --- once bugs on PostgreSQL: a lookup must answer "unknown", never a database error ----------------------------

@@ -30,7 +30,6 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 from test_enterprises import add as add_enterprise_as
-from test_fuzz import assert_explained, row_counts
 from test_quarantine import D, person
 
 from data_layer import briefing, clock, quarantine, supplies, users
@@ -39,6 +38,7 @@ from data_layer import enterprises as en
 from data_layer.db import Actor, connect, data_version, perform
 from data_layer.errors import ValidationError
 from data_layer.i18n import translate
+from support import assert_explained, snapshot
 
 TODAY = clock.today()
 YESTERDAY = TODAY - timedelta(days=1)
@@ -439,7 +439,7 @@ def stores(database_factory):
 
 def state(engine: Engine) -> tuple[tuple, int]:
     """The row count of every table (a query that fails if any table is gone) and the newest audit id."""
-    return row_counts(engine), data_version(engine)
+    return snapshot(engine), data_version(engine)
 
 
 def stored_text(engine: Engine, field: TextField, text: str, arguments: Arguments, row_id: object) -> str | None:

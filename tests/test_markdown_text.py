@@ -13,7 +13,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from test_pages import open_app
 from test_quarantine import person
 
 from data_layer import briefing, clock, quarantine, supplies
@@ -21,6 +20,7 @@ from data_layer import checkpoints as cp
 from data_layer import enterprises as en
 from data_layer.db import Actor, perform
 from data_layer.markdown import plain
+from support import open_page
 
 TODAY = clock.today()
 CHECKPOINT = "![卡口](http://evil.example/beacon.png)"
@@ -83,7 +83,7 @@ def markdown_bodies(app) -> list[str]:
 def test_pages_show_hostile_names_escaped_and_never_as_live_markdown(monkeypatch, db_url, engine, admin,
                                                                         page, who, shown):
     hostile_command_post(engine, admin)
-    app = open_app(monkeypatch, db_url, "zh", page, who)
+    app = open_page(monkeypatch, db_url, who, page)
     assert not app.exception
     bodies = markdown_bodies(app)
     everything = "\n".join(bodies)

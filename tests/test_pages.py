@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from data_layer import clock
 from data_layer.briefing import briefing_with_previous
 from data_layer.db import Actor, connect
 from data_layer.i18n import format_number
+from support import open_page
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("pages/overview.py", "pages/briefing.py", "pages/quarantine.py", "pages/enterprises.py",
          "pages/supplies.py", "pages/checkpoints.py", "pages/quick_entry.py", "pages/admin.py",
          "pages/audit_log.py")
@@ -21,23 +18,10 @@ PAGES = ("pages/overview.py", "pages/briefing.py", "pages/quarantine.py", "pages
 WALL = Actor("wall", "wall")
 
 
-def open_app(monkeypatch, url: str, language: str, page: str, actor: Actor | None = WALL) -> AppTest:
-    """Run ``page`` as ``actor`` (the wall screen unless told; a visitor who has not signed in when ``None``)."""
-    monkeypatch.setenv("COMMAND_POST_DB", url)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.query_params["lang"] = language
-    if actor is not None:
-        app.session_state["actor"] = actor
-    app.run()
-    app.switch_page(str(ROOT / page))
-    app.run()
-    return app
-
-
 @pytest.mark.parametrize("language", ["zh", "en"])
 @pytest.mark.parametrize("page", PAGES)
 def test_page_runs_without_exception_error_or_warning(monkeypatch, sample_url, page, language):
-    app = open_app(monkeypatch, sample_url, language, page, Actor("admin", "admin"))
+    app = open_page(monkeypatch, sample_url, Actor("admin", "admin"), page, language)
     assert not app.exception
     assert not app.error
     assert not app.warning
@@ -46,7 +30,7 @@ def test_page_runs_without_exception_error_or_warning(monkeypatch, sample_url, p
 
 
 def test_overview_shows_todays_briefing_figures_in_chinese(monkeypatch, sample_url):
-    app = open_app(monkeypatch, sample_url, "zh", "pages/overview.py")
+    app = open_page(monkeypatch, sample_url, WALL, "pages/overview.py")
     today, _ = briefing_with_previous(connect(sample_url), clock.today())
     metrics = {metric.label: metric.value for metric in app.metric}
     assert metrics["检测人数"] == format_number(today["checkpoints"]["persons"], "zh_CN")
@@ -56,7 +40,7 @@ def test_overview_shows_todays_briefing_figures_in_chinese(monkeypatch, sample_u
 
 
 def test_overview_speaks_english_on_request(monkeypatch, sample_url):
-    app = open_app(monkeypatch, sample_url, "en", "pages/overview.py")
+    app = open_page(monkeypatch, sample_url, WALL, "pages/overview.py", "en")
     labels = [metric.label for metric in app.metric]
     assert "People checked" in labels
     assert "Reopen rate" in labels

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from docx import Document
 from openpyxl import load_workbook
-from streamlit.testing.v1 import AppTest
 
 from data_layer import clock, enterprises, quarantine, supplies
 from data_layer.db import Actor, perform
 from data_layer.privacy import mask_numbers_in_text, presented
 from data_layer.rectification_notice import rectification_notice
-from support import id_number, page_text
+from support import id_number, open_page, page_text
 
-ROOT = Path(__file__).resolve().parent.parent
 TODAY = clock.today()
 YESTERDAY = TODAY - timedelta(days=1)
 ID = id_number(7)
@@ -108,18 +105,6 @@ def test_every_download_masks_numbers_in_free_text(engine, noted, actor, admin):
     for text in files.values():
         assert_masked(text)
     assert "138-0013-8000" in full
-
-
-def open_page(monkeypatch, url: str, who: Actor, page: str) -> AppTest:
-    monkeypatch.setenv("COMMAND_POST_DB", url)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.session_state["actor"] = who
-    app.query_params["lang"] = "zh"
-    app.run()
-    app.switch_page(str(ROOT / page))
-    app.run()
-    assert not app.exception, app.exception
-    return app
 
 
 @pytest.mark.parametrize("page", ["pages/supplies.py", "pages/enterprises.py"])

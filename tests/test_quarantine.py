@@ -12,10 +12,10 @@ from openpyxl import Workbook
 
 from data_layer import clock, quarantine, transfer
 from data_layer.db import Actor, connect, perform
-from data_layer.errors import ImportRejected, PermissionDenied, ValidationError
+from data_layer.errors import ImportRejected, PermissionDenied
 from sample_data import quarantine as sample_quarantine
 from sample_data.community import Community
-from support import audit_rows, count_rows, id_number
+from support import assert_write_refused, audit_rows, count_rows, id_number, snapshot
 
 TABLES = ("quarantine_sites", "persons", "quarantine_episodes", "episode_changes", "quarantine_followups")
 TODAY = clock.today()
@@ -51,25 +51,6 @@ def followup(engine, admin, episode_id: int, day: date, slot: str = "AM", temper
 def figures(engine, day: date = D) -> dict:
     with engine.connect() as conn:
         return quarantine.figures(conn, day)
-
-
-def snapshot(engine) -> tuple[int, ...]:
-    return (*(count_rows(engine, table) for table in TABLES), audit_rows(engine))
-
-
-def assert_refused(engine, actor, operation, *args, field: str, **kwargs) -> ValidationError:
-    """The write is refused naming ``field``, in real words in both languages, and nothing was written."""
-    before = snapshot(engine)
-    with pytest.raises(ValidationError) as refused:
-        perform(engine, actor, operation, *args, **kwargs)
-    error = refused.value
-    assert field in error.fields
-    for language in ("zh_CN", "en"):
-        for message in error.messages(language):
-            assert "quarantine." not in message and "error." not in message, message
-    assert error.messages("zh_CN") != error.messages("en")
-    assert snapshot(engine) == before
-    return error
 
 
 # --- figures: one test per definition of DESIGN §4.2 -----------------------------------------------------------
@@ -310,12 +291,12 @@ def test_a_site_clerk_registering_someone_quarantined_elsewhere_is_not_told_thei
     register(engine, admin, 1, name="王示例", mode="centralized", site=other, start_date=days(-2))
     clerk = Actor("clerk-test", "clerk", (("quarantine", frozenset({mine})),))
 
-    error = assert_refused(engine, clerk, quarantine.register, person(1, name="某人", mode="centralized", site=mine),
-                           field="id_number")
+    error = assert_write_refused(engine, clerk, quarantine.register,
+                                 person(1, name="某人", mode="centralized", site=mine), field="id_number")
     for language in ("zh_CN", "en"):
         assert not any("王示例" in message for message in error.messages(language))
     assert error.errors[0].key == "quarantine.error.active_elsewhere"
-    told = assert_refused(engine, admin, quarantine.register, person(1, name="某人"), field="id_number")
+    told = assert_write_refused(engine, admin, quarantine.register, person(1, name="某人"), field="id_number")
     assert any("王示例" in message for message in told.messages("zh_CN"))
 
 
@@ -323,22 +304,22 @@ def test_a_site_clerk_registering_someone_quarantined_elsewhere_is_not_told_thei
 
 def test_id_number_with_a_wrong_check_character_is_refused(engine, admin):
     wrong = id_number(1)[:17] + ("0" if id_number(1)[17] != "0" else "1")
-    assert_refused(engine, admin, quarantine.register, person(1, id_number=wrong), field="id_number")
+    assert_write_refused(engine, admin, quarantine.register, person(1, id_number=wrong), field="id_number")
 
 
 def test_phone_that_is_not_eleven_digits_starting_with_1_is_refused(engine, admin):
-    assert_refused(engine, admin, quarantine.register, person(1, phone="2380000000"), field="phone")
-    assert_refused(engine, admin, quarantine.register, person(1, phone="1380000"), field="phone")
+    assert_write_refused(engine, admin, quarantine.register, person(1, phone="2380000000"), field="phone")
+    assert_write_refused(engine, admin, quarantine.register, person(1, phone="1380000"), field="phone")
 
 
 def test_start_date_in_the_future_is_refused(engine, admin):
-    assert_refused(engine, admin, quarantine.register, person(1, start_date=TODAY + timedelta(days=1)),
-                   field="start_date")
+    assert_write_refused(engine, admin, quarantine.register, person(1, start_date=TODAY + timedelta(days=1)),
+                         field="start_date")
 
 
 @pytest.mark.parametrize("planned_days", [0, 61, "十四"])
 def test_planned_days_outside_1_to_60_are_refused(engine, admin, planned_days):
-    assert_refused(engine, admin, quarantine.register, person(1, planned_days=planned_days), field="planned_days")
+    assert_write_refused(engine, admin, quarantine.register, person(1, planned_days=planned_days), field="planned_days")
 
 
 def test_planned_days_default_comes_from_the_origin_category_setting(engine, admin, monkeypatch):
@@ -353,25 +334,27 @@ def test_planned_days_default_comes_from_the_origin_category_setting(engine, adm
 
 
 def test_unknown_mode_and_origin_category_are_refused(engine, admin):
-    assert_refused(engine, admin, quarantine.register, person(1, mode="hotel"), field="mode")
-    assert_refused(engine, admin, quarantine.register, person(1, origin_category="mars"), field="origin_category")
+    assert_write_refused(engine, admin, quarantine.register, person(1, mode="hotel"), field="mode")
+    assert_write_refused(engine, admin, quarantine.register, person(1, origin_category="mars"), field="origin_category")
 
 
 def test_centralized_quarantine_without_a_site_is_refused(engine, admin):
-    assert_refused(engine, admin, quarantine.register, person(1, mode="centralized"), field="site")
-    assert_refused(engine, admin, quarantine.register, person(1, mode="centralized", site="无此隔离点"), field="site")
+    assert_write_refused(engine, admin, quarantine.register, person(1, mode="centralized"), field="site")
+    assert_write_refused(engine, admin, quarantine.register, person(1, mode="centralized", site="无此隔离点"),
+                         field="site")
 
 
 def test_a_site_is_refused_for_home_quarantine(engine, admin):
     site = add_site(engine, admin)
-    assert_refused(engine, admin, quarantine.register, person(1, site=site), field="site")
+    assert_write_refused(engine, admin, quarantine.register, person(1, site=site), field="site")
 
 
 def test_a_full_site_is_refused_naming_the_site(engine, admin):
     site = add_site(engine, admin, capacity=1)
     register(engine, admin, 1, mode="centralized", site=site, start_date=days(-2))
 
-    error = assert_refused(engine, admin, quarantine.register, person(2, mode="centralized", site=site), field="site")
+    error = assert_write_refused(engine, admin, quarantine.register, person(2, mode="centralized", site=site),
+                                 field="site")
     assert "城东隔离点" in error.messages("zh_CN")[0]
 
 
@@ -381,25 +364,25 @@ def test_a_back_dated_admission_must_fit_on_every_later_day(engine, admin):
     perform(engine, admin, quarantine.release, earlier, days(-2))
     register(engine, admin, 2, mode="centralized", site=site, start_date=days(-1))
 
-    assert_refused(engine, admin, quarantine.register, person(3, mode="centralized", site=site, start_date=days(-2)),
-                   field="site")
+    assert_write_refused(engine, admin, quarantine.register,
+                         person(3, mode="centralized", site=site, start_date=days(-2)), field="site")
 
 
 def test_an_inactive_site_is_refused(engine, admin):
     site = add_site(engine, admin)
     perform(engine, admin, quarantine.set_site_active, site, False)
-    assert_refused(engine, admin, quarantine.register, person(1, mode="centralized", site=site), field="site")
+    assert_write_refused(engine, admin, quarantine.register, person(1, mode="centralized", site=site), field="site")
 
 
 def test_a_second_active_episode_for_the_same_person_is_refused(engine, admin):
     register(engine, admin, 1, start_date=days(-3))
-    assert_refused(engine, admin, quarantine.register, person(1, mode="monitoring"), field="id_number")
+    assert_write_refused(engine, admin, quarantine.register, person(1, mode="monitoring"), field="id_number")
 
 
 def test_a_new_episode_may_not_start_before_the_previous_one_ended(engine, admin):
     first = register(engine, admin, 1, start_date=days(-4))
     perform(engine, admin, quarantine.release, first, days(-1))
-    assert_refused(engine, admin, quarantine.register, person(1, start_date=days(-2)), field="start_date")
+    assert_write_refused(engine, admin, quarantine.register, person(1, start_date=days(-2)), field="start_date")
 
 
 def test_a_released_person_is_registered_again_on_the_same_person_row(engine, admin):
@@ -418,28 +401,28 @@ def test_a_released_person_is_registered_again_on_the_same_person_row(engine, ad
 
 def test_an_end_date_before_the_start_or_in_the_future_is_refused(engine, admin):
     episode = register(engine, admin, 1, start_date=days(-2))
-    assert_refused(engine, admin, quarantine.release, episode, days(-3), field="end_date")
-    assert_refused(engine, admin, quarantine.transfer_to_hospital, episode, TODAY + timedelta(days=1), "发热",
-                   field="end_date")
+    assert_write_refused(engine, admin, quarantine.release, episode, days(-3), field="end_date")
+    assert_write_refused(engine, admin, quarantine.transfer_to_hospital, episode, TODAY + timedelta(days=1), "发热",
+                         field="end_date")
 
 
 def test_an_episode_that_has_ended_cannot_be_released_again(engine, admin):
     episode = register(engine, admin, 1, start_date=days(-2))
     perform(engine, admin, quarantine.release, episode, D)
-    assert_refused(engine, admin, quarantine.release, episode, days(1), field="episode")
-    assert_refused(engine, admin, quarantine.release, 9999, D, field="episode")
+    assert_write_refused(engine, admin, quarantine.release, episode, days(1), field="episode")
+    assert_write_refused(engine, admin, quarantine.release, 9999, D, field="episode")
 
 
 def test_ending_for_another_reason_requires_a_reason(engine, admin):
     episode = register(engine, admin, 1, start_date=days(-2))
-    assert_refused(engine, admin, quarantine.end_other, episode, D, " ", field="reason")
+    assert_write_refused(engine, admin, quarantine.end_other, episode, D, " ", field="reason")
 
 
 def test_release_many_releases_all_or_nothing(engine, admin):
     good = register(engine, admin, 1, start_date=days(-3))
     late = register(engine, admin, 2, start_date=days(1))
 
-    assert_refused(engine, admin, quarantine.release_many, [good, late], D, field="end_date")
+    assert_write_refused(engine, admin, quarantine.release_many, [good, late], D, field="end_date")
     assert perform(engine, admin, quarantine.release_many, [good, late], days(2)) == 2
     assert figures(engine, days(2))["released"] == 2
 
@@ -449,7 +432,8 @@ def test_release_many_reports_its_progress_and_nothing_for_a_refused_batch(engin
     late = register(engine, admin, 4, start_date=days(1))
     reports: list[tuple[int, int]] = []
 
-    assert_refused(engine, admin, quarantine.release_many, [first, late], D, progress=reports.append, field="end_date")
+    assert_write_refused(engine, admin, quarantine.release_many, [first, late], D, progress=reports.append,
+                         field="end_date")
     assert reports == []
     perform(engine, admin, quarantine.release_many, [first, second, third, first], D,
             progress=lambda done, total: reports.append((done, total)))
@@ -458,45 +442,46 @@ def test_release_many_reports_its_progress_and_nothing_for_a_refused_batch(engin
 
 def test_changing_the_planned_end_stays_within_1_to_60_days_and_needs_a_reason(engine, admin):
     episode = register(engine, admin, 1, start_date=days(-2))
-    assert_refused(engine, admin, quarantine.change_planned_end, episode, "延长", new_end=days(59), field="new_end")
-    assert_refused(engine, admin, quarantine.change_planned_end, episode, "缩短", new_end=days(-2), field="new_end")
-    assert_refused(engine, admin, quarantine.change_planned_end, episode, "", planned_days=21, field="reason")
-    assert_refused(engine, admin, quarantine.change_planned_end, episode, "不变", planned_days=14, field="new_end")
-    assert_refused(engine, admin, quarantine.change_planned_end, episode, "两者都填", new_end=days(20),
-                   planned_days=21, field="new_end")
+    change = quarantine.change_planned_end
+    assert_write_refused(engine, admin, change, episode, "延长", new_end=days(59), field="new_end")
+    assert_write_refused(engine, admin, change, episode, "缩短", new_end=days(-2), field="new_end")
+    assert_write_refused(engine, admin, change, episode, "", planned_days=21, field="reason")
+    assert_write_refused(engine, admin, change, episode, "不变", planned_days=14, field="new_end")
+    assert_write_refused(engine, admin, change, episode, "两者都填", new_end=days(20),
+                         planned_days=21, field="new_end")
 
 
 @pytest.mark.parametrize("temperature", [60, 33.9, "高"])
 def test_temperature_outside_34_to_43_is_refused(engine, admin, temperature):
     episode = register(engine, admin, 1, start_date=days(-2))
-    assert_refused(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": D, "slot": "AM",
-                                                            "temperature": temperature, "by": "甲"},
-                   field="temperature")
+    assert_write_refused(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": D, "slot": "AM",
+                                                                  "temperature": temperature, "by": "甲"},
+                         field="temperature")
 
 
 def test_a_slot_other_than_am_or_pm_is_refused(engine, admin):
     episode = register(engine, admin, 1, start_date=days(-2))
-    assert_refused(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": D, "slot": "noon",
-                                                            "temperature": 36.5, "by": "甲"}, field="slot")
+    assert_write_refused(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": D, "slot": "noon",
+                                                                  "temperature": 36.5, "by": "甲"}, field="slot")
 
 
 def test_a_second_followup_for_the_same_slot_is_refused(engine, admin):
     episode = register(engine, admin, 1, start_date=days(-2))
     followup(engine, admin, episode, D, "AM")
-    assert_refused(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": D, "slot": "AM",
-                                                            "temperature": 36.7, "by": "乙"}, field="slot")
+    assert_write_refused(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": D, "slot": "AM",
+                                                                  "temperature": 36.7, "by": "乙"}, field="slot")
 
 
 def test_a_followup_outside_the_episode_period_or_in_the_future_is_refused(engine, admin):
     episode = register(engine, admin, 1, start_date=days(-2))
     perform(engine, admin, quarantine.release, episode, D)
     for day in (days(-3), D):
-        assert_refused(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": day, "slot": "AM",
-                                                                "temperature": 36.5, "by": "甲"}, field="date")
+        assert_write_refused(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": day, "slot": "AM",
+                                                                      "temperature": 36.5, "by": "甲"}, field="date")
     active = register(engine, admin, 2, start_date=days(-2))
-    assert_refused(engine, admin, quarantine.add_followup, {"episode_id": active, "date": TODAY + timedelta(days=1),
-                                                            "slot": "AM", "temperature": 36.5, "by": "甲"},
-                   field="date")
+    tomorrow = TODAY + timedelta(days=1)
+    assert_write_refused(engine, admin, quarantine.add_followup, {"episode_id": active, "date": tomorrow, "slot": "AM",
+                                                                  "temperature": 36.5, "by": "甲"}, field="date")
 
 
 def test_a_days_grid_with_one_bad_row_stores_nothing_and_names_the_row(engine, admin):
@@ -506,20 +491,20 @@ def test_a_days_grid_with_one_bad_row_stores_nothing_and_names_the_row(engine, a
             {"episode_id": second, "date": D, "slot": "AM", "temperature": 36.7, "by": "甲"},
             {"episode_id": first, "date": D, "slot": "PM", "temperature": 60, "by": "甲"}]
 
-    error = assert_refused(engine, admin, quarantine.add_followups, grid, field="temperature")
+    error = assert_write_refused(engine, admin, quarantine.add_followups, grid, field="temperature")
     assert [(item.field, item.params["row"]) for item in error.errors] == [("slot", 3), ("temperature", 4)]
     assert len(perform(engine, admin, quarantine.add_followups, grid[:2])) == 2
 
 
 def test_site_rules_capacity_name_and_occupancy(engine, admin):
-    assert_refused(engine, admin, quarantine.add_site, {"name": "新隔离点", "capacity": 0}, field="capacity")
+    assert_write_refused(engine, admin, quarantine.add_site, {"name": "新隔离点", "capacity": 0}, field="capacity")
     site = add_site(engine, admin, capacity=3)
-    assert_refused(engine, admin, quarantine.add_site, {"name": "城东隔离点", "capacity": 5}, field="name")
+    assert_write_refused(engine, admin, quarantine.add_site, {"name": "城东隔离点", "capacity": 5}, field="name")
     register(engine, admin, 1, mode="centralized", site=site, start_date=days(-1))
     register(engine, admin, 2, mode="centralized", site=site, start_date=days(-1))
-    assert_refused(engine, admin, quarantine.set_site_capacity, site, 1, field="capacity")
+    assert_write_refused(engine, admin, quarantine.set_site_capacity, site, 1, field="capacity")
     other = add_site(engine, admin, "城西隔离点")
-    assert_refused(engine, admin, quarantine.rename_site, other, "城东隔离点", field="name")
+    assert_write_refused(engine, admin, quarantine.rename_site, other, "城东隔离点", field="name")
 
     perform(engine, admin, quarantine.set_site_capacity, site, 2)
     perform(engine, admin, quarantine.rename_site, site, "城东一号隔离点")
@@ -567,8 +552,9 @@ def test_a_correction_supersedes_the_followup_and_keeps_the_old_row(engine, admi
 
     assert figures(engine)["fever_in_quarantine"] == 0
     assert count_rows(engine, "quarantine_followups") == 2
-    assert_refused(engine, admin, quarantine.correct_followup, wrong, {"temperature": 36.5}, "再改", field="followup")
-    assert_refused(engine, admin, quarantine.correct_followup, fixed, {"temperature": 36.5}, "", field="reason")
+    correct = quarantine.correct_followup
+    assert_write_refused(engine, admin, correct, wrong, {"temperature": 36.5}, "再改", field="followup")
+    assert_write_refused(engine, admin, correct, fixed, {"temperature": 36.5}, "", field="reason")
     with engine.connect() as conn:
         rows = [dict(row) for row in conn.execute(sa.select(quarantine.quarantine_followups)
                                                   .order_by(quarantine.quarantine_followups.c.id)).mappings()]
@@ -600,9 +586,8 @@ def test_a_grid_correcting_one_reading_twice_is_refused_whole(engine, admin):
     wrong = followup(engine, admin, episode, D, "AM", 38.2)
     fine = followup(engine, admin, other, D, "AM", 36.5)
 
-    assert_refused(engine, admin, quarantine.save_followup_grid, [],
-                   [(fine, {"temperature": 36.6}), (wrong, {"temperature": 36.4}), (wrong, {"temperature": 36.3})],
-                   "录错", field="followup")
+    twice = [(fine, {"temperature": 36.6}), (wrong, {"temperature": 36.4}), (wrong, {"temperature": 36.3})]
+    assert_write_refused(engine, admin, quarantine.save_followup_grid, [], twice, "录错", field="followup")
 
 
 def test_corrections_in_a_grid_are_checked_as_if_each_earlier_one_were_stored(engine, admin):
@@ -612,8 +597,8 @@ def test_corrections_in_a_grid_are_checked_as_if_each_earlier_one_were_stored(en
     to_yesterday = (afternoon, {"date": days(-1)})
     to_afternoon = (morning, {"slot": "PM"})
 
-    assert_refused(engine, admin, quarantine.save_followup_grid, [], [to_afternoon, to_yesterday], "日期录错",
-                   field="slot")
+    assert_write_refused(engine, admin, quarantine.save_followup_grid, [], [to_afternoon, to_yesterday], "日期录错",
+                         field="slot")
     stored = perform(engine, admin, quarantine.save_followup_grid, [], [to_yesterday, to_afternoon], "日期录错")
 
     assert stored == 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import partial
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -14,9 +13,8 @@ import support
 from data_layer import clock, quarantine
 from data_layer.db import Actor, perform
 from data_layer.i18n import format_day, translate
-from support import count_rows, page_text
+from support import count_rows, open_page, page_text, snapshot
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/quarantine.py"
 TODAY = clock.today()
 TABS = ("situation", "register", "entry", "followup", "notices")
@@ -37,25 +35,9 @@ def register(engine, admin, n: int, **fields: object) -> int:
     return perform(engine, admin, quarantine.register, person(n, **fields))
 
 
-def snapshot(engine) -> tuple[int, ...]:
-    return tuple(count_rows(engine, table) for table in QUARANTINE_TABLES)
-
-
-def open_page(monkeypatch, url: str, user: Actor, tab: str = "situation", language: str = "zh") -> AppTest:
-    """The quarantine page signed in as ``user``, on ``tab``.
-
-    The first run (the overview, app.py's default page) is in Chinese: AppTest
-    evaluates a rendered widget's ``format_func`` outside the script run, where
-    a translated label falls back to Chinese.
-    """
-    monkeypatch.setenv("COMMAND_POST_DB", url)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.session_state["actor"] = user
-    app.query_params["lang"] = "zh"
-    app.run()
-    app.switch_page(str(ROOT / PAGE))
-    app.query_params["lang"] = language
-    return show_tab(app, tab, language)
+def open_tab(monkeypatch, url: str, user: Actor, tab: str = "situation", language: str = "zh") -> AppTest:
+    """The quarantine page signed in as ``user``, on ``tab``."""
+    return show_tab(open_page(monkeypatch, url, user, PAGE, language), tab, language)
 
 
 def show_tab(app: AppTest, tab: str, language: str = "zh") -> AppTest:
@@ -101,7 +83,7 @@ def submit_register(app: AppTest) -> AppTest:
 
 def test_registering_through_the_form_stores_one_episode_and_the_figures_count_it(monkeypatch, db_url, engine,
                                                                                     admin):
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_tab(monkeypatch, db_url, admin)
     assert metric_value(app, "quarantine.figure.current") == "0"
 
     show_tab(app, "entry")
@@ -122,7 +104,7 @@ def test_registering_through_the_form_stores_one_episode_and_the_figures_count_i
 
 def test_planned_days_follow_the_origin_category_and_the_planned_end_is_shown(monkeypatch, db_url, admin):
     monkeypatch.setenv("COMMAND_POST_PLANNED_DAYS", "in_province_other_city=7")
-    app = open_page(monkeypatch, db_url, admin, "entry")
+    app = open_tab(monkeypatch, db_url, admin, "entry")
     widget(app.selectbox, "quarantine.field.origin_category").set_value("in_province_other_city")
     app.run()
 
@@ -133,13 +115,13 @@ def test_planned_days_follow_the_origin_category_and_the_planned_end_is_shown(mo
 
 
 def refused_registration(monkeypatch, db_url, engine, admin, data: dict) -> AppTest:
-    before = snapshot(engine)
-    app = open_page(monkeypatch, db_url, admin, "entry")
+    before = snapshot(engine, QUARANTINE_TABLES)
+    app = open_tab(monkeypatch, db_url, admin, "entry")
     fill_register_form(app, data)
     if data.get("site"):
         widget(app.selectbox, "quarantine.field.site").set_value(data["site"])
     submit_register(app)
-    assert snapshot(engine) == before
+    assert snapshot(engine, QUARANTINE_TABLES) == before
     assert not app.success
     return app
 
@@ -185,19 +167,19 @@ def save_change(app: AppTest, action: str, when: date, reason: str) -> AppTest:
 
 def test_an_end_before_the_start_is_refused_and_nothing_changes(monkeypatch, db_url, engine, admin):
     register(engine, admin, 1)
-    before = snapshot(engine)
-    app = open_page(monkeypatch, db_url, admin, "entry")
+    before = snapshot(engine, QUARANTINE_TABLES)
+    app = open_tab(monkeypatch, db_url, admin, "entry")
 
     save_change(app, "release", TODAY - timedelta(days=5), "")
 
     assert translate("quarantine.field.end_date", "zh_CN") in app.error[0].value
-    assert snapshot(engine) == before
+    assert snapshot(engine, QUARANTINE_TABLES) == before
 
 
 def test_extending_and_shortening_keep_the_history(monkeypatch, db_url, engine, admin):
     episode = register(engine, admin, 1, planned_days=14)
     planned_end = TODAY - timedelta(days=3) + timedelta(days=14)
-    app = open_page(monkeypatch, db_url, admin, "entry")
+    app = open_tab(monkeypatch, db_url, admin, "entry")
 
     save_change(app, "change_end", planned_end + timedelta(days=7), "密接复核，延长观察")
     assert not app.error, app.error[0].value
@@ -216,7 +198,7 @@ def test_extending_and_shortening_keep_the_history(monkeypatch, db_url, engine, 
 
 def test_a_release_offers_the_release_notice_at_once(monkeypatch, db_url, engine, admin):
     episode = register(engine, admin, 1)
-    app = open_page(monkeypatch, db_url, admin, "entry")
+    app = open_tab(monkeypatch, db_url, admin, "entry")
 
     save_change(app, "release", TODAY, "")
 
@@ -233,13 +215,13 @@ def overdue(engine, admin, n: int) -> int:
 def test_bulk_release_is_all_or_nothing(monkeypatch, db_url, engine, admin):
     first = overdue(engine, admin, 1)
     second = register(engine, admin, 2, start_date=TODAY - timedelta(days=12), planned_days=14)  # due in 2 days
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_tab(monkeypatch, db_url, admin)
     form = token(app, "quarantine_bulk_release")
     choice = app.multiselect(key=f"bulk_people-{form}")
     assert choice.value == [first] and sorted(choice.options) == ["页面1 · 第一网格 · 计划 " + format_day(
         TODAY - timedelta(days=2), "zh_CN") + " 解除", "页面2 · 第一网格 · 计划 " + format_day(
         TODAY + timedelta(days=2), "zh_CN") + " 解除"]
-    before = snapshot(engine)
+    before = snapshot(engine, QUARANTINE_TABLES)
 
     choice.set_value([first, second])
     app.date_input(key=f"bulk_end-{form}").set_value(TODAY - timedelta(days=14))  # before the second one's start
@@ -247,14 +229,14 @@ def test_bulk_release_is_all_or_nothing(monkeypatch, db_url, engine, admin):
     app.run()
 
     assert "页面2" in app.error[0].value and translate("quarantine.field.end_date", "zh_CN") in app.error[0].value
-    assert snapshot(engine) == before
+    assert snapshot(engine, QUARANTINE_TABLES) == before
     with engine.connect() as conn:
         assert {row["episode_id"] for row in quarantine.register_rows(conn, TODAY, actor=admin)} == {first, second}
 
 
 def test_bulk_release_releases_everyone_chosen_and_the_figures_follow(monkeypatch, db_url, engine, admin):
     overdue(engine, admin, 1), overdue(engine, admin, 2), register(engine, admin, 3)
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_tab(monkeypatch, db_url, admin)
     assert metric_value(app, "quarantine.figure.overdue") == "2"
 
     widget(app.button, "quarantine.page.bulk_submit").click()
@@ -270,7 +252,7 @@ def test_bulk_release_releases_everyone_chosen_and_the_figures_follow(monkeypatc
 # --- follow-up grid ------------------------------------------------------------------------------------------------
 
 def open_grid(monkeypatch, db_url, admin) -> AppTest:
-    app = open_page(monkeypatch, db_url, admin, "followup")
+    app = open_tab(monkeypatch, db_url, admin, "followup")
     app.segmented_control(key="quarantine_followup_scope").set_value("grid")
     app.run()
     return app
@@ -313,11 +295,11 @@ def test_changing_a_recorded_reading_is_a_correction_that_needs_a_reason(monkeyp
     original = perform(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": TODAY, "slot": "AM",
                                                                 "temperature": 38.5, "by": "网格员"})
     app = open_grid(monkeypatch, db_url, admin)
-    before = snapshot(engine)
+    before = snapshot(engine, QUARANTINE_TABLES)
 
     edit_grid(app, {0: {"AM_temperature": 36.5, "PM_temperature": 36.6}})
     assert translate("quarantine.field.reason", "zh_CN") in app.error[0].value
-    assert snapshot(engine) == before
+    assert snapshot(engine, QUARANTINE_TABLES) == before
 
     edit_grid(app, {0: {"AM_temperature": 36.5, "PM_temperature": 36.6}}, reason="录入错误")
     assert not app.error
@@ -340,7 +322,7 @@ def test_a_leader_sees_masked_numbers_only_and_no_entry_form(monkeypatch, db_url
     perform(engine, admin, quarantine.release, released, TODAY)
     numbers = [value for data in [*people, person(4)] for value in (data["id_number"], data["phone"])]
 
-    app = open_page(monkeypatch, db_url, leader)
+    app = open_tab(monkeypatch, db_url, leader)
     tabs = {tab.label for tab in app.tabs}
     assert {translate(f"quarantine.page.tab.{name}", "zh_CN") for name in ("register", "notices")} <= tabs
     assert not {translate(f"quarantine.page.tab.{name}", "zh_CN") for name in ("entry", "followup")} & tabs
@@ -367,7 +349,7 @@ def test_a_clerk_of_one_site_sees_and_enters_for_that_site_only(monkeypatch, db_
     register(engine, admin, 3)
     clerk = Actor("site-clerk", "clerk", (("quarantine", frozenset({mine})),))
 
-    app = open_page(monkeypatch, db_url, clerk, "register")
+    app = open_tab(monkeypatch, db_url, clerk, "register")
     assert list(app.dataframe[0].value[translate("quarantine.field.name", "zh_CN")]) == ["页面1"]
     show_tab(app, "entry")
     site_choice = widget(app.selectbox, "quarantine.field.site")
@@ -381,7 +363,7 @@ def test_a_clerk_not_assigned_to_quarantine_sees_the_totals_only(monkeypatch, db
     register(engine, admin, 1)
     clerk = Actor("checkpoint-clerk", "clerk", (("checkpoints", frozenset()),))
 
-    app = open_page(monkeypatch, db_url, clerk)
+    app = open_tab(monkeypatch, db_url, clerk)
 
     assert [tab.label for tab in app.tabs] == [translate("quarantine.page.tab.situation", "zh_CN")]
     assert not app.dataframe or "页面1" not in page_text(app)
@@ -393,7 +375,7 @@ def test_a_clerk_not_assigned_to_quarantine_sees_the_totals_only(monkeypatch, db
 
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_every_tab_runs_on_the_sample_without_error_or_warning(monkeypatch, sample_url, language):
-    app = open_page(monkeypatch, sample_url, Actor("admin-test", "admin"), language=language)
+    app = open_tab(monkeypatch, sample_url, Actor("admin-test", "admin"), language=language)
     for tab in TABS:
         show_tab(app, tab, language)
         assert not app.error and not app.warning, (tab, app.error, app.warning)

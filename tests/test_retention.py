@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -14,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
-from test_pages import open_app
 
 import support
 from data_layer import briefing, clock, quarantine, retention
@@ -22,17 +20,12 @@ from data_layer.cli import cli
 from data_layer.db import Actor, connect, perform, write
 from data_layer.errors import PermissionDenied, ValidationError
 from data_layer.i18n import translate
-from support import audit_rows
+from support import ROOT, ago, audit_rows, open_page
 
-ROOT = Path(__file__).resolve().parent.parent
 TODAY = clock.today()
 SAMPLE_DAYS = 30
 SAMPLE_RETENTION = 5
 QUARANTINE_TABLES = {"persons", "quarantine_episodes", "episode_changes", "quarantine_followups"}
-
-
-def ago(days: int) -> date:
-    return TODAY - timedelta(days=days)
 
 
 id_number = partial(support.id_number, prefix="11010519850101")
@@ -374,9 +367,7 @@ def test_the_command_line_refuses_a_bad_period_with_exit_code_1(engine, admin, d
 # --- the page ----------------------------------------------------------------------------------------------------
 
 def open_privacy_page(monkeypatch, url: str, user: Actor, language: str = "zh") -> AppTest:
-    app = open_app(monkeypatch, url, language, "pages/privacy.py", user)
-    assert not app.exception, app.exception
-    return app
+    return open_page(monkeypatch, url, user, "pages/privacy.py", language)
 
 
 def button(app: AppTest, key: str):

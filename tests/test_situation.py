@@ -16,7 +16,7 @@ from data_layer.briefing import build_briefing
 from data_layer.db import Actor, perform
 from data_layer.errors import PermissionDenied, ValidationError
 from data_layer.situation import NAMES_SHOWN, Alert
-from support import audit_rows, count_rows, id_number
+from support import audit_rows, id_number, snapshot
 
 TODAY = clock.today()
 D = TODAY - timedelta(days=5)
@@ -385,10 +385,6 @@ def test_an_empty_store_raises_no_alerts(engine):
 
 # --- risk level --------------------------------------------------------------------------------------------------
 
-def stored(engine) -> tuple[int, int]:
-    return count_rows(engine, "settings"), audit_rows(engine)
-
-
 def test_the_risk_level_is_low_until_an_admin_sets_it(engine):
     assert situation.risk_level(engine) == "low"
 
@@ -403,7 +399,7 @@ def test_an_admin_sets_each_risk_level_with_an_audit_row(engine, admin):
 
 def test_a_risk_level_outside_low_medium_high_is_refused_naming_the_field(engine, admin):
     perform(engine, admin, situation.set_risk_level, "medium")
-    before = stored(engine)
+    before = snapshot(engine, ["settings"])
 
     with pytest.raises(ValidationError) as refusal:
         perform(engine, admin, situation.set_risk_level, "extreme")
@@ -413,7 +409,7 @@ def test_a_risk_level_outside_low_medium_high_is_refused_naming_the_field(engine
     for language in ("zh_CN", "en"):
         for message in refusal.value.messages(language):
             assert not re.search(r"\b(situation|error)\.", message), message
-    assert stored(engine) == before
+    assert snapshot(engine, ["settings"]) == before
     assert situation.risk_level(engine) == "medium"
 
 
@@ -421,10 +417,10 @@ def test_a_risk_level_outside_low_medium_high_is_refused_naming_the_field(engine
                                    Actor("clerk-test", "clerk", (("checkpoints", frozenset()),))],
                          ids=lambda actor: actor.role)
 def test_only_an_admin_may_set_the_risk_level(engine, actor):
-    before = stored(engine)
+    before = snapshot(engine, ["settings"])
 
     with pytest.raises(PermissionDenied):
         perform(engine, actor, situation.set_risk_level, "high")
 
-    assert stored(engine) == before
+    assert snapshot(engine, ["settings"]) == before
     assert situation.risk_level(engine) == "low"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -27,14 +26,10 @@ from data_layer.supplies import (
 from data_layer.transfer import export_file, import_file, transfer_kind
 from sample_data import supplies as sample
 from sample_data.community import Community
-from support import audit_rows, count_rows
+from support import ago, assert_write_refused, audit_rows, count_rows
 
 TODAY = clock.today()
 D = TODAY - timedelta(days=10)
-
-
-def ago(days: int) -> date:
-    return TODAY - timedelta(days=days)
 
 
 def item(engine, admin, name: str, safety_stock: int = 0, unit: str = "个") -> int:
@@ -288,19 +283,6 @@ def stock(engine, admin) -> Stock:
     return Stock(masks, purchase, issue)
 
 
-def assert_refused(engine, actor: Actor, operation: Callable, *args: object, field: str) -> ValidationError:
-    """The operation is refused naming ``field``, in real words in both languages, and writes nothing."""
-    before = (count_rows(engine, "supply_items"), movement_count(engine), audit_rows(engine))
-    with pytest.raises(ValidationError) as caught:
-        db.perform(engine, actor, operation, *args)
-    assert field in caught.value.fields
-    for language in ("zh_CN", "en"):
-        for message in caught.value.messages(language):
-            assert "supplies." not in message and "error." not in message, message
-    assert (count_rows(engine, "supply_items"), movement_count(engine), audit_rows(engine)) == before
-    return caught.value
-
-
 def issue_today(**changes: object) -> dict[str, object]:
     return {"item": "口罩", "date": TODAY, "kind": "issue", "quantity": 1, "counterparty": "锦绣花园东门",
             **changes}
@@ -330,12 +312,12 @@ def issue_today(**changes: object) -> dict[str, object]:
     pytest.param(issue_today(counterparty="长" * 101), "counterparty", id="counterparty too long"),
 ])
 def test_bad_movement_is_refused_and_nothing_written(engine, admin, stock, data, field):
-    assert_refused(engine, admin, add_movement, data, field=field)
+    assert_write_refused(engine, admin, add_movement, data, field=field)
 
 
 def test_stock_refusal_names_the_stock_on_hand_and_the_day_it_would_go_negative(engine, admin, stock):
     # Four days ago 100 were on hand, but two days ago 60 went out: issuing 41 then leaves −1 two days ago.
-    refusal = assert_refused(engine, admin, add_movement, issue_today(date=ago(4), quantity=41), field="quantity")
+    refusal = assert_write_refused(engine, admin, add_movement, issue_today(date=ago(4), quantity=41), field="quantity")
     assert refusal.errors[0].params["on_hand"] == 40
     assert refusal.errors[0].params["date"] == ago(2).isoformat()
     assert "40" in refusal.messages("zh_CN")[0] and ago(2).isoformat() in refusal.messages("en")[0]
@@ -361,7 +343,7 @@ def test_bad_reversal_is_refused_and_nothing_written(engine, admin, stock, case,
         "a reversal": (reversal, "录错了"),
         "twice": (already, "录错了"),
     }[case]
-    assert_refused(engine, admin, reverse_movement, movement, reason, field=field)
+    assert_write_refused(engine, admin, reverse_movement, movement, reason, field=field)
 
 
 @pytest.mark.parametrize(("args", "field"), [
@@ -372,7 +354,7 @@ def test_bad_reversal_is_refused_and_nothing_written(engine, admin, stock, case,
     pytest.param(("口罩", ago(4), 50, "盘点"), "counted_quantity", id="back-dated count empties a later day"),
 ])
 def test_bad_stock_count_is_refused_and_nothing_written(engine, admin, stock, args, field):
-    assert_refused(engine, admin, record_stock_count, *args, field=field)
+    assert_write_refused(engine, admin, record_stock_count, *args, field=field)
 
 
 @pytest.mark.parametrize(("operation", "args", "field"), [
@@ -388,7 +370,7 @@ def test_bad_stock_count_is_refused_and_nothing_written(engine, admin, stock, ar
     pytest.param(set_item, ("口罩", {"active": "maybe"}), "active", id="active not a flag"),
 ])
 def test_bad_master_data_is_refused_and_nothing_written(engine, admin, stock, operation, args, field):
-    assert_refused(engine, admin, operation, *args, field=field)
+    assert_write_refused(engine, admin, operation, *args, field=field)
 
 
 def test_reversal_keeps_both_rows_and_the_figures_drop_the_movement(engine, admin, stock):

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
-from test_pages import open_app
 
 from data_layer import clock, db
 from data_layer.checkpoints import add_checkpoint
 from data_layer.db import Actor
 from data_layer.supplies import add_item, add_movement, supply_movements
-from support import count_rows
+from support import ago, count_rows, open_page
 
-ROOT = Path(__file__).resolve().parent.parent
 TODAY = clock.today()
 GATE = "锦绣花园东门"
+PAGE = "pages/supplies.py"
 MASKS, SUITS = "一次性医用口罩", "医用防护服"
-
-
-def ago(days: int) -> date:
-    return TODAY - timedelta(days=days)
 
 
 @pytest.fixture
@@ -49,18 +43,6 @@ def store(engine, admin) -> dict[str, int]:
 @pytest.fixture
 def clerk(store) -> Actor:
     return Actor("store-clerk", "clerk", (("supplies", frozenset()), ("checkpoints", frozenset({store["gate"]}))))
-
-
-def open_page(monkeypatch, db_url: str, who: Actor, language: str = "zh") -> AppTest:
-    monkeypatch.setenv("COMMAND_POST_DB", db_url)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.session_state["actor"] = who
-    app.query_params["lang"] = language
-    app.run()
-    app.switch_page(str(ROOT / "pages/supplies.py"))
-    app.run()
-    assert not app.exception
-    return app
 
 
 def tab(app: AppTest, label: str):
@@ -93,7 +75,7 @@ def movements(engine) -> list[dict]:
 
 
 def test_an_issue_in_three_taps_changes_on_hand_and_days_of_cover(monkeypatch, db_url, engine, store, clerk):
-    app = open_page(monkeypatch, db_url, clerk)
+    app = open_page(monkeypatch, db_url, clerk, PAGE)
     assert [candidate.label for candidate in app.tabs][:2] == ["出入库登记", "出库"]
     before = stock_row(app, MASKS)
     assert (before["库存"], before["可用天数"]) == ("510", "8.5")
@@ -125,7 +107,7 @@ def test_an_issue_in_three_taps_changes_on_hand_and_days_of_cover(monkeypatch, d
 ], ids=["negative", "text", "future_date", "below_zero"])
 def test_bad_input_stores_nothing_and_names_the_field(monkeypatch, db_url, engine, clerk, quantity, day, field,
                                                       reason):
-    app = open_page(monkeypatch, db_url, clerk)
+    app = open_page(monkeypatch, db_url, clerk, PAGE)
     rows, audit = count_rows(engine, "supply_movements"), count_rows(engine, "audit_log")
 
     issue(app, quantity, **({"day": day} if day else {}))
@@ -140,7 +122,7 @@ def test_bad_input_stores_nothing_and_names_the_field(monkeypatch, db_url, engin
 
 def test_a_reversal_through_the_page_cancels_the_movement_and_keeps_both_rows(monkeypatch, db_url, engine,
                                                                                 admin, store):
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     wrong = movements(engine)[-2]  # the masks issued a week ago
     rows = count_rows(engine, "supply_movements")
     form = tab(app, "冲销")
@@ -167,7 +149,7 @@ def test_a_reversal_through_the_page_cancels_the_movement_and_keeps_both_rows(mo
 
 def test_a_stock_count_through_the_page_stores_the_difference_as_an_adjustment(monkeypatch, db_url, engine,
                                                                                  admin, store):
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     form = tab(app, "盘点")
     widget(form.selectbox, "物资名称").set_value(store[MASKS])
     widget(form.text_input, "盘点数量").input("495")
@@ -193,7 +175,7 @@ def test_a_stock_count_through_the_page_stores_the_difference_as_an_adjustment(m
 
 
 def test_a_receipt_through_the_page_needs_the_donor_of_a_donation(monkeypatch, db_url, engine, admin, store):
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     form = tab(app, "入库")
     form.get("button_group")[0].set_value("donation")
     app.run()
@@ -218,7 +200,7 @@ def test_a_receipt_through_the_page_needs_the_donor_of_a_donation(monkeypatch, d
 
 
 def test_the_leader_reads_stock_and_ledger_but_sees_no_entry_form(monkeypatch, db_url, leader, store):
-    app = open_page(monkeypatch, db_url, leader, "en")
+    app = open_page(monkeypatch, db_url, leader, PAGE, "en")
     assert [candidate.label for candidate in app.tabs] == ["Stock", "Ledger"]
     assert not app.get("form")
     assert not app.text_input
@@ -229,20 +211,20 @@ def test_the_leader_reads_stock_and_ledger_but_sees_no_entry_form(monkeypatch, d
 
 def test_a_clerk_of_another_domain_is_told_and_sees_nothing(monkeypatch, db_url, store):
     gate_clerk = Actor("gate-clerk", "clerk", (("checkpoints", frozenset()),))
-    app = open_page(monkeypatch, db_url, gate_clerk)
+    app = open_page(monkeypatch, db_url, gate_clerk, PAGE)
     assert not app.tabs and not app.dataframe and not app.get("form")
     assert app.info[0].value == "物资保障不在您的负责范围内。"
 
 
 def test_a_clerk_assigned_one_item_sees_and_enters_only_that_item(monkeypatch, db_url, engine, store):
     storekeeper = Actor("suit-clerk", "clerk", (("supplies", frozenset({store[SUITS]})),))
-    app = open_page(monkeypatch, db_url, storekeeper)
+    app = open_page(monkeypatch, db_url, storekeeper, PAGE)
     assert list(tab(app, "库存").dataframe[0].value["物资名称"]) == [SUITS]
     assert widget(tab(app, "出库").selectbox, "物资名称").options == ["医用防护服（库存 30 套）"]
 
 
 def test_the_administrator_adds_an_item_and_a_bad_safety_stock_is_named(monkeypatch, db_url, engine, admin, store):
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     items = tab(app, "物资目录")
     form_inputs = items.text_input
     for label, value in (("物资名称", "N95口罩"), ("单位", "个"), ("安全库存", "很多")):
@@ -263,7 +245,7 @@ def test_the_administrator_adds_an_item_and_a_bad_safety_stock_is_named(monkeypa
 
 def test_the_quantity_to_request_covers_the_configured_days(monkeypatch, db_url, admin, store):
     monkeypatch.setenv("COMMAND_POST_COVER_DAYS", "30")
-    app = open_page(monkeypatch, db_url, admin)
+    app = open_page(monkeypatch, db_url, admin, PAGE)
     # 60 a day for 30 days is 1,800; 510 are on hand.
     assert stock_row(app, MASKS)["建议申领（30 天用量）"] == "1,290"
 
@@ -291,6 +273,6 @@ def test_the_quick_issue_form_stores_the_proposed_issue_with_only_a_quantity(mon
 
 def test_quick_entry_page_offers_the_issue_form_to_a_supplies_clerk(monkeypatch, sample_url):
     clerk = Actor("clerk", "clerk", (("checkpoints", frozenset()), ("supplies", frozenset())))
-    app = open_app(monkeypatch, sample_url, "zh", "pages/quick_entry.py", clerk)
+    app = open_page(monkeypatch, sample_url, clerk, "pages/quick_entry.py")
     assert [tab.label for tab in app.tabs] == ["卡口班次登记", "物资发放"]
     assert not app.exception

@@ -33,7 +33,6 @@ from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 from test_enterprises import ALL_MET
 from test_enterprises import add as add_enterprise_as
-from test_fuzz import row_counts
 from test_quarantine import D, person
 
 import data_layer
@@ -41,6 +40,7 @@ from data_layer import briefing, checkpoints, clock, db, quarantine, retention, 
 from data_layer import enterprises as en
 from data_layer.db import Actor, WriteContext, audit_log, connect, data_version, perform
 from data_layer.errors import PermissionDenied
+from support import snapshot
 
 TODAY = clock.today()
 YESTERDAY = TODAY - timedelta(days=1)
@@ -378,7 +378,7 @@ def store(database_factory):
 
 def state(engine) -> tuple[tuple, int]:
     """The row count of every table and the newest audit id."""
-    return row_counts(engine), data_version(engine)
+    return snapshot(engine), data_version(engine)
 
 
 def audit_rows_after(engine, audit_id: int) -> list[dict]:
