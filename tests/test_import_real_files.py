@@ -1,0 +1,123 @@
+"""The ledgers clerks really keep, imported: a title and a merged banner above the header, units in the headers,
+blank rows, full-width characters, every way of writing a date, a sheet per day, total and signature rows,
+old .xls workbooks; and the files that must be refused with one message and nothing written (no header, no
+data rows). Each workbook is built here the way a clerk's spreadsheet program leaves it."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from openpyxl import Workbook
+
+from data_layer import checkpoints, transfer
+from data_layer.cli import cli
+from data_layer.db import Actor, perform
+from data_layer.errors import ImportRejected
+from support import audit_rows, count_rows
+
+ADMIN = Actor("admin-test", "admin")
+TITLE = "东湖街道卡口检测登记表"
+HEADER_WITH_UNITS = ["卡口名称", "开始 时间", "结束时间", "检测人数（人）", "检查车辆(辆)", "发热人数（人）",
+                     "劝返人数", "备注"]
+SHIFTS = [["南路口", "2025-01-01 08:00", "2025-01-01 16:00", 120, 30, 1, 2, None],
+          ["南路口", "2025-01-01 16:00", "2025-01-02 00:00", 80, 12, 0, 1, "夜班"]]
+
+
+@pytest.fixture
+def checkpoint(engine) -> None:
+    perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": "南路口", "grid": "第一网格", "kind": "road"})
+
+
+def workbook_file(*sheets: tuple[str, list[list]], merged_title: bool = True) -> bytes:
+    """An .xlsx of ``sheets`` (title, rows); a sheet whose first row is the ledger's title has it merged across
+    the table, as clerks' banners are."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets:
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+        if merged_title and rows and rows[0] and rows[0][0] == TITLE:
+            sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER_WITH_UNITS))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def clerks_ledger(rows: list[list]) -> list[list]:
+    """A ledger as clerks lay it out: the title, the unit and a blank row above the header."""
+    return [[TITLE], ["填报单位：东湖街道", None, None, None, None, None, "单位：人"], [], HEADER_WITH_UNITS, *rows]
+
+
+def stored_figures(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.text(
+            "SELECT persons, vehicles, fever, turned_back, note FROM checkpoint_counts ORDER BY period_start"))]
+
+
+def refused(engine, data: bytes, file_name: str, kind: str = "checkpoint_counts") -> ImportRejected:
+    """The refusal of a file, after checking that nothing at all was written."""
+    before = (audit_rows(engine), count_rows(engine, "checkpoint_counts"))
+    with pytest.raises(ImportRejected) as refusal:
+        transfer.import_file(engine, ADMIN, kind, data, file_name)
+    assert (audit_rows(engine), count_rows(engine, "checkpoint_counts")) == before
+    return refusal.value
+
+
+# --- 1. the header, wherever it stands -------------------------------------------------------------------------
+
+def test_a_ledger_with_a_merged_title_a_unit_row_a_blank_row_and_units_in_its_headers_imports_its_figures(
+        engine, checkpoint):
+    data = workbook_file(("Sheet1", clerks_ledger(SHIFTS)))
+    assert transfer.import_file(engine, ADMIN, "checkpoint_counts", data, "卡口.xlsx") == 2
+    assert stored_figures(engine) == [(120, 30, 1, 2, None), (80, 12, 0, 1, "夜班")]
+
+
+def test_a_bad_row_below_a_title_is_named_by_its_row_in_the_spreadsheet(engine, checkpoint):
+    data = workbook_file(("Sheet1", clerks_ledger([SHIFTS[0], [*SHIFTS[1][:3], "很多", 12, 0, 1, None]])))
+    problems = refused(engine, data, "卡口.xlsx").row_errors
+    assert [(problem.row, problem.column) for problem in problems] == [(6, "persons")]
+
+
+def test_a_csv_with_full_width_english_headers_in_any_case_imports(engine, checkpoint):
+    data = ("Checkpoint,ＰＥＲＩＯＤ＿ＳＴＡＲＴ,Period End,Persons (人),vehicles,fever,turned_back,note\n"
+            "南路口,2025-01-01 08:00,2025-01-01 16:00,120,30,1,2,\n").encode()
+    assert transfer.import_file(engine, ADMIN, "checkpoint_counts", data, "counts.csv") == 1
+    assert stored_figures(engine) == [(120, 30, 1, 2, None)]
+
+
+def test_a_file_without_the_header_is_refused_with_one_message_listing_the_headers_expected_and_found(
+        engine, checkpoint):
+    data = "名字,时间,人数\n南路口,2025-01-01 08:00,120\n南路口,2025-01-01 16:00,80\n".encode()
+    [message] = refused(engine, data, "counts.csv").messages("zh_CN")
+    assert "前 20 行中找不到表头" in message
+    assert "卡口名称（checkpoint）、开始时间（period_start）" in message
+    assert message.endswith("找到的是：名字、时间、人数")
+
+
+# --- 6. empty is not success -----------------------------------------------------------------------------------
+
+def test_a_header_only_file_is_refused_as_having_no_data_rows(engine, checkpoint):
+    data = workbook_file(("台账", clerks_ledger([[None] * 8, []])))
+    [message] = refused(engine, data, "卡口.xlsx").messages("en")
+    assert message.endswith('no data rows found in sheet "台账" (nothing below the header); nothing was imported')
+
+
+def test_an_empty_workbook_is_refused_as_having_no_data_rows(engine, checkpoint):
+    [message] = refused(engine, workbook_file(("Sheet1", [])), "卡口.xlsx").messages("en")
+    assert 'no data rows found in sheet "Sheet1"' in message
+
+
+def test_the_command_line_refuses_a_header_only_csv_with_exit_1_and_writes_nothing(tmp_path: Path, db_url, engine,
+                                                                                  checkpoint):
+    ledger = tmp_path / "counts.csv"
+    ledger.write_text("卡口名称,开始时间,结束时间,检测人数,检查车辆,发热人数,劝返人数,备注\n", encoding="utf-8")
+    before = audit_rows(engine)
+    result = CliRunner().invoke(cli, ["import", "checkpoint_counts", str(ledger), "--db", db_url, "--lang", "en"])
+    assert result.exit_code == 1
+    assert 'no data rows found in sheet "counts.csv"' in result.output
+    assert (audit_rows(engine), count_rows(engine, "checkpoint_counts")) == (before, 0)
