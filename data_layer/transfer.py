@@ -293,18 +293,35 @@ def _ledger_sheet(sheet: SheetRows, header_index: int) -> LedgerSheet:
     return LedgerSheet(sheet.title, list(header), header_row, data)
 
 
-def ledger_sheets(kind: TransferKind, sheets: list[SheetRows], file_name: str) -> list[LedgerSheet]:
-    """The sheet of a file that holds the kind's ledger, from its header on; refused with one message when no
-    sheet has the header within its first rows or the header has no data rows below it."""
+def ledger_sheets(kind: TransferKind, sheets: list[SheetRows], file_name: str,
+                  wanted: str | None = None) -> list[LedgerSheet]:
+    """The sheets of a file that hold the kind's ledger, each from its header on.
+
+    ``wanted`` names the one sheet to read. Otherwise every sheet whose first rows hold the kind's header is
+    read: a blank sheet or an instructions sheet is passed over, and several sheets with the same columns are
+    one ledger split by day or by checkpoint, read in the workbook's order. Refused with one message when no
+    sheet has the header, when sheets of different columns both have it, or when there is no data row.
+    """
+    if wanted is not None:
+        sheets = [_named_sheet(sheets, wanted)]
+    found = [(sheet, index) for sheet in sheets if (index := _header_index(kind, sheet.rows)) is not None]
+    if not found:
+        if all(_is_empty(cells) for sheet in sheets for _, cells in sheet.rows):
+            raise _unreadable(1, "error.no_data_rows", sheet=_titles(sheets, file_name))
+        raise _no_header(kind, sheets)
+    ledgers = [_ledger_sheet(sheet, index) for sheet, index in found]
+    if len({frozenset(_column_positions(kind, ledger.header)) for ledger in ledgers}) > 1:
+        raise _unreadable(1, "error.several_ledger_sheets", sheets=_titles(ledgers, file_name))
+    _refuse_no_data(ledgers, file_name)
+    return ledgers
+
+
+def _named_sheet(sheets: list[SheetRows], wanted: str) -> SheetRows:
+    """The sheet titled ``wanted`` (ignoring case and surrounding spaces, as Excel does)."""
     for sheet in sheets:
-        index = _header_index(kind, sheet.rows)
-        if index is not None:
-            ledger = _ledger_sheet(sheet, index)
-            _refuse_no_data([ledger], file_name)
-            return [ledger]
-    if all(_is_empty(cells) for sheet in sheets for _, cells in sheet.rows):
-        raise _unreadable(1, "error.no_data_rows", sheet=_titles(sheets, file_name))
-    raise _no_header(kind, sheets)
+        if sheet.title is not None and sheet.title.strip().lower() == wanted.strip().lower():
+            return sheet
+    raise _unreadable(1, "error.no_such_sheet", sheet=wanted, sheets=_titles(sheets, ""))
 
 
 def _titles(sheets: list[SheetRows] | list[LedgerSheet], file_name: str) -> str:
@@ -338,9 +355,24 @@ def parse_rows(kind: TransferKind, header: list[str], numbered_rows: Iterable[tu
         yield number, {name: (cells[index] if index < len(cells) else None) for name, index in positions.items()}
 
 
+@dataclass(frozen=True)
+class Imported:
+    """What an import stored: the rows, and the titles of the sheets they were read from (none for a CSV)."""
+
+    rows: int
+    sheets: tuple[str, ...]
+
+
 def import_file(engine: Engine, actor: Actor, kind_name: str, source: Path | bytes,
                 file_name: str | None = None, *, progress: Progress | None = None) -> int:
-    """Import one file of ``kind_name``; returns the number of rows stored.
+    """Import one file of ``kind_name``; returns the number of rows stored (see :func:`import_ledger`)."""
+    return import_ledger(engine, actor, kind_name, source, file_name, progress=progress).rows
+
+
+def import_ledger(engine: Engine, actor: Actor, kind_name: str, source: Path | bytes, file_name: str | None = None,
+                  *, sheet: str | None = None, progress: Progress | None = None) -> Imported:
+    """Import one file of ``kind_name`` from the sheet named ``sheet``, or from every sheet that holds the
+    kind's ledger (:func:`ledger_sheets`); returns the rows stored and the sheets read.
 
     Raises :class:`ImportRejected` listing every bad row when any row is bad,
     in which case nothing at all was stored. ``progress`` is called with the
@@ -351,9 +383,10 @@ def import_file(engine: Engine, actor: Actor, kind_name: str, source: Path | byt
     whole before its first row is stored, holds the lock only while it is stored, and a refused one never.
     """
     kind = transfer_kind(kind_name)
-    name = file_name or str(source)
-    parsed = [entry for ledger in ledger_sheets(kind, read_sheets(source, file_name), name)
-              for entry in parse_rows(kind, ledger.header, ledger.rows)]
+    ledgers = ledger_sheets(kind, read_sheets(source, file_name), file_name or str(source), sheet)
+    several = len(ledgers) > 1
+    parsed = [(RowPlace(ledger.title if several else None, number), row) for ledger in ledgers
+              for number, row in parse_rows(kind, ledger.header, ledger.rows)]
     ticker = ProgressTicker(progress, len(parsed))
     store = _store_all if kind.add_rows is not None else _store_each
 
@@ -364,43 +397,57 @@ def import_file(engine: Engine, actor: Actor, kind_name: str, source: Path | byt
 
     stored = write(engine, actor, work, batch=f"import:{kind.name}", check_before_locking=True)
     ticker.finish()
-    return stored
+    return Imported(stored, tuple(ledger.title for ledger in ledgers if ledger.title is not None))
 
 
-def _store_each(ctx: WriteContext, kind: TransferKind, parsed: list[tuple[int, Row | FieldError]],
-                ticker: ProgressTicker) -> int:
+@dataclass(frozen=True, order=True)
+class RowPlace:
+    """Where a row stands: its sheet, named only when a file's ledger spans several, and its row number."""
+
+    sheet: str | None
+    row: int
+
+    def error(self, error: FieldError) -> RowError:
+        return RowError(self.row, error, self.sheet)
+
+
+Parsed = list[tuple[RowPlace, Row | FieldError]]
+
+
+def _store_each(ctx: WriteContext, kind: TransferKind, parsed: Parsed, ticker: ProgressTicker) -> int:
     """Store the rows one by one through the form's function; refuse the file if any row is bad."""
     stored = 0
     problems: list[RowError] = []
-    for done, (number, row) in enumerate(parsed, start=1):
+    for done, (place, row) in enumerate(parsed, start=1):
         if isinstance(row, FieldError):
-            problems.append(RowError(number, row))
+            problems.append(place.error(row))
             continue
         try:
             kind.add_row(ctx, row)
             stored += 1
         except ValidationError as refusal:
-            problems.extend(RowError(number, error) for error in refusal.errors)
+            problems.extend(place.error(error) for error in refusal.errors)
         ticker(done)
     if problems:
         raise ImportRejected(problems)
     return stored
 
 
-def _store_all(ctx: WriteContext, kind: TransferKind, parsed: list[tuple[int, Row | FieldError]],
-               ticker: ProgressTicker) -> int:
+def _store_all(ctx: WriteContext, kind: TransferKind, parsed: Parsed, ticker: ProgressTicker) -> int:
     """Store the readable rows with the kind's batch function; refuse the file, every bad row listed in
     file order, if any row is unreadable or bad."""
-    problems = [RowError(number, row) for number, row in parsed if isinstance(row, FieldError)]
-    readable = [(number, row) for number, row in parsed if not isinstance(row, FieldError)]
+    problems = [(position, place.error(row)) for position, (place, row) in enumerate(parsed)
+                if isinstance(row, FieldError)]
+    readable = [(position, row) for position, (_, row) in enumerate(parsed) if not isinstance(row, FieldError)]
     unreadable = len(problems)
     stored = 0
     try:
         stored = len(kind.add_rows(ctx, [row for _, row in readable], lambda done: ticker(unreadable + done)))
     except RowsRejected as refusal:
-        problems.extend(RowError(readable[position][0], error) for position, error in refusal.problems)
+        problems.extend((readable[index][0], parsed[readable[index][0]][0].error(error))
+                        for index, error in refusal.problems)
     if problems:
-        raise ImportRejected(sorted(problems, key=lambda problem: problem.row))
+        raise ImportRejected([problem for _, problem in sorted(problems, key=lambda problem: problem[0])])
     return stored
 
 

@@ -121,3 +121,61 @@ def test_the_command_line_refuses_a_header_only_csv_with_exit_1_and_writes_nothi
     assert result.exit_code == 1
     assert 'no data rows found in sheet "counts.csv"' in result.output
     assert (audit_rows(engine), count_rows(engine, "checkpoint_counts")) == (before, 0)
+
+
+# --- 2. the sheet ------------------------------------------------------------------------------------------------
+
+INSTRUCTIONS = ("填表说明", [["填表说明"], ["1. 每个班次填一行"], ["2. 人数填整数"]])
+HEADER = ["卡口名称", "开始时间", "结束时间", "检测人数", "检查车辆", "发热人数", "劝返人数", "备注"]
+
+
+def day_sheet(day: int, persons: int) -> tuple[str, list[list]]:
+    return f"1月{day}日", [HEADER, ["南路口", f"2025-01-{day:02d} 08:00", f"2025-01-{day:02d} 16:00", persons, 1, 0, 0]]
+
+
+def test_a_blank_first_sheet_and_an_instructions_sheet_are_passed_over_and_the_ledger_sheet_is_read(
+        engine, checkpoint):
+    data = workbook_file(("Sheet1", []), INSTRUCTIONS, ("台账", clerks_ledger(SHIFTS)))
+    imported = transfer.import_ledger(engine, ADMIN, "checkpoint_counts", data, "卡口.xlsx")
+    assert (imported.rows, imported.sheets) == (2, ("台账",))
+    assert stored_figures(engine) == [(120, 30, 1, 2, None), (80, 12, 0, 1, "夜班")]
+
+
+def test_a_workbook_of_only_an_instructions_sheet_is_refused_with_one_message_naming_the_header(engine, checkpoint):
+    [message] = refused(engine, workbook_file(("Sheet1", []), INSTRUCTIONS), "卡口.xlsx").messages("zh_CN")
+    assert "找不到表头" in message and "找到的是：填表说明" in message
+
+
+def test_a_sheet_per_day_is_imported_as_one_ledger_and_each_sheet_is_named(engine, checkpoint):
+    data = workbook_file(INSTRUCTIONS, day_sheet(1, 100), day_sheet(2, 200), day_sheet(3, 300))
+    imported = transfer.import_ledger(engine, ADMIN, "checkpoint_counts", data, "卡口.xlsx")
+    assert (imported.rows, imported.sheets) == (3, ("1月1日", "1月2日", "1月3日"))
+    assert [persons for persons, *_ in stored_figures(engine)] == [100, 200, 300]
+
+
+def test_a_bad_row_of_a_sheet_per_day_ledger_is_named_with_its_sheet(engine, checkpoint):
+    title, rows = day_sheet(2, 200)
+    data = workbook_file(day_sheet(1, 100), (title, [*rows, ["南路口", "2025-01-02 16:00", "2025-01-02 20:00", -1, 0, 0, 0]]))
+    [message] = refused(engine, data, "卡口.xlsx").messages("zh_CN")
+    assert message.startswith("工作表“1月2日”第 3 行，persons 列：")
+
+
+def test_sheets_of_different_columns_are_refused_naming_them_and_the_sheet_option(engine, checkpoint):
+    other = ("汇总", [HEADER[:4], ["南路口", "2025-01-05 08:00", "2025-01-05 16:00", 9]])
+    [message] = refused(engine, workbook_file(day_sheet(1, 100), other), "卡口.xlsx").messages("en")
+    assert "several sheets with a ledger header but different columns: 1月1日、汇总" in message
+    assert "--sheet NAME" in message
+
+
+def test_the_command_line_reads_the_sheet_it_is_told_and_says_which_sheet_it_read(tmp_path: Path, db_url, engine,
+                                                                                 checkpoint):
+    other = ("汇总", [HEADER[:4], ["南路口", "2025-01-05 08:00", "2025-01-05 16:00", 9]])
+    ledger = tmp_path / "卡口.xlsx"
+    ledger.write_bytes(workbook_file(day_sheet(1, 100), other))
+    result = CliRunner().invoke(cli, ["import", "checkpoint_counts", str(ledger), "--db", db_url, "--sheet", "1月1日"])
+    assert result.exit_code == 0, result.output
+    assert "读取的工作表：1月1日" in result.output
+    assert [persons for persons, *_ in stored_figures(engine)] == [100]
+    missing = CliRunner().invoke(cli, ["import", "checkpoint_counts", str(ledger), "--db", db_url, "--sheet", "2日"])
+    assert missing.exit_code == 1
+    assert "没有名为“2日”的工作表；工作表有：1月1日、汇总" in missing.output
