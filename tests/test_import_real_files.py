@@ -6,6 +6,7 @@ data rows). Each workbook is built here the way a clerk's spreadsheet program le
 from __future__ import annotations
 
 import io
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from openpyxl import Workbook
 
-from data_layer import checkpoints, transfer
+from data_layer import checkpoints, clock, quarantine, transfer
 from data_layer.cli import cli
 from data_layer.db import Actor, perform
 from data_layer.errors import ImportRejected
-from support import audit_rows, count_rows
+from support import audit_rows, count_rows, id_number
 
 ADMIN = Actor("admin-test", "admin")
 TITLE = "东湖街道卡口检测登记表"
@@ -155,7 +156,8 @@ def test_a_sheet_per_day_is_imported_as_one_ledger_and_each_sheet_is_named(engin
 
 def test_a_bad_row_of_a_sheet_per_day_ledger_is_named_with_its_sheet(engine, checkpoint):
     title, rows = day_sheet(2, 200)
-    data = workbook_file(day_sheet(1, 100), (title, [*rows, ["南路口", "2025-01-02 16:00", "2025-01-02 20:00", -1, 0, 0, 0]]))
+    bad = ["南路口", "2025-01-02 16:00", "2025-01-02 20:00", -1, 0, 0, 0]
+    data = workbook_file(day_sheet(1, 100), (title, [*rows, bad]))
     [message] = refused(engine, data, "卡口.xlsx").messages("zh_CN")
     assert message.startswith("工作表“1月2日”第 3 行，persons 列：")
 
@@ -179,3 +181,69 @@ def test_the_command_line_reads_the_sheet_it_is_told_and_says_which_sheet_it_rea
     missing = CliRunner().invoke(cli, ["import", "checkpoint_counts", str(ledger), "--db", db_url, "--sheet", "2日"])
     assert missing.exit_code == 1
     assert "没有名为“2日”的工作表；工作表有：1月1日、汇总" in missing.output
+
+
+# --- 3. what clerks type ---------------------------------------------------------------------------------------
+
+def test_every_way_clerks_write_a_shift_time_imports_as_the_same_minutes(engine, checkpoint):
+    starts = [datetime(2025, 1, 1, 8, 0), "2025年1月1日 16:00", "２０２５－０１－０２ ００：００",
+              "2025/01/02 08:00:00", "2025-1-2 16:00", 45660.0, "2025.1.3 8:00"]
+    ends = [*starts[1:], "2025年1月3日 16:00"]
+    rows = [["南路口", start, end, "１２３", 1, 0, 0] for start, end in zip(starts, ends, strict=True)]
+    assert transfer.import_file(engine, ADMIN, "checkpoint_counts", workbook_file(("Sheet1", [HEADER, *rows])),
+                                "卡口.xlsx") == 7
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT period_start, persons FROM checkpoint_counts ORDER BY period_start"))
+        assert [(as_moment(start), persons) for start, persons in stored] == [
+            (datetime(2025, 1, 1, 8) + timedelta(hours=8 * shift), 123) for shift in range(7)]
+
+
+def as_moment(value: object) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def test_a_date_without_a_year_is_refused_saying_the_year_is_missing(engine, checkpoint):
+    data = workbook_file(("Sheet1", [HEADER, ["南路口", "1月1日 08:00", "2025-01-01 16:00", 1, 0, 0, 0]]))
+    [message] = refused(engine, data, "卡口.xlsx").messages("zh_CN")
+    assert message == "第 2 行，period_start 列：开始时间：“1月1日 08:00”缺少年份，请写成 2022年3月5日 或 2022-03-05"
+
+
+@pytest.fixture
+def person_in_quarantine(engine) -> str:
+    number = id_number(7)
+    perform(engine, ADMIN, quarantine.register, {
+        "name": "测试7", "id_number": number, "phone": "13800000007", "grid": "第一网格", "address": "示例小区1栋",
+        "origin": "外省示例市", "origin_category": "other_province", "mode": "home",
+        "start_date": clock.today() - timedelta(days=3)})
+    return number
+
+
+def test_follow_ups_written_with_clerks_words_import_as_their_codes(engine, person_in_quarantine):
+    day = clock.today() - timedelta(days=1)
+    rows = [[person_in_quarantine, f"{day.year}年{day.month}月{day.day}日", "早", "36.5℃", "无", "李医生"],
+            [person_in_quarantine, f"{day:%Y.%m.%d}", "下午", "３７．６°C", "有", "李医生"],
+            [person_in_quarantine, f"{day + timedelta(days=1):%Y/%m/%d} 00:00:00", "am", "36.4 度", "×", "李医生"]]
+    data = workbook_file(("随访", [["随访登记表"], ["身份证号", "日期", "时段", "体温（℃）", "症状", "随访人"], *rows]))
+    assert transfer.import_file(engine, ADMIN, "followups", data, "随访.xlsx") == 3
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT date, slot, temperature, symptoms FROM quarantine_followups "
+                                      "ORDER BY date, slot"))
+        assert [(str(on), slot, temperature, bool(symptoms)) for on, slot, temperature, symptoms in stored] == [
+            (str(day), "AM", 36.5, False), (str(day), "PM", 37.6, True), (str(day + timedelta(days=1)), "AM", 36.4,
+                                                                         False)]
+
+
+def test_a_refused_slot_lists_the_chinese_words_accepted(engine, person_in_quarantine):
+    data = workbook_file(("随访", [["身份证号", "日期", "时段", "体温", "症状", "随访人"],
+                                 [person_in_quarantine, str(clock.today()), "中午", "36.5", "无", "李医生"]]))
+    [message] = refused(engine, data, "随访.xlsx", "followups").messages("zh_CN")
+    assert message.endswith("“中午”不是以下之一：上午/早/AM, 下午/晚/PM")
+
+
+def test_an_id_number_stored_as_a_number_is_refused_with_the_hint_to_format_the_column_as_text(
+        engine, person_in_quarantine):
+    data = workbook_file(("随访", [["身份证号", "日期", "时段", "体温", "症状", "随访人"],
+                                 [4.2010219850312e+17, str(clock.today()), "上午", "36.5", "无", "李医生"]]))
+    [message] = refused(engine, data, "随访.xlsx", "followups").messages("zh_CN")
+    assert message == ("第 2 行，id_number 列：身份证号：被存成了数字（4.2010219850312e+17），末几位已丢失；"
+                       "请把该列设置为“文本”格式后重新填写")
