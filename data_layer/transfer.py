@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import math
 import re
 import unicodedata
 import zipfile
@@ -36,7 +37,7 @@ from sqlalchemy.engine import Connection, Engine
 from data_layer import settings
 from data_layer.db import DOMAIN_MODULES, Actor, WriteContext, write
 from data_layer.errors import FieldError, ImportRejected, RowError, RowsRejected, ValidationError
-from data_layer.validation import is_blank
+from data_layer.validation import is_blank, parse_number, typed_text
 from data_layer.workbook import append_row, csv_text, csv_text_read
 
 Row = dict[str, object]
@@ -53,6 +54,10 @@ HEADER_SEARCH_ROWS = 20
 blank rows above it."""
 UNIT_IN_BRACKETS = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]$")
 """A unit after a header, as in 检测人数（人） or 数量(个) (full-width brackets are half-width after NFKC)."""
+TOTAL_WORDS = ("合计", "总计", "小计")
+"""How the total row under a ledger begins."""
+FOOTER_WORDS = ("填表人", "填报人", "制表人", "审核人", "统计人", "负责人", "填表日期", "填报日期", "制表日期")
+"""How the signature line under a ledger begins (填表人：… 审核人：…)."""
 
 
 def max_import_rows() -> int:
@@ -290,7 +295,38 @@ class LedgerSheet:
 def _ledger_sheet(sheet: SheetRows, header_index: int) -> LedgerSheet:
     header_row, header = sheet.rows[header_index]
     data = [(number, cells) for number, cells in sheet.rows[header_index + 1:] if not _is_empty(cells)]
-    return LedgerSheet(sheet.title, list(header), header_row, data)
+    return LedgerSheet(sheet.title, list(header), header_row, _without_total_and_footer(data))
+
+
+def _without_total_and_footer(rows: list[tuple[int, list]]) -> list[tuple[int, list]]:
+    """The data rows without the signature lines and the total row that end a clerk's ledger. A total row is
+    passed over when each of its numbers is the sum of its column above, and refused with one message naming
+    it otherwise (a total that does not add up means a row is missing or wrong)."""
+    while rows and _begins_with(rows[-1][1], FOOTER_WORDS):
+        rows = rows[:-1]
+    if rows and _begins_with(rows[-1][1], TOTAL_WORDS):
+        (number, total), rows = rows[-1], rows[:-1]
+        if not _adds_up(total, [cells for _, cells in rows]):
+            raise ImportRejected([RowError(number, FieldError("row", "import.field.row", "error.total_row_mismatch"))])
+    return rows
+
+
+def _begins_with(cells: list, words: tuple[str, ...]) -> bool:
+    first = next((cell for cell in cells if not is_blank(cell)), None)
+    return isinstance(first, str) and "".join(typed_text(first).split()).startswith(words)
+
+
+def _adds_up(total: list, rows: list[list]) -> bool:
+    """Whether every number of a total row is the sum of its column in ``rows`` (blank cells count 0)."""
+    for index, cell in enumerate(total):
+        expected = None if is_blank(cell) else parse_number(cell)
+        if expected is None:
+            continue
+        column = [row[index] if index < len(row) else None for row in rows]
+        numbers = [0.0 if is_blank(value) else parse_number(value) for value in column]
+        if None in numbers or not math.isclose(sum(numbers), expected, abs_tol=1e-6):
+            return False
+    return True
 
 
 def ledger_sheets(kind: TransferKind, sheets: list[SheetRows], file_name: str,

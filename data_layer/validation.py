@@ -319,6 +319,12 @@ def _as_integer(value: object) -> int | None:
     return None
 
 
+def parse_number(value: object) -> float | None:
+    """A number as a form or a file gives it (full-width digits, thousands separators, a temperature's unit),
+    or ``None``."""
+    return _as_float(value)
+
+
 def _as_float(value: object) -> float | None:
     if isinstance(value, bool):
         return None

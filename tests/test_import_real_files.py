@@ -247,3 +247,18 @@ def test_an_id_number_stored_as_a_number_is_refused_with_the_hint_to_format_the_
     [message] = refused(engine, data, "随访.xlsx", "followups").messages("zh_CN")
     assert message == ("第 2 行，id_number 列：身份证号：被存成了数字（4.2010219850312e+17），末几位已丢失；"
                        "请把该列设置为“文本”格式后重新填写")
+
+
+# --- 4. total and signature rows -------------------------------------------------------------------------------
+
+def test_a_total_row_that_adds_up_and_a_signature_line_are_passed_over(engine, checkpoint):
+    rows = [*SHIFTS, ["合  计", None, None, 200, 42, 1, 3], [], ["填表人：王五", None, None, "审核人：赵六"]]
+    assert transfer.import_file(engine, ADMIN, "checkpoint_counts", workbook_file(("台账", clerks_ledger(rows))),
+                                "卡口.xlsx") == 2
+    assert stored_figures(engine) == [(120, 30, 1, 2, None), (80, 12, 0, 1, "夜班")]
+
+
+def test_a_total_row_that_does_not_add_up_is_refused_with_one_message_naming_it(engine, checkpoint):
+    rows = [*SHIFTS, ["总计", None, None, 210, 42, 1, 3], ["填表人：王五"]]
+    [message] = refused(engine, workbook_file(("台账", clerks_ledger(rows))), "卡口.xlsx").messages("zh_CN")
+    assert message.startswith("第 7 行，row 列：整行：是合计行，但其中的数字与上面各行之和不符")
