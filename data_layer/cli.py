@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from data_layer import briefing, clock, db, retention, settings, transfer, users
 from data_layer.errors import CommandPostError, ImportRejected
-from data_layer.i18n import LANGUAGES
+from data_layer.i18n import LANGUAGES, translate
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
@@ -91,17 +91,21 @@ def sample(url: str | None, days: int, seed: int, if_empty: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--lang", type=click.Choice(LANGUAGES), default="zh_CN", show_default=True,
               help="Language of the error report.")
-def import_command(url: str | None, kind: str, file: Path, lang: str) -> None:
+@click.option("--sheet", default=None, metavar="NAME",
+              help="Read only this sheet (default: every sheet whose header names KIND's columns).")
+def import_command(url: str | None, kind: str, file: Path, lang: str, sheet: str | None) -> None:
     """Import a CSV or XLSX FILE of KIND; one bad row rejects the whole file."""
     engine = open_store(url)
     try:
-        stored = transfer.import_file(engine, cli_actor(), kind, file)
+        imported = transfer.import_ledger(engine, cli_actor(), kind, file, sheet=sheet)
     except ImportRejected as rejected:
         for line in rejected.messages(lang):
             click.echo(line, err=True)
         click.echo(f"{file}: {len(rejected.row_errors)} problem(s); nothing was imported", err=True)
         sys.exit(1)
-    click.echo(f"{file}: {stored} row(s) imported as {kind}")
+    if imported.sheets:
+        click.echo(translate("import.sheets_read", lang, sheets="、".join(imported.sheets)))
+    click.echo(f"{file}: {imported.rows} row(s) imported as {kind}")
 
 
 @cli.command("export")

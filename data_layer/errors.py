@@ -79,19 +79,22 @@ class DuplicateSubmission(CommandPostError):
 
 @dataclass(frozen=True)
 class RowError:
-    """A bad row of an import file: its row number as the spreadsheet shows it
-    (the header is row 1) and what is wrong with which column."""
+    """A bad row of an import file: its row number as the spreadsheet shows it, what is wrong with which
+    column, and its sheet when the file's ledger spans several sheets."""
 
     row: int
     error: FieldError
+    sheet: str | None = None
 
     @property
     def column(self) -> str:
         return self.error.field
 
     def message(self, language: str = DEFAULT_LANGUAGE) -> str:
-        return translate("error.import_row", language, row=self.row, column=self.column,
-                         reason=self.error.message(language))
+        where = translate("error.import_row", language, row=self.row, column=self.column,
+                          reason=self.error.message(language))
+        return where if self.sheet is None else translate("error.import_sheet", language, sheet=self.sheet,
+                                                          problem=where)
 
 
 class ImportRejected(CommandPostError):

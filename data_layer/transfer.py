@@ -20,6 +20,9 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import math
+import re
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -34,6 +37,7 @@ from sqlalchemy.engine import Connection, Engine
 from data_layer import settings
 from data_layer.db import DOMAIN_MODULES, Actor, WriteContext, write
 from data_layer.errors import FieldError, ImportRejected, RowError, RowsRejected, ValidationError
+from data_layer.validation import is_blank, parse_number, typed_text
 from data_layer.workbook import append_row, csv_text, csv_text_read
 
 Row = dict[str, object]
@@ -45,6 +49,15 @@ MAX_FILE_MEGABYTES = 64
 same to the browser): a ledger at the row limit takes a few megabytes."""
 MAX_UNPACKED_MEGABYTES = 128
 """The most an XLSX file may unpack to (an XLSX is a zip archive: a few kilobytes can unpack to gigabytes)."""
+HEADER_SEARCH_ROWS = 20
+"""How far down a sheet the header may stand: clerks' ledgers put a title, a merged banner, the unit's name or
+blank rows above it."""
+UNIT_IN_BRACKETS = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]$")
+"""A unit after a header, as in 检测人数（人） or 数量(个) (full-width brackets are half-width after NFKC)."""
+TOTAL_WORDS = ("合计", "总计", "小计")
+"""How the total row under a ledger begins."""
+FOOTER_WORDS = ("填表人", "填报人", "制表人", "审核人", "统计人", "负责人", "填表日期", "填报日期", "制表日期")
+"""How the signature line under a ledger begins (填表人：… 审核人：…)."""
 
 
 def max_import_rows() -> int:
@@ -123,8 +136,24 @@ def transfer_kind(name: str) -> TransferKind:
     return kinds[name]
 
 
+@dataclass(frozen=True)
+class SheetRows:
+    """The numbered rows of one sheet of a file (row 1 first), as read; ``title`` is ``None`` for a CSV file."""
+
+    title: str | None
+    rows: list[tuple[int, list]]
+
+
 def read_table(source: Path | bytes, file_name: str | None = None) -> tuple[list[str], Iterator[tuple[int, list]]]:
-    """The header and the numbered data rows of a CSV or XLSX file (row 1 is the header).
+    """The header and the numbered data rows of the first sheet of a CSV or XLSX file, row 1 being the header
+    (the shape the app's own exports have; :func:`import_file` also finds a header further down)."""
+    rows = read_sheets(source, file_name)[0].rows
+    header = [_header_text(cell) for cell in (rows[0][1] if rows else ())]
+    return header, iter(rows[1:])
+
+
+def read_sheets(source: Path | bytes, file_name: str | None = None) -> list[SheetRows]:
+    """Every sheet of a CSV or XLSX file with its numbered rows.
 
     ``source`` is a path, or the bytes of an uploaded file whose ``file_name``
     tells its format. CSV files are read as UTF-8 (with or without BOM) and,
@@ -138,8 +167,8 @@ def read_table(source: Path | bytes, file_name: str | None = None) -> tuple[list
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if name.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data)
-    _refuse_too_many_rows(_line_count(data) - 1)
-    return _read_csv(data)
+    _refuse_too_many_rows(_line_count(data) - 1 - HEADER_SEARCH_ROWS)
+    return [SheetRows(None, _read_csv(data))]
 
 
 def _line_count(data: bytes) -> int:
@@ -159,7 +188,7 @@ def _unreadable(row: int, key: str, **params: object) -> ImportRejected:
     return ImportRejected([RowError(row, FieldError("file", "import.field.file", key, params))])
 
 
-def _read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list]]]:
+def _read_csv(data: bytes) -> list[tuple[int, list]]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -173,24 +202,23 @@ def _read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list]]]:
         rows = list(reader)
     except csv.Error as error:
         raise _unreadable(reader.line_num, "error.malformed_row", reason=str(error)) from error
-    header = rows[0] if rows else []
-    return [cell.strip() for cell in header], ((number, [csv_text_read(cell) for cell in row])
-                                               for number, row in enumerate(rows[1:], start=2))
+    return [(number, [csv_text_read(cell) for cell in row]) for number, row in enumerate(rows, start=1)]
 
 
-def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list]]]:
-    """The rows of the first sheet. Before a cell is read the archive's unpacked size is checked, and the
+def _read_xlsx(data: bytes) -> list[SheetRows]:
+    """The rows of every worksheet. Before a cell is read the archive's unpacked size is checked, and each
     sheet's stated size (its ``dimension``) when it has one; the rows are read no further than the limit."""
     try:
         _refuse_unpacking_too_much(data)
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        _refuse_too_many_rows(None if sheet.max_row is None else sheet.max_row - 1)
-        rows = list(islice(sheet.iter_rows(values_only=True), max_import_rows() + 2))
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheets = []
+        for sheet in workbook.worksheets:
+            _refuse_too_many_rows(None if sheet.max_row is None else sheet.max_row - 1 - HEADER_SEARCH_ROWS)
+            rows = islice(sheet.iter_rows(values_only=True), max_import_rows() + HEADER_SEARCH_ROWS + 1)
+            sheets.append(SheetRows(sheet.title, [(number, list(row)) for number, row in enumerate(rows, start=1)]))
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
         raise _unreadable(1, "error.unreadable_workbook") from error
-    _refuse_too_many_rows(len(rows) - 1)
-    header = ["" if cell is None else str(cell).strip() for cell in (rows[0] if rows else ())]
-    return header, ((number, list(row)) for number, row in enumerate(rows[1:], start=2))
+    return sheets
 
 
 def _refuse_unpacking_too_much(data: bytes) -> None:
@@ -201,14 +229,148 @@ def _refuse_unpacking_too_much(data: bytes) -> None:
             raise _unreadable(1, "error.workbook_too_large", limit=MAX_UNPACKED_MEGABYTES)
 
 
-def _column_positions(kind: TransferKind, header: list[str]) -> dict[str, int]:
+def header_key(title: object) -> str:
+    """A header as it is compared with the columns' names: NFKC (full-width letters and brackets made
+    half-width), without spaces or underscores, a trailing unit in brackets dropped, in lower case."""
+    text = unicodedata.normalize("NFKC", _header_text(title))
+    text = "".join(text.split()).replace("_", "")
+    return UNIT_IN_BRACKETS.sub("", text).lower()
+
+
+def _header_text(cell: object) -> str:
+    return "" if cell is None else str(cell).strip()
+
+
+def _column_positions(kind: TransferKind, header: list) -> dict[str, int]:
     """Where each known column stands; English and Chinese headers both count, unknown ones are ignored."""
     positions: dict[str, int] = {}
+    keys = [header_key(title) for title in header]
     for column in kind.columns:
-        for index, title in enumerate(header):
-            if title.lower() in (column.name.lower(), column.chinese):
+        for index, key in enumerate(keys):
+            if key and key in (header_key(column.name), header_key(column.chinese)):
                 positions[column.name] = index
     return positions
+
+
+def _is_header(kind: TransferKind, cells: list) -> bool:
+    """Whether a row names the kind's columns: at least two of them (the one, for a kind of one column)."""
+    return len(_column_positions(kind, cells)) >= min(2, len(kind.columns))
+
+
+def _header_index(kind: TransferKind, rows: list[tuple[int, list]]) -> int | None:
+    """The position of the header among the first :data:`HEADER_SEARCH_ROWS` rows, or ``None``."""
+    return next((index for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]) if _is_header(kind, cells)),
+                None)
+
+
+def _found_headers(sheets: list[SheetRows]) -> str:
+    """What a file has where a header should be: the fullest of the first rows of its first non-blank sheet."""
+    for sheet in sheets:
+        candidates = [[_header_text(cell) for cell in cells if not is_blank(cell)]
+                      for _, cells in sheet.rows[:HEADER_SEARCH_ROWS]]
+        fullest = max(candidates, key=len, default=[])
+        if fullest:
+            return "、".join(fullest)
+    return "—"
+
+
+def _no_header(kind: TransferKind, sheets: list[SheetRows]) -> ImportRejected:
+    """One refusal for a file without the kind's header: the headers expected and those found."""
+    expected = "、".join(f"{column.chinese}（{column.name}）" for column in kind.columns)
+    return _unreadable(1, "error.no_header", rows=HEADER_SEARCH_ROWS, expected=expected,
+                       found=_found_headers(sheets))
+
+
+@dataclass(frozen=True)
+class LedgerSheet:
+    """A sheet an import reads: its title (``None`` for a CSV file), its header and its row number, and the
+    non-empty rows below it."""
+
+    title: str | None
+    header: list
+    header_row: int
+    rows: list[tuple[int, list]]
+
+
+def _ledger_sheet(sheet: SheetRows, header_index: int) -> LedgerSheet:
+    header_row, header = sheet.rows[header_index]
+    data = [(number, cells) for number, cells in sheet.rows[header_index + 1:] if not _is_empty(cells)]
+    return LedgerSheet(sheet.title, list(header), header_row, _without_total_and_footer(data))
+
+
+def _without_total_and_footer(rows: list[tuple[int, list]]) -> list[tuple[int, list]]:
+    """The data rows without the signature lines and the total row that end a clerk's ledger. A total row is
+    passed over when each of its numbers is the sum of its column above, and refused with one message naming
+    it otherwise (a total that does not add up means a row is missing or wrong)."""
+    while rows and _begins_with(rows[-1][1], FOOTER_WORDS):
+        rows = rows[:-1]
+    if rows and _begins_with(rows[-1][1], TOTAL_WORDS):
+        (number, total), rows = rows[-1], rows[:-1]
+        if not _adds_up(total, [cells for _, cells in rows]):
+            raise ImportRejected([RowError(number, FieldError("row", "import.field.row", "error.total_row_mismatch"))])
+    return rows
+
+
+def _begins_with(cells: list, words: tuple[str, ...]) -> bool:
+    first = next((cell for cell in cells if not is_blank(cell)), None)
+    return isinstance(first, str) and "".join(typed_text(first).split()).startswith(words)
+
+
+def _adds_up(total: list, rows: list[list]) -> bool:
+    """Whether every number of a total row is the sum of its column in ``rows`` (blank cells count 0)."""
+    for index, cell in enumerate(total):
+        expected = None if is_blank(cell) else parse_number(cell)
+        if expected is None:
+            continue
+        column = [row[index] if index < len(row) else None for row in rows]
+        numbers = [0.0 if is_blank(value) else parse_number(value) for value in column]
+        if None in numbers or not math.isclose(sum(numbers), expected, abs_tol=1e-6):
+            return False
+    return True
+
+
+def ledger_sheets(kind: TransferKind, sheets: list[SheetRows], file_name: str,
+                  wanted: str | None = None) -> list[LedgerSheet]:
+    """The sheets of a file that hold the kind's ledger, each from its header on.
+
+    ``wanted`` names the one sheet to read. Otherwise every sheet whose first rows hold the kind's header is
+    read: a blank sheet or an instructions sheet is passed over, and several sheets with the same columns are
+    one ledger split by day or by checkpoint, read in the workbook's order. Refused with one message when no
+    sheet has the header, when sheets of different columns both have it, or when there is no data row.
+    """
+    if wanted is not None:
+        sheets = [_named_sheet(sheets, wanted)]
+    found = [(sheet, index) for sheet in sheets if (index := _header_index(kind, sheet.rows)) is not None]
+    if not found:
+        if all(_is_empty(cells) for sheet in sheets for _, cells in sheet.rows):
+            raise _unreadable(1, "error.no_data_rows", sheet=_titles(sheets, file_name))
+        raise _no_header(kind, sheets)
+    ledgers = [_ledger_sheet(sheet, index) for sheet, index in found]
+    if len({frozenset(_column_positions(kind, ledger.header)) for ledger in ledgers}) > 1:
+        raise _unreadable(1, "error.several_ledger_sheets", sheets=_titles(ledgers, file_name))
+    _refuse_no_data(ledgers, file_name)
+    return ledgers
+
+
+def _named_sheet(sheets: list[SheetRows], wanted: str) -> SheetRows:
+    """The sheet titled ``wanted`` (ignoring case and surrounding spaces, as Excel does)."""
+    for sheet in sheets:
+        if sheet.title is not None and sheet.title.strip().lower() == wanted.strip().lower():
+            return sheet
+    raise _unreadable(1, "error.no_such_sheet", sheet=wanted, sheets=_titles(sheets, ""))
+
+
+def _titles(sheets: list[SheetRows] | list[LedgerSheet], file_name: str) -> str:
+    """The sheets' titles as a message names them; a CSV file by its name."""
+    return "、".join(sheet.title or Path(file_name).name for sheet in sheets)
+
+
+def _refuse_no_data(ledgers: list[LedgerSheet], file_name: str) -> None:
+    """Refuse sheets without a data row: an empty file is no successful import of nothing."""
+    data_rows = sum(len(ledger.rows) for ledger in ledgers)
+    if data_rows == 0:
+        raise _unreadable(ledgers[0].header_row + 1, "error.no_data_rows", sheet=_titles(ledgers, file_name))
+    _refuse_too_many_rows(data_rows)
 
 
 def _is_empty(cells: list) -> bool:
@@ -229,9 +391,24 @@ def parse_rows(kind: TransferKind, header: list[str], numbered_rows: Iterable[tu
         yield number, {name: (cells[index] if index < len(cells) else None) for name, index in positions.items()}
 
 
+@dataclass(frozen=True)
+class Imported:
+    """What an import stored: the rows, and the titles of the sheets they were read from (none for a CSV)."""
+
+    rows: int
+    sheets: tuple[str, ...]
+
+
 def import_file(engine: Engine, actor: Actor, kind_name: str, source: Path | bytes,
                 file_name: str | None = None, *, progress: Progress | None = None) -> int:
-    """Import one file of ``kind_name``; returns the number of rows stored.
+    """Import one file of ``kind_name``; returns the number of rows stored (see :func:`import_ledger`)."""
+    return import_ledger(engine, actor, kind_name, source, file_name, progress=progress).rows
+
+
+def import_ledger(engine: Engine, actor: Actor, kind_name: str, source: Path | bytes, file_name: str | None = None,
+                  *, sheet: str | None = None, progress: Progress | None = None) -> Imported:
+    """Import one file of ``kind_name`` from the sheet named ``sheet``, or from every sheet that holds the
+    kind's ledger (:func:`ledger_sheets`); returns the rows stored and the sheets read.
 
     Raises :class:`ImportRejected` listing every bad row when any row is bad,
     in which case nothing at all was stored. ``progress`` is called with the
@@ -242,8 +419,10 @@ def import_file(engine: Engine, actor: Actor, kind_name: str, source: Path | byt
     whole before its first row is stored, holds the lock only while it is stored, and a refused one never.
     """
     kind = transfer_kind(kind_name)
-    header, numbered_rows = read_table(source, file_name)
-    parsed = list(parse_rows(kind, header, numbered_rows))
+    ledgers = ledger_sheets(kind, read_sheets(source, file_name), file_name or str(source), sheet)
+    several = len(ledgers) > 1
+    parsed = [(RowPlace(ledger.title if several else None, number), row) for ledger in ledgers
+              for number, row in parse_rows(kind, ledger.header, ledger.rows)]
     ticker = ProgressTicker(progress, len(parsed))
     store = _store_all if kind.add_rows is not None else _store_each
 
@@ -254,43 +433,57 @@ def import_file(engine: Engine, actor: Actor, kind_name: str, source: Path | byt
 
     stored = write(engine, actor, work, batch=f"import:{kind.name}", check_before_locking=True)
     ticker.finish()
-    return stored
+    return Imported(stored, tuple(ledger.title for ledger in ledgers if ledger.title is not None))
 
 
-def _store_each(ctx: WriteContext, kind: TransferKind, parsed: list[tuple[int, Row | FieldError]],
-                ticker: ProgressTicker) -> int:
+@dataclass(frozen=True, order=True)
+class RowPlace:
+    """Where a row stands: its sheet, named only when a file's ledger spans several, and its row number."""
+
+    sheet: str | None
+    row: int
+
+    def error(self, error: FieldError) -> RowError:
+        return RowError(self.row, error, self.sheet)
+
+
+Parsed = list[tuple[RowPlace, Row | FieldError]]
+
+
+def _store_each(ctx: WriteContext, kind: TransferKind, parsed: Parsed, ticker: ProgressTicker) -> int:
     """Store the rows one by one through the form's function; refuse the file if any row is bad."""
     stored = 0
     problems: list[RowError] = []
-    for done, (number, row) in enumerate(parsed, start=1):
+    for done, (place, row) in enumerate(parsed, start=1):
         if isinstance(row, FieldError):
-            problems.append(RowError(number, row))
+            problems.append(place.error(row))
             continue
         try:
             kind.add_row(ctx, row)
             stored += 1
         except ValidationError as refusal:
-            problems.extend(RowError(number, error) for error in refusal.errors)
+            problems.extend(place.error(error) for error in refusal.errors)
         ticker(done)
     if problems:
         raise ImportRejected(problems)
     return stored
 
 
-def _store_all(ctx: WriteContext, kind: TransferKind, parsed: list[tuple[int, Row | FieldError]],
-               ticker: ProgressTicker) -> int:
+def _store_all(ctx: WriteContext, kind: TransferKind, parsed: Parsed, ticker: ProgressTicker) -> int:
     """Store the readable rows with the kind's batch function; refuse the file, every bad row listed in
     file order, if any row is unreadable or bad."""
-    problems = [RowError(number, row) for number, row in parsed if isinstance(row, FieldError)]
-    readable = [(number, row) for number, row in parsed if not isinstance(row, FieldError)]
+    problems = [(position, place.error(row)) for position, (place, row) in enumerate(parsed)
+                if isinstance(row, FieldError)]
+    readable = [(position, row) for position, (_, row) in enumerate(parsed) if not isinstance(row, FieldError)]
     unreadable = len(problems)
     stored = 0
     try:
         stored = len(kind.add_rows(ctx, [row for _, row in readable], lambda done: ticker(unreadable + done)))
     except RowsRejected as refusal:
-        problems.extend(RowError(readable[position][0], error) for position, error in refusal.problems)
+        problems.extend((readable[index][0], parsed[readable[index][0]][0].error(error))
+                        for index, error in refusal.problems)
     if problems:
-        raise ImportRejected(sorted(problems, key=lambda problem: problem.row))
+        raise ImportRejected([problem for _, problem in sorted(problems, key=lambda problem: problem[0])])
     return stored
 
 

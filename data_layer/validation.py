@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from data_layer import clock
@@ -25,8 +26,21 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Characters that change the direction text is shown in: embeddings and overrides, isolates, and the marks. In
 # a name one makes "卡口\u202egpj.exe" read as another name in every list and alert that shows it.
 DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-TRUE_WORDS = {"1", "true", "yes", "y", "是", "t"}
-FALSE_WORDS = {"0", "false", "no", "n", "否", "f"}
+TRUE_WORDS = {"1", "true", "yes", "y", "是", "t", "有", "√", "✓", "✔", "启用"}
+FALSE_WORDS = {"0", "false", "no", "n", "否", "f", "无", "没有", "×", "✗", "✘", "停用"}
+"""The words of a yes/no field, as clerks write them: 是/否, 有/无 (症状), √/×, 启用/停用, 1/0, yes/no."""
+EXCEL_EPOCH = date(1899, 12, 30)
+EXCEL_SERIALS = (18_264, 2_958_465)
+"""The day numbers of Excel's calendar read as dates (1950-01-01 to 9999-12-31): a date cell saved as a number."""
+DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                       r"(?:(?:\s+|T|日)?\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?")
+"""A date, maybe with a time, as clerks type it (after NFKC): 2022年3月5日 16:00, 2022.3.5, 2022/03/05 00:00:00,
+2022-3-5 8:00."""
+DATE_WITHOUT_YEAR = re.compile(r"\d{1,2}\s*[月/.-]\s*\d{1,2}\s*日?(\s.*)?")
+TEMPERATURE_UNITS = ("°C", "°c", "度")
+NUMBER_AS_TEXT = re.compile(r"\d+(\.\d+)?[eE]\+?\d+")
+MAX_EXACT_DIGITS = 15
+"""The most digits a spreadsheet keeps of a number: a longer ID number stored as a number has lost its end."""
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 T = TypeVar("T")
@@ -178,7 +192,7 @@ class Checks:
         """A calendar date (YYYY-MM-DD); entries may not be dated after today."""
         if self._missing(value, field, required):
             return None
-        parsed = self._parsed(value, field, _as_date, "error.not_a_date")
+        parsed = self._parsed(value, field, _as_date, _date_refusal(value, "error.not_a_date"))
         if parsed is not None and parsed.year < EARLIEST_YEAR:
             self.fail(field, "error.too_early", year=EARLIEST_YEAR)
             return None
@@ -191,7 +205,7 @@ class Checks:
         """A local date and time (YYYY-MM-DD HH:MM); entries may not lie in the future."""
         if self._missing(value, field, required):
             return None
-        parsed = self._parsed(value, field, _as_datetime, "error.not_a_datetime")
+        parsed = self._parsed(value, field, _as_datetime, _date_refusal(value, "error.not_a_datetime"))
         if parsed is not None and parsed.year < EARLIEST_YEAR:
             self.fail(field, "error.too_early", year=EARLIEST_YEAR)
             return None
@@ -201,14 +215,14 @@ class Checks:
         return parsed
 
     def flag(self, value: object, field: str, *, default: bool | None = None) -> bool | None:
-        """A yes/no field: 1/0, true/false, yes/no or 是/否."""
+        """A yes/no field: 是/否, 有/无, √/×, 启用/停用, 1/0, true/false or yes/no."""
         if is_blank(value):
             if default is None:
                 self.fail(field, "error.required")
             return default
         if isinstance(value, bool):
             return value
-        word = str(value).strip().lower()
+        word = typed_text(value).lower()
         if word.endswith(".0"):
             word = word[:-2]
         if word in TRUE_WORDS:
@@ -220,17 +234,55 @@ class Checks:
 
     def choice(self, value: object, field: str, codes: Iterable[str], *, labels: dict[str, str] | None = None,
                required: bool = True) -> str | None:
-        """A coded value: one of ``codes``, or the Chinese label of one (``labels`` maps label → code)."""
+        """A coded value: one of ``codes`` in any case, or a Chinese word for one (``labels`` maps word → code).
+        A refusal lists the words with their codes."""
         if self._missing(value, field, required):
             return None
-        word = str(value).strip()
+        word = typed_text(value)
         codes = list(codes)
-        if word in codes:
-            return word
-        if labels and word in labels:
-            return labels[word]
-        self.fail(field, "error.not_a_choice", value=_shown(word), choices=", ".join(codes))
+        by_word = {code.lower(): code for code in codes} | {typed_text(label): code
+                                                              for label, code in (labels or {}).items()}
+        code = by_word.get(word) or by_word.get(word.lower())
+        if code is not None:
+            return code
+        self.fail(field, "error.not_a_choice", value=_shown(word), choices=_choices_text(codes, labels or {}))
         return None
+
+    def identifier(self, value: object, field: str, *, required: bool = True, max_length: int = 40) -> str | None:
+        """A code written in digits, such as an ID number, as text: one a spreadsheet stored as a number
+        (4.2010219850312e+17) has lost its last digits, and is refused with the hint to format the column as text."""
+        if self._missing(value, field, required):
+            return None
+        if _stored_as_number(value):
+            self.fail(field, "error.number_not_text", value=_shown(value))
+            return None
+        return self.text(value, field, required=required, max_length=max_length)
+
+
+def typed_text(value: object) -> str:
+    """What a person typed, compared as meant: NFKC (full-width digits, letters and colons half-width), trimmed."""
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _choices_text(codes: list[str], labels: dict[str, str]) -> str:
+    """Each code with the words for it: 上午/早/AM, 下午/晚/PM."""
+    return ", ".join("/".join([*(label for label, labelled in labels.items() if labelled == code), code])
+                     for code in codes)
+
+
+def _stored_as_number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float):
+        return True
+    if isinstance(value, int):
+        return len(str(abs(value))) > MAX_EXACT_DIGITS
+    return bool(NUMBER_AS_TEXT.fullmatch(typed_text(value)))
+
+
+def _date_refusal(value: object, key: str) -> str:
+    """The reason a date is refused: the usual one, or that it lacks its year (3月5日)."""
+    return "error.date_without_year" if DATE_WITHOUT_YEAR.fullmatch(typed_text(value)) else key
 
 
 def raise_if_any_row(row_checks: Sequence[Checks]) -> None:
@@ -259,12 +311,18 @@ def _as_integer(value: object) -> int | None:
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
-    text = str(value).strip().replace(",", "")
+    text = typed_text(value).replace(",", "")
     if re.fullmatch(r"[+-]?\d{1,18}", text):
         return int(text)
     if re.fullmatch(r"[+-]?\d{1,18}\.0+", text):
         return int(text.split(".")[0])
     return None
+
+
+def parse_number(value: object) -> float | None:
+    """A number as a form or a file gives it (full-width digits, thousands separators, a temperature's unit),
+    or ``None``."""
+    return _as_float(value)
 
 
 def _as_float(value: object) -> float | None:
@@ -276,7 +334,8 @@ def _as_float(value: object) -> float | None:
         except OverflowError:
             return None
     else:
-        text = str(value).strip().replace(",", "")
+        text = typed_text(value).replace(",", "")
+        text = next((text.removesuffix(unit).strip() for unit in TEMPERATURE_UNITS if text.endswith(unit)), text)
         if not re.fullmatch(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)", text):
             return None
         number = float(text)
@@ -294,12 +353,8 @@ def _as_date(value: object) -> date | None:
             return date.fromisoformat(text)
         except ValueError:
             return None
-    for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
+    moment = _typed_moment(value)
+    return None if moment is None else moment.date()
 
 
 def _as_datetime(value: object) -> datetime | None:
@@ -313,9 +368,34 @@ def _as_datetime(value: object) -> datetime | None:
             return datetime.fromisoformat(text)
         except ValueError:
             return None
-    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return datetime.strptime(text, pattern)
-        except ValueError:
-            continue
-    return None
+    if _excel_serial(value) is None and not _has_time(text):
+        return None
+    return _typed_moment(value)
+
+
+def _has_time(text: str) -> bool:
+    match = DATE_TEXT.fullmatch(typed_text(text))
+    return match is not None and match.group(4) is not None
+
+
+def _typed_moment(value: object) -> datetime | None:
+    """A date and time as clerks write it (:data:`DATE_TEXT`), or an Excel day number; midnight when the
+    time is not given."""
+    serial = _excel_serial(value)
+    if serial is not None:
+        return datetime.combine(EXCEL_EPOCH, datetime.min.time()) + timedelta(minutes=round(serial * 24 * 60))
+    match = DATE_TEXT.fullmatch(typed_text(value).replace("T", " "))
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(part) if part else 0 for part in match.groups())
+    try:
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+
+
+def _excel_serial(value: object) -> float | None:
+    """An Excel day number (a date cell saved as a number), or ``None``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value) if EXCEL_SERIALS[0] <= value <= EXCEL_SERIALS[1] else None

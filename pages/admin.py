@@ -18,7 +18,7 @@ from data_layer import checkpoints, clock, db, quarantine, situation, supplies, 
 from data_layer.errors import CommandPostError, ImportRejected
 from data_layer.i18n import format_number, translate
 from data_layer.markdown import plain
-from data_layer.transfer import export_file, import_file, transfer_kinds
+from data_layer.transfer import export_file, import_ledger, transfer_kinds
 from ui.checkpoints import master_data_tab
 from ui.enterprises import register_form
 from ui.forms import entry_form, save, save_done
@@ -265,7 +265,7 @@ def run_import(kind: str, file_name: str, content: bytes) -> None:
     try:
         with progress_bar(t("admin.import.running", file=plain(file_name))) as progress:
             progress(0, 1)
-            written = import_file(engine(), actor(), kind, content, file_name)
+            imported = import_ledger(engine(), actor(), kind, content, file_name)
             progress(1, 1)
     except ImportRejected as refusal:
         st.error(t("admin.import.refused", file=plain(file_name)))
@@ -276,7 +276,9 @@ def run_import(kind: str, file_name: str, content: bytes) -> None:
         st.error(refusal_text(refusal))
         return
     st.session_state[UPLOAD_ROUND_KEY] = st.session_state.get(UPLOAD_ROUND_KEY, 0) + 1
-    show_summary(written)
+    if imported.sheets:
+        st.caption(t("import.sheets_read", sheets=plain("、".join(imported.sheets))))
+    show_summary(imported.rows)
 
 
 def import_tab() -> None:

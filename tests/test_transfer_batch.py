@@ -275,7 +275,7 @@ def test_a_good_followups_file_stores_the_same_rows_and_audit_rows_as_the_row_by
 
 # Progress ---------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("rows", [0, 7, 450])
+@pytest.mark.parametrize("rows", [1, 7, 450])  # a file of no rows is refused (tests/test_import_real_files.py)
 def test_an_import_reports_its_progress_at_most_about_every_percent_and_ends_at_the_total(engine, tmp_path, rows):
     checkpoint_setup(engine)
     first = datetime(2025, 1, 1)

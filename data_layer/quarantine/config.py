@@ -40,6 +40,11 @@ def code_label(code: str, language: str = "zh_CN") -> str:
     return translate(f"{DOMAIN}.code.{code}", language)
 
 
+CLERKS_WORDS = {"AM": ("早",), "PM": ("晚",)}
+"""Further words clerks write for a code, besides its label (a follow-up's 时段 as 早/晚)."""
+
+
 def codes_by_chinese_label(codes: Iterable[str]) -> dict[str, str]:
-    """Chinese label → code, from the zh_CN catalog, so imports may use either."""
-    return {code_label(code, "zh_CN"): code for code in codes}
+    """Chinese label (and the other words clerks use for it) → code, from the zh_CN catalog, so imports and
+    forms may use either."""
+    return {word: code for code in codes for word in (code_label(code, "zh_CN"), *CLERKS_WORDS.get(code, ()))}

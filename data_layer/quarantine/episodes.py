@@ -41,7 +41,7 @@ def normalise_id_number(text: str) -> str:
 
 
 def check_id_number(checks: Checks, value: object) -> str | None:
-    text = checks.text(value, "id_number", max_length=40)
+    text = checks.identifier(value, "id_number", max_length=40)
     if text is None:
         return None
     normalized = normalise_id_number(text)
