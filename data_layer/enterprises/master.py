@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from data_layer import clock
 from data_layer.db import Actor, WriteContext
-from data_layer.enterprises.day_tables import count_status, count_status_change
+from data_layer.enterprises.day_tables import update_enterprise_status_days
 from data_layer.enterprises.tables import (
     CONDITIONS,
     DEFAULT_STATUS,
@@ -197,7 +197,7 @@ def check_transition(conn: Connection, checks: Checks, state: sa.RowMapping, sta
 
 def _insert_change(ctx: WriteContext, enterprise_id: int, status: str, effective_date: date, reason: str | None,
                    note: str | None) -> int:
-    count_status_change(ctx.conn, enterprise_id, status, effective_date, reason)
+    update_enterprise_status_days(ctx.conn, enterprise_id, status, effective_date, reason)
     return ctx.insert(status_changes, f"{DOMAIN}.status", {
         "enterprise_id": enterprise_id, "status": status, "effective_date": effective_date, "reason": reason,
         "note": note, "changed_by": ctx.actor.username, "changed_at": clock.now(),
@@ -232,7 +232,6 @@ def add_enterprise(ctx: WriteContext, data: Mapping[str, object]) -> int:
     checks.raise_if_any()
     registered_on = clock.today()
     enterprise_id = ctx.insert(enterprises, f"{DOMAIN}.add", {**values, "registered_on": registered_on})
-    count_status(ctx.conn, registered_on, DEFAULT_STATUS, None, 1)
     _insert_change(ctx, enterprise_id, status, status_date, reason, note)
     return enterprise_id
 

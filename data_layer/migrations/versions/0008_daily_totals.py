@@ -10,9 +10,9 @@ Revises: 0007
 import sqlalchemy as sa
 from alembic import op
 
-from data_layer.checkpoints import rebuild_daily_totals
-from data_layer.enterprises import rebuild_daily_figures
-from data_layer.supplies import rebuild_daily_stock
+from data_layer.checkpoints import rebuild_checkpoint_daily_totals
+from data_layer.enterprises import rebuild_enterprise_status_days, rebuild_rectification_days
+from data_layer.supplies import rebuild_supply_daily_stock
 
 revision = "0008"
 down_revision = "0007"
@@ -62,6 +62,7 @@ def upgrade() -> None:
     op.drop_index("ix_quarantine_followups_date", "quarantine_followups")
     op.create_index("ix_quarantine_followups_date_temperature", "quarantine_followups", ["date", "temperature"])
     connection = op.get_bind()
-    rebuild_daily_totals(connection)
-    rebuild_daily_stock(connection)
-    rebuild_daily_figures(connection)
+    rebuild_checkpoint_daily_totals(connection)
+    rebuild_supply_daily_stock(connection)
+    rebuild_enterprise_status_days(connection)
+    rebuild_rectification_days(connection)

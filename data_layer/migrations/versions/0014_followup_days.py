@@ -10,7 +10,7 @@ Revises: 0013
 import sqlalchemy as sa
 from alembic import op
 
-from data_layer.quarantine import rebuild_followup_days
+from data_layer.quarantine import rebuild_quarantine_followup_days
 
 revision = "0014"
 down_revision = "0013"
@@ -24,4 +24,4 @@ def upgrade() -> None:
         sa.Column("readings", sa.Integer, nullable=False),
         sqlite_with_rowid=False,
     )
-    rebuild_followup_days(op.get_bind())
+    rebuild_quarantine_followup_days(op.get_bind())
