@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from data_layer import clock
-from data_layer.checkpoints.master import Finder, lookup, referenced
+from data_layer.checkpoints.master import CHECKPOINTS
 from data_layer.checkpoints.tables import (
     COUNT_FIELDS,
     DOMAIN,
@@ -22,7 +22,7 @@ from data_layer.checkpoints.tables import (
     checkpoint_daily_totals,
     checkpoints,
 )
-from data_layer.db import Directory, WriteContext
+from data_layer.db import Directory, Finder, WriteContext, referenced_row
 from data_layer.permissions import require_write
 from data_layer.validation import Checks, raise_if_any_row
 
@@ -123,7 +123,7 @@ def _entry_values(ctx: WriteContext, checks: Checks, checkpoint: RowMapping | No
 
 def _checkpoint_for_entry(ctx: WriteContext, checks: Checks, value: object, find: Finder) -> RowMapping | None:
     """The active checkpoint a new entry is for (``find`` locks it, so that racing entries cannot overlap)."""
-    checkpoint = referenced(checks, value, find)
+    checkpoint = referenced_row(checks, "checkpoint", value, find)
     if checkpoint is None:
         return None
     require_write(ctx.actor, DOMAIN, checkpoint["id"])
@@ -148,7 +148,7 @@ def add_count(ctx: WriteContext, data: Mapping[str, object]) -> int:
     as Python values or as the text of an import file. All counts 0 is a zero report.
     """
     require_write(ctx.actor, DOMAIN)
-    checks, values = _new_entry(ctx, data, lambda value: lookup(ctx.conn, value, lock=True))
+    checks, values = _new_entry(ctx, data, CHECKPOINTS.finder(ctx.conn, lock=True))
     _check_overlap(checks, values, _stored_clash(ctx.conn, replaces=None))
     checks.raise_if_any()
     entry_id = ctx.insert(checkpoint_counts, "checkpoints.add_count", values)
@@ -235,7 +235,7 @@ def _entry_to_correct(ctx: WriteContext, checks: Checks, entry_id: object
         if number is not None:
             checks.fail("entry", "checkpoints.error.unknown_entry", value=number)
         return None, None
-    checkpoint = lookup(ctx.conn, entry["checkpoint_id"], lock=True)
+    checkpoint = CHECKPOINTS.find(ctx.conn, entry["checkpoint_id"], lock=True)
     require_write(ctx.actor, DOMAIN, checkpoint["id"])
     superseded = ctx.conn.execute(sa.select(checkpoint_counts.c.id).where(
         checkpoint_counts.c.supersedes_id == entry["id"])).first()

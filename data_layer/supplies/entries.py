@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from data_layer import clock
-from data_layer.db import Directory, WriteContext
+from data_layer.db import Directory, Finder, WriteContext, referenced_row
 from data_layer.errors import ValidationError
 from data_layer.permissions import require_write
 from data_layer.supplies.figures import balance_on
-from data_layer.supplies.master import Finder, find_item, referenced_item
+from data_layer.supplies.master import ITEMS
 from data_layer.supplies.tables import (
     BROUGHT_FORWARD,
     DOMAIN,
@@ -189,7 +189,7 @@ def _writable_item(ctx: WriteContext, checks: Checks, value: object, find: Finde
     """The known item ``value`` (found by ``find``, else in the store), after making sure the actor may
     enter movements of it."""
     require_write(ctx.actor, DOMAIN)
-    row = referenced_item(checks, value, find or (lambda reference: find_item(ctx.conn, reference)))
+    row = referenced_row(checks, "item", value, find or ITEMS.finder(ctx.conn))
     if row is not None:
         require_write(ctx.actor, DOMAIN, row["id"])
     return row
