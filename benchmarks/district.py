@@ -47,9 +47,8 @@ import sqlalchemy as sa
 from data_layer import checkpoints as checkpoint_domain
 from data_layer import clock
 from data_layer.db import connect, is_sqlite, migrate
-from data_layer.enterprises import CONDITIONS, REASONS, rebuild_daily_figures
-from data_layer.quarantine import rebuild_followup_days
-from data_layer.supplies import rebuild_daily_stock
+from data_layer.derived import rebuild_all
+from data_layer.enterprises import CONDITIONS, REASONS
 from data_layer.validation import id_check_char
 
 DAYS = 365
@@ -430,10 +429,7 @@ class District:
         """The per-day totals the data layer keeps beside the ledgers, computed once from the loaded rows (a
         clerk's entry keeps them in its own transaction; this load goes around those functions)."""
         with self.load.engine.begin() as conn:
-            checkpoint_domain.rebuild_daily_totals(conn)
-            rebuild_daily_stock(conn)
-            rebuild_daily_figures(conn)
-            rebuild_followup_days(conn)
+            rebuild_all(conn)
 
     def audit(self) -> None:
         after = json.dumps({"rows": self.load.counts}, ensure_ascii=False, sort_keys=True)

@@ -69,15 +69,16 @@ def lookup_name(value: object) -> str | None:
     return None if "\x00" in text else text
 
 
-def resolve_reference(value: object, by_id: Callable[[int], T | None], by_name: Callable[[str], T | None]) -> T | None:
-    """The row a form or a file refers to by ``value`` (checkpoints, supply items): an int is an id; text
-    is a name, or else digits that are an id."""
+def resolve_reference(value: object, by_id: Callable[[int], T | None], by_name: Callable[[str], T | None], *,
+                      text_may_be_id: bool = True) -> T | None:
+    """The row a form or a file refers to by ``value`` (checkpoints, supply items, sites, enterprises): an int
+    is an id; text is a name, or else (when ``text_may_be_id``) digits that are an id."""
     if isinstance(value, int) and not isinstance(value, bool):
         row_id = as_id(value)
         return None if row_id is None else by_id(row_id)
     name = lookup_name(value)
     row = None if name is None else by_name(name)
-    if row is None and (row_id := as_id(value)) is not None:
+    if row is None and text_may_be_id and (row_id := as_id(value)) is not None:
         row = by_id(row_id)
     return row
 

@@ -17,6 +17,7 @@ from data_layer import enterprises as en
 from data_layer import quarantine as qu
 from data_layer import supplies as su
 from data_layer.db import perform
+from data_layer.derived import rebuild_all
 from data_layer.transfer import import_file
 from support import ago, id_number
 
@@ -92,7 +93,7 @@ def test_checkpoint_daily_totals_give_the_ledgers_figures_after_entries_correcti
     for day, figures in zip(days, stored, strict=True):
         on_day, cumulative = checkpoint_sums_from_ledger(engine, day)
         assert ({name: figures[name] for name in cp.COUNT_FIELDS}, figures["cumulative"]) == (on_day, cumulative)
-    assert stored == figures_after_rebuild(engine, cp.figures, cp.rebuild_daily_totals, days)
+    assert stored == figures_after_rebuild(engine, cp.figures, cp.rebuild_checkpoint_daily_totals, days)
     assert stored[days.index(ago(3))]["cumulative"]["persons"] == 70 + 120 + 90 + 40 + 33
     assert stored[days.index(ago(4))]["reported_checkpoints"] == 1
 
@@ -161,7 +162,7 @@ def test_daily_stock_gives_the_ledgers_figures_after_movements_reversals_counts_
         for entry in entries:
             assert {key: entry[key] for key in ("on_hand", "in_today", "out_today", "burn_rate")} == \
                 stock_from_ledger(engine, entry["item"], day), (day, entry["item"])
-    assert stored == figures_after_rebuild(engine, su.figures, su.rebuild_daily_stock, days)
+    assert stored == figures_after_rebuild(engine, su.figures, su.rebuild_supply_daily_stock, days)
     assert [entry["on_hand"] for entry in stored[-1]] == [1000 - 200 - 150 - 50 - 20 - 50, 60 - 10 + 40]
 
 
@@ -216,7 +217,7 @@ def test_enterprise_status_and_rectification_days_give_the_historys_figures(engi
     expected = figures_of(engine, enterprise_figures_from_history, days)
     for figures, history in zip(stored, expected, strict=True):
         assert {key: figures[key] for key in history} == history
-    assert stored == figures_after_rebuild(engine, en.figures, en.rebuild_daily_figures, days)
+    assert stored == figures_after_rebuild(engine, en.figures, rebuild_all, days)
     assert (stored[days.index(ago(5))]["rectifications_overdue"], stored[-1]["rectifications_open"]) == (1, 2)
 
 
@@ -273,5 +274,5 @@ def test_followup_days_give_the_ledgers_missing_followups_after_follow_ups_corre
     stored = figures_of(engine, qu.figures, days)
     expected = figures_of(engine, followups_missing_from_ledger, days)
     assert [figures["followups_missing"] for figures in stored] == expected
-    assert stored == figures_after_rebuild(engine, qu.figures, qu.rebuild_followup_days, days)
+    assert stored == figures_after_rebuild(engine, qu.figures, qu.rebuild_quarantine_followup_days, days)
     assert [stored[days.index(ago(offset))]["followups_missing"] for offset in (5, 4, 3, 2)] == [2, 0, 2, 1]

@@ -94,7 +94,7 @@ def test_an_enterprise_registered_without_any_status_counts_as_not_reopened(engi
     with engine.begin() as conn:
         conn.execute(en.enterprises.insert().values(name="旧台账企业", kind="enterprise", sector="制造业",
                                                     grid="第二网格", employees=50, registered_on=ago(2)))
-        en.rebuild_daily_figures(conn)
+        en.rebuild_enterprise_status_days(conn)
     assert figures(engine, ago(3))["total"] == 0
     counted = figures(engine, ago(1))
     assert (counted["total"], counted["not_reopened"], sum(counted["by_reason"].values())) == (1, 1, 0)
@@ -235,7 +235,7 @@ def test_figures_take_each_enterprises_latest_status_among_long_histories(engine
              "changed_at": clock.now()}
             for n in range(1, count + 1)
             for step, status in enumerate(("not_reopened", "applied", "reopened", "suspended", "reopened"))])
-        en.rebuild_daily_figures(conn)
+        en.rebuild_enterprise_status_days(conn)
     with engine.connect() as conn:
         today, mid = en.figures(conn, TODAY), en.figures(conn, ago(14))
     assert (today["reopened"], mid["suspended"], mid["by_reason"]["ppe_short"]) == (count, count, count)

@@ -29,7 +29,7 @@ from data_layer.checkpoints.counts import (
     add_counts_batch,
     add_zero_report,
     correct_count,
-    rebuild_daily_totals,
+    rebuild_checkpoint_daily_totals,
 )
 from data_layer.checkpoints.figures import checkpoint_table, daily_trend, figures, hourly_throughput
 from data_layer.checkpoints.lists import recent_entries
@@ -64,7 +64,7 @@ __all__ = [
     "figures",
     "hourly_throughput",
     "list_checkpoints",
-    "rebuild_daily_totals",
+    "rebuild_checkpoint_daily_totals",
     "recent_entries",
     "rename_checkpoint",
     "set_checkpoint_active",

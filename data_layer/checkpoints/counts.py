@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from data_layer import clock
-from data_layer.checkpoints.master import Finder, lookup, referenced
+from data_layer.checkpoints.master import CHECKPOINTS
 from data_layer.checkpoints.tables import (
     COUNT_FIELDS,
     DOMAIN,
@@ -22,7 +22,7 @@ from data_layer.checkpoints.tables import (
     checkpoint_daily_totals,
     checkpoints,
 )
-from data_layer.db import Directory, WriteContext
+from data_layer.db import Directory, Finder, WriteContext, referenced_row
 from data_layer.permissions import require_write
 from data_layer.validation import Checks, raise_if_any_row
 
@@ -123,7 +123,7 @@ def _entry_values(ctx: WriteContext, checks: Checks, checkpoint: RowMapping | No
 
 def _checkpoint_for_entry(ctx: WriteContext, checks: Checks, value: object, find: Finder) -> RowMapping | None:
     """The active checkpoint a new entry is for (``find`` locks it, so that racing entries cannot overlap)."""
-    checkpoint = referenced(checks, value, find)
+    checkpoint = referenced_row(checks, "checkpoint", value, find)
     if checkpoint is None:
         return None
     require_write(ctx.actor, DOMAIN, checkpoint["id"])
@@ -148,11 +148,11 @@ def add_count(ctx: WriteContext, data: Mapping[str, object]) -> int:
     as Python values or as the text of an import file. All counts 0 is a zero report.
     """
     require_write(ctx.actor, DOMAIN)
-    checks, values = _new_entry(ctx, data, lambda value: lookup(ctx.conn, value, lock=True))
+    checks, values = _new_entry(ctx, data, CHECKPOINTS.finder(ctx.conn, lock=True))
     _check_overlap(checks, values, _stored_clash(ctx.conn, replaces=None))
     checks.raise_if_any()
     entry_id = ctx.insert(checkpoint_counts, "checkpoints.add_count", values)
-    count_in_daily_totals(ctx.conn, [values])
+    update_checkpoint_daily_totals(ctx.conn, [values])
     return entry_id
 
 
@@ -214,7 +214,7 @@ def add_counts_batch(ctx: WriteContext, rows: Sequence[Mapping[str, object]],
     raise_if_any_row([checks for checks, _ in checked])
     entries = [values for _, values in checked]
     entry_ids = ctx.insert_many(checkpoint_counts, "checkpoints.add_count", entries)
-    rebuild_daily_totals(ctx.conn, {values["checkpoint_id"] for values in entries})
+    rebuild_checkpoint_daily_totals(ctx.conn, {values["checkpoint_id"] for values in entries})
     return entry_ids
 
 
@@ -235,7 +235,7 @@ def _entry_to_correct(ctx: WriteContext, checks: Checks, entry_id: object
         if number is not None:
             checks.fail("entry", "checkpoints.error.unknown_entry", value=number)
         return None, None
-    checkpoint = lookup(ctx.conn, entry["checkpoint_id"], lock=True)
+    checkpoint = CHECKPOINTS.find(ctx.conn, entry["checkpoint_id"], lock=True)
     require_write(ctx.actor, DOMAIN, checkpoint["id"])
     superseded = ctx.conn.execute(sa.select(checkpoint_counts.c.id).where(
         checkpoint_counts.c.supersedes_id == entry["id"])).first()
@@ -263,8 +263,8 @@ def correct_count(ctx: WriteContext, entry_id: int, data: Mapping[str, object]) 
     checks.raise_if_any()
     entry_id = ctx.insert(checkpoint_counts, "checkpoints.correct_count",
                           {**values, "supersedes_id": entry["id"], "reason": reason})
-    count_in_daily_totals(ctx.conn, [entry], sign=-1)
-    count_in_daily_totals(ctx.conn, [values])
+    update_checkpoint_daily_totals(ctx.conn, [entry], sign=-1)
+    update_checkpoint_daily_totals(ctx.conn, [values])
     return entry_id
 
 
@@ -283,12 +283,12 @@ def _daily_deltas(entries: Iterable[Mapping[str, object]], sign: int) -> dict[tu
     return deltas
 
 
-def count_in_daily_totals(conn: Connection, entries: Iterable[Mapping[str, object]], sign: int = 1) -> None:
+def update_checkpoint_daily_totals(conn: Connection, entries: Iterable[Mapping[str, object]], sign: int = 1) -> None:
     """Keep :data:`checkpoint_daily_totals` equal to the ledger after ``entries`` became effective (``sign`` 1:
     a new entry, a correction's new figures) or stopped being so (-1: the entry a correction supersedes).
 
     Every path that writes count entries calls this in the same transaction, or, for an import file,
-    :func:`rebuild_daily_totals` for the file's checkpoints. The caller holds the
+    :func:`rebuild_checkpoint_daily_totals` for the file's checkpoints. The caller holds the
     entries' checkpoints locked, as :func:`add_count` does, so no other writer changes their totals meanwhile.
     A change on one day moves the cumulative sums of that day and of every later day of the checkpoint.
     """
@@ -303,7 +303,7 @@ def count_in_daily_totals(conn: Connection, entries: Iterable[Mapping[str, objec
 
 
 def _totals_statements() -> tuple[sa.Select, sa.Select, sa.Insert, sa.Update]:
-    """The four statements of :func:`count_in_daily_totals`, built once: an entry's write spent more time
+    """The four statements of :func:`update_checkpoint_daily_totals`, built once: an entry's write spent more time
     building them than the database spent running them."""
     totals = checkpoint_daily_totals
     of_checkpoint = totals.c.checkpoint_id == sa.bindparam("checkpoint")
@@ -325,10 +325,10 @@ def _totals_statements() -> tuple[sa.Select, sa.Select, sa.Insert, sa.Update]:
 _TOTALS_STATEMENTS = _totals_statements()
 
 
-def rebuild_daily_totals(conn: Connection, checkpoint_ids: Iterable[int] | None = None) -> None:
+def rebuild_checkpoint_daily_totals(conn: Connection, checkpoint_ids: Iterable[int] | None = None) -> None:
     """Compute :data:`checkpoint_daily_totals` afresh from the ledger, for every checkpoint or for
-    ``checkpoint_ids``: for the migration that adds the table, for loaders that insert count entries in bulk
-    around :func:`add_count` (the district benchmark), and for an import file (two statements, however many
+    ``checkpoint_ids``: for loaders that insert count entries in bulk around :func:`add_count` (the district
+    benchmark, see :mod:`data_layer.derived`), and for an import file (two statements, however many
     days the file covers; the caller holds those checkpoints locked)."""
     totals = checkpoint_daily_totals
     chosen = sa.true() if checkpoint_ids is None else checkpoint_counts.c.checkpoint_id.in_(sorted(checkpoint_ids))

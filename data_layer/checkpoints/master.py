@@ -3,18 +3,19 @@ only), and looking them up by name or id."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from data_layer.checkpoints.tables import DOMAIN, KINDS, checkpoints
-from data_layer.db import WriteContext
+from data_layer.db import MasterLookup, WriteContext, referenced_row
 from data_layer.i18n import catalog
 from data_layer.permissions import require_admin
-from data_layer.validation import Checks, is_blank, resolve_reference
+from data_layer.validation import Checks, is_blank
 
-Finder = Callable[[object], RowMapping | None]
+CHECKPOINTS = MasterLookup(checkpoints)
+"""Finds a checkpoint by name or id."""
 
 
 def kind_labels() -> dict[str, str]:
@@ -23,30 +24,9 @@ def kind_labels() -> dict[str, str]:
     return {messages[f"checkpoints.code.{kind}"]: kind for kind in KINDS}
 
 
-def lookup(conn: Connection, value: object, *, lock: bool = False) -> RowMapping | None:
-    """The checkpoint named ``value``, or with id ``value``; locked for the rest of the transaction when asked."""
-    def first(condition: sa.ColumnElement[bool]) -> RowMapping | None:
-        query = sa.select(checkpoints).where(condition)
-        return conn.execute(query.with_for_update() if lock else query).mappings().first()
-
-    return resolve_reference(value, lambda checkpoint_id: first(checkpoints.c.id == checkpoint_id),
-                             lambda name: first(checkpoints.c.name == name))
-
-
-def referenced(checks: Checks, value: object, find: Finder) -> RowMapping | None:
-    """The checkpoint ``find`` gives for ``value``, or ``None`` with the reason recorded on the ``checkpoint`` field."""
-    if is_blank(value):
-        checks.fail("checkpoint", "error.required")
-        return None
-    row = find(value)
-    if row is None:
-        checks.fail("checkpoint", "error.unknown_name", value=str(value).strip())
-    return row
-
-
 def _known_checkpoint(conn: Connection, checks: Checks, value: object, *, lock: bool = False) -> RowMapping | None:
     """The referenced checkpoint, or ``None`` with the reason recorded on the ``checkpoint`` field."""
-    return referenced(checks, value, lambda reference: lookup(conn, reference, lock=lock))
+    return referenced_row(checks, "checkpoint", value, CHECKPOINTS.finder(conn, lock=lock))
 
 
 def _new_name(conn: Connection, checks: Checks, value: object, current: RowMapping | None = None) -> str | None:

@@ -63,4 +63,4 @@ checkpoint_daily_totals = sa.Table(
 """Derived from the ledger, kept in the transaction of every entry and correction: per checkpoint and day on
 which one of its entries starts, the number and the sums of its effective entries starting on that day, and
 the cumulative sums of its effective entries starting on or before it. The briefing reads a day's figures and
-the cumulative figures from here instead of summing the whole history (see :func:`count_in_daily_totals`)."""
+the cumulative figures from here instead of summing the whole history (see :func:`update_checkpoint_daily_totals`)."""

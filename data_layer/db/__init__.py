@@ -3,12 +3,14 @@
 - :mod:`~data_layer.db.store`: the engine, the shared tables, migrations, the data version and settings reads;
 - :mod:`~data_layer.db.writes`: :func:`write` and :class:`WriteContext`, one transaction with its audit row;
 - :mod:`~data_layer.db.bulk`: many rows in one statement, and the per-day counters;
+- :mod:`~data_layer.db.master`: finding a row of master data by name or id, one at a time or for a batch;
 - :mod:`~data_layer.db.backup`: an online copy of a SQLite store.
 """
 
 from data_layer.actor import Actor
 from data_layer.db.backup import BACKUP_STEP_PAGES, backup_sqlite
 from data_layer.db.bulk import add_to_counters, insert_columns, insert_on_conflict
+from data_layer.db.master import Directory, Finder, MasterLookup, referenced_row
 from data_layer.db.store import (
     DOMAIN_MODULES,
     MIGRATIONS_DIR,
@@ -31,7 +33,6 @@ from data_layer.db.store import (
 from data_layer.db.writes import (
     UNLOCKED_ATTEMPTS,
     WRITE_ATTEMPTS,
-    Directory,
     WriteContext,
     perform,
     put_setting,
@@ -40,8 +41,8 @@ from data_layer.db.writes import (
 
 __all__ = [
     "BACKUP_STEP_PAGES", "DOMAIN_MODULES", "MIGRATIONS_DIR", "UNLOCKED_ATTEMPTS", "WRITE_ATTEMPTS", "Actor",
-    "Directory", "WriteContext", "add_to_counters", "alembic_config", "audit_log", "backup_sqlite", "connect",
-    "data_version", "database_url", "get_setting", "insert_columns", "insert_on_conflict", "is_sqlite",
-    "last_change", "load_schema", "metadata", "migrate", "perform", "put_setting", "schema_revision", "settings",
-    "submission_tokens", "truncate_wal", "write",
+    "Directory", "Finder", "MasterLookup", "WriteContext", "add_to_counters", "alembic_config", "audit_log",
+    "backup_sqlite", "connect", "data_version", "database_url", "get_setting", "insert_columns",
+    "insert_on_conflict", "is_sqlite", "last_change", "load_schema", "metadata", "migrate", "perform",
+    "put_setting", "referenced_row", "schema_revision", "settings", "submission_tokens", "truncate_wal", "write",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,7 +23,6 @@ from data_layer.db.bulk import insert_columns, insert_on_conflict
 from data_layer.db.store import audit_log, is_sqlite, settings, submission_tokens
 from data_layer.errors import DuplicateSubmission
 from data_layer.permissions import require_admin
-from data_layer.validation import is_blank, resolve_reference
 
 WRITE_ATTEMPTS = 8
 UNLOCKED_ATTEMPTS = 2
@@ -93,26 +92,6 @@ class WriteContext:
         sequence = sa.func.pg_get_serial_sequence(table.name, table.c.id.name)
         numbers = sa.select(sa.func.nextval(sequence)).select_from(sa.func.generate_series(1, count))
         return sorted(self.conn.execute(numbers).scalars())
-
-
-class Directory:
-    """The rows of a master-data table with unique names (checkpoints, supply items), read once for a batch
-    of entries that refer to them by name or id as :func:`resolve_reference` says; the rows the batch
-    refers to are locked, in id order, as a single entry locks its one."""
-
-    def __init__(self, conn: Connection, table: sa.Table, references: Iterable[object]):
-        rows = list(conn.execute(sa.select(table)).mappings())
-        self._by_id = {row["id"]: row for row in rows}
-        self._by_name = {row["name"]: row for row in rows}
-        distinct = {(type(value), value): value for value in references if not is_blank(value)}
-        used = sorted({row["id"] for row in map(self.find, distinct.values()) if row is not None})
-        if used:
-            locked = sa.select(table).where(table.c.id.in_(used)).order_by(table.c.id).with_for_update()
-            for row in conn.execute(locked).mappings():
-                self._by_id[row["id"]] = self._by_name[row["name"]] = row
-
-    def find(self, value: object) -> sa.RowMapping | None:
-        return resolve_reference(value, self._by_id.get, self._by_name.get)
 
 
 def _json_default(value: object) -> object:

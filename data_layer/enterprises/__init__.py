@@ -26,7 +26,7 @@ The package's modules:
 - :mod:`~data_layer.enterprises.transfer`: the ``enterprises`` import and export kind.
 """
 
-from data_layer.enterprises.day_tables import rebuild_daily_figures
+from data_layer.enterprises.day_tables import rebuild_enterprise_status_days, rebuild_rectification_days
 from data_layer.enterprises.entries import add_inspection, close_rectification, record_conditions
 from data_layer.enterprises.figures import figures, reopen_rates, reopen_rates_by_grouping, reopen_trend
 from data_layer.enterprises.lists import (
@@ -98,7 +98,8 @@ __all__ = [
     "missing_conditions",
     "open_rectifications",
     "overdue_rectifications",
-    "rebuild_daily_figures",
+    "rebuild_enterprise_status_days",
+    "rebuild_rectification_days",
     "record_conditions",
     "rectification_closures",
     "rectification_days",

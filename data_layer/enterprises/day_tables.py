@@ -1,5 +1,6 @@
 """The per-day tables of the enterprises domain (:data:`enterprise_status_days`, :data:`rectification_days`):
-kept in step by every registration, status change, inspection and closure, and rebuilt from the history."""
+kept in step by every registration, status change, inspection and closure (``update_<table>``), and rebuilt
+from the history (``rebuild_<table>``, listed in :data:`data_layer.derived.DERIVED_TABLES`)."""
 
 from __future__ import annotations
 
@@ -33,17 +34,18 @@ def _add_to_day(conn: Connection, table: sa.Table, day: date, key: Mapping[str, 
                      .values(**{name: table.c[name] + change for name, change in changes.items()}))
 
 
-def count_status(conn: Connection, day: date, status: str, reason: str | None, change: int) -> None:
+def _count_status(conn: Connection, day: date, status: str, reason: str | None, change: int) -> None:
     _add_to_day(conn, enterprise_status_days, day, {"status": status, "reason": reason}, {"enterprises": change})
 
 
-def count_status_change(conn: Connection, enterprise_id: int, status: str, effective_date: date,
-                         reason: str | None) -> None:
+def update_enterprise_status_days(conn: Connection, enterprise_id: int, status: str, effective_date: date,
+                                  reason: str | None) -> None:
     """Move the enterprise in :data:`enterprise_status_days` from the status it holds (its newest change, or
     not reopened since its registration) to ``status`` from ``effective_date`` on; called before the change
-    is stored. A change never takes effect before the current status did (:func:`check_transition`), so
-    from that date on the enterprise held its current status; a registration dated after the first
-    change's date is superseded by it."""
+    is stored. An enterprise without a stored change is being registered: it is counted first as not
+    reopened from its registration day. A change never takes effect before the current status did
+    (:func:`check_transition`), so from that date on the enterprise held its current status; a registration
+    dated after the first change's date is superseded by it."""
     newest = conn.execute(sa.select(status_changes.c.status, status_changes.c.reason,
                                     status_changes.c.effective_date)
                           .where(status_changes.c.enterprise_id == enterprise_id)
@@ -52,8 +54,9 @@ def count_status_change(conn: Connection, enterprise_id: int, status: str, effec
         registered_on = conn.execute(sa.select(enterprises.c.registered_on)
                                      .where(enterprises.c.id == enterprise_id)).scalar_one()
         newest = (DEFAULT_STATUS, None, registered_on)
-    count_status(conn, max(newest[2], effective_date), newest[0], newest[1], -1)
-    count_status(conn, effective_date, status, reason, 1)
+        _count_status(conn, registered_on, DEFAULT_STATUS, None, 1)
+    _count_status(conn, max(newest[2], effective_date), newest[0], newest[1], -1)
+    _count_status(conn, effective_date, status, reason, 1)
 
 
 def _overdue_from(inspected_on: date, deadline: date) -> date:
@@ -61,7 +64,7 @@ def _overdue_from(inspected_on: date, deadline: date) -> date:
     return max(inspected_on, deadline + timedelta(days=1))
 
 
-def count_rectification(conn: Connection, inspected_on: date, deadline: date, closed_on: date | None) -> None:
+def update_rectification_days(conn: Connection, inspected_on: date, deadline: date, closed_on: date | None) -> None:
     """Count one rectification item in :data:`rectification_days`: opened (``closed_on`` None) or closed."""
     overdue_from = _overdue_from(inspected_on, deadline)
     if closed_on is None:
@@ -78,7 +81,7 @@ def _add_event(events: dict[tuple, int], key: tuple, change: int) -> None:
 
 def _status_events(conn: Connection) -> dict[tuple[date, str, str | None], int]:
     """The rows of :data:`enterprise_status_days` as the registrations and changes stored so far make them,
-    replayed in the order :func:`add_enterprise` and :func:`count_status_change` count them."""
+    replayed in the order :func:`update_enterprise_status_days` counts them."""
     events: dict[tuple[date, str, str | None], int] = {}
     held: dict[int, tuple[str, str | None, date]] = {}
     for enterprise_id, registered_on in conn.execute(sa.select(enterprises.c.id, enterprises.c.registered_on)):
@@ -112,16 +115,18 @@ def _rectification_events(conn: Connection) -> dict[tuple[date, str], int]:
     return events
 
 
-def rebuild_daily_figures(conn: Connection) -> None:
-    """Compute :data:`enterprise_status_days` and :data:`rectification_days` afresh from the history: for
-    the migration that adds them and for loaders that insert enterprises in bulk around the write functions
-    (the district benchmark)."""
+def rebuild_enterprise_status_days(conn: Connection) -> None:
+    """Compute :data:`enterprise_status_days` afresh from the registrations and status changes."""
     conn.execute(enterprise_status_days.delete())
-    conn.execute(rectification_days.delete())
     statuses = [{"day": day, "status": status, "reason": reason, "enterprises": count}
                 for (day, status, reason), count in _status_events(conn).items() if count]
     if statuses:
         conn.execute(enterprise_status_days.insert(), statuses)
+
+
+def rebuild_rectification_days(conn: Connection) -> None:
+    """Compute :data:`rectification_days` afresh from the inspections and closures."""
+    conn.execute(rectification_days.delete())
     items: dict[date, dict[str, int]] = {}
     for (day, figure), count in _rectification_events(conn).items():
         items.setdefault(day, {"open": 0, "overdue": 0})[figure] += count

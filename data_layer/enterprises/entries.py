@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 import sqlalchemy as sa
 
 from data_layer.db import WriteContext
-from data_layer.enterprises.day_tables import count_rectification
+from data_layer.enterprises.day_tables import update_rectification_days
 from data_layer.enterprises.master import find_enterprise_id
 from data_layer.enterprises.tables import (
     CONDITIONS,
@@ -79,7 +79,7 @@ def add_inspection(ctx: WriteContext, enterprise: int | str, date: object, inspe
         ctx.insert(rectifications, f"{DOMAIN}.rectification", {
             "inspection_id": inspection_id, "enterprise_id": enterprise_id, "item": item, "deadline": deadline,
         })
-        count_rectification(ctx.conn, day, deadline, None)
+        update_rectification_days(ctx.conn, day, deadline, None)
     return inspection_id
 
 
@@ -115,5 +115,5 @@ def close_rectification(ctx: WriteContext, rectification_id: object, closed_on: 
     closure_id = ctx.insert(rectification_closures, f"{DOMAIN}.rectification_closed", {
         "rectification_id": item_id, "closed_on": day, "verified_by": verifier, "note": text,
     })
-    count_rectification(ctx.conn, item["date"], item["deadline"], day)
+    update_rectification_days(ctx.conn, item["date"], item["deadline"], day)
     return closure_id

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from data_layer import clock
-from data_layer.db import Actor, WriteContext
-from data_layer.enterprises.day_tables import count_status, count_status_change
+from data_layer.db import Actor, MasterLookup, WriteContext, referenced_row
+from data_layer.enterprises.day_tables import update_enterprise_status_days
 from data_layer.enterprises.tables import (
     CONDITIONS,
     DEFAULT_STATUS,
@@ -29,23 +29,23 @@ from data_layer.enterprises.tables import (
     status_changes,
 )
 from data_layer.permissions import require_write
-from data_layer.validation import Checks, as_id, is_blank, lookup_name
+from data_layer.validation import Checks, is_blank
 
 # --- reading the current state -----------------------------------------------------------------------------------
 
-def _state_query(by_id: bool, lock: bool) -> sa.Select:
-    """The query behind :func:`enterprise_state`, taking the id or name as the ``key`` parameter."""
+def _state_query() -> sa.Select:
+    """What a lookup of an enterprise returns: its id and the status and date of its newest change."""
     newest = (sa.select(status_changes.c.id).where(status_changes.c.enterprise_id == enterprises.c.id)
               .order_by(status_changes.c.id.desc()).limit(1).correlate(enterprises).scalar_subquery())
-    key = enterprises.c.id if by_id else enterprises.c.name
-    query = (sa.select(enterprises.c.id, status_changes.c.status, status_changes.c.effective_date.label("status_date"))
-             .select_from(enterprises.outerjoin(status_changes, status_changes.c.id == newest))
-             .where(key == sa.bindparam("key")))
-    return query.with_for_update(of=enterprises) if lock else query
+    return (sa.select(enterprises.c.id, status_changes.c.status, status_changes.c.effective_date.label("status_date"))
+            .select_from(enterprises.outerjoin(status_changes, status_changes.c.id == newest)))
 
+
+ENTERPRISES = MasterLookup(enterprises, _state_query(), text_may_be_id=False)
+"""Finds an enterprise with its current status, by id (forms) or by name (imports: a name never read as an id,
+since an import registers an enterprise under a name it does not know)."""
 
 # Built once: the lookups run for every write, and building a query costs more than running it.
-STATE_QUERIES = {(by_id, lock): _state_query(by_id, lock) for by_id in (True, False) for lock in (True, False)}
 CHECKLIST_QUERY = (sa.select(conditions.c.condition, conditions.c.met, conditions.c.checked_on, conditions.c.checked_by)
                    .where(conditions.c.enterprise_id == sa.bindparam("enterprise_id"),
                           conditions.c.checked_on <= sa.bindparam("day"))
@@ -60,11 +60,7 @@ def enterprise_state(conn: Connection, value: object, *, lock: bool = False) -> 
     commit, so that two clerks changing one enterprise's status are serialized
     (on PostgreSQL; SQLite serializes every writer anyway).
     """
-    by_id = isinstance(value, int) and not isinstance(value, bool)
-    key = as_id(value) if by_id else lookup_name(value)
-    if key is None:
-        return None
-    return conn.execute(STATE_QUERIES[by_id, lock], {"key": key}).mappings().first()
+    return ENTERPRISES.find(conn, value, lock=lock)
 
 
 def find_enterprise_id(conn: Connection, checks: Checks, value: object) -> int | None:
@@ -75,13 +71,7 @@ def find_enterprise_id(conn: Connection, checks: Checks, value: object) -> int |
 
 def _find_enterprise(conn: Connection, checks: Checks, value: object, *, lock: bool = False) -> sa.RowMapping | None:
     """:func:`enterprise_state`, or a field error on ``enterprise`` when it is blank or unknown."""
-    if is_blank(value):
-        checks.fail("enterprise", "error.required")
-        return None
-    found = enterprise_state(conn, value, lock=lock)
-    if found is None:
-        checks.fail("enterprise", "error.unknown_name", value=str(value))
-    return found
+    return referenced_row(checks, "enterprise", value, ENTERPRISES.finder(conn, lock=lock))
 
 
 def checklist(conn: Connection, enterprise_id: int, as_of: date | None = None) -> dict[str, dict | None]:
@@ -197,7 +187,7 @@ def check_transition(conn: Connection, checks: Checks, state: sa.RowMapping, sta
 
 def _insert_change(ctx: WriteContext, enterprise_id: int, status: str, effective_date: date, reason: str | None,
                    note: str | None) -> int:
-    count_status_change(ctx.conn, enterprise_id, status, effective_date, reason)
+    update_enterprise_status_days(ctx.conn, enterprise_id, status, effective_date, reason)
     return ctx.insert(status_changes, f"{DOMAIN}.status", {
         "enterprise_id": enterprise_id, "status": status, "effective_date": effective_date, "reason": reason,
         "note": note, "changed_by": ctx.actor.username, "changed_at": clock.now(),
@@ -232,7 +222,6 @@ def add_enterprise(ctx: WriteContext, data: Mapping[str, object]) -> int:
     checks.raise_if_any()
     registered_on = clock.today()
     enterprise_id = ctx.insert(enterprises, f"{DOMAIN}.add", {**values, "registered_on": registered_on})
-    count_status(ctx.conn, registered_on, DEFAULT_STATUS, None, 1)
     _insert_change(ctx, enterprise_id, status, status_date, reason, note)
     return enterprise_id
 

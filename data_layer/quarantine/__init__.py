@@ -46,7 +46,7 @@ from data_layer.quarantine.followups import (
     add_followups_batch,
     correct_followup,
     correct_followups,
-    rebuild_followup_days,
+    rebuild_quarantine_followup_days,
     save_followup_grid,
 )
 from data_layer.quarantine.lists import (
@@ -126,7 +126,7 @@ __all__ = [
     "quarantine_episodes",
     "quarantine_followups",
     "quarantine_sites",
-    "rebuild_followup_days",
+    "rebuild_quarantine_followup_days",
     "register",
     "register_count",
     "register_rows",

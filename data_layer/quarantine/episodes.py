@@ -14,7 +14,7 @@ from data_layer import clock
 from data_layer.db import Actor, WriteContext
 from data_layer.permissions import require_write
 from data_layer.quarantine.config import codes_by_chinese_label, origin_categories, planned_days_for
-from data_layer.quarantine.master import existing_site, site_by_reference, site_peak
+from data_layer.quarantine.master import SITES, existing_site, site_peak
 from data_layer.quarantine.queries import episodes_by_id, require_write_for_site, visible_to
 from data_layer.quarantine.tables import DOMAIN, MODES, episode_changes, persons, quarantine_episodes
 from data_layer.settings import MAX_PLANNED_DAYS
@@ -88,7 +88,7 @@ def register(ctx: WriteContext, data: Mapping[str, object]) -> int:
     with a free place from its start date on.
     """
     require_write(ctx.actor, DOMAIN)
-    site = site_by_reference(ctx.conn, data.get("site"), lock=True)
+    site = SITES.find(ctx.conn, data.get("site"), lock=True)
     require_write_for_site(ctx.actor, site["id"] if site else None)
     checks = Checks(DOMAIN)
     person = _check_person(checks, data)

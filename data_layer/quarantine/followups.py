@@ -226,7 +226,7 @@ def _checked_followups(ctx: WriteContext, rows: Sequence[Mapping[str, object]], 
 
 
 def _store_followups(ctx: WriteContext, entries: list[_FollowupInput], now: datetime) -> list[int]:
-    _count_followup_days(ctx.conn, [(entry.day, entry.episode["id"]) for entry in entries])
+    update_quarantine_followup_days(ctx.conn, [(entry.day, entry.episode["id"]) for entry in entries])
     return ctx.insert_many(quarantine_followups, "quarantine.followup_add", [{
         **entry.values(), "entered_by": ctx.actor.username, "entered_at": now, "supersedes_id": None, "reason": None,
     } for entry in entries])
@@ -293,25 +293,25 @@ def correct_followups(ctx: WriteContext, corrections: Sequence[tuple[object, Map
         filled.add((entry.episode["id"], entry.day, entry.slot))
         rows.append({**entry.values(), "entered_by": ctx.actor.username, "entered_at": clock.now(),
                      "supersedes_id": original_id, "reason": why})
-    _count_followup_days(ctx.conn, [(row["date"], row["episode_id"]) for row in rows],
+    update_quarantine_followup_days(ctx.conn, [(row["date"], row["episode_id"]) for row in rows],
                          [(originals[original_id]["date"], originals[original_id]["episode_id"])
                           for original_id in original_ids])
     return ctx.insert_many(followup, "quarantine.followup_correct", rows)
 
 
-def _count_followup_days(conn: Connection, effective: Iterable[tuple[date, int]],
+def update_quarantine_followup_days(conn: Connection, effective: Iterable[tuple[date, int]],
                          superseded: Iterable[tuple[date, int]] = ()) -> None:
     """Keep :data:`quarantine_followup_days` equal to the follow-ups after readings (each as its date and
     episode) became effective or were superseded. Every path that stores follow-ups calls this in the same
-    transaction; :func:`rebuild_followup_days` computes the table afresh."""
+    transaction; :func:`rebuild_quarantine_followup_days` computes the table afresh."""
     changes = Counter(effective)
     changes.subtract(superseded)
     add_to_counters(conn, quarantine_followup_days, "readings", changes)
 
 
-def rebuild_followup_days(conn: Connection) -> None:
-    """Compute :data:`quarantine_followup_days` afresh from the follow-ups: for the migration that adds it
-    and for loaders that insert follow-ups in bulk around :func:`add_followups` (the district benchmark)."""
+def rebuild_quarantine_followup_days(conn: Connection) -> None:
+    """Compute :data:`quarantine_followup_days` afresh from the follow-ups: for loaders that insert follow-ups
+    in bulk around :func:`add_followups` (the district benchmark, see :mod:`data_layer.derived`)."""
     followup, days = quarantine_followups, quarantine_followup_days
     conn.execute(days.delete())
     conn.execute(days.insert().from_select(

@@ -10,10 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from data_layer import clock
-from data_layer.db import WriteContext
+from data_layer.db import MasterLookup, WriteContext, referenced_row
 from data_layer.permissions import require_admin
 from data_layer.quarantine.tables import DOMAIN, quarantine_episodes, quarantine_sites
-from data_layer.validation import Checks, as_id, is_blank, lookup_name
+from data_layer.validation import Checks
+
+SITES = MasterLookup(quarantine_sites)
+"""Finds a centralized quarantine site by name or id (forms send ids, import files send names)."""
 
 
 def add_site(ctx: WriteContext, data: Mapping[str, object]) -> int:
@@ -69,13 +72,8 @@ def set_site_active(ctx: WriteContext, site: object, active: object) -> None:
 
 
 def existing_site(conn: Connection, checks: Checks, reference: object, *, lock: bool = False) -> Mapping | None:
-    row = site_by_reference(conn, reference, lock=lock)
-    if row is None:
-        if is_blank(reference):
-            checks.fail("site", "error.required")
-        else:
-            checks.fail("site", "error.unknown_name", value=reference)
-    return row
+    """The referenced site, or ``None`` with the reason recorded on the ``site`` field."""
+    return referenced_row(checks, "site", reference, SITES.finder(conn, lock=lock))
 
 
 def _update_site(ctx: WriteContext, row: Mapping, values: dict, action: str) -> None:
@@ -90,22 +88,6 @@ def list_sites(conn: Connection, include_inactive: bool = False) -> list[dict]:
     if not include_inactive:
         query = query.where(quarantine_sites.c.active)
     return [dict(row) for row in conn.execute(query).mappings()]
-
-
-def site_by_reference(conn: Connection, reference: object, *, lock: bool = False) -> Mapping | None:
-    """A site named by its name or its id (forms send ids, import files send names)."""
-    if is_blank(reference):
-        return None
-    site = quarantine_sites
-    name, site_id = lookup_name(reference), as_id(reference)
-    if name is None and site_id is None:
-        return None
-    query = sa.select(site).where(site.c.name == name)
-    if site_id is not None and (isinstance(reference, int) or name is None or not conn.execute(query).first()):
-        query = sa.select(site).where(site.c.id == site_id)
-    if lock:
-        query = query.with_for_update()
-    return conn.execute(query).mappings().first()
 
 
 def site_peak(conn: Connection, site_id: int, from_day: date) -> int:

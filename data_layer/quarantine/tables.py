@@ -112,4 +112,4 @@ quarantine_followup_days = sa.Table(
 """Derived from the follow-ups, kept in the transaction of every follow-up and correction: per day and
 episode, how many effective follow-ups are dated that day. "Follow-ups missing today" looks up each current
 episode here once, instead of counting its readings and asking of each whether a correction superseded it
-(see :func:`_count_followup_days`)."""
+(see :func:`update_quarantine_followup_days`)."""

@@ -34,7 +34,7 @@ The names other modules use are re-exported here.
 from data_layer.supplies.entries import (
     add_movement,
     add_movements_batch,
-    rebuild_daily_stock,
+    rebuild_supply_daily_stock,
     record_stock_count,
     reverse_movement,
 )
@@ -91,7 +91,7 @@ __all__ = [
     "ledger",
     "ledger_workbook",
     "list_items",
-    "rebuild_daily_stock",
+    "rebuild_supply_daily_stock",
     "record_stock_count",
     "rename_item",
     "reverse_movement",

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from data_layer import clock
-from data_layer.db import Directory, WriteContext
+from data_layer.db import Directory, Finder, WriteContext, referenced_row
 from data_layer.errors import ValidationError
 from data_layer.permissions import require_write
 from data_layer.supplies.figures import balance_on
-from data_layer.supplies.master import Finder, find_item, referenced_item
+from data_layer.supplies.master import ITEMS
 from data_layer.supplies.tables import (
     BROUGHT_FORWARD,
     DOMAIN,
@@ -134,7 +134,7 @@ def _store_movement(ctx: WriteContext, action: str, values: dict[str, object], c
     movement_id = ctx.insert(supply_movements, action, {
         "counterparty": None, "recipient_kind": None, "note": None, "reverses_id": None, **values,
         "entered_by": ctx.actor.username, "entered_at": clock.now()})
-    count_in_daily_stock(ctx.conn, values["item_id"], values["date"], values["quantity"], counted_kind)
+    update_supply_daily_stock(ctx.conn, values["item_id"], values["date"], values["quantity"], counted_kind)
     return movement_id
 
 
@@ -144,7 +144,7 @@ def _kind_sums(quantity: int, counted_kind: str) -> dict[str, int]:
             "issued": quantity if counted_kind == "issue" else 0}
 
 
-def count_in_daily_stock(conn: Connection, item_id: int, day: date, quantity: int, counted_kind: str) -> None:
+def update_supply_daily_stock(conn: Connection, item_id: int, day: date, quantity: int, counted_kind: str) -> None:
     """Keep :data:`supply_daily_stock` equal to the ledger after a movement of ``quantity`` (signed) dated
     ``day`` was stored. ``counted_kind`` says which day sums it changes: its own kind, or for a reversal the
     kind of the movement it cancels (the reversal's quantity takes that movement out of them).
@@ -167,9 +167,9 @@ def count_in_daily_stock(conn: Connection, item_id: int, day: date, quantity: in
            for name, change in _kind_sums(quantity, counted_kind).items()}))
 
 
-def rebuild_daily_stock(conn: Connection) -> None:
-    """Compute :data:`supply_daily_stock` afresh from the ledger: for the migration that adds the table and
-    for loaders that insert movements in bulk around :func:`add_movement` (the district benchmark)."""
+def rebuild_supply_daily_stock(conn: Connection) -> None:
+    """Compute :data:`supply_daily_stock` afresh from the ledger: for loaders that insert movements in bulk
+    around :func:`add_movement` (the district benchmark, see :mod:`data_layer.derived`)."""
     movement = supply_movements
     per_day = (sa.select(movement.c.item_id, movement.c.date.label("day"),
                          sa.func.sum(movement.c.quantity).label("net"),
@@ -189,7 +189,7 @@ def _writable_item(ctx: WriteContext, checks: Checks, value: object, find: Finde
     """The known item ``value`` (found by ``find``, else in the store), after making sure the actor may
     enter movements of it."""
     require_write(ctx.actor, DOMAIN)
-    row = referenced_item(checks, value, find or (lambda reference: find_item(ctx.conn, reference)))
+    row = referenced_row(checks, "item", value, find or ITEMS.finder(ctx.conn))
     if row is not None:
         require_write(ctx.actor, DOMAIN, row["id"])
     return row
@@ -429,5 +429,5 @@ def _store_movements(ctx: WriteContext, values: list[dict[str, object]], now: da
         key = (value["item_id"], value["date"], value["kind"])
         nets[key] = nets.get(key, 0) + value["quantity"]
     for (item_id, day, kind), quantity in sorted(nets.items()):
-        count_in_daily_stock(ctx.conn, item_id, day, quantity, kind)
+        update_supply_daily_stock(ctx.conn, item_id, day, quantity, kind)
     return ids

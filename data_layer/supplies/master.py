@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from data_layer.db import WriteContext
+from data_layer.db import MasterLookup, WriteContext, referenced_row
 from data_layer.permissions import require_admin
 from data_layer.supplies.tables import CATEGORY_LENGTH, DOMAIN, NAME_LENGTH, UNIT_LENGTH, supply_items
-from data_layer.validation import Checks, is_blank, resolve_reference
+from data_layer.validation import Checks
 
-Finder = Callable[[object], RowMapping | None]
-
-
-def find_item(conn: Connection, value: object) -> RowMapping | None:
-    """The item named ``value``, or with id ``value`` (an int, or digits no item is named)."""
-    def first(condition: sa.ColumnElement[bool]) -> RowMapping | None:
-        return conn.execute(sa.select(supply_items).where(condition)).mappings().first()
-
-    return resolve_reference(value, lambda item_id: first(supply_items.c.id == item_id),
-                             lambda name: first(supply_items.c.name == name))
-
-
-def referenced_item(checks: Checks, value: object, find: Finder) -> RowMapping | None:
-    """The item ``find`` gives for ``value``, or ``None`` with the reason recorded on the ``item`` field."""
-    if is_blank(value):
-        checks.fail("item", "error.required")
-        return None
-    row = find(value)
-    if row is None:
-        checks.fail("item", "error.unknown_name", value=str(value).strip())
-    return row
+ITEMS = MasterLookup(supply_items)
+"""Finds a supply item by name or id."""
 
 
 def _known_item(checks: Checks, conn: Connection, value: object) -> RowMapping | None:
-    return referenced_item(checks, value, lambda reference: find_item(conn, reference))
+    """The referenced item, or ``None`` with the reason recorded on the ``item`` field."""
+    return referenced_row(checks, "item", value, ITEMS.finder(conn))
 
 
 def _new_name(checks: Checks, conn: Connection, value: object, keep_id: int | None = None) -> str | None:

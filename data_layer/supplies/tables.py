@@ -74,7 +74,7 @@ supply_daily_stock = sa.Table(
 movement, ``on_hand`` (the stock at the end of the day: every movement dated on or before it) and the signed
 sums of the day's effective receipts (``received``), outgoing movements (``sent``, negative) and issues
 (``issued``, negative). The briefing reads the stock figures from here instead of summing the whole ledger
-(see :func:`count_in_daily_stock`)."""
+(see :func:`update_supply_daily_stock`)."""
 
 reversal = supply_movements.alias("reversal")
 

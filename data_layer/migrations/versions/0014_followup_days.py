@@ -10,10 +10,16 @@ Revises: 0013
 import sqlalchemy as sa
 from alembic import op
 
-from data_layer.quarantine import rebuild_followup_days
-
 revision = "0014"
 down_revision = "0013"
+
+# The tables this revision reads and fills, as they were at this revision (the migration is frozen).
+quarantine_followups = sa.table(
+    "quarantine_followups", sa.column("id", sa.Integer), sa.column("episode_id", sa.Integer),
+    sa.column("date", sa.Date), sa.column("supersedes_id", sa.Integer))
+quarantine_followup_days = sa.table(
+    "quarantine_followup_days", sa.column("date", sa.Date), sa.column("episode_id", sa.Integer),
+    sa.column("readings", sa.Integer))
 
 
 def upgrade() -> None:
@@ -24,4 +30,9 @@ def upgrade() -> None:
         sa.Column("readings", sa.Integer, nullable=False),
         sqlite_with_rowid=False,
     )
-    rebuild_followup_days(op.get_bind())
+    later = quarantine_followups.alias("later")
+    effective = ~sa.exists().where(later.c.supersedes_id == quarantine_followups.c.id)
+    op.get_bind().execute(quarantine_followup_days.insert().from_select(
+        ["date", "episode_id", "readings"],
+        sa.select(quarantine_followups.c.date, quarantine_followups.c.episode_id, sa.func.count())
+        .where(effective).group_by(quarantine_followups.c.date, quarantine_followups.c.episode_id)))
