@@ -26,7 +26,7 @@ from ui.messages import content_alert, refusal_text, remember_saved, show_saved
 from ui.navigation import guard
 from ui.progress import keep_file, made_file, offer_file, progress_bar, show_summary
 from ui.quarantine import site_master
-from ui.session import actor, engine, language, read, t
+from ui.session import actor, engine, language, note_data_version, read, t
 from ui.supplies import items_view
 
 guard("admin")
@@ -275,6 +275,7 @@ def run_import(kind: str, file_name: str, content: bytes) -> None:
     except CommandPostError as refusal:
         st.error(refusal_text(refusal))
         return
+    note_data_version()
     st.session_state[UPLOAD_ROUND_KEY] = st.session_state.get(UPLOAD_ROUND_KEY, 0) + 1
     if imported.sheets:
         st.caption(t("import.sheets_read", sheets=plain("、".join(imported.sheets))))

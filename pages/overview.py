@@ -17,7 +17,7 @@ from data_layer import clock, db, situation
 from data_layer.i18n import format_day, format_short_number
 from ui import wall
 from ui.navigation import guard
-from ui.session import briefing_pair, engine, language, leave_if_revoked, read, t
+from ui.session import begin_self_refresh, briefing_pair, engine, language, read, t
 
 guard("overview")
 
@@ -139,7 +139,7 @@ def show_alerts(report_day, briefing: dict) -> None:
 
 @st.fragment(run_every=wall.refresh_seconds())
 def wall_screen() -> None:
-    leave_if_revoked()
+    begin_self_refresh()
     report_day = clock.today()
     today, before = (with_supply_summary(briefing) for briefing in briefing_pair(report_day))
     rendered_at = wall.last_change_text(db.last_change(engine()))

@@ -20,7 +20,7 @@ import streamlit as st
 from data_layer.db import WriteContext, perform
 from data_layer.errors import CommandPostError, DuplicateSubmission
 from ui.messages import refusal_text
-from ui.session import actor, engine, t
+from ui.session import actor, engine, note_data_version, t
 
 T = TypeVar("T")
 
@@ -61,6 +61,7 @@ def save(name: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T
         st.error(refusal_text(refusal))
         return None
     del st.session_state[_token_key(name)]
+    note_data_version()
     return result
 
 

@@ -25,6 +25,7 @@ from data_layer.permissions import signs_out_when_idle
 from data_layer.privacy import presented
 
 VISITOR = Actor("visitor", "visitor")
+DATA_VERSION_KEY = "data_version"
 T = TypeVar("T")
 
 
@@ -131,10 +132,12 @@ def sign_in_with_device_token() -> None:
 
 
 def prepare_session() -> None:
-    """What every run does before a page: a wall screen's device token, the account read again, idle sign-out."""
+    """What every run does before a page: a wall screen's device token, the account read again, idle sign-out,
+    and the data version its reads are keyed on."""
     sign_in_with_device_token()
     recheck_account()
     expire_idle_session()
+    note_data_version()
 
 
 def revoked_link() -> bool:
@@ -162,12 +165,14 @@ def session_revoked() -> bool:
     return users.is_disabled(engine(), current.username)
 
 
-def leave_if_revoked() -> None:
+def begin_self_refresh() -> None:
     """The first step of a part of a page that refreshes itself: a refresh runs only that part, not
     :func:`prepare_session`, so it asks itself whether the session still holds (one indexed look-up) and, if
-    not, reruns the whole app, which signs the session out and shows no figure."""
+    not, reruns the whole app, which signs the session out and shows no figure; then it reads the data version
+    for the refresh."""
     if session_revoked():
         st.rerun(scope="app")
+    note_data_version()
 
 
 def revoked_screen(message_key: str = "access.link_revoked") -> None:
@@ -216,8 +221,18 @@ def expire_idle_session() -> None:
         st.session_state["last_activity"] = now
 
 
+def note_data_version() -> int:
+    """Read the store's data version (the newest audit row) for this run: once when a run or a self-refresh
+    begins, and again after this session's own write, so that the reads after it see the write."""
+    version = db.data_version(engine())
+    st.session_state[DATA_VERSION_KEY] = version
+    return version
+
+
 def data_version() -> int:
-    return db.data_version(engine())
+    """The data version this run reads under: every read of a run is keyed on the same version, read once."""
+    version = st.session_state.get(DATA_VERSION_KEY)
+    return note_data_version() if version is None else version
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
