@@ -38,6 +38,7 @@ from data_layer.notify.outbox import (
     claim_lease,
     deliver_due,
     deliver_one,
+    delivery_log,
     enqueue,
     in_transaction,
     recent_deliveries,
@@ -92,7 +93,8 @@ def queue_test(ctx: WriteContext, channel_id: int) -> int:
 
 __all__ = [
     "BRIEFING_RULE", "KINDS", "LEASE_SECONDS", "MAX_ATTEMPTS", "Delivery", "Message", "Rule", "add_channel",
-    "alert_rules", "claim_lease", "deliver_due", "deliver_one", "dingtalk_sign", "enqueue", "feishu_sign",
+    "alert_rules", "claim_lease", "deliver_due", "deliver_one", "delivery_log", "dingtalk_sign", "enqueue",
+    "feishu_sign",
     "list_channels", "masked_address", "notify_channels", "notify_lease", "notify_outbox", "push_alerts",
     "push_briefing", "queue_briefing_now", "queue_test", "quiet_until", "recent_deliveries", "release_lease",
     "retry_pause", "robot_request", "rule_settings", "rules", "run_once", "send", "sender_name",

@@ -150,3 +150,9 @@ def recent_deliveries(conn: Connection, limit: int = 50, status: str | None = No
     if status is not None:
         query = query.where(notify_outbox.c.status == status)
     return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def delivery_log(engine: Engine, limit: int = 50, status: str | None = None) -> list[Mapping[str, Any]]:
+    """:func:`recent_deliveries` as it is now: deliveries are not audited, so a page reads them afresh."""
+    with engine.connect() as conn:
+        return recent_deliveries(conn, limit, status)
