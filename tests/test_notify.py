@@ -402,7 +402,7 @@ def test_a_row_another_sender_already_tried_is_not_sent_again(engine, receiver, 
     add_channel(engine, "wecom", receiver.url())
     alerts_are(monkeypatch, FEVER)
     with engine.begin() as conn:
-        notify.push_alerts(conn, NOON)
+        notify.write_planned(conn, notify.planned_alerts(conn, NOON), NOON)
     [row] = outbox(engine)
     assert notify.deliver_one(engine, row["id"], 0, NOON)
     assert not notify.deliver_one(engine, row["id"], 0, NOON)

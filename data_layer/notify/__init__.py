@@ -50,13 +50,15 @@ from data_layer.notify.pushes import (
     BRIEFING_RULE,
     Rule,
     alert_rules,
-    push_alerts,
+    planned_alerts,
+    planned_briefing,
     push_briefing,
     quiet_until,
     rule_settings,
     rules,
     set_rule,
     trial_message,
+    write_planned,
 )
 from data_layer.notify.tables import KINDS, notify_channels, notify_lease, notify_outbox
 from data_layer.permissions import require_admin
@@ -64,11 +66,17 @@ from data_layer.permissions import require_admin
 
 def run_once(engine: Engine, holder: str, now: datetime | None = None) -> int:
     """One round of the sender named ``holder``: when it holds the lease, write the alerts and the briefing that
-    are due into the outbox and deliver what is due. Returns how many messages went out (0 without the lease)."""
+    are due into the outbox and deliver what is due. Returns how many messages went out (0 without the lease).
+
+    The alerts and the briefing are computed on a reading connection; only writing them takes the write lock,
+    so on SQLite no clerk's save waits while the day's figures are computed."""
     now = now or clock.now()
     if not claim_lease(engine, holder, now):
         return 0
-    in_transaction(engine, lambda conn: push_alerts(conn, now) + push_briefing(conn, now))
+    with engine.connect() as conn:
+        planned = planned_alerts(conn, now) + planned_briefing(conn, now)
+    if planned:
+        in_transaction(engine, lambda conn: write_planned(conn, planned, now))
     return deliver_due(engine, holder, now)
 
 
@@ -94,9 +102,8 @@ def queue_test(ctx: WriteContext, channel_id: int) -> int:
 __all__ = [
     "BRIEFING_RULE", "KINDS", "LEASE_SECONDS", "MAX_ATTEMPTS", "Delivery", "Message", "Rule", "add_channel",
     "alert_rules", "claim_lease", "deliver_due", "deliver_one", "delivery_log", "dingtalk_sign", "enqueue",
-    "feishu_sign",
-    "list_channels", "masked_address", "notify_channels", "notify_lease", "notify_outbox", "push_alerts",
-    "push_briefing", "queue_briefing_now", "queue_test", "quiet_until", "recent_deliveries", "release_lease",
-    "retry_pause", "robot_request", "rule_settings", "rules", "run_once", "send", "sender_name",
-    "set_channel_enabled", "set_rule", "trial_message",
+    "feishu_sign", "list_channels", "masked_address", "notify_channels", "notify_lease", "notify_outbox",
+    "planned_alerts", "planned_briefing", "push_briefing", "queue_briefing_now", "queue_test", "quiet_until",
+    "recent_deliveries", "release_lease", "retry_pause", "robot_request", "rule_settings", "rules", "run_once",
+    "send", "sender_name", "set_channel_enabled", "set_rule", "trial_message", "write_planned",
 ]

@@ -137,13 +137,32 @@ def _link(language: str) -> str:
     return f"\n\n[{translate('notify.open_app', language)}]({address})" if address else ""
 
 
-def push_alerts(conn: Connection, now: datetime) -> int:
-    """Write into the outbox the alerts of ``now``'s day that are new, worse or due again; returns the rows
-    written. Nothing is written while no channel is switched on."""
+@dataclass(frozen=True)
+class Planned:
+    """A message found due, to be written into the outbox for ``channels`` under ``key``."""
+
+    key: str
+    channels: list[int]
+    message: Message
+    subject: str = ""
+    day: date | None = None
+    measure: float | None = None
+    not_before: datetime | None = None
+
+
+def write_planned(conn: Connection, planned: list[Planned], now: datetime) -> int:
+    """Write the planned messages into the outbox (each once); returns the rows written."""
+    return sum(enqueue(conn, item.key, item.channels, item.message, now, subject=item.subject, day=item.day,
+                       measure=item.measure, not_before=item.not_before) for item in planned)
+
+
+def planned_alerts(conn: Connection, now: datetime) -> list[Planned]:
+    """The alerts of ``now``'s day that are new, worse or due again, for the channels of their rules; none while
+    no channel is switched on. Only reads: the sender computes them before it takes the write lock."""
     enabled = enabled_channels(conn)
     if not enabled:
-        return 0
-    written = 0
+        return []
+    planned = []
     for alert in situation.alerts(conn, now.date()):
         message = alert_message(alert)
         rule = rule_settings(conn, message.rule)
@@ -155,9 +174,9 @@ def push_alerts(conn: Connection, now: datetime) -> int:
         if sequence is None:
             continue
         key = f"{message.rule}|{subject}|{now.date().isoformat()}|{sequence}"
-        written += enqueue(conn, key, channels, Message(message.title, message.body, message.rule, key), now,
-                           subject=subject, day=now.date(), measure=measure, not_before=quiet_until(rule, now))
-    return written
+        planned.append(Planned(key, channels, Message(message.title, message.body, message.rule, key), subject,
+                               now.date(), measure, quiet_until(rule, now)))
+    return planned
 
 
 def _occurrence_sequence(conn: Connection, rule_name: str, subject: str, now: datetime, measure: float,
@@ -189,20 +208,27 @@ def briefing_message(conn: Connection, day: date, language: str = DEFAULT_LANGUA
     return Message(presented(title, PUSH_READER), presented(body, PUSH_READER), BRIEFING_RULE)
 
 
-def push_briefing(conn: Connection, now: datetime, on_demand: bool = False) -> int:
-    """Write the day's briefing into the outbox: once a day from ``COMMAND_POST_BRIEFING_TIME`` on, or now
-    (``on_demand``, each time asked). Returns the rows written."""
+def planned_briefing(conn: Connection, now: datetime, on_demand: bool = False) -> list[Planned]:
+    """The day's briefing when due: once a day from ``COMMAND_POST_BRIEFING_TIME`` on, or now (``on_demand``,
+    each time asked). It is built only when it has not been written yet today."""
     rule = rule_settings(conn, BRIEFING_RULE)
     channels = _rule_channels(rule, enabled_channels(conn))
     if not channels or (not rule.enabled and not on_demand):
-        return 0
+        return []
     if not on_demand and now.time() < settings.BRIEFING_TIME.value():
-        return 0
+        return []
     day = now.date()
     key = f"{BRIEFING_RULE}|{day.isoformat()}|" + (now.isoformat() if on_demand else "daily")
+    if conn.execute(sa.select(notify_outbox.c.id).where(notify_outbox.c.key == key).limit(1)).first():
+        return []
     message = briefing_message(conn, day)
-    return enqueue(conn, key, channels, Message(message.title, message.body, BRIEFING_RULE, key), now, day=day,
-                   not_before=None if on_demand else quiet_until(rule, now))
+    return [Planned(key, channels, Message(message.title, message.body, BRIEFING_RULE, key), day=day,
+                    not_before=None if on_demand else quiet_until(rule, now))]
+
+
+def push_briefing(conn: Connection, now: datetime, on_demand: bool = False) -> int:
+    """Write the day's briefing into the outbox when due (:func:`planned_briefing`); returns the rows written."""
+    return write_planned(conn, planned_briefing(conn, now, on_demand), now)
 
 
 def trial_message(language: str = DEFAULT_LANGUAGE) -> Message:
