@@ -15,10 +15,12 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 	touch $@
 
 # The sample (with its demo accounts) only goes into the default local database, never into one named by
-# COMMAND_POST_DB: a production database gets no default passwords.
+# COMMAND_POST_DB: a production database gets no default passwords. The sender of pushed messages runs beside
+# the app and stops with it; it sends nothing until an administrator configures a channel.
 run: $(VENV)/.installed
 	$(PYTHON) -m data_layer init
 	@if [ -z "$$COMMAND_POST_DB" ]; then $(PYTHON) -m data_layer sample --if-empty; fi
+	$(PYTHON) -m data_layer notify & sender=$$!; trap 'kill $$sender' EXIT INT TERM; \
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 
 lint: $(VENV)/.test-installed

@@ -350,6 +350,20 @@ def render_markdown(facts: BriefingFacts, language: str) -> str:
     return "\n".join(lines)
 
 
+def render_push_markdown(facts: BriefingFacts, language: str, link: str | None = None) -> tuple[str, str]:
+    """The briefing as a group robot's message, a title and a Markdown body: the headline (截至 … 时), who
+    reported and the action list of :func:`briefing_document`, and a link to the app when it has an address.
+    The tables are left out (the robots draw no tables and take some 4,000 bytes), and so are the corrections'
+    authors and the leader's free-text note, which could name a person."""
+    document = briefing_document(facts, language, IN_MARKDOWN)
+    lines = [document.headline, "", document.zero_report, "", f"**{document.actions_heading}**", ""]
+    lines += [f"- {action.text}" for action in document.actions] or [document.no_actions]
+    lines += ["", document.corrections_summary]
+    if link:
+        lines += ["", f"[{translate('notify.open_app', language)}]({link})"]
+    return document.title, "\n".join(lines)
+
+
 def _markdown_table(table: Table) -> list[str]:
     return ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns),
             *("| " + " | ".join(str(cell) for cell in row) + " |" for row in table.rows)]

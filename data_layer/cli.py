@@ -9,13 +9,14 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
 import click
 from sqlalchemy.engine import Engine
 
-from data_layer import briefing, clock, db, retention, settings, transfer, users
+from data_layer import briefing, clock, db, notify, retention, settings, transfer, users
 from data_layer.errors import CommandPostError, ImportRejected
 from data_layer.i18n import LANGUAGES, translate
 
@@ -178,6 +179,32 @@ def anonymise(url: str | None, days: int | None, dry_run: bool) -> None:
     click.echo(f"{count} person(s) anonymised")
     if not db.truncate_wal(engine):
         click.echo("a reader kept the write-ahead log busy: run `anonymise` again to empty it", err=True)
+
+
+@cli.command("notify")
+@db_option
+@click.option("--once", is_flag=True, help="One round (push what is due, deliver what waits), then stop.")
+@click.option("--briefing-now", is_flag=True, help="Queue today's briefing for every channel first.")
+def notify_command(url: str | None, once: bool, briefing_now: bool) -> None:
+    """Push alerts and the daily briefing to the configured channels (企业微信, 钉钉, 飞书, webhook, e-mail).
+
+    Runs until stopped, a round every COMMAND_POST_NOTIFY_SECONDS; several may run on one database, and only
+    the one holding the lease sends. Without a configured channel nothing is sent."""
+    engine = open_store(url)
+    if briefing_now:
+        queued = db.perform(engine, cli_actor(), notify.queue_briefing_now)
+        click.echo(f"today's briefing queued for {queued} channel(s)")
+    holder = notify.sender_name()
+    try:
+        while True:
+            sent = notify.run_once(engine, holder)
+            if sent:
+                click.echo(f"{clock.now():%Y-%m-%d %H:%M:%S} {sent} message(s) sent")
+            if once:
+                return
+            time.sleep(settings.NOTIFY_SECONDS.value())
+    finally:
+        notify.release_lease(engine, holder)
 
 
 @cli.group("users", context_settings=CONTEXT_SETTINGS)

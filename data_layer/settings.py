@@ -194,9 +194,20 @@ MAP_STYLE = Setting("COMMAND_POST_MAP_STYLE", "",
                     "must allow cross-origin requests (CORS)", _url,
                     shown_default="none (no basemap, works offline)")
 
+BRIEFING_TIME = Setting("COMMAND_POST_BRIEFING_TIME", "21:00",
+                        "local time of day from which the daily briefing is pushed to the configured channels "
+                        "(once a day)", _time_of_day)
+PUBLIC_URL = Setting("COMMAND_POST_PUBLIC_URL", "",
+                     "the app's address as the leaders open it (e.g. `https://command-post.example.org`); pushed "
+                     "messages link to it", _url, shown_default="none (messages carry no link)")
+NOTIFY_SECONDS = Setting("COMMAND_POST_NOTIFY_SECONDS", "30",
+                         "how often the sender (`python -m data_layer notify`) looks for alerts and messages to send",
+                         _whole_number_between(5, 3600))
+
 SETTINGS: tuple[Setting, ...] = (DB, TZ, SESSION_MINUTES, SHIFTS, FEVER_THRESHOLD, PLANNED_DAYS, COVER_DAYS,
                                  AREA_GEOJSON, AREA_IMAGE, AREA_IMAGE_BOUNDS, REFRESH_SECONDS, MORNING_MEETING,
-                                 NOTICE_TEMPLATE, IMPORT_MAX_ROWS, MAP_STYLE)
+                                 NOTICE_TEMPLATE, IMPORT_MAX_ROWS, MAP_STYLE, BRIEFING_TIME, PUBLIC_URL,
+                                 NOTIFY_SECONDS)
 
 
 def check_all() -> None:

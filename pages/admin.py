@@ -1,4 +1,5 @@
-"""Administration (系统管理): accounts, master data, import and export of every kind, backup, risk level.
+"""Administration (系统管理): accounts, master data, import and export of every kind, backup, risk level,
+the channels and rules of pushed messages.
 
 Only the administrator sees this page; anyone else who opens it by its
 address is refused before anything is drawn, and every write it makes is
@@ -24,6 +25,7 @@ from ui.enterprises import register_form
 from ui.forms import entry_form, save, save_done
 from ui.messages import content_alert, refusal_text, remember_saved, show_saved
 from ui.navigation import guard
+from ui.notify import notify_tab
 from ui.progress import keep_file, made_file, offer_file, progress_bar, show_summary
 from ui.quarantine import site_master
 from ui.session import actor, engine, language, note_data_version, read, t
@@ -357,7 +359,7 @@ def risk_tab() -> None:
 
 st.title(t("admin.title"))
 sections = (("users", users_tab), ("master", master_tab), ("import", import_tab), ("export", export_tab),
-            ("backup", backup_tab), ("risk", risk_tab))
+            ("backup", backup_tab), ("risk", risk_tab), ("notify", notify_tab))
 for tab, (_, render) in zip(st.tabs([t(f"admin.tab.{name}") for name, _ in sections]), sections, strict=True):
     with tab:
         render()

@@ -28,6 +28,9 @@ BAD_VALUES = {
     "COMMAND_POST_MORNING_MEETING": "9点",
     "COMMAND_POST_MAP_STYLE": "styles/dark.json",
     "COMMAND_POST_IMPORT_MAX_ROWS": "50k",
+    "COMMAND_POST_BRIEFING_TIME": "21点",
+    "COMMAND_POST_PUBLIC_URL": "post.example.org",
+    "COMMAND_POST_NOTIFY_SECONDS": "1",
 }
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from data_layer.settings import DB as DATABASE_SETTING
 
-DOMAIN_MODULES = ("users", "checkpoints", "quarantine", "supplies", "enterprises", "briefing")
+DOMAIN_MODULES = ("users", "checkpoints", "quarantine", "supplies", "enterprises", "briefing", "notify")
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 metadata = sa.MetaData()
