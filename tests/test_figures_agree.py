@@ -11,7 +11,6 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from docx import Document
-from test_pages import open_app
 from test_quarantine import person
 
 from data_layer import checkpoints, clock, enterprises, quarantine, situation, supplies
@@ -27,6 +26,7 @@ from data_layer.briefing import (
 from data_layer.db import Actor, connect, perform
 from data_layer.i18n import format_number, translate
 from data_layer.markdown import plain
+from support import open_page
 
 TODAY = clock.today()
 SAMPLE_DAYS = [TODAY - timedelta(days=offset) for offset in (0, 2, 5, 9, 13)]
@@ -229,7 +229,7 @@ def assert_page_and_files_agree(app, facts) -> None:
 
 
 def test_the_action_list_and_corrections_read_the_same_on_the_page_in_word_and_in_markdown(monkeypatch, sample_url):
-    app = open_app(monkeypatch, sample_url, "zh", "pages/briefing.py", LEADER)
+    app = open_page(monkeypatch, sample_url, LEADER, "pages/briefing.py")
     engine = connect(sample_url)
     for day in SAMPLE_DAYS:
         app.date_input[0].set_value(day).run()
@@ -255,7 +255,7 @@ def test_a_later_correction_and_a_full_site_read_the_same_on_the_page_in_word_an
     monkeypatch.undo()
     perform(engine, admin, checkpoints.correct_count, entry, {"persons": 1090, "reason": "登记表*核对*有误"})
 
-    app = open_app(monkeypatch, db_url, "zh", "pages/briefing.py", LEADER)
+    app = open_page(monkeypatch, db_url, LEADER, "pages/briefing.py")
     app.date_input[0].set_value(yesterday).run()
     with engine.connect() as conn:
         facts = briefing_facts(conn, yesterday)
