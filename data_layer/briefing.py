@@ -77,16 +77,10 @@ def default_report_day(moment: datetime | None = None) -> date:
     return moment.date() - timedelta(days=1) if moment.time() < meeting else moment.date()
 
 
-def figures_moment(day: date, now: datetime | None = None) -> datetime | None:
-    """The moment ``day``'s figures stand at: ``now`` (the clock's, unless given) to the minute while the day is
-    not over, ``None`` for a day that is over, whose figures stand at 24:00."""
-    now = now or clock.now()
-    return now.replace(second=0, microsecond=0) if day >= now.date() else None
-
-
 def as_of_text(day: date, as_of: datetime | None, language: str) -> str:
     """When ``day``'s figures stand, in words: "2026年3月2日 16:10" while the day is not over (``as_of``),
-    "2026年3月2日 24 时" once it is (:func:`figures_moment`); the briefing's headline and the wall say it."""
+    "2026年3月2日 24 时" once it is (:func:`data_layer.clock.figures_moment`); the briefing's headline and the wall
+    say it."""
     if as_of is None:
         return translate("briefing.as_of.day_over", language, date=format_day(day, language))
     return translate("briefing.as_of.so_far", language, date=format_day(day, language), time=as_of.strftime("%H:%M"))
@@ -106,9 +100,9 @@ def build_briefing(conn: Connection, day: date) -> dict:
 
 def previous_day(conn: Connection, day: date, as_of: datetime | None = None) -> dict:
     """The briefing of the day before ``day``, to set beside it: while ``day`` is not over (``as_of``, see
-    :func:`figures_moment`) its :data:`SAME_TIME_SECTIONS` stand at the same time of day, so that 16:10 is
-    compared with 16:10 and not with a whole day; the other sections, and every section of a day that is over,
-    are the whole day."""
+    :func:`data_layer.clock.figures_moment`) its :data:`SAME_TIME_SECTIONS` stand at the same time of day, so that
+    16:10 is compared with 16:10 and not with a whole day; the other sections, and every section of a day that is
+    over, are the whole day."""
     before = build_briefing(conn, day - timedelta(days=1))
     if as_of is None:
         return before
@@ -261,7 +255,7 @@ class BriefingFacts:
     """Everything one day's briefing shows, read together: the day's figures and the day before's (design §6;
     :func:`previous_day`), the day's alerts (:func:`data_layer.situation.alerts`), the figures later corrections
     changed (:func:`data_layer.review.figure_corrections`) and ``as_of``, the moment the figures of a day that is
-    not over stand at (``None`` once it is over: :func:`figures_moment`)."""
+    not over stand at (``None`` once it is over: :func:`data_layer.clock.figures_moment`)."""
 
     today: dict
     before: dict
@@ -272,11 +266,10 @@ class BriefingFacts:
 
 def briefing_facts(conn: Connection, day: date, as_of: datetime | None = None) -> BriefingFacts:
     """:class:`BriefingFacts` for ``day``, read in one transaction so that its parts agree; ``as_of`` is the
-    moment the figures stand at, :func:`figures_moment` of ``day`` unless given (a cached read passes it, so that
-    the time it says is that of the reading, not that of the first reading since the data last changed)."""
-    as_of = as_of or figures_moment(day)
+    moment the figures stand at, :func:`data_layer.clock.figures_moment` of ``day`` unless given."""
+    as_of = as_of or clock.figures_moment(day)
     today = build_briefing(conn, day)
-    return BriefingFacts(today, previous_day(conn, day, as_of), situation.alerts(conn, day, today),
+    return BriefingFacts(today, previous_day(conn, day, as_of), situation.alerts(conn, day, today, as_of),
                          review.figure_corrections(conn, day, today), as_of)
 
 

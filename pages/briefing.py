@@ -81,7 +81,7 @@ def downloads(facts: BriefingFacts, day) -> None:
 
 
 day = choose_day()
-facts = read(briefing.briefing_facts, day, briefing.figures_moment(day))
+facts = read(briefing.briefing_facts, day, clock.figures_moment(day))
 as_typed = briefing.briefing_document(facts, language())  # for tables and HTML, which show text as it is
 in_markdown = briefing.briefing_document(facts, language(), IN_MARKDOWN)  # for what st.markdown renders
 st.title(in_markdown.title)

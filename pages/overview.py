@@ -128,9 +128,9 @@ def show_header(report_day: date, as_of: datetime | None, rendered_at: str) -> N
                 + "</div>")
 
 
-def show_alerts(report_day, briefing: dict) -> None:
+def show_alerts(report_day: date, figures: dict, as_of: datetime | None) -> None:
     st.subheader(t("wall.alerts"))
-    found = read(situation.alerts, report_day, briefing)
+    found = read(situation.alerts, report_day, figures, as_of)
     if found:
         st.html("".join(wall.alert_html(alert) for alert in found[:wall.MAX_ALERTS]))
     else:
@@ -144,7 +144,7 @@ def show_alerts(report_day, briefing: dict) -> None:
 def wall_screen() -> None:
     begin_self_refresh()
     report_day = clock.today()
-    as_of = briefing.figures_moment(report_day)
+    as_of = clock.figures_moment(report_day)
     today, before = (with_supply_summary(figures) for figures in briefing_pair(report_day, as_of))
     rendered_at = wall.last_change_text(db.last_change(engine()))
     show_header(report_day, as_of, rendered_at)
@@ -164,7 +164,7 @@ def wall_screen() -> None:
             charts = wall.detail_charts(view, report_day)
             wall.draw_charts(charts, per_row=len(charts))
     with side:
-        show_alerts(report_day, today)
+        show_alerts(report_day, today, as_of)
     wall.staleness_watch(clock.now().strftime("%H:%M:%S"))
 
 

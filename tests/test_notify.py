@@ -82,7 +82,7 @@ def add_channel(engine, kind: str, address: str, secret: str | None = None, name
 
 def alerts_are(monkeypatch, *alerts: Alert) -> None:
     """The wall's alerts, whatever the data: the rules' timing is tested apart from the figures."""
-    monkeypatch.setattr(situation, "alerts", lambda conn, day, briefing=None: list(alerts))
+    monkeypatch.setattr(situation, "alerts", lambda conn, day, briefing=None, as_of=None: list(alerts))
 
 
 def sent_texts(receiver: Receiver) -> list[str]:

@@ -48,9 +48,9 @@ def shifts(engine, frozen_clock) -> None:
 
 
 def test_the_figures_of_today_stand_at_the_time_they_are_read_to_the_minute(frozen_clock):
-    assert briefing.figures_moment(TODAY) == datetime(2026, 3, 10, 16, 10)
-    assert briefing.figures_moment(YESTERDAY) is None
-    assert briefing.figures_moment(YESTERDAY, datetime(2026, 3, 9, 21, 0, 30)) == datetime(2026, 3, 9, 21, 0)
+    assert clock.figures_moment(TODAY) == datetime(2026, 3, 10, 16, 10)
+    assert clock.figures_moment(YESTERDAY) is None
+    assert clock.figures_moment(YESTERDAY, datetime(2026, 3, 9, 21, 0, 30)) == datetime(2026, 3, 9, 21, 0)
 
 
 def test_todays_briefing_says_as_of_the_time_not_24h_and_a_past_day_keeps_24h(engine, shifts):

@@ -322,7 +322,7 @@ def partial_label(as_of: datetime | None) -> str | None:
 
 def trend_charts(day: date, days: int = 14, as_of: datetime | None = None) -> list[alt.TopLevelMixin]:
     """The 14-day trends of the headline figures: people checked, under quarantine, reopen rate, fever; the
-    last point is marked partial while ``day`` is not over (``as_of``, :func:`data_layer.briefing.figures_moment`)."""
+    last point is marked partial while ``day`` is not over (``as_of``, :func:`data_layer.clock.figures_moment`)."""
     checked = pd.DataFrame(read(checkpoints.daily_trend, day, days))
     held = pd.DataFrame(read(quarantine.daily_current, day, days))
     reopening = pd.DataFrame(read(enterprises.reopen_trend, day, days)).rename(columns={"date": "day"})

@@ -31,7 +31,14 @@ from data_layer.checkpoints.counts import (
     correct_count,
     rebuild_checkpoint_daily_totals,
 )
-from data_layer.checkpoints.figures import checkpoint_table, daily_trend, figures, figures_by, hourly_throughput
+from data_layer.checkpoints.figures import (
+    checkpoint_table,
+    daily_trend,
+    figures,
+    figures_by,
+    hourly_throughput,
+    silent_checkpoints,
+)
 from data_layer.checkpoints.lists import recent_entries
 from data_layer.checkpoints.master import (
     add_checkpoint,
@@ -73,4 +80,5 @@ __all__ = [
     "set_checkpoint_location",
     "shift_for",
     "shift_starts",
+    "silent_checkpoints",
 ]

@@ -126,6 +126,27 @@ def figures_by(conn: Connection, day: date, until: datetime) -> CheckpointFigure
                                ((row["name"], bool(row["reported"])) for row in rows if row["active"]))
 
 
+def silent_checkpoints(conn: Connection, now: datetime, quiet: timedelta) -> list[dict]:
+    """The active checkpoints that have entered nothing (an entry, a zero report or a correction) for longer than
+    ``quiet`` up to ``now``, the longest silent first: a checkpoint is on duty in every shift (三班倒 covers the
+    day), so a silent one has missed a report, which "not reported today" says only once a whole day is missing.
+
+    Each row has the checkpoint's ``name`` and ``last_entry_at``, its newest entry within a day before the
+    silence began (``None`` when there is none that recent). Only that window of the ledger is read, by its
+    index on ``entered_at``.
+    """
+    newest = (sa.select(checkpoint_counts.c.checkpoint_id,
+                        sa.func.max(checkpoint_counts.c.entered_at).label("last_entry_at"))
+              .where(checkpoint_counts.c.entered_at > now - quiet - timedelta(days=1),
+                     checkpoint_counts.c.entered_at <= now)
+              .group_by(checkpoint_counts.c.checkpoint_id).subquery())
+    rows = conn.execute(sa.select(checkpoints.c.name, newest.c.last_entry_at)
+                        .select_from(checkpoints.outerjoin(newest, newest.c.checkpoint_id == checkpoints.c.id))
+                        .where(checkpoints.c.active)).mappings()
+    silent = [dict(row) for row in rows if row["last_entry_at"] is None or row["last_entry_at"] < now - quiet]
+    return sorted(silent, key=lambda row: (row["last_entry_at"] or datetime.min, row["name"]))
+
+
 def checkpoint_table(conn: Connection, day: date) -> list[dict]:
     """One row per active checkpoint for ``day``: its master data, the sums of its effective entries starting
     on the day, whether it reported, and ``last_entry_at`` (when its newest of those entries was entered;
