@@ -53,6 +53,10 @@ QUARANTINE_FIGURES = ("admitted", "released", "due_next_3_days", "overdue", "fol
 ENTERPRISE_FIGURES = ("total", "reopened", "applied", "not_reopened", "suspended",
                       "rectifications_open", "rectifications_overdue")
 SUPPLY_FIGURES = ("on_hand", "in_today", "out_today", "burn_rate", "days_of_cover")
+SAME_TIME_SECTIONS = ("checkpoints",)
+"""The sections whose day before, beside a day that is not over, is cut to the same time of day: a checkpoint
+count has a period with times. Quarantine admissions and releases, supply movements and enterprise statuses
+carry a date only, so there the day before is the whole day, and the column says so."""
 CORRECTION_COLUMNS = ("briefing.column.figure", "briefing.column.before", "briefing.column.after",
                       "briefing.column.changed_at", "briefing.column.changed_by", "briefing.column.reason")
 PAGE_SIZE_MM = (Mm(210), Mm(297))  # A4
@@ -73,6 +77,15 @@ def default_report_day(moment: datetime | None = None) -> date:
     return moment.date() - timedelta(days=1) if moment.time() < meeting else moment.date()
 
 
+def as_of_text(day: date, as_of: datetime | None, language: str) -> str:
+    """When ``day``'s figures stand, in words: "2026年3月2日 16:10" while the day is not over (``as_of``),
+    "2026年3月2日 24 时" once it is (:func:`data_layer.clock.figures_moment`); the briefing's headline and the wall
+    say it."""
+    if as_of is None:
+        return translate("briefing.as_of.day_over", language, date=format_day(day, language))
+    return translate("briefing.as_of.so_far", language, date=format_day(day, language), time=as_of.strftime("%H:%M"))
+
+
 def build_briefing(conn: Connection, day: date) -> dict:
     """The briefing JSON of design §6 for ``day``, as the data stands now (corrections included)."""
     return {
@@ -83,6 +96,17 @@ def build_briefing(conn: Connection, day: date) -> dict:
         "enterprises": enterprises.figures(conn, day),
         "notes": note_for(conn, day),
     }
+
+
+def previous_day(conn: Connection, day: date, as_of: datetime | None = None) -> dict:
+    """The briefing of the day before ``day``, to set beside it: while ``day`` is not over (``as_of``, see
+    :func:`data_layer.clock.figures_moment`) its :data:`SAME_TIME_SECTIONS` stand at the same time of day, so that
+    16:10 is compared with 16:10 and not with a whole day; the other sections, and every section of a day that is
+    over, are the whole day."""
+    before = build_briefing(conn, day - timedelta(days=1))
+    if as_of is None:
+        return before
+    return {**before, "checkpoints": checkpoints.figures_by(conn, day - timedelta(days=1), as_of - timedelta(days=1))}
 
 
 def briefing_with_previous(engine: Engine, day: date) -> tuple[dict, dict]:
@@ -124,9 +148,10 @@ def _signed(value: float | int | None, language: str, digits: int = 0) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "±") + text
 
 
-def headline(today: dict, language: str, user_text: UserText = as_typed) -> str:
-    """The opening paragraph, as a command post reports upward (截至 D 24 时 …); ``user_text`` writes the
-    names of items below their safety stock (:func:`data_layer.markdown.plain` where the line is Markdown)."""
+def headline(today: dict, language: str, user_text: UserText = as_typed, as_of: datetime | None = None) -> str:
+    """The opening paragraph, as a command post reports upward: 截至 D 24 时 … for a day that is over, 截至 D 16:10 …
+    while it is not (``as_of``, see :func:`as_of_text`); ``user_text`` writes the names of items below their
+    safety stock (:func:`data_layer.markdown.plain` where the line is Markdown)."""
     cp, qu, en = today["checkpoints"], today["quarantine"], today["enterprises"]
     below = [item["item"] for item in today["supplies"] if item["below_safety"]]
     counts = {
@@ -138,7 +163,7 @@ def headline(today: dict, language: str, user_text: UserText = as_typed) -> str:
     }
     return translate(
         "briefing.headline", language,
-        date=format_day(date.fromisoformat(today["date"]), language),
+        as_of=as_of_text(date.fromisoformat(today["date"]), as_of, language),
         **{name: format_number(value, language) for name, value in counts.items()},
         rate=format_number(en["reopen_rate"] * 100, language, 1),
         supplies=translate("briefing.supplies_below", language, items="、".join(map(user_text, below))) if below
@@ -168,13 +193,29 @@ def _figure_rows(section: str, names: tuple[str, ...], today: dict, before: dict
                _signed(change(today[name], before[name]), language, digits))
 
 
-def briefing_sections(today: dict, before: dict, language: str, user_text: UserText = as_typed
-                      ) -> list[tuple[str, list[str], list[tuple]]]:
+def comparison_columns(section: str, language: str, as_of: datetime | None = None) -> list[str]:
+    """The titles of a section's table that sets the day beside the day before: while the day is not over
+    (``as_of``) they say how far it goes and whether the day before is cut to the same time of day
+    (:data:`SAME_TIME_SECTIONS`) or is the whole day."""
+    if as_of is None:
+        today_title, before_title = (translate("briefing.column.today", language),
+                                     translate("briefing.column.yesterday", language))
+    else:
+        time_of_day = as_of.strftime("%H:%M")
+        today_title = translate("briefing.column.today_so_far", language, time=time_of_day)
+        before_title = (translate("briefing.column.yesterday_same_time", language, time=time_of_day)
+                        if section in SAME_TIME_SECTIONS
+                        else translate("briefing.column.yesterday_whole_day", language))
+    return [translate("briefing.column.figure", language), today_title, before_title,
+            translate("briefing.column.change", language)]
+
+
+def briefing_sections(today: dict, before: dict, language: str, user_text: UserText = as_typed,
+                      as_of: datetime | None = None) -> list[tuple[str, list[str], list[tuple]]]:
     """The briefing as (heading, column titles, rows) per domain; Markdown and Word render these (``user_text``
-    writes the supply items' names and units, as for :func:`headline`)."""
-    columns = [translate(key, language) for key in
-               ("briefing.column.figure", "briefing.column.today", "briefing.column.yesterday",
-                "briefing.column.change")]
+    writes the supply items' names and units, as for :func:`headline`; ``as_of`` titles the columns of a day
+    that is not over, see :func:`comparison_columns`)."""
+    columns = partial(comparison_columns, language=language, as_of=as_of)
     cp_rows = list(_figure_rows("checkpoints", CHECKPOINT_FIGURES, today["checkpoints"], before["checkpoints"],
                                 language))
     qu_today = {**today["quarantine"], **{f"current_{k}": v for k, v in today["quarantine"]["current"].items()}}
@@ -197,11 +238,11 @@ def briefing_sections(today: dict, before: dict, language: str, user_text: UserT
          translate(f"supplies.code.{item['status']}", language))
         for item in today["supplies"]]
     return [
-        (translate("briefing.section.checkpoints", language), columns, cp_rows),
-        (translate("briefing.section.quarantine", language), columns,
+        (translate("briefing.section.checkpoints", language), columns("checkpoints"), cp_rows),
+        (translate("briefing.section.quarantine", language), columns("quarantine"),
          list(_figure_rows("quarantine", qu_names, qu_today, qu_before, language))),
         (translate("briefing.section.supplies", language), supply_columns, supply_rows),
-        (translate("briefing.section.enterprises", language), columns, en_rows),
+        (translate("briefing.section.enterprises", language), columns("enterprises"), en_rows),
     ]
 
 
@@ -211,21 +252,25 @@ def briefing_title(today: dict, language: str) -> str:
 
 @dataclass(frozen=True)
 class BriefingFacts:
-    """Everything one day's briefing shows, read together: the day's figures and the day before's (design §6),
-    the day's alerts (:func:`data_layer.situation.alerts`) and the figures later corrections changed
-    (:func:`data_layer.review.figure_corrections`)."""
+    """Everything one day's briefing shows, read together: the day's figures and the day before's (design §6;
+    :func:`previous_day`), the day's alerts (:func:`data_layer.situation.alerts`), the figures later corrections
+    changed (:func:`data_layer.review.figure_corrections`) and ``as_of``, the moment the figures of a day that is
+    not over stand at (``None`` once it is over: :func:`data_layer.clock.figures_moment`)."""
 
     today: dict
     before: dict
     alerts: list[Alert]
     corrections: list[dict]
+    as_of: datetime | None = None
 
 
-def briefing_facts(conn: Connection, day: date) -> BriefingFacts:
-    """:class:`BriefingFacts` for ``day``, read in one transaction so that its parts agree."""
+def briefing_facts(conn: Connection, day: date, as_of: datetime | None = None) -> BriefingFacts:
+    """:class:`BriefingFacts` for ``day``, read in one transaction so that its parts agree; ``as_of`` is the
+    moment the figures stand at, :func:`data_layer.clock.figures_moment` of ``day`` unless given."""
+    as_of = as_of or clock.figures_moment(day)
     today = build_briefing(conn, day)
-    return BriefingFacts(today, build_briefing(conn, day - timedelta(days=1)), situation.alerts(conn, day, today),
-                         review.figure_corrections(conn, day, today))
+    return BriefingFacts(today, previous_day(conn, day, as_of), situation.alerts(conn, day, today, as_of),
+                         review.figure_corrections(conn, day, today), as_of)
 
 
 @dataclass(frozen=True)
@@ -284,10 +329,10 @@ def briefing_document(facts: BriefingFacts, language: str, writing: Writing = AS
     today, name = facts.today, writing.name
     return BriefingDocument(
         title=briefing_title(today, language),
-        headline=headline(today, language, name),
+        headline=headline(today, language, name, facts.as_of),
         zero_report=zero_report_line(today["checkpoints"], language, name),
         tables=[Table(heading, columns, rows)
-                for heading, columns, rows in briefing_sections(today, facts.before, language, name)],
+                for heading, columns, rows in briefing_sections(today, facts.before, language, name, facts.as_of)],
         actions_heading=translate("briefing.section.actions", language),
         actions=[ActionLine(alert.severity, situation.alert_text(alert, language, name)) for alert in facts.alerts],
         no_actions=translate("wall.no_alerts", language),

@@ -34,6 +34,15 @@ def today() -> date:
     return now().date()
 
 
+def figures_moment(day: date, at: datetime | None = None) -> datetime | None:
+    """The moment ``day``'s figures stand at: ``at`` (:func:`now`, unless given) to the minute while the day is
+    not over, ``None`` for a day that is over, whose figures stand at 24:00. The briefing says it (截至 16:10) and
+    the alerts judge a checkpoint's silence at it. A cached read takes it as an argument, so that its time is that
+    of the reading, not that of the first reading since the data last changed."""
+    at = at or now()
+    return at.replace(second=0, microsecond=0) if day >= at.date() else None
+
+
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The half-open interval [00:00 of ``day``, 00:00 of the next day)."""
     start = datetime.combine(day, time())

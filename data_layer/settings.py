@@ -200,6 +200,10 @@ BRIEFING_TIME = Setting("COMMAND_POST_BRIEFING_TIME", "21:00",
 PUBLIC_URL = Setting("COMMAND_POST_PUBLIC_URL", "",
                      "the app's address as the leaders open it (e.g. `https://command-post.example.org`); pushed "
                      "messages link to it", _url, shown_default="none (messages carry no link)")
+SILENT_HOURS = Setting("COMMAND_POST_SILENT_HOURS", "9",
+                       "hours (1–72) without any entry after which an active checkpoint is an alert (东门卡口 … 小时未"
+                       "报数) on the wall, in the briefing's actions and in pushes; keep it longer than a shift where "
+                       "clerks enter once at the end of each", _whole_number_between(1, 72))
 NOTIFY_SECONDS = Setting("COMMAND_POST_NOTIFY_SECONDS", "30",
                          "how often the sender (`python -m data_layer notify`) looks for alerts and messages to send",
                          _whole_number_between(5, 3600))
@@ -207,7 +211,7 @@ NOTIFY_SECONDS = Setting("COMMAND_POST_NOTIFY_SECONDS", "30",
 SETTINGS: tuple[Setting, ...] = (DB, TZ, SESSION_MINUTES, SHIFTS, FEVER_THRESHOLD, PLANNED_DAYS, COVER_DAYS,
                                  AREA_GEOJSON, AREA_IMAGE, AREA_IMAGE_BOUNDS, REFRESH_SECONDS, MORNING_MEETING,
                                  NOTICE_TEMPLATE, IMPORT_MAX_ROWS, MAP_STYLE, BRIEFING_TIME, PUBLIC_URL,
-                                 NOTIFY_SECONDS)
+                                 SILENT_HOURS, NOTIFY_SECONDS)
 
 
 def check_all() -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
-from data_layer import checkpoints, db, enterprises, quarantine, supplies
+from data_layer import checkpoints, clock, db, enterprises, quarantine, settings, supplies
 from data_layer.db import WriteContext
 from data_layer.i18n import format_number, translate
 from data_layer.markdown import UserText, as_typed
@@ -67,14 +67,19 @@ def set_risk_level(ctx: WriteContext, level: str) -> None:
     db.put_setting(ctx, RISK_SETTING, checked)
 
 
-def alerts(conn: Connection, day: date, briefing: Mapping[str, Any] | None = None) -> list[Alert]:
+def alerts(conn: Connection, day: date, briefing: Mapping[str, Any] | None = None,
+           as_of: datetime | None = None) -> list[Alert]:
     """Everything on ``day`` that a leader must act on, most urgent first.
 
     ``briefing`` is ``day``'s briefing (:func:`data_layer.briefing.build_briefing`) when the caller holds it
     already, as the pages do: the alerts then read its figures instead of computing the day's figures again.
+    ``as_of`` is the moment an unfinished day stands at (:func:`data_layer.clock.figures_moment` of ``day``
+    unless given: a cached read passes it, since silence grows while the data stays the same); checkpoints silent
+    at it are an alert (:func:`_silence_alerts`), which a day that is over has not.
     """
     figures = briefing if briefing is not None else _day_figures(conn, day)
     found = (_checkpoint_alerts(conn, day, figures["checkpoints"])
+             + _silence_alerts(conn, as_of or clock.figures_moment(day))
              + _quarantine_alerts(conn, day, figures["quarantine"])
              + _supply_alerts(figures["supplies"]) + _enterprise_alerts(conn, day, figures["enterprises"]))
     return sorted(found, key=lambda alert: alert.severity != "high")
@@ -111,6 +116,19 @@ def _checkpoint_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) 
         found.append(Alert("checkpoints", "situation.alert.not_reported", "medium",
                            {"count": len(not_reported), "names": _few_names(not_reported)}))
     return found
+
+
+def _silence_alerts(conn: Connection, as_of: datetime | None) -> list[Alert]:
+    """One alert for the active checkpoints silent for longer than ``COMMAND_POST_SILENT_HOURS`` at ``as_of``,
+    naming the longest silent (:func:`data_layer.checkpoints.silent_checkpoints`); none for a day that is over."""
+    if as_of is None:
+        return []
+    hours = settings.SILENT_HOURS.value()
+    silent = checkpoints.silent_checkpoints(conn, as_of, timedelta(hours=hours))
+    if not silent:
+        return []
+    return [Alert("checkpoints", "situation.alert.unit_silent", "medium",
+                  {"count": len(silent), "hours": hours, "names": _few_names([row["name"] for row in silent])})]
 
 
 def _quarantine_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) -> list[Alert]:

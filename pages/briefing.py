@@ -81,11 +81,13 @@ def downloads(facts: BriefingFacts, day) -> None:
 
 
 day = choose_day()
-facts = read(briefing.briefing_facts, day)
+facts = read(briefing.briefing_facts, day, clock.figures_moment(day))
 as_typed = briefing.briefing_document(facts, language())  # for tables and HTML, which show text as it is
 in_markdown = briefing.briefing_document(facts, language(), IN_MARKDOWN)  # for what st.markdown renders
 st.title(in_markdown.title)
-st.caption(t("briefing.page.compared_with", date=format_day(day, language())))
+st.caption(t("briefing.page.compared_with", date=format_day(day, language())) if facts.as_of is None
+           else t("briefing.page.compared_with_so_far", date=format_day(day, language()),
+                  time=facts.as_of.strftime("%H:%M")))
 downloads(facts, day)
 st.markdown(in_markdown.headline)
 st.markdown(in_markdown.zero_report)

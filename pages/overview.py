@@ -10,11 +10,12 @@ every role: the administrator sets the risk level on the administration page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import streamlit as st
 
-from data_layer import clock, db, situation
-from data_layer.i18n import format_day, format_short_number
+from data_layer import briefing, clock, db, situation
+from data_layer.i18n import format_short_number
 from ui import wall
 from ui.navigation import guard
 from ui.session import begin_self_refresh, briefing_pair, engine, language, read, t
@@ -117,17 +118,19 @@ def show_tiles(tiles: tuple[Tile, ...], today: dict, before: dict) -> None:
                 show_tile(tile, today, before)
 
 
-def show_header(report_day, rendered_at: str) -> None:
+def show_header(report_day: date, as_of: datetime | None, rendered_at: str) -> None:
+    """The title, the risk level and when the figures stand (截至 16:10 today, as the briefing says it)."""
     title, risk, status = st.columns([2.5, 1.3, 1.4], vertical_alignment="center")
     title.title(t("overview.title"))
     risk.html(wall.risk_badge(situation.risk_level(engine())))
     status.html("<div class='wall-status'>"
-                + t("overview.as_of", date=format_day(report_day, language()), changed=rendered_at) + "</div>")
+                + t("overview.as_of", as_of=briefing.as_of_text(report_day, as_of, language()), changed=rendered_at)
+                + "</div>")
 
 
-def show_alerts(report_day, briefing: dict) -> None:
+def show_alerts(report_day: date, figures: dict, as_of: datetime | None) -> None:
     st.subheader(t("wall.alerts"))
-    found = read(situation.alerts, report_day, briefing)
+    found = read(situation.alerts, report_day, figures, as_of)
     if found:
         st.html("".join(wall.alert_html(alert) for alert in found[:wall.MAX_ALERTS]))
     else:
@@ -141,9 +144,10 @@ def show_alerts(report_day, briefing: dict) -> None:
 def wall_screen() -> None:
     begin_self_refresh()
     report_day = clock.today()
-    today, before = (with_supply_summary(briefing) for briefing in briefing_pair(report_day))
+    as_of = clock.figures_moment(report_day)
+    today, before = (with_supply_summary(figures) for figures in briefing_pair(report_day, as_of))
     rendered_at = wall.last_change_text(db.last_change(engine()))
-    show_header(report_day, rendered_at)
+    show_header(report_day, as_of, rendered_at)
     view = wall.current_view()
     show_tiles(tiles_of(view), today, before)
     map_share, charts_share, alerts_share = BODY_COLUMNS
@@ -155,12 +159,12 @@ def wall_screen() -> None:
         chart_column, side = st.columns([map_share + charts_share, alerts_share], gap="medium")
     with chart_column:
         if view == "all":
-            wall.draw_charts(wall.trend_charts(report_day), per_row=2)
+            wall.draw_charts(wall.trend_charts(report_day, as_of=as_of), per_row=2)
         else:
             charts = wall.detail_charts(view, report_day)
             wall.draw_charts(charts, per_row=len(charts))
     with side:
-        show_alerts(report_day, today)
+        show_alerts(report_day, today, as_of)
     wall.staleness_watch(clock.now().strftime("%H:%M:%S"))
 
 

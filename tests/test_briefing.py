@@ -46,8 +46,11 @@ def test_markdown_holds_the_json_figures(sample_facts, language):
     assert text.startswith("# ")
 
 
-def test_markdown_headline_is_in_the_upward_report_style(sample_facts):
-    assert "24 时" in render_markdown(sample_facts, "zh_CN").splitlines()[2]
+def test_markdown_headline_is_in_the_upward_report_style(sample_url):
+    """A day that is over stands at 24 时 (today stands at the time it is read: tests/test_partial_day.py)."""
+    with connect(sample_url).connect() as conn:
+        facts = briefing_facts(conn, clock.today() - timedelta(days=1))
+    assert "24 时" in render_markdown(facts, "zh_CN").splitlines()[2]
 
 
 def test_word_document_holds_the_json_figures_in_tables(sample_facts):

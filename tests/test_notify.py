@@ -82,7 +82,7 @@ def add_channel(engine, kind: str, address: str, secret: str | None = None, name
 
 def alerts_are(monkeypatch, *alerts: Alert) -> None:
     """The wall's alerts, whatever the data: the rules' timing is tested apart from the figures."""
-    monkeypatch.setattr(situation, "alerts", lambda conn, day, briefing=None: list(alerts))
+    monkeypatch.setattr(situation, "alerts", lambda conn, day, briefing=None, as_of=None: list(alerts))
 
 
 def sent_texts(receiver: Receiver) -> list[str]:
@@ -314,7 +314,7 @@ def test_the_daily_briefing_goes_out_once_from_its_time_with_a_link(engine, rece
     notify.run_once(engine, "sender", datetime(2026, 3, 2, 23, 0))
     [body] = receiver.bodies()
     assert body["markdown"]["title"] == "疫情防控工作日报（2026年3月2日）"
-    assert "截至2026年3月2日 24 时" in body["markdown"]["text"]
+    assert "截至2026年3月2日 21:00" in body["markdown"]["text"], "the day is not over: the figures stand at 21:00"
     assert body["markdown"]["text"].endswith("[打开指挥平台](https://post.example.org)")
 
 

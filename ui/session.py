@@ -12,7 +12,7 @@ import html
 import importlib
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime
 from typing import TypeVar
 
 import streamlit as st
@@ -254,6 +254,7 @@ def read(query: Callable[..., T], *args: object) -> T:
     return presented(result, actor())
 
 
-def briefing_pair(day: date) -> tuple[dict, dict]:
-    """The briefing figures for ``day`` and the day before."""
-    return read(briefing.build_briefing, day), read(briefing.build_briefing, day - timedelta(days=1))
+def briefing_pair(day: date, as_of: datetime | None = None) -> tuple[dict, dict]:
+    """The briefing figures for ``day`` and the day before (up to the same time of day where it can be, while
+    ``day`` is not over: :func:`data_layer.briefing.previous_day`)."""
+    return read(briefing.build_briefing, day), read(briefing.previous_day, day, as_of)

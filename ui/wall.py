@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from string import Template
 
 import altair as alt
@@ -291,30 +291,51 @@ def _day_axis() -> alt.Axis:
 
 
 def _line_chart(frame: pd.DataFrame, field: str, title: str, colour: str, height: int,
-                share: bool = False) -> alt.Chart:
-    """A daily trend; a count on whole-number ticks from zero, a share (``share``) in percent."""
+                share: bool = False, partial: str | None = None) -> alt.TopLevelMixin:
+    """A daily trend; a count on whole-number ticks from zero, a share (``share``) in percent. When the last
+    day is not over, ``partial`` is its label ("截至 16:10"): that point is drawn hollow at the end of a dashed
+    segment and labelled, so that a day's first hours are not read as a fall."""
     y_axis = alt.Axis(format=".0%", tickCount=3) if share else _count_axis()
-    return (alt.Chart(frame, title=title)
+    encoding = {"x": alt.X("day:T", title=None, axis=_day_axis()),
+                "y": alt.Y(f"{field}:Q", title=None, scale=alt.Scale(zero=not share), axis=y_axis),
+                "tooltip": [alt.Tooltip("day:T"), alt.Tooltip(f"{field}:Q", format=".1%" if share else ",")]}
+    whole_days = frame.iloc[:-1] if partial else frame
+    line = (alt.Chart(whole_days)
             .mark_line(point=alt.OverlayMarkDef(size=px(60), color=colour), color=colour, strokeWidth=px(4))
-            .encode(x=alt.X("day:T", title=None, axis=_day_axis()),
-                    y=alt.Y(f"{field}:Q", title=None, scale=alt.Scale(zero=not share), axis=y_axis),
-                    tooltip=[alt.Tooltip("day:T"), alt.Tooltip(f"{field}:Q", format=".1%" if share else ",")])
-            .properties(height=height))
+            .encode(**encoding))
+    if not partial:
+        return line.properties(title=title, height=height)
+    last = frame.iloc[-1:]
+    dashed = alt.Chart(frame.iloc[-2:]).mark_line(color=colour, strokeWidth=px(4),
+                                                  strokeDash=[px(8), px(6)]).encode(**encoding)
+    hollow = alt.Chart(last).mark_point(filled=False, size=px(220), strokeWidth=px(4), color=colour).encode(
+        **encoding)
+    label = alt.Chart(last).mark_text(align="right", baseline="bottom", dx=-px(10), dy=-px(10)).encode(
+        x=encoding["x"], y=encoding["y"], text=alt.value(partial))
+    return alt.layer(line, dashed, hollow, label, title=title).properties(height=height)
 
 
-def trend_charts(day: date, days: int = 14) -> list[alt.Chart]:
-    """The 14-day trends of the headline figures: people checked, under quarantine, reopen rate, fever."""
+def partial_label(as_of: datetime | None) -> str | None:
+    """The label of a trend's last point while its day is not over (``as_of``), else ``None``."""
+    return None if as_of is None else t("wall.partial_point", time=as_of.strftime("%H:%M"))
+
+
+def trend_charts(day: date, days: int = 14, as_of: datetime | None = None) -> list[alt.TopLevelMixin]:
+    """The 14-day trends of the headline figures: people checked, under quarantine, reopen rate, fever; the
+    last point is marked partial while ``day`` is not over (``as_of``, :func:`data_layer.clock.figures_moment`)."""
     checked = pd.DataFrame(read(checkpoints.daily_trend, day, days))
     held = pd.DataFrame(read(quarantine.daily_current, day, days))
     reopening = pd.DataFrame(read(enterprises.reopen_trend, day, days)).rename(columns={"date": "day"})
-    height = chart_height(2)
+    height, partial = chart_height(2), partial_label(as_of)
     return [
         _line_chart(checked, "persons", t("briefing.figure.checkpoints.persons"), CHECKPOINT_COLOURS["persons"],
-                    height),
-        _line_chart(held, "total", t("briefing.figure.quarantine.current_total"), QUARANTINE_TOTAL_COLOUR, height),
+                    height, partial=partial),
+        _line_chart(held, "total", t("briefing.figure.quarantine.current_total"), QUARANTINE_TOTAL_COLOUR, height,
+                    partial=partial),
         _line_chart(reopening, "reopen_rate", t("briefing.figure.enterprises.reopen_rate"), REOPEN_TREND_COLOUR,
-                    height, share=True),
-        _line_chart(checked, "fever", t("briefing.figure.checkpoints.fever"), CHECKPOINT_COLOURS["fever"], height),
+                    height, share=True, partial=partial),
+        _line_chart(checked, "fever", t("briefing.figure.checkpoints.fever"), CHECKPOINT_COLOURS["fever"], height,
+                    partial=partial),
     ]
 
 

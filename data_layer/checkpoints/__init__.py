@@ -31,7 +31,14 @@ from data_layer.checkpoints.counts import (
     correct_count,
     rebuild_checkpoint_daily_totals,
 )
-from data_layer.checkpoints.figures import checkpoint_table, daily_trend, figures, hourly_throughput
+from data_layer.checkpoints.figures import (
+    checkpoint_table,
+    daily_trend,
+    figures,
+    figures_by,
+    hourly_throughput,
+    silent_checkpoints,
+)
 from data_layer.checkpoints.lists import recent_entries
 from data_layer.checkpoints.master import (
     add_checkpoint,
@@ -62,6 +69,7 @@ __all__ = [
     "daily_trend",
     "day_shifts",
     "figures",
+    "figures_by",
     "hourly_throughput",
     "list_checkpoints",
     "rebuild_checkpoint_daily_totals",
@@ -72,4 +80,5 @@ __all__ = [
     "set_checkpoint_location",
     "shift_for",
     "shift_starts",
+    "silent_checkpoints",
 ]

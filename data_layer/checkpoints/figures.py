@@ -4,6 +4,7 @@ per-checkpoint table, the daily trend and the hourly throughput."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TypedDict
 
@@ -79,13 +80,71 @@ def figures(conn: Connection, day: date) -> CheckpointFigures:
                           .select_from(checkpoints.outerjoin(totals, sa.and_(totals.c.checkpoint_id == checkpoints.c.id,
                                                                              on_day)))
                           .where(checkpoints.c.active)).all()
+    return _checkpoint_figures(sums[:4], sums[4:], status)
+
+
+def _checkpoint_figures(day_sums: Sequence[int], cumulative: Sequence[int],
+                        status: Iterable[tuple[str, bool]]) -> CheckpointFigures:
+    """The briefing's checkpoint object from the day's sums, the cumulative sums (both in :data:`COUNT_FIELDS`
+    order) and (name, reported) of every active checkpoint."""
+    status = list(status)
     return {
-        **{name: int(value) for name, value in zip(COUNT_FIELDS, sums[:4], strict=True)},
+        **{name: int(value) for name, value in zip(COUNT_FIELDS, day_sums, strict=True)},
         "active_checkpoints": len(status),
         "reported_checkpoints": sum(1 for _, reported in status if reported),
         "not_reported": sorted(name for name, reported in status if not reported),
-        "cumulative": {name: int(value) for name, value in zip(COUNT_FIELDS, sums[4:], strict=True)},
+        "cumulative": {name: int(value) for name, value in zip(COUNT_FIELDS, cumulative, strict=True)},
     }
+
+
+def figures_by(conn: Connection, day: date, until: datetime) -> CheckpointFigures:
+    """The checkpoint figures of ``day`` as far as its periods had ended by ``until`` (a moment of ``day``):
+    yesterday "up to the same time of day", to set beside an unfinished today.
+
+    Every entry's period has ended when it is entered (a period may not end in
+    the future), so today's figures at 16:10 count periods over by 16:10; this
+    counts the effective entries starting on ``day`` whose period was over by
+    ``until``, like with like. The cumulative sums are those of the day before
+    plus these. It reads the ledger of one day, not the per-day totals, which
+    hold whole days only.
+    """
+    start, end = clock.day_bounds(day)
+    ended = sa.and_(_starting_within(start, end), checkpoint_counts.c.period_end <= until, is_effective())
+    per_checkpoint = (sa.select(checkpoint_counts.c.checkpoint_id,
+                                *[sa.func.sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS])
+                      .where(ended).group_by(checkpoint_counts.c.checkpoint_id).subquery())
+    rows = conn.execute(sa.select(checkpoints.c.name, checkpoints.c.active,
+                                  per_checkpoint.c.checkpoint_id.is_not(None).label("reported"),
+                                  *[sa.func.coalesce(per_checkpoint.c[name], 0).label(name) for name in COUNT_FIELDS])
+                        .select_from(checkpoints.outerjoin(per_checkpoint,
+                                                           per_checkpoint.c.checkpoint_id == checkpoints.c.id))
+                        ).mappings().all()
+    day_sums = [sum(int(row[name]) for row in rows) for name in COUNT_FIELDS]
+    earlier = figures(conn, day - timedelta(days=1))["cumulative"]
+    cumulative = [earlier[name] + value for name, value in zip(COUNT_FIELDS, day_sums, strict=True)]
+    return _checkpoint_figures(day_sums, cumulative,
+                               ((row["name"], bool(row["reported"])) for row in rows if row["active"]))
+
+
+def silent_checkpoints(conn: Connection, now: datetime, quiet: timedelta) -> list[dict]:
+    """The active checkpoints that have entered nothing (an entry, a zero report or a correction) for longer than
+    ``quiet`` up to ``now``, the longest silent first: a checkpoint is on duty in every shift (三班倒 covers the
+    day), so a silent one has missed a report, which "not reported today" says only once a whole day is missing.
+
+    Each row has the checkpoint's ``name`` and ``last_entry_at``, its newest entry within a day before the
+    silence began (``None`` when there is none that recent). Only that window of the ledger is read, by its
+    index on ``entered_at``.
+    """
+    newest = (sa.select(checkpoint_counts.c.checkpoint_id,
+                        sa.func.max(checkpoint_counts.c.entered_at).label("last_entry_at"))
+              .where(checkpoint_counts.c.entered_at > now - quiet - timedelta(days=1),
+                     checkpoint_counts.c.entered_at <= now)
+              .group_by(checkpoint_counts.c.checkpoint_id).subquery())
+    rows = conn.execute(sa.select(checkpoints.c.name, newest.c.last_entry_at)
+                        .select_from(checkpoints.outerjoin(newest, newest.c.checkpoint_id == checkpoints.c.id))
+                        .where(checkpoints.c.active)).mappings()
+    silent = [dict(row) for row in rows if row["last_entry_at"] is None or row["last_entry_at"] < now - quiet]
+    return sorted(silent, key=lambda row: (row["last_entry_at"] or datetime.min, row["name"]))
 
 
 def checkpoint_table(conn: Connection, day: date) -> list[dict]:

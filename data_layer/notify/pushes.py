@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from data_layer import briefing, db, settings, situation
+from data_layer import briefing, clock, db, settings, situation
 from data_layer.actor import Actor
 from data_layer.db import WriteContext
 from data_layer.i18n import DEFAULT_LANGUAGE, catalog, translate
@@ -163,7 +163,7 @@ def planned_alerts(conn: Connection, now: datetime) -> list[Planned]:
     if not enabled:
         return []
     planned = []
-    for alert in situation.alerts(conn, now.date()):
+    for alert in situation.alerts(conn, now.date(), as_of=clock.figures_moment(now.date(), now)):
         message = alert_message(alert)
         rule = rule_settings(conn, message.rule)
         channels = _rule_channels(rule, enabled)
@@ -201,9 +201,11 @@ def _occurrence_sequence(conn: Connection, rule_name: str, subject: str, now: da
 # The daily briefing -----------------------------------------------------------------------------------------------
 
 
-def briefing_message(conn: Connection, day: date, language: str = DEFAULT_LANGUAGE) -> Message:
-    """The day's briefing as a group message (:func:`data_layer.briefing.render_push_markdown`)."""
-    facts = briefing.briefing_facts(conn, day)
+def briefing_message(conn: Connection, day: date, language: str = DEFAULT_LANGUAGE,
+                     now: datetime | None = None) -> Message:
+    """The day's briefing as a group message (:func:`data_layer.briefing.render_push_markdown`), its figures
+    standing at ``now`` while the day is not over (a push at 21:00 says 截至 … 21:00)."""
+    facts = briefing.briefing_facts(conn, day, clock.figures_moment(day, now))
     title, body = briefing.render_push_markdown(facts, language, settings.PUBLIC_URL.value())
     return Message(presented(title, PUSH_READER), presented(body, PUSH_READER), BRIEFING_RULE)
 
@@ -221,7 +223,7 @@ def planned_briefing(conn: Connection, now: datetime, on_demand: bool = False) -
     key = f"{BRIEFING_RULE}|{day.isoformat()}|" + (now.isoformat() if on_demand else "daily")
     if conn.execute(sa.select(notify_outbox.c.id).where(notify_outbox.c.key == key).limit(1)).first():
         return []
-    message = briefing_message(conn, day)
+    message = briefing_message(conn, day, now=now)
     return [Planned(key, channels, Message(message.title, message.body, BRIEFING_RULE, key), day=day,
                     not_before=None if on_demand else quiet_until(rule, now))]
 
