@@ -316,3 +316,50 @@ def test_the_pages_run_on_the_sample_in_both_languages(monkeypatch, sample_url, 
     assert app.title[0].value == {("zh", "pages/checkpoints.py"): "卡口通行", ("en", "pages/checkpoints.py"):
                                   "Checkpoint throughput", ("zh", "pages/quick_entry.py"): "快速录入",
                                   ("en", "pages/quick_entry.py"): "Quick entry"}[(language, page)]
+
+
+# A double tap ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("button", ["保存", "零报告（本班次无人员车辆通过）"])
+def test_a_second_tap_landing_on_the_fresh_form_still_reads_saved_and_stores_once(monkeypatch, engine, db_url, post,
+                                                                                   button):
+    """The second tap of a double tap submits the empty form drawn after the save: it is the same entry."""
+    app = open_page(monkeypatch, db_url, ADMIN)
+    fill(app, "checkpoint-entry", persons=120, vehicles=30)
+    app = press(app, "checkpoint-entry", button)
+    saved = app.success[0].value
+    app = press(app, "checkpoint-entry", button)
+    assert_clean(app)
+    assert [item.value for item in app.success] == [saved]
+    assert len(stored(engine)) == 1
+
+
+def test_the_saved_message_stays_until_the_next_entry(monkeypatch, engine, db_url, post):
+    app = open_page(monkeypatch, db_url, ADMIN)
+    fill(app, "checkpoint-entry", persons=120, vehicles=30)
+    app = press(app, "checkpoint-entry", "保存")
+    saved = app.success[0].value
+    app = app.run()
+    assert [item.value for item in app.success] == [saved]
+    in_form(app.selectbox, "checkpoint-entry")["卡口"].set_value(post[WEST])
+    fill(app, "checkpoint-entry", persons=7, vehicles=1)
+    app = press(app, "checkpoint-entry", "保存")
+    assert_clean(app)
+    assert len(app.success) == 1 and WEST in app.success[0].value and "检测人数 7" in app.success[0].value
+    assert len(stored(engine)) == 2
+
+
+def test_the_same_submission_sent_again_is_answered_with_the_first_ones_result(monkeypatch, engine, db_url, post):
+    """A resent submission (its token already stored) gets the first's saved message, not a refusal."""
+    app = open_page(monkeypatch, db_url, ADMIN)
+    token = app.session_state["form_token:checkpoint-entry"]
+    fill(app, "checkpoint-entry", persons=120, vehicles=30)
+    app = press(app, "checkpoint-entry", "保存")
+    saved = app.success[0].value
+    app.session_state["form_token:checkpoint-entry"] = token  # the rerun that answers it has not rotated it yet
+    fill(app, "checkpoint-entry", persons=120, vehicles=30)
+    app = press(app, "checkpoint-entry", "保存")
+    assert_clean(app)
+    assert [item.value for item in app.success] == [saved]
+    assert len(stored(engine)) == 1

@@ -15,6 +15,7 @@ from data_layer import clock, quarantine
 from data_layer.db import Actor, perform
 from data_layer.i18n import format_day, translate
 from support import count_rows, page_text
+from ui import forms
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/quarantine.py"
@@ -398,3 +399,15 @@ def test_every_tab_runs_on_the_sample_without_error_or_warning(monkeypatch, samp
         show_tab(app, tab, language)
         assert not app.error and not app.warning, (tab, app.error, app.warning)
         assert "quarantine." not in page_text(app).replace("quarantine_", ""), tab
+
+
+def test_a_second_tap_on_the_fresh_follow_up_grid_still_reads_saved(monkeypatch, db_url, engine, admin):
+    monkeypatch.setattr(forms, "REPEAT_SECONDS", 60)  # however slowly this machine draws the pages
+    register(engine, admin, 1)
+    app = open_grid(monkeypatch, db_url, admin)
+    edit_grid(app, {0: {"AM_temperature": 36.5}})
+    saved = app.success[0].value
+    widget(app.button, "quarantine.page.followup_submit").click()
+    app.run()
+    assert not app.error and not app.info and [item.value for item in app.success] == [saved]
+    assert count_rows(engine, "quarantine_followups") == 1
