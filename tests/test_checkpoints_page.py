@@ -58,7 +58,7 @@ def press(app: AppTest, form: str, label: str) -> AppTest:
     return in_form(app.button, form)[label].click().run()
 
 
-def fill(app: AppTest, form: str, **counts: int) -> None:
+def fill(app: AppTest, form: str, **counts: float) -> None:
     labels = {"persons": "检测人数", "vehicles": "检查车辆", "fever": "发热人数", "turned_back": "劝返人数"}
     inputs = in_form(app.number_input, form)
     for name, value in counts.items():
@@ -131,6 +131,7 @@ def test_a_zero_report_is_one_tap_and_counts_as_reported(monkeypatch, engine, db
 
 BAD_INPUTS = {
     "negative": ({"persons": -5, "vehicles": 0}, "检测人数：不能小于 0"),
+    "a fraction of a person": ({"persons": 3.5, "vehicles": 0}, "检测人数：须为整数，而不是“3.5”"),
     "fever above persons": ({"persons": 10, "vehicles": 0, "fever": 11}, "发热人数：不能超过检测人数（10）"),
     "turned back above checked": ({"persons": 1, "vehicles": 1, "turned_back": 3},
                                   "劝返人数：不能超过检测人数与检查车辆之和（2）"),

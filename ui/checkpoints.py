@@ -46,7 +46,7 @@ from data_layer.db import Actor
 from data_layer.i18n import format_day, format_number
 from data_layer.markdown import plain
 from data_layer.permissions import unit_limit
-from ui.forms import entry_form, save, save_done
+from ui.forms import entry_form, save, save_done, whole_number_input
 from ui.messages import remember_saved, show_saved
 from ui.session import actor, language, read, t
 
@@ -189,8 +189,8 @@ def count_entry_form(form_name: str) -> None:
                             key=f"{key}-day")
         index = st.selectbox(t("checkpoints.shift"), range(len(shifts)), index=on_duty_index, key=f"{key}-shift",
                              format_func=lambda position: shift_label(*shifts[position]))
-        counts = {name: column.number_input(t(f"checkpoints.field.{name}"), step=1, key=f"{key}-{name}",
-                                            value=0 if name in ("fever", "turned_back") else None)
+        counts = {name: whole_number_input(t(f"checkpoints.field.{name}"), key=f"{key}-{name}", container=column,
+                                           value=0 if name in ("fever", "turned_back") else None)
                   for name, column in zip(COUNT_FIELDS, _pairs(len(COUNT_FIELDS)), strict=True)}
         note = st.text_input(t("checkpoints.field.note"), key=f"{key}-note")
         save_tapped = st.form_submit_button(t("checkpoints.page.save"), type="primary", width="stretch")
@@ -228,7 +228,7 @@ def correction_form(entries: Iterable[Mapping[str, object]]) -> None:
         start_time = start_time_column.time_input(t("checkpoints.page.start_time"), value=entry["period_start"].time())
         end_day = end_column.date_input(t("checkpoints.page.end_day"), value=entry["period_end"].date())
         end_time = end_time_column.time_input(t("checkpoints.page.end_time"), value=entry["period_end"].time())
-        counts = {name: column.number_input(t(f"checkpoints.field.{name}"), step=1, value=int(entry[name]))
+        counts = {name: whole_number_input(t(f"checkpoints.field.{name}"), value=int(entry[name]), container=column)
                   for name, column in zip(COUNT_FIELDS, _pairs(len(COUNT_FIELDS)), strict=True)}
         note = st.text_input(t("checkpoints.field.note"), value=entry["note"] or "")
         reason = st.text_input(t("checkpoints.field.reason"))

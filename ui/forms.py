@@ -117,6 +117,15 @@ def repeats_last_save(name: str) -> bool:
     return time.monotonic() - drawn.at < REPEAT_SECONDS
 
 
+def whole_number_input(label: str, *, value: int | None = None, key: str | None = None,
+                       container: Any = st, **options: Any) -> float | None:
+    """An input for a count that hands the data layer what was typed: "3.5" arrives as 3.5 and is refused there,
+    naming the field, where an integer input would have cut it to 3 in the browser. (The browser's number field
+    takes no letters, so "12abc" cannot be typed; a pasted or imported one is refused by the same check.)"""
+    return container.number_input(label, value=None if value is None else float(value), step=1.0, format="%g",
+                                  key=key, **options)
+
+
 def save(name: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     """Run one data-layer write for the form ``name`` and show the outcome.
 
