@@ -364,3 +364,10 @@ def test_the_same_submission_sent_again_is_answered_with_the_first_ones_result(m
     assert_clean(app)
     assert [item.value for item in app.success] == [saved]
     assert len(stored(engine)) == 1
+
+
+def test_the_saved_message_says_where_to_correct_the_entry(monkeypatch, engine, db_url, post):
+    app = open_page(monkeypatch, db_url, ADMIN)
+    fill(app, "checkpoint-entry", persons=120, vehicles=30)
+    app = press(app, "checkpoint-entry", "保存")
+    assert "在“卡口通行 › 录入与更正”中选择记录 #1 更正" in app.success[0].value

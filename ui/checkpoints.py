@@ -4,8 +4,8 @@ the master data (on the checkpoints page and the administration page).
 The checkpoints page and the quick-entry page show the same shift entry form
 (:func:`count_entry_form`), so a clerk meets one form whichever page they use.
 After a save the script reruns, so every figure on the page already includes
-the new entry; the saved message survives the rerun in the session and is
-shown once, below the form whose button was tapped.
+the new entry; the saved message survives the rerun in the session and stays,
+above the shift form, until the next entry.
 """
 
 from __future__ import annotations
@@ -144,8 +144,14 @@ def store_count(form_name: str, checkpoint: int | str, checkpoint_name: str, sta
         return
     st.session_state[LAST_CHECKPOINT_KEY] = checkpoint
     remember_saved(form_name, t(message, id=entry_id, checkpoint=plain(checkpoint_name), period=period_text(start, end),
-                                 counts=counts_text(counts)))
+                                 counts=counts_text(counts)) + "\n\n" + correction_hint(entry_id))
     st.rerun()
+
+
+def correction_hint(entry_id: int) -> str:
+    """Where a clerk corrects the entry just saved: the checkpoints page's entry tab, which keeps the original."""
+    return t("checkpoints.page.correct_hint", id=entry_id, page=t("checkpoints.page.nav"),
+             tab=t("checkpoints.page.tab_entries"))
 
 
 def _offered(form_name: str, token: str, current: Mapping[int, str]) -> dict[int, str]:
@@ -166,8 +172,8 @@ def count_entry_form(form_name: str) -> None:
     """The shift entry: checkpoint (the clerk's own first), shift (the one on duty), four counts, note.
 
     "Save" stores the counts; "Zero report" stores the chosen shift with all
-    counts 0 in one tap. Either way the clerk then reads what was stored, or
-    the refused field and why, below the buttons. Every widget is keyed by
+    counts 0 in one tap. Either way the clerk then reads what was stored and
+    where to correct it, or the refused field and why, above the form. Every widget is keyed by
     the form's token: what the clerk chose survives a change of defaults
     (a new shift begins, a checkpoint is added) until the form is stored.
     """
@@ -179,6 +185,7 @@ def count_entry_form(form_name: str) -> None:
     on_duty, _ = current_shift()
     shifts = day_shifts(on_duty.date())
     on_duty_index = [start for start, _ in shifts].index(on_duty)
+    feedback = st.container()  # above the form: in the first screen of a phone, where the clerk looks
     with entry_form(form_name) as token:
         names = _offered(form_name, token, current)
         ids = list(names)
@@ -195,10 +202,11 @@ def count_entry_form(form_name: str) -> None:
         note = st.text_input(t("checkpoints.field.note"), key=f"{key}-note")
         save_tapped = st.form_submit_button(t("checkpoints.page.save"), type="primary", width="stretch")
         zero_tapped = st.form_submit_button(t("checkpoints.page.zero_report_button"), width="stretch")
-    if save_tapped or zero_tapped:
-        start, end = _shift_period(day, index)
-        store_count(form_name, checkpoint, names[checkpoint], start, end, None if zero_tapped else counts, note)
-    show_saved(form_name)
+    with feedback:
+        if save_tapped or zero_tapped:
+            start, end = _shift_period(day, index)
+            store_count(form_name, checkpoint, names[checkpoint], start, end, None if zero_tapped else counts, note)
+        show_saved(form_name)
 
 
 # Corrections --------------------------------------------------------------------------------------------------
