@@ -152,6 +152,12 @@ def save(name: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T
     return result
 
 
+def start_afresh(name: str) -> None:
+    """Draw the form ``name`` empty at the next run, as after its own save: for an entry stored another way
+    (the correction of an earlier entry offered when this one was refused)."""
+    st.session_state.pop(_token_key(name), None)
+
+
 def save_done(name: str, operation: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
     """:func:`save` for a write that returns nothing (a rename, a flag): ``True`` once it is stored,
     ``False`` when it was refused or repeated."""

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from datetime import time as time_of_day
 
 import pytest
 import sqlalchemy as sa
 from e2e_support import PHONE, sample_database, serve_app, settle, sign_in, wait_out_the_first_minute_of_a_shift
 
-from data_layer.checkpoints import checkpoint_counts, checkpoints, current_shift
-from data_layer.db import connect
+from data_layer.checkpoints import add_checkpoint, add_count, checkpoint_counts, checkpoints, current_shift, shift_for
+from data_layer.db import Actor, connect, perform
 
 SAVED = "已保存（记录"
 REFUSALS = ("必填", "重叠", "已提交过")
@@ -29,7 +31,15 @@ INPUT_BOXES = ", ".join(f"[data-testid={box}]" for box in (
 @pytest.fixture(scope="module")
 def phone_app(database_factory) -> Iterator[tuple[str, str]]:
     url = sample_database(database_factory)
-    with serve_app(url) as base_url:
+    with serve_app(url, COMMAND_POST_HANDOVER_MINUTES="0") as base_url:  # the shift on duty, at any hour
+        yield base_url, url
+
+
+@pytest.fixture(scope="module")
+def handover_app(database_factory) -> Iterator[tuple[str, str]]:
+    """The app with a handover window of a whole day: at any hour the form proposes the shift just ended."""
+    url = sample_database(database_factory)
+    with serve_app(url, COMMAND_POST_HANDOVER_MINUTES="1440") as base_url:
         yield base_url, url
 
 
@@ -161,3 +171,83 @@ def test_a_fraction_of_a_person_is_refused_naming_the_field(browser, phone_app, 
     page.screenshot(path=str(artifacts / "phone-fraction-refused.png"))
     page.close()
     assert entries_since_shift_start(url, checkpoint) == []
+
+
+def shift_just_ended() -> tuple[datetime, datetime]:
+    start, _ = current_shift()
+    return shift_for(start - timedelta(minutes=1))
+
+
+def roster_text(start: datetime, end: datetime) -> str:
+    """A shift as the form writes it: 16:00–24:00."""
+    return f"{start:%H:%M}–" + ("24:00" if end.time() == time_of_day(0) else f"{end:%H:%M}")
+
+
+def new_checkpoint(url: str, name: str, stub: bool = False) -> int:
+    """A checkpoint of the clerk's (who is assigned all of them), with a five-minute entry at the start of the
+    shift just ended when ``stub``; returns the stub's id or 0."""
+    engine = connect(url)
+    admin = Actor("admin", "admin")
+    perform(engine, admin, add_checkpoint, {"name": name, "grid": "第一网格", "kind": "road"})
+    start, _ = shift_just_ended()
+    stub_id = perform(engine, admin, add_count, {"checkpoint": name, "period_start": start,
+                                                 "period_end": start + timedelta(minutes=5), "persons": 3,
+                                                 "vehicles": 0, "fever": 0, "turned_back": 0}) if stub else 0
+    engine.dispose()
+    return stub_id
+
+
+def effective_entries(url: str, checkpoint: str) -> list[tuple]:
+    engine = connect(url)
+    superseding = checkpoint_counts.alias("superseding")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(checkpoint_counts.c.period_start, checkpoint_counts.c.period_end,
+                                      checkpoint_counts.c.persons, checkpoint_counts.c.reason).join(
+            checkpoints, checkpoints.c.id == checkpoint_counts.c.checkpoint_id).where(
+            checkpoints.c.name == checkpoint,
+            ~sa.exists().where(superseding.c.supersedes_id == checkpoint_counts.c.id))).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def test_at_handover_the_form_proposes_the_shift_just_ended_and_stores_it_whole(browser, handover_app, artifacts):
+    base_url, url = handover_app
+    new_checkpoint(url, "交接测试卡口")
+    start, end = shift_just_ended()
+    clerk = signed_in_clerk(browser, base_url)
+    page = clerk.page
+    clerk.choose_checkpoint("交接测试卡口")
+    shift = page.get_by_test_id("stSelectbox").filter(has_text="班次").first.locator("input")
+    assert shift.input_value() == roster_text(start, end)
+    clerk.type_into("检测人数", "280")
+    clerk.type_into("检查车辆", "31")
+    clerk.tap(clerk.save_button())
+    page.get_by_text(SAVED).first.wait_for(timeout=30_000)
+    settle(page)
+    page.screenshot(path=str(artifacts / "phone-handover-saved.png"))
+    text = main_text(page)
+    page.close()
+    assert roster_text(start, end) in text
+    assert effective_entries(url, "交接测试卡口") == [(start, end, 280, None)]
+
+
+def test_an_entry_overlapping_a_stub_is_offered_and_completed_as_its_correction(browser, handover_app, artifacts):
+    base_url, url = handover_app
+    stub = new_checkpoint(url, "短时段卡口", stub=True)
+    start, end = shift_just_ended()
+    clerk = signed_in_clerk(browser, base_url)
+    page = clerk.page
+    clerk.choose_checkpoint("短时段卡口")
+    clerk.type_into("检测人数", "280")
+    clerk.type_into("检查车辆", "31")
+    clerk.tap(clerk.save_button())
+    offer = page.get_by_role("button", name=f"用本次数字更正记录 #{stub}")
+    offer.wait_for(timeout=30_000)
+    settle(page)
+    page.screenshot(path=str(artifacts / "phone-overlap-offer.png"))
+    clerk.tap(offer)
+    page.get_by_text(f"已更正（记录 #{stub} 由记录").first.wait_for(timeout=30_000)
+    settle(page)
+    page.screenshot(path=str(artifacts / "phone-overlap-corrected.png"))
+    page.close()
+    assert effective_entries(url, "短时段卡口") == [(start, end, 280, "交接班补录整班数字")]
