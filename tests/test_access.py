@@ -242,3 +242,9 @@ def test_a_clerk_signing_in_lands_on_quick_entry(monkeypatch, sample_url):
     assert app.session_state["actor"].role == "clerk"
     assert [title.value for title in app.title] == [translate("quick_entry.title", "zh_CN")]
     assert not app.metric, "the clerk does not land on the overview's figures"
+
+
+def test_the_sign_in_form_lets_a_password_manager_fill_it(monkeypatch, sample_url):
+    monkeypatch.setenv("COMMAND_POST_DB", sample_url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert [field.autocomplete for field in app.text_input] == ["username", "current-password"]

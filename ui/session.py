@@ -88,8 +88,8 @@ def sign_in_source() -> str | None:
 def sign_in_form() -> None:
     """Username and password; a wrong pair, a disabled account and a locked one get the same answer."""
     with st.form("sign_in", clear_on_submit=True):
-        username = st.text_input(t("users.field.username"))
-        password = st.text_input(t("users.field.password"), type="password")
+        username = st.text_input(t("users.field.username"), autocomplete="username")  # a phone's password manager
+        password = st.text_input(t("users.field.password"), type="password", autocomplete="current-password")
         if st.form_submit_button(t("app.sign_in"), type="primary"):
             signed_in = users.authenticate(engine(), username.strip(), password, source=sign_in_source())
             if signed_in is None:
