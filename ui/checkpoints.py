@@ -166,9 +166,10 @@ def store_count(form_name: str, checkpoint: int | str, checkpoint_name: str, sta
 
 def _keep_correction_offer(form_name: str, checkpoint: int | str, checkpoint_name: str, start: datetime,
                            end: datetime, counts: Mapping[str, object], note: str) -> None:
-    """After a refused entry: when exactly one earlier entry of the checkpoint overlaps it (the five-minute stub
-    of a shift, entered at handover), keep the offer to correct that entry with this one's figures."""
-    if not isinstance(checkpoint, int):
+    """After a refused entry with all its counts: when exactly one earlier entry of the checkpoint overlaps it
+    (the five-minute stub of a shift, entered at handover), keep the offer to correct that entry with this
+    one's figures."""
+    if not isinstance(checkpoint, int) or None in counts.values():
         return
     clashes = read(overlapping_entries, checkpoint, start, end)
     if len(clashes) == 1:

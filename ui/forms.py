@@ -98,11 +98,22 @@ def entry_form(name: str, **form_options: Any) -> Iterator[str]:
     after a save, and a repeated tap on the fresh form is recognised by its unchanged fields.
     """
     token = current_token(name)
-    with st.form(form_key(name, token), **form_options):
-        yield token
+    try:
+        with st.form(form_key(name, token), **form_options):
+            yield token
+    finally:  # also when a tap interrupts the drawing: the fields drawn so far are noted
+        _note_drawn(name, token)
+
+
+def _note_drawn(name: str, token: str) -> None:
+    """Note the form as first drawn; fields a drawing cut short by a tap did not reach are added when they are
+    first drawn, and a field already noted keeps its first value."""
+    fields = _keyed_fields(name, token)
     drawn = st.session_state.get(_drawn_key(name))
     if drawn is None or drawn.token != token:
-        st.session_state[_drawn_key(name)] = Drawn(token, time.monotonic(), _keyed_fields(name, token))
+        st.session_state[_drawn_key(name)] = Drawn(token, time.monotonic(), fields)
+    elif fields.keys() - drawn.fields.keys():
+        st.session_state[_drawn_key(name)] = Drawn(token, drawn.at, {**fields, **drawn.fields})
 
 
 def repeats_last_save(name: str) -> bool:
