@@ -17,9 +17,11 @@ from datetime import time as time_of_day
 import pytest
 import sqlalchemy as sa
 from e2e_support import PHONE, sample_database, serve_app, settle, sign_in, wait_out_the_first_minute_of_a_shift
+from e2e_support import sign_out as e2e_sign_out
 
 from data_layer.checkpoints import add_checkpoint, add_count, checkpoint_counts, checkpoints, current_shift, shift_for
 from data_layer.db import Actor, connect, perform
+from data_layer.users import set_active
 
 SAVED = "已保存（记录"
 REFUSALS = ("必填", "重叠", "已提交过")
@@ -251,3 +253,44 @@ def test_an_entry_overlapping_a_stub_is_offered_and_completed_as_its_correction(
     page.screenshot(path=str(artifacts / "phone-overlap-corrected.png"))
     page.close()
     assert effective_entries(url, "短时段卡口") == [(start, end, 280, "交接班补录整班数字")]
+
+
+def test_a_reload_keeps_the_clerk_signed_in_until_sign_out_or_the_account_is_disabled(browser, phone_app, artifacts):
+    base_url, url = phone_app
+    clerk = signed_in_clerk(browser, base_url)
+    page = clerk.page
+    cookie = next(item for item in page.context.cookies() if item["name"] == "command_post_session")
+    assert cookie["sameSite"] == "Strict" and len(cookie["value"]) >= 40
+
+    opened = time.monotonic()
+    page.reload(wait_until="networkidle")  # the bookmark of quick entry, opened again
+    page.get_by_role("heading", name="快速录入").wait_for(timeout=30_000)
+    settle(page)
+    assert page.locator("input[type='password']").count() == 0
+    checkpoint = free_checkpoint(url)
+    clerk.taps = clerk.keystrokes = 0
+    clerk.choose_checkpoint(checkpoint)
+    clerk.type_into("检测人数", "21")
+    clerk.type_into("检查车辆", "4")
+    clerk.tap(clerk.save_button())
+    page.get_by_text(SAVED).first.wait_for(timeout=30_000)
+    measured = {"after_reload": True, "taps": clerk.taps, "keystrokes": clerk.keystrokes,
+                "seconds_to_saved": round(time.monotonic() - opened, 2)}
+    (artifacts / "phone-entry-after-reload.json").write_text(json.dumps(measured))
+    page.screenshot(path=str(artifacts / "phone-after-reload-saved.png"))
+
+    e2e_sign_out(page)
+    page.reload(wait_until="networkidle")
+    page.locator("input[type='password']").wait_for(timeout=30_000)
+
+    page.close()
+    clerk = signed_in_clerk(browser, base_url)
+    engine = connect(url)
+    perform(engine, Actor("admin", "admin"), set_active, "clerk", False)
+    try:
+        clerk.page.reload(wait_until="networkidle")
+        clerk.page.locator("input[type='password']").wait_for(timeout=30_000)
+    finally:
+        perform(engine, Actor("admin", "admin"), set_active, "clerk", True)
+        engine.dispose()
+        clerk.page.close()
