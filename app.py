@@ -12,7 +12,8 @@ import streamlit as st
 
 from data_layer import settings
 from data_layer.users import ROLES
-from ui.navigation import account_box, menu, navigation
+from ui.common import touch_friendly_inputs
+from ui.navigation import account_box, land_on_home_page, menu, navigation
 from ui.session import actor, language_switch, prepare_session, t
 from ui.wall import kiosk_mode
 
@@ -27,6 +28,8 @@ prepare_session()
 role = actor().role
 pages = navigation(role)
 current_page = st.navigation(pages, position="hidden")
+land_on_home_page(pages, current_page, role)
+touch_friendly_inputs()
 if not kiosk_mode():
     language_switch()
     if role in ROLES:

@@ -158,6 +158,10 @@ SESSION_MINUTES = Setting("COMMAND_POST_SESSION_MINUTES", "60",
                           "minutes without activity after which a person is signed out (wall screens are exempt)",
                           _number_between(1, 24 * 60))
 SHIFTS = Setting("COMMAND_POST_SHIFTS", "0,8,16", "start hours of the checkpoint shifts", _hours)
+HANDOVER_MINUTES = Setting("COMMAND_POST_HANDOVER_MINUTES", "60",
+                           "for this many minutes (0–1440) after a shift ends, the shift entry form proposes that "
+                           "shift, whole, for the clerk handing over, rather than the one just begun; 0 always "
+                           "proposes the shift on duty", _whole_number_between(0, 24 * 60))
 FEVER_THRESHOLD = Setting("COMMAND_POST_FEVER_THRESHOLD", "37.3",
                           "a temperature at or above this is a fever reading", _number_between(36, 40))
 PLANNED_DAYS = Setting("COMMAND_POST_PLANNED_DAYS", "",
@@ -208,10 +212,10 @@ NOTIFY_SECONDS = Setting("COMMAND_POST_NOTIFY_SECONDS", "30",
                          "how often the sender (`python -m data_layer notify`) looks for alerts and messages to send",
                          _whole_number_between(5, 3600))
 
-SETTINGS: tuple[Setting, ...] = (DB, TZ, SESSION_MINUTES, SHIFTS, FEVER_THRESHOLD, PLANNED_DAYS, COVER_DAYS,
-                                 AREA_GEOJSON, AREA_IMAGE, AREA_IMAGE_BOUNDS, REFRESH_SECONDS, MORNING_MEETING,
-                                 NOTICE_TEMPLATE, IMPORT_MAX_ROWS, MAP_STYLE, BRIEFING_TIME, PUBLIC_URL,
-                                 SILENT_HOURS, NOTIFY_SECONDS)
+SETTINGS: tuple[Setting, ...] = (DB, TZ, SESSION_MINUTES, SHIFTS, HANDOVER_MINUTES, FEVER_THRESHOLD, PLANNED_DAYS,
+                                 COVER_DAYS, AREA_GEOJSON, AREA_IMAGE, AREA_IMAGE_BOUNDS, REFRESH_SECONDS,
+                                 MORNING_MEETING, NOTICE_TEMPLATE, IMPORT_MAX_ROWS, MAP_STYLE, BRIEFING_TIME,
+                                 PUBLIC_URL, SILENT_HOURS, NOTIFY_SECONDS)
 
 
 def check_all() -> None:

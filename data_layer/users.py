@@ -26,7 +26,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy.engine import Connection, Engine
 
-from data_layer import clock
+from data_layer import clock, settings
 from data_layer.db import Actor, WriteContext, load_schema, metadata, write
 from data_layer.permissions import require_admin
 from data_layer.validation import Checks, as_id
@@ -87,6 +87,19 @@ sign_in_unlocks = sa.Table(
     sa.Index("ix_sign_in_unlocks_username_at", "username", "at"),
 )
 
+signed_in_sessions = sa.Table(
+    "signed_in_sessions", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # the hash of the browser's cookie, never the token
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen", sa.DateTime, nullable=False),
+    sa.Column("ended_at", sa.DateTime),
+    sa.Index("ix_signed_in_sessions_username", "username"),
+)
+SEEN_EVERY = timedelta(minutes=1)
+"""How often a remembered session's last activity is written: the idle limit is minutes long, and a write per
+page run would take the store's write lock for nothing."""
+
 _hasher = PasswordHasher()
 
 
@@ -127,6 +140,44 @@ def actor_for_device_token(engine: Engine, token: str) -> Actor | None:
         username = conn.execute(sa.select(users.c.username).where(
             users.c.device_token_hash == _token_hash(token), users.c.role == "wall", users.c.active)).scalar()
     return None if username is None else actor_for(engine, username)
+
+
+def open_session(engine: Engine, who: Actor) -> str:
+    """A new remembered session for ``who``, just signed in with their password: the token for the browser's
+    cookie. Only its hash is stored, so a copy of the database opens no session."""
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    write(engine, who, lambda ctx: ctx.conn.execute(signed_in_sessions.insert().values(
+        token_hash=_token_hash(token), username=who.username, started_at=now, last_seen=now)))
+    return token
+
+
+def actor_for_session(engine: Engine, token: str) -> Actor | None:
+    """The account a remembered session opens, or ``None``: unknown, ended (signed out), idle for longer than
+    ``COMMAND_POST_SESSION_MINUTES``, or its account disabled."""
+    if not token:
+        return None
+    with engine.connect() as conn:
+        session = conn.execute(sa.select(signed_in_sessions.c.username, signed_in_sessions.c.last_seen).where(
+            signed_in_sessions.c.token_hash == _token_hash(token), signed_in_sessions.c.ended_at.is_(None))).first()
+    if session is None or clock.now() - session.last_seen > timedelta(minutes=settings.SESSION_MINUTES.value()):
+        return None
+    return actor_for(engine, session.username)
+
+
+def session_seen(engine: Engine, who: Actor, token: str) -> None:
+    """Note activity in a remembered session (at most once a :data:`SEEN_EVERY`), for the idle limit."""
+    now = clock.now()
+    write(engine, who, lambda ctx: ctx.conn.execute(signed_in_sessions.update().where(
+        signed_in_sessions.c.token_hash == _token_hash(token), signed_in_sessions.c.ended_at.is_(None),
+        signed_in_sessions.c.last_seen < now - SEEN_EVERY).values(last_seen=now)))
+
+
+def end_session(engine: Engine, who: Actor, token: str) -> None:
+    """End a remembered session (sign-out, idle sign-out): its cookie opens nothing any more, on any device."""
+    write(engine, who, lambda ctx: ctx.conn.execute(signed_in_sessions.update().where(
+        signed_in_sessions.c.token_hash == _token_hash(token), signed_in_sessions.c.ended_at.is_(None))
+        .values(ended_at=clock.now())))
 
 
 def device_token_current(engine: Engine, username: str, token: str) -> bool:
@@ -222,6 +273,10 @@ def set_active(ctx: WriteContext, user: int | str, active: bool) -> None:
     if flag == account["active"]:
         return
     ctx.conn.execute(users.update().where(users.c.id == account["id"]).values(active=flag))
+    if not flag:  # enabled again, the account signs in anew
+        ctx.conn.execute(signed_in_sessions.update().where(signed_in_sessions.c.username == account["username"],
+                                                           signed_in_sessions.c.ended_at.is_(None))
+                         .values(ended_at=clock.now()))
     ctx.audit("user.enable" if flag else "user.disable", users, account["id"],
               before={"active": account["active"]}, after={"active": flag})
 

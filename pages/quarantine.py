@@ -19,7 +19,7 @@ from data_layer.i18n import format_number
 from data_layer.markdown import plain
 from data_layer.permissions import may_view, may_write, unit_limit, works_on_today
 from ui.colours import QUARANTINE_MODE_COLOURS
-from ui.forms import current_token, entry_form, save
+from ui.forms import current_token, entry_form, repeats_last_save, save
 from ui.messages import content_alert
 from ui.navigation import guard
 from ui.progress import progress_bar
@@ -361,6 +361,8 @@ def followup_tab(day: date) -> None:
         return
     additions, corrections = followup_changes(sheet, edited, day, by)
     if not additions and not corrections:
+        if repeats_last_save("quarantine_followups"):
+            return
         st.info(t("quarantine.page.nothing_to_save"))
         return
     stored = save("quarantine_followups", quarantine.save_followup_grid, additions, corrections, reason or None)

@@ -242,3 +242,18 @@ def test_a_disabled_account_is_signed_out_at_its_next_step(monkeypatch, db_url):
     app.session_state["actor"] = signed_in
     app.run()
     assert shows_sign_in_form(app)
+
+
+def test_a_clerk_signing_in_lands_on_quick_entry(monkeypatch, sample_url):
+    monkeypatch.setenv("COMMAND_POST_DB", sample_url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    sign_in(app, "clerk", "clerk-demo-1")
+    assert app.session_state["actor"].role == "clerk"
+    assert [title.value for title in app.title] == [translate("quick_entry.title", "zh_CN")]
+    assert not app.metric, "the clerk does not land on the overview's figures"
+
+
+def test_the_sign_in_form_lets_a_password_manager_fill_it(monkeypatch, sample_url):
+    monkeypatch.setenv("COMMAND_POST_DB", sample_url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert [field.autocomplete for field in app.text_input] == ["username", "current-password"]

@@ -244,6 +244,19 @@ def test_current_shift_is_the_shift_on_duty_now(monkeypatch):
     assert cp.current_shift() == (at(0, 16), at(1, 0))
 
 
+@pytest.mark.parametrize(("now", "window", "proposed"), [
+    (at(0, 16, 5), "60", (at(0, 8), at(0, 16))),  # the clerk of 08:00–16:00 hands over
+    (at(1, 0, 59), "60", (at(0, 16), at(1, 0))),  # the evening shift, entered after midnight
+    (at(0, 17, 0), "60", (at(0, 16), at(1, 0))),  # an hour on: the shift on duty
+    (at(0, 16, 5), "0", (at(0, 16), at(1, 0))),  # no handover window
+], ids=["at-handover", "after-midnight", "window-over", "no-window"])
+def test_the_proposed_shift_is_the_one_just_ended_during_the_handover(monkeypatch, now, window, proposed):
+    monkeypatch.delenv(settings.SHIFTS.name, raising=False)
+    monkeypatch.setenv(settings.HANDOVER_MINUTES.name, window)
+    monkeypatch.setattr(clock, "now", lambda: now)
+    assert cp.proposed_shift() == proposed
+
+
 # Entry rules ----------------------------------------------------------------------------------------------------
 
 GOOD_ENTRY = {"checkpoint": GATE, "period_start": at(0, 8), "period_end": at(0, 16),
@@ -653,3 +666,14 @@ def test_sample_is_the_same_for_the_same_seed(engine, admin, monkeypatch, databa
         assert read_rows(again, "checkpoints") == read_rows(engine, "checkpoints")
     finally:
         again.dispose()
+
+
+def test_the_entries_a_period_overlaps_are_the_effective_ones_of_its_checkpoint(engine, admin, post):
+    stub = enter(engine, admin, GATE, at(0, 16), at(0, 16, 5), 3)
+    corrected = enter(engine, admin, GATE, at(0, 8), at(0, 9), 9)
+    replacement = correct(engine, admin, corrected, persons=10)
+    enter(engine, admin, ROAD, at(0, 8), at(0, 16), 50)
+    with engine.connect() as conn:
+        found = cp.overlapping_entries(conn, post[GATE], at(0, 8), at(0, 16, 30))
+    assert [(entry["id"], entry["period_start"], entry["persons"]) for entry in found] == [
+        (replacement, at(0, 8), 10), (stub, at(0, 16), 3)]

@@ -47,7 +47,7 @@ def press(app: AppTest, form: str, label: str) -> AppTest:
     return in_form(app.button, form)[label].click().run()
 
 
-def fill(app: AppTest, form: str, **counts: int) -> None:
+def fill(app: AppTest, form: str, **counts: float) -> None:
     labels = {"persons": "检测人数", "vehicles": "检查车辆", "fever": "发热人数", "turned_back": "劝返人数"}
     inputs = in_form(app.number_input, form)
     for name, value in counts.items():
@@ -120,6 +120,7 @@ def test_a_zero_report_is_one_tap_and_counts_as_reported(monkeypatch, engine, db
 
 BAD_INPUTS = {
     "negative": ({"persons": -5, "vehicles": 0}, "检测人数：不能小于 0"),
+    "a fraction of a person": ({"persons": 3.5, "vehicles": 0}, "检测人数：须为整数，而不是“3.5”"),
     "fever above persons": ({"persons": 10, "vehicles": 0, "fever": 11}, "发热人数：不能超过检测人数（10）"),
     "turned back above checked": ({"persons": 1, "vehicles": 1, "turned_back": 3},
                                   "劝返人数：不能超过检测人数与检查车辆之和（2）"),
@@ -305,3 +306,105 @@ def test_the_pages_run_on_the_sample_in_both_languages(monkeypatch, sample_url, 
     assert app.title[0].value == {("zh", "pages/checkpoints.py"): "卡口通行", ("en", "pages/checkpoints.py"):
                                   "Checkpoint throughput", ("zh", "pages/quick_entry.py"): "快速录入",
                                   ("en", "pages/quick_entry.py"): "Quick entry"}[(language, page)]
+
+
+# A double tap ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("button", ["保存", "零报告（本班次无人员车辆通过）"])
+def test_a_second_tap_landing_on_the_fresh_form_still_reads_saved_and_stores_once(monkeypatch, engine, db_url, post,
+                                                                                   button):
+    """The second tap of a double tap submits the empty form drawn after the save: it is the same entry."""
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
+    fill(app, "checkpoint-entry", persons=120, vehicles=30)
+    app = press(app, "checkpoint-entry", button)
+    saved = app.success[0].value
+    app = press(app, "checkpoint-entry", button)
+    assert_clean(app)
+    assert [item.value for item in app.success] == [saved]
+    assert len(stored(engine)) == 1
+
+
+def test_the_saved_message_stays_until_the_next_entry(monkeypatch, engine, db_url, post):
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
+    fill(app, "checkpoint-entry", persons=120, vehicles=30)
+    app = press(app, "checkpoint-entry", "保存")
+    saved = app.success[0].value
+    app = app.run()
+    assert [item.value for item in app.success] == [saved]
+    in_form(app.selectbox, "checkpoint-entry")["卡口"].set_value(post[WEST])
+    fill(app, "checkpoint-entry", persons=7, vehicles=1)
+    app = press(app, "checkpoint-entry", "保存")
+    assert_clean(app)
+    assert len(app.success) == 1 and WEST in app.success[0].value and "检测人数 7" in app.success[0].value
+    assert len(stored(engine)) == 2
+
+
+def test_the_same_submission_sent_again_is_answered_with_the_first_ones_result(monkeypatch, engine, db_url, post):
+    """A resent submission (its token already stored) gets the first's saved message, not a refusal."""
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
+    token = app.session_state["form_token:checkpoint-entry"]
+    fill(app, "checkpoint-entry", persons=120, vehicles=30)
+    app = press(app, "checkpoint-entry", "保存")
+    saved = app.success[0].value
+    app.session_state["form_token:checkpoint-entry"] = token  # the rerun that answers it has not rotated it yet
+    fill(app, "checkpoint-entry", persons=120, vehicles=30)
+    app = press(app, "checkpoint-entry", "保存")
+    assert_clean(app)
+    assert [item.value for item in app.success] == [saved]
+    assert len(stored(engine)) == 1
+
+
+def test_the_saved_message_says_where_to_correct_the_entry(monkeypatch, engine, db_url, post):
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
+    fill(app, "checkpoint-entry", persons=120, vehicles=30)
+    app = press(app, "checkpoint-entry", "保存")
+    assert "在“卡口通行 › 录入与更正”中选择记录 #1 更正" in app.success[0].value
+
+
+# The shift the clerk means ----------------------------------------------------------------------------------------
+
+HANDOVER = datetime(2026, 3, 10, 16, 5)  # five minutes after the 08:00–16:00 shift ended
+
+
+def test_at_handover_the_form_proposes_the_shift_just_ended_and_stores_it_whole(monkeypatch, engine, db_url, post):
+    monkeypatch.setattr(clock, "now", lambda: HANDOVER)
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
+    shift = in_form(app.selectbox, "checkpoint-entry")["班次"]
+    assert shift.value == 1 and shift.options[1] == "08:00–16:00"
+    fill(app, "checkpoint-entry", persons=300, vehicles=40)
+    app = press(app, "checkpoint-entry", "保存")
+    assert_clean(app)
+    assert [(row["period_start"], row["period_end"]) for row in stored(engine)] == [
+        (datetime(2026, 3, 10, 8), datetime(2026, 3, 10, 16))]
+    assert "2026年3月10日 08:00–16:00" in app.success[0].value
+
+
+def test_the_shift_on_duty_says_it_is_stored_until_now(monkeypatch, engine, db_url, post):
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)  # 09:30, long after the handover
+    assert in_form(app.selectbox, "checkpoint-entry")["班次"].value == 1
+    assert "选进行中的班次 08:00–16:00 时，只保存到提交的时刻（现在是 09:30）。" in [item.value for item in app.caption]
+
+
+def test_an_entry_overlapping_a_stub_offers_and_completes_its_correction_in_place(monkeypatch, engine, db_url, post):
+    stub = perform(engine, ADMIN, add_count, {"checkpoint": EAST, "period_start": "2026-03-10 08:00",
+                                              "period_end": "2026-03-10 08:05", "persons": 3, "vehicles": 0,
+                                              "fever": 0, "turned_back": 0})
+    monkeypatch.setattr(clock, "now", lambda: HANDOVER)
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
+    fill(app, "checkpoint-entry", persons=300, vehicles=40)
+    app = press(app, "checkpoint-entry", "保存")
+    assert len(stored(engine)) == 1
+    assert any(f"记录 #{stub}（2026年3月10日 08:00–08:05；检测人数 3" in item.value for item in app.markdown)
+    assert in_form(app.text_input, f"checkpoint-offer-{stub}")["更正原因"].value == "交接班补录整班数字"
+    app = press(app, f"checkpoint-offer-{stub}", f"用本次数字更正记录 #{stub}")
+    assert_clean(app)
+    rows = stored(engine)
+    assert [(row["id"], row["period_start"], row["period_end"], row["persons"], row["vehicles"], row["supersedes_id"],
+             row["reason"]) for row in rows] == [
+        (stub, datetime(2026, 3, 10, 8), datetime(2026, 3, 10, 8, 5), 3, 0, None, None),
+        (stub + 1, datetime(2026, 3, 10, 8), datetime(2026, 3, 10, 16), 300, 40, stub, "交接班补录整班数字")]
+    corrected = f"已更正（记录 #{stub} 由记录 #{stub + 1} 替代）：东门卡口，2026年3月10日 08:00–16:00"
+    assert app.success[0].value.startswith(corrected)
+    assert in_form(app.number_input, "checkpoint-entry")["检测人数"].value is None
+    assert not in_form(app.button, f"checkpoint-offer-{stub}")

@@ -17,6 +17,7 @@ from data_layer import clock
 from data_layer import enterprises as en
 from data_layer.db import Actor, perform
 from support import ago, count_rows, open_page, snapshot
+from ui import forms
 
 PAGE = "pages/enterprises.py"
 TODAY = clock.today()
@@ -278,3 +279,18 @@ def test_an_import_with_a_bad_row_shows_the_row_error_and_stores_nothing_and_a_g
     assert count_rows(engine, "enterprises") == 2
     assert "已从“名录.xlsx”导入 2 行" in app.success[0].value
     assert (metrics(app)["企业及个体工商户"], metrics(app)["复工率"]) == ("2", "50.0%")
+
+
+def test_a_second_tap_on_the_fresh_inspection_form_still_reads_saved_and_stores_once(
+        monkeypatch, engine, db_url, admin, reopened_shop):
+    monkeypatch.setattr(forms, "REPEAT_SECONDS", 60)  # however slowly this machine draws the pages
+    app = open_page(monkeypatch, db_url, admin, PAGE)
+    choose(app, reopened_shop)
+    inspection = form(app, f"enterprise-inspection-{reopened_shop}")
+    inspection.text_input[0].input("督查组王")
+    inspection.text_input[1].input("消毒记录不全")
+    submit(app, f"enterprise-inspection-{reopened_shop}")
+    saved = app.success[0].value
+    submit(app, f"enterprise-inspection-{reopened_shop}")
+    assert not app.error and [item.value for item in app.success] == [saved]
+    assert (count_rows(engine, "inspections"), count_rows(engine, "rectifications")) == (1, 1)

@@ -14,6 +14,7 @@ from data_layer import clock, quarantine
 from data_layer.db import Actor, perform
 from data_layer.i18n import format_day, translate
 from support import count_rows, open_page, page_text, snapshot
+from ui import forms
 
 PAGE = "pages/quarantine.py"
 TODAY = clock.today()
@@ -380,3 +381,15 @@ def test_every_tab_runs_on_the_sample_without_error_or_warning(monkeypatch, samp
         show_tab(app, tab, language)
         assert not app.error and not app.warning, (tab, app.error, app.warning)
         assert "quarantine." not in page_text(app).replace("quarantine_", ""), tab
+
+
+def test_a_second_tap_on_the_fresh_follow_up_grid_still_reads_saved(monkeypatch, db_url, engine, admin):
+    monkeypatch.setattr(forms, "REPEAT_SECONDS", 60)  # however slowly this machine draws the pages
+    register(engine, admin, 1)
+    app = open_grid(monkeypatch, db_url, admin)
+    edit_grid(app, {0: {"AM_temperature": 36.5}})
+    saved = app.success[0].value
+    widget(app.button, "quarantine.page.followup_submit").click()
+    app.run()
+    assert not app.error and not app.info and [item.value for item in app.success] == [saved]
+    assert count_rows(engine, "quarantine_followups") == 1

@@ -13,6 +13,7 @@ from data_layer.checkpoints import add_checkpoint
 from data_layer.db import Actor
 from data_layer.supplies import add_item, add_movement, supply_movements
 from support import ago, count_rows, open_page
+from ui import forms
 
 TODAY = clock.today()
 GATE = "锦绣花园东门"
@@ -276,3 +277,17 @@ def test_quick_entry_page_offers_the_issue_form_to_a_supplies_clerk(monkeypatch,
     app = open_page(monkeypatch, sample_url, clerk, "pages/quick_entry.py")
     assert [tab.label for tab in app.tabs] == ["卡口班次登记", "物资发放"]
     assert not app.exception
+
+
+def test_a_second_tap_on_the_fresh_issue_form_still_reads_saved_and_stores_once(monkeypatch, db_url, engine, store,
+                                                                                  clerk):
+    """The second tap of a double tap submits the empty form drawn after the save; it is the same issue."""
+    monkeypatch.setattr(forms, "REPEAT_SECONDS", 60)  # however slowly this machine draws the pages
+    app = open_page(monkeypatch, db_url, clerk, PAGE)
+    rows = count_rows(engine, "supply_movements")
+    issue(app, "140")
+    saved = app.success[0].value
+    widget(tab(app, "出库").button, "保存发放").click()
+    app.run()
+    assert not app.error and [item.value for item in app.success] == [saved]
+    assert count_rows(engine, "supply_movements") == rows + 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -259,3 +260,47 @@ def test_a_name_that_matches_no_account_is_not_stored(engine, clerk_id):
     assert PASSWORD not in audit_text(engine)
     assert pauses == [0.5, 0.5], "a name that matches no account is answered like an account's first failure"
     assert users.locked_accounts(engine) == []
+
+
+# Remembered sessions --------------------------------------------------------------------------------------------
+
+
+def remembered(engine, clerk_id) -> tuple[str, Actor]:
+    """A session opened by the clerk's sign-in with their password: the cookie's token and the clerk."""
+    signed_in = sign_in(engine, "zhang", PASSWORD)
+    return users.open_session(engine, signed_in), signed_in
+
+
+def test_a_remembered_session_opens_its_account_and_only_its_hash_is_stored(engine, clerk_id):
+    token, signed_in = remembered(engine, clerk_id)
+    assert users.actor_for_session(engine, token) == signed_in
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(users.signed_in_sessions)).mappings().all()
+    assert len(stored) == 1 and token not in json.dumps([dict(row) for row in stored], default=str)
+    assert users.actor_for_session(engine, token + "x") is None
+
+
+def test_a_remembered_session_ends_at_sign_out(engine, clerk_id):
+    token, signed_in = remembered(engine, clerk_id)
+    users.end_session(engine, signed_in, token)
+    assert users.actor_for_session(engine, token) is None
+
+
+def test_a_remembered_session_idle_past_the_limit_opens_nothing(engine, clerk_id, monkeypatch):
+    monkeypatch.setenv("COMMAND_POST_SESSION_MINUTES", "30")
+    token, signed_in = remembered(engine, clerk_id)
+    opened = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: opened + timedelta(minutes=20))
+    users.session_seen(engine, signed_in, token)  # active 20 minutes later
+    monkeypatch.setattr(clock, "now", lambda: opened + timedelta(minutes=45))
+    assert users.actor_for_session(engine, token) == signed_in
+    monkeypatch.setattr(clock, "now", lambda: opened + timedelta(minutes=51))
+    assert users.actor_for_session(engine, token) is None
+
+
+def test_disabling_an_account_ends_its_remembered_sessions_for_good(engine, admin, clerk_id):
+    token, _ = remembered(engine, clerk_id)
+    perform(engine, admin, users.set_active, clerk_id, False)
+    assert users.actor_for_session(engine, token) is None
+    perform(engine, admin, users.set_active, clerk_id, True)
+    assert users.actor_for_session(engine, token) is None

@@ -4,8 +4,8 @@ the master data (on the checkpoints page and the administration page).
 The checkpoints page and the quick-entry page show the same shift entry form
 (:func:`count_entry_form`), so a clerk meets one form whichever page they use.
 After a save the script reruns, so every figure on the page already includes
-the new entry; the saved message survives the rerun in the session and is
-shown once, below the form whose button was tapped.
+the new entry; the saved message survives the rerun in the session and stays,
+above the shift form, until the next entry.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ from data_layer.checkpoints import (
     current_shift,
     day_shifts,
     list_checkpoints,
+    overlapping_entries,
+    proposed_shift,
     rename_checkpoint,
     set_checkpoint_active,
     set_checkpoint_kind,
@@ -46,7 +48,7 @@ from data_layer.db import Actor
 from data_layer.i18n import format_day, format_number
 from data_layer.markdown import plain
 from data_layer.permissions import unit_limit
-from ui.forms import entry_form, save, save_done
+from ui.forms import entry_form, form_key, save, save_done, start_afresh, whole_number_input
 from ui.messages import remember_saved, show_saved
 from ui.session import actor, language, read, t
 
@@ -68,6 +70,7 @@ NOT_REPORTED_COLOUR = [148, 163, 184, 200]
 REPORTED_COLOUR = [45, 212, 191, 220]
 LAST_CHECKPOINT_KEY = "checkpoints:last_checkpoint"
 CORRECTION_SLOT = "checkpoint-correct"
+OFFER_KEY = "checkpoints:correction_offer:{form}"
 
 
 # Who may do what ------------------------------------------------------------------------------------------------
@@ -134,9 +137,21 @@ def _shift_period(day: date, index: int) -> tuple[datetime, datetime]:
     return (start, now) if start < now < end else (start, end)
 
 
+def _on_duty_hint() -> str:
+    """What is stored for the shift on duty: the shift up to the moment of saving, said next to the choice of
+    shift (the choices themselves stay the same all shift long, so a choice made holds until it is saved)."""
+    start, end = current_shift()
+    return t("checkpoints.page.on_duty_until_now", shift=shift_label(start, end), now=f"{clock.now():%H:%M}")
+
+
 def store_count(form_name: str, checkpoint: int | str, checkpoint_name: str, start: datetime, end: datetime,
                 counts: Mapping[str, object] | None, note: str) -> None:
-    """Store one shift (``counts`` ``None`` is a zero report) and, once stored, rerun with the saved message."""
+    """Store one shift (``counts`` ``None`` is a zero report) and, once stored, rerun with the saved message.
+
+    Refused because one earlier entry of the checkpoint overlaps it, the entry is offered as that earlier
+    entry's correction (:func:`correction_offer`).
+    """
+    st.session_state.pop(OFFER_KEY.format(form=form_name), None)
     if counts is None:
         entry_id = save(form_name, add_zero_report, checkpoint, start, end, note or None)
         message = "checkpoints.page.saved_zero"
@@ -146,11 +161,64 @@ def store_count(form_name: str, checkpoint: int | str, checkpoint_name: str, sta
                                                "period_end": end, **counts, "note": note})
         message = "checkpoints.page.saved"
     if entry_id is None:
+        _keep_correction_offer(form_name, checkpoint, checkpoint_name, start, end, counts, note)
         return
     st.session_state[LAST_CHECKPOINT_KEY] = checkpoint
     remember_saved(form_name, t(message, id=entry_id, checkpoint=plain(checkpoint_name), period=period_text(start, end),
-                                 counts=counts_text(counts)))
+                                 counts=counts_text(counts)) + "\n\n" + correction_hint(entry_id))
     st.rerun()
+
+
+def _keep_correction_offer(form_name: str, checkpoint: int | str, checkpoint_name: str, start: datetime,
+                           end: datetime, counts: Mapping[str, object], note: str) -> None:
+    """After a refused entry with all its counts: when exactly one earlier entry of the checkpoint overlaps it
+    (the five-minute stub of a shift, entered at handover), keep the offer to correct that entry with this
+    one's figures."""
+    if not isinstance(checkpoint, int) or None in counts.values():
+        return
+    clashes = read(overlapping_entries, checkpoint, start, end)
+    if len(clashes) == 1:
+        st.session_state[OFFER_KEY.format(form=form_name)] = {
+            "earlier": clashes[0], "checkpoint": checkpoint, "checkpoint_name": checkpoint_name, "start": start,
+            "end": end, "counts": dict(counts), "note": note}
+
+
+def correction_offer(form_name: str) -> None:
+    """The offer kept by :func:`store_count`: the earlier entry, the figures that would replace it, a reason
+    (proposed, editable) and one button; done, the entry form starts afresh and says what was stored."""
+    offer = st.session_state.get(OFFER_KEY.format(form=form_name))
+    if offer is None:
+        return
+    earlier, start, end, counts = offer["earlier"], offer["start"], offer["end"], offer["counts"]
+    slot = f"checkpoint-offer-{earlier['id']}"
+    with st.container(border=True):
+        st.markdown(t("checkpoints.page.offer", id=earlier["id"],
+                      period=period_text(earlier["period_start"], earlier["period_end"]), counts=counts_text(earlier),
+                      new_period=period_text(start, end), new_counts=counts_text(counts)))
+        with entry_form(slot) as token:
+            reason = st.text_input(t("checkpoints.field.reason"), value=t("checkpoints.page.offer_reason"),
+                                   key=f"{form_key(slot, token)}-reason")
+            tapped = st.form_submit_button(t("checkpoints.page.offer_button", id=earlier["id"]), type="primary",
+                                           width="stretch")
+    if not tapped:
+        return
+    new_id = save(slot, correct_count, earlier["id"], {"period_start": start, "period_end": end, **counts,
+                                                       "note": offer["note"], "reason": reason})
+    if new_id is None:
+        return
+    st.session_state.pop(OFFER_KEY.format(form=form_name), None)
+    st.session_state[LAST_CHECKPOINT_KEY] = offer["checkpoint"]
+    start_afresh(form_name)
+    remember_saved(form_name, t("checkpoints.page.corrected_entry", old=earlier["id"], new=new_id,
+                                checkpoint=plain(offer["checkpoint_name"]), period=period_text(start, end),
+                                counts=counts_text(counts)) + "\n\n" + correction_hint(new_id))
+    st.rerun()
+
+
+def correction_hint(entry_id: int) -> str:
+    """Where a clerk corrects the entry just saved: the checkpoints page's entry tab, which keeps the original."""
+    return t("checkpoints.page.correct_hint", id=entry_id, page=t("checkpoints.page.nav"),
+             tab=t("checkpoints.page.tab_entries"))
 
 
 def _offered(form_name: str, token: str, current: Mapping[int, str]) -> dict[int, str]:
@@ -168,11 +236,12 @@ def _offered(form_name: str, token: str, current: Mapping[int, str]) -> dict[int
 
 
 def count_entry_form(form_name: str) -> None:
-    """The shift entry: checkpoint (the clerk's own first), shift (the one on duty), four counts, note.
+    """The shift entry: checkpoint (the clerk's own first), shift (the one the clerk means, see
+    :func:`data_layer.checkpoints.proposed_shift`), four counts, note.
 
     "Save" stores the counts; "Zero report" stores the chosen shift with all
-    counts 0 in one tap. Either way the clerk then reads what was stored, or
-    the refused field and why, below the buttons. Every widget is keyed by
+    counts 0 in one tap. Either way the clerk then reads what was stored and
+    where to correct it, or the refused field and why, above the form. Every widget is keyed by
     the form's token: what the clerk chose survives a change of defaults
     (a new shift begins, a checkpoint is added) until the form is stored.
     """
@@ -181,29 +250,33 @@ def count_entry_form(form_name: str) -> None:
         st.info(t("checkpoints.page.no_checkpoint_to_enter"))
         return
     remembered = st.session_state.get(LAST_CHECKPOINT_KEY)
-    on_duty, _ = current_shift()
-    shifts = day_shifts(on_duty.date())
-    on_duty_index = [start for start, _ in shifts].index(on_duty)
+    proposed, _ = proposed_shift()
+    shifts = day_shifts(proposed.date())
+    proposed_index = [start for start, _ in shifts].index(proposed)
+    feedback = st.container()  # above the form: in the first screen of a phone, where the clerk looks
     with entry_form(form_name) as token:
         names = _offered(form_name, token, current)
         ids = list(names)
         key = f"{form_name}-{token}"
         checkpoint = st.selectbox(t("checkpoints.field.checkpoint"), ids, format_func=names.get,
                                   index=ids.index(remembered) if remembered in ids else 0, key=f"{key}-checkpoint")
-        day = st.date_input(t("checkpoints.field.day"), value=on_duty.date(), max_value=clock.today(),
+        day = st.date_input(t("checkpoints.field.day"), value=proposed.date(), max_value=clock.today(),
                             key=f"{key}-day")
-        index = st.selectbox(t("checkpoints.shift"), range(len(shifts)), index=on_duty_index, key=f"{key}-shift",
+        index = st.selectbox(t("checkpoints.shift"), range(len(shifts)), index=proposed_index, key=f"{key}-shift",
                              format_func=lambda position: shift_label(*shifts[position]))
-        counts = {name: column.number_input(t(f"checkpoints.field.{name}"), step=1, key=f"{key}-{name}",
-                                            value=0 if name in ("fever", "turned_back") else None)
+        st.caption(_on_duty_hint())
+        counts = {name: whole_number_input(t(f"checkpoints.field.{name}"), key=f"{key}-{name}", container=column,
+                                           value=0 if name in ("fever", "turned_back") else None)
                   for name, column in zip(COUNT_FIELDS, _pairs(len(COUNT_FIELDS)), strict=True)}
         note = st.text_input(t("checkpoints.field.note"), key=f"{key}-note")
         save_tapped = st.form_submit_button(t("checkpoints.page.save"), type="primary", width="stretch")
         zero_tapped = st.form_submit_button(t("checkpoints.page.zero_report_button"), width="stretch")
-    if save_tapped or zero_tapped:
-        start, end = _shift_period(day, index)
-        store_count(form_name, checkpoint, names[checkpoint], start, end, None if zero_tapped else counts, note)
-    show_saved(form_name)
+    with feedback:
+        if save_tapped or zero_tapped:
+            start, end = _shift_period(day, index)
+            store_count(form_name, checkpoint, names[checkpoint], start, end, None if zero_tapped else counts, note)
+        correction_offer(form_name)
+        show_saved(form_name)
 
 
 # Corrections --------------------------------------------------------------------------------------------------
@@ -233,7 +306,7 @@ def correction_form(entries: Iterable[Mapping[str, object]]) -> None:
         start_time = start_time_column.time_input(t("checkpoints.page.start_time"), value=entry["period_start"].time())
         end_day = end_column.date_input(t("checkpoints.page.end_day"), value=entry["period_end"].date())
         end_time = end_time_column.time_input(t("checkpoints.page.end_time"), value=entry["period_end"].time())
-        counts = {name: column.number_input(t(f"checkpoints.field.{name}"), step=1, value=int(entry[name]))
+        counts = {name: whole_number_input(t(f"checkpoints.field.{name}"), value=int(entry[name]), container=column)
                   for name, column in zip(COUNT_FIELDS, _pairs(len(COUNT_FIELDS)), strict=True)}
         note = st.text_input(t("checkpoints.field.note"), value=entry["note"] or "")
         reason = st.text_input(t("checkpoints.field.reason"))

@@ -1,18 +1,29 @@
 """Entry forms that store once, say what they stored and name the field they refuse.
 
-Streamlit has no guard against a double click on a submit button, so each
-rendered form carries a token, twice over: the token is part of the form's key
-(after a successful save the next render is a new form, and a click that still
-targets the old one submits nothing), and it goes to the data layer, which
-refuses a second write with the same token (for a click that arrives while the
-first run is still storing).
+Streamlit has no guard against a double tap on a submit button, and on a phone
+the second tap of a double tap lands wherever the first tap's answer has put
+things by then:
+
+- while the first submission is still storing, the second one carries the same
+  token (the token is part of the form's key and goes to the data layer, which
+  refuses a second write with it); it is answered with the first one's result;
+- once the first is stored, the page shows a fresh form (a new token, empty
+  fields) in the same place, and the second tap submits that fresh form. A
+  submission of the form drawn right after a save is the repeat of that save,
+  and stores nothing, when none of its fields changed since it was drawn (the
+  fields keyed under the form's key are compared) or, for a form without
+  keyed fields, when it comes within :data:`REPEAT_SECONDS` of its drawing.
+  The saved message of the first stays on screen (:func:`ui.messages.show_saved`),
+  so either way the clerk reads "saved", never a refusal of an empty form.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -24,9 +35,38 @@ from ui.session import actor, engine, note_data_version, t
 
 T = TypeVar("T")
 
+REPEAT_SECONDS = 2.0
+"""How long after a fresh form is drawn a submission of it, when the form has no keyed fields to compare, counts
+as the second tap of the save before it: far less than anyone needs to make a new entry in it."""
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A rendered form as it was first drawn: its token, when, and the values of its keyed fields then."""
+
+    token: str
+    at: float
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The last submission of a form that was stored: its token and what the write returned."""
+
+    token: str
+    result: Any
+
 
 def _token_key(name: str) -> str:
     return f"form_token:{name}"
+
+
+def _drawn_key(name: str) -> str:
+    return f"form_drawn:{name}"
+
+
+def _stored_key(name: str) -> str:
+    return f"form_stored:{name}"
 
 
 def current_token(name: str) -> str:
@@ -37,32 +77,97 @@ def current_token(name: str) -> str:
     return st.session_state[key]
 
 
+def form_key(name: str, token: str) -> str:
+    """The key of the rendered form ``name``; its fields are keyed ``f"{form_key}-{field}"`` (or, the older
+    way, ``f"{field}-{token}"``)."""
+    return f"{name}-{token}"
+
+
+def _keyed_fields(name: str, token: str) -> dict[str, Any]:
+    """The values of the fields keyed with the rendered form's key or token: what can be compared between runs."""
+    prefix, suffix = f"{form_key(name, token)}-", f"-{token}"
+    return {key: st.session_state[key] for key in list(st.session_state)
+            if isinstance(key, str) and (key.startswith(prefix) or key.endswith(suffix))}
+
+
 @contextmanager
 def entry_form(name: str, **form_options: Any) -> Iterator[str]:
-    """A ``st.form`` whose key carries the current token; yields the token."""
+    """A ``st.form`` whose key carries the current token; yields the token.
+
+    Key the form's fields under its key (``key=f"{form_key(name, token)}-persons"``): they then start empty
+    after a save, and a repeated tap on the fresh form is recognised by its unchanged fields.
+    """
     token = current_token(name)
-    with st.form(f"{name}-{token}", **form_options):
-        yield token
+    try:
+        with st.form(form_key(name, token), **form_options):
+            yield token
+    finally:  # also when a tap interrupts the drawing: the fields drawn so far are noted
+        _note_drawn(name, token)
+
+
+def _note_drawn(name: str, token: str) -> None:
+    """Note the form as first drawn; fields a drawing cut short by a tap did not reach are added when they are
+    first drawn, and a field already noted keeps its first value."""
+    fields = _keyed_fields(name, token)
+    drawn = st.session_state.get(_drawn_key(name))
+    if drawn is None or drawn.token != token:
+        st.session_state[_drawn_key(name)] = Drawn(token, time.monotonic(), fields)
+    elif fields.keys() - drawn.fields.keys():
+        st.session_state[_drawn_key(name)] = Drawn(token, drawn.at, {**fields, **drawn.fields})
+
+
+def repeats_last_save(name: str) -> bool:
+    """Whether this submission of the form ``name`` is the second tap of its last save (see the module): a
+    form that checks its input before it saves asks this first, so that its refusal is not the answer."""
+    token = current_token(name)
+    drawn = st.session_state.get(_drawn_key(name))
+    if st.session_state.get(_stored_key(name)) is None or drawn is None or drawn.token != token:
+        return False
+    if drawn.fields:
+        return _keyed_fields(name, token) == drawn.fields
+    return time.monotonic() - drawn.at < REPEAT_SECONDS
+
+
+def whole_number_input(label: str, *, value: int | None = None, key: str | None = None,
+                       container: Any = st, **options: Any) -> float | None:
+    """An input for a count that hands the data layer what was typed: "3.5" arrives as 3.5 and is refused there,
+    naming the field, where an integer input would have cut it to 3 in the browser. (The browser's number field
+    takes no letters, so "12abc" cannot be typed; a pasted or imported one is refused by the same check.)"""
+    return container.number_input(label, value=None if value is None else float(value), step=1.0, format="%g",
+                                  key=key, **options)
 
 
 def save(name: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     """Run one data-layer write for the form ``name`` and show the outcome.
 
-    Returns what the operation returned, or ``None`` when it was refused (the
-    refusal is shown field by field in the user's language) or was a repeat
-    of a submission already stored.
+    Returns what the operation returned (for the same submission sent twice, what the first returned), or
+    ``None`` when it was refused (the refusal is shown field by field in the user's language) or was the
+    repeated tap of a save whose message is still on screen.
     """
+    if repeats_last_save(name):
+        return None
+    token = current_token(name)
     try:
-        result = perform(engine(), actor(), operation, *args, token=current_token(name), **kwargs)
+        result = perform(engine(), actor(), operation, *args, token=token, **kwargs)
     except DuplicateSubmission:
+        stored = st.session_state.get(_stored_key(name))
+        if stored is not None and stored.token == token:
+            return stored.result
         st.info(t("error.duplicate_submission"))
         return None
     except CommandPostError as refusal:
         st.error(refusal_text(refusal))
         return None
+    st.session_state[_stored_key(name)] = Stored(token, result)
     del st.session_state[_token_key(name)]
     note_data_version()
     return result
+
+
+def start_afresh(name: str) -> None:
+    """Draw the form ``name`` empty at the next run, as after its own save: for an entry stored another way
+    (the correction of an earlier entry offered when this one was refused)."""
+    st.session_state.pop(_token_key(name), None)
 
 
 def save_done(name: str, operation: Callable[..., object], *args: Any, **kwargs: Any) -> bool:

@@ -25,12 +25,15 @@ def content_ok(text: str) -> None:
 
 
 def remember_saved(slot: str, text: str) -> None:
-    """Keep a saved message over the rerun that follows a save; :func:`show_saved` shows it once."""
+    """Keep a saved message over the rerun that follows a save, until the next save in ``slot`` replaces it."""
     st.session_state[SAVED_MESSAGE_KEY.format(slot=slot)] = text
 
 
 def show_saved(slot: str) -> None:
-    text = st.session_state.pop(SAVED_MESSAGE_KEY.format(slot=slot), None)
+    """The last saved message of ``slot``. It stays until the next entry is saved: a clerk who looks up from the
+    phone a minute later, or whose second tap of a double tap submitted the fresh form, still reads what was
+    stored."""
+    text = st.session_state.get(SAVED_MESSAGE_KEY.format(slot=slot))
     if text:
         st.success(text, icon=":material/check_circle:")
 

@@ -48,6 +48,14 @@ PAGES = (
     PageEntry("pages/privacy.py", "retention.page.nav", "🔒", ("admin",), "privacy"),
 )
 
+HOME_PAGES = {"clerk": "quick_entry"}
+"""The page a role lands on after signing in (the app's address without a page), where its work is: a clerk's
+quick entry rather than the long wall page. Every other role lands on the first page, the overview."""
+
+
+def home_page(role: str) -> str:
+    return HOME_PAGES.get(role, PAGES[0].url_path)
+
 
 def may_use(role: str, page: PageEntry) -> bool:
     return role in page.roles
@@ -108,12 +116,29 @@ def navigation(role: str) -> list[st.Page]:
     """Every page: as itself when ``role`` may use it, else as the refusal (or the sign-in form).
 
     Registering the refused pages too means their URLs answer with a refusal
-    instead of quietly opening the first page.
+    instead of quietly opening the first page. The role's home page (:func:`home_page`) is the default.
     """
     stand_in = refusal_page if role in ROLES else sign_in_page
+    home = home_page(role)
     return [st.Page(page.path if may_use(role, page) else stand_in, title=t(page.title), icon=page.icon,
-                    url_path=page.url_path, default=index == 0)
-            for index, page in enumerate(PAGES)]
+                    url_path=page.url_path, default=page.url_path == home)
+            for page in PAGES]
+
+
+LANDING_KEY = "navigation:land_on_home"
+
+
+def land_on_home_page(pages: list[st.Page], current: st.Page, role: str) -> None:
+    """Take a person who signed in at the app's address to their role's home page (a clerk to quick entry);
+    one who signed in at a bookmarked page stays there. A visitor's run notes where the sign-in form stands."""
+    if role not in ROLES:
+        st.session_state[LANDING_KEY] = current.url_path == ""
+        return
+    if not st.session_state.pop(LANDING_KEY, False):
+        return
+    home = next(page for entry, page in zip(PAGES, pages, strict=True) if entry.url_path == home_page(role))
+    if current.url_path != home.url_path:
+        st.switch_page(home)
 
 
 def account_box() -> None:

@@ -144,8 +144,8 @@ def flash(text: str, notice_ids: Sequence[int] = ()) -> None:
 
 
 def pending_flash() -> dict | None:
-    """The message of the save made just before this run (``text``, ``notice_ids``), once."""
-    return st.session_state.pop(FLASH_KEY, None)
+    """The message of the last save (``text``, ``notice_ids``); it stays until the next save replaces it."""
+    return st.session_state.get(FLASH_KEY)
 
 
 # --- the sites (administrator) -------------------------------------------------------------------------------------

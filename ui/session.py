@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import json
 import time
 from collections.abc import Callable
 from datetime import date, datetime
@@ -26,6 +27,10 @@ from data_layer.privacy import presented
 
 VISITOR = Actor("visitor", "visitor")
 DATA_VERSION_KEY = "data_version"
+SESSION_COOKIE = "command_post_session"
+SESSION_COOKIE_DAYS = 30  # how long the browser keeps it; the idle limit, checked by the store, ends it sooner
+SESSION_TOKEN_KEY = "session_token"
+SEEN_KEY = "session_seen_at"
 T = TypeVar("T")
 
 
@@ -89,14 +94,15 @@ def sign_in_source() -> str | None:
 def sign_in_form() -> None:
     """Username and password; a wrong pair, a disabled account and a locked one get the same answer."""
     with st.form("sign_in", clear_on_submit=True):
-        username = st.text_input(t("users.field.username"))
-        password = st.text_input(t("users.field.password"), type="password")
+        username = st.text_input(t("users.field.username"), autocomplete="username")  # a phone's password manager
+        password = st.text_input(t("users.field.password"), type="password", autocomplete="current-password")
         if st.form_submit_button(t("app.sign_in"), type="primary"):
             signed_in = users.authenticate(engine(), username.strip(), password, source=sign_in_source())
             if signed_in is None:
                 st.error(t("app.sign_in_failed"))
             else:
                 start_session(signed_in)
+                st.session_state[SESSION_TOKEN_KEY] = users.open_session(engine(), signed_in)
                 st.rerun()
 
 
@@ -108,8 +114,59 @@ def start_session(signed_in: Actor) -> None:
 
 
 def sign_out() -> None:
+    """Sign this browser out; a remembered session ends too, so its cookie opens nothing any more."""
+    token = st.session_state.pop(SESSION_TOKEN_KEY, None)
+    if token and "actor" in st.session_state:
+        users.end_session(engine(), actor(), token)
     for key in ("actor", "last_activity"):
         st.session_state.pop(key, None)
+
+
+def session_cookie() -> str | None:
+    """The session cookie this browser sent when it opened the page; anything but a text (a page run with no
+    browser behind it) counts as none."""
+    token = st.context.cookies.get(SESSION_COOKIE)
+    return token if isinstance(token, str) and token else None
+
+
+def sign_in_with_remembered_session() -> None:
+    """A person who signed in with their password on this browser, reloading the page or reopening the tab
+    within the idle limit, is signed in again by the session cookie (see :func:`keep_session_cookie`)."""
+    if "actor" in st.session_state:
+        return
+    token = session_cookie()
+    signed_in = users.actor_for_session(engine(), token) if token else None
+    if signed_in is not None:
+        start_session(signed_in)
+        st.session_state[SESSION_TOKEN_KEY] = token
+
+
+def keep_session_cookie() -> None:
+    """Keep the browser's session cookie in step with the session: set while signed in with a password,
+    removed once signed out. The cookie holds a random token whose hash the store keeps; it is sent to this
+    app's address only (``SameSite=Strict``, and ``Secure`` over HTTPS), and the store decides whether it
+    still opens anything (idle limit, sign-out, account disabled). The script is drawn in the sidebar, where
+    it takes no room from the page."""
+    token = st.session_state.get(SESSION_TOKEN_KEY)
+    if token:
+        value, lifetime = token, SESSION_COOKIE_DAYS * 24 * 3600
+    elif session_cookie():
+        value, lifetime = "", 0
+    else:
+        return
+    cookie = json.dumps(f"{SESSION_COOKIE}={value}; Path=/; Max-Age={lifetime}; SameSite=Strict")
+    secure = "(location.protocol === 'https:' ? '; Secure' : '')"
+    st.sidebar.html(f"<script>document.cookie = {cookie} + {secure};</script>", unsafe_allow_javascript=True)
+
+
+def note_session_activity() -> None:
+    """Write the remembered session's last activity (at most once a minute), so a reload after a long idle
+    spell asks for the password again."""
+    token = st.session_state.get(SESSION_TOKEN_KEY)
+    now = time.monotonic()
+    if token and now - st.session_state.get(SEEN_KEY, 0.0) >= users.SEEN_EVERY.total_seconds():
+        users.session_seen(engine(), actor(), token)
+        st.session_state[SEEN_KEY] = now
 
 
 def sign_in_with_device_token() -> None:
@@ -132,11 +189,14 @@ def sign_in_with_device_token() -> None:
 
 
 def prepare_session() -> None:
-    """What every run does before a page: a wall screen's device token, the account read again, idle sign-out,
-    and the data version its reads are keyed on."""
+    """What every run does before a page: a wall screen's device token or a remembered session, the account
+    read again, idle sign-out, the session cookie kept in step, and the data version its reads are keyed on."""
     sign_in_with_device_token()
+    sign_in_with_remembered_session()
     recheck_account()
     expire_idle_session()
+    note_session_activity()
+    keep_session_cookie()
     note_data_version()
 
 

@@ -29,6 +29,7 @@ from data_layer.checkpoints.counts import (
     add_counts_batch,
     add_zero_report,
     correct_count,
+    overlapping_entries,
     rebuild_checkpoint_daily_totals,
 )
 from data_layer.checkpoints.figures import (
@@ -48,7 +49,7 @@ from data_layer.checkpoints.master import (
     set_checkpoint_kind,
     set_checkpoint_location,
 )
-from data_layer.checkpoints.shifts import current_shift, day_shifts, shift_for, shift_starts
+from data_layer.checkpoints.shifts import current_shift, day_shifts, proposed_shift, shift_for, shift_starts
 from data_layer.checkpoints.tables import COUNT_FIELDS, DOMAIN, KINDS, checkpoint_counts, checkpoints
 from data_layer.checkpoints.transfer import TRANSFER_KINDS
 
@@ -72,6 +73,8 @@ __all__ = [
     "figures_by",
     "hourly_throughput",
     "list_checkpoints",
+    "overlapping_entries",
+    "proposed_shift",
     "rebuild_checkpoint_daily_totals",
     "recent_entries",
     "rename_checkpoint",

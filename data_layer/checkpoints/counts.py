@@ -62,6 +62,14 @@ def _effective_periods(checkpoint: sa.ColumnElement[bool], start: datetime, end:
     ).order_by(checkpoint_counts.c.period_start)
 
 
+def overlapping_entries(conn: Connection, checkpoint_id: int, start: datetime, end: datetime) -> list[dict]:
+    """The effective entries of a checkpoint whose period overlaps [start, end), with their counts: what an
+    entry for that period collides with, and what the clerk may correct instead."""
+    query = _effective_periods(checkpoint_counts.c.checkpoint_id == checkpoint_id, _minute(start), _minute(end))
+    columns = [checkpoint_counts.c.id, *[checkpoint_counts.c[name] for name in COUNT_FIELDS]]
+    return [dict(row) for row in conn.execute(query.add_columns(*columns)).mappings()]
+
+
 def _stored_clash(conn: Connection, replaces: int | None) -> ClashFinder:
     """Finds the first stored effective entry overlapping a period (the entry being replaced aside)."""
     def find(checkpoint_id: int, start: datetime, end: datetime) -> Period | None:

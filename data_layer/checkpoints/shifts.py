@@ -1,5 +1,5 @@
 """The duty shifts of the checkpoints (三班倒), from the ``COMMAND_POST_SHIFTS`` setting; entry forms prefill
-a count's period from the shift on duty."""
+a count's period from the shift the clerk means (:func:`proposed_shift`)."""
 
 from __future__ import annotations
 
@@ -35,3 +35,17 @@ def shift_for(moment: datetime) -> tuple[datetime, datetime]:
 def current_shift() -> tuple[datetime, datetime]:
     """The shift that is on duty now."""
     return shift_for(clock.now())
+
+
+def proposed_shift(moment: datetime | None = None) -> tuple[datetime, datetime]:
+    """The shift an entry form proposes at ``moment`` (now): the shift that has just ended while the clerk
+    handing over is still entering it (within ``COMMAND_POST_HANDOVER_MINUTES`` of its end), else the one on duty.
+
+    At 16:05 the clerk of 08:00–16:00 enters their whole shift; proposing 16:00–24:00 would store a
+    five-minute stub that the full entry of that shift later collides with.
+    """
+    moment = moment or clock.now()
+    start, end = shift_for(moment)
+    if moment - start < timedelta(minutes=settings.HANDOVER_MINUTES.value()):
+        return shift_for(start - timedelta(minutes=1))
+    return start, end

@@ -102,13 +102,18 @@ def wait_for_figure(page, expected: int, timeout: int) -> None:
         ".some(e => e.innerText.replace(/,/g, '') === expected)", arg=str(expected), timeout=timeout)
 
 
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+"""A phone as a clerk holds it: 390 × 844 CSS pixels, a touch screen, a mobile browser."""
+
+
 def sign_in(browser, base_url: str, username: str, password: str, width: int = 1920, height: int = 1080,
-            path: str = "/"):
+            path: str = "/", **page_options):
     """A new page at ``path``, signed in as ``username`` through the sign-in form a visitor sees there.
 
-    Returns the page and the list that collects the browser console's errors.
+    ``page_options`` are further Playwright page options (``**PHONE`` for a phone; its viewport replaces
+    ``width`` and ``height``). Returns the page and the list that collects the browser console's errors.
     """
-    page = browser.new_page(viewport={"width": width, "height": height})
+    page = browser.new_page(**{"viewport": {"width": width, "height": height}, **page_options})
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.goto(f"{base_url}{path}?lang=zh", wait_until="networkidle")

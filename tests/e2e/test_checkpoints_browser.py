@@ -28,7 +28,7 @@ from sample_data.checkpoints import SILENT_TODAY
 @pytest.fixture
 def writable_app(database_factory) -> Iterator[tuple[str, str]]:
     url = sample_database(database_factory)
-    with serve_app(url) as base_url:
+    with serve_app(url, COMMAND_POST_HANDOVER_MINUTES="0") as base_url:  # the shift on duty, at any hour
         yield base_url, url
 
 

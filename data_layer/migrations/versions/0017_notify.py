@@ -5,14 +5,14 @@ JSON webhook or e-mail. Each message is written once into the outbox (unique per
 and delivered by the one sender holding the lease row created here.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 
 
 def upgrade() -> None:

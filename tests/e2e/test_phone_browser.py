@@ -1,0 +1,296 @@
+"""A clerk's phone in a real browser (390 × 844, touch): signing in lands on quick entry, inputs a finger can
+use, the save button in the first screen, a double tap that ends in "saved" with one row stored, a fraction of
+a person refused. The app runs over its own copy of the sample (three days), since the tests write.
+
+Each entry goes to a checkpoint that has nothing stored for the shift on duty yet, so the entries of one test
+never overlap another's.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from datetime import time as time_of_day
+
+import pytest
+import sqlalchemy as sa
+from e2e_support import PHONE, sample_database, serve_app, settle, sign_in, wait_out_the_first_minute_of_a_shift
+from e2e_support import sign_out as e2e_sign_out
+
+from data_layer.checkpoints import add_checkpoint, add_count, checkpoint_counts, checkpoints, current_shift, shift_for
+from data_layer.db import Actor, connect, perform
+from data_layer.users import set_active
+
+SAVED = "已保存（记录"
+REFUSALS = ("必填", "重叠", "已提交过")
+INPUT_BOXES = ", ".join(f"[data-testid={box}]" for box in (
+    "stTextInputRootElement", "stNumberInputContainer", "stDateInputField")) + ", [data-testid=stSelectbox] > div > div"
+"""The box drawn around each kind of input: what a finger aims at."""
+
+
+@pytest.fixture(scope="module")
+def phone_app(database_factory) -> Iterator[tuple[str, str]]:
+    url = sample_database(database_factory)
+    with serve_app(url, COMMAND_POST_HANDOVER_MINUTES="0") as base_url:  # the shift on duty, at any hour
+        yield base_url, url
+
+
+@pytest.fixture(scope="module")
+def handover_app(database_factory) -> Iterator[tuple[str, str]]:
+    """The app with a handover window of a whole day: at any hour the form proposes the shift just ended."""
+    url = sample_database(database_factory)
+    with serve_app(url, COMMAND_POST_HANDOVER_MINUTES="1440") as base_url:
+        yield base_url, url
+
+
+def entries_since_shift_start(url: str, checkpoint: str) -> list[tuple[int, int]]:
+    """(persons, vehicles) of every entry of ``checkpoint`` that reaches into the shift on duty."""
+    start, _ = current_shift()
+    engine = connect(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(checkpoint_counts.c.persons, checkpoint_counts.c.vehicles).join(
+            checkpoints, checkpoints.c.id == checkpoint_counts.c.checkpoint_id).where(
+            checkpoints.c.name == checkpoint, checkpoint_counts.c.period_end > start)).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def free_checkpoint(url: str) -> str:
+    """An open checkpoint with no entry yet for the shift on duty."""
+    start, _ = current_shift()
+    engine = connect(url)
+    with engine.connect() as conn:
+        busy = sa.select(checkpoint_counts.c.checkpoint_id).where(checkpoint_counts.c.period_end > start)
+        name = conn.execute(sa.select(checkpoints.c.name).where(checkpoints.c.active, checkpoints.c.id.not_in(busy))
+                            .order_by(checkpoints.c.id)).scalars().first()
+    engine.dispose()
+    assert name is not None, "the sample has run out of checkpoints without an entry this shift"
+    return name
+
+
+class Clerk:
+    """A clerk's hands on the phone: every tap and keystroke is counted."""
+
+    def __init__(self, page):
+        self.page, self.taps, self.keystrokes = page, 0, 0
+
+    def tap(self, locator) -> None:
+        locator.tap()
+        self.taps += 1
+
+    def type_into(self, label: str, text: str) -> None:
+        self.tap(self.page.get_by_label(label, exact=True))
+        self.page.keyboard.type(text)
+        self.keystrokes += len(text)
+
+    def choose_checkpoint(self, name: str) -> None:
+        self.tap(self.page.get_by_test_id("stSelectbox").filter(has_text="卡口").first)
+        self.tap(self.page.get_by_role("option", name=name))
+
+    def save_button(self):
+        return self.page.get_by_role("button", name="保存", exact=True)
+
+    def double_tap_save(self, gap_ms: int) -> None:
+        """Two taps where the save button was, ``gap_ms`` apart, as a finger does it."""
+        box = self.save_button().bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        self.page.touchscreen.tap(x, y)
+        self.page.wait_for_timeout(gap_ms)
+        self.page.touchscreen.tap(x, y)
+        self.taps += 2
+
+
+def signed_in_clerk(browser, base_url: str) -> Clerk:
+    page, _ = sign_in(browser, base_url, "clerk", "clerk-demo-1", **PHONE)
+    page.get_by_role("heading", name="快速录入").wait_for(timeout=30_000)
+    wait_out_the_first_minute_of_a_shift()
+    return Clerk(page)
+
+
+def main_text(page) -> str:
+    return page.get_by_test_id("stMain").inner_text()
+
+
+def test_a_clerk_lands_on_quick_entry_with_touch_sized_inputs_and_save_in_the_first_screen(browser, phone_app,
+                                                                                          artifacts):
+    base_url, _ = phone_app
+    clerk = signed_in_clerk(browser, base_url)
+    page = clerk.page
+    page.screenshot(path=str(artifacts / "phone-quick-entry-390x844.png"))
+    sizes = page.evaluate("""() => [...document.querySelectorAll('[data-testid=stMain] input')]
+        .map(e => [e, e.closest(BOXES)]).filter(([e, box]) => box !== null && box.offsetParent !== null)
+        .map(([e, box]) => ({label: e.getAttribute('aria-label'), font: parseFloat(getComputedStyle(box).fontSize),
+                             input_font: parseFloat(getComputedStyle(e).fontSize),
+                             height: box.getBoundingClientRect().height}))""".replace("BOXES", json.dumps(INPUT_BOXES)))
+    assert len(sizes) >= 8, sizes  # checkpoint, day, shift, four counts, note
+    assert all(min(size["font"], size["input_font"]) >= 16 for size in sizes), sizes
+    assert all(size["height"] >= 44 for size in sizes), sizes
+    save = clerk.save_button().bounding_box()
+    assert page.evaluate("window.scrollY") == 0
+    assert save["y"] >= 0 and save["y"] + save["height"] <= PHONE["viewport"]["height"], save
+    page.close()
+
+
+@pytest.mark.parametrize("gap_ms", [50, 150, 400, 700])
+def test_a_double_tap_on_save_ends_in_the_saved_message_with_one_row_stored(browser, phone_app, artifacts, gap_ms):
+    base_url, url = phone_app
+    checkpoint = free_checkpoint(url)
+    clerk = signed_in_clerk(browser, base_url)
+    page = clerk.page
+    opened = time.monotonic()
+    clerk.choose_checkpoint(checkpoint)
+    clerk.type_into("检测人数", "36")
+    clerk.type_into("检查车辆", "12")
+    clerk.double_tap_save(gap_ms)
+    page.get_by_text(SAVED).first.wait_for(timeout=30_000)
+    seconds = time.monotonic() - opened
+    page.wait_for_timeout(1500)  # whatever the second tap started has finished by now
+    settle(page)
+    text = main_text(page)
+    page.screenshot(path=str(artifacts / f"phone-double-tap-{gap_ms}ms.png"))
+    page.close()
+    assert SAVED in text and checkpoint in text and "检测人数 36" in text, text
+    assert not [word for word in REFUSALS if word in text], text
+    assert entries_since_shift_start(url, checkpoint) == [(36, 12)]
+    measured = {"gap_ms": gap_ms, "taps": clerk.taps - 1, "keystrokes": clerk.keystrokes,
+                "seconds_to_saved": round(seconds, 2)}  # one tap of the two was the slip of the finger
+    (artifacts / f"phone-entry-{gap_ms}ms.json").write_text(json.dumps(measured))
+
+
+def test_a_fraction_of_a_person_is_refused_naming_the_field(browser, phone_app, artifacts):
+    base_url, url = phone_app
+    checkpoint = free_checkpoint(url)
+    clerk = signed_in_clerk(browser, base_url)
+    page = clerk.page
+    clerk.choose_checkpoint(checkpoint)
+    clerk.type_into("检测人数", "3.5")
+    clerk.type_into("检查车辆", "1")
+    clerk.tap(clerk.save_button())
+    page.get_by_text("检测人数：须为整数").first.wait_for(timeout=30_000)
+    settle(page)
+    page.screenshot(path=str(artifacts / "phone-fraction-refused.png"))
+    page.close()
+    assert entries_since_shift_start(url, checkpoint) == []
+
+
+def shift_just_ended() -> tuple[datetime, datetime]:
+    start, _ = current_shift()
+    return shift_for(start - timedelta(minutes=1))
+
+
+def roster_text(start: datetime, end: datetime) -> str:
+    """A shift as the form writes it: 16:00–24:00."""
+    return f"{start:%H:%M}–" + ("24:00" if end.time() == time_of_day(0) else f"{end:%H:%M}")
+
+
+def new_checkpoint(url: str, name: str, stub: bool = False) -> int:
+    """A checkpoint of the clerk's (who is assigned all of them), with a five-minute entry at the start of the
+    shift just ended when ``stub``; returns the stub's id or 0."""
+    engine = connect(url)
+    admin = Actor("admin", "admin")
+    perform(engine, admin, add_checkpoint, {"name": name, "grid": "第一网格", "kind": "road"})
+    start, _ = shift_just_ended()
+    stub_id = perform(engine, admin, add_count, {"checkpoint": name, "period_start": start,
+                                                 "period_end": start + timedelta(minutes=5), "persons": 3,
+                                                 "vehicles": 0, "fever": 0, "turned_back": 0}) if stub else 0
+    engine.dispose()
+    return stub_id
+
+
+def effective_entries(url: str, checkpoint: str) -> list[tuple]:
+    engine = connect(url)
+    superseding = checkpoint_counts.alias("superseding")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(checkpoint_counts.c.period_start, checkpoint_counts.c.period_end,
+                                      checkpoint_counts.c.persons, checkpoint_counts.c.reason).join(
+            checkpoints, checkpoints.c.id == checkpoint_counts.c.checkpoint_id).where(
+            checkpoints.c.name == checkpoint,
+            ~sa.exists().where(superseding.c.supersedes_id == checkpoint_counts.c.id))).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def test_at_handover_the_form_proposes_the_shift_just_ended_and_stores_it_whole(browser, handover_app, artifacts):
+    base_url, url = handover_app
+    new_checkpoint(url, "交接测试卡口")
+    start, end = shift_just_ended()
+    clerk = signed_in_clerk(browser, base_url)
+    page = clerk.page
+    clerk.choose_checkpoint("交接测试卡口")
+    shift = page.get_by_test_id("stSelectbox").filter(has_text="班次").first.locator("input")
+    assert shift.input_value() == roster_text(start, end)
+    clerk.type_into("检测人数", "280")
+    clerk.type_into("检查车辆", "31")
+    clerk.tap(clerk.save_button())
+    page.get_by_text(SAVED).first.wait_for(timeout=30_000)
+    settle(page)
+    page.screenshot(path=str(artifacts / "phone-handover-saved.png"))
+    text = main_text(page)
+    page.close()
+    assert roster_text(start, end) in text
+    assert effective_entries(url, "交接测试卡口") == [(start, end, 280, None)]
+
+
+def test_an_entry_overlapping_a_stub_is_offered_and_completed_as_its_correction(browser, handover_app, artifacts):
+    base_url, url = handover_app
+    stub = new_checkpoint(url, "短时段卡口", stub=True)
+    start, end = shift_just_ended()
+    clerk = signed_in_clerk(browser, base_url)
+    page = clerk.page
+    clerk.choose_checkpoint("短时段卡口")
+    clerk.type_into("检测人数", "280")
+    clerk.type_into("检查车辆", "31")
+    clerk.tap(clerk.save_button())
+    offer = page.get_by_role("button", name=f"用本次数字更正记录 #{stub}")
+    offer.wait_for(timeout=30_000)
+    settle(page)
+    page.screenshot(path=str(artifacts / "phone-overlap-offer.png"))
+    clerk.tap(offer)
+    page.get_by_text(f"已更正（记录 #{stub} 由记录").first.wait_for(timeout=30_000)
+    settle(page)
+    page.screenshot(path=str(artifacts / "phone-overlap-corrected.png"))
+    page.close()
+    assert effective_entries(url, "短时段卡口") == [(start, end, 280, "交接班补录整班数字")]
+
+
+def test_a_reload_keeps_the_clerk_signed_in_until_sign_out_or_the_account_is_disabled(browser, phone_app, artifacts):
+    base_url, url = phone_app
+    clerk = signed_in_clerk(browser, base_url)
+    page = clerk.page
+    cookie = next(item for item in page.context.cookies() if item["name"] == "command_post_session")
+    assert cookie["sameSite"] == "Strict" and len(cookie["value"]) >= 40
+
+    opened = time.monotonic()
+    page.reload(wait_until="networkidle")  # the bookmark of quick entry, opened again
+    page.get_by_role("heading", name="快速录入").wait_for(timeout=30_000)
+    settle(page)
+    assert page.locator("input[type='password']").count() == 0
+    checkpoint = free_checkpoint(url)
+    clerk.taps = clerk.keystrokes = 0
+    clerk.choose_checkpoint(checkpoint)
+    clerk.type_into("检测人数", "21")
+    clerk.type_into("检查车辆", "4")
+    clerk.tap(clerk.save_button())
+    page.get_by_text(SAVED).first.wait_for(timeout=30_000)
+    measured = {"after_reload": True, "taps": clerk.taps, "keystrokes": clerk.keystrokes,
+                "seconds_to_saved": round(time.monotonic() - opened, 2)}
+    (artifacts / "phone-entry-after-reload.json").write_text(json.dumps(measured))
+    page.screenshot(path=str(artifacts / "phone-after-reload-saved.png"))
+
+    e2e_sign_out(page)
+    page.reload(wait_until="networkidle")
+    page.locator("input[type='password']").wait_for(timeout=30_000)
+
+    page.close()
+    clerk = signed_in_clerk(browser, base_url)
+    engine = connect(url)
+    perform(engine, Actor("admin", "admin"), set_active, "clerk", False)
+    try:
+        clerk.page.reload(wait_until="networkidle")
+        clerk.page.locator("input[type='password']").wait_for(timeout=30_000)
+    finally:
+        perform(engine, Actor("admin", "admin"), set_active, "clerk", True)
+        engine.dispose()
+        clerk.page.close()
