@@ -103,6 +103,9 @@ class Column:
     chinese: str
 
 
+AddRows = Callable[[WriteContext, list[Row], Callable[[int], None]], list[int]]
+
+
 @dataclass(frozen=True)
 class TransferKind:
     """One thing that can be imported and exported, such as ``checkpoint_counts``.
@@ -116,7 +119,7 @@ class TransferKind:
     columns: tuple[Column, ...]
     add_row: Callable[[WriteContext, Row], object]
     read_rows: Callable[[Connection], Iterable[Row]]
-    add_rows: Callable[[WriteContext, list[Row], Callable[[int], None]], list[int]] | None = None
+    add_rows: AddRows | None = None
 
 
 def transfer_kinds() -> dict[str, TransferKind]:
@@ -324,7 +327,8 @@ def _adds_up(total: list, rows: list[list]) -> bool:
             continue
         column = [row[index] if index < len(row) else None for row in rows]
         numbers = [0.0 if is_blank(value) else parse_number(value) for value in column]
-        if None in numbers or not math.isclose(sum(numbers), expected, abs_tol=1e-6):
+        read = [number for number in numbers if number is not None]
+        if len(read) < len(numbers) or not math.isclose(sum(read), expected, abs_tol=1e-6):
             return False
     return True
 
@@ -424,10 +428,11 @@ def import_ledger(engine: Engine, actor: Actor, kind_name: str, source: Path | b
     parsed = [(RowPlace(ledger.title if several else None, number), row) for ledger in ledgers
               for number, row in parse_rows(kind, ledger.header, ledger.rows)]
     ticker = ProgressTicker(progress, len(parsed))
-    store = _store_all if kind.add_rows is not None else _store_each
+    add_rows = kind.add_rows
 
     def work(ctx: WriteContext) -> int:
-        stored = store(ctx, kind, parsed, ticker)
+        stored = (_store_each(ctx, kind, parsed, ticker) if add_rows is None
+                  else _store_all(ctx, add_rows, parsed, ticker))
         ctx.audit(f"import.{kind.name}", kind.name, after={"rows": stored})
         return stored
 
@@ -469,7 +474,7 @@ def _store_each(ctx: WriteContext, kind: TransferKind, parsed: Parsed, ticker: P
     return stored
 
 
-def _store_all(ctx: WriteContext, kind: TransferKind, parsed: Parsed, ticker: ProgressTicker) -> int:
+def _store_all(ctx: WriteContext, add_rows: AddRows, parsed: Parsed, ticker: ProgressTicker) -> int:
     """Store the readable rows with the kind's batch function; refuse the file, every bad row listed in
     file order, if any row is unreadable or bad."""
     problems = [(position, place.error(row)) for position, (place, row) in enumerate(parsed)
@@ -478,7 +483,7 @@ def _store_all(ctx: WriteContext, kind: TransferKind, parsed: Parsed, ticker: Pr
     unreadable = len(problems)
     stored = 0
     try:
-        stored = len(kind.add_rows(ctx, [row for _, row in readable], lambda done: ticker(unreadable + done)))
+        stored = len(add_rows(ctx, [row for _, row in readable], lambda done: ticker(unreadable + done)))
     except RowsRejected as refusal:
         problems.extend((readable[index][0], parsed[readable[index][0]][0].error(error))
                         for index, error in refusal.problems)
