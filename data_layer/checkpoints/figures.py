@@ -4,8 +4,9 @@ per-checkpoint table, the daily trend and the hourly throughput."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,6 +20,7 @@ from data_layer.checkpoints.tables import (
     checkpoint_daily_totals,
     checkpoints,
 )
+from data_layer.db import Rows
 
 
 class Totals(TypedDict):
@@ -75,17 +77,23 @@ def figures(conn: Connection, day: date) -> CheckpointFigures:
     columns += [_sum(totals.c[f"cumulative_{name}"]) for name in COUNT_FIELDS]
     sums = conn.execute(sa.select(*columns).select_from(_newest_totals(day))).one()
     reported_column = sa.func.coalesce(totals.c.entries, 0) > 0
-    status = conn.execute(sa.select(checkpoints.c.name, reported_column)
-                          .select_from(checkpoints.outerjoin(totals, sa.and_(totals.c.checkpoint_id == checkpoints.c.id,
-                                                                             on_day)))
-                          .where(checkpoints.c.active)).all()
+    query = (sa.select(checkpoints.c.name, reported_column)
+             .select_from(checkpoints.outerjoin(totals, sa.and_(totals.c.checkpoint_id == checkpoints.c.id, on_day)))
+             .where(checkpoints.c.active))
+    status: Sequence[Sequence[Any]] = conn.execute(query).all()
     return {
-        **{name: int(value) for name, value in zip(COUNT_FIELDS, sums[:4], strict=True)},
+        **_totals(sums[:4]),
         "active_checkpoints": len(status),
         "reported_checkpoints": sum(1 for _, reported in status if reported),
         "not_reported": sorted(name for name, reported in status if not reported),
-        "cumulative": {name: int(value) for name, value in zip(COUNT_FIELDS, sums[4:], strict=True)},
+        "cumulative": _totals(sums[4:]),
     }
+
+
+def _totals(sums: Sequence[Any]) -> Totals:
+    """The four counts from their sums, given in the order of ``COUNT_FIELDS``."""
+    persons, vehicles, fever, turned_back = (int(value) for value in sums)
+    return {"persons": persons, "vehicles": vehicles, "fever": fever, "turned_back": turned_back}
 
 
 def checkpoint_table(conn: Connection, day: date) -> list[dict]:
@@ -140,7 +148,8 @@ def hourly_throughput(conn: Connection, day: date) -> list[dict]:
         checkpoint_counts.c.period_start >= start - MAX_PERIOD, checkpoint_counts.c.period_start < end,
         checkpoint_counts.c.period_end > start, is_effective())
     shares = [[0.0] * len(COUNT_FIELDS) for _ in range(24)]
-    for period_start, period_end, *counts in conn.execute(query):
+    rows: Rows = conn.execute(query)
+    for period_start, period_end, *counts in rows:
         begins, ends = ((moment - start).total_seconds() / 3600 for moment in (period_start, period_end))
         for hour in range(max(0, math.floor(begins)), min(24, math.ceil(ends))):
             fraction = (min(ends, hour + 1) - max(begins, hour)) / (ends - begins)
