@@ -34,7 +34,7 @@ test: lint typecheck
 	$(VENV)/bin/pytest
 
 # Everything but the browser and load tests: the quick loop while working (make test stays the whole suite).
-test-fast: lint
+test-fast: lint typecheck
 	$(VENV)/bin/pytest -m "not browser and not load"
 
 # Benchmarks (not part of `make test`): figures and ratios into benchmarks/RESULTS.md, under ten minutes on
