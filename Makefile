@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-fast lint bench fuzz
+.PHONY: run test test-fast lint typecheck bench fuzz
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -26,11 +26,15 @@ run: $(VENV)/.installed
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
 
-test: lint
+# The data layer's types, checked by mypy as configured in pyproject.toml.
+typecheck: $(VENV)/.test-installed
+	$(VENV)/bin/mypy
+
+test: lint typecheck
 	$(VENV)/bin/pytest
 
 # Everything but the browser and load tests: the quick loop while working (make test stays the whole suite).
-test-fast: lint
+test-fast: lint typecheck
 	$(VENV)/bin/pytest -m "not browser and not load"
 
 # Benchmarks (not part of `make test`): figures and ratios into benchmarks/RESULTS.md, under ten minutes on

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -93,7 +94,7 @@ def audit_tables(conn: Connection) -> list[str]:
     return _distinct(conn, audit_log.c.table_name)
 
 
-def _export_cell(column: str, value: object) -> object:
+def _export_cell(column: str, value: Any) -> object:
     if column in ("before", "after"):
         return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
     if column == "at":

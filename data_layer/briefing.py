@@ -25,7 +25,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
-from docx.styles.style import BaseStyle
+from docx.styles.style import CharacterStyle
 from sqlalchemy.engine import Connection, Engine
 
 from data_layer import checkpoints, clock, enterprises, quarantine, review, settings, situation, supplies
@@ -465,7 +465,7 @@ def _official_styles(word: DocxDocument) -> None:
     body.paragraph_format.line_spacing = Pt(28)
 
 
-def _font(style: BaseStyle, east_asian: str, size: float) -> None:
+def _font(style: CharacterStyle, east_asian: str, size: float) -> None:
     """Chinese text in ``east_asian``, Latin letters and digits in Times New Roman, black, ``size`` points. The
     template's theme fonts are removed: Word prefers a theme font to the font named beside it."""
     style.font.name = "Times New Roman"

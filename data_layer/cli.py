@@ -10,8 +10,10 @@ import getpass
 import json
 import sys
 import time
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy.engine import Engine
@@ -27,7 +29,10 @@ def cli_actor() -> db.Actor:
     return db.Actor(f"cli:{getpass.getuser()}", "admin")
 
 
-def db_option(function):
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def db_option(function: Command) -> Command:
     """Every command takes ``--db URL``; without it ``COMMAND_POST_DB``, then the SQLite default, is used."""
     return click.option("--db", "url", envvar=settings.DB.name, default=None, metavar="URL",
                         help="Database URL (default: $COMMAND_POST_DB, then sqlite:///data/command_post.db).")(function)
@@ -43,7 +48,7 @@ def open_store(url: str | None) -> Engine:
 class RefusalsAsErrors(click.Group):
     """Shows a data-layer refusal as its messages and exit code 1, not as a traceback."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CommandPostError as refusal:
@@ -129,7 +134,7 @@ def export_command(url: str | None, kind: str, file: Path) -> None:
               help="Language of the md and docx formats.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output (required for docx).")
-def briefing_command(url: str | None, day, output_format: str, lang: str, out: Path | None) -> None:
+def briefing_command(url: str | None, day: datetime | None, output_format: str, lang: str, out: Path | None) -> None:
     """The daily briefing for one date, as JSON, Markdown or Word (the documents the briefing page downloads)."""
     report_day: date = day.date() if day else clock.today()
     engine = open_store(url)

@@ -7,8 +7,9 @@ can each say it in the user's language and name the field.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from data_layer.i18n import DEFAULT_LANGUAGE, translate
 
@@ -25,7 +26,7 @@ class FieldError:
     field: str
     label: str
     key: str
-    params: dict[str, object] = field(default_factory=dict)
+    params: dict[str, object] = dataclasses.field(default_factory=dict)
 
     def message(self, language: str = DEFAULT_LANGUAGE) -> str:
         return translate("error.field_message", language,

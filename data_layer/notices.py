@@ -27,7 +27,7 @@ from docx.text.paragraph import Paragraph
 from sqlalchemy.engine import Connection
 
 from data_layer import quarantine, settings
-from data_layer.db import Actor
+from data_layer.db import Actor, Record
 from data_layer.i18n import format_day
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -42,7 +42,7 @@ def template_path() -> Path:
     return settings.NOTICE_TEMPLATE.value()
 
 
-def notice_values(row: Mapping[str, object]) -> dict[str, str]:
+def notice_values(row: Record) -> dict[str, str]:
     """The text of each placeholder for one released episode (a row of :func:`quarantine.released_episodes`).
 
     ``place`` is the site for centralized quarantine and the home address
@@ -90,7 +90,7 @@ def _fill(paragraph: Paragraph, values: Mapping[str, str]) -> None:
         run.text = ""
 
 
-def filled_notice(row: Mapping[str, object]) -> DocxDocument:
+def filled_notice(row: Record) -> DocxDocument:
     """The template with one person's values."""
     document = Document(str(template_path()))
     values = notice_values(row)
@@ -107,7 +107,7 @@ def _append_body(target: DocxDocument, source: DocxDocument) -> None:
             body.sectPr.addprevious(deepcopy(element))
 
 
-def render_notices(rows: Sequence[Mapping[str, object]]) -> bytes:
+def render_notices(rows: Sequence[Record]) -> bytes:
     """One notice per row as a .docx: a single notice for one row, one combined document (a notice per page)
     for several."""
     if not rows:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 
@@ -58,6 +58,10 @@ def mask_id_number(id_number: str | None) -> str | None:
     return ID_NUMBER_MASK.apply(id_number)
 
 
+@overload
+def mask_phone(phone: str) -> str: ...
+@overload
+def mask_phone(phone: None) -> None: ...
 def mask_phone(phone: str | None) -> str | None:
     """A phone number with only its first 3 and last 4 digits shown (``138****5678``)."""
     return PHONE_MASK.apply(phone)

@@ -15,7 +15,7 @@ fallback font or empty boxes.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 from sqlalchemy.engine import Connection
 
-from data_layer.db import Actor
+from data_layer.db import Actor, Record
 from data_layer.enterprises import inspection_items, inspection_record
 from data_layer.i18n import format_day, translate
 from data_layer.privacy import presented
@@ -36,7 +36,7 @@ STYLE_SIZES = {"Normal": 12, "Title": 22, "Heading 2": 14}
 BLACK = RGBColor(0, 0, 0)
 
 
-def notice_number(record: Mapping[str, object]) -> str:
+def notice_number(record: Record) -> str:
     """The notice's number: the inspection's year and its number in the register (``2026-000042``)."""
     return f"{record['date'].year}-{record['id']:06d}"
 
@@ -54,7 +54,7 @@ def _set_fonts(document: DocxDocument) -> None:
             style.font.bold = True
 
 
-def _items_table(document: DocxDocument, items: Sequence[Mapping[str, object]], language: str) -> None:
+def _items_table(document: DocxDocument, items: Sequence[Record], language: str) -> None:
     columns = [translate(f"enterprises.notice.column.{name}", language) for name in ("number", "item", "deadline")]
     table = document.add_table(rows=1, cols=len(columns))
     table.style = "Table Grid"
@@ -68,7 +68,7 @@ def _items_table(document: DocxDocument, items: Sequence[Mapping[str, object]], 
         cells[2].text = format_day(item["deadline"], language)
 
 
-def render_notice(record: Mapping[str, object], items: Sequence[Mapping[str, object]],
+def render_notice(record: Record, items: Sequence[Record],
                   language: str = NOTICE_LANGUAGE) -> bytes:
     """The notice for one inspection (a row of :func:`inspection_record`) and its items, as .docx bytes."""
     document = Document()

@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from data_layer import clock, db
-from data_layer.db import WriteContext, audit_log
+from data_layer.db import Record, Rows, WriteContext, audit_log
 from data_layer.permissions import require_admin
 from data_layer.quarantine import episode_changes, persons, quarantine_episodes, quarantine_followups
 from data_layer.validation import Checks
@@ -76,9 +76,7 @@ Progress = Callable[[float], None]
 def _checked_days(value: object) -> int:
     """A retention period in whole days (1 to ten years), or a field-level refusal."""
     checks = Checks(DOMAIN)
-    days = checks.integer(value, "days", minimum=1, maximum=MAX_RETENTION_DAYS)
-    checks.raise_if_any()
-    return days
+    return checks.passed(checks.integer(value, "days", minimum=1, maximum=MAX_RETENTION_DAYS))
 
 
 def retention_days(conn: Connection) -> int:
@@ -169,7 +167,7 @@ class _Person:
     def anonymous_id_number(self) -> str:
         return ANONYMOUS_ID_NUMBER.format(id=self.id)
 
-    def learn(self, values: Mapping[str, object]) -> None:
+    def learn(self, values: Record) -> None:
         """Add the personal values of a persons row or of an audit copy of one."""
         for key, known in (("name", self.names), ("id_number", self.id_numbers), ("phone", self.phones)):
             if values.get(key):
@@ -284,9 +282,9 @@ def _load_people(conn: Connection, days: int) -> tuple[dict[int, _Person], int]:
         people[row["id"]].learn(row)
     first_audit: dict[int, int] = {}
     for chunk in _chunks(people):
-        history = conn.execute(sa.select(audit_log.c.id, audit_log.c.row_id, audit_log.c.before, audit_log.c.after)
-                               .where(audit_log.c.table_name == persons.name,
-                                      audit_log.c.row_id.in_([str(pid) for pid in chunk])))
+        history: Rows = conn.execute(
+            sa.select(audit_log.c.id, audit_log.c.row_id, audit_log.c.before, audit_log.c.after)
+            .where(audit_log.c.table_name == persons.name, audit_log.c.row_id.in_([str(pid) for pid in chunk])))
         for audit_id, row_id, before, after in history:
             person_id = int(row_id)
             first_audit[person_id] = min(audit_id, first_audit.get(person_id, audit_id))
@@ -362,7 +360,7 @@ class _AuditIndex:
                 found.add(self.episodes[int(row_id)])
         for key, number in _REFERENCE.findall(text):
             owner = int(number) if key == "person_id" else self.episodes.get(int(number))
-            if owner in self.people:
+            if owner is not None and owner in self.people:
                 found.add(owner)
         mentioned = [person for person in self.mentioned.get((table_name, row_id or ""), ())
                      if person.id not in found]
@@ -426,7 +424,8 @@ def _rewrite_audit_log(conn: Connection, index: _AuditIndex, rewritten: Mapping[
     done: set[int] = set()
     for position, query in enumerate(queries, start=1):
         updates = []
-        for audit_id, table_name, row_id, before, after in conn.execute(query).all():
+        candidates: Rows = conn.execute(query).all()
+        for audit_id, table_name, row_id, before, after in candidates:
             text = (before or "") + (after or "")
             people = [person for person in index.tied(table_name, row_id, text) if person.appears_in(text)]
             if not people or audit_id in done:
@@ -472,9 +471,9 @@ def _scrub_free_text(conn: Connection, index: _AuditIndex) -> dict[str, set[int]
               quarantine_followups.join(episode, episode.c.id == quarantine_followups.c.episode_id),
               ("symptom_text", "reason")))
     for table, source, columns in texts:
-        rows = conn.execute(sa.select(table.c.id, episode.c.person_id, *(table.c[name] for name in columns))
-                            .select_from(source)
-                            .where(sa.or_(*(table.c[name].is_not(None) for name in columns)))).all()
+        rows: Rows = conn.execute(sa.select(table.c.id, episode.c.person_id, *(table.c[name] for name in columns))
+                                  .select_from(source)
+                                  .where(sa.or_(*(table.c[name].is_not(None) for name in columns)))).all()
         for row_id, owner, *values in rows:
             scrubbers = index.in_register_text(" ".join(value for value in values if value), owner)
             scrubbed = {name: _scrubbed(value, scrubbers) for name, value in zip(columns, values, strict=True)}
@@ -493,7 +492,8 @@ def _values_kept_by_others(conn: Connection, people: Mapping[int, _Person]) -> s
     kept: set[str] = set()
     for column, values in ((persons.c.name, names), (persons.c.phone, phones)):
         for start in range(0, len(values), CHUNK):
-            bearers = conn.execute(sa.select(persons.c.id, column).where(column.in_(values[start:start + CHUNK])))
+            bearers: Rows = conn.execute(sa.select(persons.c.id, column)
+                                         .where(column.in_(values[start:start + CHUNK])))
             kept.update(value for person_id, value in bearers if person_id not in people)
     return kept
 
@@ -527,7 +527,7 @@ def _scrub_other_tables(conn: Connection, index: _AuditIndex) -> None:
     and, within that same text, their name and phone. A name or phone alone stays: it may be someone else's."""
     for table, column in _other_text_columns():
         key = next(iter(table.primary_key.columns))
-        rows = conn.execute(sa.select(key, column).where(_holds_id_number_like(conn, column))).all()
+        rows: Rows = conn.execute(sa.select(key, column).where(_holds_id_number_like(conn, column))).all()
         for row_key, text in rows:
             owners = index.by_id_number(text)
             scrubbed = _scrubbed(text, [index.people[pid] for pid in sorted(owners)])

@@ -38,7 +38,7 @@ correction that changes no figure of D (say, only a note) is not listed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -203,13 +203,14 @@ def _after_day(day: date) -> datetime:
     return clock.day_bounds(day)[1]
 
 
-def _not_imported(conn: Connection, table: sa.Table, rows: list[RowMapping]) -> list[RowMapping]:
+def _not_imported(conn: Connection, table: sa.Table, rows: Sequence[RowMapping]) -> list[RowMapping]:
     """``rows`` of ``table`` without those a historical load (an import, the sample) wrote."""
     if not rows:
-        return rows
-    loaded = {int(row_id) for row_id in conn.execute(sa.select(audit_log.c.row_id).where(
+        return []
+    loaded_ids: Iterable[str] = conn.execute(sa.select(audit_log.c.row_id).where(
         audit_log.c.table_name == table.name, audit_log.c.row_id.in_([str(row["id"]) for row in rows]),
-        audit_log.c.batch.is_not(None))).scalars()}
+        audit_log.c.batch.is_not(None))).scalars()
+    loaded = {int(row_id) for row_id in loaded_ids}
     return [row for row in rows if row["id"] not in loaded]
 
 
@@ -246,8 +247,10 @@ def _checkpoint_share(conn: Connection, day: date, checkpoint_id: int, hidden: l
         _total(sa.case((on_day, 1), else_=0)),
     ).where(entry.c.checkpoint_id == checkpoint_id, entry.c.period_start < end,
             _counts_while_hidden(entry, "supersedes_id", hidden))).one()
-    name, active = conn.execute(sa.select(checkpoints.checkpoints.c.name, checkpoints.checkpoints.c.active)
-                                .where(checkpoints.checkpoints.c.id == checkpoint_id)).one()
+    checkpoint: Sequence[Any] = conn.execute(
+        sa.select(checkpoints.checkpoints.c.name, checkpoints.checkpoints.c.active)
+        .where(checkpoints.checkpoints.c.id == checkpoint_id)).one()
+    name, active = checkpoint
     reported = bool(active) and sums[-1] > 0
     return {
         **{(field, None): sums[index] for index, field in enumerate(COUNT_FIELDS)},
@@ -261,7 +264,7 @@ def _checkpoint_figures(shares: Shares) -> dict[Key, object]:
     """The briefing's checkpoint figures; ``not_reported`` lists the checkpoints whose flag is set."""
     figures: dict[Key, object] = {key: value for key, value in shares.items() if key[0] != "not_reported"}
     figures[("not_reported", None)] = sorted(name for (figure, name), flag in shares.items()
-                                             if figure == "not_reported" and flag)
+                                             if figure == "not_reported" and flag and name is not None)
     return figures
 
 
@@ -340,9 +343,10 @@ def _followups_while_hidden(conn: Connection, day: date, episode_id: int, hidden
     """The episode's follow-ups dated ``day`` that count while ``hidden`` is not entered, and their fevers."""
     followup = quarantine_followups
     fever = sa.case((followup.c.temperature >= quarantine.fever_threshold(), 1), else_=0)
-    return tuple(conn.execute(sa.select(sa.func.count(), _total(fever)).where(
+    count, fevers = conn.execute(sa.select(sa.func.count(), _total(fever)).where(
         followup.c.episode_id == episode_id, followup.c.date == day,
-        _counts_while_hidden(followup, "supersedes_id", hidden))).one())
+        _counts_while_hidden(followup, "supersedes_id", hidden))).one()
+    return count, fevers
 
 
 # Supplies -------------------------------------------------------------------------------------------------------
@@ -395,7 +399,7 @@ def _item_share(conn: Connection, day: date, items: Mapping[int, RowMapping], it
 def _supply_figures(safety_stock: Mapping[str, int], shares: Shares) -> dict[Key, object]:
     """Each item's briefing figures from its sums, computed as :func:`data_layer.supplies.figures` does."""
     figures: dict[Key, object] = {}
-    for name in sorted({item for _, item in shares}):
+    for name in sorted({item for _, item in shares if item is not None}):
         on_hand = shares[("on_hand", name)]
         figures |= {("on_hand", name): on_hand, ("in_today", name): shares[("in_today", name)],
                     ("out_today", name): shares[("out_today", name)]}
@@ -412,8 +416,9 @@ def _enterprise_marks(conn: Connection, day: date, figures_now: Callable[[str], 
     if not corrections:
         return []
     units = sorted({correction.unit for correction in corrections})
-    registered = dict(conn.execute(sa.select(enterprises.enterprises.c.id, enterprises.enterprises.c.registered_on)
-                                   .where(enterprises.enterprises.c.id.in_(units))).all())
+    table = enterprises.enterprises
+    registered: dict[int, date] = dict(conn.execute(sa.select(table.c.id, table.c.registered_on)
+                                                    .where(table.c.id.in_(units))).all())
     history: dict[int, list[RowMapping]] = {unit: [] for unit in units}
     for row in conn.execute(sa.select(status_changes).where(status_changes.c.enterprise_id.in_(units),
                                                             status_changes.c.effective_date <= day)).mappings():
@@ -447,7 +452,7 @@ def _enterprise_share(day: date, registered: Mapping[int, date], history: Mappin
         status, reason = enterprises.DEFAULT_STATUS, None
     else:
         return {}
-    share = {(status, None): 1}
+    share: Shares = {(status, None): 1}
     if status in STATUSES_WITH_REASON and reason in REASONS:
         share[(f"by_reason.{reason}", None)] = 1
     return share

@@ -63,8 +63,7 @@ def set_risk_level(ctx: WriteContext, level: str) -> None:
     require_admin(ctx.actor)
     checks = Checks("situation")
     checked = checks.choice(level, "risk_level", RISK_LEVELS)
-    checks.raise_if_any()
-    db.put_setting(ctx, RISK_SETTING, checked)
+    db.put_setting(ctx, RISK_SETTING, checks.passed(checked))
 
 
 def alerts(conn: Connection, day: date, briefing: Mapping[str, Any] | None = None,

@@ -38,7 +38,7 @@ from data_layer import settings
 from data_layer.db import DOMAIN_MODULES, Actor, WriteContext, write
 from data_layer.errors import FieldError, ImportRejected, RowError, RowsRejected, ValidationError
 from data_layer.validation import is_blank, parse_number, typed_text
-from data_layer.workbook import append_row, csv_text, csv_text_read
+from data_layer.workbook import append_row, csv_text, csv_text_read, import_sheet_of
 
 Row = dict[str, object]
 Progress = Callable[[int, int], None]
@@ -103,6 +103,9 @@ class Column:
     chinese: str
 
 
+AddRows = Callable[[WriteContext, list[Row], Callable[[int], None]], list[int]]
+
+
 @dataclass(frozen=True)
 class TransferKind:
     """One thing that can be imported and exported, such as ``checkpoint_counts``.
@@ -116,7 +119,7 @@ class TransferKind:
     columns: tuple[Column, ...]
     add_row: Callable[[WriteContext, Row], object]
     read_rows: Callable[[Connection], Iterable[Row]]
-    add_rows: Callable[[WriteContext, list[Row], Callable[[int], None]], list[int]] | None = None
+    add_rows: AddRows | None = None
 
 
 def transfer_kinds() -> dict[str, TransferKind]:
@@ -142,6 +145,8 @@ class SheetRows:
 
     title: str | None
     rows: list[tuple[int, list]]
+    marked: bool = False
+    """Whether the workbook names this sheet as the one to import (the app's own exports do)."""
 
 
 def read_table(source: Path | bytes, file_name: str | None = None) -> tuple[list[str], Iterator[tuple[int, list]]]:
@@ -211,11 +216,13 @@ def _read_xlsx(data: bytes) -> list[SheetRows]:
     try:
         _refuse_unpacking_too_much(data)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        marked = import_sheet_of(workbook)
         sheets = []
         for sheet in workbook.worksheets:
             _refuse_too_many_rows(None if sheet.max_row is None else sheet.max_row - 1 - HEADER_SEARCH_ROWS)
             rows = islice(sheet.iter_rows(values_only=True), max_import_rows() + HEADER_SEARCH_ROWS + 1)
-            sheets.append(SheetRows(sheet.title, [(number, list(row)) for number, row in enumerate(rows, start=1)]))
+            sheets.append(SheetRows(sheet.title, [(number, list(row)) for number, row in enumerate(rows, start=1)],
+                                    marked=sheet.title == marked))
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
         raise _unreadable(1, "error.unreadable_workbook") from error
     return sheets
@@ -324,7 +331,8 @@ def _adds_up(total: list, rows: list[list]) -> bool:
             continue
         column = [row[index] if index < len(row) else None for row in rows]
         numbers = [0.0 if is_blank(value) else parse_number(value) for value in column]
-        if None in numbers or not math.isclose(sum(numbers), expected, abs_tol=1e-6):
+        read = [number for number in numbers if number is not None]
+        if len(read) < len(numbers) or not math.isclose(sum(read), expected, abs_tol=1e-6):
             return False
     return True
 
@@ -333,13 +341,16 @@ def ledger_sheets(kind: TransferKind, sheets: list[SheetRows], file_name: str,
                   wanted: str | None = None) -> list[LedgerSheet]:
     """The sheets of a file that hold the kind's ledger, each from its header on.
 
-    ``wanted`` names the one sheet to read. Otherwise every sheet whose first rows hold the kind's header is
-    read: a blank sheet or an instructions sheet is passed over, and several sheets with the same columns are
-    one ledger split by day or by checkpoint, read in the workbook's order. Refused with one message when no
+    ``wanted`` names the one sheet to read; a workbook the app wrote names it itself (its other sheets are
+    views of the same rows). Otherwise every sheet whose first rows hold the kind's header is read: a blank
+    sheet or an instructions sheet is passed over, and several sheets with the same columns are one ledger
+    split by day or by checkpoint, read in the workbook's order. Refused with one message when no
     sheet has the header, when sheets of different columns both have it, or when there is no data row.
     """
     if wanted is not None:
         sheets = [_named_sheet(sheets, wanted)]
+    elif any(sheet.marked for sheet in sheets):
+        sheets = [sheet for sheet in sheets if sheet.marked]
     found = [(sheet, index) for sheet in sheets if (index := _header_index(kind, sheet.rows)) is not None]
     if not found:
         if all(_is_empty(cells) for sheet in sheets for _, cells in sheet.rows):
@@ -424,10 +435,11 @@ def import_ledger(engine: Engine, actor: Actor, kind_name: str, source: Path | b
     parsed = [(RowPlace(ledger.title if several else None, number), row) for ledger in ledgers
               for number, row in parse_rows(kind, ledger.header, ledger.rows)]
     ticker = ProgressTicker(progress, len(parsed))
-    store = _store_all if kind.add_rows is not None else _store_each
+    add_rows = kind.add_rows
 
     def work(ctx: WriteContext) -> int:
-        stored = store(ctx, kind, parsed, ticker)
+        stored = (_store_each(ctx, kind, parsed, ticker) if add_rows is None
+                  else _store_all(ctx, add_rows, parsed, ticker))
         ctx.audit(f"import.{kind.name}", kind.name, after={"rows": stored})
         return stored
 
@@ -469,7 +481,7 @@ def _store_each(ctx: WriteContext, kind: TransferKind, parsed: Parsed, ticker: P
     return stored
 
 
-def _store_all(ctx: WriteContext, kind: TransferKind, parsed: Parsed, ticker: ProgressTicker) -> int:
+def _store_all(ctx: WriteContext, add_rows: AddRows, parsed: Parsed, ticker: ProgressTicker) -> int:
     """Store the readable rows with the kind's batch function; refuse the file, every bad row listed in
     file order, if any row is unreadable or bad."""
     problems = [(position, place.error(row)) for position, (place, row) in enumerate(parsed)
@@ -478,7 +490,7 @@ def _store_all(ctx: WriteContext, kind: TransferKind, parsed: Parsed, ticker: Pr
     unreadable = len(problems)
     stored = 0
     try:
-        stored = len(kind.add_rows(ctx, [row for _, row in readable], lambda done: ticker(unreadable + done)))
+        stored = len(add_rows(ctx, [row for _, row in readable], lambda done: ticker(unreadable + done)))
     except RowsRejected as refusal:
         problems.extend((readable[index][0], parsed[readable[index][0]][0].error(error))
                         for index, error in refusal.problems)

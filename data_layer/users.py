@@ -116,10 +116,9 @@ def issue_device_token(ctx: WriteContext, username: str, token: str | None = Non
     account = ctx.conn.execute(sa.select(users.c.id, users.c.role, users.c.device_token_hash)
                                .where(users.c.username == username)).first()
     if account is None:
-        checks.fail("username", "error.unknown_name", value=username)
-    elif account.role != "wall":
-        checks.fail("username", "users.error.device_token_wall_only")
-    checks.raise_if_any()
+        checks.refuse("username", "error.unknown_name", value=username)
+    if account.role != "wall":
+        checks.refuse("username", "users.error.device_token_wall_only")
     token = token or secrets.token_urlsafe(24)
     ctx.conn.execute(users.update().where(users.c.id == account.id).values(device_token_hash=_token_hash(token)))
     ctx.audit("user.device_token", users, account.id,
@@ -216,16 +215,23 @@ def create_user(ctx: WriteContext, username: str, role: str, password: str, disp
     checks.raise_if_any()
     account = {"username": name, "display_name": shown_name or name, "role": role, "active": True,
                "created_at": clock.now()}
-    user_id = ctx.conn.execute(users.insert().values(**account, password_hash=_hasher.hash(password))
-                               .returning(users.c.id)).scalar_one()
+    user_id: int = ctx.conn.execute(users.insert().values(**account, password_hash=_hasher.hash(password))
+                                    .returning(users.c.id)).scalar_one()
     ctx.audit("user.add", users, user_id, after=account)
-    for domain, unit_ids in (assignments or {}).items():
-        for unit_id in unit_ids or [None]:
-            ctx.insert(user_assignments, "user.assign", {"user_id": user_id, "domain": domain, "unit_id": unit_id})
+    for row in _assignment_rows(user_id, assignments or {}):
+        ctx.insert(user_assignments, "user.assign", row)
     return user_id
 
 
-def _account(ctx: WriteContext, checks: Checks, user: object, *, lock: bool = False) -> Mapping | None:
+def _assignment_rows(user_id: int, assignments: Mapping[str, list[int]]) -> list[dict[str, object]]:
+    """The rows of ``user_assignments`` for domain → unit ids: one per unit, one without a unit for a whole
+    domain ([])."""
+    whole_domain: list[int | None] = [None]
+    return [{"user_id": user_id, "domain": domain, "unit_id": unit_id}
+            for domain, unit_ids in assignments.items() for unit_id in unit_ids or whole_domain]
+
+
+def _account(ctx: WriteContext, checks: Checks, user: object, *, lock: bool = False) -> sa.RowMapping | None:
     """The account named by its id (a number) or its username (a text), or ``None`` with the refusal recorded."""
     query = sa.select(users.c.id, users.c.username, users.c.role, users.c.active).where(
         users.c.id == as_id(user) if isinstance(user, int) else users.c.username == str(user).strip())
@@ -239,9 +245,9 @@ def reset_password(ctx: WriteContext, user: int | str, password: str) -> None:
     """Give an account a new password (the administrator tells the user); the hash stays out of the audit row."""
     require_admin(ctx.actor)
     checks = Checks("users")
-    account = _account(ctx, checks, user)
+    found = _account(ctx, checks, user)
     _check_password(checks, password)
-    checks.raise_if_any()
+    account = checks.passed(found)
     ctx.conn.execute(users.update().where(users.c.id == account["id"]).values(password_hash=_hasher.hash(password)))
     ctx.audit("user.reset_password", users, account["id"], before={"password": HIDDEN_PASSWORD},
               after={"password": NEW_PASSWORD})
@@ -262,14 +268,14 @@ def set_active(ctx: WriteContext, user: int | str, active: bool) -> None:
     """
     require_admin(ctx.actor)
     checks = Checks("users")
-    account = _account(ctx, checks, user, lock=True)
+    found = _account(ctx, checks, user, lock=True)
     flag = checks.flag(active, "active")
-    if account and flag is False and account["active"]:
-        if account["username"] == ctx.actor.username:
+    if found and flag is False and found["active"]:
+        if found["username"] == ctx.actor.username:
             checks.fail("active", "users.error.disable_self")
-        elif account["role"] == "admin" and _active_admins(ctx.conn) <= 1:
+        elif found["role"] == "admin" and _active_admins(ctx.conn) <= 1:
             checks.fail("active", "users.error.last_admin")
-    checks.raise_if_any()
+    account = checks.passed(found)
     if flag == account["active"]:
         return
     ctx.conn.execute(users.update().where(users.c.id == account["id"]).values(active=flag))
@@ -284,12 +290,12 @@ def set_active(ctx: WriteContext, user: int | str, active: bool) -> None:
 def _assignment_map(conn: Connection, user_id: int) -> dict[str, list[int]]:
     """A user's assignments as domain → sorted unit ids ([] = the whole domain)."""
     rows = conn.execute(sa.select(user_assignments.c.domain, user_assignments.c.unit_id)
-                        .where(user_assignments.c.user_id == user_id)).all()
+                        .where(user_assignments.c.user_id == user_id)).mappings()
     assigned: dict[str, list[int]] = {}
-    for domain, unit_id in rows:
-        assigned.setdefault(domain, [])
-        if unit_id is not None:
-            assigned[domain].append(unit_id)
+    for row in rows:
+        assigned.setdefault(row["domain"], [])
+        if row["unit_id"] is not None:
+            assigned[row["domain"]].append(row["unit_id"])
     return {domain: sorted(ids) for domain, ids in sorted(assigned.items())}
 
 
@@ -300,10 +306,11 @@ def _checked_assignments(conn: Connection, checks: Checks, assignments: Mapping[
     for domain, unit_ids in assignments.items():
         if checks.choice(domain, "assignments", DOMAINS) is None:
             continue
-        ids = sorted({as_id(unit) for unit in unit_ids} - {None})
+        ids = sorted({unit_id for unit_id in map(as_id, unit_ids) if unit_id is not None})
         bad = [unit for unit in unit_ids if as_id(unit) is None]
         units = load_schema().tables[UNIT_TABLES[domain]]
-        found = set(conn.execute(sa.select(units.c.id).where(units.c.id.in_(ids))).scalars()) if ids else set()
+        query = sa.select(units.c.id).where(units.c.id.in_(ids))
+        found: set[int] = set(conn.execute(query).scalars()) if ids else set()
         bad += [unit for unit in ids if unit not in found]
         for unit in bad:
             checks.fail("assignments", "users.error.unknown_unit", domain=domain, value=unit)
@@ -316,15 +323,14 @@ def set_assignments(ctx: WriteContext, user: int | str, assignments: Mapping[str
     assigned). One audit row holds the assignments before and after."""
     require_admin(ctx.actor)
     checks = Checks("users")
-    account = _account(ctx, checks, user)
+    found = _account(ctx, checks, user)
     wanted = _checked_assignments(ctx.conn, checks, assignments)
-    checks.raise_if_any()
+    account = checks.passed(found)
     before = _assignment_map(ctx.conn, account["id"])
     if before == wanted:
         return
     ctx.conn.execute(user_assignments.delete().where(user_assignments.c.user_id == account["id"]))
-    rows = [{"user_id": account["id"], "domain": domain, "unit_id": unit_id}
-            for domain, unit_ids in wanted.items() for unit_id in unit_ids or [None]]
+    rows = _assignment_rows(account["id"], wanted)
     if rows:
         ctx.conn.execute(user_assignments.insert(), rows)
     ctx.audit("user.assign", users, account["id"], before={"assignments": before}, after={"assignments": wanted})
@@ -365,7 +371,7 @@ def actor_for(engine: Engine, username: str) -> Actor | None:
 # Sign-in throttling ---------------------------------------------------------------------------------------------
 
 
-def _is(column: sa.Column, value: str | None) -> sa.ColumnElement[bool]:
+def _is(column: sa.ColumnElement[str], value: str | None) -> sa.ColumnElement[bool]:
     """``column`` equals ``value``, where ``None`` (no account, or this machine's own address) matches NULL."""
     return column.is_(None) if value is None else column == value
 
@@ -424,8 +430,8 @@ def _account_lock(times_by_source: Mapping[str | None, list[datetime]]) -> dict 
     """An account's lock from its counted failures by source (each newest first), or ``None``."""
     every = sorted((at for times in times_by_source.values() for at in times), reverse=True)
     everywhere = _lock_ends(every, MAX_FAILED_SIGN_INS_EVERY_SOURCE)
-    by_source = {source: _lock_ends(times, MAX_FAILED_SIGN_INS) for source, times in times_by_source.items()}
-    by_source = {source: until for source, until in by_source.items() if until is not None}
+    ends = {source: _lock_ends(times, MAX_FAILED_SIGN_INS) for source, times in times_by_source.items()}
+    by_source = {source: until for source, until in ends.items() if until is not None}
     if everywhere is None and not by_source:
         return None
     return {"failures": len(every), "everywhere": everywhere is not None,
@@ -457,10 +463,9 @@ def unlock_account(ctx: WriteContext, username: str) -> None:
     failures = ctx.conn.execute(sa.select(sa.func.count()).select_from(
         _counted_failures(now - SIGN_IN_LOCKOUT).where(sign_in_failures.c.username == name).subquery())).scalar_one()
     if not failures:
-        checks.fail("username", "users.error.not_locked", value=name)
-        checks.raise_if_any()
-    unlock_id = ctx.conn.execute(sign_in_unlocks.insert().values(username=name, at=now, unlocked_by=ctx.actor.username)
-                                 .returning(sign_in_unlocks.c.id)).scalar_one()
+        checks.refuse("username", "users.error.not_locked", value=name)
+    unlock = sign_in_unlocks.insert().values(username=name, at=now, unlocked_by=ctx.actor.username)
+    unlock_id: int = ctx.conn.execute(unlock.returning(sign_in_unlocks.c.id)).scalar_one()
     ctx.audit("user.unlock", sign_in_unlocks, unlock_id, before={"username": name, "failures": failures},
               after={"username": name, "failures": 0})
 

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from data_layer import clock
 from data_layer.errors import FieldError, RowsRejected, ValidationError
@@ -126,6 +126,19 @@ class Checks:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ValidationError(self.errors)
+
+    def refuse(self, field: str, key: str, **params: object) -> NoReturn:
+        """Refuse the record now: ``field`` breaks the rule ``key``, reported with every problem found so far."""
+        self.fail(field, key, **params)
+        raise ValidationError(self.errors)
+
+    def passed(self, value: T | None) -> T:
+        """``value`` as a required check returned it, once every check passed (else the record is refused here):
+        a required check returns ``None`` only when it failed, so the value the caller stores is never ``None``."""
+        self.raise_if_any()
+        if value is None:
+            raise ValueError("a value that passed no required check")
+        return value
 
     def text(self, value: object, field: str, *, required: bool = True, max_length: int = 200) -> str | None:
         if self._missing(value, field, required):

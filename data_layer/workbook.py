@@ -17,10 +17,14 @@ from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+IMPORT_SHEET_PROPERTY = "command-post-import-sheet"
+"""A workbook the app writes names, in this document property, the sheet an import reads: its other sheets are
+views of the same rows (a sheet per person, the paper ledger per item), which must not be imported again."""
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CSV_TEXT_MARK = "'"
 SHEET_TITLE_LENGTH = 31
@@ -59,10 +63,13 @@ def workbook_bytes(sheets: Iterable[Sheet]) -> bytes:
         append_row(sheet, header)
         for row in rows:
             append_row(sheet, row)
-    return saved(workbook)
+    return saved(workbook, import_sheet=workbook.worksheets[0].title)
 
 
-def saved(workbook: Workbook) -> bytes:
+def saved(workbook: Workbook, import_sheet: str | None = None) -> bytes:
+    """The workbook as the bytes of an .xlsx file; ``import_sheet`` names the sheet an import of it reads."""
+    if import_sheet is not None:
+        workbook.custom_doc_props.append(StringProperty(name=IMPORT_SHEET_PROPERTY, value=import_sheet))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -139,3 +146,11 @@ def finish_table(sheet: Worksheet, header_row: int, number_columns: Iterable[int
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def import_sheet_of(workbook: Workbook) -> str | None:
+    """The sheet an import reads, when the app wrote the workbook and named it (:data:`IMPORT_SHEET_PROPERTY`)."""
+    for prop in workbook.custom_doc_props:
+        if prop.name == IMPORT_SHEET_PROPERTY:
+            return str(prop.value)
+    return None

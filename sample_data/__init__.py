@@ -51,7 +51,7 @@ def generate_sample(engine: Engine, days: int = 30, seed: int = 2020, actor: Act
         for domain in (checkpoints, quarantine, supplies, enterprises):
             domain.generate(ctx, community)
         for username, role, password in DEMO_ACCOUNTS:
-            assignments = {"checkpoints": [], "supplies": []} if role == "clerk" else None
+            assignments: dict[str, list[int]] | None = {"checkpoints": [], "supplies": []} if role == "clerk" else None
             create_user(ctx, username, role, password, assignments=assignments)
         issue_device_token(ctx, "wall", DEMO_WALL_DEVICE_TOKEN)
 

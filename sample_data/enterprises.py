@@ -22,7 +22,9 @@ from data_layer import enterprises as domain
 from data_layer.db import WriteContext
 from sample_data.community import COMPOUNDS, Community
 
-SHOP_SECTORS = (
+# Each sector: its name, how many businesses and the nouns that end their names.
+Sectors = tuple[tuple[str, int, tuple[str, ...]], ...]
+SHOP_SECTORS: Sectors = (
     ("批发零售", 430, ("便利店", "超市", "五金店", "水果店", "副食店")),
     ("餐饮", 260, ("小吃店", "面馆", "饭店", "早餐店")),
     ("美容美发", 110, ("理发店", "美容院")),
@@ -32,7 +34,7 @@ SHOP_SECTORS = (
     ("物流", 60, ("快递点",)),
     ("其他", 97, ("维修店", "洗衣店", "打印店")),
 )
-ENTERPRISE_SECTORS = (
+ENTERPRISE_SECTORS: Sectors = (
     ("制造业", 22, ("制造有限公司", "机械厂", "服装厂")),
     ("建筑业", 8, ("建筑工程有限公司",)),
     ("物流", 6, ("物流有限公司",)),
@@ -128,7 +130,7 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 def _businesses(community: Community) -> list[Business]:
-    rng, taken, result = community.rng, set(), []
+    rng, taken, result = community.rng, set[str](), list[Business]()
     for sector, count, nouns in ENTERPRISE_SECTORS:
         for _ in range(count):
             grid = community.grid()
@@ -212,11 +214,11 @@ def _history(ctx: WriteContext, community: Community, timeline: Timeline, busine
             change(ctx, business.enterprise_id, "not_reopened", timeline.day(withdrawn), business.reason)
     elif business.fate == "applied":
         _register(ctx, business, "not_reopened", _initial_reason(community, business), timeline.start)
-        applied = timeline.day(timeline.offsets(1)[0])
-        change(ctx, business.enterprise_id, "applied", applied)
+        applied_on = timeline.day(timeline.offsets(1)[0])
+        change(ctx, business.enterprise_id, "applied", applied_on)
         unmet = set(rng.sample(domain.CONDITIONS, rng.randint(1, 2)))
         domain.record_conditions(ctx, business.enterprise_id,
-                                 {code: code not in unmet for code in domain.CONDITIONS}, applied)
+                                 {code: code not in unmet for code in domain.CONDITIONS}, applied_on)
     else:
         _register(ctx, business, "not_reopened", "weak_demand", timeline.start)
         change(ctx, business.enterprise_id, "closed", timeline.day(timeline.offsets(1)[0]))

@@ -91,8 +91,8 @@ def _arrivals(community: Community, day: date) -> int:
 
 
 def _category(community: Community) -> str:
-    codes, weights = zip(*CATEGORY_WEIGHTS, strict=True)
-    return community.rng.choices(codes, weights)[0]
+    codes = [code for code, _ in CATEGORY_WEIGHTS]
+    return community.rng.choices(codes, [weight for _, weight in CATEGORY_WEIGHTS])[0]
 
 
 def _admit(ctx: WriteContext, community: Community, day: date, known_ids: set[str]) -> _Episode:

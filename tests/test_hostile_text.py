@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 from test_enterprises import add as add_enterprise_as
 from test_quarantine import D, person
 
-from data_layer import briefing, clock, quarantine, supplies, users
+from data_layer import briefing, clock, notify, quarantine, supplies, users
 from data_layer import checkpoints as cp
 from data_layer import enterprises as en
 from data_layer.db import Actor, connect, data_version, perform
@@ -277,6 +277,8 @@ def looking_up(arguments: Callable[[str], Arguments]) -> Call:
 
 
 FIELDS = [
+    TextField("notify.add_channel.name", notify.add_channel, "name", notify.notify_channels.c.name,
+              lambda engine, text: (args(text, "webhook", "http://127.0.0.1:9/hook"), returned)),
     TextField("checkpoints.add_checkpoint.name", cp.add_checkpoint, "name", CPC.name,
               adding(checkpoint_data, "name")),
     TextField("checkpoints.add_checkpoint.grid", cp.add_checkpoint, "grid", CPC.grid,
@@ -502,7 +504,8 @@ def test_every_write_function_has_its_text_fields_here_or_takes_no_free_text():
     without_text = {"checkpoints.set_checkpoint_active", "checkpoints.set_checkpoint_kind",
                     "quarantine.set_site_capacity", "quarantine.set_site_active", "situation.set_risk_level",
                     "db.put_setting", "users.set_active", "users.set_assignments", "users.unlock_account",
-                    "users.reset_password", "retention.set_retention_days", "retention.anonymise_people"}
+                    "users.reset_password", "retention.set_retention_days", "retention.anonymise_people",
+                    "notify.set_channel_enabled", "notify.set_rule", "notify.queue_test", "notify.queue_briefing_now"}
     # The batch paths check every row with the very function the single write uses (tests/test_transfer_batch.py
     # proves they store and refuse alike), so the single write's fields here cover them.
     checked_as = {"checkpoints.add_counts_batch": "checkpoints.add_count",

@@ -36,7 +36,7 @@ from test_enterprises import add as add_enterprise_as
 from test_quarantine import D, person
 
 import data_layer
-from data_layer import briefing, checkpoints, clock, db, quarantine, retention, situation, supplies, users
+from data_layer import briefing, checkpoints, clock, db, notify, quarantine, retention, situation, supplies, users
 from data_layer import enterprises as en
 from data_layer.db import Actor, WriteContext, audit_log, connect, data_version, perform
 from data_layer.errors import PermissionDenied
@@ -160,6 +160,11 @@ def empty_world(engine, n: int) -> World:
     return World(n)
 
 
+def channel_world(engine, n: int) -> World:
+    """A generic webhook channel, switched on."""
+    return World(n, perform(engine, SETUP, notify.add_channel, f"权限群{n}", "webhook", "http://127.0.0.1:9/hook"))
+
+
 # --- what each write function is, what a call needs and what its audit row says ---------------------------------
 
 @dataclass(frozen=True)
@@ -234,6 +239,14 @@ WRITES = [
           lambda w: args(w.mine, "station"), Updated("checkpoints")),
     Write(db.put_setting, None, "master", empty_world,
           lambda w: args(f"test_setting_{w.n}", "on"), Inserted("settings")),
+    Write(notify.add_channel, None, "master", empty_world,
+          lambda w: args(f"新群{w.n}", "webhook", "http://127.0.0.1:9/hook"), Inserted("notify_channels")),
+    Write(notify.set_channel_enabled, None, "master", channel_world,
+          lambda w: args(w.mine, False), Updated("notify_channels")),
+    Write(notify.set_rule, None, "master", channel_world,
+          lambda w: args(notify.BRIEFING_RULE, True, [w.mine]), Inserted("settings")),
+    Write(notify.queue_test, None, "master", channel_world, lambda w: args(w.mine), Inserted("notify_outbox")),
+    Write(notify.queue_briefing_now, None, "master", channel_world, lambda w: args(), Inserted("notify_outbox")),
     Write(en.add_enterprise, EN, "registrar", enterprises_world,
           lambda w: args({"name": f"新店{w.n}", "kind": "shop", "sector": "餐饮", "grid": "第一网格", "employees": 4,
                           "status": "not_reopened", "status_date": YESTERDAY, "reason": "workers_short"}),

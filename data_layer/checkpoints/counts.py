@@ -6,6 +6,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
@@ -22,7 +23,7 @@ from data_layer.checkpoints.tables import (
     checkpoint_daily_totals,
     checkpoints,
 )
-from data_layer.db import Directory, Finder, WriteContext, referenced_row
+from data_layer.db import Directory, Finder, Record, WriteContext, referenced_row
 from data_layer.permissions import require_write
 from data_layer.validation import Checks, raise_if_any_row
 
@@ -37,6 +38,10 @@ def is_effective() -> sa.ColumnElement[bool]:
     return ~sa.exists().where(_superseding.c.supersedes_id == checkpoint_counts.c.id)
 
 
+@overload
+def _minute(moment: datetime) -> datetime: ...
+@overload
+def _minute(moment: None) -> None: ...
 def _minute(moment: datetime | None) -> datetime | None:
     """Periods are kept to the minute, as the paper register and the import files write them."""
     return moment if moment is None or not moment.second else moment.replace(second=0)
@@ -81,7 +86,7 @@ def _stored_clash(conn: Connection, replaces: int | None) -> ClashFinder:
     return find
 
 
-def _check_overlap(checks: Checks, values: Mapping[str, object], find_clash: ClashFinder) -> None:
+def _check_overlap(checks: Checks, values: Mapping[str, Any], find_clash: ClashFinder) -> None:
     """Refuse an entry whose period overlaps another effective entry of its checkpoint, naming that entry's
     period; only checked once the checkpoint is known and the period is a valid one."""
     checkpoint_id, start, end = values["checkpoint_id"], values["period_start"], values["period_end"]
@@ -111,7 +116,7 @@ def _counts(checks: Checks, data: Mapping[str, object]) -> dict[str, int | None]
     persons, vehicles, fever, turned_back = (counts[name] for name in COUNT_FIELDS)
     if persons is not None and fever is not None and fever > persons:
         checks.fail("fever", "checkpoints.error.fever_above_persons", persons=persons)
-    if None not in (persons, vehicles, turned_back) and turned_back > persons + vehicles:
+    if persons is not None and vehicles is not None and turned_back is not None and turned_back > persons + vehicles:
         checks.fail("turned_back", "checkpoints.error.turned_back_above_checked", checked=persons + vehicles)
     return counts
 
@@ -244,7 +249,7 @@ def _entry_to_correct(ctx: WriteContext, checks: Checks, entry_id: object
             checks.fail("entry", "checkpoints.error.unknown_entry", value=number)
         return None, None
     checkpoint = CHECKPOINTS.find(ctx.conn, entry["checkpoint_id"], lock=True)
-    require_write(ctx.actor, DOMAIN, checkpoint["id"])
+    require_write(ctx.actor, DOMAIN, entry["checkpoint_id"])
     superseded = ctx.conn.execute(sa.select(checkpoint_counts.c.id).where(
         checkpoint_counts.c.supersedes_id == entry["id"])).first()
     if superseded is not None:
@@ -268,10 +273,10 @@ def correct_count(ctx: WriteContext, entry_id: int, data: Mapping[str, object]) 
     values = _entry_values(ctx, checks, checkpoint, merged)
     _check_overlap(checks, values, _stored_clash(ctx.conn, replaces=None if entry is None else entry["id"]))
     reason = checks.text(data.get("reason"), "reason", max_length=500)
-    checks.raise_if_any()
+    corrected = checks.passed(entry)
     entry_id = ctx.insert(checkpoint_counts, "checkpoints.correct_count",
-                          {**values, "supersedes_id": entry["id"], "reason": reason})
-    update_checkpoint_daily_totals(ctx.conn, [entry], sign=-1)
+                          {**values, "supersedes_id": corrected["id"], "reason": reason})
+    update_checkpoint_daily_totals(ctx.conn, [corrected], sign=-1)
     update_checkpoint_daily_totals(ctx.conn, [values])
     return entry_id
 
@@ -279,7 +284,7 @@ def correct_count(ctx: WriteContext, entry_id: int, data: Mapping[str, object]) 
 # Daily totals ---------------------------------------------------------------------------------------------------
 
 
-def _daily_deltas(entries: Iterable[Mapping[str, object]], sign: int) -> dict[tuple[int, date], dict[str, int]]:
+def _daily_deltas(entries: Iterable[Record], sign: int) -> dict[tuple[int, date], dict[str, int]]:
     """What ``entries`` add to (``sign`` 1) or take from (-1) the totals of each checkpoint and start day."""
     deltas: dict[tuple[int, date], dict[str, int]] = {}
     for entry in entries:
@@ -291,7 +296,7 @@ def _daily_deltas(entries: Iterable[Mapping[str, object]], sign: int) -> dict[tu
     return deltas
 
 
-def update_checkpoint_daily_totals(conn: Connection, entries: Iterable[Mapping[str, object]], sign: int = 1) -> None:
+def update_checkpoint_daily_totals(conn: Connection, entries: Iterable[Record], sign: int = 1) -> None:
     """Keep :data:`checkpoint_daily_totals` equal to the ledger after ``entries`` became effective (``sign`` 1:
     a new entry, a correction's new figures) or stopped being so (-1: the entry a correction supersedes).
 

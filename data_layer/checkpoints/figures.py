@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -20,6 +20,7 @@ from data_layer.checkpoints.tables import (
     checkpoint_daily_totals,
     checkpoints,
 )
+from data_layer.db import Rows
 
 
 class Totals(TypedDict):
@@ -89,12 +90,18 @@ def _checkpoint_figures(day_sums: Sequence[int], cumulative: Sequence[int],
     order) and (name, reported) of every active checkpoint."""
     status = list(status)
     return {
-        **{name: int(value) for name, value in zip(COUNT_FIELDS, day_sums, strict=True)},
+        **_totals(day_sums),
         "active_checkpoints": len(status),
         "reported_checkpoints": sum(1 for _, reported in status if reported),
         "not_reported": sorted(name for name, reported in status if not reported),
-        "cumulative": {name: int(value) for name, value in zip(COUNT_FIELDS, cumulative, strict=True)},
+        "cumulative": _totals(cumulative),
     }
+
+
+def _totals(sums: Sequence[Any]) -> Totals:
+    """The four counts from their sums, given in the order of ``COUNT_FIELDS``."""
+    persons, vehicles, fever, turned_back = (int(value) for value in sums)
+    return {"persons": persons, "vehicles": vehicles, "fever": fever, "turned_back": turned_back}
 
 
 def figures_by(conn: Connection, day: date, until: datetime) -> CheckpointFigures:
@@ -121,7 +128,8 @@ def figures_by(conn: Connection, day: date, until: datetime) -> CheckpointFigure
                         ).mappings().all()
     day_sums = [sum(int(row[name]) for row in rows) for name in COUNT_FIELDS]
     earlier = figures(conn, day - timedelta(days=1))["cumulative"]
-    cumulative = [earlier[name] + value for name, value in zip(COUNT_FIELDS, day_sums, strict=True)]
+    before = (earlier["persons"], earlier["vehicles"], earlier["fever"], earlier["turned_back"])
+    cumulative = [total + value for total, value in zip(before, day_sums, strict=True)]
     return _checkpoint_figures(day_sums, cumulative,
                                ((row["name"], bool(row["reported"])) for row in rows if row["active"]))
 
@@ -199,7 +207,8 @@ def hourly_throughput(conn: Connection, day: date) -> list[dict]:
         checkpoint_counts.c.period_start >= start - MAX_PERIOD, checkpoint_counts.c.period_start < end,
         checkpoint_counts.c.period_end > start, is_effective())
     shares = [[0.0] * len(COUNT_FIELDS) for _ in range(24)]
-    for period_start, period_end, *counts in conn.execute(query):
+    rows: Rows = conn.execute(query)
+    for period_start, period_end, *counts in rows:
         begins, ends = ((moment - start).total_seconds() / 3600 for moment in (period_start, period_end))
         for hour in range(max(0, math.floor(begins)), min(24, math.ceil(ends))):
             fraction = (min(ends, hour + 1) - max(begins, hour)) / (ends - begins)

@@ -91,8 +91,7 @@ def rename_checkpoint(ctx: WriteContext, checkpoint: int | str, name: object) ->
     checks = Checks(DOMAIN)
     current = _known_checkpoint(ctx.conn, checks, checkpoint)
     new_name = _new_name(ctx.conn, checks, name, current)
-    checks.raise_if_any()
-    _update_checkpoint(ctx, current, "checkpoints.rename_checkpoint", {"name": new_name})
+    _update_checkpoint(ctx, checks.passed(current), "checkpoints.rename_checkpoint", {"name": new_name})
 
 
 def set_checkpoint_active(ctx: WriteContext, checkpoint: int | str, active: object) -> None:
@@ -101,8 +100,7 @@ def set_checkpoint_active(ctx: WriteContext, checkpoint: int | str, active: obje
     checks = Checks(DOMAIN)
     current = _known_checkpoint(ctx.conn, checks, checkpoint)
     flag = checks.flag(active, "active")
-    checks.raise_if_any()
-    _update_checkpoint(ctx, current, "checkpoints.set_checkpoint_active", {"active": flag})
+    _update_checkpoint(ctx, checks.passed(current), "checkpoints.set_checkpoint_active", {"active": flag})
 
 
 def set_checkpoint_location(ctx: WriteContext, checkpoint: int | str, grid: object, latitude: object,
@@ -112,8 +110,7 @@ def set_checkpoint_location(ctx: WriteContext, checkpoint: int | str, grid: obje
     checks = Checks(DOMAIN)
     current = _known_checkpoint(ctx.conn, checks, checkpoint)
     values = {"grid": _grid(checks, grid), **_location(checks, latitude, longitude)}
-    checks.raise_if_any()
-    _update_checkpoint(ctx, current, "checkpoints.set_checkpoint_location", values)
+    _update_checkpoint(ctx, checks.passed(current), "checkpoints.set_checkpoint_location", values)
 
 
 def set_checkpoint_kind(ctx: WriteContext, checkpoint: int | str, kind: object) -> None:
@@ -122,8 +119,7 @@ def set_checkpoint_kind(ctx: WriteContext, checkpoint: int | str, kind: object) 
     checks = Checks(DOMAIN)
     current = _known_checkpoint(ctx.conn, checks, checkpoint)
     code = _kind(checks, kind)
-    checks.raise_if_any()
-    _update_checkpoint(ctx, current, "checkpoints.set_checkpoint_kind", {"kind": code})
+    _update_checkpoint(ctx, checks.passed(current), "checkpoints.set_checkpoint_kind", {"kind": code})
 
 
 def list_checkpoints(conn: Connection, include_inactive: bool = False) -> list[dict]:

@@ -14,6 +14,8 @@ from data_layer.db.master import Directory, Finder, MasterLookup, referenced_row
 from data_layer.db.store import (
     DOMAIN_MODULES,
     MIGRATIONS_DIR,
+    Record,
+    Rows,
     alembic_config,
     audit_log,
     connect,
@@ -41,7 +43,8 @@ from data_layer.db.writes import (
 
 __all__ = [
     "BACKUP_STEP_PAGES", "DOMAIN_MODULES", "MIGRATIONS_DIR", "UNLOCKED_ATTEMPTS", "WRITE_ATTEMPTS", "Actor",
-    "Directory", "Finder", "MasterLookup", "WriteContext", "add_to_counters", "alembic_config", "audit_log",
+    "Directory", "Finder", "MasterLookup", "Record", "Rows", "WriteContext", "add_to_counters", "alembic_config",
+    "audit_log",
     "backup_sqlite", "connect", "data_version", "database_url", "get_setting", "insert_columns",
     "insert_on_conflict", "is_sqlite", "last_change", "load_schema", "metadata", "migrate", "perform",
     "put_setting", "referenced_row", "schema_revision", "settings", "submission_tokens", "truncate_wal", "write",

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from data_layer.db.store import driver_connection
+
 BACKUP_STEP_PAGES = 2048  # 8 MiB of 4 KiB pages between two progress reports
 
 
@@ -25,7 +27,7 @@ def backup_sqlite(engine: Engine, target: Path, progress: Callable[[int, int], N
     target.unlink(missing_ok=True)
     source = engine.raw_connection()
     try:
-        snapshot = source.driver_connection
+        snapshot = driver_connection(source)
         snapshot.execute("BEGIN")
         snapshot.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
         destination = sqlite3.connect(target)

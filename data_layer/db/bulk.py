@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from data_layer.db.store import is_sqlite
+from data_layer.db.store import driver_connection, is_sqlite
 
 
 def add_to_counters(conn: Connection, table: sa.Table, counter: str, changes: Mapping[tuple, int]) -> None:
@@ -51,7 +52,8 @@ def insert_columns(conn: Connection, table: sa.Table, columns: dict[str, list],
     values.update({name: _bound(conn, table.c[name], [value]) * count for name, value in (same or {}).items()})
     if is_sqlite(conn):
         statement = table.insert().compile(dialect=conn.dialect, column_keys=list(values))
-        ordered = [values[name] for name in statement.positiontup]
+        # SQLite's parameters are positional ("qmark"): its compiled insert always lists their order.
+        ordered = [values[name] for name in cast(list[str], statement.positiontup)]
         conn.exec_driver_sql(statement.string, list(zip(*ordered, strict=True)))
     else:
         _copy(conn, table, values)
@@ -63,19 +65,19 @@ def _bound(conn: Connection, column: sa.Column, values: list) -> list:
     if process is None:
         return values
     if isinstance(column.type, sa.DateTime) and process(_PROBE_TIME) == _PROBE_TIME.isoformat(" ", "microseconds"):
-        process = _naive_times_by_isoformat(process)
+        return list(map(_naive_times_by_isoformat(process), values))
     return list(map(process, values))
 
 
 _PROBE_TIME = datetime(2001, 2, 3, 4, 5, 6, 7)
 
 
-def _naive_times_by_isoformat(process: Callable[[object], object]) -> Callable[[object], object]:
+def _naive_times_by_isoformat(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``process`` of a time column stored as the text ``isoformat(" ", "microseconds")`` writes (SQLite's; the
     probe in :func:`_bound` checks it against the SQLAlchemy at hand): a naive time is written by that C method
     at less than half the cost of SQLAlchemy's formatting, three times a count entry; anything else still goes
     through ``process``."""
-    def convert(value: object) -> object:
+    def convert(value: Any) -> Any:
         if value.__class__ is datetime and value.tzinfo is None:
             return value.isoformat(" ", "microseconds")
         return process(value)
@@ -90,7 +92,7 @@ def _copy(conn: Connection, table: sa.Table, values: dict[str, list]) -> None:
     command = f"COPY {quote(table.name)} ({', '.join(map(quote, values))}) FROM STDIN"
     driver_error = conn.dialect.loaded_dbapi.Error
     try:
-        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(command) as copy:
+        with driver_connection(conn.connection).cursor() as cursor, cursor.copy(command) as copy:
             for row in zip(*values.values(), strict=True):
                 copy.write_row(row)
     except driver_error as error:

@@ -7,16 +7,25 @@ Every domain module declares its tables on :data:`metadata`; :func:`load_schema`
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import PoolProxiedConnection
 
 from data_layer.settings import DB as DATABASE_SETTING
+
+# A row as read from the store (SQLAlchemy's ``RowMapping``) or built like one (column name → value). Its values
+# are typed ``Any``: SQLAlchemy Core's ``select`` does not carry its columns' types into the row.
+Record = Mapping[str, Any] | sa.RowMapping
+# Rows of a ``select`` read by position. SQLAlchemy's ``Row`` is a ``Sequence``; typed as one, its values unpack as
+# ``Any`` (mypy unpacks a ``Row`` of columns whose types Core does not carry as ``object``).
+Rows = Iterable[Sequence[Any]]
 
 DOMAIN_MODULES = ("users", "checkpoints", "quarantine", "supplies", "enterprises", "briefing", "notify")
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -109,10 +118,20 @@ def truncate_wal(engine: Engine) -> bool:
         return True
     connection = engine.raw_connection()
     try:
-        busy, _log_pages, _copied = connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        busy, _log_pages, _copied = driver_connection(connection).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:
         connection.close()
     return busy == 0
+
+
+def driver_connection(connection: PoolProxiedConnection) -> Any:
+    """The database driver's own connection under a pooled one (SQLite's ``sqlite3.Connection``, PostgreSQL's
+    psycopg connection). SQLAlchemy types it as optional, as a connection detached from the pool has none; one
+    checked out, as every caller's is, always has it."""
+    driver = connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the pooled connection holds no driver connection")
+    return driver
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:
@@ -164,6 +183,10 @@ def last_change(engine: Engine) -> datetime | None:
         return conn.execute(sa.select(audit_log.c.at).order_by(audit_log.c.id.desc()).limit(1)).scalar()
 
 
+@overload
+def get_setting(bind: Engine | Connection, key: str, default: str) -> str: ...
+@overload
+def get_setting(bind: Engine | Connection, key: str, default: None = None) -> str | None: ...
 def get_setting(bind: Engine | Connection, key: str, default: str | None = None) -> str | None:
     """One setting's value, or ``default`` when it was never set; ``bind`` may be an open connection
     (a write reads its setting inside its own transaction)."""

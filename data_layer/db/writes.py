@@ -58,7 +58,7 @@ class WriteContext:
         """Insert one row and audit it; returns the new row's id. The values go as parameters of a statement
         SQLAlchemy has compiled before, not into a statement built anew, which cost a single entry's write
         more than the database's work."""
-        row_id = self.conn.execute(table.insert().returning(table.c.id), values).scalar_one()
+        row_id: int = self.conn.execute(table.insert().returning(table.c.id), values).scalar_one()
         self.audit(action, table, row_id, after=values)
         return row_id
 

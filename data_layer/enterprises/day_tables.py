@@ -4,12 +4,14 @@ from the history (``rebuild_<table>``, listed in :data:`data_layer.derived.DERIV
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from data_layer.db import Rows
 from data_layer.enterprises.tables import (
     DEFAULT_STATUS,
     enterprise_status_days,
@@ -46,12 +48,12 @@ def update_enterprise_status_days(conn: Connection, enterprise_id: int, status: 
     reopened from its registration day. A change never takes effect before the current status did
     (:func:`check_transition`), so from that date on the enterprise held its current status; a registration
     dated after the first change's date is superseded by it."""
-    newest = conn.execute(sa.select(status_changes.c.status, status_changes.c.reason,
+    newest: Sequence[Any] | None = conn.execute(sa.select(status_changes.c.status, status_changes.c.reason,
                                     status_changes.c.effective_date)
                           .where(status_changes.c.enterprise_id == enterprise_id)
                           .order_by(status_changes.c.id.desc()).limit(1)).first()
     if newest is None:
-        registered_on = conn.execute(sa.select(enterprises.c.registered_on)
+        registered_on: date = conn.execute(sa.select(enterprises.c.registered_on)
                                      .where(enterprises.c.id == enterprise_id)).scalar_one()
         newest = (DEFAULT_STATUS, None, registered_on)
         _count_status(conn, registered_on, DEFAULT_STATUS, None, 1)
@@ -84,10 +86,11 @@ def _status_events(conn: Connection) -> dict[tuple[date, str, str | None], int]:
     replayed in the order :func:`update_enterprise_status_days` counts them."""
     events: dict[tuple[date, str, str | None], int] = {}
     held: dict[int, tuple[str, str | None, date]] = {}
-    for enterprise_id, registered_on in conn.execute(sa.select(enterprises.c.id, enterprises.c.registered_on)):
+    registrations: Rows = conn.execute(sa.select(enterprises.c.id, enterprises.c.registered_on))
+    for enterprise_id, registered_on in registrations:
         _add_event(events, (registered_on, DEFAULT_STATUS, None), 1)
         held[enterprise_id] = (DEFAULT_STATUS, None, registered_on)
-    changes = conn.execute(sa.select(status_changes.c.enterprise_id, status_changes.c.status,
+    changes: Rows = conn.execute(sa.select(status_changes.c.enterprise_id, status_changes.c.status,
                                      status_changes.c.reason, status_changes.c.effective_date)
                            .order_by(status_changes.c.id))
     for enterprise_id, status, reason, day in changes:
@@ -105,7 +108,8 @@ def _rectification_events(conn: Connection) -> dict[tuple[date, str], int]:
              .select_from(rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id)
                           .outerjoin(rectification_closures,
                                      rectification_closures.c.rectification_id == rectifications.c.id)))
-    for inspected_on, deadline, closed_on in conn.execute(query):
+    items: Rows = conn.execute(query)
+    for inspected_on, deadline, closed_on in items:
         overdue_from = _overdue_from(inspected_on, deadline)
         _add_event(events, (inspected_on, "open"), 1)
         _add_event(events, (overdue_from, "overdue"), 1)

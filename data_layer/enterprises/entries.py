@@ -3,7 +3,7 @@ rectification items they open, and the closures of those items."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -45,7 +45,7 @@ def record_conditions(ctx: WriteContext, enterprise: int | str, results: Mapping
     checks.raise_if_any()
     rows = [{"enterprise_id": enterprise_id, "condition": code, "met": met, "checked_on": day, "checked_by": checker}
             for code, met in parsed.items()]
-    ids = ctx.conn.execute(conditions.insert().returning(conditions.c.id), rows).scalars().all()
+    ids: Sequence[int] = ctx.conn.execute(conditions.insert().returning(conditions.c.id), rows).scalars().all()
     ctx.audit(f"{DOMAIN}.conditions", conditions, enterprise_id,
               after={"ids": ids, "checked_on": day, "checked_by": checker, "results": parsed})
     return len(ids)
@@ -70,16 +70,17 @@ def add_inspection(ctx: WriteContext, enterprise: int | str, date: object, inspe
         if day and deadline and deadline < day:
             checks.fail("deadline", f"{DOMAIN}.error.deadline_before_inspection", number=number, date=day.isoformat())
         items.append((item, deadline))
-    checks.raise_if_any()
+    inspected_on = checks.passed(day)
+    checked = [(checks.passed(item), checks.passed(deadline)) for item, deadline in items]
     inspection_id = ctx.insert(inspections, f"{DOMAIN}.inspection", {
-        "enterprise_id": enterprise_id, "date": day, "inspector": who,
-        "findings": "\n".join(item for item, _ in items) or None,
+        "enterprise_id": enterprise_id, "date": inspected_on, "inspector": who,
+        "findings": "\n".join(item for item, _ in checked) or None,
     })
-    for item, deadline in items:
+    for item, deadline in checked:
         ctx.insert(rectifications, f"{DOMAIN}.rectification", {
             "inspection_id": inspection_id, "enterprise_id": enterprise_id, "item": item, "deadline": deadline,
         })
-        update_rectification_days(ctx.conn, day, deadline, None)
+        update_rectification_days(ctx.conn, inspected_on, deadline, None)
     return inspection_id
 
 
@@ -111,9 +112,9 @@ def close_rectification(ctx: WriteContext, rectification_id: object, closed_on: 
                                   .where(rectification_closures.c.rectification_id == item_id)).scalar()
         if closed is not None:
             checks.fail("rectification", f"{DOMAIN}.error.already_closed", date=closed.isoformat())
-    checks.raise_if_any()
+    closed_day, rectification = checks.passed(day), checks.passed(item)
     closure_id = ctx.insert(rectification_closures, f"{DOMAIN}.rectification_closed", {
-        "rectification_id": item_id, "closed_on": day, "verified_by": verifier, "note": text,
+        "rectification_id": item_id, "closed_on": closed_day, "verified_by": verifier, "note": text,
     })
-    update_rectification_days(ctx.conn, item["date"], item["deadline"], day)
+    update_rectification_days(ctx.conn, rectification["date"], rectification["deadline"], closed_day)
     return closure_id

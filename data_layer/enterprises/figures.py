@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from data_layer.db import Rows
 from data_layer.enterprises.master import enterprise_statuses
 from data_layer.enterprises.tables import (
     DEFAULT_STATUS,
@@ -81,7 +82,8 @@ def reopen_rates_by_grouping(conn: Connection, day: date, groupings: tuple[str, 
                        sa.func.count().label("total"), reopened.label("reopened"))
              .where(current.c.status != "closed").group_by(current.c[by]) for by in groupings]
     found: dict[str, list[dict]] = {by: [] for by in groupings}
-    for by, name, total, reopened_count in conn.execute(sa.union_all(*parts) if len(parts) > 1 else parts[0]):
+    counted: Rows = conn.execute(sa.union_all(*parts) if len(parts) > 1 else parts[0])
+    for by, name, total, reopened_count in counted:
         found[by].append({"group": name, "total": total, "reopened": reopened_count,
                           "lagging": total - reopened_count, "reopen_rate": _rate(reopened_count, total)})
     return {by: sorted(rows, key=lambda row: (row["reopen_rate"], -row["lagging"], row["group"]))
@@ -120,9 +122,9 @@ def _held_on(conn: Connection, day: date) -> list[tuple[str, str | None, int]]:
     """How many enterprises hold each status, with each reason, at the end of ``day`` (closed ones included),
     summed from :data:`enterprise_status_days` so that the cost follows the days, not the enterprises."""
     held = enterprise_status_days
-    return [tuple(row) for row in conn.execute(
-        sa.select(held.c.status, held.c.reason, sa.func.sum(held.c.enterprises))
-        .where(held.c.day <= day).group_by(held.c.status, held.c.reason))]
+    rows: Rows = conn.execute(sa.select(held.c.status, held.c.reason, sa.func.sum(held.c.enterprises))
+                              .where(held.c.day <= day).group_by(held.c.status, held.c.reason))
+    return [tuple(row) for row in rows]
 
 
 def _status_counts(conn: Connection, day: date) -> dict[str, int]:
@@ -148,9 +150,9 @@ def reopen_trend(conn: Connection, end_day: date, days: int = 30) -> list[dict]:
         sa.select(spans.c.status, spans.c.starts.label("day"), sa.literal(1).label("step")),
         sa.select(spans.c.status, spans.c.ends, sa.literal(-1)).where(spans.c.ends.is_not(None)),
     ).subquery("steps")
-    rows = conn.execute(sa.select(steps.c.day, steps.c.status, sa.func.sum(steps.c.step))
+    rows: Rows = conn.execute(sa.select(steps.c.day, steps.c.status, sa.func.sum(steps.c.step))
                         .where(steps.c.day.between(first, end_day))
-                        .group_by(steps.c.day, steps.c.status)).all()
+                              .group_by(steps.c.day, steps.c.status)).all()
     changes: dict[date, dict[str, int]] = {}
     for day, status, step in rows:
         changes.setdefault(day, {})[status] = step

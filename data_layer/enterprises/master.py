@@ -103,10 +103,10 @@ def enterprise_statuses(day: date | None) -> sa.Select:
     registration, so this only covers rows loaded some other way. ``day=None``
     means the status now, with no date bound.
     """
-    latest = sa.select(status_changes.c.enterprise_id, sa.func.max(status_changes.c.id).label("change_id"))
+    newest = sa.select(status_changes.c.enterprise_id, sa.func.max(status_changes.c.id).label("change_id"))
     if day is not None:
-        latest = latest.where(status_changes.c.effective_date <= day)
-    latest = latest.group_by(status_changes.c.enterprise_id).subquery("latest")
+        newest = newest.where(status_changes.c.effective_date <= day)
+    latest = newest.group_by(status_changes.c.enterprise_id).subquery("latest")
     query = (sa.select(*enterprises.c,
                        sa.func.coalesce(status_changes.c.status, DEFAULT_STATUS).label("status"),
                        status_changes.c.effective_date.label("status_date"), status_changes.c.reason)
@@ -131,7 +131,7 @@ def master_values(conn: Connection, checks: Checks, data: Mapping[str, object], 
         "employees": lambda value: checks.integer(value, "employees"),
         "contact": lambda value: checks.text(value, "contact", required=False, max_length=100),
     }
-    values = {field: parsers[field](data.get(field)) for field in fields}
+    values: dict[str, object] = {field: parsers[field](data.get(field)) for field in fields}
     name = values.get("name")
     if name:
         clash = enterprise_state(conn, name)
@@ -219,10 +219,10 @@ def add_enterprise(ctx: WriteContext, data: Mapping[str, object]) -> int:
     status, status_date, reason = status_values(checks, data.get("status"), data.get("status_date"),
                                                  data.get("reason"))
     note = checks.text(data.get("note"), "note", required=False, max_length=2000)
-    checks.raise_if_any()
+    checked_status, checked_date = checks.passed(status), checks.passed(status_date)
     registered_on = clock.today()
     enterprise_id = ctx.insert(enterprises, f"{DOMAIN}.add", {**values, "registered_on": registered_on})
-    _insert_change(ctx, enterprise_id, status, status_date, reason, note)
+    _insert_change(ctx, enterprise_id, checked_status, checked_date, reason, note)
     return enterprise_id
 
 
@@ -250,19 +250,19 @@ def update_enterprise(ctx: WriteContext, enterprise: int | str, changes: Mapping
     require_write(ctx.actor, DOMAIN, enterprise_id)
     values = master_values(ctx.conn, checks, changes, [field for field in MASTER_FIELDS if field in changes],
                             enterprise_id)
-    checks.raise_if_any()
-    return _apply_update(ctx, enterprise_id, values)
+    return _apply_update(ctx, checks.passed(enterprise_id), values)
 
 
 def change_status(ctx: WriteContext, enterprise: int | str, status: object, effective_date: object,
                   reason: object = None, note: object = None) -> int:
     """Record a status change of an enterprise (see :func:`check_transition` for the rules); returns its id."""
     checks = Checks(DOMAIN)
-    state = _find_enterprise(ctx.conn, checks, enterprise, lock=True)
-    require_write(ctx.actor, DOMAIN, state["id"] if state else None)
+    found = _find_enterprise(ctx.conn, checks, enterprise, lock=True)
+    require_write(ctx.actor, DOMAIN, found["id"] if found else None)
     parsed_status, parsed_date, parsed_reason = status_values(checks, status, effective_date, reason)
     parsed_note = checks.text(note, "note", required=False, max_length=2000)
-    if state is not None:
-        check_transition(ctx.conn, checks, state, parsed_status, parsed_date)
-    checks.raise_if_any()
-    return _insert_change(ctx, state["id"], parsed_status, parsed_date, parsed_reason, parsed_note)
+    if found is not None:
+        check_transition(ctx.conn, checks, found, parsed_status, parsed_date)
+    state = checks.passed(found)
+    return _insert_change(ctx, state["id"], checks.passed(parsed_status), checks.passed(parsed_date), parsed_reason,
+                          parsed_note)

@@ -53,7 +53,7 @@ def _import_row(ctx: WriteContext, row: Row) -> int:
     checks.raise_if_any()
     _apply_update(ctx, state["id"], values)
     if differs:
-        _insert_change(ctx, state["id"], status, status_date, reason, None)
+        _insert_change(ctx, state["id"], checks.passed(status), checks.passed(status_date), reason, None)
     return state["id"]
 
 

@@ -83,7 +83,9 @@ def run_once(engine: Engine, holder: str, now: datetime | None = None) -> int:
 def queue_briefing_now(ctx: WriteContext) -> int:
     """Put today's briefing into the outbox now (the administrator's "send the briefing now")."""
     require_admin(ctx.actor)
-    return push_briefing(ctx.conn, clock.now(), on_demand=True)
+    queued = push_briefing(ctx.conn, clock.now(), on_demand=True)
+    ctx.audit("notify.briefing_now", notify_outbox, after={"queued": queued})
+    return queued
 
 
 def queue_test(ctx: WriteContext, channel_id: int) -> int:
@@ -94,9 +96,10 @@ def queue_test(ctx: WriteContext, channel_id: int) -> int:
     key = f"test|{channel_id}|{uuid.uuid4().hex}"
     message = trial_message()
     enqueue(ctx.conn, key, [channel_id], Message(message.title, message.body, message.rule, key), now)
-    ctx.audit("notify.test", notify_channels, channel_id)
-    return ctx.conn.execute(notify_outbox.select().with_only_columns(notify_outbox.c.id)
-                            .where(notify_outbox.c.key == key)).scalar_one()
+    outbox_id = ctx.conn.execute(notify_outbox.select().with_only_columns(notify_outbox.c.id)
+                                 .where(notify_outbox.c.key == key)).scalar_one()
+    ctx.audit("notify.test", notify_outbox, outbox_id, after={"channel_id": channel_id, "key": key})
+    return outbox_id
 
 
 __all__ = [

@@ -29,7 +29,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -38,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from data_layer import clock
-from data_layer.db import WriteContext
+from data_layer.db import Record, WriteContext
 from data_layer.notify.tables import KINDS, notify_channels
 from data_layer.permissions import require_admin
 from data_layer.validation import Checks
@@ -117,7 +116,7 @@ def robot_request(kind: str, address: str, secret: str | None, message: Message,
 # Sending ----------------------------------------------------------------------------------------------------------
 
 
-def send(channel: Mapping[str, Any], message: Message) -> Delivery:
+def send(channel: Record, message: Message) -> Delivery:
     """Push ``message`` through ``channel`` (a row of ``notify_channels``); never raises for the channel's
     failure, which is the answer of the returned :class:`Delivery`."""
     try:
@@ -154,7 +153,7 @@ def _robot_accepted(text: str) -> bool:
     return all(reply.get(name, 0) in (0, "0") for name in ("errcode", "code", "StatusCode"))
 
 
-def _send_mail(channel: Mapping[str, Any], message: Message) -> Delivery:
+def _send_mail(channel: Record, message: Message) -> Delivery:
     options = json.loads(channel["options"] or "{}")
     host, _, port_text = channel["address"].rpartition(":") if ":" in channel["address"] else (
         channel["address"], "", "")
@@ -176,7 +175,7 @@ def _send_mail(channel: Mapping[str, Any], message: Message) -> Delivery:
     return Delivery(True, "SMTP 250 accepted")
 
 
-def _without_credentials(text: str, channel: Mapping[str, Any]) -> str:
+def _without_credentials(text: str, channel: Record) -> str:
     """An error text with the channel's address and secret replaced by their masked forms."""
     for credential in (channel["address"], channel["secret"]):
         if credential:
@@ -202,7 +201,7 @@ def masked_secret(secret: str | None) -> str:
     return "••••" if secret else ""
 
 
-def presented_channel(row: Mapping[str, Any]) -> dict[str, Any]:
+def presented_channel(row: Record) -> dict[str, Any]:
     """A channel as the administration page and the audit log see it: address and secret masked."""
     options = json.loads(row["options"] or "{}")
     return {"id": row["id"], "name": row["name"], "kind": row["kind"], "address": masked_address(row["address"]),
@@ -219,13 +218,13 @@ def list_channels(conn: Connection) -> list[dict[str, Any]]:
     return [presented_channel(row) for row in rows]
 
 
-def enabled_channels(conn: Connection) -> dict[int, Mapping[str, Any]]:
+def enabled_channels(conn: Connection) -> dict[int, sa.RowMapping]:
     """The channels switched on, id → row with its credentials (for the sender only, never for a page)."""
     rows = conn.execute(sa.select(notify_channels).where(notify_channels.c.enabled)).mappings()
     return {row["id"]: row for row in rows}
 
 
-def channel_row(conn: Connection, channel_id: int) -> Mapping[str, Any] | None:
+def channel_row(conn: Connection, channel_id: int) -> sa.RowMapping | None:
     return conn.execute(sa.select(notify_channels).where(notify_channels.c.id == channel_id)).mappings().first()
 
 
@@ -252,7 +251,7 @@ def add_channel(ctx: WriteContext, name: str, kind: str, address: str, secret: s
     checks.raise_if_any()
     values = {"name": checked_name, "kind": checked_kind, "address": checked_address, "secret": checked_secret,
               "options": json.dumps(options, ensure_ascii=False), "enabled": True, "created_at": clock.now()}
-    channel_id = ctx.conn.execute(notify_channels.insert().returning(notify_channels.c.id), values).scalar_one()
+    channel_id: int = ctx.conn.execute(notify_channels.insert().returning(notify_channels.c.id), values).scalar_one()
     ctx.audit("notify.channel.add", notify_channels, channel_id, after=presented_channel({**values, "id": channel_id}))
     return channel_id
 
@@ -285,9 +284,7 @@ def set_channel_enabled(ctx: WriteContext, channel_id: int, enabled: bool) -> No
     require_admin(ctx.actor)
     row = channel_row(ctx.conn, channel_id)
     if row is None:
-        checks = Checks("notify")
-        checks.fail("channel", "error.unknown_name", value=channel_id)
-        checks.raise_if_any()
+        Checks("notify").refuse("channel", "error.unknown_name", value=channel_id)
     ctx.conn.execute(notify_channels.update().where(notify_channels.c.id == channel_id).values(enabled=enabled))
     ctx.audit("notify.channel.enable" if enabled else "notify.channel.disable", notify_channels, channel_id,
               before={"enabled": bool(row["enabled"])}, after={"enabled": enabled})

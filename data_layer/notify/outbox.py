@@ -123,7 +123,7 @@ def deliver_one(engine: Engine, row_id: int, seen_attempts: int, now: datetime) 
 
 
 def _claim_row(conn: Connection, row_id: int, seen_attempts: int, now: datetime
-               ) -> tuple[Mapping[str, Any], Mapping[str, Any]] | None:
+               ) -> tuple[sa.RowMapping, sa.RowMapping] | None:
     """The row and its channel when this sender may send it now: still pending, tried ``seen_attempts`` times
     and its channel switched on; the attempt is counted and the next one timed in the same transaction."""
     row = conn.execute(sa.select(notify_outbox).where(notify_outbox.c.id == row_id)).mappings().first()

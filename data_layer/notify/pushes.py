@@ -87,7 +87,7 @@ def set_rule(ctx: WriteContext, rule: str, enabled: bool, channels: list[int], q
     repeat = checks.integer(repeat_minutes, "repeat_minutes", minimum=5, maximum=7 * 24 * 60)
     checks.raise_if_any()
     stored = Rule(bool(enabled), sorted(int(channel) for channel in channels),
-                  (start, end) if start is not None and end is not None else None, repeat)
+                  (start, end) if start is not None and end is not None else None, checks.passed(repeat))
     db.put_setting(ctx, RULE_SETTING.format(rule=checked_rule), json.dumps(asdict(stored)))
 
 
@@ -118,8 +118,9 @@ def alert_subject(alert: situation.Alert) -> str:
 
 def alert_measure(alert: situation.Alert) -> float:
     """How bad an occurrence is, larger being worse: its count, or fewer days of cover."""
-    if "count" in alert.params:
-        return float(alert.params["count"])
+    count = alert.params.get("count")
+    if isinstance(count, int | float):
+        return float(count)
     days = alert.params.get("days")
     return -float(days) if isinstance(days, int | float) else 0.0
 

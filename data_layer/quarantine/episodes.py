@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -101,18 +102,18 @@ def register(ctx: WriteContext, data: Mapping[str, object]) -> int:
     reason = checks.text(data.get("reason"), "reason", required=False)
     _check_site_for_mode(ctx.conn, checks, mode, data.get("site"), site, start)
     existing = _check_person_free(ctx.conn, checks, ctx.actor, person.id_number, start)
-    checks.raise_if_any()
+    start_day, planned_days = checks.passed(start), checks.passed(days)
     person_id = _store_person(ctx, person, existing)
     return ctx.insert(quarantine_episodes, "quarantine.register", {
         "person_id": person_id, "mode": mode, "site_id": site["id"] if site else None,
-        "start_date": start, "planned_days": days, "planned_end": start + timedelta(days=days),
+        "start_date": start_day, "planned_days": planned_days, "planned_end": start_day + timedelta(days=planned_days),
         "status": "active", "end_date": None, "reason": reason,
         "created_by": ctx.actor.username, "created_at": clock.now(),
     })
 
 
 def _check_site_for_mode(conn: Connection, checks: Checks, mode: str | None, reference: object,
-                         site: Mapping | None, start: date | None) -> None:
+                         site: sa.RowMapping | None, start: date | None) -> None:
     """Centralized quarantine needs an active site with a free place; the other modes take no site."""
     if mode != "centralized":
         if mode and not is_blank(reference):
@@ -131,7 +132,7 @@ def _check_site_for_mode(conn: Connection, checks: Checks, mode: str | None, ref
 
 
 def _check_person_free(conn: Connection, checks: Checks, actor: Actor, id_number: str | None,
-                       start: date | None) -> Mapping | None:
+                       start: date | None) -> sa.RowMapping | None:
     """The known person with this ID number (locked), after checking that a new episode may open for them:
     none of their episodes is active and the new one starts on or after the day the last one ended.
 
@@ -145,10 +146,11 @@ def _check_person_free(conn: Connection, checks: Checks, actor: Actor, id_number
         return None
     episode = quarantine_episodes
     active = sa.and_(episode.c.status == "active", visible_to(actor))
-    active_since, visible, last_end = conn.execute(
+    history: Sequence[Any] = conn.execute(
         sa.select(sa.func.min(sa.case((episode.c.status == "active", episode.c.start_date))),
                   sa.func.count().filter(active), sa.func.max(episode.c.end_date))
         .where(episode.c.person_id == existing["id"])).one()
+    active_since, visible, last_end = history
     if active_since is not None and visible:
         checks.fail("id_number", "quarantine.error.active_episode_exists", name=existing["name"],
                     start=active_since.isoformat())
@@ -159,7 +161,7 @@ def _check_person_free(conn: Connection, checks: Checks, actor: Actor, id_number
     return existing
 
 
-def _store_person(ctx: WriteContext, person: _PersonInput, existing: Mapping | None) -> int:
+def _store_person(ctx: WriteContext, person: _PersonInput, existing: sa.RowMapping | None) -> int:
     """Insert a new person, or bring a known person's details up to date (audited before/after)."""
     values = person.values()
     if existing is None:
@@ -172,7 +174,7 @@ def _store_person(ctx: WriteContext, person: _PersonInput, existing: Mapping | N
     return existing["id"]
 
 
-def _apply_change(ctx: WriteContext, episode: Mapping, kind: str, values: dict, reason: str | None) -> None:
+def _apply_change(ctx: WriteContext, episode: sa.RowMapping, kind: str, values: dict, reason: str | None) -> None:
     """Update the episode's current fields and record the change in ``episode_changes``, both audited."""
     before = {key: episode[key] for key in values}
     ctx.conn.execute(quarantine_episodes.update().where(quarantine_episodes.c.id == episode["id"]).values(**values))
@@ -186,7 +188,7 @@ def _apply_change(ctx: WriteContext, episode: Mapping, kind: str, values: dict, 
     })
 
 
-def _active_episodes(ctx: WriteContext, checks: Checks, episode_ids: Sequence[object]) -> list[Mapping]:
+def _active_episodes(ctx: WriteContext, checks: Checks, episode_ids: Sequence[object]) -> list[sa.RowMapping]:
     """The named episodes, locked, after checking the actor may write for their sites.
 
     Unknown and already-ended episodes are recorded in ``checks`` under ``episode``.
@@ -233,11 +235,12 @@ def change_planned_end(ctx: WriteContext, episode_id: object, reason: object, *,
                         last=last.isoformat())
         elif end == episode["planned_end"]:
             checks.fail("new_end", "quarantine.error.planned_end_unchanged")
-    checks.raise_if_any()
-    kind = "extend" if end > episode["planned_end"] else "shorten"
-    _apply_change(ctx, episode, kind, {"planned_end": end, "planned_days": (end - episode["start_date"]).days},
+    changed, new_planned_end = checks.passed(episode), checks.passed(end)
+    kind = "extend" if new_planned_end > changed["planned_end"] else "shorten"
+    _apply_change(ctx, changed, kind,
+                  {"planned_end": new_planned_end, "planned_days": (new_planned_end - changed["start_date"]).days},
                   why)
-    return episode["id"]
+    return changed["id"]
 
 
 def _end_episodes(ctx: WriteContext, episode_ids: Sequence[object], end_date: object, reason: object,

@@ -9,6 +9,7 @@ from typing import TypedDict
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from data_layer.db import Rows
 from data_layer.quarantine.config import fever_threshold
 from data_layer.quarantine.queries import current_episodes, current_on, is_effective
 from data_layer.quarantine.tables import (
@@ -73,7 +74,7 @@ def figures(conn: Connection, day: date) -> QuarantineFigures:
     overdue = due = missing = 0
     on_day = current_episodes(day)
     counts, fewer_than_two = missing_followups(day)
-    by_mode = conn.execute(
+    by_mode: Rows = conn.execute(
         sa.select(on_day.c.mode, sa.func.count(), _count_if(on_day.c.planned_end <= day),
                   _count_if(on_day.c.planned_end.between(day + timedelta(days=1),
                                                          day + timedelta(days=DUE_WINDOW_DAYS))),
@@ -134,8 +135,8 @@ def daily_current(conn: Connection, end_day: date, days: int = 30) -> list[dict]
         episode.c.end_date.is_not(None), ended_on.between(first, end_day),
         sa.or_(episode.c.end_date.between(first, end_day), episode.c.start_date.between(first, end_day)))
     changes = sa.union_all(opening, admissions, endings).subquery()
-    rows = conn.execute(sa.select(changes.c.day, changes.c.mode, sa.func.sum(changes.c.change))
-                        .group_by(changes.c.day, changes.c.mode))
+    rows: Rows = conn.execute(sa.select(changes.c.day, changes.c.mode, sa.func.sum(changes.c.change))
+                              .group_by(changes.c.day, changes.c.mode))
     change_by_day: dict[date, dict[str, int]] = {}
     for day, mode, change in rows:
         change_by_day.setdefault(day, {})[mode] = change

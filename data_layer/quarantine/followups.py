@@ -7,13 +7,13 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from data_layer import clock
-from data_layer.db import WriteContext, add_to_counters
+from data_layer.db import Rows, WriteContext, add_to_counters
 from data_layer.errors import ValidationError
 from data_layer.permissions import require_write
 from data_layer.quarantine.config import codes_by_chinese_label
@@ -52,14 +52,24 @@ class _FollowupInput:
     symptoms: bool | None
     symptom_text: str | None
     by_name: str | None
-    episode: Mapping | None = None
+    episode: sa.RowMapping | None = None
 
     @property
     def names_episode(self) -> bool:
         return not is_blank(self.episode_ref) or is_blank(self.id_number)
 
+    @property
+    def stored_episode(self) -> sa.RowMapping:
+        """The episode of an entry that passed its checks (one whose episode was not found fails them)."""
+        return self.checks.passed(self.episode)
+
+    @property
+    def stored_day(self) -> date:
+        return self.checks.passed(self.day)
+
     def values(self) -> dict[str, object]:
-        return {"episode_id": self.episode["id"], "date": self.day, "slot": self.slot,
+        """The row to store for an entry that passed its checks."""
+        return {"episode_id": self.stored_episode["id"], "date": self.stored_day, "slot": self.slot,
                 "temperature": self.temperature, "symptoms": self.symptoms, "symptom_text": self.symptom_text,
                 "by_name": self.by_name}
 
@@ -83,13 +93,13 @@ def _read_followup(data: Mapping[str, object], now: datetime | None = None) -> _
 
 def _attach_by_episode_id(conn: Connection, entries: list[_FollowupInput]) -> None:
     """Find the episodes that form entries name by id, in one query."""
-    found = episodes_by_id(conn, [as_id(entry.episode_ref) for entry in entries
-                                   if as_id(entry.episode_ref) is not None], lock=True)
-    for entry in entries:
+    named = [as_id(entry.episode_ref) for entry in entries]
+    found = episodes_by_id(conn, [episode_id for episode_id in named if episode_id is not None], lock=True)
+    for entry, episode_id in zip(entries, named, strict=True):
         if is_blank(entry.episode_ref):
             entry.checks.fail("episode", "error.required")
             continue
-        entry.episode = found.get(as_id(entry.episode_ref))
+        entry.episode = found.get(episode_id) if episode_id is not None else None
         if entry.episode is None:
             entry.checks.fail("episode", "error.unknown_name", value=entry.episode_ref)
 
@@ -106,7 +116,8 @@ def _current_episode_ids(conn: Connection, id_numbers: Sequence[str], day: date)
     for chunk in _chunks(sorted(set(id_numbers))):
         query = (sa.select(persons.c.id_number, episode.c.id).join(persons, persons.c.id == episode.c.person_id)
                  .where(persons.c.id_number.in_(chunk), current_on(day)).order_by(episode.c.id))
-        for id_number, episode_id in conn.execute(query):
+        rows: Rows = conn.execute(query)
+        for id_number, episode_id in rows:
             found.setdefault(id_number, episode_id)
     return found
 
@@ -122,7 +133,7 @@ def _attach_by_id_number(conn: Connection, entries: list[_FollowupInput]) -> Non
     current = {day: _current_episode_ids(conn, [id_number for _, id_number in named], day)
                for day, named in wanted.items()}
     episode_ids = sorted({episode_id for found in current.values() for episode_id in found.values()})
-    episodes = {}
+    episodes: dict[int, sa.RowMapping] = {}
     for chunk in _chunks(episode_ids):
         episodes.update(episodes_by_id(conn, chunk, lock=True))
     for day, named in wanted.items():
@@ -145,7 +156,8 @@ def _effective_readings(conn: Connection, entries: Sequence[_FollowupInput]) -> 
     for chunk in _chunks(episode_ids):
         query = sa.select(followup.c.id, followup.c.episode_id, followup.c.date, followup.c.slot).where(
             followup.c.episode_id.in_(chunk), followup.c.date.in_(days), is_effective())
-        for reading_id, *slot in conn.execute(query):
+        rows: Rows = conn.execute(query)
+        for reading_id, *slot in rows:
             readings.setdefault(tuple(slot), set()).add(reading_id)
     return readings
 
@@ -226,7 +238,7 @@ def _checked_followups(ctx: WriteContext, rows: Sequence[Mapping[str, object]], 
 
 
 def _store_followups(ctx: WriteContext, entries: list[_FollowupInput], now: datetime) -> list[int]:
-    update_quarantine_followup_days(ctx.conn, [(entry.day, entry.episode["id"]) for entry in entries])
+    update_quarantine_followup_days(ctx.conn, [(entry.stored_day, entry.stored_episode["id"]) for entry in entries])
     return ctx.insert_many(quarantine_followups, "quarantine.followup_add", [{
         **entry.values(), "entered_by": ctx.actor.username, "entered_at": now, "supersedes_id": None, "reason": None,
     } for entry in entries])
@@ -274,23 +286,22 @@ def correct_followups(ctx: WriteContext, corrections: Sequence[tuple[object, Map
                for original_id, (_, data) in zip(original_ids, corrections, strict=True)]
     readings = _effective_readings(ctx.conn, [entry for entry in entries if entry is not None])
     filled: set[tuple] = set()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (followup_id, _), original_id, entry in zip(corrections, original_ids, entries, strict=True):
-        if entry is None:
-            checks = Checks(DOMAIN)
-            checks.fail("followup", "error.unknown_name", value=followup_id)
-            checks.raise_if_any()
-        require_write_for_site(ctx.actor, entry.episode["site_id"])
+        if entry is None or original_id is None:
+            Checks(DOMAIN).refuse("followup", "error.unknown_name", value=followup_id)
+        original = originals[original_id]
+        episode = episodes[original["episode_id"]]
+        require_write_for_site(ctx.actor, episode["site_id"])
         why = entry.checks.text(reason, "reason")
         if original_id in superseded:
             entry.checks.fail("followup", "quarantine.error.followup_superseded")
-        original = originals[original_id]
         readings.get((original["episode_id"], original["date"], original["slot"]), set()).discard(original_id)
         taken = {slot for slot, ids in readings.items() if ids} | filled
         _check_followup(entry, taken)
         entry.checks.raise_if_any()
         superseded.add(original_id)
-        filled.add((entry.episode["id"], entry.day, entry.slot))
+        filled.add((episode["id"], entry.day, entry.slot))
         rows.append({**entry.values(), "entered_by": ctx.actor.username, "entered_at": clock.now(),
                      "supersedes_id": original_id, "reason": why})
     update_quarantine_followup_days(ctx.conn, [(row["date"], row["episode_id"]) for row in rows],
@@ -320,7 +331,7 @@ def rebuild_quarantine_followup_days(conn: Connection) -> None:
         .group_by(followup.c.date, followup.c.episode_id)))
 
 
-def _corrected_entry(original: Mapping | None, episodes: Mapping[int, Mapping],
+def _corrected_entry(original: sa.RowMapping | None, episodes: Mapping[int, sa.RowMapping],
                      data: Mapping[str, object]) -> _FollowupInput | None:
     """The follow-up that corrects ``original`` with the fields of ``data``, read and checked as a new one;
     ``None`` when there is no such follow-up."""

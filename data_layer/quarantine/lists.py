@@ -3,14 +3,14 @@ an episode's history, with ID and phone numbers masked as the user may see them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from data_layer.db import Actor
+from data_layer.db import Actor, Record
 from data_layer.permissions import shows_names
 from data_layer.privacy import (
     ID_NUMBER_MASK,
@@ -37,7 +37,7 @@ from data_layer.quarantine.tables import (
 from data_layer.search import contains, search_term
 
 
-def present_person(row: Mapping[str, object], actor: Actor | None) -> dict[str, object]:
+def present_person(row: Record, actor: Actor | None) -> dict[str, object]:
     """A copy of a row about a person as ``actor`` may see it.
 
     Administrators see the full numbers; everyone else, and callers that name

@@ -43,8 +43,7 @@ def rename_site(ctx: WriteContext, site: object, name: object) -> None:
     if new_name and row and new_name != row["name"] and ctx.conn.execute(
             sa.select(quarantine_sites.c.id).where(quarantine_sites.c.name == new_name)).first():
         checks.fail("name", "error.duplicate_name", value=new_name)
-    checks.raise_if_any()
-    _update_site(ctx, row, {"name": new_name}, "quarantine.site_rename")
+    _update_site(ctx, checks.passed(row), {"name": new_name}, "quarantine.site_rename")
 
 
 def set_site_capacity(ctx: WriteContext, site: object, capacity: object) -> None:
@@ -57,8 +56,7 @@ def set_site_capacity(ctx: WriteContext, site: object, capacity: object) -> None
         occupied = site_peak(ctx.conn, row["id"], clock.today())
         if places < occupied:
             checks.fail("capacity", "quarantine.error.capacity_below_occupied", occupied=occupied)
-    checks.raise_if_any()
-    _update_site(ctx, row, {"capacity": places}, "quarantine.site_capacity")
+    _update_site(ctx, checks.passed(row), {"capacity": places}, "quarantine.site_capacity")
 
 
 def set_site_active(ctx: WriteContext, site: object, active: object) -> None:
@@ -67,16 +65,16 @@ def set_site_active(ctx: WriteContext, site: object, active: object) -> None:
     checks = Checks(DOMAIN)
     row = existing_site(ctx.conn, checks, site)
     flag = checks.flag(active, "active")
-    checks.raise_if_any()
-    _update_site(ctx, row, {"active": flag}, "quarantine.site_active")
+    _update_site(ctx, checks.passed(row), {"active": flag}, "quarantine.site_active")
 
 
-def existing_site(conn: Connection, checks: Checks, reference: object, *, lock: bool = False) -> Mapping | None:
+def existing_site(conn: Connection, checks: Checks, reference: object, *, lock: bool = False
+                  ) -> sa.RowMapping | None:
     """The referenced site, or ``None`` with the reason recorded on the ``site`` field."""
     return referenced_row(checks, "site", reference, SITES.finder(conn, lock=lock))
 
 
-def _update_site(ctx: WriteContext, row: Mapping, values: dict, action: str) -> None:
+def _update_site(ctx: WriteContext, row: sa.RowMapping, values: dict, action: str) -> None:
     before = {key: row[key] for key in values}
     ctx.conn.execute(quarantine_sites.update().where(quarantine_sites.c.id == row["id"]).values(**values))
     ctx.audit(action, quarantine_sites, row["id"], before=before, after=values)

@@ -3,7 +3,7 @@ are effective, the episodes a user may see or write for, and episodes with their
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date
 
 import sqlalchemy as sa
@@ -73,7 +73,7 @@ def require_write_for_site(actor: Actor, site_id: int | None) -> None:
     require_write(actor, DOMAIN, site_id, whole_domain=site_id is None)
 
 
-def episodes_by_id(conn: Connection, episode_ids: Iterable[int], *, lock: bool = False) -> dict[int, Mapping]:
+def episodes_by_id(conn: Connection, episode_ids: Iterable[int], *, lock: bool = False) -> dict[int, sa.RowMapping]:
     """Episodes with their person's name, locked for the transaction when ``lock`` (a rule depends on them)."""
     ids = sorted(set(episode_ids))
     if not ids:

@@ -3,7 +3,7 @@ follow-up workbooks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 
 import sqlalchemy as sa
@@ -29,7 +29,9 @@ from data_layer.transfer import Column, Row, TransferKind
 from data_layer.validation import Checks, is_blank
 from data_layer.workbook import unique_sheet_title, workbook_bytes
 
-ENDINGS = {"released": release, "transferred": transfer_to_hospital, "ended_other": end_other}
+# How an episode ends, by its status: each takes the episode, the end date and the reason, and returns the episode.
+Ending = Callable[[WriteContext, object, object, object], int]
+ENDINGS: dict[str, Ending] = {"released": release, "transferred": transfer_to_hospital, "ended_other": end_other}
 
 
 def _import_episode(ctx: WriteContext, row: Row) -> int:
@@ -41,10 +43,10 @@ def _import_episode(ctx: WriteContext, row: Row) -> int:
         checks.fail("end_date", "quarantine.error.end_date_for_active")
     if status not in (None, "active") and is_blank(row.get("end_date")):
         checks.fail("end_date", "error.required")
-    checks.raise_if_any()
-    episode_id = register(ctx, {**row, "reason": row.get("reason") if status == "active" else None})
-    if status != "active":
-        ENDINGS[status](ctx, episode_id, row.get("end_date"), row.get("reason"))
+    checked_status = checks.passed(status)
+    episode_id = register(ctx, {**row, "reason": row.get("reason") if checked_status == "active" else None})
+    if checked_status != "active":
+        ENDINGS[checked_status](ctx, episode_id, row.get("end_date"), row.get("reason"))
     return episode_id
 
 

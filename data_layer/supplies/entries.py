@@ -6,12 +6,13 @@ from __future__ import annotations
 from bisect import bisect_right, insort
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any, Required, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from data_layer import clock
-from data_layer.db import Directory, Finder, WriteContext, referenced_row
+from data_layer.db import Directory, Finder, Rows, WriteContext, referenced_row
 from data_layer.errors import ValidationError
 from data_layer.permissions import require_write
 from data_layer.supplies.figures import balance_on
@@ -54,6 +55,19 @@ def _lowest_from(balance: int, day: date, later: Iterable[tuple[date, int]]) -> 
     return lowest, lowest_day
 
 
+class Movement(TypedDict, total=False):
+    """A movement to store: the item, its date, kind and signed quantity, and the optional fields."""
+
+    item_id: Required[int]
+    date: Required[date]
+    kind: Required[str]
+    quantity: Required[int]
+    counterparty: str | None
+    recipient_kind: str | None
+    note: str | None
+    reverses_id: int
+
+
 class _StoredStock:
     """The stock as stored: one sum up to the day and one per-day net sum for the later dates."""
 
@@ -81,7 +95,8 @@ class _StockLedger:
         query = (sa.select(movement.c.item_id, movement.c.date, sa.func.sum(movement.c.quantity))
                  .where(supply_movements.c.item_id.in_(sorted(self.nets)))
                  .group_by(supply_movements.c.item_id, supply_movements.c.date))
-        for item_id, day, net in conn.execute(query) if self.nets else ():
+        rows: Rows = conn.execute(query) if self.nets else ()
+        for item_id, day, net in rows:
             self.nets[item_id][day] = int(net)
         self.dates = {item_id: sorted(nets) for item_id, nets in self.nets.items()}
         self.totals = {item_id: sum(nets.values()) for item_id, nets in self.nets.items()}
@@ -128,7 +143,7 @@ def _signed_quantity(checks: Checks, value: object, kind: str | None) -> int | N
     return -quantity if kind in OUT_KINDS else quantity
 
 
-def _store_movement(ctx: WriteContext, action: str, values: dict[str, object], counted_kind: str) -> int:
+def _store_movement(ctx: WriteContext, action: str, values: Movement, counted_kind: str) -> int:
     """Insert one movement and count it in :data:`supply_daily_stock`; ``counted_kind`` is the kind whose
     figures it changes (a reversal's is the kind of the movement it cancels)."""
     movement_id = ctx.insert(supply_movements, action, {
@@ -205,15 +220,14 @@ def add_movement(ctx: WriteContext, data: Mapping[str, object]) -> int:
     leave too little stock on its date or any later date is refused.
     """
     checks = Checks(DOMAIN)
-    values = _movement_values(ctx, checks, data, _StoredStock(ctx.conn))
-    checks.raise_if_any()
+    values = checks.passed(_movement_values(ctx, checks, data, _StoredStock(ctx.conn)))
     return _store_movement(ctx, "supplies.movement.add", values, values["kind"])
 
 
 def _movement_values(ctx: WriteContext, checks: Checks, data: Mapping[str, object],
-                     stock: _StoredStock | _StockLedger, find: Finder | None = None) -> dict[str, object]:
-    """Check a new movement (see :func:`add_movement`) against ``stock``; the values to store (meaningful
-    once no check failed)."""
+                     stock: _StoredStock | _StockLedger, find: Finder | None = None) -> Movement | None:
+    """Check a new movement (see :func:`add_movement`) against ``stock``; the values to store, or ``None`` when a
+    check failed."""
     item = _writable_item(ctx, checks, data.get("item"), find)
     day = checks.day(data.get("date"), "date")
     kind = checks.choice(data.get("kind"), "kind", ENTRY_KINDS, labels=code_labels(ENTRY_KINDS))
@@ -228,8 +242,11 @@ def _movement_values(ctx: WriteContext, checks: Checks, data: Mapping[str, objec
     if item is not None and day is not None and change is not None:
         stock.lock(item["id"])
         _check_stock(checks, stock, item["id"], day, change, "quantity")
-    return {"item_id": None if item is None else item["id"], "date": day, "kind": kind, "quantity": change,
-            "counterparty": counterparty, "recipient_kind": recipient_kind, "note": note}
+    if checks.errors:
+        return None
+    return {"item_id": checks.passed(item)["id"], "date": checks.passed(day), "kind": checks.passed(kind),
+            "quantity": checks.passed(change), "counterparty": counterparty, "recipient_kind": recipient_kind,
+            "note": note}
 
 
 def _movement(conn: Connection, movement_id: int) -> RowMapping | None:
@@ -267,7 +284,7 @@ def reverse_movement(ctx: WriteContext, movement: object, reason: object) -> int
         else:
             _check_stock(checks, _StoredStock(ctx.conn), original["item_id"], original["date"],
                          -original["quantity"], "quantity")
-    checks.raise_if_any()
+    original = checks.passed(original)
     return _store_movement(ctx, "supplies.movement.reverse", {
         "item_id": original["item_id"], "date": original["date"], "kind": "reversal",
         "quantity": -original["quantity"], "counterparty": original["counterparty"], "note": note,
@@ -293,11 +310,11 @@ def record_stock_count(ctx: WriteContext, item: object, day: object, counted_qua
         _lock_item(ctx.conn, row["id"])
         difference = counted - balance_on(ctx.conn, row["id"], count_day)
         _check_stock(checks, _StoredStock(ctx.conn), row["id"], count_day, difference, "counted_quantity")
-    checks.raise_if_any()
-    if difference == 0:
+    item_row, counted_on, change = checks.passed(row), checks.passed(count_day), checks.passed(difference)
+    if change == 0:
         return None
     return _store_movement(ctx, "supplies.stock_count", {
-        "item_id": row["id"], "date": count_day, "kind": "adjustment", "quantity": difference, "note": note},
+        "item_id": item_row["id"], "date": counted_on, "kind": "adjustment", "quantity": change, "note": note},
         "adjustment")
 
 
@@ -318,7 +335,7 @@ def _reversal_target(checks: Checks, conn: Connection, item_id: int, day: date, 
              .order_by(supply_movements.c.id.desc()))
     if counterparty is not None:
         query = query.where(supply_movements.c.counterparty == counterparty)
-    candidates = conn.execute(query).all()
+    candidates: Sequence[Sequence[Any]] = conn.execute(query).all()
     if not candidates:
         checks.fail("kind", "supplies.error.nothing_to_reverse")
         return None
@@ -383,7 +400,7 @@ def add_movements_batch(ctx: WriteContext, rows: Sequence[Row], progress: Callab
     directory = Directory(ctx.conn, supply_items, [row.get("item") for row in rows])
     stock = _StockLedger(ctx.conn, {item["id"] for item in map(directory.find, _item_references(rows)) if item})
     ids: list[int] = []
-    pending: list[dict[str, object]] = []
+    pending: list[Movement] = []
     row_checks: list[Checks] = []
     for done, (row, movement) in enumerate(zip(rows, movements, strict=True), start=1):
         checks = Checks("supplies", now)
@@ -394,7 +411,7 @@ def add_movements_batch(ctx: WriteContext, rows: Sequence[Row], progress: Callab
             _reverse_in_batch(ctx, checks, row, stock, ids)
         else:
             values = _movement_values(ctx, checks, movement, stock, directory.find)
-            if not checks.errors:
+            if values is not None:
                 stock.add(values["item_id"], values["date"], values["quantity"])
                 pending.append(values)
         if progress is not None:
@@ -415,11 +432,13 @@ def _reverse_in_batch(ctx: WriteContext, checks: Checks, row: Row, stock: _Stock
         checks.errors.extend(refusal.errors)
         return
     reversal = _movement(ctx.conn, reversal_id)
+    if reversal is None:
+        raise LookupError(f"the reversal {reversal_id} stored in this transaction cannot be read")
     stock.add(reversal["item_id"], reversal["date"], reversal["quantity"])
     ids.append(reversal_id)
 
 
-def _store_movements(ctx: WriteContext, values: list[dict[str, object]], now: datetime) -> list[int]:
+def _store_movements(ctx: WriteContext, values: list[Movement], now: datetime) -> list[int]:
     """Store checked movements with their audit rows and count them in the daily stock, as
     :func:`add_movement` stores one; the daily stock moves once per item, date and kind."""
     ids = ctx.insert_many(supply_movements, "supplies.movement.add", [

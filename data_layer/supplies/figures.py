@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from data_layer import settings
+from data_layer.db import Rows
 from data_layer.supplies.tables import (
     BURN_DAYS,
     SHORT_COVER_DAYS,
@@ -121,15 +122,16 @@ def stock_history(conn: Connection, item_id: int | None, end_day: date, days: in
     by item name then date. Two grouped queries: the opening stocks and the daily net movements."""
     start = end_day - timedelta(days=days - 1)
     chosen = supply_items.c.id == item_id if item_id is not None else supply_items.c.active == sa.true()
-    items = conn.execute(sa.select(supply_items.c.id, supply_items.c.name).where(chosen)).all()
+    items: Rows = conn.execute(sa.select(supply_items.c.id, supply_items.c.name).where(chosen)).all()
     selected = supply_movements.c.item_id.in_(sa.select(supply_items.c.id).where(chosen))
-    opening = dict(conn.execute(
+    opening: dict[int, int] = dict(conn.execute(
         sa.select(supply_movements.c.item_id, sa.func.sum(supply_movements.c.quantity))
         .where(selected, supply_movements.c.date < start).group_by(supply_movements.c.item_id)).all())
-    daily = {(row_item, row_day): net for row_item, row_day, net in conn.execute(
+    movements: Rows = conn.execute(
         sa.select(supply_movements.c.item_id, supply_movements.c.date, sa.func.sum(supply_movements.c.quantity))
         .where(selected, supply_movements.c.date >= start, supply_movements.c.date <= end_day)
-        .group_by(supply_movements.c.item_id, supply_movements.c.date))}
+        .group_by(supply_movements.c.item_id, supply_movements.c.date))
+    daily = {(row_item, row_day): net for row_item, row_day, net in movements}
     history = []
     for row_item, name in sorted(items, key=lambda item: item[1]):
         balance = int(opening.get(row_item, 0))

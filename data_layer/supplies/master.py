@@ -59,8 +59,7 @@ def rename_item(ctx: WriteContext, item: object, new_name: object) -> None:
     checks = Checks(DOMAIN)
     row = _known_item(checks, ctx.conn, item)
     name = _new_name(checks, ctx.conn, new_name, keep_id=row["id"] if row else None)
-    checks.raise_if_any()
-    _update_item(ctx, row, "supplies.item.rename", {"name": name})
+    _update_item(ctx, checks.passed(row), "supplies.item.rename", {"name": name})
 
 
 def set_item(ctx: WriteContext, item: object, data: Mapping[str, object]) -> None:
@@ -81,9 +80,9 @@ def set_item(ctx: WriteContext, item: object, data: Mapping[str, object]) -> Non
         changes["safety_stock"] = checks.integer(data["safety_stock"], "safety_stock")
     if "active" in data:
         changes["active"] = checks.flag(data["active"], "active")
-    checks.raise_if_any()
+    item_row = checks.passed(row)
     if changes:
-        _update_item(ctx, row, "supplies.item.set", changes)
+        _update_item(ctx, item_row, "supplies.item.set", changes)
 
 
 def edit_item(ctx: WriteContext, item: object, data: Mapping[str, object]) -> None:

@@ -169,7 +169,7 @@ def ledger_workbook(conn: Connection, start: date, end: date, item_ids: tuple[in
     workbook.active = 1
     for sheet in workbook.worksheets:
         sheet.sheet_view.tabSelected = sheet is workbook.active
-    return saved(workbook)
+    return saved(workbook, import_sheet=workbook.worksheets[0].title)
 
 
 def export_ledger(engine: Engine, start: date, end: date, item_ids: tuple[int, ...] | None = None,

@@ -76,5 +76,5 @@ def build() -> DocxDocument:
 
 
 if __name__ == "__main__":
-    build().save(TARGET)
+    build().save(str(TARGET))
     print(f"wrote {TARGET}")

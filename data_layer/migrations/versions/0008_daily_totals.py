@@ -7,7 +7,9 @@ Revision ID: 0008
 Revises: 0007
 """
 
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -152,12 +154,14 @@ def _fill_enterprise_status_days(conn: Connection) -> None:
     registration counts as not reopened, and each change moves the enterprise from the status it held."""
     events: dict[tuple[date, str, str | None], int] = {}
     held: dict[int, tuple[str, str | None, date]] = {}
-    for enterprise_id, registered_on in conn.execute(sa.select(enterprises.c.id, enterprises.c.registered_on)):
+    # Rows read by position: a Row is a Sequence (mypy would unpack one of untyped columns as object).
+    registrations: Iterable[Sequence[Any]] = conn.execute(sa.select(enterprises.c.id, enterprises.c.registered_on))
+    for enterprise_id, registered_on in registrations:
         _add_event(events, (registered_on, DEFAULT_STATUS, None), 1)
         held[enterprise_id] = (DEFAULT_STATUS, None, registered_on)
-    changes = conn.execute(sa.select(status_changes.c.enterprise_id, status_changes.c.status,
-                                     status_changes.c.reason, status_changes.c.effective_date)
-                           .order_by(status_changes.c.id))
+    changes: Iterable[Sequence[Any]] = conn.execute(
+        sa.select(status_changes.c.enterprise_id, status_changes.c.status, status_changes.c.reason,
+                  status_changes.c.effective_date).order_by(status_changes.c.id))
     for enterprise_id, status, reason, day in changes:
         old_status, old_reason, since = held[enterprise_id]
         _add_event(events, (max(since, day), old_status, old_reason), -1)
@@ -176,7 +180,8 @@ def _fill_rectification_days(conn: Connection) -> None:
              .select_from(rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id)
                           .outerjoin(rectification_closures,
                                      rectification_closures.c.rectification_id == rectifications.c.id)))
-    for inspected_on, deadline, closed_on in conn.execute(query):
+    items: Iterable[Sequence[Any]] = conn.execute(query)
+    for inspected_on, deadline, closed_on in items:
         overdue_from = max(inspected_on, deadline + timedelta(days=1))
         _add_event(events, (inspected_on, "open"), 1)
         _add_event(events, (overdue_from, "overdue"), 1)
