@@ -25,6 +25,7 @@ run: $(VENV)/.installed
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # The data layer's types, checked by mypy as configured in pyproject.toml.
 typecheck: $(VENV)/.test-installed

@@ -48,8 +48,9 @@ def naive_briefing(conn: sa.Connection, day: date) -> dict:
 
     episodes = _read(conn, "quarantine_episodes", ("start_date", "planned_end", "end_date"))
     followups = _read(conn, "quarantine_followups", ("date",))
-    current = episodes[(episodes["start_date"] <= start)
-                       & (episodes["end_date"].isna() | (episodes["end_date"] > start))]
+    current = episodes[
+        (episodes["start_date"] <= start) & (episodes["end_date"].isna() | (episodes["end_date"] > start))
+    ]
     by_mode = current.groupby("mode").size()
     effective_followups = followups[~followups["id"].isin(followups["supersedes_id"].dropna())]
     on_day = effective_followups[effective_followups["date"] == start]
@@ -59,8 +60,9 @@ def naive_briefing(conn: sa.Connection, day: date) -> dict:
         "current": {**{mode: int(by_mode.get(mode, 0)) for mode in quarantine.MODES}, "total": len(current)},
         "admitted": int((episodes["start_date"] == start).sum()),
         "released": int(((episodes["status"] == "released") & (episodes["end_date"] == start)).sum()),
-        "due_next_3_days": int(((current["planned_end"] > start)
-                                & (current["planned_end"] <= start + pd.Timedelta(days=3))).sum()),
+        "due_next_3_days": int(
+            ((current["planned_end"] > start) & (current["planned_end"] <= start + pd.Timedelta(days=3))).sum()
+        ),
         "overdue": int((current["planned_end"] <= start).sum()),
         "followups_missing": int((seen < quarantine.FOLLOWUPS_PER_DAY).sum()),
         "fever_in_quarantine": int((on_day["temperature"] >= quarantine.fever_threshold()).sum()),
@@ -71,22 +73,24 @@ def naive_briefing(conn: sa.Connection, day: date) -> dict:
     movements = movements[movements["date"] <= start]
     reversed_ids = set(movements["reverses_id"].dropna())
     counting = movements[(movements["kind"] != "reversal") & ~movements["id"].isin(reversed_ids)]
-    week = counting[(counting["date"] > start - pd.Timedelta(days=supplies.BURN_DAYS))
-                    & (counting["kind"] == "issue")]
+    week = counting[(counting["date"] > start - pd.Timedelta(days=supplies.BURN_DAYS)) & (counting["kind"] == "issue")]
     supply_figures = []
     for item in items[items["active"].astype(bool)].itertuples():
         mine = counting[counting["item_id"] == item.id]
         on_hand = int(movements.loc[movements["item_id"] == item.id, "quantity"].sum())
         issued = -int(week.loc[week["item_id"] == item.id, "quantity"].sum())
         today_rows = mine[mine["date"] == start]
-        supply_figures.append({
-            "item": item.name, "on_hand": on_hand,
-            "in_today": int(today_rows.loc[today_rows["kind"].isin(supplies.IN_KINDS), "quantity"].sum()),
-            "out_today": -int(today_rows.loc[today_rows["kind"].isin(supplies.OUT_KINDS), "quantity"].sum()),
-            "burn_rate": round(issued / supplies.BURN_DAYS, 2),
-            "days_of_cover": round(on_hand * supplies.BURN_DAYS / issued, 1) if issued else None,
-            "below_safety": on_hand < item.safety_stock,
-        })
+        supply_figures.append(
+            {
+                "item": item.name,
+                "on_hand": on_hand,
+                "in_today": int(today_rows.loc[today_rows["kind"].isin(supplies.IN_KINDS), "quantity"].sum()),
+                "out_today": -int(today_rows.loc[today_rows["kind"].isin(supplies.OUT_KINDS), "quantity"].sum()),
+                "burn_rate": round(issued / supplies.BURN_DAYS, 2),
+                "days_of_cover": round(on_hand * supplies.BURN_DAYS / issued, 1) if issued else None,
+                "below_safety": on_hand < item.safety_stock,
+            }
+        )
     supply_figures.sort(key=lambda entry: entry["item"])
 
     companies = _read(conn, "enterprises", ("registered_on",))
@@ -106,15 +110,23 @@ def naive_briefing(conn: sa.Connection, day: date) -> dict:
     total = int(counted.sum())
     reopened = int((status == "reopened").sum())
     enterprise_figures = {
-        "total": total, "reopened": reopened, "reopen_rate": round(reopened / total, 3) if total else 0.0,
-        "applied": int((status == "applied").sum()), "not_reopened": int((status == "not_reopened").sum()),
+        "total": total,
+        "reopened": reopened,
+        "reopen_rate": round(reopened / total, 3) if total else 0.0,
+        "applied": int((status == "applied").sum()),
+        "not_reopened": int((status == "not_reopened").sum()),
         "suspended": int((status == "suspended").sum()),
         "by_reason": {key: int(value) for key, value in reason[with_reason].value_counts().items()},
         "rectifications_open": len(items_open),
         "rectifications_overdue": int((items_open["deadline"] < start).sum()),
     }
-    return {"date": day.isoformat(), "checkpoints": checkpoint_figures, "quarantine": quarantine_figures,
-            "supplies": supply_figures, "enterprises": enterprise_figures}
+    return {
+        "date": day.isoformat(),
+        "checkpoints": checkpoint_figures,
+        "quarantine": quarantine_figures,
+        "supplies": supply_figures,
+        "enterprises": enterprise_figures,
+    }
 
 
 def same_figures(naive: dict, briefing: dict) -> list[str]:
@@ -130,8 +142,9 @@ def same_figures(naive: dict, briefing: dict) -> list[str]:
             theirs = {reason: count for reason, count in theirs.items() if count}
         if theirs != value:
             differences.append(f"enterprises.{key}: {value} != {theirs}")
-    theirs = [{key: entry[key] for key in mine} for entry, mine in zip(briefing["supplies"], naive["supplies"],
-                                                                       strict=False)]
+    theirs = [
+        {key: entry[key] for key in mine} for entry, mine in zip(briefing["supplies"], naive["supplies"], strict=False)
+    ]
     if theirs != naive["supplies"]:
         differences.append("supplies differ")
     return differences
@@ -145,9 +158,10 @@ def measure(url: str, repeat: int) -> tuple[float, dict, dict]:
         build_briefing(conn, END)  # warm the connection pool and the file cache
         seconds = least_seconds(lambda: build_briefing(conn, END), repeat)
         figures = build_briefing(conn, END)
-        domains = {module.__name__.rsplit(".", 1)[1]: least_seconds(lambda module=module: module.figures(conn, END),
-                                                                     repeat)
-                   for module in (checkpoints, quarantine, supplies, enterprises)}
+        domains = {
+            module.__name__.rsplit(".", 1)[1]: least_seconds(lambda module=module: module.figures(conn, END), repeat)
+            for module in (checkpoints, quarantine, supplies, enterprises)
+        }
     engine.dispose()
     return seconds, figures, domains
 
@@ -170,18 +184,28 @@ def main() -> None:
         sample_differences = same_figures(naive_briefing(conn, END), sample_figures)
     sample_engine.dispose()
     result = {
-        "date": END.isoformat(), "scale": scale(), "district_rows": district_report["total_rows"],
-        "sample_seconds": sample_seconds, "district_seconds": district_seconds, "naive_seconds": naive_seconds,
-        "district_vs_sample": district_seconds / sample_seconds, "briefing_vs_naive": district_seconds / naive_seconds,
-        "domains": domains, "naive_agrees": not differences and not sample_differences,
+        "date": END.isoformat(),
+        "scale": scale(),
+        "district_rows": district_report["total_rows"],
+        "sample_seconds": sample_seconds,
+        "district_seconds": district_seconds,
+        "naive_seconds": naive_seconds,
+        "district_vs_sample": district_seconds / sample_seconds,
+        "briefing_vs_naive": district_seconds / naive_seconds,
+        "domains": domains,
+        "naive_agrees": not differences and not sample_differences,
         "differences": differences + sample_differences,
     }
     save("briefing", result)
-    line(f"briefing for {END}: district (scale {scale():g}, {district_report['total_rows']:,} rows) "
-         f"{district_seconds * 1000:.0f} ms, sample {sample_seconds * 1000:.1f} ms "
-         f"→ {result['district_vs_sample']:.1f}× (target ≤ 3×)")
-    line(f"briefing vs naive pandas at district scale: {district_seconds:.2f} s vs {naive_seconds:.1f} s "
-         f"→ {result['briefing_vs_naive']:.3f}× (target ≤ 0.1×); pandas figures agree: {result['naive_agrees']}")
+    line(
+        f"briefing for {END}: district (scale {scale():g}, {district_report['total_rows']:,} rows) "
+        f"{district_seconds * 1000:.0f} ms, sample {sample_seconds * 1000:.1f} ms "
+        f"→ {result['district_vs_sample']:.1f}× (target ≤ 3×)"
+    )
+    line(
+        f"briefing vs naive pandas at district scale: {district_seconds:.2f} s vs {naive_seconds:.1f} s "
+        f"→ {result['briefing_vs_naive']:.3f}× (target ≤ 0.1×); pandas figures agree: {result['naive_agrees']}"
+    )
     for difference in result["differences"]:
         line(f"  differs: {difference}")
 

@@ -41,10 +41,21 @@ def open_full_site(ctx: WriteContext) -> int:
     site_id = quarantine.add_site(ctx, {"name": SITE_NAME, "address": "基准路1号", "capacity": PEOPLE})
     for number in range(PEOPLE):
         first_17 = f"98000019900101{number:03d}"
-        quarantine.register(ctx, {
-            "name": f"基准{number:03d}", "id_number": first_17 + id_check_char(first_17),
-            "phone": f"1970000{number:04d}", "grid": "基准网格", "origin": "外省", "origin_category": "other_province",
-            "mode": "centralized", "site": site_id, "start_date": END, "planned_days": 14})
+        quarantine.register(
+            ctx,
+            {
+                "name": f"基准{number:03d}",
+                "id_number": first_17 + id_check_char(first_17),
+                "phone": f"1970000{number:04d}",
+                "grid": "基准网格",
+                "origin": "外省",
+                "origin_category": "other_province",
+                "mode": "centralized",
+                "site": site_id,
+                "start_date": END,
+                "planned_days": 14,
+            },
+        )
     return site_id
 
 
@@ -63,8 +74,9 @@ def sheet(engine: sa.Engine, site_id: int) -> list[dict]:
 
 def timed_save(engine: sa.Engine, additions: list[dict], corrections: list[tuple[int, dict]]) -> float:
     started = time.perf_counter()
-    stored = perform(engine, ADMIN, quarantine.save_followup_grid, additions, corrections,
-                     "复测更正" if corrections else None)
+    stored = perform(
+        engine, ADMIN, quarantine.save_followup_grid, additions, corrections, "复测更正" if corrections else None
+    )
     seconds = time.perf_counter() - started
     assert stored == len(additions) + len(corrections), "the grid was not stored whole"
     return seconds
@@ -77,16 +89,34 @@ def main() -> None:
     migrate(engine)
     site_id = site_of(engine)
     people = sheet(engine, site_id)
-    fill = [{"episode_id": person["episode_id"], "date": END, "slot": slot, "temperature": 36.5, "symptoms": False,
-             "by": "医护王"} for person in people for slot in quarantine.SLOTS]
+    fill = [
+        {
+            "episode_id": person["episode_id"],
+            "date": END,
+            "slot": slot,
+            "temperature": 36.5,
+            "symptoms": False,
+            "by": "医护王",
+        }
+        for person in people
+        for slot in quarantine.SLOTS
+    ]
     fill_seconds = timed_save(engine, fill, [])
-    morning = [(person["AM"]["id"], {"temperature": 36.7, "symptoms": False, "by": "医护王"})
-               for person in sheet(engine, site_id)]
+    morning = [
+        (person["AM"]["id"], {"temperature": 36.7, "symptoms": False, "by": "医护王"})
+        for person in sheet(engine, site_id)
+    ]
     correct_seconds = timed_save(engine, [], morning)
     engine.dispose()
     remove_sqlite(Path(sa.engine.make_url(url).database))
-    result = {"people": len(people), "fill_rows": len(fill), "fill_seconds": fill_seconds,
-              "correct_rows": len(morning), "correct_seconds": correct_seconds, "target_seconds": TARGET_SECONDS}
+    result = {
+        "people": len(people),
+        "fill_rows": len(fill),
+        "fill_seconds": fill_seconds,
+        "correct_rows": len(morning),
+        "correct_seconds": correct_seconds,
+        "target_seconds": TARGET_SECONDS,
+    }
     line(f"follow-up grid of a {len(people)}-person site at district scale (one transaction each, target < 1 s):")
     line(f"  the day filled in ({len(fill)} readings): {fill_seconds:.2f} s")
     line(f"  every morning reading corrected ({len(morning)} corrections): {correct_seconds:.2f} s")

@@ -40,19 +40,41 @@ def make_file(path: Path, rows: int) -> list[dict]:
     parsed = []
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["checkpoint", "period_start", "period_end", "persons", "vehicles", "fever", "turned_back",
-                         "note"])
+        writer.writerow(
+            ["checkpoint", "period_start", "period_end", "persons", "vehicles", "fever", "turned_back", "note"]
+        )
         for number in range(rows):
             shift, checkpoint = divmod(number, CHECKPOINTS)
             start = first + timedelta(hours=8 * shift)
             end = start + timedelta(hours=8)
             persons, vehicles = (number * 7) % 400, (number * 3) % 150
             fever, turned_back = (1 if number % 97 == 0 and persons else 0), number % 5
-            writer.writerow([f"卡口{checkpoint + 1:03d}", f"{start:%Y-%m-%d %H:%M}", f"{end:%Y-%m-%d %H:%M}", persons,
-                             vehicles, fever, turned_back, ""])
-            parsed.append({"checkpoint_id": checkpoint + 1, "period_start": start, "period_end": end,
-                           "persons": persons, "vehicles": vehicles, "fever": fever, "turned_back": turned_back,
-                           "note": None, "entered_by": ADMIN.username, "entered_at": clock.now()})
+            writer.writerow(
+                [
+                    f"卡口{checkpoint + 1:03d}",
+                    f"{start:%Y-%m-%d %H:%M}",
+                    f"{end:%Y-%m-%d %H:%M}",
+                    persons,
+                    vehicles,
+                    fever,
+                    turned_back,
+                    "",
+                ]
+            )
+            parsed.append(
+                {
+                    "checkpoint_id": checkpoint + 1,
+                    "period_start": start,
+                    "period_end": end,
+                    "persons": persons,
+                    "vehicles": vehicles,
+                    "fever": fever,
+                    "turned_back": turned_back,
+                    "note": None,
+                    "entered_by": ADMIN.username,
+                    "entered_at": clock.now(),
+                }
+            )
     return parsed
 
 
@@ -61,9 +83,14 @@ def store_with_checkpoints(backend: str, name: str) -> str:
     engine = connect(url)
 
     def add(ctx: WriteContext) -> None:
-        ctx.insert_many(checkpoint_table, "checkpoints.add_checkpoint",
-                        [{"name": f"卡口{number:03d}", "grid": "第一网格", "kind": "road", "active": True}
-                         for number in range(1, CHECKPOINTS + 1)])
+        ctx.insert_many(
+            checkpoint_table,
+            "checkpoints.add_checkpoint",
+            [
+                {"name": f"卡口{number:03d}", "grid": "第一网格", "kind": "road", "active": True}
+                for number in range(1, CHECKPOINTS + 1)
+            ],
+        )
 
     write(engine, ADMIN, add)
     engine.dispose()
@@ -91,9 +118,16 @@ def measure(backend: str, rows: int) -> dict:
     if backend == "postgresql":
         drop_pg_database(f"cp_bench_import_{backend}")
         drop_pg_database(f"cp_bench_import_floor_{backend}")
-    return {"rows": rows, "stored": stored, "floor_stored": floor_rows, "import_seconds": import_seconds,
-            "floor_seconds": floor_seconds, "import_rows_per_second": rows / import_seconds,
-            "floor_rows_per_second": rows / floor_seconds, "ratio": floor_seconds / import_seconds}
+    return {
+        "rows": rows,
+        "stored": stored,
+        "floor_stored": floor_rows,
+        "import_seconds": import_seconds,
+        "floor_seconds": floor_seconds,
+        "import_rows_per_second": rows / import_seconds,
+        "floor_rows_per_second": rows / floor_seconds,
+        "ratio": floor_seconds / import_seconds,
+    }
 
 
 def main() -> None:
@@ -102,10 +136,12 @@ def main() -> None:
         result["postgresql"] = measure("postgresql", PG_ROWS)
     save("import", result)
     for backend, figures in result.items():
-        line(f"import of {figures['rows']:,} checkpoint_counts rows on {backend}: "
-             f"{figures['import_rows_per_second']:,.0f} rows/s ({figures['import_seconds']:.1f} s) vs bare executemany "
-             f"{figures['floor_rows_per_second']:,.0f} rows/s ({figures['floor_seconds']:.1f} s) → "
-             f"{figures['ratio']:.3f}× the floor (target ≥ 0.5×)")
+        line(
+            f"import of {figures['rows']:,} checkpoint_counts rows on {backend}: "
+            f"{figures['import_rows_per_second']:,.0f} rows/s ({figures['import_seconds']:.1f} s) vs bare executemany "
+            f"{figures['floor_rows_per_second']:,.0f} rows/s ({figures['floor_seconds']:.1f} s) → "
+            f"{figures['ratio']:.3f}× the floor (target ≥ 0.5×)"
+        )
 
 
 if __name__ == "__main__":

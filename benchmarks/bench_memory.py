@@ -42,8 +42,9 @@ class WallClient:
     """One browser tab on the overview, speaking BackMsg/ForwardMsg over the websocket."""
 
     def __init__(self, port: int):
-        self.connection = websocket_connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
-                                            max_size=None, open_timeout=30)
+        self.connection = websocket_connect(
+            f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"], max_size=None, open_timeout=30
+        )
         self.socket = self.connection.__enter__()
         self.fragment_id = ""
         self.page_hash = ""
@@ -88,11 +89,26 @@ def main() -> None:
     signed_in_wall(url)
     port = 8600 + os.getpid() % 300
     server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.serve_frozen", "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.runOnSave", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, "COMMAND_POST_DB": url, "COMMAND_POST_REFRESH_SECONDS": "2"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.serve_frozen",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.runOnSave",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "COMMAND_POST_DB": url, "COMMAND_POST_REFRESH_SECONDS": "2"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     engine = connect(url)
     try:
         deadline = time.monotonic() + 120
@@ -116,10 +132,21 @@ def main() -> None:
         for refresh in range(1, REFRESHES + 1):
             if refresh % WRITE_EVERY == 0:
                 slot -= timedelta(hours=1)
-                perform(engine, ADMIN, checkpoints.add_count,
-                        {"checkpoint": checkpoint, "period_start": slot, "period_end": slot + timedelta(hours=1),
-                         "persons": refresh % 97, "vehicles": 3, "fever": 0, "turned_back": 0},
-                        token=uuid.uuid4().hex)
+                perform(
+                    engine,
+                    ADMIN,
+                    checkpoints.add_count,
+                    {
+                        "checkpoint": checkpoint,
+                        "period_start": slot,
+                        "period_end": slot + timedelta(hours=1),
+                        "persons": refresh % 97,
+                        "vehicles": 3,
+                        "fever": 0,
+                        "turned_back": 0,
+                    },
+                    token=uuid.uuid4().hex,
+                )
             status = client.run(fragment=True)
             statuses[status] = statuses.get(status, 0) + 1
             if refresh in (BASELINE, REFRESHES) or refresh % 250 == 0:
@@ -130,14 +157,21 @@ def main() -> None:
         engine.dispose()
         server.terminate()
         server.wait(timeout=30)
-    result = {"refreshes": REFRESHES, "first_run": first, "statuses": statuses,
-              "rss_mib": {str(key): round(value / 1024, 1) for key, value in samples.items()},
-              "ratio": samples[REFRESHES] / samples[BASELINE], "seconds": elapsed,
-              "refresh_ms": elapsed / REFRESHES * 1000}
+    result = {
+        "refreshes": REFRESHES,
+        "first_run": first,
+        "statuses": statuses,
+        "rss_mib": {str(key): round(value / 1024, 1) for key, value in samples.items()},
+        "ratio": samples[REFRESHES] / samples[BASELINE],
+        "seconds": elapsed,
+        "refresh_ms": elapsed / REFRESHES * 1000,
+    }
     save("memory", result)
-    line(f"server memory (RSS of streamlit run): after {BASELINE} refreshes {samples[BASELINE] / 1024:.0f} MiB, "
-         f"after {REFRESHES} {samples[REFRESHES] / 1024:.0f} MiB → {result['ratio']:.2f}× (target ≤ 1.2×); "
-         f"{result['refresh_ms']:.0f} ms a refresh; runs: {statuses}")
+    line(
+        f"server memory (RSS of streamlit run): after {BASELINE} refreshes {samples[BASELINE] / 1024:.0f} MiB, "
+        f"after {REFRESHES} {samples[REFRESHES] / 1024:.0f} MiB → {result['ratio']:.2f}× (target ≤ 1.2×); "
+        f"{result['refresh_ms']:.0f} ms a refresh; runs: {statuses}"
+    )
 
 
 if __name__ == "__main__":

@@ -62,11 +62,16 @@ def main() -> None:
     line(f"pages (AppTest, cold cache, admin), district at scale {scale():g} vs sample:")
     for page in pages:
         ratio = district[page]["seconds"] / sample[page]["seconds"]
-        result["pages"][page] = {"sample_seconds": sample[page]["seconds"],
-                                 "district_seconds": district[page]["seconds"], "ratio": ratio,
-                                 "problems": sample[page]["problems"] + district[page]["problems"]}
-        line(f"  {page:24} district {district[page]['seconds']:6.2f} s, sample {sample[page]['seconds']:5.2f} s "
-             f"→ {ratio:5.1f}× (target ≤ 3×)")
+        result["pages"][page] = {
+            "sample_seconds": sample[page]["seconds"],
+            "district_seconds": district[page]["seconds"],
+            "ratio": ratio,
+            "problems": sample[page]["problems"] + district[page]["problems"],
+        }
+        line(
+            f"  {page:24} district {district[page]['seconds']:6.2f} s, sample {sample[page]['seconds']:5.2f} s "
+            f"→ {ratio:5.1f}× (target ≤ 3×)"
+        )
         for problem in result["pages"][page]["problems"]:
             line(f"    shows an error: {problem}")
     save("pages", result)

@@ -46,8 +46,15 @@ def _writer(url: str, checkpoint_id: int, entries: int, pause: float, barrier, r
         if pause:
             time.sleep(rng.uniform(0, 2 * pause))
         start = base - timedelta(hours=number + 1)
-        data = {"checkpoint": checkpoint_id, "period_start": start, "period_end": start + timedelta(hours=1),
-                "persons": rng.randint(0, 300), "vehicles": rng.randint(0, 100), "fever": 0, "turned_back": 0}
+        data = {
+            "checkpoint": checkpoint_id,
+            "period_start": start,
+            "period_end": start + timedelta(hours=1),
+            "persons": rng.randint(0, 300),
+            "vehicles": rng.randint(0, 100),
+            "fever": 0,
+            "turned_back": 0,
+        }
         started = time.perf_counter()
         try:
             perform(engine, actor, checkpoints.add_count, data, token=uuid.uuid4().hex)
@@ -64,8 +71,10 @@ def run(url: str, writers: int, entries: int, pause: float) -> dict:
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     barrier = context.Barrier(writers)
     results = context.Queue()
-    processes = [context.Process(target=_writer, args=(url, number + 1, entries, pause, barrier, results))
-                 for number in range(writers)]
+    processes = [
+        context.Process(target=_writer, args=(url, number + 1, entries, pause, barrier, results))
+        for number in range(writers)
+    ]
     started = time.perf_counter()
     for process in processes:
         process.start()
@@ -77,22 +86,38 @@ def run(url: str, writers: int, entries: int, pause: float) -> dict:
     errors = [error for _, found in collected for error in found]
     engine = connect(url)
     with engine.connect() as conn:
-        stored, distinct = conn.execute(sa.text(
-            "SELECT COUNT(*), COUNT(DISTINCT checkpoint_id || '@' || CAST(period_start AS VARCHAR(40))) "
-            "FROM checkpoint_counts")).one()
+        stored, distinct = conn.execute(
+            sa.text(
+                "SELECT COUNT(*), COUNT(DISTINCT checkpoint_id || '@' || CAST(period_start AS VARCHAR(40))) "
+                "FROM checkpoint_counts"
+            )
+        ).one()
     engine.dispose()
-    return {"writers": writers, "entries": len(latencies), "p50_ms": percentile(latencies, 0.5) * 1000,
-            "p95_ms": percentile(latencies, 0.95) * 1000, "max_ms": max(latencies) * 1000,
-            "mean_ms": statistics.mean(latencies) * 1000, "seconds": elapsed, "errors": errors[:5],
-            "error_count": len(errors), "rows": stored, "distinct_rows": distinct}
+    return {
+        "writers": writers,
+        "entries": len(latencies),
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
+        "max_ms": max(latencies) * 1000,
+        "mean_ms": statistics.mean(latencies) * 1000,
+        "seconds": elapsed,
+        "errors": errors[:5],
+        "error_count": len(errors),
+        "rows": stored,
+        "distinct_rows": distinct,
+    }
 
 
 def prepare(backend: str, name: str, writers: int) -> str:
     url = fresh_store(backend, name)
     engine = connect(url)
     for number in range(writers):
-        perform(engine, ADMIN, checkpoints.add_checkpoint,
-                {"name": f"卡口{number + 1:02d}", "grid": "第一网格", "kind": "road"})
+        perform(
+            engine,
+            ADMIN,
+            checkpoints.add_checkpoint,
+            {"name": f"卡口{number + 1:02d}", "grid": "第一网格", "kind": "road"},
+        )
     engine.dispose()
     return url
 
@@ -104,15 +129,21 @@ def main() -> None:
         alone = run(prepare(backend, f"writers_{backend}_alone", 1), 1, ENTRIES * 2, 0)
         burst = run(prepare(backend, f"writers_{backend}_burst", WRITERS), WRITERS, ENTRIES, 0)
         paced = run(prepare(backend, f"writers_{backend}_paced", WRITERS), WRITERS, ENTRIES // 2, PACED_INTERVAL)
-        result[backend] = {"alone": alone, "burst": burst, "paced": paced,
-                           "burst_p95_vs_alone": burst["p95_ms"] / alone["p95_ms"],
-                           "paced_p95_vs_alone": paced["p95_ms"] / alone["p95_ms"]}
+        result[backend] = {
+            "alone": alone,
+            "burst": burst,
+            "paced": paced,
+            "burst_p95_vs_alone": burst["p95_ms"] / alone["p95_ms"],
+            "paced_p95_vs_alone": paced["p95_ms"] / alone["p95_ms"],
+        }
         line(f"entry commit on {backend}: one writer alone p50 {alone['p50_ms']:.1f} ms, p95 {alone['p95_ms']:.1f} ms")
         for label, figures in (("burst", burst), ("paced ~2/s each", paced)):
-            line(f"  {WRITERS} writers, {label}: p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms "
-                 f"(max {figures['max_ms']:.0f} ms) → p95 {figures['p95_ms'] / alone['p95_ms']:.1f}× alone "
-                 f"(target ≤ 10×); {figures['rows']} of {figures['entries']} rows stored, "
-                 f"{figures['rows'] - figures['distinct_rows']} duplicated, {figures['error_count']} errors shown")
+            line(
+                f"  {WRITERS} writers, {label}: p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms "
+                f"(max {figures['max_ms']:.0f} ms) → p95 {figures['p95_ms'] / alone['p95_ms']:.1f}× alone "
+                f"(target ≤ 10×); {figures['rows']} of {figures['entries']} rows stored, "
+                f"{figures['rows'] - figures['distinct_rows']} duplicated, {figures['error_count']} errors shown"
+            )
             for error in figures["errors"]:
                 line(f"    error: {error}")
         if backend == "postgresql":

@@ -31,9 +31,10 @@ END = date(2026, 11, 23)
 FROZEN_NOW = datetime(2026, 11, 23, 23, 30)
 SAMPLE_DAYS = 30
 DISTRICT_VERSION = 1
-PG_SERVER = os.environ.get("COMMAND_POST_BENCH_PG",
-                           os.environ.get("COMMAND_POST_TEST_PG",
-                                          "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"))
+PG_SERVER = os.environ.get(
+    "COMMAND_POST_BENCH_PG",
+    os.environ.get("COMMAND_POST_TEST_PG", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"),
+)
 
 
 def scale() -> float:
@@ -130,8 +131,21 @@ def district_store(fraction: float | None = None) -> tuple[str, dict]:
         remove_sqlite(partial)
         print(f"generating the district at scale {fraction:g} (once; cached in {path.name}) …", flush=True)
         output = subprocess.run(
-            [sys.executable, "-m", "benchmarks.district", sqlite_url(partial), "--scale", str(fraction),
-             "--end", END.isoformat()], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.district",
+                sqlite_url(partial),
+                "--scale",
+                str(fraction),
+                "--end",
+                END.isoformat(),
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         report = json.loads(output)
         _compact(partial)
         partial.rename(path)
@@ -206,10 +220,17 @@ def timer() -> Iterator[Callable[[], float]]:
 
 def machine() -> dict:
     """What the figures were measured on."""
-    memory_kb = next(int(row.split()[1]) for row in Path("/proc/meminfo").read_text().splitlines()
-                     if row.startswith("MemTotal"))
-    cpu = next((row.split(":", 1)[1].strip() for row in Path("/proc/cpuinfo").read_text().splitlines()
-                if row.startswith("model name")), platform.processor())
+    memory_kb = next(
+        int(row.split()[1]) for row in Path("/proc/meminfo").read_text().splitlines() if row.startswith("MemTotal")
+    )
+    cpu = next(
+        (
+            row.split(":", 1)[1].strip()
+            for row in Path("/proc/cpuinfo").read_text().splitlines()
+            if row.startswith("model name")
+        ),
+        platform.processor(),
+    )
     import sqlite3
 
     postgres = None
@@ -218,6 +239,13 @@ def machine() -> dict:
         with engine.connect() as conn:
             postgres = conn.execute(sa.text("SHOW server_version")).scalar()
         engine.dispose()
-    return {"nproc": os.cpu_count(), "memory_gib": round(memory_kb / 1024 / 1024, 1), "cpu": cpu,
-            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "postgresql": postgres,
-            "system": f"{platform.system()} {platform.release()}", "load_average": os.getloadavg()}
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(memory_kb / 1024 / 1024, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": postgres,
+        "system": f"{platform.system()} {platform.release()}",
+        "load_average": os.getloadavg(),
+    }

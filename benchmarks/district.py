@@ -74,8 +74,23 @@ ORIGINS = ("武汉市", "北京市", "上海市", "广州市", "深圳市", "荆
 MODES = ("centralized", "home", "monitoring")
 MODE_WEIGHTS = (0.3, 0.5, 0.2)
 STAFF = ("网格员甲", "网格员乙", "社区医生丙", "社区医生丁")
-ITEM_NAMES = ("医用外科口罩", "N95口罩", "医用防护服", "隔离衣", "护目镜", "面屏", "医用手套", "鞋套",
-              "75%酒精", "84消毒液", "免洗洗手液", "红外体温枪", "水银体温计", "医疗废物袋", "帐篷")
+ITEM_NAMES = (
+    "医用外科口罩",
+    "N95口罩",
+    "医用防护服",
+    "隔离衣",
+    "护目镜",
+    "面屏",
+    "医用手套",
+    "鞋套",
+    "75%酒精",
+    "84消毒液",
+    "免洗洗手液",
+    "红外体温枪",
+    "水银体温计",
+    "医疗废物袋",
+    "帐篷",
+)
 ITEM_UNITS = ("只", "只", "套", "件", "副", "个", "双", "双", "瓶", "桶", "瓶", "把", "支", "个", "顶")
 RECIPIENT_KINDS = ("checkpoint", "site", "grid", "person", "other")
 SUPPLIERS = ("市防疫物资储备库", "区卫健局", "某医药公司", "爱心企业", "社区志愿者协会")
@@ -102,9 +117,13 @@ class Sizes:
 
     @classmethod
     def at(cls, scale: float) -> Sizes:
-        return cls(checkpoints=max(1, round(CHECKPOINTS * scale)), episodes=max(1, round(EPISODES * scale)),
-                   sites=max(2, round(SITES * scale)), items=max(1, round(ITEMS * scale)),
-                   enterprises=max(1, round(ENTERPRISES * scale)))
+        return cls(
+            checkpoints=max(1, round(CHECKPOINTS * scale)),
+            episodes=max(1, round(EPISODES * scale)),
+            sites=max(2, round(SITES * scale)),
+            items=max(1, round(ITEMS * scale)),
+            enterprises=max(1, round(ENTERPRISES * scale)),
+        )
 
 
 class Loader:
@@ -163,8 +182,10 @@ class Loader:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         else:
             for table in self.counts:
-                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                               f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                )
             self.raw.driver_connection.commit()
             self.raw.driver_connection.autocommit = True
             cursor.execute("ANALYZE")
@@ -201,14 +222,41 @@ class District:
     def checkpoints(self) -> None:
         rng, load = self.rng, self.load
         names = [f"{GRIDS[index % len(GRIDS)]}{index + 1:03d}号卡口" for index in range(self.sizes.checkpoints)]
-        load.put("checkpoints", ("id", "name", "grid", "kind", "latitude", "longitude", "active"), [
-            (index + 1, name, GRIDS[index % len(GRIDS)], rng.choices(KINDS, KIND_WEIGHTS)[0],
-             round(CENTER[0] + rng.uniform(-0.08, 0.08), 6), round(CENTER[1] + rng.uniform(-0.08, 0.08), 6),
-             load.flag(True))
-            for index, name in enumerate(names)])
-        load.put("checkpoint_counts", ("id", "checkpoint_id", "period_start", "period_end", "persons", "vehicles",
-                                       "fever", "turned_back", "note", "supersedes_id", "reason", "entered_by",
-                                       "entered_at"), self._count_rows())
+        load.put(
+            "checkpoints",
+            ("id", "name", "grid", "kind", "latitude", "longitude", "active"),
+            [
+                (
+                    index + 1,
+                    name,
+                    GRIDS[index % len(GRIDS)],
+                    rng.choices(KINDS, KIND_WEIGHTS)[0],
+                    round(CENTER[0] + rng.uniform(-0.08, 0.08), 6),
+                    round(CENTER[1] + rng.uniform(-0.08, 0.08), 6),
+                    load.flag(True),
+                )
+                for index, name in enumerate(names)
+            ],
+        )
+        load.put(
+            "checkpoint_counts",
+            (
+                "id",
+                "checkpoint_id",
+                "period_start",
+                "period_end",
+                "persons",
+                "vehicles",
+                "fever",
+                "turned_back",
+                "note",
+                "supersedes_id",
+                "reason",
+                "entered_by",
+                "entered_at",
+            ),
+            self._count_rows(),
+        )
 
     def _count_rows(self) -> Iterator[tuple]:
         rng, load = self.rng, self.load
@@ -231,23 +279,51 @@ class District:
                         vehicles = int(rng.randint(5, 120) * size[checkpoint] * (0.3 if night else 1))
                         fever = 1 if rng.random() < 0.01 and persons else 0
                         counts = (persons, vehicles, fever, rng.randint(0, min(5, persons + vehicles)))
-                    yield (row_id, checkpoint + 1, start_value, end_value, *counts, None, None, None,
-                           "clerk", entered_value)
+                    yield (
+                        row_id,
+                        checkpoint + 1,
+                        start_value,
+                        end_value,
+                        *counts,
+                        None,
+                        None,
+                        None,
+                        "clerk",
+                        entered_value,
+                    )
                     if rng.random() < 0.003:
                         corrections.append((row_id, checkpoint + 1, start_value, end_value, counts, entered_value))
         for original, checkpoint, start_value, end_value, counts, entered_value in corrections:
             row_id += 1
             persons = counts[0] + rng.randint(1, 20)
-            yield (row_id, checkpoint, start_value, end_value, persons, counts[1], counts[2], counts[3], None,
-                   original, "复核后更正人数", "clerk", entered_value)
+            yield (
+                row_id,
+                checkpoint,
+                start_value,
+                end_value,
+                persons,
+                counts[1],
+                counts[2],
+                counts[3],
+                None,
+                original,
+                "复核后更正人数",
+                "clerk",
+                entered_value,
+            )
 
     # --- quarantine --------------------------------------------------------------------------------------------
 
     def quarantine(self) -> None:
         rng, load, end = self.rng, self.load, self.end
-        load.put("quarantine_sites", ("id", "name", "address", "capacity", "active"), [
-            (number, f"集中隔离点{number:02d}", f"隔离点路{number}号", 120, load.flag(True))
-            for number in range(1, self.sizes.sites + 1)])
+        load.put(
+            "quarantine_sites",
+            ("id", "name", "address", "capacity", "active"),
+            [
+                (number, f"集中隔离点{number:02d}", f"隔离点路{number}号", 120, load.flag(True))
+                for number in range(1, self.sizes.sites + 1)
+            ],
+        )
         starts = sorted(rng.randrange(DAYS) for _ in range(self.sizes.episodes))
         persons, episodes, changes = [], [], []
         plans = []
@@ -257,9 +333,18 @@ class District:
             first = f"990000{born:%Y%m%d}{index % 1000:03d}"
             grid = rng.choice(GRIDS)
             category = rng.choice(ORIGIN_CATEGORIES)
-            persons.append((number, rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES) + str(number % 100),
-                            first + id_check_char(first), f"1990000{number % 10000:04d}", grid,
-                            f"{grid}{rng.randint(1, 30)}栋{rng.randint(101, 1804)}", rng.choice(ORIGINS), category))
+            persons.append(
+                (
+                    number,
+                    rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES) + str(number % 100),
+                    first + id_check_char(first),
+                    f"1990000{number % 10000:04d}",
+                    grid,
+                    f"{grid}{rng.randint(1, 30)}栋{rng.randint(101, 1804)}",
+                    rng.choice(ORIGINS),
+                    category,
+                )
+            )
             mode = rng.choices(MODES, MODE_WEIGHTS)[0]
             site = rng.randint(1, self.sizes.sites) if mode == "centralized" else None
             start = self.days[start_index]
@@ -274,33 +359,105 @@ class District:
                 else:
                     status, end_date = "released", planned_end
             created = datetime.combine(start, clock_time(10))
-            episodes.append((number, number, mode, site, load.day(start), 14, load.day(planned_end), status,
-                             None if end_date is None else load.day(end_date), None, "clerk",
-                             load.moment(min(created, self.now))))
+            episodes.append(
+                (
+                    number,
+                    number,
+                    mode,
+                    site,
+                    load.day(start),
+                    14,
+                    load.day(planned_end),
+                    status,
+                    None if end_date is None else load.day(end_date),
+                    None,
+                    "clerk",
+                    load.moment(min(created, self.now)),
+                )
+            )
             if end_date is not None:
                 changed = datetime.combine(end_date, clock_time(9))
-                changes.append((len(changes) + 1, number, "release" if status == "released" else "transfer",
-                                load.day(planned_end), load.day(planned_end), "active", status, load.day(end_date),
-                                None if status == "released" else "送医", "clerk",
-                                load.moment(min(changed, self.now))))
+                changes.append(
+                    (
+                        len(changes) + 1,
+                        number,
+                        "release" if status == "released" else "transfer",
+                        load.day(planned_end),
+                        load.day(planned_end),
+                        "active",
+                        status,
+                        load.day(end_date),
+                        None if status == "released" else "送医",
+                        "clerk",
+                        load.moment(min(changed, self.now)),
+                    )
+                )
             plans.append((number, start_index, end_date))
-        load.put("persons", ("id", "name", "id_number", "phone", "grid", "address", "origin", "origin_category"),
-                 persons)
-        load.put("quarantine_episodes", ("id", "person_id", "mode", "site_id", "start_date", "planned_days",
-                                         "planned_end", "status", "end_date", "reason", "created_by", "created_at"),
-                 episodes)
-        load.put("episode_changes", ("id", "episode_id", "kind", "old_planned_end", "new_planned_end", "old_status",
-                                     "new_status", "end_date", "reason", "changed_by", "changed_at"), changes)
-        load.put("quarantine_followups", ("id", "episode_id", "date", "slot", "temperature", "symptoms",
-                                          "symptom_text", "by_name", "entered_by", "entered_at", "supersedes_id",
-                                          "reason"), self._followup_rows(plans))
+        load.put(
+            "persons", ("id", "name", "id_number", "phone", "grid", "address", "origin", "origin_category"), persons
+        )
+        load.put(
+            "quarantine_episodes",
+            (
+                "id",
+                "person_id",
+                "mode",
+                "site_id",
+                "start_date",
+                "planned_days",
+                "planned_end",
+                "status",
+                "end_date",
+                "reason",
+                "created_by",
+                "created_at",
+            ),
+            episodes,
+        )
+        load.put(
+            "episode_changes",
+            (
+                "id",
+                "episode_id",
+                "kind",
+                "old_planned_end",
+                "new_planned_end",
+                "old_status",
+                "new_status",
+                "end_date",
+                "reason",
+                "changed_by",
+                "changed_at",
+            ),
+            changes,
+        )
+        load.put(
+            "quarantine_followups",
+            (
+                "id",
+                "episode_id",
+                "date",
+                "slot",
+                "temperature",
+                "symptoms",
+                "symptom_text",
+                "by_name",
+                "entered_by",
+                "entered_at",
+                "supersedes_id",
+                "reason",
+            ),
+            self._followup_rows(plans),
+        )
 
     def _followup_rows(self, plans: list[tuple[int, int, date | None]]) -> Iterator[tuple]:
         rng, load = self.rng, self.load
         no, yes = load.flag(False), load.flag(True)
-        entered = {(index, slot): load.moment(min(datetime.combine(day, clock_time(9 if slot == "AM" else 16)),
-                                                  self.now))
-                   for index, day in enumerate(self.days) for slot in ("AM", "PM")}
+        entered = {
+            (index, slot): load.moment(min(datetime.combine(day, clock_time(9 if slot == "AM" else 16)), self.now))
+            for index, day in enumerate(self.days)
+            for slot in ("AM", "PM")
+        }
         row_id = 0
         last = len(self.days) - 1
         for episode, start_index, end_date in plans:
@@ -315,8 +472,20 @@ class District:
                         temperature, symptoms, text = round(37.3 + rng.random() * 1.5, 1), yes, "发热"
                     else:
                         temperature, symptoms, text = round(36.2 + rng.random() * 0.9, 1), no, None
-                    yield (row_id, episode, day_value, slot, temperature, symptoms, text, STAFF[row_id % len(STAFF)],
-                           "clerk", entered[day_index, slot], None, None)
+                    yield (
+                        row_id,
+                        episode,
+                        day_value,
+                        slot,
+                        temperature,
+                        symptoms,
+                        text,
+                        STAFF[row_id % len(STAFF)],
+                        "clerk",
+                        entered[day_index, slot],
+                        None,
+                        None,
+                    )
 
     # --- supplies ----------------------------------------------------------------------------------------------
 
@@ -326,12 +495,37 @@ class District:
         for index in range(self.sizes.items):
             base = index % len(ITEM_NAMES)
             suffix = "" if index < len(ITEM_NAMES) else f"（{index // len(ITEM_NAMES) + 1}号库）"
-            items.append((index + 1, ITEM_NAMES[base] + suffix, ITEM_UNITS[base], "防护用品",
-                          rng.choice((500, 1000, 2000, 3000))))
-        load.put("supply_items", ("id", "name", "unit", "category", "safety_stock", "active"),
-                 [(*item, load.flag(True)) for item in items])
-        load.put("supply_movements", ("id", "item_id", "date", "kind", "quantity", "counterparty", "recipient_kind",
-                                      "note", "reverses_id", "entered_by", "entered_at"), self._movement_rows(items))
+            items.append(
+                (
+                    index + 1,
+                    ITEM_NAMES[base] + suffix,
+                    ITEM_UNITS[base],
+                    "防护用品",
+                    rng.choice((500, 1000, 2000, 3000)),
+                )
+            )
+        load.put(
+            "supply_items",
+            ("id", "name", "unit", "category", "safety_stock", "active"),
+            [(*item, load.flag(True)) for item in items],
+        )
+        load.put(
+            "supply_movements",
+            (
+                "id",
+                "item_id",
+                "date",
+                "kind",
+                "quantity",
+                "counterparty",
+                "recipient_kind",
+                "note",
+                "reverses_id",
+                "entered_by",
+                "entered_at",
+            ),
+            self._movement_rows(items),
+        )
 
     def _movement_rows(self, items: list[tuple]) -> Iterator[tuple]:
         rng, load = self.rng, self.load
@@ -372,8 +566,19 @@ class District:
                         row = ("donation", quantity, rng.choice(SUPPLIERS), None, None, None)
                     balance += quantity
                     kind, quantity, counterparty, recipient_kind, note, reverses = row
-                    yield (row_id, item_id, day_value, kind, quantity, counterparty, recipient_kind, note, reverses,
-                           "clerk", entered)
+                    yield (
+                        row_id,
+                        item_id,
+                        day_value,
+                        kind,
+                        quantity,
+                        counterparty,
+                        recipient_kind,
+                        note,
+                        reverses,
+                        "clerk",
+                        entered,
+                    )
 
     # --- enterprises -------------------------------------------------------------------------------------------
 
@@ -391,20 +596,47 @@ class District:
                 day_index += rng.randint(3, 70)
             kind = "shop" if rng.random() < 0.4 else "enterprise"
             grid = rng.choice(GRIDS)
-            companies.append((number, f"{grid}第{number:05d}号{'商店' if kind == 'shop' else '企业'}", kind,
-                              rng.choice(SECTORS), grid, None, rng.randint(1, 5 if kind == "shop" else 500),
-                              f"1990000{number % 10000:04d}", self.day_values[dates[0]]))
+            companies.append(
+                (
+                    number,
+                    f"{grid}第{number:05d}号{'商店' if kind == 'shop' else '企业'}",
+                    kind,
+                    rng.choice(SECTORS),
+                    grid,
+                    None,
+                    rng.randint(1, 5 if kind == "shop" else 500),
+                    f"1990000{number % 10000:04d}",
+                    self.day_values[dates[0]],
+                )
+            )
             checked = False
             for status, day_index in zip(chain, dates, strict=True):
                 if status == "reopened" and not checked:
                     checked = True
                     for condition in CONDITIONS:
-                        checklists.append((len(checklists) + 1, number, condition, load.flag(True),
-                                           self.day_values[day_index], "检查组"))
+                        checklists.append(
+                            (
+                                len(checklists) + 1,
+                                number,
+                                condition,
+                                load.flag(True),
+                                self.day_values[day_index],
+                                "检查组",
+                            )
+                        )
                 reason = rng.choice(REASONS) if status in ("not_reopened", "suspended") else None
-                statuses.append((len(statuses) + 1, number, status, self.day_values[day_index], reason, None,
-                                 "clerk", load.moment(min(datetime.combine(self.days[day_index], clock_time(11)),
-                                                          self.now))))
+                statuses.append(
+                    (
+                        len(statuses) + 1,
+                        number,
+                        status,
+                        self.day_values[day_index],
+                        reason,
+                        None,
+                        "clerk",
+                        load.moment(min(datetime.combine(self.days[day_index], clock_time(11)), self.now)),
+                    )
+                )
             for _ in range(INSPECTIONS_PER_ENTERPRISE):
                 visit_index = rng.randint(dates[0], last)
                 visits.append((len(visits) + 1, number, self.day_values[visit_index], "检查组", None))
@@ -413,14 +645,20 @@ class District:
                     items.append((len(items) + 1, len(visits), number, "消毒记录不全", load.day(deadline)))
                     closed_index = visit_index + rng.randint(1, 10)
                     if rng.random() < 0.8 and closed_index <= last:
-                        closures.append((len(closures) + 1, len(items), self.day_values[closed_index], "检查组",
-                                         None))
-        load.put("enterprises", ("id", "name", "kind", "sector", "grid", "address", "employees", "contact",
-                                 "registered_on"), companies)
-        load.put("enterprise_status_changes", ("id", "enterprise_id", "status", "effective_date", "reason", "note",
-                                               "changed_by", "changed_at"), statuses)
-        load.put("enterprise_conditions", ("id", "enterprise_id", "condition", "met", "checked_on", "checked_by"),
-                 checklists)
+                        closures.append((len(closures) + 1, len(items), self.day_values[closed_index], "检查组", None))
+        load.put(
+            "enterprises",
+            ("id", "name", "kind", "sector", "grid", "address", "employees", "contact", "registered_on"),
+            companies,
+        )
+        load.put(
+            "enterprise_status_changes",
+            ("id", "enterprise_id", "status", "effective_date", "reason", "note", "changed_by", "changed_at"),
+            statuses,
+        )
+        load.put(
+            "enterprise_conditions", ("id", "enterprise_id", "condition", "met", "checked_on", "checked_by"), checklists
+        )
         load.put("inspections", ("id", "enterprise_id", "date", "inspector", "findings"), visits)
         load.put("rectifications", ("id", "inspection_id", "enterprise_id", "item", "deadline"), items)
         load.put("rectification_closures", ("id", "rectification_id", "closed_on", "verified_by", "note"), closures)
@@ -433,14 +671,19 @@ class District:
 
     def audit(self) -> None:
         after = json.dumps({"rows": self.load.counts}, ensure_ascii=False, sort_keys=True)
-        self.load.put("audit_log", ("at", "username", "action", "table_name", "row_id", "before", "after"),
-                      [(self.load.moment(self.now), LOADER, "benchmarks.district", "district", None, None, after)])
+        self.load.put(
+            "audit_log",
+            ("at", "username", "action", "table_name", "row_id", "before", "after"),
+            [(self.load.moment(self.now), LOADER, "benchmarks.district", "district", None, None, after)],
+        )
 
 
 def is_empty(engine: sa.Engine) -> bool:
     with engine.connect() as conn:
-        return all(conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar_one() == 0
-                   for table in ("checkpoints", "persons", "supply_items", "enterprises"))
+        return all(
+            conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar_one() == 0
+            for table in ("checkpoints", "persons", "supply_items", "enterprises")
+        )
 
 
 def generate(url: str, scale: float = 1.0, end: date | None = None, seed: int = 2020) -> dict:
@@ -457,8 +700,14 @@ def generate(url: str, scale: float = 1.0, end: date | None = None, seed: int = 
         loader = Loader(engine)
         district = District(loader, Sizes.at(scale), end, seed, now)
         timings = {}
-        for part in (district.checkpoints, district.quarantine, district.supplies, district.enterprises,
-                     district.derived, district.audit):
+        for part in (
+            district.checkpoints,
+            district.quarantine,
+            district.supplies,
+            district.enterprises,
+            district.derived,
+            district.audit,
+        ):
             part_started = time.perf_counter()
             part()
             timings[part.__name__] = round(time.perf_counter() - part_started, 1)
@@ -467,14 +716,23 @@ def generate(url: str, scale: float = 1.0, end: date | None = None, seed: int = 
         engine.dispose()
     rows = sum(count for table, count in loader.counts.items() if table != "audit_log")
     seconds = time.perf_counter() - started
-    return {"url": sa.engine.make_url(url).render_as_string(hide_password=True), "scale": scale,
-            "end": end.isoformat(), "seed": seed, "rows": loader.counts, "total_rows": rows,
-            "seconds": round(seconds, 1), "rows_per_second": round(rows / seconds), "parts": timings}
+    return {
+        "url": sa.engine.make_url(url).render_as_string(hide_password=True),
+        "scale": scale,
+        "end": end.isoformat(),
+        "seed": seed,
+        "rows": loader.counts,
+        "total_rows": rows,
+        "seconds": round(seconds, 1),
+        "rows_per_second": round(rows / seconds),
+        "parts": timings,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("url", help="database URL (sqlite:///FILE or postgresql+psycopg://…); must hold no data")
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the district's size (default 1)")
     parser.add_argument("--end", type=date.fromisoformat, default=None, help="last day, YYYY-MM-DD (default today)")

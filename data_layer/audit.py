@@ -62,10 +62,11 @@ def _parsed(text: str | None) -> dict | None:
 
 def audit_entries(conn: Connection, chosen: AuditFilter, limit: int = PAGE_SIZE, offset: int = 0) -> list[dict]:
     """One page of the filtered audit log, newest first; ``before`` and ``after`` as parsed JSON (or ``None``)."""
-    query = (sa.select(audit_log).where(*_conditions(chosen)).order_by(audit_log.c.id.desc())
-             .limit(limit).offset(offset))
-    return [{**row, "before": _parsed(row["before"]), "after": _parsed(row["after"])}
-            for row in conn.execute(query).mappings()]
+    query = sa.select(audit_log).where(*_conditions(chosen)).order_by(audit_log.c.id.desc()).limit(limit).offset(offset)
+    return [
+        {**row, "before": _parsed(row["before"]), "after": _parsed(row["after"])}
+        for row in conn.execute(query).mappings()
+    ]
 
 
 def audit_count(conn: Connection, chosen: AuditFilter) -> int:
@@ -107,6 +108,9 @@ def export_audit(engine: Engine, chosen: AuditFilter, path: Path) -> int:
     by extension; returns the rows written. Before and after stay JSON text, as stored."""
     with engine.connect() as conn:
         entries = audit_entries(conn, chosen, MAX_EXPORT_ROWS)
-    write_table(Path(path), list(EXPORT_COLUMNS),
-                [[_export_cell(column, entry[column]) for column in EXPORT_COLUMNS] for entry in entries])
+    write_table(
+        Path(path),
+        list(EXPORT_COLUMNS),
+        [[_export_cell(column, entry[column]) for column in EXPORT_COLUMNS] for entry in entries],
+    )
     return len(entries)

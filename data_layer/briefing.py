@@ -38,7 +38,8 @@ from data_layer.situation import Alert
 from data_layer.validation import Checks
 
 briefing_notes = sa.Table(
-    "briefing_notes", metadata,
+    "briefing_notes",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("text", sa.Text, nullable=False),
@@ -48,17 +49,29 @@ briefing_notes = sa.Table(
 )
 
 CHECKPOINT_FIGURES = ("persons", "vehicles", "fever", "turned_back", "reported_checkpoints")
-QUARANTINE_FIGURES = ("admitted", "released", "due_next_3_days", "overdue", "followups_missing",
-                      "fever_in_quarantine")
-ENTERPRISE_FIGURES = ("total", "reopened", "applied", "not_reopened", "suspended",
-                      "rectifications_open", "rectifications_overdue")
+QUARANTINE_FIGURES = ("admitted", "released", "due_next_3_days", "overdue", "followups_missing", "fever_in_quarantine")
+ENTERPRISE_FIGURES = (
+    "total",
+    "reopened",
+    "applied",
+    "not_reopened",
+    "suspended",
+    "rectifications_open",
+    "rectifications_overdue",
+)
 SUPPLY_FIGURES = ("on_hand", "in_today", "out_today", "burn_rate", "days_of_cover")
 SAME_TIME_SECTIONS = ("checkpoints",)
 """The sections whose day before, beside a day that is not over, is cut to the same time of day: a checkpoint
 count has a period with times. Quarantine admissions and releases, supply movements and enterprise statuses
 carry a date only, so there the day before is the whole day, and the column says so."""
-CORRECTION_COLUMNS = ("briefing.column.figure", "briefing.column.before", "briefing.column.after",
-                      "briefing.column.changed_at", "briefing.column.changed_by", "briefing.column.reason")
+CORRECTION_COLUMNS = (
+    "briefing.column.figure",
+    "briefing.column.before",
+    "briefing.column.after",
+    "briefing.column.changed_at",
+    "briefing.column.changed_by",
+    "briefing.column.reason",
+)
 PAGE_SIZE_MM = (Mm(210), Mm(297))  # A4
 MARGINS_MM = (Mm(37), Mm(35), Mm(28), Mm(26))  # top, bottom, left, right: GB/T 9704
 THEME_FONTS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
@@ -117,8 +130,12 @@ def briefing_with_previous(engine: Engine, day: date) -> tuple[dict, dict]:
 
 def note_for(conn: Connection, day: date) -> str:
     """The leader's note for ``day``: the newest one written, or an empty string."""
-    text = conn.execute(sa.select(briefing_notes.c.text).where(briefing_notes.c.day == day)
-                        .order_by(briefing_notes.c.id.desc()).limit(1)).scalar()
+    text = conn.execute(
+        sa.select(briefing_notes.c.text)
+        .where(briefing_notes.c.day == day)
+        .order_by(briefing_notes.c.id.desc())
+        .limit(1)
+    ).scalar()
     return text or ""
 
 
@@ -130,8 +147,11 @@ def save_note(ctx: WriteContext, day: object, text: str) -> int:
     note_day = checks.day(day, "day")
     note_text = checks.text(text, "text", required=False, max_length=5000) or ""
     checks.raise_if_any()
-    return ctx.insert(briefing_notes, "briefing.note", {
-        "day": note_day, "text": note_text, "written_by": ctx.actor.username, "written_at": clock.now()})
+    return ctx.insert(
+        briefing_notes,
+        "briefing.note",
+        {"day": note_day, "text": note_text, "written_by": ctx.actor.username, "written_at": clock.now()},
+    )
 
 
 def change(now: float | int | None, before: float | int | None) -> float | int | None:
@@ -155,18 +175,30 @@ def headline(today: dict, language: str, user_text: UserText = as_typed, as_of: 
     cp, qu, en = today["checkpoints"], today["quarantine"], today["enterprises"]
     below = [item["item"] for item in today["supplies"] if item["below_safety"]]
     counts = {
-        "persons": cp["persons"], "vehicles": cp["vehicles"], "fever": cp["fever"],
-        "turned_back": cp["turned_back"], "reported": cp["reported_checkpoints"], "active": cp["active_checkpoints"],
-        "current": qu["current"]["total"], "centralized": qu["current"]["centralized"],
-        "home": qu["current"]["home"], "monitoring": qu["current"]["monitoring"], "admitted": qu["admitted"],
-        "released": qu["released"], "overdue": qu["overdue"], "reopened": en["reopened"], "total": en["total"],
+        "persons": cp["persons"],
+        "vehicles": cp["vehicles"],
+        "fever": cp["fever"],
+        "turned_back": cp["turned_back"],
+        "reported": cp["reported_checkpoints"],
+        "active": cp["active_checkpoints"],
+        "current": qu["current"]["total"],
+        "centralized": qu["current"]["centralized"],
+        "home": qu["current"]["home"],
+        "monitoring": qu["current"]["monitoring"],
+        "admitted": qu["admitted"],
+        "released": qu["released"],
+        "overdue": qu["overdue"],
+        "reopened": en["reopened"],
+        "total": en["total"],
     }
     return translate(
-        "briefing.headline", language,
+        "briefing.headline",
+        language,
         as_of=as_of_text(date.fromisoformat(today["date"]), as_of, language),
         **{name: format_number(value, language) for name, value in counts.items()},
         rate=format_number(en["reopen_rate"] * 100, language, 1),
-        supplies=translate("briefing.supplies_below", language, items="、".join(map(user_text, below))) if below
+        supplies=translate("briefing.supplies_below", language, items="、".join(map(user_text, below)))
+        if below
         else translate("briefing.supplies_ok", language),
     )
 
@@ -176,21 +208,29 @@ def zero_report_line(figures: dict, language: str, user_text: UserText = as_type
     checkpoints' names, as for :func:`headline`)."""
     missing = figures["not_reported"]
     if not missing:
-        return translate("briefing.all_reported", language,
-                         count=format_number(figures["active_checkpoints"], language))
-    return translate("briefing.some_not_reported", language,
-                     reported=format_number(figures["reported_checkpoints"], language),
-                     active=format_number(figures["active_checkpoints"], language),
-                     names="、".join(map(user_text, missing)))
+        return translate(
+            "briefing.all_reported", language, count=format_number(figures["active_checkpoints"], language)
+        )
+    return translate(
+        "briefing.some_not_reported",
+        language,
+        reported=format_number(figures["reported_checkpoints"], language),
+        active=format_number(figures["active_checkpoints"], language),
+        names="、".join(map(user_text, missing)),
+    )
 
 
-def _figure_rows(section: str, names: tuple[str, ...], today: dict, before: dict, language: str
-                 ) -> Iterator[tuple[str, str, str, str]]:
+def _figure_rows(
+    section: str, names: tuple[str, ...], today: dict, before: dict, language: str
+) -> Iterator[tuple[str, str, str, str]]:
     for name in names:
         digits = 1 if isinstance(today[name], float) else 0
-        yield (translate(f"briefing.figure.{section}.{name}", language),
-               format_number(today[name], language, digits), format_number(before[name], language, digits),
-               _signed(change(today[name], before[name]), language, digits))
+        yield (
+            translate(f"briefing.figure.{section}.{name}", language),
+            format_number(today[name], language, digits),
+            format_number(before[name], language, digits),
+            _signed(change(today[name], before[name]), language, digits),
+        )
 
 
 def comparison_columns(section: str, language: str, as_of: datetime | None = None) -> list[str]:
@@ -198,49 +238,75 @@ def comparison_columns(section: str, language: str, as_of: datetime | None = Non
     (``as_of``) they say how far it goes and whether the day before is cut to the same time of day
     (:data:`SAME_TIME_SECTIONS`) or is the whole day."""
     if as_of is None:
-        today_title, before_title = (translate("briefing.column.today", language),
-                                     translate("briefing.column.yesterday", language))
+        today_title, before_title = (
+            translate("briefing.column.today", language),
+            translate("briefing.column.yesterday", language),
+        )
     else:
         time_of_day = as_of.strftime("%H:%M")
         today_title = translate("briefing.column.today_so_far", language, time=time_of_day)
-        before_title = (translate("briefing.column.yesterday_same_time", language, time=time_of_day)
-                        if section in SAME_TIME_SECTIONS
-                        else translate("briefing.column.yesterday_whole_day", language))
-    return [translate("briefing.column.figure", language), today_title, before_title,
-            translate("briefing.column.change", language)]
+        before_title = (
+            translate("briefing.column.yesterday_same_time", language, time=time_of_day)
+            if section in SAME_TIME_SECTIONS
+            else translate("briefing.column.yesterday_whole_day", language)
+        )
+    return [
+        translate("briefing.column.figure", language),
+        today_title,
+        before_title,
+        translate("briefing.column.change", language),
+    ]
 
 
-def briefing_sections(today: dict, before: dict, language: str, user_text: UserText = as_typed,
-                      as_of: datetime | None = None) -> list[tuple[str, list[str], list[tuple]]]:
+def briefing_sections(
+    today: dict, before: dict, language: str, user_text: UserText = as_typed, as_of: datetime | None = None
+) -> list[tuple[str, list[str], list[tuple]]]:
     """The briefing as (heading, column titles, rows) per domain; Markdown and Word render these (``user_text``
     writes the supply items' names and units, as for :func:`headline`; ``as_of`` titles the columns of a day
     that is not over, see :func:`comparison_columns`)."""
     columns = partial(comparison_columns, language=language, as_of=as_of)
-    cp_rows = list(_figure_rows("checkpoints", CHECKPOINT_FIGURES, today["checkpoints"], before["checkpoints"],
-                                language))
+    cp_rows = list(
+        _figure_rows("checkpoints", CHECKPOINT_FIGURES, today["checkpoints"], before["checkpoints"], language)
+    )
     qu_today = {**today["quarantine"], **{f"current_{k}": v for k, v in today["quarantine"]["current"].items()}}
     qu_before = {**before["quarantine"], **{f"current_{k}": v for k, v in before["quarantine"]["current"].items()}}
     qu_names = ("current_total", "current_centralized", "current_home", "current_monitoring", *QUARANTINE_FIGURES)
-    en_rows = list(_figure_rows("enterprises", ENTERPRISE_FIGURES, today["enterprises"], before["enterprises"],
-                                language))
+    en_rows = list(
+        _figure_rows("enterprises", ENTERPRISE_FIGURES, today["enterprises"], before["enterprises"], language)
+    )
     rate_today, rate_before = today["enterprises"]["reopen_rate"] * 100, before["enterprises"]["reopen_rate"] * 100
-    en_rows.append((translate("briefing.figure.enterprises.reopen_rate", language),
-                    format_number(rate_today, language, 1) + "%", format_number(rate_before, language, 1) + "%",
-                    _signed(change(rate_today, rate_before), language, 1)))
-    supply_columns = [translate("briefing.column.item", language)] + [
-        translate(f"briefing.figure.supplies.{name}", language) for name in SUPPLY_FIGURES] + [
-        translate("briefing.column.status", language)]
+    en_rows.append(
+        (
+            translate("briefing.figure.enterprises.reopen_rate", language),
+            format_number(rate_today, language, 1) + "%",
+            format_number(rate_before, language, 1) + "%",
+            _signed(change(rate_today, rate_before), language, 1),
+        )
+    )
+    supply_columns = (
+        [translate("briefing.column.item", language)]
+        + [translate(f"briefing.figure.supplies.{name}", language) for name in SUPPLY_FIGURES]
+        + [translate("briefing.column.status", language)]
+    )
     supply_rows = [
-        (user_text(item["item"]) + (f"（{user_text(item['unit'])}）" if language == "zh_CN"
-                                    else f" ({user_text(item['unit'])})"),
-         *(format_number(item[name], language, 1 if name in ("burn_rate", "days_of_cover") else 0)
-           for name in SUPPLY_FIGURES),
-         translate(f"supplies.code.{item['status']}", language))
-        for item in today["supplies"]]
+        (
+            user_text(item["item"])
+            + (f"（{user_text(item['unit'])}）" if language == "zh_CN" else f" ({user_text(item['unit'])})"),
+            *(
+                format_number(item[name], language, 1 if name in ("burn_rate", "days_of_cover") else 0)
+                for name in SUPPLY_FIGURES
+            ),
+            translate(f"supplies.code.{item['status']}", language),
+        )
+        for item in today["supplies"]
+    ]
     return [
         (translate("briefing.section.checkpoints", language), columns("checkpoints"), cp_rows),
-        (translate("briefing.section.quarantine", language), columns("quarantine"),
-         list(_figure_rows("quarantine", qu_names, qu_today, qu_before, language))),
+        (
+            translate("briefing.section.quarantine", language),
+            columns("quarantine"),
+            list(_figure_rows("quarantine", qu_names, qu_today, qu_before, language)),
+        ),
         (translate("briefing.section.supplies", language), supply_columns, supply_rows),
         (translate("briefing.section.enterprises", language), columns("enterprises"), en_rows),
     ]
@@ -269,8 +335,13 @@ def briefing_facts(conn: Connection, day: date, as_of: datetime | None = None) -
     moment the figures stand at, :func:`data_layer.clock.figures_moment` of ``day`` unless given."""
     as_of = as_of or clock.figures_moment(day)
     today = build_briefing(conn, day)
-    return BriefingFacts(today, previous_day(conn, day, as_of), situation.alerts(conn, day, today, as_of),
-                         review.figure_corrections(conn, day, today), as_of)
+    return BriefingFacts(
+        today,
+        previous_day(conn, day, as_of),
+        situation.alerts(conn, day, today, as_of),
+        review.figure_corrections(conn, day, today),
+        as_of,
+    )
 
 
 @dataclass(frozen=True)
@@ -331,16 +402,23 @@ def briefing_document(facts: BriefingFacts, language: str, writing: Writing = AS
         title=briefing_title(today, language),
         headline=headline(today, language, name, facts.as_of),
         zero_report=zero_report_line(today["checkpoints"], language, name),
-        tables=[Table(heading, columns, rows)
-                for heading, columns, rows in briefing_sections(today, facts.before, language, name, facts.as_of)],
+        tables=[
+            Table(heading, columns, rows)
+            for heading, columns, rows in briefing_sections(today, facts.before, language, name, facts.as_of)
+        ],
         actions_heading=translate("briefing.section.actions", language),
         actions=[ActionLine(alert.severity, situation.alert_text(alert, language, name)) for alert in facts.alerts],
         no_actions=translate("wall.no_alerts", language),
-        corrections_summary=(translate("briefing.corrections_note", language, count=len(facts.corrections))
-                             if facts.corrections else translate("briefing.no_corrections", language)),
-        corrections=Table(translate("briefing.section.corrections", language),
-                          [translate(key, language) for key in CORRECTION_COLUMNS],
-                          [correction_row(mark, language, name) for mark in facts.corrections]),
+        corrections_summary=(
+            translate("briefing.corrections_note", language, count=len(facts.corrections))
+            if facts.corrections
+            else translate("briefing.no_corrections", language)
+        ),
+        corrections=Table(
+            translate("briefing.section.corrections", language),
+            [translate(key, language) for key in CORRECTION_COLUMNS],
+            [correction_row(mark, language, name) for mark in facts.corrections],
+        ),
         notes_heading=translate("briefing.section.notes", language),
         notes=writing.note(today["notes"]) or translate("briefing.no_notes", language),
     )
@@ -348,17 +426,25 @@ def briefing_document(facts: BriefingFacts, language: str, writing: Writing = AS
 
 def correction_row(mark: dict, language: str, user_text: UserText = as_typed) -> tuple[str, ...]:
     """A figure a later correction changed, in words: which, from what, to what, when, by whom, why."""
-    return (figure_label(mark, language, user_text), shown_value(mark["before"], language, user_text),
-            shown_value(mark["after"], language, user_text), format_moment(mark["changed_at"], language),
-            user_text(mark["changed_by"]), user_text(mark["reason"]) if mark["reason"] else "—")
+    return (
+        figure_label(mark, language, user_text),
+        shown_value(mark["before"], language, user_text),
+        shown_value(mark["after"], language, user_text),
+        format_moment(mark["changed_at"], language),
+        user_text(mark["changed_by"]),
+        user_text(mark["reason"]) if mark["reason"] else "—",
+    )
 
 
 def figure_label(mark: dict, language: str, user_text: UserText = as_typed) -> str:
     """A corrected figure in words: its briefing label, with the item or the reason it concerns."""
     section, figure = mark["section"], mark["figure"]
     if figure.startswith("by_reason."):
-        label = translate("briefing.figure.enterprises.by_reason", language,
-                          reason=translate(f"enterprises.code.{figure.split('.', 1)[1]}", language))
+        label = translate(
+            "briefing.figure.enterprises.by_reason",
+            language,
+            reason=translate(f"enterprises.code.{figure.split('.', 1)[1]}", language),
+        )
     else:
         key = f"briefing.figure.{section}.{figure.replace('.', '_')}"
         label = translate(key, language) if key in catalog(language) else figure
@@ -410,8 +496,11 @@ def render_push_markdown(facts: BriefingFacts, language: str, link: str | None =
 
 
 def _markdown_table(table: Table) -> list[str]:
-    return ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns),
-            *("| " + " | ".join(str(cell) for cell in row) + " |" for row in table.rows)]
+    return [
+        "| " + " | ".join(table.columns) + " |",
+        "|" + "---|" * len(table.columns),
+        *("| " + " | ".join(str(cell) for cell in row) + " |" for row in table.rows),
+    ]
 
 
 def render_docx(facts: BriefingFacts, language: str) -> bytes:

@@ -34,8 +34,14 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 
 def db_option(function: Command) -> Command:
     """Every command takes ``--db URL``; without it ``COMMAND_POST_DB``, then the SQLite default, is used."""
-    return click.option("--db", "url", envvar=settings.DB.name, default=None, metavar="URL",
-                        help="Database URL (default: $COMMAND_POST_DB, then sqlite:///data/command_post.db).")(function)
+    return click.option(
+        "--db",
+        "url",
+        envvar=settings.DB.name,
+        default=None,
+        metavar="URL",
+        help="Database URL (default: $COMMAND_POST_DB, then sqlite:///data/command_post.db).",
+    )(function)
 
 
 def open_store(url: str | None) -> Engine:
@@ -95,10 +101,15 @@ def sample(url: str | None, days: int, seed: int, if_empty: bool) -> None:
 @db_option
 @click.argument("kind", type=click.Choice(sorted(transfer.transfer_kinds())))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--lang", type=click.Choice(LANGUAGES), default="zh_CN", show_default=True,
-              help="Language of the error report.")
-@click.option("--sheet", default=None, metavar="NAME",
-              help="Read only this sheet (default: every sheet whose header names KIND's columns).")
+@click.option(
+    "--lang", type=click.Choice(LANGUAGES), default="zh_CN", show_default=True, help="Language of the error report."
+)
+@click.option(
+    "--sheet",
+    default=None,
+    metavar="NAME",
+    help="Read only this sheet (default: every sheet whose header names KIND's columns).",
+)
 def import_command(url: str | None, kind: str, file: Path, lang: str, sheet: str | None) -> None:
     """Import a CSV or XLSX FILE of KIND; one bad row rejects the whole file."""
     engine = open_store(url)
@@ -126,26 +137,41 @@ def export_command(url: str | None, kind: str, file: Path) -> None:
 
 @cli.command("briefing")
 @db_option
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Report date D (default: today, local command-post time).")
-@click.option("--format", "output_format", type=click.Choice(["json", "md", "docx"]), default="json",
-              show_default=True)
-@click.option("--lang", type=click.Choice(LANGUAGES), default="zh_CN", show_default=True,
-              help="Language of the md and docx formats.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file instead of standard output (required for docx).")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Report date D (default: today, local command-post time).",
+)
+@click.option("--format", "output_format", type=click.Choice(["json", "md", "docx"]), default="json", show_default=True)
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default="zh_CN",
+    show_default=True,
+    help="Language of the md and docx formats.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of standard output (required for docx).",
+)
 def briefing_command(url: str | None, day: datetime | None, output_format: str, lang: str, out: Path | None) -> None:
     """The daily briefing for one date, as JSON, Markdown or Word (the documents the briefing page downloads)."""
     report_day: date = day.date() if day else clock.today()
     engine = open_store(url)
     with engine.connect() as conn:
         if output_format == "json":
-            content: str | bytes = json.dumps(briefing.build_briefing(conn, report_day), ensure_ascii=False,
-                                              indent=2, default=str)
+            content: str | bytes = json.dumps(
+                briefing.build_briefing(conn, report_day), ensure_ascii=False, indent=2, default=str
+            )
         else:
             facts = briefing.briefing_facts(conn, report_day)
-            content = (briefing.render_markdown(facts, lang) if output_format == "md"
-                       else briefing.render_docx(facts, lang))
+            content = (
+                briefing.render_markdown(facts, lang) if output_format == "md" else briefing.render_docx(facts, lang)
+            )
     if out is not None:
         out.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
         click.echo(f"briefing for {report_day} written to {out}")
@@ -169,9 +195,13 @@ def backup(url: str | None, file: Path) -> None:
 
 @cli.command()
 @db_option
-@click.option("--days", type=int, default=None,
-              help="Anonymise people whose last episode ended more than this many days ago "
-                   "(default: the retention setting, 28 unless an administrator changed it).")
+@click.option(
+    "--days",
+    type=int,
+    default=None,
+    help="Anonymise people whose last episode ended more than this many days ago "
+    "(default: the retention setting, 28 unless an administrator changed it).",
+)
 @click.option("--dry-run", is_flag=True, help="Only count the people who are due; change nothing.")
 def anonymise(url: str | None, days: int | None, dry_run: bool) -> None:
     """Replace the name, ID number and phone of people whose quarantine ended long enough ago, audit log included."""
@@ -222,14 +252,22 @@ def users_group() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(users.ROLES), required=True)
 @click.option("--display-name", default=None, help="Name shown in the app (default: NAME).")
-@click.option("--assign", multiple=True, metavar="DOMAIN[:ID]",
-              help="A clerk's domain (checkpoints, quarantine, supplies, enterprises), optionally one unit id.")
+@click.option(
+    "--assign",
+    multiple=True,
+    metavar="DOMAIN[:ID]",
+    help="A clerk's domain (checkpoints, quarantine, supplies, enterprises), optionally one unit id.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def users_add(url: str | None, name: str, role: str, display_name: str | None, assign: tuple[str, ...],
-              password_stdin: bool) -> None:
+def users_add(
+    url: str | None, name: str, role: str, display_name: str | None, assign: tuple[str, ...], password_stdin: bool
+) -> None:
     """Create account NAME with ROLE; the password is asked for unless --password-stdin."""
-    password = (sys.stdin.readline().rstrip("\n") if password_stdin
-                else click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
     assignments: dict[str, list[int]] = {}
     for entry in assign:
         domain, _, unit = entry.partition(":")

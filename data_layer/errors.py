@@ -29,9 +29,12 @@ class FieldError:
     params: dict[str, object] = dataclasses.field(default_factory=dict)
 
     def message(self, language: str = DEFAULT_LANGUAGE) -> str:
-        return translate("error.field_message", language,
-                         field=translate(self.label, language),
-                         reason=translate(self.key, language, **self.params))
+        return translate(
+            "error.field_message",
+            language,
+            field=translate(self.label, language),
+            reason=translate(self.key, language, **self.params),
+        )
 
 
 class CommandPostError(Exception, ABC):
@@ -92,10 +95,12 @@ class RowError:
         return self.error.field
 
     def message(self, language: str = DEFAULT_LANGUAGE) -> str:
-        where = translate("error.import_row", language, row=self.row, column=self.column,
-                          reason=self.error.message(language))
-        return where if self.sheet is None else translate("error.import_sheet", language, sheet=self.sheet,
-                                                          problem=where)
+        where = translate(
+            "error.import_row", language, row=self.row, column=self.column, reason=self.error.message(language)
+        )
+        return (
+            where if self.sheet is None else translate("error.import_sheet", language, sheet=self.sheet, problem=where)
+        )
 
 
 class ImportRejected(CommandPostError):

@@ -103,8 +103,9 @@ def _number_pattern(digits: int) -> NumberPattern:
 
 def format_day(day: date, language: str = DEFAULT_LANGUAGE) -> str:
     """A date the way the locale writes it in running text (2026年11月23日 / Nov 23, 2026)."""
-    return babel_format_date(day, format="long" if normalize_language(language) == "zh_CN" else "medium",
-                             locale=babel_locale(language))
+    return babel_format_date(
+        day, format="long" if normalize_language(language) == "zh_CN" else "medium", locale=babel_locale(language)
+    )
 
 
 def format_moment(moment: datetime, language: str = DEFAULT_LANGUAGE) -> str:

@@ -41,8 +41,11 @@ def plain(text: object, *, keep_lines: bool = False) -> str:
     text = str(text).replace("\r\n", "\n").replace("\r", "\n").strip()
     if not keep_lines:
         return _escaped(LINE_BREAKS.sub(" ", text))
-    return "\n\n".join("  \n".join(_escaped(line) for line in paragraph.split("\n") if line.strip())
-                       for paragraph in BLANK_LINES.split(text) if paragraph.strip())
+    return "\n\n".join(
+        "  \n".join(_escaped(line) for line in paragraph.split("\n") if line.strip())
+        for paragraph in BLANK_LINES.split(text)
+        if paragraph.strip()
+    )
 
 
 def _escaped(line: str) -> str:

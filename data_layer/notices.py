@@ -31,8 +31,21 @@ from data_layer.db import Actor, Record
 from data_layer.i18n import format_day
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
-PLACEHOLDERS = ("notice_number", "name", "id_number", "phone", "grid", "address", "origin", "mode", "place",
-                "start_date", "planned_end", "end_date", "days")
+PLACEHOLDERS = (
+    "notice_number",
+    "name",
+    "id_number",
+    "phone",
+    "grid",
+    "address",
+    "origin",
+    "mode",
+    "place",
+    "start_date",
+    "planned_end",
+    "end_date",
+    "days",
+)
 NOTICE_LANGUAGE = "zh_CN"
 
 
@@ -53,12 +66,18 @@ def notice_values(row: Record) -> dict[str, str]:
     place = row["site"] if row["mode"] == "centralized" else (row["address"] or row["grid"])
     return {
         "notice_number": f"{end.year}-{row['episode_id']:06d}",
-        "name": str(row["name"]), "id_number": str(row["id_number"]), "phone": str(row["phone"]),
-        "grid": str(row["grid"]), "address": str(row["address"] or ""), "origin": str(row["origin"] or ""),
-        "mode": quarantine.code_label(str(row["mode"]), NOTICE_LANGUAGE), "place": str(place or ""),
+        "name": str(row["name"]),
+        "id_number": str(row["id_number"]),
+        "phone": str(row["phone"]),
+        "grid": str(row["grid"]),
+        "address": str(row["address"] or ""),
+        "origin": str(row["origin"] or ""),
+        "mode": quarantine.code_label(str(row["mode"]), NOTICE_LANGUAGE),
+        "place": str(place or ""),
         "start_date": format_day(start, NOTICE_LANGUAGE),
         "planned_end": format_day(row["planned_end"], NOTICE_LANGUAGE),
-        "end_date": format_day(end, NOTICE_LANGUAGE), "days": str((end - start).days),
+        "end_date": format_day(end, NOTICE_LANGUAGE),
+        "days": str((end - start).days),
     }
 
 

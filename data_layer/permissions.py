@@ -46,8 +46,9 @@ def may_write(actor: Actor, domain: str, unit: int | None = None, *, whole_domai
     return not whole_domain and (unit is None or unit in units)
 
 
-def require_write(actor: Actor, domain: str, unit: int | None = None, *, whole_domain: bool = False,
-                  action: str | None = None) -> None:
+def require_write(
+    actor: Actor, domain: str, unit: int | None = None, *, whole_domain: bool = False, action: str | None = None
+) -> None:
     """Refuse (:class:`PermissionDenied` naming ``action``, by default writing ``domain``) unless
     :func:`may_write` allows it."""
     if not may_write(actor, domain, unit, whole_domain=whole_domain):

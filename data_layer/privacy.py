@@ -34,7 +34,7 @@ class Mask:
             return number
         if len(number) <= self.head + self.tail:
             return "*" * len(number)
-        return number[:self.head] + "*" * (len(number) - self.head - self.tail) + number[-self.tail:]
+        return number[: self.head] + "*" * (len(number) - self.head - self.tail) + number[-self.tail :]
 
     def visible_parts(self, column: sa.ColumnElement[str]) -> tuple[sa.ColumnElement[str], ...]:
         """The visible head and tail of ``column`` in SQL; empty strings when the whole number is masked."""
@@ -104,6 +104,8 @@ def _masked(value: Any) -> Any:
     if isinstance(value, list | tuple) and not hasattr(value, "_fields"):
         return type(value)(_masked(item) for item in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(value, **{field.name: _masked(getattr(value, field.name))
-                                             for field in dataclasses.fields(value) if field.init})
+        return dataclasses.replace(
+            value,
+            **{field.name: _masked(getattr(value, field.name)) for field in dataclasses.fields(value) if field.init},
+        )
     return value

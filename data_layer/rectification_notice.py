@@ -68,8 +68,7 @@ def _items_table(document: DocxDocument, items: Sequence[Record], language: str)
         cells[2].text = format_day(item["deadline"], language)
 
 
-def render_notice(record: Record, items: Sequence[Record],
-                  language: str = NOTICE_LANGUAGE) -> bytes:
+def render_notice(record: Record, items: Sequence[Record], language: str = NOTICE_LANGUAGE) -> bytes:
     """The notice for one inspection (a row of :func:`inspection_record`) and its items, as .docx bytes."""
     document = Document()
     _set_fonts(document)
@@ -77,12 +76,21 @@ def render_notice(record: Record, items: Sequence[Record],
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     number = document.add_paragraph(translate("enterprises.notice.number", language, number=notice_number(record)))
     number.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    document.add_paragraph().add_run(translate("enterprises.notice.addressee", language,
-                                               enterprise=record["enterprise"])).bold = True
+    document.add_paragraph().add_run(
+        translate("enterprises.notice.addressee", language, enterprise=record["enterprise"])
+    ).bold = True
     place = translate("enterprises.notice.separator", language).join(
-        str(part) for part in (record["grid"], record["address"]) if part)
-    document.add_paragraph(translate("enterprises.notice.body", language, date=format_day(record["date"], language),
-                                     inspector=record["inspector"], place=place))
+        str(part) for part in (record["grid"], record["address"]) if part
+    )
+    document.add_paragraph(
+        translate(
+            "enterprises.notice.body",
+            language,
+            date=format_day(record["date"], language),
+            inspector=record["inspector"],
+            place=place,
+        )
+    )
     document.add_heading(translate("enterprises.notice.items_heading", language), level=2)
     if items:
         _items_table(document, items, language)
@@ -90,8 +98,11 @@ def render_notice(record: Record, items: Sequence[Record],
         document.add_paragraph(translate("enterprises.notice.no_items", language))
     document.add_heading(translate("enterprises.notice.requirements_heading", language), level=2)
     document.add_paragraph(translate("enterprises.notice.requirements", language))
-    for line in (translate("enterprises.notice.inspector", language, inspector=record["inspector"]),
-                 translate("enterprises.notice.issuer", language), format_day(record["date"], language)):
+    for line in (
+        translate("enterprises.notice.inspector", language, inspector=record["inspector"]),
+        translate("enterprises.notice.issuer", language),
+        format_day(record["date"], language),
+    ):
         document.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.RIGHT
     document.add_paragraph(translate("enterprises.notice.receipt", language))
     buffer = io.BytesIO()
@@ -99,8 +110,9 @@ def render_notice(record: Record, items: Sequence[Record],
     return buffer.getvalue()
 
 
-def rectification_notice(conn: Connection, inspection_id: int, language: str = NOTICE_LANGUAGE,
-                         actor: Actor | None = None) -> bytes:
+def rectification_notice(
+    conn: Connection, inspection_id: int, language: str = NOTICE_LANGUAGE, actor: Actor | None = None
+) -> bytes:
     """The rectification notice of inspection ``inspection_id`` as .docx bytes, ID and phone numbers typed
     into its texts masked unless ``actor`` may see them."""
     record = inspection_record(conn, inspection_id)

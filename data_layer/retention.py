@@ -73,6 +73,7 @@ Progress = Callable[[float], None]
 
 # --- the setting -------------------------------------------------------------------------------------------------
 
+
 def _checked_days(value: object) -> int:
     """A retention period in whole days (1 to ten years), or a field-level refusal."""
     checks = Checks(DOMAIN)
@@ -100,6 +101,7 @@ def ended_before(days: int) -> date:
 
 # --- who is due --------------------------------------------------------------------------------------------------
 
+
 def _is_anonymised() -> sa.ColumnElement[bool]:
     """An ID number that starts with ``ANON-``, written as a range of the unique index on ID numbers so that
     counting the anonymised reads only them (a ``LIKE`` would read every person)."""
@@ -117,9 +119,9 @@ def _due_person_ids(days: int) -> sa.Select:
     """Persons not yet anonymised whose every episode has ended, the latest before :func:`ended_before`."""
     episode = quarantine_episodes
     keeping = sa.select(episode.c.person_id).where(_keeps_identity(days))
-    return (sa.select(persons.c.id)
-            .where(sa.not_(_is_anonymised()), persons.c.id.not_in(keeping),
-                   sa.exists().where(episode.c.person_id == persons.c.id)))
+    return sa.select(persons.c.id).where(
+        sa.not_(_is_anonymised()), persons.c.id.not_in(keeping), sa.exists().where(episode.c.person_id == persons.c.id)
+    )
 
 
 def due_count(conn: Connection, older_than_days: int | None = None) -> int:
@@ -132,11 +134,12 @@ def due_count(conn: Connection, older_than_days: int | None = None) -> int:
     """
     days = retention_days(conn) if older_than_days is None else _checked_days(older_than_days)
     episode = quarantine_episodes
-    not_anonymised = (conn.execute(sa.select(sa.func.count()).select_from(persons)).scalar_one()
-                      - anonymised_count(conn))
-    kept = conn.execute(sa.select(sa.func.count(sa.distinct(episode.c.person_id)))
-                        .select_from(episode.join(persons, persons.c.id == episode.c.person_id))
-                        .where(_keeps_identity(days), sa.not_(_is_anonymised()))).scalar_one()
+    not_anonymised = conn.execute(sa.select(sa.func.count()).select_from(persons)).scalar_one() - anonymised_count(conn)
+    kept = conn.execute(
+        sa.select(sa.func.count(sa.distinct(episode.c.person_id)))
+        .select_from(episode.join(persons, persons.c.id == episode.c.person_id))
+        .where(_keeps_identity(days), sa.not_(_is_anonymised()))
+    ).scalar_one()
     return not_anonymised - kept
 
 
@@ -146,6 +149,7 @@ def anonymised_count(conn: Connection) -> int:
 
 
 # --- one person's values and their replacements ------------------------------------------------------------------
+
 
 @dataclass
 class _Person:
@@ -178,24 +182,28 @@ class _Person:
 
     @cached_property
     def _whole_values(self) -> dict[str, str]:
-        return {**{name: self.anonymous_name for name in self.names},
-                **{phone: ANONYMOUS_PHONE for phone in self.phones},
-                **{number: self.anonymous_id_number for number in self.id_numbers}}
+        return {
+            **{name: self.anonymous_name for name in self.names},
+            **{phone: ANONYMOUS_PHONE for phone in self.phones},
+            **{number: self.anonymous_id_number for number in self.id_numbers},
+        }
 
     def keeping(self, values: set[str]) -> _Person:
         """This person without the names and phones in ``values``: what is removed from a text that only
         mentions them, where a name or phone another registered person still bears may be that person's."""
-        return _Person(self.id, self.names - values, set(self.id_numbers), self.phones - values,
-                       set(self.descriptions))
+        return _Person(self.id, self.names - values, set(self.id_numbers), self.phones - values, set(self.descriptions))
 
     @cached_property
     def _digits_in_text(self) -> list[tuple[str, str]]:
         """(value, replacement) for ID numbers and phones inside longer text, compacted (see :func:`_compact`),
         the longest first so that an ID number is replaced before a phone-like run of its digits."""
-        pairs = [*((number, self.anonymous_id_number) for number in self.id_numbers),
-                 *((phone, PHONE_IN_TEXT) for phone in self.phones)]
-        return sorted(((_compact(value), replacement) for value, replacement in pairs if value),
-                      key=lambda pair: -len(pair[0]))
+        pairs = [
+            *((number, self.anonymous_id_number) for number in self.id_numbers),
+            *((phone, PHONE_IN_TEXT) for phone in self.phones),
+        ]
+        return sorted(
+            ((_compact(value), replacement) for value, replacement in pairs if value), key=lambda pair: -len(pair[0])
+        )
 
     @cached_property
     def _names_in_text(self) -> list[str]:
@@ -206,12 +214,14 @@ class _Person:
         """``text`` with this person's ID numbers and phones replaced wherever a run of digits holds them, in
         any spacing (:data:`SEPARATORS`) and an ID number's X in either case; a run that holds one is written
         without its separators, any other run stays as it was typed."""
+
         def swap(match: re.Match[str]) -> str:
             run = match.group()
             compact = changed = _compact(run)
             for value, replacement in self._digits_in_text:
                 changed = changed.replace(value, replacement)
             return run if changed == compact else changed
+
         return _TYPED_DIGITS.sub(swap, text)
 
     @cached_property
@@ -256,7 +266,7 @@ def _digit_windows(text: str, lengths: Iterable[int]) -> Iterator[str]:
     for run in _DIGIT_RUN.findall(_compact(text)):
         for length in lengths:
             for start in range(len(run) - length + 1):
-                yield run[start:start + length]
+                yield run[start : start + length]
 
 
 def _id_numbers_in(text: str) -> Iterator[str]:
@@ -267,7 +277,7 @@ def _id_numbers_in(text: str) -> Iterator[str]:
 def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
     ordered = sorted(values)
     for start in range(0, len(ordered), CHUNK):
-        yield ordered[start:start + CHUNK]
+        yield ordered[start : start + CHUNK]
 
 
 def _load_people(conn: Connection, days: int) -> tuple[dict[int, _Person], int]:
@@ -275,16 +285,19 @@ def _load_people(conn: Connection, days: int) -> tuple[dict[int, _Person], int]:
     and the id of the earliest of those audit rows: no audit row before it can hold their values, since
     nothing about a person is stored before the person is (0 when a person came without an audit row)."""
     people: dict[int, _Person] = {}
-    due = conn.execute(sa.select(persons).where(persons.c.id.in_(_due_person_ids(days)))
-                       .order_by(persons.c.id).with_for_update()).mappings()
+    due = conn.execute(
+        sa.select(persons).where(persons.c.id.in_(_due_person_ids(days))).order_by(persons.c.id).with_for_update()
+    ).mappings()
     for row in due:
         people[row["id"]] = _Person(row["id"])
         people[row["id"]].learn(row)
     first_audit: dict[int, int] = {}
     for chunk in _chunks(people):
         history: Rows = conn.execute(
-            sa.select(audit_log.c.id, audit_log.c.row_id, audit_log.c.before, audit_log.c.after)
-            .where(audit_log.c.table_name == persons.name, audit_log.c.row_id.in_([str(pid) for pid in chunk])))
+            sa.select(audit_log.c.id, audit_log.c.row_id, audit_log.c.before, audit_log.c.after).where(
+                audit_log.c.table_name == persons.name, audit_log.c.row_id.in_([str(pid) for pid in chunk])
+            )
+        )
         for audit_id, row_id, before, after in history:
             person_id = int(row_id)
             first_audit[person_id] = min(audit_id, first_audit.get(person_id, audit_id))
@@ -298,12 +311,18 @@ def _episodes_of(conn: Connection, people: Mapping[int, _Person]) -> dict[int, i
     """episode id → person id for every episode of the due persons."""
     episodes: dict[int, int] = {}
     for chunk in _chunks(people):
-        episodes.update(conn.execute(sa.select(quarantine_episodes.c.id, quarantine_episodes.c.person_id)
-                                     .where(quarantine_episodes.c.person_id.in_(chunk))).all())
+        episodes.update(
+            conn.execute(
+                sa.select(quarantine_episodes.c.id, quarantine_episodes.c.person_id).where(
+                    quarantine_episodes.c.person_id.in_(chunk)
+                )
+            ).all()
+        )
     return episodes
 
 
 # --- the audit log -----------------------------------------------------------------------------------------------
+
 
 class _AuditIndex:
     """Finds the due persons a text or an audit row is tied to, and what of theirs to remove from it.
@@ -320,8 +339,9 @@ class _AuditIndex:
         self.episodes = episodes
         self.id_numbers = {number: person.id for person in people.values() for number in person.id_numbers}
         self.names = _owners_by_value((name, person.id) for person in people.values() for name in person.names)
-        self.phones = _owners_by_value((_compact(phone), person.id) for person in people.values()
-                                       for phone in person.phones)
+        self.phones = _owners_by_value(
+            (_compact(phone), person.id) for person in people.values() for phone in person.phones
+        )
         self.kept = kept
         self.mentioned: dict[tuple[str, str], list[_Person]] = {}
 
@@ -333,7 +353,7 @@ class _AuditIndex:
         found: set[int] = set()
         for length in {len(name) for name in self.names}:
             for start in range(len(text) - length + 1):
-                found.update(self.names.get(text[start:start + length], ()))
+                found.update(self.names.get(text[start : start + length], ()))
         for run in _digit_windows(text, {len(phone) for phone in self.phones}):
             found.update(self.phones.get(run, ()))
         return found
@@ -348,8 +368,9 @@ class _AuditIndex:
         (all of it with the ID number, else what no person who stays registered bears)."""
         full = self.by_id_number(text) | ({owner} & set(self.people))
         mentioned = self._by_name_or_phone(text) - full
-        return ([self.people[person_id] for person_id in sorted(full)]
-                + [self._mentions_only[person_id] for person_id in sorted(mentioned)])
+        return [self.people[person_id] for person_id in sorted(full)] + [
+            self._mentions_only[person_id] for person_id in sorted(mentioned)
+        ]
 
     def tied(self, table_name: str, row_id: str | None, text: str) -> list[_Person]:
         found = self.by_id_number(text)
@@ -362,8 +383,7 @@ class _AuditIndex:
             owner = int(number) if key == "person_id" else self.episodes.get(int(number))
             if owner is not None and owner in self.people:
                 found.add(owner)
-        mentioned = [person for person in self.mentioned.get((table_name, row_id or ""), ())
-                     if person.id not in found]
+        mentioned = [person for person in self.mentioned.get((table_name, row_id or ""), ()) if person.id not in found]
         return [self.people[person_id] for person_id in sorted(found)] + mentioned
 
 
@@ -394,8 +414,9 @@ def _scrubbed_json(text: str | None, people: list[_Person]) -> str | None:
     return json.dumps(_scrubbed(json.loads(text), people), ensure_ascii=False, sort_keys=True)
 
 
-def _candidate_queries(conn: Connection, index: _AuditIndex, rewritten: Mapping[str, set[int]],
-                       earliest: int) -> list[sa.Select]:
+def _candidate_queries(
+    conn: Connection, index: _AuditIndex, rewritten: Mapping[str, set[int]], earliest: int
+) -> list[sa.Select]:
     """Queries that together return every audit row that can hold a due person's values, found through the
     indexes rather than by reading the whole log: the rows of their persons and episodes, those of the
     changes and follow-ups whose typed text named them, and any row from ``earliest`` on with an ID number
@@ -404,22 +425,33 @@ def _candidate_queries(conn: Connection, index: _AuditIndex, rewritten: Mapping[
     by_row = {persons.name: set(index.people), quarantine_episodes.name: set(index.episodes)}
     for table_name, row_ids in rewritten.items():
         by_row[table_name] = by_row.get(table_name, set()) | row_ids
-    queries = [sa.select(*columns).where(audit_log.c.table_name == table_name,
-                                         audit_log.c.row_id.in_([str(row_id) for row_id in chunk]))
-               for table_name, row_ids in by_row.items() for chunk in _chunks(row_ids)]
-    queries.append(sa.select(*columns).where(audit_log.c.id >= earliest,
-                                             sa.or_(_holds_id_number_like(conn, audit_log.c.before),
-                                                    _holds_id_number_like(conn, audit_log.c.after))))
+    queries = [
+        sa.select(*columns).where(
+            audit_log.c.table_name == table_name, audit_log.c.row_id.in_([str(row_id) for row_id in chunk])
+        )
+        for table_name, row_ids in by_row.items()
+        for chunk in _chunks(row_ids)
+    ]
+    queries.append(
+        sa.select(*columns).where(
+            audit_log.c.id >= earliest,
+            sa.or_(_holds_id_number_like(conn, audit_log.c.before), _holds_id_number_like(conn, audit_log.c.after)),
+        )
+    )
     return queries
 
 
-def _rewrite_audit_log(conn: Connection, index: _AuditIndex, rewritten: Mapping[str, set[int]], earliest: int,
-                       progress: Progress | None) -> int:
+def _rewrite_audit_log(
+    conn: Connection, index: _AuditIndex, rewritten: Mapping[str, set[int]], earliest: int, progress: Progress | None
+) -> int:
     """Rewrite every audit row tied to a due person that holds their values; returns how many changed.
     ``rewritten`` names, per table, the rows whose typed text was just cleaned (their audit copies too);
     ``earliest`` is the first audit row that can mention any of them."""
-    statement = (audit_log.update().where(audit_log.c.id == sa.bindparam("audit_id"))
-                 .values(before=sa.bindparam("new_before"), after=sa.bindparam("new_after")))
+    statement = (
+        audit_log.update()
+        .where(audit_log.c.id == sa.bindparam("audit_id"))
+        .values(before=sa.bindparam("new_before"), after=sa.bindparam("new_after"))
+    )
     queries = _candidate_queries(conn, index, rewritten, earliest)
     done: set[int] = set()
     for position, query in enumerate(queries, start=1):
@@ -448,12 +480,23 @@ def _normalised(text: str | None) -> str | None:
 
 # --- the rows themselves -----------------------------------------------------------------------------------------
 
+
 def _anonymise_persons(conn: Connection, people: Mapping[int, _Person]) -> None:
-    conn.execute(persons.update().where(persons.c.id == sa.bindparam("person_id")).values(
-        name=sa.bindparam("new_name"), id_number=sa.bindparam("new_id_number"), phone=ANONYMOUS_PHONE,
-        address=None, origin=None),
-        [{"person_id": person.id, "new_name": person.anonymous_name, "new_id_number": person.anonymous_id_number}
-         for person in people.values()])
+    conn.execute(
+        persons.update()
+        .where(persons.c.id == sa.bindparam("person_id"))
+        .values(
+            name=sa.bindparam("new_name"),
+            id_number=sa.bindparam("new_id_number"),
+            phone=ANONYMOUS_PHONE,
+            address=None,
+            origin=None,
+        ),
+        [
+            {"person_id": person.id, "new_name": person.anonymous_name, "new_id_number": person.anonymous_id_number}
+            for person in people.values()
+        ],
+    )
 
 
 def _scrub_free_text(conn: Connection, index: _AuditIndex) -> dict[str, set[int]]:
@@ -464,16 +507,21 @@ def _scrub_free_text(conn: Connection, index: _AuditIndex) -> dict[str, set[int]
     the rows changed, per table, and notes in ``index.mentioned`` what was removed from each."""
     rewritten: dict[str, set[int]] = {}
     episode = quarantine_episodes
-    texts = ((episode, episode, ("reason",)),
-             (episode_changes, episode_changes.join(episode, episode.c.id == episode_changes.c.episode_id),
-              ("reason",)),
-             (quarantine_followups,
-              quarantine_followups.join(episode, episode.c.id == quarantine_followups.c.episode_id),
-              ("symptom_text", "reason")))
+    texts = (
+        (episode, episode, ("reason",)),
+        (episode_changes, episode_changes.join(episode, episode.c.id == episode_changes.c.episode_id), ("reason",)),
+        (
+            quarantine_followups,
+            quarantine_followups.join(episode, episode.c.id == quarantine_followups.c.episode_id),
+            ("symptom_text", "reason"),
+        ),
+    )
     for table, source, columns in texts:
-        rows: Rows = conn.execute(sa.select(table.c.id, episode.c.person_id, *(table.c[name] for name in columns))
-                                  .select_from(source)
-                                  .where(sa.or_(*(table.c[name].is_not(None) for name in columns)))).all()
+        rows: Rows = conn.execute(
+            sa.select(table.c.id, episode.c.person_id, *(table.c[name] for name in columns))
+            .select_from(source)
+            .where(sa.or_(*(table.c[name].is_not(None) for name in columns)))
+        ).all()
         for row_id, owner, *values in rows:
             scrubbers = index.in_register_text(" ".join(value for value in values if value), owner)
             scrubbed = {name: _scrubbed(value, scrubbers) for name, value in zip(columns, values, strict=True)}
@@ -492,8 +540,9 @@ def _values_kept_by_others(conn: Connection, people: Mapping[int, _Person]) -> s
     kept: set[str] = set()
     for column, values in ((persons.c.name, names), (persons.c.phone, phones)):
         for start in range(0, len(values), CHUNK):
-            bearers: Rows = conn.execute(sa.select(persons.c.id, column)
-                                         .where(column.in_(values[start:start + CHUNK])))
+            bearers: Rows = conn.execute(
+                sa.select(persons.c.id, column).where(column.in_(values[start : start + CHUNK]))
+            )
             kept.update(value for person_id, value in bearers if person_id not in people)
     return kept
 
@@ -552,6 +601,9 @@ def anonymise_people(ctx: WriteContext, older_than_days: object = None, progress
         rewritten = _scrub_free_text(ctx.conn, index)
         _scrub_other_tables(ctx.conn, index)
         _rewrite_audit_log(ctx.conn, index, rewritten, earliest, progress)
-    ctx.audit("retention.anonymise", persons, after={"people": len(people), "older_than_days": days,
-                                                     "ended_before": ended_before(days)})
+    ctx.audit(
+        "retention.anonymise",
+        persons,
+        after={"people": len(people), "older_than_days": days, "ended_before": ended_before(days)},
+    )
     return len(people)

@@ -62,8 +62,13 @@ from data_layer.quarantine import (
 from data_layer.supplies import BURN_DAYS, IN_KINDS, OUT_KINDS, stock_figures, supply_items, supply_movements
 
 SECTIONS = ("checkpoints", "quarantine", "supplies", "enterprises")
-TABLE_ORDER = (checkpoint_counts.name, quarantine_followups.name, episode_changes.name, supply_movements.name,
-               status_changes.name)
+TABLE_ORDER = (
+    checkpoint_counts.name,
+    quarantine_followups.name,
+    episode_changes.name,
+    supply_movements.name,
+    status_changes.name,
+)
 CORRECTING_MOVEMENTS = ("reversal", "adjustment")
 
 Key = tuple[str, str | None]
@@ -111,8 +116,12 @@ def figure_corrections(conn: Connection, day: date, briefing: Mapping[str, Any] 
     does): the figures as they stand now are then taken from it instead of being computed again.
     """
     now = partial(_figures_now, conn, day, briefing)
-    marks = [*_checkpoint_marks(conn, day, now), *_quarantine_marks(conn, day, now), *_supply_marks(conn, day),
-             *_enterprise_marks(conn, day, now)]
+    marks = [
+        *_checkpoint_marks(conn, day, now),
+        *_quarantine_marks(conn, day, now),
+        *_supply_marks(conn, day),
+        *_enterprise_marks(conn, day, now),
+    ]
     return sorted(marks, key=lambda mark: (mark["changed_at"], SECTIONS.index(mark["section"])))
 
 
@@ -120,22 +129,31 @@ def _figures_now(conn: Connection, day: date, briefing: Mapping[str, Any] | None
     """One section of ``day``'s briefing figures as they stand now: from ``briefing`` when given."""
     if briefing is not None:
         return briefing[section]
-    return {"checkpoints": checkpoints.figures, "quarantine": quarantine.figures,
-            "enterprises": enterprises.figures}[section](conn, day)
+    return {"checkpoints": checkpoints.figures, "quarantine": quarantine.figures, "enterprises": enterprises.figures}[
+        section
+    ](conn, day)
 
 
 # The walk back from today's figures ------------------------------------------------------------------------------
 
 
-def _marks(section: str, corrections: list[_Correction], share: UnitShare, now: Shares,
-           figures: Callable[[Shares], dict[Key, object]]) -> list[dict]:
+def _marks(
+    section: str,
+    corrections: list[_Correction],
+    share: UnitShare,
+    now: Shares,
+    figures: Callable[[Shares], dict[Key, object]],
+) -> list[dict]:
     """The marks of one section: ``now`` holds today's shares, ``figures`` turns shares into briefing figures."""
     steps = []
     for unit_corrections in _by_unit(corrections):
-        shares = [share(unit_corrections[0].unit, unit_corrections[position:])
-                  for position in range(len(unit_corrections) + 1)]
-        steps += [(correction, shares[position], shares[position + 1])
-                  for position, correction in enumerate(unit_corrections)]
+        shares = [
+            share(unit_corrections[0].unit, unit_corrections[position:])
+            for position in range(len(unit_corrections) + 1)
+        ]
+        steps += [
+            (correction, shares[position], shares[position + 1]) for position, correction in enumerate(unit_corrections)
+        ]
     steps.sort(key=lambda step: step[0].order)
     marks: list[list[dict]] = []
     after = now
@@ -162,13 +180,24 @@ def _swap(total: Shares, leaving: Shares, entering: Shares) -> Shares:
     return swapped
 
 
-def _differences(section: str, correction: _Correction, before: dict[Key, object], after: dict[Key, object]
-                 ) -> list[dict]:
+def _differences(
+    section: str, correction: _Correction, before: dict[Key, object], after: dict[Key, object]
+) -> list[dict]:
     """One mark per figure whose value differs between ``before`` and ``after`` the correction."""
-    return [{"section": section, "figure": figure, "item": item, "before": before.get((figure, item)),
-             "after": value, "changed_at": correction.changed_at, "changed_by": correction.changed_by,
-             "reason": correction.reason}
-            for (figure, item), value in after.items() if before.get((figure, item)) != value]
+    return [
+        {
+            "section": section,
+            "figure": figure,
+            "item": item,
+            "before": before.get((figure, item)),
+            "after": value,
+            "changed_at": correction.changed_at,
+            "changed_by": correction.changed_by,
+            "reason": correction.reason,
+        }
+        for (figure, item), value in after.items()
+        if before.get((figure, item)) != value
+    ]
 
 
 def _flatten(figures: Mapping[str, object], prefix: str = "") -> Shares:
@@ -194,8 +223,9 @@ def _counts_while_hidden(table: sa.Table, link: str, hidden: list[_Correction]) 
     no row other than them supersedes or reverses it (``link`` names the column pointing at the earlier row)."""
     hidden_ids = [correction.row["id"] for correction in hidden]
     later = table.alias(f"later_{table.name}")
-    return sa.and_(~table.c.id.in_(hidden_ids),
-                   ~sa.exists().where(later.c[link] == table.c.id, ~later.c.id.in_(hidden_ids)))
+    return sa.and_(
+        ~table.c.id.in_(hidden_ids), ~sa.exists().where(later.c[link] == table.c.id, ~later.c.id.in_(hidden_ids))
+    )
 
 
 def _after_day(day: date) -> datetime:
@@ -207,9 +237,13 @@ def _not_imported(conn: Connection, table: sa.Table, rows: Sequence[RowMapping])
     """``rows`` of ``table`` without those a historical load (an import, the sample) wrote."""
     if not rows:
         return []
-    loaded_ids: Iterable[str] = conn.execute(sa.select(audit_log.c.row_id).where(
-        audit_log.c.table_name == table.name, audit_log.c.row_id.in_([str(row["id"]) for row in rows]),
-        audit_log.c.batch.is_not(None))).scalars()
+    loaded_ids: Iterable[str] = conn.execute(
+        sa.select(audit_log.c.row_id).where(
+            audit_log.c.table_name == table.name,
+            audit_log.c.row_id.in_([str(row["id"]) for row in rows]),
+            audit_log.c.batch.is_not(None),
+        )
+    ).scalars()
     loaded = {int(row_id) for row_id in loaded_ids}
     return [row for row in rows if row["id"] not in loaded]
 
@@ -230,10 +264,15 @@ def _checkpoint_corrections(conn: Connection, day: date) -> list[_Correction]:
     """Entries entered after ``day`` that supersede another, where either starts on or before ``day``."""
     end = _after_day(day)
     entry, superseded = checkpoint_counts, checkpoint_counts.alias("superseded")
-    rows = conn.execute(sa.select(entry).join(superseded, superseded.c.id == entry.c.supersedes_id).where(
-        entry.c.entered_at >= end, sa.or_(entry.c.period_start < end, superseded.c.period_start < end))).mappings()
-    return [_Correction(entry, row, row["checkpoint_id"], row["entered_at"], row["entered_by"], row["reason"])
-            for row in rows]
+    rows = conn.execute(
+        sa.select(entry)
+        .join(superseded, superseded.c.id == entry.c.supersedes_id)
+        .where(entry.c.entered_at >= end, sa.or_(entry.c.period_start < end, superseded.c.period_start < end))
+    ).mappings()
+    return [
+        _Correction(entry, row, row["checkpoint_id"], row["entered_at"], row["entered_by"], row["reason"])
+        for row in rows
+    ]
 
 
 def _checkpoint_share(conn: Connection, day: date, checkpoint_id: int, hidden: list[_Correction]) -> Shares:
@@ -241,15 +280,22 @@ def _checkpoint_share(conn: Connection, day: date, checkpoint_id: int, hidden: l
     start, end = clock.day_bounds(day)
     entry = checkpoint_counts
     on_day = entry.c.period_start >= start
-    sums = conn.execute(sa.select(
-        *[_total(sa.case((on_day, entry.c[name]), else_=0)) for name in COUNT_FIELDS],
-        *[_total(entry.c[name]) for name in COUNT_FIELDS],
-        _total(sa.case((on_day, 1), else_=0)),
-    ).where(entry.c.checkpoint_id == checkpoint_id, entry.c.period_start < end,
-            _counts_while_hidden(entry, "supersedes_id", hidden))).one()
+    sums = conn.execute(
+        sa.select(
+            *[_total(sa.case((on_day, entry.c[name]), else_=0)) for name in COUNT_FIELDS],
+            *[_total(entry.c[name]) for name in COUNT_FIELDS],
+            _total(sa.case((on_day, 1), else_=0)),
+        ).where(
+            entry.c.checkpoint_id == checkpoint_id,
+            entry.c.period_start < end,
+            _counts_while_hidden(entry, "supersedes_id", hidden),
+        )
+    ).one()
     checkpoint: Sequence[Any] = conn.execute(
-        sa.select(checkpoints.checkpoints.c.name, checkpoints.checkpoints.c.active)
-        .where(checkpoints.checkpoints.c.id == checkpoint_id)).one()
+        sa.select(checkpoints.checkpoints.c.name, checkpoints.checkpoints.c.active).where(
+            checkpoints.checkpoints.c.id == checkpoint_id
+        )
+    ).one()
     name, active = checkpoint
     reported = bool(active) and sums[-1] > 0
     return {
@@ -263,8 +309,9 @@ def _checkpoint_share(conn: Connection, day: date, checkpoint_id: int, hidden: l
 def _checkpoint_figures(shares: Shares) -> dict[Key, object]:
     """The briefing's checkpoint figures; ``not_reported`` lists the checkpoints whose flag is set."""
     figures: dict[Key, object] = {key: value for key, value in shares.items() if key[0] != "not_reported"}
-    figures[("not_reported", None)] = sorted(name for (figure, name), flag in shares.items()
-                                             if figure == "not_reported" and flag and name is not None)
+    figures[("not_reported", None)] = sorted(
+        name for (figure, name), flag in shares.items() if figure == "not_reported" and flag and name is not None
+    )
     return figures
 
 
@@ -275,8 +322,11 @@ def _quarantine_marks(conn: Connection, day: date, figures_now: Callable[[str], 
     corrections = _followup_corrections(conn, day) + _episode_corrections(conn, day)
     if not corrections:
         return []
-    episodes = conn.execute(sa.select(quarantine_episodes).where(
-        quarantine_episodes.c.id.in_(sorted({correction.unit for correction in corrections})))).mappings()
+    episodes = conn.execute(
+        sa.select(quarantine_episodes).where(
+            quarantine_episodes.c.id.in_(sorted({correction.unit for correction in corrections}))
+        )
+    ).mappings()
     share = partial(_episode_share, conn, day, {episode["id"]: episode for episode in episodes})
     return _marks("quarantine", corrections, share, _flatten(figures_now("quarantine")), dict)
 
@@ -287,12 +337,18 @@ def _followup_corrections(conn: Connection, day: date) -> list[_Correction]:
     Asked as two queries joined by a union, each led by the date of one side, so that both read only the
     follow-ups of ``day`` through the date index instead of every follow-up ever entered."""
     followup, superseded = quarantine_followups, quarantine_followups.alias("superseded")
-    correcting = sa.select(followup).join(superseded, superseded.c.id == followup.c.supersedes_id).where(
-        followup.c.entered_at >= _after_day(day))
-    rows = conn.execute(sa.union(correcting.where(followup.c.date == day),
-                                 correcting.where(superseded.c.date == day))).mappings()
-    return [_Correction(followup, row, row["episode_id"], row["entered_at"], row["entered_by"], row["reason"])
-            for row in rows]
+    correcting = (
+        sa.select(followup)
+        .join(superseded, superseded.c.id == followup.c.supersedes_id)
+        .where(followup.c.entered_at >= _after_day(day))
+    )
+    rows = conn.execute(
+        sa.union(correcting.where(followup.c.date == day), correcting.where(superseded.c.date == day))
+    ).mappings()
+    return [
+        _Correction(followup, row, row["episode_id"], row["entered_at"], row["entered_by"], row["reason"])
+        for row in rows
+    ]
 
 
 def _episode_corrections(conn: Connection, day: date) -> list[_Correction]:
@@ -301,17 +357,28 @@ def _episode_corrections(conn: Connection, day: date) -> list[_Correction]:
     change, episode = episode_changes, quarantine_episodes
     window_end = day + timedelta(days=DUE_WINDOW_DAYS)
     ended = sa.and_(change.c.new_status != change.c.old_status, change.c.end_date <= day)
-    replanned = sa.and_(change.c.new_planned_end != change.c.old_planned_end,
-                        sa.or_(change.c.old_planned_end <= window_end, change.c.new_planned_end <= window_end))
-    rows = conn.execute(sa.select(change).join(episode, episode.c.id == change.c.episode_id).where(
-        change.c.changed_at >= _after_day(day), episode.c.start_date <= day, sa.or_(ended, replanned))
-    ).mappings().all()
-    return [_Correction(change, row, row["episode_id"], row["changed_at"], row["changed_by"], row["reason"])
-            for row in _not_imported(conn, change, rows)]
+    replanned = sa.and_(
+        change.c.new_planned_end != change.c.old_planned_end,
+        sa.or_(change.c.old_planned_end <= window_end, change.c.new_planned_end <= window_end),
+    )
+    rows = (
+        conn.execute(
+            sa.select(change)
+            .join(episode, episode.c.id == change.c.episode_id)
+            .where(change.c.changed_at >= _after_day(day), episode.c.start_date <= day, sa.or_(ended, replanned))
+        )
+        .mappings()
+        .all()
+    )
+    return [
+        _Correction(change, row, row["episode_id"], row["changed_at"], row["changed_by"], row["reason"])
+        for row in _not_imported(conn, change, rows)
+    ]
 
 
-def _episode_share(conn: Connection, day: date, episodes: Mapping[int, RowMapping], episode_id: int,
-                   hidden: list[_Correction]) -> Shares:
+def _episode_share(
+    conn: Connection, day: date, episodes: Mapping[int, RowMapping], episode_id: int, hidden: list[_Correction]
+) -> Shares:
     """One episode's part in ``day``'s quarantine figures (design §4.2) while ``hidden`` is not entered.
 
     Only active episodes change, so before its earliest hidden change the
@@ -323,9 +390,9 @@ def _episode_share(conn: Connection, day: date, episodes: Mapping[int, RowMappin
         planned_end, status, end_date = episode["planned_end"], episode["status"], episode["end_date"]
     else:
         planned_end, status, end_date = first_change["old_planned_end"], first_change["old_status"], None
-    followups, fevers = _followups_while_hidden(conn, day, episode_id,
-                                                [correction for correction in hidden
-                                                 if correction.table is quarantine_followups])
+    followups, fevers = _followups_while_hidden(
+        conn, day, episode_id, [correction for correction in hidden if correction.table is quarantine_followups]
+    )
     current = episode["start_date"] <= day and (end_date is None or end_date > day)
     return {
         **{(f"current.{mode}", None): int(current and episode["mode"] == mode) for mode in MODES},
@@ -338,14 +405,17 @@ def _episode_share(conn: Connection, day: date, episodes: Mapping[int, RowMappin
     }
 
 
-def _followups_while_hidden(conn: Connection, day: date, episode_id: int, hidden: list[_Correction]
-                            ) -> tuple[int, int]:
+def _followups_while_hidden(conn: Connection, day: date, episode_id: int, hidden: list[_Correction]) -> tuple[int, int]:
     """The episode's follow-ups dated ``day`` that count while ``hidden`` is not entered, and their fevers."""
     followup = quarantine_followups
     fever = sa.case((followup.c.temperature >= quarantine.fever_threshold(), 1), else_=0)
-    count, fevers = conn.execute(sa.select(sa.func.count(), _total(fever)).where(
-        followup.c.episode_id == episode_id, followup.c.date == day,
-        _counts_while_hidden(followup, "supersedes_id", hidden))).one()
+    count, fevers = conn.execute(
+        sa.select(sa.func.count(), _total(fever)).where(
+            followup.c.episode_id == episode_id,
+            followup.c.date == day,
+            _counts_while_hidden(followup, "supersedes_id", hidden),
+        )
+    ).one()
     return count, fevers
 
 
@@ -356,8 +426,14 @@ def _supply_marks(conn: Connection, day: date) -> list[dict]:
     corrections = _supply_corrections(conn, day)
     if not corrections:
         return []
-    items = {item["id"]: item for item in conn.execute(sa.select(supply_items).where(
-        supply_items.c.id.in_(sorted({correction.unit for correction in corrections})))).mappings()}
+    items = {
+        item["id"]: item
+        for item in conn.execute(
+            sa.select(supply_items).where(
+                supply_items.c.id.in_(sorted({correction.unit for correction in corrections}))
+            )
+        ).mappings()
+    }
     share = partial(_item_share, conn, day, items)
     now: Shares = {}
     for item_id in items:
@@ -369,15 +445,29 @@ def _supply_marks(conn: Connection, day: date) -> list[dict]:
 def _supply_corrections(conn: Connection, day: date) -> list[_Correction]:
     """Reversals and adjustments of active items dated ``day`` or earlier, entered after it; imports excluded."""
     movement = supply_movements
-    rows = conn.execute(sa.select(movement).join(supply_items, supply_items.c.id == movement.c.item_id).where(
-        movement.c.kind.in_(CORRECTING_MOVEMENTS), movement.c.date <= day, movement.c.entered_at >= _after_day(day),
-        supply_items.c.active == sa.true())).mappings().all()
-    return [_Correction(movement, row, row["item_id"], row["entered_at"], row["entered_by"], row["note"])
-            for row in _not_imported(conn, movement, rows)]
+    rows = (
+        conn.execute(
+            sa.select(movement)
+            .join(supply_items, supply_items.c.id == movement.c.item_id)
+            .where(
+                movement.c.kind.in_(CORRECTING_MOVEMENTS),
+                movement.c.date <= day,
+                movement.c.entered_at >= _after_day(day),
+                supply_items.c.active == sa.true(),
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return [
+        _Correction(movement, row, row["item_id"], row["entered_at"], row["entered_by"], row["note"])
+        for row in _not_imported(conn, movement, rows)
+    ]
 
 
-def _item_share(conn: Connection, day: date, items: Mapping[int, RowMapping], item_id: int,
-                hidden: list[_Correction]) -> Shares:
+def _item_share(
+    conn: Connection, day: date, items: Mapping[int, RowMapping], item_id: int, hidden: list[_Correction]
+) -> Shares:
     """One item's ledger sums behind its figures of ``day`` (design §4.3) while ``hidden`` is not entered:
     stock on hand, receipts and issues of the day, and the issues of the seven days ending it."""
     movement = supply_movements
@@ -385,15 +475,19 @@ def _item_share(conn: Connection, day: date, items: Mapping[int, RowMapping], it
     today = movement.c.date == day
     week = movement.c.date >= day - timedelta(days=BURN_DAYS - 1)
     hidden_ids = [correction.row["id"] for correction in hidden]
-    sums = conn.execute(sa.select(
-        _total(sa.case((~movement.c.id.in_(hidden_ids), movement.c.quantity), else_=0)),
-        _total(sa.case((counted & today & movement.c.kind.in_(IN_KINDS), movement.c.quantity), else_=0)),
-        -_total(sa.case((counted & today & movement.c.kind.in_(OUT_KINDS), movement.c.quantity), else_=0)),
-        -_total(sa.case((counted & week & (movement.c.kind == "issue"), movement.c.quantity), else_=0)),
-    ).where(movement.c.item_id == item_id, movement.c.date <= day)).one()
+    sums = conn.execute(
+        sa.select(
+            _total(sa.case((~movement.c.id.in_(hidden_ids), movement.c.quantity), else_=0)),
+            _total(sa.case((counted & today & movement.c.kind.in_(IN_KINDS), movement.c.quantity), else_=0)),
+            -_total(sa.case((counted & today & movement.c.kind.in_(OUT_KINDS), movement.c.quantity), else_=0)),
+            -_total(sa.case((counted & week & (movement.c.kind == "issue"), movement.c.quantity), else_=0)),
+        ).where(movement.c.item_id == item_id, movement.c.date <= day)
+    ).one()
     name = items[item_id]["name"]
-    return {(figure, name): int(value) for figure, value in zip(("on_hand", "in_today", "out_today", "issued_week"),
-                                                                sums, strict=True)}
+    return {
+        (figure, name): int(value)
+        for figure, value in zip(("on_hand", "in_today", "out_today", "issued_week"), sums, strict=True)
+    }
 
 
 def _supply_figures(safety_stock: Mapping[str, int], shares: Shares) -> dict[Key, object]:
@@ -401,10 +495,15 @@ def _supply_figures(safety_stock: Mapping[str, int], shares: Shares) -> dict[Key
     figures: dict[Key, object] = {}
     for name in sorted({item for _, item in shares if item is not None}):
         on_hand = shares[("on_hand", name)]
-        figures |= {("on_hand", name): on_hand, ("in_today", name): shares[("in_today", name)],
-                    ("out_today", name): shares[("out_today", name)]}
-        figures |= {(figure, name): value for figure, value in
-                    stock_figures(on_hand, shares[("issued_week", name)], safety_stock[name]).items()}
+        figures |= {
+            ("on_hand", name): on_hand,
+            ("in_today", name): shares[("in_today", name)],
+            ("out_today", name): shares[("out_today", name)],
+        }
+        figures |= {
+            (figure, name): value
+            for figure, value in stock_figures(on_hand, shares[("issued_week", name)], safety_stock[name]).items()
+        }
     return figures
 
 
@@ -417,11 +516,15 @@ def _enterprise_marks(conn: Connection, day: date, figures_now: Callable[[str], 
         return []
     units = sorted({correction.unit for correction in corrections})
     table = enterprises.enterprises
-    registered: dict[int, date] = dict(conn.execute(sa.select(table.c.id, table.c.registered_on)
-                                                    .where(table.c.id.in_(units))).all())
+    registered: dict[int, date] = dict(
+        conn.execute(sa.select(table.c.id, table.c.registered_on).where(table.c.id.in_(units))).all()
+    )
     history: dict[int, list[RowMapping]] = {unit: [] for unit in units}
-    for row in conn.execute(sa.select(status_changes).where(status_changes.c.enterprise_id.in_(units),
-                                                            status_changes.c.effective_date <= day)).mappings():
+    for row in conn.execute(
+        sa.select(status_changes).where(
+            status_changes.c.enterprise_id.in_(units), status_changes.c.effective_date <= day
+        )
+    ).mappings():
         history[row["enterprise_id"]].append(row)
     share = partial(_enterprise_share, day, registered, history)
     return _marks("enterprises", corrections, share, _flatten(figures_now("enterprises")), _enterprise_figures)
@@ -432,15 +535,28 @@ def _status_corrections(conn: Connection, day: date) -> list[_Correction]:
     enterprise (its first row is its registration, a late one at most); imports excluded."""
     change, earlier = status_changes, status_changes.alias("earlier")
     follows_another = sa.exists().where(earlier.c.enterprise_id == change.c.enterprise_id, earlier.c.id < change.c.id)
-    rows = conn.execute(sa.select(change).where(change.c.effective_date <= day,
-                                                change.c.changed_at >= _after_day(day), follows_another)
-                        ).mappings().all()
-    return [_Correction(change, row, row["enterprise_id"], row["changed_at"], row["changed_by"], row["note"])
-            for row in _not_imported(conn, change, rows)]
+    rows = (
+        conn.execute(
+            sa.select(change).where(
+                change.c.effective_date <= day, change.c.changed_at >= _after_day(day), follows_another
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return [
+        _Correction(change, row, row["enterprise_id"], row["changed_at"], row["changed_by"], row["note"])
+        for row in _not_imported(conn, change, rows)
+    ]
 
 
-def _enterprise_share(day: date, registered: Mapping[int, date], history: Mapping[int, list[RowMapping]],
-                      enterprise_id: int, hidden: list[_Correction]) -> Shares:
+def _enterprise_share(
+    day: date,
+    registered: Mapping[int, date],
+    history: Mapping[int, list[RowMapping]],
+    enterprise_id: int,
+    hidden: list[_Correction],
+) -> Shares:
     """One enterprise's status at the end of ``day`` while ``hidden`` is not entered: its newest known status
     row in effect by then; not reopened when registered by then without one (as enterprises.figures counts)."""
     hidden_ids = {correction.row["id"] for correction in hidden}
@@ -463,9 +579,9 @@ def _enterprise_figures(shares: Shares) -> dict[Key, object]:
     counts = {status: shares.get((status, None), 0) for status in STATUSES}
     total = sum(count for status, count in counts.items() if status != "closed")
     return {
-        ("total", None): total, ("reopened", None): counts["reopened"],
+        ("total", None): total,
+        ("reopened", None): counts["reopened"],
         ("reopen_rate", None): round(counts["reopened"] / total, 3) if total else 0.0,
         **{(status, None): counts[status] for status in ("applied", "not_reopened", "suspended", "closed")},
         **{(f"by_reason.{reason}", None): shares.get((f"by_reason.{reason}", None), 0) for reason in REASONS},
     }
-

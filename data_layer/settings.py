@@ -150,72 +150,153 @@ def _url(text: str) -> str | None:
 
 # The settings ----------------------------------------------------------------------------------------------------
 
-DB = Setting("COMMAND_POST_DB", "sqlite:///data/command_post.db",
-             "database URL (`--db` on the command line overrides it)", _text)
-TZ = Setting("COMMAND_POST_TZ", "Asia/Shanghai",
-             "the command post's local time zone; every date in the app is a local date", _zone_name)
-SESSION_MINUTES = Setting("COMMAND_POST_SESSION_MINUTES", "60",
-                          "minutes without activity after which a person is signed out (wall screens are exempt)",
-                          _number_between(1, 24 * 60))
+DB = Setting(
+    "COMMAND_POST_DB", "sqlite:///data/command_post.db", "database URL (`--db` on the command line overrides it)", _text
+)
+TZ = Setting(
+    "COMMAND_POST_TZ",
+    "Asia/Shanghai",
+    "the command post's local time zone; every date in the app is a local date",
+    _zone_name,
+)
+SESSION_MINUTES = Setting(
+    "COMMAND_POST_SESSION_MINUTES",
+    "60",
+    "minutes without activity after which a person is signed out (wall screens are exempt)",
+    _number_between(1, 24 * 60),
+)
 SHIFTS = Setting("COMMAND_POST_SHIFTS", "0,8,16", "start hours of the checkpoint shifts", _hours)
-HANDOVER_MINUTES = Setting("COMMAND_POST_HANDOVER_MINUTES", "60",
-                           "for this many minutes (0–1440) after a shift ends, the shift entry form proposes that "
-                           "shift, whole, for the clerk handing over, rather than the one just begun; 0 always "
-                           "proposes the shift on duty", _whole_number_between(0, 24 * 60))
-FEVER_THRESHOLD = Setting("COMMAND_POST_FEVER_THRESHOLD", "37.3",
-                          "a temperature at or above this is a fever reading", _number_between(36, 40))
-PLANNED_DAYS = Setting("COMMAND_POST_PLANNED_DAYS", "",
-                       "quarantine days by origin category, e.g. `in_province_other_city=7,close_contact=14`",
-                       _days_by_code, shown_default="`14` for every category")
-COVER_DAYS = Setting("COMMAND_POST_COVER_DAYS", "14",
-                     "days of use (1–365) the supplies' quantity to request should cover: what brings the stock to "
-                     "that many days at the 7-day burn rate", _whole_number_between(1, 365))
-AREA_GEOJSON = Setting("COMMAND_POST_AREA_GEOJSON", "sample_data/area.geojson",
-                       "the area drawn under the checkpoint map: a GeoJSON FeatureCollection of polygons with a `name` "
-                       "property (shown as a label) and `kind` (`grid` is drawn bold, anything else thin, e.g. "
-                       "`compound`); replace the sample's with your own grids and compounds", _path)
-AREA_IMAGE = Setting("COMMAND_POST_AREA_IMAGE", "",
-                     "a local image (PNG/JPEG) of the area plan drawn under the map; needs "
-                     "`COMMAND_POST_AREA_IMAGE_BOUNDS`", _optional_text)
-AREA_IMAGE_BOUNDS = Setting("COMMAND_POST_AREA_IMAGE_BOUNDS", "",
-                            "where the plan image lies: `west,south,east,north` in degrees, e.g. "
-                            "`114.287,30.5755,114.303,30.5905`", _bounds)
-REFRESH_SECONDS = Setting("COMMAND_POST_REFRESH_SECONDS", "15",
-                          "how often the wall screen reads the figures again (a new entry shows within one interval)",
-                          _whole_number_between(2, 3600))
-MORNING_MEETING = Setting("COMMAND_POST_MORNING_MEETING", "09:00",
-                          "until this time of day the daily briefing opens on yesterday", _time_of_day)
-NOTICE_TEMPLATE = Setting("COMMAND_POST_NOTICE_TEMPLATE", "data_layer/templates/release_notice.docx",
-                          "the Word template of the release notice (解除隔离医学观察通知书); see "
-                          "`data_layer/templates/README.md`", _path)
-IMPORT_MAX_ROWS = Setting("COMMAND_POST_IMPORT_MAX_ROWS", "50000",
-                          "the most data rows an import file (upload or `import`) may have; a bigger file is refused "
-                          "before it is read. A file is stored in one transaction, and on SQLite every other clerk's "
-                          "save waits while it is stored: at 50,000 rows 0.7 s, up to 1.5 s when clerks save every "
-                          "second. Larger numbers make that wait longer", _whole_number_between(1, 10_000_000))
-MAP_STYLE = Setting("COMMAND_POST_MAP_STYLE", "",
-                    "URL of a map style (MapLibre style JSON) hosted on your LAN, drawn under the map; the server "
-                    "must allow cross-origin requests (CORS)", _url,
-                    shown_default="none (no basemap, works offline)")
+HANDOVER_MINUTES = Setting(
+    "COMMAND_POST_HANDOVER_MINUTES",
+    "60",
+    "for this many minutes (0–1440) after a shift ends, the shift entry form proposes that "
+    "shift, whole, for the clerk handing over, rather than the one just begun; 0 always "
+    "proposes the shift on duty",
+    _whole_number_between(0, 24 * 60),
+)
+FEVER_THRESHOLD = Setting(
+    "COMMAND_POST_FEVER_THRESHOLD", "37.3", "a temperature at or above this is a fever reading", _number_between(36, 40)
+)
+PLANNED_DAYS = Setting(
+    "COMMAND_POST_PLANNED_DAYS",
+    "",
+    "quarantine days by origin category, e.g. `in_province_other_city=7,close_contact=14`",
+    _days_by_code,
+    shown_default="`14` for every category",
+)
+COVER_DAYS = Setting(
+    "COMMAND_POST_COVER_DAYS",
+    "14",
+    "days of use (1–365) the supplies' quantity to request should cover: what brings the stock to "
+    "that many days at the 7-day burn rate",
+    _whole_number_between(1, 365),
+)
+AREA_GEOJSON = Setting(
+    "COMMAND_POST_AREA_GEOJSON",
+    "sample_data/area.geojson",
+    "the area drawn under the checkpoint map: a GeoJSON FeatureCollection of polygons with a `name` "
+    "property (shown as a label) and `kind` (`grid` is drawn bold, anything else thin, e.g. "
+    "`compound`); replace the sample's with your own grids and compounds",
+    _path,
+)
+AREA_IMAGE = Setting(
+    "COMMAND_POST_AREA_IMAGE",
+    "",
+    "a local image (PNG/JPEG) of the area plan drawn under the map; needs `COMMAND_POST_AREA_IMAGE_BOUNDS`",
+    _optional_text,
+)
+AREA_IMAGE_BOUNDS = Setting(
+    "COMMAND_POST_AREA_IMAGE_BOUNDS",
+    "",
+    "where the plan image lies: `west,south,east,north` in degrees, e.g. `114.287,30.5755,114.303,30.5905`",
+    _bounds,
+)
+REFRESH_SECONDS = Setting(
+    "COMMAND_POST_REFRESH_SECONDS",
+    "15",
+    "how often the wall screen reads the figures again (a new entry shows within one interval)",
+    _whole_number_between(2, 3600),
+)
+MORNING_MEETING = Setting(
+    "COMMAND_POST_MORNING_MEETING",
+    "09:00",
+    "until this time of day the daily briefing opens on yesterday",
+    _time_of_day,
+)
+NOTICE_TEMPLATE = Setting(
+    "COMMAND_POST_NOTICE_TEMPLATE",
+    "data_layer/templates/release_notice.docx",
+    "the Word template of the release notice (解除隔离医学观察通知书); see `data_layer/templates/README.md`",
+    _path,
+)
+IMPORT_MAX_ROWS = Setting(
+    "COMMAND_POST_IMPORT_MAX_ROWS",
+    "50000",
+    "the most data rows an import file (upload or `import`) may have; a bigger file is refused "
+    "before it is read. A file is stored in one transaction, and on SQLite every other clerk's "
+    "save waits while it is stored: at 50,000 rows 0.7 s, up to 1.5 s when clerks save every "
+    "second. Larger numbers make that wait longer",
+    _whole_number_between(1, 10_000_000),
+)
+MAP_STYLE = Setting(
+    "COMMAND_POST_MAP_STYLE",
+    "",
+    "URL of a map style (MapLibre style JSON) hosted on your LAN, drawn under the map; the server "
+    "must allow cross-origin requests (CORS)",
+    _url,
+    shown_default="none (no basemap, works offline)",
+)
 
-BRIEFING_TIME = Setting("COMMAND_POST_BRIEFING_TIME", "21:00",
-                        "local time of day from which the daily briefing is pushed to the configured channels "
-                        "(once a day)", _time_of_day)
-PUBLIC_URL = Setting("COMMAND_POST_PUBLIC_URL", "",
-                     "the app's address as the leaders open it (e.g. `https://command-post.example.org`); pushed "
-                     "messages link to it", _url, shown_default="none (messages carry no link)")
-SILENT_HOURS = Setting("COMMAND_POST_SILENT_HOURS", "9",
-                       "hours (1–72) without any entry after which an active checkpoint is an alert (东门卡口 … 小时未"
-                       "报数) on the wall, in the briefing's actions and in pushes; keep it longer than a shift where "
-                       "clerks enter once at the end of each", _whole_number_between(1, 72))
-NOTIFY_SECONDS = Setting("COMMAND_POST_NOTIFY_SECONDS", "30",
-                         "how often the sender (`python -m data_layer notify`) looks for alerts and messages to send",
-                         _whole_number_between(5, 3600))
+BRIEFING_TIME = Setting(
+    "COMMAND_POST_BRIEFING_TIME",
+    "21:00",
+    "local time of day from which the daily briefing is pushed to the configured channels (once a day)",
+    _time_of_day,
+)
+PUBLIC_URL = Setting(
+    "COMMAND_POST_PUBLIC_URL",
+    "",
+    "the app's address as the leaders open it (e.g. `https://command-post.example.org`); pushed messages link to it",
+    _url,
+    shown_default="none (messages carry no link)",
+)
+SILENT_HOURS = Setting(
+    "COMMAND_POST_SILENT_HOURS",
+    "9",
+    "hours (1–72) without any entry after which an active checkpoint is an alert (东门卡口 … 小时未"
+    "报数) on the wall, in the briefing's actions and in pushes; keep it longer than a shift where "
+    "clerks enter once at the end of each",
+    _whole_number_between(1, 72),
+)
+NOTIFY_SECONDS = Setting(
+    "COMMAND_POST_NOTIFY_SECONDS",
+    "30",
+    "how often the sender (`python -m data_layer notify`) looks for alerts and messages to send",
+    _whole_number_between(5, 3600),
+)
 
-SETTINGS: tuple[Setting, ...] = (DB, TZ, SESSION_MINUTES, SHIFTS, HANDOVER_MINUTES, FEVER_THRESHOLD, PLANNED_DAYS,
-                                 COVER_DAYS, AREA_GEOJSON, AREA_IMAGE, AREA_IMAGE_BOUNDS, REFRESH_SECONDS,
-                                 MORNING_MEETING, NOTICE_TEMPLATE, IMPORT_MAX_ROWS, MAP_STYLE, BRIEFING_TIME,
-                                 PUBLIC_URL, SILENT_HOURS, NOTIFY_SECONDS)
+SETTINGS: tuple[Setting, ...] = (
+    DB,
+    TZ,
+    SESSION_MINUTES,
+    SHIFTS,
+    HANDOVER_MINUTES,
+    FEVER_THRESHOLD,
+    PLANNED_DAYS,
+    COVER_DAYS,
+    AREA_GEOJSON,
+    AREA_IMAGE,
+    AREA_IMAGE_BOUNDS,
+    REFRESH_SECONDS,
+    MORNING_MEETING,
+    NOTICE_TEMPLATE,
+    IMPORT_MAX_ROWS,
+    MAP_STYLE,
+    BRIEFING_TIME,
+    PUBLIC_URL,
+    SILENT_HOURS,
+    NOTIFY_SECONDS,
+)
 
 
 def check_all() -> None:

@@ -42,8 +42,9 @@ def alert_text(alert: Alert, language: str, user_text: UserText = as_typed) -> s
     """The words of an alert, the same on the wall screen, on the briefing page and in its downloads: the alert's
     catalog message, with counts and stock written as the tiles write them (1,909, not 1909), days of cover with
     one decimal, and the names in it (every text parameter is typed by a user) written by ``user_text``."""
-    return translate(alert.key, language, **{name: _alert_value(value, language, user_text)
-                                             for name, value in alert.params.items()})
+    return translate(
+        alert.key, language, **{name: _alert_value(value, language, user_text) for name, value in alert.params.items()}
+    )
 
 
 def _alert_value(value: object, language: str, user_text: UserText) -> object:
@@ -66,8 +67,9 @@ def set_risk_level(ctx: WriteContext, level: str) -> None:
     db.put_setting(ctx, RISK_SETTING, checks.passed(checked))
 
 
-def alerts(conn: Connection, day: date, briefing: Mapping[str, Any] | None = None,
-           as_of: datetime | None = None) -> list[Alert]:
+def alerts(
+    conn: Connection, day: date, briefing: Mapping[str, Any] | None = None, as_of: datetime | None = None
+) -> list[Alert]:
     """Everything on ``day`` that a leader must act on, most urgent first.
 
     ``briefing`` is ``day``'s briefing (:func:`data_layer.briefing.build_briefing`) when the caller holds it
@@ -77,17 +79,24 @@ def alerts(conn: Connection, day: date, briefing: Mapping[str, Any] | None = Non
     at it are an alert (:func:`_silence_alerts`), which a day that is over has not.
     """
     figures = briefing if briefing is not None else _day_figures(conn, day)
-    found = (_checkpoint_alerts(conn, day, figures["checkpoints"])
-             + _silence_alerts(conn, as_of or clock.figures_moment(day))
-             + _quarantine_alerts(conn, day, figures["quarantine"])
-             + _supply_alerts(figures["supplies"]) + _enterprise_alerts(conn, day, figures["enterprises"]))
+    found = (
+        _checkpoint_alerts(conn, day, figures["checkpoints"])
+        + _silence_alerts(conn, as_of or clock.figures_moment(day))
+        + _quarantine_alerts(conn, day, figures["quarantine"])
+        + _supply_alerts(figures["supplies"])
+        + _enterprise_alerts(conn, day, figures["enterprises"])
+    )
     return sorted(found, key=lambda alert: alert.severity != "high")
 
 
 def _day_figures(conn: Connection, day: date) -> dict[str, Any]:
     """The parts of ``day``'s briefing that alerts are raised from."""
-    return {"checkpoints": checkpoints.figures(conn, day), "quarantine": quarantine.figures(conn, day),
-            "supplies": supplies.figures(conn, day), "enterprises": enterprises.figures(conn, day)}
+    return {
+        "checkpoints": checkpoints.figures(conn, day),
+        "quarantine": quarantine.figures(conn, day),
+        "supplies": supplies.figures(conn, day),
+        "enterprises": enterprises.figures(conn, day),
+    }
 
 
 def _few_names(names: Sequence[str], more: bool = False) -> str:
@@ -104,16 +113,31 @@ def _checkpoint_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) 
     dozens of checkpoints with a reading on a busy day, and a line each would push every other alert off the
     wall), and one for the checkpoints that have not reported."""
     found = []
-    with_fever = sorted((row for row in checkpoints.checkpoint_table(conn, day) if row["fever"]),
-                        key=lambda row: -row["fever"])
+    with_fever = sorted(
+        (row for row in checkpoints.checkpoint_table(conn, day) if row["fever"]), key=lambda row: -row["fever"]
+    )
     if with_fever:
-        found.append(Alert("checkpoints", "situation.alert.checkpoint_fever", "high",
-                           {"count": sum(row["fever"] for row in with_fever),
-                            "names": _few_names([row["name"] for row in with_fever])}))
+        found.append(
+            Alert(
+                "checkpoints",
+                "situation.alert.checkpoint_fever",
+                "high",
+                {
+                    "count": sum(row["fever"] for row in with_fever),
+                    "names": _few_names([row["name"] for row in with_fever]),
+                },
+            )
+        )
     not_reported = figures["not_reported"]
     if not_reported:
-        found.append(Alert("checkpoints", "situation.alert.not_reported", "medium",
-                           {"count": len(not_reported), "names": _few_names(not_reported)}))
+        found.append(
+            Alert(
+                "checkpoints",
+                "situation.alert.not_reported",
+                "medium",
+                {"count": len(not_reported), "names": _few_names(not_reported)},
+            )
+        )
     return found
 
 
@@ -126,20 +150,31 @@ def _silence_alerts(conn: Connection, as_of: datetime | None) -> list[Alert]:
     silent = checkpoints.silent_checkpoints(conn, as_of, timedelta(hours=hours))
     if not silent:
         return []
-    return [Alert("checkpoints", "situation.alert.unit_silent", "medium",
-                  {"count": len(silent), "hours": hours, "names": _few_names([row["name"] for row in silent])})]
+    return [
+        Alert(
+            "checkpoints",
+            "situation.alert.unit_silent",
+            "medium",
+            {"count": len(silent), "hours": hours, "names": _few_names([row["name"] for row in silent])},
+        )
+    ]
 
 
 def _quarantine_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) -> list[Alert]:
     found = []
-    for name, key, severity in (("fever_in_quarantine", "situation.alert.quarantine_fever", "high"),
-                                ("overdue", "situation.alert.quarantine_overdue", "high"),
-                                ("due_next_3_days", "situation.alert.quarantine_due", "medium"),
-                                ("followups_missing", "situation.alert.followups_missing", "medium")):
+    for name, key, severity in (
+        ("fever_in_quarantine", "situation.alert.quarantine_fever", "high"),
+        ("overdue", "situation.alert.quarantine_overdue", "high"),
+        ("due_next_3_days", "situation.alert.quarantine_due", "medium"),
+        ("followups_missing", "situation.alert.followups_missing", "medium"),
+    ):
         if figures[name]:
             found.append(Alert("quarantine", key, severity, {"count": figures[name]}))
-    found += [Alert("quarantine", "situation.alert.site_full", "high", {"site": site["name"]})
-              for site in quarantine.site_occupancy(conn, day) if site["capacity"] and site["free"] <= 0]
+    found += [
+        Alert("quarantine", "situation.alert.site_full", "high", {"site": site["name"]})
+        for site in quarantine.site_occupancy(conn, day)
+        if site["capacity"] and site["free"] <= 0
+    ]
     return found
 
 
@@ -148,8 +183,7 @@ def _supply_alerts(items: Iterable[Mapping[str, Any]]) -> list[Alert]:
     one for the items merely below their safety stock, named a few at a time."""
     found, below_safety = [], []
     for item in items:
-        params = {"item": item["item"], "on_hand": item["on_hand"], "unit": item["unit"],
-                  "days": item["days_of_cover"]}
+        params = {"item": item["item"], "on_hand": item["on_hand"], "unit": item["unit"], "days": item["days_of_cover"]}
         if item["status"] == "out":
             found.append(Alert("supplies", "situation.alert.out_of_stock", "high", params))
         elif item["status"] == "under_3_days":
@@ -157,8 +191,14 @@ def _supply_alerts(items: Iterable[Mapping[str, Any]]) -> list[Alert]:
         elif item["status"] == "below_safety":
             below_safety.append(item["item"])
     if below_safety:
-        found.append(Alert("supplies", "situation.alert.below_safety", "medium",
-                           {"count": len(below_safety), "names": _few_names(below_safety)}))
+        found.append(
+            Alert(
+                "supplies",
+                "situation.alert.below_safety",
+                "medium",
+                {"count": len(below_safety), "names": _few_names(below_safety)},
+            )
+        )
     return found
 
 
@@ -169,5 +209,11 @@ def _enterprise_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) 
         return []
     most_overdue = enterprises.overdue_rectifications(conn, day, limit=4 * NAMES_SHOWN)
     names = list(dict.fromkeys(row["enterprise"] for row in most_overdue))
-    return [Alert("enterprises", "situation.alert.rectifications_overdue", "high",
-                  {"count": count, "names": _few_names(names, more=count > len(most_overdue))})]
+    return [
+        Alert(
+            "enterprises",
+            "situation.alert.rectifications_overdue",
+            "high",
+            {"count": count, "names": _few_names(names, more=count > len(most_overdue))},
+        )
+    ]

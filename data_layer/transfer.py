@@ -221,8 +221,13 @@ def _read_xlsx(data: bytes) -> list[SheetRows]:
         for sheet in workbook.worksheets:
             _refuse_too_many_rows(None if sheet.max_row is None else sheet.max_row - 1 - HEADER_SEARCH_ROWS)
             rows = islice(sheet.iter_rows(values_only=True), max_import_rows() + HEADER_SEARCH_ROWS + 1)
-            sheets.append(SheetRows(sheet.title, [(number, list(row)) for number, row in enumerate(rows, start=1)],
-                                    marked=sheet.title == marked))
+            sheets.append(
+                SheetRows(
+                    sheet.title,
+                    [(number, list(row)) for number, row in enumerate(rows, start=1)],
+                    marked=sheet.title == marked,
+                )
+            )
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
         raise _unreadable(1, "error.unreadable_workbook") from error
     return sheets
@@ -266,15 +271,15 @@ def _is_header(kind: TransferKind, cells: list) -> bool:
 
 def _header_index(kind: TransferKind, rows: list[tuple[int, list]]) -> int | None:
     """The position of the header among the first :data:`HEADER_SEARCH_ROWS` rows, or ``None``."""
-    return next((index for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]) if _is_header(kind, cells)),
-                None)
+    return next((index for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]) if _is_header(kind, cells)), None)
 
 
 def _found_headers(sheets: list[SheetRows]) -> str:
     """What a file has where a header should be: the fullest of the first rows of its first non-blank sheet."""
     for sheet in sheets:
-        candidates = [[_header_text(cell) for cell in cells if not is_blank(cell)]
-                      for _, cells in sheet.rows[:HEADER_SEARCH_ROWS]]
+        candidates = [
+            [_header_text(cell) for cell in cells if not is_blank(cell)] for _, cells in sheet.rows[:HEADER_SEARCH_ROWS]
+        ]
         fullest = max(candidates, key=len, default=[])
         if fullest:
             return "、".join(fullest)
@@ -284,8 +289,7 @@ def _found_headers(sheets: list[SheetRows]) -> str:
 def _no_header(kind: TransferKind, sheets: list[SheetRows]) -> ImportRejected:
     """One refusal for a file without the kind's header: the headers expected and those found."""
     expected = "、".join(f"{column.chinese}（{column.name}）" for column in kind.columns)
-    return _unreadable(1, "error.no_header", rows=HEADER_SEARCH_ROWS, expected=expected,
-                       found=_found_headers(sheets))
+    return _unreadable(1, "error.no_header", rows=HEADER_SEARCH_ROWS, expected=expected, found=_found_headers(sheets))
 
 
 @dataclass(frozen=True)
@@ -301,7 +305,7 @@ class LedgerSheet:
 
 def _ledger_sheet(sheet: SheetRows, header_index: int) -> LedgerSheet:
     header_row, header = sheet.rows[header_index]
-    data = [(number, cells) for number, cells in sheet.rows[header_index + 1:] if not _is_empty(cells)]
+    data = [(number, cells) for number, cells in sheet.rows[header_index + 1 :] if not _is_empty(cells)]
     return LedgerSheet(sheet.title, list(header), header_row, _without_total_and_footer(data))
 
 
@@ -337,8 +341,9 @@ def _adds_up(total: list, rows: list[list]) -> bool:
     return True
 
 
-def ledger_sheets(kind: TransferKind, sheets: list[SheetRows], file_name: str,
-                  wanted: str | None = None) -> list[LedgerSheet]:
+def ledger_sheets(
+    kind: TransferKind, sheets: list[SheetRows], file_name: str, wanted: str | None = None
+) -> list[LedgerSheet]:
     """The sheets of a file that hold the kind's ledger, each from its header on.
 
     ``wanted`` names the one sheet to read; a workbook the app wrote names it itself (its other sheets are
@@ -388,16 +393,24 @@ def _is_empty(cells: list) -> bool:
     return all(cell is None or str(cell).strip() == "" for cell in cells)
 
 
-def parse_rows(kind: TransferKind, header: list[str], numbered_rows: Iterable[tuple[int, list]]
-               ) -> Iterator[tuple[int, Row | FieldError]]:
+def parse_rows(
+    kind: TransferKind, header: list[str], numbered_rows: Iterable[tuple[int, list]]
+) -> Iterator[tuple[int, Row | FieldError]]:
     """Each non-empty row as a dict keyed by English column names, or the reason it cannot be read."""
     positions = _column_positions(kind, header)
     for number, cells in numbered_rows:
         if _is_empty(cells):
             continue
-        if len(cells) > len(header) and not _is_empty(cells[len(header):]):
-            yield number, FieldError("row", "import.field.row", "error.row_too_many_cells",
-                                     {"found": len(cells), "expected": len(header)})
+        if len(cells) > len(header) and not _is_empty(cells[len(header) :]):
+            yield (
+                number,
+                FieldError(
+                    "row",
+                    "import.field.row",
+                    "error.row_too_many_cells",
+                    {"found": len(cells), "expected": len(header)},
+                ),
+            )
             continue
         yield number, {name: (cells[index] if index < len(cells) else None) for name, index in positions.items()}
 
@@ -410,14 +423,29 @@ class Imported:
     sheets: tuple[str, ...]
 
 
-def import_file(engine: Engine, actor: Actor, kind_name: str, source: Path | bytes,
-                file_name: str | None = None, *, progress: Progress | None = None) -> int:
+def import_file(
+    engine: Engine,
+    actor: Actor,
+    kind_name: str,
+    source: Path | bytes,
+    file_name: str | None = None,
+    *,
+    progress: Progress | None = None,
+) -> int:
     """Import one file of ``kind_name``; returns the number of rows stored (see :func:`import_ledger`)."""
     return import_ledger(engine, actor, kind_name, source, file_name, progress=progress).rows
 
 
-def import_ledger(engine: Engine, actor: Actor, kind_name: str, source: Path | bytes, file_name: str | None = None,
-                  *, sheet: str | None = None, progress: Progress | None = None) -> Imported:
+def import_ledger(
+    engine: Engine,
+    actor: Actor,
+    kind_name: str,
+    source: Path | bytes,
+    file_name: str | None = None,
+    *,
+    sheet: str | None = None,
+    progress: Progress | None = None,
+) -> Imported:
     """Import one file of ``kind_name`` from the sheet named ``sheet``, or from every sheet that holds the
     kind's ledger (:func:`ledger_sheets`); returns the rows stored and the sheets read.
 
@@ -432,14 +460,18 @@ def import_ledger(engine: Engine, actor: Actor, kind_name: str, source: Path | b
     kind = transfer_kind(kind_name)
     ledgers = ledger_sheets(kind, read_sheets(source, file_name), file_name or str(source), sheet)
     several = len(ledgers) > 1
-    parsed = [(RowPlace(ledger.title if several else None, number), row) for ledger in ledgers
-              for number, row in parse_rows(kind, ledger.header, ledger.rows)]
+    parsed = [
+        (RowPlace(ledger.title if several else None, number), row)
+        for ledger in ledgers
+        for number, row in parse_rows(kind, ledger.header, ledger.rows)
+    ]
     ticker = ProgressTicker(progress, len(parsed))
     add_rows = kind.add_rows
 
     def work(ctx: WriteContext) -> int:
-        stored = (_store_each(ctx, kind, parsed, ticker) if add_rows is None
-                  else _store_all(ctx, add_rows, parsed, ticker))
+        stored = (
+            _store_each(ctx, kind, parsed, ticker) if add_rows is None else _store_all(ctx, add_rows, parsed, ticker)
+        )
         ctx.audit(f"import.{kind.name}", kind.name, after={"rows": stored})
         return stored
 
@@ -484,16 +516,18 @@ def _store_each(ctx: WriteContext, kind: TransferKind, parsed: Parsed, ticker: P
 def _store_all(ctx: WriteContext, add_rows: AddRows, parsed: Parsed, ticker: ProgressTicker) -> int:
     """Store the readable rows with the kind's batch function; refuse the file, every bad row listed in
     file order, if any row is unreadable or bad."""
-    problems = [(position, place.error(row)) for position, (place, row) in enumerate(parsed)
-                if isinstance(row, FieldError)]
+    problems = [
+        (position, place.error(row)) for position, (place, row) in enumerate(parsed) if isinstance(row, FieldError)
+    ]
     readable = [(position, row) for position, (_, row) in enumerate(parsed) if not isinstance(row, FieldError)]
     unreadable = len(problems)
     stored = 0
     try:
         stored = len(add_rows(ctx, [row for _, row in readable], lambda done: ticker(unreadable + done)))
     except RowsRejected as refusal:
-        problems.extend((readable[index][0], parsed[readable[index][0]][0].error(error))
-                        for index, error in refusal.problems)
+        problems.extend(
+            (readable[index][0], parsed[readable[index][0]][0].error(error)) for index, error in refusal.problems
+        )
     if problems:
         raise ImportRejected([problem for _, problem in sorted(problems, key=lambda problem: problem[0])])
     return stored

@@ -42,14 +42,19 @@ MIN_PASSWORD_LENGTH = 8
 SOURCE_LENGTH = 45  # the longest address stored with a failed sign-in: an IPv6 address written out in full
 # The table of the units a clerk may be assigned in each domain (design §8): a checkpoint, a quarantine
 # site, a supply item of the store, an enterprise.
-UNIT_TABLES = {"checkpoints": "checkpoints", "quarantine": "quarantine_sites", "supplies": "supply_items",
-               "enterprises": "enterprises"}
+UNIT_TABLES = {
+    "checkpoints": "checkpoints",
+    "quarantine": "quarantine_sites",
+    "supplies": "supply_items",
+    "enterprises": "enterprises",
+}
 HIDDEN_PASSWORD = "[hidden]"
 NEW_PASSWORD = "[reset]"
 SIGN_IN_ACTOR = Actor("sign-in", "wall")
 
 users = sa.Table(
-    "users", metadata,
+    "users",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("username", sa.String(100), nullable=False, unique=True),
     sa.Column("display_name", sa.String(100)),
@@ -62,7 +67,8 @@ users = sa.Table(
 )
 
 user_assignments = sa.Table(
-    "user_assignments", metadata,
+    "user_assignments",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
     sa.Column("domain", sa.String(20), nullable=False),
@@ -70,7 +76,8 @@ user_assignments = sa.Table(
 )
 
 sign_in_failures = sa.Table(
-    "sign_in_failures", metadata,
+    "sign_in_failures",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("username", sa.String(100)),  # the account; NULL when the typed name matched none
     sa.Column("source", sa.String(SOURCE_LENGTH)),  # the address signed in from; NULL for this machine
@@ -79,7 +86,8 @@ sign_in_failures = sa.Table(
 )
 
 sign_in_unlocks = sa.Table(
-    "sign_in_unlocks", metadata,
+    "sign_in_unlocks",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("username", sa.String(100), nullable=False),
     sa.Column("at", sa.DateTime, nullable=False),
@@ -88,7 +96,8 @@ sign_in_unlocks = sa.Table(
 )
 
 signed_in_sessions = sa.Table(
-    "signed_in_sessions", metadata,
+    "signed_in_sessions",
+    metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),  # the hash of the browser's cookie, never the token
     sa.Column("username", sa.String(100), nullable=False),
     sa.Column("started_at", sa.DateTime, nullable=False),
@@ -113,17 +122,22 @@ def issue_device_token(ctx: WriteContext, username: str, token: str | None = Non
     """
     require_admin(ctx.actor)
     checks = Checks("users")
-    account = ctx.conn.execute(sa.select(users.c.id, users.c.role, users.c.device_token_hash)
-                               .where(users.c.username == username)).first()
+    account = ctx.conn.execute(
+        sa.select(users.c.id, users.c.role, users.c.device_token_hash).where(users.c.username == username)
+    ).first()
     if account is None:
         checks.refuse("username", "error.unknown_name", value=username)
     if account.role != "wall":
         checks.refuse("username", "users.error.device_token_wall_only")
     token = token or secrets.token_urlsafe(24)
     ctx.conn.execute(users.update().where(users.c.id == account.id).values(device_token_hash=_token_hash(token)))
-    ctx.audit("user.device_token", users, account.id,
-              before={"device_token": "revoked" if account.device_token_hash else None},
-              after={"device_token": "issued"})
+    ctx.audit(
+        "user.device_token",
+        users,
+        account.id,
+        before={"device_token": "revoked" if account.device_token_hash else None},
+        after={"device_token": "issued"},
+    )
     return token
 
 
@@ -136,8 +150,11 @@ def actor_for_device_token(engine: Engine, token: str) -> Actor | None:
     if not token:
         return None
     with engine.connect() as conn:
-        username = conn.execute(sa.select(users.c.username).where(
-            users.c.device_token_hash == _token_hash(token), users.c.role == "wall", users.c.active)).scalar()
+        username = conn.execute(
+            sa.select(users.c.username).where(
+                users.c.device_token_hash == _token_hash(token), users.c.role == "wall", users.c.active
+            )
+        ).scalar()
     return None if username is None else actor_for(engine, username)
 
 
@@ -146,8 +163,15 @@ def open_session(engine: Engine, who: Actor) -> str:
     cookie. Only its hash is stored, so a copy of the database opens no session."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
-    write(engine, who, lambda ctx: ctx.conn.execute(signed_in_sessions.insert().values(
-        token_hash=_token_hash(token), username=who.username, started_at=now, last_seen=now)))
+    write(
+        engine,
+        who,
+        lambda ctx: ctx.conn.execute(
+            signed_in_sessions.insert().values(
+                token_hash=_token_hash(token), username=who.username, started_at=now, last_seen=now
+            )
+        ),
+    )
     return token
 
 
@@ -157,8 +181,11 @@ def actor_for_session(engine: Engine, token: str) -> Actor | None:
     if not token:
         return None
     with engine.connect() as conn:
-        session = conn.execute(sa.select(signed_in_sessions.c.username, signed_in_sessions.c.last_seen).where(
-            signed_in_sessions.c.token_hash == _token_hash(token), signed_in_sessions.c.ended_at.is_(None))).first()
+        session = conn.execute(
+            sa.select(signed_in_sessions.c.username, signed_in_sessions.c.last_seen).where(
+                signed_in_sessions.c.token_hash == _token_hash(token), signed_in_sessions.c.ended_at.is_(None)
+            )
+        ).first()
     if session is None or clock.now() - session.last_seen > timedelta(minutes=settings.SESSION_MINUTES.value()):
         return None
     return actor_for(engine, session.username)
@@ -167,16 +194,32 @@ def actor_for_session(engine: Engine, token: str) -> Actor | None:
 def session_seen(engine: Engine, who: Actor, token: str) -> None:
     """Note activity in a remembered session (at most once a :data:`SEEN_EVERY`), for the idle limit."""
     now = clock.now()
-    write(engine, who, lambda ctx: ctx.conn.execute(signed_in_sessions.update().where(
-        signed_in_sessions.c.token_hash == _token_hash(token), signed_in_sessions.c.ended_at.is_(None),
-        signed_in_sessions.c.last_seen < now - SEEN_EVERY).values(last_seen=now)))
+    write(
+        engine,
+        who,
+        lambda ctx: ctx.conn.execute(
+            signed_in_sessions.update()
+            .where(
+                signed_in_sessions.c.token_hash == _token_hash(token),
+                signed_in_sessions.c.ended_at.is_(None),
+                signed_in_sessions.c.last_seen < now - SEEN_EVERY,
+            )
+            .values(last_seen=now)
+        ),
+    )
 
 
 def end_session(engine: Engine, who: Actor, token: str) -> None:
     """End a remembered session (sign-out, idle sign-out): its cookie opens nothing any more, on any device."""
-    write(engine, who, lambda ctx: ctx.conn.execute(signed_in_sessions.update().where(
-        signed_in_sessions.c.token_hash == _token_hash(token), signed_in_sessions.c.ended_at.is_(None))
-        .values(ended_at=clock.now())))
+    write(
+        engine,
+        who,
+        lambda ctx: ctx.conn.execute(
+            signed_in_sessions.update()
+            .where(signed_in_sessions.c.token_hash == _token_hash(token), signed_in_sessions.c.ended_at.is_(None))
+            .values(ended_at=clock.now())
+        ),
+    )
 
 
 def device_token_current(engine: Engine, username: str, token: str) -> bool:
@@ -184,8 +227,9 @@ def device_token_current(engine: Engine, username: str, token: str) -> bool:
     asks at every refresh, so that a new token or a disabled account stops it (one look-up by the token's
     unique index)."""
     with engine.connect() as conn:
-        found = conn.execute(sa.select(users.c.username).where(
-            users.c.device_token_hash == _token_hash(token), users.c.active)).scalar()
+        found = conn.execute(
+            sa.select(users.c.username).where(users.c.device_token_hash == _token_hash(token), users.c.active)
+        ).scalar()
     return found == username
 
 
@@ -199,8 +243,14 @@ def _public(account: Mapping[str, object]) -> dict[str, object]:
     return {key: value for key, value in account.items() if key != "password_hash"}
 
 
-def create_user(ctx: WriteContext, username: str, role: str, password: str, display_name: str | None = None,
-                assignments: dict[str, list[int]] | None = None) -> int:
+def create_user(
+    ctx: WriteContext,
+    username: str,
+    role: str,
+    password: str,
+    display_name: str | None = None,
+    assignments: dict[str, list[int]] | None = None,
+) -> int:
     """Create an account. ``assignments`` gives a clerk's domains and unit ids ([] = the whole domain)."""
     require_admin(ctx.actor)
     checks = Checks("users")
@@ -213,10 +263,16 @@ def create_user(ctx: WriteContext, username: str, role: str, password: str, disp
     for domain in assignments or {}:
         checks.choice(domain, "assignments", DOMAINS)
     checks.raise_if_any()
-    account = {"username": name, "display_name": shown_name or name, "role": role, "active": True,
-               "created_at": clock.now()}
-    user_id: int = ctx.conn.execute(users.insert().values(**account, password_hash=_hasher.hash(password))
-                                    .returning(users.c.id)).scalar_one()
+    account = {
+        "username": name,
+        "display_name": shown_name or name,
+        "role": role,
+        "active": True,
+        "created_at": clock.now(),
+    }
+    user_id: int = ctx.conn.execute(
+        users.insert().values(**account, password_hash=_hasher.hash(password)).returning(users.c.id)
+    ).scalar_one()
     ctx.audit("user.add", users, user_id, after=account)
     for row in _assignment_rows(user_id, assignments or {}):
         ctx.insert(user_assignments, "user.assign", row)
@@ -227,14 +283,18 @@ def _assignment_rows(user_id: int, assignments: Mapping[str, list[int]]) -> list
     """The rows of ``user_assignments`` for domain → unit ids: one per unit, one without a unit for a whole
     domain ([])."""
     whole_domain: list[int | None] = [None]
-    return [{"user_id": user_id, "domain": domain, "unit_id": unit_id}
-            for domain, unit_ids in assignments.items() for unit_id in unit_ids or whole_domain]
+    return [
+        {"user_id": user_id, "domain": domain, "unit_id": unit_id}
+        for domain, unit_ids in assignments.items()
+        for unit_id in unit_ids or whole_domain
+    ]
 
 
 def _account(ctx: WriteContext, checks: Checks, user: object, *, lock: bool = False) -> sa.RowMapping | None:
     """The account named by its id (a number) or its username (a text), or ``None`` with the refusal recorded."""
     query = sa.select(users.c.id, users.c.username, users.c.role, users.c.active).where(
-        users.c.id == as_id(user) if isinstance(user, int) else users.c.username == str(user).strip())
+        users.c.id == as_id(user) if isinstance(user, int) else users.c.username == str(user).strip()
+    )
     row = ctx.conn.execute(query.with_for_update() if lock else query).mappings().first()
     if row is None:
         checks.fail("username", "error.unknown_name", value=user)
@@ -249,8 +309,13 @@ def reset_password(ctx: WriteContext, user: int | str, password: str) -> None:
     _check_password(checks, password)
     account = checks.passed(found)
     ctx.conn.execute(users.update().where(users.c.id == account["id"]).values(password_hash=_hasher.hash(password)))
-    ctx.audit("user.reset_password", users, account["id"], before={"password": HIDDEN_PASSWORD},
-              after={"password": NEW_PASSWORD})
+    ctx.audit(
+        "user.reset_password",
+        users,
+        account["id"],
+        before={"password": HIDDEN_PASSWORD},
+        after={"password": NEW_PASSWORD},
+    )
 
 
 def _active_admins(conn: Connection) -> int:
@@ -280,17 +345,25 @@ def set_active(ctx: WriteContext, user: int | str, active: bool) -> None:
         return
     ctx.conn.execute(users.update().where(users.c.id == account["id"]).values(active=flag))
     if not flag:  # enabled again, the account signs in anew
-        ctx.conn.execute(signed_in_sessions.update().where(signed_in_sessions.c.username == account["username"],
-                                                           signed_in_sessions.c.ended_at.is_(None))
-                         .values(ended_at=clock.now()))
-    ctx.audit("user.enable" if flag else "user.disable", users, account["id"],
-              before={"active": account["active"]}, after={"active": flag})
+        ctx.conn.execute(
+            signed_in_sessions.update()
+            .where(signed_in_sessions.c.username == account["username"], signed_in_sessions.c.ended_at.is_(None))
+            .values(ended_at=clock.now())
+        )
+    ctx.audit(
+        "user.enable" if flag else "user.disable",
+        users,
+        account["id"],
+        before={"active": account["active"]},
+        after={"active": flag},
+    )
 
 
 def _assignment_map(conn: Connection, user_id: int) -> dict[str, list[int]]:
     """A user's assignments as domain → sorted unit ids ([] = the whole domain)."""
-    rows = conn.execute(sa.select(user_assignments.c.domain, user_assignments.c.unit_id)
-                        .where(user_assignments.c.user_id == user_id)).mappings()
+    rows = conn.execute(
+        sa.select(user_assignments.c.domain, user_assignments.c.unit_id).where(user_assignments.c.user_id == user_id)
+    ).mappings()
     assigned: dict[str, list[int]] = {}
     for row in rows:
         assigned.setdefault(row["domain"], [])
@@ -299,8 +372,9 @@ def _assignment_map(conn: Connection, user_id: int) -> dict[str, list[int]]:
     return {domain: sorted(ids) for domain, ids in sorted(assigned.items())}
 
 
-def _checked_assignments(conn: Connection, checks: Checks, assignments: Mapping[str, Sequence[object]]
-                         ) -> dict[str, list[int]]:
+def _checked_assignments(
+    conn: Connection, checks: Checks, assignments: Mapping[str, Sequence[object]]
+) -> dict[str, list[int]]:
     """The assignments with every domain known and every unit id an existing unit of its domain."""
     checked: dict[str, list[int]] = {}
     for domain, unit_ids in assignments.items():
@@ -339,14 +413,19 @@ def set_assignments(ctx: WriteContext, user: int | str, assignments: Mapping[str
 def list_users(engine: Engine) -> list[dict]:
     """All accounts with their role and assignments (never the password hash)."""
     with engine.connect() as conn:
-        accounts = conn.execute(sa.select(users.c.id, users.c.username, users.c.display_name, users.c.role,
-                                          users.c.active, users.c.created_at).order_by(users.c.username)).mappings()
+        accounts = conn.execute(
+            sa.select(
+                users.c.id, users.c.username, users.c.display_name, users.c.role, users.c.active, users.c.created_at
+            ).order_by(users.c.username)
+        ).mappings()
         result = [dict(account) for account in accounts]
         assigned = conn.execute(sa.select(user_assignments)).mappings().all()
     for account in result:
         account["assignments"] = sorted(
             f"{row['domain']}" + ("" if row["unit_id"] is None else f":{row['unit_id']}")
-            for row in assigned if row["user_id"] == account["id"])
+            for row in assigned
+            if row["user_id"] == account["id"]
+        )
     return result
 
 
@@ -364,8 +443,9 @@ def actor_for(engine: Engine, username: str) -> Actor | None:
         if account is None:
             return None
         assigned = _assignment_map(conn, account["id"])
-    return Actor(account["username"], account["role"],
-                 tuple((domain, frozenset(ids)) for domain, ids in assigned.items()))
+    return Actor(
+        account["username"], account["role"], tuple((domain, frozenset(ids)) for domain, ids in assigned.items())
+    )
 
 
 # Sign-in throttling ---------------------------------------------------------------------------------------------
@@ -378,10 +458,12 @@ def _is(column: sa.ColumnElement[str], value: str | None) -> sa.ColumnElement[bo
 
 def _counted_failures(since: datetime) -> sa.Select:
     """Failed sign-ins since ``since`` that no later unlock by an administrator has cleared."""
-    cleared = sa.exists().where(sign_in_unlocks.c.username == sign_in_failures.c.username,
-                                sign_in_unlocks.c.at >= sign_in_failures.c.at)
+    cleared = sa.exists().where(
+        sign_in_unlocks.c.username == sign_in_failures.c.username, sign_in_unlocks.c.at >= sign_in_failures.c.at
+    )
     return sa.select(sign_in_failures.c.username, sign_in_failures.c.source, sign_in_failures.c.at).where(
-        sign_in_failures.c.at >= since, ~cleared)
+        sign_in_failures.c.at >= since, ~cleared
+    )
 
 
 def _account_name(conn: Connection, typed: str, *, lock: bool = False) -> str | None:
@@ -434,9 +516,12 @@ def _account_lock(times_by_source: Mapping[str | None, list[datetime]]) -> dict 
     by_source = {source: until for source, until in ends.items() if until is not None}
     if everywhere is None and not by_source:
         return None
-    return {"failures": len(every), "everywhere": everywhere is not None,
-            "sources": sorted(by_source, key=lambda source: source or ""),
-            "locked_until": max([*by_source.values(), *([everywhere] if everywhere else [])])}
+    return {
+        "failures": len(every),
+        "everywhere": everywhere is not None,
+        "sources": sorted(by_source, key=lambda source: source or ""),
+        "locked_until": max([*by_source.values(), *([everywhere] if everywhere else [])]),
+    }
 
 
 def locked_accounts(engine: Engine) -> list[dict]:
@@ -460,14 +545,22 @@ def unlock_account(ctx: WriteContext, username: str) -> None:
     name = checks.text(username, "username", max_length=100)
     checks.raise_if_any()
     now = clock.now()
-    failures = ctx.conn.execute(sa.select(sa.func.count()).select_from(
-        _counted_failures(now - SIGN_IN_LOCKOUT).where(sign_in_failures.c.username == name).subquery())).scalar_one()
+    failures = ctx.conn.execute(
+        sa.select(sa.func.count()).select_from(
+            _counted_failures(now - SIGN_IN_LOCKOUT).where(sign_in_failures.c.username == name).subquery()
+        )
+    ).scalar_one()
     if not failures:
         checks.refuse("username", "users.error.not_locked", value=name)
     unlock = sign_in_unlocks.insert().values(username=name, at=now, unlocked_by=ctx.actor.username)
     unlock_id: int = ctx.conn.execute(unlock.returning(sign_in_unlocks.c.id)).scalar_one()
-    ctx.audit("user.unlock", sign_in_unlocks, unlock_id, before={"username": name, "failures": failures},
-              after={"username": name, "failures": 0})
+    ctx.audit(
+        "user.unlock",
+        sign_in_unlocks,
+        unlock_id,
+        before={"username": name, "failures": failures},
+        after={"username": name, "failures": 0},
+    )
 
 
 def _settle_sign_in(ctx: WriteContext, typed: str, source: str | None, password_matched: bool) -> float | None:
@@ -485,8 +578,9 @@ def _settle_sign_in(ctx: WriteContext, typed: str, source: str | None, password_
     return sign_in_delay(from_every_source + 1)
 
 
-def authenticate(engine: Engine, username: str, password: str,
-                 pause: Callable[[float], None] = time.sleep, source: str | None = None) -> Actor | None:
+def authenticate(
+    engine: Engine, username: str, password: str, pause: Callable[[float], None] = time.sleep, source: str | None = None
+) -> Actor | None:
     """The actor for a correct username and password, else ``None``.
 
     ``source`` is the address the sign-in comes from (``None`` for this
@@ -503,8 +597,9 @@ def authenticate(engine: Engine, username: str, password: str,
         pause(SIGN_IN_DELAY_CAP)
         return None
     with engine.connect() as conn:
-        stored = conn.execute(sa.select(users.c.password_hash).where(users.c.username == typed, users.c.active)
-                              ).scalar()
+        stored = conn.execute(
+            sa.select(users.c.password_hash).where(users.c.username == typed, users.c.active)
+        ).scalar()
     matched = stored is not None and _password_matches(stored, password)
     delay = write(engine, SIGN_IN_ACTOR, lambda ctx: _settle_sign_in(ctx, typed, source, matched))
     if delay is None:

@@ -32,8 +32,10 @@ FALSE_WORDS = {"0", "false", "no", "n", "否", "f", "无", "没有", "×", "✗"
 EXCEL_EPOCH = date(1899, 12, 30)
 EXCEL_SERIALS = (18_264, 2_958_465)
 """The day numbers of Excel's calendar read as dates (1950-01-01 to 9999-12-31): a date cell saved as a number."""
-DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-                       r"(?:(?:\s+|T|日)?\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?")
+DATE_TEXT = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:(?:\s+|T|日)?\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+)
 """A date, maybe with a time, as clerks type it (after NFKC): 2022年3月5日 16:00, 2022.3.5, 2022/03/05 00:00:00,
 2022-3-5 8:00."""
 DATE_WITHOUT_YEAR = re.compile(r"\d{1,2}\s*[月/.-]\s*\d{1,2}\s*日?(\s.*)?")
@@ -69,8 +71,9 @@ def lookup_name(value: object) -> str | None:
     return None if "\x00" in text else text
 
 
-def resolve_reference(value: object, by_id: Callable[[int], T | None], by_name: Callable[[str], T | None], *,
-                      text_may_be_id: bool = True) -> T | None:
+def resolve_reference(
+    value: object, by_id: Callable[[int], T | None], by_name: Callable[[str], T | None], *, text_may_be_id: bool = True
+) -> T | None:
     """The row a form or a file refers to by ``value`` (checkpoints, supply items, sites, enterprises): an int
     is an id; text is a name, or else (when ``text_may_be_id``) digits that are an id."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -185,8 +188,15 @@ class Checks:
             return False
         return True
 
-    def integer(self, value: object, field: str, *, required: bool = True, minimum: int | None = 0,
-                maximum: int | None = MAX_COUNT) -> int | None:
+    def integer(
+        self,
+        value: object,
+        field: str,
+        *,
+        required: bool = True,
+        minimum: int | None = 0,
+        maximum: int | None = MAX_COUNT,
+    ) -> int | None:
         """A whole number; counts are ≥ 0 and below ten million unless said otherwise, and no number
         is larger than the store can hold (an id, at most)."""
         if self._missing(value, field, required):
@@ -195,8 +205,15 @@ class Checks:
         ceiling = LARGEST_ID if maximum is None or maximum > LARGEST_ID else maximum
         return number if number is not None and self._within(number, field, minimum, ceiling) else None
 
-    def number(self, value: object, field: str, *, required: bool = True, minimum: float | None = None,
-               maximum: float | None = None) -> float | None:
+    def number(
+        self,
+        value: object,
+        field: str,
+        *,
+        required: bool = True,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> float | None:
         if self._missing(value, field, required):
             return None
         number = self._parsed(value, field, _as_float, "error.not_number")
@@ -246,16 +263,24 @@ class Checks:
         self.fail(field, "error.not_a_flag", value=_shown(value))
         return None
 
-    def choice(self, value: object, field: str, codes: Iterable[str], *, labels: dict[str, str] | None = None,
-               required: bool = True) -> str | None:
+    def choice(
+        self,
+        value: object,
+        field: str,
+        codes: Iterable[str],
+        *,
+        labels: dict[str, str] | None = None,
+        required: bool = True,
+    ) -> str | None:
         """A coded value: one of ``codes`` in any case, or a Chinese word for one (``labels`` maps word → code).
         A refusal lists the words with their codes."""
         if self._missing(value, field, required):
             return None
         word = typed_text(value)
         codes = list(codes)
-        by_word = {code.lower(): code for code in codes} | {typed_text(label): code
-                                                              for label, code in (labels or {}).items()}
+        by_word = {code.lower(): code for code in codes} | {
+            typed_text(label): code for label, code in (labels or {}).items()
+        }
         code = by_word.get(word) or by_word.get(word.lower())
         if code is not None:
             return code
@@ -280,8 +305,9 @@ def typed_text(value: object) -> str:
 
 def _choices_text(codes: list[str], labels: dict[str, str]) -> str:
     """Each code with the words for it: 上午/早/AM, 下午/晚/PM."""
-    return ", ".join("/".join([*(label for label, labelled in labels.items() if labelled == code), code])
-                     for code in codes)
+    return ", ".join(
+        "/".join([*(label for label, labelled in labels.items() if labelled == code), code]) for code in codes
+    )
 
 
 def _stored_as_number(value: object) -> bool:

@@ -98,7 +98,7 @@ def unique_sheet_title(name: str, taken: set[str]) -> str:
     while title.lower() in taken:
         number += 1
         suffix = f"({number})"
-        title = base[:SHEET_TITLE_LENGTH - len(suffix)] + suffix
+        title = base[: SHEET_TITLE_LENGTH - len(suffix)] + suffix
     taken.add(title.lower())
     return title
 

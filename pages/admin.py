@@ -41,8 +41,11 @@ FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.
 def unit_choices(domain: str) -> dict[int, str]:
     """The units a clerk can be limited to in ``domain``, id → name. Enterprises (thousands in a district)
     are assigned as a whole domain only."""
-    lists = {"checkpoints": checkpoints.list_checkpoints, "quarantine": quarantine.list_sites,
-             "supplies": supplies.list_items}
+    lists = {
+        "checkpoints": checkpoints.list_checkpoints,
+        "quarantine": quarantine.list_sites,
+        "supplies": supplies.list_items,
+    }
     if domain not in lists:
         return {}
     return {row["id"]: row["name"] for row in read(lists[domain], True)}
@@ -69,8 +72,12 @@ def changed(slot: str, done: bool, message: str) -> None:
 def locked_text(locked: Mapping[str, Any] | None) -> str:
     if locked is None:
         return ""
-    return t("admin.users.locked_until", until=locked["locked_until"].strftime("%H:%M:%S"),
-             failures=locked["failures"], sources=locked_sources_text(locked))
+    return t(
+        "admin.users.locked_until",
+        until=locked["locked_until"].strftime("%H:%M:%S"),
+        failures=locked["failures"],
+        sources=locked_sources_text(locked),
+    )
 
 
 def locked_sources_text(locked: Mapping[str, Any]) -> str:
@@ -93,14 +100,16 @@ def assignments_text(assignments: Sequence[str]) -> str:
 
 
 def accounts_frame(accounts: Sequence[Mapping[str, Any]], locked: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame({
-        t("users.field.username"): [account["username"] for account in accounts],
-        t("admin.users.display_name"): [account["display_name"] or "" for account in accounts],
-        t("users.field.role"): [role_label(account["role"]) for account in accounts],
-        t("users.field.assignments"): [assignments_text(account["assignments"]) for account in accounts],
-        t("users.field.active"): [bool(account["active"]) for account in accounts],
-        t("admin.users.locked"): [locked_text(locked.get(account["username"])) for account in accounts],
-    })
+    return pd.DataFrame(
+        {
+            t("users.field.username"): [account["username"] for account in accounts],
+            t("admin.users.display_name"): [account["display_name"] or "" for account in accounts],
+            t("users.field.role"): [role_label(account["role"]) for account in accounts],
+            t("users.field.assignments"): [assignments_text(account["assignments"]) for account in accounts],
+            t("users.field.active"): [bool(account["active"]) for account in accounts],
+            t("admin.users.locked"): [locked_text(locked.get(account["username"])) for account in accounts],
+        }
+    )
 
 
 def add_user_form() -> None:
@@ -110,13 +119,24 @@ def add_user_form() -> None:
         display_name = st.text_input(t("admin.users.display_name"))
         role = st.selectbox(t("users.field.role"), users.ROLES, format_func=role_label)
         password = st.text_input(t("users.field.password"), type="password")
-        domains = st.multiselect(t("admin.users.domains"), users.DOMAINS, format_func=domain_label,
-                                 placeholder=t("admin.users.domains_placeholder"),
-                                 help=t("admin.users.domains_help"))
+        domains = st.multiselect(
+            t("admin.users.domains"),
+            users.DOMAINS,
+            format_func=domain_label,
+            placeholder=t("admin.users.domains_placeholder"),
+            help=t("admin.users.domains_help"),
+        )
         submitted = st.form_submit_button(t("admin.users.add"), type="primary", width="stretch")
     if submitted:
-        user_id = save("admin-user-add", users.create_user, username, role, password, display_name or None,
-                       {domain: [] for domain in domains} if role == "clerk" else None)
+        user_id = save(
+            "admin-user-add",
+            users.create_user,
+            username,
+            role,
+            password,
+            display_name or None,
+            {domain: [] for domain in domains} if role == "clerk" else None,
+        )
         changed(USERS_SLOT, user_id is not None, t("admin.users.added", user=plain(username)))
 
 
@@ -126,8 +146,11 @@ def reset_password_form(account: Mapping[str, Any]) -> None:
         password = st.text_input(t("admin.users.new_password"), type="password")
         submitted = st.form_submit_button(t("admin.users.reset_password"))
     if submitted:
-        changed(USERS_SLOT, save_done(slot, users.reset_password, account["id"], password),
-                t("admin.users.password_reset", user=plain(account["username"])))
+        changed(
+            USERS_SLOT,
+            save_done(slot, users.reset_password, account["id"], password),
+            t("admin.users.password_reset", user=plain(account["username"])),
+        )
 
 
 def active_form(account: Mapping[str, Any]) -> None:
@@ -137,8 +160,11 @@ def active_form(account: Mapping[str, Any]) -> None:
         submitted = st.form_submit_button(t("admin.users.disable" if account["active"] else "admin.users.enable"))
     if submitted:
         message = "admin.users.disabled" if account["active"] else "admin.users.enabled"
-        changed(USERS_SLOT, save_done(slot, users.set_active, account["id"], not account["active"]),
-                t(message, user=plain(account["username"])))
+        changed(
+            USERS_SLOT,
+            save_done(slot, users.set_active, account["id"], not account["active"]),
+            t(message, user=plain(account["username"])),
+        )
 
 
 def assigned_units(account: Mapping[str, Any]) -> dict[str, list[int]]:
@@ -156,10 +182,15 @@ def assignment_inputs(slot: str, current: Mapping[str, list[int]]) -> dict[str, 
     for domain in users.DOMAINS:
         assigned = st.checkbox(domain_label(domain), value=domain in current, key=f"{slot}-{domain}")
         units = unit_choices(domain)
-        chosen = st.multiselect(t("admin.users.units", domain=domain_label(domain)), list(units),
-                                default=[unit for unit in current.get(domain, []) if unit in units],
-                                format_func=units.get, key=f"{slot}-{domain}-units",
-                                placeholder=t("admin.users.whole_domain"), disabled=not units)
+        chosen = st.multiselect(
+            t("admin.users.units", domain=domain_label(domain)),
+            list(units),
+            default=[unit for unit in current.get(domain, []) if unit in units],
+            format_func=units.get,
+            key=f"{slot}-{domain}-units",
+            placeholder=t("admin.users.whole_domain"),
+            disabled=not units,
+        )
         if assigned:
             wanted[domain] = chosen
     return wanted
@@ -172,8 +203,11 @@ def assignments_form(account: Mapping[str, Any]) -> None:
         wanted = assignment_inputs(f"{slot}-{token}", assigned_units(account))
         submitted = st.form_submit_button(t("admin.users.assign"))
     if submitted:
-        changed(USERS_SLOT, save_done(slot, users.set_assignments, account["id"], wanted),
-                t("admin.users.assigned", user=plain(account["username"])))
+        changed(
+            USERS_SLOT,
+            save_done(slot, users.set_assignments, account["id"], wanted),
+            t("admin.users.assigned", user=plain(account["username"])),
+        )
 
 
 def unlock_form(username: str) -> None:
@@ -181,8 +215,9 @@ def unlock_form(username: str) -> None:
     with entry_form(slot):
         submitted = st.form_submit_button(t("admin.users.unlock", user=plain(username)), type="primary")
     if submitted:
-        changed(USERS_SLOT, save_done(slot, users.unlock_account, username),
-                t("admin.users.unlocked", user=plain(username)))
+        changed(
+            USERS_SLOT, save_done(slot, users.unlock_account, username), t("admin.users.unlocked", user=plain(username))
+        )
 
 
 def account_forms(account: Mapping[str, Any], locked: Mapping[str, Any] | None) -> None:
@@ -206,9 +241,14 @@ def users_tab() -> None:
         content_alert(t("admin.users.locked_alert", user=plain(username), text=locked_text(locked[username])))
         unlock_form(username)
     st.dataframe(accounts_frame(accounts, locked), hide_index=True, width="stretch")
-    st.caption(t("admin.users.throttle_note", failures=users.MAX_FAILED_SIGN_INS,
-                 every_source=users.MAX_FAILED_SIGN_INS_EVERY_SOURCE,
-                 minutes=int(users.SIGN_IN_LOCKOUT.total_seconds() // 60)))
+    st.caption(
+        t(
+            "admin.users.throttle_note",
+            failures=users.MAX_FAILED_SIGN_INS,
+            every_source=users.MAX_FAILED_SIGN_INS_EVERY_SOURCE,
+            minutes=int(users.SIGN_IN_LOCKOUT.total_seconds() // 60),
+        )
+    )
     add_column, edit_column = st.columns(2, gap="large")
     with add_column:
         st.subheader(t("admin.users.add"))
@@ -218,8 +258,9 @@ def users_tab() -> None:
         by_id = {account["id"]: account for account in accounts}
         names = {key: f"{account['username']} · {role_label(account['role'])}" for key, account in by_id.items()}
         if by_id:
-            chosen = st.selectbox(t("users.field.username"), list(by_id), key="admin:user_choice",
-                                  format_func=names.get)
+            chosen = st.selectbox(
+                t("users.field.username"), list(by_id), key="admin:user_choice", format_func=names.get
+            )
             account_forms(by_id[chosen], locked.get(by_id[chosen]["username"]))
 
 
@@ -248,18 +289,24 @@ def kind_label(kind: str) -> str:
 
 def columns_text(kind: str) -> str:
     columns = transfer_kinds()[kind].columns
-    return t("admin.import.columns", english=", ".join(column.name for column in columns),
-             chinese="、".join(column.chinese for column in columns))
+    return t(
+        "admin.import.columns",
+        english=", ".join(column.name for column in columns),
+        chinese="、".join(column.chinese for column in columns),
+    )
 
 
 def row_errors_frame(refusal: ImportRejected) -> pd.DataFrame:
     """Every bad row of a refused file: its row number as the spreadsheet shows it, the column and the reason."""
-    return pd.DataFrame({
-        t("admin.import.row"): [error.row for error in refusal.row_errors],
-        t("admin.import.column"): [translate(error.error.label, language()) for error in refusal.row_errors],
-        t("admin.import.reason"): [translate(error.error.key, language(), **error.error.params)
-                                   for error in refusal.row_errors],
-    })
+    return pd.DataFrame(
+        {
+            t("admin.import.row"): [error.row for error in refusal.row_errors],
+            t("admin.import.column"): [translate(error.error.label, language()) for error in refusal.row_errors],
+            t("admin.import.reason"): [
+                translate(error.error.key, language(), **error.error.params) for error in refusal.row_errors
+            ],
+        }
+    )
 
 
 def run_import(kind: str, file_name: str, content: bytes) -> None:
@@ -285,20 +332,27 @@ def run_import(kind: str, file_name: str, content: bytes) -> None:
 
 
 def import_tab() -> None:
-    kind = st.selectbox(t("admin.import.kind"), sorted(transfer_kinds()), format_func=kind_label,
-                        key="admin:import_kind")
+    kind = st.selectbox(
+        t("admin.import.kind"), sorted(transfer_kinds()), format_func=kind_label, key="admin:import_kind"
+    )
     st.caption(columns_text(kind))
-    upload = st.file_uploader(t("admin.import.file"), type=["csv", "xlsx"],
-                              key=f"admin:upload:{st.session_state.get(UPLOAD_ROUND_KEY, 0)}")
+    upload = st.file_uploader(
+        t("admin.import.file"), type=["csv", "xlsx"], key=f"admin:upload:{st.session_state.get(UPLOAD_ROUND_KEY, 0)}"
+    )
     if st.button(t("admin.import.run"), type="primary", disabled=upload is None, key="admin:import_run"):
         run_import(kind, upload.name, upload.getvalue())
 
 
 def export_tab() -> None:
-    kind = st.selectbox(t("admin.export.kind"), sorted(transfer_kinds()), format_func=kind_label,
-                        key="admin:export_kind")
-    suffix = st.segmented_control(t("admin.export.format"), list(FORMATS), default="xlsx", required=True,
-                                  key="admin:export_format") or "xlsx"
+    kind = st.selectbox(
+        t("admin.export.kind"), sorted(transfer_kinds()), format_func=kind_label, key="admin:export_kind"
+    )
+    suffix = (
+        st.segmented_control(
+            t("admin.export.format"), list(FORMATS), default="xlsx", required=True, key="admin:export_format"
+        )
+        or "xlsx"
+    )
     slot = f"export-{kind}-{suffix}"
     if st.button(t("admin.export.make"), key="admin:export_make"):
         file_name = f"{kind}-{clock.today().isoformat()}.{suffix}"
@@ -315,9 +369,11 @@ def export_tab() -> None:
 
 def pg_dump_command() -> str:
     url = engine().url
-    return (f"pg_dump --format=custom --file=command_post-{clock.today().isoformat()}.dump "
-            f"--host={url.host or 'localhost'} --port={url.port or 5432} --username={url.username or 'postgres'} "
-            f"{url.database}")
+    return (
+        f"pg_dump --format=custom --file=command_post-{clock.today().isoformat()}.dump "
+        f"--host={url.host or 'localhost'} --port={url.port or 5432} --username={url.username or 'postgres'} "
+        f"{url.database}"
+    )
 
 
 def backup_tab() -> None:
@@ -345,12 +401,19 @@ def risk_tab() -> None:
     current = situation.risk_level(engine())
     labels = {level: t(f"situation.risk.{level}") for level in situation.RISK_LEVELS}
     with entry_form("admin-risk-level"):
-        chosen = st.selectbox(t("situation.field.risk_level"), situation.RISK_LEVELS, format_func=labels.get,
-                              index=situation.RISK_LEVELS.index(current))
+        chosen = st.selectbox(
+            t("situation.field.risk_level"),
+            situation.RISK_LEVELS,
+            format_func=labels.get,
+            index=situation.RISK_LEVELS.index(current),
+        )
         submitted = st.form_submit_button(t("admin.risk.save"), type="primary")
     if submitted:
-        changed("admin-risk-level", save_done("admin-risk-level", situation.set_risk_level, chosen),
-                t("admin.risk.saved", level=labels[chosen]))
+        changed(
+            "admin-risk-level",
+            save_done("admin-risk-level", situation.set_risk_level, chosen),
+            t("admin.risk.saved", level=labels[chosen]),
+        )
     show_saved("admin-risk-level")
 
 
@@ -358,8 +421,15 @@ def risk_tab() -> None:
 
 
 st.title(t("admin.title"))
-sections = (("users", users_tab), ("master", master_tab), ("import", import_tab), ("export", export_tab),
-            ("backup", backup_tab), ("risk", risk_tab), ("notify", notify_tab))
+sections = (
+    ("users", users_tab),
+    ("master", master_tab),
+    ("import", import_tab),
+    ("export", export_tab),
+    ("backup", backup_tab),
+    ("risk", risk_tab),
+    ("notify", notify_tab),
+)
 for tab, (_, render) in zip(st.tabs([t(f"admin.tab.{name}") for name, _ in sections]), sections, strict=True):
     with tab:
         render()

@@ -41,10 +41,12 @@ def all_or(value: str | None) -> str:
 def chosen_filter() -> AuditFilter:
     """The filters above the table: user, table, action (its beginning) and a range of command-post days."""
     who, table, action = st.columns(3)
-    username = who.selectbox(t("audit.field.username"), [None, *read(audit_usernames)], format_func=all_or,
-                             key="audit:username")
-    table_name = table.selectbox(t("audit.field.table_name"), [None, *read(audit_tables)], format_func=all_or,
-                                 key="audit:table")
+    username = who.selectbox(
+        t("audit.field.username"), [None, *read(audit_usernames)], format_func=all_or, key="audit:username"
+    )
+    table_name = table.selectbox(
+        t("audit.field.table_name"), [None, *read(audit_tables)], format_func=all_or, key="audit:table"
+    )
     action_start = action.text_input(t("audit.field.action"), key="audit:action", placeholder=t("audit.action_hint"))
     start_column, end_column = st.columns(2)
     start = start_column.date_input(t("audit.from"), value=None, max_value=clock.today(), key="audit:start")
@@ -53,29 +55,41 @@ def chosen_filter() -> AuditFilter:
 
 
 def entries_frame(entries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame({
-        t("audit.field.id"): [entry["id"] for entry in entries],
-        t("audit.field.at"): [entry["at"].strftime("%Y-%m-%d %H:%M:%S") for entry in entries],
-        t("audit.field.username"): [entry["username"] for entry in entries],
-        t("audit.field.action"): [entry["action"] for entry in entries],
-        t("audit.field.table_name"): [entry["table_name"] for entry in entries],
-        t("audit.field.row_id"): [entry["row_id"] or "" for entry in entries],
-        t("audit.field.batch"): [entry["batch"] or "" for entry in entries],
-    })
+    return pd.DataFrame(
+        {
+            t("audit.field.id"): [entry["id"] for entry in entries],
+            t("audit.field.at"): [entry["at"].strftime("%Y-%m-%d %H:%M:%S") for entry in entries],
+            t("audit.field.username"): [entry["username"] for entry in entries],
+            t("audit.field.action"): [entry["action"] for entry in entries],
+            t("audit.field.table_name"): [entry["table_name"] for entry in entries],
+            t("audit.field.row_id"): [entry["row_id"] or "" for entry in entries],
+            t("audit.field.batch"): [entry["batch"] or "" for entry in entries],
+        }
+    )
 
 
 def page_number(chosen: AuditFilter, total: int) -> int:
     """The page to show; other filters start again at page 1 (the key carries them)."""
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    return st.number_input(t("audit.page", pages=format_number(pages, language())), min_value=1, max_value=pages,
-                           value=1, step=1, key=f"audit:page:{chosen!r}")
+    return st.number_input(
+        t("audit.page", pages=format_number(pages, language())),
+        min_value=1,
+        max_value=pages,
+        value=1,
+        step=1,
+        key=f"audit:page:{chosen!r}",
+    )
 
 
 def change_view(entries: Sequence[Mapping[str, Any]]) -> None:
     """One row's change: the values before and after, as stored (JSON)."""
     by_id = {entry["id"]: entry for entry in entries}
-    chosen = st.selectbox(t("audit.change_of"), list(by_id), key="audit:entry",
-                          format_func=lambda key: f"#{key} · {by_id[key]['action']} · {by_id[key]['table_name']}")
+    chosen = st.selectbox(
+        t("audit.change_of"),
+        list(by_id),
+        key="audit:entry",
+        format_func=lambda key: f"#{key} · {by_id[key]['action']} · {by_id[key]['table_name']}",
+    )
     before, after = st.columns(2)
     before.markdown(f"**{t('audit.field.before')}**")
     before.json(by_id[chosen]["before"] or {})
@@ -84,8 +98,12 @@ def change_view(entries: Sequence[Mapping[str, Any]]) -> None:
 
 
 def export_section(chosen: AuditFilter) -> None:
-    suffix = st.segmented_control(t("audit.export_format"), list(FORMATS), default="xlsx", required=True,
-                                  key="audit:export_format") or "xlsx"
+    suffix = (
+        st.segmented_control(
+            t("audit.export_format"), list(FORMATS), default="xlsx", required=True, key="audit:export_format"
+        )
+        or "xlsx"
+    )
     if st.button(t("audit.export_make"), key="audit:export_make"):
         file_name = f"audit-{clock.today().isoformat()}.{suffix}"
         with progress_bar(t("audit.export_running")) as progress:

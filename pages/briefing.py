@@ -24,8 +24,9 @@ guard("briefing")
 
 
 def choose_day():
-    return st.date_input(t("briefing.page.date"), value=briefing.default_report_day(), max_value=clock.today(),
-                         format="YYYY-MM-DD")
+    return st.date_input(
+        t("briefing.page.date"), value=briefing.default_report_day(), max_value=clock.today(), format="YYYY-MM-DD"
+    )
 
 
 def show_table(table: Table) -> None:
@@ -73,11 +74,20 @@ def notes_form(day, document: BriefingDocument, current: str) -> None:
 def downloads(facts: BriefingFacts, day) -> None:
     name = t("briefing.page.file_name", date=day.isoformat())
     left, right = st.columns(2)
-    left.download_button(t("briefing.page.download_docx"), briefing.render_docx(facts, language()),
-                         file_name=f"{name}.docx", width="stretch",
-                         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    right.download_button(t("briefing.page.download_md"), briefing.render_markdown(facts, language()),
-                          file_name=f"{name}.md", mime="text/markdown", width="stretch")
+    left.download_button(
+        t("briefing.page.download_docx"),
+        briefing.render_docx(facts, language()),
+        file_name=f"{name}.docx",
+        width="stretch",
+        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    right.download_button(
+        t("briefing.page.download_md"),
+        briefing.render_markdown(facts, language()),
+        file_name=f"{name}.md",
+        mime="text/markdown",
+        width="stretch",
+    )
 
 
 day = choose_day()
@@ -85,9 +95,11 @@ facts = read(briefing.briefing_facts, day, clock.figures_moment(day))
 as_typed = briefing.briefing_document(facts, language())  # for tables and HTML, which show text as it is
 in_markdown = briefing.briefing_document(facts, language(), IN_MARKDOWN)  # for what st.markdown renders
 st.title(in_markdown.title)
-st.caption(t("briefing.page.compared_with", date=format_day(day, language())) if facts.as_of is None
-           else t("briefing.page.compared_with_so_far", date=format_day(day, language()),
-                  time=facts.as_of.strftime("%H:%M")))
+st.caption(
+    t("briefing.page.compared_with", date=format_day(day, language()))
+    if facts.as_of is None
+    else t("briefing.page.compared_with_so_far", date=format_day(day, language()), time=facts.as_of.strftime("%H:%M"))
+)
 downloads(facts, day)
 st.markdown(in_markdown.headline)
 st.markdown(in_markdown.zero_report)

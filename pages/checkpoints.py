@@ -61,17 +61,30 @@ def headline(day: date) -> None:
     columns = st.columns(len(COUNT_FIELDS) + 1)
     for column, name in zip(columns, COUNT_FIELDS, strict=False):
         change = today[name] - before[name]
-        column.metric(figure_name(name), number(today[name]), delta=number(change) if change else None,
-                      delta_color="inverse" if name == "fever" else "off", border=True)
-    columns[-1].metric(t("checkpoints.figure.reported_checkpoints"),
-                       f"{today['reported_checkpoints']} / {today['active_checkpoints']}", border=True)
+        column.metric(
+            figure_name(name),
+            number(today[name]),
+            delta=number(change) if change else None,
+            delta_color="inverse" if name == "fever" else "off",
+            border=True,
+        )
+    columns[-1].metric(
+        t("checkpoints.figure.reported_checkpoints"),
+        f"{today['reported_checkpoints']} / {today['active_checkpoints']}",
+        border=True,
+    )
     cumulative = st.columns(len(COUNT_FIELDS) + 1)
     for column, name in zip(cumulative, COUNT_FIELDS, strict=False):
         column.metric(t(f"checkpoints.page.cumulative.{name}"), number(today["cumulative"][name]))
     st.caption(t("checkpoints.page.change_note"))
     if today["not_reported"]:
-        content_alert(t("checkpoints.page.not_reported", count=len(today["not_reported"]),
-                        names=t("checkpoints.page.separator").join(map(plain, today["not_reported"]))))
+        content_alert(
+            t(
+                "checkpoints.page.not_reported",
+                count=len(today["not_reported"]),
+                names=t("checkpoints.page.separator").join(map(plain, today["not_reported"])),
+            )
+        )
     else:
         st.markdown(f":green-background[✓ {t('checkpoints.page.all_reported', count=today['active_checkpoints'])}]")
 
@@ -80,52 +93,76 @@ def fever_line(rows: list[dict]) -> None:
     """Every checkpoint with a fever reading on the day, in red, so none is overlooked."""
     feverish = [row for row in rows if row["fever"]]
     if feverish:
-        places = t("checkpoints.page.separator").join(f"{plain(row['name'])} {number(row['fever'])}"
-                                                      for row in feverish)
-        content_alert(t("checkpoints.page.fever_alert", count=number(sum(row["fever"] for row in feverish)),
-                        places=places))
+        places = t("checkpoints.page.separator").join(
+            f"{plain(row['name'])} {number(row['fever'])}" for row in feverish
+        )
+        content_alert(
+            t("checkpoints.page.fever_alert", count=number(sum(row["fever"] for row in feverish)), places=places)
+        )
 
 
 def checkpoint_frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame({
-        t("checkpoints.field.name"): [row["name"] for row in rows],
-        t("checkpoints.field.grid"): [row["grid"] for row in rows],
-        t("checkpoints.field.kind"): [t(f"checkpoints.code.{row['kind']}") for row in rows],
-        **{figure_name(name): [int(row[name]) for row in rows] for name in COUNT_FIELDS},
-        t("checkpoints.field.reported"): [t("checkpoints.page.reported_yes" if row["reported"]
-                                            else "checkpoints.page.reported_no") for row in rows],
-        t("checkpoints.field.last_entry_at"): [format_moment(row["last_entry_at"], language())
-                                               if row["last_entry_at"] else "—" for row in rows],
-    })
+    return pd.DataFrame(
+        {
+            t("checkpoints.field.name"): [row["name"] for row in rows],
+            t("checkpoints.field.grid"): [row["grid"] for row in rows],
+            t("checkpoints.field.kind"): [t(f"checkpoints.code.{row['kind']}") for row in rows],
+            **{figure_name(name): [int(row[name]) for row in rows] for name in COUNT_FIELDS},
+            t("checkpoints.field.reported"): [
+                t("checkpoints.page.reported_yes" if row["reported"] else "checkpoints.page.reported_no")
+                for row in rows
+            ],
+            t("checkpoints.field.last_entry_at"): [
+                format_moment(row["last_entry_at"], language()) if row["last_entry_at"] else "—" for row in rows
+            ],
+        }
+    )
 
 
 def checkpoint_table_view(rows: list[dict]) -> None:
     """One row per active checkpoint; fever readings and silent checkpoints stand out in red."""
     frame = checkpoint_frame(rows)
     alarm = f"background-color: {FEVER_RED}; color: white; font-weight: 700"
-    styled = (frame.style
-              .map(lambda value: alarm if value else "", subset=[figure_name("fever")])
-              .map(lambda value: alarm if value == t("checkpoints.page.reported_no") else "",
-                   subset=[t("checkpoints.field.reported")]))
+    styled = frame.style.map(lambda value: alarm if value else "", subset=[figure_name("fever")]).map(
+        lambda value: alarm if value == t("checkpoints.page.reported_no") else "",
+        subset=[t("checkpoints.field.reported")],
+    )
     st.dataframe(styled, hide_index=True, width="stretch")
 
 
 def hourly_chart(day: date) -> None:
     """People and vehicles per hour of the day, each entry spread over its period."""
     rows = read(hourly_throughput, day)
-    long = pd.DataFrame([{"hour": row["hour"], "figure": figure_name(name), "value": row[name]}
-                         for row in rows for name in ("persons", "vehicles")])
+    long = pd.DataFrame(
+        [
+            {"hour": row["hour"], "figure": figure_name(name), "value": row[name]}
+            for row in rows
+            for name in ("persons", "vehicles")
+        ]
+    )
     names = [figure_name("persons"), figure_name("vehicles")]
-    chart = alt.Chart(long).mark_bar().encode(
-        x=alt.X("hour:O", title=t("checkpoints.field.hour"), axis=alt.Axis(labelAngle=0)),
-        xOffset=alt.XOffset("figure:N", sort=names),
-        y=alt.Y("value:Q", title=t("checkpoints.page.count_axis")),
-        color=alt.Color("figure:N", title=None, sort=names,
-                        scale=alt.Scale(domain=names, range=[CHART_COLOURS["persons"], CHART_COLOURS["vehicles"]]),
-                        legend=alt.Legend(orient="top")),
-        tooltip=[alt.Tooltip("hour:O", title=t("checkpoints.field.hour")), alt.Tooltip("figure:N", title=" "),
-                 alt.Tooltip("value:Q", title=t("checkpoints.page.count_axis"), format=",.1f")],
-    ).properties(height=280)
+    chart = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("hour:O", title=t("checkpoints.field.hour"), axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("figure:N", sort=names),
+            y=alt.Y("value:Q", title=t("checkpoints.page.count_axis")),
+            color=alt.Color(
+                "figure:N",
+                title=None,
+                sort=names,
+                scale=alt.Scale(domain=names, range=[CHART_COLOURS["persons"], CHART_COLOURS["vehicles"]]),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[
+                alt.Tooltip("hour:O", title=t("checkpoints.field.hour")),
+                alt.Tooltip("figure:N", title=" "),
+                alt.Tooltip("value:Q", title=t("checkpoints.page.count_axis"), format=",.1f"),
+            ],
+        )
+        .properties(height=280)
+    )
     st.altair_chart(chart, width="stretch")
     st.caption(t("checkpoints.page.hourly_note"))
 
@@ -136,13 +173,19 @@ def trend_charts(day: date) -> None:
     columns = st.columns(2)
     for position, name in enumerate(COUNT_FIELDS):
         frame = pd.DataFrame({"day": [row["day"].isoformat() for row in rows], "value": [row[name] for row in rows]})
-        chart = alt.Chart(frame, title=figure_name(name)).mark_line(
-            point=True, color=CHART_COLOURS[name], strokeWidth=2.5).encode(
-            x=alt.X("day:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0)),
-            y=alt.Y("value:Q", title=None),
-            tooltip=[alt.Tooltip("day:T", title=t("checkpoints.field.day"), format="%Y-%m-%d"),
-                     alt.Tooltip("value:Q", title=figure_name(name), format=",")],
-        ).properties(height=200)
+        chart = (
+            alt.Chart(frame, title=figure_name(name))
+            .mark_line(point=True, color=CHART_COLOURS[name], strokeWidth=2.5)
+            .encode(
+                x=alt.X("day:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0)),
+                y=alt.Y("value:Q", title=None),
+                tooltip=[
+                    alt.Tooltip("day:T", title=t("checkpoints.field.day"), format="%Y-%m-%d"),
+                    alt.Tooltip("value:Q", title=figure_name(name), format=","),
+                ],
+            )
+            .properties(height=200)
+        )
         columns[position % 2].altair_chart(chart, width="stretch")
 
 
@@ -163,18 +206,23 @@ def overview_tab(day: date) -> None:
 
 
 def entries_frame(entries: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame({
-        t("checkpoints.field.entry"): [f"#{entry['id']}" for entry in entries],
-        t("checkpoints.page.period"): [period_text(entry["period_start"], entry["period_end"]) for entry in entries],
-        t("checkpoints.field.effective"): [entry["effective"] for entry in entries],
-        t("checkpoints.field.superseded_by"): [f"#{entry['superseded_by']}" if entry["superseded_by"] else ""
-                                               for entry in entries],
-        **{figure_name(name): [int(entry[name]) for entry in entries] for name in COUNT_FIELDS},
-        t("checkpoints.field.reason"): [entry["reason"] or "" for entry in entries],
-        t("checkpoints.field.note"): [entry["note"] or "" for entry in entries],
-        t("checkpoints.field.entered_by"): [entry["entered_by"] for entry in entries],
-        t("checkpoints.field.entered_at"): [format_moment(entry["entered_at"], language()) for entry in entries],
-    })
+    return pd.DataFrame(
+        {
+            t("checkpoints.field.entry"): [f"#{entry['id']}" for entry in entries],
+            t("checkpoints.page.period"): [
+                period_text(entry["period_start"], entry["period_end"]) for entry in entries
+            ],
+            t("checkpoints.field.effective"): [entry["effective"] for entry in entries],
+            t("checkpoints.field.superseded_by"): [
+                f"#{entry['superseded_by']}" if entry["superseded_by"] else "" for entry in entries
+            ],
+            **{figure_name(name): [int(entry[name]) for entry in entries] for name in COUNT_FIELDS},
+            t("checkpoints.field.reason"): [entry["reason"] or "" for entry in entries],
+            t("checkpoints.field.note"): [entry["note"] or "" for entry in entries],
+            t("checkpoints.field.entered_by"): [entry["entered_by"] for entry in entries],
+            t("checkpoints.field.entered_at"): [format_moment(entry["entered_at"], language()) for entry in entries],
+        }
+    )
 
 
 def recent_entries_view(who: Actor, may_enter: bool) -> None:
@@ -187,8 +235,12 @@ def recent_entries_view(who: Actor, may_enter: bool) -> None:
     ids = list(names)
     remembered = st.session_state.get(LAST_CHECKPOINT_KEY)
     # Unkeyed on purpose: after a save the default moves to the checkpoint just entered, and so does the list.
-    chosen = st.selectbox(t("checkpoints.field.checkpoint"), ids, format_func=names.get,
-                          index=ids.index(remembered) if remembered in ids else 0)
+    chosen = st.selectbox(
+        t("checkpoints.field.checkpoint"),
+        ids,
+        format_func=names.get,
+        index=ids.index(remembered) if remembered in ids else 0,
+    )
     entries = read(recent_entries, chosen)
     if entries:
         st.dataframe(entries_frame(entries), hide_index=True, width="stretch")
@@ -225,8 +277,10 @@ day = report_day(who, "checkpoints.page.report_date", "checkpoints:report_date")
 st.caption(t("checkpoints.page.as_of", date=format_day(day, language())))
 headline(day)
 may_enter = may_write(who, DOMAIN)
-tab_names = [t("checkpoints.page.tab_overview"),
-             t("checkpoints.page.tab_entries" if may_enter else "checkpoints.page.tab_entries_read")]
+tab_names = [
+    t("checkpoints.page.tab_overview"),
+    t("checkpoints.page.tab_entries" if may_enter else "checkpoints.page.tab_entries_read"),
+]
 if is_admin(who):
     tab_names.append(t("checkpoints.page.tab_master"))
 tabs = st.tabs(tab_names)

@@ -84,8 +84,12 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 # "inverse" when it is bad news, "off" when it is neither.
 HEADLINE = (
     (("total", "off"), ("reopened", "normal"), ("reopen_rate", "normal"), ("applied", "off")),
-    (("not_reopened", "inverse"), ("suspended", "inverse"), ("rectifications_open", "inverse"),
-     ("rectifications_overdue", "inverse")),
+    (
+        ("not_reopened", "inverse"),
+        ("suspended", "inverse"),
+        ("rectifications_open", "inverse"),
+        ("rectifications_overdue", "inverse"),
+    ),
 )
 
 
@@ -110,17 +114,30 @@ def headline(today: Mapping[str, object], before: Mapping[str, object]) -> None:
                 shown, delta = percent(now), (number(change, 1) + "%") if change else None
             else:
                 shown, delta = number(now), number(now - then) if now != then else None
-            column.metric(t(f"briefing.figure.enterprises.{name}"), shown, delta=delta, delta_color=colour,
-                          border=True, height="stretch")
+            column.metric(
+                t(f"briefing.figure.enterprises.{name}"),
+                shown,
+                delta=delta,
+                delta_color=colour,
+                border=True,
+                height="stretch",
+            )
     st.caption(t("enterprises.page.change_note"))
 
 
 def overdue_alerts(day: date, overdue_count: int) -> None:
     """The most overdue rectification items, in red, and how many more there are, so that none is overlooked."""
     for item in read(overdue_rectifications, day, ALERT_LIMIT):
-        content_alert(t("enterprises.page.overdue_alert", enterprise=plain(item["enterprise"]),
-                        grid=plain(item["grid"]), item=plain(item["item"]), deadline=day_text(item["deadline"]),
-                        days=item["days_overdue"]))
+        content_alert(
+            t(
+                "enterprises.page.overdue_alert",
+                enterprise=plain(item["enterprise"]),
+                grid=plain(item["grid"]),
+                item=plain(item["item"]),
+                deadline=day_text(item["deadline"]),
+                days=item["days_overdue"],
+            )
+        )
     if overdue_count > ALERT_LIMIT:
         content_alert(t("enterprises.page.more_overdue", count=number(overdue_count - ALERT_LIMIT)))
 
@@ -133,37 +150,46 @@ def chart_height(bars: int) -> int:
     return BAR_CHART_BASE + BAR_HEIGHT * bars
 
 
-def rate_chart(rows: Sequence[Mapping[str, object]], overall: float, title: str,
-               label: Callable[[str], str] = str) -> None:
+def rate_chart(
+    rows: Sequence[Mapping[str, object]], overall: float, title: str, label: Callable[[str], str] = str
+) -> None:
     """Reopen rate per group as horizontal bars, the laggards on top; groups below the overall rate in amber.
 
     Each bar carries its rate and how many lag behind, written inside the bar's
     start (dark on a long bar, light where the bar is too short to hold it).
     """
-    frame = pd.DataFrame({
-        "group": [label(row["group"]) for row in rows],
-        "rate": [row["reopen_rate"] * 100 for row in rows],
-        "total": [row["total"] for row in rows],
-        "reopened": [row["reopened"] for row in rows],
-        "lagging": [row["lagging"] for row in rows],
-        "colour": [LAG_COLOUR if row["reopen_rate"] < overall else AHEAD_COLOUR for row in rows],
-        "ink": [BAR_INK if row["reopen_rate"] >= SHORT_BAR else PAGE_INK for row in rows],
-        "label": [t("enterprises.page.bar_label", rate=percent(row["reopen_rate"]), lagging=row["lagging"])
-                  for row in rows],
-    })
+    frame = pd.DataFrame(
+        {
+            "group": [label(row["group"]) for row in rows],
+            "rate": [row["reopen_rate"] * 100 for row in rows],
+            "total": [row["total"] for row in rows],
+            "reopened": [row["reopened"] for row in rows],
+            "lagging": [row["lagging"] for row in rows],
+            "colour": [LAG_COLOUR if row["reopen_rate"] < overall else AHEAD_COLOUR for row in rows],
+            "ink": [BAR_INK if row["reopen_rate"] >= SHORT_BAR else PAGE_INK for row in rows],
+            "label": [
+                t("enterprises.page.bar_label", rate=percent(row["reopen_rate"]), lagging=row["lagging"])
+                for row in rows
+            ],
+        }
+    )
     base = alt.Chart(frame, title=title).encode(
         y=alt.Y("group:N", sort=list(frame["group"]), title=None, axis=alt.Axis(labelLimit=160)),
-        tooltip=[alt.Tooltip("group:N", title=title),
-                 alt.Tooltip("rate:Q", title=t("briefing.figure.enterprises.reopen_rate"), format=".1f"),
-                 alt.Tooltip("reopened:Q", title=t("briefing.figure.enterprises.reopened")),
-                 alt.Tooltip("lagging:Q", title=t("enterprises.page.lagging")),
-                 alt.Tooltip("total:Q", title=t("briefing.figure.enterprises.total"))],
+        tooltip=[
+            alt.Tooltip("group:N", title=title),
+            alt.Tooltip("rate:Q", title=t("briefing.figure.enterprises.reopen_rate"), format=".1f"),
+            alt.Tooltip("reopened:Q", title=t("briefing.figure.enterprises.reopened")),
+            alt.Tooltip("lagging:Q", title=t("enterprises.page.lagging")),
+            alt.Tooltip("total:Q", title=t("briefing.figure.enterprises.total")),
+        ],
     )
     bars = base.mark_bar().encode(
         x=alt.X("rate:Q", title=t("enterprises.page.rate_axis"), scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("colour:N", scale=None))
+        color=alt.Color("colour:N", scale=None),
+    )
     labels = base.mark_text(align="left", dx=6, fontWeight="bold").encode(
-        x=alt.value(0), text="label:N", color=alt.Color("ink:N", scale=None))
+        x=alt.value(0), text="label:N", color=alt.Color("ink:N", scale=None)
+    )
     st.altair_chart(bars + labels, width="stretch", height=chart_height(len(frame)))
 
 
@@ -183,11 +209,17 @@ def reasons_section(day: date, today: Mapping[str, object], who: Actor) -> None:
     st.subheader(t("enterprises.page.reasons_title"))
     reasons = sorted(today["by_reason"].items(), key=lambda pair: -pair[1])
     frame = pd.DataFrame({"reason": [code(reason) for reason, _ in reasons], "count": [count for _, count in reasons]})
-    chart = alt.Chart(frame).mark_bar(color=REASON_COLOUR).encode(
-        y=alt.Y("reason:N", sort=list(frame["reason"]), title=None, axis=alt.Axis(labelLimit=200)),
-        x=alt.X("count:Q", title=t("enterprises.page.count_axis"), axis=alt.Axis(tickMinStep=1)),
-        tooltip=[alt.Tooltip("reason:N", title=field("reason")),
-                 alt.Tooltip("count:Q", title=t("enterprises.page.count_axis"))],
+    chart = (
+        alt.Chart(frame)
+        .mark_bar(color=REASON_COLOUR)
+        .encode(
+            y=alt.Y("reason:N", sort=list(frame["reason"]), title=None, axis=alt.Axis(labelLimit=200)),
+            x=alt.X("count:Q", title=t("enterprises.page.count_axis"), axis=alt.Axis(tickMinStep=1)),
+            tooltip=[
+                alt.Tooltip("reason:N", title=field("reason")),
+                alt.Tooltip("count:Q", title=t("enterprises.page.count_axis")),
+            ],
+        )
     )
     chart_column, list_column = st.columns([2, 3])
     with chart_column:
@@ -197,29 +229,44 @@ def reasons_section(day: date, today: Mapping[str, object], who: Actor) -> None:
         lagging = read(registry, day, None, REGISTRY_LIMIT, LAGGING_STATUSES, who)
         st.markdown(f"**{t('enterprises.page.lagging_list', count=number(len(lagging)))}**")
         if lagging:
-            table(pd.DataFrame({
-                field("name"): [row["name"] for row in lagging],
-                field("sector"): [row["sector"] for row in lagging],
-                field("grid"): [row["grid"] for row in lagging],
-                field("status"): [code(row["status"]) for row in lagging],
-                field("reason"): [code(row["reason"]) for row in lagging],
-                field("status_date"): [day_text(row["status_date"]) for row in lagging],
-            }))
+            table(
+                pd.DataFrame(
+                    {
+                        field("name"): [row["name"] for row in lagging],
+                        field("sector"): [row["sector"] for row in lagging],
+                        field("grid"): [row["grid"] for row in lagging],
+                        field("status"): [code(row["status"]) for row in lagging],
+                        field("reason"): [code(row["reason"]) for row in lagging],
+                        field("status_date"): [day_text(row["status_date"]) for row in lagging],
+                    }
+                )
+            )
 
 
 def trend_section(day: date) -> None:
     st.subheader(t("enterprises.page.trend_title", days=TREND_DAYS))
     rows = read(reopen_trend, day, TREND_DAYS)
-    frame = pd.DataFrame({"day": [row["date"].isoformat() for row in rows],
-                          "rate": [row["reopen_rate"] * 100 for row in rows],
-                          "reopened": [row["reopened"] for row in rows], "total": [row["total"] for row in rows]})
-    chart = alt.Chart(frame).mark_line(point=True, color=TREND_COLOUR, strokeWidth=2.5).encode(
-        x=alt.X("day:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0)),
-        y=alt.Y("rate:Q", title=t("enterprises.page.rate_axis"), scale=alt.Scale(domain=[0, 100])),
-        tooltip=[alt.Tooltip("day:T", title=t("enterprises.page.day"), format="%Y-%m-%d"),
-                 alt.Tooltip("rate:Q", title=t("briefing.figure.enterprises.reopen_rate"), format=".1f"),
-                 alt.Tooltip("reopened:Q", title=t("briefing.figure.enterprises.reopened")),
-                 alt.Tooltip("total:Q", title=t("briefing.figure.enterprises.total"))],
+    frame = pd.DataFrame(
+        {
+            "day": [row["date"].isoformat() for row in rows],
+            "rate": [row["reopen_rate"] * 100 for row in rows],
+            "reopened": [row["reopened"] for row in rows],
+            "total": [row["total"] for row in rows],
+        }
+    )
+    chart = (
+        alt.Chart(frame)
+        .mark_line(point=True, color=TREND_COLOUR, strokeWidth=2.5)
+        .encode(
+            x=alt.X("day:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0)),
+            y=alt.Y("rate:Q", title=t("enterprises.page.rate_axis"), scale=alt.Scale(domain=[0, 100])),
+            tooltip=[
+                alt.Tooltip("day:T", title=t("enterprises.page.day"), format="%Y-%m-%d"),
+                alt.Tooltip("rate:Q", title=t("briefing.figure.enterprises.reopen_rate"), format=".1f"),
+                alt.Tooltip("reopened:Q", title=t("briefing.figure.enterprises.reopened")),
+                alt.Tooltip("total:Q", title=t("briefing.figure.enterprises.total")),
+            ],
+        )
     )
     st.altair_chart(chart, width="stretch", height=TREND_HEIGHT)
 
@@ -234,31 +281,35 @@ def overview_tab(day: date, today: Mapping[str, object], who: Actor) -> None:
 
 
 def registry_frame(rows: Sequence[Mapping[str, object]]) -> pd.DataFrame:
-    return pd.DataFrame({
-        field("name"): [row["name"] for row in rows],
-        field("kind"): [code(row["kind"]) for row in rows],
-        field("sector"): [row["sector"] for row in rows],
-        field("grid"): [row["grid"] for row in rows],
-        field("status"): [code(row["status"]) for row in rows],
-        field("status_date"): [day_text(row["status_date"]) for row in rows],
-        field("reason"): [code(row["reason"]) for row in rows],
-        field("employees"): [row["employees"] for row in rows],
-        field("address"): [row["address"] or "" for row in rows],
-        field("contact"): [row["contact"] or "" for row in rows],
-    })
+    return pd.DataFrame(
+        {
+            field("name"): [row["name"] for row in rows],
+            field("kind"): [code(row["kind"]) for row in rows],
+            field("sector"): [row["sector"] for row in rows],
+            field("grid"): [row["grid"] for row in rows],
+            field("status"): [code(row["status"]) for row in rows],
+            field("status_date"): [day_text(row["status_date"]) for row in rows],
+            field("reason"): [code(row["reason"]) for row in rows],
+            field("employees"): [row["employees"] for row in rows],
+            field("address"): [row["address"] or "" for row in rows],
+            field("contact"): [row["contact"] or "" for row in rows],
+        }
+    )
 
 
 def history_frame(history: Sequence[Mapping[str, object]]) -> pd.DataFrame:
     """Every status change, newest first: what, from when, why, who and when it was entered."""
     newest_first = list(reversed(history))
-    return pd.DataFrame({
-        field("status"): [code(row["status"]) for row in newest_first],
-        field("status_date"): [day_text(row["effective_date"]) for row in newest_first],
-        field("reason"): [code(row["reason"]) for row in newest_first],
-        field("note"): [row["note"] or "" for row in newest_first],
-        t("enterprises.page.changed_by"): [row["changed_by"] for row in newest_first],
-        t("enterprises.page.changed_at"): [format_moment(row["changed_at"], language()) for row in newest_first],
-    })
+    return pd.DataFrame(
+        {
+            field("status"): [code(row["status"]) for row in newest_first],
+            field("status_date"): [day_text(row["effective_date"]) for row in newest_first],
+            field("reason"): [code(row["reason"]) for row in newest_first],
+            field("note"): [row["note"] or "" for row in newest_first],
+            t("enterprises.page.changed_by"): [row["changed_by"] for row in newest_first],
+            t("enterprises.page.changed_at"): [format_moment(row["changed_at"], language()) for row in newest_first],
+        }
+    )
 
 
 def record_and_form(writer: bool) -> tuple[DeltaGenerator, ...]:
@@ -267,8 +318,9 @@ def record_and_form(writer: bool) -> tuple[DeltaGenerator, ...]:
     return tuple(st.columns([3, 2], gap="large")) if writer else (st.container(),)
 
 
-def status_part(enterprise: Mapping[str, object], current: str, history: Sequence[Mapping[str, object]],
-                writer: bool) -> None:
+def status_part(
+    enterprise: Mapping[str, object], current: str, history: Sequence[Mapping[str, object]], writer: bool
+) -> None:
     record, *form = record_and_form(writer)
     with record:
         st.markdown(t("enterprises.page.current_status", status=code(current)))
@@ -280,14 +332,23 @@ def status_part(enterprise: Mapping[str, object], current: str, history: Sequenc
 
 
 def checklist_frame(checks: Mapping[str, Mapping | None]) -> pd.DataFrame:
-    return pd.DataFrame({
-        field("condition"): [code(condition) for condition in checks],
-        field("met"): [t("enterprises.page.met_yes" if check and check["met"] else
-                         "enterprises.page.met_no" if check else "enterprises.page.never_checked")
-                       for check in checks.values()],
-        field("checked_on"): [day_text(check["checked_on"]) if check else "—" for check in checks.values()],
-        field("checked_by"): [check["checked_by"] if check else "—" for check in checks.values()],
-    })
+    return pd.DataFrame(
+        {
+            field("condition"): [code(condition) for condition in checks],
+            field("met"): [
+                t(
+                    "enterprises.page.met_yes"
+                    if check and check["met"]
+                    else "enterprises.page.met_no"
+                    if check
+                    else "enterprises.page.never_checked"
+                )
+                for check in checks.values()
+            ],
+            field("checked_on"): [day_text(check["checked_on"]) if check else "—" for check in checks.values()],
+            field("checked_by"): [check["checked_by"] if check else "—" for check in checks.values()],
+        }
+    )
 
 
 def conditions_part(enterprise: Mapping[str, object], writer: bool) -> None:
@@ -310,10 +371,14 @@ def conditions_part(enterprise: Mapping[str, object], writer: bool) -> None:
 def notice_download(inspection: Mapping[str, object], enterprise: Mapping[str, object]) -> None:
     notice = read(rectification_notice, inspection["id"], NOTICE_LANGUAGE, actor())
     st.download_button(
-        t("enterprises.page.download_notice"), notice, mime=DOCX_MIME, on_click="ignore", width="stretch",
-        file_name=t("enterprises.page.notice_file", enterprise=enterprise["name"],
-                    number=notice_number(inspection)),
-        key=f"enterprises:notice:{inspection['id']}")
+        t("enterprises.page.download_notice"),
+        notice,
+        mime=DOCX_MIME,
+        on_click="ignore",
+        width="stretch",
+        file_name=t("enterprises.page.notice_file", enterprise=enterprise["name"], number=notice_number(inspection)),
+        key=f"enterprises:notice:{inspection['id']}",
+    )
 
 
 def inspection_record_view(enterprise: Mapping[str, object]) -> None:
@@ -323,19 +388,34 @@ def inspection_record_view(enterprise: Mapping[str, object]) -> None:
         st.caption(t("enterprises.page.no_inspections"))
         return
     by_id = {row["id"]: row for row in inspections}
-    choices = {number: t("enterprises.page.inspection_choice", date=day_text(row["date"]),
-                         inspector=row["inspector"], items=row["items"], open=row["open_items"])
-               for number, row in by_id.items()}
-    chosen = st.selectbox(t("enterprises.page.inspection"), list(by_id), format_func=choices.get,
-                          key=INSPECTION_CHOICE_KEY.format(enterprise=enterprise["id"]))
+    choices = {
+        number: t(
+            "enterprises.page.inspection_choice",
+            date=day_text(row["date"]),
+            inspector=row["inspector"],
+            items=row["items"],
+            open=row["open_items"],
+        )
+        for number, row in by_id.items()
+    }
+    chosen = st.selectbox(
+        t("enterprises.page.inspection"),
+        list(by_id),
+        format_func=choices.get,
+        key=INSPECTION_CHOICE_KEY.format(enterprise=enterprise["id"]),
+    )
     items = read(inspection_items, chosen)
     if items:
-        table(pd.DataFrame({
-            field("item"): [item["item"] for item in items],
-            field("deadline"): [day_text(item["deadline"]) for item in items],
-            field("closed_on"): [day_text(item["closed_on"]) for item in items],
-            field("verified_by"): [item["verified_by"] or "—" for item in items],
-        }))
+        table(
+            pd.DataFrame(
+                {
+                    field("item"): [item["item"] for item in items],
+                    field("deadline"): [day_text(item["deadline"]) for item in items],
+                    field("closed_on"): [day_text(item["closed_on"]) for item in items],
+                    field("verified_by"): [item["verified_by"] or "—" for item in items],
+                }
+            )
+        )
     else:
         st.caption(t("enterprises.page.no_findings"))
     notice_download(by_id[chosen], enterprise)
@@ -356,12 +436,22 @@ def enterprise_detail(enterprise: Mapping[str, object], writer: bool) -> None:
     history = read(status_history, enterprise["id"])
     current = history[-1]["status"] if history else DEFAULT_STATUS
     st.subheader(plain(enterprise["name"]))
-    st.caption(t("enterprises.page.separator").join(
-        plain(part) for part in (code(enterprise["kind"]), enterprise["sector"], enterprise["grid"],
-                               enterprise["address"], enterprise["contact"]) if part))
-    status_tab, conditions_tab, inspections_tab = st.tabs([t("enterprises.page.tab_status"),
-                                                           t("enterprises.page.tab_conditions"),
-                                                           t("enterprises.page.tab_inspections")])
+    st.caption(
+        t("enterprises.page.separator").join(
+            plain(part)
+            for part in (
+                code(enterprise["kind"]),
+                enterprise["sector"],
+                enterprise["grid"],
+                enterprise["address"],
+                enterprise["contact"],
+            )
+            if part
+        )
+    )
+    status_tab, conditions_tab, inspections_tab = st.tabs(
+        [t("enterprises.page.tab_status"), t("enterprises.page.tab_conditions"), t("enterprises.page.tab_inspections")]
+    )
     with status_tab:
         status_part(enterprise, current, history, writer)
     with conditions_tab:
@@ -373,11 +463,21 @@ def enterprise_detail(enterprise: Mapping[str, object], writer: bool) -> None:
 def registry_tab(day: date, who: Actor, writer: bool) -> None:
     """The searchable registry with each enterprise's status on the report date, then one enterprise in full."""
     search_column, status_column = st.columns([3, 2])
-    search = search_column.text_input(t("enterprises.page.search"), key="enterprises:search",
-                                      placeholder=t("enterprises.page.search_hint"))
-    statuses = tuple(status_column.multiselect(field("status"), STATUSES, format_func=code_labels(STATUSES).get,
-                                               key="enterprises:statuses",
-                                               placeholder=t("enterprises.page.all_statuses"))) or None
+    search = search_column.text_input(
+        t("enterprises.page.search"), key="enterprises:search", placeholder=t("enterprises.page.search_hint")
+    )
+    statuses = (
+        tuple(
+            status_column.multiselect(
+                field("status"),
+                STATUSES,
+                format_func=code_labels(STATUSES).get,
+                key="enterprises:statuses",
+                placeholder=t("enterprises.page.all_statuses"),
+            )
+        )
+        or None
+    )
     rows = read(registry, day, search, REGISTRY_LIMIT, statuses, who)
     found = read(registry_count, day, search, statuses, who)
     st.caption(t("enterprises.page.registry_count", shown=number(len(rows)), found=number(found)))
@@ -385,10 +485,13 @@ def registry_tab(day: date, who: Actor, writer: bool) -> None:
         return
     table(registry_frame(rows))
     by_id = {row["id"]: row for row in rows}
-    choices = {number: t("enterprises.page.enterprise_choice", name=row["name"], grid=row["grid"],
-                         status=code(row["status"])) for number, row in by_id.items()}
-    chosen = st.selectbox(t("enterprises.page.choose_enterprise"), list(by_id), format_func=choices.get,
-                          key="enterprises:chosen")
+    choices = {
+        number: t("enterprises.page.enterprise_choice", name=row["name"], grid=row["grid"], status=code(row["status"]))
+        for number, row in by_id.items()
+    }
+    chosen = st.selectbox(
+        t("enterprises.page.choose_enterprise"), list(by_id), format_func=choices.get, key="enterprises:chosen"
+    )
     enterprise_detail(by_id[chosen], writer)
 
 
@@ -396,15 +499,17 @@ def registry_tab(day: date, who: Actor, writer: bool) -> None:
 
 
 def items_frame(items: Sequence[Mapping[str, object]]) -> pd.DataFrame:
-    return pd.DataFrame({
-        field("enterprise"): [item["enterprise"] for item in items],
-        field("grid"): [item["grid"] for item in items],
-        field("item"): [item["item"] for item in items],
-        field("date"): [day_text(item["inspected_on"]) for item in items],
-        field("inspector"): [item["inspector"] for item in items],
-        field("deadline"): [day_text(item["deadline"]) for item in items],
-        t("enterprises.page.days_overdue"): [item["days_overdue"] for item in items],
-    })
+    return pd.DataFrame(
+        {
+            field("enterprise"): [item["enterprise"] for item in items],
+            field("grid"): [item["grid"] for item in items],
+            field("item"): [item["item"] for item in items],
+            field("date"): [day_text(item["inspected_on"]) for item in items],
+            field("inspector"): [item["inspector"] for item in items],
+            field("deadline"): [day_text(item["deadline"]) for item in items],
+            t("enterprises.page.days_overdue"): [item["days_overdue"] for item in items],
+        }
+    )
 
 
 def shown_of(shown: int, total: int) -> None:
@@ -421,8 +526,11 @@ def rectifications_tab(day: date, today: Mapping[str, object], writer: bool) -> 
     if overdue:
         frame = items_frame(overdue)
         alarm = "background-color: #ef4444; color: white; font-weight: 700"
-        st.dataframe(frame.style.map(lambda _: alarm, subset=[t("enterprises.page.days_overdue")]),
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            frame.style.map(lambda _: alarm, subset=[t("enterprises.page.days_overdue")]),
+            hide_index=True,
+            width="stretch",
+        )
         shown_of(len(overdue), today["rectifications_overdue"])
     else:
         content_ok(t("enterprises.page.none_overdue"))
@@ -455,8 +563,11 @@ headline(today, read(figures, day - timedelta(days=1)))
 overdue_alerts(day, today["rectifications_overdue"])
 writer = may_write(who, DOMAIN)
 registrar = may_write(who, DOMAIN, whole_domain=True)  # a clerk of some enterprises works on those, registers none
-tab_names = [t("enterprises.page.tab_overview"), t("enterprises.page.tab_registry"),
-             t("enterprises.page.tab_rectifications")]
+tab_names = [
+    t("enterprises.page.tab_overview"),
+    t("enterprises.page.tab_registry"),
+    t("enterprises.page.tab_rectifications"),
+]
 if registrar:
     tab_names.append(t("enterprises.page.tab_import"))
 tabs = st.tabs(tab_names)

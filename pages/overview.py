@@ -45,10 +45,15 @@ TILES = {
         Tile(("checkpoints", "turned_back"), "briefing.figure.checkpoints.turned_back"),
     ),
     "quarantine": (
-        Tile(("quarantine", "current", "total"), "briefing.figure.quarantine.current_total", rise_is_bad=True,
-             headline=True),
-        Tile(("quarantine", "current", "centralized"), "briefing.figure.quarantine.current_centralized",
-             rise_is_bad=True),
+        Tile(
+            ("quarantine", "current", "total"),
+            "briefing.figure.quarantine.current_total",
+            rise_is_bad=True,
+            headline=True,
+        ),
+        Tile(
+            ("quarantine", "current", "centralized"), "briefing.figure.quarantine.current_centralized", rise_is_bad=True
+        ),
         Tile(("quarantine", "due_next_3_days"), "briefing.figure.quarantine.due_next_3_days"),
         Tile(("quarantine", "overdue"), "briefing.figure.quarantine.overdue", rise_is_bad=True, headline=True),
     ),
@@ -59,13 +64,21 @@ TILES = {
         Tile(("supply_summary", "out_today"), "overview.supply_issues"),
     ),
     "enterprises": (
-        Tile(("enterprises", "reopen_rate"), "briefing.figure.enterprises.reopen_rate", rise_is_bad=False,
-             digits=1, percent=True, headline=True),
-        Tile(("enterprises", "reopened"), "briefing.figure.enterprises.reopened", rise_is_bad=False,
-             headline=True),
+        Tile(
+            ("enterprises", "reopen_rate"),
+            "briefing.figure.enterprises.reopen_rate",
+            rise_is_bad=False,
+            digits=1,
+            percent=True,
+            headline=True,
+        ),
+        Tile(("enterprises", "reopened"), "briefing.figure.enterprises.reopened", rise_is_bad=False, headline=True),
         Tile(("enterprises", "not_reopened"), "briefing.figure.enterprises.not_reopened", rise_is_bad=True),
-        Tile(("enterprises", "rectifications_overdue"), "briefing.figure.enterprises.rectifications_overdue",
-             rise_is_bad=True),
+        Tile(
+            ("enterprises", "rectifications_overdue"),
+            "briefing.figure.enterprises.rectifications_overdue",
+            rise_is_bad=True,
+        ),
     ),
 }
 HEADLINE = tuple(tile for tiles in TILES.values() for tile in tiles if tile.headline)
@@ -76,10 +89,12 @@ BODY_COLUMNS = (1.3, 2.3, 1.2)
 def with_supply_summary(briefing: dict) -> dict:
     """The briefing plus counts over all supply items, which is what a tile can show."""
     items = briefing["supplies"]
-    summary = {"below_safety": sum(item["below_safety"] for item in items),
-               "under_3_days": sum(item["status"] in ("under_3_days", "out") for item in items),
-               "in_today": sum(item["in_today"] for item in items),
-               "out_today": sum(item["out_today"] for item in items)}
+    summary = {
+        "below_safety": sum(item["below_safety"] for item in items),
+        "under_3_days": sum(item["status"] in ("under_3_days", "out") for item in items),
+        "in_today": sum(item["in_today"] for item in items),
+        "out_today": sum(item["out_today"] for item in items),
+    }
     return {**briefing, "supply_summary": summary}
 
 
@@ -100,9 +115,13 @@ def show_tile(tile: Tile, today: dict, before: dict) -> None:
     now, then = _value(today, tile), _value(before, tile)
     suffix = "%" if tile.percent else ""
     change = round(now - then, tile.digits)
-    st.metric(t(tile.label), format_short_number(now, language(), tile.digits) + suffix,
-              delta=format_short_number(change, language(), tile.digits) + suffix if change else None,
-              delta_color=_delta_colour(tile), border=True)
+    st.metric(
+        t(tile.label),
+        format_short_number(now, language(), tile.digits) + suffix,
+        delta=format_short_number(change, language(), tile.digits) + suffix if change else None,
+        delta_color=_delta_colour(tile),
+        border=True,
+    )
 
 
 def tiles_of(view: str) -> tuple[Tile, ...]:
@@ -113,7 +132,7 @@ def tiles_of(view: str) -> tuple[Tile, ...]:
 def show_tiles(tiles: tuple[Tile, ...], today: dict, before: dict) -> None:
     per_row = wall.tiles_per_row()
     for row_start in range(0, len(tiles), per_row):
-        for cell, tile in zip(st.columns(per_row), tiles[row_start:row_start + per_row], strict=False):
+        for cell, tile in zip(st.columns(per_row), tiles[row_start : row_start + per_row], strict=False):
             with cell:
                 show_tile(tile, today, before)
 
@@ -123,16 +142,18 @@ def show_header(report_day: date, as_of: datetime | None, rendered_at: str) -> N
     title, risk, status = st.columns([2.5, 1.3, 1.4], vertical_alignment="center")
     title.title(t("overview.title"))
     risk.html(wall.risk_badge(situation.risk_level(engine())))
-    status.html("<div class='wall-status'>"
-                + t("overview.as_of", as_of=briefing.as_of_text(report_day, as_of, language()), changed=rendered_at)
-                + "</div>")
+    status.html(
+        "<div class='wall-status'>"
+        + t("overview.as_of", as_of=briefing.as_of_text(report_day, as_of, language()), changed=rendered_at)
+        + "</div>"
+    )
 
 
 def show_alerts(report_day: date, figures: dict, as_of: datetime | None) -> None:
     st.subheader(t("wall.alerts"))
     found = read(situation.alerts, report_day, figures, as_of)
     if found:
-        st.html("".join(wall.alert_html(alert) for alert in found[:wall.MAX_ALERTS]))
+        st.html("".join(wall.alert_html(alert) for alert in found[: wall.MAX_ALERTS]))
     else:
         st.html(f'<div class="wall-alert calm">{t("wall.no_alerts")}</div>')
     if len(found) > wall.MAX_ALERTS:

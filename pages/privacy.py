@@ -27,8 +27,14 @@ def setting_form(days: int) -> None:
     """The retention period in days; the data layer refuses anything but a whole number from 1 on."""
     st.subheader(t("retention.page.setting_heading"))
     with entry_form("retention-days"):
-        chosen = st.number_input(t("retention.field.days"), min_value=1, max_value=retention.MAX_RETENTION_DAYS,
-                                 value=days, step=1, help=t("retention.page.days_help"))
+        chosen = st.number_input(
+            t("retention.field.days"),
+            min_value=1,
+            max_value=retention.MAX_RETENTION_DAYS,
+            value=days,
+            step=1,
+            help=t("retention.page.days_help"),
+        )
         submitted = st.form_submit_button(t("retention.page.save_setting"))
     if submitted:
         stored = save("retention-days", retention.set_retention_days, int(chosen))
@@ -55,8 +61,11 @@ def run_form(days: int) -> None:
         st.error(t("retention.page.must_confirm"))
         return
     bar = st.progress(0.0, text=t("retention.page.progress"))
-    count = save("retention-run", retention.anonymise_people,
-                 progress=lambda share: bar.progress(share, text=t("retention.page.progress")))
+    count = save(
+        "retention-run",
+        retention.anonymise_people,
+        progress=lambda share: bar.progress(share, text=t("retention.page.progress")),
+    )
     bar.empty()
     if count is not None:
         truncate_wal(engine())

@@ -33,8 +33,11 @@ class QuickSection:
 
 
 SECTIONS = (
-    QuickSection("checkpoints.page.quick_section", partial(may_write, domain="checkpoints"),
-                 partial(count_entry_form, "quick-checkpoint")),
+    QuickSection(
+        "checkpoints.page.quick_section",
+        partial(may_write, domain="checkpoints"),
+        partial(count_entry_form, "quick-checkpoint"),
+    ),
     QuickSection("supplies.page.quick_section", partial(may_write, domain="supplies"), quick_issue_form),
 )
 

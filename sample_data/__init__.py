@@ -30,17 +30,28 @@ DEMO_ACCOUNTS = (
 )
 DEMO_WALL_DEVICE_TOKEN = "wall-demo-device"
 DATA_TABLES = ("checkpoints", "persons", "quarantine_sites", "supply_items", "enterprises")
-COUNTED_TABLES = ("checkpoints", "checkpoint_counts", "quarantine_sites", "quarantine_episodes",
-                  "quarantine_followups", "supply_items", "supply_movements", "enterprises",
-                  "enterprise_status_changes", "inspections", "rectifications")
+COUNTED_TABLES = (
+    "checkpoints",
+    "checkpoint_counts",
+    "quarantine_sites",
+    "quarantine_episodes",
+    "quarantine_followups",
+    "supply_items",
+    "supply_movements",
+    "enterprises",
+    "enterprise_status_changes",
+    "inspections",
+    "rectifications",
+)
 
 
 def has_data(engine: Engine) -> bool:
     """Whether any domain already holds master data (the sample only goes into an empty store)."""
     tables = load_schema().tables
     with engine.connect() as conn:
-        return any(conn.execute(sa.select(sa.literal(1)).select_from(tables[name]).limit(1)).first()
-                   for name in DATA_TABLES)
+        return any(
+            conn.execute(sa.select(sa.literal(1)).select_from(tables[name]).limit(1)).first() for name in DATA_TABLES
+        )
 
 
 def generate_sample(engine: Engine, days: int = 30, seed: int = 2020, actor: Actor = SAMPLE_ACTOR) -> dict[str, int]:
@@ -58,5 +69,7 @@ def generate_sample(engine: Engine, days: int = 30, seed: int = 2020, actor: Act
     write(engine, actor, build, batch="sample")
     tables = load_schema().tables
     with engine.connect() as conn:
-        return {name: conn.execute(sa.select(sa.func.count()).select_from(tables[name])).scalar_one()
-                for name in COUNTED_TABLES}
+        return {
+            name: conn.execute(sa.select(sa.func.count()).select_from(tables[name])).scalar_one()
+            for name in COUNTED_TABLES
+        }

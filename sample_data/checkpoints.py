@@ -67,8 +67,12 @@ def _periods(community: Community) -> list[tuple[datetime, datetime]]:
     """Every shift of the period that has ended by now; when none of today's has, the current one up to now."""
     now = clock.now().replace(second=0)
     first_day = community.today - timedelta(days=community.days - 1)
-    periods = [shift for offset in range(community.days)
-               for shift in day_shifts(first_day + timedelta(days=offset)) if shift[1] <= now]
+    periods = [
+        shift
+        for offset in range(community.days)
+        for shift in day_shifts(first_day + timedelta(days=offset))
+        if shift[1] <= now
+    ]
     current_start, _ = shift_for(now)
     if not any(start.date() == community.today for start, _ in periods) and current_start < now:
         periods.append((current_start, now))
@@ -87,20 +91,26 @@ def _counts(community: Community, kind: str, start: datetime, end: datetime) -> 
     vehicles = round(rng.randint(vehicles_low, vehicles_high) * share)
     fever = 1 if persons and rng.random() < FEVER_CHANCE else 0
     turned_back = rng.randint(1, 2) if persons + vehicles and rng.random() < TURN_BACK_CHANCE[kind] else 0
-    return {"persons": persons, "vehicles": vehicles, "fever": fever,
-            "turned_back": min(turned_back, persons + vehicles)}
+    return {
+        "persons": persons,
+        "vehicles": vehicles,
+        "fever": fever,
+        "turned_back": min(turned_back, persons + vehicles),
+    }
 
 
-def _enter(ctx: WriteContext, community: Community, checkpoint_id: int, kind: str,
-           start: datetime, end: datetime) -> int:
+def _enter(
+    ctx: WriteContext, community: Community, checkpoint_id: int, kind: str, start: datetime, end: datetime
+) -> int:
     counts = _counts(community, kind, start, end)
     if not any(counts.values()):
         return add_zero_report(ctx, checkpoint_id, start, end)
     return add_count(ctx, {"checkpoint": checkpoint_id, "period_start": start, "period_end": end, **counts})
 
 
-def _enter_with_typo(ctx: WriteContext, community: Community, checkpoint_id: int,
-                     start: datetime, end: datetime) -> None:
+def _enter_with_typo(
+    ctx: WriteContext, community: Community, checkpoint_id: int, start: datetime, end: datetime
+) -> None:
     """A shift first typed with an extra zero, then corrected with a reason (both rows stay in the ledger)."""
     counts = _counts(community, "compound_gate", start, end)
     typo = {**counts, "persons": counts["persons"] * 10}
@@ -117,8 +127,9 @@ def _typo_period(community: Community, periods: list[tuple[datetime, datetime]])
 def _skips(name: str, start: datetime, community: Community) -> bool:
     """The closed gate has no counts after it closed; the silent road checkpoint has none today."""
     closing_day = community.today - timedelta(days=community.days // 2)
-    return ((name == CLOSED and start.date() >= closing_day)
-            or (name == SILENT_TODAY and start.date() == community.today))
+    return (name == CLOSED and start.date() >= closing_day) or (
+        name == SILENT_TODAY and start.date() == community.today
+    )
 
 
 def generate(ctx: WriteContext, community: Community) -> None:
@@ -126,11 +137,16 @@ def generate(ctx: WriteContext, community: Community) -> None:
     periods = _periods(community)
     typo_period = _typo_period(community, periods)
     for name, grid, kind in CHECKPOINTS:
-        checkpoint_id = add_checkpoint(ctx, {
-            "name": name, "grid": grid, "kind": kind,
-            "latitude": round(CENTER[0] + community.rng.uniform(-MAX_OFFSET, MAX_OFFSET), 6),
-            "longitude": round(CENTER[1] + community.rng.uniform(-MAX_OFFSET, MAX_OFFSET), 6),
-        })
+        checkpoint_id = add_checkpoint(
+            ctx,
+            {
+                "name": name,
+                "grid": grid,
+                "kind": kind,
+                "latitude": round(CENTER[0] + community.rng.uniform(-MAX_OFFSET, MAX_OFFSET), 6),
+                "longitude": round(CENTER[1] + community.rng.uniform(-MAX_OFFSET, MAX_OFFSET), 6),
+            },
+        )
         for start, end in periods:
             if _skips(name, start, community):
                 continue

@@ -134,17 +134,32 @@ def _businesses(community: Community) -> list[Business]:
     for sector, count, nouns in ENTERPRISE_SECTORS:
         for _ in range(count):
             grid = community.grid()
-            result.append(Business(
-                _unique(rng.choice(FIRM_WORDS) + rng.choice(nouns), taken), "enterprise", sector, grid,
-                rng.randint(20, 400), f"光明工业园{rng.randint(1, 60)}号",
-                f"{community.person_name()} {community.phone()}"))
+            result.append(
+                Business(
+                    _unique(rng.choice(FIRM_WORDS) + rng.choice(nouns), taken),
+                    "enterprise",
+                    sector,
+                    grid,
+                    rng.randint(20, 400),
+                    f"光明工业园{rng.randint(1, 60)}号",
+                    f"{community.person_name()} {community.phone()}",
+                )
+            )
     for sector, count, nouns in SHOP_SECTORS:
         for _ in range(count):
             grid = community.grid()
             compound = rng.choice(COMPOUNDS[grid])
-            result.append(Business(
-                _unique(compound + rng.choice(nouns), taken), "shop", sector, grid, rng.randint(1, 8),
-                f"{compound}临街商铺{rng.randint(1, 80)}号", f"{community.person_name()} {community.phone()}"))
+            result.append(
+                Business(
+                    _unique(compound + rng.choice(nouns), taken),
+                    "shop",
+                    sector,
+                    grid,
+                    rng.randint(1, 8),
+                    f"{compound}临街商铺{rng.randint(1, 80)}号",
+                    f"{community.person_name()} {community.phone()}",
+                )
+            )
     return result
 
 
@@ -170,11 +185,21 @@ def _initial_reason(community: Community, business: Business) -> str:
 
 
 def _register(ctx: WriteContext, business: Business, status: str, reason: str | None, on: date) -> None:
-    business.enterprise_id = domain.add_enterprise(ctx, {
-        "name": business.name, "kind": business.kind, "sector": business.sector, "grid": business.grid,
-        "employees": business.employees, "address": business.address, "contact": business.contact,
-        "status": status, "status_date": on, "reason": reason,
-    })
+    business.enterprise_id = domain.add_enterprise(
+        ctx,
+        {
+            "name": business.name,
+            "kind": business.kind,
+            "sector": business.sector,
+            "grid": business.grid,
+            "employees": business.employees,
+            "address": business.address,
+            "contact": business.contact,
+            "status": status,
+            "status_date": on,
+            "reason": reason,
+        },
+    )
 
 
 def _reopen(ctx: WriteContext, business: Business, on: date) -> None:
@@ -183,8 +208,9 @@ def _reopen(ctx: WriteContext, business: Business, on: date) -> None:
     domain.change_status(ctx, business.enterprise_id, "reopened", on)
 
 
-def _apply_and_reopen(ctx: WriteContext, community: Community, timeline: Timeline, business: Business,
-                      applied: int, reopened: int) -> None:
+def _apply_and_reopen(
+    ctx: WriteContext, community: Community, timeline: Timeline, business: Business, applied: int, reopened: int
+) -> None:
     """Registered on the first day, most having applied already (the others apply later), then reopened."""
     if applied == 0 or community.rng.random() < ALREADY_APPLIED:
         _register(ctx, business, "applied", None, timeline.start)
@@ -217,8 +243,9 @@ def _history(ctx: WriteContext, community: Community, timeline: Timeline, busine
         applied_on = timeline.day(timeline.offsets(1)[0])
         change(ctx, business.enterprise_id, "applied", applied_on)
         unmet = set(rng.sample(domain.CONDITIONS, rng.randint(1, 2)))
-        domain.record_conditions(ctx, business.enterprise_id,
-                                 {code: code not in unmet for code in domain.CONDITIONS}, applied_on)
+        domain.record_conditions(
+            ctx, business.enterprise_id, {code: code not in unmet for code in domain.CONDITIONS}, applied_on
+        )
     else:
         _register(ctx, business, "not_reopened", "weak_demand", timeline.start)
         change(ctx, business.enterprise_id, "closed", timeline.day(timeline.offsets(1)[0]))
@@ -227,11 +254,12 @@ def _history(ctx: WriteContext, community: Community, timeline: Timeline, busine
 def _inspections(ctx: WriteContext, community: Community, timeline: Timeline, businesses: list[Business]) -> None:
     """A few inspections of reopened firms and restaurants, with their rectification items."""
     pool = [b for b in businesses if b.fate == "reopened" and b.sector in INSPECTED_SECTORS]
-    for business, (days_back, findings) in zip(community.rng.sample(pool, len(INSPECTIONS)), INSPECTIONS,
-                                               strict=True):
+    for business, (days_back, findings) in zip(community.rng.sample(pool, len(INSPECTIONS)), INSPECTIONS, strict=True):
         inspected = timeline.back(days_back)
-        items = [{"item": item, "deadline": max(inspected, community.today - timedelta(days=deadline_back))}
-                 for item, deadline_back, _ in findings]
+        items = [
+            {"item": item, "deadline": max(inspected, community.today - timedelta(days=deadline_back))}
+            for item, deadline_back, _ in findings
+        ]
         inspection_id = domain.add_inspection(ctx, business.enterprise_id, inspected, community.person_name(), items)
         opened = domain.inspection_items(ctx.conn, inspection_id)
         for item, (_, _, closed_back) in zip(opened, findings, strict=True):

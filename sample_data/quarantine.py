@@ -33,8 +33,13 @@ ORIGINS = {
     "close_contact": ("本市（密接排查）", "home"),
     "in_province_other_city": ("省内示例市", "monitoring"),
 }
-CATEGORY_WEIGHTS = (("high_risk_area", 4), ("abroad", 3), ("other_province", 30), ("close_contact", 15),
-                    ("in_province_other_city", 48))
+CATEGORY_WEIGHTS = (
+    ("high_risk_area", 4),
+    ("abroad", 3),
+    ("other_province", 30),
+    ("close_contact", 15),
+    ("in_province_other_city", 48),
+)
 OLDER_ARRIVALS_TOTAL = 250
 RECENT_DAYS = 14
 TRANSFER_RATE = 0.015
@@ -104,11 +109,21 @@ def _admit(ctx: WriteContext, community: Community, day: date, known_ids: set[st
     known_ids.add(id_number)
     grid = community.grid()
     site = SITES[community.rng.randrange(len(SITES))]["name"] if mode == "centralized" else None
-    episode_id = quarantine.register(ctx, {
-        "name": community.person_name(), "id_number": id_number, "phone": community.phone(), "grid": grid,
-        "address": community.address(grid), "origin": origin, "origin_category": category, "mode": mode,
-        "site": site, "start_date": day,
-    })
+    episode_id = quarantine.register(
+        ctx,
+        {
+            "name": community.person_name(),
+            "id_number": id_number,
+            "phone": community.phone(),
+            "grid": grid,
+            "address": community.address(grid),
+            "origin": origin,
+            "origin_category": category,
+            "mode": mode,
+            "site": site,
+            "start_date": day,
+        },
+    )
     episode = _Episode(episode_id, grid, day, day + timedelta(days=quarantine.planned_days_for(category)), category)
     period = (episode.planned_end - day).days
     if community.rng.random() < TRANSFER_RATE and period > 3:
@@ -117,8 +132,9 @@ def _admit(ctx: WriteContext, community: Community, day: date, known_ids: set[st
     return episode
 
 
-def _end_episodes(ctx: WriteContext, community: Community, running: list[_Episode], day: date,
-                  plan: _Plan) -> list[_Episode]:
+def _end_episodes(
+    ctx: WriteContext, community: Community, running: list[_Episode], day: date, plan: _Plan
+) -> list[_Episode]:
     """Take the day's transfers to hospital and release, in one go, everyone whose planned end is ``day``,
     except the first ones due in the last days, which stay overdue. Returns the episodes still running."""
     transfers = [episode for episode in running if episode.transfer_on == day]
@@ -126,7 +142,7 @@ def _end_episodes(ctx: WriteContext, community: Community, running: list[_Episod
         quarantine.transfer_to_hospital(ctx, episode.id, day, "体温异常，转送定点医院排查")
     due = [episode for episode in running if episode.planned_end == day and episode not in transfers]
     if day >= community.today - timedelta(days=3) and plan.overdue_left:
-        kept, due = due[:plan.overdue_left], due[plan.overdue_left:]
+        kept, due = due[: plan.overdue_left], due[plan.overdue_left :]
         plan.overdue_left -= len(kept)
     if due:
         quarantine.release_many(ctx, [episode.id for episode in due], day, "期满，发放解除隔离医学观察通知书")
@@ -138,30 +154,48 @@ def _extend(ctx: WriteContext, running: list[_Episode], day: date, plan: _Plan) 
     for episode in running:
         if plan.extensions_left and episode.category == "close_contact" and episode.start == day - timedelta(days=10):
             episode.planned_end += timedelta(days=7)
-            quarantine.change_planned_end(ctx, episode.id, "密接复核，延长医学观察",
-                                          new_end=episode.planned_end)
+            quarantine.change_planned_end(ctx, episode.id, "密接复核，延长医学观察", new_end=episode.planned_end)
             plan.extensions_left -= 1
 
 
-def _follow_up(ctx: WriteContext, community: Community, running: list[_Episode], day: date,
-               teams: dict[str, str]) -> None:
+def _follow_up(
+    ctx: WriteContext, community: Community, running: list[_Episode], day: date, teams: dict[str, str]
+) -> None:
     """Two follow-ups for every current episode on ``day``, entered as one grid; on the last day some are
     still missing and one person has a fever."""
     rng = community.rng
-    slots = [(episode, slot) for episode in running for slot in quarantine.SLOTS
-             if day != community.today or rng.random() >= (0.15 if slot == "PM" else 0.04)]
+    slots = [
+        (episode, slot)
+        for episode in running
+        for slot in quarantine.SLOTS
+        if day != community.today or rng.random() >= (0.15 if slot == "PM" else 0.04)
+    ]
     feverish = rng.randrange(len(slots)) if slots and day == community.today else None
-    rows = [_reading(community, episode, day, slot, teams,
-                     fever=position == feverish or (day, slot) in episode.fevers or rng.random() < FEVER_RATE)
-            for position, (episode, slot) in enumerate(slots)]
+    rows = [
+        _reading(
+            community,
+            episode,
+            day,
+            slot,
+            teams,
+            fever=position == feverish or (day, slot) in episode.fevers or rng.random() < FEVER_RATE,
+        )
+        for position, (episode, slot) in enumerate(slots)
+    ]
     if rows:
         quarantine.add_followups(ctx, rows)
 
 
-def _reading(community: Community, episode: _Episode, day: date, slot: str, teams: dict[str, str], *,
-             fever: bool) -> dict[str, object]:
+def _reading(
+    community: Community, episode: _Episode, day: date, slot: str, teams: dict[str, str], *, fever: bool
+) -> dict[str, object]:
     rng = community.rng
-    return {"episode_id": episode.id, "date": day, "slot": slot,
-            "temperature": round(rng.uniform(37.4, 38.6) if fever else rng.uniform(36.0, 37.1), 1),
-            "symptoms": fever and rng.random() < 0.5, "symptom_text": rng.choice(SYMPTOMS) if fever else None,
-            "by": teams[episode.grid]}
+    return {
+        "episode_id": episode.id,
+        "date": day,
+        "slot": slot,
+        "temperature": round(rng.uniform(37.4, 38.6) if fever else rng.uniform(36.0, 37.1), 1),
+        "symptoms": fever and rng.random() < 0.5,
+        "symptom_text": rng.choice(SYMPTOMS) if fever else None,
+        "by": teams[episode.grid],
+    }

@@ -23,8 +23,15 @@ from data_layer.db import WriteContext
 from data_layer.supplies import add_item, add_movement, record_stock_count, reverse_movement
 from sample_data.community import GRIDS, Community
 
-CHECKPOINTS = ("锦绣花园东门", "春晖小区南门", "和平里北门", "东风新村正门", "光明大道公交站监测点",
-               "滨河路口卡口", "光明村村口卡口")
+CHECKPOINTS = (
+    "锦绣花园东门",
+    "春晖小区南门",
+    "和平里北门",
+    "东风新村正门",
+    "光明大道公交站监测点",
+    "滨河路口卡口",
+    "光明村村口卡口",
+)
 SITES = ("城东集中隔离点（示例酒店）", "城西集中隔离点（示例宾馆）")
 RECIPIENTS = {"checkpoint": CHECKPOINTS, "site": SITES, "grid": GRIDS}
 ALLOCATORS = ("区防控指挥部", "街道防控指挥部")
@@ -91,13 +98,22 @@ def generate(ctx: WriteContext, community: Community) -> None:
     """Add the items and enter every movement of ``community.days`` days ending ``community.today``."""
     days = [community.today - timedelta(days=offset) for offset in range(community.days - 1, -1, -1)]
     for plan in ITEMS:
-        item_id = add_item(ctx, {"name": plan.name, "unit": plan.unit, "category": plan.category,
-                                 "safety_stock": plan.safety_stock})
+        item_id = add_item(
+            ctx, {"name": plan.name, "unit": plan.unit, "category": plan.category, "safety_stock": plan.safety_stock}
+        )
         ledger = Ledger(item_id, plan, days, [_daily_outs(community, plan, day) for day in days])
         _add_occasional_outs(community, ledger)
         _enter(ctx, community, ledger)
-    add_movement(ctx, {"item": TODAYS_GIFT, "date": community.today, "kind": "donation", "quantity": 24,
-                       "counterparty": community.rng.choice(DONORS)})
+    add_movement(
+        ctx,
+        {
+            "item": TODAYS_GIFT,
+            "date": community.today,
+            "kind": "donation",
+            "quantity": 24,
+            "counterparty": community.rng.choice(DONORS),
+        },
+    )
 
 
 def _daily_outs(community: Community, plan: ItemPlan, day: date) -> list[Out]:
@@ -121,8 +137,9 @@ def _add_occasional_outs(community: Community, ledger: Ledger) -> None:
     middle = len(ledger.days) // 2
     name = ledger.plan.name
     if name == DUPLICATED:
-        ledger.outs[max(0, middle - 3)].append(Out("issue", HOUSEHOLDS, community.rng.choice(GRIDS), "grid",
-                                                   "入户发放，每户一只"))
+        ledger.outs[max(0, middle - 3)].append(
+            Out("issue", HOUSEHOLDS, community.rng.choice(GRIDS), "grid", "入户发放，每户一只")
+        )
     if name == "医用外科口罩":
         ledger.outs[middle].append(Out("transfer_out", 300, "新华社区防控指挥部", note="临时支援，待归还"))
     if name == "75%医用酒精":
@@ -158,7 +175,7 @@ def _segment_targets(community: Community, ledger: Ledger, starts: list[int], pa
     final = _final_stock(community, ledger)
     targets = [math.ceil(ledger.plan.safety_stock * community.rng.uniform(1.2, 1.8)) for _ in starts[:-1]]
     if targets:
-        last_cycle_out = sum(out.quantity for outs in ledger.outs[starts[-1]:] for out in outs)
+        last_cycle_out = sum(out.quantity for outs in ledger.outs[starts[-1] :] for out in outs)
         targets[-1] = max(0, min(targets[-1], last_cycle_out + final - pack))
     return [*targets, final]
 
@@ -184,23 +201,45 @@ def _receive(ctx: WriteContext, community: Community, ledger: Ledger, day: date,
     rng = community.rng
     kind = "allocation" if cycle == 0 else rng.choice(("purchase", "purchase", "donation", "allocation"))
     counterparty = rng.choice({"allocation": ALLOCATORS, "purchase": SUPPLIERS, "donation": DONORS}[kind])
-    add_movement(ctx, {"item": ledger.item_id, "date": day, "kind": kind, "quantity": quantity,
-                       "counterparty": counterparty})
+    add_movement(
+        ctx, {"item": ledger.item_id, "date": day, "kind": kind, "quantity": quantity, "counterparty": counterparty}
+    )
     ledger.stock += quantity
 
 
 def _issue_day(ctx: WriteContext, community: Community, ledger: Ledger, index: int) -> None:
     for out in ledger.outs[index]:
-        add_movement(ctx, {"item": ledger.item_id, "date": ledger.days[index], "kind": out.kind,
-                           "quantity": out.quantity, "counterparty": out.counterparty,
-                           "recipient_kind": out.recipient_kind, "note": out.note})
+        add_movement(
+            ctx,
+            {
+                "item": ledger.item_id,
+                "date": ledger.days[index],
+                "kind": out.kind,
+                "quantity": out.quantity,
+                "counterparty": out.counterparty,
+                "recipient_kind": out.recipient_kind,
+                "note": out.note,
+            },
+        )
         ledger.stock -= out.quantity
     duplicate = ledger.outs[index][0] if ledger.outs[index] else None
-    if ledger.plan.name == DUPLICATED and index == len(ledger.days) // 2 and duplicate is not None \
-            and duplicate.quantity <= ledger.stock:
-        twice = add_movement(ctx, {"item": ledger.item_id, "date": ledger.days[index], "kind": "issue",
-                                   "quantity": duplicate.quantity, "counterparty": duplicate.counterparty,
-                                   "recipient_kind": duplicate.recipient_kind})
+    if (
+        ledger.plan.name == DUPLICATED
+        and index == len(ledger.days) // 2
+        and duplicate is not None
+        and duplicate.quantity <= ledger.stock
+    ):
+        twice = add_movement(
+            ctx,
+            {
+                "item": ledger.item_id,
+                "date": ledger.days[index],
+                "kind": "issue",
+                "quantity": duplicate.quantity,
+                "counterparty": duplicate.counterparty,
+                "recipient_kind": duplicate.recipient_kind,
+            },
+        )
         reverse_movement(ctx, twice, "同一张领用单重复录入")
 
 

@@ -86,8 +86,9 @@ def assert_explained(errors) -> None:
             assert error.message(language)
 
 
-def assert_refused(engine: Engine, call: Callable[[], object], field: str,
-                   tables: Iterable[str] | None = None) -> ValidationError:
+def assert_refused(
+    engine: Engine, call: Callable[[], object], field: str, tables: Iterable[str] | None = None
+) -> ValidationError:
     """``call`` is refused with a ``ValidationError`` naming ``field``, in words in both languages, and writes
     nothing: ``tables`` (every table when ``None``) and the audit log hold as many rows as before."""
     before = snapshot(engine, tables)
@@ -99,8 +100,9 @@ def assert_refused(engine: Engine, call: Callable[[], object], field: str,
     return refusal.value
 
 
-def assert_write_refused(engine: Engine, actor: Actor, operation: Callable, *args: object, field: str,
-                         **kwargs: object) -> ValidationError:
+def assert_write_refused(
+    engine: Engine, actor: Actor, operation: Callable, *args: object, field: str, **kwargs: object
+) -> ValidationError:
     """``assert_refused`` for ``operation(*args, **kwargs)`` performed by ``actor`` through the write path."""
     return assert_refused(engine, lambda: perform(engine, actor, operation, *args, **kwargs), field)
 
@@ -165,17 +167,22 @@ def write_lock_held(url: str) -> bool:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.execute(sa.text(
-                "SELECT COUNT(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                "WHERE c.relname = 'checkpoint_counts' AND l.mode = 'RowExclusiveLock' "
-                "AND l.pid <> pg_backend_pid() "
-                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")).scalar_one() > 0
+            return (
+                conn.execute(
+                    sa.text(
+                        "SELECT COUNT(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                        "WHERE c.relname = 'checkpoint_counts' AND l.mode = 'RowExclusiveLock' "
+                        "AND l.pid <> pg_backend_pid() "
+                        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    )
+                ).scalar_one()
+                > 0
+            )
     finally:
         engine.dispose()
 
 
-def open_page(monkeypatch: pytest.MonkeyPatch, url: str, who: Actor | None, page: str,
-              language: str = "zh") -> AppTest:
+def open_page(monkeypatch: pytest.MonkeyPatch, url: str, who: Actor | None, page: str, language: str = "zh") -> AppTest:
     """The app opened on ``page`` by ``who`` (a visitor who has not signed in when ``None``), in ``language``.
 
     The first run (the overview, app.py's default page) is in Chinese: AppTest

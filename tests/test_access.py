@@ -18,8 +18,13 @@ from ui.navigation import PAGES
 
 ADMIN = Actor("admin-test", "admin")
 CLERK = Actor("clerk-test", "clerk", tuple((domain, frozenset()) for domain in users.DOMAINS))
-ROLES = {"admin": ADMIN, "leader": Actor("leader-test", "leader"), "clerk": CLERK,
-         "wall": Actor("wall-test", "wall"), "visitor": None}
+ROLES = {
+    "admin": ADMIN,
+    "leader": Actor("leader-test", "leader"),
+    "clerk": CLERK,
+    "wall": Actor("wall-test", "wall"),
+    "visitor": None,
+}
 MAY_USE = {
     "overview": {"admin", "leader", "clerk", "wall"},
     "briefing": {"admin", "leader"},
@@ -45,8 +50,10 @@ def run_page(monkeypatch, url: str, path: str, actor: Actor | None) -> AppTest:
 
 
 def refused(page: AppTest, role: str) -> bool:
-    return any(error.value == translate("access.page_refused", "zh_CN", role=translate(f"role.{role}", "zh_CN"))
-               for error in page.error)
+    return any(
+        error.value == translate("access.page_refused", "zh_CN", role=translate(f"role.{role}", "zh_CN"))
+        for error in page.error
+    )
 
 
 def shows_sign_in_form(page: AppTest) -> bool:
@@ -186,8 +193,12 @@ def test_a_screen_opened_with_an_unknown_token_says_its_link_is_invalid(monkeypa
 def shows_revoked_link(app: AppTest, language: str = "zh_CN", message_key: str = "access.link_revoked") -> bool:
     """The revoked-link screen and nothing else: its message, no figure, no sign-in form."""
     message = translate(message_key, language)
-    return (any(message in element.value for element in app.html) and not app.metric
-            and not shows_sign_in_form(app) and "actor" not in app.session_state)
+    return (
+        any(message in element.value for element in app.html)
+        and not app.metric
+        and not shows_sign_in_form(app)
+        and "actor" not in app.session_state
+    )
 
 
 def open_wall_screen(monkeypatch, db_url: str, language: str = "zh") -> tuple:

@@ -17,8 +17,9 @@ CSV = "text/csv"
 ADMIN_TABS = ["用户", "基础数据", "导入", "导出", "备份", "风险等级"]
 
 
-def open_admin(monkeypatch, url: str, who: Actor | None = ADMIN, page: str = "pages/admin.py",
-               language: str = "zh") -> AppTest:
+def open_admin(
+    monkeypatch, url: str, who: Actor | None = ADMIN, page: str = "pages/admin.py", language: str = "zh"
+) -> AppTest:
     return open_page(monkeypatch, url, who, page, language)
 
 
@@ -121,8 +122,11 @@ def test_the_backup_tab_offers_a_download_or_the_pg_dump_command(monkeypatch, db
 
 
 @pytest.mark.parametrize("page", ["pages/admin.py", "pages/audit_log.py"])
-@pytest.mark.parametrize("who", [Actor("leader", "leader"), Actor("clerk", "clerk", (("checkpoints", frozenset()),)),
-                                 None], ids=["leader", "clerk", "visitor"])
+@pytest.mark.parametrize(
+    "who",
+    [Actor("leader", "leader"), Actor("clerk", "clerk", (("checkpoints", frozenset()),)), None],
+    ids=["leader", "clerk", "visitor"],
+)
 def test_anyone_but_the_admin_is_refused_and_sees_no_admin_content(monkeypatch, db_url, page, who):
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         open_admin(monkeypatch, db_url, who, page)
@@ -165,7 +169,8 @@ def test_admin_pages_run_in_english(monkeypatch, db_url):
 
 
 def test_the_audit_log_page_pages_through_the_entries_and_starts_again_when_a_filter_changes(
-        monkeypatch, db_url, engine):
+    monkeypatch, db_url, engine
+):
     for number in range(51):
         perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": f"卡口{number}", "grid": "一网格", "kind": "road"})
     app = open_admin(monkeypatch, db_url, page="pages/audit_log.py")

@@ -26,11 +26,14 @@ DAY = date(2026, 11, 20)
 def history(engine, admin, monkeypatch) -> dict[str, int]:
     """Three checkpoints added by the admin on DAY, an item by another admin the day after, a rename."""
     monkeypatch.setattr(clock, "now", lambda: datetime(2026, 11, 20, 23, 30))
-    ids = {name: perform(engine, admin, checkpoints.add_checkpoint, {"name": name, "grid": "一网格", "kind": "road"})
-           for name in ("东门", "西门", "南门")}
+    ids = {
+        name: perform(engine, admin, checkpoints.add_checkpoint, {"name": name, "grid": "一网格", "kind": "road"})
+        for name in ("东门", "西门", "南门")
+    }
     monkeypatch.setattr(clock, "now", lambda: datetime(2026, 11, 21, 0, 10))
-    ids["口罩"] = perform(engine, Actor("wang", "admin"), supplies.add_item,
-                        {"name": "口罩", "unit": "个", "safety_stock": 100})
+    ids["口罩"] = perform(
+        engine, Actor("wang", "admin"), supplies.add_item, {"name": "口罩", "unit": "个", "safety_stock": 100}
+    )
     perform(engine, admin, checkpoints.rename_checkpoint, ids["东门"], "东大门")
     return ids
 
@@ -94,8 +97,9 @@ def test_export_round_trips_the_filtered_rows(engine, history, tmp_path, suffix)
     rows = [dict(zip(header, cells, strict=True)) for _, cells in rows]
     assert written == len(rows) == 4
     assert header[:5] == ["id", "at", "username", "action", "table_name"]
-    assert [str(row["id"]) for row in rows] == [str(entry["id"]) for entry in
-                                               read_all(engine, AuditFilter(table="checkpoints"))]
+    assert [str(row["id"]) for row in rows] == [
+        str(entry["id"]) for entry in read_all(engine, AuditFilter(table="checkpoints"))
+    ]
     assert '"东大门"' in rows[0]["after"]
     if suffix == ".csv":
         assert list(csv.reader(path.open(encoding="utf-8-sig")))[1][1] == "2026-11-21 00:10:00"

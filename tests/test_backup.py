@@ -40,9 +40,21 @@ def _keep_writing(url: str, checkpoint_id: int, started, stop, results) -> None:
     while not stop.is_set() and number < 5000:
         start = base - timedelta(hours=number)
         try:
-            perform(engine, actor, checkpoints.add_count, {
-                "checkpoint": checkpoint_id, "period_start": start, "period_end": start + timedelta(hours=1),
-                "persons": number, "vehicles": 1, "fever": 0, "turned_back": 0}, token=f"b-{checkpoint_id}-{number}")
+            perform(
+                engine,
+                actor,
+                checkpoints.add_count,
+                {
+                    "checkpoint": checkpoint_id,
+                    "period_start": start,
+                    "period_end": start + timedelta(hours=1),
+                    "persons": number,
+                    "vehicles": 1,
+                    "fever": 0,
+                    "turned_back": 0,
+                },
+                token=f"b-{checkpoint_id}-{number}",
+            )
         except Exception as error:  # collected: the test asserts there were none
             errors.append(f"{type(error).__name__}: {error}")
         number += 1
@@ -55,8 +67,12 @@ def _keep_writing(url: str, checkpoint_id: int, started, stop, results) -> None:
 def entries(url: str) -> set[tuple[int, str]]:
     engine = connect(url)
     with engine.connect() as conn:
-        found = {(row[0], str(row[1])) for row in conn.execute(sa.select(
-            checkpoints.checkpoint_counts.c.checkpoint_id, checkpoints.checkpoint_counts.c.period_start))}
+        found = {
+            (row[0], str(row[1]))
+            for row in conn.execute(
+                sa.select(checkpoints.checkpoint_counts.c.checkpoint_id, checkpoints.checkpoint_counts.c.period_start)
+            )
+        }
     engine.dispose()
     return found
 
@@ -65,8 +81,9 @@ def audited_entries(url: str) -> tuple[int, int]:
     engine = connect(url)
     with engine.connect() as conn:
         counted = conn.execute(sa.select(sa.func.count()).select_from(checkpoints.checkpoint_counts)).scalar_one()
-        audited = conn.execute(sa.text("SELECT COUNT(*) FROM audit_log WHERE action = 'checkpoints.add_count'")
-                               ).scalar_one()
+        audited = conn.execute(
+            sa.text("SELECT COUNT(*) FROM audit_log WHERE action = 'checkpoints.add_count'")
+        ).scalar_one()
     engine.dispose()
     return counted, audited
 
@@ -76,13 +93,16 @@ def backup_while_writing(url: str, take_backup) -> tuple[set, set]:
     began and the entries in the live store at the end."""
     engine = connect(url)
     for number in range(1, WRITERS + 1):
-        perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": f"卡口{number}", "grid": "第一网格",
-                                                           "kind": "road"})
+        perform(
+            engine, ADMIN, checkpoints.add_checkpoint, {"name": f"卡口{number}", "grid": "第一网格", "kind": "road"}
+        )
     engine.dispose()
     context = multiprocessing.get_context("spawn")
     started, stop, results = context.Semaphore(0), context.Event(), context.Queue()
-    processes = [context.Process(target=_keep_writing, args=(url, number, started, stop, results))
-                 for number in range(1, WRITERS + 1)]
+    processes = [
+        context.Process(target=_keep_writing, args=(url, number, started, stop, results))
+        for number in range(1, WRITERS + 1)
+    ]
     for process in processes:
         process.start()
     try:
@@ -114,8 +134,9 @@ def check_restored(restored_url: str, committed_before: set, live_at_end: set) -
     engine.dispose()
 
 
-def test_a_backup_taken_while_writers_write_restores_completely_and_consistently(engine, db_url, database_factory,
-                                                                                 tmp_path):
+def test_a_backup_taken_while_writers_write_restores_completely_and_consistently(
+    engine, db_url, database_factory, tmp_path
+):
     if is_sqlite(engine):
         backup = tmp_path / "backup.db"
         committed_before, live_at_end = backup_while_writing(db_url, lambda: backup_sqlite(engine, backup))
@@ -127,8 +148,9 @@ def test_a_backup_taken_while_writers_write_restores_completely_and_consistently
         check_restored(f"sqlite:///{restored}", committed_before, live_at_end)
         return
 
-    require_or_skip(shutil.which("pg_dump") is not None and shutil.which("pg_restore") is not None,
-                    "pg_dump and pg_restore")
+    require_or_skip(
+        shutil.which("pg_dump") is not None and shutil.which("pg_restore") is not None, "pg_dump and pg_restore"
+    )
     dump = tmp_path / "backup.dump"
     plain = sa.engine.make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -137,24 +159,39 @@ def test_a_backup_taken_while_writers_write_restores_completely_and_consistently
 
     committed_before, live_at_end = backup_while_writing(db_url, take_dump)
     restored_url = database_factory.empty_url()
-    subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", "--dbname",
-                    sa.engine.make_url(restored_url).set(drivername="postgresql").render_as_string(hide_password=False),
-                    str(dump)], check=True, timeout=300)
+    subprocess.run(
+        [
+            "pg_restore",
+            "--no-owner",
+            "--exit-on-error",
+            "--dbname",
+            sa.engine.make_url(restored_url).set(drivername="postgresql").render_as_string(hide_password=False),
+            str(dump),
+        ],
+        check=True,
+        timeout=300,
+    )
     check_restored(restored_url, committed_before, live_at_end)
 
 
 def test_the_command_line_backup_of_sqlite_is_a_database_file(engine, db_url, tmp_path):
     if not is_sqlite(engine):
-        result = subprocess.run([sys.executable, "-m", "data_layer", "backup",
-                                 str(tmp_path / "x.db"), "--db", db_url], capture_output=True, text=True,
-                                cwd=Path(__file__).resolve().parent.parent)
+        result = subprocess.run(
+            [sys.executable, "-m", "data_layer", "backup", str(tmp_path / "x.db"), "--db", db_url],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
         assert result.returncode != 0 and "pg_dump" in result.stderr
         return
     perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": "卡口1", "grid": "第一网格", "kind": "road"})
     target = tmp_path / "nested" / "copy.db"
-    result = subprocess.run([sys.executable, "-m", "data_layer", "backup", str(target),
-                             "--db", db_url], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parent.parent)
+    result = subprocess.run(
+        [sys.executable, "-m", "data_layer", "backup", str(target), "--db", db_url],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert result.returncode == 0, result.stderr
     assert entries(f"sqlite:///{target}") == entries(db_url) == set()
     copy = connect(f"sqlite:///{target}")

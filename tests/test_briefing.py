@@ -30,11 +30,23 @@ def sample_briefing(sample_facts):
 def figures_in_words(today: dict, language: str) -> list[str]:
     """Figures of every domain as the exports must print them."""
     checkpoints, quarantine, enterprises = today["checkpoints"], today["quarantine"], today["enterprises"]
-    return [format_number(value, language) for value in (
-        checkpoints["persons"], checkpoints["vehicles"], checkpoints["turned_back"],
-        quarantine["current"]["total"], quarantine["current"]["home"], enterprises["reopened"], enterprises["total"],
-    )] + [item["item"] for item in today["supplies"]] + [
-        format_number(item["on_hand"], language) for item in today["supplies"]] + checkpoints["not_reported"]
+    return (
+        [
+            format_number(value, language)
+            for value in (
+                checkpoints["persons"],
+                checkpoints["vehicles"],
+                checkpoints["turned_back"],
+                quarantine["current"]["total"],
+                quarantine["current"]["home"],
+                enterprises["reopened"],
+                enterprises["total"],
+            )
+        ]
+        + [item["item"] for item in today["supplies"]]
+        + [format_number(item["on_hand"], language) for item in today["supplies"]]
+        + checkpoints["not_reported"]
+    )
 
 
 @pytest.mark.parametrize("language", ["zh_CN", "en"])
@@ -56,20 +68,32 @@ def test_markdown_headline_is_in_the_upward_report_style(sample_url):
 def test_word_document_holds_the_json_figures_in_tables(sample_facts):
     today = sample_facts.today
     document = Document(io.BytesIO(render_docx(sample_facts, "zh_CN")))
-    text = "\n".join([paragraph.text for paragraph in document.paragraphs] + [
-        cell.text for table in document.tables for row in table.rows for cell in row.cells])
+    text = "\n".join(
+        [paragraph.text for paragraph in document.paragraphs]
+        + [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    )
     assert len(document.tables) == 4
     missing = [figure for figure in figures_in_words(today, "zh_CN") if figure not in text]
     assert missing == []
-    assert document.styles["Normal"].element.rPr.rFonts.get(
-        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "SimSun"
+    assert (
+        document.styles["Normal"].element.rPr.rFonts.get(
+            "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia"
+        )
+        == "SimSun"
+    )
 
 
 def test_word_briefing_is_a4_with_the_margins_and_fonts_of_an_official_document(sample_facts):
     document = Document(io.BytesIO(render_docx(sample_facts, "zh_CN")))
     [section] = document.sections
-    sizes = [section.page_width, section.page_height, section.top_margin, section.bottom_margin,
-             section.left_margin, section.right_margin]
+    sizes = [
+        section.page_width,
+        section.page_height,
+        section.top_margin,
+        section.bottom_margin,
+        section.left_margin,
+        section.right_margin,
+    ]
     assert [round(size.mm) for size in sizes] == [210, 297, 37, 35, 28, 26]
     first, body = document.paragraphs[0], document.paragraphs[1]
     assert first.text == briefing.briefing_title(sample_facts.today, "zh_CN")

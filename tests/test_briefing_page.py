@@ -58,10 +58,20 @@ def test_a_past_day_marks_the_figure_a_later_correction_changed(monkeypatch, db_
     moment = datetime.combine(yesterday, time(18))
     monkeypatch.setattr(clock, "now", lambda: moment)
     perform(engine, admin, checkpoints.add_checkpoint, {"name": "东门", "grid": "第一网格", "kind": "road"})
-    entry = perform(engine, admin, checkpoints.add_count, {
-        "checkpoint": "东门", "period_start": datetime.combine(yesterday, time(8)),
-        "period_end": datetime.combine(yesterday, time(16)), "persons": 100, "vehicles": 5, "fever": 0,
-        "turned_back": 0})
+    entry = perform(
+        engine,
+        admin,
+        checkpoints.add_count,
+        {
+            "checkpoint": "东门",
+            "period_start": datetime.combine(yesterday, time(8)),
+            "period_end": datetime.combine(yesterday, time(16)),
+            "persons": 100,
+            "vehicles": 5,
+            "fever": 0,
+            "turned_back": 0,
+        },
+    )
     monkeypatch.undo()
     perform(engine, admin, checkpoints.correct_count, entry, {"persons": 90, "reason": "登记表核对有误"})
 

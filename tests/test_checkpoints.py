@@ -34,11 +34,33 @@ def at(day_offset: int, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(D + timedelta(days=day_offset), time(hour, minute))
 
 
-def enter(engine, actor: Actor, checkpoint: str | int, start: datetime, end: datetime, persons: int = 0,
-          vehicles: int = 0, fever: int = 0, turned_back: int = 0, note: str | None = None) -> int:
-    return perform(engine, actor, cp.add_count, {
-        "checkpoint": checkpoint, "period_start": start, "period_end": end, "persons": persons,
-        "vehicles": vehicles, "fever": fever, "turned_back": turned_back, "note": note})
+def enter(
+    engine,
+    actor: Actor,
+    checkpoint: str | int,
+    start: datetime,
+    end: datetime,
+    persons: int = 0,
+    vehicles: int = 0,
+    fever: int = 0,
+    turned_back: int = 0,
+    note: str | None = None,
+) -> int:
+    return perform(
+        engine,
+        actor,
+        cp.add_count,
+        {
+            "checkpoint": checkpoint,
+            "period_start": start,
+            "period_end": end,
+            "persons": persons,
+            "vehicles": vehicles,
+            "fever": fever,
+            "turned_back": turned_back,
+            "note": note,
+        },
+    )
 
 
 def correct(engine, actor: Actor, entry_id: int, **changes: object) -> int:
@@ -62,8 +84,12 @@ def post(engine, admin) -> dict[str, int]:
     """Two active checkpoints (a gate and a road checkpoint) and a closed gate, all in one grid."""
     ids = {}
     for name, kind, active in ((GATE, "compound_gate", True), (ROAD, "road", True), (CLOSED, "compound_gate", False)):
-        ids[name] = perform(engine, admin, cp.add_checkpoint, {
-            "name": name, "grid": "第一网格", "kind": kind, "latitude": 30.58, "longitude": 114.29, "active": active})
+        ids[name] = perform(
+            engine,
+            admin,
+            cp.add_checkpoint,
+            {"name": name, "grid": "第一网格", "kind": kind, "latitude": 30.58, "longitude": 114.29, "active": active},
+        )
     return ids
 
 
@@ -129,16 +155,31 @@ def test_cumulative_sums_run_from_the_first_entry_through_the_day(engine, admin,
     enter(engine, admin, GATE, at(1, 0), at(1, 8), 7, 1, 1, 0)
 
     assert figures(engine, D - timedelta(days=2))["cumulative"] == {
-        "persons": 100, "vehicles": 10, "fever": 0, "turned_back": 1}
+        "persons": 100,
+        "vehicles": 10,
+        "fever": 0,
+        "turned_back": 1,
+    }
     assert figures(engine)["cumulative"] == {"persons": 180, "vehicles": 33, "fever": 1, "turned_back": 3}
     assert figures(engine, D + timedelta(days=1))["cumulative"] == {
-        "persons": 187, "vehicles": 34, "fever": 2, "turned_back": 3}
+        "persons": 187,
+        "vehicles": 34,
+        "fever": 2,
+        "turned_back": 3,
+    }
 
 
 def test_figures_of_an_empty_store_are_zero(engine):
-    assert figures(engine) == {"persons": 0, "vehicles": 0, "fever": 0, "turned_back": 0, "active_checkpoints": 0,
-                               "reported_checkpoints": 0, "not_reported": [],
-                               "cumulative": {"persons": 0, "vehicles": 0, "fever": 0, "turned_back": 0}}
+    assert figures(engine) == {
+        "persons": 0,
+        "vehicles": 0,
+        "fever": 0,
+        "turned_back": 0,
+        "active_checkpoints": 0,
+        "reported_checkpoints": 0,
+        "not_reported": [],
+        "cumulative": {"persons": 0, "vehicles": 0, "fever": 0, "turned_back": 0},
+    }
 
 
 def test_checkpoint_table_gives_each_active_checkpoint_its_day_sums(engine, admin, post):
@@ -153,7 +194,11 @@ def test_checkpoint_table_gives_each_active_checkpoint_its_day_sums(engine, admi
     assert (gate["persons"], gate["vehicles"], gate["fever"], gate["turned_back"]) == (320, 32, 1, 2)
     assert gate["reported"] is True and gate["last_entry_at"] is not None
     assert (gate["grid"], gate["kind"], gate["latitude"], gate["longitude"]) == (
-        "第一网格", "compound_gate", 30.58, 114.29)
+        "第一网格",
+        "compound_gate",
+        30.58,
+        114.29,
+    )
     assert (road["persons"], road["reported"], road["last_entry_at"]) == (0, False, None)
 
 
@@ -198,9 +243,15 @@ def test_recent_entries_show_superseded_rows_with_who_when_and_why(engine, admin
         entries = {row["id"]: row for row in cp.recent_entries(conn, post[GATE], limit=10)}
     assert set(entries) == {first, wrong, fixed}
     assert (entries[wrong]["effective"], entries[wrong]["superseded_by"], entries[wrong]["entered_by"]) == (
-        False, fixed, "clerk-gate")
+        False,
+        fixed,
+        "clerk-gate",
+    )
     assert (entries[fixed]["supersedes_id"], entries[fixed]["reason"], entries[fixed]["effective"]) == (
-        wrong, "多输了一个0", True)
+        wrong,
+        "多输了一个0",
+        True,
+    )
     assert entries[fixed]["entered_at"] is not None
     with engine.connect() as conn:
         assert len(cp.recent_entries(conn, post[GATE], limit=2)) == 2
@@ -244,12 +295,16 @@ def test_current_shift_is_the_shift_on_duty_now(monkeypatch):
     assert cp.current_shift() == (at(0, 16), at(1, 0))
 
 
-@pytest.mark.parametrize(("now", "window", "proposed"), [
-    (at(0, 16, 5), "60", (at(0, 8), at(0, 16))),  # the clerk of 08:00–16:00 hands over
-    (at(1, 0, 59), "60", (at(0, 16), at(1, 0))),  # the evening shift, entered after midnight
-    (at(0, 17, 0), "60", (at(0, 16), at(1, 0))),  # an hour on: the shift on duty
-    (at(0, 16, 5), "0", (at(0, 16), at(1, 0))),  # no handover window
-], ids=["at-handover", "after-midnight", "window-over", "no-window"])
+@pytest.mark.parametrize(
+    ("now", "window", "proposed"),
+    [
+        (at(0, 16, 5), "60", (at(0, 8), at(0, 16))),  # the clerk of 08:00–16:00 hands over
+        (at(1, 0, 59), "60", (at(0, 16), at(1, 0))),  # the evening shift, entered after midnight
+        (at(0, 17, 0), "60", (at(0, 16), at(1, 0))),  # an hour on: the shift on duty
+        (at(0, 16, 5), "0", (at(0, 16), at(1, 0))),  # no handover window
+    ],
+    ids=["at-handover", "after-midnight", "window-over", "no-window"],
+)
 def test_the_proposed_shift_is_the_one_just_ended_during_the_handover(monkeypatch, now, window, proposed):
     monkeypatch.delenv(settings.SHIFTS.name, raising=False)
     monkeypatch.setenv(settings.HANDOVER_MINUTES.name, window)
@@ -259,8 +314,15 @@ def test_the_proposed_shift_is_the_one_just_ended_during_the_handover(monkeypatc
 
 # Entry rules ----------------------------------------------------------------------------------------------------
 
-GOOD_ENTRY = {"checkpoint": GATE, "period_start": at(0, 8), "period_end": at(0, 16),
-              "persons": 100, "vehicles": 10, "fever": 1, "turned_back": 2}
+GOOD_ENTRY = {
+    "checkpoint": GATE,
+    "period_start": at(0, 8),
+    "period_end": at(0, 16),
+    "persons": 100,
+    "vehicles": 10,
+    "fever": 1,
+    "turned_back": 2,
+}
 
 
 def test_a_valid_entry_is_stored_and_audited(engine, admin, post):
@@ -273,13 +335,30 @@ def test_a_valid_entry_is_stored_and_audited(engine, admin, post):
 
 
 def test_entries_from_an_import_file_arrive_as_text_and_are_kept_to_the_minute(engine, admin, post):
-    entry = perform(engine, admin, cp.add_count, {
-        "checkpoint": f" {GATE} ", "period_start": "2025-03-10 08:00:45", "period_end": "2025-03-10 16:00",
-        "persons": "1,200", "vehicles": "30.0", "fever": "0", "turned_back": " 3 ", "note": ""})
+    entry = perform(
+        engine,
+        admin,
+        cp.add_count,
+        {
+            "checkpoint": f" {GATE} ",
+            "period_start": "2025-03-10 08:00:45",
+            "period_end": "2025-03-10 16:00",
+            "persons": "1,200",
+            "vehicles": "30.0",
+            "fever": "0",
+            "turned_back": " 3 ",
+            "note": "",
+        },
+    )
     with engine.connect() as conn:
         row = conn.execute(sa.select(cp.checkpoint_counts).where(cp.checkpoint_counts.c.id == entry)).mappings().one()
     assert (row["period_start"], row["persons"], row["vehicles"], row["turned_back"], row["note"]) == (
-        at(0, 8), 1200, 30, 3, None)
+        at(0, 8),
+        1200,
+        30,
+        3,
+        None,
+    )
 
 
 REFUSED_ENTRIES = [
@@ -299,8 +378,9 @@ REFUSED_ENTRIES = [
 ]
 
 
-@pytest.mark.parametrize(("changes", "field"), [case[1:] for case in REFUSED_ENTRIES],
-                         ids=[case[0] for case in REFUSED_ENTRIES])
+@pytest.mark.parametrize(
+    ("changes", "field"), [case[1:] for case in REFUSED_ENTRIES], ids=[case[0] for case in REFUSED_ENTRIES]
+)
 def test_an_entry_breaking_a_rule_is_refused_and_nothing_is_written(engine, admin, post, changes, field):
     assert_refused(engine, lambda: perform(engine, admin, cp.add_count, {**GOOD_ENTRY, **changes}), field)
 
@@ -319,7 +399,8 @@ def test_a_period_ending_exactly_24_hours_later_is_accepted(engine, admin, post)
 def test_an_entry_overlapping_another_of_the_same_checkpoint_is_refused(engine, admin, post):
     enter(engine, admin, GATE, at(0, 8), at(0, 16), persons=100)
     refusal = assert_refused(
-        engine, lambda: enter(engine, admin, GATE, at(0, 15), at(0, 17), persons=1), "period_start")
+        engine, lambda: enter(engine, admin, GATE, at(0, 15), at(0, 17), persons=1), "period_start"
+    )
     assert "2025-03-10 08:00" in refusal.messages("zh_CN")[0]
     enter(engine, admin, GATE, at(0, 16), at(0, 20), persons=2)
     enter(engine, admin, ROAD, at(0, 15), at(0, 17), persons=3)
@@ -435,11 +516,16 @@ def test_a_clerk_enters_only_for_the_assigned_checkpoints(engine, admin, post):
     assert figures(engine)["persons"] == 6
 
 
-@pytest.mark.parametrize("actor", [Actor("clerk-all", "clerk", (("checkpoints", frozenset()),)),
-                                   Actor("leader-test", "leader")], ids=["clerk", "leader"])
+@pytest.mark.parametrize(
+    "actor",
+    [Actor("clerk-all", "clerk", (("checkpoints", frozenset()),)), Actor("leader-test", "leader")],
+    ids=["clerk", "leader"],
+)
 def test_only_an_admin_changes_checkpoints(engine, post, actor):
-    assert_denied(engine, lambda: perform(engine, actor, cp.add_checkpoint,
-                                          {"name": "新卡口", "grid": "第一网格", "kind": "road"}))
+    assert_denied(
+        engine,
+        lambda: perform(engine, actor, cp.add_checkpoint, {"name": "新卡口", "grid": "第一网格", "kind": "road"}),
+    )
     assert_denied(engine, lambda: perform(engine, actor, cp.rename_checkpoint, GATE, "大东门"))
     assert_denied(engine, lambda: perform(engine, actor, cp.set_checkpoint_active, GATE, False))
     assert_denied(engine, lambda: perform(engine, actor, cp.set_checkpoint_location, GATE, "第二网格", 30.5, 114.2))
@@ -456,16 +542,31 @@ def test_master_data_changes_are_audited_with_before_and_after(engine, admin, po
 
     with engine.connect() as conn:
         row = conn.execute(sa.select(cp.checkpoints).where(cp.checkpoints.c.id == post[GATE])).mappings().one()
-        audits = conn.execute(sa.select(audit_log).where(audit_log.c.table_name == "checkpoints",
-                                                         audit_log.c.row_id == str(post[GATE]))
-                              .order_by(audit_log.c.id)).mappings().all()
+        audits = (
+            conn.execute(
+                sa.select(audit_log)
+                .where(audit_log.c.table_name == "checkpoints", audit_log.c.row_id == str(post[GATE]))
+                .order_by(audit_log.c.id)
+            )
+            .mappings()
+            .all()
+        )
     assert (row["name"], row["grid"], row["latitude"], row["longitude"], row["active"], row["kind"]) == (
-        "大东门", "第二网格", 30.59, 114.30, False, "road")
+        "大东门",
+        "第二网格",
+        30.59,
+        114.30,
+        False,
+        "road",
+    )
     changes = [(audit["action"], json.loads(audit["before"] or "null"), json.loads(audit["after"])) for audit in audits]
     assert changes[1:] == [
         ("checkpoints.rename_checkpoint", {"name": GATE}, {"name": "大东门"}),
-        ("checkpoints.set_checkpoint_location", {"grid": "第一网格", "latitude": 30.58, "longitude": 114.29},
-         {"grid": "第二网格", "latitude": 30.59, "longitude": 114.30}),
+        (
+            "checkpoints.set_checkpoint_location",
+            {"grid": "第一网格", "latitude": 30.58, "longitude": 114.29},
+            {"grid": "第二网格", "latitude": 30.59, "longitude": 114.30},
+        ),
         ("checkpoints.set_checkpoint_active", {"active": True}, {"active": False}),
         ("checkpoints.set_checkpoint_kind", {"kind": "compound_gate"}, {"kind": "road"}),
     ]
@@ -492,11 +593,18 @@ BAD_CHECKPOINTS = [
 ]
 
 
-@pytest.mark.parametrize(("changes", "field"), [case[1:] for case in BAD_CHECKPOINTS],
-                         ids=[case[0] for case in BAD_CHECKPOINTS])
+@pytest.mark.parametrize(
+    ("changes", "field"), [case[1:] for case in BAD_CHECKPOINTS], ids=[case[0] for case in BAD_CHECKPOINTS]
+)
 def test_a_checkpoint_breaking_a_rule_is_refused_and_nothing_is_written(engine, admin, post, changes, field):
-    data = {"name": "北门", "grid": "第一网格", "kind": "compound_gate", "latitude": 30.5, "longitude": 114.3,
-            **changes}
+    data = {
+        "name": "北门",
+        "grid": "第一网格",
+        "kind": "compound_gate",
+        "latitude": 30.5,
+        "longitude": 114.3,
+        **changes,
+    }
     assert_refused(engine, lambda: perform(engine, admin, cp.add_checkpoint, data), field)
 
 
@@ -509,8 +617,9 @@ def test_changing_an_unknown_checkpoint_is_refused(engine, admin, post):
 
 
 def test_a_position_out_of_range_is_refused(engine, admin, post):
-    assert_refused(engine, lambda: perform(engine, admin, cp.set_checkpoint_location, GATE, "第一网格", 30.5, 200),
-                   "longitude")
+    assert_refused(
+        engine, lambda: perform(engine, admin, cp.set_checkpoint_location, GATE, "第一网格", 30.5, 200), "longitude"
+    )
 
 
 # Import and export (DESIGN §5) ----------------------------------------------------------------------------------
@@ -536,13 +645,22 @@ def read_rows(engine, kind: str) -> list[dict]:
 
 
 def test_import_csv_with_english_headers(engine, admin, tmp_path):
-    points = write_csv(tmp_path / "points.csv", ["name", "grid", "kind", "latitude", "longitude", "active"], [
-        ["东门", "第一网格", "compound_gate", "30.581", "114.291", "1"],
-        ["南路口", "第二网格", "road", "", "", "true"]])
-    counts = write_csv(tmp_path / "counts.csv", ["checkpoint", "period_start", "period_end", "persons", "vehicles",
-                                                 "fever", "turned_back", "note"], [
-        ["东门", "2025-03-10 00:00", "2025-03-10 08:00", "0", "0", "0", "0", "零报告"],
-        ["南路口", "2025-03-10 08:00", "2025-03-10 16:00", "120", "230", "1", "3", ""]])
+    points = write_csv(
+        tmp_path / "points.csv",
+        ["name", "grid", "kind", "latitude", "longitude", "active"],
+        [
+            ["东门", "第一网格", "compound_gate", "30.581", "114.291", "1"],
+            ["南路口", "第二网格", "road", "", "", "true"],
+        ],
+    )
+    counts = write_csv(
+        tmp_path / "counts.csv",
+        ["checkpoint", "period_start", "period_end", "persons", "vehicles", "fever", "turned_back", "note"],
+        [
+            ["东门", "2025-03-10 00:00", "2025-03-10 08:00", "0", "0", "0", "0", "零报告"],
+            ["南路口", "2025-03-10 08:00", "2025-03-10 16:00", "120", "230", "1", "3", ""],
+        ],
+    )
     assert import_file(engine, admin, "checkpoints", points) == 2
     assert import_file(engine, admin, "checkpoint_counts", counts) == 2
 
@@ -552,28 +670,42 @@ def test_import_csv_with_english_headers(engine, admin, tmp_path):
 
 
 def test_import_xlsx_with_chinese_headers_and_labels(engine, admin, tmp_path):
-    points = write_xlsx(tmp_path / "卡口.xlsx", ["卡口名称", "网格", "类型", "纬度", "经度", "启用"], [
-        ["东门", "第一网格", "小区门岗", 30.581, 114.291, "是"],
-        ["火车站", "第三网格", "车站", 30.59, 114.3, "否"]])
-    counts = write_xlsx(tmp_path / "登记.xlsx", ["卡口名称", "开始时间", "结束时间", "检测人数", "检查车辆",
-                                                  "发热人数", "劝返人数", "备注"], [
-        ["东门", datetime(2025, 3, 10, 8), "2025-03-10 16:00", 300, 25, 0, 2, None]])
+    points = write_xlsx(
+        tmp_path / "卡口.xlsx",
+        ["卡口名称", "网格", "类型", "纬度", "经度", "启用"],
+        [["东门", "第一网格", "小区门岗", 30.581, 114.291, "是"], ["火车站", "第三网格", "车站", 30.59, 114.3, "否"]],
+    )
+    counts = write_xlsx(
+        tmp_path / "登记.xlsx",
+        ["卡口名称", "开始时间", "结束时间", "检测人数", "检查车辆", "发热人数", "劝返人数", "备注"],
+        [["东门", datetime(2025, 3, 10, 8), "2025-03-10 16:00", 300, 25, 0, 2, None]],
+    )
     assert import_file(engine, admin, "checkpoints", points) == 2
     assert import_file(engine, admin, "checkpoint_counts", counts) == 1
 
     assert read_rows(engine, "checkpoints")[1] == {
-        "name": "火车站", "grid": "第三网格", "kind": "station", "latitude": 30.59, "longitude": 114.3, "active": False}
+        "name": "火车站",
+        "grid": "第三网格",
+        "kind": "station",
+        "latitude": 30.59,
+        "longitude": 114.3,
+        "active": False,
+    }
     day = figures(engine)
     assert (day["persons"], day["vehicles"], day["turned_back"], day["active_checkpoints"]) == (300, 25, 2, 1)
 
 
 def test_a_file_with_a_bad_row_writes_nothing_and_names_the_row_and_column(engine, admin, post, tmp_path):
-    counts = write_csv(tmp_path / "counts.csv", ["卡口名称", "开始时间", "结束时间", "检测人数", "检查车辆",
-                                                 "发热人数", "劝返人数"], [
-        [GATE, "2025-03-10 00:00", "2025-03-10 08:00", "20", "2", "0", "0"],
-        [GATE, "2025-03-10 08:00", "2025-03-10 16:00", "20", "2", "21", "0"],
-        [ROAD, "2025-03-10 08:00", "2025-03-10 16:00", "90", "120", "0", "1"],
-        [ROAD, "2025-03-10 15:00", "2025-03-10 17:00", "9", "12", "0", "1"]])
+    counts = write_csv(
+        tmp_path / "counts.csv",
+        ["卡口名称", "开始时间", "结束时间", "检测人数", "检查车辆", "发热人数", "劝返人数"],
+        [
+            [GATE, "2025-03-10 00:00", "2025-03-10 08:00", "20", "2", "0", "0"],
+            [GATE, "2025-03-10 08:00", "2025-03-10 16:00", "20", "2", "21", "0"],
+            [ROAD, "2025-03-10 08:00", "2025-03-10 16:00", "90", "120", "0", "1"],
+            [ROAD, "2025-03-10 15:00", "2025-03-10 17:00", "9", "12", "0", "1"],
+        ],
+    )
     before = snapshot(engine)
     with pytest.raises(ImportRejected) as rejected:
         import_file(engine, admin, "checkpoint_counts", counts)
@@ -624,10 +756,16 @@ def test_sample_builds_the_promised_checkpoints_and_figures(engine, admin, monke
         points = cp.list_checkpoints(conn, include_inactive=True)
         trend = cp.daily_trend(conn, D, days=14)
         last_end = conn.execute(sa.select(sa.func.max(cp.checkpoint_counts.c.period_end))).scalar_one()
-        zero_reports = conn.execute(sa.select(sa.func.count()).select_from(cp.checkpoint_counts).where(
-            cp.checkpoint_counts.c.persons + cp.checkpoint_counts.c.vehicles == 0)).scalar_one()
-        corrections = conn.execute(sa.select(sa.func.count()).select_from(cp.checkpoint_counts).where(
-            cp.checkpoint_counts.c.supersedes_id.is_not(None))).scalar_one()
+        zero_reports = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(cp.checkpoint_counts)
+            .where(cp.checkpoint_counts.c.persons + cp.checkpoint_counts.c.vehicles == 0)
+        ).scalar_one()
+        corrections = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(cp.checkpoint_counts)
+            .where(cp.checkpoint_counts.c.supersedes_id.is_not(None))
+        ).scalar_one()
     assert len(points) == 8
     assert [point["name"] for point in points if not point["active"]] == ["翠竹园西门"]
     assert [point["kind"] for point in points].count("station") == 1
@@ -637,7 +775,10 @@ def test_sample_builds_the_promised_checkpoints_and_figures(engine, admin, monke
 
     today = figures(engine)
     assert (today["active_checkpoints"], today["reported_checkpoints"], today["not_reported"]) == (
-        7, 6, ["光明村村口卡口"])
+        7,
+        6,
+        ["光明村村口卡口"],
+    )
     assert last_end == at(0, 16)
     assert 1000 < today["persons"] < 4000
     assert all(2500 < day["persons"] < 6000 and day["vehicles"] < day["persons"] for day in trend[:-1])
@@ -650,8 +791,11 @@ def test_sample_before_the_first_shift_ends_enters_the_current_shift_up_to_now(e
     run_sample(engine, admin, monkeypatch, datetime.combine(D, time(5, 30, 40)), days=3)
 
     with engine.connect() as conn:
-        last = conn.execute(sa.select(cp.checkpoint_counts.c.period_start, cp.checkpoint_counts.c.period_end)
-                            .order_by(cp.checkpoint_counts.c.period_end.desc()).limit(1)).one()
+        last = conn.execute(
+            sa.select(cp.checkpoint_counts.c.period_start, cp.checkpoint_counts.c.period_end)
+            .order_by(cp.checkpoint_counts.c.period_end.desc())
+            .limit(1)
+        ).one()
     assert tuple(last) == (at(0, 0), at(0, 5, 30))
     today = figures(engine)
     assert today["reported_checkpoints"] == 6 and today["persons"] > 0
@@ -676,4 +820,6 @@ def test_the_entries_a_period_overlaps_are_the_effective_ones_of_its_checkpoint(
     with engine.connect() as conn:
         found = cp.overlapping_entries(conn, post[GATE], at(0, 8), at(0, 16, 30))
     assert [(entry["id"], entry["period_start"], entry["persons"]) for entry in found] == [
-        (replacement, at(0, 8), 10), (stub, at(0, 16), 3)]
+        (replacement, at(0, 8), 10),
+        (stub, at(0, 16), 3),
+    ]

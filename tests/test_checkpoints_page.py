@@ -32,8 +32,12 @@ def frozen_clock(monkeypatch):
 def post(engine, frozen_clock) -> dict[str, int]:
     """Two active checkpoints, at 09:30 on 10 March: the east gate on the map, the west gate without a position."""
     return {
-        EAST: perform(engine, ADMIN, add_checkpoint, {"name": EAST, "grid": "第一网格", "kind": "road",
-                                                      "latitude": 30.583, "longitude": 114.295}),
+        EAST: perform(
+            engine,
+            ADMIN,
+            add_checkpoint,
+            {"name": EAST, "grid": "第一网格", "kind": "road", "latitude": 30.583, "longitude": 114.295},
+        ),
         WEST: perform(engine, ADMIN, add_checkpoint, {"name": WEST, "grid": "第二网格", "kind": "compound_gate"}),
     }
 
@@ -60,8 +64,9 @@ def metrics(app: AppTest) -> dict[str, str]:
 
 def stored(engine) -> list[dict]:
     with engine.connect() as conn:
-        return [dict(row) for row in conn.execute(sa.select(checkpoint_counts).order_by(checkpoint_counts.c.id))
-                .mappings()]
+        return [
+            dict(row) for row in conn.execute(sa.select(checkpoint_counts).order_by(checkpoint_counts.c.id)).mappings()
+        ]
 
 
 def assert_clean(app: AppTest) -> None:
@@ -122,8 +127,10 @@ BAD_INPUTS = {
     "negative": ({"persons": -5, "vehicles": 0}, "检测人数：不能小于 0"),
     "a fraction of a person": ({"persons": 3.5, "vehicles": 0}, "检测人数：须为整数，而不是“3.5”"),
     "fever above persons": ({"persons": 10, "vehicles": 0, "fever": 11}, "发热人数：不能超过检测人数（10）"),
-    "turned back above checked": ({"persons": 1, "vehicles": 1, "turned_back": 3},
-                                  "劝返人数：不能超过检测人数与检查车辆之和（2）"),
+    "turned back above checked": (
+        {"persons": 1, "vehicles": 1, "turned_back": 3},
+        "劝返人数：不能超过检测人数与检查车辆之和（2）",
+    ),
 }
 
 
@@ -139,9 +146,20 @@ def test_a_bad_count_shows_the_fields_message_and_stores_nothing(monkeypatch, en
 
 
 def test_an_overlapping_period_is_refused_and_stores_nothing(monkeypatch, engine, db_url, post):
-    perform(engine, ADMIN, add_count, {"checkpoint": EAST, "period_start": "2026-03-10 08:00",
-                                       "period_end": "2026-03-10 09:00", "persons": 5, "vehicles": 0,
-                                       "fever": 0, "turned_back": 0})
+    perform(
+        engine,
+        ADMIN,
+        add_count,
+        {
+            "checkpoint": EAST,
+            "period_start": "2026-03-10 08:00",
+            "period_end": "2026-03-10 09:00",
+            "persons": 5,
+            "vehicles": 0,
+            "fever": 0,
+            "turned_back": 0,
+        },
+    )
     app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     fill(app, "checkpoint-entry", persons=10, vehicles=1)
     app = press(app, "checkpoint-entry", "保存")
@@ -175,19 +193,30 @@ def store_for(checkpoint: int) -> None:
 
     from ui.checkpoints import store_count
 
-    store_count("probe", checkpoint, "?", datetime(2026, 3, 10, 0), datetime(2026, 3, 10, 8),
-                {"persons": 1, "vehicles": 0, "fever": 0, "turned_back": 0}, "")
+    store_count(
+        "probe",
+        checkpoint,
+        "?",
+        datetime(2026, 3, 10, 0),
+        datetime(2026, 3, 10, 8),
+        {"persons": 1, "vehicles": 0, "fever": 0, "turned_back": 0},
+        "",
+    )
 
 
-@pytest.mark.parametrize(("who", "checkpoint", "message"), [
-    ("admin", 999, "卡口：“999”不存在"),
-    ("clerk", EAST, "您的角色无权录入卡口数据。"),
-])
+@pytest.mark.parametrize(
+    ("who", "checkpoint", "message"),
+    [
+        ("admin", 999, "卡口：“999”不存在"),
+        ("clerk", EAST, "您的角色无权录入卡口数据。"),
+    ],
+)
 def test_an_unknown_or_unassigned_checkpoint_is_refused(monkeypatch, engine, db_url, post, who, checkpoint, message):
     monkeypatch.setenv("COMMAND_POST_DB", db_url)
     app = AppTest.from_function(store_for, args=(post.get(checkpoint, checkpoint),), default_timeout=30)
-    app.session_state["actor"] = ADMIN if who == "admin" else Actor(
-        "clerk-test", "clerk", (("checkpoints", frozenset({post[WEST]})),))
+    app.session_state["actor"] = (
+        ADMIN if who == "admin" else Actor("clerk-test", "clerk", (("checkpoints", frozenset({post[WEST]})),))
+    )
     app.run()
     assert [item.value for item in app.error] == [message]
     assert stored(engine) == []
@@ -197,9 +226,20 @@ def test_an_unknown_or_unassigned_checkpoint_is_refused(monkeypatch, engine, db_
 
 
 def test_a_correction_replaces_the_figures_and_keeps_the_history(monkeypatch, engine, db_url, post):
-    wrong = perform(engine, ADMIN, add_count, {"checkpoint": EAST, "period_start": "2026-03-10 00:00",
-                                               "period_end": "2026-03-10 08:00", "persons": 500, "vehicles": 10,
-                                               "fever": 0, "turned_back": 0})
+    wrong = perform(
+        engine,
+        ADMIN,
+        add_count,
+        {
+            "checkpoint": EAST,
+            "period_start": "2026-03-10 00:00",
+            "period_end": "2026-03-10 08:00",
+            "persons": 500,
+            "vehicles": 10,
+            "fever": 0,
+            "turned_back": 0,
+        },
+    )
     app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     assert metrics(app)["检测人数"] == "500"
     form = f"checkpoint-correct-{wrong}"
@@ -209,7 +249,9 @@ def test_a_correction_replaces_the_figures_and_keeps_the_history(monkeypatch, en
     assert_clean(app)
     rows = stored(engine)
     assert [(row["id"], row["persons"], row["supersedes_id"], row["reason"]) for row in rows] == [
-        (wrong, 500, None, None), (wrong + 1, 50, wrong, "多打了一个0")]
+        (wrong, 500, None, None),
+        (wrong + 1, 50, wrong, "多打了一个0"),
+    ]
     assert metrics(app)["检测人数"] == "50"
     assert app.success[0].value.startswith(f"已更正：记录 #{wrong} 由记录 #{wrong + 1} 替代")
     history = next(frame.value for frame in app.dataframe if "有效" in frame.value.columns)
@@ -218,9 +260,20 @@ def test_a_correction_replaces_the_figures_and_keeps_the_history(monkeypatch, en
 
 
 def test_a_correction_without_a_reason_is_refused(monkeypatch, engine, db_url, post):
-    wrong = perform(engine, ADMIN, add_count, {"checkpoint": EAST, "period_start": "2026-03-10 00:00",
-                                               "period_end": "2026-03-10 08:00", "persons": 500, "vehicles": 10,
-                                               "fever": 0, "turned_back": 0})
+    wrong = perform(
+        engine,
+        ADMIN,
+        add_count,
+        {
+            "checkpoint": EAST,
+            "period_start": "2026-03-10 00:00",
+            "period_end": "2026-03-10 08:00",
+            "persons": 500,
+            "vehicles": 10,
+            "fever": 0,
+            "turned_back": 0,
+        },
+    )
     app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     fill(app, f"checkpoint-correct-{wrong}", persons=50)
     app = press(app, f"checkpoint-correct-{wrong}", "保存更正")
@@ -232,9 +285,20 @@ def test_a_correction_without_a_reason_is_refused(monkeypatch, engine, db_url, p
 
 
 def test_a_leader_sees_figures_and_entries_but_no_form(monkeypatch, engine, db_url, post):
-    perform(engine, ADMIN, add_count, {"checkpoint": EAST, "period_start": "2026-03-10 00:00",
-                                       "period_end": "2026-03-10 08:00", "persons": 7, "vehicles": 1,
-                                       "fever": 0, "turned_back": 0})
+    perform(
+        engine,
+        ADMIN,
+        add_count,
+        {
+            "checkpoint": EAST,
+            "period_start": "2026-03-10 00:00",
+            "period_end": "2026-03-10 08:00",
+            "persons": 7,
+            "vehicles": 1,
+            "fever": 0,
+            "turned_back": 0,
+        },
+    )
     app = open_page(monkeypatch, db_url, LEADER, PAGE)
     assert_clean(app)
     assert metrics(app)["检测人数"] == "7"
@@ -274,9 +338,19 @@ def test_the_map_needs_no_internet_and_lists_checkpoints_without_a_position(monk
 
 
 def test_the_map_takes_the_command_posts_area_image_and_style(monkeypatch, db_url, post, tmp_path):
-    area = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "北区"},
-            "geometry": {"type": "Polygon", "coordinates": [[[114.29, 30.58], [114.30, 30.58], [114.30, 30.59],
-                                                             [114.29, 30.58]]]}}]}
+    area = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "北区"},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[114.29, 30.58], [114.30, 30.58], [114.30, 30.59], [114.29, 30.58]]],
+                },
+            }
+        ],
+    }
     (tmp_path / "area.geojson").write_text(json.dumps(area), encoding="utf-8")
     (tmp_path / "plan.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     monkeypatch.setenv("COMMAND_POST_AREA_GEOJSON", str(tmp_path / "area.geojson"))
@@ -297,23 +371,35 @@ def test_the_map_takes_the_command_posts_area_image_and_style(monkeypatch, db_ur
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
-@pytest.mark.parametrize(("who", "page"), [(ADMIN, "pages/checkpoints.py"), (LEADER, "pages/checkpoints.py"),
-                                           (Actor("clerk", "clerk", (("checkpoints", frozenset()),)),
-                                            "pages/quick_entry.py")])
+@pytest.mark.parametrize(
+    ("who", "page"),
+    [
+        (ADMIN, "pages/checkpoints.py"),
+        (LEADER, "pages/checkpoints.py"),
+        (Actor("clerk", "clerk", (("checkpoints", frozenset()),)), "pages/quick_entry.py"),
+    ],
+)
 def test_the_pages_run_on_the_sample_in_both_languages(monkeypatch, sample_url, who, page, language):
     app = open_page(monkeypatch, sample_url, who, page, language)
     assert_clean(app)
-    assert app.title[0].value == {("zh", "pages/checkpoints.py"): "卡口通行", ("en", "pages/checkpoints.py"):
-                                  "Checkpoint throughput", ("zh", "pages/quick_entry.py"): "快速录入",
-                                  ("en", "pages/quick_entry.py"): "Quick entry"}[(language, page)]
+    assert (
+        app.title[0].value
+        == {
+            ("zh", "pages/checkpoints.py"): "卡口通行",
+            ("en", "pages/checkpoints.py"): "Checkpoint throughput",
+            ("zh", "pages/quick_entry.py"): "快速录入",
+            ("en", "pages/quick_entry.py"): "Quick entry",
+        }[(language, page)]
+    )
 
 
 # A double tap ---------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("button", ["保存", "零报告（本班次无人员车辆通过）"])
-def test_a_second_tap_landing_on_the_fresh_form_still_reads_saved_and_stores_once(monkeypatch, engine, db_url, post,
-                                                                                   button):
+def test_a_second_tap_landing_on_the_fresh_form_still_reads_saved_and_stores_once(
+    monkeypatch, engine, db_url, post, button
+):
     """The second tap of a double tap submits the empty form drawn after the save: it is the same entry."""
     app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     fill(app, "checkpoint-entry", persons=120, vehicles=30)
@@ -376,7 +462,8 @@ def test_at_handover_the_form_proposes_the_shift_just_ended_and_stores_it_whole(
     app = press(app, "checkpoint-entry", "保存")
     assert_clean(app)
     assert [(row["period_start"], row["period_end"]) for row in stored(engine)] == [
-        (datetime(2026, 3, 10, 8), datetime(2026, 3, 10, 16))]
+        (datetime(2026, 3, 10, 8), datetime(2026, 3, 10, 16))
+    ]
     assert "2026年3月10日 08:00–16:00" in app.success[0].value
 
 
@@ -387,9 +474,20 @@ def test_the_shift_on_duty_says_it_is_stored_until_now(monkeypatch, engine, db_u
 
 
 def test_an_entry_overlapping_a_stub_offers_and_completes_its_correction_in_place(monkeypatch, engine, db_url, post):
-    stub = perform(engine, ADMIN, add_count, {"checkpoint": EAST, "period_start": "2026-03-10 08:00",
-                                              "period_end": "2026-03-10 08:05", "persons": 3, "vehicles": 0,
-                                              "fever": 0, "turned_back": 0})
+    stub = perform(
+        engine,
+        ADMIN,
+        add_count,
+        {
+            "checkpoint": EAST,
+            "period_start": "2026-03-10 08:00",
+            "period_end": "2026-03-10 08:05",
+            "persons": 3,
+            "vehicles": 0,
+            "fever": 0,
+            "turned_back": 0,
+        },
+    )
     monkeypatch.setattr(clock, "now", lambda: HANDOVER)
     app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     fill(app, "checkpoint-entry", persons=300, vehicles=40)
@@ -400,10 +498,21 @@ def test_an_entry_overlapping_a_stub_offers_and_completes_its_correction_in_plac
     app = press(app, f"checkpoint-offer-{stub}", f"用本次数字更正记录 #{stub}")
     assert_clean(app)
     rows = stored(engine)
-    assert [(row["id"], row["period_start"], row["period_end"], row["persons"], row["vehicles"], row["supersedes_id"],
-             row["reason"]) for row in rows] == [
+    assert [
+        (
+            row["id"],
+            row["period_start"],
+            row["period_end"],
+            row["persons"],
+            row["vehicles"],
+            row["supersedes_id"],
+            row["reason"],
+        )
+        for row in rows
+    ] == [
         (stub, datetime(2026, 3, 10, 8), datetime(2026, 3, 10, 8, 5), 3, 0, None, None),
-        (stub + 1, datetime(2026, 3, 10, 8), datetime(2026, 3, 10, 16), 300, 40, stub, "交接班补录整班数字")]
+        (stub + 1, datetime(2026, 3, 10, 8), datetime(2026, 3, 10, 16), 300, 40, stub, "交接班补录整班数字"),
+    ]
     corrected = f"已更正（记录 #{stub} 由记录 #{stub + 1} 替代）：东门卡口，2026年3月10日 08:00–16:00"
     assert app.success[0].value.startswith(corrected)
     assert in_form(app.number_input, "checkpoint-entry")["检测人数"].value is None

@@ -15,12 +15,36 @@ from support import count_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 BRIEFING_KEYS = {
-    "checkpoints": {"persons", "vehicles", "fever", "turned_back", "active_checkpoints", "reported_checkpoints",
-                    "not_reported", "cumulative"},
-    "quarantine": {"current", "admitted", "released", "due_next_3_days", "overdue", "followups_missing",
-                   "fever_in_quarantine"},
-    "enterprises": {"total", "reopened", "reopen_rate", "applied", "not_reopened", "suspended", "by_reason",
-                    "rectifications_open", "rectifications_overdue"},
+    "checkpoints": {
+        "persons",
+        "vehicles",
+        "fever",
+        "turned_back",
+        "active_checkpoints",
+        "reported_checkpoints",
+        "not_reported",
+        "cumulative",
+    },
+    "quarantine": {
+        "current",
+        "admitted",
+        "released",
+        "due_next_3_days",
+        "overdue",
+        "followups_missing",
+        "fever_in_quarantine",
+    },
+    "enterprises": {
+        "total",
+        "reopened",
+        "reopen_rate",
+        "applied",
+        "not_reopened",
+        "suspended",
+        "by_reason",
+        "rectifications_open",
+        "rectifications_overdue",
+    },
 }
 SUPPLY_KEYS = {"item", "unit", "on_hand", "in_today", "out_today", "burn_rate", "days_of_cover", "below_safety"}
 
@@ -61,16 +85,28 @@ def test_init_creates_and_reports_the_schema(tmp_path):
 
 
 def test_users_add_and_list_with_password_from_stdin(db_url):
-    result = run("users", "add", "zhang", "--role", "clerk", "--assign", "checkpoints:3",
-                 "--password-stdin", "--db", db_url, input="long-enough-secret\n")
+    result = run(
+        "users",
+        "add",
+        "zhang",
+        "--role",
+        "clerk",
+        "--assign",
+        "checkpoints:3",
+        "--password-stdin",
+        "--db",
+        db_url,
+        input="long-enough-secret\n",
+    )
     assert result.exit_code == 0, result.output
     listing = run("users", "list", "--db", db_url)
     assert "zhang\tclerk\tcheckpoints:3" in listing.output
 
 
 def test_users_add_refuses_a_short_password_with_exit_code_1(db_url, engine):
-    result = CliRunner().invoke(cli, ["users", "add", "li", "--role", "leader", "--password-stdin", "--db", db_url],
-                                input="short\n")
+    result = CliRunner().invoke(
+        cli, ["users", "add", "li", "--role", "leader", "--password-stdin", "--db", db_url], input="short\n"
+    )
     assert result.exit_code == 1
     assert "密码" in result.output
     assert count_rows(engine, "users") == 0
@@ -105,10 +141,13 @@ def test_backup_writes_a_consistent_copy(tmp_path, db_url):
 
 def test_import_with_one_bad_row_writes_nothing_lists_the_row_and_exits_1(tmp_path, db_url, engine):
     ledger = tmp_path / "卡口.csv"
-    ledger.write_text("卡口名称,网格,类型,纬度,经度,启用\n"
-                      "东门,第一网格,compound_gate,30.58,114.29,1\n"
-                      "南路口,第二网格,highway,30.59,114.30,1\n"
-                      "西门,第三网格,compound_gate,,,是\n", encoding="utf-8")
+    ledger.write_text(
+        "卡口名称,网格,类型,纬度,经度,启用\n"
+        "东门,第一网格,compound_gate,30.58,114.29,1\n"
+        "南路口,第二网格,highway,30.59,114.30,1\n"
+        "西门,第三网格,compound_gate,,,是\n",
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(cli, ["import", "checkpoints", str(ledger), "--db", db_url])
     assert result.exit_code == 1
     assert "第 3 行" in result.output
@@ -119,8 +158,9 @@ def test_import_with_one_bad_row_writes_nothing_lists_the_row_and_exits_1(tmp_pa
 
 def test_import_then_export_round_trips(tmp_path, db_url):
     ledger = tmp_path / "checkpoints.csv"
-    ledger.write_text("name,grid,kind,latitude,longitude,active\n东门,第一网格,compound_gate,30.58,114.29,1\n",
-                      encoding="utf-8")
+    ledger.write_text(
+        "name,grid,kind,latitude,longitude,active\n东门,第一网格,compound_gate,30.58,114.29,1\n", encoding="utf-8"
+    )
     assert run("import", "checkpoints", str(ledger), "--db", db_url).exit_code == 0
     exported = tmp_path / "out.xlsx"
     assert run("export", "checkpoints", str(exported), "--db", db_url).exit_code == 0

@@ -40,6 +40,7 @@ def _base_hour() -> datetime:
 
 # --- the writer processes (module-level, so that a spawned process can find them) -----------------------------
 
+
 def _enter_counts(url: str, checkpoint_id: int, entries: int, barrier, results) -> None:
     """Enter ``entries`` one-hour counts for one checkpoint, each with its own form token."""
     engine = connect(url)
@@ -49,8 +50,15 @@ def _enter_counts(url: str, checkpoint_id: int, entries: int, barrier, results) 
     barrier.wait()
     for number in range(entries):
         start = base - timedelta(hours=number)
-        data = {"checkpoint": checkpoint_id, "period_start": start, "period_end": start + timedelta(hours=1),
-                "persons": number, "vehicles": checkpoint_id, "fever": 0, "turned_back": 0}
+        data = {
+            "checkpoint": checkpoint_id,
+            "period_start": start,
+            "period_end": start + timedelta(hours=1),
+            "persons": number,
+            "vehicles": checkpoint_id,
+            "fever": 0,
+            "turned_back": 0,
+        }
         try:
             perform(engine, actor, checkpoints.add_count, data, token=f"count-{checkpoint_id}-{number}")
             outcome["stored"] += 1
@@ -64,12 +72,24 @@ def _submit_same_entry(url: str, checkpoint_id: int, token: str | None, barrier,
     """Submit one and the same shift entry (a double click, or two devices), with ``token`` or a token of its own."""
     engine = connect(url)
     start = _base_hour()
-    data = {"checkpoint": checkpoint_id, "period_start": start, "period_end": start + timedelta(hours=8),
-            "persons": 10, "vehicles": 2, "fever": 0, "turned_back": 0}
+    data = {
+        "checkpoint": checkpoint_id,
+        "period_start": start,
+        "period_end": start + timedelta(hours=8),
+        "persons": 10,
+        "vehicles": 2,
+        "fever": 0,
+        "turned_back": 0,
+    }
     barrier.wait()
     try:
-        perform(engine, _clerk("checkpoints", checkpoint_id), checkpoints.add_count, data,
-                token=token or f"device-{os.getpid()}")
+        perform(
+            engine,
+            _clerk("checkpoints", checkpoint_id),
+            checkpoints.add_count,
+            data,
+            token=token or f"device-{os.getpid()}",
+        )
         results.put("stored")
     except DuplicateSubmission:
         results.put("duplicate")
@@ -87,8 +107,14 @@ def _issue_units(url: str, writer: int, item_id: int, attempts: int, days: list[
     outcome = {"issued": 0, "refused": 0, "errors": []}
     barrier.wait()
     for number in range(attempts):
-        data = {"item": item_id, "date": days[number % len(days)], "kind": "issue", "quantity": 1,
-                "counterparty": f"卡口{writer}", "recipient_kind": "checkpoint"}
+        data = {
+            "item": item_id,
+            "date": days[number % len(days)],
+            "kind": "issue",
+            "quantity": 1,
+            "counterparty": f"卡口{writer}",
+            "recipient_kind": "checkpoint",
+        }
         try:
             perform(engine, actor, supplies.add_movement, data, token=f"issue-{writer}-{number}")
             outcome["issued"] += 1
@@ -123,11 +149,15 @@ def run_processes(target: Callable, argument_lists: list[tuple]) -> list:
 
 # --- tests --------------------------------------------------------------------------------------------------------
 
+
 def add_checkpoints(url: str, count: int) -> list[int]:
     engine = connect(url)
-    ids = [perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": f"卡口{number:02d}", "grid": "第一网格",
-                                                              "kind": "road"})
-           for number in range(1, count + 1)]
+    ids = [
+        perform(
+            engine, ADMIN, checkpoints.add_checkpoint, {"name": f"卡口{number:02d}", "grid": "第一网格", "kind": "road"}
+        )
+        for number in range(1, count + 1)
+    ]
     engine.dispose()
     return ids
 
@@ -142,14 +172,23 @@ def test_concurrent_writers_store_every_entry_once_and_never_show_a_lock(db_url)
     assert sum(outcome["stored"] for outcome in outcomes) == WRITERS * ENTRIES
     engine = connect(db_url)
     with engine.connect() as conn:
-        per_checkpoint = dict(conn.execute(
-            sa.select(checkpoints.checkpoint_counts.c.checkpoint_id, sa.func.count())
-            .group_by(checkpoints.checkpoint_counts.c.checkpoint_id)).all())
-        distinct = conn.execute(sa.select(sa.func.count()).select_from(
-            sa.select(checkpoints.checkpoint_counts.c.checkpoint_id, checkpoints.checkpoint_counts.c.period_start)
-            .distinct().subquery())).scalar_one()
-        audited = conn.execute(sa.text("SELECT COUNT(*) FROM audit_log WHERE action = 'checkpoints.add_count'")
-                               ).scalar_one()
+        per_checkpoint = dict(
+            conn.execute(
+                sa.select(checkpoints.checkpoint_counts.c.checkpoint_id, sa.func.count()).group_by(
+                    checkpoints.checkpoint_counts.c.checkpoint_id
+                )
+            ).all()
+        )
+        distinct = conn.execute(
+            sa.select(sa.func.count()).select_from(
+                sa.select(checkpoints.checkpoint_counts.c.checkpoint_id, checkpoints.checkpoint_counts.c.period_start)
+                .distinct()
+                .subquery()
+            )
+        ).scalar_one()
+        audited = conn.execute(
+            sa.text("SELECT COUNT(*) FROM audit_log WHERE action = 'checkpoints.add_count'")
+        ).scalar_one()
     assert per_checkpoint == dict.fromkeys(ids, ENTRIES)
     assert distinct == WRITERS * ENTRIES
     assert audited == WRITERS * ENTRIES
@@ -163,8 +202,7 @@ def test_the_same_entry_sent_at_once_is_stored_once(db_url, same_token):
     exactly one of the racing submissions is stored and the others are told why."""
     [checkpoint_id] = add_checkpoints(db_url, 1)
     racers = max(4, WRITERS // 2)
-    outcomes = run_processes(_submit_same_entry,
-                             [(db_url, checkpoint_id, "one-form" if same_token else None)] * racers)
+    outcomes = run_processes(_submit_same_entry, [(db_url, checkpoint_id, "one-form" if same_token else None)] * racers)
 
     assert outcomes.count("stored") == 1, outcomes
     expected = "duplicate" if same_token else "refused:period_start"
@@ -179,8 +217,12 @@ def test_writers_racing_for_the_last_units_never_take_stock_below_zero(db_url):
     engine = connect(db_url)
     today = clock.today()
     item_id = perform(engine, ADMIN, supplies.add_item, {"name": "N95口罩", "unit": "只", "safety_stock": 0})
-    perform(engine, ADMIN, supplies.add_movement, {"item": item_id, "date": today - timedelta(days=2),
-                                                   "kind": "purchase", "quantity": stock})
+    perform(
+        engine,
+        ADMIN,
+        supplies.add_movement,
+        {"item": item_id, "date": today - timedelta(days=2), "kind": "purchase", "quantity": stock},
+    )
     days = [today, today - timedelta(days=1)]  # back-dated issues must leave every later day's stock ≥ 0 too
     outcomes = run_processes(_issue_units, [(db_url, writer, item_id, attempts, days) for writer in range(WRITERS)])
 
@@ -190,9 +232,12 @@ def test_writers_racing_for_the_last_units_never_take_stock_below_zero(db_url):
     assert sum(outcome["refused"] for outcome in outcomes) == WRITERS * attempts - stock
     with engine.connect() as conn:
         movements = supplies.supply_movements
-        by_day = conn.execute(sa.select(movements.c.date, sa.func.sum(movements.c.quantity))
-                              .where(movements.c.item_id == item_id).group_by(movements.c.date)
-                              .order_by(movements.c.date)).all()
+        by_day = conn.execute(
+            sa.select(movements.c.date, sa.func.sum(movements.c.quantity))
+            .where(movements.c.item_id == item_id)
+            .group_by(movements.c.date)
+            .order_by(movements.c.date)
+        ).all()
         running = 0
         for day, change in by_day:
             running += change

@@ -49,8 +49,9 @@ def integrity(url: str) -> str:
 
 def add_checkpoints(engine) -> None:
     for number in range(1, CHECKPOINT_COUNT + 1):
-        perform(engine, ADMIN, checkpoints.add_checkpoint,
-                {"name": f"卡口{number:02d}", "grid": "第一网格", "kind": "road"})
+        perform(
+            engine, ADMIN, checkpoints.add_checkpoint, {"name": f"卡口{number:02d}", "grid": "第一网格", "kind": "road"}
+        )
 
 
 def counts_file(path: Path, rows: int) -> Path:
@@ -61,15 +62,29 @@ def counts_file(path: Path, rows: int) -> Path:
         for number in range(rows):
             hour, checkpoint = divmod(number, CHECKPOINT_COUNT)
             start = first + timedelta(hours=hour)
-            writer.writerow([f"卡口{checkpoint + 1:02d}", f"{start:%Y-%m-%d %H:%M}",
-                             f"{start + timedelta(hours=1):%Y-%m-%d %H:%M}", number % 300, number % 50, 0,
-                             number % 3, "批量导入"])
+            writer.writerow(
+                [
+                    f"卡口{checkpoint + 1:02d}",
+                    f"{start:%Y-%m-%d %H:%M}",
+                    f"{start + timedelta(hours=1):%Y-%m-%d %H:%M}",
+                    number % 300,
+                    number % 50,
+                    0,
+                    number % 3,
+                    "批量导入",
+                ]
+            )
     return path
 
 
 def run_import(url: str, path: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "data_layer", "import", "checkpoint_counts", str(path), "--db", url],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "data_layer", "import", "checkpoint_counts", str(path), "--db", url],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for(condition, process: subprocess.Popen, timeout: float = 120) -> None:
@@ -138,18 +153,36 @@ WRITER = textwrap.dedent("""
 
 
 def start_writer(url: str, mode: str, base: datetime, count: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", WRITER, url, mode, base.isoformat(), str(count)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, url, mode, base.isoformat(), str(count)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )
 
 
 def resubmit(engine, base: datetime, number: int) -> str:
     """The clerk presses "submit" again on the same form (same token) once the app is back."""
     start = base + timedelta(hours=number)
-    data = {"checkpoint": 1, "period_start": start, "period_end": start + timedelta(hours=1),
-            "persons": 100 + number, "vehicles": 5, "fever": 0, "turned_back": 0}
+    data = {
+        "checkpoint": 1,
+        "period_start": start,
+        "period_end": start + timedelta(hours=1),
+        "persons": 100 + number,
+        "vehicles": 5,
+        "fever": 0,
+        "turned_back": 0,
+    }
     try:
-        perform(engine, Actor("clerk-1", "clerk", (("checkpoints", frozenset({1})),)), checkpoints.add_count, data,
-                token=f"form-{number}")
+        perform(
+            engine,
+            Actor("clerk-1", "clerk", (("checkpoints", frozenset({1})),)),
+            checkpoints.add_count,
+            data,
+            token=f"form-{number}",
+        )
         return "stored"
     except DuplicateSubmission:
         return "duplicate"
@@ -167,8 +200,9 @@ def one_checkpoint(engine):
     return clock.now().replace(minute=0, second=0) - timedelta(days=20)
 
 
-def test_killed_inside_the_write_the_entry_is_not_stored_and_the_resubmission_stores_it_once(engine, db_url,
-                                                                                              one_checkpoint):
+def test_killed_inside_the_write_the_entry_is_not_stored_and_the_resubmission_stores_it_once(
+    engine, db_url, one_checkpoint
+):
     base = one_checkpoint
     process = start_writer(db_url, "stop-inside", base, 1)
     assert process.stdout.readline().startswith("inside"), process.stderr.read()
@@ -184,8 +218,9 @@ def test_killed_inside_the_write_the_entry_is_not_stored_and_the_resubmission_st
     assert stored_hours(engine, base) == [0]
 
 
-def test_killed_after_the_commit_the_entry_is_stored_and_the_resubmission_is_a_duplicate(engine, db_url,
-                                                                                          one_checkpoint):
+def test_killed_after_the_commit_the_entry_is_stored_and_the_resubmission_is_a_duplicate(
+    engine, db_url, one_checkpoint
+):
     base = one_checkpoint
     process = start_writer(db_url, "stop-after", base, 1)
     assert process.stdout.readline().startswith("saved"), process.stderr.read()

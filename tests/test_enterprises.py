@@ -19,15 +19,33 @@ from sample_data.community import Community
 from support import ago, assert_refused, count_rows, snapshot
 
 TODAY = clock.today()
-TABLES = ("enterprises", "enterprise_status_changes", "enterprise_conditions", "inspections", "rectifications",
-          "rectification_closures")
+TABLES = (
+    "enterprises",
+    "enterprise_status_changes",
+    "enterprise_conditions",
+    "inspections",
+    "rectifications",
+    "rectification_closures",
+)
 ALL_MET = dict.fromkeys(en.CONDITIONS, True)
 
 
 def add(engine, actor, name, status="reopened", on=None, reason=None, kind="shop", sector="餐饮", grid="第一网格"):
-    return perform(engine, actor, en.add_enterprise, {
-        "name": name, "kind": kind, "sector": sector, "grid": grid, "employees": 3,
-        "status": status, "status_date": on or ago(10), "reason": reason})
+    return perform(
+        engine,
+        actor,
+        en.add_enterprise,
+        {
+            "name": name,
+            "kind": kind,
+            "sector": sector,
+            "grid": grid,
+            "employees": 3,
+            "status": status,
+            "status_date": on or ago(10),
+            "reason": reason,
+        },
+    )
 
 
 def change(engine, actor, enterprise, status, on, reason=None):
@@ -54,13 +72,21 @@ def applied_shop(engine, admin, shop):
 @pytest.fixture
 def inspection(engine, admin, shop):
     """An inspection three days ago with one item due yesterday and one due today."""
-    inspection_id = perform(engine, admin, en.add_inspection, shop, ago(3), "督查组王", [
-        {"item": "消毒记录不全", "deadline": ago(1)}, {"item": "未设隔离观察室", "deadline": TODAY}])
+    inspection_id = perform(
+        engine,
+        admin,
+        en.add_inspection,
+        shop,
+        ago(3),
+        "督查组王",
+        [{"item": "消毒记录不全", "deadline": ago(1)}, {"item": "未设隔离观察室", "deadline": TODAY}],
+    )
     with engine.connect() as conn:
         return [item["id"] for item in en.inspection_items(conn, inspection_id)]
 
 
 # --- figures -----------------------------------------------------------------------------------------------------
+
 
 def test_total_counts_enterprises_with_a_status_by_the_day_and_leaves_out_closed_ones(engine, admin):
     add(engine, admin, "甲", "reopened", ago(3))
@@ -70,8 +96,17 @@ def test_total_counts_enterprises_with_a_status_by_the_day_and_leaves_out_closed
     assert figures(engine, ago(4))["total"] == 0
     assert figures(engine, ago(2))["total"] == 2
     assert figures(engine, ago(1)) | {"by_reason": None} == {
-        "total": 1, "reopened": 1, "reopen_rate": 1.0, "applied": 0, "not_reopened": 0, "suspended": 0,
-        "closed": 1, "by_reason": None, "rectifications_open": 0, "rectifications_overdue": 0}
+        "total": 1,
+        "reopened": 1,
+        "reopen_rate": 1.0,
+        "applied": 0,
+        "not_reopened": 0,
+        "suspended": 0,
+        "closed": 1,
+        "by_reason": None,
+        "rectifications_open": 0,
+        "rectifications_overdue": 0,
+    }
     assert figures(engine, TODAY)["total"] == 2
     assert figures(engine, TODAY)["applied"] == 1
 
@@ -92,8 +127,16 @@ def test_status_at_the_end_of_a_day_is_the_newest_change_dated_on_or_before_it(e
 
 def test_an_enterprise_registered_without_any_status_counts_as_not_reopened(engine):
     with engine.begin() as conn:
-        conn.execute(en.enterprises.insert().values(name="旧台账企业", kind="enterprise", sector="制造业",
-                                                    grid="第二网格", employees=50, registered_on=ago(2)))
+        conn.execute(
+            en.enterprises.insert().values(
+                name="旧台账企业",
+                kind="enterprise",
+                sector="制造业",
+                grid="第二网格",
+                employees=50,
+                registered_on=ago(2),
+            )
+        )
         en.rebuild_enterprise_status_days(conn)
     assert figures(engine, ago(3))["total"] == 0
     counted = figures(engine, ago(1))
@@ -120,8 +163,13 @@ def test_by_reason_counts_not_reopened_and_suspended_with_every_code_present(eng
     perform(engine, admin, en.record_conditions, reopened, ALL_MET, ago(4))
     change(engine, admin, reopened, "reopened", ago(3))
     assert figures(engine, TODAY)["by_reason"] == {
-        "workers_short": 2, "ppe_short": 0, "materials_short": 0, "weak_demand": 0, "sector_restricted": 1,
-        "other": 0}
+        "workers_short": 2,
+        "ppe_short": 0,
+        "materials_short": 0,
+        "weak_demand": 0,
+        "sector_restricted": 1,
+        "other": 0,
+    }
     assert figures(engine, ago(5))["by_reason"]["materials_short"] == 1
 
 
@@ -138,8 +186,9 @@ def test_open_rectifications_are_items_opened_by_the_day_and_not_closed_by_its_e
 
 
 def test_a_rectification_search_takes_wildcards_as_characters(engine, admin, shop, inspection):
-    perform(engine, admin, en.add_inspection, shop, ago(2), "督查组李",
-            [{"item": "消毒率100%未达标", "deadline": TODAY}])
+    perform(
+        engine, admin, en.add_inspection, shop, ago(2), "督查组李", [{"item": "消毒率100%未达标", "deadline": TODAY}]
+    )
     with engine.connect() as conn:
         assert [row["item"] for row in en.open_rectifications(conn, TODAY, search="%")] == ["消毒率100%未达标"]
         assert en.open_rectifications(conn, TODAY, search="_") == []
@@ -191,7 +240,8 @@ def test_reopen_trend_gives_each_day_the_figures_of_that_day(engine, admin, appl
         expected = [en.figures(conn, ago(days)) for days in range(11, -1, -1)]
     assert [day["date"] for day in trend] == [ago(days) for days in range(11, -1, -1)]
     assert [(day["total"], day["reopened"], day["reopen_rate"]) for day in trend] == [
-        (day["total"], day["reopened"], day["reopen_rate"]) for day in expected]
+        (day["total"], day["reopened"], day["reopen_rate"]) for day in expected
+    ]
     assert [day["reopened"] for day in trend][-7:] == [1, 1, 1, 1, 1, 2, 2]
 
 
@@ -226,15 +276,35 @@ def test_figures_take_each_enterprises_latest_status_among_long_histories(engine
     """
     count = 1_000
     with engine.begin() as conn:
-        conn.execute(en.enterprises.insert(), [
-            {"name": f"企业{n}", "kind": "shop", "sector": "餐饮", "grid": f"网格{n % 5}", "employees": 2,
-             "registered_on": ago(30)} for n in range(1, count + 1)])
-        conn.execute(en.status_changes.insert(), [
-            {"enterprise_id": n, "status": status, "effective_date": ago(30 - step * 5), "changed_by": "load",
-             "reason": {"not_reopened": "workers_short", "suspended": "ppe_short"}.get(status),
-             "changed_at": clock.now()}
-            for n in range(1, count + 1)
-            for step, status in enumerate(("not_reopened", "applied", "reopened", "suspended", "reopened"))])
+        conn.execute(
+            en.enterprises.insert(),
+            [
+                {
+                    "name": f"企业{n}",
+                    "kind": "shop",
+                    "sector": "餐饮",
+                    "grid": f"网格{n % 5}",
+                    "employees": 2,
+                    "registered_on": ago(30),
+                }
+                for n in range(1, count + 1)
+            ],
+        )
+        conn.execute(
+            en.status_changes.insert(),
+            [
+                {
+                    "enterprise_id": n,
+                    "status": status,
+                    "effective_date": ago(30 - step * 5),
+                    "changed_by": "load",
+                    "reason": {"not_reopened": "workers_short", "suspended": "ppe_short"}.get(status),
+                    "changed_at": clock.now(),
+                }
+                for n in range(1, count + 1)
+                for step, status in enumerate(("not_reopened", "applied", "reopened", "suspended", "reopened"))
+            ],
+        )
         en.rebuild_enterprise_status_days(conn)
     with engine.connect() as conn:
         today, mid = en.figures(conn, TODAY), en.figures(conn, ago(14))
@@ -243,27 +313,50 @@ def test_figures_take_each_enterprises_latest_status_among_long_histories(engine
 
 # --- rules -------------------------------------------------------------------------------------------------------
 
+
 def _new(**changes):
-    data = {"name": "新店", "kind": "个体工商户", "sector": "餐饮", "grid": "第一网格", "employees": "4",
-            "status": "未复工", "status_date": ago(1), "reason": "务工人员未返岗"}
+    data = {
+        "name": "新店",
+        "kind": "个体工商户",
+        "sector": "餐饮",
+        "grid": "第一网格",
+        "employees": "4",
+        "status": "未复工",
+        "status_date": ago(1),
+        "reason": "务工人员未返岗",
+    }
     return {**data, **changes}
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    (_new(name=" "), "name"),
-    (_new(name="示例面馆"), "name"),
-    (_new(kind="工厂"), "kind"),
-    (_new(sector=None), "sector"),
-    (_new(employees="-1"), "employees"),
-    (_new(employees="三"), "employees"),
-    (_new(status="营业"), "status"),
-    (_new(status_date=TODAY + timedelta(days=1)), "status_date"),
-    (_new(reason=None), "reason"),
-    (_new(reason="没钱"), "reason"),
-    (_new(status="reopened"), "reason"),
-], ids=["name_required", "name_unique", "kind_code", "sector_required", "employees_not_negative",
-        "employees_whole_number", "status_code", "status_date_not_future", "reason_required_when_not_reopened",
-        "reason_code", "reason_only_for_not_reopened_or_suspended"])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (_new(name=" "), "name"),
+        (_new(name="示例面馆"), "name"),
+        (_new(kind="工厂"), "kind"),
+        (_new(sector=None), "sector"),
+        (_new(employees="-1"), "employees"),
+        (_new(employees="三"), "employees"),
+        (_new(status="营业"), "status"),
+        (_new(status_date=TODAY + timedelta(days=1)), "status_date"),
+        (_new(reason=None), "reason"),
+        (_new(reason="没钱"), "reason"),
+        (_new(status="reopened"), "reason"),
+    ],
+    ids=[
+        "name_required",
+        "name_unique",
+        "kind_code",
+        "sector_required",
+        "employees_not_negative",
+        "employees_whole_number",
+        "status_code",
+        "status_date_not_future",
+        "reason_required_when_not_reopened",
+        "reason_code",
+        "reason_only_for_not_reopened_or_suspended",
+    ],
+)
 def test_add_enterprise_refuses_bad_fields(engine, admin, shop, data, field):
     assert_refused(engine, lambda: perform(engine, admin, en.add_enterprise, data), field)
 
@@ -273,7 +366,12 @@ def test_add_enterprise_accepts_chinese_labels_and_numbers_as_text(engine, admin
     with engine.connect() as conn:
         row = en.registry(conn, TODAY, "新店")[0]
     assert (row["id"], row["kind"], row["employees"], row["status"], row["reason"]) == (
-        enterprise_id, "shop", 4, "not_reopened", "workers_short")
+        enterprise_id,
+        "shop",
+        4,
+        "not_reopened",
+        "workers_short",
+    )
 
 
 def test_a_status_change_outside_the_allowed_moves_is_refused(engine, admin, shop):
@@ -309,8 +407,9 @@ def test_reopening_again_after_a_suspension_needs_the_checklist(engine, admin):
 
 
 def test_a_status_change_may_not_predate_the_current_status(engine, admin, applied_shop):
-    refusal = assert_refused(engine, lambda: change(engine, admin, applied_shop, "not_reopened", ago(9), "other"),
-                             "status_date")
+    refusal = assert_refused(
+        engine, lambda: change(engine, admin, applied_shop, "not_reopened", ago(9), "other"), "status_date"
+    )
     assert ago(8).isoformat() in refusal.messages("en")[0]
 
 
@@ -328,48 +427,74 @@ def test_a_status_change_names_a_known_enterprise(engine, admin):
     assert_refused(engine, lambda: change(engine, admin, None, "applied", ago(1)), "enterprise")
 
 
-@pytest.mark.parametrize(("results", "checked_on", "field"), [
-    ({"sprinklers": True}, ago(1), "condition"),
-    ({"isolation_room": "maybe"}, ago(1), "met"),
-    (ALL_MET, TODAY + timedelta(days=1), "checked_on"),
-    ({}, ago(1), "conditions"),
-], ids=["condition_code", "met_flag", "checked_on_not_future", "at_least_one_condition"])
+@pytest.mark.parametrize(
+    ("results", "checked_on", "field"),
+    [
+        ({"sprinklers": True}, ago(1), "condition"),
+        ({"isolation_room": "maybe"}, ago(1), "met"),
+        (ALL_MET, TODAY + timedelta(days=1), "checked_on"),
+        ({}, ago(1), "conditions"),
+    ],
+    ids=["condition_code", "met_flag", "checked_on_not_future", "at_least_one_condition"],
+)
 def test_record_conditions_refuses_bad_fields(engine, admin, shop, results, checked_on, field):
     assert_refused(engine, lambda: perform(engine, admin, en.record_conditions, shop, results, checked_on), field)
 
 
-@pytest.mark.parametrize(("day", "inspector", "findings", "field"), [
-    (TODAY + timedelta(days=1), "王", [], "date"),
-    (ago(1), " ", [], "inspector"),
-    (ago(1), "王", [{"item": "", "deadline": TODAY}], "item"),
-    (ago(1), "王", [{"item": "消毒记录不全", "deadline": ago(2)}], "deadline"),
-    (ago(1), "王", [{"item": "消毒记录不全", "deadline": "下周"}], "deadline"),
-], ids=["date_not_future", "inspector_required", "item_required", "deadline_not_before_inspection",
-        "deadline_is_a_date"])
+@pytest.mark.parametrize(
+    ("day", "inspector", "findings", "field"),
+    [
+        (TODAY + timedelta(days=1), "王", [], "date"),
+        (ago(1), " ", [], "inspector"),
+        (ago(1), "王", [{"item": "", "deadline": TODAY}], "item"),
+        (ago(1), "王", [{"item": "消毒记录不全", "deadline": ago(2)}], "deadline"),
+        (ago(1), "王", [{"item": "消毒记录不全", "deadline": "下周"}], "deadline"),
+    ],
+    ids=[
+        "date_not_future",
+        "inspector_required",
+        "item_required",
+        "deadline_not_before_inspection",
+        "deadline_is_a_date",
+    ],
+)
 def test_add_inspection_refuses_bad_fields(engine, admin, shop, day, inspector, findings, field):
     assert_refused(engine, lambda: perform(engine, admin, en.add_inspection, shop, day, inspector, findings), field)
 
 
 def test_a_rectification_deadline_may_be_the_inspection_day_or_later(engine, admin, shop):
-    perform(engine, admin, en.add_inspection, shop, ago(1), "王", [
-        {"item": "消毒记录不全", "deadline": ago(1)}, {"item": "登记不全", "deadline": TODAY + timedelta(days=7)}])
+    perform(
+        engine,
+        admin,
+        en.add_inspection,
+        shop,
+        ago(1),
+        "王",
+        [{"item": "消毒记录不全", "deadline": ago(1)}, {"item": "登记不全", "deadline": TODAY + timedelta(days=7)}],
+    )
     assert count_rows(engine, "rectifications") == 2
 
 
-@pytest.mark.parametrize(("closed_on", "verified_by", "field"), [
-    (ago(4), "王", "closed_on"),
-    (TODAY + timedelta(days=1), "王", "closed_on"),
-    (TODAY, "", "verified_by"),
-], ids=["not_before_inspection", "not_future", "verifier_required"])
+@pytest.mark.parametrize(
+    ("closed_on", "verified_by", "field"),
+    [
+        (ago(4), "王", "closed_on"),
+        (TODAY + timedelta(days=1), "王", "closed_on"),
+        (TODAY, "", "verified_by"),
+    ],
+    ids=["not_before_inspection", "not_future", "verifier_required"],
+)
 def test_close_rectification_refuses_bad_fields(engine, admin, inspection, closed_on, verified_by, field):
-    assert_refused(engine, lambda: perform(engine, admin, en.close_rectification, inspection[0], closed_on,
-                                           verified_by), field)
+    assert_refused(
+        engine, lambda: perform(engine, admin, en.close_rectification, inspection[0], closed_on, verified_by), field
+    )
 
 
 def test_an_item_is_closed_once_only(engine, admin, inspection):
     perform(engine, admin, en.close_rectification, inspection[0], ago(1), "王")
-    refusal = assert_refused(engine, lambda: perform(engine, admin, en.close_rectification, inspection[0], TODAY,
-                                                     "李"), "rectification")
+    refusal = assert_refused(
+        engine, lambda: perform(engine, admin, en.close_rectification, inspection[0], TODAY, "李"), "rectification"
+    )
     assert ago(1).isoformat() in refusal.messages("zh_CN")[0]
 
 
@@ -390,6 +515,7 @@ def test_update_enterprise_is_audited_with_before_and_after(engine, admin, shop)
 
 # --- corrections: history is kept ------------------------------------------------------------------------------
 
+
 def test_a_status_correction_is_a_new_row_and_the_history_keeps_every_change(engine, admin, applied_shop):
     perform(engine, admin, en.record_conditions, applied_shop, ALL_MET, ago(3))
     change(engine, admin, applied_shop, "reopened", ago(3))
@@ -400,12 +526,17 @@ def test_a_status_correction_is_a_new_row_and_the_history_keeps_every_change(eng
     with engine.connect() as conn:
         history = en.status_history(conn, applied_shop)
     assert [(row["status"], row["reason"]) for row in history] == [
-        ("not_reopened", "workers_short"), ("applied", None), ("reopened", None), ("suspended", "workers_short")]
+        ("not_reopened", "workers_short"),
+        ("applied", None),
+        ("reopened", None),
+        ("suspended", "workers_short"),
+    ]
     assert history[-1]["note"] == "厨师未返岗"
     assert {row["changed_by"] for row in history} == {admin.username}
 
 
 # --- roles -------------------------------------------------------------------------------------------------------
+
 
 def _every_write(shop, item):
     return [
@@ -473,10 +604,14 @@ def _rows(engine):
 
 
 def test_import_csv_with_english_headers(engine, admin, tmp_path):
-    path = _write_csv(tmp_path / "e.csv", ENGLISH, [
-        ["华兴机械厂", "enterprise", "制造业", "第一网格", 120, "reopened", ago(5).isoformat(), ""],
-        ["和平里面馆", "shop", "餐饮", "第二网格", 3, "not_reopened", ago(5).isoformat(), "weak_demand"],
-    ])
+    path = _write_csv(
+        tmp_path / "e.csv",
+        ENGLISH,
+        [
+            ["华兴机械厂", "enterprise", "制造业", "第一网格", 120, "reopened", ago(5).isoformat(), ""],
+            ["和平里面馆", "shop", "餐饮", "第二网格", 3, "not_reopened", ago(5).isoformat(), "weak_demand"],
+        ],
+    )
     assert import_file(engine, admin, "enterprises", path) == 2
     assert _rows(engine) == [
         ("华兴机械厂", "enterprise", "制造业", "第一网格", 120, "reopened", ago(5), None),
@@ -486,36 +621,50 @@ def test_import_csv_with_english_headers(engine, admin, tmp_path):
 
 @pytest.mark.parametrize("header", [ENGLISH, CHINESE], ids=["english", "chinese"])
 def test_import_xlsx_with_chinese_labels(engine, admin, tmp_path, header):
-    path = _write_xlsx(tmp_path / "e.xlsx", header, [
-        ["示例足浴店", "个体工商户", "足浴按摩", "第三网格", 4, "停工", ago(2), "行业限制"],
-        ["示例建筑公司", "企业", "建筑业", "第四网格", 60.0, "已复工", ago(2).isoformat(), None],
-    ])
+    path = _write_xlsx(
+        tmp_path / "e.xlsx",
+        header,
+        [
+            ["示例足浴店", "个体工商户", "足浴按摩", "第三网格", 4, "停工", ago(2), "行业限制"],
+            ["示例建筑公司", "企业", "建筑业", "第四网格", 60.0, "已复工", ago(2).isoformat(), None],
+        ],
+    )
     assert import_file(engine, admin, "enterprises", path, "e.xlsx") == 2
     counted = figures(engine, TODAY)
     assert (counted["suspended"], counted["reopened"], counted["by_reason"]["sector_restricted"]) == (1, 1, 1)
 
 
 def test_importing_a_known_name_adds_a_status_change_when_the_status_differs(engine, admin, shop, tmp_path):
-    path = _write_csv(tmp_path / "e.csv", CHINESE, [
-        ["示例面馆", "个体工商户", "餐饮", "第二网格", 5, "申请中", ago(1).isoformat(), ""],
-        ["示例面馆", "个体工商户", "餐饮", "第二网格", 5, "申请中", TODAY.isoformat(), ""],
-    ])
+    path = _write_csv(
+        tmp_path / "e.csv",
+        CHINESE,
+        [
+            ["示例面馆", "个体工商户", "餐饮", "第二网格", 5, "申请中", ago(1).isoformat(), ""],
+            ["示例面馆", "个体工商户", "餐饮", "第二网格", 5, "申请中", TODAY.isoformat(), ""],
+        ],
+    )
     import_file(engine, admin, "enterprises", path)
     with engine.connect() as conn:
         history = en.status_history(conn, shop)
         row = en.registry(conn, TODAY, "示例面馆")[0]
     assert [(change["status"], change["effective_date"]) for change in history] == [
-        ("not_reopened", ago(10)), ("applied", ago(1))]
+        ("not_reopened", ago(10)),
+        ("applied", ago(1)),
+    ]
     assert (row["grid"], row["employees"]) == ("第二网格", 5)
 
 
 def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row_and_column(engine, admin, shop, tmp_path):
-    path = _write_csv(tmp_path / "e.csv", ENGLISH, [
-        ["甲店", "shop", "餐饮", "第一网格", 2, "reopened", ago(1).isoformat(), ""],
-        ["乙店", "shop", "餐饮", "第一网格", 2, "not_reopened", ago(1).isoformat(), ""],
-        ["示例面馆", "shop", "餐饮", "第一网格", 2, "reopened", ago(1).isoformat(), ""],
-        ["丙店", "shop", "餐饮", "第一网格", 2, "reopened", ago(1).isoformat(), ""],
-    ])
+    path = _write_csv(
+        tmp_path / "e.csv",
+        ENGLISH,
+        [
+            ["甲店", "shop", "餐饮", "第一网格", 2, "reopened", ago(1).isoformat(), ""],
+            ["乙店", "shop", "餐饮", "第一网格", 2, "not_reopened", ago(1).isoformat(), ""],
+            ["示例面馆", "shop", "餐饮", "第一网格", 2, "reopened", ago(1).isoformat(), ""],
+            ["丙店", "shop", "餐饮", "第一网格", 2, "reopened", ago(1).isoformat(), ""],
+        ],
+    )
     before = snapshot(engine)
     with pytest.raises(ImportRejected) as rejected:
         import_file(engine, admin, "enterprises", path)
@@ -543,6 +692,7 @@ def test_export_then_import_gives_the_same_rows(engine, admin, database_factory,
 
 # --- sample ------------------------------------------------------------------------------------------------------
 
+
 def _community(seed=7, days=30):
     return Community(rng=random.Random(seed), today=TODAY, days=days)
 
@@ -553,6 +703,7 @@ def test_sample_plan_is_deterministic():
         businesses = sample._businesses(community)
         sample._assign_fates(community, businesses)
         return [(b.name, b.sector, b.grid, b.fate, b.reason) for b in businesses]
+
     assert plan() == plan()
 
 
@@ -560,8 +711,17 @@ def test_sample_gives_the_scenario_of_the_community(engine):
     write(engine, Actor("sample", "admin"), lambda ctx: sample.generate(ctx, _community()))
     counted = figures(engine, TODAY)
     assert counted | {"by_reason": None} == {
-        "total": 1136, "reopened": 1095, "reopen_rate": 0.964, "applied": 5, "not_reopened": 28, "suspended": 8,
-        "closed": 2, "by_reason": None, "rectifications_open": 3, "rectifications_overdue": 1}
+        "total": 1136,
+        "reopened": 1095,
+        "reopen_rate": 0.964,
+        "applied": 5,
+        "not_reopened": 28,
+        "suspended": 8,
+        "closed": 2,
+        "by_reason": None,
+        "rectifications_open": 3,
+        "rectifications_overdue": 1,
+    }
     assert sum(counted["by_reason"].values()) == 36
     assert counted["by_reason"]["sector_restricted"] == 14
     assert count_rows(engine, "rectification_closures") >= 3

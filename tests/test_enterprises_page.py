@@ -21,17 +21,36 @@ from ui import forms
 
 PAGE = "pages/enterprises.py"
 TODAY = clock.today()
-TABLES = ("enterprises", "enterprise_status_changes", "enterprise_conditions", "inspections", "rectifications",
-          "rectification_closures")
+TABLES = (
+    "enterprises",
+    "enterprise_status_changes",
+    "enterprise_conditions",
+    "inspections",
+    "rectifications",
+    "rectification_closures",
+)
 ALL_MET = dict.fromkeys(en.CONDITIONS, True)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_HEADER = ["名称", "类型", "行业", "网格", "员工人数", "状态", "状态日期", "原因"]
 
 
 def register(engine, admin, name, status, on, reason=None, contact=None):
-    return perform(engine, admin, en.add_enterprise, {
-        "name": name, "kind": "shop", "sector": "餐饮", "grid": "第一网格", "employees": 3, "contact": contact,
-        "status": status, "status_date": on, "reason": reason})
+    return perform(
+        engine,
+        admin,
+        en.add_enterprise,
+        {
+            "name": name,
+            "kind": "shop",
+            "sector": "餐饮",
+            "grid": "第一网格",
+            "employees": 3,
+            "contact": contact,
+            "status": status,
+            "status_date": on,
+            "reason": reason,
+        },
+    )
 
 
 def choose(app: AppTest, enterprise_id: int) -> None:
@@ -65,8 +84,7 @@ def texts(app: AppTest) -> str:
 @pytest.fixture
 def applied_shop(engine, admin):
     """A restaurant registered not reopened ten days ago that applied eight days ago."""
-    shop = register(engine, admin, "示例面馆", "not_reopened", ago(10), "workers_short",
-                    contact="王芳 13800001234")
+    shop = register(engine, admin, "示例面馆", "not_reopened", ago(10), "workers_short", contact="王芳 13800001234")
     perform(engine, admin, en.change_status, shop, "applied", ago(8))
     return shop
 
@@ -77,7 +95,8 @@ def reopened_shop(engine, admin):
 
 
 def test_a_status_change_through_the_page_changes_the_figures_and_keeps_the_history(
-        monkeypatch, engine, db_url, admin, applied_shop):
+    monkeypatch, engine, db_url, admin, applied_shop
+):
     perform(engine, admin, en.record_conditions, applied_shop, ALL_MET, ago(1))
     app = open_page(monkeypatch, db_url, admin, PAGE)
     assert (metrics(app)["已复工"], metrics(app)["申请中"], metrics(app)["复工率"]) == ("0", "1", "0.0%")
@@ -89,8 +108,10 @@ def test_a_status_change_through_the_page_changes_the_figures_and_keeps_the_hist
     submit(app, f"enterprise-status-{applied_shop}")
 
     assert not app.error
-    assert snapshot(engine, TABLES) == before | {"enterprise_status_changes": before["enterprise_status_changes"] + 1,
-                                                "audit_log": before["audit_log"] + 1}
+    assert snapshot(engine, TABLES) == before | {
+        "enterprise_status_changes": before["enterprise_status_changes"] + 1,
+        "audit_log": before["audit_log"] + 1,
+    }
     assert (metrics(app)["已复工"], metrics(app)["申请中"], metrics(app)["复工率"]) == ("1", "0", "100.0%")
     assert "示例面馆 自" in app.success[0].value
     history = table_with(app, "录入人")
@@ -100,9 +121,16 @@ def test_a_status_change_through_the_page_changes_the_figures_and_keeps_the_hist
 
 
 def test_reopening_without_the_checklist_shows_the_missing_conditions_and_stores_nothing_until_it_is_complete(
-        monkeypatch, engine, db_url, admin, applied_shop):
-    perform(engine, admin, en.record_conditions, applied_shop,
-            {**dict.fromkeys(en.CONDITIONS[:5], True), "isolation_room": False}, ago(1))
+    monkeypatch, engine, db_url, admin, applied_shop
+):
+    perform(
+        engine,
+        admin,
+        en.record_conditions,
+        applied_shop,
+        {**dict.fromkeys(en.CONDITIONS[:5], True), "isolation_room": False},
+        ago(1),
+    )
     app = open_page(monkeypatch, db_url, admin, PAGE)
     choose(app, applied_shop)
     assert "暂不能复工，尚缺：隔离观察室、防护物资储备" in texts(app)
@@ -130,7 +158,8 @@ def test_reopening_without_the_checklist_shows_the_missing_conditions_and_stores
 
 
 def test_an_inspection_and_a_closure_through_the_page_change_the_figures(
-        monkeypatch, engine, db_url, admin, reopened_shop):
+    monkeypatch, engine, db_url, admin, reopened_shop
+):
     app = open_page(monkeypatch, db_url, admin, PAGE)
     choose(app, reopened_shop)
     assert (metrics(app)["整改未完成"], metrics(app)["整改超期"]) == ("0", "0")
@@ -174,11 +203,21 @@ def _registered_without_name(app, enterprise_id):
     return "enterprise-register", "名称：必填"
 
 
-@pytest.mark.parametrize("fill", [_blank_inspector, _closed_without_verifier, _registered_without_name],
-                         ids=lambda fill: fill.__name__.strip("_"))
+@pytest.mark.parametrize(
+    "fill",
+    [_blank_inspector, _closed_without_verifier, _registered_without_name],
+    ids=lambda fill: fill.__name__.strip("_"),
+)
 def test_bad_input_stores_nothing_and_names_the_field(monkeypatch, engine, db_url, admin, reopened_shop, fill):
-    perform(engine, admin, en.add_inspection, reopened_shop, ago(3), "督查组王",
-            [{"item": "出入登记不规范", "deadline": ago(1)}])
+    perform(
+        engine,
+        admin,
+        en.add_inspection,
+        reopened_shop,
+        ago(3),
+        "督查组王",
+        [{"item": "出入登记不规范", "deadline": ago(1)}],
+    )
     app = open_page(monkeypatch, db_url, admin, PAGE)
     choose(app, reopened_shop)
     before = snapshot(engine, TABLES)
@@ -199,9 +238,17 @@ def test_a_refusal_speaks_english_on_the_english_page(monkeypatch, engine, db_ur
 
 
 def test_a_leader_sees_the_figures_and_records_but_no_entry_form_and_no_phone_number(
-        monkeypatch, engine, db_url, admin, leader, applied_shop):
-    perform(engine, admin, en.add_inspection, applied_shop, ago(3), "督查组王",
-            [{"item": "消毒记录不全", "deadline": ago(1)}])
+    monkeypatch, engine, db_url, admin, leader, applied_shop
+):
+    perform(
+        engine,
+        admin,
+        en.add_inspection,
+        applied_shop,
+        ago(3),
+        "督查组王",
+        [{"item": "消毒记录不全", "deadline": ago(1)}],
+    )
     app = open_page(monkeypatch, db_url, leader, PAGE)
     assert metrics(app)["申请中"] == "1"
     assert not app.form and not app.get("file_uploader") and not app.button
@@ -216,9 +263,17 @@ def test_a_leader_sees_the_figures_and_records_but_no_entry_form_and_no_phone_nu
 
 
 def test_a_clerk_sees_only_the_assigned_enterprise_and_is_refused_for_another(
-        monkeypatch, engine, db_url, admin, applied_shop, reopened_shop):
-    perform(engine, admin, en.add_inspection, reopened_shop, ago(3), "督查组王",
-            [{"item": "消毒记录不全", "deadline": ago(1)}])
+    monkeypatch, engine, db_url, admin, applied_shop, reopened_shop
+):
+    perform(
+        engine,
+        admin,
+        en.add_inspection,
+        reopened_shop,
+        ago(3),
+        "督查组王",
+        [{"item": "消毒记录不全", "deadline": ago(1)}],
+    )
     clerk = Actor("clerk-test", "clerk", (("enterprises", frozenset({applied_shop})),))
     app = open_page(monkeypatch, db_url, clerk, PAGE)
     assert app.selectbox(key="enterprises:chosen").options == ["示例面馆（第一网格，申请中）"]
@@ -263,18 +318,22 @@ def _import(app: AppTest, content: bytes) -> AppTest:
 
 
 def test_an_import_with_a_bad_row_shows_the_row_error_and_stores_nothing_and_a_good_one_says_how_many(
-        monkeypatch, engine, db_url, admin):
+    monkeypatch, engine, db_url, admin
+):
     app = open_page(monkeypatch, db_url, admin, PAGE)
     good = ["甲店", "个体工商户", "餐饮", "第一网格", 2, "已复工", ago(1).isoformat(), None]
-    _import(app, _workbook([good, ["乙厂", "企业", "制造业", "第二网格", "很多", "未复工", ago(1).isoformat(),
-                                   "原材料不足"]]))
+    _import(
+        app,
+        _workbook([good, ["乙厂", "企业", "制造业", "第二网格", "很多", "未复工", ago(1).isoformat(), "原材料不足"]]),
+    )
     assert len(app.error) == 1
     assert "文件未导入" in app.error[0].value
     assert "第 3 行" in app.error[0].value and "员工人数" in app.error[0].value
     assert snapshot(engine, TABLES) == dict.fromkeys(TABLES, 0) | {"audit_log": 0}
 
-    _import(app, _workbook([good, ["乙厂", "企业", "制造业", "第二网格", 80, "未复工", ago(1).isoformat(),
-                                   "原材料不足"]]))
+    _import(
+        app, _workbook([good, ["乙厂", "企业", "制造业", "第二网格", 80, "未复工", ago(1).isoformat(), "原材料不足"]])
+    )
     assert not app.error
     assert count_rows(engine, "enterprises") == 2
     assert "已从“名录.xlsx”导入 2 行" in app.success[0].value
@@ -282,7 +341,8 @@ def test_an_import_with_a_bad_row_shows_the_row_error_and_stores_nothing_and_a_g
 
 
 def test_a_second_tap_on_the_fresh_inspection_form_still_reads_saved_and_stores_once(
-        monkeypatch, engine, db_url, admin, reopened_shop):
+    monkeypatch, engine, db_url, admin, reopened_shop
+):
     monkeypatch.setattr(forms, "REPEAT_SECONDS", 60)  # however slowly this machine draws the pages
     app = open_page(monkeypatch, db_url, admin, PAGE)
     choose(app, reopened_shop)

@@ -47,24 +47,68 @@ def hostile(engine, admin) -> dict[str, str]:
     gate = perform(engine, admin, cp.add_checkpoint, {"name": "东门", "grid": "第一网格", "kind": "road"})
     for hour, text in enumerate(texts):
         start = clock.day_bounds(YESTERDAY)[0] + timedelta(hours=hour)
-        perform(engine, admin, cp.add_count, {"checkpoint": gate, "period_start": start,
-                                              "period_end": start + timedelta(minutes=30), "persons": 1,
-                                              "vehicles": 0, "fever": 0, "turned_back": 0, "note": text})
+        perform(
+            engine,
+            admin,
+            cp.add_count,
+            {
+                "checkpoint": gate,
+                "period_start": start,
+                "period_end": start + timedelta(minutes=30),
+                "persons": 1,
+                "vehicles": 0,
+                "fever": 0,
+                "turned_back": 0,
+                "note": text,
+            },
+        )
     for n, text in enumerate(texts, start=1):
-        episode = perform(engine, admin, quarantine.register, {
-            "name": text, "id_number": id_number(n), "phone": f"1380000{n:04d}", "grid": "第一网格",
-            "origin_category": "other_province", "mode": "home", "start_date": YESTERDAY, "reason": text})
-        perform(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": TODAY, "slot": "AM",
-                                                         "temperature": 36.5, "by": "甲", "symptom_text": text})
+        episode = perform(
+            engine,
+            admin,
+            quarantine.register,
+            {
+                "name": text,
+                "id_number": id_number(n),
+                "phone": f"1380000{n:04d}",
+                "grid": "第一网格",
+                "origin_category": "other_province",
+                "mode": "home",
+                "start_date": YESTERDAY,
+                "reason": text,
+            },
+        )
+        perform(
+            engine,
+            admin,
+            quarantine.add_followup,
+            {"episode_id": episode, "date": TODAY, "slot": "AM", "temperature": 36.5, "by": "甲", "symptom_text": text},
+        )
     perform(engine, admin, supplies.add_item, {"name": "口罩", "unit": "个"})
-    perform(engine, admin, supplies.add_movement, {"item": "口罩", "date": YESTERDAY, "kind": "purchase",
-                                                   "quantity": 1000})
+    perform(
+        engine, admin, supplies.add_movement, {"item": "口罩", "date": YESTERDAY, "kind": "purchase", "quantity": 1000}
+    )
     for text in texts:
-        perform(engine, admin, supplies.add_movement, {"item": "口罩", "date": YESTERDAY, "kind": "issue",
-                                                       "quantity": 1, "counterparty": text, "note": text,
-                                                       "recipient_kind": "other"})
-    perform(engine, admin, supplies.add_movement, {"item": "口罩", "date": YESTERDAY, "kind": "adjustment",
-                                                   "quantity": -5, "note": "盘亏"})
+        perform(
+            engine,
+            admin,
+            supplies.add_movement,
+            {
+                "item": "口罩",
+                "date": YESTERDAY,
+                "kind": "issue",
+                "quantity": 1,
+                "counterparty": text,
+                "note": text,
+                "recipient_kind": "other",
+            },
+        )
+    perform(
+        engine,
+        admin,
+        supplies.add_movement,
+        {"item": "口罩", "date": YESTERDAY, "kind": "adjustment", "quantity": -5, "note": "盘亏"},
+    )
     return FORMULAS
 
 
@@ -96,8 +140,9 @@ def test_an_xlsx_export_writes_every_text_as_a_string_cell(engine, hostile, tmp_
 
 
 @pytest.mark.parametrize("kind", sorted(TEXT_KINDS))
-def test_a_csv_export_puts_an_apostrophe_before_every_text_a_spreadsheet_would_evaluate(engine, hostile,
-                                                                                       tmp_path, kind):
+def test_a_csv_export_puts_an_apostrophe_before_every_text_a_spreadsheet_would_evaluate(
+    engine, hostile, tmp_path, kind
+):
     path = tmp_path / f"{kind}.csv"
     transfer.export_file(engine, kind, path)
     cells = csv_cells(path)

@@ -108,8 +108,9 @@ def test_every_output_gives_each_supply_item_the_same_status(sample, day):
     today, before, alerts, corrections = facts.today, facts.before, facts.alerts, facts.corrections
     markdown = render_markdown(facts, "zh_CN")
     document = Document(io.BytesIO(render_docx(facts, "zh_CN")))
-    word_rows = {row.cells[0].text: tuple(cell.text for cell in row.cells)
-                 for table in document.tables for row in table.rows}
+    word_rows = {
+        row.cells[0].text: tuple(cell.text for cell in row.cells) for table in document.tables for row in table.rows
+    }
     table = supply_table(today, before, "zh_CN")
     for item in today["supplies"]:
         label = translate(f"supplies.code.{item['status']}", "zh_CN")
@@ -118,8 +119,9 @@ def test_every_output_gives_each_supply_item_the_same_status(sample, day):
         assert "| " + " | ".join(str(cell) for cell in row) + " |" in markdown
         assert word_rows[row[0]] == row
         assert item["status"] == supplies.item_status(item["on_hand"], item["days_of_cover"], item["below_safety"])
-    assert alerted_items(alerts) == {item["item"]: item["status"] for item in today["supplies"]
-                                     if item["status"] in ("out", "under_3_days")}
+    assert alerted_items(alerts) == {
+        item["item"]: item["status"] for item in today["supplies"] if item["status"] in ("out", "under_3_days")
+    }
     for mark in (mark for mark in corrections if mark["section"] == "supplies"):
         assert mark["after"] == next(item[mark["figure"]] for item in today["supplies"] if item["item"] == mark["item"])
 
@@ -155,8 +157,7 @@ def test_every_output_gives_the_enterprises_the_same_status_counts_and_overdue_r
         assert row[1] == format_number(figures[name], "zh_CN")
         assert row in word_rows
         assert markdown_row(row) in markdown[heading]
-    assert figures["total"] == figures["reopened"] + figures["applied"] + figures["not_reopened"] + figures[
-        "suspended"]
+    assert figures["total"] == figures["reopened"] + figures["applied"] + figures["not_reopened"] + figures["suspended"]
     assert sum(group["total"] for group in by_sector) == figures["total"]  # the wall's reopening chart
     assert sum(group["reopened"] for group in by_sector) == figures["reopened"]
     assert len(overdue) == figures["rectifications_overdue"]
@@ -172,19 +173,34 @@ def test_every_output_gives_the_enterprises_the_same_status_counts_and_overdue_r
 
 def test_an_item_under_three_days_of_cover_is_not_called_normal_anywhere(engine, admin):
     perform(engine, admin, supplies.add_item, {"name": "医用防护服", "unit": "套"})
-    perform(engine, admin, supplies.add_movement, {"item": "医用防护服", "date": TODAY - timedelta(days=6),
-                                                   "kind": "purchase", "quantity": 100})
-    perform(engine, admin, supplies.add_movement, {"item": "医用防护服", "date": TODAY - timedelta(days=1),
-                                                   "kind": "issue", "quantity": 82, "counterparty": "东门卡口",
-                                                   "recipient_kind": "checkpoint"})
+    perform(
+        engine,
+        admin,
+        supplies.add_movement,
+        {"item": "医用防护服", "date": TODAY - timedelta(days=6), "kind": "purchase", "quantity": 100},
+    )
+    perform(
+        engine,
+        admin,
+        supplies.add_movement,
+        {
+            "item": "医用防护服",
+            "date": TODAY - timedelta(days=1),
+            "kind": "issue",
+            "quantity": 82,
+            "counterparty": "东门卡口",
+            "recipient_kind": "checkpoint",
+        },
+    )
     with engine.connect() as conn:
         facts = briefing_facts(conn, TODAY)
     today, before, alerts = facts.today, facts.before, facts.alerts
     [item] = today["supplies"]
     assert (item["days_of_cover"], item["status"]) == (1.5, "under_3_days")
     for language in ("zh_CN", "en"):
-        assert supply_table(today, before, language)["医用防护服"][-1] == translate("supplies.code.under_3_days",
-                                                                                   language)
+        assert supply_table(today, before, language)["医用防护服"][-1] == translate(
+            "supplies.code.under_3_days", language
+        )
     assert "正常" not in render_markdown(facts, "zh_CN")
     assert alerted_items(alerts) == {"医用防护服": "under_3_days"}
 
@@ -214,17 +230,24 @@ def assert_page_and_files_agree(app, facts) -> None:
     assert actions == action_words(facts)
     assert actions or translate("wall.no_alerts", "zh_CN") in shown
     assert_files_hold_the_actions(facts, actions)
-    summary = (translate("briefing.corrections_note", "zh_CN", count=len(rows)) if rows
-               else translate("briefing.no_corrections", "zh_CN"))
+    summary = (
+        translate("briefing.corrections_note", "zh_CN", count=len(rows))
+        if rows
+        else translate("briefing.no_corrections", "zh_CN")
+    )
     assert (f":orange-background[{summary}]" if rows else summary) in shown
     assert len(rows) == len(facts.corrections)
     heading, columns = translate("briefing.section.corrections", "zh_CN"), correction_columns()
     word, word_rows = word_parts(render_docx(facts, "zh_CN"))
     assert word[heading] == [summary]
-    assert (word_rows[-len(rows) - 1:] if rows else [row for row in word_rows if row == columns]) == (
-        [columns, *rows] if rows else [])
-    table = [markdown_row(columns), "|" + "---|" * len(columns), *(markdown_row(tuple(map(plain, row)))
-                                                                   for row in rows)]
+    assert (word_rows[-len(rows) - 1 :] if rows else [row for row in word_rows if row == columns]) == (
+        [columns, *rows] if rows else []
+    )
+    table = [
+        markdown_row(columns),
+        "|" + "---|" * len(columns),
+        *(markdown_row(tuple(map(plain, row))) for row in rows),
+    ]
     assert markdown_parts(render_markdown(facts, "zh_CN"))[heading] == [summary, *(table if rows else [])]
 
 
@@ -241,16 +264,26 @@ def test_the_action_list_and_corrections_read_the_same_on_the_page_in_word_and_i
 
 
 def test_a_later_correction_and_a_full_site_read_the_same_on_the_page_in_word_and_in_markdown(
-        monkeypatch, db_url, engine, admin):
+    monkeypatch, db_url, engine, admin
+):
     yesterday = TODAY - timedelta(days=1)
     monkeypatch.setattr(clock, "now", lambda: datetime.combine(yesterday, time(18)))
     perform(engine, admin, checkpoints.add_checkpoint, {"name": "东门[北]", "grid": "第一网格", "kind": "road"})
-    entry = perform(engine, admin, checkpoints.add_count, {
-        "checkpoint": "东门[北]", "period_start": datetime.combine(yesterday, time(8)),
-        "period_end": datetime.combine(yesterday, time(16)), "persons": 1200, "vehicles": 5, "fever": 0,
-        "turned_back": 0})
-    site = perform(engine, admin, quarantine.add_site, {"name": "城东*隔离点*", "address": "城东路1号",
-                                                        "capacity": 1})
+    entry = perform(
+        engine,
+        admin,
+        checkpoints.add_count,
+        {
+            "checkpoint": "东门[北]",
+            "period_start": datetime.combine(yesterday, time(8)),
+            "period_end": datetime.combine(yesterday, time(16)),
+            "persons": 1200,
+            "vehicles": 5,
+            "fever": 0,
+            "turned_back": 0,
+        },
+    )
+    site = perform(engine, admin, quarantine.add_site, {"name": "城东*隔离点*", "address": "城东路1号", "capacity": 1})
     perform(engine, admin, quarantine.register, person(1, mode="centralized", site=site))
     monkeypatch.undo()
     perform(engine, admin, checkpoints.correct_count, entry, {"persons": 1090, "reason": "登记表*核对*有误"})

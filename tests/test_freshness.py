@@ -45,15 +45,29 @@ def reports(engine, frozen) -> None:
     perform(engine, ADMIN, checkpoints.set_checkpoint_active, SOUTH, False)
     for name, hour in ((EAST, 9), (WEST, 12)):
         frozen.moment = DAY.replace(hour=hour)
-        perform(engine, ADMIN, checkpoints.add_count, {
-            "checkpoint": name, "period_start": DAY.replace(hour=hour - 1), "period_end": DAY.replace(hour=hour),
-            "persons": 3, "vehicles": 0, "fever": 0, "turned_back": 0})
+        perform(
+            engine,
+            ADMIN,
+            checkpoints.add_count,
+            {
+                "checkpoint": name,
+                "period_start": DAY.replace(hour=hour - 1),
+                "period_end": DAY.replace(hour=hour),
+                "persons": 3,
+                "vehicles": 0,
+                "fever": 0,
+                "turned_back": 0,
+            },
+        )
 
 
 def silence_lines(engine, day: date | None = None) -> list[str]:
     with engine.connect() as conn:
-        return [situation.alert_text(alert, "zh_CN") for alert in situation.alerts(conn, day or DAY.date())
-                if alert.key == "situation.alert.unit_silent"]
+        return [
+            situation.alert_text(alert, "zh_CN")
+            for alert in situation.alerts(conn, day or DAY.date())
+            if alert.key == "situation.alert.unit_silent"
+        ]
 
 
 def test_a_checkpoint_silent_longer_than_the_interval_is_an_alert_the_longest_silent_first(engine, reports, frozen):
@@ -67,7 +81,10 @@ def test_a_checkpoint_that_entered_within_the_interval_is_not_silent(engine, rep
     with engine.connect() as conn:
         silent = checkpoints.silent_checkpoints(conn, DAY.replace(hour=15, minute=1), timedelta(hours=3))
     assert [(row["name"], row["last_entry_at"]) for row in silent] == [
-        (NORTH, None), (EAST, DAY.replace(hour=9)), (WEST, DAY.replace(hour=12))]
+        (NORTH, None),
+        (EAST, DAY.replace(hour=9)),
+        (WEST, DAY.replace(hour=12)),
+    ]
 
 
 def test_a_day_that_is_over_has_no_silence_alert(engine, reports, frozen):

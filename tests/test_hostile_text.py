@@ -70,6 +70,7 @@ def cheap_password_hashing(monkeypatch):
 
 # --- building what a call needs ---------------------------------------------------------------------------------
 
+
 def unique(prefix: str) -> str:
     return f"{prefix}{next(serial)}"
 
@@ -93,8 +94,9 @@ def fixed(row_id: object) -> Locate:
 def newest_row(engine: Engine, where: sa.Column, key: object) -> int:
     """The newest row of ``where``'s table whose ``where`` column equals ``key``."""
     with engine.connect() as conn:
-        return conn.execute(sa.select(where.table.c.id).where(where == key)
-                            .order_by(where.table.c.id.desc()).limit(1)).scalar_one()
+        return conn.execute(
+            sa.select(where.table.c.id).where(where == key).order_by(where.table.c.id.desc()).limit(1)
+        ).scalar_one()
 
 
 def new_checkpoint(engine: Engine) -> int:
@@ -108,8 +110,16 @@ def checkpoint_data(**fields: object) -> dict[str, object]:
 def count_entry(checkpoint: object, **fields: object) -> dict[str, object]:
     """Yesterday's first eight hours at ``checkpoint``."""
     start = clock.day_bounds(YESTERDAY)[0]
-    return {"checkpoint": checkpoint, "period_start": start, "period_end": start + timedelta(hours=8),
-            "persons": 10, "vehicles": 2, "fever": 0, "turned_back": 0, **fields}
+    return {
+        "checkpoint": checkpoint,
+        "period_start": start,
+        "period_end": start + timedelta(hours=8),
+        "persons": 10,
+        "vehicles": 2,
+        "fever": 0,
+        "turned_back": 0,
+        **fields,
+    }
 
 
 def new_count(engine: Engine) -> int:
@@ -164,18 +174,33 @@ def new_purchase(engine: Engine) -> int:
 
 
 def enterprise_data(**fields: object) -> dict[str, object]:
-    return {"name": unique("新店"), "kind": "shop", "sector": "餐饮", "grid": "第一网格", "employees": 4,
-            "status": "not_reopened", "status_date": YESTERDAY, "reason": "workers_short", **fields}
+    return {
+        "name": unique("新店"),
+        "kind": "shop",
+        "sector": "餐饮",
+        "grid": "第一网格",
+        "employees": 4,
+        "status": "not_reopened",
+        "status_date": YESTERDAY,
+        "reason": "workers_short",
+        **fields,
+    }
 
 
 def new_enterprise(engine: Engine) -> int:
-    return add_enterprise_as(engine, SETUP, unique("面馆"), "not_reopened", TODAY - timedelta(days=10),
-                             "workers_short")
+    return add_enterprise_as(engine, SETUP, unique("面馆"), "not_reopened", TODAY - timedelta(days=10), "workers_short")
 
 
 def new_rectification(engine: Engine) -> int:
-    inspection = perform(engine, SETUP, en.add_inspection, new_enterprise(engine), TODAY - timedelta(days=3),
-                         "督查组王", [{"item": "消毒记录不全", "deadline": TODAY}])
+    inspection = perform(
+        engine,
+        SETUP,
+        en.add_inspection,
+        new_enterprise(engine),
+        TODAY - timedelta(days=3),
+        "督查组王",
+        [{"item": "消毒记录不全", "deadline": TODAY}],
+    )
     with engine.connect() as conn:
         return en.inspection_items(conn, inspection)[0]["id"]
 
@@ -210,9 +235,11 @@ def adding(make: Callable[..., dict], key: str) -> Call:
 
 def changing(target: Callable[[Engine], int], arguments: Callable[[int, str], Arguments]) -> Call:
     """Change a fresh ``target`` row; the text lands in that row."""
+
     def call(engine: Engine, text: str) -> tuple[Arguments, Locate]:
         row = target(engine)
         return arguments(row, text), fixed(row)
+
     return call
 
 
@@ -228,8 +255,7 @@ def registering_person(key: str) -> Call:
 
 def change_planned_end(engine: Engine, text: str) -> tuple[Arguments, Locate]:
     episode = new_episode(engine)
-    return (args(episode, text, planned_days=21),
-            lambda engine, result: newest_row(engine, CHANGE.episode_id, episode))
+    return (args(episode, text, planned_days=21), lambda engine, result: newest_row(engine, CHANGE.episode_id, episode))
 
 
 def release_many(engine: Engine, text: str) -> tuple[Arguments, Locate]:
@@ -242,34 +268,43 @@ def add_followups(key: str) -> Call:
         episode = new_episode(engine)
         rows = [followup_row(episode, **{key: text}), followup_row(episode, slot="PM")]
         return args(rows), lambda engine, ids: ids[0]
+
     return call
 
 
 def correct_followup(key: str) -> Call:
     """Correct a fresh follow-up with the text as its reason or as the corrected ``key``."""
+
     def call(engine: Engine, text: str) -> tuple[Arguments, Locate]:
         _, followup = new_followup(engine)
         if key == "reason":
             return args(followup, {"temperature": 36.8}, text), returned
         return args(followup, {"temperature": 36.8, key: text}, "读数录错"), returned
+
     return call
 
 
 def save_followup_grid(engine: Engine, text: str) -> tuple[Arguments, Locate]:
     episode, followup = new_followup(engine)
-    return (args([followup_row(episode, slot="PM")], [(followup, {"temperature": 37.0})], text),
-            lambda engine, result: newest_row(engine, FOLLOWUP.supersedes_id, followup))
+    return (
+        args([followup_row(episode, slot="PM")], [(followup, {"temperature": 37.0})], text),
+        lambda engine, result: newest_row(engine, FOLLOWUP.supersedes_id, followup),
+    )
 
 
 def record_conditions(engine: Engine, text: str) -> tuple[Arguments, Locate]:
     enterprise = new_enterprise(engine)
-    return (args(enterprise, {"masks_for_staff": True}, YESTERDAY, text),
-            lambda engine, result: newest_row(engine, CONDITION.enterprise_id, enterprise))
+    return (
+        args(enterprise, {"masks_for_staff": True}, YESTERDAY, text),
+        lambda engine, result: newest_row(engine, CONDITION.enterprise_id, enterprise),
+    )
 
 
 def inspection_item(engine: Engine, text: str) -> tuple[Arguments, Locate]:
-    return (args(new_enterprise(engine), YESTERDAY, "督查组王", [{"item": text, "deadline": TODAY}]),
-            lambda engine, inspection: newest_row(engine, RECTIFICATION.inspection_id, inspection))
+    return (
+        args(new_enterprise(engine), YESTERDAY, "督查组王", [{"item": text, "deadline": TODAY}]),
+        lambda engine, inspection: newest_row(engine, RECTIFICATION.inspection_id, inspection),
+    )
 
 
 def looking_up(arguments: Callable[[str], Arguments]) -> Call:
@@ -277,112 +312,311 @@ def looking_up(arguments: Callable[[str], Arguments]) -> Call:
 
 
 FIELDS = [
-    TextField("notify.add_channel.name", notify.add_channel, "name", notify.notify_channels.c.name,
-              lambda engine, text: (args(text, "webhook", "http://127.0.0.1:9/hook"), returned)),
-    TextField("checkpoints.add_checkpoint.name", cp.add_checkpoint, "name", CPC.name,
-              adding(checkpoint_data, "name")),
-    TextField("checkpoints.add_checkpoint.grid", cp.add_checkpoint, "grid", CPC.grid,
-              adding(checkpoint_data, "grid")),
-    TextField("checkpoints.rename_checkpoint.name", cp.rename_checkpoint, "name", CPC.name,
-              changing(new_checkpoint, lambda checkpoint, text: args(checkpoint, text))),
-    TextField("checkpoints.rename_checkpoint.checkpoint", cp.rename_checkpoint, "checkpoint", None,
-              looking_up(lambda text: args(text, unique("卡口"))), "looked_up"),
-    TextField("checkpoints.set_checkpoint_location.grid", cp.set_checkpoint_location, "grid", CPC.grid,
-              changing(new_checkpoint, lambda checkpoint, text: args(checkpoint, text, None, None))),
-    TextField("checkpoints.add_count.note", cp.add_count, "note", COUNT.note,
-              lambda engine, text: (args(count_entry(new_checkpoint(engine), note=text)), returned)),
-    TextField("checkpoints.add_count.checkpoint", cp.add_count, "checkpoint", None,
-              looking_up(lambda text: args(count_entry(text))), "looked_up"),
+    TextField(
+        "notify.add_channel.name",
+        notify.add_channel,
+        "name",
+        notify.notify_channels.c.name,
+        lambda engine, text: (args(text, "webhook", "http://127.0.0.1:9/hook"), returned),
+    ),
+    TextField("checkpoints.add_checkpoint.name", cp.add_checkpoint, "name", CPC.name, adding(checkpoint_data, "name")),
+    TextField("checkpoints.add_checkpoint.grid", cp.add_checkpoint, "grid", CPC.grid, adding(checkpoint_data, "grid")),
+    TextField(
+        "checkpoints.rename_checkpoint.name",
+        cp.rename_checkpoint,
+        "name",
+        CPC.name,
+        changing(new_checkpoint, lambda checkpoint, text: args(checkpoint, text)),
+    ),
+    TextField(
+        "checkpoints.rename_checkpoint.checkpoint",
+        cp.rename_checkpoint,
+        "checkpoint",
+        None,
+        looking_up(lambda text: args(text, unique("卡口"))),
+        "looked_up",
+    ),
+    TextField(
+        "checkpoints.set_checkpoint_location.grid",
+        cp.set_checkpoint_location,
+        "grid",
+        CPC.grid,
+        changing(new_checkpoint, lambda checkpoint, text: args(checkpoint, text, None, None)),
+    ),
+    TextField(
+        "checkpoints.add_count.note",
+        cp.add_count,
+        "note",
+        COUNT.note,
+        lambda engine, text: (args(count_entry(new_checkpoint(engine), note=text)), returned),
+    ),
+    TextField(
+        "checkpoints.add_count.checkpoint",
+        cp.add_count,
+        "checkpoint",
+        None,
+        looking_up(lambda text: args(count_entry(text))),
+        "looked_up",
+    ),
     TextField("checkpoints.add_zero_report.note", cp.add_zero_report, "note", COUNT.note, zero_report),
-    TextField("checkpoints.correct_count.reason", cp.correct_count, "reason", COUNT.reason,
-              lambda engine, text: (args(new_count(engine), {"persons": 9, "reason": text}), returned)),
-    TextField("checkpoints.correct_count.note", cp.correct_count, "note", COUNT.note,
-              lambda engine, text: (args(new_count(engine), {"note": text, "reason": "核对有误"}), returned)),
-
+    TextField(
+        "checkpoints.correct_count.reason",
+        cp.correct_count,
+        "reason",
+        COUNT.reason,
+        lambda engine, text: (args(new_count(engine), {"persons": 9, "reason": text}), returned),
+    ),
+    TextField(
+        "checkpoints.correct_count.note",
+        cp.correct_count,
+        "note",
+        COUNT.note,
+        lambda engine, text: (args(new_count(engine), {"note": text, "reason": "核对有误"}), returned),
+    ),
     TextField("quarantine.add_site.name", quarantine.add_site, "name", SITE.name, adding(site_data, "name")),
-    TextField("quarantine.add_site.address", quarantine.add_site, "address", SITE.address,
-              adding(site_data, "address")),
-    TextField("quarantine.rename_site.name", quarantine.rename_site, "name", SITE.name,
-              changing(new_site, lambda site, text: args(site, text))),
-    *(TextField(f"quarantine.register.{key}", quarantine.register, key, PERSON[key], registering_person(key))
-      for key in ("name", "grid", "address", "origin")),
-    TextField("quarantine.register.reason", quarantine.register, "reason", EPISODE.reason,
-              adding(register_data, "reason")),
-    TextField("quarantine.register.site", quarantine.register, "site", None,
-              looking_up(lambda text: args(register_data(mode="centralized", site=text))), "looked_up"),
-    TextField("quarantine.change_planned_end.reason", quarantine.change_planned_end, "reason", CHANGE.reason,
-              change_planned_end),
-    *(TextField(f"quarantine.{function.__name__}.reason", function, "reason", EPISODE.reason,
-                changing(new_episode, lambda episode, text: args(episode, TODAY, text)))
-      for function in (quarantine.release, quarantine.transfer_to_hospital, quarantine.end_other)),
+    TextField(
+        "quarantine.add_site.address", quarantine.add_site, "address", SITE.address, adding(site_data, "address")
+    ),
+    TextField(
+        "quarantine.rename_site.name",
+        quarantine.rename_site,
+        "name",
+        SITE.name,
+        changing(new_site, lambda site, text: args(site, text)),
+    ),
+    *(
+        TextField(f"quarantine.register.{key}", quarantine.register, key, PERSON[key], registering_person(key))
+        for key in ("name", "grid", "address", "origin")
+    ),
+    TextField(
+        "quarantine.register.reason", quarantine.register, "reason", EPISODE.reason, adding(register_data, "reason")
+    ),
+    TextField(
+        "quarantine.register.site",
+        quarantine.register,
+        "site",
+        None,
+        looking_up(lambda text: args(register_data(mode="centralized", site=text))),
+        "looked_up",
+    ),
+    TextField(
+        "quarantine.change_planned_end.reason",
+        quarantine.change_planned_end,
+        "reason",
+        CHANGE.reason,
+        change_planned_end,
+    ),
+    *(
+        TextField(
+            f"quarantine.{function.__name__}.reason",
+            function,
+            "reason",
+            EPISODE.reason,
+            changing(new_episode, lambda episode, text: args(episode, TODAY, text)),
+        )
+        for function in (quarantine.release, quarantine.transfer_to_hospital, quarantine.end_other)
+    ),
     TextField("quarantine.release_many.reason", quarantine.release_many, "reason", EPISODE.reason, release_many),
-    *(TextField(f"quarantine.add_followup.{key}", quarantine.add_followup, key, column,
-                lambda engine, text, key=key: (args(followup_row(new_episode(engine), **{key: text})), returned))
-      for key, column in (("symptom_text", FOLLOWUP.symptom_text), ("by", FOLLOWUP.by_name))),
-    *(TextField(f"quarantine.add_followups.{key}", quarantine.add_followups, key, column, add_followups(key))
-      for key, column in (("symptom_text", FOLLOWUP.symptom_text), ("by", FOLLOWUP.by_name))),
-    *(TextField(f"quarantine.correct_followup.{key}", quarantine.correct_followup, key, column, correct_followup(key))
-      for key, column in (("reason", FOLLOWUP.reason), ("symptom_text", FOLLOWUP.symptom_text),
-                          ("by", FOLLOWUP.by_name))),
-    TextField("quarantine.save_followup_grid.reason", quarantine.save_followup_grid, "reason", FOLLOWUP.reason,
-              save_followup_grid),
-
-    *(TextField(f"supplies.add_item.{key}", supplies.add_item, key, ITEM[key], adding(item_data, key))
-      for key in ("name", "unit", "category")),
-    TextField("supplies.rename_item.name", supplies.rename_item, "name", ITEM.name,
-              changing(new_item, lambda item, text: args(item, text))),
-    *(TextField(f"supplies.{function.__name__}.{key}", function, key, ITEM[key],
-                changing(new_item, lambda item, text, key=key: args(item, {key: text})))
-      for function, key in ((supplies.set_item, "unit"), (supplies.set_item, "category"),
-                            (supplies.edit_item, "name"), (supplies.edit_item, "category"))),
-    *(TextField(f"supplies.add_movement.{key}", supplies.add_movement, key, MOVEMENT[key],
-                lambda engine, text, key=key: (args(movement_data(new_item(engine), **{key: text})), returned))
-      for key in ("counterparty", "note")),
-    TextField("supplies.add_movement.item", supplies.add_movement, "item", None,
-              looking_up(lambda text: args(movement_data(text))), "looked_up"),
-    TextField("supplies.reverse_movement.reason", supplies.reverse_movement, "reason", MOVEMENT.note,
-              lambda engine, text: (args(new_purchase(engine), text), returned)),
-    TextField("supplies.record_stock_count.reason", supplies.record_stock_count, "reason", MOVEMENT.note,
-              lambda engine, text: (args(new_item(engine), TODAY, 90, text), returned)),
-
-    *(TextField(f"enterprises.add_enterprise.{key}", en.add_enterprise, key, ENTERPRISE[key],
-                adding(enterprise_data, key)) for key in ("name", "sector", "grid", "address", "contact")),
-    TextField("enterprises.add_enterprise.note", en.add_enterprise, "note", STATUS.note,
-              lambda engine, text: (args(enterprise_data(note=text)),
-                                    lambda engine, enterprise: newest_row(engine, STATUS.enterprise_id, enterprise))),
-    *(TextField(f"enterprises.update_enterprise.{key}", en.update_enterprise, key, ENTERPRISE[key],
-                changing(new_enterprise, lambda enterprise, text, key=key: args(enterprise, {key: text})))
-      for key in ("name", "sector", "grid", "address", "contact")),
-    TextField("enterprises.change_status.note", en.change_status, "note", STATUS.note,
-              lambda engine, text: (args(new_enterprise(engine), "applied", YESTERDAY, None, text), returned)),
-    TextField("enterprises.change_status.enterprise", en.change_status, "enterprise", None,
-              looking_up(lambda text: args(text, "applied", YESTERDAY)), "looked_up"),
-    TextField("enterprises.record_conditions.checked_by", en.record_conditions, "checked_by", CONDITION.checked_by,
-              record_conditions),
-    TextField("enterprises.add_inspection.inspector", en.add_inspection, "inspector", INSPECTION.inspector,
-              lambda engine, text: (args(new_enterprise(engine), YESTERDAY, text, []), returned)),
+    *(
+        TextField(
+            f"quarantine.add_followup.{key}",
+            quarantine.add_followup,
+            key,
+            column,
+            lambda engine, text, key=key: (args(followup_row(new_episode(engine), **{key: text})), returned),
+        )
+        for key, column in (("symptom_text", FOLLOWUP.symptom_text), ("by", FOLLOWUP.by_name))
+    ),
+    *(
+        TextField(f"quarantine.add_followups.{key}", quarantine.add_followups, key, column, add_followups(key))
+        for key, column in (("symptom_text", FOLLOWUP.symptom_text), ("by", FOLLOWUP.by_name))
+    ),
+    *(
+        TextField(f"quarantine.correct_followup.{key}", quarantine.correct_followup, key, column, correct_followup(key))
+        for key, column in (
+            ("reason", FOLLOWUP.reason),
+            ("symptom_text", FOLLOWUP.symptom_text),
+            ("by", FOLLOWUP.by_name),
+        )
+    ),
+    TextField(
+        "quarantine.save_followup_grid.reason",
+        quarantine.save_followup_grid,
+        "reason",
+        FOLLOWUP.reason,
+        save_followup_grid,
+    ),
+    *(
+        TextField(f"supplies.add_item.{key}", supplies.add_item, key, ITEM[key], adding(item_data, key))
+        for key in ("name", "unit", "category")
+    ),
+    TextField(
+        "supplies.rename_item.name",
+        supplies.rename_item,
+        "name",
+        ITEM.name,
+        changing(new_item, lambda item, text: args(item, text)),
+    ),
+    *(
+        TextField(
+            f"supplies.{function.__name__}.{key}",
+            function,
+            key,
+            ITEM[key],
+            changing(new_item, lambda item, text, key=key: args(item, {key: text})),
+        )
+        for function, key in (
+            (supplies.set_item, "unit"),
+            (supplies.set_item, "category"),
+            (supplies.edit_item, "name"),
+            (supplies.edit_item, "category"),
+        )
+    ),
+    *(
+        TextField(
+            f"supplies.add_movement.{key}",
+            supplies.add_movement,
+            key,
+            MOVEMENT[key],
+            lambda engine, text, key=key: (args(movement_data(new_item(engine), **{key: text})), returned),
+        )
+        for key in ("counterparty", "note")
+    ),
+    TextField(
+        "supplies.add_movement.item",
+        supplies.add_movement,
+        "item",
+        None,
+        looking_up(lambda text: args(movement_data(text))),
+        "looked_up",
+    ),
+    TextField(
+        "supplies.reverse_movement.reason",
+        supplies.reverse_movement,
+        "reason",
+        MOVEMENT.note,
+        lambda engine, text: (args(new_purchase(engine), text), returned),
+    ),
+    TextField(
+        "supplies.record_stock_count.reason",
+        supplies.record_stock_count,
+        "reason",
+        MOVEMENT.note,
+        lambda engine, text: (args(new_item(engine), TODAY, 90, text), returned),
+    ),
+    *(
+        TextField(
+            f"enterprises.add_enterprise.{key}", en.add_enterprise, key, ENTERPRISE[key], adding(enterprise_data, key)
+        )
+        for key in ("name", "sector", "grid", "address", "contact")
+    ),
+    TextField(
+        "enterprises.add_enterprise.note",
+        en.add_enterprise,
+        "note",
+        STATUS.note,
+        lambda engine, text: (
+            args(enterprise_data(note=text)),
+            lambda engine, enterprise: newest_row(engine, STATUS.enterprise_id, enterprise),
+        ),
+    ),
+    *(
+        TextField(
+            f"enterprises.update_enterprise.{key}",
+            en.update_enterprise,
+            key,
+            ENTERPRISE[key],
+            changing(new_enterprise, lambda enterprise, text, key=key: args(enterprise, {key: text})),
+        )
+        for key in ("name", "sector", "grid", "address", "contact")
+    ),
+    TextField(
+        "enterprises.change_status.note",
+        en.change_status,
+        "note",
+        STATUS.note,
+        lambda engine, text: (args(new_enterprise(engine), "applied", YESTERDAY, None, text), returned),
+    ),
+    TextField(
+        "enterprises.change_status.enterprise",
+        en.change_status,
+        "enterprise",
+        None,
+        looking_up(lambda text: args(text, "applied", YESTERDAY)),
+        "looked_up",
+    ),
+    TextField(
+        "enterprises.record_conditions.checked_by",
+        en.record_conditions,
+        "checked_by",
+        CONDITION.checked_by,
+        record_conditions,
+    ),
+    TextField(
+        "enterprises.add_inspection.inspector",
+        en.add_inspection,
+        "inspector",
+        INSPECTION.inspector,
+        lambda engine, text: (args(new_enterprise(engine), YESTERDAY, text, []), returned),
+    ),
     TextField("enterprises.add_inspection.item", en.add_inspection, "item", RECTIFICATION.item, inspection_item),
-    TextField("enterprises.close_rectification.verified_by", en.close_rectification, "verified_by",
-              CLOSURE.verified_by, lambda engine, text: (args(new_rectification(engine), TODAY, text), returned)),
-    TextField("enterprises.close_rectification.note", en.close_rectification, "note", CLOSURE.note,
-              lambda engine, text: (args(new_rectification(engine), TODAY, "督查组王", text), returned)),
-
-    TextField("briefing.save_note.text", briefing.save_note, "text", briefing.briefing_notes.c.text,
-              lambda engine, text: (args(YESTERDAY, text), returned)),
-    TextField("users.create_user.username", users.create_user, "username", USER.username,
-              lambda engine, text: (args(text, "clerk", "s3cret-pass"), returned)),
-    TextField("users.create_user.display_name", users.create_user, "display_name", USER.display_name,
-              lambda engine, text: (args(unique("hostile"), "clerk", "s3cret-pass", text), returned)),
-    TextField("users.create_user.password", users.create_user, "password", None,
-              lambda engine, text: (args(unique("hostile"), "clerk", text), returned), "password"),
-    TextField("users.issue_device_token.username", users.issue_device_token, "username", None,
-              looking_up(lambda text: args(text)), "looked_up"),
+    TextField(
+        "enterprises.close_rectification.verified_by",
+        en.close_rectification,
+        "verified_by",
+        CLOSURE.verified_by,
+        lambda engine, text: (args(new_rectification(engine), TODAY, text), returned),
+    ),
+    TextField(
+        "enterprises.close_rectification.note",
+        en.close_rectification,
+        "note",
+        CLOSURE.note,
+        lambda engine, text: (args(new_rectification(engine), TODAY, "督查组王", text), returned),
+    ),
+    TextField(
+        "briefing.save_note.text",
+        briefing.save_note,
+        "text",
+        briefing.briefing_notes.c.text,
+        lambda engine, text: (args(YESTERDAY, text), returned),
+    ),
+    TextField(
+        "users.create_user.username",
+        users.create_user,
+        "username",
+        USER.username,
+        lambda engine, text: (args(text, "clerk", "s3cret-pass"), returned),
+    ),
+    TextField(
+        "users.create_user.display_name",
+        users.create_user,
+        "display_name",
+        USER.display_name,
+        lambda engine, text: (args(unique("hostile"), "clerk", "s3cret-pass", text), returned),
+    ),
+    TextField(
+        "users.create_user.password",
+        users.create_user,
+        "password",
+        None,
+        lambda engine, text: (args(unique("hostile"), "clerk", text), returned),
+        "password",
+    ),
+    TextField(
+        "users.issue_device_token.username",
+        users.issue_device_token,
+        "username",
+        None,
+        looking_up(lambda text: args(text)),
+        "looked_up",
+    ),
 ]
 FIELDS_BY_NAME = {field.name: field for field in FIELDS}
 
 
-
 # --- expected outcomes ------------------------------------------------------------------------------------------
+
 
 def column_length(field: TextField) -> int | None:
     return None if field.column is None else getattr(field.column.type, "length", None)
@@ -393,8 +627,11 @@ def payloads(field: TextField) -> dict[str, str]:
     length = column_length(field)
     if length is None:
         return PAYLOADS
-    return {**PAYLOADS, f"{length}_chars_the_column_length": exact_length(length),
-            f"{length + 1}_chars": exact_length(length + 1)}
+    return {
+        **PAYLOADS,
+        f"{length}_chars_the_column_length": exact_length(length),
+        f"{length + 1}_chars": exact_length(length + 1),
+    }
 
 
 def expected_outcome(field: TextField, text: str) -> str:
@@ -410,7 +647,8 @@ def expected_outcome(field: TextField, text: str) -> str:
 def is_unique(column: sa.Column) -> bool:
     return bool(column.unique) or any(
         isinstance(constraint, sa.UniqueConstraint) and list(constraint.columns.keys()) == [column.name]
-        for constraint in column.table.constraints)
+        for constraint in column.table.constraints
+    )
 
 
 def database_for(field: TextField) -> str:
@@ -459,6 +697,7 @@ def shown(text: str | None) -> str:
 
 # --- the test ---------------------------------------------------------------------------------------------------
 
+
 def cases() -> list:
     params = []
     for field in FIELDS:
@@ -492,8 +731,7 @@ def test_hostile_text_is_stored_exactly_or_refused_naming_the_field(stores, admi
     matches = stored == text  # compared apart from the assert: pytest's diff of a million characters takes minutes
     assert matches, f"stored {shown(stored)} for {shown(text)}"
     counts_after, audit_after = state(engine)
-    assert all(after >= before for after, before in zip(counts_after, counts_before, strict=True)), \
-        "a table lost rows"
+    assert all(after >= before for after, before in zip(counts_after, counts_before, strict=True)), "a table lost rows"
     assert audit_after > audit_before, "the write was not audited"
 
 
@@ -501,17 +739,32 @@ def test_every_write_function_has_its_text_fields_here_or_takes_no_free_text():
     """A new write function (test_write_permissions finds them all) cannot slip past this file unnoticed."""
     from test_write_permissions import WRITES_BY_NAME
 
-    without_text = {"checkpoints.set_checkpoint_active", "checkpoints.set_checkpoint_kind",
-                    "quarantine.set_site_capacity", "quarantine.set_site_active", "situation.set_risk_level",
-                    "db.put_setting", "users.set_active", "users.set_assignments", "users.unlock_account",
-                    "users.reset_password", "retention.set_retention_days", "retention.anonymise_people",
-                    "notify.set_channel_enabled", "notify.set_rule", "notify.queue_test", "notify.queue_briefing_now"}
+    without_text = {
+        "checkpoints.set_checkpoint_active",
+        "checkpoints.set_checkpoint_kind",
+        "quarantine.set_site_capacity",
+        "quarantine.set_site_active",
+        "situation.set_risk_level",
+        "db.put_setting",
+        "users.set_active",
+        "users.set_assignments",
+        "users.unlock_account",
+        "users.reset_password",
+        "retention.set_retention_days",
+        "retention.anonymise_people",
+        "notify.set_channel_enabled",
+        "notify.set_rule",
+        "notify.queue_test",
+        "notify.queue_briefing_now",
+    }
     # The batch paths check every row with the very function the single write uses (tests/test_transfer_batch.py
     # proves they store and refuse alike), so the single write's fields here cover them.
-    checked_as = {"checkpoints.add_counts_batch": "checkpoints.add_count",
-                  "quarantine.add_followups_batch": "quarantine.add_followup",
-                  "quarantine.correct_followups": "quarantine.correct_followup",
-                  "supplies.add_movements_batch": "supplies.add_movement"}
+    checked_as = {
+        "checkpoints.add_counts_batch": "checkpoints.add_count",
+        "quarantine.add_followups_batch": "quarantine.add_followup",
+        "quarantine.correct_followups": "quarantine.correct_followup",
+        "supplies.add_movements_batch": "supplies.add_movement",
+    }
     covered = {field.name.rsplit(".", 1)[0] for field in FIELDS}
     assert set(checked_as.values()) <= covered
     assert covered | without_text | set(checked_as) == set(WRITES_BY_NAME)
@@ -519,10 +772,20 @@ def test_every_write_function_has_its_text_fields_here_or_takes_no_free_text():
 
 # --- direction controls in names ----------------------------------------------------------------------------------
 
-NAME_FIELDS = ["checkpoints.add_checkpoint.name", "checkpoints.rename_checkpoint.name", "quarantine.add_site.name",
-               "quarantine.rename_site.name", "quarantine.register.name", "supplies.add_item.name",
-               "supplies.rename_item.name", "supplies.edit_item.name", "enterprises.add_enterprise.name",
-               "enterprises.update_enterprise.name", "users.create_user.username", "users.create_user.display_name"]
+NAME_FIELDS = [
+    "checkpoints.add_checkpoint.name",
+    "checkpoints.rename_checkpoint.name",
+    "quarantine.add_site.name",
+    "quarantine.rename_site.name",
+    "quarantine.register.name",
+    "supplies.add_item.name",
+    "supplies.rename_item.name",
+    "supplies.edit_item.name",
+    "enterprises.add_enterprise.name",
+    "enterprises.update_enterprise.name",
+    "users.create_user.username",
+    "users.create_user.display_name",
+]
 BIDI_CONTROLS = [*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u200e", "\u200f", "\u061c"]
 
 

@@ -35,8 +35,7 @@ def test_every_key_exists_in_both_languages():
 
 
 def test_both_languages_have_the_same_namespace_files():
-    names = {language: sorted(path.name for path in (LOCALES_DIR / language).glob("*.json"))
-             for language in LANGUAGES}
+    names = {language: sorted(path.name for path in (LOCALES_DIR / language).glob("*.json")) for language in LANGUAGES}
     assert names["zh_CN"] == names["en"]
 
 

@@ -24,8 +24,10 @@ COUNT_HEADER = "卡口名称,开始时间,结束时间,检测人数,检查车辆
 
 def counts_csv(rows: int, last_persons: str = "1") -> bytes:
     """A checkpoint-counts CSV of ``rows`` hourly shifts of 南路口, the last with ``last_persons`` persons."""
-    lines = [f"南路口,{day} {hour:02d}:00,{day} {hour:02d}:59,1,0,0,0,\n"
-             for day, hour in ((f"2024-{1 + n // 672:02d}-{1 + n // 24 % 28:02d}", n % 24) for n in range(rows - 1))]
+    lines = [
+        f"南路口,{day} {hour:02d}:00,{day} {hour:02d}:59,1,0,0,0,\n"
+        for day, hour in ((f"2024-{1 + n // 672:02d}-{1 + n // 24 % 28:02d}", n % 24) for n in range(rows - 1))
+    ]
     lines.append(f"南路口,2025-01-01 00:00,2025-01-01 01:00,{last_persons},0,0,0,\n")
     return (COUNT_HEADER + "".join(lines)).encode()
 
@@ -62,29 +64,36 @@ def test_the_row_limit_is_a_setting_and_a_file_at_the_limit_imports(engine, chec
     monkeypatch.setenv(settings.IMPORT_MAX_ROWS.name, "30")
     assert transfer.import_file(engine, ADMIN, "checkpoint_counts", counts_csv(30), "counts.csv") == 30
     assert only_reason(refusal(engine, counts_csv(31), "counts.csv"), "en") == (
-        "has more than 30 rows; split it into files of at most 30 rows")
+        "has more than 30 rows; split it into files of at most 30 rows"
+    )
 
 
 def test_an_xlsx_of_more_rows_than_the_limit_is_refused(engine, checkpoint, monkeypatch, tmp_path):
     monkeypatch.setenv(settings.IMPORT_MAX_ROWS.name, "5")
     path = tmp_path / "counts.xlsx"
-    transfer.write_table(path, COUNT_HEADER.strip().split(","),
-                         [["南路口", f"2025-01-01 {hour:02d}:00", f"2025-01-01 {hour:02d}:59", 1, 0, 0, 0, ""]
-                          for hour in range(6)])
+    transfer.write_table(
+        path,
+        COUNT_HEADER.strip().split(","),
+        [["南路口", f"2025-01-01 {hour:02d}:00", f"2025-01-01 {hour:02d}:59", 1, 0, 0, 0, ""] for hour in range(6)],
+    )
     assert only_reason(refusal(engine, path.read_bytes(), "counts.xlsx"), "en") == (
-        "has more than 5 rows; split it into files of at most 5 rows")
+        "has more than 5 rows; split it into files of at most 5 rows"
+    )
 
 
 def test_an_xlsx_that_unpacks_to_more_than_the_limit_is_refused_before_it_is_unpacked(engine, checkpoint):
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, \
-            archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part,
+    ):
         chunk = b"0" * transfer.MEGABYTE
         for _ in range(transfer.MAX_UNPACKED_MEGABYTES + 1):
             part.write(chunk)
     assert len(buffer.getvalue()) < transfer.MEGABYTE
     assert only_reason(refusal(engine, buffer.getvalue(), "bomb.xlsx"), "zh_CN") == (
-        "解压后超过 128 MB，远超任何台账所需，请只把这张表另存为 CSV 或拆分")
+        "解压后超过 128 MB，远超任何台账所需，请只把这张表另存为 CSV 或拆分"
+    )
 
 
 def test_a_file_larger_than_the_upload_limit_is_refused_before_it_is_read(engine, checkpoint, monkeypatch):
@@ -125,9 +134,22 @@ def test_a_clerks_entry_saved_while_an_import_is_checked_is_seen_by_the_import(e
 
     def progress(done: int, total: int) -> None:
         if not saved:
-            saved.append(perform(engine, ADMIN, checkpoints.add_count, {
-                "checkpoint": "南路口", "period_start": "2025-01-01 00:30", "period_end": "2025-01-01 00:45",
-                "persons": 3, "vehicles": 0, "fever": 0, "turned_back": 0}))
+            saved.append(
+                perform(
+                    engine,
+                    ADMIN,
+                    checkpoints.add_count,
+                    {
+                        "checkpoint": "南路口",
+                        "period_start": "2025-01-01 00:30",
+                        "period_end": "2025-01-01 00:45",
+                        "persons": 3,
+                        "vehicles": 0,
+                        "fever": 0,
+                        "turned_back": 0,
+                    },
+                )
+            )
 
     with pytest.raises(ImportRejected) as refused:
         transfer.import_file(engine, ADMIN, "checkpoint_counts", counts_csv(200), "counts.csv", progress=progress)

@@ -22,10 +22,20 @@ from support import audit_rows, count_rows, id_number
 
 ADMIN = Actor("admin-test", "admin")
 TITLE = "东湖街道卡口检测登记表"
-HEADER_WITH_UNITS = ["卡口名称", "开始 时间", "结束时间", "检测人数（人）", "检查车辆(辆)", "发热人数（人）",
-                     "劝返人数", "备注"]
-SHIFTS = [["南路口", "2025-01-01 08:00", "2025-01-01 16:00", 120, 30, 1, 2, None],
-          ["南路口", "2025-01-01 16:00", "2025-01-02 00:00", 80, 12, 0, 1, "夜班"]]
+HEADER_WITH_UNITS = [
+    "卡口名称",
+    "开始 时间",
+    "结束时间",
+    "检测人数（人）",
+    "检查车辆(辆)",
+    "发热人数（人）",
+    "劝返人数",
+    "备注",
+]
+SHIFTS = [
+    ["南路口", "2025-01-01 08:00", "2025-01-01 16:00", 120, 30, 1, 2, None],
+    ["南路口", "2025-01-01 16:00", "2025-01-02 00:00", 80, 12, 0, 1, "夜班"],
+]
 
 
 @pytest.fixture
@@ -56,8 +66,14 @@ def clerks_ledger(rows: list[list]) -> list[list]:
 
 def stored_figures(engine) -> list[tuple]:
     with engine.connect() as conn:
-        return [tuple(row) for row in conn.execute(sa.text(
-            "SELECT persons, vehicles, fever, turned_back, note FROM checkpoint_counts ORDER BY period_start"))]
+        return [
+            tuple(row)
+            for row in conn.execute(
+                sa.text(
+                    "SELECT persons, vehicles, fever, turned_back, note FROM checkpoint_counts ORDER BY period_start"
+                )
+            )
+        ]
 
 
 def refused(engine, data: bytes, file_name: str, kind: str = "checkpoint_counts") -> ImportRejected:
@@ -71,8 +87,10 @@ def refused(engine, data: bytes, file_name: str, kind: str = "checkpoint_counts"
 
 # --- 1. the header, wherever it stands -------------------------------------------------------------------------
 
+
 def test_a_ledger_with_a_merged_title_a_unit_row_a_blank_row_and_units_in_its_headers_imports_its_figures(
-        engine, checkpoint):
+    engine, checkpoint
+):
     data = workbook_file(("Sheet1", clerks_ledger(SHIFTS)))
     assert transfer.import_file(engine, ADMIN, "checkpoint_counts", data, "卡口.xlsx") == 2
     assert stored_figures(engine) == [(120, 30, 1, 2, None), (80, 12, 0, 1, "夜班")]
@@ -85,14 +103,17 @@ def test_a_bad_row_below_a_title_is_named_by_its_row_in_the_spreadsheet(engine, 
 
 
 def test_a_csv_with_full_width_english_headers_in_any_case_imports(engine, checkpoint):
-    data = ("Checkpoint,ＰＥＲＩＯＤ＿ＳＴＡＲＴ,Period End,Persons (人),vehicles,fever,turned_back,note\n"
-            "南路口,2025-01-01 08:00,2025-01-01 16:00,120,30,1,2,\n").encode()
+    data = (
+        "Checkpoint,ＰＥＲＩＯＤ＿ＳＴＡＲＴ,Period End,Persons (人),vehicles,fever,turned_back,note\n"
+        "南路口,2025-01-01 08:00,2025-01-01 16:00,120,30,1,2,\n"
+    ).encode()
     assert transfer.import_file(engine, ADMIN, "checkpoint_counts", data, "counts.csv") == 1
     assert stored_figures(engine) == [(120, 30, 1, 2, None)]
 
 
 def test_a_file_without_the_header_is_refused_with_one_message_listing_the_headers_expected_and_found(
-        engine, checkpoint):
+    engine, checkpoint
+):
     data = "名字,时间,人数\n南路口,2025-01-01 08:00,120\n南路口,2025-01-01 16:00,80\n".encode()
     [message] = refused(engine, data, "counts.csv").messages("zh_CN")
     assert "前 20 行中找不到表头" in message
@@ -101,6 +122,7 @@ def test_a_file_without_the_header_is_refused_with_one_message_listing_the_heade
 
 
 # --- 6. empty is not success -----------------------------------------------------------------------------------
+
 
 def test_a_header_only_file_is_refused_as_having_no_data_rows(engine, checkpoint):
     data = workbook_file(("台账", clerks_ledger([[None] * 8, []])))
@@ -113,8 +135,9 @@ def test_an_empty_workbook_is_refused_as_having_no_data_rows(engine, checkpoint)
     assert 'no data rows found in sheet "Sheet1"' in message
 
 
-def test_the_command_line_refuses_a_header_only_csv_with_exit_1_and_writes_nothing(tmp_path: Path, db_url, engine,
-                                                                                  checkpoint):
+def test_the_command_line_refuses_a_header_only_csv_with_exit_1_and_writes_nothing(
+    tmp_path: Path, db_url, engine, checkpoint
+):
     ledger = tmp_path / "counts.csv"
     ledger.write_text("卡口名称,开始时间,结束时间,检测人数,检查车辆,发热人数,劝返人数,备注\n", encoding="utf-8")
     before = audit_rows(engine)
@@ -134,8 +157,7 @@ def day_sheet(day: int, persons: int) -> tuple[str, list[list]]:
     return f"1月{day}日", [HEADER, ["南路口", f"2025-01-{day:02d} 08:00", f"2025-01-{day:02d} 16:00", persons, 1, 0, 0]]
 
 
-def test_a_blank_first_sheet_and_an_instructions_sheet_are_passed_over_and_the_ledger_sheet_is_read(
-        engine, checkpoint):
+def test_a_blank_first_sheet_and_an_instructions_sheet_are_passed_over_and_the_ledger_sheet_is_read(engine, checkpoint):
     data = workbook_file(("Sheet1", []), INSTRUCTIONS, ("台账", clerks_ledger(SHIFTS)))
     imported = transfer.import_ledger(engine, ADMIN, "checkpoint_counts", data, "卡口.xlsx")
     assert (imported.rows, imported.sheets) == (2, ("台账",))
@@ -169,8 +191,9 @@ def test_sheets_of_different_columns_are_refused_naming_them_and_the_sheet_optio
     assert "--sheet NAME" in message
 
 
-def test_the_command_line_reads_the_sheet_it_is_told_and_says_which_sheet_it_read(tmp_path: Path, db_url, engine,
-                                                                                 checkpoint):
+def test_the_command_line_reads_the_sheet_it_is_told_and_says_which_sheet_it_read(
+    tmp_path: Path, db_url, engine, checkpoint
+):
     other = ("汇总", [HEADER[:4], ["南路口", "2025-01-05 08:00", "2025-01-05 16:00", 9]])
     ledger = tmp_path / "卡口.xlsx"
     ledger.write_bytes(workbook_file(day_sheet(1, 100), other))
@@ -185,17 +208,30 @@ def test_the_command_line_reads_the_sheet_it_is_told_and_says_which_sheet_it_rea
 
 # --- 3. what clerks type ---------------------------------------------------------------------------------------
 
+
 def test_every_way_clerks_write_a_shift_time_imports_as_the_same_minutes(engine, checkpoint):
-    starts = [datetime(2025, 1, 1, 8, 0), "2025年1月1日 16:00", "２０２５－０１－０２ ００：００",
-              "2025/01/02 08:00:00", "2025-1-2 16:00", 45660.0, "2025.1.3 8:00"]
+    starts = [
+        datetime(2025, 1, 1, 8, 0),
+        "2025年1月1日 16:00",
+        "２０２５－０１－０２ ００：００",
+        "2025/01/02 08:00:00",
+        "2025-1-2 16:00",
+        45660.0,
+        "2025.1.3 8:00",
+    ]
     ends = [*starts[1:], "2025年1月3日 16:00"]
     rows = [["南路口", start, end, "１２３", 1, 0, 0] for start, end in zip(starts, ends, strict=True)]
-    assert transfer.import_file(engine, ADMIN, "checkpoint_counts", workbook_file(("Sheet1", [HEADER, *rows])),
-                                "卡口.xlsx") == 7
+    assert (
+        transfer.import_file(
+            engine, ADMIN, "checkpoint_counts", workbook_file(("Sheet1", [HEADER, *rows])), "卡口.xlsx"
+        )
+        == 7
+    )
     with engine.connect() as conn:
         stored = conn.execute(sa.text("SELECT period_start, persons FROM checkpoint_counts ORDER BY period_start"))
         assert [(as_moment(start), persons) for start, persons in stored] == [
-            (datetime(2025, 1, 1, 8) + timedelta(hours=8 * shift), 123) for shift in range(7)]
+            (datetime(2025, 1, 1, 8) + timedelta(hours=8 * shift), 123) for shift in range(7)
+        ]
 
 
 def as_moment(value: object) -> datetime:
@@ -211,50 +247,89 @@ def test_a_date_without_a_year_is_refused_saying_the_year_is_missing(engine, che
 @pytest.fixture
 def person_in_quarantine(engine) -> str:
     number = id_number(7)
-    perform(engine, ADMIN, quarantine.register, {
-        "name": "测试7", "id_number": number, "phone": "13800000007", "grid": "第一网格", "address": "示例小区1栋",
-        "origin": "外省示例市", "origin_category": "other_province", "mode": "home",
-        "start_date": clock.today() - timedelta(days=3)})
+    perform(
+        engine,
+        ADMIN,
+        quarantine.register,
+        {
+            "name": "测试7",
+            "id_number": number,
+            "phone": "13800000007",
+            "grid": "第一网格",
+            "address": "示例小区1栋",
+            "origin": "外省示例市",
+            "origin_category": "other_province",
+            "mode": "home",
+            "start_date": clock.today() - timedelta(days=3),
+        },
+    )
     return number
 
 
 def test_follow_ups_written_with_clerks_words_import_as_their_codes(engine, person_in_quarantine):
     day = clock.today() - timedelta(days=1)
-    rows = [[person_in_quarantine, f"{day.year}年{day.month}月{day.day}日", "早", "36.5℃", "无", "李医生"],
-            [person_in_quarantine, f"{day:%Y.%m.%d}", "下午", "３７．６°C", "有", "李医生"],
-            [person_in_quarantine, f"{day + timedelta(days=1):%Y/%m/%d} 00:00:00", "am", "36.4 度", "×", "李医生"]]
+    rows = [
+        [person_in_quarantine, f"{day.year}年{day.month}月{day.day}日", "早", "36.5℃", "无", "李医生"],
+        [person_in_quarantine, f"{day:%Y.%m.%d}", "下午", "３７．６°C", "有", "李医生"],
+        [person_in_quarantine, f"{day + timedelta(days=1):%Y/%m/%d} 00:00:00", "am", "36.4 度", "×", "李医生"],
+    ]
     data = workbook_file(("随访", [["随访登记表"], ["身份证号", "日期", "时段", "体温（℃）", "症状", "随访人"], *rows]))
     assert transfer.import_file(engine, ADMIN, "followups", data, "随访.xlsx") == 3
     with engine.connect() as conn:
-        stored = conn.execute(sa.text("SELECT date, slot, temperature, symptoms FROM quarantine_followups "
-                                      "ORDER BY date, slot"))
+        stored = conn.execute(
+            sa.text("SELECT date, slot, temperature, symptoms FROM quarantine_followups ORDER BY date, slot")
+        )
         assert [(str(on), slot, temperature, bool(symptoms)) for on, slot, temperature, symptoms in stored] == [
-            (str(day), "AM", 36.5, False), (str(day), "PM", 37.6, True), (str(day + timedelta(days=1)), "AM", 36.4,
-                                                                         False)]
+            (str(day), "AM", 36.5, False),
+            (str(day), "PM", 37.6, True),
+            (str(day + timedelta(days=1)), "AM", 36.4, False),
+        ]
 
 
 def test_a_refused_slot_lists_the_chinese_words_accepted(engine, person_in_quarantine):
-    data = workbook_file(("随访", [["身份证号", "日期", "时段", "体温", "症状", "随访人"],
-                                 [person_in_quarantine, str(clock.today()), "中午", "36.5", "无", "李医生"]]))
+    data = workbook_file(
+        (
+            "随访",
+            [
+                ["身份证号", "日期", "时段", "体温", "症状", "随访人"],
+                [person_in_quarantine, str(clock.today()), "中午", "36.5", "无", "李医生"],
+            ],
+        )
+    )
     [message] = refused(engine, data, "随访.xlsx", "followups").messages("zh_CN")
     assert message.endswith("“中午”不是以下之一：上午/早/AM, 下午/晚/PM")
 
 
 def test_an_id_number_stored_as_a_number_is_refused_with_the_hint_to_format_the_column_as_text(
-        engine, person_in_quarantine):
-    data = workbook_file(("随访", [["身份证号", "日期", "时段", "体温", "症状", "随访人"],
-                                 [4.2010219850312e+17, str(clock.today()), "上午", "36.5", "无", "李医生"]]))
+    engine, person_in_quarantine
+):
+    data = workbook_file(
+        (
+            "随访",
+            [
+                ["身份证号", "日期", "时段", "体温", "症状", "随访人"],
+                [4.2010219850312e17, str(clock.today()), "上午", "36.5", "无", "李医生"],
+            ],
+        )
+    )
     [message] = refused(engine, data, "随访.xlsx", "followups").messages("zh_CN")
-    assert message == ("第 2 行，id_number 列：身份证号：被存成了数字（4.2010219850312e+17），末几位已丢失；"
-                       "请把该列设置为“文本”格式后重新填写")
+    assert message == (
+        "第 2 行，id_number 列：身份证号：被存成了数字（4.2010219850312e+17），末几位已丢失；"
+        "请把该列设置为“文本”格式后重新填写"
+    )
 
 
 # --- 4. total and signature rows -------------------------------------------------------------------------------
 
+
 def test_a_total_row_that_adds_up_and_a_signature_line_are_passed_over(engine, checkpoint):
     rows = [*SHIFTS, ["合  计", None, None, 200, 42, 1, 3], [], ["填表人：王五", None, None, "审核人：赵六"]]
-    assert transfer.import_file(engine, ADMIN, "checkpoint_counts", workbook_file(("台账", clerks_ledger(rows))),
-                                "卡口.xlsx") == 2
+    assert (
+        transfer.import_file(
+            engine, ADMIN, "checkpoint_counts", workbook_file(("台账", clerks_ledger(rows))), "卡口.xlsx"
+        )
+        == 2
+    )
     assert stored_figures(engine) == [(120, 30, 1, 2, None), (80, 12, 0, 1, "夜班")]
 
 

@@ -31,8 +31,11 @@ SITE = ":red-background[隔离点]"
 NOTE = "# 标题\n\n[链接](http://evil.example/n)\n- 列表"
 # The hostile names' Markdown where nothing escapes it: a link or image target, the directives, bold, HTML, code, and a
 # heading or list item at a line's start.
-LIVE_MARKUP = re.compile(r"(?<!\\)\]\(http|(?<!\\):red\[发热|(?<!\\):red-background\[隔离点|(?<!\\)\*\*整改|(?<!\\)<b>"
-                         r"|(?<!\\)`code|^# 标题|^- 列表", re.MULTILINE)
+LIVE_MARKUP = re.compile(
+    r"(?<!\\)\]\(http|(?<!\\):red\[发热|(?<!\\):red-background\[隔离点|(?<!\\)\*\*整改|(?<!\\)<b>"
+    r"|(?<!\\)`code|^# 标题|^- 列表",
+    re.MULTILINE,
+)
 
 # The page, who opens it, and the hostile names it shows in Markdown (each must be there, escaped).
 PAGES = [
@@ -55,13 +58,30 @@ def hostile_command_post(engine, admin) -> None:
     """A checkpoint that has not reported and has no position, an item out of stock, an enterprise with an
     overdue rectification, a full quarantine site and the leader's note: every one named with Markdown."""
     perform(engine, admin, cp.add_checkpoint, {"name": CHECKPOINT, "grid": "第一网格", "kind": "road"})
-    perform(engine, admin, supplies.add_item, {"name": ITEM, "unit": "只", "category": "防护用品",
-                                               "safety_stock": 10})
-    enterprise = perform(engine, admin, en.add_enterprise, {
-        "name": ENTERPRISE, "kind": "shop", "sector": "餐饮", "grid": "第一网格", "employees": 3,
-        "status": "reopened", "status_date": TODAY - timedelta(days=20)})
-    perform(engine, admin, en.add_inspection, enterprise, TODAY - timedelta(days=10), "督查组王",
-            [{"item": FINDING, "deadline": TODAY - timedelta(days=3)}])
+    perform(engine, admin, supplies.add_item, {"name": ITEM, "unit": "只", "category": "防护用品", "safety_stock": 10})
+    enterprise = perform(
+        engine,
+        admin,
+        en.add_enterprise,
+        {
+            "name": ENTERPRISE,
+            "kind": "shop",
+            "sector": "餐饮",
+            "grid": "第一网格",
+            "employees": 3,
+            "status": "reopened",
+            "status_date": TODAY - timedelta(days=20),
+        },
+    )
+    perform(
+        engine,
+        admin,
+        en.add_inspection,
+        enterprise,
+        TODAY - timedelta(days=10),
+        "督查组王",
+        [{"item": FINDING, "deadline": TODAY - timedelta(days=3)}],
+    )
     site = perform(engine, admin, quarantine.add_site, {"name": SITE, "address": "城东路1号", "capacity": 1})
     perform(engine, admin, quarantine.register, person(1, mode="centralized", site=site))
     perform(engine, admin, briefing.save_note, TODAY, NOTE)
@@ -70,18 +90,42 @@ def hostile_command_post(engine, admin) -> None:
 def markdown_bodies(app) -> list[str]:
     """Every text the page handed to Streamlit as Markdown: bodies, captions, alerts, headings, and the labels of
     buttons, inputs, tabs, expanders and metrics."""
-    bodies = [element.value for elements in (app.markdown, app.caption, app.error, app.warning, app.info,
-                                             app.success, app.title, app.header, app.subheader)
-              for element in elements]
-    labels = [element.label for elements in (app.button, app.checkbox, app.selectbox, app.multiselect,
-                                             app.text_input, app.tabs, app.expander, app.metric)
-              for element in elements]
+    bodies = [
+        element.value
+        for elements in (
+            app.markdown,
+            app.caption,
+            app.error,
+            app.warning,
+            app.info,
+            app.success,
+            app.title,
+            app.header,
+            app.subheader,
+        )
+        for element in elements
+    ]
+    labels = [
+        element.label
+        for elements in (
+            app.button,
+            app.checkbox,
+            app.selectbox,
+            app.multiselect,
+            app.text_input,
+            app.tabs,
+            app.expander,
+            app.metric,
+        )
+        for element in elements
+    ]
     return [str(text) for text in bodies + labels]
 
 
 @pytest.mark.parametrize(("page", "who", "shown"), PAGES)
-def test_pages_show_hostile_names_escaped_and_never_as_live_markdown(monkeypatch, db_url, engine, admin,
-                                                                        page, who, shown):
+def test_pages_show_hostile_names_escaped_and_never_as_live_markdown(
+    monkeypatch, db_url, engine, admin, page, who, shown
+):
     hostile_command_post(engine, admin)
     app = open_page(monkeypatch, db_url, who, page)
     assert not app.exception

@@ -34,8 +34,11 @@ def domain_figures(engine) -> list:
 def row_counts(engine) -> dict[str, int]:
     with engine.connect() as conn:
         names = sa.inspect(conn).get_table_names()
-        return {name: conn.execute(sa.text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
-                for name in names if name != "alembic_version"}
+        return {
+            name: conn.execute(sa.text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
+            for name in names
+            if name != "alembic_version"
+        }
 
 
 def copy_into_older_schema(source, target) -> None:
@@ -79,14 +82,25 @@ def test_upgrade_clears_failed_sign_in_names_that_match_no_account(database_fact
     db.migrate(older, "0014")
     now = clock.now()
     with older.begin() as conn:
-        conn.execute(sa.text("INSERT INTO users (username, role, password_hash, active, created_at) "
-                             "VALUES ('zhang', 'clerk', 'hash', :active, :at)"), {"active": True, "at": now})
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (username, role, password_hash, active, created_at) "
+                "VALUES ('zhang', 'clerk', 'hash', :active, :at)"
+            ),
+            {"active": True, "at": now},
+        )
         for row_id, typed in [(1, "zhang"), (2, "first-secret-1")]:
-            conn.execute(sa.text("INSERT INTO sign_in_failures (id, username, at) VALUES (:id, :typed, :at)"),
-                         {"id": row_id, "typed": typed, "at": now})
-            conn.execute(sa.text("INSERT INTO audit_log (at, username, action, table_name, row_id, after) "
-                                 "VALUES (:at, 'sign-in', 'user.sign_in_failed', 'sign_in_failures', :id, :after)"),
-                         {"at": now, "id": str(row_id), "after": f'{{"username": "{typed}"}}'})
+            conn.execute(
+                sa.text("INSERT INTO sign_in_failures (id, username, at) VALUES (:id, :typed, :at)"),
+                {"id": row_id, "typed": typed, "at": now},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO audit_log (at, username, action, table_name, row_id, after) "
+                    "VALUES (:at, 'sign-in', 'user.sign_in_failed', 'sign_in_failures', :id, :after)"
+                ),
+                {"at": now, "id": str(row_id), "after": f'{{"username": "{typed}"}}'},
+            )
 
     db.migrate(older)
 
@@ -98,8 +112,15 @@ def test_upgrade_clears_failed_sign_in_names_that_match_no_account(database_fact
     assert "first-secret-1" not in audited and "zhang" in audited
 
 
-SAMPLE_VALUES = {int: 1, str: "a", date: date(2020, 2, 3), datetime: datetime(2020, 2, 3, 8, 30), bool: True,
-                 float: 1.0, Decimal: Decimal(1)}
+SAMPLE_VALUES = {
+    int: 1,
+    str: "a",
+    date: date(2020, 2, 3),
+    datetime: datetime(2020, 2, 3, 8, 30),
+    bool: True,
+    float: 1.0,
+    Decimal: Decimal(1),
+}
 """One value per column type: 1 for every integer, so that each foreign key names the first row of the table it
 refers to; "a" for every text, so that a failed sign-in's name is an account's (revision 0015 keeps those)."""
 
@@ -107,8 +128,12 @@ refers to; "a" for every text, so that a failed sign-in's name is an account's (
 def sample_row(table: sa.Table) -> dict:
     """A row of ``table`` with a value in every column but a reference to a row of the same table (a correction
     of itself); the derived tables are left to the migrations that fill them."""
-    return {column.name: None if any(key.column.table.name == table.name for key in column.foreign_keys)
-            else SAMPLE_VALUES[column.type.python_type] for column in table.columns}
+    return {
+        column.name: None
+        if any(key.column.table.name == table.name for key in column.foreign_keys)
+        else SAMPLE_VALUES[column.type.python_type]
+        for column in table.columns
+    }
 
 
 def fill_empty_tables(engine, derived: set[str]) -> dict[str, dict]:
@@ -158,8 +183,11 @@ def test_upgrading_one_revision_at_a_time_from_the_first_keeps_every_row_of_ever
         inserted.update(fill_empty_tables(engine, derived))
 
     assert db.schema_revision(engine) == migration_scripts().get_current_head()
-    changed = {name: (row, stored_values(engine, name, row)) for name, row in inserted.items()
-               if stored_values(engine, name, row) != row}
+    changed = {
+        name: (row, stored_values(engine, name, row))
+        for name, row in inserted.items()
+        if stored_values(engine, name, row) != row
+    }
     assert changed == {}, "a row inserted at an earlier revision was lost or changed"
     counts = row_counts(engine)
     assert sorted(name for name, count in counts.items() if count == 0) == []
@@ -179,7 +207,12 @@ def imported_modules(source: str) -> set[str]:
 
 
 def test_no_migration_imports_the_data_layer_so_a_later_change_cannot_change_an_old_migration():
-    importing = {path.name: sorted(module for module in imported_modules(path.read_text(encoding="utf-8"))
-                                   if module.split(".")[0] == "data_layer")
-                 for path in sorted(db.MIGRATIONS_DIR.rglob("*.py"))}
+    importing = {
+        path.name: sorted(
+            module
+            for module in imported_modules(path.read_text(encoding="utf-8"))
+            if module.split(".")[0] == "data_layer"
+        )
+        for path in sorted(db.MIGRATIONS_DIR.rglob("*.py"))
+    }
     assert {name: modules for name, modules in importing.items() if modules} == {}

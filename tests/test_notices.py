@@ -23,9 +23,17 @@ id_number = partial(support.id_number, prefix="23020219850101")
 
 
 def person(n: int, **fields: object) -> dict[str, object]:
-    data = {"name": f"通知{n}", "id_number": id_number(n), "phone": f"1390000{n:04d}", "grid": "第二网格",
-            "address": f"示例小区{n}栋", "origin": "外省示例市", "origin_category": "other_province",
-            "mode": "home", "start_date": TODAY - timedelta(days=14)}
+    data = {
+        "name": f"通知{n}",
+        "id_number": id_number(n),
+        "phone": f"1390000{n:04d}",
+        "grid": "第二网格",
+        "address": f"示例小区{n}栋",
+        "origin": "外省示例市",
+        "origin_category": "other_province",
+        "mode": "home",
+        "start_date": TODAY - timedelta(days=14),
+    }
     return {**data, **fields}
 
 
@@ -52,6 +60,7 @@ def make_notices(engine, episode_ids, actor) -> bytes:
 
 
 # --- release notices -----------------------------------------------------------------------------------------------
+
 
 def test_a_notice_holds_the_persons_name_id_number_place_and_dates(engine, admin):
     site = perform(engine, admin, quarantine.add_site, {"name": "城东隔离点", "capacity": 5})
@@ -125,32 +134,68 @@ def test_the_default_template_holds_every_placeholder_it_documents():
 
 # --- Excel exports -------------------------------------------------------------------------------------------------
 
+
 def ledger(engine, admin) -> None:
     """A register with every kind of episode and follow-ups, one of them corrected."""
     site = perform(engine, admin, quarantine.add_site, {"name": "城东隔离点", "address": "城东路1号", "capacity": 5})
-    at_site = register(engine, admin, 1, mode="centralized", site=site, origin_category="high_risk_area",
-                       start_date=TODAY - timedelta(days=10))
+    at_site = register(
+        engine,
+        admin,
+        1,
+        mode="centralized",
+        site=site,
+        origin_category="high_risk_area",
+        start_date=TODAY - timedelta(days=10),
+    )
     done = register(engine, admin, 2, start_date=TODAY - timedelta(days=20))
     perform(engine, admin, quarantine.release, done, TODAY - timedelta(days=6), "期满")
     extended = register(engine, admin, 3, origin_category="close_contact", start_date=TODAY - timedelta(days=5))
     perform(engine, admin, quarantine.change_planned_end, extended, "密接复核", planned_days=21)
-    register(engine, admin, 4, mode="monitoring", origin_category="in_province_other_city",
-             start_date=TODAY - timedelta(days=3), reason="社区排查")
+    register(
+        engine,
+        admin,
+        4,
+        mode="monitoring",
+        origin_category="in_province_other_city",
+        start_date=TODAY - timedelta(days=3),
+        reason="社区排查",
+    )
     taken = register(engine, admin, 5, start_date=TODAY - timedelta(days=8))
     perform(engine, admin, quarantine.transfer_to_hospital, taken, TODAY - timedelta(days=1), "发热转院")
-    rows = [{"episode_id": episode, "date": TODAY - timedelta(days=days), "slot": slot, "temperature": 36.4,
-             "by": "网格员甲"} for episode in (at_site, extended) for days in (2, 1) for slot in quarantine.SLOTS]
-    rows += [{"episode_id": done, "date": TODAY - timedelta(days=7), "slot": "AM", "temperature": 36.5, "by": "乙"},
-             {"episode_id": extended, "date": TODAY, "slot": "AM", "temperature": 37.6, "symptoms": True,
-              "symptom_text": "咳嗽", "by": "网格员甲"}]
+    rows = [
+        {
+            "episode_id": episode,
+            "date": TODAY - timedelta(days=days),
+            "slot": slot,
+            "temperature": 36.4,
+            "by": "网格员甲",
+        }
+        for episode in (at_site, extended)
+        for days in (2, 1)
+        for slot in quarantine.SLOTS
+    ]
+    rows += [
+        {"episode_id": done, "date": TODAY - timedelta(days=7), "slot": "AM", "temperature": 36.5, "by": "乙"},
+        {
+            "episode_id": extended,
+            "date": TODAY,
+            "slot": "AM",
+            "temperature": 37.6,
+            "symptoms": True,
+            "symptom_text": "咳嗽",
+            "by": "网格员甲",
+        },
+    ]
     first = perform(engine, admin, quarantine.add_followups, rows)[0]
     perform(engine, admin, quarantine.correct_followup, first, {"temperature": 36.8}, "录错")
 
 
 def workbooks(engine, actor, language: str) -> tuple[bytes, bytes]:
     with engine.connect() as conn:
-        return (quarantine.register_workbook(conn, TODAY, None, actor, language, False),
-                quarantine.followups_workbook(conn, TODAY, None, actor, language, True))
+        return (
+            quarantine.register_workbook(conn, TODAY, None, actor, language, False),
+            quarantine.followups_workbook(conn, TODAY, None, actor, language, True),
+        )
 
 
 def sheets(data: bytes) -> dict[str, list[tuple]]:
@@ -204,8 +249,13 @@ def test_a_leaders_export_masks_every_number(engine, admin, leader):
     ledger(engine, admin)
     register_file, followups_file = workbooks(engine, leader, "zh_CN")
 
-    cells = {str(cell) for data in (register_file, followups_file) for rows in sheets(data).values()
-             for row in rows for cell in row}
+    cells = {
+        str(cell)
+        for data in (register_file, followups_file)
+        for rows in sheets(data).values()
+        for row in rows
+        for cell in row
+    }
     numbers = {value for n in range(1, 6) for value in (id_number(n), person(n)["phone"])}
     assert not numbers & cells
     assert quarantine.mask_id_number(id_number(1)) in cells and quarantine.mask_phone(person(1)["phone"]) in cells

@@ -29,8 +29,9 @@ from support import audit_rows, count_rows
 ADMIN = db.Actor("admin-test", "admin")
 NOON = datetime(2026, 3, 2, 12, 0)
 FEVER = Alert("checkpoints", "situation.alert.checkpoint_fever", "high", {"count": 2, "names": "东门卡口"})
-OUT = Alert("supplies", "situation.alert.out_of_stock", "high",
-            {"item": "N95口罩", "on_hand": 0, "unit": "只", "days": 0.0})
+OUT = Alert(
+    "supplies", "situation.alert.out_of_stock", "high", {"item": "N95口罩", "on_hand": 0, "unit": "只", "days": 0.0}
+)
 
 
 @dataclass
@@ -105,20 +106,27 @@ def test_wecom_robot_gets_a_markdown_message_at_its_address(engine, receiver):
 
 def test_dingtalk_robot_gets_markdown_and_a_signature_of_timestamp_and_secret_in_the_query(receiver):
     secret = "SEC0123456789abcdef"
-    address, payload = notify.robot_request("dingtalk", receiver.url("/robot/send?access_token=t0k"), secret,
-                                            notify.Message("标题", "正文"), now_s=1_700_000_000.5)
+    address, payload = notify.robot_request(
+        "dingtalk",
+        receiver.url("/robot/send?access_token=t0k"),
+        secret,
+        notify.Message("标题", "正文"),
+        now_s=1_700_000_000.5,
+    )
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(address).query)
     assert query["access_token"] == ["t0k"] and query["timestamp"] == ["1700000000500"]
-    expected = base64.b64encode(hmac.new(secret.encode(), f"1700000000500\n{secret}".encode(),
-                                         hashlib.sha256).digest()).decode()
+    expected = base64.b64encode(
+        hmac.new(secret.encode(), f"1700000000500\n{secret}".encode(), hashlib.sha256).digest()
+    ).decode()
     assert query["sign"] == [expected]
     assert "%" in address.split("sign=")[1] or "+" not in expected, "the sign is URL-encoded in the address"
     assert payload == {"msgtype": "markdown", "markdown": {"title": "标题", "text": "### 标题\n\n正文"}}
 
 
 def test_dingtalk_without_a_secret_posts_to_the_address_as_given(receiver):
-    address, _ = notify.robot_request("dingtalk", receiver.url("/robot/send?access_token=t0k"), None,
-                                      notify.Message("t", "b"))
+    address, _ = notify.robot_request(
+        "dingtalk", receiver.url("/robot/send?access_token=t0k"), None, notify.Message("t", "b")
+    )
     assert address == receiver.url("/robot/send?access_token=t0k")
 
 
@@ -130,12 +138,15 @@ def test_feishu_robot_gets_a_markdown_card_with_timestamp_and_signature_in_the_j
         channel = conn.execute(notify.notify_channels.select()).mappings().one()
     assert notify.send(channel, notify.Message("标题", "**正文**")).ok
     body = receiver.bodies()[0]
-    expected = base64.b64encode(hmac.new(f"{body['timestamp']}\n{secret}".encode(), b"",
-                                         hashlib.sha256).digest()).decode()
+    expected = base64.b64encode(
+        hmac.new(f"{body['timestamp']}\n{secret}".encode(), b"", hashlib.sha256).digest()
+    ).decode()
     assert body["sign"] == expected and body["timestamp"].isdigit()
     assert body["msg_type"] == "interactive"
-    assert body["card"] == {"header": {"title": {"tag": "plain_text", "content": "标题"}},
-                            "elements": [{"tag": "markdown", "content": "**正文**"}]}
+    assert body["card"] == {
+        "header": {"title": {"tag": "plain_text", "content": "标题"}},
+        "elements": [{"tag": "markdown", "content": "**正文**"}],
+    }
 
 
 def test_a_robot_refusal_in_its_json_answer_is_a_failed_delivery(engine, receiver):
@@ -167,8 +178,14 @@ def test_email_goes_out_through_the_smtp_server_with_subject_and_body(engine):
     controller = controller_module.Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        add_channel(engine, "email", f"127.0.0.1:{port}",
-                    security="none", sender="post@example.org", recipients="a@example.org, b@example.org")
+        add_channel(
+            engine,
+            "email",
+            f"127.0.0.1:{port}",
+            security="none",
+            sender="post@example.org",
+            recipients="a@example.org, b@example.org",
+        )
         with engine.connect() as conn:
             channel = conn.execute(notify.notify_channels.select()).mappings().one()
         delivery = notify.send(channel, notify.Message("防控提醒", "隔离点已满员"))
@@ -225,8 +242,10 @@ def test_each_alert_is_sent_once_per_occurrence(engine, receiver, monkeypatch):
     alerts_are(monkeypatch, FEVER, OUT)
     assert notify.run_once(engine, "sender", NOON) == 2
     assert notify.run_once(engine, "sender", NOON + timedelta(minutes=5)) == 0
-    assert sent_texts(receiver) == ["**【紧急】防控提醒**\n\n卡口发现发热 2 人：东门卡口",
-                                    "**【紧急】防控提醒**\n\nN95口罩 已断货"]
+    assert sent_texts(receiver) == [
+        "**【紧急】防控提醒**\n\n卡口发现发热 2 人：东门卡口",
+        "**【紧急】防控提醒**\n\nN95口罩 已断货",
+    ]
 
 
 def test_an_alert_is_sent_again_after_its_repeat_interval_and_the_next_day(engine, receiver, monkeypatch):
@@ -248,8 +267,10 @@ def test_an_alert_that_worsens_is_sent_again_at_once(engine, receiver, monkeypat
     notify.run_once(engine, "sender", NOON + timedelta(minutes=1))
     alerts_are(monkeypatch, Alert(FEVER.domain, FEVER.key, FEVER.severity, {**FEVER.params, "count": 5}))
     notify.run_once(engine, "sender", NOON + timedelta(minutes=2))
-    assert [text.split("\n\n")[1] for text in sent_texts(receiver)] == ["卡口发现发热 2 人：东门卡口",
-                                                                         "卡口发现发热 5 人：东门卡口"]
+    assert [text.split("\n\n")[1] for text in sent_texts(receiver)] == [
+        "卡口发现发热 2 人：东门卡口",
+        "卡口发现发热 5 人：东门卡口",
+    ]
 
 
 def test_a_rule_switched_off_pushes_nothing(engine, receiver, monkeypatch):
@@ -394,8 +415,9 @@ def test_two_senders_on_one_database_send_each_message_once(db_url, receiver, mo
     for engine in engines:
         engine.dispose()
     assert not errors
-    assert sorted(sent_texts(receiver)) == sorted(["**【紧急】防控提醒**\n\n卡口发现发热 2 人：东门卡口",
-                                                   "**【紧急】防控提醒**\n\nN95口罩 已断货"])
+    assert sorted(sent_texts(receiver)) == sorted(
+        ["**【紧急】防控提醒**\n\n卡口发现发热 2 人：东门卡口", "**【紧急】防控提醒**\n\nN95口罩 已断货"]
+    )
 
 
 def test_a_row_another_sender_already_tried_is_not_sent_again(engine, receiver, monkeypatch):

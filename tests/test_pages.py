@@ -10,9 +10,17 @@ from data_layer.db import Actor, connect
 from data_layer.i18n import format_number
 from support import open_page
 
-PAGES = ("pages/overview.py", "pages/briefing.py", "pages/quarantine.py", "pages/enterprises.py",
-         "pages/supplies.py", "pages/checkpoints.py", "pages/quick_entry.py", "pages/admin.py",
-         "pages/audit_log.py")
+PAGES = (
+    "pages/overview.py",
+    "pages/briefing.py",
+    "pages/quarantine.py",
+    "pages/enterprises.py",
+    "pages/supplies.py",
+    "pages/checkpoints.py",
+    "pages/quick_entry.py",
+    "pages/admin.py",
+    "pages/audit_log.py",
+)
 
 
 WALL = Actor("wall", "wall")

@@ -29,9 +29,20 @@ def frozen_clock(monkeypatch):
 
 
 def count(engine, checkpoint: str, start: datetime, hours: int, persons: int) -> None:
-    perform(engine, ADMIN, checkpoints.add_count, {
-        "checkpoint": checkpoint, "period_start": start, "period_end": start + timedelta(hours=hours),
-        "persons": persons, "vehicles": 0, "fever": 0, "turned_back": 0})
+    perform(
+        engine,
+        ADMIN,
+        checkpoints.add_count,
+        {
+            "checkpoint": checkpoint,
+            "period_start": start,
+            "period_end": start + timedelta(hours=hours),
+            "persons": persons,
+            "vehicles": 0,
+            "fever": 0,
+            "turned_back": 0,
+        },
+    )
 
 
 @pytest.fixture
@@ -96,8 +107,11 @@ def wall_specs(app) -> list[dict]:
 
 
 def texts_marked(spec: dict) -> list[str]:
-    return [layer["encoding"]["text"]["value"] for layer in spec.get("layer", [])
-            if layer.get("mark", {}).get("type") == "text" and "value" in layer["encoding"].get("text", {})]
+    return [
+        layer["encoding"]["text"]["value"]
+        for layer in spec.get("layer", [])
+        if layer.get("mark", {}).get("type") == "text" and "value" in layer["encoding"].get("text", {})
+    ]
 
 
 def test_the_wall_says_as_of_the_time_and_marks_each_trends_last_point_partial(monkeypatch, db_url, shifts):

@@ -31,9 +31,14 @@ EXPECTED = {  # (may write the domain, unit 1, unit 3, what belongs to no unit, 
 @pytest.mark.parametrize("who", sorted(ACTORS))
 def test_each_role_may_write_view_and_list_what_the_role_table_says(who, domain):
     actor = ACTORS[who]
-    assert (permissions.may_write(actor, domain), permissions.may_write(actor, domain, 1),
-            permissions.may_write(actor, domain, 3), permissions.may_write(actor, domain, whole_domain=True),
-            permissions.may_view(actor, domain), permissions.unit_limit(actor, domain)) == EXPECTED[who]
+    assert (
+        permissions.may_write(actor, domain),
+        permissions.may_write(actor, domain, 1),
+        permissions.may_write(actor, domain, 3),
+        permissions.may_write(actor, domain, whole_domain=True),
+        permissions.may_view(actor, domain),
+        permissions.unit_limit(actor, domain),
+    ) == EXPECTED[who]
 
 
 @pytest.mark.parametrize("who", sorted(ACTORS))
@@ -50,5 +55,11 @@ def test_a_write_is_refused_exactly_when_the_predicate_says_no(who, unit, whole_
 
 def test_only_the_administrator_sees_numbers_and_the_wall_sees_no_names():
     assert [permissions.shows_personal_numbers(actor) for actor in ACTORS.values()] == [
-        True, False, False, False, False, False]
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]
     assert [permissions.shows_names(actor) for actor in ACTORS.values()] == [True, True, False, True, True, True]

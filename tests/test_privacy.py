@@ -22,7 +22,7 @@ ID = id_number(7)
 SPELLINGS = {
     "id_whole": (ID, ID[:4] + "*" * 10 + ID[-4:]),
     "id_6_8_4": (f"{ID[:6]} {ID[6:14]} {ID[14:]}", ID[:4] + "*" * 10 + ID[-4:]),
-    "id_4_by_4": (" ".join(ID[i:i + 4] for i in range(0, 18, 4)), ID[:4] + "*" * 10 + ID[-4:]),
+    "id_4_by_4": (" ".join(ID[i : i + 4] for i in range(0, 18, 4)), ID[:4] + "*" * 10 + ID[-4:]),
     "id_lower_x": ("11010519491231002x", "1101**********002X"),
     "phone_whole": ("13800138000", "138****8000"),
     "phone_dashes": ("138-0013-8000", "138****8000"),
@@ -32,8 +32,9 @@ SPELLINGS = {
 }
 HIDDEN = ("0013", ID[4:14])
 NOTE = f"联系人电话 138-0013-8000，身份证 {ID[:6]} {ID[6:14]} {ID[14:]}"
-CLERK = Actor("clerk-test", "clerk", (("quarantine", frozenset()), ("supplies", frozenset()),
-                                      ("enterprises", frozenset())))
+CLERK = Actor(
+    "clerk-test", "clerk", (("quarantine", frozenset()), ("supplies", frozenset()), ("enterprises", frozenset()))
+)
 
 
 @pytest.mark.parametrize("spelling", sorted(SPELLINGS))
@@ -42,8 +43,9 @@ def test_a_number_in_text_is_masked_however_it_is_written(spelling):
     assert mask_numbers_in_text(f"见{written}。") == f"见{masked}。"
 
 
-@pytest.mark.parametrize("text", ["2026-12-05 08:00", "体温 37.3℃，共 120 人", "批次 20261205001", "0.5 箱",
-                                  "12345678901234567890123"])
+@pytest.mark.parametrize(
+    "text", ["2026-12-05 08:00", "体温 37.3℃，共 120 人", "批次 20261205001", "0.5 箱", "12345678901234567890123"]
+)
 def test_text_without_a_personal_number_is_left_as_it_is(text):
     assert mask_numbers_in_text(text) == text
 
@@ -63,22 +65,69 @@ def test_presented_masks_text_at_any_depth_for_everyone_but_the_administrator(ad
 def noted(engine, admin) -> int:
     """A person whose episode reason, change reason and symptom text, a supply issue's counterparty and note,
     and an inspection's item all hold a phone and an ID number."""
-    episode = perform(engine, admin, quarantine.register, {
-        "name": "赵示例", "id_number": id_number(1), "phone": "13900000001", "grid": "第一网格",
-        "origin_category": "close_contact", "mode": "home", "start_date": YESTERDAY, "reason": NOTE})
-    perform(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": TODAY, "slot": "AM",
-                                                     "temperature": 36.6, "by": "网格员", "symptom_text": NOTE})
+    episode = perform(
+        engine,
+        admin,
+        quarantine.register,
+        {
+            "name": "赵示例",
+            "id_number": id_number(1),
+            "phone": "13900000001",
+            "grid": "第一网格",
+            "origin_category": "close_contact",
+            "mode": "home",
+            "start_date": YESTERDAY,
+            "reason": NOTE,
+        },
+    )
+    perform(
+        engine,
+        admin,
+        quarantine.add_followup,
+        {"episode_id": episode, "date": TODAY, "slot": "AM", "temperature": 36.6, "by": "网格员", "symptom_text": NOTE},
+    )
     perform(engine, admin, supplies.add_item, {"name": "口罩", "unit": "个"})
-    perform(engine, admin, supplies.add_movement, {"item": "口罩", "date": YESTERDAY, "kind": "purchase",
-                                                   "quantity": 100})
-    perform(engine, admin, supplies.add_movement, {"item": "口罩", "date": TODAY, "kind": "issue", "quantity": 5,
-                                                   "counterparty": NOTE[:30], "note": NOTE,
-                                                   "recipient_kind": "other"})
-    shop = perform(engine, admin, enterprises.add_enterprise, {
-        "name": "示例面馆", "kind": "shop", "sector": "餐饮", "grid": "第一网格", "employees": 3,
-        "status": "not_reopened", "status_date": YESTERDAY, "reason": "workers_short"})
-    return perform(engine, admin, enterprises.add_inspection, shop, TODAY, "督查组王",
-                   [{"item": NOTE, "deadline": TODAY + timedelta(days=3)}])
+    perform(
+        engine, admin, supplies.add_movement, {"item": "口罩", "date": YESTERDAY, "kind": "purchase", "quantity": 100}
+    )
+    perform(
+        engine,
+        admin,
+        supplies.add_movement,
+        {
+            "item": "口罩",
+            "date": TODAY,
+            "kind": "issue",
+            "quantity": 5,
+            "counterparty": NOTE[:30],
+            "note": NOTE,
+            "recipient_kind": "other",
+        },
+    )
+    shop = perform(
+        engine,
+        admin,
+        enterprises.add_enterprise,
+        {
+            "name": "示例面馆",
+            "kind": "shop",
+            "sector": "餐饮",
+            "grid": "第一网格",
+            "employees": 3,
+            "status": "not_reopened",
+            "status_date": YESTERDAY,
+            "reason": "workers_short",
+        },
+    )
+    return perform(
+        engine,
+        admin,
+        enterprises.add_inspection,
+        shop,
+        TODAY,
+        "督查组王",
+        [{"item": NOTE, "deadline": TODAY + timedelta(days=3)}],
+    )
 
 
 def assert_masked(text: str) -> None:
@@ -98,8 +147,12 @@ def test_every_download_masks_numbers_in_free_text(engine, noted, actor, admin):
             "register": workbook_text(quarantine.register_workbook(conn, TODAY, actor=actor)),
             "followups": workbook_text(quarantine.followups_workbook(conn, TODAY, actor=actor, per_person=True)),
             "ledger": workbook_text(supplies.ledger_workbook(conn, YESTERDAY, TODAY, actor=actor)),
-            "notice": "\n".join(cell.text for table in Document(io.BytesIO(
-                rectification_notice(conn, noted, actor=actor))).tables for row in table.rows for cell in row.cells),
+            "notice": "\n".join(
+                cell.text
+                for table in Document(io.BytesIO(rectification_notice(conn, noted, actor=actor))).tables
+                for row in table.rows
+                for cell in row.cells
+            ),
         }
         full = workbook_text(supplies.ledger_workbook(conn, YESTERDAY, TODAY, actor=admin))
     for text in files.values():

@@ -26,12 +26,18 @@ def days(offset: int) -> date:
     return D + timedelta(days=offset)
 
 
-
-
 def person(n: int, **fields: object) -> dict[str, object]:
-    data = {"name": f"测试{n}", "id_number": id_number(n), "phone": f"1380000{n:04d}", "grid": "第一网格",
-            "address": "示例小区1栋", "origin": "外省示例市", "origin_category": "other_province", "mode": "home",
-            "start_date": D}
+    data = {
+        "name": f"测试{n}",
+        "id_number": id_number(n),
+        "phone": f"1380000{n:04d}",
+        "grid": "第一网格",
+        "address": "示例小区1栋",
+        "origin": "外省示例市",
+        "origin_category": "other_province",
+        "mode": "home",
+        "start_date": D,
+    }
     return {**data, **fields}
 
 
@@ -44,8 +50,12 @@ def add_site(engine, admin, name: str = "城东隔离点", capacity: int = 10) -
 
 
 def followup(engine, admin, episode_id: int, day: date, slot: str = "AM", temperature: float = 36.5) -> int:
-    return perform(engine, admin, quarantine.add_followup, {"episode_id": episode_id, "date": day, "slot": slot,
-                                                            "temperature": temperature, "by": "网格员甲"})
+    return perform(
+        engine,
+        admin,
+        quarantine.add_followup,
+        {"episode_id": episode_id, "date": day, "slot": slot, "temperature": temperature, "by": "网格员甲"},
+    )
 
 
 def figures(engine, day: date = D) -> dict:
@@ -54,6 +64,7 @@ def figures(engine, day: date = D) -> dict:
 
 
 # --- figures: one test per definition of DESIGN §4.2 -----------------------------------------------------------
+
 
 def test_current_counts_episodes_started_by_d_and_not_ended_by_d_per_mode(engine, admin):
     site = add_site(engine, admin)
@@ -112,7 +123,8 @@ def test_overdue_counts_current_episodes_whose_planned_end_is_d_or_earlier(engin
 
 def test_followups_missing_counts_current_episodes_with_fewer_than_two_effective_followups_on_d(engine, admin):
     complete, morning_only, nothing, corrected, ended, yesterday_only = (
-        register(engine, admin, n, start_date=days(-3)) for n in range(1, 7))
+        register(engine, admin, n, start_date=days(-3)) for n in range(1, 7)
+    )
     for episode in (complete, corrected, ended):
         followup(engine, admin, episode, days(-1), "AM")
     followup(engine, admin, complete, D, "AM")
@@ -157,7 +169,9 @@ def test_site_occupancy_is_current_centralized_episodes_over_capacity(engine, ad
         occupancy = quarantine.site_occupancy(conn, D)
         before = quarantine.site_occupancy(conn, days(-1))
     assert [(row["name"], row["occupied"], row["capacity"], row["rate"]) for row in occupancy] == [
-        ("城东隔离点", 1, 4, 0.25), ("城西隔离点", 0, 5, 0.0)]
+        ("城东隔离点", 1, 4, 0.25),
+        ("城西隔离点", 0, 5, 0.0),
+    ]
     assert before[0]["occupied"] == 2
 
 
@@ -236,6 +250,7 @@ def test_followup_sheet_shows_each_current_episode_with_its_effective_readings(e
 
 # --- privacy -----------------------------------------------------------------------------------------------------
 
+
 def test_masks_keep_the_first_and_last_characters():
     assert quarantine.mask_id_number("11010519491231002X") == "1101**********002X"
     assert quarantine.mask_phone("13812345678") == "138****5678"
@@ -291,8 +306,9 @@ def test_a_site_clerk_registering_someone_quarantined_elsewhere_is_not_told_thei
     register(engine, admin, 1, name="王示例", mode="centralized", site=other, start_date=days(-2))
     clerk = Actor("clerk-test", "clerk", (("quarantine", frozenset({mine})),))
 
-    error = assert_write_refused(engine, clerk, quarantine.register,
-                                 person(1, name="某人", mode="centralized", site=mine), field="id_number")
+    error = assert_write_refused(
+        engine, clerk, quarantine.register, person(1, name="某人", mode="centralized", site=mine), field="id_number"
+    )
     for language in ("zh_CN", "en"):
         assert not any("王示例" in message for message in error.messages(language))
     assert error.errors[0].key == "quarantine.error.active_elsewhere"
@@ -301,6 +317,7 @@ def test_a_site_clerk_registering_someone_quarantined_elsewhere_is_not_told_thei
 
 
 # --- validation: one test per rule -------------------------------------------------------------------------------
+
 
 def test_id_number_with_a_wrong_check_character_is_refused(engine, admin):
     wrong = id_number(1)[:17] + ("0" if id_number(1)[17] != "0" else "1")
@@ -313,8 +330,9 @@ def test_phone_that_is_not_eleven_digits_starting_with_1_is_refused(engine, admi
 
 
 def test_start_date_in_the_future_is_refused(engine, admin):
-    assert_write_refused(engine, admin, quarantine.register, person(1, start_date=TODAY + timedelta(days=1)),
-                         field="start_date")
+    assert_write_refused(
+        engine, admin, quarantine.register, person(1, start_date=TODAY + timedelta(days=1)), field="start_date"
+    )
 
 
 @pytest.mark.parametrize("planned_days", [0, 61, "十四"])
@@ -340,8 +358,9 @@ def test_unknown_mode_and_origin_category_are_refused(engine, admin):
 
 def test_centralized_quarantine_without_a_site_is_refused(engine, admin):
     assert_write_refused(engine, admin, quarantine.register, person(1, mode="centralized"), field="site")
-    assert_write_refused(engine, admin, quarantine.register, person(1, mode="centralized", site="无此隔离点"),
-                         field="site")
+    assert_write_refused(
+        engine, admin, quarantine.register, person(1, mode="centralized", site="无此隔离点"), field="site"
+    )
 
 
 def test_a_site_is_refused_for_home_quarantine(engine, admin):
@@ -353,8 +372,9 @@ def test_a_full_site_is_refused_naming_the_site(engine, admin):
     site = add_site(engine, admin, capacity=1)
     register(engine, admin, 1, mode="centralized", site=site, start_date=days(-2))
 
-    error = assert_write_refused(engine, admin, quarantine.register, person(2, mode="centralized", site=site),
-                                 field="site")
+    error = assert_write_refused(
+        engine, admin, quarantine.register, person(2, mode="centralized", site=site), field="site"
+    )
     assert "城东隔离点" in error.messages("zh_CN")[0]
 
 
@@ -364,8 +384,9 @@ def test_a_back_dated_admission_must_fit_on_every_later_day(engine, admin):
     perform(engine, admin, quarantine.release, earlier, days(-2))
     register(engine, admin, 2, mode="centralized", site=site, start_date=days(-1))
 
-    assert_write_refused(engine, admin, quarantine.register,
-                         person(3, mode="centralized", site=site, start_date=days(-2)), field="site")
+    assert_write_refused(
+        engine, admin, quarantine.register, person(3, mode="centralized", site=site, start_date=days(-2)), field="site"
+    )
 
 
 def test_an_inactive_site_is_refused(engine, admin):
@@ -402,8 +423,9 @@ def test_a_released_person_is_registered_again_on_the_same_person_row(engine, ad
 def test_an_end_date_before_the_start_or_in_the_future_is_refused(engine, admin):
     episode = register(engine, admin, 1, start_date=days(-2))
     assert_write_refused(engine, admin, quarantine.release, episode, days(-3), field="end_date")
-    assert_write_refused(engine, admin, quarantine.transfer_to_hospital, episode, TODAY + timedelta(days=1), "发热",
-                         field="end_date")
+    assert_write_refused(
+        engine, admin, quarantine.transfer_to_hospital, episode, TODAY + timedelta(days=1), "发热", field="end_date"
+    )
 
 
 def test_an_episode_that_has_ended_cannot_be_released_again(engine, admin):
@@ -432,11 +454,18 @@ def test_release_many_reports_its_progress_and_nothing_for_a_refused_batch(engin
     late = register(engine, admin, 4, start_date=days(1))
     reports: list[tuple[int, int]] = []
 
-    assert_write_refused(engine, admin, quarantine.release_many, [first, late], D, progress=reports.append,
-                         field="end_date")
+    assert_write_refused(
+        engine, admin, quarantine.release_many, [first, late], D, progress=reports.append, field="end_date"
+    )
     assert reports == []
-    perform(engine, admin, quarantine.release_many, [first, second, third, first], D,
-            progress=lambda done, total: reports.append((done, total)))
+    perform(
+        engine,
+        admin,
+        quarantine.release_many,
+        [first, second, third, first],
+        D,
+        progress=lambda done, total: reports.append((done, total)),
+    )
     assert reports == [(1, 3), (2, 3), (3, 3)]
 
 
@@ -447,49 +476,74 @@ def test_changing_the_planned_end_stays_within_1_to_60_days_and_needs_a_reason(e
     assert_write_refused(engine, admin, change, episode, "缩短", new_end=days(-2), field="new_end")
     assert_write_refused(engine, admin, change, episode, "", planned_days=21, field="reason")
     assert_write_refused(engine, admin, change, episode, "不变", planned_days=14, field="new_end")
-    assert_write_refused(engine, admin, change, episode, "两者都填", new_end=days(20),
-                         planned_days=21, field="new_end")
+    assert_write_refused(engine, admin, change, episode, "两者都填", new_end=days(20), planned_days=21, field="new_end")
 
 
 @pytest.mark.parametrize("temperature", [60, 33.9, "高"])
 def test_temperature_outside_34_to_43_is_refused(engine, admin, temperature):
     episode = register(engine, admin, 1, start_date=days(-2))
-    assert_write_refused(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": D, "slot": "AM",
-                                                                  "temperature": temperature, "by": "甲"},
-                         field="temperature")
+    assert_write_refused(
+        engine,
+        admin,
+        quarantine.add_followup,
+        {"episode_id": episode, "date": D, "slot": "AM", "temperature": temperature, "by": "甲"},
+        field="temperature",
+    )
 
 
 def test_a_slot_other_than_am_or_pm_is_refused(engine, admin):
     episode = register(engine, admin, 1, start_date=days(-2))
-    assert_write_refused(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": D, "slot": "noon",
-                                                                  "temperature": 36.5, "by": "甲"}, field="slot")
+    assert_write_refused(
+        engine,
+        admin,
+        quarantine.add_followup,
+        {"episode_id": episode, "date": D, "slot": "noon", "temperature": 36.5, "by": "甲"},
+        field="slot",
+    )
 
 
 def test_a_second_followup_for_the_same_slot_is_refused(engine, admin):
     episode = register(engine, admin, 1, start_date=days(-2))
     followup(engine, admin, episode, D, "AM")
-    assert_write_refused(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": D, "slot": "AM",
-                                                                  "temperature": 36.7, "by": "乙"}, field="slot")
+    assert_write_refused(
+        engine,
+        admin,
+        quarantine.add_followup,
+        {"episode_id": episode, "date": D, "slot": "AM", "temperature": 36.7, "by": "乙"},
+        field="slot",
+    )
 
 
 def test_a_followup_outside_the_episode_period_or_in_the_future_is_refused(engine, admin):
     episode = register(engine, admin, 1, start_date=days(-2))
     perform(engine, admin, quarantine.release, episode, D)
     for day in (days(-3), D):
-        assert_write_refused(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": day, "slot": "AM",
-                                                                      "temperature": 36.5, "by": "甲"}, field="date")
+        assert_write_refused(
+            engine,
+            admin,
+            quarantine.add_followup,
+            {"episode_id": episode, "date": day, "slot": "AM", "temperature": 36.5, "by": "甲"},
+            field="date",
+        )
     active = register(engine, admin, 2, start_date=days(-2))
     tomorrow = TODAY + timedelta(days=1)
-    assert_write_refused(engine, admin, quarantine.add_followup, {"episode_id": active, "date": tomorrow, "slot": "AM",
-                                                                  "temperature": 36.5, "by": "甲"}, field="date")
+    assert_write_refused(
+        engine,
+        admin,
+        quarantine.add_followup,
+        {"episode_id": active, "date": tomorrow, "slot": "AM", "temperature": 36.5, "by": "甲"},
+        field="date",
+    )
 
 
 def test_a_days_grid_with_one_bad_row_stores_nothing_and_names_the_row(engine, admin):
     first, second = (register(engine, admin, n, start_date=days(-2)) for n in (1, 2))
-    grid = [{"episode_id": first, "date": D, "slot": "AM", "temperature": 36.5, "by": "甲"},
-            {"episode_id": second, "date": D, "slot": "AM", "temperature": 36.6, "by": "甲"},
-            {"episode_id": second, "date": D, "slot": "AM", "temperature": 36.7, "by": "甲"},
-            {"episode_id": first, "date": D, "slot": "PM", "temperature": 60, "by": "甲"}]
+    grid = [
+        {"episode_id": first, "date": D, "slot": "AM", "temperature": 36.5, "by": "甲"},
+        {"episode_id": second, "date": D, "slot": "AM", "temperature": 36.6, "by": "甲"},
+        {"episode_id": second, "date": D, "slot": "AM", "temperature": 36.7, "by": "甲"},
+        {"episode_id": first, "date": D, "slot": "PM", "temperature": 60, "by": "甲"},
+    ]
 
     error = assert_write_refused(engine, admin, quarantine.add_followups, grid, field="temperature")
     assert [(item.field, item.params["row"]) for item in error.errors] == [("slot", 3), ("temperature", 4)]
@@ -515,6 +569,7 @@ def test_site_rules_capacity_name_and_occupancy(engine, admin):
 
 # --- changes and corrections keep their history ----------------------------------------------------------------
 
+
 def test_extending_keeps_the_history_and_moves_the_episode_out_of_the_due_list(engine, admin):
     episode = register(engine, admin, 1, start_date=days(-12), planned_days=14)
     assert figures(engine)["due_next_3_days"] == 1
@@ -527,7 +582,8 @@ def test_extending_keeps_the_history_and_moves_the_episode_out_of_the_due_list(e
     with engine.connect() as conn:
         history = quarantine.episode_history(conn, episode)
     assert [(row["kind"], row["old_planned_end"], row["new_planned_end"], row["reason"]) for row in history] == [
-        ("extend", days(2), days(9), "密接复核，延长观察")]
+        ("extend", days(2), days(9), "密接复核，延长观察")
+    ]
 
 
 def test_release_and_transfer_are_recorded_as_history_rows(engine, admin):
@@ -536,11 +592,18 @@ def test_release_and_transfer_are_recorded_as_history_rows(engine, admin):
     perform(engine, admin, quarantine.transfer_to_hospital, transferred, days(-1), "发热转定点医院")
 
     with engine.connect() as conn:
-        history = conn.execute(sa.select(quarantine.episode_changes.c.kind, quarantine.episode_changes.c.old_status,
-                                         quarantine.episode_changes.c.new_status, quarantine.episode_changes.c.end_date)
-                               .order_by(quarantine.episode_changes.c.id)).all()
-    assert [tuple(row) for row in history] == [("release", "active", "released", D),
-                                               ("transfer", "active", "transferred", days(-1))]
+        history = conn.execute(
+            sa.select(
+                quarantine.episode_changes.c.kind,
+                quarantine.episode_changes.c.old_status,
+                quarantine.episode_changes.c.new_status,
+                quarantine.episode_changes.c.end_date,
+            ).order_by(quarantine.episode_changes.c.id)
+        ).all()
+    assert [tuple(row) for row in history] == [
+        ("release", "active", "released", D),
+        ("transfer", "active", "transferred", days(-1)),
+    ]
 
 
 def test_a_correction_supersedes_the_followup_and_keeps_the_old_row(engine, admin):
@@ -556,8 +619,12 @@ def test_a_correction_supersedes_the_followup_and_keeps_the_old_row(engine, admi
     assert_write_refused(engine, admin, correct, wrong, {"temperature": 36.5}, "再改", field="followup")
     assert_write_refused(engine, admin, correct, fixed, {"temperature": 36.5}, "", field="reason")
     with engine.connect() as conn:
-        rows = [dict(row) for row in conn.execute(sa.select(quarantine.quarantine_followups)
-                                                  .order_by(quarantine.quarantine_followups.c.id)).mappings()]
+        rows = [
+            dict(row)
+            for row in conn.execute(
+                sa.select(quarantine.quarantine_followups).order_by(quarantine.quarantine_followups.c.id)
+            ).mappings()
+        ]
     assert rows[0]["temperature"] == 38.2
     assert (rows[1]["supersedes_id"], rows[1]["temperature"], rows[1]["slot"]) == (wrong, 36.4, "AM")
 
@@ -567,15 +634,23 @@ def test_a_grid_of_corrections_stores_one_superseding_row_each_with_its_audit_ro
     wrong = [followup(engine, admin, episode, D, "AM", 38.2) for episode in episodes]
     audited = audit_rows(engine)
 
-    stored = perform(engine, admin, quarantine.save_followup_grid, [],
-                     [(reading, {"temperature": 36.4}) for reading in wrong], "体温枪读数有误")
+    stored = perform(
+        engine,
+        admin,
+        quarantine.save_followup_grid,
+        [],
+        [(reading, {"temperature": 36.4}) for reading in wrong],
+        "体温枪读数有误",
+    )
 
     assert stored == 3
     assert figures(engine)["fever_in_quarantine"] == 0
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(quarantine.quarantine_followups.c.supersedes_id,
-                                      quarantine.quarantine_followups.c.reason)
-                            .where(quarantine.quarantine_followups.c.supersedes_id.is_not(None))).all()
+        rows = conn.execute(
+            sa.select(quarantine.quarantine_followups.c.supersedes_id, quarantine.quarantine_followups.c.reason).where(
+                quarantine.quarantine_followups.c.supersedes_id.is_not(None)
+            )
+        ).all()
     assert sorted(rows) == [(reading, "体温枪读数有误") for reading in wrong]
     assert audit_rows(engine) == audited + 3
 
@@ -597,19 +672,20 @@ def test_corrections_in_a_grid_are_checked_as_if_each_earlier_one_were_stored(en
     to_yesterday = (afternoon, {"date": days(-1)})
     to_afternoon = (morning, {"slot": "PM"})
 
-    assert_write_refused(engine, admin, quarantine.save_followup_grid, [], [to_afternoon, to_yesterday], "日期录错",
-                         field="slot")
+    assert_write_refused(
+        engine, admin, quarantine.save_followup_grid, [], [to_afternoon, to_yesterday], "日期录错", field="slot"
+    )
     stored = perform(engine, admin, quarantine.save_followup_grid, [], [to_yesterday, to_afternoon], "日期录错")
 
     assert stored == 2
     with engine.connect() as conn:
         followups = quarantine.quarantine_followups
-        effective = conn.execute(sa.select(followups.c.date, followups.c.slot)
-                                 .where(followups.c.id > afternoon)).all()
+        effective = conn.execute(sa.select(followups.c.date, followups.c.slot).where(followups.c.id > afternoon)).all()
     assert sorted(effective) == [(days(-1), "PM"), (D, "PM")]
 
 
 # --- roles -------------------------------------------------------------------------------------------------------
+
 
 def test_leader_and_wall_may_not_write(engine, admin, leader):
     site = add_site(engine, admin)
@@ -619,8 +695,12 @@ def test_leader_and_wall_may_not_write(engine, admin, leader):
         with pytest.raises(PermissionDenied):
             perform(engine, actor, quarantine.register, person(2))
         with pytest.raises(PermissionDenied):
-            perform(engine, actor, quarantine.add_followup, {"episode_id": episode, "date": D, "slot": "AM",
-                                                             "temperature": 36.5, "by": "甲"})
+            perform(
+                engine,
+                actor,
+                quarantine.add_followup,
+                {"episode_id": episode, "date": D, "slot": "AM", "temperature": 36.5, "by": "甲"},
+            )
         with pytest.raises(PermissionDenied):
             perform(engine, actor, quarantine.release, episode, D)
         with pytest.raises(PermissionDenied):
@@ -662,8 +742,12 @@ def test_people_at_no_site_are_written_for_only_by_clerks_of_the_whole_domain(en
     with pytest.raises(PermissionDenied):
         followup(engine, site_clerk, at_home, D)
     with pytest.raises(PermissionDenied):
-        perform(engine, site_clerk, quarantine.add_followups_batch, [
-            {"id_number": id_number(2), "date": D, "slot": "AM", "temperature": 36.5, "by": "甲"}])
+        perform(
+            engine,
+            site_clerk,
+            quarantine.add_followups_batch,
+            [{"id_number": id_number(2), "date": D, "slot": "AM", "temperature": 36.5, "by": "甲"}],
+        )
     with pytest.raises(PermissionDenied):
         perform(engine, site_clerk, quarantine.release, monitored, D)
     with pytest.raises(PermissionDenied):
@@ -679,19 +763,66 @@ def test_people_at_no_site_are_written_for_only_by_clerks_of_the_whole_domain(en
 
 SITE_ROWS = [["城东隔离点", "城东路1号", 10]]
 EPISODE_ROWS = [
-    ["张示例", id_number(1), "13800000001", "第一网格", "甲市", "high_risk_area", "centralized", "城东隔离点",
-     days(-20).isoformat(), 14, "released", days(-6).isoformat()],
-    ["张示例", id_number(1), "13800000001", "第一网格", "甲市", "close_contact", "home", "",
-     days(-3).isoformat(), "", "active", ""],
-    ["李示例", id_number(2), "13800000002", "第二网格", "乙市", "in_province_other_city", "monitoring", "",
-     days(-2).isoformat(), 7, "active", ""],
+    [
+        "张示例",
+        id_number(1),
+        "13800000001",
+        "第一网格",
+        "甲市",
+        "high_risk_area",
+        "centralized",
+        "城东隔离点",
+        days(-20).isoformat(),
+        14,
+        "released",
+        days(-6).isoformat(),
+    ],
+    [
+        "张示例",
+        id_number(1),
+        "13800000001",
+        "第一网格",
+        "甲市",
+        "close_contact",
+        "home",
+        "",
+        days(-3).isoformat(),
+        "",
+        "active",
+        "",
+    ],
+    [
+        "李示例",
+        id_number(2),
+        "13800000002",
+        "第二网格",
+        "乙市",
+        "in_province_other_city",
+        "monitoring",
+        "",
+        days(-2).isoformat(),
+        7,
+        "active",
+        "",
+    ],
 ]
-FOLLOWUP_ROWS = [[id_number(1), D.isoformat(), "AM", 36.6, 0, "王网格员"],
-                 [id_number(1), D.isoformat(), "PM", 37.8, 1, "王网格员"],
-                 [id_number(2), D.isoformat(), "AM", 36.4, 0, "赵网格员"]]
-CHINESE_CODES = {"high_risk_area": "中高风险地区来人", "close_contact": "密切接触者",
-                 "in_province_other_city": "省内外市来人", "centralized": "集中隔离", "home": "居家隔离",
-                 "monitoring": "居家健康监测", "released": "已解除", "active": "隔离中", "AM": "上午", "PM": "下午"}
+FOLLOWUP_ROWS = [
+    [id_number(1), D.isoformat(), "AM", 36.6, 0, "王网格员"],
+    [id_number(1), D.isoformat(), "PM", 37.8, 1, "王网格员"],
+    [id_number(2), D.isoformat(), "AM", 36.4, 0, "赵网格员"],
+]
+CHINESE_CODES = {
+    "high_risk_area": "中高风险地区来人",
+    "close_contact": "密切接触者",
+    "in_province_other_city": "省内外市来人",
+    "centralized": "集中隔离",
+    "home": "居家隔离",
+    "monitoring": "居家健康监测",
+    "released": "已解除",
+    "active": "隔离中",
+    "AM": "上午",
+    "PM": "下午",
+}
 
 
 def write_csv(path, header, rows) -> None:
@@ -708,12 +839,14 @@ def write_xlsx(path, header, rows) -> None:
 
 def headers(kind: str, chinese: bool) -> list[str]:
     return [column.chinese if chinese else column.name for column in transfer.transfer_kind(kind).columns][
-        :{"sites": 3, "quarantine": 12, "followups": 6}[kind]]
+        : {"sites": 3, "quarantine": 12, "followups": 6}[kind]
+    ]
 
 
 def import_all(engine, admin, tmp_path, writer, suffix: str, *, chinese: bool) -> None:
     def shown(cell):
         return CHINESE_CODES.get(cell, cell) if chinese else cell
+
     for kind, rows in (("sites", SITE_ROWS), ("quarantine", EPISODE_ROWS), ("followups", FOLLOWUP_ROWS)):
         path = tmp_path / f"{kind}{suffix}"
         writer(path, headers(kind, chinese), [[shown(cell) for cell in row] for row in rows])
@@ -749,8 +882,11 @@ def test_import_csv_with_chinese_headers_and_xlsx_with_english_headers(engine, a
 def test_a_file_with_one_bad_row_writes_nothing_and_lists_the_row_and_column(engine, admin, tmp_path):
     import_all(engine, admin, tmp_path, write_csv, ".csv", chinese=False)
     before = snapshot(engine)
-    bad = [*FOLLOWUP_ROWS[:1], [id_number(2), D.isoformat(), "PM", 60, 0, "赵网格员"],
-           [id_number(3), D.isoformat(), "AM", 36.5, 0, "赵网格员"]]
+    bad = [
+        *FOLLOWUP_ROWS[:1],
+        [id_number(2), D.isoformat(), "PM", 60, 0, "赵网格员"],
+        [id_number(3), D.isoformat(), "AM", 36.5, 0, "赵网格员"],
+    ]
     bad[0] = [id_number(1), days(-1).isoformat(), "AM", 36.6, 0, "王网格员"]
     path = tmp_path / "bad.csv"
     write_csv(path, headers("followups", False), bad)
@@ -792,20 +928,33 @@ def exported_rows(engine, kind: str) -> list[list]:
 
 # --- sample ------------------------------------------------------------------------------------------------------
 
+
 def test_sample_generator_builds_the_promised_scenario(engine, admin):
     community = Community(random.Random(20200123), TODAY, 30)
     perform(engine, admin, sample_quarantine.generate, community)
 
     with engine.connect() as conn:
         today = quarantine.figures(conn, TODAY)
-        modes = dict(conn.execute(sa.select(quarantine.quarantine_episodes.c.mode, sa.func.count())
-                                  .group_by(quarantine.quarantine_episodes.c.mode)).all())
-        statuses = dict(conn.execute(sa.select(quarantine.quarantine_episodes.c.status, sa.func.count())
-                                     .group_by(quarantine.quarantine_episodes.c.status)).all())
-        past_fevers = sum(quarantine.figures(conn, TODAY - timedelta(days=offset))["fever_in_quarantine"]
-                          for offset in range(1, 30))
-        occupancy = [row for offset in range(30)
-                     for row in quarantine.site_occupancy(conn, TODAY - timedelta(days=offset))]
+        modes = dict(
+            conn.execute(
+                sa.select(quarantine.quarantine_episodes.c.mode, sa.func.count()).group_by(
+                    quarantine.quarantine_episodes.c.mode
+                )
+            ).all()
+        )
+        statuses = dict(
+            conn.execute(
+                sa.select(quarantine.quarantine_episodes.c.status, sa.func.count()).group_by(
+                    quarantine.quarantine_episodes.c.status
+                )
+            ).all()
+        )
+        past_fevers = sum(
+            quarantine.figures(conn, TODAY - timedelta(days=offset))["fever_in_quarantine"] for offset in range(1, 30)
+        )
+        occupancy = [
+            row for offset in range(30) for row in quarantine.site_occupancy(conn, TODAY - timedelta(days=offset))
+        ]
         past_missing = quarantine.figures(conn, TODAY - timedelta(days=1))["followups_missing"]
     episodes = sum(modes.values())
     assert 200 <= episodes <= 400

@@ -26,9 +26,17 @@ id_number = partial(support.id_number, prefix="23020219900101")
 
 
 def person(n: int, **fields: object) -> dict[str, object]:
-    data = {"name": f"页面{n}", "id_number": id_number(n), "phone": f"1380000{n:04d}", "grid": "第一网格",
-            "address": "示例小区1栋", "origin": "外省示例市", "origin_category": "other_province", "mode": "home",
-            "start_date": TODAY - timedelta(days=3)}
+    data = {
+        "name": f"页面{n}",
+        "id_number": id_number(n),
+        "phone": f"1380000{n:04d}",
+        "grid": "第一网格",
+        "address": "示例小区1栋",
+        "origin": "外省示例市",
+        "origin_category": "other_province",
+        "mode": "home",
+        "start_date": TODAY - timedelta(days=3),
+    }
     return {**data, **fields}
 
 
@@ -82,8 +90,8 @@ def submit_register(app: AppTest) -> AppTest:
 
 # --- registering ---------------------------------------------------------------------------------------------------
 
-def test_registering_through_the_form_stores_one_episode_and_the_figures_count_it(monkeypatch, db_url, engine,
-                                                                                    admin):
+
+def test_registering_through_the_form_stores_one_episode_and_the_figures_count_it(monkeypatch, db_url, engine, admin):
     app = open_tab(monkeypatch, db_url, admin)
     assert metric_value(app, "quarantine.figure.current") == "0"
 
@@ -94,8 +102,9 @@ def test_registering_through_the_form_stores_one_episode_and_the_figures_count_i
     assert not app.error
     assert count_rows(engine, "quarantine_episodes") == 1 and count_rows(engine, "persons") == 1
     end = TODAY + timedelta(days=14)
-    assert app.success[0].value == translate("quarantine.page.registered", "zh_CN", name="页面1",
-                                             date=format_day(end, "zh_CN"))
+    assert app.success[0].value == translate(
+        "quarantine.page.registered", "zh_CN", name="页面1", date=format_day(end, "zh_CN")
+    )
     assert widget(app.text_input, "quarantine.field.name").value == ""
     show_tab(app, "situation")
     assert metric_value(app, "quarantine.figure.current") == "1"
@@ -110,8 +119,9 @@ def test_planned_days_follow_the_origin_category_and_the_planned_end_is_shown(mo
     app.run()
 
     assert widget(app.number_input, "quarantine.field.planned_days").value == 7
-    planned_end = translate("quarantine.page.planned_end_is", "zh_CN", date=format_day(TODAY + timedelta(days=7),
-                                                                                       "zh_CN"))
+    planned_end = translate(
+        "quarantine.page.planned_end_is", "zh_CN", date=format_day(TODAY + timedelta(days=7), "zh_CN")
+    )
     assert any(planned_end in item.value for item in app.markdown)
 
 
@@ -154,6 +164,7 @@ def test_an_invalid_id_number_is_refused(monkeypatch, db_url, engine, admin):
 
 # --- changes -------------------------------------------------------------------------------------------------------
 
+
 def save_change(app: AppTest, action: str, when: date, reason: str) -> AppTest:
     app.segmented_control(key="quarantine_change_action").set_value(action)
     app.run()
@@ -191,7 +202,8 @@ def test_extending_and_shortening_keep_the_history(monkeypatch, db_url, engine, 
         history = quarantine.episode_history(conn, episode)
     assert [(row["kind"], row["old_planned_end"], row["new_planned_end"], row["reason"]) for row in history] == [
         ("extend", planned_end, planned_end + timedelta(days=7), "密接复核，延长观察"),
-        ("shorten", planned_end + timedelta(days=7), planned_end + timedelta(days=2), "复核阴性，缩短")]
+        ("shorten", planned_end + timedelta(days=7), planned_end + timedelta(days=2), "复核阴性，缩短"),
+    ]
     shown = app.dataframe[-1].value
     assert list(shown[translate("quarantine.page.col.kind", "zh_CN")]) == ["延长隔离", "缩短隔离"]
     assert list(shown[translate("quarantine.field.reason", "zh_CN")]) == ["密接复核，延长观察", "复核阴性，缩短"]
@@ -205,8 +217,7 @@ def test_a_release_offers_the_release_notice_at_once(monkeypatch, db_url, engine
 
     with engine.connect() as conn:
         assert quarantine.released_on(conn, TODAY, admin)[0]["episode_id"] == episode
-    assert app.success and app.get("download_button")[0].label == translate("quarantine.page.download_notices",
-                                                                            "zh_CN")
+    assert app.success and app.get("download_button")[0].label == translate("quarantine.page.download_notices", "zh_CN")
 
 
 def overdue(engine, admin, n: int) -> int:
@@ -219,9 +230,10 @@ def test_bulk_release_is_all_or_nothing(monkeypatch, db_url, engine, admin):
     app = open_tab(monkeypatch, db_url, admin)
     form = token(app, "quarantine_bulk_release")
     choice = app.multiselect(key=f"bulk_people-{form}")
-    assert choice.value == [first] and sorted(choice.options) == ["页面1 · 第一网格 · 计划 " + format_day(
-        TODAY - timedelta(days=2), "zh_CN") + " 解除", "页面2 · 第一网格 · 计划 " + format_day(
-        TODAY + timedelta(days=2), "zh_CN") + " 解除"]
+    assert choice.value == [first] and sorted(choice.options) == [
+        "页面1 · 第一网格 · 计划 " + format_day(TODAY - timedelta(days=2), "zh_CN") + " 解除",
+        "页面2 · 第一网格 · 计划 " + format_day(TODAY + timedelta(days=2), "zh_CN") + " 解除",
+    ]
     before = snapshot(engine, QUARANTINE_TABLES)
 
     choice.set_value([first, second])
@@ -252,6 +264,7 @@ def test_bulk_release_releases_everyone_chosen_and_the_figures_follow(monkeypatc
 
 # --- follow-up grid ------------------------------------------------------------------------------------------------
 
+
 def open_grid(monkeypatch, db_url, admin) -> AppTest:
     app = open_tab(monkeypatch, db_url, admin, "followup")
     app.segmented_control(key="quarantine_followup_scope").set_value("grid")
@@ -274,8 +287,13 @@ def test_the_follow_up_grid_saves_the_day_in_one_go_and_shows_the_fever(monkeypa
     app = open_grid(monkeypatch, db_url, admin)
     assert len(app.data_editor) == 1 and len(app.data_editor[0].value) == 2
 
-    edit_grid(app, {0: {"AM_temperature": 36.5, "PM_temperature": 36.7},
-                    1: {"AM_temperature": 38.1, "AM_symptoms": True, "symptom_text": "咳嗽"}})
+    edit_grid(
+        app,
+        {
+            0: {"AM_temperature": 36.5, "PM_temperature": 36.7},
+            1: {"AM_temperature": 38.1, "AM_symptoms": True, "symptom_text": "咳嗽"},
+        },
+    )
 
     assert not app.error
     assert app.success[0].value == translate("quarantine.page.followups_saved", "zh_CN", count=3)
@@ -284,8 +302,9 @@ def test_the_follow_up_grid_saves_the_day_in_one_go_and_shows_the_fever(monkeypa
         assert quarantine.figures(conn, TODAY)["fever_in_quarantine"] == 1
     assert sheet[first]["AM"]["temperature"] == 36.5 and sheet[first]["PM"]["temperature"] == 36.7
     assert sheet[second]["AM"] == {"id": sheet[second]["AM"]["id"], "temperature": 38.1, "symptoms": True}
-    fever = translate("quarantine.page.fever_alert", "zh_CN", name="页面2", grid="第一网格", slot="上午",
-                      temperature="38.1")
+    fever = translate(
+        "quarantine.page.fever_alert", "zh_CN", name="页面2", grid="第一网格", slot="上午", temperature="38.1"
+    )
     assert any(fever in item.value for item in app.markdown)
     show_tab(app, "situation")
     assert any(fever in item.value for item in app.markdown)
@@ -293,8 +312,12 @@ def test_the_follow_up_grid_saves_the_day_in_one_go_and_shows_the_fever(monkeypa
 
 def test_changing_a_recorded_reading_is_a_correction_that_needs_a_reason(monkeypatch, db_url, engine, admin):
     episode = register(engine, admin, 1)
-    original = perform(engine, admin, quarantine.add_followup, {"episode_id": episode, "date": TODAY, "slot": "AM",
-                                                                "temperature": 38.5, "by": "网格员"})
+    original = perform(
+        engine,
+        admin,
+        quarantine.add_followup,
+        {"episode_id": episode, "date": TODAY, "slot": "AM", "temperature": 38.5, "by": "网格员"},
+    )
     app = open_grid(monkeypatch, db_url, admin)
     before = snapshot(engine, QUARANTINE_TABLES)
 
@@ -312,13 +335,21 @@ def test_changing_a_recorded_reading_is_a_correction_that_needs_a_reason(monkeyp
 
 # --- roles ---------------------------------------------------------------------------------------------------------
 
+
 def test_a_leader_sees_masked_numbers_only_and_no_entry_form(monkeypatch, db_url, engine, admin, leader):
     site = perform(engine, admin, quarantine.add_site, {"name": "城东隔离点", "capacity": 5})
-    people = [person(1, mode="centralized", site=site), person(2), person(3, start_date=TODAY - timedelta(days=16),
-                                                                           planned_days=14)]
+    people = [
+        person(1, mode="centralized", site=site),
+        person(2),
+        person(3, start_date=TODAY - timedelta(days=16), planned_days=14),
+    ]
     episodes = [perform(engine, admin, quarantine.register, data) for data in people]
-    perform(engine, admin, quarantine.add_followup, {"episode_id": episodes[0], "date": TODAY, "slot": "AM",
-                                                     "temperature": 38.0, "by": "网格员"})
+    perform(
+        engine,
+        admin,
+        quarantine.add_followup,
+        {"episode_id": episodes[0], "date": TODAY, "slot": "AM", "temperature": 38.0, "by": "网格员"},
+    )
     released = perform(engine, admin, quarantine.register, person(4, start_date=TODAY - timedelta(days=14)))
     perform(engine, admin, quarantine.release, released, TODAY)
     numbers = [value for data in [*people, person(4)] for value in (data["id_number"], data["phone"])]
@@ -333,12 +364,14 @@ def test_a_leader_sees_masked_numbers_only_and_no_entry_form(monkeypatch, db_url
         text = page_text(app)
         assert not [number for number in numbers if number in text], tab
         assert not [button for button in app.button if button.form_id] and not app.data_editor
-        assert not [button for button in app.button if button.label == translate("quarantine.page.register_submit",
-                                                                                     "zh_CN")]
+        assert not [
+            button for button in app.button if button.label == translate("quarantine.page.register_submit", "zh_CN")
+        ]
     show_tab(app, "register")
     shown = app.dataframe[0].value
     assert set(shown[translate("quarantine.field.id_number", "zh_CN")]) == {
-        quarantine.mask_id_number(data["id_number"]) for data in [*people, person(4)]}
+        quarantine.mask_id_number(data["id_number"]) for data in [*people, person(4)]
+    }
     assert "2302**********" in page_text(app) and "138****0001" in page_text(app)
 
 
@@ -373,6 +406,7 @@ def test_a_clerk_not_assigned_to_quarantine_sees_the_totals_only(monkeypatch, db
 
 
 # --- the sample, both languages ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_every_tab_runs_on_the_sample_without_error_or_warning(monkeypatch, sample_url, language):

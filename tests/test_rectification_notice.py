@@ -20,9 +20,21 @@ TODAY = clock.today()
 
 @pytest.fixture
 def restaurant(engine, admin):
-    return perform(engine, admin, en.add_enterprise, {
-        "name": "翠竹园面馆", "kind": "shop", "sector": "餐饮", "grid": "第四网格", "address": "翠竹园临街商铺12号",
-        "employees": 4, "status": "reopened", "status_date": TODAY - timedelta(days=20)})
+    return perform(
+        engine,
+        admin,
+        en.add_enterprise,
+        {
+            "name": "翠竹园面馆",
+            "kind": "shop",
+            "sector": "餐饮",
+            "grid": "第四网格",
+            "address": "翠竹园临街商铺12号",
+            "employees": 4,
+            "status": "reopened",
+            "status_date": TODAY - timedelta(days=20),
+        },
+    )
 
 
 def inspect(engine, admin, enterprise_id, findings):
@@ -38,11 +50,14 @@ def body_text(document) -> str:
     return "\n".join(paragraph.text for paragraph in document.paragraphs)
 
 
-def test_the_notice_lists_the_enterprise_and_every_item_with_its_deadline_in_finding_order(engine, admin,
-                                                                                          restaurant):
+def test_the_notice_lists_the_enterprise_and_every_item_with_its_deadline_in_finding_order(engine, admin, restaurant):
     first, second = TODAY + timedelta(days=3), TODAY
-    inspection_id = inspect(engine, admin, restaurant, [{"item": "入口未配备测温设备", "deadline": first},
-                                                        {"item": "消毒记录不全", "deadline": second}])
+    inspection_id = inspect(
+        engine,
+        admin,
+        restaurant,
+        [{"item": "入口未配备测温设备", "deadline": first}, {"item": "消毒记录不全", "deadline": second}],
+    )
     document = notice(engine, inspection_id)
 
     title = document.paragraphs[0]

@@ -32,9 +32,17 @@ id_number = partial(support.id_number, prefix="11010519850101")
 
 
 def person(n: int, **fields: object) -> dict[str, object]:
-    data = {"name": f"留存{n}", "id_number": id_number(n), "phone": f"1390000{n:04d}", "grid": "第一网格",
-            "address": f"示例小区{n}栋", "origin": "外省示例市", "origin_category": "other_province",
-            "mode": "home", "start_date": ago(60)}
+    data = {
+        "name": f"留存{n}",
+        "id_number": id_number(n),
+        "phone": f"1390000{n:04d}",
+        "grid": "第一网格",
+        "address": f"示例小区{n}栋",
+        "origin": "外省示例市",
+        "origin_category": "other_province",
+        "mode": "home",
+        "start_date": ago(60),
+    }
     return {**data, **fields}
 
 
@@ -65,6 +73,7 @@ def person_row(engine, id_number_: str) -> dict | None:
 
 
 # --- who is due --------------------------------------------------------------------------------------------------
+
 
 def test_a_person_whose_last_episode_ended_more_than_n_days_ago_is_due_but_not_exactly_n_days_ago(engine, admin):
     released(engine, admin, 1, ended_days_ago=29)
@@ -127,6 +136,7 @@ def test_a_second_run_anonymises_nobody_and_an_anonymised_person_is_not_counted_
 
 # --- what anonymisation changes ----------------------------------------------------------------------------------
 
+
 def test_name_id_phone_address_and_origin_are_replaced_and_figure_fields_stay(engine, admin):
     released(engine, admin, 1, ended_days_ago=40, grid="第三网格", origin_category="close_contact")
     anonymise(engine, admin)
@@ -141,9 +151,20 @@ def test_name_id_phone_address_and_origin_are_replaced_and_figure_fields_stay(en
 
 def test_identifying_text_typed_into_reasons_and_symptoms_is_removed_and_the_rest_kept(engine, admin):
     episode_id = register(engine, admin, 1)
-    perform(engine, admin, quarantine.add_followup, {
-        "episode_id": episode_id, "date": ago(59), "slot": "AM", "temperature": 37.8, "symptoms": True,
-        "symptom_text": "留存1自述咳嗽", "by": "网格员甲"})
+    perform(
+        engine,
+        admin,
+        quarantine.add_followup,
+        {
+            "episode_id": episode_id,
+            "date": ago(59),
+            "slot": "AM",
+            "temperature": 37.8,
+            "symptoms": True,
+            "symptom_text": "留存1自述咳嗽",
+            "by": "网格员甲",
+        },
+    )
     perform(engine, admin, quarantine.end_other, episode_id, ago(40), "留存1搬离，联系电话13900000001")
     anonymise(engine, admin)
     with engine.connect() as conn:
@@ -157,14 +178,26 @@ def test_identifying_text_typed_into_reasons_and_symptoms_is_removed_and_the_res
 def test_audit_copies_under_any_table_and_key_are_anonymised_but_a_namesakes_rows_are_kept(engine, admin):
     released(engine, admin, 1, ended_days_ago=40)
     register(engine, admin, 2, name="留存1", start_date=ago(10))
-    write(engine, admin, lambda ctx: ctx.audit("notice.print", "release_notices", 7, after={
-        "people": [{"姓名": "留存1", "证件": id_number(1)}], "text": "请联系 13900000001"}))
+    write(
+        engine,
+        admin,
+        lambda ctx: ctx.audit(
+            "notice.print",
+            "release_notices",
+            7,
+            after={"people": [{"姓名": "留存1", "证件": id_number(1)}], "text": "请联系 13900000001"},
+        ),
+    )
     anonymise(engine, admin)
     with engine.connect() as conn:
-        copy = conn.execute(sa.select(sa.text("after")).select_from(sa.table("audit_log"))
-                            .where(sa.text("action = 'notice.print'"))).scalar_one()
-        namesake = conn.execute(sa.select(sa.text("after")).select_from(sa.table("audit_log")).where(
-            sa.text("action = 'quarantine.person_add' AND row_id = '2'"))).scalar_one()
+        copy = conn.execute(
+            sa.select(sa.text("after")).select_from(sa.table("audit_log")).where(sa.text("action = 'notice.print'"))
+        ).scalar_one()
+        namesake = conn.execute(
+            sa.select(sa.text("after"))
+            .select_from(sa.table("audit_log"))
+            .where(sa.text("action = 'quarantine.person_add' AND row_id = '2'"))
+        ).scalar_one()
     assert json.loads(copy) == {"people": [{"姓名": "已匿名 #1", "证件": "ANON-1"}], "text": "请联系 ***"}
     assert json.loads(namesake)["name"] == "留存1"
     assert person_row(engine, id_number(2))["name"] == "留存1"
@@ -177,13 +210,15 @@ def test_the_run_is_audited_in_one_row_with_count_and_period_and_no_personal_dat
     assert anonymise(engine, admin) == 2
     assert audit_rows(engine) == rows_before + 1
     with engine.connect() as conn:
-        action = conn.execute(sa.text("SELECT username, action, table_name, before, after FROM audit_log "
-                                      "ORDER BY id DESC LIMIT 1")).one()
+        action = conn.execute(
+            sa.text("SELECT username, action, table_name, before, after FROM audit_log ORDER BY id DESC LIMIT 1")
+        ).one()
     assert action[:4] == ("admin-test", "retention.anonymise", "persons", None)
     assert json.loads(action[4]) == {"people": 2, "older_than_days": 28, "ended_before": ago(28).isoformat()}
 
 
 # --- refusals ----------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", ["leader", "clerk", "wall"])
 def test_only_an_administrator_may_anonymise_or_change_the_period(engine, admin, role):
@@ -222,6 +257,7 @@ def test_a_run_with_a_bad_period_is_refused_and_changes_nothing(engine, admin):
 
 # --- the sample command post -------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def sample_template(database_factory) -> str:
     """A sample command post of this module's own, copied for every test that anonymises it: 30 days, as the
@@ -243,8 +279,10 @@ def sample_copy(database_factory, sample_template) -> Iterator[str]:
 def every_briefing(engine) -> dict[str, str]:
     """Every briefing of the sample's range (and the days around it) as JSON text."""
     with engine.connect() as conn:
-        return {day.isoformat(): json.dumps(briefing.build_briefing(conn, day), sort_keys=True, default=str)
-                for day in (ago(offset) for offset in range(SAMPLE_DAYS + 2))}
+        return {
+            day.isoformat(): json.dumps(briefing.build_briefing(conn, day), sort_keys=True, default=str)
+            for day in (ago(offset) for offset in range(SAMPLE_DAYS + 2))
+        }
 
 
 def personal_values_of_due_people(engine) -> tuple[set[str], set[str]]:
@@ -313,8 +351,9 @@ def test_the_count_of_people_due_is_the_number_an_anonymisation_covers(sample_co
     engine = connect(sample_copy)
     with engine.connect() as conn:
         for days in (1, 5, 10, SAMPLE_RETENTION, 300):
-            selected = conn.execute(sa.select(sa.func.count()).select_from(
-                retention._due_person_ids(days).subquery())).scalar_one()
+            selected = conn.execute(
+                sa.select(sa.func.count()).select_from(retention._due_person_ids(days).subquery())
+            ).scalar_one()
             assert retention.due_count(conn, days) == selected
         expected = retention.due_count(conn, 5)
     assert expected > 0
@@ -343,6 +382,7 @@ def test_every_briefing_figure_of_every_day_of_the_sample_is_unchanged(sample_co
 
 # --- the command line --------------------------------------------------------------------------------------------
 
+
 def test_the_command_line_counts_with_dry_run_then_anonymises(engine, admin, db_url):
     released(engine, admin, 1, ended_days_ago=40)
     released(engine, admin, 2, ended_days_ago=10)
@@ -365,6 +405,7 @@ def test_the_command_line_refuses_a_bad_period_with_exit_code_1(engine, admin, d
 
 
 # --- the page ----------------------------------------------------------------------------------------------------
+
 
 def open_privacy_page(monkeypatch, url: str, user: Actor, language: str = "zh") -> AppTest:
     return open_page(monkeypatch, url, user, "pages/privacy.py", language)
@@ -415,7 +456,8 @@ def test_the_page_refuses_leaders_and_clerks_even_when_opened_by_url(monkeypatch
     app.run()
     assert not app.exception, app.exception
     assert [box.value for box in app.error] == [
-        translate("access.page_refused", "zh_CN", role=translate(f"role.{role}", "zh_CN"))]
+        translate("access.page_refused", "zh_CN", role=translate(f"role.{role}", "zh_CN"))
+    ]
     assert not app.button and not app.number_input
     assert person_row(engine, id_number(1)) is not None
 
@@ -443,11 +485,12 @@ def test_an_id_number_typed_into_another_table_is_removed_with_the_name_and_phon
 
 # --- what is left anywhere: other people's texts, any spacing, the files -----------------------------------------
 
+
 def spaced(digits: str, groups: tuple[int, ...], separator: str = " ") -> str:
     """``digits`` typed in groups, as a clerk copies an ID number or phone from a card: ``110105 19850101 0012``."""
     parts, start = [], 0
     for size in groups:
-        parts.append(digits[start:start + size])
+        parts.append(digits[start : start + size])
         start += size
     return separator.join([*parts, digits[start:]] if start < len(digits) else parts)
 
@@ -456,11 +499,23 @@ def record_a_released_person_mentioned_everywhere(engine, admin) -> None:
     """Person 1 released long ago, typed in any spacing into the texts of person 2, who is still in quarantine,
     and into a leader's note; person 2's own name and phone are typed there too and must stay."""
     released(engine, admin, 1, ended_days_ago=40)
-    episode_id = register(engine, admin, 2, start_date=ago(5),
-                          reason=f"留存1（{spaced(id_number(1), (6, 8))}）的密接，同住")
-    perform(engine, admin, quarantine.add_followup, {
-        "episode_id": episode_id, "date": ago(4), "slot": "AM", "temperature": 36.5, "symptoms": True,
-        "symptom_text": f"留存2咳嗽，留存1来电 {spaced('13900000001', (3, 4), '-')}", "by": "网格员甲"})
+    episode_id = register(
+        engine, admin, 2, start_date=ago(5), reason=f"留存1（{spaced(id_number(1), (6, 8))}）的密接，同住"
+    )
+    perform(
+        engine,
+        admin,
+        quarantine.add_followup,
+        {
+            "episode_id": episode_id,
+            "date": ago(4),
+            "slot": "AM",
+            "temperature": 36.5,
+            "symptoms": True,
+            "symptom_text": f"留存2咳嗽，留存1来电 {spaced('13900000001', (3, 4), '-')}",
+            "by": "网格员甲",
+        },
+    )
     perform(engine, admin, briefing.save_note, ago(4), f"留存1 身份证 {spaced(id_number(1), (4, 4, 4, 4))} 已解除")
 
 
@@ -489,8 +544,11 @@ def test_anonymising_removes_a_released_person_from_every_text_column_in_any_spa
     assert result.exit_code == 0, result.output
     assert released_values_in_text_columns(engine) == set()
     with engine.connect() as conn:
-        reason = conn.execute(sa.select(quarantine.quarantine_episodes.c.reason)
-                              .where(quarantine.quarantine_episodes.c.status == "active")).scalar_one()
+        reason = conn.execute(
+            sa.select(quarantine.quarantine_episodes.c.reason).where(
+                quarantine.quarantine_episodes.c.status == "active"
+            )
+        ).scalar_one()
         symptom = conn.execute(sa.select(quarantine.quarantine_followups.c.symptom_text)).scalar_one()
     assert reason == "已匿名 #1（ANON-1）的密接，同住"
     assert symptom == "留存2咳嗽，已匿名 #1来电 ***"

@@ -37,8 +37,10 @@ def at(offset: int, hour: int, minute: int = 0) -> datetime:
 @pytest.fixture
 def set_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
     """Set the command post's clock: the domain modules read it as ``clock.now()``."""
+
     def set_to(moment: datetime) -> None:
         monkeypatch.setattr(clock, "now", lambda: moment)
+
     return set_to
 
 
@@ -49,8 +51,10 @@ def marks(engine, report_day: date = D) -> list[dict]:
 
 def changes(engine, report_day: date = D) -> list[tuple]:
     """The marks as (section, figure, item, before, after), in the order they come."""
-    return [(mark["section"], mark["figure"], mark["item"], mark["before"], mark["after"])
-            for mark in marks(engine, report_day)]
+    return [
+        (mark["section"], mark["figure"], mark["item"], mark["before"], mark["after"])
+        for mark in marks(engine, report_day)
+    ]
 
 
 def briefing(engine, report_day: date = D) -> dict:
@@ -107,9 +111,17 @@ def gates(engine, admin, set_clock) -> dict[str, int]:
 
 
 def count(engine, actor: Actor, checkpoint: str, start: datetime, end: datetime, **counts: int) -> int:
-    return perform(engine, actor, cp.add_count, {
-        "checkpoint": checkpoint, "period_start": start, "period_end": end,
-        **{name: counts.get(name, 0) for name in cp.COUNT_FIELDS}})
+    return perform(
+        engine,
+        actor,
+        cp.add_count,
+        {
+            "checkpoint": checkpoint,
+            "period_start": start,
+            "period_end": end,
+            **{name: counts.get(name, 0) for name in cp.COUNT_FIELDS},
+        },
+    )
 
 
 def correct_count(engine, entry_id: int, **changed: object) -> int:
@@ -129,7 +141,8 @@ def test_a_count_corrected_the_next_day_marks_the_day_and_cumulative_sums(engine
         ("checkpoints", "cumulative.fever", None, 0, 1),
     ]
     assert {(mark["changed_at"], mark["changed_by"], mark["reason"]) for mark in found} == {
-        (at(1, 9, 30), "checker", REASON)}
+        (at(1, 9, 30), "checker", REASON)
+    }
     assert_before_is_what_the_briefing_showed(engine, shown, found)
     assert_marks_end_at_the_briefing(engine)
 
@@ -147,8 +160,10 @@ def test_a_correction_of_an_earlier_day_marks_only_the_cumulative_sums(engine, g
     correct_count(engine, gates["east_before"], persons=45)
 
     assert changes(engine) == [("checkpoints", "cumulative.persons", None, 190, 195)]
-    assert changes(engine, day(-1)) == [("checkpoints", "persons", None, 40, 45),
-                                        ("checkpoints", "cumulative.persons", None, 40, 45)]
+    assert changes(engine, day(-1)) == [
+        ("checkpoints", "persons", None, 40, 45),
+        ("checkpoints", "cumulative.persons", None, 40, 45),
+    ]
     assert changes(engine, day(1)) == []
 
 
@@ -174,7 +189,9 @@ def test_corrections_of_a_correction_chain_each_show_their_own_step(engine, gate
 
     found = [mark for mark in marks(engine) if mark["figure"] == "persons"]
     assert [(mark["before"], mark["after"], mark["changed_by"], mark["changed_at"]) for mark in found] == [
-        (150, 160, "checker", at(1, 9)), (160, 180, "second-checker", at(3, 9))]
+        (150, 160, "checker", at(1, 9)),
+        (160, 180, "second-checker", at(3, 9)),
+    ]
     assert_before_is_what_the_briefing_showed(engine, shown, found[1:])
     assert_marks_end_at_the_briefing(engine)
 
@@ -183,27 +200,42 @@ def test_a_late_first_entry_and_an_import_are_not_corrections(engine, admin, gat
     set_clock(at(1, 8))
     late = count(engine, admin, "南路口", at(0, 16), at(0, 23, 59), persons=7)
     set_clock(at(1, 9))
-    import_file(engine, admin, "checkpoint_counts", write_csv(
-        tmp_path / "counts.csv", "checkpoint,period_start,period_end,persons,vehicles,fever,turned_back,note",
-        "东门,2025-03-10 08:00,2025-03-10 16:00,30,3,0,0,"))
+    import_file(
+        engine,
+        admin,
+        "checkpoint_counts",
+        write_csv(
+            tmp_path / "counts.csv",
+            "checkpoint,period_start,period_end,persons,vehicles,fever,turned_back,note",
+            "东门,2025-03-10 08:00,2025-03-10 16:00,30,3,0,0,",
+        ),
+    )
 
     assert marks(engine) == []
     assert briefing(engine)["checkpoints"]["persons"] == 187
 
     set_clock(at(2, 9))
     correct_count(engine, late, persons=8)
-    assert changes(engine) == [("checkpoints", "persons", None, 187, 188),
-                               ("checkpoints", "cumulative.persons", None, 227, 228)]
+    assert changes(engine) == [
+        ("checkpoints", "persons", None, 187, 188),
+        ("checkpoints", "cumulative.persons", None, 227, 228),
+    ]
 
 
 # Quarantine -----------------------------------------------------------------------------------------------------
 
 
-
-
 def person(n: int, **fields: object) -> dict[str, object]:
-    return {"name": f"测试{n}", "id_number": id_number(n), "phone": f"1380000{n:04d}", "grid": "第一网格",
-            "origin_category": "other_province", "mode": "home", "start_date": day(-5), **fields}
+    return {
+        "name": f"测试{n}",
+        "id_number": id_number(n),
+        "phone": f"1380000{n:04d}",
+        "grid": "第一网格",
+        "origin_category": "other_province",
+        "mode": "home",
+        "start_date": day(-5),
+        **fields,
+    }
 
 
 @pytest.fixture
@@ -217,8 +249,12 @@ def ward(engine, admin, set_clock) -> dict[str, int]:
     readings = {}
     for slot, hour in (("AM", 9), ("PM", 18)):
         set_clock(at(0, hour))
-        readings[slot] = perform(engine, admin, quarantine.add_followup, {
-            "episode_id": followed, "date": D, "slot": slot, "temperature": 36.5, "by": "网格员甲"})
+        readings[slot] = perform(
+            engine,
+            admin,
+            quarantine.add_followup,
+            {"episode_id": followed, "date": D, "slot": slot, "temperature": 36.5, "by": "网格员甲"},
+        )
     return {"followed": followed, "unfollowed": unfollowed, "due": due, **readings}
 
 
@@ -247,7 +283,8 @@ def test_a_release_back_dated_to_the_day_marks_current_released_and_missing_foll
     ]
     found = marks(engine)
     assert {(mark["changed_at"], mark["changed_by"], mark["reason"]) for mark in found} == {
-        (at(2, 15), "checker", "当日已解除，补录")}
+        (at(2, 15), "checker", "当日已解除，补录")
+    }
     assert_before_is_what_the_briefing_showed(engine, shown, found)
     assert_marks_end_at_the_briefing(engine)
 
@@ -256,8 +293,7 @@ def test_a_planned_end_changed_after_the_day_marks_overdue_and_due(engine, ward,
     set_clock(at(1, 9))
     perform(engine, CHECKER, quarantine.change_planned_end, ward["due"], "核酸复检", new_end=day(2))
 
-    assert changes(engine) == [("quarantine", "due_next_3_days", None, 0, 1),
-                               ("quarantine", "overdue", None, 1, 0)]
+    assert changes(engine) == [("quarantine", "due_next_3_days", None, 0, 1), ("quarantine", "overdue", None, 1, 0)]
     assert_marks_end_at_the_briefing(engine)
 
 
@@ -289,29 +325,45 @@ def test_a_late_registration_and_an_imported_release_are_not_corrections(engine,
     set_clock(at(1, 9))
     perform(engine, admin, quarantine.register, person(4, start_date=day(-2)))
     set_clock(at(1, 10))
-    import_file(engine, admin, "quarantine", write_csv(
-        tmp_path / "register.csv",
-        "name,id_number,phone,grid,origin,origin_category,mode,site,start_date,planned_days,status,end_date",
-        f"测试5,{id_number(5)},13800000005,第二网格,外省示例市,other_province,home,,{day(-4)},14,released,{D}"))
+    import_file(
+        engine,
+        admin,
+        "quarantine",
+        write_csv(
+            tmp_path / "register.csv",
+            "name,id_number,phone,grid,origin,origin_category,mode,site,start_date,planned_days,status,end_date",
+            f"测试5,{id_number(5)},13800000005,第二网格,外省示例市,other_province,home,,{day(-4)},14,released,{D}",
+        ),
+    )
 
     assert marks(engine) == []
     assert briefing(engine)["quarantine"]["released"] == 1
 
 
-def test_a_release_its_author_enters_before_importing_a_register_is_still_marked(engine, admin, ward, set_clock,
-                                                                                  tmp_path):
+def test_a_release_its_author_enters_before_importing_a_register_is_still_marked(
+    engine, admin, ward, set_clock, tmp_path
+):
     set_clock(at(1, 9))
     perform(engine, admin, quarantine.release, ward["unfollowed"], D, "当日已解除，补录")
     set_clock(at(1, 10))
-    import_file(engine, admin, "quarantine", write_csv(
-        tmp_path / "register.csv",
-        "name,id_number,phone,grid,origin,origin_category,mode,site,start_date,planned_days,status,end_date",
-        f"测试5,{id_number(5)},13800000005,第二网格,外省示例市,other_province,home,,{day(-4)},14,released,{D}",
-        f"测试6,{id_number(6)},13800000006,第二网格,外省示例市,other_province,home,,{day(-4)},14,,"))
+    import_file(
+        engine,
+        admin,
+        "quarantine",
+        write_csv(
+            tmp_path / "register.csv",
+            "name,id_number,phone,grid,origin,origin_category,mode,site,start_date,planned_days,status,end_date",
+            f"测试5,{id_number(5)},13800000005,第二网格,外省示例市,other_province,home,,{day(-4)},14,released,{D}",
+            f"测试6,{id_number(6)},13800000006,第二网格,外省示例市,other_province,home,,{day(-4)},14,,",
+        ),
+    )
 
     assert [(mark["figure"], mark["before"], mark["after"], mark["changed_by"]) for mark in marks(engine)] == [
-        ("current.home", 4, 3, admin.username), ("current.total", 4, 3, admin.username),
-        ("released", 1, 2, admin.username), ("followups_missing", 3, 2, admin.username)]
+        ("current.home", 4, 3, admin.username),
+        ("current.total", 4, 3, admin.username),
+        ("released", 1, 2, admin.username),
+        ("followups_missing", 3, 2, admin.username),
+    ]
     assert_marks_end_at_the_briefing(engine)
 
 
@@ -323,11 +375,19 @@ def store(engine, admin, set_clock) -> dict[str, int]:
     """Masks: 200 bought three days before D, 70 issued on D."""
     set_clock(at(-3, 9))
     perform(engine, admin, supplies.add_item, {"name": "口罩", "unit": "个", "safety_stock": 150})
-    bought = perform(engine, admin, supplies.add_movement, {
-        "item": "口罩", "date": day(-3), "kind": "purchase", "quantity": 200, "counterparty": "康宁医疗"})
+    bought = perform(
+        engine,
+        admin,
+        supplies.add_movement,
+        {"item": "口罩", "date": day(-3), "kind": "purchase", "quantity": 200, "counterparty": "康宁医疗"},
+    )
     set_clock(at(0, 10))
-    issued = perform(engine, admin, supplies.add_movement, {
-        "item": "口罩", "date": D, "kind": "issue", "quantity": 70, "counterparty": "东门"})
+    issued = perform(
+        engine,
+        admin,
+        supplies.add_movement,
+        {"item": "口罩", "date": D, "kind": "issue", "quantity": 70, "counterparty": "东门"},
+    )
     return {"bought": bought, "issued": issued}
 
 
@@ -348,7 +408,9 @@ def test_a_reversal_and_a_stock_count_after_the_day_mark_the_item(engine, store,
     ]
     found = marks(engine)
     assert [(mark["changed_at"], mark["changed_by"], mark["reason"]) for mark in (found[0], found[-1])] == [
-        (at(1, 9), "checker", "重复录入"), (at(1, 11), "keeper", "盘点短少")]
+        (at(1, 9), "checker", "重复录入"),
+        (at(1, 11), "keeper", "盘点短少"),
+    ]
     assert_before_is_what_the_briefing_showed(engine, shown, found[:-1])
     assert_marks_end_at_the_briefing(engine)
 
@@ -363,26 +425,49 @@ def test_a_correction_dated_after_the_day_is_not_marked(engine, store, set_clock
 
 def test_a_late_movement_and_an_imported_adjustment_are_not_corrections(engine, admin, store, set_clock, tmp_path):
     set_clock(at(1, 9))
-    perform(engine, admin, supplies.add_movement, {
-        "item": "口罩", "date": D, "kind": "donation", "quantity": 30, "counterparty": "惠民超市"})
+    perform(
+        engine,
+        admin,
+        supplies.add_movement,
+        {"item": "口罩", "date": D, "kind": "donation", "quantity": 30, "counterparty": "惠民超市"},
+    )
     set_clock(at(1, 10))
-    import_file(engine, admin, "supply_movements", write_csv(
-        tmp_path / "moves.csv", "item,date,kind,quantity,counterparty,note",
-        f"口罩,{D},adjustment,-5,,盘点短少", f"口罩,{D},reversal,30,惠民超市,捐赠未到"))
+    import_file(
+        engine,
+        admin,
+        "supply_movements",
+        write_csv(
+            tmp_path / "moves.csv",
+            "item,date,kind,quantity,counterparty,note",
+            f"口罩,{D},adjustment,-5,,盘点短少",
+            f"口罩,{D},reversal,30,惠民超市,捐赠未到",
+        ),
+    )
 
     assert marks(engine) == []
     assert briefing_value(briefing(engine), "supplies", "on_hand", "口罩") == 125
 
 
-def test_a_reversal_its_author_enters_before_importing_a_ledger_is_still_marked(engine, admin, store, set_clock,
-                                                                                tmp_path):
+def test_a_reversal_its_author_enters_before_importing_a_ledger_is_still_marked(
+    engine, admin, store, set_clock, tmp_path
+):
     set_clock(at(1, 9))
     perform(engine, admin, supplies.reverse_movement, store["issued"], "重复录入")
-    perform(engine, admin, supplies.add_movement, {
-        "item": "口罩", "date": day(1), "kind": "issue", "quantity": 10, "counterparty": "东门"})
+    perform(
+        engine,
+        admin,
+        supplies.add_movement,
+        {"item": "口罩", "date": day(1), "kind": "issue", "quantity": 10, "counterparty": "东门"},
+    )
     set_clock(at(1, 10))
-    import_file(engine, admin, "supply_movements", write_csv(
-        tmp_path / "moves.csv", "item,date,kind,quantity,counterparty,note", f"口罩,{D},adjustment,-5,,盘点短少"))
+    import_file(
+        engine,
+        admin,
+        "supply_movements",
+        write_csv(
+            tmp_path / "moves.csv", "item,date,kind,quantity,counterparty,note", f"口罩,{D},adjustment,-5,,盘点短少"
+        ),
+    )
 
     found = marks(engine)
     assert (found[0]["figure"], found[0]["before"], found[0]["after"]) == ("on_hand", 125, 195)
@@ -390,11 +475,16 @@ def test_a_reversal_its_author_enters_before_importing_a_ledger_is_still_marked(
     assert_marks_end_at_the_briefing(engine)
 
 
-def test_a_correction_the_importing_user_enters_after_the_import_is_marked(engine, admin, store, set_clock,
-                                                                          tmp_path):
+def test_a_correction_the_importing_user_enters_after_the_import_is_marked(engine, admin, store, set_clock, tmp_path):
     set_clock(at(1, 10))
-    import_file(engine, admin, "supply_movements", write_csv(
-        tmp_path / "moves.csv", "item,date,kind,quantity,counterparty,note", f"口罩,{D},adjustment,-5,,盘点短少"))
+    import_file(
+        engine,
+        admin,
+        "supply_movements",
+        write_csv(
+            tmp_path / "moves.csv", "item,date,kind,quantity,counterparty,note", f"口罩,{D},adjustment,-5,,盘点短少"
+        ),
+    )
     set_clock(at(1, 11))
     perform(engine, admin, supplies.reverse_movement, store["issued"], "重复录入")
 
@@ -407,9 +497,21 @@ def test_a_correction_the_importing_user_enters_after_the_import_is_marked(engin
 
 
 def register_enterprise(engine, actor: Actor, name: str, status: str, status_date: date, reason: str = "") -> int:
-    return perform(engine, actor, enterprises.add_enterprise, {
-        "name": name, "kind": "shop", "sector": "餐饮", "grid": "第二网格", "employees": 4, "status": status,
-        "status_date": status_date, "reason": reason or None})
+    return perform(
+        engine,
+        actor,
+        enterprises.add_enterprise,
+        {
+            "name": name,
+            "kind": "shop",
+            "sector": "餐饮",
+            "grid": "第二网格",
+            "employees": 4,
+            "status": status,
+            "status_date": status_date,
+            "reason": reason or None,
+        },
+    )
 
 
 @pytest.fixture
@@ -431,7 +533,8 @@ def test_a_status_change_back_dated_to_the_day_marks_the_status_counts(engine, n
     ]
     found = marks(engine)
     assert {(mark["changed_at"], mark["changed_by"], mark["reason"]) for mark in found} == {
-        (at(2, 9), "checker", "申请材料补交")}
+        (at(2, 9), "checker", "申请材料补交")
+    }
     assert_before_is_what_the_briefing_showed(engine, shown, found)
     assert_marks_end_at_the_briefing(engine)
     assert changes(engine, day(-1)) == []
@@ -453,14 +556,22 @@ def test_closing_an_enterprise_after_the_day_marks_total_and_rate(engine, admin,
     assert_marks_end_at_the_briefing(engine)
 
 
-def test_a_late_registration_and_an_imported_status_are_not_corrections(engine, admin, noodle_shop, set_clock,
-                                                                        tmp_path):
+def test_a_late_registration_and_an_imported_status_are_not_corrections(
+    engine, admin, noodle_shop, set_clock, tmp_path
+):
     set_clock(at(1, 9))
     register_enterprise(engine, admin, "示例理发店", "reopened", day(-1))
     set_clock(at(1, 10))
-    import_file(engine, admin, "enterprises", write_csv(
-        tmp_path / "enterprises.csv", "name,kind,sector,grid,employees,status,status_date,reason",
-        f"示例面馆,shop,餐饮,第二网格,4,applied,{D},"))
+    import_file(
+        engine,
+        admin,
+        "enterprises",
+        write_csv(
+            tmp_path / "enterprises.csv",
+            "name,kind,sector,grid,employees,status,status_date,reason",
+            f"示例面馆,shop,餐饮,第二网格,4,applied,{D},",
+        ),
+    )
 
     assert marks(engine) == []
     assert briefing(engine)["enterprises"]["applied"] == 1
@@ -469,8 +580,9 @@ def test_a_late_registration_and_an_imported_status_are_not_corrections(engine, 
 # Across the sections --------------------------------------------------------------------------------------------
 
 
-def test_marks_of_all_sections_come_in_the_order_the_corrections_were_entered(engine, gates, ward, store,
-                                                                                noodle_shop, set_clock):
+def test_marks_of_all_sections_come_in_the_order_the_corrections_were_entered(
+    engine, gates, ward, store, noodle_shop, set_clock
+):
     set_clock(at(1, 12))
     perform(engine, CHECKER, enterprises.change_status, noodle_shop, "applied", D)
     set_clock(at(1, 11))
@@ -482,7 +594,12 @@ def test_marks_of_all_sections_come_in_the_order_the_corrections_were_entered(en
 
     found = marks(engine)
     assert [mark["section"] for mark in found] == [
-        "checkpoints", "checkpoints", "quarantine", *["supplies"] * 5, *["enterprises"] * 3]
+        "checkpoints",
+        "checkpoints",
+        "quarantine",
+        *["supplies"] * 5,
+        *["enterprises"] * 3,
+    ]
     assert [mark["changed_at"] for mark in found] == sorted(mark["changed_at"] for mark in found)
     assert_marks_end_at_the_briefing(engine)
     with engine.connect() as conn:
@@ -508,8 +625,9 @@ def briefing_figures(report: dict) -> dict[tuple, object]:
     return found
 
 
-def test_each_correction_is_marked_with_exactly_the_change_it_made_to_the_briefing(engine, gates, ward, store,
-                                                                                  noodle_shop, set_clock):
+def test_each_correction_is_marked_with_exactly_the_change_it_made_to_the_briefing(
+    engine, gates, ward, store, noodle_shop, set_clock
+):
     corrections = [
         lambda: correct_count(engine, gates["east"], persons=90, turned_back=3),
         lambda: perform(engine, CHECKER, supplies.reverse_movement, store["issued"], "重复录入"),

@@ -14,8 +14,12 @@ from data_layer import settings
 from data_layer.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_CODE = [ROOT / "app.py", *(ROOT / "data_layer").rglob("*.py"), *(ROOT / "ui").glob("*.py"),
-            *(ROOT / "pages").glob("*.py")]
+APP_CODE = [
+    ROOT / "app.py",
+    *(ROOT / "data_layer").rglob("*.py"),
+    *(ROOT / "ui").glob("*.py"),
+    *(ROOT / "pages").glob("*.py"),
+]
 BAD_VALUES = {
     "COMMAND_POST_TZ": "Asia/Nowhere",
     "COMMAND_POST_SESSION_MINUTES": "sixty",
@@ -41,9 +45,13 @@ def test_the_readme_configuration_table_is_the_registry():
 
 
 def test_no_code_reads_a_setting_but_through_the_registry():
-    readers = [f"{path.relative_to(ROOT)}:{number}" for path in APP_CODE if path.name != "settings.py"
-               for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
-               if re.search(r"os\.environ|getenv", line)]
+    readers = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in APP_CODE
+        if path.name != "settings.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if re.search(r"os\.environ|getenv", line)
+    ]
     assert readers == []
 
 
@@ -54,8 +62,12 @@ def test_every_variable_named_in_the_code_is_declared():
 
 def test_every_setting_has_a_bad_value_tested():
     declared = {setting.name for setting in settings.SETTINGS}
-    assert declared - set(BAD_VALUES) == {"COMMAND_POST_DB", "COMMAND_POST_AREA_GEOJSON", "COMMAND_POST_AREA_IMAGE",
-                                          "COMMAND_POST_NOTICE_TEMPLATE"}, "free text or paths: any value parses"
+    assert declared - set(BAD_VALUES) == {
+        "COMMAND_POST_DB",
+        "COMMAND_POST_AREA_GEOJSON",
+        "COMMAND_POST_AREA_IMAGE",
+        "COMMAND_POST_NOTICE_TEMPLATE",
+    }, "free text or paths: any value parses"
 
 
 @pytest.mark.parametrize("name", sorted(BAD_VALUES))

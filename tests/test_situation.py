@@ -37,8 +37,6 @@ def at(day_offset: int, hour: int) -> datetime:
     return datetime.combine(days(day_offset), time(hour))
 
 
-
-
 def alerts_on(engine, day: date = D) -> list[Alert]:
     with engine.connect() as conn:
         return situation.alerts(conn, day)
@@ -56,14 +54,26 @@ def only_alert(engine, key: str, day: date = D) -> Alert:
 
 # --- the rows each alert is raised from ------------------------------------------------------------------------
 
+
 def add_checkpoint(engine, admin, name: str) -> int:
     return perform(engine, admin, checkpoints.add_checkpoint, {"name": name, "grid": "第一网格", "kind": "road"})
 
 
 def enter_count(engine, admin, checkpoint: str, start: datetime, persons: int = 100, fever: int = 0) -> int:
-    return perform(engine, admin, checkpoints.add_count, {
-        "checkpoint": checkpoint, "period_start": start, "period_end": start + timedelta(hours=8),
-        "persons": persons, "vehicles": 0, "fever": fever, "turned_back": 0})
+    return perform(
+        engine,
+        admin,
+        checkpoints.add_count,
+        {
+            "checkpoint": checkpoint,
+            "period_start": start,
+            "period_end": start + timedelta(hours=8),
+            "persons": persons,
+            "vehicles": 0,
+            "fever": fever,
+            "turned_back": 0,
+        },
+    )
 
 
 def add_site(engine, admin, name: str = SITE, capacity: int = 10) -> int:
@@ -72,15 +82,33 @@ def add_site(engine, admin, name: str = SITE, capacity: int = 10) -> int:
 
 def register(engine, admin, n: int, start: date = STARTED, planned_days: int = 14, **fields: object) -> int:
     """A person in home quarantine from ``start`` (D-3 by default: current on D, due well after it)."""
-    return perform(engine, admin, quarantine.register, {
-        "name": f"测试{n}", "id_number": id_number(n), "phone": f"1380000{n:04d}", "grid": "第一网格",
-        "address": "示例小区1栋", "origin": "外省示例市", "origin_category": "other_province", "mode": "home",
-        "start_date": start, "planned_days": planned_days, **fields})
+    return perform(
+        engine,
+        admin,
+        quarantine.register,
+        {
+            "name": f"测试{n}",
+            "id_number": id_number(n),
+            "phone": f"1380000{n:04d}",
+            "grid": "第一网格",
+            "address": "示例小区1栋",
+            "origin": "外省示例市",
+            "origin_category": "other_province",
+            "mode": "home",
+            "start_date": start,
+            "planned_days": planned_days,
+            **fields,
+        },
+    )
 
 
 def followup(engine, admin, episode: int, day: date = D, slot: str = "AM", temperature: float = 36.5) -> int:
-    return perform(engine, admin, quarantine.add_followup, {
-        "episode_id": episode, "date": day, "slot": slot, "temperature": temperature, "by": "网格员甲"})
+    return perform(
+        engine,
+        admin,
+        quarantine.add_followup,
+        {"episode_id": episode, "date": day, "slot": slot, "temperature": temperature, "by": "网格员甲"},
+    )
 
 
 def both_followups(engine, admin, episode: int, day: date = D) -> None:
@@ -89,26 +117,52 @@ def both_followups(engine, admin, episode: int, day: date = D) -> None:
 
 
 def add_item(engine, admin, name: str, safety_stock: int = 0) -> int:
-    return perform(engine, admin, supplies.add_item, {"name": name, "unit": "个", "category": "防护用品",
-                                                      "safety_stock": safety_stock})
+    return perform(
+        engine,
+        admin,
+        supplies.add_item,
+        {"name": name, "unit": "个", "category": "防护用品", "safety_stock": safety_stock},
+    )
 
 
 def move(engine, admin, item: str, day: date, kind: str, quantity: int) -> int:
     extra = {"recipient_kind": "checkpoint"} if kind == "issue" else {}
-    return perform(engine, admin, supplies.add_movement, {"item": item, "date": day, "kind": kind,
-                                                          "quantity": quantity, "counterparty": "示例", **extra})
+    return perform(
+        engine,
+        admin,
+        supplies.add_movement,
+        {"item": item, "date": day, "kind": kind, "quantity": quantity, "counterparty": "示例", **extra},
+    )
 
 
 def add_enterprise(engine, admin, name: str) -> int:
-    return perform(engine, admin, enterprises.add_enterprise, {
-        "name": name, "kind": "shop", "sector": "餐饮", "grid": "第一网格", "employees": 3,
-        "status": "reopened", "status_date": days(-20)})
+    return perform(
+        engine,
+        admin,
+        enterprises.add_enterprise,
+        {
+            "name": name,
+            "kind": "shop",
+            "sector": "餐饮",
+            "grid": "第一网格",
+            "employees": 3,
+            "status": "reopened",
+            "status_date": days(-20),
+        },
+    )
 
 
 def inspect(engine, admin, enterprise: int, deadlines: list[date]) -> list[int]:
     """An inspection on D-15 opening one rectification item per deadline; returns the items' ids."""
-    inspection = perform(engine, admin, enterprises.add_inspection, enterprise, INSPECTED, "督查组王", [
-        {"item": f"整改事项{number}", "deadline": deadline} for number, deadline in enumerate(deadlines, start=1)])
+    inspection = perform(
+        engine,
+        admin,
+        enterprises.add_inspection,
+        enterprise,
+        INSPECTED,
+        "督查组王",
+        [{"item": f"整改事项{number}", "deadline": deadline} for number, deadline in enumerate(deadlines, start=1)],
+    )
     with engine.connect() as conn:
         return [item["id"] for item in enterprises.inspection_items(conn, inspection)]
 
@@ -154,6 +208,7 @@ def busy_day(engine, admin, quiet_day) -> None:
 
 # --- checkpoints -----------------------------------------------------------------------------------------------
 
+
 def test_fever_at_a_checkpoint_on_the_day_raises_a_high_alert_naming_it_with_the_days_count(engine, admin):
     for name in (GATE, ROAD):
         add_checkpoint(engine, admin, name)
@@ -163,7 +218,8 @@ def test_fever_at_a_checkpoint_on_the_day_raises_a_high_alert_naming_it_with_the
     enter_count(engine, admin, ROAD, at(0, 8))
 
     assert alerts_with(engine, "checkpoint_fever") == [
-        Alert("checkpoints", "situation.alert.checkpoint_fever", "high", {"count": 3, "names": GATE})]
+        Alert("checkpoints", "situation.alert.checkpoint_fever", "high", {"count": 3, "names": GATE})
+    ]
 
 
 def test_fever_at_many_checkpoints_is_one_alert_with_the_total_naming_those_with_the_most_first(engine, admin):
@@ -174,8 +230,7 @@ def test_fever_at_many_checkpoints_is_one_alert_with_the_total_naming_those_with
 
     alert = only_alert(engine, "checkpoint_fever")
     most_first = list(reversed(names))
-    assert alert.params == {"count": sum(range(1, len(names) + 1)),
-                            "names": "、".join(most_first[:NAMES_SHOWN]) + "…"}
+    assert alert.params == {"count": sum(range(1, len(names) + 1)), "names": "、".join(most_first[:NAMES_SHOWN]) + "…"}
 
 
 def test_a_checkpoint_that_has_not_reported_raises_the_not_reported_alert_with_the_count(engine, admin):
@@ -188,18 +243,20 @@ def test_a_checkpoint_that_has_not_reported_raises_the_not_reported_alert_with_t
     assert (alert.domain, alert.severity, alert.params) == ("checkpoints", "medium", {"count": 1, "names": ROAD})
 
 
-def test_more_silent_checkpoints_than_names_shown_name_the_first_ones_then_an_ellipsis_and_count_all(
-        engine, admin):
+def test_more_silent_checkpoints_than_names_shown_name_the_first_ones_then_an_ellipsis_and_count_all(engine, admin):
     silent = [f"卡口{n}" for n in range(1, NAMES_SHOWN + 3)]
     for name in (GATE, *silent):
         add_checkpoint(engine, admin, name)
     enter_count(engine, admin, GATE, at(0, 8))
 
     assert only_alert(engine, "not_reported").params == {
-        "count": NAMES_SHOWN + 2, "names": "、".join(silent[:NAMES_SHOWN]) + "…"}
+        "count": NAMES_SHOWN + 2,
+        "names": "、".join(silent[:NAMES_SHOWN]) + "…",
+    }
 
 
 # --- quarantine --------------------------------------------------------------------------------------------------
+
 
 def test_fever_in_quarantine_raises_a_high_alert_counting_the_days_fever_readings(engine, admin):
     first, second, normal = (register(engine, admin, n) for n in (1, 2, 3))
@@ -213,12 +270,16 @@ def test_fever_in_quarantine_raises_a_high_alert_counting_the_days_fever_reading
     assert alert.params == {"count": quarantine_figures(engine)["fever_in_quarantine"]} == {"count": 2}
 
 
-@pytest.mark.parametrize(("name", "figure", "severity", "starts"), [
-    ("quarantine_overdue", "overdue", "high", (-14, -16, -13)),
-    ("quarantine_due", "due_next_3_days", "medium", (-13, -11, -10)),
-])
-def test_overdue_and_due_quarantines_raise_their_alert_with_the_briefings_count(engine, admin, name, figure,
-                                                                                 severity, starts):
+@pytest.mark.parametrize(
+    ("name", "figure", "severity", "starts"),
+    [
+        ("quarantine_overdue", "overdue", "high", (-14, -16, -13)),
+        ("quarantine_due", "due_next_3_days", "medium", (-13, -11, -10)),
+    ],
+)
+def test_overdue_and_due_quarantines_raise_their_alert_with_the_briefings_count(
+    engine, admin, name, figure, severity, starts
+):
     for n, start in enumerate(starts, start=1):
         both_followups(engine, admin, register(engine, admin, n, start=days(start)))
 
@@ -244,18 +305,26 @@ def test_a_full_site_raises_site_full_and_a_site_with_room_raises_nothing(engine
         both_followups(engine, admin, register(engine, admin, n, mode="centralized", site=site))
 
     assert alerts_with(engine, "site_full") == [
-        Alert("quarantine", "situation.alert.site_full", "high", {"site": SITE})]
+        Alert("quarantine", "situation.alert.site_full", "high", {"site": SITE})
+    ]
 
 
 # --- supplies ----------------------------------------------------------------------------------------------------
+
 
 def test_an_item_out_of_stock_raises_a_high_alert(engine, admin):
     add_item(engine, admin, "酒精", safety_stock=10)
     move(engine, admin, "酒精", days(-1), "purchase", 20)
     move(engine, admin, "酒精", D, "issue", 20)
 
-    assert alerts_on(engine) == [Alert("supplies", "situation.alert.out_of_stock", "high",
-                                       {"item": "酒精", "on_hand": 0, "unit": "个", "days": 0.0})]
+    assert alerts_on(engine) == [
+        Alert(
+            "supplies",
+            "situation.alert.out_of_stock",
+            "high",
+            {"item": "酒精", "on_hand": 0, "unit": "个", "days": 0.0},
+        )
+    ]
 
 
 def test_an_item_with_under_three_days_of_cover_raises_a_high_alert(engine, admin):
@@ -263,8 +332,14 @@ def test_an_item_with_under_three_days_of_cover_raises_a_high_alert(engine, admi
     move(engine, admin, "消毒液", days(-6), "purchase", 100)
     move(engine, admin, "消毒液", days(-6), "issue", 71)
 
-    assert alerts_on(engine) == [Alert("supplies", "situation.alert.under_cover", "high",
-                                       {"item": "消毒液", "on_hand": 29, "unit": "个", "days": 2.9})]
+    assert alerts_on(engine) == [
+        Alert(
+            "supplies",
+            "situation.alert.under_cover",
+            "high",
+            {"item": "消毒液", "on_hand": 29, "unit": "个", "days": 2.9},
+        )
+    ]
 
 
 def test_an_item_below_its_safety_stock_with_enough_cover_raises_a_medium_alert(engine, admin):
@@ -272,8 +347,9 @@ def test_an_item_below_its_safety_stock_with_enough_cover_raises_a_medium_alert(
     move(engine, admin, "手套", days(-2), "purchase", 60)
     move(engine, admin, "手套", D, "issue", 7)
 
-    assert alerts_on(engine) == [Alert("supplies", "situation.alert.below_safety", "medium",
-                                       {"count": 1, "names": "手套"})]
+    assert alerts_on(engine) == [
+        Alert("supplies", "situation.alert.below_safety", "medium", {"count": 1, "names": "手套"})
+    ]
 
 
 def test_items_below_their_safety_stock_are_one_alert_counting_them(engine, admin):
@@ -298,8 +374,8 @@ def test_an_item_in_stock_with_exactly_three_days_of_cover_and_above_safety_rais
 
 # --- enterprises -------------------------------------------------------------------------------------------------
 
-def test_overdue_rectifications_raise_one_high_alert_counting_them_and_naming_the_most_overdue_first(
-        engine, admin):
+
+def test_overdue_rectifications_raise_one_high_alert_counting_them_and_naming_the_most_overdue_first(engine, admin):
     later, earlier = add_enterprise(engine, admin, "乙超市"), add_enterprise(engine, admin, "甲面馆")
     inspect(engine, admin, later, [days(-1), days(-1), D, days(2)])
     inspect(engine, admin, earlier, [days(-6)])
@@ -316,7 +392,9 @@ def test_more_overdue_enterprises_than_names_shown_name_the_most_overdue_ones_th
         inspect(engine, admin, add_enterprise(engine, admin, name), [days(-overdue_days)])
 
     assert only_alert(engine, "rectifications_overdue").params == {
-        "count": NAMES_SHOWN + 2, "names": "、".join(names[:NAMES_SHOWN]) + "…"}
+        "count": NAMES_SHOWN + 2,
+        "names": "、".join(names[:NAMES_SHOWN]) + "…",
+    }
 
 
 def test_overdue_items_beyond_those_read_for_names_still_end_the_names_with_an_ellipsis(engine, admin):
@@ -338,7 +416,7 @@ def test_a_rectification_item_due_on_the_day_itself_is_not_overdue(engine, admin
 
 
 def test_a_closed_rectification_item_raises_nothing_though_its_deadline_has_passed(engine, admin):
-    item, = inspect(engine, admin, add_enterprise(engine, admin, "示例面馆"), [days(-4)])
+    (item,) = inspect(engine, admin, add_enterprise(engine, admin, "示例面馆"), [days(-4)])
     perform(engine, admin, enterprises.close_rectification, item, days(-2), "督查组李")
 
     assert alerts_on(engine) == []
@@ -346,6 +424,7 @@ def test_a_closed_rectification_item_raises_nothing_though_its_deadline_has_pass
 
 
 # --- across domains ----------------------------------------------------------------------------------------------
+
 
 def test_high_alerts_come_before_medium_ones(engine, busy_day):
     severities = [alert.severity for alert in alerts_on(engine)]
@@ -361,7 +440,11 @@ def test_alerts_raised_by_a_quarantined_person_hold_no_name_id_number_or_phone(e
 
     raised = alerts_on(engine)
     assert {alert.key.rsplit(".", 1)[1] for alert in raised} == {
-        "quarantine_fever", "quarantine_overdue", "followups_missing", "site_full"}
+        "quarantine_fever",
+        "quarantine_overdue",
+        "followups_missing",
+        "site_full",
+    }
     shown = " ".join(str(value) for alert in raised for value in alert.params.values())
     for personal in (PERSON_NAME, id_number(7), PERSON_PHONE, PERSON_PHONE[-4:]):
         assert personal not in shown
@@ -384,6 +467,7 @@ def test_an_empty_store_raises_no_alerts(engine):
 
 
 # --- risk level --------------------------------------------------------------------------------------------------
+
 
 def test_the_risk_level_is_low_until_an_admin_sets_it(engine):
     assert situation.risk_level(engine) == "low"
@@ -413,9 +497,15 @@ def test_a_risk_level_outside_low_medium_high_is_refused_naming_the_field(engine
     assert situation.risk_level(engine) == "medium"
 
 
-@pytest.mark.parametrize("actor", [Actor("leader-test", "leader"), Actor("wall-test", "wall"),
-                                   Actor("clerk-test", "clerk", (("checkpoints", frozenset()),))],
-                         ids=lambda actor: actor.role)
+@pytest.mark.parametrize(
+    "actor",
+    [
+        Actor("leader-test", "leader"),
+        Actor("wall-test", "wall"),
+        Actor("clerk-test", "clerk", (("checkpoints", frozenset()),)),
+    ],
+    ids=lambda actor: actor.role,
+)
 def test_only_an_admin_may_set_the_risk_level(engine, actor):
     before = snapshot(engine, ["settings"])
 

@@ -56,13 +56,25 @@ NOTE = '夜班\t"东门" \\N 换岗\n'  # what a bulk load could mistake for its
 
 def test_rows_inserted_in_bulk_are_stored_and_audited_as_a_row_inserted_alone(engine, admin, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: datetime(2026, 11, 20, 16, 5, 7, 250))
-    entry = {"checkpoint_id": 1, "period_start": datetime(2026, 11, 20, 8), "period_end": datetime(2026, 11, 20, 16),
-             "persons": 12, "vehicles": 0, "fever": 1, "turned_back": 0, "note": NOTE,
-             "entered_by": admin.username, "entered_at": clock.now()}
+    entry = {
+        "checkpoint_id": 1,
+        "period_start": datetime(2026, 11, 20, 8),
+        "period_end": datetime(2026, 11, 20, 16),
+        "persons": 12,
+        "vehicles": 0,
+        "fever": 1,
+        "turned_back": 0,
+        "note": NOTE,
+        "entered_by": admin.username,
+        "entered_at": clock.now(),
+    }
 
     def work(ctx: WriteContext) -> list[int]:
-        ctx.insert(checkpoints, "checkpoints.add_checkpoint", {"name": "东门", "grid": "一网格", "kind": "road",
-                                                               "latitude": 30.5, "longitude": None, "active": True})
+        ctx.insert(
+            checkpoints,
+            "checkpoints.add_checkpoint",
+            {"name": "东门", "grid": "一网格", "kind": "road", "latitude": 30.5, "longitude": None, "active": True},
+        )
         alone = ctx.insert(checkpoint_counts, "checkpoints.add_count", entry)
         return [alone, *ctx.insert_many(checkpoint_counts, "checkpoints.add_count", [entry, {**entry, "note": None}])]
 
@@ -76,9 +88,18 @@ def test_rows_inserted_in_bulk_are_stored_and_audited_as_a_row_inserted_alone(en
 
 
 def test_a_bulk_insert_refused_by_the_database_raises_its_integrity_error_and_stores_nothing(engine, admin):
-    entry = {"checkpoint_id": 99, "period_start": datetime(2026, 11, 20, 8), "period_end": datetime(2026, 11, 20, 16),
-             "persons": 1, "vehicles": 0, "fever": 0, "turned_back": 0, "note": None, "entered_by": admin.username,
-             "entered_at": datetime(2026, 11, 20, 16, 5)}
+    entry = {
+        "checkpoint_id": 99,
+        "period_start": datetime(2026, 11, 20, 8),
+        "period_end": datetime(2026, 11, 20, 16),
+        "persons": 1,
+        "vehicles": 0,
+        "fever": 0,
+        "turned_back": 0,
+        "note": None,
+        "entered_by": admin.username,
+        "entered_at": datetime(2026, 11, 20, 16, 5),
+    }
     with pytest.raises(sa.exc.IntegrityError):
         write(engine, admin, lambda ctx: ctx.insert_many(checkpoint_counts, "checkpoints.add_count", [entry]))
     assert count_rows(engine, "checkpoint_counts") == 0

@@ -33,14 +33,20 @@ D = TODAY - timedelta(days=10)
 
 
 def item(engine, admin, name: str, safety_stock: int = 0, unit: str = "个") -> int:
-    return db.perform(engine, admin, add_item, {"name": name, "unit": unit, "category": "防护用品",
-                                                "safety_stock": safety_stock})
+    return db.perform(
+        engine, admin, add_item, {"name": name, "unit": unit, "category": "防护用品", "safety_stock": safety_stock}
+    )
 
 
-def move(engine, actor, name: object, day: date, kind: str, quantity: int, counterparty: str | None = None,
-         **extra: object) -> int:
-    return db.perform(engine, actor, add_movement, {"item": name, "date": day, "kind": kind, "quantity": quantity,
-                                                    "counterparty": counterparty, **extra})
+def move(
+    engine, actor, name: object, day: date, kind: str, quantity: int, counterparty: str | None = None, **extra: object
+) -> int:
+    return db.perform(
+        engine,
+        actor,
+        add_movement,
+        {"item": name, "date": day, "kind": kind, "quantity": quantity, "counterparty": counterparty, **extra},
+    )
 
 
 def reverse(engine, actor, movement: int, reason: str = "录错了") -> int:
@@ -75,8 +81,10 @@ def movement_count(engine) -> int:
 # 护目镜 (inactive): D-1 purchase 5
 @pytest.fixture
 def scenario(engine, admin) -> dict[str, int]:
-    ids = {name: item(engine, admin, name, safety) for name, safety in
-           (("口罩", 100), ("防护服", 50), ("酒精", 10), ("手套", 30), ("消毒液", 0), ("护目镜", 0))}
+    ids = {
+        name: item(engine, admin, name, safety)
+        for name, safety in (("口罩", 100), ("防护服", 50), ("酒精", 10), ("手套", 30), ("消毒液", 0), ("护目镜", 0))
+    }
     move(engine, admin, "口罩", day(-8), "purchase", 1000, "康宁医疗器械有限公司")
     move(engine, admin, "口罩", day(-7), "issue", 70, "锦绣花园东门", recipient_kind="checkpoint")
     move(engine, admin, "口罩", day(-6), "issue", 140, "锦绣花园东门", recipient_kind="checkpoint")
@@ -108,8 +116,9 @@ def test_figures_list_active_items_by_name_with_the_briefing_keys(engine, scenar
     with engine.connect() as conn:
         entries = supplies.figures(conn, D)
     assert [entry["item"] for entry in entries] == sorted(["口罩", "防护服", "酒精", "手套", "消毒液"])
-    assert {"item", "unit", "on_hand", "in_today", "out_today", "burn_rate", "days_of_cover",
-            "below_safety"} <= set(entries[0])
+    assert {"item", "unit", "on_hand", "in_today", "out_today", "burn_rate", "days_of_cover", "below_safety"} <= set(
+        entries[0]
+    )
 
 
 def test_on_hand_sums_every_movement_up_to_d_reversals_and_adjustments_included(engine, scenario):
@@ -158,14 +167,24 @@ def test_below_safety_means_on_hand_strictly_under_the_safety_stock(engine, scen
 def test_status_stockout_date_and_request_quantity(engine, scenario):
     entries = figures_by_item(engine, D)
     assert {name: entry["status"] for name, entry in entries.items()} == {
-        "口罩": "ok", "防护服": "below_safety", "酒精": "out", "手套": "ok", "消毒液": "under_3_days"}
+        "口罩": "ok",
+        "防护服": "below_safety",
+        "酒精": "out",
+        "手套": "ok",
+        "消毒液": "under_3_days",
+    }
     assert entries["口罩"]["stockout_date"] == (D + timedelta(days=20)).isoformat()  # floor(20.36)
     assert entries["消毒液"]["stockout_date"] == (D + timedelta(days=2)).isoformat()
     assert entries["酒精"]["stockout_date"] == D.isoformat()
     assert entries["手套"]["stockout_date"] is None
     # ceil(burn × 14 − on hand), at least 0: 防护服 5 × 14 − 25 = 45; 消毒液 71 × 2 − 29 = 113; 酒精 20 × 2 = 40.
     assert [entries[name]["request_quantity"] for name in ("口罩", "防护服", "消毒液", "酒精", "手套")] == [
-        0, 45, 113, 40, 0]
+        0,
+        45,
+        113,
+        40,
+        0,
+    ]
     assert figures_by_item(engine, D, request_days=30)["口罩"]["request_quantity"] == 482  # 50 × 30 − 1018
 
 
@@ -174,9 +193,15 @@ def test_stock_history_gives_each_days_closing_balance(engine, scenario):
         masks = supplies.stock_history(conn, scenario["口罩"], D + timedelta(days=1), days=4)
         every = supplies.stock_history(conn, None, D, days=2)
     assert [(row["date"], row["balance"]) for row in masks] == [
-        (D - timedelta(days=2), 740), (D - timedelta(days=1), 940), (D, 1018), (D + timedelta(days=1), 1511)]
+        (D - timedelta(days=2), 740),
+        (D - timedelta(days=1), 940),
+        (D, 1018),
+        (D + timedelta(days=1), 1511),
+    ]
     assert {(row["item"], row["date"]): row["balance"] for row in every if row["item"] == "防护服"} == {
-        ("防护服", D - timedelta(days=1)): 35, ("防护服", D): 25}
+        ("防护服", D - timedelta(days=1)): 35,
+        ("防护服", D): 25,
+    }
     assert "护目镜" not in {row["item"] for row in every}
 
 
@@ -220,7 +245,10 @@ def test_the_issue_form_proposes_the_clerks_own_most_issued_item_and_newest_reci
 
     mine = proposals(engine, clerk.username)
     assert (mine["item_id"], mine["counterparty"], mine["recipient_kind"]) == (
-        stocked["酒精"], "锦绣花园东门", "checkpoint")
+        stocked["酒精"],
+        "锦绣花园东门",
+        "checkpoint",
+    )
     anyone = proposals(engine, "somebody-else")
     assert (anyone["item_id"], anyone["counterparty"]) == (stocked["口罩"], "城东宾馆隔离点")
 
@@ -249,9 +277,17 @@ def test_ledger_shows_each_movement_with_its_running_balance(engine, scenario):
     with engine.connect() as conn:
         rows = supplies.ledger(conn, scenario["口罩"], D - timedelta(days=1), D)
     assert [(row["kind"], row["in"], row["out"], row["balance"]) for row in rows] == [
-        ("donation", 200, 0, 940), ("allocation", 300, 0, 1240), ("purchase", 40, 0, 1280),
-        ("reversal", 0, 40, 1240), ("issue", 0, 210, 1030), ("issue", 0, 35, 995), ("reversal", 35, 0, 1030),
-        ("scrap", 0, 5, 1025), ("adjustment", 0, 10, 1015), ("adjustment", 3, 0, 1018)]
+        ("donation", 200, 0, 940),
+        ("allocation", 300, 0, 1240),
+        ("purchase", 40, 0, 1280),
+        ("reversal", 0, 40, 1240),
+        ("issue", 0, 210, 1030),
+        ("issue", 0, 35, 995),
+        ("reversal", 35, 0, 1030),
+        ("scrap", 0, 5, 1025),
+        ("adjustment", 0, 10, 1015),
+        ("adjustment", 3, 0, 1018),
+    ]
     assert [row["reversed"] for row in rows][2:4] == [True, False]
     assert rows[3]["reverses_id"] == rows[2]["id"]
     assert rows[0]["counterparty"] == "惠民超市" and rows[0]["entered_by"] == "admin-test"
@@ -284,33 +320,39 @@ def stock(engine, admin) -> Stock:
 
 
 def issue_today(**changes: object) -> dict[str, object]:
-    return {"item": "口罩", "date": TODAY, "kind": "issue", "quantity": 1, "counterparty": "锦绣花园东门",
-            **changes}
+    return {"item": "口罩", "date": TODAY, "kind": "issue", "quantity": 1, "counterparty": "锦绣花园东门", **changes}
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    pytest.param(issue_today(item="不存在的物资"), "item", id="unknown item"),
-    pytest.param(issue_today(item=" "), "item", id="item missing"),
-    pytest.param(issue_today(date=TODAY + timedelta(days=1)), "date", id="future date"),
-    pytest.param(issue_today(date="2026-13-40"), "date", id="not a date"),
-    pytest.param(issue_today(kind="gift"), "kind", id="unknown kind"),
-    pytest.param(issue_today(kind="reversal"), "kind", id="reversal only by reversing"),
-    pytest.param(issue_today(quantity=0), "quantity", id="zero quantity"),
-    pytest.param(issue_today(kind="purchase", quantity=-5), "quantity", id="negative receipt"),
-    pytest.param(issue_today(quantity="2.5"), "quantity", id="fractional quantity"),
-    pytest.param(issue_today(quantity=None), "quantity", id="quantity missing"),
-    pytest.param(issue_today(kind="adjustment", quantity=0, note="盘点"), "quantity", id="zero adjustment"),
-    pytest.param(issue_today(kind="adjustment", quantity=-1, note=""), "note", id="adjustment without reason"),
-    pytest.param(issue_today(kind="purchase", recipient_kind="checkpoint"), "recipient_kind",
-                 id="recipient kind on a receipt"),
-    pytest.param(issue_today(recipient_kind="household"), "recipient_kind", id="unknown recipient kind"),
-    pytest.param(issue_today(quantity=41), "quantity", id="issue beyond stock"),
-    pytest.param(issue_today(kind="scrap", quantity=41), "quantity", id="scrap beyond stock"),
-    pytest.param(issue_today(kind="adjustment", quantity=-41, note="盘点"), "quantity",
-                 id="negative adjustment beyond stock"),
-    pytest.param(issue_today(date=ago(4), quantity=41), "quantity", id="back-dated issue empties a later day"),
-    pytest.param(issue_today(counterparty="长" * 101), "counterparty", id="counterparty too long"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        pytest.param(issue_today(item="不存在的物资"), "item", id="unknown item"),
+        pytest.param(issue_today(item=" "), "item", id="item missing"),
+        pytest.param(issue_today(date=TODAY + timedelta(days=1)), "date", id="future date"),
+        pytest.param(issue_today(date="2026-13-40"), "date", id="not a date"),
+        pytest.param(issue_today(kind="gift"), "kind", id="unknown kind"),
+        pytest.param(issue_today(kind="reversal"), "kind", id="reversal only by reversing"),
+        pytest.param(issue_today(quantity=0), "quantity", id="zero quantity"),
+        pytest.param(issue_today(kind="purchase", quantity=-5), "quantity", id="negative receipt"),
+        pytest.param(issue_today(quantity="2.5"), "quantity", id="fractional quantity"),
+        pytest.param(issue_today(quantity=None), "quantity", id="quantity missing"),
+        pytest.param(issue_today(kind="adjustment", quantity=0, note="盘点"), "quantity", id="zero adjustment"),
+        pytest.param(issue_today(kind="adjustment", quantity=-1, note=""), "note", id="adjustment without reason"),
+        pytest.param(
+            issue_today(kind="purchase", recipient_kind="checkpoint"),
+            "recipient_kind",
+            id="recipient kind on a receipt",
+        ),
+        pytest.param(issue_today(recipient_kind="household"), "recipient_kind", id="unknown recipient kind"),
+        pytest.param(issue_today(quantity=41), "quantity", id="issue beyond stock"),
+        pytest.param(issue_today(kind="scrap", quantity=41), "quantity", id="scrap beyond stock"),
+        pytest.param(
+            issue_today(kind="adjustment", quantity=-41, note="盘点"), "quantity", id="negative adjustment beyond stock"
+        ),
+        pytest.param(issue_today(date=ago(4), quantity=41), "quantity", id="back-dated issue empties a later day"),
+        pytest.param(issue_today(counterparty="长" * 101), "counterparty", id="counterparty too long"),
+    ],
+)
 def test_bad_movement_is_refused_and_nothing_written(engine, admin, stock, data, field):
     assert_write_refused(engine, admin, add_movement, data, field=field)
 
@@ -325,13 +367,16 @@ def test_stock_refusal_names_the_stock_on_hand_and_the_day_it_would_go_negative(
     assert figures_by_item(engine, TODAY)["口罩"]["on_hand"] == 0
 
 
-@pytest.mark.parametrize(("case", "field"), [
-    ("without reason", "reason"),
-    ("unknown movement", "movement"),
-    ("receipt already issued", "quantity"),
-    ("a reversal", "movement"),
-    ("twice", "movement"),
-])
+@pytest.mark.parametrize(
+    ("case", "field"),
+    [
+        ("without reason", "reason"),
+        ("unknown movement", "movement"),
+        ("receipt already issued", "quantity"),
+        ("a reversal", "movement"),
+        ("twice", "movement"),
+    ],
+)
 def test_bad_reversal_is_refused_and_nothing_written(engine, admin, stock, case, field):
     reversal = reverse(engine, admin, move(engine, admin, "口罩", TODAY, "issue", 1, "第一网格"))
     already = move(engine, admin, "口罩", TODAY, "issue", 2, "第一网格")
@@ -346,29 +391,36 @@ def test_bad_reversal_is_refused_and_nothing_written(engine, admin, stock, case,
     assert_write_refused(engine, admin, reverse_movement, movement, reason, field=field)
 
 
-@pytest.mark.parametrize(("args", "field"), [
-    pytest.param(("口罩", TODAY, 30, ""), "reason", id="without reason"),
-    pytest.param(("口罩", TODAY, -1, "盘点"), "counted_quantity", id="negative count"),
-    pytest.param(("口罩", TODAY + timedelta(days=1), 30, "盘点"), "date", id="future date"),
-    pytest.param(("不存在的物资", TODAY, 30, "盘点"), "item", id="unknown item"),
-    pytest.param(("口罩", ago(4), 50, "盘点"), "counted_quantity", id="back-dated count empties a later day"),
-])
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        pytest.param(("口罩", TODAY, 30, ""), "reason", id="without reason"),
+        pytest.param(("口罩", TODAY, -1, "盘点"), "counted_quantity", id="negative count"),
+        pytest.param(("口罩", TODAY + timedelta(days=1), 30, "盘点"), "date", id="future date"),
+        pytest.param(("不存在的物资", TODAY, 30, "盘点"), "item", id="unknown item"),
+        pytest.param(("口罩", ago(4), 50, "盘点"), "counted_quantity", id="back-dated count empties a later day"),
+    ],
+)
 def test_bad_stock_count_is_refused_and_nothing_written(engine, admin, stock, args, field):
     assert_write_refused(engine, admin, record_stock_count, *args, field=field)
 
 
-@pytest.mark.parametrize(("operation", "args", "field"), [
-    pytest.param(add_item, ({"name": "口罩", "unit": "个"},), "name", id="duplicate name"),
-    pytest.param(add_item, ({"name": "", "unit": "个"},), "name", id="name missing"),
-    pytest.param(add_item, ({"name": "手套", "unit": ""},), "unit", id="unit missing"),
-    pytest.param(add_item, ({"name": "手套", "unit": "双", "safety_stock": -1},), "safety_stock",
-                 id="negative safety stock"),
-    pytest.param(rename_item, ("口罩", "酒精"), "name", id="rename to an existing name"),
-    pytest.param(rename_item, ("不存在的物资", "新名字"), "item", id="rename unknown item"),
-    pytest.param(set_item, ("口罩", {"safety_stock": "abc"}), "safety_stock", id="safety stock not a number"),
-    pytest.param(set_item, ("口罩", {"unit": ""}), "unit", id="unit emptied"),
-    pytest.param(set_item, ("口罩", {"active": "maybe"}), "active", id="active not a flag"),
-])
+@pytest.mark.parametrize(
+    ("operation", "args", "field"),
+    [
+        pytest.param(add_item, ({"name": "口罩", "unit": "个"},), "name", id="duplicate name"),
+        pytest.param(add_item, ({"name": "", "unit": "个"},), "name", id="name missing"),
+        pytest.param(add_item, ({"name": "手套", "unit": ""},), "unit", id="unit missing"),
+        pytest.param(
+            add_item, ({"name": "手套", "unit": "双", "safety_stock": -1},), "safety_stock", id="negative safety stock"
+        ),
+        pytest.param(rename_item, ("口罩", "酒精"), "name", id="rename to an existing name"),
+        pytest.param(rename_item, ("不存在的物资", "新名字"), "item", id="rename unknown item"),
+        pytest.param(set_item, ("口罩", {"safety_stock": "abc"}), "safety_stock", id="safety stock not a number"),
+        pytest.param(set_item, ("口罩", {"unit": ""}), "unit", id="unit emptied"),
+        pytest.param(set_item, ("口罩", {"active": "maybe"}), "active", id="active not a flag"),
+    ],
+)
 def test_bad_master_data_is_refused_and_nothing_written(engine, admin, stock, operation, args, field):
     assert_write_refused(engine, admin, operation, *args, field=field)
 
@@ -394,8 +446,11 @@ def test_reversing_a_receipt_is_allowed_while_its_stock_is_still_there(engine, a
 def test_stock_count_stores_the_difference_as_an_adjustment(engine, admin, stock):
     adjustment = db.perform(engine, admin, record_stock_count, "口罩", TODAY, 37, "盘点短少")
     with engine.connect() as conn:
-        row = conn.execute(sa.select(supplies.supply_movements).where(
-            supplies.supply_movements.c.id == adjustment)).mappings().one()
+        row = (
+            conn.execute(sa.select(supplies.supply_movements).where(supplies.supply_movements.c.id == adjustment))
+            .mappings()
+            .one()
+        )
     assert (row["kind"], row["quantity"], row["note"]) == ("adjustment", -3, "盘点短少")
     assert figures_by_item(engine, TODAY)["口罩"]["on_hand"] == 37
     back_dated = db.perform(engine, admin, record_stock_count, "口罩", ago(3), 105, "补记盘点")
@@ -416,14 +471,19 @@ def test_item_master_changes_are_audited_with_before_and_after(engine, admin, st
     db.perform(engine, admin, set_item, "一次性医用口罩", {"active": "否"})
     with engine.connect() as conn:
         items = {row["name"]: row for row in supplies.list_items(conn)}
-        audits = conn.execute(sa.select(db.audit_log.c.action, db.audit_log.c.before, db.audit_log.c.after)
-                              .where(db.audit_log.c.action.like("supplies.item.%"),
-                                     db.audit_log.c.row_id == str(stock.item))
-                              .order_by(db.audit_log.c.id)).all()
+        audits = conn.execute(
+            sa.select(db.audit_log.c.action, db.audit_log.c.before, db.audit_log.c.after)
+            .where(db.audit_log.c.action.like("supplies.item.%"), db.audit_log.c.row_id == str(stock.item))
+            .order_by(db.audit_log.c.id)
+        ).all()
     masks = items["一次性医用口罩"]
     assert (masks["safety_stock"], masks["category"], masks["active"]) == (500, "口罩", False)
     assert [action for action, _, _ in audits] == [
-        "supplies.item.add", "supplies.item.rename", "supplies.item.set", "supplies.item.set"]
+        "supplies.item.add",
+        "supplies.item.rename",
+        "supplies.item.set",
+        "supplies.item.set",
+    ]
     assert '"口罩"' in audits[1][1] and '"一次性医用口罩"' in audits[1][2]
     assert '"safety_stock": 20' in audits[2][1] and '"safety_stock": 500' in audits[2][2]
     assert "一次性医用口罩" not in figures_by_item(engine, TODAY)
@@ -433,9 +493,13 @@ def test_item_master_changes_are_audited_with_before_and_after(engine, admin, st
 def test_leader_and_wall_may_not_enter_movements_or_master_data(engine, stock, role):
     actor = Actor(f"{role}-test", role)
     before = (movement_count(engine), audit_rows(engine))
-    for operation, args in ((add_movement, (issue_today(),)), (reverse_movement, (stock.issue, "录错了")),
-                            (record_stock_count, ("口罩", TODAY, 40, "盘点")),
-                            (add_item, ({"name": "手套", "unit": "双"},)), (set_item, ("口罩", {"unit": "只"}))):
+    for operation, args in (
+        (add_movement, (issue_today(),)),
+        (reverse_movement, (stock.issue, "录错了")),
+        (record_stock_count, ("口罩", TODAY, 40, "盘点")),
+        (add_item, ({"name": "手套", "unit": "双"},)),
+        (set_item, ("口罩", {"unit": "只"})),
+    ):
         with pytest.raises(PermissionDenied):
             db.perform(engine, actor, operation, *args)
     assert (movement_count(engine), audit_rows(engine)) == before
@@ -495,7 +559,9 @@ def test_import_csv_with_english_headers(engine, admin, tmp_path):
         f"口罩,{ago(3)},purchase,500,康宁医疗器械有限公司,\n"
         f"口罩,{ago(2)},issue,120,锦绣花园东门,\n"
         f"口罩,{ago(1)},adjustment,-4,,盘点短少\n"
-        f"酒精,{ago(1)},donation,30,惠民超市,\n", encoding="utf-8")
+        f"酒精,{ago(1)},donation,30,惠民超市,\n",
+        encoding="utf-8",
+    )
     assert import_file(engine, admin, "supply_items", tmp_path / "items.csv") == 2
     assert import_file(engine, admin, "supply_movements", tmp_path / "moves.csv") == 4
     entries = figures_by_item(engine, TODAY)
@@ -531,18 +597,23 @@ def test_file_with_bad_rows_writes_nothing_and_lists_each_bad_row_and_column(eng
         f"口罩,{ago(1)},发放,abc,第一网格,\n"
         f"帐篷,{ago(1)},发放,1,第一网格,\n"
         f"口罩,{TODAY},发放,141,第一网格,\n"
-        f"口罩,{TODAY},冲销,999,,录错\n", encoding="utf-8")
+        f"口罩,{TODAY},冲销,999,,录错\n",
+        encoding="utf-8",
+    )
     before = (movement_count(engine), audit_rows(engine))
     with pytest.raises(ImportRejected) as caught:
         import_file(engine, admin, "supply_movements", tmp_path / "moves.csv")
     assert [(error.row, error.column) for error in caught.value.row_errors] == [
-        (3, "quantity"), (4, "item"), (5, "quantity"), (6, "kind")]
+        (3, "quantity"),
+        (4, "item"),
+        (5, "quantity"),
+        (6, "kind"),
+    ]
     assert "第 5 行" in caught.value.messages("zh_CN")[2] and "140" in caught.value.messages("zh_CN")[2]
     assert (movement_count(engine), audit_rows(engine)) == before
 
 
-def test_export_then_import_gives_the_same_rows_and_the_same_stock(engine, admin, scenario, database_factory,
-                                                                  tmp_path):
+def test_export_then_import_gives_the_same_rows_and_the_same_stock(engine, admin, scenario, database_factory, tmp_path):
     """Reversal rows are exported with the cancelled movement's date, quantity and counterparty; importing
     one reverses the newest still-effective movement of that item, date and quantity (and counterparty), so
     the copy has the same rows, the same reversals and the same stock on every date."""
@@ -558,8 +629,12 @@ def test_export_then_import_gives_the_same_rows_and_the_same_stock(engine, admin
         for day in (D - timedelta(days=7), D, D + timedelta(days=1), TODAY):
             assert figures_by_item(copy, day) == figures_by_item(engine, day)
         with copy.connect() as conn:
-            assert conn.execute(sa.select(sa.func.count()).where(
-                supplies.supply_movements.c.reverses_id.is_not(None))).scalar_one() == 2
+            assert (
+                conn.execute(
+                    sa.select(sa.func.count()).where(supplies.supply_movements.c.reverses_id.is_not(None))
+                ).scalar_one()
+                == 2
+            )
     finally:
         copy.dispose()
 

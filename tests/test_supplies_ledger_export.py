@@ -158,17 +158,32 @@ def test_a_changed_workbook_with_bad_rows_is_refused_with_every_row_named(sample
     assert count_rows(engine, "supply_movements") == 0
 
 
-def test_a_day_re_imports_receipts_first_so_a_back_dated_entry_cannot_make_it_refuse(engine, admin, tmp_path,
-                                                                                      database_factory):
+def test_a_day_re_imports_receipts_first_so_a_back_dated_entry_cannot_make_it_refuse(
+    engine, admin, tmp_path, database_factory
+):
     # Entered in this order, each accepted: the ledger is never below zero on any day.
     # Replayed in date and entry order, the issue of day D would come before the receipt of day D and find
     # nothing left, since the back-dated issue of D-1 already took the first 10.
     day = TODAY - timedelta(days=1)
     perform(engine, admin, add_item, {"name": "口罩", "unit": "个", "safety_stock": 0})
-    for kind, when, quantity in (("purchase", day - timedelta(days=1), 10), ("issue", day, 10),
-                                 ("purchase", day, 10), ("issue", day - timedelta(days=1), 10)):
-        perform(engine, admin, add_movement, {"item": "口罩", "date": when, "kind": kind, "quantity": quantity,
-                                                 "counterparty": "锦绣花园东门" if kind == "issue" else None})
+    for kind, when, quantity in (
+        ("purchase", day - timedelta(days=1), 10),
+        ("issue", day, 10),
+        ("purchase", day, 10),
+        ("issue", day - timedelta(days=1), 10),
+    ):
+        perform(
+            engine,
+            admin,
+            add_movement,
+            {
+                "item": "口罩",
+                "date": when,
+                "kind": kind,
+                "quantity": quantity,
+                "counterparty": "锦绣花园东门" if kind == "issue" else None,
+            },
+        )
     copy = connect(database_factory.fresh_url())
     copy_items(engine, copy, admin, tmp_path)
 

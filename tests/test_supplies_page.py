@@ -26,18 +26,39 @@ def store(engine, admin) -> dict[str, int]:
     """Masks: 1,000 bought ten days ago, 70 a day issued on each of the seven days before today (510 left;
     six of those days lie in the burn window, 60 a day: 8.5 days of cover); suits: 30 allocated, never
     issued. One checkpoint, the clerk's."""
-    ids = {"gate": db.perform(engine, admin, add_checkpoint, {"name": GATE, "grid": "第一网格",
-                                                               "kind": "compound_gate"})}
+    ids = {
+        "gate": db.perform(engine, admin, add_checkpoint, {"name": GATE, "grid": "第一网格", "kind": "compound_gate"})
+    }
     for name, unit, safety in ((MASKS, "个", 200), (SUITS, "套", 10)):
-        ids[name] = db.perform(engine, admin, add_item, {"name": name, "unit": unit, "category": "防护用品",
-                                                         "safety_stock": safety})
-    db.perform(engine, admin, add_movement, {"item": MASKS, "date": ago(10), "kind": "purchase", "quantity": 1000,
-                                             "counterparty": "康宁医疗器械有限公司"})
+        ids[name] = db.perform(
+            engine, admin, add_item, {"name": name, "unit": unit, "category": "防护用品", "safety_stock": safety}
+        )
+    db.perform(
+        engine,
+        admin,
+        add_movement,
+        {"item": MASKS, "date": ago(10), "kind": "purchase", "quantity": 1000, "counterparty": "康宁医疗器械有限公司"},
+    )
     for offset in range(1, 8):
-        db.perform(engine, admin, add_movement, {"item": MASKS, "date": ago(offset), "kind": "issue", "quantity": 70,
-                                                 "counterparty": "春晖小区南门", "recipient_kind": "checkpoint"})
-    db.perform(engine, admin, add_movement, {"item": SUITS, "date": ago(3), "kind": "allocation", "quantity": 30,
-                                             "counterparty": "区防控指挥部"})
+        db.perform(
+            engine,
+            admin,
+            add_movement,
+            {
+                "item": MASKS,
+                "date": ago(offset),
+                "kind": "issue",
+                "quantity": 70,
+                "counterparty": "春晖小区南门",
+                "recipient_kind": "checkpoint",
+            },
+        )
+    db.perform(
+        engine,
+        admin,
+        add_movement,
+        {"item": SUITS, "date": ago(3), "kind": "allocation", "quantity": 30, "counterparty": "区防控指挥部"},
+    )
     return ids
 
 
@@ -71,8 +92,9 @@ def issue(app: AppTest, quantity: str, **changes: object) -> None:
 
 def movements(engine) -> list[dict]:
     with engine.connect() as conn:
-        return [dict(row) for row in conn.execute(sa.select(supply_movements).order_by(supply_movements.c.id))
-                .mappings()]
+        return [
+            dict(row) for row in conn.execute(sa.select(supply_movements).order_by(supply_movements.c.id)).mappings()
+        ]
 
 
 def test_an_issue_in_three_taps_changes_on_hand_and_days_of_cover(monkeypatch, db_url, engine, store, clerk):
@@ -92,22 +114,31 @@ def test_an_issue_in_three_taps_changes_on_hand_and_days_of_cover(monkeypatch, d
     assert not app.error
     assert count_rows(engine, "supply_movements") == rows + 1
     stored = movements(engine)[-1]
-    assert (stored["kind"], stored["quantity"], stored["counterparty"], stored["recipient_kind"], stored["date"],
-            stored["entered_by"]) == ("issue", -140, GATE, "checkpoint", TODAY, "store-clerk")
+    assert (
+        stored["kind"],
+        stored["quantity"],
+        stored["counterparty"],
+        stored["recipient_kind"],
+        stored["date"],
+        stored["entered_by"],
+    ) == ("issue", -140, GATE, "checkpoint", TODAY, "store-clerk")
     after = stock_row(app, MASKS)
     # 370 left; the week's issues are 6 × 70 + 140 = 560, 80 a day: 4.6 days.
     assert (after["库存"], after["今日出库"], after["日均消耗"], after["可用天数"]) == ("370", "140", "80.0", "4.6")
     assert "370 个" in app.success[0].value and GATE in app.success[0].value
 
 
-@pytest.mark.parametrize(("quantity", "day", "field", "reason"), [
-    ("-5", None, "数量", "不能小于 1"),
-    ("两箱", None, "数量", "须为整数"),
-    ("10", TODAY + timedelta(days=1), "日期", "不能晚于今天"),
-    ("600", None, "数量", "库存仅 510"),
-], ids=["negative", "text", "future_date", "below_zero"])
-def test_bad_input_stores_nothing_and_names_the_field(monkeypatch, db_url, engine, clerk, quantity, day, field,
-                                                      reason):
+@pytest.mark.parametrize(
+    ("quantity", "day", "field", "reason"),
+    [
+        ("-5", None, "数量", "不能小于 1"),
+        ("两箱", None, "数量", "须为整数"),
+        ("10", TODAY + timedelta(days=1), "日期", "不能晚于今天"),
+        ("600", None, "数量", "库存仅 510"),
+    ],
+    ids=["negative", "text", "future_date", "below_zero"],
+)
+def test_bad_input_stores_nothing_and_names_the_field(monkeypatch, db_url, engine, clerk, quantity, day, field, reason):
     app = open_page(monkeypatch, db_url, clerk, PAGE)
     rows, audit = count_rows(engine, "supply_movements"), count_rows(engine, "audit_log")
 
@@ -121,8 +152,9 @@ def test_bad_input_stores_nothing_and_names_the_field(monkeypatch, db_url, engin
     assert widget(tab(app, "出库").text_input, "数量").value == quantity
 
 
-def test_a_reversal_through_the_page_cancels_the_movement_and_keeps_both_rows(monkeypatch, db_url, engine,
-                                                                                admin, store):
+def test_a_reversal_through_the_page_cancels_the_movement_and_keeps_both_rows(
+    monkeypatch, db_url, engine, admin, store
+):
     app = open_page(monkeypatch, db_url, admin, PAGE)
     wrong = movements(engine)[-2]  # the masks issued a week ago
     rows = count_rows(engine, "supply_movements")
@@ -142,14 +174,20 @@ def test_a_reversal_through_the_page_cancels_the_movement_and_keeps_both_rows(mo
     assert not app.error and count_rows(engine, "supply_movements") == rows + 1
     reversal = movements(engine)[-1]
     assert (reversal["kind"], reversal["quantity"], reversal["reverses_id"], reversal["note"]) == (
-        "reversal", 70, wrong["id"], "领用单重复录入")
+        "reversal",
+        70,
+        wrong["id"],
+        "领用单重复录入",
+    )
     assert stock_row(app, MASKS)["库存"] == "580"
-    assert f"第 {wrong['id']} 号" not in " ".join(str(option) for option in widget(
-        tab(app, "冲销").selectbox, "出入库记录").options)
+    assert f"第 {wrong['id']} 号" not in " ".join(
+        str(option) for option in widget(tab(app, "冲销").selectbox, "出入库记录").options
+    )
 
 
-def test_a_stock_count_through_the_page_stores_the_difference_as_an_adjustment(monkeypatch, db_url, engine,
-                                                                                 admin, store):
+def test_a_stock_count_through_the_page_stores_the_difference_as_an_adjustment(
+    monkeypatch, db_url, engine, admin, store
+):
     app = open_page(monkeypatch, db_url, admin, PAGE)
     form = tab(app, "盘点")
     widget(form.selectbox, "物资名称").set_value(store[MASKS])
@@ -170,7 +208,10 @@ def test_a_stock_count_through_the_page_stores_the_difference_as_an_adjustment(m
     assert count_rows(engine, "supply_movements") == rows + 1
     adjustment = movements(engine)[-1]
     assert (adjustment["kind"], adjustment["quantity"], adjustment["note"]) == (
-        "adjustment", -15, "月末盘点，短少 15 个")
+        "adjustment",
+        -15,
+        "月末盘点，短少 15 个",
+    )
     assert stock_row(app, MASKS)["库存"] == "495"
     assert "-15" in app.success[0].value
 
@@ -279,8 +320,9 @@ def test_quick_entry_page_offers_the_issue_form_to_a_supplies_clerk(monkeypatch,
     assert not app.exception
 
 
-def test_a_second_tap_on_the_fresh_issue_form_still_reads_saved_and_stores_once(monkeypatch, db_url, engine, store,
-                                                                                  clerk):
+def test_a_second_tap_on_the_fresh_issue_form_still_reads_saved_and_stores_once(
+    monkeypatch, db_url, engine, store, clerk
+):
     """The second tap of a double tap submits the empty form drawn after the save; it is the same issue."""
     monkeypatch.setattr(forms, "REPEAT_SECONDS", 60)  # however slowly this machine draws the pages
     app = open_page(monkeypatch, db_url, clerk, PAGE)

@@ -17,26 +17,36 @@ from data_layer.errors import PermissionDenied, ValidationError
 from support import audit_rows
 
 PASSWORD = "first-secret-1"
-OTHER_ROLES = [Actor("leader-test", "leader"), Actor("clerk-test", "clerk", (("checkpoints", frozenset()),)),
-               Actor("wall-test", "wall")]
+OTHER_ROLES = [
+    Actor("leader-test", "leader"),
+    Actor("clerk-test", "clerk", (("checkpoints", frozenset()),)),
+    Actor("wall-test", "wall"),
+]
 
 
 def no_pause(_seconds: float) -> None:
     """Tests never sleep through the sign-in delay."""
 
 
-def sign_in(engine, username: str, password: str, pauses: list[float] | None = None,
-            source: str | None = None) -> Actor | None:
-    return users.authenticate(engine, username, password, pause=(pauses.append if pauses is not None else no_pause),
-                              source=source)
+def sign_in(
+    engine, username: str, password: str, pauses: list[float] | None = None, source: str | None = None
+) -> Actor | None:
+    return users.authenticate(
+        engine, username, password, pause=(pauses.append if pauses is not None else no_pause), source=source
+    )
 
 
 def stored_failures(engine) -> list[tuple]:
     """The failed sign-ins on record as (username, source), oldest first."""
     with engine.connect() as conn:
-        return [tuple(row) for row in conn.execute(sa.select(users.sign_in_failures.c.username,
-                                                             users.sign_in_failures.c.source)
-                                                   .order_by(users.sign_in_failures.c.id))]
+        return [
+            tuple(row)
+            for row in conn.execute(
+                sa.select(users.sign_in_failures.c.username, users.sign_in_failures.c.source).order_by(
+                    users.sign_in_failures.c.id
+                )
+            )
+        ]
 
 
 @pytest.fixture
@@ -46,30 +56,39 @@ def clerk_id(engine, admin) -> int:
 
 def audit_of(engine, action: str) -> list[dict]:
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT before, after FROM audit_log WHERE action = :action ORDER BY id"),
-                            {"action": action}).all()
-    return [{"before": json.loads(row[0]) if row[0] else None, "after": json.loads(row[1]) if row[1] else None}
-            for row in rows]
+        rows = conn.execute(
+            sa.text("SELECT before, after FROM audit_log WHERE action = :action ORDER BY id"), {"action": action}
+        ).all()
+    return [
+        {"before": json.loads(row[0]) if row[0] else None, "after": json.loads(row[1]) if row[1] else None}
+        for row in rows
+    ]
 
 
 def stored_hash(engine, username: str) -> str:
     with engine.connect() as conn:
-        return conn.execute(sa.select(users.users.c.password_hash)
-                            .where(users.users.c.username == username)).scalar_one()
+        return conn.execute(
+            sa.select(users.users.c.password_hash).where(users.users.c.username == username)
+        ).scalar_one()
 
 
 def audit_text(engine) -> str:
     with engine.connect() as conn:
-        return " ".join(str(value) for row in conn.execute(sa.text("SELECT before, after FROM audit_log"))
-                        for value in row)
+        return " ".join(
+            str(value) for row in conn.execute(sa.text("SELECT before, after FROM audit_log")) for value in row
+        )
 
 
 # Each administration write: allowed for the administrator, refused for every other role ---------------------------
 
 
 def admin_writes(user_id: int) -> list[tuple]:
-    return [(users.reset_password, user_id, "second-secret-2"), (users.set_active, user_id, False),
-            (users.set_assignments, user_id, {"supplies": []}), (users.unlock_account, "zhang")]
+    return [
+        (users.reset_password, user_id, "second-secret-2"),
+        (users.set_active, user_id, False),
+        (users.set_assignments, user_id, {"supplies": []}),
+        (users.unlock_account, "zhang"),
+    ]
 
 
 @pytest.mark.parametrize("who", OTHER_ROLES, ids=lambda actor: actor.role)
@@ -116,7 +135,9 @@ def test_disabled_user_cannot_sign_in_until_enabled_again(engine, admin, clerk_i
     perform(engine, admin, users.set_active, "zhang", True)
     assert sign_in(engine, "zhang", PASSWORD).role == "clerk"
     assert [row["after"] for row in audit_of(engine, "user.disable") + audit_of(engine, "user.enable")] == [
-        {"active": False}, {"active": True}]
+        {"active": False},
+        {"active": True},
+    ]
     assert audit_of(engine, "user.disable")[0]["before"] == {"active": True}
 
 

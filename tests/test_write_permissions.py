@@ -47,8 +47,13 @@ YESTERDAY = TODAY - timedelta(days=1)
 SETUP = Actor("setup-admin", "admin")
 ROLES = ("admin", "leader", "wall", "clerk_own_unit", "clerk_other_unit", "clerk_other_domain")
 DOMAINS = ("checkpoints", "quarantine", "supplies", "enterprises")
-OTHER_DOMAIN = {"checkpoints": "supplies", "quarantine": "enterprises", "supplies": "checkpoints",
-                "enterprises": "quarantine", None: "supplies"}
+OTHER_DOMAIN = {
+    "checkpoints": "supplies",
+    "quarantine": "enterprises",
+    "supplies": "checkpoints",
+    "enterprises": "quarantine",
+    None: "supplies",
+}
 PASSWORD_HASH_MARK = "$argon2"
 serial = itertools.count(1)
 
@@ -61,6 +66,7 @@ def cheap_password_hashing(monkeypatch):
 
 
 # --- the units each case builds ---------------------------------------------------------------------------------
+
 
 @dataclass
 class World:
@@ -78,15 +84,28 @@ def at_yesterday(hour: int):
 
 
 def count_entry(checkpoint: int, start_hour: int, persons: int) -> dict[str, object]:
-    return {"checkpoint": checkpoint, "period_start": at_yesterday(start_hour),
-            "period_end": at_yesterday(start_hour + 8), "persons": persons, "vehicles": 0, "fever": 0,
-            "turned_back": 0}
+    return {
+        "checkpoint": checkpoint,
+        "period_start": at_yesterday(start_hour),
+        "period_end": at_yesterday(start_hour + 8),
+        "persons": persons,
+        "vehicles": 0,
+        "fever": 0,
+        "turned_back": 0,
+    }
 
 
 def checkpoint_world(engine, n: int) -> World:
     """Two road checkpoints and one count entry of the first, yesterday 0:00–8:00."""
-    mine, other = (perform(engine, SETUP, checkpoints.add_checkpoint,
-                           {"name": f"权限卡口{n}{side}", "grid": "第一网格", "kind": "road"}) for side in "甲乙")
+    mine, other = (
+        perform(
+            engine,
+            SETUP,
+            checkpoints.add_checkpoint,
+            {"name": f"权限卡口{n}{side}", "grid": "第一网格", "kind": "road"},
+        )
+        for side in "甲乙"
+    )
     entry = perform(engine, SETUP, checkpoints.add_count, count_entry(mine, 0, 5))
     return World(n, mine, other, {"entry": entry})
 
@@ -97,32 +116,53 @@ def followup_row(episode: int, day, slot: str, temperature: float = 36.5) -> dic
 
 def quarantine_world(engine, n: int) -> World:
     """Two sites; two people in centralized quarantine at the first since D; one follow-up of the first person."""
-    mine, other = (perform(engine, SETUP, quarantine.add_site,
-                           {"name": f"权限隔离点{n}{side}", "address": "城东路1号", "capacity": 10})
-                   for side in "甲乙")
-    episodes = [perform(engine, SETUP, quarantine.register,
-                        person(next(serial), mode="centralized", site=mine, start_date=D)) for _ in range(2)]
+    mine, other = (
+        perform(
+            engine, SETUP, quarantine.add_site, {"name": f"权限隔离点{n}{side}", "address": "城东路1号", "capacity": 10}
+        )
+        for side in "甲乙"
+    )
+    episodes = [
+        perform(engine, SETUP, quarantine.register, person(next(serial), mode="centralized", site=mine, start_date=D))
+        for _ in range(2)
+    ]
     followup = perform(engine, SETUP, quarantine.add_followup, followup_row(episodes[0], D, "AM"))
     return World(n, mine, other, {"episodes": episodes, "followup": followup})
 
 
 def supplies_world(engine, n: int) -> World:
     """Two items; 100 of the first bought five days ago."""
-    mine, other = (perform(engine, SETUP, supplies.add_item,
-                           {"name": f"权限物资{n}{side}", "unit": "只", "category": "防护用品", "safety_stock": 10})
-                   for side in "甲乙")
-    movement = perform(engine, SETUP, supplies.add_movement,
-                       {"item": mine, "date": TODAY - timedelta(days=5), "kind": "purchase", "quantity": 100})
+    mine, other = (
+        perform(
+            engine,
+            SETUP,
+            supplies.add_item,
+            {"name": f"权限物资{n}{side}", "unit": "只", "category": "防护用品", "safety_stock": 10},
+        )
+        for side in "甲乙"
+    )
+    movement = perform(
+        engine,
+        SETUP,
+        supplies.add_movement,
+        {"item": mine, "date": TODAY - timedelta(days=5), "kind": "purchase", "quantity": 100},
+    )
     return World(n, mine, other, {"movement": movement})
 
 
 def enterprises_world(engine, n: int) -> World:
     """A shop not reopened for ten days, inspected three days ago with one item due today; a reopened shop."""
-    mine = add_enterprise_as(engine, SETUP, f"权限面馆{n}", "not_reopened", TODAY - timedelta(days=10),
-                             "workers_short")
+    mine = add_enterprise_as(engine, SETUP, f"权限面馆{n}", "not_reopened", TODAY - timedelta(days=10), "workers_short")
     other = add_enterprise_as(engine, SETUP, f"权限超市{n}")
-    inspection = perform(engine, SETUP, en.add_inspection, mine, TODAY - timedelta(days=3), "督查组王",
-                         [{"item": "消毒记录不全", "deadline": TODAY}])
+    inspection = perform(
+        engine,
+        SETUP,
+        en.add_inspection,
+        mine,
+        TODAY - timedelta(days=3),
+        "督查组王",
+        [{"item": "消毒记录不全", "deadline": TODAY}],
+    )
     with engine.connect() as conn:
         item = en.inspection_items(conn, inspection)[0]["id"]
     return World(n, mine, other, {"rectification": item})
@@ -144,8 +184,9 @@ def locked_world(engine, n: int) -> World:
 
 def ended_world(engine, n: int) -> World:
     """A person released 40 days ago: due for anonymisation after the default 28 days."""
-    episode = perform(engine, SETUP, quarantine.register,
-                      person(next(serial), mode="home", start_date=TODAY - timedelta(days=60)))
+    episode = perform(
+        engine, SETUP, quarantine.register, person(next(serial), mode="home", start_date=TODAY - timedelta(days=60))
+    )
     perform(engine, SETUP, quarantine.release, episode, TODAY - timedelta(days=40))
     return World(n)
 
@@ -166,6 +207,7 @@ def channel_world(engine, n: int) -> World:
 
 
 # --- what each write function is, what a call needs and what its audit row says ---------------------------------
+
 
 @dataclass(frozen=True)
 class Inserted:
@@ -218,131 +260,425 @@ def args(*positional: object, **keywords: object) -> tuple[tuple, dict]:
 
 CP, QU, SU, EN = "checkpoints", "quarantine", "supplies", "enterprises"
 WRITES = [
-    Write(briefing.save_note, None, "note", empty_world,
-          lambda w: args(YESTERDAY, "明日重点：东门卡口加派人手"), Inserted("briefing_notes")),
-    Write(checkpoints.add_count, CP, "entry", checkpoint_world,
-          lambda w: args(count_entry(w.mine, 8, 120)), Inserted("checkpoint_counts")),
-    Write(checkpoints.add_zero_report, CP, "entry", checkpoint_world,
-          lambda w: args(w.mine, at_yesterday(16), at_yesterday(24)), Inserted("checkpoint_counts")),
-    Write(checkpoints.correct_count, CP, "entry", checkpoint_world,
-          lambda w: args(w.rows["entry"], {"persons": 7, "reason": "登记表核对有误"}),
-          Superseding("checkpoint_counts", "supersedes_id", "entry")),
-    Write(checkpoints.add_checkpoint, CP, "master", checkpoint_world,
-          lambda w: args({"name": f"新卡口{w.n}", "grid": "第一网格", "kind": "station"}), Inserted("checkpoints")),
-    Write(checkpoints.rename_checkpoint, CP, "master", checkpoint_world,
-          lambda w: args(w.mine, f"改名卡口{w.n}"), Updated("checkpoints")),
-    Write(checkpoints.set_checkpoint_active, CP, "master", checkpoint_world,
-          lambda w: args(w.mine, False), Updated("checkpoints")),
-    Write(checkpoints.set_checkpoint_location, CP, "master", checkpoint_world,
-          lambda w: args(w.mine, "第二网格", 30.5, 114.2), Updated("checkpoints")),
-    Write(checkpoints.set_checkpoint_kind, CP, "master", checkpoint_world,
-          lambda w: args(w.mine, "station"), Updated("checkpoints")),
-    Write(db.put_setting, None, "master", empty_world,
-          lambda w: args(f"test_setting_{w.n}", "on"), Inserted("settings")),
-    Write(notify.add_channel, None, "master", empty_world,
-          lambda w: args(f"新群{w.n}", "webhook", "http://127.0.0.1:9/hook"), Inserted("notify_channels")),
-    Write(notify.set_channel_enabled, None, "master", channel_world,
-          lambda w: args(w.mine, False), Updated("notify_channels")),
-    Write(notify.set_rule, None, "master", channel_world,
-          lambda w: args(notify.BRIEFING_RULE, True, [w.mine]), Inserted("settings")),
+    Write(
+        briefing.save_note,
+        None,
+        "note",
+        empty_world,
+        lambda w: args(YESTERDAY, "明日重点：东门卡口加派人手"),
+        Inserted("briefing_notes"),
+    ),
+    Write(
+        checkpoints.add_count,
+        CP,
+        "entry",
+        checkpoint_world,
+        lambda w: args(count_entry(w.mine, 8, 120)),
+        Inserted("checkpoint_counts"),
+    ),
+    Write(
+        checkpoints.add_zero_report,
+        CP,
+        "entry",
+        checkpoint_world,
+        lambda w: args(w.mine, at_yesterday(16), at_yesterday(24)),
+        Inserted("checkpoint_counts"),
+    ),
+    Write(
+        checkpoints.correct_count,
+        CP,
+        "entry",
+        checkpoint_world,
+        lambda w: args(w.rows["entry"], {"persons": 7, "reason": "登记表核对有误"}),
+        Superseding("checkpoint_counts", "supersedes_id", "entry"),
+    ),
+    Write(
+        checkpoints.add_checkpoint,
+        CP,
+        "master",
+        checkpoint_world,
+        lambda w: args({"name": f"新卡口{w.n}", "grid": "第一网格", "kind": "station"}),
+        Inserted("checkpoints"),
+    ),
+    Write(
+        checkpoints.rename_checkpoint,
+        CP,
+        "master",
+        checkpoint_world,
+        lambda w: args(w.mine, f"改名卡口{w.n}"),
+        Updated("checkpoints"),
+    ),
+    Write(
+        checkpoints.set_checkpoint_active,
+        CP,
+        "master",
+        checkpoint_world,
+        lambda w: args(w.mine, False),
+        Updated("checkpoints"),
+    ),
+    Write(
+        checkpoints.set_checkpoint_location,
+        CP,
+        "master",
+        checkpoint_world,
+        lambda w: args(w.mine, "第二网格", 30.5, 114.2),
+        Updated("checkpoints"),
+    ),
+    Write(
+        checkpoints.set_checkpoint_kind,
+        CP,
+        "master",
+        checkpoint_world,
+        lambda w: args(w.mine, "station"),
+        Updated("checkpoints"),
+    ),
+    Write(
+        db.put_setting, None, "master", empty_world, lambda w: args(f"test_setting_{w.n}", "on"), Inserted("settings")
+    ),
+    Write(
+        notify.add_channel,
+        None,
+        "master",
+        empty_world,
+        lambda w: args(f"新群{w.n}", "webhook", "http://127.0.0.1:9/hook"),
+        Inserted("notify_channels"),
+    ),
+    Write(
+        notify.set_channel_enabled,
+        None,
+        "master",
+        channel_world,
+        lambda w: args(w.mine, False),
+        Updated("notify_channels"),
+    ),
+    Write(
+        notify.set_rule,
+        None,
+        "master",
+        channel_world,
+        lambda w: args(notify.BRIEFING_RULE, True, [w.mine]),
+        Inserted("settings"),
+    ),
     Write(notify.queue_test, None, "master", channel_world, lambda w: args(w.mine), Inserted("notify_outbox")),
     Write(notify.queue_briefing_now, None, "master", channel_world, lambda w: args(), Inserted("notify_outbox")),
-    Write(en.add_enterprise, EN, "registrar", enterprises_world,
-          lambda w: args({"name": f"新店{w.n}", "kind": "shop", "sector": "餐饮", "grid": "第一网格", "employees": 4,
-                          "status": "not_reopened", "status_date": YESTERDAY, "reason": "workers_short"}),
-          Inserted("enterprises")),
-    Write(en.update_enterprise, EN, "entry", enterprises_world,
-          lambda w: args(w.mine, {"employees": 9}), Updated("enterprises")),
-    Write(en.change_status, EN, "entry", enterprises_world,
-          lambda w: args(w.mine, "applied", YESTERDAY), Inserted("enterprise_status_changes")),
-    Write(en.record_conditions, EN, "entry", enterprises_world,
-          lambda w: args(w.mine, ALL_MET, YESTERDAY), Inserted("enterprise_conditions")),
-    Write(en.add_inspection, EN, "entry", enterprises_world,
-          lambda w: args(w.mine, YESTERDAY, "督查组李", [{"item": "未设隔离观察室", "deadline": TODAY}]),
-          Inserted("inspections")),
-    Write(en.close_rectification, EN, "entry", enterprises_world,
-          lambda w: args(w.rows["rectification"], TODAY, "督查组王"),
-          Superseding("rectification_closures", "rectification_id", "rectification")),
-    Write(quarantine.add_site, QU, "master", quarantine_world,
-          lambda w: args({"name": f"新隔离点{w.n}", "address": "城西路2号", "capacity": 5}),
-          Inserted("quarantine_sites")),
-    Write(quarantine.rename_site, QU, "master", quarantine_world,
-          lambda w: args(w.mine, f"改名隔离点{w.n}"), Updated("quarantine_sites")),
-    Write(quarantine.set_site_capacity, QU, "master", quarantine_world,
-          lambda w: args(w.mine, 20), Updated("quarantine_sites")),
-    Write(quarantine.set_site_active, QU, "master", quarantine_world,
-          lambda w: args(w.mine, False), Updated("quarantine_sites")),
-    Write(quarantine.register, QU, "entry", quarantine_world,
-          lambda w: args(person(next(serial), mode="centralized", site=w.mine, start_date=D)),
-          Inserted("quarantine_episodes")),
-    Write(quarantine.change_planned_end, QU, "entry", quarantine_world,
-          lambda w: args(w.rows["episodes"][0], "流调要求延长", planned_days=21), Updated("quarantine_episodes")),
-    Write(quarantine.release, QU, "entry", quarantine_world,
-          lambda w: args(w.rows["episodes"][0], TODAY), Updated("quarantine_episodes")),
-    Write(quarantine.release_many, QU, "entry", quarantine_world,
-          lambda w: args(w.rows["episodes"], TODAY), Updated("quarantine_episodes")),
-    Write(quarantine.transfer_to_hospital, QU, "entry", quarantine_world,
-          lambda w: args(w.rows["episodes"][0], TODAY), Updated("quarantine_episodes")),
-    Write(quarantine.end_other, QU, "entry", quarantine_world,
-          lambda w: args(w.rows["episodes"][0], TODAY, "迁出本辖区"), Updated("quarantine_episodes")),
-    Write(quarantine.add_followups, QU, "entry", quarantine_world,
-          lambda w: args([followup_row(w.rows["episodes"][0], D + timedelta(days=1), slot) for slot in ("AM", "PM")]),
-          Inserted("quarantine_followups")),
-    Write(quarantine.add_followup, QU, "entry", quarantine_world,
-          lambda w: args(followup_row(w.rows["episodes"][0], D, "PM")), Inserted("quarantine_followups")),
-    Write(quarantine.correct_followup, QU, "entry", quarantine_world,
-          lambda w: args(w.rows["followup"], {"temperature": 36.9}, "体温计读数录错"),
-          Superseding("quarantine_followups", "supersedes_id", "followup")),
-    Write(quarantine.save_followup_grid, QU, "entry", quarantine_world,
-          lambda w: args([followup_row(w.rows["episodes"][1], D, "AM")], [(w.rows["followup"], {"temperature": 37.0})],
-                         "体温计读数录错"),
-          Superseding("quarantine_followups", "supersedes_id", "followup")),
-    Write(situation.set_risk_level, None, "master", settings_world,
-          lambda w: args("high"), Updated("settings")),
-    Write(supplies.add_item, SU, "master", supplies_world,
-          lambda w: args({"name": f"新物资{w.n}", "unit": "双", "category": "防护用品", "safety_stock": 5}),
-          Inserted("supply_items")),
-    Write(supplies.rename_item, SU, "master", supplies_world,
-          lambda w: args(w.mine, f"改名物资{w.n}"), Updated("supply_items")),
-    Write(supplies.set_item, SU, "master", supplies_world,
-          lambda w: args(w.mine, {"safety_stock": 20}), Updated("supply_items")),
-    Write(supplies.edit_item, SU, "master", supplies_world,
-          lambda w: args(w.mine, {"name": f"编辑物资{w.n}", "unit": "盒"}), Updated("supply_items")),
-    Write(supplies.add_movement, SU, "entry", supplies_world,
-          lambda w: args({"item": w.mine, "date": TODAY, "kind": "issue", "quantity": 5, "counterparty": "第一网格",
-                          "recipient_kind": "grid"}), Inserted("supply_movements")),
-    Write(supplies.reverse_movement, SU, "entry", supplies_world,
-          lambda w: args(w.rows["movement"], "录错了"), Superseding("supply_movements", "reverses_id", "movement")),
-    Write(supplies.record_stock_count, SU, "entry", supplies_world,
-          lambda w: args(w.mine, TODAY, 90, "盘点短少"), Inserted("supply_movements")),
-    Write(users.create_user, None, "master", empty_world,
-          lambda w: args(f"clerk{w.n}", "clerk", "s3cret-pass", "录入员", {"checkpoints": []}), Inserted("users")),
-    Write(users.issue_device_token, None, "master", users_world,
-          lambda w: args(w.rows["wall"]), Updated("users")),
-    Write(users.reset_password, None, "master", users_world,
-          lambda w: args(w.rows["wall"], "new-password-1"), Updated("users")),
-    Write(users.set_active, None, "master", users_world,
-          lambda w: args(w.rows["wall"], False), Updated("users")),
-    Write(users.set_assignments, None, "master", locked_world,
-          lambda w: args(w.rows["user"], {"supplies": []}), Updated("users")),
-    Write(users.unlock_account, None, "master", locked_world,
-          lambda w: args(w.rows["user"]), Updated("sign_in_unlocks")),
-    Write(retention.set_retention_days, None, "master", empty_world,
-          lambda w: args(40 + w.n), Inserted("settings")),
+    Write(
+        en.add_enterprise,
+        EN,
+        "registrar",
+        enterprises_world,
+        lambda w: args(
+            {
+                "name": f"新店{w.n}",
+                "kind": "shop",
+                "sector": "餐饮",
+                "grid": "第一网格",
+                "employees": 4,
+                "status": "not_reopened",
+                "status_date": YESTERDAY,
+                "reason": "workers_short",
+            }
+        ),
+        Inserted("enterprises"),
+    ),
+    Write(
+        en.update_enterprise,
+        EN,
+        "entry",
+        enterprises_world,
+        lambda w: args(w.mine, {"employees": 9}),
+        Updated("enterprises"),
+    ),
+    Write(
+        en.change_status,
+        EN,
+        "entry",
+        enterprises_world,
+        lambda w: args(w.mine, "applied", YESTERDAY),
+        Inserted("enterprise_status_changes"),
+    ),
+    Write(
+        en.record_conditions,
+        EN,
+        "entry",
+        enterprises_world,
+        lambda w: args(w.mine, ALL_MET, YESTERDAY),
+        Inserted("enterprise_conditions"),
+    ),
+    Write(
+        en.add_inspection,
+        EN,
+        "entry",
+        enterprises_world,
+        lambda w: args(w.mine, YESTERDAY, "督查组李", [{"item": "未设隔离观察室", "deadline": TODAY}]),
+        Inserted("inspections"),
+    ),
+    Write(
+        en.close_rectification,
+        EN,
+        "entry",
+        enterprises_world,
+        lambda w: args(w.rows["rectification"], TODAY, "督查组王"),
+        Superseding("rectification_closures", "rectification_id", "rectification"),
+    ),
+    Write(
+        quarantine.add_site,
+        QU,
+        "master",
+        quarantine_world,
+        lambda w: args({"name": f"新隔离点{w.n}", "address": "城西路2号", "capacity": 5}),
+        Inserted("quarantine_sites"),
+    ),
+    Write(
+        quarantine.rename_site,
+        QU,
+        "master",
+        quarantine_world,
+        lambda w: args(w.mine, f"改名隔离点{w.n}"),
+        Updated("quarantine_sites"),
+    ),
+    Write(
+        quarantine.set_site_capacity,
+        QU,
+        "master",
+        quarantine_world,
+        lambda w: args(w.mine, 20),
+        Updated("quarantine_sites"),
+    ),
+    Write(
+        quarantine.set_site_active,
+        QU,
+        "master",
+        quarantine_world,
+        lambda w: args(w.mine, False),
+        Updated("quarantine_sites"),
+    ),
+    Write(
+        quarantine.register,
+        QU,
+        "entry",
+        quarantine_world,
+        lambda w: args(person(next(serial), mode="centralized", site=w.mine, start_date=D)),
+        Inserted("quarantine_episodes"),
+    ),
+    Write(
+        quarantine.change_planned_end,
+        QU,
+        "entry",
+        quarantine_world,
+        lambda w: args(w.rows["episodes"][0], "流调要求延长", planned_days=21),
+        Updated("quarantine_episodes"),
+    ),
+    Write(
+        quarantine.release,
+        QU,
+        "entry",
+        quarantine_world,
+        lambda w: args(w.rows["episodes"][0], TODAY),
+        Updated("quarantine_episodes"),
+    ),
+    Write(
+        quarantine.release_many,
+        QU,
+        "entry",
+        quarantine_world,
+        lambda w: args(w.rows["episodes"], TODAY),
+        Updated("quarantine_episodes"),
+    ),
+    Write(
+        quarantine.transfer_to_hospital,
+        QU,
+        "entry",
+        quarantine_world,
+        lambda w: args(w.rows["episodes"][0], TODAY),
+        Updated("quarantine_episodes"),
+    ),
+    Write(
+        quarantine.end_other,
+        QU,
+        "entry",
+        quarantine_world,
+        lambda w: args(w.rows["episodes"][0], TODAY, "迁出本辖区"),
+        Updated("quarantine_episodes"),
+    ),
+    Write(
+        quarantine.add_followups,
+        QU,
+        "entry",
+        quarantine_world,
+        lambda w: args([followup_row(w.rows["episodes"][0], D + timedelta(days=1), slot) for slot in ("AM", "PM")]),
+        Inserted("quarantine_followups"),
+    ),
+    Write(
+        quarantine.add_followup,
+        QU,
+        "entry",
+        quarantine_world,
+        lambda w: args(followup_row(w.rows["episodes"][0], D, "PM")),
+        Inserted("quarantine_followups"),
+    ),
+    Write(
+        quarantine.correct_followup,
+        QU,
+        "entry",
+        quarantine_world,
+        lambda w: args(w.rows["followup"], {"temperature": 36.9}, "体温计读数录错"),
+        Superseding("quarantine_followups", "supersedes_id", "followup"),
+    ),
+    Write(
+        quarantine.save_followup_grid,
+        QU,
+        "entry",
+        quarantine_world,
+        lambda w: args(
+            [followup_row(w.rows["episodes"][1], D, "AM")],
+            [(w.rows["followup"], {"temperature": 37.0})],
+            "体温计读数录错",
+        ),
+        Superseding("quarantine_followups", "supersedes_id", "followup"),
+    ),
+    Write(situation.set_risk_level, None, "master", settings_world, lambda w: args("high"), Updated("settings")),
+    Write(
+        supplies.add_item,
+        SU,
+        "master",
+        supplies_world,
+        lambda w: args({"name": f"新物资{w.n}", "unit": "双", "category": "防护用品", "safety_stock": 5}),
+        Inserted("supply_items"),
+    ),
+    Write(
+        supplies.rename_item,
+        SU,
+        "master",
+        supplies_world,
+        lambda w: args(w.mine, f"改名物资{w.n}"),
+        Updated("supply_items"),
+    ),
+    Write(
+        supplies.set_item,
+        SU,
+        "master",
+        supplies_world,
+        lambda w: args(w.mine, {"safety_stock": 20}),
+        Updated("supply_items"),
+    ),
+    Write(
+        supplies.edit_item,
+        SU,
+        "master",
+        supplies_world,
+        lambda w: args(w.mine, {"name": f"编辑物资{w.n}", "unit": "盒"}),
+        Updated("supply_items"),
+    ),
+    Write(
+        supplies.add_movement,
+        SU,
+        "entry",
+        supplies_world,
+        lambda w: args(
+            {
+                "item": w.mine,
+                "date": TODAY,
+                "kind": "issue",
+                "quantity": 5,
+                "counterparty": "第一网格",
+                "recipient_kind": "grid",
+            }
+        ),
+        Inserted("supply_movements"),
+    ),
+    Write(
+        supplies.reverse_movement,
+        SU,
+        "entry",
+        supplies_world,
+        lambda w: args(w.rows["movement"], "录错了"),
+        Superseding("supply_movements", "reverses_id", "movement"),
+    ),
+    Write(
+        supplies.record_stock_count,
+        SU,
+        "entry",
+        supplies_world,
+        lambda w: args(w.mine, TODAY, 90, "盘点短少"),
+        Inserted("supply_movements"),
+    ),
+    Write(
+        users.create_user,
+        None,
+        "master",
+        empty_world,
+        lambda w: args(f"clerk{w.n}", "clerk", "s3cret-pass", "录入员", {"checkpoints": []}),
+        Inserted("users"),
+    ),
+    Write(users.issue_device_token, None, "master", users_world, lambda w: args(w.rows["wall"]), Updated("users")),
+    Write(
+        users.reset_password,
+        None,
+        "master",
+        users_world,
+        lambda w: args(w.rows["wall"], "new-password-1"),
+        Updated("users"),
+    ),
+    Write(users.set_active, None, "master", users_world, lambda w: args(w.rows["wall"], False), Updated("users")),
+    Write(
+        users.set_assignments,
+        None,
+        "master",
+        locked_world,
+        lambda w: args(w.rows["user"], {"supplies": []}),
+        Updated("users"),
+    ),
+    Write(
+        users.unlock_account, None, "master", locked_world, lambda w: args(w.rows["user"]), Updated("sign_in_unlocks")
+    ),
+    Write(retention.set_retention_days, None, "master", empty_world, lambda w: args(40 + w.n), Inserted("settings")),
     Write(retention.anonymise_people, None, "master", ended_world, lambda w: args(), Inserted("persons")),
-    Write(checkpoints.add_counts_batch, CP, "entry", checkpoint_world,
-          lambda w: args([count_entry(w.mine, 8, 120), count_entry(w.mine, 16, 80)]), Inserted("checkpoint_counts")),
-    Write(quarantine.add_followups_batch, QU, "entry", quarantine_world,
-          lambda w: args([followup_row(w.rows["episodes"][1], D, slot) for slot in ("AM", "PM")]),
-          Inserted("quarantine_followups")),
-    Write(quarantine.correct_followups, QU, "entry", quarantine_world,
-          lambda w: args([(w.rows["followup"], {"temperature": 36.8})], "体温计读数录错"),
-          Superseding("quarantine_followups", "supersedes_id", "followup")),
-    Write(supplies.add_movements_batch, SU, "entry", supplies_world,
-          lambda w: args([{"item": w.mine, "date": TODAY, "kind": "issue", "quantity": 5, "counterparty": "第一网格",
-                           "recipient_kind": "grid"}]), Inserted("supply_movements")),
+    Write(
+        checkpoints.add_counts_batch,
+        CP,
+        "entry",
+        checkpoint_world,
+        lambda w: args([count_entry(w.mine, 8, 120), count_entry(w.mine, 16, 80)]),
+        Inserted("checkpoint_counts"),
+    ),
+    Write(
+        quarantine.add_followups_batch,
+        QU,
+        "entry",
+        quarantine_world,
+        lambda w: args([followup_row(w.rows["episodes"][1], D, slot) for slot in ("AM", "PM")]),
+        Inserted("quarantine_followups"),
+    ),
+    Write(
+        quarantine.correct_followups,
+        QU,
+        "entry",
+        quarantine_world,
+        lambda w: args([(w.rows["followup"], {"temperature": 36.8})], "体温计读数录错"),
+        Superseding("quarantine_followups", "supersedes_id", "followup"),
+    ),
+    Write(
+        supplies.add_movements_batch,
+        SU,
+        "entry",
+        supplies_world,
+        lambda w: args(
+            [
+                {
+                    "item": w.mine,
+                    "date": TODAY,
+                    "kind": "issue",
+                    "quantity": 5,
+                    "counterparty": "第一网格",
+                    "recipient_kind": "grid",
+                }
+            ]
+        ),
+        Inserted("supply_movements"),
+    ),
 ]
 WRITES_BY_NAME = {write.name: write for write in WRITES}
+
 
 def may_write(role: str, write: Write) -> bool:
     """DESIGN §8 as a table. New enterprises are registered by the inspection team, the clerks assigned the whole
@@ -370,6 +706,7 @@ def actor_for(role: str, write: Write, world: World) -> Actor:
 
 # --- the store before and after --------------------------------------------------------------------------------
 
+
 @dataclass
 class Store:
     engine: Engine
@@ -396,8 +733,12 @@ def state(engine) -> tuple[tuple, int]:
 
 def audit_rows_after(engine, audit_id: int) -> list[dict]:
     with engine.connect() as conn:
-        return [dict(row) for row in conn.execute(
-            sa.select(audit_log).where(audit_log.c.id > audit_id).order_by(audit_log.c.id)).mappings()]
+        return [
+            dict(row)
+            for row in conn.execute(
+                sa.select(audit_log).where(audit_log.c.id > audit_id).order_by(audit_log.c.id)
+            ).mappings()
+        ]
 
 
 def parsed(text: str | None) -> dict | None:
@@ -432,6 +773,7 @@ def assert_audited(rows: list[dict], actor: Actor, expected: Inserted | Updated 
 
 
 # --- the test ---------------------------------------------------------------------------------------------------
+
 
 def cases() -> list:
     params = []

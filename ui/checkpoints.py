@@ -108,13 +108,8 @@ def period_text(start: datetime, end: datetime) -> str:
 def counts_text(values: Mapping[str, object]) -> str:
     """The four counts with their names, as a saved message lists them."""
     return t("checkpoints.page.separator").join(
-        f"{t(f'checkpoints.field.{name}')} {format_number(values[name], language())}" for name in COUNT_FIELDS)
-
-
-
-
-
-
+        f"{t(f'checkpoints.field.{name}')} {format_number(values[name], language())}" for name in COUNT_FIELDS
+    )
 
 
 # The shift entry ----------------------------------------------------------------------------------------------
@@ -144,8 +139,15 @@ def _on_duty_hint() -> str:
     return t("checkpoints.page.on_duty_until_now", shift=shift_label(start, end), now=f"{clock.now():%H:%M}")
 
 
-def store_count(form_name: str, checkpoint: int | str, checkpoint_name: str, start: datetime, end: datetime,
-                counts: Mapping[str, object] | None, note: str) -> None:
+def store_count(
+    form_name: str,
+    checkpoint: int | str,
+    checkpoint_name: str,
+    start: datetime,
+    end: datetime,
+    counts: Mapping[str, object] | None,
+    note: str,
+) -> None:
     """Store one shift (``counts`` ``None`` is a zero report) and, once stored, rerun with the saved message.
 
     Refused because one earlier entry of the checkpoint overlaps it, the entry is offered as that earlier
@@ -157,20 +159,40 @@ def store_count(form_name: str, checkpoint: int | str, checkpoint_name: str, sta
         message = "checkpoints.page.saved_zero"
         counts = dict.fromkeys(COUNT_FIELDS, 0)
     else:
-        entry_id = save(form_name, add_count, {"checkpoint": checkpoint, "period_start": start,
-                                               "period_end": end, **counts, "note": note})
+        entry_id = save(
+            form_name,
+            add_count,
+            {"checkpoint": checkpoint, "period_start": start, "period_end": end, **counts, "note": note},
+        )
         message = "checkpoints.page.saved"
     if entry_id is None:
         _keep_correction_offer(form_name, checkpoint, checkpoint_name, start, end, counts, note)
         return
     st.session_state[LAST_CHECKPOINT_KEY] = checkpoint
-    remember_saved(form_name, t(message, id=entry_id, checkpoint=plain(checkpoint_name), period=period_text(start, end),
-                                 counts=counts_text(counts)) + "\n\n" + correction_hint(entry_id))
+    remember_saved(
+        form_name,
+        t(
+            message,
+            id=entry_id,
+            checkpoint=plain(checkpoint_name),
+            period=period_text(start, end),
+            counts=counts_text(counts),
+        )
+        + "\n\n"
+        + correction_hint(entry_id),
+    )
     st.rerun()
 
 
-def _keep_correction_offer(form_name: str, checkpoint: int | str, checkpoint_name: str, start: datetime,
-                           end: datetime, counts: Mapping[str, object], note: str) -> None:
+def _keep_correction_offer(
+    form_name: str,
+    checkpoint: int | str,
+    checkpoint_name: str,
+    start: datetime,
+    end: datetime,
+    counts: Mapping[str, object],
+    note: str,
+) -> None:
     """After a refused entry with all its counts: when exactly one earlier entry of the checkpoint overlaps it
     (the five-minute stub of a shift, entered at handover), keep the offer to correct that entry with this
     one's figures."""
@@ -179,8 +201,14 @@ def _keep_correction_offer(form_name: str, checkpoint: int | str, checkpoint_nam
     clashes = read(overlapping_entries, checkpoint, start, end)
     if len(clashes) == 1:
         st.session_state[OFFER_KEY.format(form=form_name)] = {
-            "earlier": clashes[0], "checkpoint": checkpoint, "checkpoint_name": checkpoint_name, "start": start,
-            "end": end, "counts": dict(counts), "note": note}
+            "earlier": clashes[0],
+            "checkpoint": checkpoint,
+            "checkpoint_name": checkpoint_name,
+            "start": start,
+            "end": end,
+            "counts": dict(counts),
+            "note": note,
+        }
 
 
 def correction_offer(form_name: str) -> None:
@@ -192,33 +220,62 @@ def correction_offer(form_name: str) -> None:
     earlier, start, end, counts = offer["earlier"], offer["start"], offer["end"], offer["counts"]
     slot = f"checkpoint-offer-{earlier['id']}"
     with st.container(border=True):
-        st.markdown(t("checkpoints.page.offer", id=earlier["id"],
-                      period=period_text(earlier["period_start"], earlier["period_end"]), counts=counts_text(earlier),
-                      new_period=period_text(start, end), new_counts=counts_text(counts)))
+        st.markdown(
+            t(
+                "checkpoints.page.offer",
+                id=earlier["id"],
+                period=period_text(earlier["period_start"], earlier["period_end"]),
+                counts=counts_text(earlier),
+                new_period=period_text(start, end),
+                new_counts=counts_text(counts),
+            )
+        )
         with entry_form(slot) as token:
-            reason = st.text_input(t("checkpoints.field.reason"), value=t("checkpoints.page.offer_reason"),
-                                   key=f"{form_key(slot, token)}-reason")
-            tapped = st.form_submit_button(t("checkpoints.page.offer_button", id=earlier["id"]), type="primary",
-                                           width="stretch")
+            reason = st.text_input(
+                t("checkpoints.field.reason"),
+                value=t("checkpoints.page.offer_reason"),
+                key=f"{form_key(slot, token)}-reason",
+            )
+            tapped = st.form_submit_button(
+                t("checkpoints.page.offer_button", id=earlier["id"]), type="primary", width="stretch"
+            )
     if not tapped:
         return
-    new_id = save(slot, correct_count, earlier["id"], {"period_start": start, "period_end": end, **counts,
-                                                       "note": offer["note"], "reason": reason})
+    new_id = save(
+        slot,
+        correct_count,
+        earlier["id"],
+        {"period_start": start, "period_end": end, **counts, "note": offer["note"], "reason": reason},
+    )
     if new_id is None:
         return
     st.session_state.pop(OFFER_KEY.format(form=form_name), None)
     st.session_state[LAST_CHECKPOINT_KEY] = offer["checkpoint"]
     start_afresh(form_name)
-    remember_saved(form_name, t("checkpoints.page.corrected_entry", old=earlier["id"], new=new_id,
-                                checkpoint=plain(offer["checkpoint_name"]), period=period_text(start, end),
-                                counts=counts_text(counts)) + "\n\n" + correction_hint(new_id))
+    remember_saved(
+        form_name,
+        t(
+            "checkpoints.page.corrected_entry",
+            old=earlier["id"],
+            new=new_id,
+            checkpoint=plain(offer["checkpoint_name"]),
+            period=period_text(start, end),
+            counts=counts_text(counts),
+        )
+        + "\n\n"
+        + correction_hint(new_id),
+    )
     st.rerun()
 
 
 def correction_hint(entry_id: int) -> str:
     """Where a clerk corrects the entry just saved: the checkpoints page's entry tab, which keeps the original."""
-    return t("checkpoints.page.correct_hint", id=entry_id, page=t("checkpoints.page.nav"),
-             tab=t("checkpoints.page.tab_entries"))
+    return t(
+        "checkpoints.page.correct_hint",
+        id=entry_id,
+        page=t("checkpoints.page.nav"),
+        tab=t("checkpoints.page.tab_entries"),
+    )
 
 
 def _offered(form_name: str, token: str, current: Mapping[int, str]) -> dict[int, str]:
@@ -258,16 +315,33 @@ def count_entry_form(form_name: str) -> None:
         names = _offered(form_name, token, current)
         ids = list(names)
         key = f"{form_name}-{token}"
-        checkpoint = st.selectbox(t("checkpoints.field.checkpoint"), ids, format_func=names.get,
-                                  index=ids.index(remembered) if remembered in ids else 0, key=f"{key}-checkpoint")
-        day = st.date_input(t("checkpoints.field.day"), value=proposed.date(), max_value=clock.today(),
-                            key=f"{key}-day")
-        index = st.selectbox(t("checkpoints.shift"), range(len(shifts)), index=proposed_index, key=f"{key}-shift",
-                             format_func=lambda position: shift_label(*shifts[position]))
+        checkpoint = st.selectbox(
+            t("checkpoints.field.checkpoint"),
+            ids,
+            format_func=names.get,
+            index=ids.index(remembered) if remembered in ids else 0,
+            key=f"{key}-checkpoint",
+        )
+        day = st.date_input(
+            t("checkpoints.field.day"), value=proposed.date(), max_value=clock.today(), key=f"{key}-day"
+        )
+        index = st.selectbox(
+            t("checkpoints.shift"),
+            range(len(shifts)),
+            index=proposed_index,
+            key=f"{key}-shift",
+            format_func=lambda position: shift_label(*shifts[position]),
+        )
         st.caption(_on_duty_hint())
-        counts = {name: whole_number_input(t(f"checkpoints.field.{name}"), key=f"{key}-{name}", container=column,
-                                           value=0 if name in ("fever", "turned_back") else None)
-                  for name, column in zip(COUNT_FIELDS, _pairs(len(COUNT_FIELDS)), strict=True)}
+        counts = {
+            name: whole_number_input(
+                t(f"checkpoints.field.{name}"),
+                key=f"{key}-{name}",
+                container=column,
+                value=0 if name in ("fever", "turned_back") else None,
+            )
+            for name, column in zip(COUNT_FIELDS, _pairs(len(COUNT_FIELDS)), strict=True)
+        }
         note = st.text_input(t("checkpoints.field.note"), key=f"{key}-note")
         save_tapped = st.form_submit_button(t("checkpoints.page.save"), type="primary", width="stretch")
         zero_tapped = st.form_submit_button(t("checkpoints.page.zero_report_button"), width="stretch")
@@ -283,9 +357,12 @@ def count_entry_form(form_name: str) -> None:
 
 
 def _entry_choice(entry: Mapping[str, object]) -> str:
-    return t("checkpoints.page.entry_choice", id=entry["id"], period=period_text(entry["period_start"],
-                                                                                  entry["period_end"]),
-             persons=format_number(entry["persons"], language()))
+    return t(
+        "checkpoints.page.entry_choice",
+        id=entry["id"],
+        period=period_text(entry["period_start"], entry["period_end"]),
+        persons=format_number(entry["persons"], language()),
+    )
 
 
 def correction_form(entries: Iterable[Mapping[str, object]]) -> None:
@@ -295,29 +372,47 @@ def correction_form(entries: Iterable[Mapping[str, object]]) -> None:
         st.caption(t("checkpoints.page.nothing_to_correct"))
         show_saved(CORRECTION_SLOT)
         return
-    entry_id = st.selectbox(t("checkpoints.page.correct_choice"), list(effective),
-                            format_func=lambda number: _entry_choice(effective[number]))
+    entry_id = st.selectbox(
+        t("checkpoints.page.correct_choice"),
+        list(effective),
+        format_func=lambda number: _entry_choice(effective[number]),
+    )
     entry = effective[entry_id]
     form_name = f"{CORRECTION_SLOT}-{entry_id}"
     with entry_form(form_name):
         start_column, start_time_column, end_column, end_time_column = _pairs(4)
-        start_day = start_column.date_input(t("checkpoints.page.start_day"), value=entry["period_start"].date(),
-                                            max_value=clock.today())
+        start_day = start_column.date_input(
+            t("checkpoints.page.start_day"), value=entry["period_start"].date(), max_value=clock.today()
+        )
         start_time = start_time_column.time_input(t("checkpoints.page.start_time"), value=entry["period_start"].time())
         end_day = end_column.date_input(t("checkpoints.page.end_day"), value=entry["period_end"].date())
         end_time = end_time_column.time_input(t("checkpoints.page.end_time"), value=entry["period_end"].time())
-        counts = {name: whole_number_input(t(f"checkpoints.field.{name}"), value=int(entry[name]), container=column)
-                  for name, column in zip(COUNT_FIELDS, _pairs(len(COUNT_FIELDS)), strict=True)}
+        counts = {
+            name: whole_number_input(t(f"checkpoints.field.{name}"), value=int(entry[name]), container=column)
+            for name, column in zip(COUNT_FIELDS, _pairs(len(COUNT_FIELDS)), strict=True)
+        }
         note = st.text_input(t("checkpoints.field.note"), value=entry["note"] or "")
         reason = st.text_input(t("checkpoints.field.reason"))
         submitted = st.form_submit_button(t("checkpoints.page.correct_save"), type="primary", width="stretch")
     if submitted:
         start, end = datetime.combine(start_day, start_time), datetime.combine(end_day, end_time)
-        new_id = save(form_name, correct_count, entry_id,
-                      {"period_start": start, "period_end": end, **counts, "note": note, "reason": reason})
+        new_id = save(
+            form_name,
+            correct_count,
+            entry_id,
+            {"period_start": start, "period_end": end, **counts, "note": note, "reason": reason},
+        )
         if new_id is not None:
-            remember_saved(CORRECTION_SLOT, t("checkpoints.page.corrected", old=entry_id, new=new_id,
-                                               period=period_text(start, end), counts=counts_text(counts)))
+            remember_saved(
+                CORRECTION_SLOT,
+                t(
+                    "checkpoints.page.corrected",
+                    old=entry_id,
+                    new=new_id,
+                    period=period_text(start, end),
+                    counts=counts_text(counts),
+                ),
+            )
             st.rerun()
     show_saved(CORRECTION_SLOT)
 
@@ -341,8 +436,9 @@ def _read_area(path: str, modified: float) -> dict:
 def _positions(geometry: Mapping) -> list[list[float]]:
     """Every [lon, lat] of a Polygon, MultiPolygon, LineString or Point, for labels and the view."""
     coordinates = geometry.get("coordinates", [])
-    depth = {"Point": 0, "LineString": 1, "MultiPoint": 1, "Polygon": 2, "MultiLineString": 2,
-             "MultiPolygon": 3}.get(geometry.get("type"), -1)
+    depth = {"Point": 0, "LineString": 1, "MultiPoint": 1, "Polygon": 2, "MultiLineString": 2, "MultiPolygon": 3}.get(
+        geometry.get("type"), -1
+    )
     points = [coordinates] if depth >= 0 else []
     for _ in range(depth):
         points = [inner for outer in points for inner in outer]
@@ -354,8 +450,9 @@ def _middle(points: list[list[float]]) -> list[float]:
     return [(min(longitudes) + max(longitudes)) / 2, (min(latitudes) + max(latitudes)) / 2]
 
 
-def _area_layers(area: dict, label_scale: float = 1.0, compound_names: bool = True
-                 ) -> tuple[list[pdk.Layer], list[pdk.Layer], list[list[float]]]:
+def _area_layers(
+    area: dict, label_scale: float = 1.0, compound_names: bool = True
+) -> tuple[list[pdk.Layer], list[pdk.Layer], list[list[float]]]:
     """Grid outlines (bold) and other outlines (compounds, thin), their names (``label_scale`` times the usual
     size, in a layer of its own, to be drawn over the checkpoints' dots), plus every position drawn."""
     grids, others, labels, positions = [], [], [], []
@@ -368,15 +465,35 @@ def _area_layers(area: dict, label_scale: float = 1.0, compound_names: bool = Tr
         name = properties.get("name")
         if points and name and (is_grid or compound_names):
             size = (GRID_LABEL_SIZE if is_grid else AREA_LABEL_SIZE) * label_scale
-            labels.append({"name": str(name), "position": _middle(points), "size": size,
-                           "text_colour": [226, 232, 240, 235] if is_grid else [148, 163, 184, 220]})
+            labels.append(
+                {
+                    "name": str(name),
+                    "position": _middle(points),
+                    "size": size,
+                    "text_colour": [226, 232, 240, 235] if is_grid else [148, 163, 184, 220],
+                }
+            )
     layers = [
-        pdk.Layer("GeoJsonLayer", {"type": "FeatureCollection", "features": others}, id="compounds",
-                  stroked=True, filled=True, get_fill_color=[100, 116, 139, 40], get_line_color=[148, 163, 184, 170],
-                  line_width_min_pixels=1),
-        pdk.Layer("GeoJsonLayer", {"type": "FeatureCollection", "features": grids}, id="grids",
-                  stroked=True, filled=True, get_fill_color=[30, 41, 59, 60], get_line_color=[203, 213, 225, 220],
-                  line_width_min_pixels=2),
+        pdk.Layer(
+            "GeoJsonLayer",
+            {"type": "FeatureCollection", "features": others},
+            id="compounds",
+            stroked=True,
+            filled=True,
+            get_fill_color=[100, 116, 139, 40],
+            get_line_color=[148, 163, 184, 170],
+            line_width_min_pixels=1,
+        ),
+        pdk.Layer(
+            "GeoJsonLayer",
+            {"type": "FeatureCollection", "features": grids},
+            id="grids",
+            stroked=True,
+            filled=True,
+            get_fill_color=[30, 41, 59, 60],
+            get_line_color=[203, 213, 225, 220],
+            line_width_min_pixels=2,
+        ),
     ]
     return layers, [_text_layer("area-labels", labels)], positions
 
@@ -388,12 +505,27 @@ def _text_layer(layer_id: str, labels: list[dict], below_point: bool = False) ->
     reach deck.gl as an accessor expression (``@@=auto``) and draw nothing. A checkpoint's name
     (``below_point``) hangs below its dot, clear of it, whatever the dot's size.
     """
-    placement = ({"get_pixel_offset": "offset", "get_alignment_baseline": String("top")} if below_point
-                 else {"get_pixel_offset": [0, 0]})
-    return pdk.Layer("TextLayer", labels, id=layer_id, get_position="position", get_text="name",
-                     get_size="size", get_color="text_colour", character_set=String("auto"),
-                     font_family=String(LABEL_FONTS), font_weight=600, background=True,
-                     get_background_color=[15, 23, 42, 170], background_padding=[3, 1], **placement)
+    placement = (
+        {"get_pixel_offset": "offset", "get_alignment_baseline": String("top")}
+        if below_point
+        else {"get_pixel_offset": [0, 0]}
+    )
+    return pdk.Layer(
+        "TextLayer",
+        labels,
+        id=layer_id,
+        get_position="position",
+        get_text="name",
+        get_size="size",
+        get_color="text_colour",
+        character_set=String("auto"),
+        font_family=String(LABEL_FONTS),
+        font_weight=600,
+        background=True,
+        get_background_color=[15, 23, 42, 170],
+        background_padding=[3, 1],
+        **placement,
+    )
 
 
 def _image_layer() -> tuple[list[pdk.Layer], str | None]:
@@ -428,8 +560,9 @@ def _view(positions: list[list[float]], map_height: int = MAP_HEIGHT, map_width:
     latitude = (south + north) / 2
     width = max(east - west, 0.002)
     height = max(north - south, 0.002) / math.cos(math.radians(latitude))
-    zoom = min(math.log2(map_width * 360 / (WORLD_PIXELS * width)),
-               math.log2(map_height * 360 / (WORLD_PIXELS * height)))
+    zoom = min(
+        math.log2(map_width * 360 / (WORLD_PIXELS * width)), math.log2(map_height * 360 / (WORLD_PIXELS * height))
+    )
     return pdk.ViewState(latitude=latitude, longitude=(west + east) / 2, zoom=min(zoom - 0.2, 18))
 
 
@@ -440,29 +573,50 @@ def _extra_radius(points: int) -> float:
     return LARGEST_EXTRA_RADIUS * min(1.0, math.sqrt(UNCROWDED_POINTS / max(points, 1)))
 
 
-def _point(row: Mapping[str, object], busiest: int, extra_radius: float, lang: str,
-           status_words: Mapping[bool, str], scale: float = 1.0, label_scale: float = 1.0) -> dict:
+def _point(
+    row: Mapping[str, object],
+    busiest: int,
+    extra_radius: float,
+    lang: str,
+    status_words: Mapping[bool, str],
+    scale: float = 1.0,
+    label_scale: float = 1.0,
+) -> dict:
     """One checkpoint on the map; ``lang`` and ``status_words`` (reported or not) are looked up once per map;
     its dot is ``scale`` and its name ``label_scale`` times the usual size, the name just below the dot."""
     throughput = int(row["persons"]) + int(row["vehicles"])
     colour = FEVER_COLOUR if row["fever"] else REPORTED_COLOUR if row["reported"] else NOT_REPORTED_COLOUR
     radius = scale * (SMALLEST_RADIUS + (extra_radius * math.sqrt(throughput / busiest) if busiest else 0))
-    return {"name": row["name"], "name_html": html.escape(row["name"]),  # the tooltip's HTML shows it as text
-            "position": [row["longitude"], row["latitude"]], "radius": radius, "fill": colour,
-            "size": CHECKPOINT_LABEL_SIZE * label_scale, "offset": [0, radius + LABEL_GAP * scale],
-            "text_colour": [248, 250, 252, 255],
-            **{name: format_number(row[name], lang) for name in COUNT_FIELDS},
-            "status": status_words[bool(row["reported"])]}
+    return {
+        "name": row["name"],
+        "name_html": html.escape(row["name"]),  # the tooltip's HTML shows it as text
+        "position": [row["longitude"], row["latitude"]],
+        "radius": radius,
+        "fill": colour,
+        "size": CHECKPOINT_LABEL_SIZE * label_scale,
+        "offset": [0, radius + LABEL_GAP * scale],
+        "text_colour": [248, 250, 252, 255],
+        **{name: format_number(row[name], lang) for name in COUNT_FIELDS},
+        "status": status_words[bool(row["reported"])],
+    }
 
 
 def _tooltip() -> dict:
     lines = [f"{t(f'checkpoints.field.{name}')}: {{{name}}}" for name in COUNT_FIELDS]
-    return {"html": "<b>{name_html}</b><br/>" + "<br/>".join(lines) + "<br/>{status}",
-            "style": {"fontFamily": LABEL_FONTS, "fontSize": "14px"}}
+    return {
+        "html": "<b>{name_html}</b><br/>" + "<br/>".join(lines) + "<br/>{status}",
+        "style": {"fontFamily": LABEL_FONTS, "fontSize": "14px"},
+    }
 
 
-def checkpoint_deck(rows: list[dict], height: int = MAP_HEIGHT, width: int = MAP_WIDTH, scale: float = 1.0,
-                    label_scale: float = 1.0, compound_names: bool = True) -> tuple[pdk.Deck, list[str], list[str]]:
+def checkpoint_deck(
+    rows: list[dict],
+    height: int = MAP_HEIGHT,
+    width: int = MAP_WIDTH,
+    scale: float = 1.0,
+    label_scale: float = 1.0,
+    compound_names: bool = True,
+) -> tuple[pdk.Deck, list[str], list[str]]:
     """Today's checkpoints over the area plan, drawn with no internet: no basemap unless a LAN style is set.
 
     Points are sized by throughput (people + vehicles) and coloured red for a
@@ -486,7 +640,8 @@ def checkpoint_deck(rows: list[dict], height: int = MAP_HEIGHT, width: int = MAP
     if area_path.is_file():
         try:
             area_layers, label_layers, positions = _area_layers(
-                _read_area(str(area_path), area_path.stat().st_mtime), label_scale, compound_names)
+                _read_area(str(area_path), area_path.stat().st_mtime), label_scale, compound_names
+            )
             layers += area_layers
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             notes.append(t("checkpoints.page.map_area_unusable", path=str(area_path)))
@@ -495,16 +650,32 @@ def checkpoint_deck(rows: list[dict], height: int = MAP_HEIGHT, width: int = MAP
     lang = language()
     extra_radius = _extra_radius(len(placed))
     points = [_point(row, busiest, extra_radius, lang, status_words, scale, label_scale) for row in placed]
-    layers.append(pdk.Layer("ScatterplotLayer", points, id="checkpoints", get_position="position",
-                            get_radius="radius", radius_units=String("pixels"), get_fill_color="fill", stroked=True,
-                            get_line_color=[15, 23, 42, 255], line_width_min_pixels=1, pickable=True))
+    layers.append(
+        pdk.Layer(
+            "ScatterplotLayer",
+            points,
+            id="checkpoints",
+            get_position="position",
+            get_radius="radius",
+            radius_units=String("pixels"),
+            get_fill_color="fill",
+            stroked=True,
+            get_line_color=[15, 23, 42, 255],
+            line_width_min_pixels=1,
+            pickable=True,
+        )
+    )
     layers += label_layers
     if len(points) <= MAX_POINT_LABELS:
         layers.append(_text_layer("checkpoint-labels", points, below_point=True))
     style = settings.MAP_STYLE.value()
-    deck = pdk.Deck(layers=layers, initial_view_state=_view(positions + [point["position"] for point in points],
-                                                            height, width),
-                    map_provider=None, tooltip=_tooltip(), **({"map_style": style} if style else {}))
+    deck = pdk.Deck(
+        layers=layers,
+        initial_view_state=_view(positions + [point["position"] for point in points], height, width),
+        map_provider=None,
+        tooltip=_tooltip(),
+        **({"map_style": style} if style else {}),
+    )
     return deck, unplaced, notes
 
 
@@ -537,16 +708,29 @@ def store_master(form_name: str, message: str, operation: Callable[..., object],
 
 
 def kind_choice(current: str | None = None) -> str:
-    return st.selectbox(t("checkpoints.field.kind"), KINDS, format_func=lambda code: t(f"checkpoints.code.{code}"),
-                        index=KINDS.index(current) if current in KINDS else 0)
+    return st.selectbox(
+        t("checkpoints.field.kind"),
+        KINDS,
+        format_func=lambda code: t(f"checkpoints.code.{code}"),
+        index=KINDS.index(current) if current in KINDS else 0,
+    )
 
 
 def position_inputs(latitude: float | None = None, longitude: float | None = None) -> tuple[float | None, ...]:
     left, right = st.columns(2)
-    return (left.number_input(t("checkpoints.field.latitude"), value=latitude, min_value=-90.0, max_value=90.0,
-                              step=0.0001, format="%.6f"),
-            right.number_input(t("checkpoints.field.longitude"), value=longitude, min_value=-180.0,
-                               max_value=180.0, step=0.0001, format="%.6f"))
+    return (
+        left.number_input(
+            t("checkpoints.field.latitude"), value=latitude, min_value=-90.0, max_value=90.0, step=0.0001, format="%.6f"
+        ),
+        right.number_input(
+            t("checkpoints.field.longitude"),
+            value=longitude,
+            min_value=-180.0,
+            max_value=180.0,
+            step=0.0001,
+            format="%.6f",
+        ),
+    )
 
 
 def add_checkpoint_form() -> None:
@@ -558,59 +742,92 @@ def add_checkpoint_form() -> None:
         st.caption(t("checkpoints.page.position_hint"))
         submitted = st.form_submit_button(t("checkpoints.page.add"), type="primary")
     if submitted:
-        store_master("checkpoint-add", t("checkpoints.page.added", name=plain(name)), add_checkpoint,
-                     {"name": name, "grid": grid, "kind": kind, "latitude": latitude, "longitude": longitude})
+        store_master(
+            "checkpoint-add",
+            t("checkpoints.page.added", name=plain(name)),
+            add_checkpoint,
+            {"name": name, "grid": grid, "kind": kind, "latitude": latitude, "longitude": longitude},
+        )
 
 
 def edit_checkpoint_forms(rows: list[dict]) -> None:
     """Rename, change kind, open/close, move: each its own small form, since each is its own audited write."""
     by_id = {row["id"]: row for row in rows}
-    chosen = st.selectbox(t("checkpoints.field.checkpoint"), list(by_id), key="checkpoints:master_choice",
-                          format_func=lambda number: by_id[number]["name"] + (
-                              "" if by_id[number]["active"] else t("checkpoints.page.closed_suffix")))
+    chosen = st.selectbox(
+        t("checkpoints.field.checkpoint"),
+        list(by_id),
+        key="checkpoints:master_choice",
+        format_func=lambda number: (
+            by_id[number]["name"] + ("" if by_id[number]["active"] else t("checkpoints.page.closed_suffix"))
+        ),
+    )
     row = by_id[chosen]
     left, right = st.columns(2)
     with left, entry_form(f"checkpoint-rename-{chosen}"):
         new_name = st.text_input(t("checkpoints.page.new_name"), value=row["name"])
         if st.form_submit_button(t("checkpoints.page.rename")):
-            store_master(f"checkpoint-rename-{chosen}", t("checkpoints.page.renamed", old=plain(row["name"]),
-                                                          new=plain(new_name)),
-                         rename_checkpoint, chosen, new_name)
+            store_master(
+                f"checkpoint-rename-{chosen}",
+                t("checkpoints.page.renamed", old=plain(row["name"]), new=plain(new_name)),
+                rename_checkpoint,
+                chosen,
+                new_name,
+            )
     with right, entry_form(f"checkpoint-kind-{chosen}"):
         kind = kind_choice(row["kind"])
         if st.form_submit_button(t("checkpoints.page.change_kind")):
-            store_master(f"checkpoint-kind-{chosen}", t("checkpoints.page.changed", name=plain(row["name"])),
-                         set_checkpoint_kind, chosen, kind)
+            store_master(
+                f"checkpoint-kind-{chosen}",
+                t("checkpoints.page.changed", name=plain(row["name"])),
+                set_checkpoint_kind,
+                chosen,
+                kind,
+            )
     with left, entry_form(f"checkpoint-place-{chosen}"):
         grid = st.text_input(t("checkpoints.field.grid"), value=row["grid"])
         latitude, longitude = position_inputs(row["latitude"], row["longitude"])
         if st.form_submit_button(t("checkpoints.page.move")):
-            store_master(f"checkpoint-place-{chosen}", t("checkpoints.page.changed", name=plain(row["name"])),
-                         set_checkpoint_location, chosen, grid, latitude, longitude)
+            store_master(
+                f"checkpoint-place-{chosen}",
+                t("checkpoints.page.changed", name=plain(row["name"])),
+                set_checkpoint_location,
+                chosen,
+                grid,
+                latitude,
+                longitude,
+            )
     with right, entry_form(f"checkpoint-active-{chosen}"):
         st.markdown(t("checkpoints.page.is_open" if row["active"] else "checkpoints.page.is_closed"))
         if st.form_submit_button(t("checkpoints.page.close" if row["active"] else "checkpoints.page.open")):
             message = "checkpoints.page.closed" if row["active"] else "checkpoints.page.opened"
-            store_master(f"checkpoint-active-{chosen}", t(message, name=plain(row["name"])),
-                         set_checkpoint_active, chosen, not row["active"])
+            store_master(
+                f"checkpoint-active-{chosen}",
+                t(message, name=plain(row["name"])),
+                set_checkpoint_active,
+                chosen,
+                not row["active"],
+            )
 
 
 def master_frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame({
-        t("checkpoints.field.name"): [row["name"] for row in rows],
-        t("checkpoints.field.grid"): [row["grid"] for row in rows],
-        t("checkpoints.field.kind"): [t(f"checkpoints.code.{row['kind']}") for row in rows],
-        t("checkpoints.field.latitude"): [row["latitude"] for row in rows],
-        t("checkpoints.field.longitude"): [row["longitude"] for row in rows],
-        t("checkpoints.field.active"): [bool(row["active"]) for row in rows],
-    })
+    return pd.DataFrame(
+        {
+            t("checkpoints.field.name"): [row["name"] for row in rows],
+            t("checkpoints.field.grid"): [row["grid"] for row in rows],
+            t("checkpoints.field.kind"): [t(f"checkpoints.code.{row['kind']}") for row in rows],
+            t("checkpoints.field.latitude"): [row["latitude"] for row in rows],
+            t("checkpoints.field.longitude"): [row["longitude"] for row in rows],
+            t("checkpoints.field.active"): [bool(row["active"]) for row in rows],
+        }
+    )
 
 
 def master_data_tab() -> None:
     rows = read(list_checkpoints, True)
     show_saved("checkpoint-master")
-    add_tab, edit_tab, list_tab = st.tabs([t("checkpoints.page.add"), t("checkpoints.page.edit"),
-                                           t("checkpoints.page.all_checkpoints")])
+    add_tab, edit_tab, list_tab = st.tabs(
+        [t("checkpoints.page.add"), t("checkpoints.page.edit"), t("checkpoints.page.all_checkpoints")]
+    )
     with add_tab:
         add_checkpoint_form()
     with edit_tab:

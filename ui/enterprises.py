@@ -77,14 +77,6 @@ def day_text(day: date | None) -> str:
     return format_day(day, language()) if day else "—"
 
 
-
-
-
-
-
-
-
-
 def stored(slot: str, result: object, message: str) -> None:
     """After ``save``: when something was stored, keep the message for ``slot`` and rerun with fresh figures."""
     if result is not None:
@@ -116,8 +108,16 @@ def status_change_form(enterprise: Mapping[str, object], current: str) -> None:
         submitted = st.form_submit_button(t("enterprises.page.save_status"), type="primary", width="stretch")
     if submitted:
         result = save(slot, change_status, enterprise["id"], status, effective, reason, note or None)
-        stored(slot, result, t("enterprises.page.status_saved", name=plain(enterprise["name"]), status=code(status),
-                                     date=day_text(effective)))
+        stored(
+            slot,
+            result,
+            t(
+                "enterprises.page.status_saved",
+                name=plain(enterprise["name"]),
+                status=code(status),
+                date=day_text(effective),
+            ),
+        )
     show_saved(slot)
 
 
@@ -128,17 +128,21 @@ def conditions_form(enterprise: Mapping[str, object], checklist: Mapping[str, Ma
     """One check of all seven conditions, each ticked as it was last found; stores a row per condition."""
     slot = f"enterprise-conditions-{enterprise['id']}"
     with entry_form(slot):
-        results = {condition: st.checkbox(code(condition), value=bool(checklist[condition] and
-                                                                       checklist[condition]["met"]))
-                   for condition in CONDITIONS}
+        results = {
+            condition: st.checkbox(code(condition), value=bool(checklist[condition] and checklist[condition]["met"]))
+            for condition in CONDITIONS
+        }
         checked_on = st.date_input(field("checked_on"), value=clock.today(), max_value=clock.today())
         checked_by = st.text_input(field("checked_by"), value=actor().username)
         submitted = st.form_submit_button(t("enterprises.page.save_conditions"), type="primary", width="stretch")
     if submitted:
         result = save(slot, record_conditions, enterprise["id"], results, checked_on, checked_by)
         met = sum(results.values())
-        stored(slot, result, t("enterprises.page.conditions_saved", name=plain(enterprise["name"]), met=met,
-                                     total=len(CONDITIONS)))
+        stored(
+            slot,
+            result,
+            t("enterprises.page.conditions_saved", name=plain(enterprise["name"]), met=met, total=len(CONDITIONS)),
+        )
     show_saved(slot)
 
 
@@ -152,30 +156,46 @@ def inspection_form(enterprise: Mapping[str, object]) -> None:
     it is being filled in); each finding opens one rectification item.
     """
     slot = f"enterprise-inspection-{enterprise['id']}"
-    count = st.number_input(t("enterprises.page.finding_count"), min_value=0, max_value=MAX_FINDINGS, value=1,
-                            step=1, key=f"enterprises:finding_count:{enterprise['id']}")
+    count = st.number_input(
+        t("enterprises.page.finding_count"),
+        min_value=0,
+        max_value=MAX_FINDINGS,
+        value=1,
+        step=1,
+        key=f"enterprises:finding_count:{enterprise['id']}",
+    )
     with entry_form(slot):
         day = st.date_input(field("date"), value=clock.today(), max_value=clock.today())
         inspector = st.text_input(field("inspector"))
         findings = []
         for number in range(1, int(count) + 1):
             item = st.text_input(t("enterprises.page.finding_item", number=number))
-            deadline = st.date_input(t("enterprises.page.finding_deadline", number=number),
-                                     value=clock.today() + timedelta(days=DEFAULT_DEADLINE_DAYS))
+            deadline = st.date_input(
+                t("enterprises.page.finding_deadline", number=number),
+                value=clock.today() + timedelta(days=DEFAULT_DEADLINE_DAYS),
+            )
             findings.append({"item": item, "deadline": deadline})
         submitted = st.form_submit_button(t("enterprises.page.save_inspection"), type="primary", width="stretch")
     if submitted:
         inspection_id = save(slot, add_inspection, enterprise["id"], day, inspector, findings)
         if inspection_id is not None:
             st.session_state[INSPECTION_CHOICE_KEY.format(enterprise=enterprise["id"])] = inspection_id
-        stored(slot, inspection_id, t("enterprises.page.inspection_saved", name=plain(enterprise["name"]),
-                                            count=len(findings)))
+        stored(
+            slot,
+            inspection_id,
+            t("enterprises.page.inspection_saved", name=plain(enterprise["name"]), count=len(findings)),
+        )
     show_saved(slot)
 
 
 def _item_choice(item: Mapping[str, object]) -> str:
-    return t("enterprises.page.item_choice", id=item["id"], enterprise=item["enterprise"], item=item["item"],
-             deadline=day_text(item["deadline"]))
+    return t(
+        "enterprises.page.item_choice",
+        id=item["id"],
+        enterprise=item["enterprise"],
+        item=item["item"],
+        deadline=day_text(item["deadline"]),
+    )
 
 
 def close_item_form(open_items: Sequence[Mapping[str, object]]) -> None:
@@ -195,8 +215,16 @@ def close_item_form(open_items: Sequence[Mapping[str, object]]) -> None:
         submitted = st.form_submit_button(t("enterprises.page.close_item"), type="primary", width="stretch")
     if submitted:
         result = save(slot, close_rectification, item_id, closed_on, verifier, note or None)
-        stored(slot, result, t("enterprises.page.item_closed", item=plain(by_id[item_id]["item"]),
-                                     enterprise=plain(by_id[item_id]["enterprise"]), date=day_text(closed_on)))
+        stored(
+            slot,
+            result,
+            t(
+                "enterprises.page.item_closed",
+                item=plain(by_id[item_id]["item"]),
+                enterprise=plain(by_id[item_id]["enterprise"]),
+                date=day_text(closed_on),
+            ),
+        )
     show_saved(slot)
 
 
@@ -219,19 +247,33 @@ def register_form() -> None:
         reason = st.selectbox(field("reason"), (None, *REASONS), format_func=code_labels((None, *REASONS)).get)
         submitted = st.form_submit_button(t("enterprises.page.register"), type="primary", width="stretch")
     if submitted:
-        result = save(slot, add_enterprise, {
-            "name": name, "kind": kind, "sector": sector, "grid": grid, "address": address or None,
-            "employees": employees, "contact": contact or None, "status": status, "status_date": status_date,
-            "reason": reason})
+        result = save(
+            slot,
+            add_enterprise,
+            {
+                "name": name,
+                "kind": kind,
+                "sector": sector,
+                "grid": grid,
+                "address": address or None,
+                "employees": employees,
+                "contact": contact or None,
+                "status": status,
+                "status_date": status_date,
+                "reason": reason,
+            },
+        )
         stored(slot, result, t("enterprises.page.registered", name=plain(name), status=code(status)))
     show_saved(slot)
 
 
 def import_columns_text() -> str:
     """The columns an import file needs, as the clerk's Excel may head them (Chinese) or in English."""
-    return t("enterprises.page.import_columns",
-             chinese="、".join(column.chinese for column in IMPORT_KIND.columns),
-             english=", ".join(column.name for column in IMPORT_KIND.columns))
+    return t(
+        "enterprises.page.import_columns",
+        chinese="、".join(column.chinese for column in IMPORT_KIND.columns),
+        english=", ".join(column.name for column in IMPORT_KIND.columns),
+    )
 
 
 def _refusal_text(refusal: CommandPostError) -> str:
@@ -253,20 +295,23 @@ def import_section() -> None:
     slot = "enterprise-import"
     st.caption(import_columns_text())
     upload_round = st.session_state.get(UPLOAD_ROUND_KEY, 0)
-    upload = st.file_uploader(t("enterprises.page.import_file"), type=["xlsx", "csv"],
-                              key=f"enterprises:upload:{upload_round}")
+    upload = st.file_uploader(
+        t("enterprises.page.import_file"), type=["xlsx", "csv"], key=f"enterprises:upload:{upload_round}"
+    )
     if st.button(t("enterprises.page.import_button"), type="primary", disabled=upload is None, width="stretch"):
         try:
             with progress_bar(t("admin.import.running", file=plain(upload.name))) as progress:
-                count = import_file(engine(), actor(), IMPORT_KIND.name, upload.getvalue(), upload.name,
-                                    progress=progress)
+                count = import_file(
+                    engine(), actor(), IMPORT_KIND.name, upload.getvalue(), upload.name, progress=progress
+                )
         except CommandPostError as refusal:
             st.error(_refusal_text(refusal))
         except (BadZipFile, InvalidFileException, UnicodeDecodeError):
             st.error(t("enterprises.page.import_unreadable", name=plain(upload.name)))
         else:
             st.session_state[UPLOAD_ROUND_KEY] = upload_round + 1
-            remember_saved(slot, t("enterprises.page.imported", count=format_number(count, language()),
-                                   name=plain(upload.name)))
+            remember_saved(
+                slot, t("enterprises.page.imported", count=format_number(count, language()), name=plain(upload.name))
+            )
             st.rerun()
     show_saved(slot)

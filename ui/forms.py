@@ -86,8 +86,11 @@ def form_key(name: str, token: str) -> str:
 def _keyed_fields(name: str, token: str) -> dict[str, Any]:
     """The values of the fields keyed with the rendered form's key or token: what can be compared between runs."""
     prefix, suffix = f"{form_key(name, token)}-", f"-{token}"
-    return {key: st.session_state[key] for key in list(st.session_state)
-            if isinstance(key, str) and (key.startswith(prefix) or key.endswith(suffix))}
+    return {
+        key: st.session_state[key]
+        for key in list(st.session_state)
+        if isinstance(key, str) and (key.startswith(prefix) or key.endswith(suffix))
+    }
 
 
 @contextmanager
@@ -128,13 +131,15 @@ def repeats_last_save(name: str) -> bool:
     return time.monotonic() - drawn.at < REPEAT_SECONDS
 
 
-def whole_number_input(label: str, *, value: int | None = None, key: str | None = None,
-                       container: Any = st, **options: Any) -> float | None:
+def whole_number_input(
+    label: str, *, value: int | None = None, key: str | None = None, container: Any = st, **options: Any
+) -> float | None:
     """An input for a count that hands the data layer what was typed: "3.5" arrives as 3.5 and is refused there,
     naming the field, where an integer input would have cut it to 3 in the browser. (The browser's number field
     takes no letters, so "12abc" cannot be typed; a pasted or imported one is refused by the same check.)"""
-    return container.number_input(label, value=None if value is None else float(value), step=1.0, format="%g",
-                                  key=key, **options)
+    return container.number_input(
+        label, value=None if value is None else float(value), step=1.0, format="%g", key=key, **options
+    )
 
 
 def save(name: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
@@ -173,6 +178,7 @@ def start_afresh(name: str) -> None:
 def save_done(name: str, operation: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
     """:func:`save` for a write that returns nothing (a rename, a flag): ``True`` once it is stored,
     ``False`` when it was refused or repeated."""
+
     def store_and_confirm(ctx: WriteContext, *values: Any, **options: Any) -> bool:
         operation(ctx, *values, **options)
         return True

@@ -120,9 +120,16 @@ def navigation(role: str) -> list[st.Page]:
     """
     stand_in = refusal_page if role in ROLES else sign_in_page
     home = home_page(role)
-    return [st.Page(page.path if may_use(role, page) else stand_in, title=t(page.title), icon=page.icon,
-                    url_path=page.url_path, default=page.url_path == home)
-            for page in PAGES]
+    return [
+        st.Page(
+            page.path if may_use(role, page) else stand_in,
+            title=t(page.title),
+            icon=page.icon,
+            url_path=page.url_path,
+            default=page.url_path == home,
+        )
+        for page in PAGES
+    ]
 
 
 LANDING_KEY = "navigation:land_on_home"

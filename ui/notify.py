@@ -37,13 +37,15 @@ def changed(done: bool, message: str) -> None:
 
 
 def channels_frame(channels: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame({
-        t("notify.field.name"): [channel["name"] for channel in channels],
-        t("notify.field.kind"): [kind_label(channel["kind"]) for channel in channels],
-        t("notify.field.address"): [channel["address"] for channel in channels],
-        t("notify.field.secret"): [channel["secret"] for channel in channels],
-        t("admin.notify.enabled_column"): [channel["enabled"] for channel in channels],
-    })
+    return pd.DataFrame(
+        {
+            t("notify.field.name"): [channel["name"] for channel in channels],
+            t("notify.field.kind"): [kind_label(channel["kind"]) for channel in channels],
+            t("notify.field.address"): [channel["address"] for channel in channels],
+            t("notify.field.secret"): [channel["secret"] for channel in channels],
+            t("admin.notify.enabled_column"): [channel["enabled"] for channel in channels],
+        }
+    )
 
 
 def add_channel_form() -> None:
@@ -55,11 +57,16 @@ def add_channel_form() -> None:
         address = st.text_input(t("notify.field.address"), help=t("admin.notify.address_help"))
         secret = st.text_input(t("notify.field.secret"), type="password", help=t("admin.notify.secret_help"))
         if kind == "email":
-            mail = {"security": st.selectbox(t("notify.field.security"), ("starttls", "ssl", "none"),
-                                             format_func=lambda code: t(f"notify.security.{code}")),
-                    "sender": st.text_input(t("notify.field.sender")),
-                    "recipients": st.text_input(t("notify.field.recipients"), help=t("admin.notify.recipients_help")),
-                    "username": st.text_input(t("notify.field.username"))}
+            mail = {
+                "security": st.selectbox(
+                    t("notify.field.security"),
+                    ("starttls", "ssl", "none"),
+                    format_func=lambda code: t(f"notify.security.{code}"),
+                ),
+                "sender": st.text_input(t("notify.field.sender")),
+                "recipients": st.text_input(t("notify.field.recipients"), help=t("admin.notify.recipients_help")),
+                "username": st.text_input(t("notify.field.username")),
+            }
         submitted = st.form_submit_button(t("admin.notify.add"), type="primary")
     if submitted:
         channel_id = save(f"{SLOT}-add", notify.add_channel, name, kind, address, secret or None, **mail)
@@ -69,8 +76,14 @@ def add_channel_form() -> None:
 def channel_actions(channels: Sequence[Mapping[str, Any]]) -> None:
     """Test, switch off or on one channel."""
     by_id = {channel["id"]: channel for channel in channels}
-    chosen = by_id[st.selectbox(t("admin.notify.choose"), list(by_id), key="admin:notify_channel",
-                                format_func=lambda key: f"{by_id[key]['name']} · {kind_label(by_id[key]['kind'])}")]
+    chosen = by_id[
+        st.selectbox(
+            t("admin.notify.choose"),
+            list(by_id),
+            key="admin:notify_channel",
+            format_func=lambda key: f"{by_id[key]['name']} · {kind_label(by_id[key]['kind'])}",
+        )
+    ]
     test_column, switch_column = st.columns(2)
     with test_column, entry_form(f"{SLOT}-test-{chosen['id']}"):
         test = st.form_submit_button(t("admin.notify.test"), disabled=not chosen["enabled"])
@@ -79,8 +92,9 @@ def channel_actions(channels: Sequence[Mapping[str, Any]]) -> None:
     with switch_column, entry_form(f"{SLOT}-switch-{chosen['id']}"):
         switch = st.form_submit_button(t("admin.notify.disable" if chosen["enabled"] else "admin.notify.enable"))
     if switch:
-        done = save_done(f"{SLOT}-switch-{chosen['id']}", notify.set_channel_enabled, chosen["id"],
-                         not chosen["enabled"])
+        done = save_done(
+            f"{SLOT}-switch-{chosen['id']}", notify.set_channel_enabled, chosen["id"], not chosen["enabled"]
+        )
         message = "admin.notify.disabled" if chosen["enabled"] else "admin.notify.enabled"
         changed(done, t(message, name=plain(chosen["name"])))
 
@@ -106,19 +120,40 @@ def rules_form(channels: Sequence[Mapping[str, Any]]) -> None:
     hours = [NO_QUIET, *range(24)]
     with entry_form(f"{SLOT}-rule-{rule_name}") as token:
         enabled = st.checkbox(t("admin.notify.rule_enabled"), value=rule.enabled, key=f"{SLOT}-{token}-on")
-        chosen = st.multiselect(t("admin.notify.rule_channels"), list(names), format_func=names.get,
-                                default=[channel for channel in rule.channels if channel in names])
+        chosen = st.multiselect(
+            t("admin.notify.rule_channels"),
+            list(names),
+            format_func=names.get,
+            default=[channel for channel in rule.channels if channel in names],
+        )
         start_column, end_column, repeat_column = st.columns(3)
-        start = start_column.selectbox(t("notify.field.quiet_start"), hours, format_func=_hour_label,
-                                       index=hours.index(rule.quiet[0]) if rule.quiet else 0)
-        end = end_column.selectbox(t("notify.field.quiet_end"), hours, format_func=_hour_label,
-                                   index=hours.index(rule.quiet[1]) if rule.quiet else 0)
-        repeat = repeat_column.number_input(t("notify.field.repeat_minutes"), min_value=5, max_value=7 * 24 * 60,
-                                            value=rule.repeat_minutes, step=30)
+        start = start_column.selectbox(
+            t("notify.field.quiet_start"),
+            hours,
+            format_func=_hour_label,
+            index=hours.index(rule.quiet[0]) if rule.quiet else 0,
+        )
+        end = end_column.selectbox(
+            t("notify.field.quiet_end"),
+            hours,
+            format_func=_hour_label,
+            index=hours.index(rule.quiet[1]) if rule.quiet else 0,
+        )
+        repeat = repeat_column.number_input(
+            t("notify.field.repeat_minutes"), min_value=5, max_value=7 * 24 * 60, value=rule.repeat_minutes, step=30
+        )
         submitted = st.form_submit_button(t("admin.notify.rule_save"))
     if submitted:
-        done = save_done(f"{SLOT}-rule-{rule_name}", notify.set_rule, rule_name, enabled, chosen,
-                         None if start == NO_QUIET else start, None if end == NO_QUIET else end, int(repeat))
+        done = save_done(
+            f"{SLOT}-rule-{rule_name}",
+            notify.set_rule,
+            rule_name,
+            enabled,
+            chosen,
+            None if start == NO_QUIET else start,
+            None if end == NO_QUIET else end,
+            int(repeat),
+        )
         changed(done, t("admin.notify.rule_saved", rule=rule_label(rule_name)))
 
 
@@ -127,16 +162,19 @@ def _hour_label(hour: int) -> str:
 
 
 def deliveries_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame({
-        t("admin.notify.column.at"): [row["created_at"] for row in rows],
-        t("admin.notify.column.rule"): [rule_label(row["rule"]) if row["rule"] in notify.rules() else row["rule"]
-                                        for row in rows],
-        t("admin.notify.column.title"): [row["title"] for row in rows],
-        t("admin.notify.column.channel"): [row["channel"] for row in rows],
-        t("admin.notify.column.status"): [t(f"notify.status.{row['status']}") for row in rows],
-        t("admin.notify.column.attempts"): [row["attempts"] for row in rows],
-        t("admin.notify.column.answer"): [row["answer"] or "" for row in rows],
-    })
+    return pd.DataFrame(
+        {
+            t("admin.notify.column.at"): [row["created_at"] for row in rows],
+            t("admin.notify.column.rule"): [
+                rule_label(row["rule"]) if row["rule"] in notify.rules() else row["rule"] for row in rows
+            ],
+            t("admin.notify.column.title"): [row["title"] for row in rows],
+            t("admin.notify.column.channel"): [row["channel"] for row in rows],
+            t("admin.notify.column.status"): [t(f"notify.status.{row['status']}") for row in rows],
+            t("admin.notify.column.attempts"): [row["attempts"] for row in rows],
+            t("admin.notify.column.answer"): [row["answer"] or "" for row in rows],
+        }
+    )
 
 
 def deliveries_view() -> None:
@@ -151,8 +189,13 @@ def deliveries_view() -> None:
 
 def notify_tab() -> None:
     show_saved(SLOT)
-    st.caption(t("admin.notify.sender_note", seconds=settings.NOTIFY_SECONDS.value(),
-                 time=settings.BRIEFING_TIME.value().strftime("%H:%M")))
+    st.caption(
+        t(
+            "admin.notify.sender_note",
+            seconds=settings.NOTIFY_SECONDS.value(),
+            time=settings.BRIEFING_TIME.value().strftime("%H:%M"),
+        )
+    )
     st.subheader(t("admin.notify.channels"))
     channels = read(notify.list_channels)
     if channels:

@@ -35,8 +35,15 @@ def progress_bar(label: str) -> Iterator[Progress]:
 
     def report(done: int, total: int) -> None:
         share = min(1.0, done / total) if total else 1.0
-        bar.progress(share, text=t("progress.step", label=label, done=format_number(done, language()),
-                                   total=format_number(total, language())))
+        bar.progress(
+            share,
+            text=t(
+                "progress.step",
+                label=label,
+                done=format_number(done, language()),
+                total=format_number(total, language()),
+            ),
+        )
 
     try:
         yield report
@@ -46,8 +53,7 @@ def progress_bar(label: str) -> Iterator[Progress]:
 
 def show_summary(written: int, refused: int = 0) -> None:
     """How long work ended: rows written and rows refused (a refused file writes none)."""
-    text = t("progress.summary", written=format_number(written, language()),
-             refused=format_number(refused, language()))
+    text = t("progress.summary", written=format_number(written, language()), refused=format_number(refused, language()))
     if refused:
         st.error(text)
     else:
@@ -74,5 +80,12 @@ def offer_file(slot: str, label: str, mime: str) -> None:
         return
     if made["rows"] is not None:
         show_summary(made["rows"])
-    st.download_button(label, made["data"], file_name=made["name"], mime=mime, on_click="ignore",
-                       icon=":material/download:", key=f"download:{slot}")
+    st.download_button(
+        label,
+        made["data"],
+        file_name=made["name"],
+        mime=mime,
+        on_click="ignore",
+        icon=":material/download:",
+        key=f"download:{slot}",
+    )

@@ -18,14 +18,26 @@ from ui.messages import remember_saved, show_saved
 from ui.session import engine, language, read, t
 
 DOMAIN = quarantine.DOMAIN
-PAGE_COLUMNS = frozenset({"kind", "old_planned_end", "new_planned_end", "changed_by", "changed_at",
-                          "AM_temperature", "AM_symptoms", "PM_temperature", "PM_symptoms"})
+PAGE_COLUMNS = frozenset(
+    {
+        "kind",
+        "old_planned_end",
+        "new_planned_end",
+        "changed_by",
+        "changed_at",
+        "AM_temperature",
+        "AM_symptoms",
+        "PM_temperature",
+        "PM_symptoms",
+    }
+)
 CODED_COLUMNS = frozenset({"mode", "status", "origin_category", "slot", "kind"})
 FLASH_KEY = "quarantine_flash"
 NOTICE_IDS_KEY = "quarantine_notice_ids"
 
 
 # --- words ---------------------------------------------------------------------------------------------------------
+
 
 def label(code: str) -> str:
     """A code (mode, status, slot, origin category, change kind) in the user's language; a configured
@@ -63,8 +75,9 @@ def _cell(column: str, value: object) -> object:
 
 def table(rows: Iterable[Mapping], columns: Sequence[str]) -> pd.DataFrame:
     """Rows as a table with the columns' names and values in the user's language."""
-    frame = pd.DataFrame([{column: _cell(column, row[column]) for column in columns} for row in rows],
-                         columns=list(columns))
+    frame = pd.DataFrame(
+        [{column: _cell(column, row[column]) for column in columns} for row in rows], columns=list(columns)
+    )
     return frame.rename(columns={column: column_title(column) for column in columns})
 
 
@@ -76,29 +89,43 @@ def show_table(rows: Sequence[Mapping], columns: Sequence[str], **options: objec
     st.dataframe(table(rows, columns), hide_index=True, width="stretch", **options)
 
 
-
-
 # --- the follow-up grid --------------------------------------------------------------------------------------------
+
 
 def followup_frame(sheet: Sequence[Mapping]) -> pd.DataFrame:
     """The day's sheet as an editable table indexed by episode: the recorded readings filled in."""
     records = []
     for row in sheet:
-        record = {"episode_id": row["episode_id"], "name": row["name"], "grid": row["grid"],
-                  "site": row["site"] or "", "symptom_text": ""}
+        record = {
+            "episode_id": row["episode_id"],
+            "name": row["name"],
+            "grid": row["grid"],
+            "site": row["site"] or "",
+            "symptom_text": "",
+        }
         for slot in quarantine.SLOTS:
             reading = row[slot]
             record[f"{slot}_temperature"] = reading["temperature"] if reading else None
             record[f"{slot}_symptoms"] = bool(reading and reading["symptoms"])
         records.append(record)
-    columns = ["episode_id", "name", "grid", "site", "AM_temperature", "AM_symptoms", "PM_temperature",
-               "PM_symptoms", "symptom_text"]
+    columns = [
+        "episode_id",
+        "name",
+        "grid",
+        "site",
+        "AM_temperature",
+        "AM_symptoms",
+        "PM_temperature",
+        "PM_symptoms",
+        "symptom_text",
+    ]
     frame = pd.DataFrame(records, columns=columns).set_index("episode_id")
     return frame.astype({"AM_temperature": "float64", "PM_temperature": "float64"})
 
 
-def followup_changes(sheet: Sequence[Mapping], edited: pd.DataFrame, day: date,
-                     by: str) -> tuple[list[dict], list[tuple[int, dict]]]:
+def followup_changes(
+    sheet: Sequence[Mapping], edited: pd.DataFrame, day: date, by: str
+) -> tuple[list[dict], list[tuple[int, dict]]]:
     """What the edited grid asks to store: new readings for empty slots (a temperature or a symptom
     entered) and corrections of recorded readings whose temperature or symptoms changed."""
     additions: list[dict] = []
@@ -114,13 +141,17 @@ def followup_changes(sheet: Sequence[Mapping], edited: pd.DataFrame, day: date,
             fields = {"temperature": temperature, "symptoms": symptoms, "symptom_text": text or None, "by": by}
             if reading is None and (temperature is not None or symptoms):
                 additions.append({"episode_id": row["episode_id"], "date": day, "slot": slot, **fields})
-            elif reading is not None and temperature is not None and (temperature, symptoms) != (
-                    reading["temperature"], reading["symptoms"]):
+            elif (
+                reading is not None
+                and temperature is not None
+                and (temperature, symptoms) != (reading["temperature"], reading["symptoms"])
+            ):
                 corrections.append((reading["id"], fields))
     return additions, corrections
 
 
 # --- downloads and messages ----------------------------------------------------------------------------------------
+
 
 def deferred(build: Callable[..., bytes], *args: object) -> Callable[[], bytes]:
     """A download's content made only when its button is pressed (an export of a district's register is
@@ -167,32 +198,43 @@ def add_site_form() -> None:
         capacity = st.number_input(t("quarantine.field.capacity"), min_value=1, step=1, value=None)
         submitted = st.form_submit_button(t("quarantine.page.site_add"), type="primary", width="stretch")
     if submitted:
-        site_id = save("quarantine-site-add", quarantine.add_site,
-                       {"name": name, "address": address or None, "capacity": capacity})
+        site_id = save(
+            "quarantine-site-add", quarantine.add_site, {"name": name, "address": address or None, "capacity": capacity}
+        )
         _site_stored(site_id is not None, t("quarantine.page.site_added", site=plain(name)))
 
 
 def edit_site_forms(sites: Sequence[Mapping]) -> None:
     """Rename, change the places, open or close: each its own small form, since each is its own audited write."""
     by_id = {site["id"]: site for site in sites}
-    chosen = st.selectbox(t("quarantine.field.site"), list(by_id), key="quarantine:site_master_choice",
-                          format_func=lambda key: by_id[key]["name"])
+    chosen = st.selectbox(
+        t("quarantine.field.site"),
+        list(by_id),
+        key="quarantine:site_master_choice",
+        format_func=lambda key: by_id[key]["name"],
+    )
     site = by_id[chosen]
     with entry_form(f"quarantine-site-rename-{chosen}"):
         name = st.text_input(t("quarantine.field.name"), value=site["name"])
         if st.form_submit_button(t("quarantine.page.site_rename")):
-            _site_stored(save_done(f"quarantine-site-rename-{chosen}", quarantine.rename_site, chosen, name),
-                         t("quarantine.page.site_saved", site=plain(name)))
+            _site_stored(
+                save_done(f"quarantine-site-rename-{chosen}", quarantine.rename_site, chosen, name),
+                t("quarantine.page.site_saved", site=plain(name)),
+            )
     with entry_form(f"quarantine-site-capacity-{chosen}"):
         capacity = st.number_input(t("quarantine.field.capacity"), min_value=1, step=1, value=site["capacity"])
         if st.form_submit_button(t("quarantine.page.site_set_capacity")):
-            _site_stored(save_done(f"quarantine-site-capacity-{chosen}", quarantine.set_site_capacity, chosen,
-                                   capacity), t("quarantine.page.site_saved", site=plain(site["name"])))
+            _site_stored(
+                save_done(f"quarantine-site-capacity-{chosen}", quarantine.set_site_capacity, chosen, capacity),
+                t("quarantine.page.site_saved", site=plain(site["name"])),
+            )
     with entry_form(f"quarantine-site-active-{chosen}"):
         st.markdown(t("quarantine.page.site_is_open" if site["active"] else "quarantine.page.site_is_closed"))
         if st.form_submit_button(t("quarantine.page.site_close" if site["active"] else "quarantine.page.site_open")):
-            _site_stored(save_done(f"quarantine-site-active-{chosen}", quarantine.set_site_active, chosen,
-                                   not site["active"]), t("quarantine.page.site_saved", site=plain(site["name"])))
+            _site_stored(
+                save_done(f"quarantine-site-active-{chosen}", quarantine.set_site_active, chosen, not site["active"]),
+                t("quarantine.page.site_saved", site=plain(site["name"])),
+            )
 
 
 def site_master() -> None:

@@ -70,8 +70,9 @@ def t(key: str, **params: object) -> str:
 def language_switch() -> None:
     """A sidebar switch between 中文 and English that writes the choice into the URL."""
     names = {"zh_CN": "中文", "en": "English"}
-    chosen = st.sidebar.segmented_control(t("app.language"), LANGUAGES, format_func=names.get,
-                                          default=language(), key="language_switch")
+    chosen = st.sidebar.segmented_control(
+        t("app.language"), LANGUAGES, format_func=names.get, default=language(), key="language_switch"
+    )
     if chosen and chosen != language():
         st.query_params["lang"] = "en" if chosen == "en" else "zh"
         st.rerun()
@@ -238,9 +239,11 @@ def begin_self_refresh() -> None:
 def revoked_screen(message_key: str = "access.link_revoked") -> None:
     """All that a wall screen whose link has been revoked (or was never valid) shows: one message across the
     screen, no figures."""
-    st.html(f'<div class="link-revoked" style="min-height: 80vh; display: flex; align-items: center; '
-            f'justify-content: center; text-align: center; font-size: 2.6rem; line-height: 1.5;">'
-            f'{html.escape(t(message_key), quote=False)}</div>')
+    st.html(
+        f'<div class="link-revoked" style="min-height: 80vh; display: flex; align-items: center; '
+        f'justify-content: center; text-align: center; font-size: 2.6rem; line-height: 1.5;">'
+        f"{html.escape(t(message_key), quote=False)}</div>"
+    )
 
 
 def recheck_account() -> None:

@@ -61,9 +61,13 @@ LAST_RECIPIENT_KEY = "supplies:last_recipient"
 IMPORT_ROUND_KEY = "supplies:import_round"
 MAX_SHOWN_IMPORT_ERRORS = 30
 STATUS_COLOURS = {"ok": "#4ade80", "below_safety": "#facc15", "under_3_days": "#fb923c", "out": "#f87171"}
-COUNTERPARTY_LABELS = {"purchase": "supplies.page.supplier", "donation": "supplies.page.donor",
-                       "allocation": "supplies.page.allocator", "issue": "supplies.page.recipient",
-                       "transfer_out": "supplies.page.receiving_unit"}
+COUNTERPARTY_LABELS = {
+    "purchase": "supplies.page.supplier",
+    "donation": "supplies.page.donor",
+    "allocation": "supplies.page.allocator",
+    "issue": "supplies.page.recipient",
+    "transfer_out": "supplies.page.receiving_unit",
+}
 UNREADABLE_FILE = (InvalidFileException, zipfile.BadZipFile, UnicodeDecodeError, ValueError, KeyError)
 
 
@@ -94,12 +98,6 @@ def own_checkpoint(who: Actor) -> str | None:
 # Messages -------------------------------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
 # Words ----------------------------------------------------------------------------------------------------------
 
 
@@ -120,8 +118,11 @@ def quantity_text(quantity: int, unit: str) -> str:
 def stock_now_text(item_id: int) -> str:
     """The item's stock and days of cover as of today, for the message after a save."""
     entry = next(entry for entry in read(figures, clock.today(), cover_days()) if entry["item_id"] == item_id)
-    return t("supplies.page.stock_now", on_hand=plain(quantity_text(entry["on_hand"], entry["unit"])),
-             days=format_number(entry["days_of_cover"], language(), 1))
+    return t(
+        "supplies.page.stock_now",
+        on_hand=plain(quantity_text(entry["on_hand"], entry["unit"])),
+        days=format_number(entry["days_of_cover"], language(), 1),
+    )
 
 
 def show_refusal(refusal: CommandPostError) -> None:
@@ -139,8 +140,14 @@ def show_refusal(refusal: CommandPostError) -> None:
 def _item_picker(label: str, items: list[dict], preferred: int | None, stock: Mapping[int, int]) -> int:
     """An item select whose choices show the stock on hand, so the clerk sees it before entering."""
     ids = [item["id"] for item in items]
-    names = {item["id"]: t("supplies.page.item_choice", item=item["name"],
-                           on_hand=quantity_text(stock.get(item["id"], 0), item["unit"])) for item in items}
+    names = {
+        item["id"]: t(
+            "supplies.page.item_choice",
+            item=item["name"],
+            on_hand=quantity_text(stock.get(item["id"], 0), item["unit"]),
+        )
+        for item in items
+    }
     return st.selectbox(label, ids, index=ids.index(preferred) if preferred in ids else 0, format_func=names.get)
 
 
@@ -183,8 +190,9 @@ def _kind_picker(label: str, kinds: tuple[str, ...], key: str) -> str:
     """The kind of movement, outside the form so the form shows the fields that kind needs."""
     if len(kinds) == 1:
         return kinds[0]
-    chosen = st.segmented_control(label, kinds, default=kinds[0], format_func=code_label, required=True, key=key,
-                                  width="stretch")
+    chosen = st.segmented_control(
+        label, kinds, default=kinds[0], format_func=code_label, required=True, key=key, width="stretch"
+    )
     return chosen or kinds[0]
 
 
@@ -200,10 +208,21 @@ def _store_movement(slot: str, form_name: str, data: dict, item: Mapping, recipi
     if recipient is not None:
         st.session_state[LAST_RECIPIENT_KEY] = recipient
     counterparty = f" → {plain(data['counterparty'])}" if data.get("counterparty") else ""
-    remember_saved(slot, t("supplies.page.saved_movement", id=movement_id, kind=code_label(data["kind"]),
-                           item=plain(item["name"]), quantity=plain(data["quantity"]), unit=plain(item["unit"]),
-                           counterparty=counterparty, day=format_day(data["date"], language()))
-                   + " " + stock_now_text(item["id"]))
+    remember_saved(
+        slot,
+        t(
+            "supplies.page.saved_movement",
+            id=movement_id,
+            kind=code_label(data["kind"]),
+            item=plain(item["name"]),
+            quantity=plain(data["quantity"]),
+            unit=plain(item["unit"]),
+            counterparty=counterparty,
+            day=format_day(data["date"], language()),
+        )
+        + " "
+        + stock_now_text(item["id"]),
+    )
     st.rerun()
 
 
@@ -229,24 +248,36 @@ def out_form(slot: str, kinds: tuple[str, ...] = OUT_KINDS) -> None:
         item_id = _item_picker(t("supplies.field.item"), items, _preferred_item(who), _stock_by_item())
         recipient, new_recipient_kind, counterparty = None, None, None
         if kind == "issue":
-            recipient = st.selectbox(t("supplies.page.recipient"), choices, format_func=_recipient_text,
-                                     index=choices.index(proposed) if proposed in choices else None,
-                                     accept_new_options=True, placeholder=t("supplies.page.recipient_hint"))
+            recipient = st.selectbox(
+                t("supplies.page.recipient"),
+                choices,
+                format_func=_recipient_text,
+                index=choices.index(proposed) if proposed in choices else None,
+                accept_new_options=True,
+                placeholder=t("supplies.page.recipient_hint"),
+            )
         elif kind in COUNTERPARTY_LABELS:
             counterparty = st.text_input(t(COUNTERPARTY_LABELS[kind]))
         quantity = st.text_input(t("supplies.field.quantity"), placeholder=t("supplies.page.quantity_hint"))
         day = st.date_input(t("supplies.field.date"), value=clock.today())
         if kind == "issue":
-            new_recipient_kind = st.selectbox(t("supplies.page.new_recipient_kind"), RECIPIENT_KINDS,
-                                              format_func=code_label)
+            new_recipient_kind = st.selectbox(
+                t("supplies.page.new_recipient_kind"), RECIPIENT_KINDS, format_func=code_label
+            )
         note = st.text_input(t("supplies.page.scrap_reason" if kind == "scrap" else "supplies.field.note"))
         submitted = st.form_submit_button(t(f"supplies.page.save_{kind}"), type="primary", width="stretch")
     if submitted:
         if isinstance(recipient, str):
             recipient = (recipient.strip(), new_recipient_kind)
-        data = {"item": item_id, "date": day, "kind": kind, "quantity": quantity, "note": note,
-                "counterparty": recipient[0] if recipient else counterparty,
-                "recipient_kind": recipient[1] if recipient else None}
+        data = {
+            "item": item_id,
+            "date": day,
+            "kind": kind,
+            "quantity": quantity,
+            "note": note,
+            "counterparty": recipient[0] if recipient else counterparty,
+            "recipient_kind": recipient[1] if recipient else None,
+        }
         _store_movement(slot, form_name, data, by_id[item_id], recipient)
     show_saved(slot)
 
@@ -269,22 +300,28 @@ def in_form(slot: str) -> None:
     form_name = f"{slot}-{kind}"
     by_id = {item["id"]: item for item in items}
     with entry_form(form_name):
-        item_id = _item_picker(t("supplies.field.item"), items, st.session_state.get(LAST_ITEM_KEY),
-                               _stock_by_item())
+        item_id = _item_picker(t("supplies.field.item"), items, st.session_state.get(LAST_ITEM_KEY), _stock_by_item())
         counterparty = st.text_input(t(COUNTERPARTY_LABELS[kind]))
         quantity = st.text_input(t("supplies.field.quantity"), placeholder=t("supplies.page.quantity_hint"))
         day = st.date_input(t("supplies.field.date"), value=clock.today())
         note = st.text_input(t("supplies.field.note"))
         submitted = st.form_submit_button(t(f"supplies.page.save_{kind}"), type="primary", width="stretch")
     if submitted:
-        data = {"item": item_id, "date": day, "kind": kind, "quantity": quantity, "counterparty": counterparty,
-                "note": note}
+        data = {
+            "item": item_id,
+            "date": day,
+            "kind": kind,
+            "quantity": quantity,
+            "counterparty": counterparty,
+            "note": note,
+        }
         _store_movement(slot, form_name, data, by_id[item_id], None)
     show_saved(slot)
 
 
-def _count_outcome(ctx: WriteContext, item_id: int, day: date, counted: str, reason: str
-                   ) -> tuple[int | None, int, int]:
+def _count_outcome(
+    ctx: WriteContext, item_id: int, day: date, counted: str, reason: str
+) -> tuple[int | None, int, int]:
     """The stock count with what a clerk wants to read afterwards: the adjustment's id (``None`` when the count
     agrees with the ledger), the ledger's stock before and the counted stock. Being a tuple, it also tells a
     count that stored nothing apart from a refusal, which :func:`ui.forms.save` reports as ``None``."""
@@ -301,8 +338,7 @@ def stock_count_form(slot: str) -> None:
         return
     by_id = {item["id"]: item for item in items}
     with entry_form(slot):
-        item_id = _item_picker(t("supplies.field.item"), items, st.session_state.get(LAST_ITEM_KEY),
-                               _stock_by_item())
+        item_id = _item_picker(t("supplies.field.item"), items, st.session_state.get(LAST_ITEM_KEY), _stock_by_item())
         day = st.date_input(t("supplies.page.count_day"), value=clock.today())
         counted = st.text_input(t("supplies.field.counted_quantity"), placeholder=t("supplies.page.quantity_hint"))
         reason = st.text_input(t("supplies.field.reason"), placeholder=t("supplies.page.count_reason_hint"))
@@ -313,16 +349,33 @@ def stock_count_form(slot: str) -> None:
             adjustment, before, after = outcome
             item = by_id[item_id]
             message = "supplies.page.count_agrees" if adjustment is None else "supplies.page.count_adjusted"
-            remember_saved(slot, t(message, item=plain(item["name"]), counted=plain(quantity_text(after, item["unit"])),
-                                   difference=f"{after - before:+,}", id=adjustment) + " " + stock_now_text(item_id))
+            remember_saved(
+                slot,
+                t(
+                    message,
+                    item=plain(item["name"]),
+                    counted=plain(quantity_text(after, item["unit"])),
+                    difference=f"{after - before:+,}",
+                    id=adjustment,
+                )
+                + " "
+                + stock_now_text(item_id),
+            )
             st.rerun()
     show_saved(slot)
 
 
 def _movement_choice(row: Mapping) -> str:
-    return t("supplies.page.movement_choice", id=row["id"], day=format_day(row["date"], language()),
-             kind=code_label(row["kind"]), item=row["item"], quantity=f"{row['quantity']:+,}", unit=row["unit"],
-             counterparty=row["counterparty"] or "—")
+    return t(
+        "supplies.page.movement_choice",
+        id=row["id"],
+        day=format_day(row["date"], language()),
+        kind=code_label(row["kind"]),
+        item=row["item"],
+        quantity=f"{row['quantity']:+,}",
+        unit=row["unit"],
+        counterparty=row["counterparty"] or "—",
+    )
 
 
 def reversal_form(slot: str) -> None:
@@ -335,17 +388,25 @@ def reversal_form(slot: str) -> None:
         return
     by_id = {row["id"]: row for row in rows}
     with entry_form(slot):
-        movement_id = st.selectbox(t("supplies.field.movement"), list(by_id), index=None,
-                                   format_func=lambda number: _movement_choice(by_id[number]),
-                                   placeholder=t("supplies.page.movement_hint"))
+        movement_id = st.selectbox(
+            t("supplies.field.movement"),
+            list(by_id),
+            index=None,
+            format_func=lambda number: _movement_choice(by_id[number]),
+            placeholder=t("supplies.page.movement_hint"),
+        )
         reason = st.text_input(t("supplies.field.reason"))
         submitted = st.form_submit_button(t("supplies.page.save_reversal"), type="primary", width="stretch")
     if submitted:
         reversal_id = save(slot, reverse_movement, movement_id, reason)
         if reversal_id is not None:
             row = by_id[movement_id]
-            remember_saved(slot, t("supplies.page.reversed", id=reversal_id, original=plain(_movement_choice(row)))
-                           + " " + stock_now_text(row["item_id"]))
+            remember_saved(
+                slot,
+                t("supplies.page.reversed", id=reversal_id, original=plain(_movement_choice(row)))
+                + " "
+                + stock_now_text(row["item_id"]),
+            )
             st.rerun()
     show_saved(slot)
 
@@ -353,13 +414,18 @@ def reversal_form(slot: str) -> None:
 def import_form(slot: str) -> None:
     """Import an in/out ledger (CSV or Excel, the exported ledger workbook included); all rows or none."""
     round_number = st.session_state.get(IMPORT_ROUND_KEY, 0)
-    uploaded = st.file_uploader(t("supplies.page.import_file"), type=["xlsx", "csv"],
-                                key=f"{slot}-{round_number}", help=t("supplies.page.import_help"))
+    uploaded = st.file_uploader(
+        t("supplies.page.import_file"),
+        type=["xlsx", "csv"],
+        key=f"{slot}-{round_number}",
+        help=t("supplies.page.import_help"),
+    )
     if uploaded is not None and st.button(t("supplies.page.import_button"), type="primary", width="stretch"):
         try:
             with progress_bar(t("admin.import.running", file=plain(uploaded.name))) as progress:
-                stored = import_file(engine(), actor(), "supply_movements", uploaded.getvalue(), uploaded.name,
-                                     progress=progress)
+                stored = import_file(
+                    engine(), actor(), "supply_movements", uploaded.getvalue(), uploaded.name, progress=progress
+                )
         except CommandPostError as refusal:
             show_refusal(refusal)
         except UNREADABLE_FILE:
@@ -380,8 +446,7 @@ def _item_fields(values: Mapping[str, object]) -> dict[str, object]:
         "name": st.text_input(t("supplies.field.name"), value=values.get("name") or ""),
         "unit": st.text_input(t("supplies.field.unit"), value=values.get("unit") or ""),
         "category": st.text_input(t("supplies.field.category"), value=values.get("category") or ""),
-        "safety_stock": st.text_input(t("supplies.field.safety_stock"),
-                                      value=str(values.get("safety_stock", 0))),
+        "safety_stock": st.text_input(t("supplies.field.safety_stock"), value=str(values.get("safety_stock", 0))),
     }
 
 
@@ -421,12 +486,22 @@ def items_view() -> None:
     """The item master (administrator): every item, a form to add one and a form to change one."""
     items = read(list_items, True)
     if items:
-        st.dataframe(pd.DataFrame([{
-            t("supplies.field.name"): item["name"], t("supplies.field.unit"): item["unit"],
-            t("supplies.field.category"): item["category"] or "",
-            t("supplies.field.safety_stock"): format_number(item["safety_stock"], language()),
-            t("supplies.field.active"): "✓" if item["active"] else "—"} for item in items]),
-            hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        t("supplies.field.name"): item["name"],
+                        t("supplies.field.unit"): item["unit"],
+                        t("supplies.field.category"): item["category"] or "",
+                        t("supplies.field.safety_stock"): format_number(item["safety_stock"], language()),
+                        t("supplies.field.active"): "✓" if item["active"] else "—",
+                    }
+                    for item in items
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     add_column, edit_column = st.columns(2)
     with add_column:
         st.markdown(f"**{t('supplies.page.add_item_title')}**")

@@ -208,12 +208,19 @@ def px(size: float) -> int:
 
 def apply_layout() -> None:
     """The wall's type and spacing, every size from :data:`SIZES` times the screen's scale."""
-    sizes = {name: px(getattr(SIZES, name)) for name in ("text", "label", "heading", "title", "figure", "gap",
-                                                         "tile_height")}
+    sizes = {
+        name: px(getattr(SIZES, name)) for name in ("text", "label", "heading", "title", "figure", "gap", "tile_height")
+    }
     css = WALL_CSS_TEMPLATE.substitute(
-        sizes, root=round(16 * screen_scale()), ink=INK, gap_half=px(SIZES.gap / 2),
-        tile_padding=px(SIZES.gap * 0.6), padding_side=px(SIZES.gap * 1.5), padding_bottom=px(SIZES.gap / 2),
-        padding_top=px(SIZES.gap) if kiosk_mode() else round(HEADER_BAR * screen_scale()))
+        sizes,
+        root=round(16 * screen_scale()),
+        ink=INK,
+        gap_half=px(SIZES.gap / 2),
+        tile_padding=px(SIZES.gap * 0.6),
+        padding_side=px(SIZES.gap * 1.5),
+        padding_bottom=px(SIZES.gap / 2),
+        padding_top=px(SIZES.gap) if kiosk_mode() else round(HEADER_BAR * screen_scale()),
+    )
     st.html(css + (KIOSK_CSS if kiosk_mode() else "") + SCALE_DETECTION, unsafe_allow_javascript=True)
 
 
@@ -227,13 +234,17 @@ def staleness_watch(rendered_at: str) -> None:
     reloads itself, since a restarted server no longer knows the screen.
     """
     message = t("wall.stale", time=rendered_at).replace('"', "&quot;")
-    st.html(STALENESS_WATCH.format(version=f"{time.time():.3f}", stale_after=3 * refresh_seconds(),
-                                   message=message), unsafe_allow_javascript=True)
+    st.html(
+        STALENESS_WATCH.format(version=f"{time.time():.3f}", stale_after=3 * refresh_seconds(), message=message),
+        unsafe_allow_javascript=True,
+    )
 
 
 def risk_badge(level: str) -> str:
-    return (f'<span class="wall-risk {level}">{t(f"situation.risk.{level}")}</span> '
-            f'<span class="wall-strategy">{t(f"situation.risk.strategy.{level}")}</span>')
+    return (
+        f'<span class="wall-risk {level}">{t(f"situation.risk.{level}")}</span> '
+        f'<span class="wall-strategy">{t(f"situation.risk.strategy.{level}")}</span>'
+    )
 
 
 def alert_html(alert: Alert) -> str:
@@ -271,14 +282,30 @@ def chart_height(rows: int) -> int:
 
 def styled(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """Every chart's type sizes and ink, from :data:`SIZES` in one place (the browser cannot scale a chart)."""
-    return (chart.configure_view(strokeWidth=0)
-            .configure_axis(labelFontSize=px(SIZES.label), labelColor=INK, labelOpacity=1,
-                            titleFontSize=px(SIZES.label), titleColor=INK, labelLimit=px(320),
-                            labelPadding=px(6), tickSize=px(6), gridOpacity=0.35)
-            .configure_title(fontSize=px(SIZES.label), color=INK, anchor="start", offset=px(10))
-            .configure_legend(labelFontSize=px(SIZES.label), labelColor=INK, labelOpacity=1,
-                              symbolSize=px(SIZES.label) ** 2 / 2, labelLimit=px(320), padding=0)
-            .configure_text(fontSize=px(SIZES.label), color=INK))
+    return (
+        chart.configure_view(strokeWidth=0)
+        .configure_axis(
+            labelFontSize=px(SIZES.label),
+            labelColor=INK,
+            labelOpacity=1,
+            titleFontSize=px(SIZES.label),
+            titleColor=INK,
+            labelLimit=px(320),
+            labelPadding=px(6),
+            tickSize=px(6),
+            gridOpacity=0.35,
+        )
+        .configure_title(fontSize=px(SIZES.label), color=INK, anchor="start", offset=px(10))
+        .configure_legend(
+            labelFontSize=px(SIZES.label),
+            labelColor=INK,
+            labelOpacity=1,
+            symbolSize=px(SIZES.label) ** 2 / 2,
+            labelLimit=px(320),
+            padding=0,
+        )
+        .configure_text(fontSize=px(SIZES.label), color=INK)
+    )
 
 
 def _count_axis(**options: object) -> alt.Axis:
@@ -290,28 +317,44 @@ def _day_axis() -> alt.Axis:
     return alt.Axis(format="%m-%d", tickCount=4, labelAngle=0, labelOverlap=True)
 
 
-def _line_chart(frame: pd.DataFrame, field: str, title: str, colour: str, height: int,
-                share: bool = False, partial: str | None = None) -> alt.TopLevelMixin:
+def _line_chart(
+    frame: pd.DataFrame,
+    field: str,
+    title: str,
+    colour: str,
+    height: int,
+    share: bool = False,
+    partial: str | None = None,
+) -> alt.TopLevelMixin:
     """A daily trend; a count on whole-number ticks from zero, a share (``share``) in percent. When the last
     day is not over, ``partial`` is its label ("截至 16:10"): that point is drawn hollow at the end of a dashed
     segment and labelled, so that a day's first hours are not read as a fall."""
     y_axis = alt.Axis(format=".0%", tickCount=3) if share else _count_axis()
-    encoding = {"x": alt.X("day:T", title=None, axis=_day_axis()),
-                "y": alt.Y(f"{field}:Q", title=None, scale=alt.Scale(zero=not share), axis=y_axis),
-                "tooltip": [alt.Tooltip("day:T"), alt.Tooltip(f"{field}:Q", format=".1%" if share else ",")]}
+    encoding = {
+        "x": alt.X("day:T", title=None, axis=_day_axis()),
+        "y": alt.Y(f"{field}:Q", title=None, scale=alt.Scale(zero=not share), axis=y_axis),
+        "tooltip": [alt.Tooltip("day:T"), alt.Tooltip(f"{field}:Q", format=".1%" if share else ",")],
+    }
     whole_days = frame.iloc[:-1] if partial else frame
-    line = (alt.Chart(whole_days)
-            .mark_line(point=alt.OverlayMarkDef(size=px(60), color=colour), color=colour, strokeWidth=px(4))
-            .encode(**encoding))
+    line = (
+        alt.Chart(whole_days)
+        .mark_line(point=alt.OverlayMarkDef(size=px(60), color=colour), color=colour, strokeWidth=px(4))
+        .encode(**encoding)
+    )
     if not partial:
         return line.properties(title=title, height=height)
     last = frame.iloc[-1:]
-    dashed = alt.Chart(frame.iloc[-2:]).mark_line(color=colour, strokeWidth=px(4),
-                                                  strokeDash=[px(8), px(6)]).encode(**encoding)
-    hollow = alt.Chart(last).mark_point(filled=False, size=px(220), strokeWidth=px(4), color=colour).encode(
-        **encoding)
-    label = alt.Chart(last).mark_text(align="right", baseline="bottom", dx=-px(10), dy=-px(10)).encode(
-        x=encoding["x"], y=encoding["y"], text=alt.value(partial))
+    dashed = (
+        alt.Chart(frame.iloc[-2:])
+        .mark_line(color=colour, strokeWidth=px(4), strokeDash=[px(8), px(6)])
+        .encode(**encoding)
+    )
+    hollow = alt.Chart(last).mark_point(filled=False, size=px(220), strokeWidth=px(4), color=colour).encode(**encoding)
+    label = (
+        alt.Chart(last)
+        .mark_text(align="right", baseline="bottom", dx=-px(10), dy=-px(10))
+        .encode(x=encoding["x"], y=encoding["y"], text=alt.value(partial))
+    )
     return alt.layer(line, dashed, hollow, label, title=title).properties(height=height)
 
 
@@ -328,44 +371,86 @@ def trend_charts(day: date, days: int = 14, as_of: datetime | None = None) -> li
     reopening = pd.DataFrame(read(enterprises.reopen_trend, day, days)).rename(columns={"date": "day"})
     height, partial = chart_height(2), partial_label(as_of)
     return [
-        _line_chart(checked, "persons", t("briefing.figure.checkpoints.persons"), CHECKPOINT_COLOURS["persons"],
-                    height, partial=partial),
-        _line_chart(held, "total", t("briefing.figure.quarantine.current_total"), QUARANTINE_TOTAL_COLOUR, height,
-                    partial=partial),
-        _line_chart(reopening, "reopen_rate", t("briefing.figure.enterprises.reopen_rate"), REOPEN_TREND_COLOUR,
-                    height, share=True, partial=partial),
-        _line_chart(checked, "fever", t("briefing.figure.checkpoints.fever"), CHECKPOINT_COLOURS["fever"], height,
-                    partial=partial),
+        _line_chart(
+            checked,
+            "persons",
+            t("briefing.figure.checkpoints.persons"),
+            CHECKPOINT_COLOURS["persons"],
+            height,
+            partial=partial,
+        ),
+        _line_chart(
+            held,
+            "total",
+            t("briefing.figure.quarantine.current_total"),
+            QUARANTINE_TOTAL_COLOUR,
+            height,
+            partial=partial,
+        ),
+        _line_chart(
+            reopening,
+            "reopen_rate",
+            t("briefing.figure.enterprises.reopen_rate"),
+            REOPEN_TREND_COLOUR,
+            height,
+            share=True,
+            partial=partial,
+        ),
+        _line_chart(
+            checked,
+            "fever",
+            t("briefing.figure.checkpoints.fever"),
+            CHECKPOINT_COLOURS["fever"],
+            height,
+            partial=partial,
+        ),
     ]
 
 
-def _bar_chart(frame: pd.DataFrame, category: str, value: str, title: str, colour: alt.Color | str,
-               height: int, digits: int = 0) -> alt.Chart:
+def _bar_chart(
+    frame: pd.DataFrame, category: str, value: str, title: str, colour: alt.Color | str, height: int, digits: int = 0
+) -> alt.Chart:
     """Bars of a count or an amount per category (largest first) on whole-number ticks."""
     colour_encoding = colour if isinstance(colour, alt.Color) else alt.value(colour)
-    return (alt.Chart(frame, title=title)
-            .mark_bar()
-            .encode(y=alt.Y(f"{category}:N", sort="-x", title=None),
-                    x=alt.X(f"{value}:Q", title=None, axis=_count_axis()),
-                    color=colour_encoding,
-                    tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=f",.{digits}f")])
-            .properties(height=height))
+    return (
+        alt.Chart(frame, title=title)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{category}:N", sort="-x", title=None),
+            x=alt.X(f"{value}:Q", title=None, axis=_count_axis()),
+            color=colour_encoding,
+            tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=f",.{digits}f")],
+        )
+        .properties(height=height)
+    )
 
 
-def _share_chart(frame: pd.DataFrame, category: str, part: str, whole: str, title: str,
-                 colour: alt.Color | str, height: int) -> alt.LayerChart:
+def _share_chart(
+    frame: pd.DataFrame, category: str, part: str, whole: str, title: str, colour: alt.Color | str, height: int
+) -> alt.LayerChart:
     """Bars of ``part`` out of ``whole`` per category, drawn against 0–100 % of the whole, each with its
     numbers written beside it (1 / 120): one bed of 120 is a sliver, not a full bar."""
-    frame = frame.assign(share=frame[part] / frame[whole].where(frame[whole] > 0),
-                         numbers=[f"{format_number(p, language())} / {format_number(w, language())}"
-                                  for p, w in zip(frame[part], frame[whole], strict=True)])
+    frame = frame.assign(
+        share=frame[part] / frame[whole].where(frame[whole] > 0),
+        numbers=[
+            f"{format_number(p, language())} / {format_number(w, language())}"
+            for p, w in zip(frame[part], frame[whole], strict=True)
+        ],
+    )
     colour_encoding = colour if isinstance(colour, alt.Color) else alt.value(colour)
-    base = alt.Chart(frame).encode(y=alt.Y(f"{category}:N", sort="-x", title=None),
-                                   x=alt.X("share:Q", title=None, scale=alt.Scale(domain=[0, 1], clamp=True),
-                                           axis=alt.Axis(format=".0%", values=[0, 0.5, 1])))
-    bars = base.mark_bar().encode(color=colour_encoding,
-                                  tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("numbers:N"),
-                                           alt.Tooltip("share:Q", format=".1%")])
+    base = alt.Chart(frame).encode(
+        y=alt.Y(f"{category}:N", sort="-x", title=None),
+        x=alt.X(
+            "share:Q",
+            title=None,
+            scale=alt.Scale(domain=[0, 1], clamp=True),
+            axis=alt.Axis(format=".0%", values=[0, 0.5, 1]),
+        ),
+    )
+    bars = base.mark_bar().encode(
+        color=colour_encoding,
+        tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("numbers:N"), alt.Tooltip("share:Q", format=".1%")],
+    )
     numbers = base.mark_text(align="left", dx=px(8)).encode(text="numbers:N")
     return alt.layer(bars, numbers, title=title).properties(height=height)
 
@@ -374,41 +459,97 @@ def detail_charts(view: str, day: date) -> list[alt.Chart]:
     """The charts of one domain view of the rotation (no personal data in any of them)."""
     if view == "checkpoints":
         table = pd.DataFrame(read(checkpoints.checkpoint_table, day))
-        return [_bar_chart(table, "name", "persons", t("wall.detail.persons_by_checkpoint"),
-                           CHECKPOINT_COLOURS["persons"], chart_height(1))]
+        return [
+            _bar_chart(
+                table,
+                "name",
+                "persons",
+                t("wall.detail.persons_by_checkpoint"),
+                CHECKPOINT_COLOURS["persons"],
+                chart_height(1),
+            )
+        ]
     if view == "quarantine":
         sites = pd.DataFrame(read(quarantine.site_occupancy, day))
         held = pd.DataFrame(read(quarantine.daily_current, day, 30))
         modes = held.melt(id_vars="day", value_vars=list(quarantine.MODES), var_name="mode", value_name="count")
         mode_names = [t(f"quarantine.code.{code}") for code in quarantine.MODES]
         modes["mode"] = modes["mode"].map(lambda code: t(f"quarantine.code.{code}"))
-        mode_colour = alt.Color("mode:N", title=None, legend=alt.Legend(orient="top"), sort=mode_names,
-                                scale=alt.Scale(domain=mode_names,
-                                                range=[QUARANTINE_MODE_COLOURS[code] for code in quarantine.MODES]))
-        return [_share_chart(sites, "name", "occupied", "capacity", t("wall.detail.site_occupancy"),
-                             QUARANTINE_MODE_COLOURS["centralized"], chart_height(1)),
-                (alt.Chart(modes, title=t("wall.detail.quarantine_by_mode"))
-                 .mark_area(opacity=0.85).encode(x=alt.X("day:T", title=None, axis=_day_axis()),
-                                                 y=alt.Y("count:Q", stack=True, title=None, axis=_count_axis()),
-                                                 color=mode_colour)
-                 .properties(height=chart_height(1) - px(SIZES.label * 2)))]
+        mode_colour = alt.Color(
+            "mode:N",
+            title=None,
+            legend=alt.Legend(orient="top"),
+            sort=mode_names,
+            scale=alt.Scale(domain=mode_names, range=[QUARANTINE_MODE_COLOURS[code] for code in quarantine.MODES]),
+        )
+        return [
+            _share_chart(
+                sites,
+                "name",
+                "occupied",
+                "capacity",
+                t("wall.detail.site_occupancy"),
+                QUARANTINE_MODE_COLOURS["centralized"],
+                chart_height(1),
+            ),
+            (
+                alt.Chart(modes, title=t("wall.detail.quarantine_by_mode"))
+                .mark_area(opacity=0.85)
+                .encode(
+                    x=alt.X("day:T", title=None, axis=_day_axis()),
+                    y=alt.Y("count:Q", stack=True, title=None, axis=_count_axis()),
+                    color=mode_colour,
+                )
+                .properties(height=chart_height(1) - px(SIZES.label * 2))
+            ),
+        ]
     if view == "supplies":
         stock = pd.DataFrame(read(supplies.figures, day))
         stock["cover"] = stock["days_of_cover"].fillna(99).clip(upper=60)
         stock["status_label"] = stock["status"].map(lambda status: t(f"wall.supply_status.{status}"))
-        colour = alt.Color("status_label:N", title=None, legend=alt.Legend(orient="top"),
-                           scale=alt.Scale(domain=[t(f"wall.supply_status.{status}") for status in supplies.STATUSES],
-                                           range=[STATUS_COLOURS[status] for status in supplies.STATUSES]))
-        return [_bar_chart(stock, "item", "cover", t("wall.detail.days_of_cover"), colour,
-                           chart_height(1) - px(SIZES.label * 2), digits=1)]
+        colour = alt.Color(
+            "status_label:N",
+            title=None,
+            legend=alt.Legend(orient="top"),
+            scale=alt.Scale(
+                domain=[t(f"wall.supply_status.{status}") for status in supplies.STATUSES],
+                range=[STATUS_COLOURS[status] for status in supplies.STATUSES],
+            ),
+        )
+        return [
+            _bar_chart(
+                stock,
+                "item",
+                "cover",
+                t("wall.detail.days_of_cover"),
+                colour,
+                chart_height(1) - px(SIZES.label * 2),
+                digits=1,
+            )
+        ]
     sectors = pd.DataFrame(read(enterprises.reopen_rates, day, "sector"))
     overall = sectors["reopened"].sum() / max(sectors["total"].sum(), 1)
     sectors["pace"] = [REOPEN_LAG_COLOUR if rate < overall else REOPEN_AHEAD_COLOUR for rate in sectors["reopen_rate"]]
     trend = pd.DataFrame(read(enterprises.reopen_trend, day, 30)).rename(columns={"date": "day"})
-    return [_share_chart(sectors, "group", "reopened", "total", t("wall.detail.reopen_by_sector"),
-                         alt.Color("pace:N", scale=None), chart_height(1)),
-            _line_chart(trend, "reopen_rate", t("briefing.figure.enterprises.reopen_rate"), REOPEN_TREND_COLOUR,
-                        chart_height(1), share=True)]
+    return [
+        _share_chart(
+            sectors,
+            "group",
+            "reopened",
+            "total",
+            t("wall.detail.reopen_by_sector"),
+            alt.Color("pace:N", scale=None),
+            chart_height(1),
+        ),
+        _line_chart(
+            trend,
+            "reopen_rate",
+            t("briefing.figure.enterprises.reopen_rate"),
+            REOPEN_TREND_COLOUR,
+            chart_height(1),
+            share=True,
+        ),
+    ]
 
 
 def checkpoint_map(day: date, width: float) -> None:
@@ -418,16 +559,20 @@ def checkpoint_map(day: date, width: float) -> None:
     rows = read(checkpoints.checkpoint_table, day)
     height = px(SIZES.body_height - SIZES.map_legend)
     label_scale = px(SIZES.text) / AREA_LABEL_SIZE
-    deck, unplaced, _notes = checkpoint_deck(rows, height, px(width), scale=wall_scale(), label_scale=label_scale,
-                                             compound_names=False)
+    deck, unplaced, _notes = checkpoint_deck(
+        rows, height, px(width), scale=wall_scale(), label_scale=label_scale, compound_names=False
+    )
     st.pydeck_chart(deck, height=height, alt=t("checkpoints.page.map_alt"))
-    st.caption(t("checkpoints.page.map_legend") + (
-        "　" + t("wall.unplaced", names="、".join(map(plain, unplaced))) if unplaced else ""))
+    st.caption(
+        t("checkpoints.page.map_legend")
+        + ("　" + t("wall.unplaced", names="、".join(map(plain, unplaced))) if unplaced else "")
+    )
 
 
 def draw_charts(charts: list[alt.TopLevelMixin], per_row: int) -> None:
     """Draw charts in rows of ``per_row``."""
     for row_start in range(0, len(charts), per_row):
-        for column, chart in zip(st.columns(per_row, gap="medium"), charts[row_start:row_start + per_row],
-                                 strict=False):
+        for column, chart in zip(
+            st.columns(per_row, gap="medium"), charts[row_start : row_start + per_row], strict=False
+        ):
             column.altair_chart(styled(chart), width="stretch")

@@ -57,14 +57,17 @@ def _effective_periods(checkpoint: sa.ColumnElement[bool], start: datetime, end:
     No period lasts more than 24 hours, so only entries starting in the day
     before ``start`` can reach into it; that bound keeps the lookup on the index.
     """
-    return sa.select(checkpoint_counts.c.checkpoint_id, checkpoint_counts.c.period_start,
-                     checkpoint_counts.c.period_end).where(
-        checkpoint,
-        checkpoint_counts.c.period_start > start - MAX_PERIOD,
-        checkpoint_counts.c.period_start < end,
-        checkpoint_counts.c.period_end > start,
-        is_effective(),
-    ).order_by(checkpoint_counts.c.period_start)
+    return (
+        sa.select(checkpoint_counts.c.checkpoint_id, checkpoint_counts.c.period_start, checkpoint_counts.c.period_end)
+        .where(
+            checkpoint,
+            checkpoint_counts.c.period_start > start - MAX_PERIOD,
+            checkpoint_counts.c.period_start < end,
+            checkpoint_counts.c.period_end > start,
+            is_effective(),
+        )
+        .order_by(checkpoint_counts.c.period_start)
+    )
 
 
 def overlapping_entries(conn: Connection, checkpoint_id: int, start: datetime, end: datetime) -> list[dict]:
@@ -77,12 +80,14 @@ def overlapping_entries(conn: Connection, checkpoint_id: int, start: datetime, e
 
 def _stored_clash(conn: Connection, replaces: int | None) -> ClashFinder:
     """Finds the first stored effective entry overlapping a period (the entry being replaced aside)."""
+
     def find(checkpoint_id: int, start: datetime, end: datetime) -> Period | None:
         query = _effective_periods(checkpoint_counts.c.checkpoint_id == checkpoint_id, start, end)
         if replaces is not None:
             query = query.where(checkpoint_counts.c.id != replaces)
         clash = conn.execute(query.limit(1)).first()
         return None if clash is None else (clash.period_start, clash.period_end)
+
     return find
 
 
@@ -121,16 +126,18 @@ def _counts(checks: Checks, data: Mapping[str, object]) -> dict[str, int | None]
     return counts
 
 
-def _entry_values(ctx: WriteContext, checks: Checks, checkpoint: RowMapping | None,
-                  data: Mapping[str, object]) -> dict:
+def _entry_values(ctx: WriteContext, checks: Checks, checkpoint: RowMapping | None, data: Mapping[str, object]) -> dict:
     """Validate an entry's period, counts and note (not yet the overlap, see :func:`_check_overlap`);
     the row to insert (meaningful once no check failed)."""
     start, end = _period(checks, data)
     return {
-        "checkpoint_id": None if checkpoint is None else checkpoint["id"], "period_start": start, "period_end": end,
+        "checkpoint_id": None if checkpoint is None else checkpoint["id"],
+        "period_start": start,
+        "period_end": end,
         **_counts(checks, data),
         "note": checks.text(data.get("note"), "note", required=False, max_length=500),
-        "entered_by": ctx.actor.username, "entered_at": checks.now(),
+        "entered_by": ctx.actor.username,
+        "entered_at": checks.now(),
     }
 
 
@@ -145,8 +152,9 @@ def _checkpoint_for_entry(ctx: WriteContext, checks: Checks, value: object, find
     return checkpoint
 
 
-def _new_entry(ctx: WriteContext, data: Mapping[str, object], find: Finder,
-               now: datetime | None = None) -> tuple[Checks, dict]:
+def _new_entry(
+    ctx: WriteContext, data: Mapping[str, object], find: Finder, now: datetime | None = None
+) -> tuple[Checks, dict]:
     """Check a new entry, all but the overlap: its checks (with the problems found) and the row to insert."""
     checks = Checks(DOMAIN, now)
     checkpoint = _checkpoint_for_entry(ctx, checks, data.get("checkpoint"), find)
@@ -175,8 +183,13 @@ class _PeriodLedger:
     also kept in a list of their own, which bisects by plain comparison instead of a key call per step."""
 
     def __init__(self, conn: Connection, entries: Sequence[dict]):
-        dated = [values for values in entries if values["checkpoint_id"] is not None
-                 and values["period_start"] is not None and values["period_end"] is not None]
+        dated = [
+            values
+            for values in entries
+            if values["checkpoint_id"] is not None
+            and values["period_start"] is not None
+            and values["period_end"] is not None
+        ]
         self.periods: dict[int, list[Period]] = {values["checkpoint_id"]: [] for values in dated}
         self.starts: dict[int, list[datetime]] = {checkpoint_id: [] for checkpoint_id in self.periods}
         if not dated:
@@ -200,8 +213,9 @@ class _PeriodLedger:
         self.periods[checkpoint_id].insert(position, (start, end))
 
 
-def add_counts_batch(ctx: WriteContext, rows: Sequence[Mapping[str, object]],
-                     progress: Callable[[int], None] | None = None) -> list[int]:
+def add_counts_batch(
+    ctx: WriteContext, rows: Sequence[Mapping[str, object]], progress: Callable[[int], None] | None = None
+) -> list[int]:
     """Store many count entries at once (an import file) by the rules of :func:`add_count`; returns their ids.
 
     Each row is checked as the form checks it, with the same messages; a row
@@ -231,27 +245,33 @@ def add_counts_batch(ctx: WriteContext, rows: Sequence[Mapping[str, object]],
     return entry_ids
 
 
-def add_zero_report(ctx: WriteContext, checkpoint: int | str, period_start: object, period_end: object,
-                    note: str | None = None) -> int:
+def add_zero_report(
+    ctx: WriteContext, checkpoint: int | str, period_start: object, period_end: object, note: str | None = None
+) -> int:
     """Report that nothing passed a checkpoint during a period (零报告); it counts as reported."""
     data = {"checkpoint": checkpoint, "period_start": period_start, "period_end": period_end, "note": note}
     return add_count(ctx, {**data, **dict.fromkeys(COUNT_FIELDS, 0)})
 
 
-def _entry_to_correct(ctx: WriteContext, checks: Checks, entry_id: object
-                      ) -> tuple[RowMapping | None, RowMapping | None]:
+def _entry_to_correct(
+    ctx: WriteContext, checks: Checks, entry_id: object
+) -> tuple[RowMapping | None, RowMapping | None]:
     """The entry a correction replaces and its checkpoint (locked), or the reason it cannot be corrected."""
     number = checks.integer(entry_id, "entry", minimum=1, maximum=None)
-    entry = None if number is None else ctx.conn.execute(
-        sa.select(checkpoint_counts).where(checkpoint_counts.c.id == number)).mappings().first()
+    entry = (
+        None
+        if number is None
+        else ctx.conn.execute(sa.select(checkpoint_counts).where(checkpoint_counts.c.id == number)).mappings().first()
+    )
     if entry is None:
         if number is not None:
             checks.fail("entry", "checkpoints.error.unknown_entry", value=number)
         return None, None
     checkpoint = CHECKPOINTS.find(ctx.conn, entry["checkpoint_id"], lock=True)
     require_write(ctx.actor, DOMAIN, entry["checkpoint_id"])
-    superseded = ctx.conn.execute(sa.select(checkpoint_counts.c.id).where(
-        checkpoint_counts.c.supersedes_id == entry["id"])).first()
+    superseded = ctx.conn.execute(
+        sa.select(checkpoint_counts.c.id).where(checkpoint_counts.c.supersedes_id == entry["id"])
+    ).first()
     if superseded is not None:
         checks.fail("entry", "checkpoints.error.already_superseded", value=entry["id"], by=superseded[0])
     return entry, checkpoint
@@ -274,8 +294,9 @@ def correct_count(ctx: WriteContext, entry_id: int, data: Mapping[str, object]) 
     _check_overlap(checks, values, _stored_clash(ctx.conn, replaces=None if entry is None else entry["id"]))
     reason = checks.text(data.get("reason"), "reason", max_length=500)
     corrected = checks.passed(entry)
-    entry_id = ctx.insert(checkpoint_counts, "checkpoints.correct_count",
-                          {**values, "supersedes_id": corrected["id"], "reason": reason})
+    entry_id = ctx.insert(
+        checkpoint_counts, "checkpoints.correct_count", {**values, "supersedes_id": corrected["id"], "reason": reason}
+    )
     update_checkpoint_daily_totals(ctx.conn, [corrected], sign=-1)
     update_checkpoint_daily_totals(ctx.conn, [values])
     return entry_id
@@ -310,8 +331,13 @@ def update_checkpoint_daily_totals(conn: Connection, entries: Iterable[Record], 
         place = {"checkpoint": checkpoint_id, "the_day": day}
         if conn.execute(found, place).first() is None:
             before = conn.execute(earlier, place).first()
-            conn.execute(add_day, {**place, **{f"before_{name}": before[index] if before else 0
-                                                for index, name in enumerate(COUNT_FIELDS)}})
+            conn.execute(
+                add_day,
+                {
+                    **place,
+                    **{f"before_{name}": before[index] if before else 0 for index, name in enumerate(COUNT_FIELDS)},
+                },
+            )
         conn.execute(add_delta, {**place, **{f"more_{name}": delta[name] for name in TOTAL_FIELDS}})
 
 
@@ -322,16 +348,32 @@ def _totals_statements() -> tuple[sa.Select, sa.Select, sa.Insert, sa.Update]:
     of_checkpoint = totals.c.checkpoint_id == sa.bindparam("checkpoint")
     day = sa.bindparam("the_day", type_=sa.Date)
     found = sa.select(totals.c.day).where(of_checkpoint, totals.c.day == day)
-    earlier = (sa.select(*[totals.c[f"cumulative_{name}"] for name in COUNT_FIELDS])
-               .where(of_checkpoint, totals.c.day < day).order_by(totals.c.day.desc()).limit(1))
+    earlier = (
+        sa.select(*[totals.c[f"cumulative_{name}"] for name in COUNT_FIELDS])
+        .where(of_checkpoint, totals.c.day < day)
+        .order_by(totals.c.day.desc())
+        .limit(1)
+    )
     add_day = totals.insert().values(
-        checkpoint_id=sa.bindparam("checkpoint"), day=day, **dict.fromkeys(TOTAL_FIELDS, 0),
-        **{f"cumulative_{name}": sa.bindparam(f"before_{name}") for name in COUNT_FIELDS})
-    add_delta = totals.update().where(of_checkpoint, totals.c.day >= day).values(
-        **{name: totals.c[name] + sa.case((totals.c.day == day, sa.bindparam(f"more_{name}")), else_=0)
-           for name in TOTAL_FIELDS},
-        **{f"cumulative_{name}": totals.c[f"cumulative_{name}"] + sa.bindparam(f"more_{name}")
-           for name in COUNT_FIELDS})
+        checkpoint_id=sa.bindparam("checkpoint"),
+        day=day,
+        **dict.fromkeys(TOTAL_FIELDS, 0),
+        **{f"cumulative_{name}": sa.bindparam(f"before_{name}") for name in COUNT_FIELDS},
+    )
+    add_delta = (
+        totals.update()
+        .where(of_checkpoint, totals.c.day >= day)
+        .values(
+            **{
+                name: totals.c[name] + sa.case((totals.c.day == day, sa.bindparam(f"more_{name}")), else_=0)
+                for name in TOTAL_FIELDS
+            },
+            **{
+                f"cumulative_{name}": totals.c[f"cumulative_{name}"] + sa.bindparam(f"more_{name}")
+                for name in COUNT_FIELDS
+            },
+        )
+    )
     return found, earlier, add_day, add_delta
 
 
@@ -346,13 +388,29 @@ def rebuild_checkpoint_daily_totals(conn: Connection, checkpoint_ids: Iterable[i
     totals = checkpoint_daily_totals
     chosen = sa.true() if checkpoint_ids is None else checkpoint_counts.c.checkpoint_id.in_(sorted(checkpoint_ids))
     day = sa.func.date(checkpoint_counts.c.period_start, type_=sa.Date)
-    per_day = (sa.select(checkpoint_counts.c.checkpoint_id, day.label("day"), sa.func.count().label("entries"),
-                         *[sa.func.sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS])
-               .where(is_effective(), chosen).group_by(checkpoint_counts.c.checkpoint_id, day).subquery())
-    running = [sa.func.sum(per_day.c[name]).over(partition_by=per_day.c.checkpoint_id, order_by=per_day.c.day)
-               for name in COUNT_FIELDS]
-    conn.execute(totals.delete().where(
-        sa.true() if checkpoint_ids is None else totals.c.checkpoint_id.in_(sorted(checkpoint_ids))))
-    conn.execute(totals.insert().from_select(
-        ["checkpoint_id", "day", *TOTAL_FIELDS, *[f"cumulative_{name}" for name in COUNT_FIELDS]],
-        sa.select(per_day.c.checkpoint_id, per_day.c.day, *[per_day.c[name] for name in TOTAL_FIELDS], *running)))
+    per_day = (
+        sa.select(
+            checkpoint_counts.c.checkpoint_id,
+            day.label("day"),
+            sa.func.count().label("entries"),
+            *[sa.func.sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS],
+        )
+        .where(is_effective(), chosen)
+        .group_by(checkpoint_counts.c.checkpoint_id, day)
+        .subquery()
+    )
+    running = [
+        sa.func.sum(per_day.c[name]).over(partition_by=per_day.c.checkpoint_id, order_by=per_day.c.day)
+        for name in COUNT_FIELDS
+    ]
+    conn.execute(
+        totals.delete().where(
+            sa.true() if checkpoint_ids is None else totals.c.checkpoint_id.in_(sorted(checkpoint_ids))
+        )
+    )
+    conn.execute(
+        totals.insert().from_select(
+            ["checkpoint_id", "day", *TOTAL_FIELDS, *[f"cumulative_{name}" for name in COUNT_FIELDS]],
+            sa.select(per_day.c.checkpoint_id, per_day.c.day, *[per_day.c[name] for name in TOTAL_FIELDS], *running),
+        )
+    )

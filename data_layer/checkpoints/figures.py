@@ -51,10 +51,14 @@ def _newest_totals(day: date) -> sa.FromClause:
     """Each checkpoint joined to its :data:`checkpoint_daily_totals` row of the newest day on or before ``day``
     (none when it has no entry that early): one index lookup per checkpoint, however long the history."""
     totals, earlier = checkpoint_daily_totals, checkpoint_daily_totals.alias("earlier")
-    newest_day = (sa.select(sa.func.max(earlier.c.day))
-                  .where(earlier.c.checkpoint_id == checkpoints.c.id, earlier.c.day <= day).scalar_subquery())
-    return checkpoints.outerjoin(totals, sa.and_(totals.c.checkpoint_id == checkpoints.c.id,
-                                                 totals.c.day == newest_day))
+    newest_day = (
+        sa.select(sa.func.max(earlier.c.day))
+        .where(earlier.c.checkpoint_id == checkpoints.c.id, earlier.c.day <= day)
+        .scalar_subquery()
+    )
+    return checkpoints.outerjoin(
+        totals, sa.and_(totals.c.checkpoint_id == checkpoints.c.id, totals.c.day == newest_day)
+    )
 
 
 def figures(conn: Connection, day: date) -> CheckpointFigures:
@@ -77,15 +81,17 @@ def figures(conn: Connection, day: date) -> CheckpointFigures:
     columns += [_sum(totals.c[f"cumulative_{name}"]) for name in COUNT_FIELDS]
     sums = conn.execute(sa.select(*columns).select_from(_newest_totals(day))).one()
     reported_column = sa.func.coalesce(totals.c.entries, 0) > 0
-    status = conn.execute(sa.select(checkpoints.c.name, reported_column)
-                          .select_from(checkpoints.outerjoin(totals, sa.and_(totals.c.checkpoint_id == checkpoints.c.id,
-                                                                             on_day)))
-                          .where(checkpoints.c.active)).all()
+    status = conn.execute(
+        sa.select(checkpoints.c.name, reported_column)
+        .select_from(checkpoints.outerjoin(totals, sa.and_(totals.c.checkpoint_id == checkpoints.c.id, on_day)))
+        .where(checkpoints.c.active)
+    ).all()
     return _checkpoint_figures(sums[:4], sums[4:], status)
 
 
-def _checkpoint_figures(day_sums: Sequence[int], cumulative: Sequence[int],
-                        status: Iterable[tuple[str, bool]]) -> CheckpointFigures:
+def _checkpoint_figures(
+    day_sums: Sequence[int], cumulative: Sequence[int], status: Iterable[tuple[str, bool]]
+) -> CheckpointFigures:
     """The briefing's checkpoint object from the day's sums, the cumulative sums (both in :data:`COUNT_FIELDS`
     order) and (name, reported) of every active checkpoint."""
     status = list(status)
@@ -117,21 +123,34 @@ def figures_by(conn: Connection, day: date, until: datetime) -> CheckpointFigure
     """
     start, end = clock.day_bounds(day)
     ended = sa.and_(_starting_within(start, end), checkpoint_counts.c.period_end <= until, is_effective())
-    per_checkpoint = (sa.select(checkpoint_counts.c.checkpoint_id,
-                                *[sa.func.sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS])
-                      .where(ended).group_by(checkpoint_counts.c.checkpoint_id).subquery())
-    rows = conn.execute(sa.select(checkpoints.c.name, checkpoints.c.active,
-                                  per_checkpoint.c.checkpoint_id.is_not(None).label("reported"),
-                                  *[sa.func.coalesce(per_checkpoint.c[name], 0).label(name) for name in COUNT_FIELDS])
-                        .select_from(checkpoints.outerjoin(per_checkpoint,
-                                                           per_checkpoint.c.checkpoint_id == checkpoints.c.id))
-                        ).mappings().all()
+    per_checkpoint = (
+        sa.select(
+            checkpoint_counts.c.checkpoint_id,
+            *[sa.func.sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS],
+        )
+        .where(ended)
+        .group_by(checkpoint_counts.c.checkpoint_id)
+        .subquery()
+    )
+    rows = (
+        conn.execute(
+            sa.select(
+                checkpoints.c.name,
+                checkpoints.c.active,
+                per_checkpoint.c.checkpoint_id.is_not(None).label("reported"),
+                *[sa.func.coalesce(per_checkpoint.c[name], 0).label(name) for name in COUNT_FIELDS],
+            ).select_from(checkpoints.outerjoin(per_checkpoint, per_checkpoint.c.checkpoint_id == checkpoints.c.id))
+        )
+        .mappings()
+        .all()
+    )
     day_sums = [sum(int(row[name]) for row in rows) for name in COUNT_FIELDS]
     earlier = figures(conn, day - timedelta(days=1))["cumulative"]
     before = (earlier["persons"], earlier["vehicles"], earlier["fever"], earlier["turned_back"])
     cumulative = [total + value for total, value in zip(before, day_sums, strict=True)]
-    return _checkpoint_figures(day_sums, cumulative,
-                               ((row["name"], bool(row["reported"])) for row in rows if row["active"]))
+    return _checkpoint_figures(
+        day_sums, cumulative, ((row["name"], bool(row["reported"])) for row in rows if row["active"])
+    )
 
 
 def silent_checkpoints(conn: Connection, now: datetime, quiet: timedelta) -> list[dict]:
@@ -143,14 +162,17 @@ def silent_checkpoints(conn: Connection, now: datetime, quiet: timedelta) -> lis
     silence began (``None`` when there is none that recent). Only that window of the ledger is read, by its
     index on ``entered_at``.
     """
-    newest = (sa.select(checkpoint_counts.c.checkpoint_id,
-                        sa.func.max(checkpoint_counts.c.entered_at).label("last_entry_at"))
-              .where(checkpoint_counts.c.entered_at > now - quiet - timedelta(days=1),
-                     checkpoint_counts.c.entered_at <= now)
-              .group_by(checkpoint_counts.c.checkpoint_id).subquery())
-    rows = conn.execute(sa.select(checkpoints.c.name, newest.c.last_entry_at)
-                        .select_from(checkpoints.outerjoin(newest, newest.c.checkpoint_id == checkpoints.c.id))
-                        .where(checkpoints.c.active)).mappings()
+    newest = (
+        sa.select(checkpoint_counts.c.checkpoint_id, sa.func.max(checkpoint_counts.c.entered_at).label("last_entry_at"))
+        .where(checkpoint_counts.c.entered_at > now - quiet - timedelta(days=1), checkpoint_counts.c.entered_at <= now)
+        .group_by(checkpoint_counts.c.checkpoint_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(checkpoints.c.name, newest.c.last_entry_at)
+        .select_from(checkpoints.outerjoin(newest, newest.c.checkpoint_id == checkpoints.c.id))
+        .where(checkpoints.c.active)
+    ).mappings()
     silent = [dict(row) for row in rows if row["last_entry_at"] is None or row["last_entry_at"] < now - quiet]
     return sorted(silent, key=lambda row: (row["last_entry_at"] or datetime.min, row["name"]))
 
@@ -160,17 +182,32 @@ def checkpoint_table(conn: Connection, day: date) -> list[dict]:
     on the day, whether it reported, and ``last_entry_at`` (when its newest of those entries was entered;
     ``None`` when it has not reported). Ordered by grid and name."""
     start, end = clock.day_bounds(day)
-    sums = (sa.select(checkpoint_counts.c.checkpoint_id,
-                      *[sa.func.sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS],
-                      sa.func.max(checkpoint_counts.c.entered_at).label("last_entry_at"))
-            .where(_starting_within(start, end), is_effective())
-            .group_by(checkpoint_counts.c.checkpoint_id).subquery())
-    query = (sa.select(checkpoints.c.id, checkpoints.c.name, checkpoints.c.grid, checkpoints.c.kind,
-                       checkpoints.c.latitude, checkpoints.c.longitude,
-                       *[sa.func.coalesce(sums.c[name], 0).label(name) for name in COUNT_FIELDS],
-                       sums.c.checkpoint_id.is_not(None).label("reported"), sums.c.last_entry_at)
-             .select_from(checkpoints.outerjoin(sums, sums.c.checkpoint_id == checkpoints.c.id))
-             .where(checkpoints.c.active).order_by(checkpoints.c.grid, checkpoints.c.name))
+    sums = (
+        sa.select(
+            checkpoint_counts.c.checkpoint_id,
+            *[sa.func.sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS],
+            sa.func.max(checkpoint_counts.c.entered_at).label("last_entry_at"),
+        )
+        .where(_starting_within(start, end), is_effective())
+        .group_by(checkpoint_counts.c.checkpoint_id)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            checkpoints.c.id,
+            checkpoints.c.name,
+            checkpoints.c.grid,
+            checkpoints.c.kind,
+            checkpoints.c.latitude,
+            checkpoints.c.longitude,
+            *[sa.func.coalesce(sums.c[name], 0).label(name) for name in COUNT_FIELDS],
+            sums.c.checkpoint_id.is_not(None).label("reported"),
+            sums.c.last_entry_at,
+        )
+        .select_from(checkpoints.outerjoin(sums, sums.c.checkpoint_id == checkpoints.c.id))
+        .where(checkpoints.c.active)
+        .order_by(checkpoints.c.grid, checkpoints.c.name)
+    )
     return [{**row, "reported": bool(row["reported"])} for row in conn.execute(query).mappings()]
 
 
@@ -181,8 +218,11 @@ def daily_trend(conn: Connection, end_day: date, days: int = 14) -> list[dict]:
     start, _ = clock.day_bounds(first_day)
     _, end = clock.day_bounds(end_day)
     day = sa.func.date(checkpoint_counts.c.period_start, type_=sa.Date).label("day")
-    query = (sa.select(day, *[_sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS])
-             .where(_starting_within(start, end), is_effective()).group_by(day))
+    query = (
+        sa.select(day, *[_sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS])
+        .where(_starting_within(start, end), is_effective())
+        .group_by(day)
+    )
     found = {row["day"]: row for row in conn.execute(query).mappings()}
     trend = []
     for offset in range(days):
@@ -202,10 +242,16 @@ def hourly_throughput(conn: Connection, day: date) -> list[dict]:
     period).
     """
     start, end = clock.day_bounds(day)
-    query = sa.select(checkpoint_counts.c.period_start, checkpoint_counts.c.period_end,
-                      *[checkpoint_counts.c[name] for name in COUNT_FIELDS]).where(
-        checkpoint_counts.c.period_start >= start - MAX_PERIOD, checkpoint_counts.c.period_start < end,
-        checkpoint_counts.c.period_end > start, is_effective())
+    query = sa.select(
+        checkpoint_counts.c.period_start,
+        checkpoint_counts.c.period_end,
+        *[checkpoint_counts.c[name] for name in COUNT_FIELDS],
+    ).where(
+        checkpoint_counts.c.period_start >= start - MAX_PERIOD,
+        checkpoint_counts.c.period_start < end,
+        checkpoint_counts.c.period_end > start,
+        is_effective(),
+    )
     shares = [[0.0] * len(COUNT_FIELDS) for _ in range(24)]
     rows: Rows = conn.execute(query)
     for period_start, period_end, *counts in rows:
@@ -215,5 +261,7 @@ def hourly_throughput(conn: Connection, day: date) -> list[dict]:
             share = shares[hour]
             for index, count in enumerate(counts):
                 share[index] += count * fraction
-    return [{"hour": hour, **{name: round(value, 1) for name, value in zip(COUNT_FIELDS, share, strict=True)}}
-            for hour, share in enumerate(shares)]
+    return [
+        {"hour": hour, **{name: round(value, 1) for name, value in zip(COUNT_FIELDS, share, strict=True)}}
+        for hour, share in enumerate(shares)
+    ]

@@ -103,8 +103,9 @@ def set_checkpoint_active(ctx: WriteContext, checkpoint: int | str, active: obje
     _update_checkpoint(ctx, checks.passed(current), "checkpoints.set_checkpoint_active", {"active": flag})
 
 
-def set_checkpoint_location(ctx: WriteContext, checkpoint: int | str, grid: object, latitude: object,
-                            longitude: object) -> None:
+def set_checkpoint_location(
+    ctx: WriteContext, checkpoint: int | str, grid: object, latitude: object, longitude: object
+) -> None:
     """Move a checkpoint to another grid and map position (latitude and longitude may both be left out)."""
     require_admin(ctx.actor)
     checks = Checks(DOMAIN)

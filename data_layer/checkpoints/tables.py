@@ -18,7 +18,8 @@ MAX_PERIOD = timedelta(hours=24)
 
 
 checkpoints = sa.Table(
-    "checkpoints", metadata,
+    "checkpoints",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("grid", sa.String(100), nullable=False),
@@ -31,7 +32,8 @@ checkpoints = sa.Table(
 
 
 checkpoint_counts = sa.Table(
-    "checkpoint_counts", metadata,
+    "checkpoint_counts",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("checkpoint_id", sa.Integer, sa.ForeignKey("checkpoints.id"), nullable=False),
     sa.Column("period_start", sa.DateTime, nullable=False),
@@ -53,7 +55,8 @@ checkpoint_counts = sa.Table(
 
 
 checkpoint_daily_totals = sa.Table(
-    "checkpoint_daily_totals", metadata,
+    "checkpoint_daily_totals",
+    metadata,
     sa.Column("checkpoint_id", sa.Integer, sa.ForeignKey("checkpoints.id"), primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("entries", sa.Integer, nullable=False),

@@ -32,8 +32,9 @@ def backup_sqlite(engine: Engine, target: Path, progress: Callable[[int, int], N
         snapshot.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
         destination = sqlite3.connect(target)
         try:
-            snapshot.backup(destination, pages=BACKUP_STEP_PAGES,
-                            progress=None if progress is None else _pages_copied(progress))
+            snapshot.backup(
+                destination, pages=BACKUP_STEP_PAGES, progress=None if progress is None else _pages_copied(progress)
+            )
         finally:
             destination.close()
             snapshot.execute("ROLLBACK")
@@ -43,6 +44,8 @@ def backup_sqlite(engine: Engine, target: Path, progress: Callable[[int, int], N
 
 def _pages_copied(progress: Callable[[int, int], None]) -> Callable[[int, int, int], None]:
     """SQLite's backup callback (status, pages remaining, pages in all) as ``progress(done, total)``."""
+
     def report(_status: int, remaining: int, total: int) -> None:
         progress(total - remaining, total)
+
     return report

@@ -26,8 +26,10 @@ def add_to_counters(conn: Connection, table: sa.Table, counter: str, changes: Ma
     if not rows:
         return
     insert = insert_on_conflict(conn, table)
-    conn.execute(insert.on_conflict_do_update(index_elements=keys,
-                                              set_={counter: table.c[counter] + insert.excluded[counter]}), rows)
+    conn.execute(
+        insert.on_conflict_do_update(index_elements=keys, set_={counter: table.c[counter] + insert.excluded[counter]}),
+        rows,
+    )
 
 
 def insert_on_conflict(conn: Connection, table: sa.Table) -> sqlite.Insert | postgresql.Insert:
@@ -36,8 +38,9 @@ def insert_on_conflict(conn: Connection, table: sa.Table) -> sqlite.Insert | pos
     return (sqlite.insert if is_sqlite(conn) else postgresql.insert)(table)
 
 
-def insert_columns(conn: Connection, table: sa.Table, columns: dict[str, list],
-                   same: dict[str, object] | None = None) -> None:
+def insert_columns(
+    conn: Connection, table: sa.Table, columns: dict[str, list], same: dict[str, object] | None = None
+) -> None:
     """Insert rows given column by column (lists of equal length), plus ``same`` values shared by every row,
     in one bulk statement handed straight to the database driver.
 
@@ -77,10 +80,12 @@ def _naive_times_by_isoformat(process: Callable[[Any], Any]) -> Callable[[Any], 
     probe in :func:`_bound` checks it against the SQLAlchemy at hand): a naive time is written by that C method
     at less than half the cost of SQLAlchemy's formatting, three times a count entry; anything else still goes
     through ``process``."""
+
     def convert(value: Any) -> Any:
         if value.__class__ is datetime and value.tzinfo is None:
             return value.isoformat(" ", "microseconds")
         return process(value)
+
     return convert
 
 

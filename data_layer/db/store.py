@@ -33,7 +33,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 metadata = sa.MetaData()
 
 audit_log = sa.Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Column("username", sa.String(100), nullable=False),
@@ -49,14 +50,16 @@ audit_log = sa.Table(
 )
 
 submission_tokens = sa.Table(
-    "submission_tokens", metadata,
+    "submission_tokens",
+    metadata,
     sa.Column("token", sa.String(64), primary_key=True),
     sa.Column("username", sa.String(100), nullable=False),
     sa.Column("at", sa.DateTime, nullable=False),
 )
 
 settings = sa.Table(
-    "settings", metadata,
+    "settings",
+    metadata,
     sa.Column("key", sa.String(60), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
@@ -93,8 +96,13 @@ def _sqlite_engine(url: str) -> Engine:
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=FULL",
-                       "secure_delete=ON"):
+        for pragma in (
+            "journal_mode=WAL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+            "synchronous=FULL",
+            "secure_delete=ON",
+        ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

@@ -44,15 +44,28 @@ class WriteContext:
     actor: Actor
     batch: str | None = None
 
-    def audit(self, action: str, table: sa.Table | str, row_id: object = None,
-              before: dict | None = None, after: dict | None = None) -> None:
+    def audit(
+        self,
+        action: str,
+        table: sa.Table | str,
+        row_id: object = None,
+        before: dict | None = None,
+        after: dict | None = None,
+    ) -> None:
         """Record one change in ``audit_log``, inside the same transaction as the change."""
-        self.conn.execute(audit_log.insert(), {
-            "at": clock.now(), "username": self.actor.username, "action": action,
-            "table_name": table if isinstance(table, str) else table.name,
-            "row_id": None if row_id is None else str(row_id),
-            "before": _to_json(before), "after": _to_json(after), "batch": self.batch,
-        })
+        self.conn.execute(
+            audit_log.insert(),
+            {
+                "at": clock.now(),
+                "username": self.actor.username,
+                "action": action,
+                "table_name": table if isinstance(table, str) else table.name,
+                "row_id": None if row_id is None else str(row_id),
+                "before": _to_json(before),
+                "after": _to_json(after),
+                "batch": self.batch,
+            },
+        )
 
     def insert(self, table: sa.Table, action: str, values: dict) -> int:
         """Insert one row and audit it; returns the new row's id. The values go as parameters of a statement
@@ -77,9 +90,18 @@ class WriteContext:
             return []
         ids = self._reserve_ids(table, len(rows))
         insert_columns(self.conn, table, {"id": ids, **{name: [values[name] for values in rows] for name in rows[0]}})
-        insert_columns(self.conn, audit_log, {"row_id": list(map(str, ids)), "after": list(map(_to_json, rows))},
-                       same={"at": clock.now(), "username": self.actor.username, "action": action,
-                             "table_name": str(table.name), "batch": self.batch})
+        insert_columns(
+            self.conn,
+            audit_log,
+            {"row_id": list(map(str, ids)), "after": list(map(_to_json, rows))},
+            same={
+                "at": clock.now(),
+                "username": self.actor.username,
+                "action": action,
+                "table_name": str(table.name),
+                "batch": self.batch,
+            },
+        )
         return ids
 
     def _reserve_ids(self, table: sa.Table, count: int) -> list[int]:
@@ -113,8 +135,15 @@ def _to_json(values: dict | None) -> str | None:
     return _ENCODER.encode(values)
 
 
-def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, token: str | None = None,
-          batch: str | None = None, check_before_locking: bool = False) -> T:
+def write(
+    engine: Engine,
+    actor: Actor,
+    work: Callable[[WriteContext], T],
+    *,
+    token: str | None = None,
+    batch: str | None = None,
+    check_before_locking: bool = False,
+) -> T:
     """Run ``work`` as one transaction and return what it returns.
 
     ``token`` identifies one rendered form: the first submission stores the
@@ -143,24 +172,35 @@ def write(engine: Engine, actor: Actor, work: Callable[[WriteContext], T], *, to
         except OperationalError as error:
             if attempt == WRITE_ATTEMPTS - 1 or not _is_transient(error):
                 raise
-            time.sleep(min(2.0, 0.05 * 2 ** attempt) * (0.5 + random.random()))
+            time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable: the loop returns or raises")
 
 
 def _claim_token(conn: Connection, token: str, actor: Actor) -> None:
     """Store the form's token, or refuse the submission when it is stored already. One statement: a second
     submission racing the first waits for the first's transaction and, once it commits, finds the token."""
-    claim = (insert_on_conflict(conn, submission_tokens)
-             .values(token=token, username=actor.username, at=clock.now())
-             .on_conflict_do_nothing(index_elements=["token"]).returning(submission_tokens.c.token))
+    claim = (
+        insert_on_conflict(conn, submission_tokens)
+        .values(token=token, username=actor.username, at=clock.now())
+        .on_conflict_do_nothing(index_elements=["token"])
+        .returning(submission_tokens.c.token)
+    )
     if conn.execute(claim).first() is None:
         raise DuplicateSubmission()
 
 
 def _is_transient(error: OperationalError) -> bool:
     text = str(error.orig).lower()
-    return any(sign in text for sign in ("database is locked", "database is busy", "deadlock detected",
-                                         "could not serialize", "server closed the connection"))
+    return any(
+        sign in text
+        for sign in (
+            "database is locked",
+            "database is busy",
+            "deadlock detected",
+            "could not serialize",
+            "server closed the connection",
+        )
+    )
 
 
 def put_setting(ctx: WriteContext, key: str, value: str) -> None:
@@ -174,8 +214,9 @@ def put_setting(ctx: WriteContext, key: str, value: str) -> None:
     ctx.audit("setting.put", settings, key, before=None if old is None else {"value": old}, after={"value": value})
 
 
-def perform(engine: Engine, actor: Actor, operation: Callable[..., T], *args: Any,
-            token: str | None = None, **kwargs: Any) -> T:
+def perform(
+    engine: Engine, actor: Actor, operation: Callable[..., T], *args: Any, token: str | None = None, **kwargs: Any
+) -> T:
     """Run one data-layer operation (a function whose first argument is a :class:`WriteContext`)
     as its own transaction; see :func:`write` for ``token``."""
     return write(engine, actor, lambda ctx: operation(ctx, *args, **kwargs), token=token)

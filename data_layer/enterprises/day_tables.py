@@ -24,37 +24,45 @@ from data_layer.enterprises.tables import (
 )
 
 
-def _add_to_day(conn: Connection, table: sa.Table, day: date, key: Mapping[str, object],
-                changes: Mapping[str, int]) -> None:
+def _add_to_day(
+    conn: Connection, table: sa.Table, day: date, key: Mapping[str, object], changes: Mapping[str, int]
+) -> None:
     """Add ``changes`` to the row of ``table`` for ``day`` and ``key`` (a new row when there is none yet)."""
     match = [table.c[name].is_(None) if value is None else table.c[name] == value for name, value in key.items()]
     row_id = conn.execute(sa.select(table.c.id).where(table.c.day == day, *match).limit(1)).scalar()
     if row_id is None:
         conn.execute(table.insert().values(day=day, **key, **changes))
     else:
-        conn.execute(table.update().where(table.c.id == row_id)
-                     .values(**{name: table.c[name] + change for name, change in changes.items()}))
+        conn.execute(
+            table.update()
+            .where(table.c.id == row_id)
+            .values(**{name: table.c[name] + change for name, change in changes.items()})
+        )
 
 
 def _count_status(conn: Connection, day: date, status: str, reason: str | None, change: int) -> None:
     _add_to_day(conn, enterprise_status_days, day, {"status": status, "reason": reason}, {"enterprises": change})
 
 
-def update_enterprise_status_days(conn: Connection, enterprise_id: int, status: str, effective_date: date,
-                                  reason: str | None) -> None:
+def update_enterprise_status_days(
+    conn: Connection, enterprise_id: int, status: str, effective_date: date, reason: str | None
+) -> None:
     """Move the enterprise in :data:`enterprise_status_days` from the status it holds (its newest change, or
     not reopened since its registration) to ``status`` from ``effective_date`` on; called before the change
     is stored. An enterprise without a stored change is being registered: it is counted first as not
     reopened from its registration day. A change never takes effect before the current status did
     (:func:`check_transition`), so from that date on the enterprise held its current status; a registration
     dated after the first change's date is superseded by it."""
-    newest: Sequence[Any] | None = conn.execute(sa.select(status_changes.c.status, status_changes.c.reason,
-                                    status_changes.c.effective_date)
-                          .where(status_changes.c.enterprise_id == enterprise_id)
-                          .order_by(status_changes.c.id.desc()).limit(1)).first()
+    newest: Sequence[Any] | None = conn.execute(
+        sa.select(status_changes.c.status, status_changes.c.reason, status_changes.c.effective_date)
+        .where(status_changes.c.enterprise_id == enterprise_id)
+        .order_by(status_changes.c.id.desc())
+        .limit(1)
+    ).first()
     if newest is None:
-        registered_on: date = conn.execute(sa.select(enterprises.c.registered_on)
-                                     .where(enterprises.c.id == enterprise_id)).scalar_one()
+        registered_on: date = conn.execute(
+            sa.select(enterprises.c.registered_on).where(enterprises.c.id == enterprise_id)
+        ).scalar_one()
         newest = (DEFAULT_STATUS, None, registered_on)
         _count_status(conn, registered_on, DEFAULT_STATUS, None, 1)
     _count_status(conn, max(newest[2], effective_date), newest[0], newest[1], -1)
@@ -90,9 +98,14 @@ def _status_events(conn: Connection) -> dict[tuple[date, str, str | None], int]:
     for enterprise_id, registered_on in registrations:
         _add_event(events, (registered_on, DEFAULT_STATUS, None), 1)
         held[enterprise_id] = (DEFAULT_STATUS, None, registered_on)
-    changes: Rows = conn.execute(sa.select(status_changes.c.enterprise_id, status_changes.c.status,
-                                     status_changes.c.reason, status_changes.c.effective_date)
-                           .order_by(status_changes.c.id))
+    changes: Rows = conn.execute(
+        sa.select(
+            status_changes.c.enterprise_id,
+            status_changes.c.status,
+            status_changes.c.reason,
+            status_changes.c.effective_date,
+        ).order_by(status_changes.c.id)
+    )
     for enterprise_id, status, reason, day in changes:
         old_status, old_reason, since = held[enterprise_id]
         _add_event(events, (max(since, day), old_status, old_reason), -1)
@@ -104,10 +117,11 @@ def _status_events(conn: Connection) -> dict[tuple[date, str, str | None], int]:
 def _rectification_events(conn: Connection) -> dict[tuple[date, str], int]:
     """The rows of :data:`rectification_days` as the inspections and closures stored so far make them."""
     events: dict[tuple[date, str], int] = {}
-    query = (sa.select(inspections.c.date, rectifications.c.deadline, rectification_closures.c.closed_on)
-             .select_from(rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id)
-                          .outerjoin(rectification_closures,
-                                     rectification_closures.c.rectification_id == rectifications.c.id)))
+    query = sa.select(inspections.c.date, rectifications.c.deadline, rectification_closures.c.closed_on).select_from(
+        rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id).outerjoin(
+            rectification_closures, rectification_closures.c.rectification_id == rectifications.c.id
+        )
+    )
     items: Rows = conn.execute(query)
     for inspected_on, deadline, closed_on in items:
         overdue_from = _overdue_from(inspected_on, deadline)
@@ -122,8 +136,11 @@ def _rectification_events(conn: Connection) -> dict[tuple[date, str], int]:
 def rebuild_enterprise_status_days(conn: Connection) -> None:
     """Compute :data:`enterprise_status_days` afresh from the registrations and status changes."""
     conn.execute(enterprise_status_days.delete())
-    statuses = [{"day": day, "status": status, "reason": reason, "enterprises": count}
-                for (day, status, reason), count in _status_events(conn).items() if count]
+    statuses = [
+        {"day": day, "status": status, "reason": reason, "enterprises": count}
+        for (day, status, reason), count in _status_events(conn).items()
+        if count
+    ]
     if statuses:
         conn.execute(enterprise_status_days.insert(), statuses)
 

@@ -23,8 +23,13 @@ from data_layer.permissions import require_write
 from data_layer.validation import Checks
 
 
-def record_conditions(ctx: WriteContext, enterprise: int | str, results: Mapping[str, object], checked_on: object,
-                      checked_by: str | None = None) -> int:
+def record_conditions(
+    ctx: WriteContext,
+    enterprise: int | str,
+    results: Mapping[str, object],
+    checked_on: object,
+    checked_by: str | None = None,
+) -> int:
     """Record a check of reopening conditions: ``results`` maps each checked condition to met or not.
 
     Conditions may be given by code or Chinese label, met as a flag. The checks
@@ -40,19 +45,28 @@ def record_conditions(ctx: WriteContext, enterprise: int | str, results: Mapping
     if not results:
         checks.fail("conditions", "error.required")
     labels = chinese_labels(CONDITIONS)
-    parsed = {checks.choice(code, "condition", CONDITIONS, labels=labels): checks.flag(met, "met")
-              for code, met in results.items()}
+    parsed = {
+        checks.choice(code, "condition", CONDITIONS, labels=labels): checks.flag(met, "met")
+        for code, met in results.items()
+    }
     checks.raise_if_any()
-    rows = [{"enterprise_id": enterprise_id, "condition": code, "met": met, "checked_on": day, "checked_by": checker}
-            for code, met in parsed.items()]
+    rows = [
+        {"enterprise_id": enterprise_id, "condition": code, "met": met, "checked_on": day, "checked_by": checker}
+        for code, met in parsed.items()
+    ]
     ids: Sequence[int] = ctx.conn.execute(conditions.insert().returning(conditions.c.id), rows).scalars().all()
-    ctx.audit(f"{DOMAIN}.conditions", conditions, enterprise_id,
-              after={"ids": ids, "checked_on": day, "checked_by": checker, "results": parsed})
+    ctx.audit(
+        f"{DOMAIN}.conditions",
+        conditions,
+        enterprise_id,
+        after={"ids": ids, "checked_on": day, "checked_by": checker, "results": parsed},
+    )
     return len(ids)
 
 
-def add_inspection(ctx: WriteContext, enterprise: int | str, date: object, inspector: object,
-                   findings: Iterable[Mapping[str, object]]) -> int:
+def add_inspection(
+    ctx: WriteContext, enterprise: int | str, date: object, inspector: object, findings: Iterable[Mapping[str, object]]
+) -> int:
     """Record an inspection; each finding (``item`` and ``deadline``) opens one rectification item.
 
     The inspection's findings text lists the items, one a line. A deadline may
@@ -72,20 +86,34 @@ def add_inspection(ctx: WriteContext, enterprise: int | str, date: object, inspe
         items.append((item, deadline))
     inspected_on = checks.passed(day)
     checked = [(checks.passed(item), checks.passed(deadline)) for item, deadline in items]
-    inspection_id = ctx.insert(inspections, f"{DOMAIN}.inspection", {
-        "enterprise_id": enterprise_id, "date": inspected_on, "inspector": who,
-        "findings": "\n".join(item for item, _ in checked) or None,
-    })
+    inspection_id = ctx.insert(
+        inspections,
+        f"{DOMAIN}.inspection",
+        {
+            "enterprise_id": enterprise_id,
+            "date": inspected_on,
+            "inspector": who,
+            "findings": "\n".join(item for item, _ in checked) or None,
+        },
+    )
     for item, deadline in checked:
-        ctx.insert(rectifications, f"{DOMAIN}.rectification", {
-            "inspection_id": inspection_id, "enterprise_id": enterprise_id, "item": item, "deadline": deadline,
-        })
+        ctx.insert(
+            rectifications,
+            f"{DOMAIN}.rectification",
+            {
+                "inspection_id": inspection_id,
+                "enterprise_id": enterprise_id,
+                "item": item,
+                "deadline": deadline,
+            },
+        )
         update_rectification_days(ctx.conn, inspected_on, deadline, None)
     return inspection_id
 
 
-def close_rectification(ctx: WriteContext, rectification_id: object, closed_on: object, verified_by: object,
-                        note: object = None) -> int:
+def close_rectification(
+    ctx: WriteContext, rectification_id: object, closed_on: object, verified_by: object, note: object = None
+) -> int:
     """Close a rectification item once its fix was verified; returns the closure's id.
 
     The closing date lies between the inspection that opened the item and
@@ -95,10 +123,16 @@ def close_rectification(ctx: WriteContext, rectification_id: object, closed_on: 
     item_id = checks.integer(rectification_id, "rectification", minimum=1, maximum=None)
     item = None
     if item_id is not None:
-        item = ctx.conn.execute(
-            sa.select(rectifications.c.enterprise_id, rectifications.c.deadline, inspections.c.date)
-            .select_from(rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id))
-            .where(rectifications.c.id == item_id).with_for_update(of=rectifications)).mappings().first()
+        item = (
+            ctx.conn.execute(
+                sa.select(rectifications.c.enterprise_id, rectifications.c.deadline, inspections.c.date)
+                .select_from(rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id))
+                .where(rectifications.c.id == item_id)
+                .with_for_update(of=rectifications)
+            )
+            .mappings()
+            .first()
+        )
         if item is None:
             checks.fail("rectification", "error.unknown_name", value=item_id)
     require_write(ctx.actor, DOMAIN, item["enterprise_id"] if item else None)
@@ -108,13 +142,21 @@ def close_rectification(ctx: WriteContext, rectification_id: object, closed_on: 
     if item and day and day < item["date"]:
         checks.fail("closed_on", f"{DOMAIN}.error.closed_before_inspection", date=item["date"].isoformat())
     if item:
-        closed = ctx.conn.execute(sa.select(rectification_closures.c.closed_on)
-                                  .where(rectification_closures.c.rectification_id == item_id)).scalar()
+        closed = ctx.conn.execute(
+            sa.select(rectification_closures.c.closed_on).where(rectification_closures.c.rectification_id == item_id)
+        ).scalar()
         if closed is not None:
             checks.fail("rectification", f"{DOMAIN}.error.already_closed", date=closed.isoformat())
     closed_day, rectification = checks.passed(day), checks.passed(item)
-    closure_id = ctx.insert(rectification_closures, f"{DOMAIN}.rectification_closed", {
-        "rectification_id": item_id, "closed_on": closed_day, "verified_by": verifier, "note": text,
-    })
+    closure_id = ctx.insert(
+        rectification_closures,
+        f"{DOMAIN}.rectification_closed",
+        {
+            "rectification_id": item_id,
+            "closed_on": closed_day,
+            "verified_by": verifier,
+            "note": text,
+        },
+    )
     update_rectification_days(ctx.conn, rectification["date"], rectification["deadline"], closed_day)
     return closure_id

@@ -49,14 +49,22 @@ def figures(conn: Connection, day: date) -> dict:
             by_reason[reason] += count
     total = sum(by_status.values()) - by_status["closed"]
     open_items, overdue_items = conn.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(rectification_days.c.open), 0),
-                  sa.func.coalesce(sa.func.sum(rectification_days.c.overdue), 0))
-        .where(rectification_days.c.day <= day)).one()
+        sa.select(
+            sa.func.coalesce(sa.func.sum(rectification_days.c.open), 0),
+            sa.func.coalesce(sa.func.sum(rectification_days.c.overdue), 0),
+        ).where(rectification_days.c.day <= day)
+    ).one()
     return {
-        "total": total, "reopened": by_status["reopened"], "reopen_rate": _rate(by_status["reopened"], total),
-        "applied": by_status["applied"], "not_reopened": by_status["not_reopened"],
-        "suspended": by_status["suspended"], "closed": by_status["closed"], "by_reason": by_reason,
-        "rectifications_open": open_items, "rectifications_overdue": overdue_items,
+        "total": total,
+        "reopened": by_status["reopened"],
+        "reopen_rate": _rate(by_status["reopened"], total),
+        "applied": by_status["applied"],
+        "not_reopened": by_status["not_reopened"],
+        "suspended": by_status["suspended"],
+        "closed": by_status["closed"],
+        "by_reason": by_reason,
+        "rectifications_open": open_items,
+        "rectifications_overdue": overdue_items,
     }
 
 
@@ -72,22 +80,40 @@ def reopen_rates(conn: Connection, day: date, by: str) -> list[dict]:
     return reopen_rates_by_grouping(conn, day, (by,))[by]
 
 
-def reopen_rates_by_grouping(conn: Connection, day: date, groupings: tuple[str, ...] = GROUPINGS
-                             ) -> dict[str, list[dict]]:
+def reopen_rates_by_grouping(
+    conn: Connection, day: date, groupings: tuple[str, ...] = GROUPINGS
+) -> dict[str, list[dict]]:
     """:func:`reopen_rates` for each of ``groupings`` at once: one statement, in which the statuses at the end
     of ``day`` are worked out once for all the groupings (a page shows all three side by side)."""
     current = enterprise_statuses(day).cte("current")
     reopened = sa.func.sum(sa.case((current.c.status == "reopened", 1), else_=0))
-    parts = [sa.select(sa.literal(by, sa.String).label("grouping"), current.c[by].label("name"),
-                       sa.func.count().label("total"), reopened.label("reopened"))
-             .where(current.c.status != "closed").group_by(current.c[by]) for by in groupings]
+    parts = [
+        sa.select(
+            sa.literal(by, sa.String).label("grouping"),
+            current.c[by].label("name"),
+            sa.func.count().label("total"),
+            reopened.label("reopened"),
+        )
+        .where(current.c.status != "closed")
+        .group_by(current.c[by])
+        for by in groupings
+    ]
     found: dict[str, list[dict]] = {by: [] for by in groupings}
     counted: Rows = conn.execute(sa.union_all(*parts) if len(parts) > 1 else parts[0])
     for by, name, total, reopened_count in counted:
-        found[by].append({"group": name, "total": total, "reopened": reopened_count,
-                          "lagging": total - reopened_count, "reopen_rate": _rate(reopened_count, total)})
-    return {by: sorted(rows, key=lambda row: (row["reopen_rate"], -row["lagging"], row["group"]))
-            for by, rows in found.items()}
+        found[by].append(
+            {
+                "group": name,
+                "total": total,
+                "reopened": reopened_count,
+                "lagging": total - reopened_count,
+                "reopen_rate": _rate(reopened_count, total),
+            }
+        )
+    return {
+        by: sorted(rows, key=lambda row: (row["reopen_rate"], -row["lagging"], row["group"]))
+        for by, rows in found.items()
+    }
 
 
 def _status_spans(since: date) -> sa.CTE:
@@ -104,17 +130,25 @@ def _status_spans(since: date) -> sa.CTE:
     registered = sa.select(enterprises.c.id).where(enterprises.c.registered_on >= since)
     affected = sa.union(changed, registered)
     following = sa.func.lead(status_changes.c.effective_date).over(
-        partition_by=status_changes.c.enterprise_id, order_by=(status_changes.c.effective_date, status_changes.c.id))
-    changes = (sa.select(status_changes.c.status, status_changes.c.effective_date.label("starts"),
-                         following.label("ends"))
-               .where(status_changes.c.enterprise_id.in_(affected)))
-    first = (sa.select(status_changes.c.enterprise_id, sa.func.min(status_changes.c.effective_date).label("first_date"))
-             .where(status_changes.c.enterprise_id.in_(affected))
-             .group_by(status_changes.c.enterprise_id).subquery("first_change"))
-    before_first = (sa.select(sa.literal(DEFAULT_STATUS, sa.String), enterprises.c.registered_on, first.c.first_date)
-                    .select_from(enterprises.outerjoin(first, first.c.enterprise_id == enterprises.c.id))
-                    .where(enterprises.c.id.in_(affected),
-                           sa.or_(first.c.first_date.is_(None), first.c.first_date > enterprises.c.registered_on)))
+        partition_by=status_changes.c.enterprise_id, order_by=(status_changes.c.effective_date, status_changes.c.id)
+    )
+    changes = sa.select(
+        status_changes.c.status, status_changes.c.effective_date.label("starts"), following.label("ends")
+    ).where(status_changes.c.enterprise_id.in_(affected))
+    first = (
+        sa.select(status_changes.c.enterprise_id, sa.func.min(status_changes.c.effective_date).label("first_date"))
+        .where(status_changes.c.enterprise_id.in_(affected))
+        .group_by(status_changes.c.enterprise_id)
+        .subquery("first_change")
+    )
+    before_first = (
+        sa.select(sa.literal(DEFAULT_STATUS, sa.String), enterprises.c.registered_on, first.c.first_date)
+        .select_from(enterprises.outerjoin(first, first.c.enterprise_id == enterprises.c.id))
+        .where(
+            enterprises.c.id.in_(affected),
+            sa.or_(first.c.first_date.is_(None), first.c.first_date > enterprises.c.registered_on),
+        )
+    )
     return sa.union_all(changes, before_first).cte("spans")
 
 
@@ -122,8 +156,11 @@ def _held_on(conn: Connection, day: date) -> list[tuple[str, str | None, int]]:
     """How many enterprises hold each status, with each reason, at the end of ``day`` (closed ones included),
     summed from :data:`enterprise_status_days` so that the cost follows the days, not the enterprises."""
     held = enterprise_status_days
-    rows: Rows = conn.execute(sa.select(held.c.status, held.c.reason, sa.func.sum(held.c.enterprises))
-                              .where(held.c.day <= day).group_by(held.c.status, held.c.reason))
+    rows: Rows = conn.execute(
+        sa.select(held.c.status, held.c.reason, sa.func.sum(held.c.enterprises))
+        .where(held.c.day <= day)
+        .group_by(held.c.status, held.c.reason)
+    )
     return [tuple(row) for row in rows]
 
 
@@ -150,9 +187,11 @@ def reopen_trend(conn: Connection, end_day: date, days: int = 30) -> list[dict]:
         sa.select(spans.c.status, spans.c.starts.label("day"), sa.literal(1).label("step")),
         sa.select(spans.c.status, spans.c.ends, sa.literal(-1)).where(spans.c.ends.is_not(None)),
     ).subquery("steps")
-    rows: Rows = conn.execute(sa.select(steps.c.day, steps.c.status, sa.func.sum(steps.c.step))
-                        .where(steps.c.day.between(first, end_day))
-                              .group_by(steps.c.day, steps.c.status)).all()
+    rows: Rows = conn.execute(
+        sa.select(steps.c.day, steps.c.status, sa.func.sum(steps.c.step))
+        .where(steps.c.day.between(first, end_day))
+        .group_by(steps.c.day, steps.c.status)
+    ).all()
     changes: dict[date, dict[str, int]] = {}
     for day, status, step in rows:
         changes.setdefault(day, {})[status] = step

@@ -27,31 +27,44 @@ from data_layer.search import contains, search_term
 
 
 def _rectification_list(day: date, overdue_only: bool, limit: int | None, search: str | None) -> sa.Select:
-    closed = sa.and_(rectification_closures.c.rectification_id == rectifications.c.id,
-                     rectification_closures.c.closed_on <= day)
-    query = (sa.select(rectifications.c.id, enterprises.c.name.label("enterprise"), enterprises.c.grid,
-                       rectifications.c.item, inspections.c.date.label("inspected_on"), inspections.c.inspector,
-                       rectifications.c.deadline)
-             .select_from(rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id)
-                          .join(enterprises, enterprises.c.id == rectifications.c.enterprise_id)
-                          .outerjoin(rectification_closures, closed))
-             .where(inspections.c.date <= day, rectification_closures.c.id.is_(None))
-             .order_by(rectifications.c.deadline, rectifications.c.id).limit(limit))
+    closed = sa.and_(
+        rectification_closures.c.rectification_id == rectifications.c.id, rectification_closures.c.closed_on <= day
+    )
+    query = (
+        sa.select(
+            rectifications.c.id,
+            enterprises.c.name.label("enterprise"),
+            enterprises.c.grid,
+            rectifications.c.item,
+            inspections.c.date.label("inspected_on"),
+            inspections.c.inspector,
+            rectifications.c.deadline,
+        )
+        .select_from(
+            rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id)
+            .join(enterprises, enterprises.c.id == rectifications.c.enterprise_id)
+            .outerjoin(rectification_closures, closed)
+        )
+        .where(inspections.c.date <= day, rectification_closures.c.id.is_(None))
+        .order_by(rectifications.c.deadline, rectifications.c.id)
+        .limit(limit)
+    )
     term = search_term(search)
     if term:
         query = query.where(sa.or_(contains(enterprises.c.name, term), contains(rectifications.c.item, term)))
     return query.where(rectifications.c.deadline < day) if overdue_only else query
 
 
-def open_rectifications(conn: Connection, day: date, limit: int | None = None,
-                        search: str | None = None) -> list[dict]:
+def open_rectifications(conn: Connection, day: date, limit: int | None = None, search: str | None = None) -> list[dict]:
     """Rectification items open at the end of ``day``, the earliest deadline first, with days overdue (≥ 0).
 
     ``limit`` keeps the first ones only (a district has thousands open; how many in all is
     ``figures()["rectifications_open"]``); ``search`` keeps the items whose enterprise or text contains it.
     """
-    return [{**row, "days_overdue": max(0, (day - row["deadline"]).days)}
-            for row in conn.execute(_rectification_list(day, False, limit, search)).mappings()]
+    return [
+        {**row, "days_overdue": max(0, (day - row["deadline"]).days)}
+        for row in conn.execute(_rectification_list(day, False, limit, search)).mappings()
+    ]
 
 
 def overdue_rectifications(conn: Connection, day: date, limit: int | None = None) -> list[dict]:
@@ -59,17 +72,30 @@ def overdue_rectifications(conn: Connection, day: date, limit: int | None = None
 
     ``limit`` keeps the first ones only; how many in all is ``figures()["rectifications_overdue"]``.
     """
-    return [{**row, "days_overdue": (day - row["deadline"]).days}
-            for row in conn.execute(_rectification_list(day, True, limit, None)).mappings()]
+    return [
+        {**row, "days_overdue": (day - row["deadline"]).days}
+        for row in conn.execute(_rectification_list(day, True, limit, None)).mappings()
+    ]
 
 
 def inspection_items(conn: Connection, inspection_id: int) -> list[dict]:
     """The rectification items one inspection opened, in finding order, with their closure if any."""
-    query = (sa.select(rectifications.c.id, rectifications.c.item, rectifications.c.deadline,
-                       rectification_closures.c.closed_on, rectification_closures.c.verified_by)
-             .select_from(rectifications.outerjoin(
-                 rectification_closures, rectification_closures.c.rectification_id == rectifications.c.id))
-             .where(rectifications.c.inspection_id == inspection_id).order_by(rectifications.c.id))
+    query = (
+        sa.select(
+            rectifications.c.id,
+            rectifications.c.item,
+            rectifications.c.deadline,
+            rectification_closures.c.closed_on,
+            rectification_closures.c.verified_by,
+        )
+        .select_from(
+            rectifications.outerjoin(
+                rectification_closures, rectification_closures.c.rectification_id == rectifications.c.id
+            )
+        )
+        .where(rectifications.c.inspection_id == inspection_id)
+        .order_by(rectifications.c.id)
+    )
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
@@ -81,8 +107,7 @@ def present_contact(contact: str | None, actor: Actor | None) -> str | None:
     return PHONE_NUMBER.sub(lambda match: mask_phone(match.group(0)), contact)
 
 
-def _registry_query(day: date, search: str | None, statuses: Iterable[str] | None,
-                    actor: Actor | None) -> sa.Select:
+def _registry_query(day: date, search: str | None, statuses: Iterable[str] | None, actor: Actor | None) -> sa.Select:
     """The enterprises of :func:`registry`, unordered and unlimited.
 
     A clerk assigned to named enterprises sees those only; ``statuses`` keeps
@@ -102,8 +127,14 @@ def _registry_query(day: date, search: str | None, statuses: Iterable[str] | Non
     return query
 
 
-def registry(conn: Connection, day: date, search: str | None = None, limit: int = REGISTRY_LIMIT,
-             statuses: tuple[str, ...] | None = None, actor: Actor | None = None) -> list[dict]:
+def registry(
+    conn: Connection,
+    day: date,
+    search: str | None = None,
+    limit: int = REGISTRY_LIMIT,
+    statuses: tuple[str, ...] | None = None,
+    actor: Actor | None = None,
+) -> list[dict]:
     """Enterprises with their status at the end of ``day``, by name; ``search`` matches name, sector, grid or
     address (case-insensitive substring), ``statuses`` narrows to those statuses.
 
@@ -114,8 +145,13 @@ def registry(conn: Connection, day: date, search: str | None = None, limit: int 
     return [{**row, "contact": present_contact(row["contact"], actor)} for row in conn.execute(ordered).mappings()]
 
 
-def registry_count(conn: Connection, day: date, search: str | None = None, statuses: tuple[str, ...] | None = None,
-                   actor: Actor | None = None) -> int:
+def registry_count(
+    conn: Connection,
+    day: date,
+    search: str | None = None,
+    statuses: tuple[str, ...] | None = None,
+    actor: Actor | None = None,
+) -> int:
     """How many enterprises :func:`registry` would list without its limit."""
     found = _registry_query(day, search, statuses, actor).subquery("found")
     return conn.execute(sa.select(sa.func.count()).select_from(found)).scalar_one()
@@ -124,35 +160,64 @@ def registry_count(conn: Connection, day: date, search: str | None = None, statu
 def enterprise_inspections(conn: Connection, enterprise_id: int) -> list[dict]:
     """One enterprise's inspections, the newest first, with how many items each opened and how many are open."""
     closed = rectification_closures.c.id.is_not(None)
-    query = (sa.select(inspections.c.id, inspections.c.date, inspections.c.inspector, inspections.c.findings,
-                       sa.func.count(rectifications.c.id).label("items"),
-                       sa.func.coalesce(sa.func.sum(sa.case((sa.and_(rectifications.c.id.is_not(None),
-                                                                       sa.not_(closed)), 1), else_=0)), 0)
-                       .label("open_items"))
-             .select_from(inspections.outerjoin(rectifications, rectifications.c.inspection_id == inspections.c.id)
-                          .outerjoin(rectification_closures,
-                                     rectification_closures.c.rectification_id == rectifications.c.id))
-             .where(inspections.c.enterprise_id == enterprise_id)
-             .group_by(inspections.c.id, inspections.c.date, inspections.c.inspector, inspections.c.findings)
-             .order_by(inspections.c.date.desc(), inspections.c.id.desc()))
+    query = (
+        sa.select(
+            inspections.c.id,
+            inspections.c.date,
+            inspections.c.inspector,
+            inspections.c.findings,
+            sa.func.count(rectifications.c.id).label("items"),
+            sa.func.coalesce(
+                sa.func.sum(sa.case((sa.and_(rectifications.c.id.is_not(None), sa.not_(closed)), 1), else_=0)), 0
+            ).label("open_items"),
+        )
+        .select_from(
+            inspections.outerjoin(rectifications, rectifications.c.inspection_id == inspections.c.id).outerjoin(
+                rectification_closures, rectification_closures.c.rectification_id == rectifications.c.id
+            )
+        )
+        .where(inspections.c.enterprise_id == enterprise_id)
+        .group_by(inspections.c.id, inspections.c.date, inspections.c.inspector, inspections.c.findings)
+        .order_by(inspections.c.date.desc(), inspections.c.id.desc())
+    )
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
 def inspection_record(conn: Connection, inspection_id: int) -> dict | None:
     """One inspection with the enterprise it inspected (name, kind, sector, grid, address), or ``None``."""
-    query = (sa.select(inspections.c.id, inspections.c.date, inspections.c.inspector, inspections.c.findings,
-                       enterprises.c.id.label("enterprise_id"), enterprises.c.name.label("enterprise"),
-                       enterprises.c.kind, enterprises.c.sector, enterprises.c.grid, enterprises.c.address)
-             .select_from(inspections.join(enterprises, enterprises.c.id == inspections.c.enterprise_id))
-             .where(inspections.c.id == inspection_id))
+    query = (
+        sa.select(
+            inspections.c.id,
+            inspections.c.date,
+            inspections.c.inspector,
+            inspections.c.findings,
+            enterprises.c.id.label("enterprise_id"),
+            enterprises.c.name.label("enterprise"),
+            enterprises.c.kind,
+            enterprises.c.sector,
+            enterprises.c.grid,
+            enterprises.c.address,
+        )
+        .select_from(inspections.join(enterprises, enterprises.c.id == inspections.c.enterprise_id))
+        .where(inspections.c.id == inspection_id)
+    )
     row = conn.execute(query).mappings().first()
     return dict(row) if row else None
 
 
 def status_history(conn: Connection, enterprise_id: int) -> list[dict]:
     """Every status change of one enterprise, oldest first, with who made it and why."""
-    query = (sa.select(status_changes.c.id, status_changes.c.status, status_changes.c.effective_date,
-                       status_changes.c.reason, status_changes.c.note, status_changes.c.changed_by,
-                       status_changes.c.changed_at)
-             .where(status_changes.c.enterprise_id == enterprise_id).order_by(status_changes.c.id))
+    query = (
+        sa.select(
+            status_changes.c.id,
+            status_changes.c.status,
+            status_changes.c.effective_date,
+            status_changes.c.reason,
+            status_changes.c.note,
+            status_changes.c.changed_by,
+            status_changes.c.changed_at,
+        )
+        .where(status_changes.c.enterprise_id == enterprise_id)
+        .order_by(status_changes.c.id)
+    )
     return [dict(row) for row in conn.execute(query).mappings()]

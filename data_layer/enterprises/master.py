@@ -33,12 +33,20 @@ from data_layer.validation import Checks, is_blank
 
 # --- reading the current state -----------------------------------------------------------------------------------
 
+
 def _state_query() -> sa.Select:
     """What a lookup of an enterprise returns: its id and the status and date of its newest change."""
-    newest = (sa.select(status_changes.c.id).where(status_changes.c.enterprise_id == enterprises.c.id)
-              .order_by(status_changes.c.id.desc()).limit(1).correlate(enterprises).scalar_subquery())
-    return (sa.select(enterprises.c.id, status_changes.c.status, status_changes.c.effective_date.label("status_date"))
-            .select_from(enterprises.outerjoin(status_changes, status_changes.c.id == newest)))
+    newest = (
+        sa.select(status_changes.c.id)
+        .where(status_changes.c.enterprise_id == enterprises.c.id)
+        .order_by(status_changes.c.id.desc())
+        .limit(1)
+        .correlate(enterprises)
+        .scalar_subquery()
+    )
+    return sa.select(
+        enterprises.c.id, status_changes.c.status, status_changes.c.effective_date.label("status_date")
+    ).select_from(enterprises.outerjoin(status_changes, status_changes.c.id == newest))
 
 
 ENTERPRISES = MasterLookup(enterprises, _state_query(), text_may_be_id=False)
@@ -46,10 +54,11 @@ ENTERPRISES = MasterLookup(enterprises, _state_query(), text_may_be_id=False)
 since an import registers an enterprise under a name it does not know)."""
 
 # Built once: the lookups run for every write, and building a query costs more than running it.
-CHECKLIST_QUERY = (sa.select(conditions.c.condition, conditions.c.met, conditions.c.checked_on, conditions.c.checked_by)
-                   .where(conditions.c.enterprise_id == sa.bindparam("enterprise_id"),
-                          conditions.c.checked_on <= sa.bindparam("day"))
-                   .order_by(conditions.c.checked_on, conditions.c.id))
+CHECKLIST_QUERY = (
+    sa.select(conditions.c.condition, conditions.c.met, conditions.c.checked_on, conditions.c.checked_by)
+    .where(conditions.c.enterprise_id == sa.bindparam("enterprise_id"), conditions.c.checked_on <= sa.bindparam("day"))
+    .order_by(conditions.c.checked_on, conditions.c.id)
+)
 
 
 def enterprise_state(conn: Connection, value: object, *, lock: bool = False) -> sa.RowMapping | None:
@@ -107,11 +116,16 @@ def enterprise_statuses(day: date | None) -> sa.Select:
     if day is not None:
         newest = newest.where(status_changes.c.effective_date <= day)
     latest = newest.group_by(status_changes.c.enterprise_id).subquery("latest")
-    query = (sa.select(*enterprises.c,
-                       sa.func.coalesce(status_changes.c.status, DEFAULT_STATUS).label("status"),
-                       status_changes.c.effective_date.label("status_date"), status_changes.c.reason)
-             .select_from(enterprises.outerjoin(latest, latest.c.enterprise_id == enterprises.c.id)
-                          .outerjoin(status_changes, status_changes.c.id == latest.c.change_id)))
+    query = sa.select(
+        *enterprises.c,
+        sa.func.coalesce(status_changes.c.status, DEFAULT_STATUS).label("status"),
+        status_changes.c.effective_date.label("status_date"),
+        status_changes.c.reason,
+    ).select_from(
+        enterprises.outerjoin(latest, latest.c.enterprise_id == enterprises.c.id).outerjoin(
+            status_changes, status_changes.c.id == latest.c.change_id
+        )
+    )
     if day is not None:
         query = query.where(sa.or_(latest.c.change_id.is_not(None), enterprises.c.registered_on <= day))
     return query
@@ -119,8 +133,14 @@ def enterprise_statuses(day: date | None) -> sa.Select:
 
 # --- validation ------------------------------------------------------------------------------------------------
 
-def master_values(conn: Connection, checks: Checks, data: Mapping[str, object], fields: Iterable[str],
-                   enterprise_id: int | None = None) -> dict[str, object]:
+
+def master_values(
+    conn: Connection,
+    checks: Checks,
+    data: Mapping[str, object],
+    fields: Iterable[str],
+    enterprise_id: int | None = None,
+) -> dict[str, object]:
     """The enterprise fields named in ``fields``, parsed; a name must not belong to another enterprise."""
     parsers = {
         "name": lambda value: checks.name(value, "name", max_length=200),
@@ -149,16 +169,18 @@ def _reason(checks: Checks, status: str | None, value: object) -> str | None:
     return checks.choice(value, "reason", REASONS, labels=chinese_labels(REASONS), required=status is not None)
 
 
-def status_values(checks: Checks, status: object, status_date: object,
-                   reason: object) -> tuple[str | None, date | None, str | None]:
+def status_values(
+    checks: Checks, status: object, status_date: object, reason: object
+) -> tuple[str | None, date | None, str | None]:
     """A status, the date it took effect (not in the future) and its reason, parsed."""
     parsed_status = checks.choice(status, "status", STATUSES, labels=chinese_labels(STATUSES))
     parsed_date = checks.day(status_date, "status_date")
     return parsed_status, parsed_date, _reason(checks, parsed_status, reason)
 
 
-def check_transition(conn: Connection, checks: Checks, state: sa.RowMapping, status: str | None,
-                      effective_date: date | None) -> None:
+def check_transition(
+    conn: Connection, checks: Checks, state: sa.RowMapping, status: str | None, effective_date: date | None
+) -> None:
     """The rules of a status change against the enterprise's current status (``state``).
 
     Only the moves of :data:`TRANSITIONS` are allowed; a change may not take
@@ -173,8 +195,12 @@ def check_transition(conn: Connection, checks: Checks, state: sa.RowMapping, sta
         if current == "closed":
             checks.fail("status", f"{DOMAIN}.error.closed_for_good")
         else:
-            checks.fail("status", f"{DOMAIN}.error.transition_not_allowed", current=CodeList([current]),
-                        allowed=CodeList(TRANSITIONS[current]))
+            checks.fail(
+                "status",
+                f"{DOMAIN}.error.transition_not_allowed",
+                current=CodeList([current]),
+                allowed=CodeList(TRANSITIONS[current]),
+            )
     if effective_date is not None and effective_date < state["status_date"]:
         checks.fail("status_date", f"{DOMAIN}.error.before_current_status", date=state["status_date"].isoformat())
     if status == "reopened" and not checks.has_error("status") and not checks.has_error("status_date"):
@@ -185,13 +211,24 @@ def check_transition(conn: Connection, checks: Checks, state: sa.RowMapping, sta
 
 # --- writes ----------------------------------------------------------------------------------------------------
 
-def _insert_change(ctx: WriteContext, enterprise_id: int, status: str, effective_date: date, reason: str | None,
-                   note: str | None) -> int:
+
+def _insert_change(
+    ctx: WriteContext, enterprise_id: int, status: str, effective_date: date, reason: str | None, note: str | None
+) -> int:
     update_enterprise_status_days(ctx.conn, enterprise_id, status, effective_date, reason)
-    return ctx.insert(status_changes, f"{DOMAIN}.status", {
-        "enterprise_id": enterprise_id, "status": status, "effective_date": effective_date, "reason": reason,
-        "note": note, "changed_by": ctx.actor.username, "changed_at": clock.now(),
-    })
+    return ctx.insert(
+        status_changes,
+        f"{DOMAIN}.status",
+        {
+            "enterprise_id": enterprise_id,
+            "status": status,
+            "effective_date": effective_date,
+            "reason": reason,
+            "note": note,
+            "changed_by": ctx.actor.username,
+            "changed_at": clock.now(),
+        },
+    )
 
 
 def require_register(actor: Actor) -> None:
@@ -216,8 +253,7 @@ def add_enterprise(ctx: WriteContext, data: Mapping[str, object]) -> int:
     require_register(ctx.actor)
     checks = Checks(DOMAIN)
     values = master_values(ctx.conn, checks, data, MASTER_FIELDS)
-    status, status_date, reason = status_values(checks, data.get("status"), data.get("status_date"),
-                                                 data.get("reason"))
+    status, status_date, reason = status_values(checks, data.get("status"), data.get("status_date"), data.get("reason"))
     note = checks.text(data.get("note"), "note", required=False, max_length=2000)
     checked_status, checked_date = checks.passed(status), checks.passed(status_date)
     registered_on = clock.today()
@@ -228,14 +264,24 @@ def add_enterprise(ctx: WriteContext, data: Mapping[str, object]) -> int:
 
 def _apply_update(ctx: WriteContext, enterprise_id: int, values: Mapping[str, object]) -> bool:
     """Write the fields that differ from the stored row, auditing before and after; False when none differ."""
-    stored = ctx.conn.execute(sa.select(*(enterprises.c[field] for field in values))
-                              .where(enterprises.c.id == enterprise_id)).mappings().one()
+    stored = (
+        ctx.conn.execute(
+            sa.select(*(enterprises.c[field] for field in values)).where(enterprises.c.id == enterprise_id)
+        )
+        .mappings()
+        .one()
+    )
     changed = {field: value for field, value in values.items() if stored[field] != value}
     if not changed:
         return False
     ctx.conn.execute(enterprises.update().where(enterprises.c.id == enterprise_id).values(**changed))
-    ctx.audit(f"{DOMAIN}.update", enterprises, enterprise_id,
-              before={field: stored[field] for field in changed}, after=changed)
+    ctx.audit(
+        f"{DOMAIN}.update",
+        enterprises,
+        enterprise_id,
+        before={field: stored[field] for field in changed},
+        after=changed,
+    )
     return True
 
 
@@ -248,13 +294,20 @@ def update_enterprise(ctx: WriteContext, enterprise: int | str, changes: Mapping
     checks = Checks(DOMAIN)
     enterprise_id = find_enterprise_id(ctx.conn, checks, enterprise)
     require_write(ctx.actor, DOMAIN, enterprise_id)
-    values = master_values(ctx.conn, checks, changes, [field for field in MASTER_FIELDS if field in changes],
-                            enterprise_id)
+    values = master_values(
+        ctx.conn, checks, changes, [field for field in MASTER_FIELDS if field in changes], enterprise_id
+    )
     return _apply_update(ctx, checks.passed(enterprise_id), values)
 
 
-def change_status(ctx: WriteContext, enterprise: int | str, status: object, effective_date: object,
-                  reason: object = None, note: object = None) -> int:
+def change_status(
+    ctx: WriteContext,
+    enterprise: int | str,
+    status: object,
+    effective_date: object,
+    reason: object = None,
+    note: object = None,
+) -> int:
     """Record a status change of an enterprise (see :func:`check_transition` for the rules); returns its id."""
     checks = Checks(DOMAIN)
     found = _find_enterprise(ctx.conn, checks, enterprise, lock=True)
@@ -264,5 +317,6 @@ def change_status(ctx: WriteContext, enterprise: int | str, status: object, effe
     if found is not None:
         check_transition(ctx.conn, checks, found, parsed_status, parsed_date)
     state = checks.passed(found)
-    return _insert_change(ctx, state["id"], checks.passed(parsed_status), checks.passed(parsed_date), parsed_reason,
-                          parsed_note)
+    return _insert_change(
+        ctx, state["id"], checks.passed(parsed_status), checks.passed(parsed_date), parsed_reason, parsed_note
+    )

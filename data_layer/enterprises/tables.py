@@ -16,8 +16,15 @@ DOMAIN = "enterprises"
 KINDS = ("enterprise", "shop")
 STATUSES = ("not_reopened", "applied", "reopened", "suspended", "closed")
 REASONS = ("workers_short", "ppe_short", "materials_short", "weak_demand", "sector_restricted", "other")
-CONDITIONS = ("temperature_checks", "disinfection_twice_daily", "masks_for_staff", "entry_exit_register",
-              "isolation_room", "ppe_reserve", "staff_health_register")
+CONDITIONS = (
+    "temperature_checks",
+    "disinfection_twice_daily",
+    "masks_for_staff",
+    "entry_exit_register",
+    "isolation_room",
+    "ppe_reserve",
+    "staff_health_register",
+)
 STATUSES_WITH_REASON = ("not_reopened", "suspended")
 TRANSITIONS = {
     "not_reopened": ("applied", "closed"),
@@ -33,7 +40,8 @@ REGISTRY_LIMIT = 200
 PHONE_NUMBER = re.compile(r"\d{7,}")
 
 enterprises = sa.Table(
-    "enterprises", metadata,
+    "enterprises",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("kind", sa.String(20), nullable=False),
@@ -47,7 +55,8 @@ enterprises = sa.Table(
 )
 
 status_changes = sa.Table(
-    "enterprise_status_changes", metadata,
+    "enterprise_status_changes",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("enterprise_id", sa.Integer, sa.ForeignKey("enterprises.id"), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
@@ -61,7 +70,8 @@ status_changes = sa.Table(
 )
 
 conditions = sa.Table(
-    "enterprise_conditions", metadata,
+    "enterprise_conditions",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("enterprise_id", sa.Integer, sa.ForeignKey("enterprises.id"), nullable=False),
     sa.Column("condition", sa.String(40), nullable=False),
@@ -72,7 +82,8 @@ conditions = sa.Table(
 )
 
 inspections = sa.Table(
-    "inspections", metadata,
+    "inspections",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("enterprise_id", sa.Integer, sa.ForeignKey("enterprises.id"), nullable=False),
     sa.Column("date", sa.Date, nullable=False),
@@ -83,7 +94,8 @@ inspections = sa.Table(
 )
 
 rectifications = sa.Table(
-    "rectifications", metadata,
+    "rectifications",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("inspection_id", sa.Integer, sa.ForeignKey("inspections.id"), nullable=False),
     sa.Column("enterprise_id", sa.Integer, sa.ForeignKey("enterprises.id"), nullable=False),
@@ -94,7 +106,8 @@ rectifications = sa.Table(
 )
 
 rectification_closures = sa.Table(
-    "rectification_closures", metadata,
+    "rectification_closures",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("rectification_id", sa.Integer, sa.ForeignKey("rectifications.id"), nullable=False),
     sa.Column("closed_on", sa.Date, nullable=False),
@@ -105,7 +118,8 @@ rectification_closures = sa.Table(
 
 
 enterprise_status_days = sa.Table(
-    "enterprise_status_days", metadata,
+    "enterprise_status_days",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
@@ -119,7 +133,8 @@ end of D is the sum of its rows dated D or earlier, so the figures need not find
 change. Two writers may each add a row for the same day and status; the sums stay right."""
 
 rectification_days = sa.Table(
-    "rectification_days", metadata,
+    "rectification_days",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("open", sa.Integer, nullable=False),
@@ -131,6 +146,7 @@ rectification items are open, and open past their deadline, from ``day`` on."""
 
 
 # --- codes and their words -------------------------------------------------------------------------------------
+
 
 def code_key(code: str) -> str:
     """The catalog key of a code's label (kinds, statuses, reasons and conditions share one namespace)."""

@@ -60,8 +60,16 @@ def _import_row(ctx: WriteContext, row: Row) -> int:
 def _export_rows(conn: Connection) -> Iterator[Row]:
     """Every enterprise with its current status, in registration order, as an import reads it."""
     current = enterprise_statuses(None).subquery("current")
-    query = sa.select(current.c.name, current.c.kind, current.c.sector, current.c.grid, current.c.employees,
-                      current.c.status, current.c.status_date, current.c.reason).order_by(current.c.id)
+    query = sa.select(
+        current.c.name,
+        current.c.kind,
+        current.c.sector,
+        current.c.grid,
+        current.c.employees,
+        current.c.status,
+        current.c.status_date,
+        current.c.reason,
+    ).order_by(current.c.id)
     for row in conn.execute(query).mappings():
         yield dict(row)
 
@@ -69,9 +77,16 @@ def _export_rows(conn: Connection) -> Iterator[Row]:
 TRANSFER_KINDS = (
     TransferKind(
         name="enterprises",
-        columns=(Column("name", "名称"), Column("kind", "类型"), Column("sector", "行业"), Column("grid", "网格"),
-                 Column("employees", "员工人数"), Column("status", "状态"), Column("status_date", "状态日期"),
-                 Column("reason", "原因")),
+        columns=(
+            Column("name", "名称"),
+            Column("kind", "类型"),
+            Column("sector", "行业"),
+            Column("grid", "网格"),
+            Column("employees", "员工人数"),
+            Column("status", "状态"),
+            Column("status_date", "状态日期"),
+            Column("reason", "原因"),
+        ),
         add_row=_import_row,
         read_rows=_export_rows,
     ),

@@ -96,17 +96,52 @@ def queue_test(ctx: WriteContext, channel_id: int) -> int:
     key = f"test|{channel_id}|{uuid.uuid4().hex}"
     message = trial_message()
     enqueue(ctx.conn, key, [channel_id], Message(message.title, message.body, message.rule, key), now)
-    outbox_id = ctx.conn.execute(notify_outbox.select().with_only_columns(notify_outbox.c.id)
-                                 .where(notify_outbox.c.key == key)).scalar_one()
+    outbox_id: int = ctx.conn.execute(
+        notify_outbox.select().with_only_columns(notify_outbox.c.id).where(notify_outbox.c.key == key)
+    ).scalar_one()
     ctx.audit("notify.test", notify_outbox, outbox_id, after={"channel_id": channel_id, "key": key})
     return outbox_id
 
 
 __all__ = [
-    "BRIEFING_RULE", "KINDS", "LEASE_SECONDS", "MAX_ATTEMPTS", "Delivery", "Message", "Rule", "add_channel",
-    "alert_rules", "claim_lease", "deliver_due", "deliver_one", "delivery_log", "dingtalk_sign", "enqueue",
-    "feishu_sign", "list_channels", "masked_address", "notify_channels", "notify_lease", "notify_outbox",
-    "planned_alerts", "planned_briefing", "push_briefing", "queue_briefing_now", "queue_test", "quiet_until",
-    "recent_deliveries", "release_lease", "retry_pause", "robot_request", "rule_settings", "rules", "run_once",
-    "send", "sender_name", "set_channel_enabled", "set_rule", "trial_message", "write_planned",
+    "BRIEFING_RULE",
+    "KINDS",
+    "LEASE_SECONDS",
+    "MAX_ATTEMPTS",
+    "Delivery",
+    "Message",
+    "Rule",
+    "add_channel",
+    "alert_rules",
+    "claim_lease",
+    "deliver_due",
+    "deliver_one",
+    "delivery_log",
+    "dingtalk_sign",
+    "enqueue",
+    "feishu_sign",
+    "list_channels",
+    "masked_address",
+    "notify_channels",
+    "notify_lease",
+    "notify_outbox",
+    "planned_alerts",
+    "planned_briefing",
+    "push_briefing",
+    "queue_briefing_now",
+    "queue_test",
+    "quiet_until",
+    "recent_deliveries",
+    "release_lease",
+    "retry_pause",
+    "robot_request",
+    "rule_settings",
+    "rules",
+    "run_once",
+    "send",
+    "sender_name",
+    "set_channel_enabled",
+    "set_rule",
+    "trial_message",
+    "write_planned",
 ]

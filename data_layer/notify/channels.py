@@ -86,24 +86,31 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
 # Payloads ---------------------------------------------------------------------------------------------------------
 
 
-def robot_request(kind: str, address: str, secret: str | None, message: Message, now_s: float | None = None
-                  ) -> tuple[str, dict[str, Any]]:
+def robot_request(
+    kind: str, address: str, secret: str | None, message: Message, now_s: float | None = None
+) -> tuple[str, dict[str, Any]]:
     """The address to post to and the JSON to post for an HTTP channel of ``kind``."""
     moment = time.time() if now_s is None else now_s
     if kind == "wecom":
         return address, {"msgtype": "markdown", "markdown": {"content": f"**{message.title}**\n\n{message.body}"}}
     if kind == "dingtalk":
-        payload = {"msgtype": "markdown", "markdown": {"title": message.title,
-                                                       "text": f"### {message.title}\n\n{message.body}"}}
+        payload = {
+            "msgtype": "markdown",
+            "markdown": {"title": message.title, "text": f"### {message.title}\n\n{message.body}"},
+        }
         if secret:
             stamp = int(moment * 1000)
             separator = "&" if urllib.parse.urlsplit(address).query else "?"
             address = f"{address}{separator}timestamp={stamp}&sign={dingtalk_sign(secret, stamp)}"
         return address, payload
     if kind == "feishu":
-        payload = {"msg_type": "interactive", "card": {
-            "header": {"title": {"tag": "plain_text", "content": message.title}},
-            "elements": [{"tag": "markdown", "content": message.body}]}}
+        payload = {
+            "msg_type": "interactive",
+            "card": {
+                "header": {"title": {"tag": "plain_text", "content": message.title}},
+                "elements": [{"tag": "markdown", "content": message.body}],
+            },
+        }
         if secret:
             stamp = int(moment)
             payload = {"timestamp": str(stamp), "sign": feishu_sign(secret, stamp), **payload}
@@ -129,8 +136,12 @@ def send(channel: Record, message: Message) -> Delivery:
 
 
 def _post_json(address: str, payload: dict[str, Any]) -> Delivery:
-    request = urllib.request.Request(address, data=json.dumps(payload, ensure_ascii=False).encode(),
-                                     headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
+    request = urllib.request.Request(
+        address,
+        data=json.dumps(payload, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        method="POST",
+    )
     try:
         with urllib.request.urlopen(request, timeout=SEND_TIMEOUT_SECONDS) as response:
             status, text = response.status, response.read(ANSWER_LENGTH * 4).decode("utf-8", "replace")
@@ -155,16 +166,20 @@ def _robot_accepted(text: str) -> bool:
 
 def _send_mail(channel: Record, message: Message) -> Delivery:
     options = json.loads(channel["options"] or "{}")
-    host, _, port_text = channel["address"].rpartition(":") if ":" in channel["address"] else (
-        channel["address"], "", "")
+    host, _, port_text = (
+        channel["address"].rpartition(":") if ":" in channel["address"] else (channel["address"], "", "")
+    )
     security = options.get("security", "starttls")
     port = int(port_text) if port_text else {"ssl": 465, "starttls": 587}.get(security, 25)
     mail = EmailMessage()
     mail["Subject"], mail["From"], mail["To"] = message.title, options["sender"], ", ".join(options["recipients"])
     mail.set_content(message.body)
     context = ssl.create_default_context()
-    with (smtplib.SMTP_SSL(host, port, timeout=SEND_TIMEOUT_SECONDS, context=context) if security == "ssl"
-          else smtplib.SMTP(host, port, timeout=SEND_TIMEOUT_SECONDS)) as server:
+    with (
+        smtplib.SMTP_SSL(host, port, timeout=SEND_TIMEOUT_SECONDS, context=context)
+        if security == "ssl"
+        else smtplib.SMTP(host, port, timeout=SEND_TIMEOUT_SECONDS)
+    ) as server:
         if security == "starttls":
             server.starttls(context=context)
         if options.get("username"):
@@ -204,9 +219,16 @@ def masked_secret(secret: str | None) -> str:
 def presented_channel(row: Record) -> dict[str, Any]:
     """A channel as the administration page and the audit log see it: address and secret masked."""
     options = json.loads(row["options"] or "{}")
-    return {"id": row["id"], "name": row["name"], "kind": row["kind"], "address": masked_address(row["address"]),
-            "secret": masked_secret(row["secret"]), "enabled": bool(row["enabled"]),
-            "recipients": options.get("recipients", []), "security": options.get("security", "")}
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "address": masked_address(row["address"]),
+        "secret": masked_secret(row["secret"]),
+        "enabled": bool(row["enabled"]),
+        "recipients": options.get("recipients", []),
+        "security": options.get("security", ""),
+    }
 
 
 # Reading and changing channels ------------------------------------------------------------------------------------
@@ -228,9 +250,17 @@ def channel_row(conn: Connection, channel_id: int) -> sa.RowMapping | None:
     return conn.execute(sa.select(notify_channels).where(notify_channels.c.id == channel_id)).mappings().first()
 
 
-def add_channel(ctx: WriteContext, name: str, kind: str, address: str, secret: str | None = None,
-                security: str | None = None, sender: str | None = None, recipients: str | None = None,
-                username: str | None = None) -> int:
+def add_channel(
+    ctx: WriteContext,
+    name: str,
+    kind: str,
+    address: str,
+    secret: str | None = None,
+    security: str | None = None,
+    sender: str | None = None,
+    recipients: str | None = None,
+    username: str | None = None,
+) -> int:
     """Add a channel (the administrator's); it is audited with its address and secret masked."""
     require_admin(ctx.actor)
     checks = Checks("notify")
@@ -245,23 +275,34 @@ def add_channel(ctx: WriteContext, name: str, kind: str, address: str, secret: s
             checks.fail("address", "notify.error.not_a_host")
     elif checked_address and not checked_address.startswith(("https://", "http://")):
         checks.fail("address", "notify.error.not_a_url")
-    if checked_name and ctx.conn.execute(sa.select(notify_channels.c.id)
-                                         .where(notify_channels.c.name == checked_name)).first():
+    if (
+        checked_name
+        and ctx.conn.execute(sa.select(notify_channels.c.id).where(notify_channels.c.name == checked_name)).first()
+    ):
         checks.fail("name", "error.duplicate_name", value=checked_name)
     checks.raise_if_any()
-    values = {"name": checked_name, "kind": checked_kind, "address": checked_address, "secret": checked_secret,
-              "options": json.dumps(options, ensure_ascii=False), "enabled": True, "created_at": clock.now()}
+    values = {
+        "name": checked_name,
+        "kind": checked_kind,
+        "address": checked_address,
+        "secret": checked_secret,
+        "options": json.dumps(options, ensure_ascii=False),
+        "enabled": True,
+        "created_at": clock.now(),
+    }
     channel_id: int = ctx.conn.execute(notify_channels.insert().returning(notify_channels.c.id), values).scalar_one()
     ctx.audit("notify.channel.add", notify_channels, channel_id, after=presented_channel({**values, "id": channel_id}))
     return channel_id
 
 
-def _mail_options(checks: Checks, security: str | None, sender: str | None, recipients: str | None,
-                  username: str | None) -> dict[str, Any]:
+def _mail_options(
+    checks: Checks, security: str | None, sender: str | None, recipients: str | None, username: str | None
+) -> dict[str, Any]:
     checked_security = checks.choice(security or "starttls", "security", SMTP_SECURITY)
     checked_sender = checks.text(sender, "sender", max_length=200)
-    addresses = [part.strip() for part in (recipients or "").replace("；", ",").replace(";", ",").split(",")
-                 if part.strip()]
+    addresses = [
+        part.strip() for part in (recipients or "").replace("；", ",").replace(";", ",").split(",") if part.strip()
+    ]
     if not addresses:
         checks.fail("recipients", "error.required")
     for address in addresses:
@@ -270,8 +311,12 @@ def _mail_options(checks: Checks, security: str | None, sender: str | None, reci
     if checked_sender and "@" not in checked_sender:
         checks.fail("sender", "notify.error.not_an_email", value=checked_sender)
     checked_username = checks.text(username, "username", required=False, max_length=200)
-    return {"security": checked_security, "sender": checked_sender, "recipients": addresses,
-            "username": checked_username}
+    return {
+        "security": checked_security,
+        "sender": checked_sender,
+        "recipients": addresses,
+        "username": checked_username,
+    }
 
 
 def _is_host_and_port(text: str) -> bool:
@@ -286,5 +331,10 @@ def set_channel_enabled(ctx: WriteContext, channel_id: int, enabled: bool) -> No
     if row is None:
         Checks("notify").refuse("channel", "error.unknown_name", value=channel_id)
     ctx.conn.execute(notify_channels.update().where(notify_channels.c.id == channel_id).values(enabled=enabled))
-    ctx.audit("notify.channel.enable" if enabled else "notify.channel.disable", notify_channels, channel_id,
-              before={"enabled": bool(row["enabled"])}, after={"enabled": enabled})
+    ctx.audit(
+        "notify.channel.enable" if enabled else "notify.channel.disable",
+        notify_channels,
+        channel_id,
+        before={"enabled": bool(row["enabled"])},
+        after={"enabled": enabled},
+    )

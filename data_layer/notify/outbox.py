@@ -53,33 +53,62 @@ def claim_lease(engine: Engine, holder: str, now: datetime) -> bool:
     """Take or renew the sender's lease for ``holder``: it succeeds when the lease is free, lapsed or already
     ``holder``'s. One UPDATE, so of two processes asking at once exactly one gets it (PostgreSQL re-reads the
     row after the other's commit; SQLite runs one writer at a time)."""
-    claim = (notify_lease.update()
-             .where(notify_lease.c.name == SENDER_LEASE,
-                    sa.or_(notify_lease.c.holder.is_(None), notify_lease.c.holder == holder,
-                           notify_lease.c.expires_at < now))
-             .values(holder=holder, expires_at=now + timedelta(seconds=LEASE_SECONDS)))
+    claim = (
+        notify_lease.update()
+        .where(
+            notify_lease.c.name == SENDER_LEASE,
+            sa.or_(notify_lease.c.holder.is_(None), notify_lease.c.holder == holder, notify_lease.c.expires_at < now),
+        )
+        .values(holder=holder, expires_at=now + timedelta(seconds=LEASE_SECONDS))
+    )
     return in_transaction(engine, lambda conn: conn.execute(claim).rowcount == 1)
 
 
 def release_lease(engine: Engine, holder: str) -> None:
     """Give the lease up (a sender stopping), so another process need not wait for it to lapse."""
-    release = (notify_lease.update().where(notify_lease.c.name == SENDER_LEASE, notify_lease.c.holder == holder)
-               .values(holder=None, expires_at=None))
+    release = (
+        notify_lease.update()
+        .where(notify_lease.c.name == SENDER_LEASE, notify_lease.c.holder == holder)
+        .values(holder=None, expires_at=None)
+    )
     in_transaction(engine, lambda conn: conn.execute(release))
 
 
-def enqueue(conn: Connection, key: str, channel_ids: Iterable[int], message: Message, now: datetime, *,
-            subject: str = "", day: date | None = None, measure: float | None = None,
-            not_before: datetime | None = None) -> int:
+def enqueue(
+    conn: Connection,
+    key: str,
+    channel_ids: Iterable[int],
+    message: Message,
+    now: datetime,
+    *,
+    subject: str = "",
+    day: date | None = None,
+    measure: float | None = None,
+    not_before: datetime | None = None,
+) -> int:
     """Write ``message`` for each channel once: a row whose key and channel are there already is left as it is.
     Returns how many rows were written. ``not_before`` holds it back (quiet hours)."""
     written = 0
     for channel_id in channel_ids:
-        statement = (insert_on_conflict(conn, notify_outbox).values(
-            key=key, channel_id=channel_id, rule=message.rule, subject=subject, day=day, measure=measure,
-            title=message.title, body=message.body, status="pending", attempts=0,
-            next_attempt_at=not_before or now, created_at=now)
-            .on_conflict_do_nothing(index_elements=["key", "channel_id"]).returning(notify_outbox.c.id))
+        statement = (
+            insert_on_conflict(conn, notify_outbox)
+            .values(
+                key=key,
+                channel_id=channel_id,
+                rule=message.rule,
+                subject=subject,
+                day=day,
+                measure=measure,
+                title=message.title,
+                body=message.body,
+                status="pending",
+                attempts=0,
+                next_attempt_at=not_before or now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["key", "channel_id"])
+            .returning(notify_outbox.c.id)
+        )
         written += conn.execute(statement).first() is not None
     return written
 
@@ -93,10 +122,14 @@ def deliver_due(engine: Engine, holder: str, now: datetime) -> int:
     """Send the pending messages that are due, oldest first, while ``holder`` keeps the lease; returns how many
     went out. A channel switched off keeps its messages pending."""
     with engine.connect() as conn:
-        due = list(conn.execute(
-            sa.select(notify_outbox.c.id, notify_outbox.c.attempts)
-            .where(notify_outbox.c.status == "pending", notify_outbox.c.next_attempt_at <= now)
-            .order_by(notify_outbox.c.id).limit(BATCH)).mappings())
+        due = list(
+            conn.execute(
+                sa.select(notify_outbox.c.id, notify_outbox.c.attempts)
+                .where(notify_outbox.c.status == "pending", notify_outbox.c.next_attempt_at <= now)
+                .order_by(notify_outbox.c.id)
+                .limit(BATCH)
+            ).mappings()
+        )
     sent = 0
     for row in due:
         if not claim_lease(engine, holder, now):
@@ -116,14 +149,18 @@ def deliver_one(engine: Engine, row_id: int, seen_attempts: int, now: datetime) 
     row, channel = claimed
     delivery = send(channel, Message(row["title"], row["body"], row["rule"], row["key"]))
     status = "sent" if delivery.ok else "failed" if attempts >= MAX_ATTEMPTS else "pending"
-    done = notify_outbox.update().where(notify_outbox.c.id == row_id).values(
-        status=status, answer=delivery.answer, sent_at=now if delivery.ok else None)
+    done = (
+        notify_outbox.update()
+        .where(notify_outbox.c.id == row_id)
+        .values(status=status, answer=delivery.answer, sent_at=now if delivery.ok else None)
+    )
     in_transaction(engine, lambda conn: conn.execute(done))
     return delivery.ok
 
 
-def _claim_row(conn: Connection, row_id: int, seen_attempts: int, now: datetime
-               ) -> tuple[sa.RowMapping, sa.RowMapping] | None:
+def _claim_row(
+    conn: Connection, row_id: int, seen_attempts: int, now: datetime
+) -> tuple[sa.RowMapping, sa.RowMapping] | None:
     """The row and its channel when this sender may send it now: still pending, tried ``seen_attempts`` times
     and its channel switched on; the attempt is counted and the next one timed in the same transaction."""
     row = conn.execute(sa.select(notify_outbox).where(notify_outbox.c.id == row_id)).mappings().first()
@@ -133,20 +170,33 @@ def _claim_row(conn: Connection, row_id: int, seen_attempts: int, now: datetime
     attempts = seen_attempts + 1
     claimed = conn.execute(
         notify_outbox.update()
-        .where(notify_outbox.c.id == row_id, notify_outbox.c.status == "pending",
-               notify_outbox.c.attempts == seen_attempts)
-        .values(attempts=attempts, next_attempt_at=now + retry_pause(attempts)))
+        .where(
+            notify_outbox.c.id == row_id, notify_outbox.c.status == "pending", notify_outbox.c.attempts == seen_attempts
+        )
+        .values(attempts=attempts, next_attempt_at=now + retry_pause(attempts))
+    )
     return (row, channel) if claimed.rowcount == 1 else None
 
 
 def recent_deliveries(conn: Connection, limit: int = 50, status: str | None = None) -> list[Mapping[str, Any]]:
     """The newest outbox rows (a status's only when given), with their channel's name: what went out, what waits,
     what failed and what the channel answered."""
-    query = (sa.select(notify_outbox.c.id, notify_outbox.c.created_at, notify_outbox.c.rule, notify_outbox.c.title,
-                       notify_channels.c.name.label("channel"), notify_outbox.c.status, notify_outbox.c.attempts,
-                       notify_outbox.c.sent_at, notify_outbox.c.answer)
-             .join(notify_channels, notify_channels.c.id == notify_outbox.c.channel_id)
-             .order_by(notify_outbox.c.id.desc()).limit(limit))
+    query = (
+        sa.select(
+            notify_outbox.c.id,
+            notify_outbox.c.created_at,
+            notify_outbox.c.rule,
+            notify_outbox.c.title,
+            notify_channels.c.name.label("channel"),
+            notify_outbox.c.status,
+            notify_outbox.c.attempts,
+            notify_outbox.c.sent_at,
+            notify_outbox.c.answer,
+        )
+        .join(notify_channels, notify_channels.c.id == notify_outbox.c.channel_id)
+        .order_by(notify_outbox.c.id.desc())
+        .limit(limit)
+    )
     if status is not None:
         query = query.where(notify_outbox.c.status == status)
     return [dict(row) for row in conn.execute(query).mappings()]

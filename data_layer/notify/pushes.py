@@ -70,12 +70,23 @@ def rule_settings(bind: Engine | Connection, rule: str) -> Rule:
         return Rule()
     values = json.loads(stored)
     quiet = values.get("quiet")
-    return Rule(values.get("enabled", True), list(values.get("channels", [])), tuple(quiet) if quiet else None,
-                values.get("repeat_minutes", DEFAULT_REPEAT_MINUTES))
+    return Rule(
+        values.get("enabled", True),
+        list(values.get("channels", [])),
+        tuple(quiet) if quiet else None,
+        values.get("repeat_minutes", DEFAULT_REPEAT_MINUTES),
+    )
 
 
-def set_rule(ctx: WriteContext, rule: str, enabled: bool, channels: list[int], quiet_start: object = None,
-             quiet_end: object = None, repeat_minutes: object = DEFAULT_REPEAT_MINUTES) -> None:
+def set_rule(
+    ctx: WriteContext,
+    rule: str,
+    enabled: bool,
+    channels: list[int],
+    quiet_start: object = None,
+    quiet_end: object = None,
+    repeat_minutes: object = DEFAULT_REPEAT_MINUTES,
+) -> None:
     """Store one rule's settings (the administrator's), each field checked and named when wrong."""
     require_admin(ctx.actor)
     checks = Checks("notify")
@@ -86,8 +97,12 @@ def set_rule(ctx: WriteContext, rule: str, enabled: bool, channels: list[int], q
         checks.fail("quiet_end", "notify.error.quiet_hours")
     repeat = checks.integer(repeat_minutes, "repeat_minutes", minimum=5, maximum=7 * 24 * 60)
     checks.raise_if_any()
-    stored = Rule(bool(enabled), sorted(int(channel) for channel in channels),
-                  (start, end) if start is not None and end is not None else None, checks.passed(repeat))
+    stored = Rule(
+        bool(enabled),
+        sorted(int(channel) for channel in channels),
+        (start, end) if start is not None and end is not None else None,
+        checks.passed(repeat),
+    )
     db.put_setting(ctx, RULE_SETTING.format(rule=checked_rule), json.dumps(asdict(stored)))
 
 
@@ -153,8 +168,20 @@ class Planned:
 
 def write_planned(conn: Connection, planned: list[Planned], now: datetime) -> int:
     """Write the planned messages into the outbox (each once); returns the rows written."""
-    return sum(enqueue(conn, item.key, item.channels, item.message, now, subject=item.subject, day=item.day,
-                       measure=item.measure, not_before=item.not_before) for item in planned)
+    return sum(
+        enqueue(
+            conn,
+            item.key,
+            item.channels,
+            item.message,
+            now,
+            subject=item.subject,
+            day=item.day,
+            measure=item.measure,
+            not_before=item.not_before,
+        )
+        for item in planned
+    )
 
 
 def planned_alerts(conn: Connection, now: datetime) -> list[Planned]:
@@ -175,21 +202,41 @@ def planned_alerts(conn: Connection, now: datetime) -> list[Planned]:
         if sequence is None:
             continue
         key = f"{message.rule}|{subject}|{now.date().isoformat()}|{sequence}"
-        planned.append(Planned(key, channels, Message(message.title, message.body, message.rule, key), subject,
-                               now.date(), measure, quiet_until(rule, now)))
+        planned.append(
+            Planned(
+                key,
+                channels,
+                Message(message.title, message.body, message.rule, key),
+                subject,
+                now.date(),
+                measure,
+                quiet_until(rule, now),
+            )
+        )
     return planned
 
 
-def _occurrence_sequence(conn: Connection, rule_name: str, subject: str, now: datetime, measure: float,
-                         rule: Rule) -> int | None:
+def _occurrence_sequence(
+    conn: Connection, rule_name: str, subject: str, now: datetime, measure: float, rule: Rule
+) -> int | None:
     """The number of the next message of this occurrence, or ``None`` when none is due: the first, one when
     it has worsened since the last, one when the last went out and is older than the repeat interval (a message
     still waiting, in quiet hours or for a channel to recover, is not repeated)."""
-    occurrence = (notify_outbox.c.rule == rule_name, notify_outbox.c.subject == subject,
-                  notify_outbox.c.day == now.date())
-    last = conn.execute(sa.select(notify_outbox.c.measure, notify_outbox.c.created_at, notify_outbox.c.status)
-                        .where(*occurrence)
-                        .order_by(notify_outbox.c.id.desc()).limit(1)).mappings().first()
+    occurrence = (
+        notify_outbox.c.rule == rule_name,
+        notify_outbox.c.subject == subject,
+        notify_outbox.c.day == now.date(),
+    )
+    last = (
+        conn.execute(
+            sa.select(notify_outbox.c.measure, notify_outbox.c.created_at, notify_outbox.c.status)
+            .where(*occurrence)
+            .order_by(notify_outbox.c.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     if last is None:
         return 1
     worse = last["measure"] is not None and measure > last["measure"]
@@ -202,8 +249,9 @@ def _occurrence_sequence(conn: Connection, rule_name: str, subject: str, now: da
 # The daily briefing -----------------------------------------------------------------------------------------------
 
 
-def briefing_message(conn: Connection, day: date, language: str = DEFAULT_LANGUAGE,
-                     now: datetime | None = None) -> Message:
+def briefing_message(
+    conn: Connection, day: date, language: str = DEFAULT_LANGUAGE, now: datetime | None = None
+) -> Message:
     """The day's briefing as a group message (:func:`data_layer.briefing.render_push_markdown`), its figures
     standing at ``now`` while the day is not over (a push at 21:00 says 截至 … 21:00)."""
     facts = briefing.briefing_facts(conn, day, clock.figures_moment(day, now))
@@ -225,8 +273,15 @@ def planned_briefing(conn: Connection, now: datetime, on_demand: bool = False) -
     if conn.execute(sa.select(notify_outbox.c.id).where(notify_outbox.c.key == key).limit(1)).first():
         return []
     message = briefing_message(conn, day, now=now)
-    return [Planned(key, channels, Message(message.title, message.body, BRIEFING_RULE, key), day=day,
-                    not_before=None if on_demand else quiet_until(rule, now))]
+    return [
+        Planned(
+            key,
+            channels,
+            Message(message.title, message.body, BRIEFING_RULE, key),
+            day=day,
+            not_before=None if on_demand else quiet_until(rule, now),
+        )
+    ]
 
 
 def push_briefing(conn: Connection, now: datetime, on_demand: bool = False) -> int:

@@ -13,7 +13,8 @@ STATUSES = ("pending", "sent", "failed")
 SENDER_LEASE = "sender"
 
 notify_channels = sa.Table(
-    "notify_channels", metadata,
+    "notify_channels",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("kind", sa.String(20), nullable=False),
@@ -26,7 +27,8 @@ notify_channels = sa.Table(
 )
 
 notify_outbox = sa.Table(
-    "notify_outbox", metadata,
+    "notify_outbox",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("key", sa.String(300), nullable=False),
     sa.Column("channel_id", sa.Integer, sa.ForeignKey("notify_channels.id"), nullable=False),
@@ -48,7 +50,8 @@ notify_outbox = sa.Table(
 )
 
 notify_lease = sa.Table(
-    "notify_lease", metadata,
+    "notify_lease",
+    metadata,
     sa.Column("name", sa.String(40), primary_key=True),
     sa.Column("holder", sa.String(100)),
     sa.Column("expires_at", sa.DateTime),

@@ -72,8 +72,9 @@ def _check_person(checks: Checks, data: Mapping[str, object]) -> _PersonInput:
         grid=checks.text(data.get("grid"), "grid", max_length=100),
         address=checks.text(data.get("address"), "address", required=False),
         origin=checks.text(data.get("origin"), "origin", required=False),
-        origin_category=checks.choice(data.get("origin_category"), "origin_category", categories,
-                                      labels=codes_by_chinese_label(categories)),
+        origin_category=checks.choice(
+            data.get("origin_category"), "origin_category", categories, labels=codes_by_chinese_label(categories)
+        ),
     )
 
 
@@ -95,8 +96,7 @@ def register(ctx: WriteContext, data: Mapping[str, object]) -> int:
     person = _check_person(checks, data)
     mode = checks.choice(data.get("mode"), "mode", MODES, labels=codes_by_chinese_label(MODES))
     start = checks.day(data.get("start_date"), "start_date")
-    days = checks.integer(data.get("planned_days"), "planned_days", required=False, minimum=1,
-                          maximum=MAX_PLANNED_DAYS)
+    days = checks.integer(data.get("planned_days"), "planned_days", required=False, minimum=1, maximum=MAX_PLANNED_DAYS)
     if days is None and not checks.has_error("planned_days") and person.origin_category:
         days = planned_days_for(person.origin_category)
     reason = checks.text(data.get("reason"), "reason", required=False)
@@ -104,16 +104,33 @@ def register(ctx: WriteContext, data: Mapping[str, object]) -> int:
     existing = _check_person_free(ctx.conn, checks, ctx.actor, person.id_number, start)
     start_day, planned_days = checks.passed(start), checks.passed(days)
     person_id = _store_person(ctx, person, existing)
-    return ctx.insert(quarantine_episodes, "quarantine.register", {
-        "person_id": person_id, "mode": mode, "site_id": site["id"] if site else None,
-        "start_date": start_day, "planned_days": planned_days, "planned_end": start_day + timedelta(days=planned_days),
-        "status": "active", "end_date": None, "reason": reason,
-        "created_by": ctx.actor.username, "created_at": clock.now(),
-    })
+    return ctx.insert(
+        quarantine_episodes,
+        "quarantine.register",
+        {
+            "person_id": person_id,
+            "mode": mode,
+            "site_id": site["id"] if site else None,
+            "start_date": start_day,
+            "planned_days": planned_days,
+            "planned_end": start_day + timedelta(days=planned_days),
+            "status": "active",
+            "end_date": None,
+            "reason": reason,
+            "created_by": ctx.actor.username,
+            "created_at": clock.now(),
+        },
+    )
 
 
-def _check_site_for_mode(conn: Connection, checks: Checks, mode: str | None, reference: object,
-                         site: sa.RowMapping | None, start: date | None) -> None:
+def _check_site_for_mode(
+    conn: Connection,
+    checks: Checks,
+    mode: str | None,
+    reference: object,
+    site: sa.RowMapping | None,
+    start: date | None,
+) -> None:
     """Centralized quarantine needs an active site with a free place; the other modes take no site."""
     if mode != "centralized":
         if mode and not is_blank(reference):
@@ -127,12 +144,14 @@ def _check_site_for_mode(conn: Connection, checks: Checks, mode: str | None, ref
     elif start is not None:
         occupied = site_peak(conn, site["id"], start)
         if occupied >= site["capacity"]:
-            checks.fail("site", "quarantine.error.site_full", site=site["name"], capacity=site["capacity"],
-                        occupied=occupied)
+            checks.fail(
+                "site", "quarantine.error.site_full", site=site["name"], capacity=site["capacity"], occupied=occupied
+            )
 
 
-def _check_person_free(conn: Connection, checks: Checks, actor: Actor, id_number: str | None,
-                       start: date | None) -> sa.RowMapping | None:
+def _check_person_free(
+    conn: Connection, checks: Checks, actor: Actor, id_number: str | None, start: date | None
+) -> sa.RowMapping | None:
     """The known person with this ID number (locked), after checking that a new episode may open for them:
     none of their episodes is active and the new one starts on or after the day the last one ended.
 
@@ -140,20 +159,25 @@ def _check_person_free(conn: Connection, checks: Checks, actor: Actor, id_number
     typed into the form must not tell a clerk of one site who is quarantined at another."""
     if id_number is None:
         return None
-    existing = conn.execute(sa.select(persons).where(persons.c.id_number == id_number)
-                            .with_for_update()).mappings().first()
+    existing = (
+        conn.execute(sa.select(persons).where(persons.c.id_number == id_number).with_for_update()).mappings().first()
+    )
     if existing is None:
         return None
     episode = quarantine_episodes
     active = sa.and_(episode.c.status == "active", visible_to(actor))
     history: Sequence[Any] = conn.execute(
-        sa.select(sa.func.min(sa.case((episode.c.status == "active", episode.c.start_date))),
-                  sa.func.count().filter(active), sa.func.max(episode.c.end_date))
-        .where(episode.c.person_id == existing["id"])).one()
+        sa.select(
+            sa.func.min(sa.case((episode.c.status == "active", episode.c.start_date))),
+            sa.func.count().filter(active),
+            sa.func.max(episode.c.end_date),
+        ).where(episode.c.person_id == existing["id"])
+    ).one()
     active_since, visible, last_end = history
     if active_since is not None and visible:
-        checks.fail("id_number", "quarantine.error.active_episode_exists", name=existing["name"],
-                    start=active_since.isoformat())
+        checks.fail(
+            "id_number", "quarantine.error.active_episode_exists", name=existing["name"], start=active_since.isoformat()
+        )
     elif active_since is not None:
         checks.fail("id_number", "quarantine.error.active_elsewhere")
     elif start is not None and last_end is not None and start < last_end:
@@ -169,8 +193,13 @@ def _store_person(ctx: WriteContext, person: _PersonInput, existing: sa.RowMappi
     changed = {key: value for key, value in values.items() if existing[key] != value}
     if changed:
         ctx.conn.execute(persons.update().where(persons.c.id == existing["id"]).values(**changed))
-        ctx.audit("quarantine.person_update", persons, existing["id"],
-                  before={key: existing[key] for key in changed}, after=changed)
+        ctx.audit(
+            "quarantine.person_update",
+            persons,
+            existing["id"],
+            before={key: existing[key] for key in changed},
+            after=changed,
+        )
     return existing["id"]
 
 
@@ -179,13 +208,22 @@ def _apply_change(ctx: WriteContext, episode: sa.RowMapping, kind: str, values: 
     before = {key: episode[key] for key in values}
     ctx.conn.execute(quarantine_episodes.update().where(quarantine_episodes.c.id == episode["id"]).values(**values))
     ctx.audit(f"quarantine.{kind}", quarantine_episodes, episode["id"], before=before, after=values)
-    ctx.insert(episode_changes, f"quarantine.{kind}", {
-        "episode_id": episode["id"], "kind": kind,
-        "old_planned_end": episode["planned_end"], "new_planned_end": values.get("planned_end", episode["planned_end"]),
-        "old_status": episode["status"], "new_status": values.get("status", episode["status"]),
-        "end_date": values.get("end_date"), "reason": reason,
-        "changed_by": ctx.actor.username, "changed_at": clock.now(),
-    })
+    ctx.insert(
+        episode_changes,
+        f"quarantine.{kind}",
+        {
+            "episode_id": episode["id"],
+            "kind": kind,
+            "old_planned_end": episode["planned_end"],
+            "new_planned_end": values.get("planned_end", episode["planned_end"]),
+            "old_status": episode["status"],
+            "new_status": values.get("status", episode["status"]),
+            "end_date": values.get("end_date"),
+            "reason": reason,
+            "changed_by": ctx.actor.username,
+            "changed_at": clock.now(),
+        },
+    )
 
 
 def _active_episodes(ctx: WriteContext, checks: Checks, episode_ids: Sequence[object]) -> list[sa.RowMapping]:
@@ -210,8 +248,9 @@ def _active_episodes(ctx: WriteContext, checks: Checks, episode_ids: Sequence[ob
     return episodes
 
 
-def change_planned_end(ctx: WriteContext, episode_id: object, reason: object, *, new_end: object = None,
-                       planned_days: object = None) -> int:
+def change_planned_end(
+    ctx: WriteContext, episode_id: object, reason: object, *, new_end: object = None, planned_days: object = None
+) -> int:
     """Extend or shorten an active episode: give the new planned end, or the new number of planned days.
 
     The period stays 1–60 days from the start; the reason is required and kept
@@ -231,21 +270,32 @@ def change_planned_end(ctx: WriteContext, episode_id: object, reason: object, *,
     if episode and end is not None:
         first, last = (episode["start_date"] + timedelta(days=limit) for limit in (1, MAX_PLANNED_DAYS))
         if not first <= end <= last:
-            checks.fail("new_end", "quarantine.error.planned_end_range", first=first.isoformat(),
-                        last=last.isoformat())
+            checks.fail("new_end", "quarantine.error.planned_end_range", first=first.isoformat(), last=last.isoformat())
         elif end == episode["planned_end"]:
             checks.fail("new_end", "quarantine.error.planned_end_unchanged")
     changed, new_planned_end = checks.passed(episode), checks.passed(end)
     kind = "extend" if new_planned_end > changed["planned_end"] else "shorten"
-    _apply_change(ctx, changed, kind,
-                  {"planned_end": new_planned_end, "planned_days": (new_planned_end - changed["start_date"]).days},
-                  why)
+    _apply_change(
+        ctx,
+        changed,
+        kind,
+        {"planned_end": new_planned_end, "planned_days": (new_planned_end - changed["start_date"]).days},
+        why,
+    )
     return changed["id"]
 
 
-def _end_episodes(ctx: WriteContext, episode_ids: Sequence[object], end_date: object, reason: object,
-                  status: str, kind: str, *, reason_required: bool,
-                  progress: Callable[[int, int], None] | None = None) -> list[int]:
+def _end_episodes(
+    ctx: WriteContext,
+    episode_ids: Sequence[object],
+    end_date: object,
+    reason: object,
+    status: str,
+    kind: str,
+    *,
+    reason_required: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[int]:
     """End active episodes on ``end_date`` (not before their start, not in the future): all or none.
     Returns their ids; ``progress(done, total)`` hears each episode ended."""
     require_write(ctx.actor, DOMAIN)
@@ -255,8 +305,12 @@ def _end_episodes(ctx: WriteContext, episode_ids: Sequence[object], end_date: ob
     why = checks.text(reason, "reason", required=reason_required)
     for episode in episodes:
         if end is not None and end < episode["start_date"]:
-            checks.fail("end_date", "quarantine.error.end_before_start", name=episode["person_name"],
-                        start=episode["start_date"].isoformat())
+            checks.fail(
+                "end_date",
+                "quarantine.error.end_before_start",
+                name=episode["person_name"],
+                start=episode["start_date"].isoformat(),
+            )
     checks.raise_if_any()
     for done, episode in enumerate(episodes, start=1):
         values = {"status": status, "end_date": end}
@@ -274,13 +328,21 @@ def release(ctx: WriteContext, episode_id: object, end_date: object, reason: obj
     return _end_episodes(ctx, [episode_id], end_date, reason, "released", "release", reason_required=False)[0]
 
 
-def release_many(ctx: WriteContext, episode_ids: Sequence[object], end_date: object, reason: object = None,
-                 progress: Callable[[int, int], None] | None = None) -> int:
+def release_many(
+    ctx: WriteContext,
+    episode_ids: Sequence[object],
+    end_date: object,
+    reason: object = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Release several people on the same day in one go; one refused episode releases none. Returns the count;
     ``progress(done, total)`` hears each release (the page's progress bar)."""
     unique_ids = list(dict.fromkeys(episode_ids))
-    return len(_end_episodes(ctx, unique_ids, end_date, reason, "released", "release", reason_required=False,
-                             progress=progress))
+    return len(
+        _end_episodes(
+            ctx, unique_ids, end_date, reason, "released", "release", reason_required=False, progress=progress
+        )
+    )
 
 
 def transfer_to_hospital(ctx: WriteContext, episode_id: object, end_date: object, reason: object = None) -> int:

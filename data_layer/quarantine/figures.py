@@ -75,28 +75,45 @@ def figures(conn: Connection, day: date) -> QuarantineFigures:
     on_day = current_episodes(day)
     counts, fewer_than_two = missing_followups(day)
     by_mode: Rows = conn.execute(
-        sa.select(on_day.c.mode, sa.func.count(), _count_if(on_day.c.planned_end <= day),
-                  _count_if(on_day.c.planned_end.between(day + timedelta(days=1),
-                                                         day + timedelta(days=DUE_WINDOW_DAYS))),
-                  _count_if(fewer_than_two))
+        sa.select(
+            on_day.c.mode,
+            sa.func.count(),
+            _count_if(on_day.c.planned_end <= day),
+            _count_if(on_day.c.planned_end.between(day + timedelta(days=1), day + timedelta(days=DUE_WINDOW_DAYS))),
+            _count_if(fewer_than_two),
+        )
         .select_from(on_day.outerjoin(counts, counts.c.episode_id == on_day.c.id))
-        .group_by(on_day.c.mode))
+        .group_by(on_day.c.mode)
+    )
     for mode, count, mode_overdue, mode_due, mode_missing in by_mode:
         current[mode] = count
         overdue += mode_overdue
         due += mode_due
         missing += mode_missing
     admitted, released = conn.execute(
-        sa.select(_count_if(episode.c.start_date == day),
-                  _count_if(sa.and_(episode.c.status == "released", episode.c.end_date == day)))
-        .where(sa.or_(episode.c.start_date == day, episode.c.end_date == day))).one()
-    fever = conn.execute(sa.select(sa.func.count()).select_from(followup).where(
-        followup.c.date == day, followup.c.temperature >= fever_threshold(), is_effective())).scalar_one()
+        sa.select(
+            _count_if(episode.c.start_date == day),
+            _count_if(sa.and_(episode.c.status == "released", episode.c.end_date == day)),
+        ).where(sa.or_(episode.c.start_date == day, episode.c.end_date == day))
+    ).one()
+    fever = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(followup)
+        .where(followup.c.date == day, followup.c.temperature >= fever_threshold(), is_effective())
+    ).scalar_one()
     return {
-        "current": CurrentCounts(centralized=current["centralized"], home=current["home"],
-                                 monitoring=current["monitoring"], total=sum(current.values())),
-        "admitted": admitted, "released": released, "due_next_3_days": due, "overdue": overdue,
-        "followups_missing": missing, "fever_in_quarantine": fever,
+        "current": CurrentCounts(
+            centralized=current["centralized"],
+            home=current["home"],
+            monitoring=current["monitoring"],
+            total=sum(current.values()),
+        ),
+        "admitted": admitted,
+        "released": released,
+        "due_next_3_days": due,
+        "overdue": overdue,
+        "followups_missing": missing,
+        "fever_in_quarantine": fever,
     }
 
 
@@ -109,10 +126,20 @@ def site_occupancy(conn: Connection, day: date) -> list[dict]:
         sa.select(site.c.id, site.c.name, site.c.capacity, site.c.active, occupied.label("occupied"))
         .select_from(site.outerjoin(episode, sa.and_(episode.c.site_id == site.c.id, current_on(day))))
         .group_by(site.c.id, site.c.name, site.c.capacity, site.c.active)
-        .having(sa.or_(site.c.active, occupied > 0)).order_by(site.c.name)).mappings()
-    return [{"site_id": row["id"], "name": row["name"], "capacity": row["capacity"], "occupied": row["occupied"],
-             "free": max(row["capacity"] - row["occupied"], 0), "rate": round(row["occupied"] / row["capacity"], 3)}
-            for row in rows]
+        .having(sa.or_(site.c.active, occupied > 0))
+        .order_by(site.c.name)
+    ).mappings()
+    return [
+        {
+            "site_id": row["id"],
+            "name": row["name"],
+            "capacity": row["capacity"],
+            "occupied": row["occupied"],
+            "free": max(row["capacity"] - row["occupied"], 0),
+            "rate": round(row["occupied"] / row["capacity"], 3),
+        }
+        for row in rows
+    ]
 
 
 def daily_current(conn: Connection, end_day: date, days: int = 30) -> list[dict]:
@@ -127,16 +154,21 @@ def daily_current(conn: Connection, end_day: date, days: int = 30) -> list[dict]
     first = end_day - timedelta(days=days - 1)
     ended_on = sa.case((episode.c.end_date > episode.c.start_date, episode.c.end_date), else_=episode.c.start_date)
     before = current_episodes(first - timedelta(days=1))
-    opening = (sa.select(sa.literal(first, sa.Date).label("day"), before.c.mode, sa.func.count().label("change"))
-               .group_by(before.c.mode))
+    opening = sa.select(
+        sa.literal(first, sa.Date).label("day"), before.c.mode, sa.func.count().label("change")
+    ).group_by(before.c.mode)
     admissions = sa.select(episode.c.start_date, episode.c.mode, sa.literal(1)).where(
-        episode.c.start_date.between(first, end_day))
+        episode.c.start_date.between(first, end_day)
+    )
     endings = sa.select(ended_on, episode.c.mode, sa.literal(-1)).where(
-        episode.c.end_date.is_not(None), ended_on.between(first, end_day),
-        sa.or_(episode.c.end_date.between(first, end_day), episode.c.start_date.between(first, end_day)))
+        episode.c.end_date.is_not(None),
+        ended_on.between(first, end_day),
+        sa.or_(episode.c.end_date.between(first, end_day), episode.c.start_date.between(first, end_day)),
+    )
     changes = sa.union_all(opening, admissions, endings).subquery()
-    rows: Rows = conn.execute(sa.select(changes.c.day, changes.c.mode, sa.func.sum(changes.c.change))
-                              .group_by(changes.c.day, changes.c.mode))
+    rows: Rows = conn.execute(
+        sa.select(changes.c.day, changes.c.mode, sa.func.sum(changes.c.change)).group_by(changes.c.day, changes.c.mode)
+    )
     change_by_day: dict[date, dict[str, int]] = {}
     for day, mode, change in rows:
         change_by_day.setdefault(day, {})[mode] = change

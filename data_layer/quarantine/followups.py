@@ -69,15 +69,22 @@ class _FollowupInput:
 
     def values(self) -> dict[str, object]:
         """The row to store for an entry that passed its checks."""
-        return {"episode_id": self.stored_episode["id"], "date": self.stored_day, "slot": self.slot,
-                "temperature": self.temperature, "symptoms": self.symptoms, "symptom_text": self.symptom_text,
-                "by_name": self.by_name}
+        return {
+            "episode_id": self.stored_episode["id"],
+            "date": self.stored_day,
+            "slot": self.slot,
+            "temperature": self.temperature,
+            "symptoms": self.symptoms,
+            "symptom_text": self.symptom_text,
+            "by_name": self.by_name,
+        }
 
 
 def _read_followup(data: Mapping[str, object], now: datetime | None = None) -> _FollowupInput:
     checks = Checks(DOMAIN, now)
-    temperature = checks.number(data.get("temperature"), "temperature", minimum=MIN_TEMPERATURE,
-                                maximum=MAX_TEMPERATURE)
+    temperature = checks.number(
+        data.get("temperature"), "temperature", minimum=MIN_TEMPERATURE, maximum=MAX_TEMPERATURE
+    )
     return _FollowupInput(
         checks=checks,
         episode_ref=data.get("episode_id"),
@@ -106,7 +113,7 @@ def _attach_by_episode_id(conn: Connection, entries: list[_FollowupInput]) -> No
 
 def _chunks(values: Sequence[T], size: int = LOOKUP_CHUNK) -> Iterator[Sequence[T]]:
     """``values`` in slices small enough for one statement's parameters on every database."""
-    return (values[start:start + size] for start in range(0, len(values), size))
+    return (values[start : start + size] for start in range(0, len(values), size))
 
 
 def _current_episode_ids(conn: Connection, id_numbers: Sequence[str], day: date) -> dict[str, int]:
@@ -114,8 +121,12 @@ def _current_episode_ids(conn: Connection, id_numbers: Sequence[str], day: date)
     episode = quarantine_episodes
     found: dict[str, int] = {}
     for chunk in _chunks(sorted(set(id_numbers))):
-        query = (sa.select(persons.c.id_number, episode.c.id).join(persons, persons.c.id == episode.c.person_id)
-                 .where(persons.c.id_number.in_(chunk), current_on(day)).order_by(episode.c.id))
+        query = (
+            sa.select(persons.c.id_number, episode.c.id)
+            .join(persons, persons.c.id == episode.c.person_id)
+            .where(persons.c.id_number.in_(chunk), current_on(day))
+            .order_by(episode.c.id)
+        )
         rows: Rows = conn.execute(query)
         for id_number, episode_id in rows:
             found.setdefault(id_number, episode_id)
@@ -130,8 +141,9 @@ def _attach_by_id_number(conn: Connection, entries: list[_FollowupInput]) -> Non
         id_number = check_id_number(entry.checks, entry.id_number)
         if id_number is not None and entry.day is not None:
             wanted.setdefault(entry.day, []).append((entry, id_number))
-    current = {day: _current_episode_ids(conn, [id_number for _, id_number in named], day)
-               for day, named in wanted.items()}
+    current = {
+        day: _current_episode_ids(conn, [id_number for _, id_number in named], day) for day, named in wanted.items()
+    }
     episode_ids = sorted({episode_id for found in current.values() for episode_id in found.values()})
     episodes: dict[int, sa.RowMapping] = {}
     for chunk in _chunks(episode_ids):
@@ -155,7 +167,8 @@ def _effective_readings(conn: Connection, entries: Sequence[_FollowupInput]) -> 
     readings: dict[tuple, set[int]] = {}
     for chunk in _chunks(episode_ids):
         query = sa.select(followup.c.id, followup.c.episode_id, followup.c.date, followup.c.slot).where(
-            followup.c.episode_id.in_(chunk), followup.c.date.in_(days), is_effective())
+            followup.c.episode_id.in_(chunk), followup.c.date.in_(days), is_effective()
+        )
         rows: Rows = conn.execute(query)
         for reading_id, *slot in rows:
             readings.setdefault(tuple(slot), set()).add(reading_id)
@@ -175,8 +188,9 @@ def _check_followup(entry: _FollowupInput, taken: set[tuple]) -> None:
         return
     last = episode["end_date"] - timedelta(days=1) if episode["end_date"] else clock.today()
     if not episode["start_date"] <= entry.day <= last:
-        checks.fail("date", "quarantine.error.outside_period", start=episode["start_date"].isoformat(),
-                    end=last.isoformat())
+        checks.fail(
+            "date", "quarantine.error.outside_period", start=episode["start_date"].isoformat(), end=last.isoformat()
+        )
         return
     if entry.slot is None:
         return
@@ -198,15 +212,19 @@ def add_followups(ctx: WriteContext, rows: Sequence[Mapping[str, object]]) -> li
     1-based position as the ``row`` parameter.
     """
     entries = _checked_followups(ctx, rows)
-    errors = [dataclasses.replace(error, params={**error.params, "row": position})
-              for position, entry in enumerate(entries, start=1) for error in entry.checks.errors]
+    errors = [
+        dataclasses.replace(error, params={**error.params, "row": position})
+        for position, entry in enumerate(entries, start=1)
+        for error in entry.checks.errors
+    ]
     if errors:
         raise ValidationError(errors)
     return _store_followups(ctx, entries, clock.now())
 
 
-def add_followups_batch(ctx: WriteContext, rows: Sequence[Mapping[str, object]],
-                        progress: Callable[[int], None] | None = None) -> list[int]:
+def add_followups_batch(
+    ctx: WriteContext, rows: Sequence[Mapping[str, object]], progress: Callable[[int], None] | None = None
+) -> list[int]:
     """Store an import file of follow-ups by the rules and with the messages of :func:`add_followup`, as
     if its rows had been entered one after the other; returns their ids.
 
@@ -219,8 +237,12 @@ def add_followups_batch(ctx: WriteContext, rows: Sequence[Mapping[str, object]],
     return _store_followups(ctx, entries, now)
 
 
-def _checked_followups(ctx: WriteContext, rows: Sequence[Mapping[str, object]], now: datetime | None = None,
-                       progress: Callable[[int], None] | None = None) -> list[_FollowupInput]:
+def _checked_followups(
+    ctx: WriteContext,
+    rows: Sequence[Mapping[str, object]],
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[_FollowupInput]:
     """Read and check follow-ups, each on its own :class:`Checks`: episodes looked up and locked in a few
     queries, the taken slots in one, then every rule row by row."""
     require_write(ctx.actor, DOMAIN)
@@ -239,9 +261,20 @@ def _checked_followups(ctx: WriteContext, rows: Sequence[Mapping[str, object]], 
 
 def _store_followups(ctx: WriteContext, entries: list[_FollowupInput], now: datetime) -> list[int]:
     update_quarantine_followup_days(ctx.conn, [(entry.stored_day, entry.stored_episode["id"]) for entry in entries])
-    return ctx.insert_many(quarantine_followups, "quarantine.followup_add", [{
-        **entry.values(), "entered_by": ctx.actor.username, "entered_at": now, "supersedes_id": None, "reason": None,
-    } for entry in entries])
+    return ctx.insert_many(
+        quarantine_followups,
+        "quarantine.followup_add",
+        [
+            {
+                **entry.values(),
+                "entered_by": ctx.actor.username,
+                "entered_at": now,
+                "supersedes_id": None,
+                "reason": None,
+            }
+            for entry in entries
+        ],
+    )
 
 
 def add_followup(ctx: WriteContext, data: Mapping[str, object]) -> int:
@@ -249,9 +282,12 @@ def add_followup(ctx: WriteContext, data: Mapping[str, object]) -> int:
     try:
         return add_followups(ctx, [data])[0]
     except ValidationError as refusal:
-        raise ValidationError([dataclasses.replace(error, params={key: value for key, value in error.params.items()
-                                                                  if key != "row"})
-                               for error in refusal.errors]) from None
+        raise ValidationError(
+            [
+                dataclasses.replace(error, params={key: value for key, value in error.params.items() if key != "row"})
+                for error in refusal.errors
+            ]
+        ) from None
 
 
 def correct_followup(ctx: WriteContext, followup_id: object, data: Mapping[str, object], reason: object) -> int:
@@ -264,8 +300,9 @@ def correct_followup(ctx: WriteContext, followup_id: object, data: Mapping[str, 
     return correct_followups(ctx, [(followup_id, data)], reason)[0]
 
 
-def correct_followups(ctx: WriteContext, corrections: Sequence[tuple[object, Mapping[str, object]]],
-                      reason: object) -> list[int]:
+def correct_followups(
+    ctx: WriteContext, corrections: Sequence[tuple[object, Mapping[str, object]]], reason: object
+) -> list[int]:
     """Correct several follow-ups (see :func:`correct_followup`) with one reason; returns the new rows' ids.
 
     Each correction is checked as if the ones before it were already stored (a reading they superseded is no
@@ -277,13 +314,17 @@ def correct_followups(ctx: WriteContext, corrections: Sequence[tuple[object, Map
     followup = quarantine_followups
     original_ids = [as_id(followup_id) for followup_id, _ in corrections]
     known_ids = sorted({original_id for original_id in original_ids if original_id is not None})
-    originals = {row["id"]: row for row in ctx.conn.execute(
-        sa.select(followup).where(followup.c.id.in_(known_ids))).mappings()}
+    originals = {
+        row["id"]: row for row in ctx.conn.execute(sa.select(followup).where(followup.c.id.in_(known_ids))).mappings()
+    }
     episodes = episodes_by_id(ctx.conn, [row["episode_id"] for row in originals.values()], lock=True)
-    superseded = set(ctx.conn.execute(sa.select(followup.c.supersedes_id).where(
-        followup.c.supersedes_id.in_(known_ids))).scalars())
-    entries = [_corrected_entry(originals.get(original_id), episodes, data)
-               for original_id, (_, data) in zip(original_ids, corrections, strict=True)]
+    superseded = set(
+        ctx.conn.execute(sa.select(followup.c.supersedes_id).where(followup.c.supersedes_id.in_(known_ids))).scalars()
+    )
+    entries = [
+        _corrected_entry(originals.get(original_id), episodes, data)
+        for original_id, (_, data) in zip(original_ids, corrections, strict=True)
+    ]
     readings = _effective_readings(ctx.conn, [entry for entry in entries if entry is not None])
     filled: set[tuple] = set()
     rows: list[dict[str, Any]] = []
@@ -302,16 +343,26 @@ def correct_followups(ctx: WriteContext, corrections: Sequence[tuple[object, Map
         entry.checks.raise_if_any()
         superseded.add(original_id)
         filled.add((episode["id"], entry.day, entry.slot))
-        rows.append({**entry.values(), "entered_by": ctx.actor.username, "entered_at": clock.now(),
-                     "supersedes_id": original_id, "reason": why})
-    update_quarantine_followup_days(ctx.conn, [(row["date"], row["episode_id"]) for row in rows],
-                         [(originals[original_id]["date"], originals[original_id]["episode_id"])
-                          for original_id in original_ids])
+        rows.append(
+            {
+                **entry.values(),
+                "entered_by": ctx.actor.username,
+                "entered_at": clock.now(),
+                "supersedes_id": original_id,
+                "reason": why,
+            }
+        )
+    update_quarantine_followup_days(
+        ctx.conn,
+        [(row["date"], row["episode_id"]) for row in rows],
+        [(originals[original_id]["date"], originals[original_id]["episode_id"]) for original_id in original_ids],
+    )
     return ctx.insert_many(followup, "quarantine.followup_correct", rows)
 
 
-def update_quarantine_followup_days(conn: Connection, effective: Iterable[tuple[date, int]],
-                         superseded: Iterable[tuple[date, int]] = ()) -> None:
+def update_quarantine_followup_days(
+    conn: Connection, effective: Iterable[tuple[date, int]], superseded: Iterable[tuple[date, int]] = ()
+) -> None:
     """Keep :data:`quarantine_followup_days` equal to the follow-ups after readings (each as its date and
     episode) became effective or were superseded. Every path that stores follow-ups calls this in the same
     transaction; :func:`rebuild_quarantine_followup_days` computes the table afresh."""
@@ -325,28 +376,43 @@ def rebuild_quarantine_followup_days(conn: Connection) -> None:
     in bulk around :func:`add_followups` (the district benchmark, see :mod:`data_layer.derived`)."""
     followup, days = quarantine_followups, quarantine_followup_days
     conn.execute(days.delete())
-    conn.execute(days.insert().from_select(
-        ["date", "episode_id", "readings"],
-        sa.select(followup.c.date, followup.c.episode_id, sa.func.count()).where(is_effective())
-        .group_by(followup.c.date, followup.c.episode_id)))
+    conn.execute(
+        days.insert().from_select(
+            ["date", "episode_id", "readings"],
+            sa.select(followup.c.date, followup.c.episode_id, sa.func.count())
+            .where(is_effective())
+            .group_by(followup.c.date, followup.c.episode_id),
+        )
+    )
 
 
-def _corrected_entry(original: sa.RowMapping | None, episodes: Mapping[int, sa.RowMapping],
-                     data: Mapping[str, object]) -> _FollowupInput | None:
+def _corrected_entry(
+    original: sa.RowMapping | None, episodes: Mapping[int, sa.RowMapping], data: Mapping[str, object]
+) -> _FollowupInput | None:
     """The follow-up that corrects ``original`` with the fields of ``data``, read and checked as a new one;
     ``None`` when there is no such follow-up."""
     if original is None:
         return None
-    merged = {"date": original["date"], "slot": original["slot"], "temperature": original["temperature"],
-              "symptoms": original["symptoms"], "symptom_text": original["symptom_text"],
-              "by": original["by_name"], **data}
+    merged = {
+        "date": original["date"],
+        "slot": original["slot"],
+        "temperature": original["temperature"],
+        "symptoms": original["symptoms"],
+        "symptom_text": original["symptom_text"],
+        "by": original["by_name"],
+        **data,
+    }
     entry = _read_followup(merged)
     entry.episode = episodes[original["episode_id"]]
     return entry
 
 
-def save_followup_grid(ctx: WriteContext, additions: Sequence[Mapping[str, object]],
-                       corrections: Sequence[tuple[object, Mapping[str, object]]], reason: object = None) -> int:
+def save_followup_grid(
+    ctx: WriteContext,
+    additions: Sequence[Mapping[str, object]],
+    corrections: Sequence[tuple[object, Mapping[str, object]]],
+    reason: object = None,
+) -> int:
     """Store a day's follow-up grid as it was edited, in one transaction; returns the rows written.
 
     ``additions`` are the readings filled into empty slots (see

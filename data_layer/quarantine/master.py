@@ -30,8 +30,11 @@ def add_site(ctx: WriteContext, data: Mapping[str, object]) -> int:
     if name and ctx.conn.execute(sa.select(quarantine_sites.c.id).where(quarantine_sites.c.name == name)).first():
         checks.fail("name", "error.duplicate_name", value=name)
     checks.raise_if_any()
-    return ctx.insert(quarantine_sites, "quarantine.site_add",
-                      {"name": name, "address": address, "capacity": capacity, "active": active})
+    return ctx.insert(
+        quarantine_sites,
+        "quarantine.site_add",
+        {"name": name, "address": address, "capacity": capacity, "active": active},
+    )
 
 
 def rename_site(ctx: WriteContext, site: object, name: object) -> None:
@@ -40,8 +43,12 @@ def rename_site(ctx: WriteContext, site: object, name: object) -> None:
     checks = Checks(DOMAIN)
     row = existing_site(ctx.conn, checks, site)
     new_name = checks.name(name, "name", max_length=100)
-    if new_name and row and new_name != row["name"] and ctx.conn.execute(
-            sa.select(quarantine_sites.c.id).where(quarantine_sites.c.name == new_name)).first():
+    if (
+        new_name
+        and row
+        and new_name != row["name"]
+        and ctx.conn.execute(sa.select(quarantine_sites.c.id).where(quarantine_sites.c.name == new_name)).first()
+    ):
         checks.fail("name", "error.duplicate_name", value=new_name)
     _update_site(ctx, checks.passed(row), {"name": new_name}, "quarantine.site_rename")
 
@@ -68,8 +75,7 @@ def set_site_active(ctx: WriteContext, site: object, active: object) -> None:
     _update_site(ctx, checks.passed(row), {"active": flag}, "quarantine.site_active")
 
 
-def existing_site(conn: Connection, checks: Checks, reference: object, *, lock: bool = False
-                  ) -> sa.RowMapping | None:
+def existing_site(conn: Connection, checks: Checks, reference: object, *, lock: bool = False) -> sa.RowMapping | None:
     """The referenced site, or ``None`` with the reason recorded on the ``site`` field."""
     return referenced_row(checks, "site", reference, SITES.finder(conn, lock=lock))
 
@@ -97,11 +103,22 @@ def site_peak(conn: Connection, site_id: int, from_day: date) -> int:
     """
     episode = quarantine_episodes
     later_starts = sa.select(episode.c.start_date.label("day")).where(
-        episode.c.site_id == site_id, episode.c.start_date > from_day)
+        episode.c.site_id == site_id, episode.c.start_date > from_day
+    )
     days = sa.union(sa.select(sa.literal(from_day, sa.Date).label("day")), later_starts).subquery()
-    occupied = (sa.select(sa.func.count(episode.c.id).label("occupied"))
-                .select_from(days.outerjoin(episode, sa.and_(
-                    episode.c.site_id == site_id, episode.c.start_date <= days.c.day,
-                    sa.or_(episode.c.end_date.is_(None), episode.c.end_date > days.c.day))))
-                .group_by(days.c.day).subquery())
+    occupied = (
+        sa.select(sa.func.count(episode.c.id).label("occupied"))
+        .select_from(
+            days.outerjoin(
+                episode,
+                sa.and_(
+                    episode.c.site_id == site_id,
+                    episode.c.start_date <= days.c.day,
+                    sa.or_(episode.c.end_date.is_(None), episode.c.end_date > days.c.day),
+                ),
+            )
+        )
+        .group_by(days.c.day)
+        .subquery()
+    )
     return conn.execute(sa.select(sa.func.coalesce(sa.func.max(occupied.c.occupied), 0))).scalar_one()

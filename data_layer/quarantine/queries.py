@@ -21,8 +21,10 @@ def current_episodes(day: date) -> sa.Subquery:
     episode = quarantine_episodes
     columns = (episode.c.id, episode.c.mode, episode.c.planned_end)
     started = episode.c.start_date <= day
-    return sa.union_all(sa.select(*columns).where(episode.c.end_date.is_(None), started),
-                        sa.select(*columns).where(episode.c.end_date > day, started)).subquery("on_day")
+    return sa.union_all(
+        sa.select(*columns).where(episode.c.end_date.is_(None), started),
+        sa.select(*columns).where(episode.c.end_date > day, started),
+    ).subquery("on_day")
 
 
 def current_on(day: date) -> sa.ColumnElement[bool]:
@@ -43,12 +45,26 @@ def is_effective() -> sa.ColumnElement[bool]:
 def episode_rows() -> sa.Select:
     """Episodes with their person and site, the base of every list a page shows."""
     episode, person, site = quarantine_episodes, persons, quarantine_sites
-    return (sa.select(episode.c.id.label("episode_id"), person.c.name, person.c.id_number, person.c.phone,
-                      person.c.grid, person.c.address, person.c.origin, person.c.origin_category,
-                      episode.c.mode, site.c.name.label("site"), episode.c.start_date, episode.c.planned_days,
-                      episode.c.planned_end, episode.c.status, episode.c.end_date, episode.c.reason)
-            .select_from(episode.join(person, person.c.id == episode.c.person_id)
-                         .outerjoin(site, site.c.id == episode.c.site_id)))
+    return sa.select(
+        episode.c.id.label("episode_id"),
+        person.c.name,
+        person.c.id_number,
+        person.c.phone,
+        person.c.grid,
+        person.c.address,
+        person.c.origin,
+        person.c.origin_category,
+        episode.c.mode,
+        site.c.name.label("site"),
+        episode.c.start_date,
+        episode.c.planned_days,
+        episode.c.planned_end,
+        episode.c.status,
+        episode.c.end_date,
+        episode.c.reason,
+    ).select_from(
+        episode.join(person, person.c.id == episode.c.person_id).outerjoin(site, site.c.id == episode.c.site_id)
+    )
 
 
 def visible_to(actor: Actor | None) -> sa.ColumnElement[bool]:
@@ -79,8 +95,11 @@ def episodes_by_id(conn: Connection, episode_ids: Iterable[int], *, lock: bool =
     if not ids:
         return {}
     episode = quarantine_episodes
-    query = (sa.select(episode, persons.c.name.label("person_name"))
-             .join(persons, persons.c.id == episode.c.person_id).where(episode.c.id.in_(ids)))
+    query = (
+        sa.select(episode, persons.c.name.label("person_name"))
+        .join(persons, persons.c.id == episode.c.person_id)
+        .where(episode.c.id.in_(ids))
+    )
     if lock:
         query = query.with_for_update(of=episode)
     return {row["id"]: row for row in conn.execute(query).mappings()}

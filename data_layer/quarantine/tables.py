@@ -22,7 +22,8 @@ FOLLOWUPS_PER_DAY = len(SLOTS)
 LOOKUP_CHUNK = 1000
 
 quarantine_sites = sa.Table(
-    "quarantine_sites", metadata,
+    "quarantine_sites",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("address", sa.String(200)),
@@ -32,7 +33,8 @@ quarantine_sites = sa.Table(
 )
 
 persons = sa.Table(
-    "persons", metadata,
+    "persons",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(50), nullable=False),
     sa.Column("id_number", sa.String(18), nullable=False),
@@ -45,7 +47,8 @@ persons = sa.Table(
 )
 
 quarantine_episodes = sa.Table(
-    "quarantine_episodes", metadata,
+    "quarantine_episodes",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("person_id", sa.Integer, sa.ForeignKey("persons.id"), nullable=False),
     sa.Column("mode", sa.String(20), nullable=False),
@@ -60,14 +63,16 @@ quarantine_episodes = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Index("ix_quarantine_episodes_person_id_status", "person_id", "status"),
     sa.Index("ix_quarantine_episodes_start_date", "start_date"),
-    sa.Index("ix_quarantine_episodes_end_date_start_date_mode_planned_end", "end_date", "start_date", "mode",
-             "planned_end"),
+    sa.Index(
+        "ix_quarantine_episodes_end_date_start_date_mode_planned_end", "end_date", "start_date", "mode", "planned_end"
+    ),
     sa.Index("ix_quarantine_episodes_status_planned_end", "status", "planned_end"),
     sa.Index("ix_quarantine_episodes_site_id_start_date", "site_id", "start_date"),
 )
 
 episode_changes = sa.Table(
-    "episode_changes", metadata,
+    "episode_changes",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("episode_id", sa.Integer, sa.ForeignKey("quarantine_episodes.id"), nullable=False),
     sa.Column("kind", sa.String(20), nullable=False),
@@ -84,7 +89,8 @@ episode_changes = sa.Table(
 )
 
 quarantine_followups = sa.Table(
-    "quarantine_followups", metadata,
+    "quarantine_followups",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("episode_id", sa.Integer, sa.ForeignKey("quarantine_episodes.id"), nullable=False),
     sa.Column("date", sa.Date, nullable=False),
@@ -103,7 +109,8 @@ quarantine_followups = sa.Table(
 )
 
 quarantine_followup_days = sa.Table(
-    "quarantine_followup_days", metadata,
+    "quarantine_followup_days",
+    metadata,
     sa.Column("date", sa.Date, primary_key=True),
     sa.Column("episode_id", sa.Integer, sa.ForeignKey("quarantine_episodes.id"), primary_key=True),
     sa.Column("readings", sa.Integer, nullable=False),

@@ -37,8 +37,11 @@ ENDINGS: dict[str, Ending] = {"released": release, "transferred": transfer_to_ho
 def _import_episode(ctx: WriteContext, row: Row) -> int:
     """A ``quarantine`` row: register the person and episode, then end it when its status says so."""
     checks = Checks(DOMAIN)
-    status = "active" if is_blank(row.get("status")) else checks.choice(
-        row.get("status"), "status", STATUSES, labels=codes_by_chinese_label(STATUSES))
+    status = (
+        "active"
+        if is_blank(row.get("status"))
+        else checks.choice(row.get("status"), "status", STATUSES, labels=codes_by_chinese_label(STATUSES))
+    )
     if status == "active" and not is_blank(row.get("end_date")):
         checks.fail("end_date", "quarantine.error.end_date_for_active")
     if status not in (None, "active") and is_blank(row.get("end_date")):
@@ -51,8 +54,9 @@ def _import_episode(ctx: WriteContext, row: Row) -> int:
 
 
 def _read_sites(conn: Connection) -> Iterator[Row]:
-    query = sa.select(quarantine_sites.c.name, quarantine_sites.c.address, quarantine_sites.c.capacity,
-                      quarantine_sites.c.active).order_by(quarantine_sites.c.id)
+    query = sa.select(
+        quarantine_sites.c.name, quarantine_sites.c.address, quarantine_sites.c.capacity, quarantine_sites.c.active
+    ).order_by(quarantine_sites.c.id)
     return (dict(row) for row in conn.execute(query).mappings())
 
 
@@ -65,27 +69,67 @@ def _read_episodes(conn: Connection) -> Iterator[Row]:
 def _read_followups(conn: Connection) -> Iterator[Row]:
     """The effective follow-ups (what the figures count), by date and slot."""
     followup = quarantine_followups
-    query = (sa.select(persons.c.id_number, followup.c.date, followup.c.slot, followup.c.temperature,
-                       followup.c.symptoms, followup.c.by_name.label("by"), followup.c.symptom_text)
-             .join(quarantine_episodes, quarantine_episodes.c.id == followup.c.episode_id)
-             .join(persons, persons.c.id == quarantine_episodes.c.person_id)
-             .where(is_effective()).order_by(followup.c.date, followup.c.slot, followup.c.id))
+    query = (
+        sa.select(
+            persons.c.id_number,
+            followup.c.date,
+            followup.c.slot,
+            followup.c.temperature,
+            followup.c.symptoms,
+            followup.c.by_name.label("by"),
+            followup.c.symptom_text,
+        )
+        .join(quarantine_episodes, quarantine_episodes.c.id == followup.c.episode_id)
+        .join(persons, persons.c.id == quarantine_episodes.c.person_id)
+        .where(is_effective())
+        .order_by(followup.c.date, followup.c.slot, followup.c.id)
+    )
     return (dict(row) for row in conn.execute(query).mappings())
 
 
 TRANSFER_KINDS = (
-    TransferKind("sites", (Column("name", "名称"), Column("address", "地址"), Column("capacity", "床位数"),
-                           Column("active", "启用")), add_site, _read_sites),
-    TransferKind("quarantine", (
-        Column("name", "姓名"), Column("id_number", "身份证号"), Column("phone", "联系电话"), Column("grid", "网格"),
-        Column("origin", "来源地"), Column("origin_category", "来源类别"), Column("mode", "隔离方式"),
-        Column("site", "隔离点"), Column("start_date", "开始日期"), Column("planned_days", "隔离天数"),
-        Column("status", "状态"), Column("end_date", "解除日期"), Column("address", "住址"), Column("reason", "原因"),
-    ), _import_episode, _read_episodes),
-    TransferKind("followups", (
-        Column("id_number", "身份证号"), Column("date", "日期"), Column("slot", "时段"), Column("temperature", "体温"),
-        Column("symptoms", "症状"), Column("by", "随访人"), Column("symptom_text", "症状描述"),
-    ), add_followup, _read_followups, add_followups_batch),
+    TransferKind(
+        "sites",
+        (Column("name", "名称"), Column("address", "地址"), Column("capacity", "床位数"), Column("active", "启用")),
+        add_site,
+        _read_sites,
+    ),
+    TransferKind(
+        "quarantine",
+        (
+            Column("name", "姓名"),
+            Column("id_number", "身份证号"),
+            Column("phone", "联系电话"),
+            Column("grid", "网格"),
+            Column("origin", "来源地"),
+            Column("origin_category", "来源类别"),
+            Column("mode", "隔离方式"),
+            Column("site", "隔离点"),
+            Column("start_date", "开始日期"),
+            Column("planned_days", "隔离天数"),
+            Column("status", "状态"),
+            Column("end_date", "解除日期"),
+            Column("address", "住址"),
+            Column("reason", "原因"),
+        ),
+        _import_episode,
+        _read_episodes,
+    ),
+    TransferKind(
+        "followups",
+        (
+            Column("id_number", "身份证号"),
+            Column("date", "日期"),
+            Column("slot", "时段"),
+            Column("temperature", "体温"),
+            Column("symptoms", "症状"),
+            Column("by", "随访人"),
+            Column("symptom_text", "症状描述"),
+        ),
+        add_followup,
+        _read_followups,
+        add_followups_batch,
+    ),
 )
 
 
@@ -117,14 +161,21 @@ def _sheet_rows(rows: Iterable[Mapping], columns: Sequence[Column], language: st
     return ([_export_cell(column.name, row[column.name], language) for column in columns] for row in rows)
 
 
-def register_workbook(conn: Connection, day: date, search: str | None = None, actor: Actor | None = None,
-                      language: str = "zh_CN", current_only: bool = True) -> bytes:
+def register_workbook(
+    conn: Connection,
+    day: date,
+    search: str | None = None,
+    actor: Actor | None = None,
+    language: str = "zh_CN",
+    current_only: bool = True,
+) -> bytes:
     """The register as shown on the page (same choice, no row limit) as an Excel workbook in the
     ``quarantine`` import format, in start order, so that importing it rebuilds the same episodes.
     Numbers are masked unless ``actor`` may see them (a masked file cannot be imported again)."""
     columns = KINDS["quarantine"].columns
-    query = register_query(day, search, actor, current_only).order_by(quarantine_episodes.c.start_date,
-                                                                       quarantine_episodes.c.id)
+    query = register_query(day, search, actor, current_only).order_by(
+        quarantine_episodes.c.start_date, quarantine_episodes.c.id
+    )
     rows = (present_person(row, actor) for row in conn.execute(query).mappings())
     title = translate("quarantine.page.sheet.register", language)
     return workbook_bytes([(title, _export_header(columns, language), _sheet_rows(rows, columns, language))])
@@ -134,17 +185,33 @@ def _followup_export_rows(conn: Connection, day: date, search: str | None, actor
     """The effective follow-ups up to ``day`` of the people current on ``day`` who match ``search``."""
     followup, episode = quarantine_followups, quarantine_episodes
     selected = register_query(day, search, actor, current_only=True).with_only_columns(episode.c.id)
-    query = (sa.select(persons.c.name, persons.c.id_number, followup.c.date, followup.c.slot,
-                       followup.c.temperature, followup.c.symptoms, followup.c.by_name.label("by"),
-                       followup.c.symptom_text)
-             .join(episode, episode.c.id == followup.c.episode_id).join(persons, persons.c.id == episode.c.person_id)
-             .where(followup.c.episode_id.in_(selected), followup.c.date <= day, is_effective())
-             .order_by(followup.c.date, followup.c.slot, followup.c.id))
+    query = (
+        sa.select(
+            persons.c.name,
+            persons.c.id_number,
+            followup.c.date,
+            followup.c.slot,
+            followup.c.temperature,
+            followup.c.symptoms,
+            followup.c.by_name.label("by"),
+            followup.c.symptom_text,
+        )
+        .join(episode, episode.c.id == followup.c.episode_id)
+        .join(persons, persons.c.id == episode.c.person_id)
+        .where(followup.c.episode_id.in_(selected), followup.c.date <= day, is_effective())
+        .order_by(followup.c.date, followup.c.slot, followup.c.id)
+    )
     return [present_person(row, actor) for row in conn.execute(query).mappings()]
 
 
-def followups_workbook(conn: Connection, day: date, search: str | None = None, actor: Actor | None = None,
-                       language: str = "zh_CN", per_person: bool = False) -> bytes:
+def followups_workbook(
+    conn: Connection,
+    day: date,
+    search: str | None = None,
+    actor: Actor | None = None,
+    language: str = "zh_CN",
+    per_person: bool = False,
+) -> bytes:
     """The follow-ups of the people under quarantine on ``day`` (matching ``search``) as an Excel workbook.
 
     The first sheet holds all of them in the ``followups`` import format, with
@@ -156,14 +223,14 @@ def followups_workbook(conn: Connection, day: date, search: str | None = None, a
     columns = (NAME_COLUMN, *KINDS["followups"].columns)
     header = _export_header(columns, language)
     rows = _followup_export_rows(conn, day, search, actor)
-    sheets = [(translate("quarantine.page.sheet.followups", language), header,
-               _sheet_rows(rows, columns, language))]
+    sheets = [(translate("quarantine.page.sheet.followups", language), header, _sheet_rows(rows, columns, language))]
     if per_person:
         by_person: dict[tuple[str, str], list[dict]] = {}
         for row in rows:
             by_person.setdefault((row["name"], row["id_number"]), []).append(row)
         taken = {sheets[0][0].lower()}
-        sheets += [(unique_sheet_title(f"{name}-{id_number[-4:]}", taken), header,
-                    _sheet_rows(person_rows, columns, language))
-                   for (name, id_number), person_rows in sorted(by_person.items())]
+        sheets += [
+            (unique_sheet_title(f"{name}-{id_number[-4:]}", taken), header, _sheet_rows(person_rows, columns, language))
+            for (name, id_number), person_rows in sorted(by_person.items())
+        ]
     return workbook_bytes(sheets)

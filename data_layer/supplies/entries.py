@@ -81,7 +81,9 @@ class _StoredStock:
         later = self.conn.execute(
             sa.select(supply_movements.c.date, sa.func.sum(supply_movements.c.quantity))
             .where(supply_movements.c.item_id == item_id, supply_movements.c.date > day)
-            .group_by(supply_movements.c.date).order_by(supply_movements.c.date))
+            .group_by(supply_movements.c.date)
+            .order_by(supply_movements.c.date)
+        )
         return _lowest_from(balance_on(self.conn, item_id, day), day, later)
 
 
@@ -92,9 +94,11 @@ class _StockLedger:
     def __init__(self, conn: Connection, item_ids: Iterable[int]):
         self.nets: dict[int, dict[date, int]] = {item_id: {} for item_id in item_ids}
         movement = supply_movements
-        query = (sa.select(movement.c.item_id, movement.c.date, sa.func.sum(movement.c.quantity))
-                 .where(supply_movements.c.item_id.in_(sorted(self.nets)))
-                 .group_by(supply_movements.c.item_id, supply_movements.c.date))
+        query = (
+            sa.select(movement.c.item_id, movement.c.date, sa.func.sum(movement.c.quantity))
+            .where(supply_movements.c.item_id.in_(sorted(self.nets)))
+            .group_by(supply_movements.c.item_id, supply_movements.c.date)
+        )
         rows: Rows = conn.execute(query) if self.nets else ()
         for item_id, day, net in rows:
             self.nets[item_id][day] = int(net)
@@ -106,7 +110,7 @@ class _StockLedger:
 
     def lowest(self, item_id: int, day: date) -> tuple[int, date]:
         nets, dates = self.nets[item_id], self.dates[item_id]
-        later = [(later_day, nets[later_day]) for later_day in dates[bisect_right(dates, day):]]
+        later = [(later_day, nets[later_day]) for later_day in dates[bisect_right(dates, day) :]]
         return _lowest_from(self.totals[item_id] - sum(net for _, net in later), day, later)
 
     def add(self, item_id: int, day: date, quantity: int) -> None:
@@ -118,15 +122,17 @@ class _StockLedger:
         self.totals[item_id] += quantity
 
 
-def _check_stock(checks: Checks, stock: _StoredStock | _StockLedger, item_id: int, day: date, change: int,
-                 field: str) -> None:
+def _check_stock(
+    checks: Checks, stock: _StoredStock | _StockLedger, item_id: int, day: date, change: int, field: str
+) -> None:
     """Refuse a change that would take the stock below zero on ``day`` or later; names the stock on hand."""
     if change >= 0:
         return
     lowest, lowest_day = stock.lowest(item_id, day)
     if lowest + change < 0:
-        checks.fail(field, "supplies.error.insufficient_stock", on_hand=lowest, date=lowest_day.isoformat(),
-                    quantity=-change)
+        checks.fail(
+            field, "supplies.error.insufficient_stock", on_hand=lowest, date=lowest_day.isoformat(), quantity=-change
+        )
 
 
 def _signed_quantity(checks: Checks, value: object, kind: str | None) -> int | None:
@@ -146,17 +152,29 @@ def _signed_quantity(checks: Checks, value: object, kind: str | None) -> int | N
 def _store_movement(ctx: WriteContext, action: str, values: Movement, counted_kind: str) -> int:
     """Insert one movement and count it in :data:`supply_daily_stock`; ``counted_kind`` is the kind whose
     figures it changes (a reversal's is the kind of the movement it cancels)."""
-    movement_id = ctx.insert(supply_movements, action, {
-        "counterparty": None, "recipient_kind": None, "note": None, "reverses_id": None, **values,
-        "entered_by": ctx.actor.username, "entered_at": clock.now()})
+    movement_id = ctx.insert(
+        supply_movements,
+        action,
+        {
+            "counterparty": None,
+            "recipient_kind": None,
+            "note": None,
+            "reverses_id": None,
+            **values,
+            "entered_by": ctx.actor.username,
+            "entered_at": clock.now(),
+        },
+    )
     update_supply_daily_stock(ctx.conn, values["item_id"], values["date"], values["quantity"], counted_kind)
     return movement_id
 
 
 def _kind_sums(quantity: int, counted_kind: str) -> dict[str, int]:
-    return {"received": quantity if counted_kind in IN_KINDS else 0,
-            "sent": quantity if counted_kind in OUT_KINDS else 0,
-            "issued": quantity if counted_kind == "issue" else 0}
+    return {
+        "received": quantity if counted_kind in IN_KINDS else 0,
+        "sent": quantity if counted_kind in OUT_KINDS else 0,
+        "issued": quantity if counted_kind == "issue" else 0,
+    }
 
 
 def update_supply_daily_stock(conn: Connection, item_id: int, day: date, quantity: int, counted_kind: str) -> None:
@@ -171,33 +189,49 @@ def update_supply_daily_stock(conn: Connection, item_id: int, day: date, quantit
     stock = supply_daily_stock
     of_item = stock.c.item_id == item_id
     if conn.execute(sa.select(stock.c.day).where(of_item, stock.c.day == day)).first() is None:
-        before = conn.execute(sa.select(stock.c.on_hand).where(of_item, stock.c.day < day)
-                              .order_by(stock.c.day.desc()).limit(1)).scalar()
-        conn.execute(stock.insert().values(item_id=item_id, day=day, on_hand=before or 0, received=0, sent=0,
-                                           issued=0))
+        before = conn.execute(
+            sa.select(stock.c.on_hand).where(of_item, stock.c.day < day).order_by(stock.c.day.desc()).limit(1)
+        ).scalar()
+        conn.execute(stock.insert().values(item_id=item_id, day=day, on_hand=before or 0, received=0, sent=0, issued=0))
     on_day = stock.c.day == day
-    conn.execute(stock.update().where(of_item, stock.c.day >= day).values(
-        on_hand=stock.c.on_hand + quantity,
-        **{name: stock.c[name] + sa.case((on_day, change), else_=0)
-           for name, change in _kind_sums(quantity, counted_kind).items()}))
+    conn.execute(
+        stock.update()
+        .where(of_item, stock.c.day >= day)
+        .values(
+            on_hand=stock.c.on_hand + quantity,
+            **{
+                name: stock.c[name] + sa.case((on_day, change), else_=0)
+                for name, change in _kind_sums(quantity, counted_kind).items()
+            },
+        )
+    )
 
 
 def rebuild_supply_daily_stock(conn: Connection) -> None:
     """Compute :data:`supply_daily_stock` afresh from the ledger: for loaders that insert movements in bulk
     around :func:`add_movement` (the district benchmark, see :mod:`data_layer.derived`)."""
     movement = supply_movements
-    per_day = (sa.select(movement.c.item_id, movement.c.date.label("day"),
-                         sa.func.sum(movement.c.quantity).label("net"),
-                         _total(effective() & movement.c.kind.in_(IN_KINDS)).label("received"),
-                         _total(effective() & movement.c.kind.in_(OUT_KINDS)).label("sent"),
-                         _total(effective() & (movement.c.kind == "issue")).label("issued"))
-               .select_from(with_reversals(movement)).group_by(movement.c.item_id, movement.c.date).subquery())
+    per_day = (
+        sa.select(
+            movement.c.item_id,
+            movement.c.date.label("day"),
+            sa.func.sum(movement.c.quantity).label("net"),
+            _total(effective() & movement.c.kind.in_(IN_KINDS)).label("received"),
+            _total(effective() & movement.c.kind.in_(OUT_KINDS)).label("sent"),
+            _total(effective() & (movement.c.kind == "issue")).label("issued"),
+        )
+        .select_from(with_reversals(movement))
+        .group_by(movement.c.item_id, movement.c.date)
+        .subquery()
+    )
     on_hand = sa.func.sum(per_day.c.net).over(partition_by=per_day.c.item_id, order_by=per_day.c.day)
     conn.execute(supply_daily_stock.delete())
-    conn.execute(supply_daily_stock.insert().from_select(
-        ["item_id", "day", "on_hand", "received", "sent", "issued"],
-        sa.select(per_day.c.item_id, per_day.c.day, on_hand, per_day.c.received, per_day.c.sent,
-                  per_day.c.issued)))
+    conn.execute(
+        supply_daily_stock.insert().from_select(
+            ["item_id", "day", "on_hand", "received", "sent", "issued"],
+            sa.select(per_day.c.item_id, per_day.c.day, on_hand, per_day.c.received, per_day.c.sent, per_day.c.issued),
+        )
+    )
 
 
 def _writable_item(ctx: WriteContext, checks: Checks, value: object, find: Finder | None = None) -> RowMapping | None:
@@ -224,18 +258,29 @@ def add_movement(ctx: WriteContext, data: Mapping[str, object]) -> int:
     return _store_movement(ctx, "supplies.movement.add", values, values["kind"])
 
 
-def _movement_values(ctx: WriteContext, checks: Checks, data: Mapping[str, object],
-                     stock: _StoredStock | _StockLedger, find: Finder | None = None) -> Movement | None:
+def _movement_values(
+    ctx: WriteContext,
+    checks: Checks,
+    data: Mapping[str, object],
+    stock: _StoredStock | _StockLedger,
+    find: Finder | None = None,
+) -> Movement | None:
     """Check a new movement (see :func:`add_movement`) against ``stock``; the values to store, or ``None`` when a
     check failed."""
     item = _writable_item(ctx, checks, data.get("item"), find)
     day = checks.day(data.get("date"), "date")
     kind = checks.choice(data.get("kind"), "kind", ENTRY_KINDS, labels=code_labels(ENTRY_KINDS))
     change = _signed_quantity(checks, data.get("quantity"), kind)
-    counterparty = checks.text(data.get("counterparty"), "counterparty", required=kind in NAMED_KINDS,
-                               max_length=NAME_LENGTH)
-    recipient_kind = checks.choice(data.get("recipient_kind"), "recipient_kind", RECIPIENT_KINDS,
-                                   labels=code_labels(RECIPIENT_KINDS), required=False)
+    counterparty = checks.text(
+        data.get("counterparty"), "counterparty", required=kind in NAMED_KINDS, max_length=NAME_LENGTH
+    )
+    recipient_kind = checks.choice(
+        data.get("recipient_kind"),
+        "recipient_kind",
+        RECIPIENT_KINDS,
+        labels=code_labels(RECIPIENT_KINDS),
+        required=False,
+    )
     if recipient_kind is not None and kind is not None and kind != "issue":
         checks.fail("recipient_kind", "supplies.error.recipient_only_for_issue")
     note = checks.text(data.get("note"), "note", required=kind == "adjustment", max_length=NOTE_LENGTH)
@@ -244,9 +289,15 @@ def _movement_values(ctx: WriteContext, checks: Checks, data: Mapping[str, objec
         _check_stock(checks, stock, item["id"], day, change, "quantity")
     if checks.errors:
         return None
-    return {"item_id": checks.passed(item)["id"], "date": checks.passed(day), "kind": checks.passed(kind),
-            "quantity": checks.passed(change), "counterparty": counterparty, "recipient_kind": recipient_kind,
-            "note": note}
+    return {
+        "item_id": checks.passed(item)["id"],
+        "date": checks.passed(day),
+        "kind": checks.passed(kind),
+        "quantity": checks.passed(change),
+        "counterparty": counterparty,
+        "recipient_kind": recipient_kind,
+        "note": note,
+    }
 
 
 def _movement(conn: Connection, movement_id: int) -> RowMapping | None:
@@ -254,8 +305,10 @@ def _movement(conn: Connection, movement_id: int) -> RowMapping | None:
 
 
 def _is_reversed(conn: Connection, movement_id: int) -> bool:
-    return conn.execute(sa.select(supply_movements.c.id).where(
-        supply_movements.c.reverses_id == movement_id)).first() is not None
+    return (
+        conn.execute(sa.select(supply_movements.c.id).where(supply_movements.c.reverses_id == movement_id)).first()
+        is not None
+    )
 
 
 def reverse_movement(ctx: WriteContext, movement: object, reason: object) -> int:
@@ -282,17 +335,29 @@ def reverse_movement(ctx: WriteContext, movement: object, reason: object) -> int
         elif _is_reversed(ctx.conn, original["id"]):
             checks.fail("movement", "supplies.error.already_reversed")
         else:
-            _check_stock(checks, _StoredStock(ctx.conn), original["item_id"], original["date"],
-                         -original["quantity"], "quantity")
+            _check_stock(
+                checks, _StoredStock(ctx.conn), original["item_id"], original["date"], -original["quantity"], "quantity"
+            )
     original = checks.passed(original)
-    return _store_movement(ctx, "supplies.movement.reverse", {
-        "item_id": original["item_id"], "date": original["date"], "kind": "reversal",
-        "quantity": -original["quantity"], "counterparty": original["counterparty"], "note": note,
-        "reverses_id": original["id"]}, original["kind"])
+    return _store_movement(
+        ctx,
+        "supplies.movement.reverse",
+        {
+            "item_id": original["item_id"],
+            "date": original["date"],
+            "kind": "reversal",
+            "quantity": -original["quantity"],
+            "counterparty": original["counterparty"],
+            "note": note,
+            "reverses_id": original["id"],
+        },
+        original["kind"],
+    )
 
 
-def record_stock_count(ctx: WriteContext, item: object, day: object, counted_quantity: object,
-                       reason: object) -> int | None:
+def record_stock_count(
+    ctx: WriteContext, item: object, day: object, counted_quantity: object, reason: object
+) -> int | None:
     """Enter a stock count (盘点): the quantity found on the shelf at the end of ``day``.
 
     The difference to the ledger's stock of that day is stored as an
@@ -313,9 +378,12 @@ def record_stock_count(ctx: WriteContext, item: object, day: object, counted_qua
     item_row, counted_on, change = checks.passed(row), checks.passed(count_day), checks.passed(difference)
     if change == 0:
         return None
-    return _store_movement(ctx, "supplies.stock_count", {
-        "item_id": item_row["id"], "date": counted_on, "kind": "adjustment", "quantity": change, "note": note},
-        "adjustment")
+    return _store_movement(
+        ctx,
+        "supplies.stock_count",
+        {"item_id": item_row["id"], "date": counted_on, "kind": "adjustment", "quantity": change, "note": note},
+        "adjustment",
+    )
 
 
 def _total(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
@@ -323,16 +391,23 @@ def _total(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, supply_movements.c.quantity), else_=0)), 0)
 
 
-def _reversal_target(checks: Checks, conn: Connection, item_id: int, day: date, quantity: int,
-                     counterparty: str | None) -> int | None:
+def _reversal_target(
+    checks: Checks, conn: Connection, item_id: int, day: date, quantity: int, counterparty: str | None
+) -> int | None:
     """The movement an imported reversal row cancels: the newest effective movement of the item on that
     date with that quantity (and counterparty, when the row names one). Candidates that disagree on the
     direction (a receipt and an issue alike in all else) leave the row ambiguous."""
-    query = (sa.select(supply_movements.c.id, supply_movements.c.quantity)
-             .select_from(with_reversals(supply_movements))
-             .where(effective(), supply_movements.c.item_id == item_id, supply_movements.c.date == day,
-                    supply_movements.c.quantity.in_((quantity, -quantity)))
-             .order_by(supply_movements.c.id.desc()))
+    query = (
+        sa.select(supply_movements.c.id, supply_movements.c.quantity)
+        .select_from(with_reversals(supply_movements))
+        .where(
+            effective(),
+            supply_movements.c.item_id == item_id,
+            supply_movements.c.date == day,
+            supply_movements.c.quantity.in_((quantity, -quantity)),
+        )
+        .order_by(supply_movements.c.id.desc())
+    )
     if counterparty is not None:
         query = query.where(supply_movements.c.counterparty == counterparty)
     candidates: Sequence[Sequence[Any]] = conn.execute(query).all()
@@ -380,8 +455,9 @@ def add_movement_row(ctx: WriteContext, row: Row) -> int:
     return _reverse_row(ctx, row) if movement is None else add_movement(ctx, movement)
 
 
-def add_movements_batch(ctx: WriteContext, rows: Sequence[Row], progress: Callable[[int], None] | None = None
-                        ) -> list[int]:
+def add_movements_batch(
+    ctx: WriteContext, rows: Sequence[Row], progress: Callable[[int], None] | None = None
+) -> list[int]:
     """Store an import file of ledger rows by the rules and with the messages of the row-by-row import, as
     if the rows had been entered one after the other; returns the ids of the movements stored.
 
@@ -441,8 +517,11 @@ def _reverse_in_batch(ctx: WriteContext, checks: Checks, row: Row, stock: _Stock
 def _store_movements(ctx: WriteContext, values: list[Movement], now: datetime) -> list[int]:
     """Store checked movements with their audit rows and count them in the daily stock, as
     :func:`add_movement` stores one; the daily stock moves once per item, date and kind."""
-    ids = ctx.insert_many(supply_movements, "supplies.movement.add", [
-        {**value, "reverses_id": None, "entered_by": ctx.actor.username, "entered_at": now} for value in values])
+    ids = ctx.insert_many(
+        supply_movements,
+        "supplies.movement.add",
+        [{**value, "reverses_id": None, "entered_by": ctx.actor.username, "entered_at": now} for value in values],
+    )
     nets: dict[tuple[int, date, str], int] = {}
     for value in values:
         key = (value["item_id"], value["date"], value["kind"])

@@ -24,8 +24,11 @@ from data_layer.supplies.tables import (
 
 def balance_on(conn: Connection, item_id: int, day: date) -> int:
     """The item's stock at the end of ``day``: the sum of its signed quantities dated on or before it."""
-    return conn.execute(sa.select(sa.func.coalesce(sa.func.sum(supply_movements.c.quantity), 0)).where(
-        supply_movements.c.item_id == item_id, supply_movements.c.date <= day)).scalar_one()
+    return conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(supply_movements.c.quantity), 0)).where(
+            supply_movements.c.item_id == item_id, supply_movements.c.date <= day
+        )
+    ).scalar_one()
 
 
 def cover_days() -> int:
@@ -56,20 +59,32 @@ def figures(conn: Connection, day: date, request_days: int | None = None) -> lis
     request_days = cover_days() if request_days is None else request_days
     stock, items = supply_daily_stock, supply_items
     earlier, week = stock.alias("earlier"), stock.alias("week")
-    newest_day = (sa.select(sa.func.max(earlier.c.day)).where(earlier.c.item_id == items.c.id, earlier.c.day <= day)
-                  .scalar_subquery())
-    issued_week = (sa.select(sa.func.coalesce(sa.func.sum(week.c.issued), 0))
-                   .where(week.c.item_id == items.c.id, week.c.day > day - timedelta(days=BURN_DAYS),
-                          week.c.day <= day).scalar_subquery())
+    newest_day = (
+        sa.select(sa.func.max(earlier.c.day))
+        .where(earlier.c.item_id == items.c.id, earlier.c.day <= day)
+        .scalar_subquery()
+    )
+    issued_week = (
+        sa.select(sa.func.coalesce(sa.func.sum(week.c.issued), 0))
+        .where(week.c.item_id == items.c.id, week.c.day > day - timedelta(days=BURN_DAYS), week.c.day <= day)
+        .scalar_subquery()
+    )
     on_day = stock.c.day == day
     rows = conn.execute(
-        sa.select(items.c.id, items.c.name, items.c.unit, items.c.category, items.c.safety_stock,
-                  sa.func.coalesce(stock.c.on_hand, 0).label("on_hand"),
-                  sa.case((on_day, stock.c.received), else_=0).label("in_today"),
-                  sa.case((on_day, stock.c.sent), else_=0).label("out_today"),
-                  issued_week.label("issued_week"))
+        sa.select(
+            items.c.id,
+            items.c.name,
+            items.c.unit,
+            items.c.category,
+            items.c.safety_stock,
+            sa.func.coalesce(stock.c.on_hand, 0).label("on_hand"),
+            sa.case((on_day, stock.c.received), else_=0).label("in_today"),
+            sa.case((on_day, stock.c.sent), else_=0).label("out_today"),
+            issued_week.label("issued_week"),
+        )
         .select_from(items.outerjoin(stock, sa.and_(stock.c.item_id == items.c.id, stock.c.day == newest_day)))
-        .where(items.c.active == sa.true())).mappings()
+        .where(items.c.active == sa.true())
+    ).mappings()
     return sorted((_item_figures(row, day, request_days) for row in rows), key=lambda entry: entry["item"])
 
 
@@ -77,9 +92,15 @@ def _item_figures(row: RowMapping, day: date, request_days: int) -> dict[str, An
     on_hand, issued = int(row["on_hand"]), -int(row["issued_week"])
     stock = stock_figures(on_hand, issued, row["safety_stock"])
     return {
-        "item": row["name"], "item_id": row["id"], "unit": row["unit"], "category": row["category"],
-        "safety_stock": row["safety_stock"], "on_hand": on_hand, "in_today": int(row["in_today"]),
-        "out_today": -int(row["out_today"]), **stock,
+        "item": row["name"],
+        "item_id": row["id"],
+        "unit": row["unit"],
+        "category": row["category"],
+        "safety_stock": row["safety_stock"],
+        "on_hand": on_hand,
+        "in_today": int(row["in_today"]),
+        "out_today": -int(row["out_today"]),
+        **stock,
         "status": item_status(on_hand, stock["days_of_cover"], stock["below_safety"]),
         "stockout_date": (day + timedelta(days=on_hand * BURN_DAYS // issued)).isoformat() if issued else None,
         "request_quantity": max(0, -((BURN_DAYS * on_hand - issued * request_days) // BURN_DAYS)),
@@ -88,6 +109,7 @@ def _item_figures(row: RowMapping, day: date, request_days: int) -> dict[str, An
 
 # The figures of one item's stock: the one definition of each, used by the figures, the briefing, the review of
 # corrections and the wall's alerts.
+
 
 def burn_rate(issued_week: int) -> float:
     """Issues per day: the effective issues of the seven days ending the day, over 7, two decimals."""
@@ -112,8 +134,11 @@ def item_status(on_hand: int, cover: float | None, below_safety: bool) -> str:
 def stock_figures(on_hand: int, issued_week: int, safety_stock: int) -> dict[str, Any]:
     """``burn_rate``, ``days_of_cover`` and ``below_safety`` of an item with ``on_hand`` in stock that issued
     ``issued_week`` in the seven days ending the day."""
-    return {"burn_rate": burn_rate(issued_week), "days_of_cover": days_of_cover(on_hand, issued_week),
-            "below_safety": on_hand < safety_stock}
+    return {
+        "burn_rate": burn_rate(issued_week),
+        "days_of_cover": days_of_cover(on_hand, issued_week),
+        "below_safety": on_hand < safety_stock,
+    }
 
 
 def stock_history(conn: Connection, item_id: int | None, end_day: date, days: int = 30) -> list[dict[str, Any]]:
@@ -124,13 +149,18 @@ def stock_history(conn: Connection, item_id: int | None, end_day: date, days: in
     chosen = supply_items.c.id == item_id if item_id is not None else supply_items.c.active == sa.true()
     items: Rows = conn.execute(sa.select(supply_items.c.id, supply_items.c.name).where(chosen)).all()
     selected = supply_movements.c.item_id.in_(sa.select(supply_items.c.id).where(chosen))
-    opening: dict[int, int] = dict(conn.execute(
-        sa.select(supply_movements.c.item_id, sa.func.sum(supply_movements.c.quantity))
-        .where(selected, supply_movements.c.date < start).group_by(supply_movements.c.item_id)).all())
+    opening: dict[int, int] = dict(
+        conn.execute(
+            sa.select(supply_movements.c.item_id, sa.func.sum(supply_movements.c.quantity))
+            .where(selected, supply_movements.c.date < start)
+            .group_by(supply_movements.c.item_id)
+        ).all()
+    )
     movements: Rows = conn.execute(
         sa.select(supply_movements.c.item_id, supply_movements.c.date, sa.func.sum(supply_movements.c.quantity))
         .where(selected, supply_movements.c.date >= start, supply_movements.c.date <= end_day)
-        .group_by(supply_movements.c.item_id, supply_movements.c.date))
+        .group_by(supply_movements.c.item_id, supply_movements.c.date)
+    )
     daily = {(row_item, row_day): net for row_item, row_day, net in movements}
     history = []
     for row_item, name in sorted(items, key=lambda item: item[1]):
@@ -147,14 +177,24 @@ def consumption_by_recipient(conn: Connection, start: date, end: date) -> list[d
     recipient and item, as rows of ``counterparty``, ``recipient_kind``, ``item``, ``unit``, ``quantity``
     (positive), by recipient then item."""
     rows = conn.execute(
-        sa.select(supply_movements.c.counterparty, supply_movements.c.recipient_kind,
-                  supply_items.c.name.label("item"), supply_items.c.unit,
-                  (-sa.func.sum(supply_movements.c.quantity)).label("quantity"))
+        sa.select(
+            supply_movements.c.counterparty,
+            supply_movements.c.recipient_kind,
+            supply_items.c.name.label("item"),
+            supply_items.c.unit,
+            (-sa.func.sum(supply_movements.c.quantity)).label("quantity"),
+        )
         .select_from(with_reversals(supply_movements.join(supply_items)))
-        .where(effective(), supply_movements.c.kind == "issue",
-               supply_movements.c.date >= start, supply_movements.c.date <= end)
-        .group_by(supply_movements.c.counterparty, supply_movements.c.recipient_kind, supply_items.c.name,
-                  supply_items.c.unit)).mappings()
+        .where(
+            effective(),
+            supply_movements.c.kind == "issue",
+            supply_movements.c.date >= start,
+            supply_movements.c.date <= end,
+        )
+        .group_by(
+            supply_movements.c.counterparty, supply_movements.c.recipient_kind, supply_items.c.name, supply_items.c.unit
+        )
+    ).mappings()
     return sorted((dict(row) for row in rows), key=lambda row: (row["counterparty"] or "", row["item"]))
 
 

@@ -43,8 +43,11 @@ def add_item(ctx: WriteContext, data: Mapping[str, object]) -> int:
     category = checks.text(data.get("category"), "category", required=False, max_length=CATEGORY_LENGTH)
     safety_stock = checks.integer(data.get("safety_stock"), "safety_stock", required=False)
     checks.raise_if_any()
-    return ctx.insert(supply_items, "supplies.item.add", {
-        "name": name, "unit": unit, "category": category, "safety_stock": safety_stock or 0, "active": True})
+    return ctx.insert(
+        supply_items,
+        "supplies.item.add",
+        {"name": name, "unit": unit, "category": category, "safety_stock": safety_stock or 0, "active": True},
+    )
 
 
 def _update_item(ctx: WriteContext, item: RowMapping, action: str, changes: dict[str, object]) -> None:
@@ -74,8 +77,7 @@ def set_item(ctx: WriteContext, item: object, data: Mapping[str, object]) -> Non
     if "unit" in data:
         changes["unit"] = checks.text(data["unit"], "unit", max_length=UNIT_LENGTH)
     if "category" in data:
-        changes["category"] = checks.text(data["category"], "category", required=False,
-                                          max_length=CATEGORY_LENGTH)
+        changes["category"] = checks.text(data["category"], "category", required=False, max_length=CATEGORY_LENGTH)
     if "safety_stock" in data:
         changes["safety_stock"] = checks.integer(data["safety_stock"], "safety_stock")
     if "active" in data:

@@ -30,7 +30,8 @@ CATEGORY_LENGTH = 50
 NOTE_LENGTH = 500
 
 supply_items = sa.Table(
-    "supply_items", metadata,
+    "supply_items",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(NAME_LENGTH), nullable=False),
     sa.Column("unit", sa.String(UNIT_LENGTH), nullable=False),
@@ -42,7 +43,8 @@ supply_items = sa.Table(
 )
 
 supply_movements = sa.Table(
-    "supply_movements", metadata,
+    "supply_movements",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("item_id", sa.Integer, sa.ForeignKey("supply_items.id"), nullable=False),
     sa.Column("date", sa.Date, nullable=False),
@@ -62,7 +64,8 @@ supply_movements = sa.Table(
 )
 
 supply_daily_stock = sa.Table(
-    "supply_daily_stock", metadata,
+    "supply_daily_stock",
+    metadata,
     sa.Column("item_id", sa.Integer, sa.ForeignKey("supply_items.id"), primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("on_hand", sa.BigInteger, nullable=False),

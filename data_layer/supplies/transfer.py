@@ -24,13 +24,20 @@ from data_layer.transfer import Column, Row, TransferKind
 from data_layer.workbook import append_row, finish_table, saved, title_rows, unique_sheet_title
 
 MOVEMENT_COLUMNS = (
-    Column("item", "物资名称"), Column("date", "日期"), Column("kind", "类型"), Column("quantity", "数量"),
-    Column("counterparty", "往来单位"), Column("note", "备注"), Column("recipient_kind", "领用对象类型"))
+    Column("item", "物资名称"),
+    Column("date", "日期"),
+    Column("kind", "类型"),
+    Column("quantity", "数量"),
+    Column("counterparty", "往来单位"),
+    Column("note", "备注"),
+    Column("recipient_kind", "领用对象类型"),
+)
 
 
 def _item_rows(conn: Connection) -> Iterator[Row]:
-    query = sa.select(supply_items.c.name, supply_items.c.unit, supply_items.c.category,
-                      supply_items.c.safety_stock).order_by(supply_items.c.id)
+    query = sa.select(
+        supply_items.c.name, supply_items.c.unit, supply_items.c.category, supply_items.c.safety_stock
+    ).order_by(supply_items.c.id)
     yield from (dict(row) for row in conn.execute(query).mappings())
 
 
@@ -38,10 +45,19 @@ def _movement_rows(conn: Connection) -> Iterator[Row]:
     """The ledger in entry order, so that each row re-imports onto the same stock it was entered on.
     Quantities are positive except an adjustment's; a reversal row repeats the cancelled movement's
     date, quantity and counterparty, which is how its import finds that movement again."""
-    query = (sa.select(supply_items.c.name.label("item"), supply_movements.c.date, supply_movements.c.kind,
-                       supply_movements.c.quantity, supply_movements.c.counterparty, supply_movements.c.note,
-                       supply_movements.c.recipient_kind)
-             .select_from(supply_movements.join(supply_items)).order_by(supply_movements.c.id))
+    query = (
+        sa.select(
+            supply_items.c.name.label("item"),
+            supply_movements.c.date,
+            supply_movements.c.kind,
+            supply_movements.c.quantity,
+            supply_movements.c.counterparty,
+            supply_movements.c.note,
+            supply_movements.c.recipient_kind,
+        )
+        .select_from(supply_movements.join(supply_items))
+        .order_by(supply_movements.c.id)
+    )
     for row in conn.execute(query).mappings():
         quantity = row["quantity"] if row["kind"] == "adjustment" else abs(row["quantity"])
         yield {**row, "quantity": quantity}
@@ -50,9 +66,15 @@ def _movement_rows(conn: Connection) -> Iterator[Row]:
 TRANSFER_KINDS = (
     TransferKind(
         "supply_items",
-        (Column("name", "物资名称"), Column("unit", "单位"), Column("category", "类别"),
-         Column("safety_stock", "安全库存")),
-        add_item, _item_rows),
+        (
+            Column("name", "物资名称"),
+            Column("unit", "单位"),
+            Column("category", "类别"),
+            Column("safety_stock", "安全库存"),
+        ),
+        add_item,
+        _item_rows,
+    ),
     TransferKind("supply_movements", MOVEMENT_COLUMNS, add_movement_row, _movement_rows, add_movements_batch),
 )
 
@@ -60,9 +82,16 @@ TRANSFER_KINDS = (
 # The paper ledger as an Excel workbook --------------------------------------------------------------------------
 
 LEDGER_COLUMNS = ("date", "kind", "in", "out", "balance", "counterparty", "entered_by", "note")
-SUMMARY_COLUMNS = ("supplies.field.name", "supplies.field.unit", "supplies.field.category",
-                   "supplies.field.safety_stock", "supplies.ledger.opening", "supplies.ledger.period_in",
-                   "supplies.ledger.period_out", "supplies.ledger.closing")
+SUMMARY_COLUMNS = (
+    "supplies.field.name",
+    "supplies.field.unit",
+    "supplies.field.category",
+    "supplies.field.safety_stock",
+    "supplies.ledger.opening",
+    "supplies.ledger.period_in",
+    "supplies.ledger.period_out",
+    "supplies.ledger.closing",
+)
 LEDGER_LANGUAGE = "zh_CN"
 
 
@@ -95,13 +124,35 @@ def _movements_sheet(sheet: Worksheet, books: list[tuple[dict, int, list[dict]]]
     append_row(sheet, [column.chinese for column in MOVEMENT_COLUMNS] + [_zh("supplies.field.entered_by")])
     for item, opening, rows in books:
         if opening:
-            append_row(sheet, [item["name"], start - timedelta(days=1), _zh(f"supplies.code.{BROUGHT_FORWARD}"),
-                          opening, None, None, None, None])
+            append_row(
+                sheet,
+                [
+                    item["name"],
+                    start - timedelta(days=1),
+                    _zh(f"supplies.code.{BROUGHT_FORWARD}"),
+                    opening,
+                    None,
+                    None,
+                    None,
+                    None,
+                ],
+            )
         for row in sorted(rows, key=_import_order):
             quantity = row["in"] - row["out"] if row["kind"] == "adjustment" else row["in"] + row["out"]
             recipient = _zh(f"supplies.code.{row['recipient_kind']}") if row["recipient_kind"] else None
-            append_row(sheet, [item["name"], row["date"], _zh(f"supplies.code.{row['kind']}"), quantity,
-                          row["counterparty"], row["note"], recipient, row["entered_by"]])
+            append_row(
+                sheet,
+                [
+                    item["name"],
+                    row["date"],
+                    _zh(f"supplies.code.{row['kind']}"),
+                    quantity,
+                    row["counterparty"],
+                    row["note"],
+                    recipient,
+                    row["entered_by"],
+                ],
+            )
     finish_table(sheet, 1, number_columns=(4,))
 
 
@@ -111,23 +162,55 @@ def _summary_sheet(sheet: Worksheet, books: list[tuple[dict, int, list[dict]]], 
     append_row(sheet, [_zh(key) for key in SUMMARY_COLUMNS])
     for item, opening, rows in books:
         received, issued = sum(row["in"] for row in rows), sum(row["out"] for row in rows)
-        append_row(sheet, [item["name"], item["unit"], item["category"], item["safety_stock"], opening, received,
-                      issued, opening + received - issued])
+        append_row(
+            sheet,
+            [
+                item["name"],
+                item["unit"],
+                item["category"],
+                item["safety_stock"],
+                opening,
+                received,
+                issued,
+                opening + received - issued,
+            ],
+        )
     finish_table(sheet, header, number_columns=range(4, 9))
 
 
 def _item_sheet(sheet: Worksheet, item: dict, opening: int, rows: list[dict], start: date, period: str) -> None:
     """One item's page of the paper ledger: brought forward, each movement with the balance after it, totals."""
-    header = title_rows(sheet, (
-        _zh("supplies.ledger.title"),
-        _zh("supplies.ledger.item_line", item=item["name"], unit=item["unit"], category=item["category"] or "—",
-            safety_stock=item["safety_stock"]),
-        period), len(LEDGER_COLUMNS))
+    header = title_rows(
+        sheet,
+        (
+            _zh("supplies.ledger.title"),
+            _zh(
+                "supplies.ledger.item_line",
+                item=item["name"],
+                unit=item["unit"],
+                category=item["category"] or "—",
+                safety_stock=item["safety_stock"],
+            ),
+            period,
+        ),
+        len(LEDGER_COLUMNS),
+    )
     append_row(sheet, [_zh(f"supplies.field.{name}") for name in LEDGER_COLUMNS])
     append_row(sheet, [start - timedelta(days=1), _zh(f"supplies.code.{BROUGHT_FORWARD}"), None, None, opening])
     for row in rows:
-        append_row(sheet, [row["date"], _kind_label(row), row["in"] or None, row["out"] or None, row["balance"],
-                      row["counterparty"], row["entered_by"], row["note"]])
+        append_row(
+            sheet,
+            [
+                row["date"],
+                _kind_label(row),
+                row["in"] or None,
+                row["out"] or None,
+                row["balance"],
+                row["counterparty"],
+                row["entered_by"],
+                row["note"],
+            ],
+        )
     received, issued = sum(row["in"] for row in rows), sum(row["out"] for row in rows)
     append_row(sheet, [None, _zh("supplies.ledger.total"), received, issued, opening + received - issued])
     for cell in sheet[sheet.max_row]:
@@ -135,8 +218,9 @@ def _item_sheet(sheet: Worksheet, item: dict, opening: int, rows: list[dict], st
     finish_table(sheet, header, number_columns=(3, 4, 5))
 
 
-def ledger_workbook(conn: Connection, start: date, end: date, item_ids: tuple[int, ...] | None = None,
-                    actor: Actor | None = None) -> bytes:
+def ledger_workbook(
+    conn: Connection, start: date, end: date, item_ids: tuple[int, ...] | None = None, actor: Actor | None = None
+) -> bytes:
     """The in/out ledger (出入库台账) of ``start`` to ``end`` as an Excel workbook with Chinese headers.
 
     The first sheet lists every row in the columns of the ``supply_movements``
@@ -172,8 +256,9 @@ def ledger_workbook(conn: Connection, start: date, end: date, item_ids: tuple[in
     return saved(workbook, import_sheet=workbook.worksheets[0].title)
 
 
-def export_ledger(engine: Engine, start: date, end: date, item_ids: tuple[int, ...] | None = None,
-                  actor: Actor | None = None) -> bytes:
+def export_ledger(
+    engine: Engine, start: date, end: date, item_ids: tuple[int, ...] | None = None, actor: Actor | None = None
+) -> bytes:
     """:func:`ledger_workbook` on a connection of its own, for a download generated when it is asked for."""
     with engine.connect() as conn:
         return ledger_workbook(conn, start, end, item_ids, actor)

@@ -24,8 +24,14 @@ BODY = (
     "咽痛等症状，请及时到发热门诊就诊，并主动向所在社区报告。",
     "特此通知。",
 )
-STUB = (("姓名", "{name}"), ("身份证号", "{id_number}"), ("网格", "{grid}"), ("隔离方式", "{mode}"),
-        ("观察期", "{start_date} 至 {end_date}"), ("通知书编号", "{notice_number}"))
+STUB = (
+    ("姓名", "{name}"),
+    ("身份证号", "{id_number}"),
+    ("网格", "{grid}"),
+    ("隔离方式", "{mode}"),
+    ("观察期", "{start_date} 至 {end_date}"),
+    ("通知书编号", "{notice_number}"),
+)
 
 
 def _set_fonts(document: DocxDocument) -> None:
@@ -36,8 +42,15 @@ def _set_fonts(document: DocxDocument) -> None:
     document.styles["Normal"].font.size = Pt(14)
 
 
-def _paragraph(document: DocxDocument, text: str, *, align: WD_ALIGN_PARAGRAPH | None = None,
-               indent: bool = False, bold: bool = False, size: int | None = None) -> None:
+def _paragraph(
+    document: DocxDocument,
+    text: str,
+    *,
+    align: WD_ALIGN_PARAGRAPH | None = None,
+    indent: bool = False,
+    bold: bool = False,
+    size: int | None = None,
+) -> None:
     paragraph = document.add_paragraph()
     run = paragraph.add_run(text)
     run.bold = bold
@@ -65,8 +78,12 @@ def build() -> DocxDocument:
     _paragraph(document, "")
     _paragraph(document, "××社区疫情防控指挥部（盖章）", align=WD_ALIGN_PARAGRAPH.RIGHT)
     _paragraph(document, "{end_date}", align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _paragraph(document, "- - - - - - - - - - - - - - - 存根（社区留存）- - - - - - - - - - - - - - -",
-               align=WD_ALIGN_PARAGRAPH.CENTER, size=10)
+    _paragraph(
+        document,
+        "- - - - - - - - - - - - - - - 存根（社区留存）- - - - - - - - - - - - - - -",
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        size=10,
+    )
     table = document.add_table(rows=0, cols=2)
     table.style = "Table Grid"
     for label, value in STUB:

@@ -22,8 +22,15 @@ from sample_data import DEMO_WALL_DEVICE_TOKEN, generate_sample
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 KIOSK = f"/?kiosk=1&device={DEMO_WALL_DEVICE_TOKEN}"
 
@@ -64,9 +71,24 @@ def serve_app(database_url: str, port: int | None = None, **settings: str) -> It
     port = port or free_port()
     environment = {**os.environ, "COMMAND_POST_DB": database_url, **settings}
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base_url)
@@ -99,15 +121,26 @@ def wait_for_figure(page, expected: int, timeout: int) -> None:
     """Wait until some big figure of the page reads ``expected`` (thousands separators ignored)."""
     page.wait_for_function(
         "(expected) => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
-        ".some(e => e.innerText.replace(/,/g, '') === expected)", arg=str(expected), timeout=timeout)
+        ".some(e => e.innerText.replace(/,/g, '') === expected)",
+        arg=str(expected),
+        timeout=timeout,
+    )
 
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 """A phone as a clerk holds it: 390 × 844 CSS pixels, a touch screen, a mobile browser."""
 
 
-def sign_in(browser, base_url: str, username: str, password: str, width: int = 1920, height: int = 1080,
-            path: str = "/", **page_options):
+def sign_in(
+    browser,
+    base_url: str,
+    username: str,
+    password: str,
+    width: int = 1920,
+    height: int = 1080,
+    path: str = "/",
+    **page_options,
+):
     """A new page at ``path``, signed in as ``username`` through the sign-in form a visitor sees there.
 
     ``page_options`` are further Playwright page options (``**PHONE`` for a phone; its viewport replaces

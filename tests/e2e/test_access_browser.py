@@ -50,8 +50,12 @@ def test_a_leader_sees_id_and_phone_numbers_masked(browser, app_and_store, artif
     base_url, url = app_and_store
     engine = connect(url)
     with engine.connect() as conn:
-        numbers = [value for row in conn.execute(sa.select(quarantine.persons.c.id_number, quarantine.persons.c.phone))
-                   for value in row if value]
+        numbers = [
+            value
+            for row in conn.execute(sa.select(quarantine.persons.c.id_number, quarantine.persons.c.phone))
+            for value in row
+            if value
+        ]
     engine.dispose()
     page, _ = sign_in(browser, base_url, "leader", "leader-demo-1")
     open_from_sidebar(page, "隔离管控")

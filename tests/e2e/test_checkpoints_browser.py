@@ -62,9 +62,13 @@ def test_a_clerk_enters_a_shift_on_a_phone_and_a_double_tap_stores_once(browser,
     page.close()
     engine = connect(url)
     with engine.connect() as conn:
-        entries = conn.execute(sa.select(checkpoint_counts.c.persons, checkpoint_counts.c.vehicles).join(
-            checkpoints, checkpoints.c.id == checkpoint_counts.c.checkpoint_id).where(
-            checkpoints.c.name == SILENT_TODAY, checkpoint_counts.c.period_start >= clock.day_bounds(clock.today())[0]
-        )).all()
+        entries = conn.execute(
+            sa.select(checkpoint_counts.c.persons, checkpoint_counts.c.vehicles)
+            .join(checkpoints, checkpoints.c.id == checkpoint_counts.c.checkpoint_id)
+            .where(
+                checkpoints.c.name == SILENT_TODAY,
+                checkpoint_counts.c.period_start >= clock.day_bounds(clock.today())[0],
+            )
+        ).all()
     engine.dispose()
     assert [tuple(entry) for entry in entries] == [(36, 12)]

@@ -25,8 +25,12 @@ from data_layer.users import set_active
 
 SAVED = "已保存（记录"
 REFUSALS = ("必填", "重叠", "已提交过")
-INPUT_BOXES = ", ".join(f"[data-testid={box}]" for box in (
-    "stTextInputRootElement", "stNumberInputContainer", "stDateInputField")) + ", [data-testid=stSelectbox] > div > div"
+INPUT_BOXES = (
+    ", ".join(
+        f"[data-testid={box}]" for box in ("stTextInputRootElement", "stNumberInputContainer", "stDateInputField")
+    )
+    + ", [data-testid=stSelectbox] > div > div"
+)
 """The box drawn around each kind of input: what a finger aims at."""
 
 
@@ -50,9 +54,11 @@ def entries_since_shift_start(url: str, checkpoint: str) -> list[tuple[int, int]
     start, _ = current_shift()
     engine = connect(url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(checkpoint_counts.c.persons, checkpoint_counts.c.vehicles).join(
-            checkpoints, checkpoints.c.id == checkpoint_counts.c.checkpoint_id).where(
-            checkpoints.c.name == checkpoint, checkpoint_counts.c.period_end > start)).all()
+        rows = conn.execute(
+            sa.select(checkpoint_counts.c.persons, checkpoint_counts.c.vehicles)
+            .join(checkpoints, checkpoints.c.id == checkpoint_counts.c.checkpoint_id)
+            .where(checkpoints.c.name == checkpoint, checkpoint_counts.c.period_end > start)
+        ).all()
     engine.dispose()
     return [tuple(row) for row in rows]
 
@@ -63,8 +69,15 @@ def free_checkpoint(url: str) -> str:
     engine = connect(url)
     with engine.connect() as conn:
         busy = sa.select(checkpoint_counts.c.checkpoint_id).where(checkpoint_counts.c.period_end > start)
-        name = conn.execute(sa.select(checkpoints.c.name).where(checkpoints.c.active, checkpoints.c.id.not_in(busy))
-                            .order_by(checkpoints.c.id)).scalars().first()
+        name = (
+            conn.execute(
+                sa.select(checkpoints.c.name)
+                .where(checkpoints.c.active, checkpoints.c.id.not_in(busy))
+                .order_by(checkpoints.c.id)
+            )
+            .scalars()
+            .first()
+        )
     engine.dispose()
     assert name is not None, "the sample has run out of checkpoints without an entry this shift"
     return name
@@ -113,17 +126,20 @@ def main_text(page) -> str:
     return page.get_by_test_id("stMain").inner_text()
 
 
-def test_a_clerk_lands_on_quick_entry_with_touch_sized_inputs_and_save_in_the_first_screen(browser, phone_app,
-                                                                                          artifacts):
+def test_a_clerk_lands_on_quick_entry_with_touch_sized_inputs_and_save_in_the_first_screen(
+    browser, phone_app, artifacts
+):
     base_url, _ = phone_app
     clerk = signed_in_clerk(browser, base_url)
     page = clerk.page
     page.screenshot(path=str(artifacts / "phone-quick-entry-390x844.png"))
-    sizes = page.evaluate("""() => [...document.querySelectorAll('[data-testid=stMain] input')]
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid=stMain] input')]
         .map(e => [e, e.closest(BOXES)]).filter(([e, box]) => box !== null && box.offsetParent !== null)
         .map(([e, box]) => ({label: e.getAttribute('aria-label'), font: parseFloat(getComputedStyle(box).fontSize),
                              input_font: parseFloat(getComputedStyle(e).fontSize),
-                             height: box.getBoundingClientRect().height}))""".replace("BOXES", json.dumps(INPUT_BOXES)))
+                             height: box.getBoundingClientRect().height}))""".replace("BOXES", json.dumps(INPUT_BOXES))
+    )
     assert len(sizes) >= 8, sizes  # checkpoint, day, shift, four counts, note
     assert all(min(size["font"], size["input_font"]) >= 16 for size in sizes), sizes
     assert all(size["height"] >= 44 for size in sizes), sizes
@@ -154,8 +170,12 @@ def test_a_double_tap_on_save_ends_in_the_saved_message_with_one_row_stored(brow
     assert SAVED in text and checkpoint in text and "检测人数 36" in text, text
     assert not [word for word in REFUSALS if word in text], text
     assert entries_since_shift_start(url, checkpoint) == [(36, 12)]
-    measured = {"gap_ms": gap_ms, "taps": clerk.taps - 1, "keystrokes": clerk.keystrokes,
-                "seconds_to_saved": round(seconds, 2)}  # one tap of the two was the slip of the finger
+    measured = {
+        "gap_ms": gap_ms,
+        "taps": clerk.taps - 1,
+        "keystrokes": clerk.keystrokes,
+        "seconds_to_saved": round(seconds, 2),
+    }  # one tap of the two was the slip of the finger
     (artifacts / f"phone-entry-{gap_ms}ms.json").write_text(json.dumps(measured))
 
 
@@ -192,9 +212,24 @@ def new_checkpoint(url: str, name: str, stub: bool = False) -> int:
     admin = Actor("admin", "admin")
     perform(engine, admin, add_checkpoint, {"name": name, "grid": "第一网格", "kind": "road"})
     start, _ = shift_just_ended()
-    stub_id = perform(engine, admin, add_count, {"checkpoint": name, "period_start": start,
-                                                 "period_end": start + timedelta(minutes=5), "persons": 3,
-                                                 "vehicles": 0, "fever": 0, "turned_back": 0}) if stub else 0
+    stub_id = (
+        perform(
+            engine,
+            admin,
+            add_count,
+            {
+                "checkpoint": name,
+                "period_start": start,
+                "period_end": start + timedelta(minutes=5),
+                "persons": 3,
+                "vehicles": 0,
+                "fever": 0,
+                "turned_back": 0,
+            },
+        )
+        if stub
+        else 0
+    )
     engine.dispose()
     return stub_id
 
@@ -203,11 +238,19 @@ def effective_entries(url: str, checkpoint: str) -> list[tuple]:
     engine = connect(url)
     superseding = checkpoint_counts.alias("superseding")
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(checkpoint_counts.c.period_start, checkpoint_counts.c.period_end,
-                                      checkpoint_counts.c.persons, checkpoint_counts.c.reason).join(
-            checkpoints, checkpoints.c.id == checkpoint_counts.c.checkpoint_id).where(
-            checkpoints.c.name == checkpoint,
-            ~sa.exists().where(superseding.c.supersedes_id == checkpoint_counts.c.id))).all()
+        rows = conn.execute(
+            sa.select(
+                checkpoint_counts.c.period_start,
+                checkpoint_counts.c.period_end,
+                checkpoint_counts.c.persons,
+                checkpoint_counts.c.reason,
+            )
+            .join(checkpoints, checkpoints.c.id == checkpoint_counts.c.checkpoint_id)
+            .where(
+                checkpoints.c.name == checkpoint,
+                ~sa.exists().where(superseding.c.supersedes_id == checkpoint_counts.c.id),
+            )
+        ).all()
     engine.dispose()
     return [tuple(row) for row in rows]
 
@@ -274,8 +317,12 @@ def test_a_reload_keeps_the_clerk_signed_in_until_sign_out_or_the_account_is_dis
     clerk.type_into("检查车辆", "4")
     clerk.tap(clerk.save_button())
     page.get_by_text(SAVED).first.wait_for(timeout=30_000)
-    measured = {"after_reload": True, "taps": clerk.taps, "keystrokes": clerk.keystrokes,
-                "seconds_to_saved": round(time.monotonic() - opened, 2)}
+    measured = {
+        "after_reload": True,
+        "taps": clerk.taps,
+        "keystrokes": clerk.keystrokes,
+        "seconds_to_saved": round(time.monotonic() - opened, 2),
+    }
     (artifacts / "phone-entry-after-reload.json").write_text(json.dumps(measured))
     page.screenshot(path=str(artifacts / "phone-after-reload-saved.png"))
 

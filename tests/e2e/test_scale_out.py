@@ -30,8 +30,9 @@ REFRESH_SECONDS = 3
 REFRESH_RUN_SECONDS = 12
 PERSONS = 4321
 
-pytestmark = pytest.mark.skipif(BACKEND != "postgresql",
-                                reason="several app processes share a PostgreSQL database, not a SQLite file")
+pytestmark = pytest.mark.skipif(
+    BACKEND != "postgresql", reason="several app processes share a PostgreSQL database, not a SQLite file"
+)
 
 
 @pytest.fixture
@@ -44,7 +45,8 @@ def two_processes(database_factory) -> Iterator[tuple[str, str]]:
 
 
 def test_an_entry_saved_through_one_process_shows_on_the_wall_screen_of_the_other_within_one_refresh(
-        browser, two_processes, artifacts):
+    browser, two_processes, artifacts
+):
     process_a, process_b = two_processes
     assert process_a.rsplit(":", 1)[1] != process_b.rsplit(":", 1)[1]
     wall = open_wall(browser, process_b)

@@ -53,8 +53,10 @@ WORDS_BROKEN_ACROSS_LINES = """
   return broken;
 }
 """
-LOWEST_BOTTOM = "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain] *')]" \
-                ".filter((e) => e.checkVisibility()).map((e) => e.getBoundingClientRect().bottom))"
+LOWEST_BOTTOM = (
+    "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain] *')]"
+    ".filter((e) => e.checkVisibility()).map((e) => e.getBoundingClientRect().bottom))"
+)
 
 
 def open_screen(browser, base_url: str, path: str, width: int, height: int):
@@ -74,8 +76,9 @@ def too_small(texts: list[dict], scale: float) -> list[dict]:
 
 @pytest.mark.parametrize("language", ["zh", "en"])
 @pytest.mark.parametrize(("width", "height", "scale"), [(1920, 1080, 1), (3840, 2160, 2)])
-def test_kiosk_wall_is_readable_from_4_m_and_fills_the_screen(browser, app_server, artifacts, language, width,
-                                                              height, scale):
+def test_kiosk_wall_is_readable_from_4_m_and_fills_the_screen(
+    browser, app_server, artifacts, language, width, height, scale
+):
     page = open_screen(browser, app_server, f"{KIOSK}&lang={language}", width, height)
     page.screenshot(path=str(artifacts / f"wall-readable-{language}-{width}x{height}.png"))
     texts = page.evaluate(VISIBLE_TEXTS)
@@ -90,8 +93,9 @@ def test_kiosk_wall_is_readable_from_4_m_and_fills_the_screen(browser, app_serve
 
 @pytest.mark.parametrize("language", ["zh", "en"])
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (1366, 768), (1440, 900)])
-def test_overview_on_a_laptop_with_the_sidebar_open_cuts_off_no_figure(browser, app_server, artifacts, language,
-                                                                       width, height):
+def test_overview_on_a_laptop_with_the_sidebar_open_cuts_off_no_figure(
+    browser, app_server, artifacts, language, width, height
+):
     page = open_screen(browser, app_server, f"/?lang={language}&device={DEMO_WALL_DEVICE_TOKEN}", width, height)
     page.screenshot(path=str(artifacts / f"overview-laptop-{language}-{width}x{height}.png"))
     assert page.get_by_test_id("stSidebar").is_visible()

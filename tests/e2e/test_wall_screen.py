@@ -43,9 +43,20 @@ def enter_count(url: str, persons_count: int, minutes_ago: int) -> None:
     if gate not in known:
         perform(engine, actor, checkpoints.add_checkpoint, {"name": gate, "grid": "第一网格", "kind": "road"})
     end = clock.now().replace(second=0) - timedelta(minutes=minutes_ago)
-    perform(engine, actor, checkpoints.add_count, {
-        "checkpoint": gate, "period_start": end - timedelta(minutes=1), "period_end": end,
-        "persons": persons_count, "vehicles": 0, "fever": 0, "turned_back": 0})
+    perform(
+        engine,
+        actor,
+        checkpoints.add_count,
+        {
+            "checkpoint": gate,
+            "period_start": end - timedelta(minutes=1),
+            "period_end": end,
+            "persons": persons_count,
+            "vehicles": 0,
+            "fever": 0,
+            "turned_back": 0,
+        },
+    )
     engine.dispose()
 
 
@@ -54,7 +65,8 @@ def test_kiosk_wall_screen_fits_1920x1080_and_scales_to_4k(browser, wall_databas
         page = open_wall(browser, base_url)
         page.screenshot(path=str(artifacts / "wall-kiosk-1920x1080.png"))
         scroll_height, viewport_height = page.evaluate(
-            "() => [document.querySelector('[data-testid=stMain]').scrollHeight, window.innerHeight]")
+            "() => [document.querySelector('[data-testid=stMain]').scrollHeight, window.innerHeight]"
+        )
         assert scroll_height <= viewport_height
         assert page.locator("[data-testid='stSidebar']").is_hidden()
         page.close()
@@ -77,8 +89,7 @@ def test_entry_shows_on_the_open_screen_within_one_refresh(browser, wall_databas
         page.close()
 
 
-def test_screen_says_it_is_stale_while_the_server_is_down_and_recovers_after_restart(browser, wall_database,
-                                                                                      artifacts):
+def test_screen_says_it_is_stale_while_the_server_is_down_and_recovers_after_restart(browser, wall_database, artifacts):
     port = free_port()
     with serve_app(wall_database, port, COMMAND_POST_REFRESH_SECONDS=REFRESH) as base_url:
         page = open_wall(browser, base_url)
@@ -109,8 +120,7 @@ def test_wall_screen_never_shows_a_name_id_number_or_phone(browser, wall_databas
     assert leaked == []
 
 
-def test_an_open_kiosk_goes_dark_at_its_next_refresh_once_a_new_link_is_issued(browser, database_factory,
-                                                                                 artifacts):
+def test_an_open_kiosk_goes_dark_at_its_next_refresh_once_a_new_link_is_issued(browser, database_factory, artifacts):
     """The page refreshes only its figures, not the whole app, yet the revoked link shows within a refresh or
     two: the message, in the screen's language, and not one figure left."""
     url = sample_database(database_factory, days=1)
@@ -127,8 +137,7 @@ def test_an_open_kiosk_goes_dark_at_its_next_refresh_once_a_new_link_is_issued(b
         page.close()
 
 
-def test_a_person_on_the_self_refreshing_overview_is_signed_out_once_the_account_is_disabled(browser,
-                                                                                          database_factory):
+def test_a_person_on_the_self_refreshing_overview_is_signed_out_once_the_account_is_disabled(browser, database_factory):
     url = sample_database(database_factory, days=1)
     with serve_app(url, COMMAND_POST_REFRESH_SECONDS=REFRESH) as base_url:
         page, _ = sign_in(browser, base_url, "leader", "leader-demo-1")

@@ -41,5 +41,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("supersedes_id", name="uq_checkpoint_counts_supersedes_id"),
     )
     op.create_index("ix_checkpoint_counts_period_start", "checkpoint_counts", ["period_start"])
-    op.create_index("ix_checkpoint_counts_checkpoint_id_period_start", "checkpoint_counts",
-                    ["checkpoint_id", "period_start"])
+    op.create_index(
+        "ix_checkpoint_counts_checkpoint_id_period_start", "checkpoint_counts", ["checkpoint_id", "period_start"]
+    )

@@ -83,7 +83,8 @@ def upgrade() -> None:
         sa.Column("supersedes_id", sa.Integer, sa.ForeignKey("quarantine_followups.id")),
         sa.Column("reason", sa.String(200)),
     )
-    op.create_index("ix_quarantine_followups_episode_id_date_slot", "quarantine_followups",
-                    ["episode_id", "date", "slot"])
+    op.create_index(
+        "ix_quarantine_followups_episode_id_date_slot", "quarantine_followups", ["episode_id", "date", "slot"]
+    )
     op.create_index("ix_quarantine_followups_date", "quarantine_followups", ["date"])
     op.create_index("ix_quarantine_followups_supersedes_id", "quarantine_followups", ["supersedes_id"])

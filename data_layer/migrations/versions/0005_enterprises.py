@@ -36,8 +36,11 @@ def upgrade() -> None:
         sa.Column("changed_by", sa.String(100), nullable=False),
         sa.Column("changed_at", sa.DateTime, nullable=False),
     )
-    op.create_index("ix_enterprise_status_changes_enterprise_id_effective_date_id", "enterprise_status_changes",
-                    ["enterprise_id", "effective_date", "id"])
+    op.create_index(
+        "ix_enterprise_status_changes_enterprise_id_effective_date_id",
+        "enterprise_status_changes",
+        ["enterprise_id", "effective_date", "id"],
+    )
     op.create_table(
         "enterprise_conditions",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -47,8 +50,9 @@ def upgrade() -> None:
         sa.Column("checked_on", sa.Date, nullable=False),
         sa.Column("checked_by", sa.String(100), nullable=False),
     )
-    op.create_index("ix_enterprise_conditions_enterprise_id_checked_on", "enterprise_conditions",
-                    ["enterprise_id", "checked_on"])
+    op.create_index(
+        "ix_enterprise_conditions_enterprise_id_checked_on", "enterprise_conditions", ["enterprise_id", "checked_on"]
+    )
     op.create_table(
         "inspections",
         sa.Column("id", sa.Integer, primary_key=True),

@@ -27,35 +27,64 @@ DEFAULT_STATUS = "not_reopened"
 # The tables this revision reads and fills, as they were at this revision: the migration is frozen, so a later
 # change of the domains' tables or rebuilds cannot change what it does.
 checkpoint_counts = sa.table(
-    "checkpoint_counts", sa.column("id", sa.Integer), sa.column("checkpoint_id", sa.Integer),
-    sa.column("period_start", sa.DateTime), sa.column("supersedes_id", sa.Integer),
-    *[sa.column(name, sa.Integer) for name in COUNT_FIELDS])
+    "checkpoint_counts",
+    sa.column("id", sa.Integer),
+    sa.column("checkpoint_id", sa.Integer),
+    sa.column("period_start", sa.DateTime),
+    sa.column("supersedes_id", sa.Integer),
+    *[sa.column(name, sa.Integer) for name in COUNT_FIELDS],
+)
 checkpoint_daily_totals = sa.table(
-    "checkpoint_daily_totals", sa.column("checkpoint_id", sa.Integer), sa.column("day", sa.Date),
+    "checkpoint_daily_totals",
+    sa.column("checkpoint_id", sa.Integer),
+    sa.column("day", sa.Date),
     *[sa.column(name, sa.BigInteger) for name in TOTAL_FIELDS],
-    *[sa.column(f"cumulative_{name}", sa.BigInteger) for name in COUNT_FIELDS])
+    *[sa.column(f"cumulative_{name}", sa.BigInteger) for name in COUNT_FIELDS],
+)
 supply_movements = sa.table(
-    "supply_movements", sa.column("id", sa.Integer), sa.column("item_id", sa.Integer), sa.column("date", sa.Date),
-    sa.column("kind", sa.String), sa.column("quantity", sa.Integer), sa.column("reverses_id", sa.Integer))
+    "supply_movements",
+    sa.column("id", sa.Integer),
+    sa.column("item_id", sa.Integer),
+    sa.column("date", sa.Date),
+    sa.column("kind", sa.String),
+    sa.column("quantity", sa.Integer),
+    sa.column("reverses_id", sa.Integer),
+)
 supply_daily_stock = sa.table(
-    "supply_daily_stock", sa.column("item_id", sa.Integer), sa.column("day", sa.Date),
-    *[sa.column(name, sa.BigInteger) for name in ("on_hand", "received", "sent", "issued")])
+    "supply_daily_stock",
+    sa.column("item_id", sa.Integer),
+    sa.column("day", sa.Date),
+    *[sa.column(name, sa.BigInteger) for name in ("on_hand", "received", "sent", "issued")],
+)
 enterprises = sa.table("enterprises", sa.column("id", sa.Integer), sa.column("registered_on", sa.Date))
 status_changes = sa.table(
-    "enterprise_status_changes", sa.column("id", sa.Integer), sa.column("enterprise_id", sa.Integer),
-    sa.column("status", sa.String), sa.column("reason", sa.String), sa.column("effective_date", sa.Date))
+    "enterprise_status_changes",
+    sa.column("id", sa.Integer),
+    sa.column("enterprise_id", sa.Integer),
+    sa.column("status", sa.String),
+    sa.column("reason", sa.String),
+    sa.column("effective_date", sa.Date),
+)
 inspections = sa.table("inspections", sa.column("id", sa.Integer), sa.column("date", sa.Date))
 rectifications = sa.table(
-    "rectifications", sa.column("id", sa.Integer), sa.column("inspection_id", sa.Integer),
-    sa.column("deadline", sa.Date))
+    "rectifications",
+    sa.column("id", sa.Integer),
+    sa.column("inspection_id", sa.Integer),
+    sa.column("deadline", sa.Date),
+)
 rectification_closures = sa.table(
-    "rectification_closures", sa.column("rectification_id", sa.Integer), sa.column("closed_on", sa.Date))
+    "rectification_closures", sa.column("rectification_id", sa.Integer), sa.column("closed_on", sa.Date)
+)
 enterprise_status_days = sa.table(
-    "enterprise_status_days", sa.column("day", sa.Date), sa.column("status", sa.String),
-    sa.column("reason", sa.String), sa.column("enterprises", sa.Integer))
+    "enterprise_status_days",
+    sa.column("day", sa.Date),
+    sa.column("status", sa.String),
+    sa.column("reason", sa.String),
+    sa.column("enterprises", sa.Integer),
+)
 rectification_days = sa.table(
-    "rectification_days", sa.column("day", sa.Date), sa.column("open", sa.Integer),
-    sa.column("overdue", sa.Integer))
+    "rectification_days", sa.column("day", sa.Date), sa.column("open", sa.Integer), sa.column("overdue", sa.Integer)
+)
 
 
 def upgrade() -> None:
@@ -84,8 +113,11 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(30)),
         sa.Column("enterprises", sa.Integer, nullable=False),
     )
-    op.create_index("ix_enterprise_status_days_day_status_reason_enterprises", "enterprise_status_days",
-                    ["day", "status", "reason", "enterprises"])
+    op.create_index(
+        "ix_enterprise_status_days_day_status_reason_enterprises",
+        "enterprise_status_days",
+        ["day", "status", "reason", "enterprises"],
+    )
     op.create_table(
         "rectification_days",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -95,8 +127,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_rectification_days_day", "rectification_days", ["day"])
     op.drop_index("ix_quarantine_episodes_end_date", "quarantine_episodes")
-    op.create_index("ix_quarantine_episodes_end_date_start_date_mode_planned_end", "quarantine_episodes",
-                    ["end_date", "start_date", "mode", "planned_end"])
+    op.create_index(
+        "ix_quarantine_episodes_end_date_start_date_mode_planned_end",
+        "quarantine_episodes",
+        ["end_date", "start_date", "mode", "planned_end"],
+    )
     op.drop_index("ix_quarantine_followups_date", "quarantine_followups")
     op.create_index("ix_quarantine_followups_date_temperature", "quarantine_followups", ["date", "temperature"])
     connection = op.get_bind()
@@ -111,14 +146,27 @@ def _fill_checkpoint_daily_totals(conn: Connection) -> None:
     superseding = checkpoint_counts.alias("superseding")
     effective = ~sa.exists().where(superseding.c.supersedes_id == checkpoint_counts.c.id)
     day = sa.func.date(checkpoint_counts.c.period_start, type_=sa.Date)
-    per_day = (sa.select(checkpoint_counts.c.checkpoint_id, day.label("day"), sa.func.count().label("entries"),
-                         *[sa.func.sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS])
-               .where(effective).group_by(checkpoint_counts.c.checkpoint_id, day).subquery())
-    running = [sa.func.sum(per_day.c[name]).over(partition_by=per_day.c.checkpoint_id, order_by=per_day.c.day)
-               for name in COUNT_FIELDS]
-    conn.execute(checkpoint_daily_totals.insert().from_select(
-        ["checkpoint_id", "day", *TOTAL_FIELDS, *[f"cumulative_{name}" for name in COUNT_FIELDS]],
-        sa.select(per_day.c.checkpoint_id, per_day.c.day, *[per_day.c[name] for name in TOTAL_FIELDS], *running)))
+    per_day = (
+        sa.select(
+            checkpoint_counts.c.checkpoint_id,
+            day.label("day"),
+            sa.func.count().label("entries"),
+            *[sa.func.sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS],
+        )
+        .where(effective)
+        .group_by(checkpoint_counts.c.checkpoint_id, day)
+        .subquery()
+    )
+    running = [
+        sa.func.sum(per_day.c[name]).over(partition_by=per_day.c.checkpoint_id, order_by=per_day.c.day)
+        for name in COUNT_FIELDS
+    ]
+    conn.execute(
+        checkpoint_daily_totals.insert().from_select(
+            ["checkpoint_id", "day", *TOTAL_FIELDS, *[f"cumulative_{name}" for name in COUNT_FIELDS]],
+            sa.select(per_day.c.checkpoint_id, per_day.c.day, *[per_day.c[name] for name in TOTAL_FIELDS], *running),
+        )
+    )
 
 
 def _fill_supply_daily_stock(conn: Connection) -> None:
@@ -131,18 +179,26 @@ def _fill_supply_daily_stock(conn: Connection) -> None:
     def total(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, movement.c.quantity), else_=0)), 0)
 
-    per_day = (sa.select(movement.c.item_id, movement.c.date.label("day"),
-                         sa.func.sum(movement.c.quantity).label("net"),
-                         total(effective & movement.c.kind.in_(IN_KINDS)).label("received"),
-                         total(effective & movement.c.kind.in_(OUT_KINDS)).label("sent"),
-                         total(effective & (movement.c.kind == "issue")).label("issued"))
-               .select_from(movement.outerjoin(reversal, reversal.c.reverses_id == movement.c.id))
-               .group_by(movement.c.item_id, movement.c.date).subquery())
+    per_day = (
+        sa.select(
+            movement.c.item_id,
+            movement.c.date.label("day"),
+            sa.func.sum(movement.c.quantity).label("net"),
+            total(effective & movement.c.kind.in_(IN_KINDS)).label("received"),
+            total(effective & movement.c.kind.in_(OUT_KINDS)).label("sent"),
+            total(effective & (movement.c.kind == "issue")).label("issued"),
+        )
+        .select_from(movement.outerjoin(reversal, reversal.c.reverses_id == movement.c.id))
+        .group_by(movement.c.item_id, movement.c.date)
+        .subquery()
+    )
     on_hand = sa.func.sum(per_day.c.net).over(partition_by=per_day.c.item_id, order_by=per_day.c.day)
-    conn.execute(supply_daily_stock.insert().from_select(
-        ["item_id", "day", "on_hand", "received", "sent", "issued"],
-        sa.select(per_day.c.item_id, per_day.c.day, on_hand, per_day.c.received, per_day.c.sent,
-                  per_day.c.issued)))
+    conn.execute(
+        supply_daily_stock.insert().from_select(
+            ["item_id", "day", "on_hand", "received", "sent", "issued"],
+            sa.select(per_day.c.item_id, per_day.c.day, on_hand, per_day.c.received, per_day.c.sent, per_day.c.issued),
+        )
+    )
 
 
 def _add_event(events: dict[tuple, int], key: tuple, change: int) -> None:
@@ -160,15 +216,23 @@ def _fill_enterprise_status_days(conn: Connection) -> None:
         _add_event(events, (registered_on, DEFAULT_STATUS, None), 1)
         held[enterprise_id] = (DEFAULT_STATUS, None, registered_on)
     changes: Iterable[Sequence[Any]] = conn.execute(
-        sa.select(status_changes.c.enterprise_id, status_changes.c.status, status_changes.c.reason,
-                  status_changes.c.effective_date).order_by(status_changes.c.id))
+        sa.select(
+            status_changes.c.enterprise_id,
+            status_changes.c.status,
+            status_changes.c.reason,
+            status_changes.c.effective_date,
+        ).order_by(status_changes.c.id)
+    )
     for enterprise_id, status, reason, day in changes:
         old_status, old_reason, since = held[enterprise_id]
         _add_event(events, (max(since, day), old_status, old_reason), -1)
         _add_event(events, (day, status, reason), 1)
         held[enterprise_id] = (status, reason, day)
-    rows = [{"day": day, "status": status, "reason": reason, "enterprises": count}
-            for (day, status, reason), count in events.items() if count]
+    rows = [
+        {"day": day, "status": status, "reason": reason, "enterprises": count}
+        for (day, status, reason), count in events.items()
+        if count
+    ]
     if rows:
         conn.execute(enterprise_status_days.insert(), rows)
 
@@ -176,10 +240,11 @@ def _fill_enterprise_status_days(conn: Connection) -> None:
 def _fill_rectification_days(conn: Connection) -> None:
     """Per day, how many rectification items more (or fewer) are open and overdue from that day on."""
     events: dict[tuple[date, str], int] = {}
-    query = (sa.select(inspections.c.date, rectifications.c.deadline, rectification_closures.c.closed_on)
-             .select_from(rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id)
-                          .outerjoin(rectification_closures,
-                                     rectification_closures.c.rectification_id == rectifications.c.id)))
+    query = sa.select(inspections.c.date, rectifications.c.deadline, rectification_closures.c.closed_on).select_from(
+        rectifications.join(inspections, inspections.c.id == rectifications.c.inspection_id).outerjoin(
+            rectification_closures, rectification_closures.c.rectification_id == rectifications.c.id
+        )
+    )
     items: Iterable[Sequence[Any]] = conn.execute(query)
     for inspected_on, deadline, closed_on in items:
         overdue_from = max(inspected_on, deadline + timedelta(days=1))

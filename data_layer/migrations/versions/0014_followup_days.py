@@ -15,11 +15,18 @@ down_revision = "0013"
 
 # The tables this revision reads and fills, as they were at this revision (the migration is frozen).
 quarantine_followups = sa.table(
-    "quarantine_followups", sa.column("id", sa.Integer), sa.column("episode_id", sa.Integer),
-    sa.column("date", sa.Date), sa.column("supersedes_id", sa.Integer))
+    "quarantine_followups",
+    sa.column("id", sa.Integer),
+    sa.column("episode_id", sa.Integer),
+    sa.column("date", sa.Date),
+    sa.column("supersedes_id", sa.Integer),
+)
 quarantine_followup_days = sa.table(
-    "quarantine_followup_days", sa.column("date", sa.Date), sa.column("episode_id", sa.Integer),
-    sa.column("readings", sa.Integer))
+    "quarantine_followup_days",
+    sa.column("date", sa.Date),
+    sa.column("episode_id", sa.Integer),
+    sa.column("readings", sa.Integer),
+)
 
 
 def upgrade() -> None:
@@ -32,7 +39,11 @@ def upgrade() -> None:
     )
     later = quarantine_followups.alias("later")
     effective = ~sa.exists().where(later.c.supersedes_id == quarantine_followups.c.id)
-    op.get_bind().execute(quarantine_followup_days.insert().from_select(
-        ["date", "episode_id", "readings"],
-        sa.select(quarantine_followups.c.date, quarantine_followups.c.episode_id, sa.func.count())
-        .where(effective).group_by(quarantine_followups.c.date, quarantine_followups.c.episode_id)))
+    op.get_bind().execute(
+        quarantine_followup_days.insert().from_select(
+            ["date", "episode_id", "readings"],
+            sa.select(quarantine_followups.c.date, quarantine_followups.c.episode_id, sa.func.count())
+            .where(effective)
+            .group_by(quarantine_followups.c.date, quarantine_followups.c.episode_id),
+        )
+    )
