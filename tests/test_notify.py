@@ -434,10 +434,14 @@ def test_a_row_another_sender_already_tried_is_not_sent_again(engine, receiver, 
 # No personal data -------------------------------------------------------------------------------------------------
 
 
-def test_no_persons_name_id_number_or_phone_is_in_any_pushed_message(database_factory, sample_url, receiver):
-    url = database_factory.copy_url(sample_url)
+def test_no_persons_name_id_number_or_phone_is_in_any_pushed_message(database_factory, receiver):
+    """On a sample of its own: a copy of the shared one fails on PostgreSQL while page tests hold it open."""
+    from sample_data import generate_sample
+
+    url = database_factory.fresh_url()
     engine = db.connect(url)
     try:
+        generate_sample(engine, days=14)
         add_channel(engine, "webhook", receiver.url())
         with engine.connect() as conn:
             people = conn.execute(sa.text("SELECT name, id_number, phone FROM persons")).all()
