@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import queue
 import re
 import sqlite3
+import sys
+import time
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import pytest
@@ -26,6 +31,8 @@ PG_URL = os.environ.get("COMMAND_POST_TEST_PG", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = clock.today()
+SPAWN = multiprocessing.get_context("spawn")
+_TEST_RUNNER_MAIN = sys.modules["__main__"]
 CATALOG_KEY = re.compile(r"\b(" + "|".join(sorted({key.split(".")[0] for key in catalog("en")})) + r")\.")
 """A catalog key (``error.required``, ``quarantine.page.tab``) left in a message instead of its words."""
 
@@ -201,3 +208,48 @@ def open_page(monkeypatch: pytest.MonkeyPatch, url: str, who: Actor | None, page
     app.run()
     assert not app.exception, [item.value for item in app.exception]
     return app
+
+
+def spawn_processes(target: Callable, argument_lists: Iterable[tuple]) -> list[BaseProcess]:
+    """Start one spawned process (:data:`SPAWN`) per argument tuple, running ``target(*arguments)``.
+
+    A spawned child first re-runs its parent's ``__main__``. AppTest installs the page it ran as
+    ``sys.modules["__main__"]`` and leaves it there, so a child spawned after a page test would run that page,
+    outside Streamlit, before its target, and may never reach it. The children start from the test runner's own
+    main module instead.
+    """
+    processes = [SPAWN.Process(target=target, args=arguments) for arguments in argument_lists]
+    page_left_as_main = sys.modules["__main__"]
+    sys.modules["__main__"] = _TEST_RUNNER_MAIN
+    try:
+        for process in processes:
+            process.start()
+    finally:
+        sys.modules["__main__"] = page_left_as_main
+    return processes
+
+
+def collect_results(processes: list[BaseProcess], results: multiprocessing.queues.Queue, timeout: float) -> list:
+    """One result from ``results`` per process. Fails at once, naming the exit codes, when a process has ended
+    without giving its result, instead of waiting out ``timeout``; kills what still runs at the end."""
+    deadline = time.monotonic() + timeout
+    collected: list = []
+    try:
+        while len(collected) < len(processes):
+            try:
+                collected.append(results.get(timeout=1))
+                continue
+            except queue.Empty:
+                pass
+            ended = [process.exitcode for process in processes if process.exitcode is not None]
+            assert len(ended) < len(processes) or not results.empty(), (
+                f"every process ended but only {len(collected)} of {len(processes)} gave a result; exit codes {ended}"
+            )
+            assert all(code == 0 for code in ended), f"a process failed; exit codes {ended}"
+            assert time.monotonic() < deadline, f"{len(processes) - len(collected)} processes still running"
+    finally:
+        for process in processes:
+            process.join(timeout=60)
+            if process.is_alive():
+                process.kill()
+    return collected

@@ -10,7 +10,6 @@ transaction is torn in two), and the restored store holds nothing the live one d
 
 from __future__ import annotations
 
-import multiprocessing
 import shutil
 import sqlite3
 import subprocess
@@ -25,7 +24,7 @@ import sqlalchemy as sa
 from data_layer import checkpoints, clock, db
 from data_layer.briefing import build_briefing
 from data_layer.db import Actor, backup_sqlite, connect, is_sqlite, migrate, perform, schema_revision
-from support import require_or_skip
+from support import SPAWN, collect_results, require_or_skip, spawn_processes
 
 ADMIN = Actor("admin-test", "admin")
 WRITERS = 3
@@ -88,6 +87,16 @@ def audited_entries(url: str) -> tuple[int, int]:
     return counted, audited
 
 
+def wait_until_started(processes: list, started) -> None:
+    """Wait for each writer's first entries, failing at once when a writer ends before it got going."""
+    deadline = time.monotonic() + 300
+    for _ in processes:
+        while not started.acquire(timeout=1):
+            ended = [process.exitcode for process in processes if process.exitcode is not None]
+            assert not ended, f"a writer ended before it got going; exit codes {ended}"
+            assert time.monotonic() < deadline, "the writers did not get going"
+
+
 def backup_while_writing(url: str, take_backup) -> tuple[set, set]:
     """Start the writers, take the backup in the middle of their work; the entries committed before the backup
     began and the entries in the live store at the end."""
@@ -97,25 +106,18 @@ def backup_while_writing(url: str, take_backup) -> tuple[set, set]:
             engine, ADMIN, checkpoints.add_checkpoint, {"name": f"卡口{number}", "grid": "第一网格", "kind": "road"}
         )
     engine.dispose()
-    context = multiprocessing.get_context("spawn")
-    started, stop, results = context.Semaphore(0), context.Event(), context.Queue()
-    processes = [
-        context.Process(target=_keep_writing, args=(url, number, started, stop, results))
-        for number in range(1, WRITERS + 1)
-    ]
-    for process in processes:
-        process.start()
+    started, stop, results = SPAWN.Semaphore(0), SPAWN.Event(), SPAWN.Queue()
+    processes = spawn_processes(
+        _keep_writing, [(url, number, started, stop, results) for number in range(1, WRITERS + 1)]
+    )
     try:
-        for _ in processes:
-            assert started.acquire(timeout=300), "the writers did not get going"
+        wait_until_started(processes, started)
         committed_before = entries(url)
         take_backup()
         time.sleep(0.3)  # the writers go on after the backup too
     finally:
         stop.set()
-        outcomes = [results.get(timeout=300) for _ in processes]
-        for process in processes:
-            process.join(timeout=60)
+        outcomes = collect_results(processes, results, 300)
     assert [error for _, errors in outcomes for error in errors] == []
     return committed_before, entries(url)
 

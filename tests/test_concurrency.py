@@ -11,7 +11,6 @@ it to issue 8's 20 × 500.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -22,7 +21,7 @@ import sqlalchemy as sa
 from data_layer import checkpoints, clock, supplies
 from data_layer.db import Actor, connect, perform
 from data_layer.errors import DuplicateSubmission, ValidationError
-from support import count_rows
+from support import SPAWN, collect_results, count_rows, spawn_processes
 
 WRITERS = int(os.environ.get("COMMAND_POST_TEST_WRITERS", "8"))
 ENTRIES = int(os.environ.get("COMMAND_POST_TEST_ENTRIES", "60"))
@@ -130,19 +129,10 @@ def _issue_units(url: str, writer: int, item_id: int, attempts: int, days: list[
 
 def run_processes(target: Callable, argument_lists: list[tuple]) -> list:
     """Start one spawned process per argument tuple, released together by a barrier; their results."""
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(len(argument_lists))
-    results = context.Queue()
-    processes = [context.Process(target=target, args=(*arguments, barrier, results)) for arguments in argument_lists]
-    for process in processes:
-        process.start()
-    try:
-        collected = [results.get(timeout=TIMEOUT) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(timeout=60)
-            if process.is_alive():
-                process.kill()
+    barrier = SPAWN.Barrier(len(argument_lists))
+    results = SPAWN.Queue()
+    processes = spawn_processes(target, [(*arguments, barrier, results) for arguments in argument_lists])
+    collected = collect_results(processes, results, TIMEOUT)
     assert all(process.exitcode == 0 for process in processes), [process.exitcode for process in processes]
     return collected
 
