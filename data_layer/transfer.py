@@ -31,6 +31,7 @@ from itertools import islice
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.engine import Connection, Engine
 
@@ -49,6 +50,10 @@ MAX_FILE_MEGABYTES = 64
 same to the browser): a ledger at the row limit takes a few megabytes."""
 MAX_UNPACKED_MEGABYTES = 128
 """The most an XLSX file may unpack to (an XLSX is a zip archive: a few kilobytes can unpack to gigabytes)."""
+MAX_SHEET_COLUMNS = 256
+"""The most columns a sheet may use (Excel 2003's limit; a ledger has a few dozen). openpyxl pads every row it
+reads to the width a sheet states (its ``dimension``): a file of a few kilobytes stating A1:XFD50000 would fill
+gigabytes with empty cells."""
 HEADER_SEARCH_ROWS = 20
 """How far down a sheet the header may stand: clerks' ledgers put a title, a merged banner, the unit's name or
 blank rows above it."""
@@ -212,25 +217,45 @@ def _read_csv(data: bytes) -> list[tuple[int, list]]:
 
 def _read_xlsx(data: bytes) -> list[SheetRows]:
     """The rows of every worksheet. Before a cell is read the archive's unpacked size is checked, and each
-    sheet's stated size (its ``dimension``) when it has one; the rows are read no further than the limit."""
+    sheet's stated size (its ``dimension``) when it has one; then the rows are read as they are, no further than
+    the limits (openpyxl would pad each row to the stated width, and drop what lies beyond a range stated too
+    small)."""
     try:
         _refuse_unpacking_too_much(data)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         marked = import_sheet_of(workbook)
         sheets = []
         for sheet in workbook.worksheets:
-            _refuse_too_many_rows(None if sheet.max_row is None else sheet.max_row - 1 - HEADER_SEARCH_ROWS)
+            _refuse_stated_size(sheet.max_row, sheet.max_column)
+            sheet.reset_dimensions()
             rows = islice(sheet.iter_rows(values_only=True), max_import_rows() + HEADER_SEARCH_ROWS + 1)
             sheets.append(
                 SheetRows(
                     sheet.title,
-                    [(number, list(row)) for number, row in enumerate(rows, start=1)],
+                    [(number, _within_columns(number, row)) for number, row in enumerate(rows, start=1)],
                     marked=sheet.title == marked,
                 )
             )
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
         raise _unreadable(1, "error.unreadable_workbook") from error
     return sheets
+
+
+def _refuse_stated_size(rows: int | None, columns: int | None) -> None:
+    """Refuse a sheet whose ``dimension`` (read by openpyxl from the top of the sheet, before any row; ``None``
+    when it has none) states more rows than the row limit or more columns than :data:`MAX_SHEET_COLUMNS`."""
+    _refuse_too_many_rows(None if rows is None else rows - 1 - HEADER_SEARCH_ROWS)
+    if rows is not None and columns is not None and columns > MAX_SHEET_COLUMNS:
+        dimension = f"A1:{get_column_letter(columns)}{rows}"
+        raise _unreadable(1, "error.sheet_too_wide", dimension=dimension, limit=MAX_SHEET_COLUMNS)
+
+
+def _within_columns(number: int, row: tuple) -> list:
+    """A row's cells up to :data:`MAX_SHEET_COLUMNS`; a value further right is refused, empty cells there are
+    dropped."""
+    if len(row) > MAX_SHEET_COLUMNS and not _is_empty(row[MAX_SHEET_COLUMNS:]):
+        raise _unreadable(number, "error.row_too_wide", limit=MAX_SHEET_COLUMNS)
+    return list(row[:MAX_SHEET_COLUMNS])
 
 
 def _refuse_unpacking_too_much(data: bytes) -> None:
@@ -389,7 +414,7 @@ def _refuse_no_data(ledgers: list[LedgerSheet], file_name: str) -> None:
     _refuse_too_many_rows(data_rows)
 
 
-def _is_empty(cells: list) -> bool:
+def _is_empty(cells: list | tuple) -> bool:
     return all(cell is None or str(cell).strip() == "" for cell in cells)
 
 

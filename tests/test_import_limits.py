@@ -5,12 +5,14 @@ write transaction, so that a refused one never makes another clerk's save wait."
 from __future__ import annotations
 
 import io
+import re
 import time
 import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 
 from data_layer import checkpoints, settings, transfer
 from data_layer.db import Actor, perform
@@ -155,3 +157,58 @@ def test_a_clerks_entry_saved_while_an_import_is_checked_is_seen_by_the_import(e
         transfer.import_file(engine, ADMIN, "checkpoint_counts", counts_csv(200), "counts.csv", progress=progress)
     assert [(error.row, error.column) for error in refused.value.row_errors] == [(201, "period_start")]
     assert count_rows(engine, "checkpoint_counts") == 1
+
+
+def workbook_declaring(dimension: str, rows: list[list]) -> bytes:
+    """A small workbook of ``rows`` whose sheet states ``dimension`` as its size (as a hostile file may): openpyxl
+    pads every row it reads to the stated width."""
+    plain = io.BytesIO()
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(plain)
+    stated = io.BytesIO()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(stated, "w", zipfile.ZIP_DEFLATED) as target:
+        for part in source.infolist():
+            data = source.read(part)
+            if part.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>'.encode(), data)
+            target.writestr(part.filename, data)
+    return stated.getvalue()
+
+
+LEDGER_ROWS = [COUNT_HEADER.strip().split(","), ["南路口", "2025-01-01 08:00", "2025-01-01 16:00", 1, 0, 0, 0, ""]]
+
+
+def test_a_small_xlsx_declaring_the_whole_sheet_is_refused_in_a_second_naming_the_column_limit(engine, checkpoint):
+    """A1:XFD50000 passes the row limit; read, each row would be padded to 16,384 cells (gigabytes at 50,000 rows)."""
+    for dimension in ("A1:XFD1048576", "A1:XFD50000"):
+        data = workbook_declaring(dimension, LEDGER_ROWS)
+        assert len(data) < 8 * 1024
+        started = time.perf_counter()
+        refused = refusal(engine, data, "bomb.xlsx")
+        assert time.perf_counter() - started < 1
+        assert only_reason(refused, "zh_CN").startswith(("超过 50000 行", f"工作表声明的范围 {dimension} 超过 256 列"))
+    assert only_reason(refused, "en") == (
+        "the sheet states its range as A1:XFD50000, more than 256 columns; save the ledger sheet alone as CSV"
+    )
+
+
+def test_an_xlsx_row_with_a_value_beyond_the_column_limit_is_refused(engine, checkpoint):
+    wide = [*LEDGER_ROWS[1], *[None] * (transfer.MAX_SHEET_COLUMNS - 8), "远处的值"]
+    refused = refusal(engine, workbook_declaring("A1:B2", [LEDGER_ROWS[0], wide]), "wide.xlsx")
+    assert [error.row for error in refused.row_errors] == [2]
+    assert only_reason(refused, "en") == "has a value beyond column 256; save the ledger sheet alone as CSV"
+
+
+def test_an_xlsx_whose_empty_cells_reach_beyond_the_column_limit_imports(engine, checkpoint):
+    wide = [*LEDGER_ROWS[1], *[None] * transfer.MAX_SHEET_COLUMNS]
+    data = workbook_declaring("A1:B2", [LEDGER_ROWS[0], wide])
+    assert transfer.import_file(engine, ADMIN, "checkpoint_counts", data, "wide.xlsx") == 1
+
+
+def test_an_xlsx_stating_a_smaller_range_than_it_holds_is_read_whole(engine, checkpoint):
+    """openpyxl reads no further than a sheet's stated range; a tool that wrote it wrong must not lose rows."""
+    later = ["南路口", "2025-01-02 08:00", "2025-01-02 16:00", 7, 0, 0, 0, "第二班"]
+    data = workbook_declaring("A1:B2", [*LEDGER_ROWS, later])
+    assert transfer.import_file(engine, ADMIN, "checkpoint_counts", data, "short.xlsx") == 2
