@@ -94,13 +94,25 @@ class RowError:
     def column(self) -> str:
         return self.error.field
 
+    def column_label(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The column as the user's language names it (检测人数, not ``persons``)."""
+        return translate(self.error.label, language)
+
+    def reason(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return translate(self.error.key, language, **self.error.params)
+
     def message(self, language: str = DEFAULT_LANGUAGE) -> str:
         where = translate(
-            "error.import_row", language, row=self.row, column=self.column, reason=self.error.message(language)
+            "error.import_row", language, row=self.row, column=self.column_label(language), reason=self.reason(language)
         )
         return (
             where if self.sheet is None else translate("error.import_sheet", language, sheet=self.sheet, problem=where)
         )
+
+
+LISTED_PROBLEMS = 100
+"""The most problems a refused import lists; the rest are counted in one line. A file of a wrong kind has a
+problem in every row, and a list of thousands helps nobody fix the first."""
 
 
 class ImportRejected(CommandPostError):
@@ -110,8 +122,19 @@ class ImportRejected(CommandPostError):
         super().__init__(row_errors)
         self.row_errors = list(row_errors)
 
+    @property
+    def listed(self) -> list[RowError]:
+        """The problems a report lists: the first :data:`LISTED_PROBLEMS`, in file order."""
+        return self.row_errors[:LISTED_PROBLEMS]
+
+    def unlisted(self, language: str = DEFAULT_LANGUAGE) -> str | None:
+        """The line that counts the problems not listed (``… and 50 more``), or ``None`` when all are listed."""
+        more = len(self.row_errors) - len(self.listed)
+        return translate("error.more_problems", language, count=more) if more else None
+
     def messages(self, language: str = DEFAULT_LANGUAGE) -> list[str]:
-        return [error.message(language) for error in self.row_errors]
+        more = self.unlisted(language)
+        return [error.message(language) for error in self.listed] + ([] if more is None else [more])
 
 
 class RowsRejected(CommandPostError):

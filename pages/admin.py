@@ -17,7 +17,7 @@ import streamlit as st
 
 from data_layer import checkpoints, clock, db, quarantine, situation, supplies, users
 from data_layer.errors import CommandPostError, ImportRejected
-from data_layer.i18n import format_number, translate
+from data_layer.i18n import format_number
 from data_layer.markdown import plain
 from data_layer.transfer import export_file, import_ledger, transfer_kinds
 from ui.checkpoints import master_data_tab
@@ -297,14 +297,13 @@ def columns_text(kind: str) -> str:
 
 
 def row_errors_frame(refusal: ImportRejected) -> pd.DataFrame:
-    """Every bad row of a refused file: its row number as the spreadsheet shows it, the column and the reason."""
+    """The bad rows a refused file's report lists: the row number as the spreadsheet shows it, the column and
+    the reason."""
     return pd.DataFrame(
         {
-            t("admin.import.row"): [error.row for error in refusal.row_errors],
-            t("admin.import.column"): [translate(error.error.label, language()) for error in refusal.row_errors],
-            t("admin.import.reason"): [
-                translate(error.error.key, language(), **error.error.params) for error in refusal.row_errors
-            ],
+            t("admin.import.row"): [error.row for error in refusal.listed],
+            t("admin.import.column"): [error.column_label(language()) for error in refusal.listed],
+            t("admin.import.reason"): [error.reason(language()) for error in refusal.listed],
         }
     )
 
@@ -319,6 +318,8 @@ def run_import(kind: str, file_name: str, content: bytes) -> None:
     except ImportRejected as refusal:
         st.error(t("admin.import.refused", file=plain(file_name)))
         st.dataframe(row_errors_frame(refusal), hide_index=True, width="stretch")
+        if (more := refusal.unlisted(language())) is not None:
+            st.caption(more)
         show_summary(0, len({error.row for error in refusal.row_errors}))
         return
     except CommandPostError as refusal:

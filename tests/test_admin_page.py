@@ -79,6 +79,18 @@ def test_an_import_with_one_bad_row_shows_the_row_error_and_stores_nothing(monke
     assert count_rows(engine, "checkpoints") == 2
 
 
+def test_a_refused_import_shows_its_first_100_problems_and_counts_the_rest(monkeypatch, db_url, engine):
+    app = open_admin(monkeypatch, db_url)
+    rows = "".join(f"卡口{number},一网格,spaceship,,,1\n" for number in range(150))
+    import_file(app, "checkpoints", "卡口.csv", ("name,grid,kind,latitude,longitude,active\n" + rows).encode())
+    assert not app.exception
+    errors = app.dataframe[-1].value
+    assert list(errors["行号"]) == list(range(2, 102))
+    assert set(errors["列"]) == {"类型"}
+    assert "…… 另有 50 处问题未列出" in [caption.value for caption in app.caption]
+    assert "写入 0 行，拒收 150 行" in app.error[-1].value
+
+
 def test_the_risk_level_is_set_on_the_admin_page_and_the_overview_has_no_control(monkeypatch, db_url, engine):
     app = open_admin(monkeypatch, db_url)
     form = form_of(app, "admin-risk-level")

@@ -150,10 +150,37 @@ def test_import_with_one_bad_row_writes_nothing_lists_the_row_and_exits_1(tmp_pa
     )
     result = CliRunner().invoke(cli, ["import", "checkpoints", str(ledger), "--db", db_url])
     assert result.exit_code == 1
-    assert "第 3 行" in result.output
-    assert "kind" in result.output
+    assert "第 3 行，类型 列：" in result.output
     assert count_rows(engine, "checkpoints") == 0
     assert count_rows(engine, "audit_log") == 0
+
+
+def checkpoints_with_bad_kinds(path: Path, rows: int) -> Path:
+    """A checkpoints CSV of ``rows`` rows, each of an unknown kind."""
+    lines = "".join(f"卡口{number},第一网格,spaceship,,,1\n" for number in range(rows))
+    path.write_text("卡口名称,网格,类型,纬度,经度,启用\n" + lines, encoding="utf-8")
+    return path
+
+
+def test_a_chinese_error_report_names_the_column_by_its_chinese_label_and_an_english_one_by_its_english_label(
+    tmp_path, db_url
+):
+    ledger = checkpoints_with_bad_kinds(tmp_path / "卡口.csv", 1)
+    chinese = CliRunner().invoke(cli, ["import", "checkpoints", str(ledger), "--db", db_url])
+    english = CliRunner().invoke(cli, ["import", "checkpoints", str(ledger), "--db", db_url, "--lang", "en"])
+    assert chinese.output.startswith("第 2 行，类型 列：") and "kind" not in chinese.output
+    assert english.output.startswith("Row 2, column Kind: ")
+
+
+def test_a_refused_import_lists_its_first_100_problems_and_counts_the_rest(tmp_path, db_url, engine):
+    ledger = checkpoints_with_bad_kinds(tmp_path / "卡口.csv", 150)
+    for language, more in (("zh_CN", "…… 另有 50 处问题未列出"), ("en", "… and 50 more")):
+        result = CliRunner().invoke(cli, ["import", "checkpoints", str(ledger), "--db", db_url, "--lang", language])
+        lines = result.output.splitlines()
+        assert result.exit_code == 1
+        assert len(lines) == 102 and lines[100] == more
+        assert lines[-1].endswith("150 problem(s); nothing was imported")
+    assert count_rows(engine, "checkpoints") == 0
 
 
 def test_import_then_export_round_trips(tmp_path, db_url):

@@ -35,7 +35,7 @@ def counts_csv(rows: int, last_persons: str = "1") -> bytes:
 
 
 def only_reason(refused: ImportRejected, language: str) -> str:
-    """The one message of a refused file, after its row and column (\"第 1 行，file 列：文件：\")."""
+    """The one message of a refused file, after its row and column (\"第 1 行，文件 列：\")."""
     [message] = refused.messages(language)
     return message.rsplit("：" if language == "zh_CN" else ": ", 1)[1]
 

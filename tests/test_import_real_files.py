@@ -181,7 +181,7 @@ def test_a_bad_row_of_a_sheet_per_day_ledger_is_named_with_its_sheet(engine, che
     bad = ["南路口", "2025-01-02 16:00", "2025-01-02 20:00", -1, 0, 0, 0]
     data = workbook_file(day_sheet(1, 100), (title, [*rows, bad]))
     [message] = refused(engine, data, "卡口.xlsx").messages("zh_CN")
-    assert message.startswith("工作表“1月2日”第 3 行，persons 列：")
+    assert message.startswith("工作表“1月2日”第 3 行，检测人数 列：")
 
 
 def test_sheets_of_different_columns_are_refused_naming_them_and_the_sheet_option(engine, checkpoint):
@@ -241,7 +241,7 @@ def as_moment(value: object) -> datetime:
 def test_a_date_without_a_year_is_refused_saying_the_year_is_missing(engine, checkpoint):
     data = workbook_file(("Sheet1", [HEADER, ["南路口", "1月1日 08:00", "2025-01-01 16:00", 1, 0, 0, 0]]))
     [message] = refused(engine, data, "卡口.xlsx").messages("zh_CN")
-    assert message == "第 2 行，period_start 列：开始时间：“1月1日 08:00”缺少年份，请写成 2022年3月5日 或 2022-03-05"
+    assert message == "第 2 行，开始时间 列：“1月1日 08:00”缺少年份，请写成 2022年3月5日 或 2022-03-05"
 
 
 @pytest.fixture
@@ -314,8 +314,7 @@ def test_an_id_number_stored_as_a_number_is_refused_with_the_hint_to_format_the_
     )
     [message] = refused(engine, data, "随访.xlsx", "followups").messages("zh_CN")
     assert message == (
-        "第 2 行，id_number 列：身份证号：被存成了数字（4.2010219850312e+17），末几位已丢失；"
-        "请把该列设置为“文本”格式后重新填写"
+        "第 2 行，身份证号 列：被存成了数字（4.2010219850312e+17），末几位已丢失；请把该列设置为“文本”格式后重新填写"
     )
 
 
@@ -336,4 +335,4 @@ def test_a_total_row_that_adds_up_and_a_signature_line_are_passed_over(engine, c
 def test_a_total_row_that_does_not_add_up_is_refused_with_one_message_naming_it(engine, checkpoint):
     rows = [*SHIFTS, ["总计", None, None, 210, 42, 1, 3], ["填表人：王五"]]
     [message] = refused(engine, workbook_file(("台账", clerks_ledger(rows))), "卡口.xlsx").messages("zh_CN")
-    assert message.startswith("第 7 行，row 列：整行：是合计行，但其中的数字与上面各行之和不符")
+    assert message.startswith("第 7 行，整行 列：是合计行，但其中的数字与上面各行之和不符")
