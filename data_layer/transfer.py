@@ -22,6 +22,7 @@ import importlib
 import io
 import math
 import re
+import struct
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -29,11 +30,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
+from typing import Literal
 
+import xlrd
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.engine import Connection, Engine
+from xlrd.biffh import XLRDError
+from xlrd.compdoc import CompDocError
 
 from data_layer import settings
 from data_layer.db import DOMAIN_MODULES, Actor, WriteContext, write
@@ -54,6 +59,24 @@ MAX_SHEET_COLUMNS = 256
 """The most columns a sheet may use (Excel 2003's limit; a ledger has a few dozen). openpyxl pads every row it
 reads to the width a sheet states (its ``dimension``): a file of a few kilobytes stating A1:XFD50000 would fill
 gigabytes with empty cells."""
+IMPORT_FILE_TYPES = ("csv", "xlsx", "xls")
+"""The file types an upload offers: CSV, Excel workbooks, and the old Excel 97–2003 workbooks of WPS and old
+offices."""
+OLE_SIGNATURE = bytes.fromhex("d0cf11e0a1b11ae1")
+"""How an old .xls workbook (an OLE compound document) begins."""
+ZIP_SIGNATURE = b"PK\x03\x04"
+"""How an .xlsx workbook (a zip archive) begins."""
+LEGACY_READ_ERRORS = (
+    XLRDError,
+    CompDocError,
+    struct.error,
+    AssertionError,
+    ValueError,
+    LookupError,
+    EOFError,
+    OSError,
+)
+"""What xlrd raises on a damaged .xls file (it checks some of its records with ``assert``)."""
 HEADER_SEARCH_ROWS = 20
 """How far down a sheet the header may stand: clerks' ledgers put a title, a merged banner, the unit's name or
 blank rows above it."""
@@ -155,7 +178,7 @@ class SheetRows:
 
 
 def read_table(source: Path | bytes, file_name: str | None = None) -> tuple[list[str], Iterator[tuple[int, list]]]:
-    """The header and the numbered data rows of the first sheet of a CSV or XLSX file, row 1 being the header
+    """The header and the numbered data rows of the first sheet of a CSV, XLSX or XLS file, row 1 being the header
     (the shape the app's own exports have; :func:`import_file` also finds a header further down)."""
     rows = read_sheets(source, file_name)[0].rows
     header = [_header_text(cell) for cell in (rows[0][1] if rows else ())]
@@ -163,10 +186,10 @@ def read_table(source: Path | bytes, file_name: str | None = None) -> tuple[list
 
 
 def read_sheets(source: Path | bytes, file_name: str | None = None) -> list[SheetRows]:
-    """Every sheet of a CSV or XLSX file with its numbered rows.
+    """Every sheet of a CSV, XLSX or old XLS file with its numbered rows.
 
-    ``source`` is a path, or the bytes of an uploaded file whose ``file_name``
-    tells its format. CSV files are read as UTF-8 (with or without BOM) and,
+    ``source`` is a path, or the bytes of an uploaded file. A workbook is known by how its bytes begin, whatever
+    its name; other files are read as their ``file_name`` says. CSV files are read as UTF-8 (with or without BOM) and,
     failing that, as GB18030, which is what Excel writes on a Chinese Windows.
     A file that cannot be read is refused (:class:`ImportRejected`) like one with bad rows.
     """
@@ -175,10 +198,24 @@ def read_sheets(source: Path | bytes, file_name: str | None = None) -> list[Shee
     if size > MAX_FILE_MEGABYTES * MEGABYTE:
         raise _unreadable(1, "error.file_too_large", limit=MAX_FILE_MEGABYTES)
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    if name.lower().endswith((".xlsx", ".xlsm")):
+    workbook_format = _workbook_format(data, name)
+    if workbook_format == "xlsx":
         return _read_xlsx(data)
+    if workbook_format == "xls":
+        return _read_xls(data)
     _refuse_too_many_rows(_line_count(data) - 1 - HEADER_SEARCH_ROWS)
     return [SheetRows(None, _read_csv(data))]
+
+
+def _workbook_format(data: bytes, name: str) -> str | None:
+    """``"xlsx"`` or ``"xls"`` for a workbook, by how its bytes begin (a clerk's .xls is often an .xlsx renamed,
+    or the other way round) or else by its name; ``None`` for a CSV file."""
+    if data.startswith(OLE_SIGNATURE):
+        return "xls"
+    if data.startswith(ZIP_SIGNATURE):
+        return "xlsx"
+    suffix = Path(name).suffix.lower()
+    return "xls" if suffix == ".xls" else "xlsx" if suffix in (".xlsx", ".xlsm") else None
 
 
 def _line_count(data: bytes) -> int:
@@ -239,6 +276,43 @@ def _read_xlsx(data: bytes) -> list[SheetRows]:
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
         raise _unreadable(1, "error.unreadable_workbook") from error
     return sheets
+
+
+def _read_xls(data: bytes) -> list[SheetRows]:
+    """The rows of every sheet of an old .xls workbook (xlrd), cells typed as openpyxl types them. A sheet is
+    counted before its rows are read; an .xls sheet has at most 256 columns."""
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=io.StringIO())
+        try:
+            sheets = []
+            for index in range(book.nsheets):
+                sheet = book.sheet_by_index(index)
+                _refuse_stated_size(sheet.nrows, sheet.ncols)
+                rows = [
+                    [_legacy_value(cell, book.datemode) for cell in sheet.row(number)] for number in range(sheet.nrows)
+                ]
+                sheets.append(SheetRows(sheet.name, list(enumerate(rows, start=1))))
+                book.unload_sheet(index)
+        finally:
+            book.release_resources()
+    except LEGACY_READ_ERRORS as error:
+        raise _unreadable(1, "error.unreadable_workbook") from error
+    return sheets
+
+
+def _legacy_value(cell: xlrd.sheet.Cell, datemode: Literal[0, 1]) -> object:
+    """An .xls cell's value as openpyxl gives an .xlsx cell's: a date cell a datetime, a whole number an int,
+    an error its text (#N/A), an empty cell ``None``."""
+    value = cell.value
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK) or isinstance(value, str):
+        return value or None
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        return xlrd.xldate.xldate_as_datetime(value, datemode)
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(value)
+    if cell.ctype == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(int(value), "#ERROR")
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
 def _refuse_stated_size(rows: int | None, columns: int | None) -> None:

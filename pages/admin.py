@@ -19,7 +19,7 @@ from data_layer import checkpoints, clock, db, quarantine, situation, supplies, 
 from data_layer.errors import CommandPostError, ImportRejected
 from data_layer.i18n import format_number
 from data_layer.markdown import plain
-from data_layer.transfer import export_file, import_ledger, transfer_kinds
+from data_layer.transfer import IMPORT_FILE_TYPES, export_file, import_ledger, transfer_kinds
 from ui.checkpoints import master_data_tab
 from ui.enterprises import register_form
 from ui.forms import entry_form, save, save_done
@@ -338,7 +338,9 @@ def import_tab() -> None:
     )
     st.caption(columns_text(kind))
     upload = st.file_uploader(
-        t("admin.import.file"), type=["csv", "xlsx"], key=f"admin:upload:{st.session_state.get(UPLOAD_ROUND_KEY, 0)}"
+        t("admin.import.file"),
+        type=list(IMPORT_FILE_TYPES),
+        key=f"admin:upload:{st.session_state.get(UPLOAD_ROUND_KEY, 0)}",
     )
     if st.button(t("admin.import.run"), type="primary", disabled=upload is None, key="admin:import_run"):
         run_import(kind, upload.name, upload.getvalue())

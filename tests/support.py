@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import queue
@@ -253,3 +254,26 @@ def collect_results(processes: list[BaseProcess], results: multiprocessing.queue
             if process.is_alive():
                 process.kill()
     return collected
+
+
+def legacy_workbook(*sheets: tuple[str, list[list]], merged_title: str | None = None) -> bytes:
+    """An old Excel 97–2003 .xls of ``sheets`` (title, rows), as WPS or an old Excel saves it: dates as date
+    cells, numbers as numbers; a first row of only ``merged_title`` is merged across the table."""
+    import xlwt
+
+    workbook = xlwt.Workbook(encoding="utf-8")
+    moment = xlwt.easyxf(num_format_str="yyyy-mm-dd hh:mm")
+    for title, rows in sheets:
+        sheet = workbook.add_sheet(title)
+        for index, row in enumerate(rows):
+            if merged_title is not None and row == [merged_title]:
+                sheet.write_merge(index, index, 0, max(map(len, rows)) - 1, merged_title)
+                continue
+            for column, value in enumerate(row):
+                if isinstance(value, date):
+                    sheet.write(index, column, value, moment)
+                elif value is not None:
+                    sheet.write(index, column, value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from data_layer import checkpoints, settings, transfer
 from data_layer.db import Actor, perform
 from data_layer.errors import ImportRejected
-from support import BACKEND, audit_rows, count_rows, write_lock_held
+from support import BACKEND, audit_rows, count_rows, legacy_workbook, write_lock_held
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = Actor("admin-test", "admin")
@@ -81,6 +81,18 @@ def test_an_xlsx_of_more_rows_than_the_limit_is_refused(engine, checkpoint, monk
     assert only_reason(refusal(engine, path.read_bytes(), "counts.xlsx"), "en") == (
         "has more than 5 rows; split it into files of at most 5 rows"
     )
+
+
+def test_an_old_xls_at_the_row_limit_imports_and_one_over_it_is_refused(engine, checkpoint, monkeypatch):
+    monkeypatch.setenv(settings.IMPORT_MAX_ROWS.name, "5")
+    shifts = [["南路口", f"2025-01-01 {hour:02d}:00", f"2025-01-01 {hour:02d}:59", 1, 0, 0, 0] for hour in range(6)]
+    header = COUNT_HEADER.strip().split(",")
+    over = legacy_workbook(("台账", [header, *shifts]))
+    assert only_reason(refusal(engine, over, "counts.xls"), "en") == (
+        "has more than 5 rows; split it into files of at most 5 rows"
+    )
+    at_limit = legacy_workbook(("台账", [header, *shifts[:5]]))
+    assert transfer.import_file(engine, ADMIN, "checkpoint_counts", at_limit, "counts.xls") == 5
 
 
 def test_an_xlsx_that_unpacks_to_more_than_the_limit_is_refused_before_it_is_unpacked(engine, checkpoint):

@@ -18,9 +18,11 @@ from data_layer import checkpoints, clock, quarantine, transfer
 from data_layer.cli import cli
 from data_layer.db import Actor, perform
 from data_layer.errors import ImportRejected
-from support import audit_rows, count_rows, id_number
+from support import audit_rows, count_rows, id_number, legacy_workbook
 
 ADMIN = Actor("admin-test", "admin")
+OLE_SIGNATURE = bytes.fromhex("d0cf11e0a1b11ae1")
+"""How an old .xls file (an OLE compound document) begins."""
 TITLE = "东湖街道卡口检测登记表"
 HEADER_WITH_UNITS = [
     "卡口名称",
@@ -204,6 +206,43 @@ def test_the_command_line_reads_the_sheet_it_is_told_and_says_which_sheet_it_rea
     missing = CliRunner().invoke(cli, ["import", "checkpoint_counts", str(ledger), "--db", db_url, "--sheet", "2日"])
     assert missing.exit_code == 1
     assert "没有名为“2日”的工作表；工作表有：1月1日、汇总" in missing.output
+
+
+# --- 5. old .xls workbooks -------------------------------------------------------------------------------------
+
+
+def test_an_old_xls_ledger_with_title_units_chinese_dates_and_a_total_row_imports(engine, checkpoint):
+    rows = [
+        ["南路口", datetime(2025, 1, 1, 8), "2025年1月1日 16:00", 120, 30, 1, 2],
+        ["南路口", "2025年1月1日 16:00", "2025年1月2日 0:00", 80, 12, 0, 1, "夜班"],
+        ["合  计", None, None, 200, 42, 1, 3],
+        ["填表人：王五", None, None, "审核人：赵六"],
+    ]
+    data = legacy_workbook(("台账", clerks_ledger(rows)), merged_title=TITLE)
+    assert data.startswith(OLE_SIGNATURE)
+    imported = transfer.import_ledger(engine, ADMIN, "checkpoint_counts", data, "卡口登记表.xls")
+    assert (imported.rows, imported.sheets) == (2, ("台账",))
+    assert stored_figures(engine) == [(120, 30, 1, 2, None), (80, 12, 0, 1, "夜班")]
+
+
+def test_the_command_line_imports_an_old_xls_ledger_of_a_sheet_per_day(tmp_path: Path, db_url, engine, checkpoint):
+    ledger = tmp_path / "卡口.xls"
+    ledger.write_bytes(legacy_workbook(INSTRUCTIONS, day_sheet(1, 100), day_sheet(2, 200)))
+    result = CliRunner().invoke(cli, ["import", "checkpoint_counts", str(ledger), "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert [persons for persons, *_ in stored_figures(engine)] == [100, 200]
+
+
+def test_an_xls_saved_under_a_csv_name_is_read_as_a_workbook_and_an_xlsx_under_an_xls_name_too(engine, checkpoint):
+    legacy = legacy_workbook(day_sheet(1, 100))
+    assert transfer.import_file(engine, ADMIN, "checkpoint_counts", legacy, "卡口.csv") == 1
+    assert transfer.import_file(engine, ADMIN, "checkpoint_counts", workbook_file(day_sheet(2, 200)), "卡口.xls") == 1
+
+
+def test_a_damaged_xls_is_refused_with_one_message_and_nothing_written(engine, checkpoint):
+    damaged = legacy_workbook(day_sheet(1, 100))[:1500]
+    [message] = refused(engine, damaged, "卡口.xls").messages("zh_CN")
+    assert message.endswith("不是可读取的 Excel 工作簿（.xlsx 或 .xls）")
 
 
 # --- 3. what clerks type ---------------------------------------------------------------------------------------

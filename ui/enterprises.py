@@ -34,7 +34,7 @@ from data_layer.enterprises import (
 from data_layer.errors import CommandPostError, ImportRejected
 from data_layer.i18n import format_day, format_number
 from data_layer.markdown import plain
-from data_layer.transfer import import_file
+from data_layer.transfer import IMPORT_FILE_TYPES, import_file
 from ui.forms import entry_form, save
 from ui.messages import refusal_lines, remember_saved, show_saved
 from ui.progress import progress_bar
@@ -296,7 +296,7 @@ def import_section() -> None:
     st.caption(import_columns_text())
     upload_round = st.session_state.get(UPLOAD_ROUND_KEY, 0)
     upload = st.file_uploader(
-        t("enterprises.page.import_file"), type=["xlsx", "csv"], key=f"enterprises:upload:{upload_round}"
+        t("enterprises.page.import_file"), type=list(IMPORT_FILE_TYPES), key=f"enterprises:upload:{upload_round}"
     )
     if st.button(t("enterprises.page.import_button"), type="primary", disabled=upload is None, width="stretch"):
         try:

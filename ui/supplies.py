@@ -49,7 +49,7 @@ from data_layer.supplies import (
     reversible_movements,
     stock_on,
 )
-from data_layer.transfer import import_file
+from data_layer.transfer import IMPORT_FILE_TYPES, import_file
 from ui.forms import entry_form, save
 from ui.messages import refusal_lines, remember_saved, show_saved
 from ui.progress import progress_bar
@@ -416,7 +416,7 @@ def import_form(slot: str) -> None:
     round_number = st.session_state.get(IMPORT_ROUND_KEY, 0)
     uploaded = st.file_uploader(
         t("supplies.page.import_file"),
-        type=["xlsx", "csv"],
+        type=list(IMPORT_FILE_TYPES),
         key=f"{slot}-{round_number}",
         help=t("supplies.page.import_help"),
     )
