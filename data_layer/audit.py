@@ -95,22 +95,27 @@ def audit_tables(conn: Connection) -> list[str]:
     return _distinct(conn, audit_log.c.table_name)
 
 
-def _export_cell(column: str, value: Any) -> object:
+def _export_cell(column: str, value: Any, typed: bool) -> object:
+    """A value as the export writes it: a moment to the second, a date cell in a workbook (``typed``) and text
+    in a CSV file."""
     if column in ("before", "after"):
         return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
     if column == "at":
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return value.replace(microsecond=0) if typed else value.strftime("%Y-%m-%d %H:%M:%S")
     return value
 
 
 def export_audit(engine: Engine, chosen: AuditFilter, path: Path) -> int:
     """Write the filtered audit log (newest first, at most :data:`MAX_EXPORT_ROWS`) to ``path`` as CSV or XLSX
-    by extension; returns the rows written. Before and after stay JSON text, as stored."""
+    by extension; returns the rows written. Before and after stay JSON text, as stored; a row's id is text (an
+    account's is its name)."""
     with engine.connect() as conn:
         entries = audit_entries(conn, chosen, MAX_EXPORT_ROWS)
+    typed = Path(path).suffix.lower() == ".xlsx"
     write_table(
         Path(path),
         list(EXPORT_COLUMNS),
-        [[_export_cell(column, entry[column]) for column in EXPORT_COLUMNS] for entry in entries],
+        [[_export_cell(column, entry[column], typed) for column in EXPORT_COLUMNS] for entry in entries],
+        text_column_numbers=[EXPORT_COLUMNS.index("row_id") + 1],
     )
     return len(entries)

@@ -27,7 +27,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Literal
@@ -44,7 +44,7 @@ from data_layer import settings
 from data_layer.db import DOMAIN_MODULES, Actor, WriteContext, write
 from data_layer.errors import FieldError, ImportRejected, RowError, RowsRejected, ValidationError
 from data_layer.validation import is_blank, parse_number, typed_text
-from data_layer.workbook import append_row, csv_text, csv_text_read, import_sheet_of
+from data_layer.workbook import append_row, csv_text, csv_text_read, import_sheet_of, text_columns
 
 Row = dict[str, object]
 Progress = Callable[[int, int], None]
@@ -125,10 +125,17 @@ class ProgressTicker:
 
 @dataclass(frozen=True)
 class Column:
-    """A column of an import file: its English name (design §5) and the Chinese header of clerks' ledgers."""
+    """A column of an import file: its English name (design §5) and the Chinese header of clerks' ledgers;
+    ``text`` for digits that must stay text (an ID number, a phone), which an export gives the text format."""
 
     name: str
     chinese: str
+    text: bool = False
+
+
+def text_column_numbers(columns: Iterable[Column]) -> list[int]:
+    """Where the ``text`` columns stand among ``columns`` (1 for the first, as a sheet counts them)."""
+    return [number for number, column in enumerate(columns, start=1) if column.text]
 
 
 AddRows = Callable[[WriteContext, list[Row], Callable[[int], None]], list[int]]
@@ -639,18 +646,26 @@ def export_file(engine: Engine, kind_name: str, path: Path, *, progress: Progres
     with engine.connect() as conn:
         rows = [[_cell(row.get(column.name)) for column in kind.columns] for row in kind.read_rows(conn)]
     header = [column.name for column in kind.columns]
-    write_table(Path(path), header, rows, progress=progress)
+    write_table(Path(path), header, rows, progress=progress, text_column_numbers=text_column_numbers(kind.columns))
     return len(rows)
 
 
-def write_table(path: Path, header: list[str], rows: list[list], *, progress: Progress | None = None) -> None:
-    """Write a header and rows as CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX, text never a formula
-    (:mod:`data_layer.workbook`)."""
+def write_table(
+    path: Path,
+    header: list[str],
+    rows: list[list],
+    *,
+    progress: Progress | None = None,
+    text_column_numbers: Iterable[int] = (),
+) -> None:
+    """Write a header and rows as CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX (typed cells, the
+    ``text_column_numbers`` in the text format), text never a formula (:mod:`data_layer.workbook`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     ticker = ProgressTicker(progress, len(rows))
     if path.suffix.lower() == ".xlsx":
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet()
+        text_columns(sheet, text_column_numbers)
         append_row(sheet, header)
         for done, row in enumerate(rows, start=1):
             append_row(sheet, row)
@@ -671,7 +686,5 @@ def _cell(value: object) -> object:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
+        return value.replace(second=0, microsecond=0)
     return value

@@ -13,13 +13,14 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.dimensions import ColumnDimension
 from openpyxl.worksheet.worksheet import Worksheet
 
 IMPORT_SHEET_PROPERTY = "command-post-import-sheet"
@@ -31,6 +32,11 @@ SHEET_TITLE_LENGTH = 31
 SHEET_TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
 NUMBER_FORMAT = "#,##0"
 DATE_FORMAT = "yyyy-mm-dd"
+MINUTE_FORMAT = "yyyy-mm-dd hh:mm"
+SECOND_FORMAT = "yyyy-mm-dd hh:mm:ss"
+DATE_FORMATS = (DATE_FORMAT, MINUTE_FORMAT, SECOND_FORMAT)
+TEXT_FORMAT = "@"
+"""Excel's text format: what is typed into such a cell stays text (an ID number is not turned into 4.2E+17)."""
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -40,26 +46,63 @@ Sheet = tuple[str, Sequence[str], Iterable[Sequence[object]]]
 
 
 def text_cell(sheet: Worksheet, text: str) -> Cell:
-    """A cell holding ``text`` as a string, whatever it begins with (openpyxl would make ``=…`` a formula)."""
+    """A cell holding ``text`` as a string in the text format, whatever it begins with (openpyxl would make
+    ``=…`` a formula)."""
     cell = Cell(sheet, row=1, column=1, value=text)
     cell.data_type = "s"
+    cell.number_format = TEXT_FORMAT
+    return cell
+
+
+def date_format(value: date) -> str:
+    """How a date cell shows ``value``: the day, or the time to the minute (to the second when it has seconds)."""
+    if not isinstance(value, datetime):
+        return DATE_FORMAT
+    return SECOND_FORMAT if value.second or value.microsecond else MINUTE_FORMAT
+
+
+def date_cell(sheet: Worksheet, value: date) -> Cell:
+    """A date cell, shown as :func:`date_format` says (Excel sorts and filters it as a date)."""
+    cell = Cell(sheet, row=1, column=1, value=value)
+    cell.number_format = date_format(value)
     return cell
 
 
 def sheet_row(sheet: Worksheet, values: Iterable[object]) -> list[object]:
-    """``values`` ready to append to ``sheet``: every text a string cell, everything else as it is."""
-    return [text_cell(sheet, value) if isinstance(value, str) else value for value in values]
+    """``values`` ready to append to ``sheet``: every text a string cell, every date a date cell, numbers as
+    they are."""
+    return [
+        text_cell(sheet, value)
+        if isinstance(value, str)
+        else date_cell(sheet, value)
+        if isinstance(value, date)
+        else value
+        for value in values
+    ]
+
+
+def text_columns(sheet: Worksheet, columns: Iterable[int]) -> None:
+    """Give ``columns`` (1 for A) of ``sheet`` the text format, empty cells too: what a clerk types there later
+    stays text. A streamed sheet takes it before its first row."""
+    for column in columns:
+        letter = get_column_letter(column)
+        dimension = ColumnDimension(sheet, index=letter)
+        dimension.number_format = TEXT_FORMAT
+        sheet.column_dimensions[letter] = dimension
 
 
 def append_row(sheet: Worksheet, values: Iterable[object]) -> None:
     sheet.append(sheet_row(sheet, values))
 
 
-def workbook_bytes(sheets: Iterable[Sheet]) -> bytes:
-    """A workbook of plain sheets (a header and rows each), streamed, as the bytes of an .xlsx file."""
+def workbook_bytes(sheets: Iterable[Sheet], text_column_numbers: Iterable[int] = ()) -> bytes:
+    """A workbook of plain sheets (a header and rows each), streamed, as the bytes of an .xlsx file;
+    ``text_column_numbers`` (1 for A) hold numbers that must stay text (ID numbers, phones) in every sheet."""
     workbook = Workbook(write_only=True)
+    text_column_numbers = tuple(text_column_numbers)
     for title, header, rows in sheets:
         sheet = workbook.create_sheet(title)
+        text_columns(sheet, text_column_numbers)
         append_row(sheet, header)
         for row in rows:
             append_row(sheet, row)
@@ -77,9 +120,14 @@ def saved(workbook: Workbook, import_sheet: str | None = None) -> bytes:
 
 def csv_text(value: object) -> object:
     """A value as a CSV cell: text that a spreadsheet would evaluate (or that begins with the mark itself,
-    so that reading it back is unambiguous) gets an apostrophe in front."""
+    so that reading it back is unambiguous) gets an apostrophe in front; a date is written as the import reads
+    it (2025-03-05, 2025-03-05 08:30, seconds only where it has them)."""
     if isinstance(value, str) and value.startswith((*FORMULA_TRIGGERS, CSV_TEXT_MARK)):
         return CSV_TEXT_MARK + value
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S" if date_format(value) == SECOND_FORMAT else "%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
@@ -117,7 +165,7 @@ def title_rows(sheet: Worksheet, lines: Iterable[str], columns: int) -> int:
 
 def display_width(value: object) -> int:
     """How many character widths ``value`` takes in a cell: a Chinese character takes two."""
-    text = value.isoformat() if isinstance(value, date) else f"{value:,}" if isinstance(value, int) else str(value)
+    text = str(csv_text(value)) if isinstance(value, date) else f"{value:,}" if isinstance(value, int) else str(value)
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
@@ -134,7 +182,7 @@ def finish_table(sheet: Worksheet, header_row: int, number_columns: Iterable[int
         for cell in row:
             cell.border = _BORDER
             if isinstance(cell.value, date):
-                cell.number_format = DATE_FORMAT
+                cell.number_format = date_format(cell.value)
             elif cell.column in number_columns:
                 cell.number_format = NUMBER_FORMAT
             if cell.value is not None:

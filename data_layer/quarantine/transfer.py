@@ -25,7 +25,7 @@ from data_layer.quarantine.tables import (
     quarantine_followups,
     quarantine_sites,
 )
-from data_layer.transfer import Column, Row, TransferKind
+from data_layer.transfer import Column, Row, TransferKind, text_column_numbers
 from data_layer.validation import Checks, is_blank
 from data_layer.workbook import unique_sheet_title, workbook_bytes
 
@@ -98,8 +98,8 @@ TRANSFER_KINDS = (
         "quarantine",
         (
             Column("name", "姓名"),
-            Column("id_number", "身份证号"),
-            Column("phone", "联系电话"),
+            Column("id_number", "身份证号", text=True),
+            Column("phone", "联系电话", text=True),
             Column("grid", "网格"),
             Column("origin", "来源地"),
             Column("origin_category", "来源类别"),
@@ -118,7 +118,7 @@ TRANSFER_KINDS = (
     TransferKind(
         "followups",
         (
-            Column("id_number", "身份证号"),
+            Column("id_number", "身份证号", text=True),
             Column("date", "日期"),
             Column("slot", "时段"),
             Column("temperature", "体温"),
@@ -144,14 +144,12 @@ def _export_header(columns: Sequence[Column], language: str) -> list[str]:
 
 def _export_cell(column: str, value: object, language: str) -> object:
     """A value as an import reads it back: Chinese labels and 是/否 in a Chinese workbook, codes and 1/0
-    in an English one, dates as YYYY-MM-DD."""
+    in an English one."""
     chinese = language == "zh_CN"
     if value is None:
         return None
     if isinstance(value, bool):
         return ("是" if value else "否") if chinese else int(value)
-    if isinstance(value, date):
-        return value.isoformat()
     if column in CODED_COLUMNS and chinese:
         return code_label(str(value), "zh_CN")
     return value
@@ -178,7 +176,8 @@ def register_workbook(
     )
     rows = (present_person(row, actor) for row in conn.execute(query).mappings())
     title = translate("quarantine.page.sheet.register", language)
-    return workbook_bytes([(title, _export_header(columns, language), _sheet_rows(rows, columns, language))])
+    sheet = (title, _export_header(columns, language), _sheet_rows(rows, columns, language))
+    return workbook_bytes([sheet], text_column_numbers(columns))
 
 
 def _followup_export_rows(conn: Connection, day: date, search: str | None, actor: Actor | None) -> list[dict]:
@@ -233,4 +232,4 @@ def followups_workbook(
             (unique_sheet_title(f"{name}-{id_number[-4:]}", taken), header, _sheet_rows(person_rows, columns, language))
             for (name, id_number), person_rows in sorted(by_person.items())
         ]
-    return workbook_bytes(sheets)
+    return workbook_bytes(sheets, text_column_numbers(columns))
