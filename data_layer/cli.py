@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.engine import Engine
 
-from data_layer import briefing, clock, db, notify, retention, settings, transfer, users
+from data_layer import archive, briefing, clock, db, notify, retention, settings, transfer, users
 from data_layer.errors import CommandPostError, ImportRejected
 from data_layer.i18n import LANGUAGES, translate
 
@@ -97,9 +97,18 @@ def sample(url: str | None, days: int, seed: int, if_empty: bool) -> None:
     click.echo("sample command post loaded: " + ", ".join(f"{name} {count}" for name, count in summary.items()))
 
 
+ALL_KINDS = "all"
+"""The kind ``import`` and ``export`` take for the whole store (:mod:`data_layer.archive`)."""
+
+
+def kind_argument(function: Command) -> Command:
+    """The KIND argument of ``import`` and ``export``: a kind of ledger, or ``all``."""
+    return click.argument("kind", type=click.Choice([*sorted(transfer.transfer_kinds()), ALL_KINDS]))(function)
+
+
 @cli.command("import")
 @db_option
-@click.argument("kind", type=click.Choice(sorted(transfer.transfer_kinds())))
+@kind_argument
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--lang", type=click.Choice(LANGUAGES), default="zh_CN", show_default=True, help="Language of the error report."
@@ -111,9 +120,14 @@ def sample(url: str | None, days: int, seed: int, if_empty: bool) -> None:
     help="Read only this sheet (default: every sheet whose header names KIND's columns).",
 )
 def import_command(url: str | None, kind: str, file: Path, lang: str, sheet: str | None) -> None:
-    """Import a CSV or XLSX FILE of KIND; one bad row rejects the whole file."""
+    """Import a CSV, XLSX or XLS FILE of KIND; one bad row rejects the whole file. KIND ``all`` loads a file of
+    ``export all`` into an empty database."""
     engine = open_store(url)
     try:
+        if kind == ALL_KINDS:
+            counts = archive.import_all(engine, cli_actor(), file)
+            click.echo(f"{file}: " + ", ".join(f"{table} {rows}" for table, rows in counts.items()) + " imported")
+            return
         imported = transfer.import_ledger(engine, cli_actor(), kind, file, sheet=sheet)
     except ImportRejected as rejected:
         for line in rejected.messages(lang):
@@ -127,10 +141,17 @@ def import_command(url: str | None, kind: str, file: Path, lang: str, sheet: str
 
 @cli.command("export")
 @db_option
-@click.argument("kind", type=click.Choice(sorted(transfer.transfer_kinds())))
+@kind_argument
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def export_command(url: str | None, kind: str, file: Path) -> None:
-    """Export every row of KIND to FILE (CSV or XLSX, by the file's extension)."""
+    """Export every row of KIND to FILE (CSV or XLSX, by the file's extension). KIND ``all`` writes every
+    ledger of the database, one sheet per table, to an XLSX FILE that ``import all`` loads again."""
+    if kind == ALL_KINDS:
+        if file.suffix.lower() != ".xlsx":
+            raise click.UsageError("export all writes an .xlsx file")
+        counts = archive.export_all(open_store(url), file)
+        click.echo(f"{file}: " + ", ".join(f"{table} {rows}" for table, rows in counts.items()) + " exported")
+        return
     count = transfer.export_file(open_store(url), kind, file)
     click.echo(f"{file}: {count} row(s) of {kind} exported")
 

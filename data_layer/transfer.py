@@ -192,14 +192,16 @@ def read_table(source: Path | bytes, file_name: str | None = None) -> tuple[list
     return header, iter(rows[1:])
 
 
-def read_sheets(source: Path | bytes, file_name: str | None = None) -> list[SheetRows]:
+def read_sheets(source: Path | bytes, file_name: str | None = None, *, row_limit: int | None = None) -> list[SheetRows]:
     """Every sheet of a CSV, XLSX or old XLS file with its numbered rows.
 
     ``source`` is a path, or the bytes of an uploaded file. A workbook is known by how its bytes begin, whatever
     its name; other files are read as their ``file_name`` says. CSV files are read as UTF-8 (with or without BOM) and,
     failing that, as GB18030, which is what Excel writes on a Chinese Windows.
-    A file that cannot be read is refused (:class:`ImportRejected`) like one with bad rows.
+    A file that cannot be read is refused (:class:`ImportRejected`) like one with bad rows, and so is a sheet of
+    more data rows than ``row_limit`` (default :func:`max_import_rows`).
     """
+    limit = max_import_rows() if row_limit is None else row_limit
     name = file_name or str(source)
     size = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
     if size > MAX_FILE_MEGABYTES * MEGABYTE:
@@ -207,10 +209,10 @@ def read_sheets(source: Path | bytes, file_name: str | None = None) -> list[Shee
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     workbook_format = _workbook_format(data, name)
     if workbook_format == "xlsx":
-        return _read_xlsx(data)
+        return _read_xlsx(data, limit)
     if workbook_format == "xls":
-        return _read_xls(data)
-    _refuse_too_many_rows(_line_count(data) - 1 - HEADER_SEARCH_ROWS)
+        return _read_xls(data, limit)
+    _refuse_too_many_rows(_line_count(data) - 1 - HEADER_SEARCH_ROWS, limit)
     return [SheetRows(None, _read_csv(data))]
 
 
@@ -231,10 +233,12 @@ def _line_count(data: bytes) -> int:
     return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
 
 
-def _refuse_too_many_rows(data_rows: int | None) -> None:
-    """Refuse a file of more data rows than :func:`max_import_rows` (``None``: not known yet)."""
-    if data_rows is not None and data_rows > max_import_rows():
-        raise _unreadable(1, "error.too_many_rows", limit=max_import_rows())
+def _refuse_too_many_rows(data_rows: int | None, limit: int | None = None) -> None:
+    """Refuse a file of more data rows than ``limit``, by default :func:`max_import_rows` (``data_rows`` is
+    ``None`` when not known yet)."""
+    limit = max_import_rows() if limit is None else limit
+    if data_rows is not None and data_rows > limit:
+        raise _unreadable(1, "error.too_many_rows", limit=limit)
 
 
 def _unreadable(row: int, key: str, **params: object) -> ImportRejected:
@@ -259,7 +263,7 @@ def _read_csv(data: bytes) -> list[tuple[int, list]]:
     return [(number, [csv_text_read(cell) for cell in row]) for number, row in enumerate(rows, start=1)]
 
 
-def _read_xlsx(data: bytes) -> list[SheetRows]:
+def _read_xlsx(data: bytes, row_limit: int) -> list[SheetRows]:
     """The rows of every worksheet. Before a cell is read the archive's unpacked size is checked, and each
     sheet's stated size (its ``dimension``) when it has one; then the rows are read as they are, no further than
     the limits (openpyxl would pad each row to the stated width, and drop what lies beyond a range stated too
@@ -270,9 +274,9 @@ def _read_xlsx(data: bytes) -> list[SheetRows]:
         marked = import_sheet_of(workbook)
         sheets = []
         for sheet in workbook.worksheets:
-            _refuse_stated_size(sheet.max_row, sheet.max_column)
+            _refuse_stated_size(sheet.max_row, sheet.max_column, row_limit)
             sheet.reset_dimensions()
-            rows = islice(sheet.iter_rows(values_only=True), max_import_rows() + HEADER_SEARCH_ROWS + 1)
+            rows = islice(sheet.iter_rows(values_only=True), row_limit + HEADER_SEARCH_ROWS + 1)
             sheets.append(
                 SheetRows(
                     sheet.title,
@@ -285,7 +289,7 @@ def _read_xlsx(data: bytes) -> list[SheetRows]:
     return sheets
 
 
-def _read_xls(data: bytes) -> list[SheetRows]:
+def _read_xls(data: bytes, row_limit: int) -> list[SheetRows]:
     """The rows of every sheet of an old .xls workbook (xlrd), cells typed as openpyxl types them. A sheet is
     counted before its rows are read; an .xls sheet has at most 256 columns."""
     try:
@@ -294,7 +298,7 @@ def _read_xls(data: bytes) -> list[SheetRows]:
             sheets = []
             for index in range(book.nsheets):
                 sheet = book.sheet_by_index(index)
-                _refuse_stated_size(sheet.nrows, sheet.ncols)
+                _refuse_stated_size(sheet.nrows, sheet.ncols, row_limit)
                 rows = [
                     [_legacy_value(cell, book.datemode) for cell in sheet.row(number)] for number in range(sheet.nrows)
                 ]
@@ -322,10 +326,10 @@ def _legacy_value(cell: xlrd.sheet.Cell, datemode: Literal[0, 1]) -> object:
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
-def _refuse_stated_size(rows: int | None, columns: int | None) -> None:
+def _refuse_stated_size(rows: int | None, columns: int | None, row_limit: int) -> None:
     """Refuse a sheet whose ``dimension`` (read by openpyxl from the top of the sheet, before any row; ``None``
     when it has none) states more rows than the row limit or more columns than :data:`MAX_SHEET_COLUMNS`."""
-    _refuse_too_many_rows(None if rows is None else rows - 1 - HEADER_SEARCH_ROWS)
+    _refuse_too_many_rows(None if rows is None else rows - 1 - HEADER_SEARCH_ROWS, row_limit)
     if rows is not None and columns is not None and columns > MAX_SHEET_COLUMNS:
         dimension = f"A1:{get_column_letter(columns)}{rows}"
         raise _unreadable(1, "error.sheet_too_wide", dimension=dimension, limit=MAX_SHEET_COLUMNS)

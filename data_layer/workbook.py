@@ -71,14 +71,19 @@ def date_cell(sheet: Worksheet, value: date) -> Cell:
 def sheet_row(sheet: Worksheet, values: Iterable[object]) -> list[object]:
     """``values`` ready to append to ``sheet``: every text a string cell, every date a date cell, numbers as
     they are."""
-    return [
-        text_cell(sheet, value)
-        if isinstance(value, str)
-        else date_cell(sheet, value)
-        if isinstance(value, date)
-        else value
-        for value in values
-    ]
+    return [typed_cell(sheet, value) for value in values]
+
+
+def typed_cell(sheet: Worksheet, value: object) -> object:
+    """``value`` as a cell of its type. Excel holds a time to the millisecond: a time with finer digits (a
+    stored moment, in ``export all``) is written as its ISO text, which an import reads back to the digit."""
+    if isinstance(value, str):
+        return text_cell(sheet, value)
+    if isinstance(value, datetime) and value.microsecond % 1000:
+        return text_cell(sheet, value.isoformat(" "))
+    if isinstance(value, date):
+        return date_cell(sheet, value)
+    return value
 
 
 def text_columns(sheet: Worksheet, columns: Iterable[int]) -> None:

@@ -62,6 +62,16 @@ def insert_columns(
         _copy(conn, table, values)
 
 
+def advance_id_sequence(conn: Connection, table: sa.Table) -> None:
+    """Move PostgreSQL's sequence of ``table``'s ids past its largest id, after rows were inserted with ids of
+    their own (the next new row gets the next free id); SQLite takes the largest id plus one by itself."""
+    if is_sqlite(conn):
+        return
+    following = sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0) + 1).scalar_subquery()
+    sequence = sa.func.pg_get_serial_sequence(table.name, table.c.id.name)
+    conn.execute(sa.select(sa.func.setval(sequence, following, False)))
+
+
 def _bound(conn: Connection, column: sa.Column, values: list) -> list:
     """``values`` of ``column`` as the driver gets them from SQLAlchemy (its type's bind processor applied)."""
     process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from data_layer import clock
 from data_layer.actor import Actor
-from data_layer.db.bulk import insert_columns, insert_on_conflict
+from data_layer.db.bulk import advance_id_sequence, insert_columns, insert_on_conflict
 from data_layer.db.store import audit_log, is_sqlite, settings, submission_tokens
 from data_layer.errors import DuplicateSubmission
 from data_layer.permissions import require_admin
@@ -89,6 +89,20 @@ class WriteContext:
         if not rows:
             return []
         ids = self._reserve_ids(table, len(rows))
+        self._insert_with_ids(table, action, ids, rows)
+        return ids
+
+    def restore_many(self, table: sa.Table, action: str, rows: list[dict]) -> None:
+        """Insert rows that keep the ids they had in another store (``import all``: a correction refers to the
+        entry it supersedes by its id) and audit each, in two batched statements as :meth:`insert_many` does;
+        PostgreSQL's id sequence is then moved past them."""
+        if not rows:
+            return
+        self._insert_with_ids(table, action, [row["id"] for row in rows], [_without_id(row) for row in rows])
+        advance_id_sequence(self.conn, table)
+
+    def _insert_with_ids(self, table: sa.Table, action: str, ids: list[int], rows: list[dict]) -> None:
+        """Insert ``rows`` (of the same columns) with ``ids`` and an audit row each (see :meth:`insert_many`)."""
         insert_columns(self.conn, table, {"id": ids, **{name: [values[name] for values in rows] for name in rows[0]}})
         insert_columns(
             self.conn,
@@ -102,7 +116,6 @@ class WriteContext:
                 "batch": self.batch,
             },
         )
-        return ids
 
     def _reserve_ids(self, table: sa.Table, count: int) -> list[int]:
         """``count`` new ids of ``table``, in increasing order. A SQLite writer holds the whole database
@@ -114,6 +127,10 @@ class WriteContext:
         sequence = sa.func.pg_get_serial_sequence(table.name, table.c.id.name)
         numbers = sa.select(sa.func.nextval(sequence)).select_from(sa.func.generate_series(1, count))
         return sorted(self.conn.execute(numbers).scalars())
+
+
+def _without_id(row: dict) -> dict:
+    return {name: value for name, value in row.items() if name != "id"}
 
 
 def _json_default(value: object) -> object:
