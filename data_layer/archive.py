@@ -165,14 +165,14 @@ def _table_rows(table: sa.Table, rows: list[tuple[int, list]], problems: list[Ro
         for index, column in enumerate(table.columns):
             cell = cells[index] if index < len(cells) else None
             try:
-                row[column.name] = stored_value(column, cell)
+                row[column.name] = _stored_value(column, cell)
             except (TypeError, ValueError):
                 problems.append(RowError(number, _value_error(column, cell), table.name))
         stored.append(row)
     return stored
 
 
-def stored_value(column: sa.Column, cell: object) -> object:
+def _stored_value(column: sa.Column, cell: object) -> object:
     """A cell of the archive as ``column`` stores it; raises ``ValueError`` for a cell of another type. An empty
     cell is ``NULL``, or the empty text in a text column that must have a value."""
     if cell is None or cell == "":
