@@ -221,7 +221,14 @@ def apply_layout() -> None:
         padding_bottom=px(SIZES.gap / 2),
         padding_top=px(SIZES.gap) if kiosk_mode() else round(HEADER_BAR * screen_scale()),
     )
-    st.html(css + (KIOSK_CSS if kiosk_mode() else "") + SCALE_DETECTION, unsafe_allow_javascript=True)
+    st.html(css + SCALE_DETECTION, unsafe_allow_javascript=True)
+
+
+def hide_chrome_on_kiosk() -> None:
+    """On a kiosk, hide Streamlit's header, toolbar, ⋮ menu and connection dialog on every screen the app draws
+    (the wall, and the revoked or invalid link's message): a TV that nobody can touch shows only the app's words."""
+    if kiosk_mode():
+        st.html(KIOSK_CSS)
 
 
 def staleness_watch(rendered_at: str) -> None:

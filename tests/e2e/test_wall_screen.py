@@ -8,6 +8,8 @@ import pytest
 import sqlalchemy as sa
 from e2e_support import (
     KIOSK,
+    STREAMLIT_CHROME,
+    assert_shows_only_its_message,
     free_port,
     open_wall,
     persons_checked_tile,
@@ -134,6 +136,7 @@ def test_an_open_kiosk_goes_dark_at_its_next_refresh_once_a_new_link_is_issued(b
         page.screenshot(path=str(artifacts / "wall-revoked-1920x1080.png"))
         assert page.locator("[data-testid='stMetric']").count() == 0
         assert page.locator("[data-testid='stVegaLiteChart']").count() == 0
+        assert_shows_only_its_message(page)
         page.close()
 
 
@@ -159,6 +162,7 @@ def test_a_kiosk_whose_server_is_unreachable_shows_only_its_own_banner(browser, 
     page.wait_for_selector("#wall-stale-banner", state="visible", timeout=30_000)
     page.screenshot(path=str(artifacts / "wall-outage-1920x1080.png"))
     assert page.locator("[data-testid='stDialog']").is_hidden()
+    assert all(page.locator(f"[data-testid='{test_id}']").is_hidden() for test_id in STREAMLIT_CHROME)
     assert "Data is stale" in page.inner_text("#wall-stale-banner")
     assert "streamlit" not in page.inner_text("body").lower()
     page.close()
@@ -172,4 +176,5 @@ def test_a_kiosk_opened_with_an_old_token_says_its_link_is_invalid(browser, wall
         page.screenshot(path=str(artifacts / "wall-invalid-link-1920x1080.png"))
         assert page.locator("input[type='password']").count() == 0
         assert page.locator("[data-testid='stMetric']").count() == 0
+        assert_shows_only_its_message(page)
         page.close()
