@@ -260,3 +260,27 @@ def test_the_wall_raises_the_silence_alert_as_time_passes_without_any_new_entry(
     frozen.moment = DAY.replace(hour=13, minute=30)
     app.run()
     assert any("2 个卡口超过 3 小时未报数：北门卡口、东门卡口" in element.proto.body for element in app.get("html"))
+
+
+def test_the_quarantine_page_gives_each_site_the_time_of_its_last_follow_up(monkeypatch, db_url, sites, frozen):
+    frozen.moment = DAY.replace(hour=12)
+    app = open_page(monkeypatch, db_url, Actor("leader", "leader"), "pages/quarantine.py")
+    occupancy = next(frame.value for frame in app.dataframe if "最近录入" in frame.value.columns)
+    assert dict(zip(occupancy.iloc[:, 0], occupancy["最近录入"], strict=True)) == {
+        EAST_SITE: "2026-03-10 09:40",
+        WEST_SITE: "2026-03-10 10:30",
+        EMPTY_SITE: "—",
+    }
+
+
+def test_the_supplies_page_gives_the_store_s_last_entry(monkeypatch, db_url, store, frozen):
+    frozen.moment = DAY.replace(hour=12)
+    app = open_page(monkeypatch, db_url, Actor("leader", "leader"), "pages/supplies.py")
+    assert any(caption.value == "仓库最近录入：2026/3/8 18:00" for caption in app.caption)
+
+
+def test_the_wall_raises_the_silence_of_a_site_and_of_the_store(monkeypatch, db_url, sites, store, frozen):
+    frozen.moment = DAY.replace(hour=11, minute=30)
+    app = open_page(monkeypatch, db_url, Actor("wall", "wall"), "pages/overview.py")
+    body = " ".join(element.proto.body for element in app.get("html"))
+    assert "1 个隔离点 11 时前应报的随访未报齐：城东隔离点" in body and "物资仓库超过 3 小时未录入出入库" in body
