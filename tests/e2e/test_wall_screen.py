@@ -24,6 +24,7 @@ from data_layer.db import Actor, connect, perform
 from data_layer.i18n import translate
 from data_layer.quarantine import persons
 from sample_data import DEMO_WALL_DEVICE_TOKEN
+from sample_data.community import CENTER
 
 REFRESH = "3"
 
@@ -177,4 +178,31 @@ def test_a_kiosk_opened_with_an_old_token_says_its_link_is_invalid(browser, wall
         assert page.locator("input[type='password']").count() == 0
         assert page.locator("[data-testid='stMetric']").count() == 0
         assert_shows_only_its_message(page)
+        page.close()
+
+
+def test_the_wall_s_map_names_two_close_checkpoints_without_one_name_over_the_other(
+    browser, database_factory, artifacts
+):
+    """Two checkpoints a few metres apart in the middle of the area: their names go below and above the dots
+    (ui.map_labels), which the screenshot shows; deck.gl draws on a canvas, so the placement itself is proved
+    by tests/test_map_labels.py."""
+    url = sample_database(database_factory, days=1)
+    engine = connect(url)
+    for name, east in (("测试近邻北卡口", 0.0), ("测试近邻南卡口", 0.0002)):
+        perform(
+            engine,
+            Actor("e2e-admin", "admin"),
+            checkpoints.add_checkpoint,
+            {"name": name, "grid": "第一网格", "kind": "road", "latitude": CENTER[0], "longitude": CENTER[1] + east},
+        )
+    engine.dispose()
+    with serve_app(url) as base_url:
+        page = open_wall(browser, base_url)
+        deck = page.locator("[data-testid='stDeckGlJsonChart']")
+        deck.locator("canvas").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(2000)
+        deck.screenshot(path=str(artifacts / "wall-map-close-checkpoints-1920x1080.png"))
+        page.screenshot(path=str(artifacts / "wall-map-page-1920x1080.png"))
+        assert deck.is_visible()
         page.close()
