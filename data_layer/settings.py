@@ -195,8 +195,8 @@ AREA_GEOJSON = Setting(
     "COMMAND_POST_AREA_GEOJSON",
     "sample_data/area.geojson",
     "the area drawn under the checkpoint map: a GeoJSON FeatureCollection of polygons with a `name` "
-    "property (shown as a label) and `kind` (`grid` is drawn bold, anything else thin, e.g. "
-    "`compound`); replace the sample's with your own grids and compounds",
+    "property (shown as a label where it hides no checkpoint's name or dot) and `kind` (`grid` is drawn "
+    "bold, anything else thin, e.g. `compound`); replace the sample's with your own grids and compounds",
     _path,
 )
 AREA_IMAGE = Setting(
