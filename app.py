@@ -15,9 +15,10 @@ from data_layer.users import ROLES
 from ui.common import touch_friendly_inputs
 from ui.navigation import account_box, land_on_home_page, menu, navigation
 from ui.session import actor, language_switch, prepare_session, t
-from ui.wall import kiosk_mode
+from ui.wall import hide_chrome_on_kiosk, kiosk_mode
 
 st.set_page_config(page_title=t("app.title"), page_icon="🛡️", layout="wide")
+hide_chrome_on_kiosk()
 try:
     settings.check_all()
 except settings.SettingError as error:

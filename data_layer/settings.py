@@ -195,8 +195,8 @@ AREA_GEOJSON = Setting(
     "COMMAND_POST_AREA_GEOJSON",
     "sample_data/area.geojson",
     "the area drawn under the checkpoint map: a GeoJSON FeatureCollection of polygons with a `name` "
-    "property (shown as a label) and `kind` (`grid` is drawn bold, anything else thin, e.g. "
-    "`compound`); replace the sample's with your own grids and compounds",
+    "property (shown as a label where it hides no checkpoint's name or dot) and `kind` (`grid` is drawn "
+    "bold, anything else thin, e.g. `compound`); replace the sample's with your own grids and compounds",
     _path,
 )
 AREA_IMAGE = Setting(
@@ -263,9 +263,9 @@ PUBLIC_URL = Setting(
 SILENT_HOURS = Setting(
     "COMMAND_POST_SILENT_HOURS",
     "9",
-    "hours (1–72) without any entry after which an active checkpoint is an alert (东门卡口 … 小时未"
-    "报数) on the wall, in the briefing's actions and in pushes; keep it longer than a shift where "
-    "clerks enter once at the end of each",
+    "hours (1–72) without any entry after which an active checkpoint, or the store while stock is moving "
+    "(counted from 08:00), is an alert (东门卡口 … 小时未报数) on the wall, in the briefing's actions and in "
+    "pushes; keep it longer than a shift where clerks enter once at the end of each",
     _whole_number_between(1, 72),
 )
 NOTIFY_SECONDS = Setting(

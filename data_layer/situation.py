@@ -142,10 +142,15 @@ def _checkpoint_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) 
 
 
 def _silence_alerts(conn: Connection, as_of: datetime | None) -> list[Alert]:
-    """One alert for the active checkpoints silent for longer than ``COMMAND_POST_SILENT_HOURS`` at ``as_of``,
-    naming the longest silent (:func:`data_layer.checkpoints.silent_checkpoints`); none for a day that is over."""
+    """The units that report, silent at ``as_of`` during their shift (design §4): none for a day that is over."""
     if as_of is None:
         return []
+    return _silent_checkpoint_alerts(conn, as_of) + _silent_site_alerts(conn, as_of) + _silent_store_alerts(conn, as_of)
+
+
+def _silent_checkpoint_alerts(conn: Connection, as_of: datetime) -> list[Alert]:
+    """One alert for the active checkpoints silent for longer than ``COMMAND_POST_SILENT_HOURS`` at ``as_of``,
+    naming the longest silent (:func:`data_layer.checkpoints.silent_checkpoints`)."""
     hours = settings.SILENT_HOURS.value()
     silent = checkpoints.silent_checkpoints(conn, as_of, timedelta(hours=hours))
     if not silent:
@@ -158,6 +163,31 @@ def _silence_alerts(conn: Connection, as_of: datetime | None) -> list[Alert]:
             {"count": len(silent), "hours": hours, "names": _few_names([row["name"] for row in silent])},
         )
     ]
+
+
+def _silent_site_alerts(conn: Connection, as_of: datetime) -> list[Alert]:
+    """One alert for the quarantine sites whose follow-up round due by ``as_of`` is missing for someone in them,
+    with the hour it was due, naming the longest silent (:func:`data_layer.quarantine.silent_sites`)."""
+    silent = quarantine.silent_sites(conn, as_of)
+    if not silent:
+        return []
+    return [
+        Alert(
+            "quarantine",
+            "situation.alert.site_silent",
+            "medium",
+            {"count": len(silent), "due": silent[0]["due"].hour, "names": _few_names([row["name"] for row in silent])},
+        )
+    ]
+
+
+def _silent_store_alerts(conn: Connection, as_of: datetime) -> list[Alert]:
+    """An alert when the store has entered nothing for longer than ``COMMAND_POST_SILENT_HOURS`` of its working
+    day while stock is moving (:func:`data_layer.supplies.store_silent`)."""
+    hours = settings.SILENT_HOURS.value()
+    if not supplies.store_silent(conn, as_of, timedelta(hours=hours)):
+        return []
+    return [Alert("supplies", "situation.alert.store_silent", "medium", {"hours": hours})]
 
 
 def _quarantine_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) -> list[Alert]:

@@ -214,7 +214,7 @@ def occupancy_section(day: date) -> None:
     if not occupancy:
         st.caption(t("quarantine.page.no_sites"))
         return
-    frame = table(occupancy, ("name", "occupied", "capacity", "free", "rate"))
+    frame = table(occupancy, ("name", "occupied", "capacity", "free", "rate", "last_entry_at"))
     st.dataframe(
         frame,
         hide_index=True,

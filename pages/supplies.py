@@ -16,7 +16,7 @@ import streamlit as st
 
 from data_layer import clock
 from data_layer.db import Actor
-from data_layer.i18n import format_day, format_number
+from data_layer.i18n import format_day, format_moment, format_number
 from data_layer.markdown import plain
 from data_layer.permissions import is_admin, may_view, may_write, works_on_today
 from data_layer.supplies import (
@@ -25,6 +25,7 @@ from data_layer.supplies import (
     cover_days,
     export_ledger,
     figures,
+    last_entry_at,
     ledger,
     list_items,
     stock_history,
@@ -55,6 +56,15 @@ CONSUMPTION_PERIODS = (7, 14, 30)
 URGENCY = {"out": 0, "under_3_days": 1, "below_safety": 2, "ok": 3}
 SAFETY_COLOUR = "#f87171"
 STOCK_COLOUR = "#2dd4bf"
+
+
+def store_freshness(day: date) -> None:
+    """When the store last entered anything in its ledger, by the time the day's figures stand at (now while the
+    day is not over): a store silent too long is a wall alert (design §4.5)."""
+    until = clock.figures_moment(day) or clock.day_bounds(day)[1]
+    entered = read(last_entry_at, until)
+    moment = format_moment(entered, language()) if entered else "—"
+    st.caption(t("supplies.page.last_entry", moment=moment))
 
 
 def stock_alerts(entries: list[dict]) -> None:
@@ -327,6 +337,7 @@ entries = [
     entry for entry in read(figures, day, request_days) if chosen_items is None or entry["item_id"] in chosen_items
 ]
 st.caption(t("supplies.page.as_of", date=format_day(day, language()), days=request_days))
+store_freshness(day)
 stock_alerts(entries)
 
 views = {

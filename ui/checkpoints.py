@@ -49,6 +49,7 @@ from data_layer.i18n import format_day, format_number
 from data_layer.markdown import plain
 from data_layer.permissions import unit_limit
 from ui.forms import entry_form, form_key, save, save_done, start_afresh, whole_number_input
+from ui.map_labels import LABEL_GAP, LABEL_PADDING, WORLD_PIXELS, Screen, place_labels
 from ui.messages import remember_saved, show_saved
 from ui.session import actor, language, read, t
 
@@ -63,8 +64,6 @@ MAP_WIDTH = 900
 GRID_LABEL_SIZE = 15
 AREA_LABEL_SIZE = 12
 CHECKPOINT_LABEL_SIZE = 13
-LABEL_GAP = 3  # pixels between a checkpoint's dot and its name below it
-WORLD_PIXELS = 512  # deck.gl's world is 512 pixels wide at zoom 0
 FEVER_COLOUR = [239, 68, 68, 230]
 NOT_REPORTED_COLOUR = [148, 163, 184, 200]
 REPORTED_COLOUR = [45, 212, 191, 220]
@@ -452,9 +451,9 @@ def _middle(points: list[list[float]]) -> list[float]:
 
 def _area_layers(
     area: dict, label_scale: float = 1.0, compound_names: bool = True
-) -> tuple[list[pdk.Layer], list[pdk.Layer], list[list[float]]]:
+) -> tuple[list[pdk.Layer], list[dict], list[list[float]]]:
     """Grid outlines (bold) and other outlines (compounds, thin), their names (``label_scale`` times the usual
-    size, in a layer of its own, to be drawn over the checkpoints' dots), plus every position drawn."""
+    size, placed with the checkpoints' names by :func:`ui.map_labels.place_labels`), plus every position drawn."""
     grids, others, labels, positions = [], [], [], []
     for feature in area["features"]:
         properties = feature.get("properties") or {}
@@ -495,27 +494,22 @@ def _area_layers(
             line_width_min_pixels=2,
         ),
     ]
-    return layers, [_text_layer("area-labels", labels)], positions
+    return layers, labels, positions
 
 
-def _text_layer(layer_id: str, labels: list[dict], below_point: bool = False) -> pdk.Layer:
+def _text_layer(layer_id: str, labels: list[dict]) -> pdk.Layer:
     """Labels in any script: ``characterSet: "auto"`` makes deck.gl draw the Chinese characters it meets.
 
     Literal strings go in as :class:`pydeck.types.String`; a plain string would
-    reach deck.gl as an accessor expression (``@@=auto``) and draw nothing. A checkpoint's name
-    (``below_point``) hangs below its dot, clear of it, whatever the dot's size.
+    reach deck.gl as an accessor expression (``@@=auto``) and draw nothing. Each label is centred at its
+    ``offset`` from its position, where :func:`ui.map_labels.place_labels` found it room.
     """
-    placement = (
-        {"get_pixel_offset": "offset", "get_alignment_baseline": String("top")}
-        if below_point
-        else {"get_pixel_offset": [0, 0]}
-    )
     return pdk.Layer(
         "TextLayer",
         labels,
         id=layer_id,
         get_position="position",
-        get_text="name",
+        get_text="label",
         get_size="size",
         get_color="text_colour",
         character_set=String("auto"),
@@ -523,8 +517,9 @@ def _text_layer(layer_id: str, labels: list[dict], below_point: bool = False) ->
         font_weight=600,
         background=True,
         get_background_color=[15, 23, 42, 170],
-        background_padding=[3, 1],
-        **placement,
+        background_padding=list(LABEL_PADDING),
+        get_pixel_offset="offset",
+        get_alignment_baseline=String("center"),
     )
 
 
@@ -583,7 +578,7 @@ def _point(
     label_scale: float = 1.0,
 ) -> dict:
     """One checkpoint on the map; ``lang`` and ``status_words`` (reported or not) are looked up once per map;
-    its dot is ``scale`` and its name ``label_scale`` times the usual size, the name just below the dot."""
+    its dot is ``scale`` and its name ``label_scale`` times the usual size."""
     throughput = int(row["persons"]) + int(row["vehicles"])
     colour = FEVER_COLOUR if row["fever"] else REPORTED_COLOUR if row["reported"] else NOT_REPORTED_COLOUR
     radius = scale * (SMALLEST_RADIUS + (extra_radius * math.sqrt(throughput / busiest) if busiest else 0))
@@ -594,7 +589,7 @@ def _point(
         "radius": radius,
         "fill": colour,
         "size": CHECKPOINT_LABEL_SIZE * label_scale,
-        "offset": [0, radius + LABEL_GAP * scale],
+        "throughput": throughput,
         "text_colour": [248, 250, 252, 255],
         **{name: format_number(row[name], lang) for name in COUNT_FIELDS},
         "status": status_words[bool(row["reported"])],
@@ -627,19 +622,20 @@ def checkpoint_deck(
     about area files that could not be used. The view fills ``width`` by
     ``height`` pixels; dots are ``scale`` and names ``label_scale`` times
     their usual size (a wall screen's are read from across the room), and
-    names are drawn over the dots, never under them; ``compound_names``
-    False leaves out the names of compounds, keeping those of grids.
+    names are drawn over the dots, never under them, placed where they
+    hide no dot and no other name (:func:`ui.map_labels.place_labels`);
+    ``compound_names`` False leaves out the names of compounds, keeping those of grids.
     """
     placed = [row for row in rows if row["latitude"] is not None and row["longitude"] is not None]
     unplaced = [row["name"] for row in rows if row not in placed]
-    layers, label_layers, positions, notes = [], [], [], []
+    layers, area_labels, positions, notes = [], [], [], []
     image_layers, image_note = _image_layer()
     layers += image_layers
     notes += [image_note] if image_note else []
     area_path = _area_path()
     if area_path.is_file():
         try:
-            area_layers, label_layers, positions = _area_layers(
+            area_layers, area_labels, positions = _area_layers(
                 _read_area(str(area_path), area_path.stat().st_mtime), label_scale, compound_names
             )
             layers += area_layers
@@ -665,13 +661,15 @@ def checkpoint_deck(
             pickable=True,
         )
     )
-    layers += label_layers
-    if len(points) <= MAX_POINT_LABELS:
-        layers.append(_text_layer("checkpoint-labels", points, below_point=True))
+    view = _view(positions + [point["position"] for point in points], height, width)
+    screen = Screen(view.longitude, view.latitude, view.zoom, width, height)
+    named = points if len(points) <= MAX_POINT_LABELS else []
+    point_labels, placed_area_labels = place_labels(named, area_labels, screen, LABEL_GAP * scale)
+    layers += [_text_layer("area-labels", placed_area_labels), _text_layer("checkpoint-labels", point_labels)]
     style = settings.MAP_STYLE.value()
     deck = pdk.Deck(
         layers=layers,
-        initial_view_state=_view(positions + [point["position"] for point in points], height, width),
+        initial_view_state=view,
         map_provider=None,
         tooltip=_tooltip(),
         **({"map_style": style} if style else {}),

@@ -17,6 +17,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from data_layer.markdown import plain
 from data_layer.users import ROLES
 from ui.session import actor, prepare_session, revoked_screen, sign_in_form, sign_out, t
+from ui.wall import hide_chrome_on_kiosk
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def run_through_app() -> None:
     """
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
+        hide_chrome_on_kiosk()
         prepare_session()
 
 

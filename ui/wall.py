@@ -67,6 +67,7 @@ class WallSizes:
 SIZES = WallSizes()
 DESK_FACTOR = 0.6  # the same page on a leader's own screen (not kiosk mode) is read at arm's length
 MAX_ALERTS = 5
+ALERT_LINES = 2  # an alert's count and first names; the names it runs on to are on the domain pages
 HEADER_BAR = 64  # Streamlit's top bar (menu and status) outside kiosk mode, which the page must clear
 WALL_CSS_TEMPLATE = Template("""
 <style>
@@ -86,8 +87,13 @@ WALL_CSS_TEMPLATE = Template("""
                                                                              color: ${ink}; }
   h1 { font-size: ${title}px !important; padding: 0 !important; line-height: 1.2 !important; }
   h3 { font-size: ${heading}px !important; padding: 0 0 ${gap_half}px 0 !important; }
-  .wall-alert { font-size: ${label}px; line-height: 1.25; padding: ${gap_half}px ${gap}px;
-                margin-bottom: ${gap_half}px; border-radius: ${gap_half}px; overflow-wrap: normal; }
+  .wall-alert { font-size: ${label}px; line-height: 1.25; padding: 0 ${gap}px;
+                margin-bottom: ${gap_half}px; border-radius: ${gap_half}px; overflow-wrap: normal;
+                /* the space above and below is a transparent border, which the background fills and the
+                   line clamp's overflow does not, so no part of a cut line shows */
+                border-block: ${gap_half}px solid transparent;
+                display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: ${alert_lines};
+                overflow: hidden; }
   .wall-alert.high { background: #991b1b; color: #fff; }
   .wall-alert.medium { background: #92400e; color: #fff; }
   .wall-alert.calm { background: #14532d; color: #fff; }
@@ -220,8 +226,16 @@ def apply_layout() -> None:
         padding_side=px(SIZES.gap * 1.5),
         padding_bottom=px(SIZES.gap / 2),
         padding_top=px(SIZES.gap) if kiosk_mode() else round(HEADER_BAR * screen_scale()),
+        alert_lines=ALERT_LINES,
     )
-    st.html(css + (KIOSK_CSS if kiosk_mode() else "") + SCALE_DETECTION, unsafe_allow_javascript=True)
+    st.html(css + SCALE_DETECTION, unsafe_allow_javascript=True)
+
+
+def hide_chrome_on_kiosk() -> None:
+    """On a kiosk, hide Streamlit's header, toolbar, ⋮ menu and connection dialog on every screen the app draws
+    (the wall, and the revoked or invalid link's message): a TV that nobody can touch shows only the app's words."""
+    if kiosk_mode():
+        st.html(KIOSK_CSS)
 
 
 def staleness_watch(rendered_at: str) -> None:
@@ -253,7 +267,8 @@ def alert_html(alert: Alert) -> str:
 
 
 def alert_line_html(severity: str, text: str) -> str:
-    """A line of the alert column: ``text`` as typed (escaped here), coloured by ``severity``."""
+    """A line of the alert column: ``text`` as typed (escaped here), coloured by ``severity``, cut after
+    :data:`ALERT_LINES` lines with an ellipsis, so that five alerts fit the column in either language."""
     return f'<div class="wall-alert {severity}">{_escape(text)}</div>'
 
 

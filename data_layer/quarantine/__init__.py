@@ -22,7 +22,8 @@ The package's modules:
 - ``master``: adding, renaming, resizing, opening and closing sites, and looking them up;
 - ``episodes``: registering people and changing, releasing, transferring and ending their episodes;
 - ``followups``: follow-ups, their corrections, the day's grid and the per-day follow-up table kept with them;
-- ``figures``: the figures of a report date, site occupancy and the daily trend;
+- ``figures``: the figures of a report date, site occupancy, the sites silent past a follow-up round's due time
+  and the daily trend;
 - ``lists``: the register, the follow-up grid, action lists, releases and histories, with their masking;
 - ``transfer``: the import and export kinds (``TRANSFER_KINDS``) and the register and follow-up workbooks.
 
@@ -39,7 +40,7 @@ from data_layer.quarantine.episodes import (
     release_many,
     transfer_to_hospital,
 )
-from data_layer.quarantine.figures import daily_current, figures, site_occupancy
+from data_layer.quarantine.figures import daily_current, due_round, figures, silent_sites, site_occupancy
 from data_layer.quarantine.followups import (
     add_followup,
     add_followups,
@@ -109,6 +110,7 @@ __all__ = [
     "correct_followups",
     "current_grids",
     "daily_current",
+    "due_round",
     "end_other",
     "episode_changes",
     "episode_history",
@@ -139,6 +141,7 @@ __all__ = [
     "save_followup_grid",
     "set_site_active",
     "set_site_capacity",
+    "silent_sites",
     "site_occupancy",
     "transfer_to_hospital",
 ]

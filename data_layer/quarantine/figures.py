@@ -3,7 +3,7 @@ under quarantine."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypedDict
 
 import sqlalchemy as sa
@@ -14,8 +14,10 @@ from data_layer.quarantine.config import fever_threshold
 from data_layer.quarantine.queries import current_episodes, current_on, is_effective
 from data_layer.quarantine.tables import (
     DUE_WINDOW_DAYS,
+    FOLLOWUP_ROUND_DUE,
     FOLLOWUPS_PER_DAY,
     MODES,
+    SLOTS,
     quarantine_episodes,
     quarantine_followup_days,
     quarantine_followups,
@@ -119,7 +121,8 @@ def figures(conn: Connection, day: date) -> QuarantineFigures:
 
 def site_occupancy(conn: Connection, day: date) -> list[dict]:
     """Per site (active ones, and closed ones still holding people): current centralized episodes on ``day``
-    against capacity; ``rate`` is occupied / capacity with three decimals, ``free`` the places left."""
+    against capacity; ``rate`` is occupied / capacity with three decimals, ``free`` the places left, and
+    ``last_entry_at`` when the site's newest follow-up dated ``day`` was entered (``None`` when it has none)."""
     site, episode = quarantine_sites, quarantine_episodes
     occupied = sa.func.count(episode.c.id)
     rows = conn.execute(
@@ -129,6 +132,7 @@ def site_occupancy(conn: Connection, day: date) -> list[dict]:
         .having(sa.or_(site.c.active, occupied > 0))
         .order_by(site.c.name)
     ).mappings()
+    last_entries = _site_last_entries(conn, day, day)
     return [
         {
             "site_id": row["id"],
@@ -137,9 +141,72 @@ def site_occupancy(conn: Connection, day: date) -> list[dict]:
             "occupied": row["occupied"],
             "free": max(row["capacity"] - row["occupied"], 0),
             "rate": round(row["occupied"] / row["capacity"], 3),
+            "last_entry_at": last_entries.get(row["id"]),
         }
         for row in rows
     ]
+
+
+def _site_last_entries(conn: Connection, first: date, last: date, until: datetime | None = None) -> dict[int, datetime]:
+    """Per site, when its newest follow-up dated ``first``…``last`` (and entered by ``until``) was entered; read
+    by the follow-ups' date index, so only those days of the ledger are read."""
+    episode, followup = quarantine_episodes, quarantine_followups
+    query = (
+        sa.select(episode.c.site_id, sa.func.max(followup.c.entered_at).label("last_entry_at"))
+        .select_from(followup.join(episode, episode.c.id == followup.c.episode_id))
+        .where(followup.c.date.between(first, last), episode.c.site_id.is_not(None))
+        .group_by(episode.c.site_id)
+    )
+    if until is not None:
+        query = query.where(followup.c.entered_at <= until)
+    return {row["site_id"]: row["last_entry_at"] for row in conn.execute(query).mappings()}
+
+
+def due_round(moment: datetime) -> str | None:
+    """The latest follow-up round of ``moment``'s day that is due by ``moment`` (:data:`FOLLOWUP_ROUND_DUE`):
+    ``AM`` from 11:00, ``PM`` from 17:00, ``None`` before the first."""
+    due = [slot for slot in SLOTS if moment.time() >= FOLLOWUP_ROUND_DUE[slot]]
+    return due[-1] if due else None
+
+
+def silent_sites(conn: Connection, now: datetime) -> list[dict]:
+    """The sites silent at ``now``: their follow-up round due by then (:func:`due_round`) is missing for someone
+    in them, the longest silent first. Expected of every centralized episode current on the day that began
+    before it (a person admitted during the day joins the rounds the next day); a site with nobody in it is
+    never silent.
+
+    Each row has the site's ``name``, ``missing`` (the people without the round), ``due`` (the time the round was
+    due) and ``last_entry_at`` (when its newest follow-up of the day or the day before was entered; ``None`` when
+    none).
+    """
+    slot = due_round(now)
+    if slot is None:
+        return []
+    day = now.date()
+    site, episode, followup = quarantine_sites, quarantine_episodes, quarantine_followups
+    has_round = sa.exists().where(
+        followup.c.episode_id == episode.c.id,
+        followup.c.date == day,
+        followup.c.slot == slot,
+        followup.c.entered_at <= now,
+    )
+    rows = conn.execute(
+        sa.select(site.c.id, site.c.name, sa.func.count().label("missing"))
+        .select_from(site.join(episode, episode.c.site_id == site.c.id))
+        .where(current_on(day), episode.c.mode == "centralized", episode.c.start_date < day, ~has_round)
+        .group_by(site.c.id, site.c.name)
+    ).mappings()
+    last_entries = _site_last_entries(conn, day - timedelta(days=1), day, now)
+    silent = [
+        {
+            "name": row["name"],
+            "missing": row["missing"],
+            "due": FOLLOWUP_ROUND_DUE[slot],
+            "last_entry_at": last_entries.get(row["id"]),
+        }
+        for row in rows
+    ]
+    return sorted(silent, key=lambda row: (row["last_entry_at"] or datetime.min, row["name"]))
 
 
 def daily_current(conn: Connection, end_day: date, days: int = 30) -> list[dict]:

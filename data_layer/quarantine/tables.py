@@ -3,6 +3,8 @@ per-day follow-up table derived from them, and the codes, limits and defaults th
 
 from __future__ import annotations
 
+from datetime import time
+
 import sqlalchemy as sa
 
 from data_layer.db import metadata
@@ -19,6 +21,9 @@ MAX_TEMPERATURE = 43.0
 DUE_WINDOW_DAYS = 3
 WITHHELD_NAME = "***"
 FOLLOWUPS_PER_DAY = len(SLOTS)
+FOLLOWUP_ROUND_DUE = {"AM": time(11), "PM": time(17)}
+"""When a site's follow-up rounds of a day are due: the morning round (AM) by 11:00, the afternoon round (PM) by
+17:00. From then on a site that lacks the round for anyone in it is silent (design §4.2)."""
 LOOKUP_CHUNK = 1000
 
 quarantine_sites = sa.Table(

@@ -24,7 +24,7 @@ The package's modules:
 - :mod:`~data_layer.supplies.entries`: movements, reversals, stock counts, import files and the per-day stock
   kept with them;
 - :mod:`~data_layer.supplies.figures`: the stock figures of a date, the pure functions that define them, an
-  item's stock on a day, its history and the consumption per recipient;
+  item's stock on a day, its history, the consumption per recipient and the store's last entry and silence;
 - :mod:`~data_layer.supplies.lists`: an item's ledger, the reversible movements and the issue form's proposals;
 - :mod:`~data_layer.supplies.transfer`: the import/export kinds and the paper ledger as an Excel workbook.
 
@@ -43,9 +43,12 @@ from data_layer.supplies.figures import (
     cover_days,
     figures,
     item_status,
+    last_entry_at,
     stock_figures,
     stock_history,
+    stock_moving,
     stock_on,
+    store_silent,
 )
 from data_layer.supplies.lists import IssueProposals, issue_proposals, ledger, reversible_movements
 from data_layer.supplies.master import add_item, edit_item, list_items, rename_item, set_item
@@ -88,6 +91,7 @@ __all__ = [
     "figures",
     "issue_proposals",
     "item_status",
+    "last_entry_at",
     "ledger",
     "ledger_workbook",
     "list_items",
@@ -99,7 +103,9 @@ __all__ = [
     "set_item",
     "stock_figures",
     "stock_history",
+    "stock_moving",
     "stock_on",
+    "store_silent",
     "supply_items",
     "supply_movements",
 ]

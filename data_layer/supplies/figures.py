@@ -3,7 +3,7 @@ stock of an item on a day, its history and the consumption per recipient."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +20,10 @@ from data_layer.supplies.tables import (
     supply_movements,
     with_reversals,
 )
+
+STORE_OPENS = time(8)
+"""When the store's working day begins: its silence (:func:`store_silent`) is counted from the later of its last
+entry and this hour, so a store that closed for the night is not silent when it opens."""
 
 
 def balance_on(conn: Connection, item_id: int, day: date) -> int:
@@ -201,3 +205,30 @@ def consumption_by_recipient(conn: Connection, start: date, end: date) -> list[d
 def stock_on(conn: Connection, item_id: int, day: date) -> int:
     """The item's stock at the end of ``day`` (what a stock count on that day is compared with)."""
     return balance_on(conn, item_id, day)
+
+
+def last_entry_at(conn: Connection, until: datetime) -> datetime | None:
+    """When the store last entered anything in its ledger (a movement, a stock count or a reversal) up to
+    ``until``; ``None`` when it never has. Read by the index on ``entered_at``."""
+    return conn.execute(
+        sa.select(sa.func.max(supply_movements.c.entered_at)).where(supply_movements.c.entered_at <= until)
+    ).scalar_one()
+
+
+def stock_moving(conn: Connection, day: date) -> bool:
+    """Whether stock is being issued: any item has an effective issue in the burn-rate week ending ``day``
+    (the week that :func:`burn_rate` averages), so the store has work to enter."""
+    week = supply_daily_stock
+    return conn.execute(
+        sa.select(
+            sa.exists().where(week.c.issued != 0, week.c.day > day - timedelta(days=BURN_DAYS), week.c.day <= day)
+        )
+    ).scalar_one()
+
+
+def store_silent(conn: Connection, now: datetime, quiet: timedelta) -> bool:
+    """Whether the store has entered nothing for longer than ``quiet`` of its working day at ``now`` while stock
+    is moving (:func:`stock_moving`): its silence runs from the later of its last entry (:func:`last_entry_at`)
+    and the day's opening (:data:`STORE_OPENS`)."""
+    silent_since = max(last_entry_at(conn, now) or datetime.min, datetime.combine(now.date(), STORE_OPENS))
+    return now - silent_since > quiet and stock_moving(conn, now.date())

@@ -196,3 +196,17 @@ def fill_a_shift_on_quick_entry(page, checkpoint: str, persons: int, vehicles: i
     page.get_by_role("option", name=checkpoint).click()
     page.get_by_label("检测人数").fill(str(persons))
     page.get_by_label("检查车辆").fill(str(vehicles))
+
+
+STREAMLIT_CHROME = ("stHeader", "stToolbar", "stMainMenu")
+
+
+def assert_shows_only_its_message(page) -> None:
+    """A kiosk that may show nothing but its message: no figures, no sign-in form, and Streamlit's header, toolbar
+    and ⋮ menu drawn yet hidden (drawn, so that a renamed test id fails here rather than the rule hiding nothing)."""
+    assert page.locator("[data-testid='stMetric']").count() == 0
+    assert page.locator("input[type='password']").count() == 0
+    for test_id in STREAMLIT_CHROME:
+        chrome = page.locator(f"[data-testid='{test_id}']")
+        assert chrome.count() > 0, test_id
+        assert all(chrome.nth(index).is_hidden() for index in range(chrome.count())), test_id

@@ -8,6 +8,8 @@ import pytest
 import sqlalchemy as sa
 from e2e_support import (
     KIOSK,
+    STREAMLIT_CHROME,
+    assert_shows_only_its_message,
     free_port,
     open_wall,
     persons_checked_tile,
@@ -22,6 +24,7 @@ from data_layer.db import Actor, connect, perform
 from data_layer.i18n import translate
 from data_layer.quarantine import persons
 from sample_data import DEMO_WALL_DEVICE_TOKEN
+from sample_data.community import CENTER
 
 REFRESH = "3"
 
@@ -134,6 +137,7 @@ def test_an_open_kiosk_goes_dark_at_its_next_refresh_once_a_new_link_is_issued(b
         page.screenshot(path=str(artifacts / "wall-revoked-1920x1080.png"))
         assert page.locator("[data-testid='stMetric']").count() == 0
         assert page.locator("[data-testid='stVegaLiteChart']").count() == 0
+        assert_shows_only_its_message(page)
         page.close()
 
 
@@ -159,6 +163,7 @@ def test_a_kiosk_whose_server_is_unreachable_shows_only_its_own_banner(browser, 
     page.wait_for_selector("#wall-stale-banner", state="visible", timeout=30_000)
     page.screenshot(path=str(artifacts / "wall-outage-1920x1080.png"))
     assert page.locator("[data-testid='stDialog']").is_hidden()
+    assert all(page.locator(f"[data-testid='{test_id}']").is_hidden() for test_id in STREAMLIT_CHROME)
     assert "Data is stale" in page.inner_text("#wall-stale-banner")
     assert "streamlit" not in page.inner_text("body").lower()
     page.close()
@@ -172,4 +177,32 @@ def test_a_kiosk_opened_with_an_old_token_says_its_link_is_invalid(browser, wall
         page.screenshot(path=str(artifacts / "wall-invalid-link-1920x1080.png"))
         assert page.locator("input[type='password']").count() == 0
         assert page.locator("[data-testid='stMetric']").count() == 0
+        assert_shows_only_its_message(page)
+        page.close()
+
+
+def test_the_wall_s_map_names_two_close_checkpoints_without_one_name_over_the_other(
+    browser, database_factory, artifacts
+):
+    """Two checkpoints a few metres apart in the middle of the area: their names go below and above the dots
+    (ui.map_labels), which the screenshot shows; deck.gl draws on a canvas, so the placement itself is proved
+    by tests/test_map_labels.py."""
+    url = sample_database(database_factory, days=1)
+    engine = connect(url)
+    for name, east in (("测试近邻北卡口", 0.0), ("测试近邻南卡口", 0.0002)):
+        perform(
+            engine,
+            Actor("e2e-admin", "admin"),
+            checkpoints.add_checkpoint,
+            {"name": name, "grid": "第一网格", "kind": "road", "latitude": CENTER[0], "longitude": CENTER[1] + east},
+        )
+    engine.dispose()
+    with serve_app(url) as base_url:
+        page = open_wall(browser, base_url)
+        deck = page.locator("[data-testid='stDeckGlJsonChart']")
+        deck.locator("canvas").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(2000)
+        deck.screenshot(path=str(artifacts / "wall-map-close-checkpoints-1920x1080.png"))
+        page.screenshot(path=str(artifacts / "wall-map-page-1920x1080.png"))
+        assert deck.is_visible()
         page.close()
