@@ -27,11 +27,14 @@ def test_page_shows_the_json_figures_of_the_chosen_day(monkeypatch, sample_url):
     day = app.date_input[0].value
     with connect(sample_url).connect() as conn:
         today = briefing.build_briefing(conn, day)
+        corrected = briefing.briefing_facts(conn, day).corrections
     page_text = " ".join(str(markdown.value) for markdown in app.markdown)
     tables = [frame.value for frame in app.dataframe]
     assert format_number(today["checkpoints"]["persons"], "zh_CN") in page_text
     assert today["checkpoints"]["vehicles"] == int(tables[0].iloc[1, 1].replace(",", ""))
-    assert len(tables) == 4
+    assert len(tables) == 4 + bool(corrected), (
+        "a table per domain, and the corrections when a later one changed a figure"
+    )
 
 
 def test_leader_saves_a_note_once_and_it_is_audited(monkeypatch, db_url, engine):
