@@ -103,6 +103,7 @@ st.caption(
 downloads(facts, day)
 st.markdown(in_markdown.headline)
 st.markdown(in_markdown.zero_report)
+st.markdown(in_markdown.beds_outlook)
 show_tables(as_typed)
 show_actions(as_typed)
 show_corrections(as_typed)
