@@ -14,17 +14,18 @@ import threading
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
 
-from data_layer import clock, db, notify, situation
+from data_layer import clock, db, notify, quarantine, situation
 from data_layer.errors import ValidationError
 from data_layer.situation import Alert
 from support import audit_rows, count_rows
+from support import id_number as numbered_id
 
 ADMIN = db.Actor("admin-test", "admin")
 NOON = datetime(2026, 3, 2, 12, 0)
@@ -320,6 +321,33 @@ def test_a_disabled_channel_gets_nothing(engine, receiver, monkeypatch):
     alerts_are(monkeypatch, FEVER)
     notify.run_once(engine, "sender", NOON)
     assert receiver.requests == [] and count_rows(engine, "notify_outbox") == 0
+
+
+def test_a_site_projected_full_is_pushed_by_its_own_rule_and_again_when_it_comes_nearer(engine, receiver, monkeypatch):
+    """On the real alerts: 2 of 5 beds taken today with 2 admissions a day is full in 2 days; a third admission
+    brings it to 1 day, which is worse, so it is pushed again at once."""
+    monkeypatch.setenv("COMMAND_POST_ADMISSIONS_DAYS", "1")
+    today, noon = clock.today(), datetime.combine(clock.today(), time(12))
+    add_channel(engine, "wecom", receiver.url())
+    db.perform(engine, ADMIN, quarantine.add_site, {"name": "城东隔离点", "address": "城东路1号", "capacity": 5})
+
+    def admit(n: int) -> None:
+        person = {"name": f"测试{n}", "id_number": numbered_id(n), "phone": f"1380000{n:04d}", "grid": "第一网格"}
+        fields = {"origin_category": "close_contact", "mode": "centralized", "site": "城东隔离点", "start_date": today}
+        db.perform(engine, ADMIN, quarantine.register, {**person, **fields})
+
+    admit(1)
+    admit(2)
+    notify.run_once(engine, "sender", noon)
+    notify.run_once(engine, "sender", noon + timedelta(minutes=5))
+    admit(3)
+    notify.run_once(engine, "sender", noon + timedelta(minutes=10))
+    assert "site_projected_full" in notify.alert_rules()
+    assert [row["subject"] for row in outbox(engine) if row["rule"] == "site_projected_full"] == ["城东隔离点"] * 2
+    assert [text for text in sent_texts(receiver) if "满员" in text] == [
+        "**【关注】防控提醒**\n\n城东隔离点 预计 2 天后满员",
+        "**【关注】防控提醒**\n\n城东隔离点 预计 1 天后满员",
+    ]
 
 
 # The daily briefing -----------------------------------------------------------------------------------------------
