@@ -34,6 +34,7 @@ from ui.colours import (
     REOPEN_LAG_COLOUR,
     REOPEN_TREND_COLOUR,
 )
+from ui.quarantine import beds_outlook_grid
 from ui.session import language, read, t
 from ui.supplies import STATUS_COLOURS
 
@@ -471,17 +472,7 @@ def detail_charts(view: str, day: date) -> list[alt.Chart]:
         ]
     if view == "quarantine":
         sites = pd.DataFrame(read(quarantine.site_occupancy, day))
-        held = pd.DataFrame(read(quarantine.daily_current, day, 30))
-        modes = held.melt(id_vars="day", value_vars=list(quarantine.MODES), var_name="mode", value_name="count")
-        mode_names = [t(f"quarantine.code.{code}") for code in quarantine.MODES]
-        modes["mode"] = modes["mode"].map(lambda code: t(f"quarantine.code.{code}"))
-        mode_colour = alt.Color(
-            "mode:N",
-            title=None,
-            legend=alt.Legend(orient="top"),
-            sort=mode_names,
-            scale=alt.Scale(domain=mode_names, range=[QUARANTINE_MODE_COLOURS[code] for code in quarantine.MODES]),
-        )
+        outlook = read(quarantine.beds_outlook, day)
         return [
             _share_chart(
                 sites,
@@ -492,15 +483,10 @@ def detail_charts(view: str, day: date) -> list[alt.Chart]:
                 QUARANTINE_MODE_COLOURS["centralized"],
                 chart_height(1),
             ),
-            (
-                alt.Chart(modes, title=t("wall.detail.quarantine_by_mode"))
-                .mark_area(opacity=0.85)
-                .encode(
-                    x=alt.X("day:T", title=None, axis=_day_axis()),
-                    y=alt.Y("count:Q", stack=True, title=None, axis=_count_axis()),
-                    color=mode_colour,
-                )
-                .properties(height=chart_height(1) - px(SIZES.label * 2))
+            beds_outlook_grid(
+                outlook,
+                t("wall.detail.beds_outlook", days=quarantine.BEDS_OUTLOOK_DAYS),
+                chart_height(1) - px(SIZES.label * 3),
             ),
         ]
     if view == "supplies":
