@@ -114,5 +114,11 @@ def format_month_day(day: date, language: str = DEFAULT_LANGUAGE) -> str:
     return babel_format_skeleton("MMMd", day, locale=babel_locale(language))
 
 
+def format_day_of_month(day: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """A day of the coming week by its number in the month alone (7日 / 7), where a row of days has no room for
+    more (the columns of the beds outlook on the wall)."""
+    return babel_format_skeleton("d", day, locale=babel_locale(language))
+
+
 def format_moment(moment: datetime, language: str = DEFAULT_LANGUAGE) -> str:
     return babel_format_datetime(moment, format="short", locale=babel_locale(language))

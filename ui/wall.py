@@ -68,6 +68,9 @@ class WallSizes:
 SIZES = WallSizes()
 DESK_FACTOR = 0.6  # the same page on a leader's own screen (not kiosk mode) is read at arm's length
 MAX_ALERTS = 5
+DETAIL_WIDTHS = {"quarantine": (2.0, 3.0)}
+"""The shares of a view's chart columns where they are not equal: the quarantine view's beds grid needs room for
+seven columns of three-digit figures at the wall's size beside the sites' names."""
 HEADER_BAR = 64  # Streamlit's top bar (menu and status) outside kiosk mode, which the page must clear
 WALL_CSS_TEMPLATE = Template("""
 <style>
@@ -555,10 +558,10 @@ def checkpoint_map(day: date, width: float) -> None:
     )
 
 
-def draw_charts(charts: list[alt.TopLevelMixin], per_row: int) -> None:
-    """Draw charts in rows of ``per_row``."""
+def draw_charts(charts: list[alt.TopLevelMixin], per_row: int, widths: tuple[float, ...] | None = None) -> None:
+    """Draw charts in rows of ``per_row``, in columns of equal width unless ``widths`` gives their shares."""
     for row_start in range(0, len(charts), per_row):
         for column, chart in zip(
-            st.columns(per_row, gap="medium"), charts[row_start : row_start + per_row], strict=False
+            st.columns(widths or per_row, gap="medium"), charts[row_start : row_start + per_row], strict=False
         ):
             column.altair_chart(styled(chart), width="stretch")
