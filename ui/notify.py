@@ -14,9 +14,10 @@ import streamlit as st
 
 from data_layer import clock, notify, settings
 from data_layer.markdown import plain
+from data_layer.permissions import may_push_briefing
 from ui.forms import entry_form, save, save_done
 from ui.messages import remember_saved, show_saved
-from ui.session import engine, read, t
+from ui.session import actor, engine, read, t
 
 SLOT = "admin-notify"
 NO_QUIET = -1
@@ -187,6 +188,28 @@ def deliveries_view() -> None:
             st.caption(t("admin.notify.no_deliveries"))
 
 
+def briefing_now_button(slot: str) -> None:
+    """ "Push today's briefing now" (:func:`data_layer.notify.queue_briefing_now`), for those allowed to; after the
+    save it says the channels it is queued for, until the next one. A double tap queues it once: the form's token
+    is claimed in the write, and the second tap is answered with the first one's message (ui.forms)."""
+    if not may_push_briefing(actor()):
+        return
+    show_saved(slot)
+    with entry_form(slot):
+        pushed = st.form_submit_button(t("admin.notify.briefing_now"))
+    if not pushed:
+        return
+    channels = save(slot, notify.queue_briefing_now)
+    if channels is None:
+        return
+    if not channels:
+        st.warning(t("admin.notify.briefing_no_channel"))
+        return
+    names = "、".join(map(plain, channels))
+    remember_saved(slot, t("admin.notify.briefing_queued", channels=names, seconds=settings.NOTIFY_SECONDS.value()))
+    st.rerun()
+
+
 def notify_tab() -> None:
     show_saved(SLOT)
     st.caption(
@@ -208,10 +231,5 @@ def notify_tab() -> None:
     if channels:
         st.subheader(t("admin.notify.rules"))
         rules_form(channels)
-        with entry_form(f"{SLOT}-briefing"):
-            briefing_now = st.form_submit_button(t("admin.notify.briefing_now"))
-        if briefing_now:
-            queued = save(f"{SLOT}-briefing", notify.queue_briefing_now)
-            if queued is not None:
-                st.success(t("admin.notify.briefing_queued", count=queued))
+        briefing_now_button(f"{SLOT}-briefing")
     deliveries_view()

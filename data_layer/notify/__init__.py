@@ -24,6 +24,7 @@ from data_layer.notify.channels import (
     Delivery,
     Message,
     add_channel,
+    channel_names,
     dingtalk_sign,
     feishu_sign,
     list_channels,
@@ -52,7 +53,6 @@ from data_layer.notify.pushes import (
     alert_rules,
     planned_alerts,
     planned_briefing,
-    push_briefing,
     quiet_until,
     rule_settings,
     rules,
@@ -61,7 +61,7 @@ from data_layer.notify.pushes import (
     write_planned,
 )
 from data_layer.notify.tables import KINDS, notify_channels, notify_lease, notify_outbox
-from data_layer.permissions import require_admin
+from data_layer.permissions import require_admin, require_push_briefing
 
 
 def run_once(engine: Engine, holder: str, now: datetime | None = None) -> int:
@@ -80,12 +80,17 @@ def run_once(engine: Engine, holder: str, now: datetime | None = None) -> int:
     return deliver_due(engine, holder, now)
 
 
-def queue_briefing_now(ctx: WriteContext) -> int:
-    """Put today's briefing into the outbox now (the administrator's "send the briefing now")."""
-    require_admin(ctx.actor)
-    queued = push_briefing(ctx.conn, clock.now(), on_demand=True)
-    ctx.audit("notify.briefing_now", notify_outbox, after={"queued": queued})
-    return queued
+def queue_briefing_now(ctx: WriteContext) -> list[str]:
+    """Put today's briefing into the outbox now ("send the briefing now", on the briefing and administration
+    pages and on the command line), for the channels of the briefing's rule that are switched on; returns those
+    channels' names, so the page can say where it goes (none when no channel is on)."""
+    require_push_briefing(ctx.actor)
+    now = clock.now()
+    planned = planned_briefing(ctx.conn, now, on_demand=True)
+    queued = write_planned(ctx.conn, planned, now)
+    channel_ids = sorted({channel for item in planned for channel in item.channels})
+    ctx.audit("notify.briefing_now", notify_outbox, after={"queued": queued, "channel_ids": channel_ids})
+    return channel_names(ctx.conn, channel_ids)
 
 
 def queue_test(ctx: WriteContext, channel_id: int) -> int:
@@ -113,6 +118,7 @@ __all__ = [
     "Rule",
     "add_channel",
     "alert_rules",
+    "channel_names",
     "claim_lease",
     "deliver_due",
     "deliver_one",
@@ -127,7 +133,6 @@ __all__ = [
     "notify_outbox",
     "planned_alerts",
     "planned_briefing",
-    "push_briefing",
     "queue_briefing_now",
     "queue_test",
     "quiet_until",

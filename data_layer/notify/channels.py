@@ -246,6 +246,15 @@ def enabled_channels(conn: Connection) -> dict[int, sa.RowMapping]:
     return {row["id"]: row for row in rows}
 
 
+def channel_names(conn: Connection, channel_ids: list[int]) -> list[str]:
+    """The names of the channels ``channel_ids``, in that order (names only: never an address or a secret)."""
+    rows = conn.execute(
+        sa.select(notify_channels.c.id, notify_channels.c.name).where(notify_channels.c.id.in_(channel_ids))
+    ).mappings()
+    names = {row["id"]: str(row["name"]) for row in rows}
+    return [names[channel_id] for channel_id in channel_ids if channel_id in names]
+
+
 def channel_row(conn: Connection, channel_id: int) -> sa.RowMapping | None:
     return conn.execute(sa.select(notify_channels).where(notify_channels.c.id == channel_id)).mappings().first()
 

@@ -284,10 +284,5 @@ def planned_briefing(conn: Connection, now: datetime, on_demand: bool = False) -
     ]
 
 
-def push_briefing(conn: Connection, now: datetime, on_demand: bool = False) -> int:
-    """Write the day's briefing into the outbox when due (:func:`planned_briefing`); returns the rows written."""
-    return write_planned(conn, planned_briefing(conn, now, on_demand), now)
-
-
 def trial_message(language: str = DEFAULT_LANGUAGE) -> Message:
     return Message(translate("notify.test.title", language), translate("notify.test.body", language), TEST_RULE)
