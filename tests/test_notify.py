@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from data_layer import clock, db, notify, quarantine, situation
 from data_layer.errors import ValidationError
 from data_layer.situation import Alert
-from support import audit_rows, count_rows
+from support import assert_write_refused, audit_rows, count_rows
 from support import id_number as numbered_id
 
 ADMIN = db.Actor("admin-test", "admin")
@@ -222,6 +222,16 @@ def test_a_channels_address_and_secret_are_shown_and_audited_only_masked(engine)
         assert credential not in json.dumps(shown, ensure_ascii=False) and credential not in audit
 
 
+def test_a_channel_language_other_than_chinese_or_english_is_refused_naming_the_field(engine):
+    assert_write_refused(
+        engine, ADMIN, notify.add_channel, "群", "wecom", "https://a.example/h", language="fr", field="language"
+    )
+    channel = add_channel(engine, "wecom", "https://a.example/h")
+    assert_write_refused(engine, ADMIN, notify.set_channel_language, channel, "fr", field="language")
+    with engine.connect() as conn:
+        assert notify.list_channels(conn)[0]["language"] == "zh_CN"
+
+
 def test_only_the_administrator_adds_channels(engine):
     from data_layer.errors import PermissionDenied
 
@@ -348,6 +358,43 @@ def test_a_site_projected_full_is_pushed_by_its_own_rule_and_again_when_it_comes
         "**【关注】防控提醒**\n\n城东隔离点 预计 2 天后满员",
         "**【关注】防控提醒**\n\n城东隔离点 预计 1 天后满员",
     ]
+
+
+def test_each_channel_gets_the_alerts_and_the_briefing_in_its_own_language(engine, receiver, monkeypatch):
+    """A channel without a language speaks the command post's default (Chinese); one set to English, English,
+    and one switched to English later gets English from then on."""
+    chinese = add_channel(engine, "wecom", receiver.url("/zh?key=robot-key-0123456789"), name="指挥部群")
+    add_channel(engine, "wecom", receiver.url("/en?key=robot-key-0123456789"), name="Liaison", language="en")
+    alerts_are(monkeypatch, FEVER)
+    notify.run_once(engine, "sender", NOON)
+    alerts_are(monkeypatch)
+    push_briefing_at(engine, monkeypatch, NOON + timedelta(minutes=1))
+
+    by_path = texts_by_path(receiver)
+    assert by_path["/zh"][0] == "**【紧急】防控提醒**\n\n卡口发现发热 2 人：东门卡口"
+    assert by_path["/en"][0].startswith("**[Urgent] Command post alert**")
+    assert "东门卡口" in by_path["/en"][0] and "fever" in by_path["/en"][0].lower()
+    assert "集中隔离点空余床位" in by_path["/zh"][1] and "Free centralized beds" in by_path["/en"][1]
+
+    db.perform(engine, ADMIN, notify.set_channel_language, chinese, "en")
+    push_briefing_at(engine, monkeypatch, NOON + timedelta(minutes=2))
+    assert len(receiver.requests) == 6
+    assert "Free centralized beds" in texts_by_path(receiver)["/zh"][2]
+
+
+def push_briefing_at(engine, monkeypatch, moment: datetime) -> None:
+    """The administrator's "push today's briefing now" at ``moment`` on a frozen clock, and a round of the sender."""
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    db.perform(engine, ADMIN, notify.queue_briefing_now)
+    notify.run_once(engine, "sender", moment)
+
+
+def texts_by_path(receiver: Receiver) -> dict[str, list[str]]:
+    """The Markdown each robot address (its path) received, in order."""
+    texts: dict[str, list[str]] = {}
+    for path, body in receiver.requests:
+        texts.setdefault(path.split("?")[0], []).append(body["markdown"]["content"])
+    return texts
 
 
 # The daily briefing -----------------------------------------------------------------------------------------------

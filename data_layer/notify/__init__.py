@@ -20,11 +20,14 @@ from sqlalchemy.engine import Engine
 
 from data_layer import clock
 from data_layer.db import WriteContext
+from data_layer.i18n import DEFAULT_LANGUAGE
 from data_layer.notify.channels import (
     Delivery,
     Message,
     add_channel,
+    channel_language,
     channel_names,
+    channel_row,
     dingtalk_sign,
     feishu_sign,
     list_channels,
@@ -32,6 +35,7 @@ from data_layer.notify.channels import (
     robot_request,
     send,
     set_channel_enabled,
+    set_channel_language,
 )
 from data_layer.notify.outbox import (
     LEASE_SECONDS,
@@ -99,7 +103,8 @@ def queue_test(ctx: WriteContext, channel_id: int) -> int:
     require_admin(ctx.actor)
     now = clock.now()
     key = f"test|{channel_id}|{uuid.uuid4().hex}"
-    message = trial_message()
+    row = channel_row(ctx.conn, channel_id)
+    message = trial_message(channel_language(row) if row is not None else DEFAULT_LANGUAGE)
     enqueue(ctx.conn, key, [channel_id], Message(message.title, message.body, message.rule, key), now)
     outbox_id: int = ctx.conn.execute(
         notify_outbox.select().with_only_columns(notify_outbox.c.id).where(notify_outbox.c.key == key)
@@ -118,6 +123,7 @@ __all__ = [
     "Rule",
     "add_channel",
     "alert_rules",
+    "channel_language",
     "channel_names",
     "claim_lease",
     "deliver_due",
@@ -146,6 +152,7 @@ __all__ = [
     "send",
     "sender_name",
     "set_channel_enabled",
+    "set_channel_language",
     "set_rule",
     "trial_message",
     "write_planned",
