@@ -229,6 +229,12 @@ def occupancy_section(day: date) -> None:
     )
 
 
+BED_ROW_PX = 40
+BED_GRID_FRAME_PX = 140
+"""The beds grid's height on the page: a row per site, and what its title, day labels and legend take, which a
+chart stretched to the page's width counts in its height."""
+
+
 def beds_outlook_section(day: date) -> None:
     """Each active centralized site's beds on each of the next 7 days: the free beds at a glance, then the
     figures they come from (expected occupied, planned releases, expected admissions)."""
@@ -245,7 +251,8 @@ def beds_outlook_section(day: date) -> None:
             within=quarantine.FULL_WITHIN_DAYS,
         )
     )
-    grid = beds_outlook_grid(outlook, t("quarantine.page.beds_outlook_free"), 40 * len(outlook) + 40)
+    height = BED_ROW_PX * len(outlook) + BED_GRID_FRAME_PX
+    grid = beds_outlook_grid(outlook, t("quarantine.page.beds_outlook_free"), height)
     st.altair_chart(grid, width="stretch")
     st.dataframe(table(beds_outlook_rows(outlook), BEDS_TABLE_COLUMNS), hide_index=True, width="stretch")
 
