@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from data_layer import checkpoints, clock, enterprises, quarantine, review, settings, situation, supplies
 from data_layer.db import WriteContext, metadata
 from data_layer.errors import PermissionDenied
-from data_layer.i18n import catalog, format_day, format_moment, format_number, translate
+from data_layer.i18n import catalog, format_day, format_moment, format_month_day, format_number, translate
 from data_layer.markdown import UserText, as_typed, plain
 from data_layer.permissions import may_write_notes
 from data_layer.situation import Alert
@@ -105,6 +105,7 @@ def build_briefing(conn: Connection, day: date) -> dict:
         "date": day.isoformat(),
         "checkpoints": checkpoints.figures(conn, day),
         "quarantine": quarantine.figures(conn, day),
+        "beds_outlook": quarantine.beds_outlook(conn, day),
         "supplies": supplies.figures(conn, day),
         "enterprises": enterprises.figures(conn, day),
         "notes": note_for(conn, day),
@@ -312,6 +313,26 @@ def briefing_sections(
     ]
 
 
+def beds_outlook_line(outlook: list[quarantine.SiteOutlook], language: str) -> str:
+    """The outlook of free centralized beds in one line (集中隔离点空余床位（未来 7 日）：12月6日 5 张，…): all active
+    sites together on each of the next :data:`data_layer.quarantine.BEDS_OUTLOOK_DAYS` days
+    (:func:`data_layer.quarantine.free_beds_outlook`). One line rather than a table, so that the group push, whose
+    robots draw no tables, says it too; the sites projected full are named in the action list."""
+    days = quarantine.free_beds_outlook(outlook)
+    if not days:
+        return translate("briefing.beds_outlook_none", language)
+    free = translate("briefing.beds_outlook_separator", language).join(
+        translate(
+            "briefing.beds_outlook_day",
+            language,
+            day=format_month_day(day["day"], language),
+            free=format_number(day["free"], language),
+        )
+        for day in days
+    )
+    return translate("briefing.beds_outlook", language, days=quarantine.BEDS_OUTLOOK_DAYS, free=free)
+
+
 def briefing_title(today: dict, language: str) -> str:
     return translate("briefing.title", language, date=format_day(date.fromisoformat(today["date"]), language))
 
@@ -384,6 +405,7 @@ class BriefingDocument:
     title: str
     headline: str
     zero_report: str
+    beds_outlook: str
     tables: list[Table]
     actions_heading: str
     actions: list[ActionLine]
@@ -402,6 +424,7 @@ def briefing_document(facts: BriefingFacts, language: str, writing: Writing = AS
         title=briefing_title(today, language),
         headline=headline(today, language, name, facts.as_of),
         zero_report=zero_report_line(today["checkpoints"], language, name),
+        beds_outlook=beds_outlook_line(today["beds_outlook"], language),
         tables=[
             Table(heading, columns, rows)
             for heading, columns, rows in briefing_sections(today, facts.before, language, name, facts.as_of)
@@ -469,7 +492,7 @@ def render_markdown(facts: BriefingFacts, language: str) -> str:
     a user typed is escaped (:func:`data_layer.markdown.plain`), so it shows as typed and never as a link, image
     or table."""
     document = briefing_document(facts, language, IN_MARKDOWN)
-    lines = [f"# {document.title}", "", document.headline, "", document.zero_report, ""]
+    lines = [f"# {document.title}", "", document.headline, "", document.zero_report, "", document.beds_outlook, ""]
     for table in document.tables:
         lines += [f"## {table.heading}", "", *_markdown_table(table), ""]
     lines += [f"## {document.actions_heading}", ""]
@@ -483,11 +506,20 @@ def render_markdown(facts: BriefingFacts, language: str) -> str:
 
 def render_push_markdown(facts: BriefingFacts, language: str, link: str | None = None) -> tuple[str, str]:
     """The briefing as a group robot's message, a title and a Markdown body: the headline (截至 … 时), who
-    reported and the action list of :func:`briefing_document`, and a link to the app when it has an address.
-    The tables are left out (the robots draw no tables and take some 4,000 bytes), and so are the corrections'
-    authors and the leader's free-text note, which could name a person."""
+    reported, the outlook of free centralized beds and the action list of :func:`briefing_document`, and a link
+    to the app when it has an address. The tables are left out (the robots draw no tables and take some 4,000
+    bytes), and so are the corrections' authors and the leader's free-text note, which could name a person."""
     document = briefing_document(facts, language, IN_MARKDOWN)
-    lines = [document.headline, "", document.zero_report, "", f"**{document.actions_heading}**", ""]
+    lines = [
+        document.headline,
+        "",
+        document.zero_report,
+        "",
+        document.beds_outlook,
+        "",
+        f"**{document.actions_heading}**",
+        "",
+    ]
     lines += [f"- {action.text}" for action in document.actions] or [document.no_actions]
     lines += ["", document.corrections_summary]
     if link:
@@ -513,6 +545,7 @@ def render_docx(facts: BriefingFacts, language: str) -> bytes:
     word.add_paragraph(document.title, style=TITLE_STYLE)
     word.add_paragraph(document.headline, style=BODY_STYLE)
     word.add_paragraph(document.zero_report, style=BODY_STYLE)
+    word.add_paragraph(document.beds_outlook, style=BODY_STYLE)
     for table in document.tables:
         _word_table(word, table)
     word.add_heading(document.actions_heading, level=2)

@@ -249,7 +249,7 @@ def notify_command(url: str | None, once: bool, briefing_now: bool) -> None:
     engine = open_store(url)
     if briefing_now:
         queued = db.perform(engine, cli_actor(), notify.queue_briefing_now)
-        click.echo(f"today's briefing queued for {queued} channel(s)")
+        click.echo(f"today's briefing queued for {len(queued)} channel(s)")
     holder = notify.sender_name()
     try:
         while True:

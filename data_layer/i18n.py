@@ -17,6 +17,7 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_skeleton as babel_format_skeleton
 from babel.numbers import (
     NumberPattern,
     format_compact_decimal,
@@ -106,6 +107,17 @@ def format_day(day: date, language: str = DEFAULT_LANGUAGE) -> str:
     return babel_format_date(
         day, format="long" if normalize_language(language) == "zh_CN" else "medium", locale=babel_locale(language)
     )
+
+
+def format_month_day(day: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """A day of the coming week, without its year (12月6日 / Dec 6)."""
+    return babel_format_skeleton("MMMd", day, locale=babel_locale(language))
+
+
+def format_day_of_month(day: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """A day of the coming week by its number in the month alone (7日 / 7), where a row of days has no room for
+    more (the columns of the beds outlook on the wall)."""
+    return babel_format_skeleton("d", day, locale=babel_locale(language))
 
 
 def format_moment(moment: datetime, language: str = DEFAULT_LANGUAGE) -> str:

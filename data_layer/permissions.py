@@ -88,6 +88,17 @@ def may_write_notes(actor: Actor) -> bool:
     return actor.role in NOTE_ROLES
 
 
+def may_push_briefing(actor: Actor) -> bool:
+    """Pushing the day's briefing to the groups now, besides its daily time, is the administrator's: it goes to
+    every channel the administrator configured, and the administrator answers for what those groups receive."""
+    return is_admin(actor)
+
+
+def require_push_briefing(actor: Actor) -> None:
+    if not may_push_briefing(actor):
+        raise PermissionDenied("action.push_briefing")
+
+
 def shows_personal_numbers(actor: Actor) -> bool:
     """Whether ID and phone numbers may be shown unmasked: to administrators only."""
     return is_admin(actor)

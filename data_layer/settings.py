@@ -268,6 +268,13 @@ SILENT_HOURS = Setting(
     "pushes; keep it longer than a shift where clerks enter once at the end of each",
     _whole_number_between(1, 72),
 )
+ADMISSIONS_DAYS = Setting(
+    "COMMAND_POST_ADMISSIONS_DAYS",
+    "7",
+    "days (1–60) up to the report date whose admissions to a centralized site, averaged, are the site's expected "
+    "admissions per day in the 7-day beds outlook",
+    _whole_number_between(1, 60),
+)
 NOTIFY_SECONDS = Setting(
     "COMMAND_POST_NOTIFY_SECONDS",
     "30",
@@ -295,6 +302,7 @@ SETTINGS: tuple[Setting, ...] = (
     BRIEFING_TIME,
     PUBLIC_URL,
     SILENT_HOURS,
+    ADMISSIONS_DAYS,
     NOTIFY_SECONDS,
 )
 

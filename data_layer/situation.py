@@ -83,6 +83,7 @@ def alerts(
         _checkpoint_alerts(conn, day, figures["checkpoints"])
         + _silence_alerts(conn, as_of or clock.figures_moment(day))
         + _quarantine_alerts(conn, day, figures["quarantine"])
+        + _beds_alerts(figures["beds_outlook"])
         + _supply_alerts(figures["supplies"])
         + _enterprise_alerts(conn, day, figures["enterprises"])
     )
@@ -94,6 +95,7 @@ def _day_figures(conn: Connection, day: date) -> dict[str, Any]:
     return {
         "checkpoints": checkpoints.figures(conn, day),
         "quarantine": quarantine.figures(conn, day),
+        "beds_outlook": quarantine.beds_outlook(conn, day),
         "supplies": supplies.figures(conn, day),
         "enterprises": enterprises.figures(conn, day),
     }
@@ -206,6 +208,21 @@ def _quarantine_alerts(conn: Connection, day: date, figures: Mapping[str, Any]) 
         if site["capacity"] and site["free"] <= 0
     ]
     return found
+
+
+def _beds_alerts(outlook: Sequence[quarantine.SiteOutlook]) -> list[Alert]:
+    """An alert for each centralized site with beds free today whose beds are projected to run out within
+    :data:`data_layer.quarantine.FULL_WITHIN_DAYS` days (:func:`data_layer.quarantine.projected_full`), saying in
+    how many days: there is still time to open beds elsewhere or move admissions."""
+    return [
+        Alert(
+            "quarantine",
+            "situation.alert.site_projected_full",
+            "medium",
+            {"site": site["name"], "days": site["full_in"]},
+        )
+        for site in quarantine.projected_full(outlook)
+    ]
 
 
 def _supply_alerts(items: Iterable[Mapping[str, Any]]) -> list[Alert]:

@@ -17,6 +17,7 @@ from data_layer.i18n import format_day
 from data_layer.permissions import may_write_notes
 from ui.forms import entry_form, save
 from ui.navigation import guard
+from ui.notify import briefing_now_button
 from ui.session import actor, language, read, t
 from ui.wall import alert_line_html
 
@@ -101,8 +102,11 @@ st.caption(
     else t("briefing.page.compared_with_so_far", date=format_day(day, language()), time=facts.as_of.strftime("%H:%M"))
 )
 downloads(facts, day)
+if day == clock.today():
+    briefing_now_button("briefing-push-now")
 st.markdown(in_markdown.headline)
 st.markdown(in_markdown.zero_report)
+st.markdown(in_markdown.beds_outlook)
 show_tables(as_typed)
 show_actions(as_typed)
 show_corrections(as_typed)

@@ -183,7 +183,7 @@ def wall_screen() -> None:
             wall.draw_charts(wall.trend_charts(report_day, as_of=as_of), per_row=2)
         else:
             charts = wall.detail_charts(view, report_day)
-            wall.draw_charts(charts, per_row=len(charts))
+            wall.draw_charts(charts, per_row=len(charts), widths=wall.DETAIL_WIDTHS.get(view))
     with side:
         show_alerts(report_day, today, as_of)
     wall.staleness_watch(clock.now().strftime("%H:%M:%S"))

@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data_layer import clock, notices, quarantine
+from data_layer import clock, notices, quarantine, settings
 from data_layer.i18n import format_number
 from data_layer.markdown import plain
 from data_layer.permissions import may_view, may_write, unit_limit, works_on_today
@@ -24,7 +24,10 @@ from ui.messages import content_alert
 from ui.navigation import guard
 from ui.progress import progress_bar
 from ui.quarantine import (
+    BEDS_TABLE_COLUMNS,
     NOTICE_IDS_KEY,
+    beds_outlook_grid,
+    beds_outlook_rows,
     day_text,
     deferred,
     flash,
@@ -226,6 +229,34 @@ def occupancy_section(day: date) -> None:
     )
 
 
+BED_ROW_PX = 40
+BED_GRID_FRAME_PX = 140
+"""The beds grid's height on the page: a row per site, and what its title, day labels and legend take, which a
+chart stretched to the page's width counts in its height."""
+
+
+def beds_outlook_section(day: date) -> None:
+    """Each active centralized site's beds on each of the next 7 days: the free beds at a glance, then the
+    figures they come from (expected occupied, planned releases, expected admissions)."""
+    title = t("quarantine.figure.beds_outlook", days=quarantine.BEDS_OUTLOOK_DAYS)
+    st.subheader(title)
+    outlook = read(quarantine.beds_outlook, day)
+    if not outlook:
+        st.caption(t("quarantine.page.no_sites"))
+        return
+    st.caption(
+        t(
+            "quarantine.page.beds_outlook_note",
+            window=settings.ADMISSIONS_DAYS.value(),
+            within=quarantine.FULL_WITHIN_DAYS,
+        )
+    )
+    height = BED_ROW_PX * len(outlook) + BED_GRID_FRAME_PX
+    grid = beds_outlook_grid(outlook, t("quarantine.page.beds_outlook_free"), height)
+    st.altair_chart(grid, width="stretch")
+    st.dataframe(table(beds_outlook_rows(outlook), BEDS_TABLE_COLUMNS), hide_index=True, width="stretch")
+
+
 def trend_section(day: date) -> None:
     """Episodes current on each of the 30 days up to ``day``, stacked by mode."""
     st.subheader(t("quarantine.page.trend"))
@@ -266,6 +297,7 @@ def situation_tab(day: date) -> None:
     if lists is not None:
         action_lists_section(day, lists)
     occupancy_section(day)
+    beds_outlook_section(day)
     trend_section(day)
 
 

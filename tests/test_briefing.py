@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from docx import Document
 
-from data_layer import briefing, clock
-from data_layer.briefing import briefing_facts, render_docx, render_markdown
+from data_layer import briefing, clock, quarantine
+from data_layer.briefing import briefing_facts, render_docx, render_markdown, render_push_markdown
 from data_layer.db import Actor, connect, perform
 from data_layer.errors import PermissionDenied, ValidationError
-from data_layer.i18n import format_number
-from support import audit_rows, count_rows
+from data_layer.i18n import format_month_day, format_number
+from support import audit_rows, count_rows, id_number
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +140,35 @@ def test_note_for_a_future_day_is_refused_naming_the_date(engine, leader):
     assert refusal.value.messages("zh_CN") == ["日期：不能晚于今天"]
     assert count_rows(engine, "briefing_notes") == 0
     assert audit_rows(engine) == 0
+
+
+def test_every_briefing_output_gives_the_free_centralized_beds_of_the_next_7_days(engine, admin, monkeypatch):
+    """A site of 5 beds holding 2 people admitted on D, with the admissions averaged over one day (2 a day): 1 bed
+    free on D+1 and none after. The JSON carries the outlook; the page, Markdown, Word and push say it."""
+    monkeypatch.setenv("COMMAND_POST_ADMISSIONS_DAYS", "1")
+    day = clock.today() - timedelta(days=3)
+    perform(engine, admin, quarantine.add_site, {"name": "城东隔离点", "address": "城东路1号", "capacity": 5})
+    for n in (1, 2):
+        person = {"name": f"测试{n}", "id_number": id_number(n), "phone": f"1380000{n:04d}", "grid": "第一网格"}
+        fields = {"origin_category": "close_contact", "mode": "centralized", "site": "城东隔离点", "start_date": day}
+        perform(engine, admin, quarantine.register, {**person, **fields})
+
+    with engine.connect() as conn:
+        facts = briefing_facts(conn, day)
+    [site] = facts.today["beds_outlook"]
+    assert [outlook_day["free"] for outlook_day in site["days"]] == [1, 0, 0, 0, 0, 0, 0]
+    ahead = [format_month_day(day + timedelta(days=offset), "zh_CN") for offset in range(1, 8)]
+    zh = "集中隔离点空余床位（未来 7 日预测）：" + "，".join(
+        f"{month_day} {free} 张" for month_day, free in zip(ahead, [1, 0, 0, 0, 0, 0, 0], strict=True)
+    )
+    assert briefing.briefing_document(facts, "zh_CN").beds_outlook == zh + "。"
+    assert zh in render_markdown(facts, "zh_CN")
+    assert zh in render_push_markdown(facts, "zh_CN")[1]
+    assert zh in [
+        paragraph.text.rstrip("。") for paragraph in Document(io.BytesIO(render_docx(facts, "zh_CN"))).paragraphs
+    ]
+    english = render_markdown(facts, "en")
+    assert (
+        f"Free centralized beds (projected, next 7 days): {format_month_day(day + timedelta(days=1), 'en')}: 1, "
+        in english
+    )

@@ -6,9 +6,10 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from data_layer import briefing, checkpoints, clock
+from data_layer import briefing, checkpoints, clock, notify
 from data_layer.briefing import default_report_day
 from data_layer.db import Actor, connect, perform
+from data_layer.errors import PermissionDenied
 from data_layer.i18n import format_number
 from support import count_rows, open_page
 
@@ -87,3 +88,57 @@ def test_a_past_day_marks_the_figure_a_later_correction_changed(monkeypatch, db_
     assert list(corrections["更正后"]) == ["90", "90"]
     assert set(corrections["更正人"]) == {admin.username}
     assert not app.exception
+
+
+# Pushing today's briefing now -------------------------------------------------------------------------------------
+
+ADMIN = Actor("admin", "admin")
+PUSH_NOW = "立即推送今日日报"
+
+
+def push_now(app):
+    return next(button for button in app.button if button.label == PUSH_NOW).click().run()
+
+
+def briefing_rows(engine) -> list[tuple[str, int]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            notify.notify_outbox.select().where(notify.notify_outbox.c.rule == notify.BRIEFING_RULE)
+        ).mappings()
+        return sorted((row["key"], row["channel_id"]) for row in rows)
+
+
+def test_the_administrator_pushes_todays_briefing_once_per_double_tap_and_reads_its_channels(
+    monkeypatch, db_url, engine
+):
+    """Only today's briefing is pushed, by those allowed to (the administrator): a leader, or a past day, shows
+    no button."""
+    for name in ("指挥部工作群", "领导小组群"):
+        perform(engine, ADMIN, notify.add_channel, name, "webhook", "http://127.0.0.1:9/hook")
+    app = open_page(monkeypatch, db_url, ADMIN, "pages/briefing.py")
+    app.date_input[0].set_value(clock.today()).run()
+
+    app = push_now(app)
+    saved = [message.value for message in app.success]
+    assert len(saved) == 1 and "发往：指挥部工作群、领导小组群。" in saved[0]
+    app = push_now(app)  # the second tap of a double tap, on the form drawn after the save
+    assert not app.exception and not app.error
+    assert [message.value for message in app.success] == saved
+    rows = briefing_rows(engine)
+    assert [channel for _key, channel in rows] == [1, 2] and len({key for key, _channel in rows}) == 1
+
+    app.date_input[0].set_value(clock.today() - timedelta(days=1)).run()
+    assert PUSH_NOW not in [button.label for button in app.button]
+    app = open_page(monkeypatch, db_url, LEADER, "pages/briefing.py")
+    app.date_input[0].set_value(clock.today()).run()
+    assert PUSH_NOW not in [button.label for button in app.button]
+    with pytest.raises(PermissionDenied):
+        perform(engine, LEADER, notify.queue_briefing_now)
+
+
+def test_without_a_channel_the_push_says_nothing_was_queued(monkeypatch, db_url, engine):
+    app = open_page(monkeypatch, db_url, ADMIN, "pages/briefing.py")
+    app.date_input[0].set_value(clock.today()).run()
+    app = push_now(app)
+    assert next(message.value for message in app.warning).startswith("日报未推送：没有启用的渠道可发")
+    assert briefing_rows(engine) == []

@@ -753,6 +753,7 @@ def test_every_write_function_has_its_text_fields_here_or_takes_no_free_text():
         "retention.set_retention_days",
         "retention.anonymise_people",
         "notify.set_channel_enabled",
+        "notify.set_channel_language",
         "notify.set_rule",
         "notify.queue_test",
         "notify.queue_briefing_now",

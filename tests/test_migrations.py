@@ -42,11 +42,15 @@ def row_counts(engine) -> dict[str, int]:
 
 
 def copy_into_older_schema(source, target) -> None:
-    """Fill ``target`` (an older schema) with ``source``'s rows, column by column as far as the older one has them."""
+    """Fill ``target`` (an older schema) with ``source``'s rows, column by column as far as the older one has them,
+    in place of the rows its migrations wrote (the sender's lease row of 0017)."""
     older = sa.MetaData()
     older.reflect(target)
     current = db.load_schema().tables
     with source.connect() as reading, target.begin() as writing:
+        for table in reversed(older.sorted_tables):
+            if table.name != "alembic_version":
+                writing.execute(table.delete())
         for table in older.sorted_tables:
             if table.name == "alembic_version":
                 continue

@@ -14,17 +14,18 @@ import threading
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
 
-from data_layer import clock, db, notify, situation
+from data_layer import clock, db, notify, quarantine, situation
 from data_layer.errors import ValidationError
 from data_layer.situation import Alert
-from support import audit_rows, count_rows
+from support import assert_write_refused, audit_rows, count_rows
+from support import id_number as numbered_id
 
 ADMIN = db.Actor("admin-test", "admin")
 NOON = datetime(2026, 3, 2, 12, 0)
@@ -221,6 +222,16 @@ def test_a_channels_address_and_secret_are_shown_and_audited_only_masked(engine)
         assert credential not in json.dumps(shown, ensure_ascii=False) and credential not in audit
 
 
+def test_a_channel_language_other_than_chinese_or_english_is_refused_naming_the_field(engine):
+    assert_write_refused(
+        engine, ADMIN, notify.add_channel, "群", "wecom", "https://a.example/h", language="fr", field="language"
+    )
+    channel = add_channel(engine, "wecom", "https://a.example/h")
+    assert_write_refused(engine, ADMIN, notify.set_channel_language, channel, "fr", field="language")
+    with engine.connect() as conn:
+        assert notify.list_channels(conn)[0]["language"] == "zh_CN"
+
+
 def test_only_the_administrator_adds_channels(engine):
     from data_layer.errors import PermissionDenied
 
@@ -320,6 +331,70 @@ def test_a_disabled_channel_gets_nothing(engine, receiver, monkeypatch):
     alerts_are(monkeypatch, FEVER)
     notify.run_once(engine, "sender", NOON)
     assert receiver.requests == [] and count_rows(engine, "notify_outbox") == 0
+
+
+def test_a_site_projected_full_is_pushed_by_its_own_rule_and_again_when_it_comes_nearer(engine, receiver, monkeypatch):
+    """On the real alerts: 2 of 5 beds taken today with 2 admissions a day is full in 2 days; a third admission
+    brings it to 1 day, which is worse, so it is pushed again at once."""
+    monkeypatch.setenv("COMMAND_POST_ADMISSIONS_DAYS", "1")
+    today, noon = clock.today(), datetime.combine(clock.today(), time(12))
+    add_channel(engine, "wecom", receiver.url())
+    db.perform(engine, ADMIN, quarantine.add_site, {"name": "城东隔离点", "address": "城东路1号", "capacity": 5})
+
+    def admit(n: int) -> None:
+        person = {"name": f"测试{n}", "id_number": numbered_id(n), "phone": f"1380000{n:04d}", "grid": "第一网格"}
+        fields = {"origin_category": "close_contact", "mode": "centralized", "site": "城东隔离点", "start_date": today}
+        db.perform(engine, ADMIN, quarantine.register, {**person, **fields})
+
+    admit(1)
+    admit(2)
+    notify.run_once(engine, "sender", noon)
+    notify.run_once(engine, "sender", noon + timedelta(minutes=5))
+    admit(3)
+    notify.run_once(engine, "sender", noon + timedelta(minutes=10))
+    assert "site_projected_full" in notify.alert_rules()
+    assert [row["subject"] for row in outbox(engine) if row["rule"] == "site_projected_full"] == ["城东隔离点"] * 2
+    assert [text for text in sent_texts(receiver) if "满员" in text] == [
+        "**【关注】防控提醒**\n\n城东隔离点 预计 2 天后满员",
+        "**【关注】防控提醒**\n\n城东隔离点 预计 1 天后满员",
+    ]
+
+
+def test_each_channel_gets_the_alerts_and_the_briefing_in_its_own_language(engine, receiver, monkeypatch):
+    """A channel without a language speaks the command post's default (Chinese); one set to English, English,
+    and one switched to English later gets English from then on."""
+    chinese = add_channel(engine, "wecom", receiver.url("/zh?key=robot-key-0123456789"), name="指挥部群")
+    add_channel(engine, "wecom", receiver.url("/en?key=robot-key-0123456789"), name="Liaison", language="en")
+    alerts_are(monkeypatch, FEVER)
+    notify.run_once(engine, "sender", NOON)
+    alerts_are(monkeypatch)
+    push_briefing_at(engine, monkeypatch, NOON + timedelta(minutes=1))
+
+    by_path = texts_by_path(receiver)
+    assert by_path["/zh"][0] == "**【紧急】防控提醒**\n\n卡口发现发热 2 人：东门卡口"
+    assert by_path["/en"][0].startswith("**[Urgent] Command post alert**")
+    assert "东门卡口" in by_path["/en"][0] and "fever" in by_path["/en"][0].lower()
+    assert "集中隔离点空余床位" in by_path["/zh"][1] and "Free centralized beds" in by_path["/en"][1]
+
+    db.perform(engine, ADMIN, notify.set_channel_language, chinese, "en")
+    push_briefing_at(engine, monkeypatch, NOON + timedelta(minutes=2))
+    assert len(receiver.requests) == 6
+    assert "Free centralized beds" in texts_by_path(receiver)["/zh"][2]
+
+
+def push_briefing_at(engine, monkeypatch, moment: datetime) -> None:
+    """The administrator's "push today's briefing now" at ``moment`` on a frozen clock, and a round of the sender."""
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    db.perform(engine, ADMIN, notify.queue_briefing_now)
+    notify.run_once(engine, "sender", moment)
+
+
+def texts_by_path(receiver: Receiver) -> dict[str, list[str]]:
+    """The Markdown each robot address (its path) received, in order."""
+    texts: dict[str, list[str]] = {}
+    for path, body in receiver.requests:
+        texts.setdefault(path.split("?")[0], []).append(body["markdown"]["content"])
+    return texts
 
 
 # The daily briefing -----------------------------------------------------------------------------------------------

@@ -69,3 +69,26 @@ def test_admin_switches_a_channel_off_and_sets_a_rules_quiet_hours(monkeypatch, 
     app.run()
     assert not app.exception and not app.error
     assert notify.rule_settings(engine, "checkpoint_fever").quiet == (22, 7)
+
+
+def test_admin_adds_an_english_channel_and_switches_another_to_english(monkeypatch, db_url, engine, receiver):  # noqa: F811
+    db.perform(engine, db.Actor("admin", "admin"), notify.add_channel, "指挥部工作群", "wecom", receiver.url())
+    app = open_admin(monkeypatch, db_url)
+    form = form_of(app, "admin-notify-add")
+    by_label(form.text_input, "名称").input("Liaison group")
+    by_label(form.text_input, "地址").input(receiver.url(f"/cgi-bin/webhook/send?key={ROBOT_KEY}"))
+    by_label(form.selectbox, "推送语言").set_value("en")
+    form.button[0].click()
+    app.run()
+    assert not app.exception and not app.error
+
+    form = form_of(app, "admin-notify-language-1")
+    by_label(form.selectbox, "推送语言").set_value("en")
+    form.button[0].click()
+    app.run()
+    assert not app.exception and not app.error
+    assert "渠道 指挥部工作群 今后用英文（English）推送。" in [message.value for message in app.success]
+    with engine.connect() as conn:
+        assert [channel["language"] for channel in notify.list_channels(conn)] == ["en", "en"]
+    [shown] = [frame.value for frame in notify_tab(app).dataframe if "推送语言" in frame.value.columns]
+    assert list(shown["推送语言"]) == ["英文（English）", "英文（English）"]

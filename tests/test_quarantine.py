@@ -175,6 +175,60 @@ def test_site_occupancy_is_current_centralized_episodes_over_capacity(engine, ad
     assert before[0]["occupied"] == 2
 
 
+def outlook(engine, day: date = D) -> dict[str, dict]:
+    with engine.connect() as conn:
+        return {site["name"]: site for site in quarantine.beds_outlook(conn, day)}
+
+
+def test_beds_outlook_takes_off_planned_ends_and_adds_the_sites_average_admissions(engine, admin, monkeypatch):
+    monkeypatch.setenv("COMMAND_POST_ADMISSIONS_DAYS", "4")
+    add_site(engine, admin, "城东隔离点", capacity=6)
+    add_site(engine, admin, "城西隔离点", capacity=3)
+    register(engine, admin, 1, mode="centralized", site="城东隔离点", start_date=days(-6), planned_days=8)
+    register(engine, admin, 2, mode="centralized", site="城东隔离点", start_date=days(-3), planned_days=5)
+    register(engine, admin, 3, mode="centralized", site="城东隔离点", start_date=days(-1), planned_days=2)
+    register(engine, admin, 4, mode="centralized", site="城东隔离点", start_date=days(-10), planned_days=9)
+    left = register(engine, admin, 5, mode="centralized", site="城东隔离点", start_date=days(-2))
+    perform(engine, admin, quarantine.release, left, days(-1))
+    register(engine, admin, 6, start_date=days(-2), planned_days=3)
+    register(engine, admin, 7, mode="centralized", site="城西隔离点", start_date=days(-20), planned_days=30)
+
+    sites = outlook(engine)
+    east, west = sites["城东隔离点"], sites["城西隔离点"]
+    # 4 people at the east site on D; admitted D-3, D-2 (released since) and D-1: 3 in 4 days, 0.75 a day;
+    # planned ends: D+1 (and the overdue one from D-1, expected first), two on D+2.
+    assert (east["occupied"], east["free"], east["admissions_per_day"], east["full_in"]) == (4, 2, 0.8, None)
+    assert [(day["day"], day["releases"], day["occupied"], day["free"]) for day in east["days"]] == [
+        (days(1), 2, 3, 3),
+        (days(2), 2, 2, 4),
+        (days(3), 0, 2, 4),
+        (days(4), 0, 3, 3),
+        (days(5), 0, 4, 2),
+        (days(6), 0, 5, 1),
+        (days(7), 0, 5, 1),
+    ]
+    assert [(day["occupied"], day["releases"], day["free"]) for day in west["days"]] == [(1, 0, 2)] * 7
+    assert [day["free"] for day in quarantine.free_beds_outlook(list(sites.values()))] == [5, 6, 6, 5, 4, 3, 3]
+
+
+def test_beds_outlook_finds_the_first_day_a_site_runs_out_of_beds(engine, admin, monkeypatch):
+    monkeypatch.setenv("COMMAND_POST_ADMISSIONS_DAYS", "1")
+    add_site(engine, admin, "城东隔离点", capacity=3)
+    add_site(engine, admin, "城西隔离点", capacity=8)
+    closed = add_site(engine, admin, "城北隔离点", capacity=5)
+    perform(engine, admin, quarantine.set_site_active, closed, False)
+    for n in (1, 2):
+        register(engine, admin, n, mode="centralized", site="城东隔离点", start_date=D)
+    register(engine, admin, 3, mode="centralized", site="城西隔离点", start_date=D)
+
+    sites = outlook(engine)
+    assert sorted(sites) == ["城东隔离点", "城西隔离点"]
+    assert [day["occupied"] for day in sites["城东隔离点"]["days"]][:2] == [4, 6]
+    assert (sites["城东隔离点"]["full_in"], sites["城西隔离点"]["full_in"]) == (1, 7)
+    with engine.connect() as conn:
+        assert [site["name"] for site in quarantine.projected_full(quarantine.beds_outlook(conn, D))] == ["城东隔离点"]
+
+
 def test_action_lists_match_the_figures_and_mask_phones_unless_the_actor_may_see(engine, admin, leader):
     due = register(engine, admin, 1, start_date=days(-12), planned_days=14)
     overdue = register(engine, admin, 2, start_date=days(-15), planned_days=14)

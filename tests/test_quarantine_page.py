@@ -427,3 +427,24 @@ def test_a_second_tap_on_the_fresh_follow_up_grid_still_reads_saved(monkeypatch,
     app.run()
     assert not app.error and not app.info and [item.value for item in app.success] == [saved]
     assert count_rows(engine, "quarantine_followups") == 1
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_situation_tab_lists_each_sites_beds_for_the_next_7_days(monkeypatch, db_url, engine, admin, language):
+    """A site of 4 beds with one person due on D+2 and none admitted lately: 3 beds taken, then 2."""
+    perform(engine, admin, quarantine.add_site, {"name": "城东隔离点", "address": "城东路1号", "capacity": 4})
+    for n, planned_days in ((1, 20), (2, 20), (3, 12)):
+        start = TODAY - timedelta(days=10)
+        register(engine, admin, n, mode="centralized", site="城东隔离点", start_date=start, planned_days=planned_days)
+
+    app = open_tab(monkeypatch, db_url, admin, "situation", language)
+    catalog_language = "zh_CN" if language == "zh" else language
+    title = partial(translate, language=catalog_language)
+    assert title("quarantine.figure.beds_outlook", days=7) in [header.value for header in app.subheader]
+    [shown] = [frame.value for frame in app.dataframe if title("quarantine.field.releases") in frame.value.columns]
+    assert list(shown[title("quarantine.field.day")]) == [
+        (TODAY + timedelta(days=offset)).isoformat() for offset in range(1, 8)
+    ]
+    assert list(shown[title("quarantine.field.expected_occupied")]) == [3, 2, 2, 2, 2, 2, 2]
+    assert list(shown[title("quarantine.field.releases")]) == [0, 1, 0, 0, 0, 0, 0]
+    assert list(shown[title("quarantine.field.free")]) == [1, 2, 2, 2, 2, 2, 2]

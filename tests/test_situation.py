@@ -309,6 +309,25 @@ def test_a_full_site_raises_site_full_and_a_site_with_room_raises_nothing(engine
     ]
 
 
+def test_a_site_projected_full_within_three_days_raises_a_medium_alert_saying_when(engine, admin, monkeypatch):
+    monkeypatch.setenv("COMMAND_POST_ADMISSIONS_DAYS", "1")
+    add_site(engine, admin, SITE, capacity=5)
+    add_site(engine, admin, "城西隔离点", capacity=9)
+    add_site(engine, admin, "城南隔离点", capacity=2)
+    for n, site in ((1, SITE), (2, SITE), (3, "城西隔离点"), (4, "城南隔离点"), (5, "城南隔离点")):
+        both_followups(engine, admin, register(engine, admin, n, start=D, mode="centralized", site=site))
+
+    # 城东: 2 of 5 taken, 2 admitted a day: full on D+2. 城西: 1 of 9, 1 a day: full on D+8, beyond the horizon.
+    # 城南: full today, which is an alert of its own.
+    assert alerts_with(engine, "site_projected_full") == [
+        Alert("quarantine", "situation.alert.site_projected_full", "medium", {"site": SITE, "days": 2})
+    ]
+    assert [alert.params["site"] for alert in alerts_with(engine, "site_full")] == ["城南隔离点"]
+    [alert] = alerts_with(engine, "site_projected_full")
+    assert situation.alert_text(alert, "zh_CN") == f"{SITE} 预计 2 天后满员"
+    assert situation.alert_text(alert, "en") == f"{SITE} projected full in 2 day(s)"
+
+
 # --- supplies ----------------------------------------------------------------------------------------------------
 
 

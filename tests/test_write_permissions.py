@@ -352,6 +352,14 @@ WRITES = [
         Updated("notify_channels"),
     ),
     Write(
+        notify.set_channel_language,
+        None,
+        "master",
+        channel_world,
+        lambda w: args(w.mine, "en"),
+        Updated("notify_channels"),
+    ),
+    Write(
         notify.set_rule,
         None,
         "master",

@@ -13,3 +13,5 @@ QUARANTINE_TOTAL_COLOUR = "#fb923c"
 REOPEN_TREND_COLOUR = "#34d399"
 REOPEN_LAG_COLOUR = "#f59e0b"
 REOPEN_AHEAD_COLOUR = "#2dd4bf"
+BED_COLOURS = {"free": "#15803d", "full": "#b91c1c"}
+"""A day of the beds outlook with a bed free, and one with none: the same on the wall and the quarantine page."""

@@ -13,10 +13,12 @@ import pandas as pd
 import streamlit as st
 
 from data_layer import clock, notify, settings
+from data_layer.i18n import LANGUAGES
 from data_layer.markdown import plain
+from data_layer.permissions import may_push_briefing
 from ui.forms import entry_form, save, save_done
 from ui.messages import remember_saved, show_saved
-from ui.session import engine, read, t
+from ui.session import actor, engine, read, t
 
 SLOT = "admin-notify"
 NO_QUIET = -1
@@ -24,6 +26,10 @@ NO_QUIET = -1
 
 def kind_label(kind: str) -> str:
     return t(f"notify.kind.{kind}")
+
+
+def language_label(language: str) -> str:
+    return t(f"notify.language.{language}")
 
 
 def rule_label(rule: str) -> str:
@@ -43,6 +49,7 @@ def channels_frame(channels: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             t("notify.field.kind"): [kind_label(channel["kind"]) for channel in channels],
             t("notify.field.address"): [channel["address"] for channel in channels],
             t("notify.field.secret"): [channel["secret"] for channel in channels],
+            t("notify.field.language"): [language_label(channel["language"]) for channel in channels],
             t("admin.notify.enabled_column"): [channel["enabled"] for channel in channels],
         }
     )
@@ -56,6 +63,9 @@ def add_channel_form() -> None:
         name = st.text_input(t("notify.field.name"))
         address = st.text_input(t("notify.field.address"), help=t("admin.notify.address_help"))
         secret = st.text_input(t("notify.field.secret"), type="password", help=t("admin.notify.secret_help"))
+        language = st.selectbox(
+            t("notify.field.language"), LANGUAGES, format_func=language_label, help=t("admin.notify.language_help")
+        )
         if kind == "email":
             mail = {
                 "security": st.selectbox(
@@ -69,7 +79,9 @@ def add_channel_form() -> None:
             }
         submitted = st.form_submit_button(t("admin.notify.add"), type="primary")
     if submitted:
-        channel_id = save(f"{SLOT}-add", notify.add_channel, name, kind, address, secret or None, **mail)
+        channel_id = save(
+            f"{SLOT}-add", notify.add_channel, name, kind, address, secret or None, **mail, language=language
+        )
         changed(channel_id is not None, t("admin.notify.added", name=plain(name)))
 
 
@@ -97,6 +109,24 @@ def channel_actions(channels: Sequence[Mapping[str, Any]]) -> None:
         )
         message = "admin.notify.disabled" if chosen["enabled"] else "admin.notify.enabled"
         changed(done, t(message, name=plain(chosen["name"])))
+    language_form(chosen)
+
+
+def language_form(channel: Mapping[str, Any]) -> None:
+    """The language one channel's alerts and briefings are written in."""
+    slot = f"{SLOT}-language-{channel['id']}"
+    with entry_form(slot):
+        language = st.selectbox(
+            t("notify.field.language"),
+            LANGUAGES,
+            index=LANGUAGES.index(channel["language"]),
+            format_func=language_label,
+            help=t("admin.notify.language_help"),
+        )
+        submitted = st.form_submit_button(t("admin.notify.set_language"))
+    if submitted:
+        done = save_done(slot, notify.set_channel_language, channel["id"], language)
+        changed(done, t("admin.notify.language_set", name=plain(channel["name"]), spoken=language_label(language)))
 
 
 def send_test(channel_id: int) -> None:
@@ -187,6 +217,28 @@ def deliveries_view() -> None:
             st.caption(t("admin.notify.no_deliveries"))
 
 
+def briefing_now_button(slot: str) -> None:
+    """ "Push today's briefing now" (:func:`data_layer.notify.queue_briefing_now`), for those allowed to; after the
+    save it says the channels it is queued for, until the next one. A double tap queues it once: the form's token
+    is claimed in the write, and the second tap is answered with the first one's message (ui.forms)."""
+    if not may_push_briefing(actor()):
+        return
+    show_saved(slot)
+    with entry_form(slot):
+        pushed = st.form_submit_button(t("admin.notify.briefing_now"))
+    if not pushed:
+        return
+    channels = save(slot, notify.queue_briefing_now)
+    if channels is None:
+        return
+    if not channels:
+        st.warning(t("admin.notify.briefing_no_channel"))
+        return
+    names = "、".join(map(plain, channels))
+    remember_saved(slot, t("admin.notify.briefing_queued", channels=names, seconds=settings.NOTIFY_SECONDS.value()))
+    st.rerun()
+
+
 def notify_tab() -> None:
     show_saved(SLOT)
     st.caption(
@@ -208,10 +260,5 @@ def notify_tab() -> None:
     if channels:
         st.subheader(t("admin.notify.rules"))
         rules_form(channels)
-        with entry_form(f"{SLOT}-briefing"):
-            briefing_now = st.form_submit_button(t("admin.notify.briefing_now"))
-        if briefing_now:
-            queued = save(f"{SLOT}-briefing", notify.queue_briefing_now)
-            if queued is not None:
-                st.success(t("admin.notify.briefing_queued", count=queued))
+        briefing_now_button(f"{SLOT}-briefing")
     deliveries_view()

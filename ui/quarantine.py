@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from data_layer import quarantine
-from data_layer.i18n import format_day
+from data_layer.i18n import format_day, format_day_of_month
 from data_layer.markdown import plain
+from ui.colours import BED_COLOURS
 from ui.forms import entry_form, save, save_done
 from ui.messages import remember_saved, show_saved
 from ui.session import engine, language, read, t
@@ -87,6 +89,63 @@ def show_table(rows: Sequence[Mapping], columns: Sequence[str], **options: objec
         st.caption(t("quarantine.page.nobody"))
         return
     st.dataframe(table(rows, columns), hide_index=True, width="stretch", **options)
+
+
+# --- the beds ahead ------------------------------------------------------------------------------------------------
+
+BEDS_TABLE_COLUMNS = ("site", "day", "expected_occupied", "releases", "admissions", "free")
+
+
+def beds_outlook_rows(outlook: Sequence[quarantine.SiteOutlook]) -> list[dict]:
+    """The outlook one row per site and day, as the quarantine page's table lists it."""
+    return [
+        {
+            "site": site["name"],
+            "day": day["day"],
+            "expected_occupied": day["occupied"],
+            "releases": day["releases"],
+            "admissions": day["admissions"],
+            "free": day["free"],
+        }
+        for site in outlook
+        for day in site["days"]
+    ]
+
+
+def beds_outlook_grid(outlook: Sequence[quarantine.SiteOutlook], title: str, height: int) -> alt.LayerChart:
+    """The free beds of each site (a row) on each day ahead (a column, titled by its day of the month), written in a
+    cell coloured by whether a bed is left (:data:`ui.colours.BED_COLOURS`): which site runs out, and when, at a
+    glance, on the wall and the page. The grid fills its column's width; text sizes come from the chart's
+    configuration (the wall's ``styled``), so it reads at the wall's distance."""
+    frame = pd.DataFrame(
+        [
+            {
+                "site": site["name"],
+                "day": format_day_of_month(day["day"], language()),
+                "free": day["free"],
+                "state": t("quarantine.code.beds_full") if day["free"] <= 0 else t("quarantine.code.beds_free"),
+            }
+            for site in outlook
+            for day in site["days"]
+        ]
+    )
+    days = list(dict.fromkeys(frame["day"])) if not frame.empty else []
+    states = [t("quarantine.code.beds_free"), t("quarantine.code.beds_full")]
+    base = alt.Chart(frame).encode(
+        x=alt.X("day:O", title=None, sort=days, axis=alt.Axis(orient="top", labelAngle=0, labelOverlap=False)),
+        y=alt.Y("site:N", title=None, sort=[site["name"] for site in outlook]),
+    )
+    cells = base.mark_rect(stroke="#0f172a", strokeWidth=2).encode(
+        color=alt.Color(
+            "state:N",
+            title=None,
+            legend=alt.Legend(orient="bottom"),
+            scale=alt.Scale(domain=states, range=[BED_COLOURS["free"], BED_COLOURS["full"]]),
+        ),
+        tooltip=[alt.Tooltip("site:N"), alt.Tooltip("day:O"), alt.Tooltip("free:Q", format=",")],
+    )
+    numbers = base.mark_text(color="#ffffff", fontWeight="bold").encode(text=alt.Text("free:Q", format=","))
+    return alt.layer(cells, numbers, title=title).properties(height=height, width="container")
 
 
 # --- the follow-up grid --------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from ui.colours import (
     REOPEN_LAG_COLOUR,
     REOPEN_TREND_COLOUR,
 )
+from ui.quarantine import beds_outlook_grid
 from ui.session import language, read, t
 from ui.supplies import STATUS_COLOURS
 
@@ -68,6 +69,9 @@ SIZES = WallSizes()
 DESK_FACTOR = 0.6  # the same page on a leader's own screen (not kiosk mode) is read at arm's length
 MAX_ALERTS = 5
 ALERT_LINES = 2  # an alert's count and first names; the names it runs on to are on the domain pages
+DETAIL_WIDTHS = {"quarantine": (2.0, 3.0)}
+"""The shares of a view's chart columns where they are not equal: the quarantine view's beds grid needs room for
+seven columns of three-digit figures at the wall's size beside the sites' names."""
 HEADER_BAR = 64  # Streamlit's top bar (menu and status) outside kiosk mode, which the page must clear
 WALL_CSS_TEMPLATE = Template("""
 <style>
@@ -486,17 +490,7 @@ def detail_charts(view: str, day: date) -> list[alt.Chart]:
         ]
     if view == "quarantine":
         sites = pd.DataFrame(read(quarantine.site_occupancy, day))
-        held = pd.DataFrame(read(quarantine.daily_current, day, 30))
-        modes = held.melt(id_vars="day", value_vars=list(quarantine.MODES), var_name="mode", value_name="count")
-        mode_names = [t(f"quarantine.code.{code}") for code in quarantine.MODES]
-        modes["mode"] = modes["mode"].map(lambda code: t(f"quarantine.code.{code}"))
-        mode_colour = alt.Color(
-            "mode:N",
-            title=None,
-            legend=alt.Legend(orient="top"),
-            sort=mode_names,
-            scale=alt.Scale(domain=mode_names, range=[QUARANTINE_MODE_COLOURS[code] for code in quarantine.MODES]),
-        )
+        outlook = read(quarantine.beds_outlook, day)
         return [
             _share_chart(
                 sites,
@@ -507,15 +501,10 @@ def detail_charts(view: str, day: date) -> list[alt.Chart]:
                 QUARANTINE_MODE_COLOURS["centralized"],
                 chart_height(1),
             ),
-            (
-                alt.Chart(modes, title=t("wall.detail.quarantine_by_mode"))
-                .mark_area(opacity=0.85)
-                .encode(
-                    x=alt.X("day:T", title=None, axis=_day_axis()),
-                    y=alt.Y("count:Q", stack=True, title=None, axis=_count_axis()),
-                    color=mode_colour,
-                )
-                .properties(height=chart_height(1) - px(SIZES.label * 2))
+            beds_outlook_grid(
+                outlook,
+                t("wall.detail.beds_outlook", days=quarantine.BEDS_OUTLOOK_DAYS),
+                chart_height(1) - px(SIZES.label * 3),
             ),
         ]
     if view == "supplies":
@@ -584,10 +573,10 @@ def checkpoint_map(day: date, width: float) -> None:
     )
 
 
-def draw_charts(charts: list[alt.TopLevelMixin], per_row: int) -> None:
-    """Draw charts in rows of ``per_row``."""
+def draw_charts(charts: list[alt.TopLevelMixin], per_row: int, widths: tuple[float, ...] | None = None) -> None:
+    """Draw charts in rows of ``per_row``, in columns of equal width unless ``widths`` gives their shares."""
     for row_start in range(0, len(charts), per_row):
         for column, chart in zip(
-            st.columns(per_row, gap="medium"), charts[row_start : row_start + per_row], strict=False
+            st.columns(widths or per_row, gap="medium"), charts[row_start : row_start + per_row], strict=False
         ):
             column.altair_chart(styled(chart), width="stretch")

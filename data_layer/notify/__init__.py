@@ -20,10 +20,14 @@ from sqlalchemy.engine import Engine
 
 from data_layer import clock
 from data_layer.db import WriteContext
+from data_layer.i18n import DEFAULT_LANGUAGE
 from data_layer.notify.channels import (
     Delivery,
     Message,
     add_channel,
+    channel_language,
+    channel_names,
+    channel_row,
     dingtalk_sign,
     feishu_sign,
     list_channels,
@@ -31,6 +35,7 @@ from data_layer.notify.channels import (
     robot_request,
     send,
     set_channel_enabled,
+    set_channel_language,
 )
 from data_layer.notify.outbox import (
     LEASE_SECONDS,
@@ -52,7 +57,6 @@ from data_layer.notify.pushes import (
     alert_rules,
     planned_alerts,
     planned_briefing,
-    push_briefing,
     quiet_until,
     rule_settings,
     rules,
@@ -61,7 +65,7 @@ from data_layer.notify.pushes import (
     write_planned,
 )
 from data_layer.notify.tables import KINDS, notify_channels, notify_lease, notify_outbox
-from data_layer.permissions import require_admin
+from data_layer.permissions import require_admin, require_push_briefing
 
 
 def run_once(engine: Engine, holder: str, now: datetime | None = None) -> int:
@@ -80,12 +84,17 @@ def run_once(engine: Engine, holder: str, now: datetime | None = None) -> int:
     return deliver_due(engine, holder, now)
 
 
-def queue_briefing_now(ctx: WriteContext) -> int:
-    """Put today's briefing into the outbox now (the administrator's "send the briefing now")."""
-    require_admin(ctx.actor)
-    queued = push_briefing(ctx.conn, clock.now(), on_demand=True)
-    ctx.audit("notify.briefing_now", notify_outbox, after={"queued": queued})
-    return queued
+def queue_briefing_now(ctx: WriteContext) -> list[str]:
+    """Put today's briefing into the outbox now ("send the briefing now", on the briefing and administration
+    pages and on the command line), for the channels of the briefing's rule that are switched on; returns those
+    channels' names, so the page can say where it goes (none when no channel is on)."""
+    require_push_briefing(ctx.actor)
+    now = clock.now()
+    planned = planned_briefing(ctx.conn, now, on_demand=True)
+    queued = write_planned(ctx.conn, planned, now)
+    channel_ids = sorted({channel for item in planned for channel in item.channels})
+    ctx.audit("notify.briefing_now", notify_outbox, after={"queued": queued, "channel_ids": channel_ids})
+    return channel_names(ctx.conn, channel_ids)
 
 
 def queue_test(ctx: WriteContext, channel_id: int) -> int:
@@ -94,7 +103,8 @@ def queue_test(ctx: WriteContext, channel_id: int) -> int:
     require_admin(ctx.actor)
     now = clock.now()
     key = f"test|{channel_id}|{uuid.uuid4().hex}"
-    message = trial_message()
+    row = channel_row(ctx.conn, channel_id)
+    message = trial_message(channel_language(row) if row is not None else DEFAULT_LANGUAGE)
     enqueue(ctx.conn, key, [channel_id], Message(message.title, message.body, message.rule, key), now)
     outbox_id: int = ctx.conn.execute(
         notify_outbox.select().with_only_columns(notify_outbox.c.id).where(notify_outbox.c.key == key)
@@ -113,6 +123,8 @@ __all__ = [
     "Rule",
     "add_channel",
     "alert_rules",
+    "channel_language",
+    "channel_names",
     "claim_lease",
     "deliver_due",
     "deliver_one",
@@ -127,7 +139,6 @@ __all__ = [
     "notify_outbox",
     "planned_alerts",
     "planned_briefing",
-    "push_briefing",
     "queue_briefing_now",
     "queue_test",
     "quiet_until",
@@ -141,6 +152,7 @@ __all__ = [
     "send",
     "sender_name",
     "set_channel_enabled",
+    "set_channel_language",
     "set_rule",
     "trial_message",
     "write_planned",

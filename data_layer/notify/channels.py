@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection
 
 from data_layer import clock
 from data_layer.db import Record, WriteContext
+from data_layer.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from data_layer.notify.tables import KINDS, notify_channels
 from data_layer.permissions import require_admin
 from data_layer.validation import Checks
@@ -216,6 +217,11 @@ def masked_secret(secret: str | None) -> str:
     return "••••" if secret else ""
 
 
+def channel_language(row: Record) -> str:
+    """The language a channel's messages are written in: its own, else the command post's default."""
+    return row["language"] or DEFAULT_LANGUAGE
+
+
 def presented_channel(row: Record) -> dict[str, Any]:
     """A channel as the administration page and the audit log see it: address and secret masked."""
     options = json.loads(row["options"] or "{}")
@@ -226,6 +232,7 @@ def presented_channel(row: Record) -> dict[str, Any]:
         "address": masked_address(row["address"]),
         "secret": masked_secret(row["secret"]),
         "enabled": bool(row["enabled"]),
+        "language": channel_language(row),
         "recipients": options.get("recipients", []),
         "security": options.get("security", ""),
     }
@@ -246,6 +253,15 @@ def enabled_channels(conn: Connection) -> dict[int, sa.RowMapping]:
     return {row["id"]: row for row in rows}
 
 
+def channel_names(conn: Connection, channel_ids: list[int]) -> list[str]:
+    """The names of the channels ``channel_ids``, in that order (names only: never an address or a secret)."""
+    rows = conn.execute(
+        sa.select(notify_channels.c.id, notify_channels.c.name).where(notify_channels.c.id.in_(channel_ids))
+    ).mappings()
+    names = {row["id"]: str(row["name"]) for row in rows}
+    return [names[channel_id] for channel_id in channel_ids if channel_id in names]
+
+
 def channel_row(conn: Connection, channel_id: int) -> sa.RowMapping | None:
     return conn.execute(sa.select(notify_channels).where(notify_channels.c.id == channel_id)).mappings().first()
 
@@ -260,12 +276,15 @@ def add_channel(
     sender: str | None = None,
     recipients: str | None = None,
     username: str | None = None,
+    language: str | None = None,
 ) -> int:
-    """Add a channel (the administrator's); it is audited with its address and secret masked."""
+    """Add a channel (the administrator's); it is audited with its address and secret masked. ``language`` is
+    the language its messages are written in (``zh_CN`` or ``en``; none: the command post's default)."""
     require_admin(ctx.actor)
     checks = Checks("notify")
     checked_name = checks.name(name, "name")
     checked_kind = checks.choice(kind, "kind", KINDS)
+    checked_language = checks.choice(language, "language", LANGUAGES) if language else None
     checked_address = checks.text(address, "address", max_length=1000)
     checked_secret = checks.text(secret, "secret", required=False, max_length=500)
     options: dict[str, Any] = {}
@@ -289,6 +308,7 @@ def add_channel(
         "options": json.dumps(options, ensure_ascii=False),
         "enabled": True,
         "created_at": clock.now(),
+        "language": checked_language,
     }
     channel_id: int = ctx.conn.execute(notify_channels.insert().returning(notify_channels.c.id), values).scalar_one()
     ctx.audit("notify.channel.add", notify_channels, channel_id, after=presented_channel({**values, "id": channel_id}))
@@ -337,4 +357,24 @@ def set_channel_enabled(ctx: WriteContext, channel_id: int, enabled: bool) -> No
         channel_id,
         before={"enabled": bool(row["enabled"])},
         after={"enabled": enabled},
+    )
+
+
+def set_channel_language(ctx: WriteContext, channel_id: int, language: str | None) -> None:
+    """Write a channel's messages in ``language`` (``zh_CN`` or ``en``) from now on; none: the command post's
+    default. Messages already in the outbox keep the words they were written in."""
+    require_admin(ctx.actor)
+    checks = Checks("notify")
+    row = channel_row(ctx.conn, channel_id)
+    if row is None:
+        checks.refuse("channel", "error.unknown_name", value=channel_id)
+    checked = checks.choice(language, "language", LANGUAGES) if language else None
+    checks.raise_if_any()
+    ctx.conn.execute(notify_channels.update().where(notify_channels.c.id == channel_id).values(language=checked))
+    ctx.audit(
+        "notify.channel.language",
+        notify_channels,
+        channel_id,
+        before={"language": row["language"]},
+        after={"language": checked},
     )

@@ -28,7 +28,7 @@ from data_layer.actor import Actor
 from data_layer.db import WriteContext
 from data_layer.i18n import DEFAULT_LANGUAGE, catalog, translate
 from data_layer.markdown import plain
-from data_layer.notify.channels import Message, enabled_channels
+from data_layer.notify.channels import Message, channel_language, enabled_channels
 from data_layer.notify.outbox import enqueue
 from data_layer.notify.tables import notify_outbox
 from data_layer.permissions import require_admin
@@ -123,6 +123,15 @@ def _rule_channels(rule: Rule, enabled: Mapping[int, Any]) -> list[int]:
     return sorted(enabled) if not rule.channels else [channel for channel in rule.channels if channel in enabled]
 
 
+def by_language(channels: list[int], enabled: Mapping[int, Any]) -> dict[str, list[int]]:
+    """``channels`` grouped by the language their messages are written in (:func:`channel_language`), so each
+    message is worded once per language and written for the channels that read it."""
+    groups: dict[str, list[int]] = {}
+    for channel in channels:
+        groups.setdefault(channel_language(enabled[channel]), []).append(channel)
+    return groups
+
+
 # Alerts -----------------------------------------------------------------------------------------------------------
 
 
@@ -185,34 +194,37 @@ def write_planned(conn: Connection, planned: list[Planned], now: datetime) -> in
 
 
 def planned_alerts(conn: Connection, now: datetime) -> list[Planned]:
-    """The alerts of ``now``'s day that are new, worse or due again, for the channels of their rules; none while
-    no channel is switched on. Only reads: the sender computes them before it takes the write lock."""
+    """The alerts of ``now``'s day that are new, worse or due again, for the channels of their rules, worded in
+    each channel's language; none while no channel is switched on. Only reads: the sender computes them before
+    it takes the write lock."""
     enabled = enabled_channels(conn)
     if not enabled:
         return []
     planned = []
     for alert in situation.alerts(conn, now.date(), as_of=clock.figures_moment(now.date(), now)):
-        message = alert_message(alert)
-        rule = rule_settings(conn, message.rule)
+        rule_name = alert.key.removeprefix(ALERT_PREFIX)
+        rule = rule_settings(conn, rule_name)
         channels = _rule_channels(rule, enabled)
         if not rule.enabled or not channels:
             continue
         subject, measure = alert_subject(alert), alert_measure(alert)
-        sequence = _occurrence_sequence(conn, message.rule, subject, now, measure, rule)
+        sequence = _occurrence_sequence(conn, rule_name, subject, now, measure, rule)
         if sequence is None:
             continue
-        key = f"{message.rule}|{subject}|{now.date().isoformat()}|{sequence}"
-        planned.append(
-            Planned(
-                key,
-                channels,
-                Message(message.title, message.body, message.rule, key),
-                subject,
-                now.date(),
-                measure,
-                quiet_until(rule, now),
+        key = f"{rule_name}|{subject}|{now.date().isoformat()}|{sequence}"
+        for language, readers in by_language(channels, enabled).items():
+            message = alert_message(alert, language)
+            planned.append(
+                Planned(
+                    key,
+                    readers,
+                    Message(message.title, message.body, message.rule, key),
+                    subject,
+                    now.date(),
+                    measure,
+                    quiet_until(rule, now),
+                )
             )
-        )
     return planned
 
 
@@ -254,16 +266,21 @@ def briefing_message(
 ) -> Message:
     """The day's briefing as a group message (:func:`data_layer.briefing.render_push_markdown`), its figures
     standing at ``now`` while the day is not over (a push at 21:00 says 截至 … 21:00)."""
-    facts = briefing.briefing_facts(conn, day, clock.figures_moment(day, now))
+    return _briefing_in(briefing.briefing_facts(conn, day, clock.figures_moment(day, now)), language)
+
+
+def _briefing_in(facts: briefing.BriefingFacts, language: str) -> Message:
     title, body = briefing.render_push_markdown(facts, language, settings.PUBLIC_URL.value())
     return Message(presented(title, PUSH_READER), presented(body, PUSH_READER), BRIEFING_RULE)
 
 
 def planned_briefing(conn: Connection, now: datetime, on_demand: bool = False) -> list[Planned]:
     """The day's briefing when due: once a day from ``COMMAND_POST_BRIEFING_TIME`` on, or now (``on_demand``,
-    each time asked). It is built only when it has not been written yet today."""
+    each time asked), worded in each channel's language. It is built only when it has not been written yet
+    today, and its figures are read once for every language."""
     rule = rule_settings(conn, BRIEFING_RULE)
-    channels = _rule_channels(rule, enabled_channels(conn))
+    enabled = enabled_channels(conn)
+    channels = _rule_channels(rule, enabled)
     if not channels or (not rule.enabled and not on_demand):
         return []
     if not on_demand and now.time() < settings.BRIEFING_TIME.value():
@@ -272,21 +289,20 @@ def planned_briefing(conn: Connection, now: datetime, on_demand: bool = False) -
     key = f"{BRIEFING_RULE}|{day.isoformat()}|" + (now.isoformat() if on_demand else "daily")
     if conn.execute(sa.select(notify_outbox.c.id).where(notify_outbox.c.key == key).limit(1)).first():
         return []
-    message = briefing_message(conn, day, now=now)
-    return [
-        Planned(
-            key,
-            channels,
-            Message(message.title, message.body, BRIEFING_RULE, key),
-            day=day,
-            not_before=None if on_demand else quiet_until(rule, now),
+    facts = briefing.briefing_facts(conn, day, clock.figures_moment(day, now))
+    planned = []
+    for language, readers in by_language(channels, enabled).items():
+        message = _briefing_in(facts, language)
+        planned.append(
+            Planned(
+                key,
+                readers,
+                Message(message.title, message.body, BRIEFING_RULE, key),
+                day=day,
+                not_before=None if on_demand else quiet_until(rule, now),
+            )
         )
-    ]
-
-
-def push_briefing(conn: Connection, now: datetime, on_demand: bool = False) -> int:
-    """Write the day's briefing into the outbox when due (:func:`planned_briefing`); returns the rows written."""
-    return write_planned(conn, planned_briefing(conn, now, on_demand), now)
+    return planned
 
 
 def trial_message(language: str = DEFAULT_LANGUAGE) -> Message:

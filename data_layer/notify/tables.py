@@ -23,6 +23,7 @@ notify_channels = sa.Table(
     sa.Column("options", sa.Text, nullable=False, server_default="{}"),
     sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("language", sa.String(10)),
     sa.UniqueConstraint("name", name="uq_notify_channels_name"),
 )
 

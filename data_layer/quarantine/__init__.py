@@ -22,8 +22,8 @@ The package's modules:
 - ``master``: adding, renaming, resizing, opening and closing sites, and looking them up;
 - ``episodes``: registering people and changing, releasing, transferring and ending their episodes;
 - ``followups``: follow-ups, their corrections, the day's grid and the per-day follow-up table kept with them;
-- ``figures``: the figures of a report date, site occupancy, the sites silent past a follow-up round's due time
-  and the daily trend;
+- ``figures``: the figures of a report date, site occupancy, the beds outlook, the sites silent past a follow-up
+  round's due time and the daily trend;
 - ``lists``: the register, the follow-up grid, action lists, releases and histories, with their masking;
 - ``transfer``: the import and export kinds (``TRANSFER_KINDS``) and the register and follow-up workbooks.
 
@@ -40,7 +40,19 @@ from data_layer.quarantine.episodes import (
     release_many,
     transfer_to_hospital,
 )
-from data_layer.quarantine.figures import daily_current, due_round, figures, silent_sites, site_occupancy
+from data_layer.quarantine.figures import (
+    BedsDay,
+    SiteOutlook,
+    beds_outlook,
+    daily_current,
+    due_round,
+    figures,
+    free_beds_outlook,
+    project_beds,
+    projected_full,
+    silent_sites,
+    site_occupancy,
+)
 from data_layer.quarantine.followups import (
     add_followup,
     add_followups,
@@ -66,10 +78,12 @@ from data_layer.quarantine.lists import (
 from data_layer.quarantine.master import add_site, list_sites, rename_site, set_site_active, set_site_capacity
 from data_layer.quarantine.queries import current_on as _current_on
 from data_layer.quarantine.tables import (
+    BEDS_OUTLOOK_DAYS,
     DEFAULT_ORIGIN_CATEGORIES,
     DOMAIN,
     DUE_WINDOW_DAYS,
     FOLLOWUPS_PER_DAY,
+    FULL_WITHIN_DAYS,
     MAX_TEMPERATURE,
     MIN_TEMPERATURE,
     MODES,
@@ -85,10 +99,12 @@ from data_layer.quarantine.transfer import TRANSFER_KINDS, followups_workbook, r
 from data_layer.settings import MAX_PLANNED_DAYS
 
 __all__ = [
+    "BEDS_OUTLOOK_DAYS",
     "DEFAULT_ORIGIN_CATEGORIES",
     "DOMAIN",
     "DUE_WINDOW_DAYS",
     "FOLLOWUPS_PER_DAY",
+    "FULL_WITHIN_DAYS",
     "MAX_PLANNED_DAYS",
     "MAX_TEMPERATURE",
     "MIN_TEMPERATURE",
@@ -96,7 +112,9 @@ __all__ = [
     "SLOTS",
     "TRANSFER_KINDS",
     "WITHHELD_NAME",
+    "BedsDay",
     "ListHead",
+    "SiteOutlook",
     "_current_on",
     "action_list_heads",
     "action_lists",
@@ -104,6 +122,7 @@ __all__ = [
     "add_followups",
     "add_followups_batch",
     "add_site",
+    "beds_outlook",
     "change_planned_end",
     "code_label",
     "correct_followup",
@@ -118,6 +137,7 @@ __all__ = [
     "figures",
     "followup_sheet",
     "followups_workbook",
+    "free_beds_outlook",
     "list_sites",
     "mask_id_number",
     "mask_phone",
@@ -125,6 +145,8 @@ __all__ = [
     "persons",
     "planned_days_for",
     "present_person",
+    "project_beds",
+    "projected_full",
     "quarantine_episodes",
     "quarantine_followups",
     "quarantine_sites",

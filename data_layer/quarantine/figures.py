@@ -1,21 +1,26 @@
-"""The quarantine figures of a report date (design §4.2), site occupancy and the daily trend of people
-under quarantine."""
+"""The quarantine figures of a report date (design §4.2), site occupancy, the beds outlook of the centralized
+sites and the daily trend of people under quarantine."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from data_layer import settings
 from data_layer.db import Rows
 from data_layer.quarantine.config import fever_threshold
 from data_layer.quarantine.queries import current_episodes, current_on, is_effective
 from data_layer.quarantine.tables import (
+    BEDS_OUTLOOK_DAYS,
     DUE_WINDOW_DAYS,
     FOLLOWUP_ROUND_DUE,
     FOLLOWUPS_PER_DAY,
+    FULL_WITHIN_DAYS,
     MODES,
     SLOTS,
     quarantine_episodes,
@@ -121,8 +126,9 @@ def figures(conn: Connection, day: date) -> QuarantineFigures:
 
 def site_occupancy(conn: Connection, day: date) -> list[dict]:
     """Per site (active ones, and closed ones still holding people): current centralized episodes on ``day``
-    against capacity; ``rate`` is occupied / capacity with three decimals, ``free`` the places left, and
-    ``last_entry_at`` when the site's newest follow-up dated ``day`` was entered (``None`` when it has none)."""
+    against capacity; ``rate`` is occupied / capacity with three decimals, ``free`` the places left, ``active``
+    whether the site still takes people, and ``last_entry_at`` when the site's newest follow-up dated ``day`` was
+    entered (``None`` when it has none)."""
     site, episode = quarantine_sites, quarantine_episodes
     occupied = sa.func.count(episode.c.id)
     rows = conn.execute(
@@ -142,6 +148,7 @@ def site_occupancy(conn: Connection, day: date) -> list[dict]:
             "free": max(row["capacity"] - row["occupied"], 0),
             "rate": round(row["occupied"] / row["capacity"], 3),
             "last_entry_at": last_entries.get(row["id"]),
+            "active": bool(row["active"]),
         }
         for row in rows
     ]
@@ -207,6 +214,154 @@ def silent_sites(conn: Connection, now: datetime) -> list[dict]:
         for row in rows
     ]
     return sorted(silent, key=lambda row: (row["last_entry_at"] or datetime.min, row["name"]))
+
+
+class BedsDay(TypedDict):
+    """One day of a beds outlook: ``occupied`` the beds expected taken at the end of the day (rounded to whole
+    beds), ``releases`` the planned ends falling on it, ``admissions`` the expected admissions, ``free`` the beds
+    left (never below zero; ``occupied`` may pass the capacity)."""
+
+    day: date
+    occupied: int
+    releases: int
+    admissions: float
+    free: int
+
+
+class SiteOutlook(TypedDict):
+    """A centralized site's beds for the :data:`BEDS_OUTLOOK_DAYS` days after the report date: ``occupied`` and
+    ``free`` on the report date, ``admissions_per_day`` the expected admissions (the site's average over
+    ``COMMAND_POST_ADMISSIONS_DAYS``), ``full_in`` the first day ahead (1 for tomorrow) with no bed free, or
+    ``None``."""
+
+    site_id: int
+    name: str
+    capacity: int
+    occupied: int
+    free: int
+    admissions_per_day: float
+    days: list[BedsDay]
+    full_in: int | None
+
+
+def project_beds(
+    capacity: int, occupied: int, releases: Mapping[date, int], admissions_per_day: float, first: date
+) -> list[BedsDay]:
+    """The beds of one site on each of the :data:`BEDS_OUTLOOK_DAYS` days from ``first``: the beds occupied on the
+    report date, less the planned ends up to the day (``releases`` by day), plus the expected admissions of the
+    days so far, rounded half up to whole beds (from the running total, so rounding never accumulates)."""
+    outlook, released = [], 0
+    for offset in range(BEDS_OUTLOOK_DAYS):
+        day = first + timedelta(days=offset)
+        released += releases.get(day, 0)
+        expected = max(math.floor(occupied - released + (offset + 1) * admissions_per_day + 0.5), 0)
+        outlook.append(
+            BedsDay(
+                day=day,
+                occupied=expected,
+                releases=releases.get(day, 0),
+                admissions=round(admissions_per_day, 1),
+                free=max(capacity - expected, 0),
+            )
+        )
+    return outlook
+
+
+def first_full_day(capacity: int, outlook: Sequence[BedsDay]) -> int | None:
+    """The number of days ahead (1 for the first day of ``outlook``) on which the beds run out, or ``None``."""
+    return next((offset + 1 for offset, day in enumerate(outlook) if day["occupied"] >= capacity), None)
+
+
+def _planned_ends(conn: Connection, day: date) -> dict[int, dict[date, int]]:
+    """Per site and day of the outlook, the planned ends of the centralized episodes current on ``day``. An
+    episode whose planned end is ``day`` or earlier (due, not yet released) is counted on the outlook's first day:
+    its release is what is expected next."""
+    episode, first = quarantine_episodes, day + timedelta(days=1)
+    rows: Rows = conn.execute(
+        sa.select(episode.c.site_id, episode.c.planned_end, sa.func.count())
+        .where(
+            current_on(day),
+            episode.c.mode == "centralized",
+            episode.c.site_id.is_not(None),
+            episode.c.planned_end < first + timedelta(days=BEDS_OUTLOOK_DAYS),
+        )
+        .group_by(episode.c.site_id, episode.c.planned_end)
+    )
+    ends: dict[int, dict[date, int]] = {}
+    for site_id, planned_end, count in rows:
+        on = max(planned_end, first)
+        ends.setdefault(site_id, {})[on] = ends.get(site_id, {}).get(on, 0) + count
+    return ends
+
+
+def _admissions(conn: Connection, day: date, window: int) -> dict[int, int]:
+    """Per site, the centralized episodes started in the ``window`` days up to and including ``day``."""
+    episode = quarantine_episodes
+    rows: Rows = conn.execute(
+        sa.select(episode.c.site_id, sa.func.count())
+        .where(
+            episode.c.mode == "centralized",
+            episode.c.site_id.is_not(None),
+            episode.c.start_date.between(day - timedelta(days=window - 1), day),
+        )
+        .group_by(episode.c.site_id)
+    )
+    return {site_id: count for site_id, count in rows}
+
+
+def beds_outlook(conn: Connection, day: date) -> list[SiteOutlook]:
+    """For each active centralized site, its beds on each of the :data:`BEDS_OUTLOOK_DAYS` days after ``day``
+    (:func:`project_beds`), with the first day its beds run out. A closed site takes nobody, so it has no outlook
+    (:func:`site_occupancy` still shows the people it holds)."""
+    window = settings.ADMISSIONS_DAYS.value()
+    ends, admitted = _planned_ends(conn, day), _admissions(conn, day, window)
+    first = day + timedelta(days=1)
+    outlook = []
+    for site in site_occupancy(conn, day):
+        if not site["active"]:
+            continue
+        per_day = admitted.get(site["site_id"], 0) / window
+        days = project_beds(site["capacity"], site["occupied"], ends.get(site["site_id"], {}), per_day, first)
+        outlook.append(
+            SiteOutlook(
+                site_id=site["site_id"],
+                name=site["name"],
+                capacity=site["capacity"],
+                occupied=site["occupied"],
+                free=site["free"],
+                admissions_per_day=round(per_day, 1),
+                days=days,
+                full_in=first_full_day(site["capacity"], days),
+            )
+        )
+    return outlook
+
+
+def free_beds_outlook(outlook: Sequence[SiteOutlook]) -> list[BedsDay]:
+    """The outlook of all active centralized sites together, day by day: the sums of each site's figures (free
+    beds summed per site, so a site over its capacity frees no bed at another)."""
+    if not outlook:
+        return []
+    return [
+        BedsDay(
+            day=days[0]["day"],
+            occupied=sum(day["occupied"] for day in days),
+            releases=sum(day["releases"] for day in days),
+            admissions=round(sum(day["admissions"] for day in days), 1),
+            free=sum(day["free"] for day in days),
+        )
+        for days in zip(*(site["days"] for site in outlook), strict=True)
+    ]
+
+
+def projected_full(outlook: Sequence[SiteOutlook]) -> list[SiteOutlook]:
+    """The sites with beds free on the report date whose beds run out within :data:`FULL_WITHIN_DAYS` days (a site
+    already full is an alert of its own)."""
+    return [
+        site
+        for site in outlook
+        if site["free"] > 0 and site["full_in"] is not None and site["full_in"] <= FULL_WITHIN_DAYS
+    ]
 
 
 def daily_current(conn: Connection, end_day: date, days: int = 30) -> list[dict]:

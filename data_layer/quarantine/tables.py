@@ -19,6 +19,10 @@ DEFAULT_PLANNED_DAYS = 14
 MIN_TEMPERATURE = 34.0
 MAX_TEMPERATURE = 43.0
 DUE_WINDOW_DAYS = 3
+BEDS_OUTLOOK_DAYS = 7
+"""How many days ahead the beds outlook of each centralized site goes."""
+FULL_WITHIN_DAYS = 3
+"""A site whose beds are projected to run out within this many days is an alert."""
 WITHHELD_NAME = "***"
 FOLLOWUPS_PER_DAY = len(SLOTS)
 FOLLOWUP_ROUND_DUE = {"AM": time(11), "PM": time(17)}

@@ -34,6 +34,16 @@ CHROMIUM_ARGS = [
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 KIOSK = f"/?kiosk=1&device={DEMO_WALL_DEVICE_TOKEN}"
 
+OVERFLOWING = """
+() => [...document.querySelectorAll('[data-testid=stMain] *')]
+  .filter((element) => [...element.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim()))
+  .filter((element) => element instanceof HTMLElement && element.checkVisibility() && element.clientWidth > 0)
+  .filter((element) => element.scrollWidth > element.clientWidth + 1)
+  .map((element) => element.textContent.trim().slice(0, 40))
+"""
+"""The texts of the page's main area cut off by their box (wider than it): a label, a button or a caption that
+does not fit."""
+
 
 def sample_database(database_factory, days: int = 3) -> str:
     """A fresh database holding its own sample command post of ``days`` days (for tests that write); its URL."""

@@ -4,7 +4,7 @@ figure or label cut off. Sizes are those of ui.wall.SIZES (on 1920×1080) times 
 from __future__ import annotations
 
 import pytest
-from e2e_support import KIOSK
+from e2e_support import KIOSK, OVERFLOWING
 
 from sample_data import DEMO_WALL_DEVICE_TOKEN
 from ui.wall import DESK_FACTOR, SIZES
@@ -28,13 +28,6 @@ VISIBLE_TEXTS = """
   }
   return found;
 }
-"""
-OVERFLOWING = """
-() => [...document.querySelectorAll('[data-testid=stMain] *')]
-  .filter((element) => [...element.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim()))
-  .filter((element) => element instanceof HTMLElement && element.checkVisibility() && element.clientWidth > 0)
-  .filter((element) => element.scrollWidth > element.clientWidth + 1)
-  .map((element) => element.textContent.trim().slice(0, 40))
 """
 WORDS_BROKEN_ACROSS_LINES = """
 () => {
