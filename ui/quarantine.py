@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -81,7 +82,7 @@ def table(rows: Iterable[Mapping], columns: Sequence[str]) -> pd.DataFrame:
     return frame.rename(columns={column: column_title(column) for column in columns})
 
 
-def show_table(rows: Sequence[Mapping], columns: Sequence[str], **options: object) -> None:
+def show_table(rows: Sequence[Mapping], columns: Sequence[str], **options: Any) -> None:
     """A read-only table, or the word "nobody" when there are no rows."""
     if not rows:
         st.caption(t("quarantine.page.nobody"))
