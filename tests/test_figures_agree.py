@@ -185,14 +185,19 @@ def day_before_as_compared(conn, day, as_of: datetime | None) -> dict:
     return checkpoints.figures_by(conn, yesterday, as_of - timedelta(days=1))
 
 
+def checkpoint_rows(facts) -> list[tuple[str, ...]]:
+    """The rows of the briefing's checkpoint table, one per figure of ``CHECKPOINT_FIGURES``."""
+    heading = translate("briefing.section.checkpoints", "zh_CN")
+    return next(table.rows for table in briefing_document(facts, "zh_CN").tables if table.heading == heading)
+
+
 def assert_briefing_table_holds(facts, figures: dict, before: dict) -> None:
     """The briefing's checkpoint table (the page's, the .docx's and the .md's) gives each figure of the day, of
     the day before and the change between them, as the domain's figures say."""
     heading = translate("briefing.section.checkpoints", "zh_CN")
-    table = next(table for table in briefing_document(facts, "zh_CN").tables if table.heading == heading)
     _, word_rows = word_parts(render_docx(facts, "zh_CN"))
     markdown = markdown_parts(render_markdown(facts, "zh_CN"))
-    for name, row in zip(CHECKPOINT_FIGURES, table.rows, strict=True):
+    for name, row in zip(CHECKPOINT_FIGURES, checkpoint_rows(facts), strict=True):
         assert row[1:3] == (format_number(figures[name], "zh_CN"), format_number(before[name], "zh_CN"))
         assert row[3].endswith(format_number(abs(change(figures[name], before[name])), "zh_CN"))
         assert row in word_rows
@@ -285,6 +290,16 @@ def correction_columns() -> tuple[str, ...]:
     return tuple(translate(key, "zh_CN") for key in CORRECTION_COLUMNS)
 
 
+def assert_page_shows_the_checkpoint_figures(app, facts) -> None:
+    """The page's first table is the briefing's checkpoint table, and it names who has not reported as the
+    files do."""
+    shown = [tuple(str(cell) for cell in row) for row in app.dataframe[0].value.itertuples(index=False)]
+    assert shown == checkpoint_rows(facts)
+    assert zero_report_line(facts.today["checkpoints"], "zh_CN", plain) in [
+        str(element.value) for element in app.markdown
+    ]
+
+
 def assert_page_and_files_agree(app, facts) -> None:
     """The page's action list and corrections are the day's, and the .docx and .md hold the same lines and rows."""
     shown = [str(element.value) for element in app.markdown]
@@ -321,6 +336,7 @@ def test_the_action_list_and_corrections_read_the_same_on_the_page_in_word_and_i
         with engine.connect() as conn:
             facts = briefing_facts(conn, day)
         assert_page_and_files_agree(app, facts)
+        assert_page_shows_the_checkpoint_figures(app, facts)
         assert not app.exception
     engine.dispose()
 
