@@ -154,9 +154,9 @@ def register_enterprise(
     )
 
 
-def register_person(engine: Engine, admin: Actor, n: int, start: date, **fields: object) -> int:
-    """Test person ``n`` (see :func:`id_number`) in home quarantine from ``start``, ``fields`` overriding the
-    register's other fields; the episode's id."""
+def quarantine_person(n: int, start: date, **fields: object) -> dict[str, object]:
+    """The register's fields for test person ``n`` (see :func:`id_number`) in home quarantine from ``start``,
+    ``fields`` overriding any of them."""
     person = {
         "name": f"测试{n}",
         "id_number": id_number(n),
@@ -166,8 +166,14 @@ def register_person(engine: Engine, admin: Actor, n: int, start: date, **fields:
         "origin": "外省示例市",
         "origin_category": "other_province",
         "mode": "home",
+        "start_date": start,
     }
-    return perform(engine, admin, quarantine.register, {**person, "start_date": start, **fields})
+    return {**person, **fields}
+
+
+def register_person(engine: Engine, admin: Actor, n: int, start: date, **fields: object) -> int:
+    """Register :func:`quarantine_person`; the episode's id."""
+    return perform(engine, admin, quarantine.register, quarantine_person(n, start, **fields))
 
 
 def page_text(app: AppTest) -> str:
