@@ -27,7 +27,7 @@ lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# The data layer's types, checked by mypy as configured in pyproject.toml.
+# The types of the data layer and ui, checked by mypy as configured in pyproject.toml.
 typecheck: $(VENV)/.test-installed
 	$(VENV)/bin/mypy
 

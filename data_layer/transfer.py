@@ -32,6 +32,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Literal
 
+import sqlalchemy as sa
 import xlrd
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
@@ -155,6 +156,12 @@ class TransferKind:
     add_row: Callable[[WriteContext, Row], object]
     read_rows: Callable[[Connection], Iterable[Row]]
     add_rows: AddRows | None = None
+
+
+def query_rows(conn: Connection, query: sa.Select) -> Iterator[Row]:
+    """Each row of ``query`` as a :data:`Row`: what a kind's ``read_rows`` hands the export, one per line of the
+    file."""
+    return (dict(row) for row in conn.execute(query).mappings())
 
 
 def transfer_kinds() -> dict[str, TransferKind]:

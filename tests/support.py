@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 
-from data_layer import clock
+from data_layer import clock, enterprises, quarantine
 from data_layer.db import Actor, load_schema, perform
 from data_layer.errors import ImportRejected, ValidationError
 from data_layer.i18n import LANGUAGES, catalog, translate
@@ -137,6 +137,44 @@ def id_number(n: int, prefix: str = "11010519900101") -> str:
     code and the check character the validator expects."""
     first = f"{prefix}{n:03d}"
     return first + id_check_char(first)
+
+
+def register_enterprise(
+    engine: Engine,
+    admin: Actor,
+    name: str,
+    status: str,
+    on: date,
+    reason: str | None = None,
+    contact: str | None = None,
+) -> int:
+    """A shop of the first grid registered with ``status`` since ``on``; its id."""
+    fields = {"name": name, "kind": "shop", "sector": "餐饮", "grid": "第一网格", "employees": 3, "contact": contact}
+    return perform(
+        engine, admin, enterprises.add_enterprise, {**fields, "status": status, "status_date": on, "reason": reason}
+    )
+
+
+def quarantine_person(n: int, start: date, **fields: object) -> dict[str, object]:
+    """The register's fields for test person ``n`` (see :func:`id_number`) in home quarantine from ``start``,
+    ``fields`` overriding any of them."""
+    person = {
+        "name": f"测试{n}",
+        "id_number": id_number(n),
+        "phone": f"1380000{n:04d}",
+        "grid": "第一网格",
+        "address": "示例小区1栋",
+        "origin": "外省示例市",
+        "origin_category": "other_province",
+        "mode": "home",
+        "start_date": start,
+    }
+    return {**person, **fields}
+
+
+def register_person(engine: Engine, admin: Actor, n: int, start: date, **fields: object) -> int:
+    """Register :func:`quarantine_person`; the episode's id."""
+    return perform(engine, admin, quarantine.register, quarantine_person(n, start, **fields))
 
 
 def page_text(app: AppTest) -> str:

@@ -19,7 +19,7 @@ from data_layer import supplies as su
 from data_layer.db import perform
 from data_layer.derived import rebuild_all
 from data_layer.transfer import import_file
-from support import ago, id_number
+from support import ago, id_number, register_enterprise, register_person
 
 TODAY = clock.today()
 
@@ -216,24 +216,6 @@ def test_daily_stock_gives_the_ledgers_figures_after_movements_reversals_counts_
 # --- enterprises ----------------------------------------------------------------------------------------------
 
 
-def register(engine, admin, name: str, status: str, on: date, reason: str | None = None) -> int:
-    return perform(
-        engine,
-        admin,
-        en.add_enterprise,
-        {
-            "name": name,
-            "kind": "shop",
-            "sector": "餐饮",
-            "grid": "第一网格",
-            "employees": 3,
-            "status": status,
-            "status_date": on,
-            "reason": reason,
-        },
-    )
-
-
 def enterprise_figures_from_history(conn, day: date) -> dict:
     """Statuses and rectification items of ``day`` as the history tables give them (each enterprise's
     newest change in force, the open and overdue item lists)."""
@@ -256,9 +238,9 @@ def enterprise_figures_from_history(conn, day: date) -> dict:
 
 
 def test_enterprise_status_and_rectification_days_give_the_historys_figures(engine, admin, tmp_path):
-    first = register(engine, admin, "甲面馆", "not_reopened", ago(9), "ppe_short")
-    second = register(engine, admin, "乙超市", "reopened", ago(8))
-    register(engine, admin, "丙茶室", "applied", ago(3))
+    first = register_enterprise(engine, admin, "甲面馆", "not_reopened", ago(9), "ppe_short")
+    second = register_enterprise(engine, admin, "乙超市", "reopened", ago(8))
+    register_enterprise(engine, admin, "丙茶室", "applied", ago(3))
     perform(engine, admin, en.change_status, first, "applied", ago(6))
     perform(engine, admin, en.change_status, first, "not_reopened", ago(4), "workers_short")
     perform(engine, admin, en.change_status, first, "closed", ago(2))
@@ -302,25 +284,6 @@ def test_enterprise_status_and_rectification_days_give_the_historys_figures(engi
 # --- quarantine follow-ups ----------------------------------------------------------------------------------------
 
 
-def quarantined(engine, admin, n: int, start: date) -> int:
-    return perform(
-        engine,
-        admin,
-        qu.register,
-        {
-            "name": f"测试{n}",
-            "id_number": id_number(n),
-            "phone": f"1380000{n:04d}",
-            "grid": "第一网格",
-            "address": "示例小区1栋",
-            "origin": "外省示例市",
-            "origin_category": "other_province",
-            "mode": "home",
-            "start_date": start,
-        },
-    )
-
-
 def followed_up(engine, admin, episode_id: int, day: date, slot: str) -> int:
     return perform(
         engine,
@@ -343,7 +306,7 @@ def followups_missing_from_ledger(conn, day: date) -> int:
 def test_followup_days_give_the_ledgers_missing_followups_after_follow_ups_corrections_and_imports(
     engine, admin, tmp_path
 ):
-    first, second, third = (quarantined(engine, admin, n, ago(6)) for n in (1, 2, 3))
+    first, second, third = (register_person(engine, admin, n, ago(6)) for n in (1, 2, 3))
     for day in (ago(5), ago(4), ago(3)):
         followed_up(engine, admin, first, day, "AM")
         followed_up(engine, admin, first, day, "PM")

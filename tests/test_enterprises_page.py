@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from data_layer import clock
 from data_layer import enterprises as en
 from data_layer.db import Actor, perform
-from support import ago, count_rows, open_page, snapshot
+from support import ago, count_rows, open_page, register_enterprise, snapshot
 from ui import forms
 
 PAGE = "pages/enterprises.py"
@@ -32,25 +32,6 @@ TABLES = (
 ALL_MET = dict.fromkeys(en.CONDITIONS, True)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_HEADER = ["名称", "类型", "行业", "网格", "员工人数", "状态", "状态日期", "原因"]
-
-
-def register(engine, admin, name, status, on, reason=None, contact=None):
-    return perform(
-        engine,
-        admin,
-        en.add_enterprise,
-        {
-            "name": name,
-            "kind": "shop",
-            "sector": "餐饮",
-            "grid": "第一网格",
-            "employees": 3,
-            "contact": contact,
-            "status": status,
-            "status_date": on,
-            "reason": reason,
-        },
-    )
 
 
 def choose(app: AppTest, enterprise_id: int) -> None:
@@ -84,14 +65,16 @@ def texts(app: AppTest) -> str:
 @pytest.fixture
 def applied_shop(engine, admin):
     """A restaurant registered not reopened ten days ago that applied eight days ago."""
-    shop = register(engine, admin, "示例面馆", "not_reopened", ago(10), "workers_short", contact="王芳 13800001234")
+    shop = register_enterprise(
+        engine, admin, "示例面馆", "not_reopened", ago(10), "workers_short", contact="王芳 13800001234"
+    )
     perform(engine, admin, en.change_status, shop, "applied", ago(8))
     return shop
 
 
 @pytest.fixture
 def reopened_shop(engine, admin):
-    return register(engine, admin, "阳光超市", "reopened", ago(10))
+    return register_enterprise(engine, admin, "阳光超市", "reopened", ago(10))
 
 
 def test_a_status_change_through_the_page_changes_the_figures_and_keeps_the_history(

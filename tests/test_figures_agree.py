@@ -15,17 +15,22 @@ from test_quarantine import person
 
 from data_layer import checkpoints, clock, enterprises, quarantine, situation, supplies
 from data_layer.briefing import (
+    CHECKPOINT_FIGURES,
     CORRECTION_COLUMNS,
     ENTERPRISE_FIGURES,
     briefing_document,
     briefing_facts,
     briefing_sections,
+    change,
     render_docx,
     render_markdown,
+    zero_report_line,
 )
+from data_layer.checkpoints import COUNT_FIELDS
 from data_layer.db import Actor, connect, perform
 from data_layer.i18n import format_number, translate
 from data_layer.markdown import plain
+from data_layer.transfer import transfer_kind
 from support import open_page
 
 TODAY = clock.today()
@@ -171,6 +176,68 @@ def test_every_output_gives_the_enterprises_the_same_status_counts_and_overdue_r
         assert mark["after"] == (figures[path[0]][path[1]] if len(path) == 2 else figures[path[0]])
 
 
+def day_before_as_compared(conn, day, as_of: datetime | None) -> dict:
+    """The checkpoint figures of the day before ``day``, read by the domain: the whole day, or up to the same
+    time of day while ``day`` is not over."""
+    yesterday = day - timedelta(days=1)
+    if as_of is None:
+        return checkpoints.figures(conn, yesterday)
+    return checkpoints.figures_by(conn, yesterday, as_of - timedelta(days=1))
+
+
+def checkpoint_rows(facts) -> list[tuple[str, ...]]:
+    """The rows of the briefing's checkpoint table, one per figure of ``CHECKPOINT_FIGURES``."""
+    heading = translate("briefing.section.checkpoints", "zh_CN")
+    return next(table.rows for table in briefing_document(facts, "zh_CN").tables if table.heading == heading)
+
+
+def assert_briefing_table_holds(facts, figures: dict, before: dict) -> None:
+    """The briefing's checkpoint table (the page's, the .docx's and the .md's) gives each figure of the day, of
+    the day before and the change between them, as the domain's figures say."""
+    heading = translate("briefing.section.checkpoints", "zh_CN")
+    _, word_rows = word_parts(render_docx(facts, "zh_CN"))
+    markdown = markdown_parts(render_markdown(facts, "zh_CN"))
+    for name, row in zip(CHECKPOINT_FIGURES, checkpoint_rows(facts), strict=True):
+        assert row[1:3] == (format_number(figures[name], "zh_CN"), format_number(before[name], "zh_CN"))
+        assert row[3].endswith(format_number(abs(change(figures[name], before[name])), "zh_CN"))
+        assert row in word_rows
+        assert markdown_row(row) in markdown[heading]
+    assert zero_report_line(figures, "zh_CN", plain) in render_markdown(facts, "zh_CN")
+
+
+@pytest.mark.parametrize("day", SAMPLE_DAYS, ids=DAY_IDS)
+def test_every_output_gives_the_checkpoints_the_same_counts_reports_and_comparison(sample, day):
+    with sample.connect() as conn:
+        facts = briefing_facts(conn, day)
+        previous = day_before_as_compared(conn, day, facts.as_of)
+        by_checkpoint = checkpoints.checkpoint_table(conn, day)  # the checkpoints page, the wall's map
+        [trend] = checkpoints.daily_trend(conn, day, 1)  # the wall's and the page's trend charts
+        exported = [
+            row for row in transfer_kind("checkpoint_counts").read_rows(conn) if row["period_start"].date() == day
+        ]
+    figures, before = facts.today["checkpoints"], facts.before["checkpoints"]
+    assert figures["active_checkpoints"], "the sample has checkpoints"
+    assert before == previous
+    assert_briefing_table_holds(facts, figures, before)
+    assert len(by_checkpoint) == figures["active_checkpoints"]
+    assert sum(row["reported"] for row in by_checkpoint) == figures["reported_checkpoints"]
+    assert sorted(row["name"] for row in by_checkpoint if not row["reported"]) == figures["not_reported"]
+    active = {row["name"] for row in by_checkpoint}
+    for name in COUNT_FIELDS:  # closed checkpoints' entries count in the day's sums, not in the active ones' table
+        assert figures[name] == trend[name] == sum(row[name] for row in exported)
+        assert sum(row[name] for row in by_checkpoint) == sum(
+            row[name] for row in exported if row["checkpoint"] in active
+        )
+    alerts = {alert.key: alert.params for alert in facts.alerts if alert.domain == "checkpoints"}
+    fever_alert = alerts.get("situation.alert.checkpoint_fever", {"count": 0})
+    assert fever_alert["count"] == sum(row["fever"] for row in by_checkpoint)
+    assert alerts.get("situation.alert.not_reported", {"count": 0})["count"] == len(figures["not_reported"])
+    assert_files_hold_the_actions(facts, action_words(facts))
+    for mark in (mark for mark in facts.corrections if mark["section"] == "checkpoints"):
+        path = mark["figure"].split(".")
+        assert mark["after"] == (figures[path[0]][path[1]] if len(path) == 2 else figures[path[0]])
+
+
 def test_an_item_under_three_days_of_cover_is_not_called_normal_anywhere(engine, admin):
     perform(engine, admin, supplies.add_item, {"name": "医用防护服", "unit": "套"})
     perform(
@@ -223,6 +290,16 @@ def correction_columns() -> tuple[str, ...]:
     return tuple(translate(key, "zh_CN") for key in CORRECTION_COLUMNS)
 
 
+def assert_page_shows_the_checkpoint_figures(app, facts) -> None:
+    """The page's first table is the briefing's checkpoint table, and it names who has not reported as the
+    files do."""
+    shown = [tuple(str(cell) for cell in row) for row in app.dataframe[0].value.itertuples(index=False)]
+    assert shown == checkpoint_rows(facts)
+    assert zero_report_line(facts.today["checkpoints"], "zh_CN", plain) in [
+        str(element.value) for element in app.markdown
+    ]
+
+
 def assert_page_and_files_agree(app, facts) -> None:
     """The page's action list and corrections are the day's, and the .docx and .md hold the same lines and rows."""
     shown = [str(element.value) for element in app.markdown]
@@ -259,6 +336,7 @@ def test_the_action_list_and_corrections_read_the_same_on_the_page_in_word_and_i
         with engine.connect() as conn:
             facts = briefing_facts(conn, day)
         assert_page_and_files_agree(app, facts)
+        assert_page_shows_the_checkpoint_figures(app, facts)
         assert not app.exception
     engine.dispose()
 

@@ -15,7 +15,7 @@ from data_layer.db import Actor, connect, perform
 from data_layer.errors import ImportRejected, PermissionDenied
 from sample_data import quarantine as sample_quarantine
 from sample_data.community import Community
-from support import assert_write_refused, audit_rows, count_rows, id_number, snapshot
+from support import assert_write_refused, audit_rows, count_rows, id_number, quarantine_person, snapshot
 
 TABLES = ("quarantine_sites", "persons", "quarantine_episodes", "episode_changes", "quarantine_followups")
 TODAY = clock.today()
@@ -27,18 +27,7 @@ def days(offset: int) -> date:
 
 
 def person(n: int, **fields: object) -> dict[str, object]:
-    data = {
-        "name": f"测试{n}",
-        "id_number": id_number(n),
-        "phone": f"1380000{n:04d}",
-        "grid": "第一网格",
-        "address": "示例小区1栋",
-        "origin": "外省示例市",
-        "origin_category": "other_province",
-        "mode": "home",
-        "start_date": D,
-    }
-    return {**data, **fields}
+    return quarantine_person(n, D, **fields)
 
 
 def register(engine, admin, n: int, **fields: object) -> int:

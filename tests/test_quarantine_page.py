@@ -26,18 +26,10 @@ id_number = partial(support.id_number, prefix="23020219900101")
 
 
 def person(n: int, **fields: object) -> dict[str, object]:
-    data = {
-        "name": f"页面{n}",
-        "id_number": id_number(n),
-        "phone": f"1380000{n:04d}",
-        "grid": "第一网格",
-        "address": "示例小区1栋",
-        "origin": "外省示例市",
-        "origin_category": "other_province",
-        "mode": "home",
-        "start_date": TODAY - timedelta(days=3),
-    }
-    return {**data, **fields}
+    """A person of the page's own ID numbers and names, three days into home quarantine."""
+    return support.quarantine_person(
+        n, TODAY - timedelta(days=3), **{"name": f"页面{n}", "id_number": id_number(n), **fields}
+    )
 
 
 def register(engine, admin, n: int, **fields: object) -> int:

@@ -16,7 +16,7 @@ from data_layer.briefing import build_briefing
 from data_layer.db import Actor, perform
 from data_layer.errors import PermissionDenied, ValidationError
 from data_layer.situation import NAMES_SHOWN, Alert
-from support import audit_rows, id_number, snapshot
+from support import audit_rows, id_number, register_person, snapshot
 
 TODAY = clock.today()
 D = TODAY - timedelta(days=5)
@@ -82,24 +82,7 @@ def add_site(engine, admin, name: str = SITE, capacity: int = 10) -> int:
 
 def register(engine, admin, n: int, start: date = STARTED, planned_days: int = 14, **fields: object) -> int:
     """A person in home quarantine from ``start`` (D-3 by default: current on D, due well after it)."""
-    return perform(
-        engine,
-        admin,
-        quarantine.register,
-        {
-            "name": f"测试{n}",
-            "id_number": id_number(n),
-            "phone": f"1380000{n:04d}",
-            "grid": "第一网格",
-            "address": "示例小区1栋",
-            "origin": "外省示例市",
-            "origin_category": "other_province",
-            "mode": "home",
-            "start_date": start,
-            "planned_days": planned_days,
-            **fields,
-        },
-    )
+    return register_person(engine, admin, n, start, planned_days=planned_days, **fields)
 
 
 def followup(engine, admin, episode: int, day: date = D, slot: str = "AM", temperature: float = 36.5) -> int:

@@ -18,6 +18,7 @@ import mimetypes
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pydeck as pdk
@@ -104,7 +105,7 @@ def period_text(start: datetime, end: datetime) -> str:
     return f"{format_day(start.date(), language())} {shift_label(start, end)}"
 
 
-def counts_text(values: Mapping[str, object]) -> str:
+def counts_text(values: Mapping[str, Any]) -> str:
     """The four counts with their names, as a saved message lists them."""
     return t("checkpoints.page.separator").join(
         f"{t(f'checkpoints.field.{name}')} {format_number(values[name], language())}" for name in COUNT_FIELDS
@@ -317,7 +318,7 @@ def count_entry_form(form_name: str) -> None:
         checkpoint = st.selectbox(
             t("checkpoints.field.checkpoint"),
             ids,
-            format_func=names.get,
+            format_func=names.__getitem__,
             index=ids.index(remembered) if remembered in ids else 0,
             key=f"{key}-checkpoint",
         )
@@ -355,7 +356,7 @@ def count_entry_form(form_name: str) -> None:
 # Corrections --------------------------------------------------------------------------------------------------
 
 
-def _entry_choice(entry: Mapping[str, object]) -> str:
+def _entry_choice(entry: Mapping[str, Any]) -> str:
     return t(
         "checkpoints.page.entry_choice",
         id=entry["id"],
@@ -364,7 +365,7 @@ def _entry_choice(entry: Mapping[str, object]) -> str:
     )
 
 
-def correction_form(entries: Iterable[Mapping[str, object]]) -> None:
+def correction_form(entries: Iterable[Mapping[str, Any]]) -> None:
     """Supersede one effective entry with corrected figures and a reason; the wrong entry stays in the ledger."""
     effective = {entry["id"]: entry for entry in entries if entry["effective"]}
     if not effective:
@@ -432,11 +433,11 @@ def _read_area(path: str, modified: float) -> dict:
     return area
 
 
-def _positions(geometry: Mapping) -> list[list[float]]:
+def _positions(geometry: Mapping[str, Any]) -> list[list[float]]:
     """Every [lon, lat] of a Polygon, MultiPolygon, LineString or Point, for labels and the view."""
     coordinates = geometry.get("coordinates", [])
     depth = {"Point": 0, "LineString": 1, "MultiPoint": 1, "Polygon": 2, "MultiLineString": 2, "MultiPolygon": 3}.get(
-        geometry.get("type"), -1
+        geometry.get("type", ""), -1
     )
     points = [coordinates] if depth >= 0 else []
     for _ in range(depth):
@@ -454,7 +455,10 @@ def _area_layers(
 ) -> tuple[list[pdk.Layer], list[dict], list[list[float]]]:
     """Grid outlines (bold) and other outlines (compounds, thin), their names (``label_scale`` times the usual
     size, placed with the checkpoints' names by :func:`ui.map_labels.place_labels`), plus every position drawn."""
-    grids, others, labels, positions = [], [], [], []
+    grids: list[dict] = []
+    others: list[dict] = []
+    labels: list[dict] = []
+    positions: list[list[float]] = []
     for feature in area["features"]:
         properties = feature.get("properties") or {}
         is_grid = properties.get("kind") == "grid"
@@ -569,7 +573,7 @@ def _extra_radius(points: int) -> float:
 
 
 def _point(
-    row: Mapping[str, object],
+    row: Mapping[str, Any],
     busiest: int,
     extra_radius: float,
     lang: str,
@@ -628,7 +632,10 @@ def checkpoint_deck(
     """
     placed = [row for row in rows if row["latitude"] is not None and row["longitude"] is not None]
     unplaced = [row["name"] for row in rows if row not in placed]
-    layers, area_labels, positions, notes = [], [], [], []
+    layers: list[pdk.Layer] = []
+    area_labels: list[dict] = []
+    positions: list[list[float]] = []
+    notes: list[str] = []
     image_layers, image_note = _image_layer()
     layers += image_layers
     notes += [image_note] if image_note else []

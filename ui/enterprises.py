@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any
 from zipfile import BadZipFile
 
 import streamlit as st
@@ -100,9 +101,9 @@ def status_change_form(enterprise: Mapping[str, object], current: str) -> None:
         show_saved(slot)
         return
     with entry_form(slot):
-        status = st.selectbox(t("enterprises.page.new_status"), allowed, format_func=code_labels(allowed).get)
+        status = st.selectbox(t("enterprises.page.new_status"), allowed, format_func=code_labels(allowed).__getitem__)
         effective = st.date_input(field("status_date"), value=clock.today(), max_value=clock.today())
-        reason = st.selectbox(field("reason"), (None, *REASONS), format_func=code_labels((None, *REASONS)).get)
+        reason = st.selectbox(field("reason"), (None, *REASONS), format_func=code_labels((None, *REASONS)).__getitem__)
         st.caption(t("enterprises.page.reason_hint", statuses=codes_text(STATUSES_WITH_REASON)))
         note = st.text_input(field("note"))
         submitted = st.form_submit_button(t("enterprises.page.save_status"), type="primary", width="stretch")
@@ -129,7 +130,7 @@ def conditions_form(enterprise: Mapping[str, object], checklist: Mapping[str, Ma
     slot = f"enterprise-conditions-{enterprise['id']}"
     with entry_form(slot):
         results = {
-            condition: st.checkbox(code(condition), value=bool(checklist[condition] and checklist[condition]["met"]))
+            condition: st.checkbox(code(condition), value=bool((found := checklist[condition]) and found["met"]))
             for condition in CONDITIONS
         }
         checked_on = st.date_input(field("checked_on"), value=clock.today(), max_value=clock.today())
@@ -188,7 +189,7 @@ def inspection_form(enterprise: Mapping[str, object]) -> None:
     show_saved(slot)
 
 
-def _item_choice(item: Mapping[str, object]) -> str:
+def _item_choice(item: Mapping[str, Any]) -> str:
     return t(
         "enterprises.page.item_choice",
         id=item["id"],
@@ -208,7 +209,7 @@ def close_item_form(open_items: Sequence[Mapping[str, object]]) -> None:
     by_id = {item["id"]: item for item in open_items}
     with entry_form(slot):
         choices = {number: _item_choice(item) for number, item in by_id.items()}
-        item_id = st.selectbox(field("rectification"), list(by_id), format_func=choices.get)
+        item_id = st.selectbox(field("rectification"), list(by_id), format_func=choices.__getitem__)
         closed_on = st.date_input(field("closed_on"), value=clock.today(), max_value=clock.today())
         verifier = st.text_input(field("verified_by"))
         note = st.text_input(field("note"))
@@ -236,15 +237,15 @@ def register_form() -> None:
     slot = "enterprise-register"
     with entry_form(slot):
         name = st.text_input(field("name"))
-        kind = st.selectbox(field("kind"), KINDS, format_func=code_labels(KINDS).get)
+        kind = st.selectbox(field("kind"), KINDS, format_func=code_labels(KINDS).__getitem__)
         sector = st.text_input(field("sector"))
         grid = st.text_input(field("grid"))
         address = st.text_input(field("address"))
         employees = st.number_input(field("employees"), min_value=0, step=1, value=None)
         contact = st.text_input(field("contact"))
-        status = st.selectbox(field("status"), STATUSES, format_func=code_labels(STATUSES).get)
+        status = st.selectbox(field("status"), STATUSES, format_func=code_labels(STATUSES).__getitem__)
         status_date = st.date_input(field("status_date"), value=clock.today(), max_value=clock.today())
-        reason = st.selectbox(field("reason"), (None, *REASONS), format_func=code_labels((None, *REASONS)).get)
+        reason = st.selectbox(field("reason"), (None, *REASONS), format_func=code_labels((None, *REASONS)).__getitem__)
         submitted = st.form_submit_button(t("enterprises.page.register"), type="primary", width="stretch")
     if submitted:
         result = save(
@@ -298,7 +299,8 @@ def import_section() -> None:
     upload = st.file_uploader(
         t("enterprises.page.import_file"), type=list(IMPORT_FILE_TYPES), key=f"enterprises:upload:{upload_round}"
     )
-    if st.button(t("enterprises.page.import_button"), type="primary", disabled=upload is None, width="stretch"):
+    tapped = st.button(t("enterprises.page.import_button"), type="primary", disabled=upload is None, width="stretch")
+    if tapped and upload is not None:
         try:
             with progress_bar(t("admin.import.running", file=plain(upload.name))) as progress:
                 count = import_file(

@@ -153,7 +153,7 @@ def rules_form(channels: Sequence[Mapping[str, Any]]) -> None:
         chosen = st.multiselect(
             t("admin.notify.rule_channels"),
             list(names),
-            format_func=names.get,
+            format_func=names.__getitem__,
             default=[channel for channel in rule.channels if channel in names],
         )
         start_column, end_column, repeat_column = st.columns(3)

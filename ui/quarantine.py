@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -83,7 +84,7 @@ def table(rows: Iterable[Mapping], columns: Sequence[str]) -> pd.DataFrame:
     return frame.rename(columns={column: column_title(column) for column in columns})
 
 
-def show_table(rows: Sequence[Mapping], columns: Sequence[str], **options: object) -> None:
+def show_table(rows: Sequence[Mapping], columns: Sequence[str], **options: Any) -> None:
     """A read-only table, or the word "nobody" when there are no rows."""
     if not rows:
         st.caption(t("quarantine.page.nobody"))
@@ -112,7 +113,9 @@ def beds_outlook_rows(outlook: Sequence[quarantine.SiteOutlook]) -> list[dict]:
     ]
 
 
-def beds_outlook_grid(outlook: Sequence[quarantine.SiteOutlook], title: str, height: int) -> alt.LayerChart:
+def beds_outlook_grid(
+    outlook: Sequence[quarantine.SiteOutlook], title: str, height: int
+) -> alt.LayerChart | alt.FacetChart:
     """The free beds of each site (a row) on each day ahead (a column, titled by its day of the month), written in a
     cell coloured by whether a bed is left (:data:`ui.colours.BED_COLOURS`): which site runs out, and when, at a
     glance, on the wall and the page. The grid fills its column's width; text sizes come from the chart's

@@ -71,7 +71,7 @@ def language_switch() -> None:
     """A sidebar switch between 中文 and English that writes the choice into the URL."""
     names = {"zh_CN": "中文", "en": "English"}
     chosen = st.sidebar.segmented_control(
-        t("app.language"), LANGUAGES, format_func=names.get, default=language(), key="language_switch"
+        t("app.language"), LANGUAGES, format_func=names.__getitem__, default=language(), key="language_switch"
     )
     if chosen and chosen != language():
         st.query_params["lang"] = "en" if chosen == "en" else "zh"
@@ -206,7 +206,9 @@ def revoked_link() -> bool:
     account has been disabled."""
     current = st.session_state.get("actor")
     token = st.session_state.get("device_token")
-    return current is not None and bool(token) and not users.device_token_current(engine(), current.username, token)
+    if current is None or not token:
+        return False
+    return not users.device_token_current(engine(), current.username, token)
 
 
 def revoke_link() -> None:

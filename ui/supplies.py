@@ -148,7 +148,9 @@ def _item_picker(label: str, items: list[dict], preferred: int | None, stock: Ma
         )
         for item in items
     }
-    return st.selectbox(label, ids, index=ids.index(preferred) if preferred in ids else 0, format_func=names.get)
+    return st.selectbox(
+        label, ids, index=ids.index(preferred) if preferred in ids else 0, format_func=names.__getitem__
+    )
 
 
 def _recipient_choices(who: Actor) -> tuple[list[tuple[str, str | None]], tuple[str, str | None] | None]:
@@ -477,7 +479,7 @@ def edit_item_form(slot: str, items: list[dict]) -> None:
         values["active"] = st.checkbox(t("supplies.field.active"), value=bool(item["active"]))
         submitted = st.form_submit_button(t("supplies.page.save_item"), type="primary", width="stretch")
     if submitted and save(form_name, _edit_outcome, item_id, values):
-        remember_saved(slot, t("supplies.page.item_saved", item=plain(values["name"].strip() or item["name"])))
+        remember_saved(slot, t("supplies.page.item_saved", item=plain(str(values["name"]).strip() or item["name"])))
         st.rerun()
     show_saved(slot)
 

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from string import Template
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -41,6 +42,8 @@ from ui.supplies import STATUS_COLOURS
 VIEWS = ("all", "checkpoints", "quarantine", "supplies", "enterprises")
 SEVERITY_COLOURS = {"high": "red", "medium": "orange"}
 INK = "#f1f5f9"  # text on the dark wall: near white, full opacity
+# A chart the wall draws: one chart, or layered ones (which altair turns into a facet when they share one).
+WallChart = alt.Chart | alt.LayerChart | alt.FacetChart
 
 
 @dataclass(frozen=True)
@@ -280,7 +283,7 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def last_change_text(moment) -> str:
+def last_change_text(moment: datetime | None) -> str:
     return format_moment(moment, language()) if moment else "—"
 
 
@@ -299,7 +302,7 @@ def chart_height(rows: int) -> int:
     return px((SIZES.body_height - (rows - 1) * SIZES.gap) / rows)
 
 
-def styled(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+def styled(chart: WallChart) -> WallChart:
     """Every chart's type sizes and ink, from :data:`SIZES` in one place (the browser cannot scale a chart)."""
     return (
         chart.configure_view(strokeWidth=0)
@@ -327,7 +330,7 @@ def styled(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     )
 
 
-def _count_axis(**options: object) -> alt.Axis:
+def _count_axis(**options: Any) -> alt.Axis:
     """An axis of counts: whole numbers only, few ticks."""
     return alt.Axis(format=",.0f", tickMinStep=1, tickCount=3, **options)
 
@@ -344,7 +347,7 @@ def _line_chart(
     height: int,
     share: bool = False,
     partial: str | None = None,
-) -> alt.TopLevelMixin:
+) -> WallChart:
     """A daily trend; a count on whole-number ticks from zero, a share (``share``) in percent. When the last
     day is not over, ``partial`` is its label ("截至 16:10"): that point is drawn hollow at the end of a dashed
     segment and labelled, so that a day's first hours are not read as a fall."""
@@ -382,7 +385,7 @@ def partial_label(as_of: datetime | None) -> str | None:
     return None if as_of is None else t("wall.partial_point", time=as_of.strftime("%H:%M"))
 
 
-def trend_charts(day: date, days: int = 14, as_of: datetime | None = None) -> list[alt.TopLevelMixin]:
+def trend_charts(day: date, days: int = 14, as_of: datetime | None = None) -> list[WallChart]:
     """The 14-day trends of the headline figures: people checked, under quarantine, reopen rate, fever; the
     last point is marked partial while ``day`` is not over (``as_of``, :func:`data_layer.clock.figures_moment`)."""
     checked = pd.DataFrame(read(checkpoints.daily_trend, day, days))
@@ -446,7 +449,7 @@ def _bar_chart(
 
 def _share_chart(
     frame: pd.DataFrame, category: str, part: str, whole: str, title: str, colour: alt.Color | str, height: int
-) -> alt.LayerChart:
+) -> alt.LayerChart | alt.FacetChart:
     """Bars of ``part`` out of ``whole`` per category, drawn against 0–100 % of the whole, each with its
     numbers written beside it (1 / 120): one bed of 120 is a sliver, not a full bar."""
     frame = frame.assign(
@@ -474,7 +477,7 @@ def _share_chart(
     return alt.layer(bars, numbers, title=title).properties(height=height)
 
 
-def detail_charts(view: str, day: date) -> list[alt.Chart]:
+def detail_charts(view: str, day: date) -> list[WallChart]:
     """The charts of one domain view of the rotation (no personal data in any of them)."""
     if view == "checkpoints":
         table = pd.DataFrame(read(checkpoints.checkpoint_table, day))
@@ -573,7 +576,7 @@ def checkpoint_map(day: date, width: float) -> None:
     )
 
 
-def draw_charts(charts: list[alt.TopLevelMixin], per_row: int, widths: tuple[float, ...] | None = None) -> None:
+def draw_charts(charts: list[WallChart], per_row: int, widths: tuple[float, ...] | None = None) -> None:
     """Draw charts in rows of ``per_row``, in columns of equal width unless ``widths`` gives their shares."""
     for row_start in range(0, len(charts), per_row):
         for column, chart in zip(

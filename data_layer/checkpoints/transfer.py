@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from data_layer.checkpoints.counts import add_count, add_counts_batch, is_effective
 from data_layer.checkpoints.master import add_checkpoint
 from data_layer.checkpoints.tables import COUNT_FIELDS, checkpoint_counts, checkpoints
-from data_layer.transfer import Column, Row, TransferKind
+from data_layer.transfer import Column, Row, TransferKind, query_rows
 
 
 def _checkpoint_rows(conn: Connection) -> Iterator[Row]:
@@ -22,8 +22,7 @@ def _checkpoint_rows(conn: Connection) -> Iterator[Row]:
         checkpoints.c.longitude,
         checkpoints.c.active,
     ).order_by(checkpoints.c.id)
-    for row in conn.execute(query).mappings():
-        yield dict(row)
+    return query_rows(conn, query)
 
 
 def _count_rows(conn: Connection) -> Iterator[Row]:
@@ -40,8 +39,7 @@ def _count_rows(conn: Connection) -> Iterator[Row]:
         .where(is_effective())
         .order_by(checkpoints.c.name, checkpoint_counts.c.period_start)
     )
-    for row in conn.execute(query).mappings():
-        yield dict(row)
+    return query_rows(conn, query)
 
 
 TRANSFER_KINDS = (

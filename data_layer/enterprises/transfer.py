@@ -23,7 +23,7 @@ from data_layer.enterprises.master import (
 )
 from data_layer.enterprises.tables import DOMAIN
 from data_layer.permissions import require_write
-from data_layer.transfer import Column, Row, TransferKind
+from data_layer.transfer import Column, Row, TransferKind, query_rows
 from data_layer.validation import Checks, is_blank
 
 # --- import and export -----------------------------------------------------------------------------------------
@@ -70,8 +70,7 @@ def _export_rows(conn: Connection) -> Iterator[Row]:
         current.c.status_date,
         current.c.reason,
     ).order_by(current.c.id)
-    for row in conn.execute(query).mappings():
-        yield dict(row)
+    return query_rows(conn, query)
 
 
 TRANSFER_KINDS = (

@@ -25,7 +25,7 @@ from data_layer.quarantine.tables import (
     quarantine_followups,
     quarantine_sites,
 )
-from data_layer.transfer import Column, Row, TransferKind, text_column_numbers
+from data_layer.transfer import Column, Row, TransferKind, query_rows, text_column_numbers
 from data_layer.validation import Checks, is_blank
 from data_layer.workbook import unique_sheet_title, workbook_bytes
 
@@ -57,21 +57,22 @@ def _read_sites(conn: Connection) -> Iterator[Row]:
     query = sa.select(
         quarantine_sites.c.name, quarantine_sites.c.address, quarantine_sites.c.capacity, quarantine_sites.c.active
     ).order_by(quarantine_sites.c.id)
-    return (dict(row) for row in conn.execute(query).mappings())
+    return query_rows(conn, query)
 
 
 def _read_episodes(conn: Connection) -> Iterator[Row]:
     """Every episode with its person, in start order so that a re-import rebuilds each person's history."""
     query = episode_rows().order_by(quarantine_episodes.c.start_date, quarantine_episodes.c.id)
-    return (dict(row) for row in conn.execute(query).mappings())
+    return query_rows(conn, query)
 
 
-def _read_followups(conn: Connection) -> Iterator[Row]:
-    """The effective follow-ups (what the figures count), by date and slot."""
+def _effective_followups(*person_columns: sa.Column) -> sa.Select:
+    """The effective follow-ups (what the figures count) with ``person_columns`` of their person, by date and
+    slot: the rows of the follow-up import file and of the follow-up export."""
     followup = quarantine_followups
-    query = (
+    return (
         sa.select(
-            persons.c.id_number,
+            *person_columns,
             followup.c.date,
             followup.c.slot,
             followup.c.temperature,
@@ -84,7 +85,11 @@ def _read_followups(conn: Connection) -> Iterator[Row]:
         .where(is_effective())
         .order_by(followup.c.date, followup.c.slot, followup.c.id)
     )
-    return (dict(row) for row in conn.execute(query).mappings())
+
+
+def _read_followups(conn: Connection) -> Iterator[Row]:
+    """Every effective follow-up, as the import file has it."""
+    return query_rows(conn, _effective_followups(persons.c.id_number))
 
 
 TRANSFER_KINDS = (
@@ -182,23 +187,10 @@ def register_workbook(
 
 def _followup_export_rows(conn: Connection, day: date, search: str | None, actor: Actor | None) -> list[dict]:
     """The effective follow-ups up to ``day`` of the people current on ``day`` who match ``search``."""
-    followup, episode = quarantine_followups, quarantine_episodes
-    selected = register_query(day, search, actor, current_only=True).with_only_columns(episode.c.id)
-    query = (
-        sa.select(
-            persons.c.name,
-            persons.c.id_number,
-            followup.c.date,
-            followup.c.slot,
-            followup.c.temperature,
-            followup.c.symptoms,
-            followup.c.by_name.label("by"),
-            followup.c.symptom_text,
-        )
-        .join(episode, episode.c.id == followup.c.episode_id)
-        .join(persons, persons.c.id == episode.c.person_id)
-        .where(followup.c.episode_id.in_(selected), followup.c.date <= day, is_effective())
-        .order_by(followup.c.date, followup.c.slot, followup.c.id)
+    followup = quarantine_followups
+    selected = register_query(day, search, actor, current_only=True).with_only_columns(quarantine_episodes.c.id)
+    query = _effective_followups(persons.c.name, persons.c.id_number).where(
+        followup.c.episode_id.in_(selected), followup.c.date <= day
     )
     return [present_person(row, actor) for row in conn.execute(query).mappings()]
 

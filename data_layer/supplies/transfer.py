@@ -20,7 +20,7 @@ from data_layer.supplies.figures import balance_on
 from data_layer.supplies.lists import ledger
 from data_layer.supplies.master import add_item, list_items
 from data_layer.supplies.tables import BROUGHT_FORWARD, supply_items, supply_movements
-from data_layer.transfer import Column, Row, TransferKind
+from data_layer.transfer import Column, Row, TransferKind, query_rows
 from data_layer.workbook import append_row, finish_table, saved, title_rows, unique_sheet_title
 
 MOVEMENT_COLUMNS = (
@@ -38,7 +38,7 @@ def _item_rows(conn: Connection) -> Iterator[Row]:
     query = sa.select(
         supply_items.c.name, supply_items.c.unit, supply_items.c.category, supply_items.c.safety_stock
     ).order_by(supply_items.c.id)
-    yield from (dict(row) for row in conn.execute(query).mappings())
+    return query_rows(conn, query)
 
 
 def _movement_rows(conn: Connection) -> Iterator[Row]:
