@@ -20,18 +20,22 @@ class FieldError:
 
     ``label`` is the catalog key of the field's name as the user knows it
     (``checkpoints.field.persons`` → 检测人数); ``key`` is the catalog key of the
-    reason, with ``params`` for its placeholders.
+    reason, with ``params`` for its placeholders. ``subject`` names whose field it
+    is when one refusal covers the records of several people (a site's follow-up
+    round: 张三 · 体温（℃）：…), so the clerk knows which row to fix.
     """
 
     field: str
     label: str
     key: str
     params: dict[str, object] = dataclasses.field(default_factory=dict)
+    subject: str | None = None
 
     def message(self, language: str = DEFAULT_LANGUAGE) -> str:
         return translate(
-            "error.field_message",
+            "error.field_message" if self.subject is None else "error.subject_field_message",
             language,
+            subject=self.subject,
             field=translate(self.label, language),
             reason=translate(self.key, language, **self.params),
         )

@@ -25,6 +25,8 @@ The package's modules:
 - ``figures``: the figures of a report date, site occupancy, the beds outlook, the sites silent past a follow-up
   round's due time and the daily trend;
 - ``lists``: the register, the follow-up grid, action lists, releases and histories, with their masking;
+- ``rounds``: the follow-up round of quick entry: the round proposed for the time of day, the places a clerk follows
+  up and a place's people, those still to follow up first;
 - ``transfer``: the import and export kinds (``TRANSFER_KINDS``) and the register and follow-up workbooks.
 
 This module re-exports the names the rest of the application uses.
@@ -77,6 +79,7 @@ from data_layer.quarantine.lists import (
 )
 from data_layer.quarantine.master import add_site, list_sites, rename_site, set_site_active, set_site_capacity
 from data_layer.quarantine.queries import current_on as _current_on
+from data_layer.quarantine.rounds import Place, PlaceRound, followup_round, proposed_slot, round_places
 from data_layer.quarantine.tables import (
     BEDS_OUTLOOK_DAYS,
     DEFAULT_ORIGIN_CATEGORIES,
@@ -114,6 +117,8 @@ __all__ = [
     "WITHHELD_NAME",
     "BedsDay",
     "ListHead",
+    "Place",
+    "PlaceRound",
     "SiteOutlook",
     "_current_on",
     "action_list_heads",
@@ -135,6 +140,7 @@ __all__ = [
     "episode_history",
     "fever_threshold",
     "figures",
+    "followup_round",
     "followup_sheet",
     "followups_workbook",
     "free_beds_outlook",
@@ -147,6 +153,7 @@ __all__ = [
     "present_person",
     "project_beds",
     "projected_full",
+    "proposed_slot",
     "quarantine_episodes",
     "quarantine_followups",
     "quarantine_sites",
@@ -160,6 +167,7 @@ __all__ = [
     "released_episodes",
     "released_on",
     "rename_site",
+    "round_places",
     "save_followup_grid",
     "set_site_active",
     "set_site_capacity",

@@ -209,11 +209,16 @@ def add_followups(ctx: WriteContext, rows: Sequence[Mapping[str, object]]) -> li
     (34.0–43.0 °C), symptoms (yes/no), symptom_text and by (who asked). Every
     row is checked before any is stored; when any row is bad the whole batch is
     refused with one :class:`ValidationError` whose errors carry the row's
-    1-based position as the ``row`` parameter.
+    1-based position as the ``row`` parameter and, once its episode is found,
+    the person's name as their ``subject``: a site's round names whose reading is wrong.
     """
     entries = _checked_followups(ctx, rows)
     errors = [
-        dataclasses.replace(error, params={**error.params, "row": position})
+        dataclasses.replace(
+            error,
+            params={**error.params, "row": position},
+            subject=entry.episode["person_name"] if entry.episode else None,
+        )
         for position, entry in enumerate(entries, start=1)
         for error in entry.checks.errors
     ]
@@ -278,13 +283,16 @@ def _store_followups(ctx: WriteContext, entries: list[_FollowupInput], now: date
 
 
 def add_followup(ctx: WriteContext, data: Mapping[str, object]) -> int:
-    """Store one follow-up (see :func:`add_followups` for the fields); returns its id."""
+    """Store one follow-up (see :func:`add_followups` for the fields); returns its id. A refusal names the
+    fields alone: there is only one person."""
     try:
         return add_followups(ctx, [data])[0]
     except ValidationError as refusal:
         raise ValidationError(
             [
-                dataclasses.replace(error, params={key: value for key, value in error.params.items() if key != "row"})
+                dataclasses.replace(
+                    error, params={key: value for key, value in error.params.items() if key != "row"}, subject=None
+                )
                 for error in refusal.errors
             ]
         ) from None
