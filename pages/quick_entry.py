@@ -17,6 +17,7 @@ from data_layer.db import Actor
 from data_layer.permissions import may_write
 from ui.checkpoints import count_entry_form
 from ui.navigation import guard
+from ui.quarantine import followup_round_form
 from ui.session import actor, t
 from ui.supplies import quick_issue_form
 
@@ -37,6 +38,11 @@ SECTIONS = (
         "checkpoints.page.quick_section",
         partial(may_write, domain="checkpoints"),
         partial(count_entry_form, "quick-checkpoint"),
+    ),
+    QuickSection(
+        "quarantine.page.quick_section",
+        partial(may_write, domain="quarantine"),
+        partial(followup_round_form, "quick-followup"),
     ),
     QuickSection("supplies.page.quick_section", partial(may_write, domain="supplies"), quick_issue_form),
 )

@@ -24,6 +24,7 @@ TOUCH_CSS = """
   [data-testid="stSelectbox"] > div > div, [data-testid="stBaseButton-primaryFormSubmit"],
   [data-testid="stBaseButton-secondaryFormSubmit"] { min-height: 44px; }
   [data-testid="stTextInputField"], [data-testid="stNumberInputField"] { min-height: 42px; }
+  [data-testid="stCheckbox"] label { min-height: 44px; align-items: center; }
   @media (max-width: 640px) {
     .block-container { padding-top: 3rem; padding-bottom: 2rem; }
     h1 { font-size: 1.5rem !important; padding: 0.25rem 0 !important; }

@@ -12,13 +12,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data_layer import quarantine
+from data_layer import clock, quarantine
 from data_layer.i18n import format_day, format_day_of_month
 from data_layer.markdown import plain
 from ui.colours import BED_COLOURS
-from ui.forms import entry_form, save, save_done
+from ui.forms import entry_form, form_key, repeats_last_save, save, save_done
 from ui.messages import remember_saved, show_saved
-from ui.session import engine, language, read, t
+from ui.session import actor, engine, language, read, t
 
 DOMAIN = quarantine.DOMAIN
 PAGE_COLUMNS = frozenset(
@@ -201,15 +201,171 @@ def followup_changes(
             symptoms = bool(values[f"{slot}_symptoms"])
             reading = row[slot]
             fields = {"temperature": temperature, "symptoms": symptoms, "symptom_text": text or None, "by": by}
-            if reading is None and (temperature is not None or symptoms):
-                additions.append({"episode_id": row["episode_id"], "date": day, "slot": slot, **fields})
-            elif (
-                reading is not None
-                and temperature is not None
-                and (temperature, symptoms) != (reading["temperature"], reading["symptoms"])
-            ):
+            if reading is None:
+                additions += new_reading(row["episode_id"], day, slot, fields)
+            elif temperature is not None and (temperature, symptoms) != (reading["temperature"], reading["symptoms"]):
                 corrections.append((reading["id"], fields))
     return additions, corrections
+
+
+def new_reading(episode_id: int, day: date, slot: str, fields: Mapping[str, Any]) -> list[dict]:
+    """The reading to add to an empty slot, as a list of one, when something was entered for it (a temperature or
+    symptoms: symptoms without a temperature are refused by the data layer, naming the person); else none."""
+    if fields["temperature"] is None and not fields["symptoms"]:
+        return []
+    return [{"episode_id": episode_id, "date": day, "slot": slot, **fields}]
+
+
+# --- the follow-up round of quick entry ----------------------------------------------------------------------------
+
+ROUND_PLACE_KEY = "quarantine:round_place"
+ROUND_SLOT_KEY = "quarantine:round_slot"
+
+
+def place_name(place: quarantine.PlaceRound) -> str:
+    """A site by its name; the people at no site by their grid (第一网格 · 居家)."""
+    return place["name"] or t("quarantine.page.round_at_home", grid=place["place"].grid)
+
+
+def _round_place(places: Sequence[quarantine.PlaceRound]) -> quarantine.PlaceRound:
+    """The place whose round is entered: the only one, said; else chosen (the choice kept while the clerk works)."""
+    if len(places) == 1:
+        st.markdown(f"**{plain(place_name(places[0]))}**")
+        return places[0]
+    by_place = {place["place"]: place for place in places}
+    chosen = st.selectbox(
+        t("quarantine.page.round_place"),
+        list(by_place),
+        format_func=lambda key: t(
+            "quarantine.page.round_place_option", place=place_name(by_place[key]), people=by_place[key]["people"]
+        ),
+        key=ROUND_PLACE_KEY,
+    )
+    return by_place[chosen]
+
+
+def _round_slot(place: quarantine.PlaceRound) -> str:
+    """The round (AM/PM): the one proposed for now preselected, each with how many are still to follow up, and the
+    proposal said plainly under the choice."""
+    now = clock.now()
+    proposed = quarantine.proposed_slot(now)
+    slot = st.segmented_control(
+        t("quarantine.field.slot"),
+        list(quarantine.SLOTS),
+        default=proposed,
+        required=True,
+        format_func=lambda code: t("quarantine.page.round_slot", slot=label(code), pending=place["pending"][code]),
+        key=ROUND_SLOT_KEY,
+        width="stretch",
+    )
+    slot = slot or proposed
+    st.caption(
+        t(
+            "quarantine.page.round_proposed",
+            now=f"{now:%H:%M}",
+            slot=label(proposed),
+            due=f"{quarantine.FOLLOWUP_ROUND_DUE[proposed]:%H:%M}",
+            day=day_text(now.date()),
+            chosen=label(slot),
+        )
+    )
+    return slot
+
+
+def _reading_inputs(row: Mapping[str, Any], key: str, at_site: bool) -> dict[str, Any]:
+    """One person's temperature and symptoms on one line (they stay side by side on a phone): the person's name,
+    as the role may see it, is the temperature's label."""
+    who = " · ".join((str(row["name"]), str(row["grid"]))) if at_site else str(row["name"])
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
+        temperature = st.number_input(
+            who,
+            value=None,
+            step=0.1,
+            format="%.1f",
+            placeholder=t("quarantine.field.temperature"),
+            key=f"{key}-{row['episode_id']}-temperature",
+        )
+        symptoms = st.checkbox(t("quarantine.field.symptoms"), key=f"{key}-{row['episode_id']}-symptoms")
+    return {"temperature": temperature, "symptoms": symptoms, "symptom_text": None, "by": actor().username}
+
+
+def _store_round(form_name: str, place: str, slot: str, additions: list[dict]) -> None:
+    """Store the round in one transaction (:func:`data_layer.quarantine.save_followup_grid`); once stored, rerun with
+    the saved message: where, which round, how many, the fevers, and where to correct a reading."""
+    if not additions:
+        if not repeats_last_save(form_name):
+            st.info(t("quarantine.page.nothing_to_save"))
+        return
+    stored = save(form_name, quarantine.save_followup_grid, additions, [])
+    if stored is None:
+        return
+    fevers = sum(1 for entry in additions if (entry["temperature"] or 0) >= quarantine.fever_threshold())
+    remember_saved(
+        form_name,
+        t(
+            "quarantine.page.round_saved",
+            place=plain(place),
+            day=day_text(additions[0]["date"]),
+            slot=label(slot),
+            count=stored,
+            fevers=fevers,
+        )
+        + "\n\n"
+        + t("quarantine.page.round_correct_hint", page=t("quarantine.page.nav"), tab=t("quarantine.page.tab.followup")),
+    )
+    st.rerun()
+
+
+def _followed_up(rows: Sequence[Mapping[str, Any]]) -> None:
+    """The people of the round already followed up, with their readings, under the form."""
+    done = [row for row in rows if row["reading"] is not None]
+    if not done:
+        return
+    st.caption(t("quarantine.page.round_done", count=len(done)))
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("quarantine.field.name"): [row["name"] for row in done],
+                t("quarantine.field.temperature"): [row["reading"]["temperature"] for row in done],
+                t("quarantine.field.symptoms"): [bool(row["reading"]["symptoms"]) for row in done],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def followup_round_form(form_name: str) -> None:
+    """Today's AM or PM follow-up round of one of the clerk's places (quick entry): the people not yet followed up
+    first, a temperature and symptoms each, saved in one tap as one transaction. People left blank are not stored;
+    a double tap stores once and shows the saved message (:mod:`ui.forms`)."""
+    who, today = actor(), clock.today()
+    places = read(quarantine.round_places, today, who)
+    feedback = st.container()  # above the form: in the first screen of a phone, where the clerk looks
+    if not places:
+        st.info(t("quarantine.page.round_nobody"))
+        with feedback:
+            show_saved(form_name)
+        return
+    place = _round_place(places)
+    slot = _round_slot(place)
+    rows = read(quarantine.followup_round, today, slot, place["place"], who)
+    pending = [row for row in rows if row["reading"] is None]
+    tapped, additions = False, []
+    if pending:
+        with entry_form(form_name) as token:
+            key = form_key(form_name, token)
+            at_site = place["place"].site_id is not None
+            for row in pending:
+                additions += new_reading(row["episode_id"], today, slot, _reading_inputs(row, key, at_site))
+            tapped = st.form_submit_button(t("quarantine.page.round_submit"), type="primary", width="stretch")
+    else:
+        st.caption(t("quarantine.page.round_complete", slot=label(slot)))
+    _followed_up(rows)
+    with feedback:
+        if tapped:
+            _store_round(form_name, place_name(place), slot, additions)
+        show_saved(form_name)
 
 
 # --- downloads and messages ----------------------------------------------------------------------------------------
