@@ -274,8 +274,8 @@ def _round_slot(place: quarantine.PlaceRound) -> str:
 
 def _reading_inputs(row: Mapping[str, Any], key: str, at_site: bool) -> dict[str, Any]:
     """One person's temperature and symptoms on one line (they stay side by side on a phone): the person's name,
-    as the role may see it, is the temperature's label."""
-    who = " · ".join((str(row["name"]), str(row["grid"]))) if at_site else str(row["name"])
+    as the role may see it, is the temperature's label (as typed: a label is Markdown)."""
+    who = plain(" · ".join((str(row["name"]), str(row["grid"]))) if at_site else row["name"])
     with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
         temperature = st.number_input(
             who,
