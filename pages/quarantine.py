@@ -572,13 +572,15 @@ def followup_tab(day: date) -> None:
                 )
     if not submitted:
         return
-    additions, corrections = followup_changes(sheet, edited, day, by)
-    if not additions and not corrections:
+    changes = followup_changes(sheet, edited, day, by)
+    if not changes.additions and not changes.corrections:
         if repeats_last_save("quarantine_followups"):
             return
         st.info(t("quarantine.page.nothing_to_save"))
         return
-    stored = save("quarantine_followups", quarantine.save_followup_grid, additions, corrections, reason or None)
+    stored = save(
+        "quarantine_followups", quarantine.save_followup_grid, changes.additions, changes.corrections, reason or None
+    )
     if stored is not None:
         flash(t("quarantine.page.followups_saved", count=stored))
 

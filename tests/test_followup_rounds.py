@@ -124,3 +124,15 @@ def test_a_site_clerk_cannot_store_a_round_for_another_site(engine, places):
     with pytest.raises(PermissionDenied):
         perform(engine, west_clerk, quarantine.save_followup_grid, [reading(places["东1"], 36.5)], [])
     assert snapshot(engine) == before
+
+
+def test_a_refused_correction_in_a_round_names_the_person_and_stores_nothing(engine, admin, places):
+    first = perform(engine, admin, quarantine.add_followup, reading(places["东2"], 36.5))
+    refusal = assert_write_refused(
+        engine, admin, quarantine.save_followup_grid, [], [(first, {"temperature": 36.9})], None, field="reason"
+    )
+    assert refusal.messages("zh_CN")[0].startswith("东乙 · ")
+    single = assert_write_refused(
+        engine, admin, quarantine.correct_followup, first, {"temperature": 36.9}, None, field="reason"
+    )
+    assert not single.messages("zh_CN")[0].startswith("东乙")

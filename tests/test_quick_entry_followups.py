@@ -65,7 +65,9 @@ def test_a_site_clerk_gets_the_morning_round_of_their_site_with_the_people_not_y
 ):
     app = open_page(monkeypatch, db_url, site_clerk(site), PAGE)
     assert not app.exception and not app.error
-    assert list(temperatures(app)) in (["甲一", "乙二"], ["乙二", "甲一"])
+    people = list(temperatures(app))
+    assert sorted(people[:2]) == ["乙二", "甲一"] and people[2] == "丙三"
+    assert temperatures(app)["丙三"].value == 36.4 and temperatures(app)["甲一"].value is None
     slot = app.get("button_group")[0]
     assert slot.value == "AM"
     text = page_text(app)
@@ -84,8 +86,9 @@ def test_one_save_stores_the_round_and_says_what_was_stored(monkeypatch, engine,
     assert not app.error
     assert followups(engine) == 3 and count_rows(engine, "audit_log") == before + 2
     saved = app.success[0].value
-    assert "东点" in saved and "上午随访 2 人" in saved and "发热 1 人" in saved and "隔离管控 → 每日随访" in saved
-    assert not temperatures(app) and "上午随访已全部录入" in page_text(app)
+    assert "东点" in saved and "上午随访 2 人" in saved and "发热 1 人" in saved and "更正读数：在本轮中改写" in saved
+    assert {name: item.value for name, item in temperatures(app).items()} == {"甲一": 36.6, "乙二": 37.9, "丙三": 36.4}
+    assert "上午随访已全部录入" in page_text(app)
 
 
 def test_the_afternoon_round_is_one_tap_away(monkeypatch, engine, db_url, site):
@@ -115,7 +118,7 @@ def test_a_second_tap_on_the_fresh_form_reads_saved_and_stores_once(monkeypatch,
     temperatures(app)["甲一"].set_value(36.6)
     app = save(app)
     saved = app.success[0].value
-    assert list(temperatures(app)) == ["乙二"]
+    assert next(iter(temperatures(app))) == "乙二"
     app = save(app)
     assert [item.value for item in app.success] == [saved] and not app.info and not app.error
     assert followups(engine) == 2
@@ -151,3 +154,29 @@ def test_the_round_speaks_english(monkeypatch, db_url, site):
     text = page_text(app)
     assert "Morning proposed (due by 11:00)" in text and "Followed up: 1" in text
     assert "Save the round" in [button.label for button in app.button]
+
+
+def test_changing_a_recorded_reading_corrects_it_with_the_reason_and_keeps_the_original(
+    monkeypatch, engine, db_url, site
+):
+    app = open_page(monkeypatch, db_url, site_clerk(site), PAGE)
+    temperatures(app)["丙三"].set_value(37.6)
+    app = save(app)
+    assert app.error[0].value.startswith("丙三 · ")
+    next(item for item in app.text_input if item.label.startswith("更正原因")).set_value("体温枪读数有误")
+    app = save(app)
+    assert "更正 1 人" in app.success[0].value and "发热 1 人" in app.success[0].value
+    assert followups(engine) == 2
+    with engine.connect() as conn:
+        morning = quarantine.followup_round(conn, NOW.date(), "AM", quarantine.Place(site["site"], None))
+    assert [row["reading"]["temperature"] for row in morning if row["reading"]] == [37.6]
+
+
+def test_symptoms_without_a_temperature_are_refused_naming_the_person(monkeypatch, engine, db_url, site):
+    app = open_page(monkeypatch, db_url, site_clerk(site), PAGE)
+    boxes = [item for item in app.checkbox if item.form_id.startswith(f"{FORM}-")]
+    people = list(temperatures(app))
+    boxes[people.index("乙二")].check()
+    app = save(app)
+    assert [item.value for item in app.error] == ["乙二 · 体温（℃）：必填"]
+    assert followups(engine) == 1

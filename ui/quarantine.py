@@ -5,6 +5,7 @@ the centralized quarantine sites (on the administration page)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -185,35 +186,46 @@ def followup_frame(sheet: Sequence[Mapping]) -> pd.DataFrame:
     return frame.astype({"AM_temperature": "float64", "PM_temperature": "float64"})
 
 
-def followup_changes(
-    sheet: Sequence[Mapping], edited: pd.DataFrame, day: date, by: str
-) -> tuple[list[dict], list[tuple[int, dict]]]:
-    """What the edited grid asks to store: new readings for empty slots (a temperature or a symptom
-    entered) and corrections of recorded readings whose temperature or symptoms changed."""
-    additions: list[dict] = []
-    corrections: list[tuple[int, dict]] = []
+@dataclass
+class GridChanges:
+    """What an edited follow-up grid asks to store: readings for empty slots and corrections of recorded ones."""
+
+    additions: list[dict] = field(default_factory=list)
+    corrections: list[tuple[int, dict]] = field(default_factory=list)
+
+    def note(self, episode_id: int, day: date, slot: str, reading: Mapping | None, fields: Mapping[str, Any]) -> None:
+        """One slot as edited: a new reading for an empty slot where a temperature or symptoms were entered
+        (symptoms without a temperature are refused by the data layer, naming the person); a correction of a
+        recorded reading whose temperature or symptoms changed."""
+        temperature, symptoms = fields["temperature"], fields["symptoms"]
+        if reading is None:
+            if temperature is not None or symptoms:
+                self.additions.append({"episode_id": episode_id, "date": day, "slot": slot, **fields})
+        elif temperature is not None and (temperature, symptoms) != (reading["temperature"], reading["symptoms"]):
+            self.corrections.append((reading["id"], dict(fields)))
+
+    def fevers(self) -> int:
+        """How many of the readings stored are fever readings."""
+        entries = [*self.additions, *(fields for _, fields in self.corrections)]
+        return sum(1 for entry in entries if (entry["temperature"] or 0) >= quarantine.fever_threshold())
+
+
+def followup_changes(sheet: Sequence[Mapping], edited: pd.DataFrame, day: date, by: str) -> GridChanges:
+    """What the edited grid of the quarantine page asks to store (both slots of every row)."""
+    changes = GridChanges()
     for row in sheet:
         values = edited.loc[row["episode_id"]]
         text = str(values["symptom_text"]).strip() if pd.notna(values["symptom_text"]) else ""
         for slot in quarantine.SLOTS:
             temperature = values[f"{slot}_temperature"]
-            temperature = None if pd.isna(temperature) else round(float(temperature), 1)
-            symptoms = bool(values[f"{slot}_symptoms"])
-            reading = row[slot]
-            fields = {"temperature": temperature, "symptoms": symptoms, "symptom_text": text or None, "by": by}
-            if reading is None:
-                additions += new_reading(row["episode_id"], day, slot, fields)
-            elif temperature is not None and (temperature, symptoms) != (reading["temperature"], reading["symptoms"]):
-                corrections.append((reading["id"], fields))
-    return additions, corrections
-
-
-def new_reading(episode_id: int, day: date, slot: str, fields: Mapping[str, Any]) -> list[dict]:
-    """The reading to add to an empty slot, as a list of one, when something was entered for it (a temperature or
-    symptoms: symptoms without a temperature are refused by the data layer, naming the person); else none."""
-    if fields["temperature"] is None and not fields["symptoms"]:
-        return []
-    return [{"episode_id": episode_id, "date": day, "slot": slot, **fields}]
+            fields = {
+                "temperature": None if pd.isna(temperature) else round(float(temperature), 1),
+                "symptoms": bool(values[f"{slot}_symptoms"]),
+                "symptom_text": text or None,
+                "by": by,
+            }
+            changes.note(row["episode_id"], day, slot, row[slot], fields)
+    return changes
 
 
 # --- the follow-up round of quick entry ----------------------------------------------------------------------------
@@ -273,72 +285,62 @@ def _round_slot(place: quarantine.PlaceRound) -> str:
 
 
 def _reading_inputs(row: Mapping[str, Any], key: str, at_site: bool) -> dict[str, Any]:
-    """One person's temperature and symptoms on one line (they stay side by side on a phone): the person's name,
-    as the role may see it, is the temperature's label (as typed: a label is Markdown)."""
+    """One person's temperature and symptoms on one line (they stay side by side on a phone), the round's reading
+    filled in: the person's name, as the role may see it, is the temperature's label (as typed: a label is
+    Markdown)."""
     who = plain(" · ".join((str(row["name"]), str(row["grid"]))) if at_site else row["name"])
+    reading = row["reading"]
     with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
         temperature = st.number_input(
             who,
-            value=None,
+            value=reading["temperature"] if reading else None,
             step=0.1,
             format="%.1f",
             placeholder=t("quarantine.field.temperature"),
             key=f"{key}-{row['episode_id']}-temperature",
         )
-        symptoms = st.checkbox(t("quarantine.field.symptoms"), key=f"{key}-{row['episode_id']}-symptoms")
-    return {"temperature": temperature, "symptoms": symptoms, "symptom_text": None, "by": actor().username}
+        symptoms = st.checkbox(
+            t("quarantine.field.symptoms"),
+            value=bool(reading and reading["symptoms"]),
+            key=f"{key}-{row['episode_id']}-symptoms",
+        )
+    return {
+        "temperature": None if temperature is None else round(temperature, 1),
+        "symptoms": symptoms,
+        "symptom_text": None,
+        "by": actor().username,
+    }
 
 
-def _store_round(form_name: str, place: str, slot: str, additions: list[dict]) -> None:
+def _store_round(form_name: str, place: str, day: date, slot: str, changes: GridChanges, reason: str) -> None:
     """Store the round in one transaction (:func:`data_layer.quarantine.save_followup_grid`); once stored, rerun with
-    the saved message: where, which round, how many, the fevers, and where to correct a reading."""
-    if not additions:
+    the saved message: where, which round, how many readings new and corrected, the fevers, how to correct."""
+    if not changes.additions and not changes.corrections:
         if not repeats_last_save(form_name):
             st.info(t("quarantine.page.nothing_to_save"))
         return
-    stored = save(form_name, quarantine.save_followup_grid, additions, [])
+    stored = save(form_name, quarantine.save_followup_grid, changes.additions, changes.corrections, reason or None)
     if stored is None:
         return
-    fevers = sum(1 for entry in additions if (entry["temperature"] or 0) >= quarantine.fever_threshold())
-    remember_saved(
-        form_name,
-        t(
-            "quarantine.page.round_saved",
-            place=plain(place),
-            day=day_text(additions[0]["date"]),
-            slot=label(slot),
-            count=stored,
-            fevers=fevers,
-        )
-        + "\n\n"
-        + t("quarantine.page.round_correct_hint", page=t("quarantine.page.nav"), tab=t("quarantine.page.tab.followup")),
+    saved = t(
+        "quarantine.page.round_saved",
+        place=plain(place),
+        day=day_text(day),
+        slot=label(slot),
+        count=len(changes.additions),
+        fevers=changes.fevers(),
     )
+    if changes.corrections:
+        saved += t("quarantine.page.round_corrected", count=len(changes.corrections))
+    remember_saved(form_name, f"{saved}\n\n{t('quarantine.page.round_correct_hint')}")
     st.rerun()
-
-
-def _followed_up(rows: Sequence[Mapping[str, Any]]) -> None:
-    """The people of the round already followed up, with their readings, under the form."""
-    done = [row for row in rows if row["reading"] is not None]
-    if not done:
-        return
-    st.caption(t("quarantine.page.round_done", count=len(done)))
-    st.dataframe(
-        pd.DataFrame(
-            {
-                t("quarantine.field.name"): [row["name"] for row in done],
-                t("quarantine.field.temperature"): [row["reading"]["temperature"] for row in done],
-                t("quarantine.field.symptoms"): [bool(row["reading"]["symptoms"]) for row in done],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
 
 
 def followup_round_form(form_name: str) -> None:
     """Today's AM or PM follow-up round of one of the clerk's places (quick entry): the people not yet followed up
-    first, a temperature and symptoms each, saved in one tap as one transaction. People left blank are not stored;
-    a double tap stores once and shows the saved message (:mod:`ui.forms`)."""
+    first, a temperature and symptoms each; then those followed up, their readings filled in, corrected by changing
+    them (with a reason). One tap saves the round as one transaction; people left blank are not stored; a double
+    tap stores once and shows the saved message (:mod:`ui.forms`)."""
     who, today = actor(), clock.today()
     places = read(quarantine.round_places, today, who)
     feedback = st.container()  # above the form: in the first screen of a phone, where the clerk looks
@@ -350,21 +352,23 @@ def followup_round_form(form_name: str) -> None:
     place = _round_place(places)
     slot = _round_slot(place)
     rows = read(quarantine.followup_round, today, slot, place["place"], who)
-    pending = [row for row in rows if row["reading"] is None]
-    tapped, additions = False, []
-    if pending:
-        with entry_form(form_name) as token:
-            key = form_key(form_name, token)
-            at_site = place["place"].site_id is not None
-            for row in pending:
-                additions += new_reading(row["episode_id"], today, slot, _reading_inputs(row, key, at_site))
-            tapped = st.form_submit_button(t("quarantine.page.round_submit"), type="primary", width="stretch")
-    else:
+    done = sum(1 for row in rows if row["reading"] is not None)
+    if done == len(rows):
         st.caption(t("quarantine.page.round_complete", slot=label(slot)))
-    _followed_up(rows)
+    changes, reason = GridChanges(), ""
+    with entry_form(form_name) as token:
+        key = form_key(form_name, token)
+        at_site = place["place"].site_id is not None
+        for position, row in enumerate(rows):
+            if position == len(rows) - done:
+                st.caption(t("quarantine.page.round_done", count=done))
+            changes.note(row["episode_id"], today, slot, row["reading"], _reading_inputs(row, key, at_site))
+        if done:
+            reason = st.text_input(t("quarantine.page.correction_reason"), key=f"{key}-reason")
+        tapped = st.form_submit_button(t("quarantine.page.round_submit"), type="primary", width="stretch")
     with feedback:
         if tapped:
-            _store_round(form_name, place_name(place), slot, additions)
+            _store_round(form_name, place_name(place), today, slot, changes, reason)
         show_saved(form_name)
 
 

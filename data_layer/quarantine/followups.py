@@ -288,14 +288,19 @@ def add_followup(ctx: WriteContext, data: Mapping[str, object]) -> int:
     try:
         return add_followups(ctx, [data])[0]
     except ValidationError as refusal:
-        raise ValidationError(
-            [
-                dataclasses.replace(
-                    error, params={key: value for key, value in error.params.items() if key != "row"}, subject=None
-                )
-                for error in refusal.errors
-            ]
-        ) from None
+        raise _of_one(refusal) from None
+
+
+def _of_one(refusal: ValidationError) -> ValidationError:
+    """The refusal of a batch of one follow-up as the refusal of that follow-up: no row, no person named."""
+    return ValidationError(
+        [
+            dataclasses.replace(
+                error, params={key: value for key, value in error.params.items() if key != "row"}, subject=None
+            )
+            for error in refusal.errors
+        ]
+    )
 
 
 def correct_followup(ctx: WriteContext, followup_id: object, data: Mapping[str, object], reason: object) -> int:
@@ -305,7 +310,10 @@ def correct_followup(ctx: WriteContext, followup_id: object, data: Mapping[str, 
     by, date, slot); the others are taken from the row corrected. The old row
     stays in the ledger; only the new one counts in the figures.
     """
-    return correct_followups(ctx, [(followup_id, data)], reason)[0]
+    try:
+        return correct_followups(ctx, [(followup_id, data)], reason)[0]
+    except ValidationError as refusal:
+        raise _of_one(refusal) from None
 
 
 def correct_followups(
@@ -316,7 +324,8 @@ def correct_followups(
     Each correction is checked as if the ones before it were already stored (a reading they superseded is no
     longer effective, a slot they filled is taken), so the batch accepts and refuses exactly what one correction
     after another would, the first refused one refusing all. The rows are read, and the new ones stored, with
-    one statement each for the whole batch, so that a site's whole grid saves at once.
+    one statement each for the whole batch, so that a site's whole grid saves at once. A refusal names the
+    person whose reading it is (the errors' ``subject``).
     """
     require_write(ctx.actor, DOMAIN)
     followup = quarantine_followups
@@ -348,7 +357,10 @@ def correct_followups(
         readings.get((original["episode_id"], original["date"], original["slot"]), set()).discard(original_id)
         taken = {slot for slot, ids in readings.items() if ids} | filled
         _check_followup(entry, taken)
-        entry.checks.raise_if_any()
+        if entry.checks.errors:
+            raise ValidationError(
+                [dataclasses.replace(error, subject=episode["person_name"]) for error in entry.checks.errors]
+            )
         superseded.add(original_id)
         filled.add((episode["id"], entry.day, entry.slot))
         rows.append(
