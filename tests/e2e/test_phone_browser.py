@@ -13,6 +13,7 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as time_of_day
 
@@ -77,10 +78,11 @@ def free_checkpoint(url: str) -> str:
 
 
 class Clerk:
-    """A clerk's hands on the phone: every tap and keystroke is counted."""
+    """A clerk's hands on the phone: every tap and keystroke is counted. ``save`` is the label of the form's
+    save button."""
 
-    def __init__(self, page):
-        self.page, self.taps, self.keystrokes = page, 0, 0
+    def __init__(self, page, save: str = "保存"):
+        self.page, self.taps, self.keystrokes, self.save = page, 0, 0, save
 
     def tap(self, locator) -> None:
         locator.tap()
@@ -96,7 +98,7 @@ class Clerk:
         self.tap(self.page.get_by_role("option", name=name))
 
     def save_button(self):
-        return self.page.get_by_role("button", name="保存", exact=True)
+        return self.page.get_by_role("button", name=self.save, exact=True)
 
     def double_tap_save(self, gap_ms: int) -> None:
         """Two taps where the save button was, ``gap_ms`` apart, as a finger does it."""
@@ -336,37 +338,52 @@ def test_a_reload_keeps_the_clerk_signed_in_until_sign_out_or_the_account_is_dis
         clerk.page.close()
 
 
-ROUND_SITE = "手机随访点"
 ROUND_PEOPLE = ("随访甲", "随访乙", "随访丙", "随访丁")
 ROUND_TEMPERATURES = ("36.5", "36.8", "38.1", "36.4")
-ROUND_CLERK = ("site-clerk", "site-clerk-demo-1")
+ROUND_NUMBERS = itertools.count(1)
+ROUND_SAVE = "保存本轮随访"
 
 
-def site_with_a_round(url: str) -> dict[str, int]:
+@dataclass(frozen=True)
+class Round:
+    """A site of the test's own, its clerk's user name and password, and its people's episodes by name."""
+
+    site: str
+    clerk: tuple[str, str]
+    episodes: dict[str, int]
+
+
+def site_with_a_round(url: str) -> Round:
     """A site of its own with four people admitted today and a clerk assigned to it alone: whatever the hour, the
     round proposed has nobody followed up yet (the sample's own sites are followed up as the hours pass)."""
+    number = next(ROUND_NUMBERS)
+    name, clerk = f"手机随访点{number}", (f"site-clerk-{number}", "site-clerk-demo-1")
     engine = connect(url)
     admin = Actor("admin", "admin")
-    site = perform(engine, admin, quarantine.add_site, {"name": ROUND_SITE, "capacity": 10})
+    site = perform(engine, admin, quarantine.add_site, {"name": name, "capacity": 10})
     episodes = {
-        name: perform(
+        person: perform(
             engine,
             admin,
             quarantine.register,
             quarantine_person(
-                n, clock.today(), name=name, id_number=id_number(n, "44030519850101"), mode="centralized", site=site
+                number * 10 + n,
+                clock.today(),
+                name=person,
+                id_number=id_number(number * 10 + n, "44030519850101"),
+                mode="centralized",
+                site=site,
             ),
         )
-        for n, name in enumerate(ROUND_PEOPLE, start=1)
+        for n, person in enumerate(ROUND_PEOPLE, start=1)
     }
-    username, password = ROUND_CLERK
-    perform(engine, admin, create_user, username, "clerk", password, assignments={"quarantine": [site]})
+    perform(engine, admin, create_user, clerk[0], "clerk", clerk[1], assignments={"quarantine": [site]})
     engine.dispose()
-    return episodes
+    return Round(name, clerk, episodes)
 
 
-def stored_round(url: str, episodes: dict[str, int]) -> dict[str, tuple]:
-    """Each person's follow-ups of today: (slot, temperature, symptoms)."""
+def stored_round(url: str, episodes: dict[str, int]) -> list[tuple]:
+    """Every follow-up of today of the round's people: (name, slot, temperature, symptoms), by name."""
     engine = connect(url)
     followup = quarantine.quarantine_followups
     with engine.connect() as conn:
@@ -377,51 +394,86 @@ def stored_round(url: str, episodes: dict[str, int]) -> dict[str, tuple]:
         ).all()
     engine.dispose()
     names = {episode_id: name for name, episode_id in episodes.items()}
-    return {names[episode_id]: (slot, temperature, bool(symptoms)) for episode_id, slot, temperature, symptoms in rows}
+    return sorted(
+        (names[episode_id], slot, temperature, bool(symptoms)) for episode_id, slot, temperature, symptoms in rows
+    )
 
 
-def test_a_site_clerk_enters_the_round_of_their_site_in_one_save(browser, phone_app, artifacts):
-    base_url, url = phone_app
-    episodes = site_with_a_round(url)
-    proposed = quarantine.proposed_slot(clock.now())
-    page, _ = sign_in(browser, base_url, *ROUND_CLERK, **PHONE)
+def signed_in_site_clerk(browser, base_url: str, round_: Round) -> Clerk:
+    page, _ = sign_in(browser, base_url, *round_.clerk, **PHONE)
     page.get_by_role("heading", name="快速录入").wait_for(timeout=30_000)
-    clerk = Clerk(page)
-    opened = time.monotonic()
-    slot = page.get_by_test_id("stMain").get_by_role("radiogroup", name="时段").get_by_role("radio", checked=True)
-    assert slot.inner_text().startswith({"AM": "上午", "PM": "下午"}[proposed]) and "待随访 4" in slot.inner_text()
-    labels = page.locator("[data-testid=stForm] input[type=number]").evaluate_all(
+    return Clerk(page, ROUND_SAVE)
+
+
+def fill_the_round(clerk: Clerk, fever: str | None = None) -> dict[str, str]:
+    """Type each person's temperature (and tick ``fever``'s symptoms), as the form lists them; what was typed."""
+    labels = clerk.page.locator("[data-testid=stForm] input[type=number]").evaluate_all(
         "inputs => inputs.map(input => input.getAttribute('aria-label'))"
     )
     assert sorted(label.split(" · ")[0] for label in labels) == sorted(ROUND_PEOPLE), labels
     typed = dict(zip(ROUND_PEOPLE, ROUND_TEMPERATURES, strict=True))
     for label in labels:
         clerk.type_into(label, typed[label.split(" · ")[0]])
-    fever_row = labels.index(next(label for label in labels if label.startswith("随访丙")))
-    clerk.tap(page.get_by_test_id("stForm").get_by_test_id("stCheckbox").nth(fever_row).locator("label"))
+    if fever is not None:
+        row = next(position for position, label in enumerate(labels) if label.startswith(fever))
+        clerk.tap(clerk.page.get_by_test_id("stForm").get_by_test_id("stCheckbox").nth(row).locator("label"))
+    return typed
+
+
+def test_a_site_clerk_enters_the_round_of_their_site_in_one_save(browser, phone_app, artifacts):
+    base_url, url = phone_app
+    round_ = site_with_a_round(url)
+    proposed = quarantine.proposed_slot(clock.now())
+    clerk = signed_in_site_clerk(browser, base_url, round_)
+    page = clerk.page
+    opened = time.monotonic()
+    slot = page.get_by_test_id("stMain").get_by_role("radiogroup", name="时段").get_by_role("radio", checked=True)
+    assert slot.inner_text().startswith({"AM": "上午", "PM": "下午"}[proposed]) and "待随访 4" in slot.inner_text()
+    typed = fill_the_round(clerk, fever="随访丙")
     page.screenshot(path=str(artifacts / "phone-followup-round-filled.png"))
     sizes = page.locator("[data-testid=stForm] [data-testid=stNumberInputContainer]").evaluate_all(
         "boxes => boxes.map(box => [parseFloat(getComputedStyle(box.querySelector('input')).fontSize),"
         " box.getBoundingClientRect().height])"
     )
     assert all(font >= 16 and height >= 44 for font, height in sizes), sizes
-    save = page.get_by_role("button", name="保存本轮随访").bounding_box()
+    save = clerk.save_button().bounding_box()
     assert save["y"] >= 0 and save["y"] + save["height"] <= PHONE["viewport"]["height"], save
-    clerk.tap(page.get_by_role("button", name="保存本轮随访"))
-    page.get_by_text(f"已保存：{ROUND_SITE}").first.wait_for(timeout=30_000)
+    clerk.tap(clerk.save_button())
+    page.get_by_text(f"已保存：{round_.site}").first.wait_for(timeout=30_000)
     seconds = time.monotonic() - opened
     settle(page)
-    page.screenshot(path=str(artifacts / "phone-followup-round-saved.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "phone-followup-round-saved.png"))
     text = main_text(page)
     page.close()
     assert "随访 4 人（发热 1 人）" in text and "已随访 4 人" in text, text
-    stored = stored_round(url, episodes)
-    slots = {slot for slot, _, _ in stored.values()}
-    assert len(slots) == 1 and slots <= {proposed, quarantine.proposed_slot(clock.now())}, stored
-    assert {name: (temperature, symptoms) for name, (_, temperature, symptoms) in stored.items()} == {
-        name: (float(typed[name]), name == "随访丙") for name in ROUND_PEOPLE
-    }
+    stored = stored_round(url, round_.episodes)
+    assert len({slot for _, slot, _, _ in stored}) == 1, stored
+    assert stored[0][1] in {proposed, quarantine.proposed_slot(clock.now())}, stored
+    assert [(name, temperature, symptoms) for name, _, temperature, symptoms in stored] == sorted(
+        (name, float(typed[name]), name == "随访丙") for name in ROUND_PEOPLE
+    )
     measured = {"people": len(ROUND_PEOPLE), "taps": clerk.taps, "keystrokes": clerk.keystrokes}
     (artifacts / "phone-followup-round.json").write_text(
         json.dumps({**measured, "seconds_to_saved": round(seconds, 2)})
     )
+
+
+@pytest.mark.parametrize("gap_ms", [150, 700])
+def test_a_double_tap_on_the_rounds_save_stores_each_reading_once_and_reads_saved(
+    browser, phone_app, artifacts, gap_ms
+):
+    base_url, url = phone_app
+    round_ = site_with_a_round(url)
+    clerk = signed_in_site_clerk(browser, base_url, round_)
+    page = clerk.page
+    fill_the_round(clerk)
+    clerk.double_tap_save(gap_ms)
+    page.get_by_text(f"已保存：{round_.site}").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)  # whatever the second tap started has finished by now
+    settle(page)
+    text = main_text(page)
+    page.screenshot(path=str(artifacts / f"phone-followup-round-double-tap-{gap_ms}ms.png"))
+    page.close()
+    refusals = ("：必填", "已提交过", "已有随访记录", "没有新填或修改")  # the reason's label says 必填 too
+    assert "随访 4 人" in text and not [word for word in refusals if word in text], text
+    assert len(stored_round(url, round_.episodes)) == len(ROUND_PEOPLE)
