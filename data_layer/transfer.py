@@ -18,12 +18,14 @@ imports in seconds instead of minutes.
 from __future__ import annotations
 
 import csv
+import hashlib
 import importlib
 import io
 import math
 import re
 import struct
 import unicodedata
+import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -573,6 +575,10 @@ def import_ledger(
     The file is read and parsed before the transaction begins, and its rows are checked before the write lock
     is taken (see ``check_before_locking`` of :func:`data_layer.db.write`): a file of the big ledgers, checked
     whole before its first row is stored, holds the lock only while it is stored, and a refused one never.
+
+    The import is one audited write: one audit row for the file (who, when, the kind, the file's name and
+    SHA-256, the rows stored) with a new batch id, which every row it stored carries (see
+    :class:`data_layer.db.WriteContext`); the data version moves on by that one row.
     """
     kind = transfer_kind(kind_name)
     ledgers = ledger_sheets(kind, read_sheets(source, file_name), file_name or str(source), sheet)
@@ -589,10 +595,19 @@ def import_ledger(
         stored = (
             _store_each(ctx, kind, parsed, ticker) if add_rows is None else _store_all(ctx, add_rows, parsed, ticker)
         )
-        ctx.audit(f"import.{kind.name}", kind.name, after={"rows": stored})
+        ctx.audit(f"import.{kind.name}", kind.name, after={"file": name, "sha256": digest, "rows": stored})
         return stored
 
-    stored = write(engine, actor, work, batch=f"import:{kind.name}", check_before_locking=True)
+    name = file_name or (source.name if isinstance(source, Path) else None)
+    digest = hashlib.sha256(source.read_bytes() if isinstance(source, Path) else source).hexdigest()
+    stored = write(
+        engine,
+        actor,
+        work,
+        batch=f"import:{kind.name}",
+        import_batch_id=uuid.uuid4().hex,
+        check_before_locking=True,
+    )
     ticker.finish()
     return Imported(stored, tuple(ledger.title for ledger in ledgers if ledger.title is not None))
 
