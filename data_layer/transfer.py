@@ -11,8 +11,9 @@ The big ledgers (checkpoint counts, supply movements, follow-ups) also have a
 batch function that checks a whole file by the same rules and with the same
 messages as the form, but looks names up once, checks the file's rows against
 each other and against the stored rows in a few queries, and stores the rows
-and their audit rows with one statement each: a file of many thousand rows
-imports in seconds instead of minutes.
+with one statement: a file of many thousand rows imports in seconds instead of
+minutes. Every import is audited by one row for the file, its batch id stamped
+on every row it stored (:func:`import_ledger`).
 """
 
 from __future__ import annotations

@@ -78,12 +78,11 @@ class WriteContext:
         """Insert one row and audit it; returns the new row's id. The values go as parameters of a statement
         SQLAlchemy has compiled before, not into a statement built anew, which cost a single entry's write
         more than the database's work. A row of an import file is stamped with its batch instead of audited."""
-        if self.import_batch_id is not None:
-            stamped = {**values, IMPORT_BATCH: self.import_batch_id}
-            batch_row_id: int = self.conn.execute(table.insert().returning(table.c.id), stamped).scalar_one()
-            return batch_row_id
-        row_id: int = self.conn.execute(table.insert().returning(table.c.id), values).scalar_one()
-        self.audit(action, table, row_id, after=values)
+        loaded = self.import_batch_id is not None
+        row = {**values, IMPORT_BATCH: self.import_batch_id} if loaded else values
+        row_id: int = self.conn.execute(table.insert().returning(table.c.id), row).scalar_one()
+        if not loaded:
+            self.audit(action, table, row_id, after=values)
         return row_id
 
     def insert_many(self, table: sa.Table, action: str, rows: list[dict]) -> list[int]:
