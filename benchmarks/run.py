@@ -33,7 +33,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -53,6 +53,7 @@ from benchmarks.common import (
 
 REPORT = ROOT / "benchmarks" / "RESULTS.md"
 NOTES = ROOT / "benchmarks" / "NOTES.md"
+RUN_RECORD = OUT / "run.json"
 ALONGSIDE_SOAK = ("bench_followups", "bench_import")
 AFTER_SOAK = ("bench_briefing", "bench_pages", "bench_writers")
 
@@ -96,7 +97,21 @@ def run_and_show(name: str, log_dir: Path, steps: list[Step], alongside: str = "
     return succeeded
 
 
+def rerender() -> int:
+    """Write ``benchmarks/RESULTS.md`` again from the last run's figures and record (``--render``): after the
+    notes in ``benchmarks/NOTES.md`` were edited, without measuring anything again."""
+    record = json.loads(RUN_RECORD.read_text())
+    run = record["run"]
+    run["steps"] = [Step(**step) for step in run["steps"]]
+    results = {path.stem: json.loads(path.read_text()) for path in RESULTS_DIR.glob("*.json")}
+    REPORT.write_text(render(results, record["district"], Run(**run)), encoding="utf-8")
+    print(f"== wrote {REPORT.relative_to(ROOT)} from the run of {run['written']}")
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--render"]:
+        return rerender()
     started = time.perf_counter()
     os.environ.setdefault("BENCH_SCALE", "1")
     os.environ.setdefault("BENCH_WRITERS", "20")
@@ -136,7 +151,10 @@ def main() -> int:
     failures += [name for name in AFTER_SOAK if not run_and_show(name, logs, steps)]
     total = time.perf_counter() - started
     results = {path.stem: json.loads(path.read_text()) for path in RESULTS_DIR.glob("*.json")}
-    run = Run(total, load_at_start, steps, failures)
+    run = Run(
+        total, load_at_start, steps, failures, machine(), _sizes(), f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
+    )
+    RUN_RECORD.write_text(json.dumps({"run": asdict(run), "district": district}, ensure_ascii=False, indent=2))
     REPORT.write_text(render(results, district, run), encoding="utf-8")
     print(f"== wrote {REPORT.relative_to(ROOT)} in {total:.0f} s" + (f"; failed: {failures}" if failures else ""))
     return 1 if failures else 0
@@ -155,12 +173,17 @@ def verdict(value: float, limit: float, at_most: bool = True) -> str:
 
 @dataclass
 class Run:
-    """The run as a whole: its length, the load average as it began, its steps and what failed."""
+    """The run as a whole: its length, the load average as it began, its steps, what failed, the machine (its
+    load at the end), the sizes and when it ended; kept beside the figures so that the report can be rendered
+    again (``--render``)."""
 
     seconds: float
     load_at_start: tuple[float, float, float]
     steps: list[Step]
     failures: list[str]
+    machine: dict
+    sizes: dict[str, str]
+    written: str
 
 
 SIZES = (
@@ -172,6 +195,10 @@ SIZES = (
     "BENCH_ENTRIES",
     "BENCH_PG_DURABLE",
 )
+
+
+def _sizes() -> dict[str, str]:
+    return {name: os.environ[name] for name in SIZES if name in os.environ}
 
 
 def render(results: dict, district: dict, run: Run) -> str:
@@ -209,12 +236,12 @@ def read_notes() -> dict[str, str]:
 
 def run_section(run: Run, district: dict) -> list[str]:
     """When, on what, under which load and at which sizes the figures were measured."""
-    info = machine()
+    info = run.machine
     lines = [
         "# Benchmark results",
         "",
-        f"Written by `make bench` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} in {run.seconds:.0f} s. Sizes: "
-        + ", ".join(f"{name}={os.environ[name]}" for name in SIZES if name in os.environ)
+        f"Written by `make bench` on {run.written} in {run.seconds:.0f} s. Sizes: "
+        + ", ".join(f"{name}={value}" for name, value in run.sizes.items())
         + ".",
         "",
         f"Machine: {info['nproc']} cores ({info['cpu']}), {info['memory_gib']} GiB memory, {info['system']}; "

@@ -66,7 +66,18 @@ def rendered(tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
     steps = [report.Step("bench_import", "bench_memory", load_before=0.5), report.Step("bench_writers")]
     for step in steps:
         step.end()
-    return report.render(RESULTS, DISTRICT, report.Run(60, (0.5, 0.6, 0.7), steps, []))
+    machine = {
+        "nproc": 2,
+        "memory_gib": 8,
+        "cpu": "a CPU",
+        "python": "3",
+        "sqlite": "3",
+        "postgresql": "15",
+        "system": "Linux",
+        "load_average": (1.5, 1.0, 0.7),
+    }
+    run = report.Run(60, (0.5, 0.6, 0.7), steps, [], machine, {"BENCH_SCALE": "1"}, "2026-12-06 03:27 UTC")
+    return report.render(RESULTS, DISTRICT, run)
 
 
 def test_the_report_states_each_measurement_once_with_its_notes_under_it(rendered):
@@ -84,7 +95,8 @@ def test_the_report_names_the_durability_settings_of_every_figure(rendered):
 
 
 def test_the_report_gives_the_machine_and_the_load_of_the_run_and_of_each_step(rendered):
-    assert "Machine:" in rendered
-    assert "0.5, 0.6, 0.7 as the run began" in rendered
+    assert "Machine: 2 cores (a CPU)" in rendered
+    assert "0.5, 0.6, 0.7 as the run began and 1.5, 1.0, 0.7 at its end" in rendered
+    assert "Sizes: BENCH_SCALE=1." in rendered
     assert "| bench_import | bench_memory |" in rendered
     assert "| bench_writers |  |" in rendered
