@@ -48,7 +48,7 @@ from data_layer import settings
 from data_layer.db import DOMAIN_MODULES, Actor, WriteContext, write
 from data_layer.errors import FieldError, ImportRejected, RowError, RowsRejected, ValidationError
 from data_layer.validation import is_blank, parse_number, typed_text
-from data_layer.workbook import append_row, csv_text, csv_text_read, import_sheet_of, text_columns
+from data_layer.workbook import CSV_TEXT_MARK, append_row, csv_text, csv_text_read, import_sheet_of, text_columns
 
 Row = dict[str, object]
 Progress = Callable[[int, int], None]
@@ -270,6 +270,8 @@ def _read_csv(data: bytes) -> list[tuple[int, list]]:
         rows = list(reader)
     except csv.Error as error:
         raise _unreadable(reader.line_num, "error.malformed_row", reason=str(error)) from error
+    if CSV_TEXT_MARK not in text:  # no cell to unmark: most files, read without a look at each of their cells
+        return list(enumerate(rows, start=1))
     return [(number, [csv_text_read(cell) for cell in row]) for number, row in enumerate(rows, start=1)]
 
 
