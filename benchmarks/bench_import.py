@@ -1,10 +1,14 @@
 """Import throughput: a 100,000-row ``checkpoint_counts`` file against a bare ``executemany`` of the same rows.
 
 The import is the command line's and the admin page's: ``import_file`` reads the CSV, validates every row
-(the checkpoint, the period, the overlap with every other entry of the checkpoint, the counts), stores it
-with its audit row, and commits the file as one transaction. The floor is the least any import of these rows
-could cost: the same rows, already parsed, inserted by one SQLAlchemy ``executemany`` in one transaction,
-with no checks and no audit.
+(the checkpoint, the period, the overlap with every other entry of the checkpoint, the counts), stores the
+rows stamped with the file's batch and the file's one audit row, and commits the file as one transaction.
+The floor is the least any import of these rows could cost: the same rows, already parsed, inserted by one
+SQLAlchemy ``executemany`` in one transaction, with no checks and no audit.
+
+PostgreSQL is measured as the server is configured and, unless ``BENCH_PG_DURABLE=0``, once more with
+``fsync``, ``synchronous_commit`` and ``full_page_writes`` on (see ``benchmarks.common.durable_pg``); each
+figure names the settings it was measured with.
 """
 
 from __future__ import annotations
@@ -17,7 +21,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from benchmarks.common import OUT, drop_pg_database, fresh_store, line, pg_available, save
+from benchmarks.common import (
+    OUT,
+    drop_pg_database,
+    durability_text,
+    fresh_store,
+    line,
+    pg_setups,
+    save,
+    sqlite_durability,
+)
 from data_layer import clock
 from data_layer.checkpoints import checkpoint_counts
 from data_layer.checkpoints import checkpoints as checkpoint_table
@@ -38,6 +51,7 @@ def make_file(path: Path, rows: int) -> list[dict]:
     shifts = -(-rows // CHECKPOINTS)
     first = datetime.combine(clock.today(), datetime.min.time()) - timedelta(hours=8 * (shifts + 3))
     parsed = []
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
@@ -131,13 +145,14 @@ def measure(backend: str, rows: int) -> dict:
 
 
 def main() -> None:
-    result = {"sqlite": measure("sqlite", ROWS)}
-    if pg_available():
-        result["postgresql"] = measure("postgresql", PG_ROWS)
+    result = {"sqlite": {**measure("sqlite", ROWS), "durability": sqlite_durability()}}
+    for setup, durability in pg_setups():
+        result[setup] = {**measure("postgresql", PG_ROWS), "durability": durability}
     save("import", result)
-    for backend, figures in result.items():
+    for setup, figures in result.items():
         line(
-            f"import of {figures['rows']:,} checkpoint_counts rows on {backend}: "
+            f"import of {figures['rows']:,} checkpoint_counts rows on {setup} "
+            f"({durability_text(figures['durability'])}): "
             f"{figures['import_rows_per_second']:,.0f} rows/s ({figures['import_seconds']:.1f} s) vs bare executemany "
             f"{figures['floor_rows_per_second']:,.0f} rows/s ({figures['floor_seconds']:.1f} s) → "
             f"{figures['ratio']:.3f}× the floor (target ≥ 0.5×)"

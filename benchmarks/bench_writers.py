@@ -9,6 +9,9 @@ Two loads are measured with 20 writers: a burst, in which every writer submits i
 the last one is saved (20 clerks pressing submit without pause: the worst case), and a paced one, in which
 each writer submits about twice a second, which is still some thousand times what 20 checkpoints enter
 in a real shift.
+
+PostgreSQL is measured as the server is configured and, unless ``BENCH_PG_DURABLE=0``, once more with its
+durability settings on (``benchmarks.common.durable_pg``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,17 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from benchmarks.common import drop_pg_database, fresh_store, line, percentile, pg_available, save
+from benchmarks.common import (
+    SETUPS,
+    drop_pg_database,
+    durability_text,
+    fresh_store,
+    line,
+    percentile,
+    pg_setups,
+    save,
+    sqlite_durability,
+)
 from data_layer import checkpoints
 from data_layer.db import Actor, connect, perform
 
@@ -122,22 +135,38 @@ def prepare(backend: str, name: str, writers: int) -> str:
     return url
 
 
+def measure(backend: str) -> dict:
+    """One writer alone, then :data:`WRITERS` in a burst and paced, each on a fresh store of ``backend``."""
+    alone = run(prepare(backend, f"writers_{backend}_alone", 1), 1, ENTRIES * 2, 0)
+    burst = run(prepare(backend, f"writers_{backend}_burst", WRITERS), WRITERS, ENTRIES, 0)
+    paced = run(prepare(backend, f"writers_{backend}_paced", WRITERS), WRITERS, ENTRIES // 2, PACED_INTERVAL)
+    if backend == "postgresql":
+        for label in ("alone", "burst", "paced"):
+            drop_pg_database(f"cp_bench_writers_{backend}_{label}")
+    return {
+        "alone": alone,
+        "burst": burst,
+        "paced": paced,
+        "burst_p95_vs_alone": burst["p95_ms"] / alone["p95_ms"],
+        "paced_p95_vs_alone": paced["p95_ms"] / alone["p95_ms"],
+    }
+
+
 def main() -> None:
-    backends = ["sqlite"] + (["postgresql"] if pg_available() else [])
-    result = {"writers": WRITERS, "entries_per_writer": ENTRIES}
-    for backend in backends:
-        alone = run(prepare(backend, f"writers_{backend}_alone", 1), 1, ENTRIES * 2, 0)
-        burst = run(prepare(backend, f"writers_{backend}_burst", WRITERS), WRITERS, ENTRIES, 0)
-        paced = run(prepare(backend, f"writers_{backend}_paced", WRITERS), WRITERS, ENTRIES // 2, PACED_INTERVAL)
-        result[backend] = {
-            "alone": alone,
-            "burst": burst,
-            "paced": paced,
-            "burst_p95_vs_alone": burst["p95_ms"] / alone["p95_ms"],
-            "paced_p95_vs_alone": paced["p95_ms"] / alone["p95_ms"],
-        }
-        line(f"entry commit on {backend}: one writer alone p50 {alone['p50_ms']:.1f} ms, p95 {alone['p95_ms']:.1f} ms")
-        for label, figures in (("burst", burst), ("paced ~2/s each", paced)):
+    result: dict = {"writers": WRITERS, "entries_per_writer": ENTRIES}
+    result["sqlite"] = {**measure("sqlite"), "durability": sqlite_durability()}
+    for setup, durability in pg_setups():
+        result[setup] = {**measure("postgresql"), "durability": durability}
+    for setup in SETUPS:
+        if setup not in result:
+            continue
+        figures_of = result[setup]
+        alone = figures_of["alone"]
+        line(
+            f"entry commit on {setup} ({durability_text(figures_of['durability'])}): one writer alone "
+            f"p50 {alone['p50_ms']:.1f} ms, p95 {alone['p95_ms']:.1f} ms"
+        )
+        for label, figures in (("burst", figures_of["burst"]), ("paced ~2/s each", figures_of["paced"])):
             line(
                 f"  {WRITERS} writers, {label}: p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms "
                 f"(max {figures['max_ms']:.0f} ms) → p95 {figures['p95_ms'] / alone['p95_ms']:.1f}× alone "
@@ -146,9 +175,6 @@ def main() -> None:
             )
             for error in figures["errors"]:
                 line(f"    error: {error}")
-        if backend == "postgresql":
-            for label in ("alone", "burst", "paced"):
-                drop_pg_database(f"cp_bench_writers_{backend}_{label}")
     save("writers", result)
 
 

@@ -78,6 +78,91 @@ def pg_database(name: str) -> str:
     return sa.engine.make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
 
 
+SETUPS = ("sqlite", "postgresql", "postgresql-durable")
+"""The stores the write benchmarks measure, in the report's order (see :func:`pg_setups`)."""
+DURABILITY_SETTINGS = ("fsync", "synchronous_commit", "full_page_writes")
+"""The PostgreSQL settings that decide whether a commit waits for the disk. A production server has them on; the
+throw-away test server of ``.ci/run`` (and of this machine) has them off. All three take effect on a reload."""
+
+
+def pg_durability() -> dict[str, str]:
+    """The benchmark server's :data:`DURABILITY_SETTINGS` as it reports them now (``SHOW``)."""
+    engine = sa.create_engine(PG_SERVER)
+    with engine.connect() as conn:
+        found = {name: conn.exec_driver_sql(f"SHOW {name}").scalar_one() for name in DURABILITY_SETTINGS}
+    engine.dispose()
+    return found
+
+
+def durable_runs_wanted() -> bool:
+    """Whether the PostgreSQL figures are measured a second time with durability on (``BENCH_PG_DURABLE``,
+    on unless ``0``)."""
+    return os.environ.get("BENCH_PG_DURABLE", "1") != "0"
+
+
+@contextmanager
+def durable_pg() -> Iterator[dict[str, str]]:
+    """The benchmark server with every one of :data:`DURABILITY_SETTINGS` on, as a production server runs,
+    for the time of the block; yields the settings as the server then reports them.
+
+    ``fsync`` is the server's, not a session's: it is set by ``ALTER SYSTEM`` and a reload (no restart), for
+    every database of the server, and set back to the value found before, reloaded again, however the block
+    ends. A superuser's connection is needed (``COMMAND_POST_BENCH_PG``)."""
+    before = pg_durability()
+    _alter_system(dict.fromkeys(DURABILITY_SETTINGS, "on"))
+    try:
+        yield pg_durability()
+    finally:
+        _alter_system(before)
+        restored = pg_durability()
+        if restored != before:
+            raise RuntimeError(f"the server's durability settings were not restored: {restored} (was {before})")
+
+
+def _alter_system(values: dict[str, str]) -> None:
+    """Set server-wide settings (``ALTER SYSTEM``), reload the configuration and wait until the server uses them
+    (a reload reaches the backends a moment later)."""
+    server = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        for name, value in values.items():
+            conn.exec_driver_sql(f"ALTER SYSTEM SET {name} = {value}")
+        conn.exec_driver_sql("SELECT pg_reload_conf()")
+    server.dispose()
+    for _ in range(50):
+        if pg_durability() == values:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not take the settings {values}: {pg_durability()}")
+
+
+def pg_setups() -> Iterator[tuple[str, dict[str, str]]]:
+    """The PostgreSQL setups to measure, each as a key for the results and the server's durability settings:
+    ``postgresql``, the server as it is configured, and ``postgresql-durable`` (:func:`durable_pg`) when
+    :func:`durable_runs_wanted` and the server is not durable already. Nothing when no server is reachable."""
+    if not pg_available():
+        return
+    configured = pg_durability()
+    yield "postgresql", configured
+    if durable_runs_wanted() and set(configured.values()) != {"on"}:
+        with durable_pg() as durable:
+            yield "postgresql-durable", durable
+
+
+def sqlite_durability() -> dict[str, str]:
+    """What a SQLite store of the app commits with (``data_layer.db.connect``): the write-ahead log, and a sync
+    of it on every commit."""
+    engine = connect("sqlite://")
+    with engine.connect() as conn:
+        synchronous = conn.exec_driver_sql("PRAGMA synchronous").scalar_one()
+    engine.dispose()
+    return {"journal_mode": "wal", "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[synchronous]}
+
+
+def durability_text(settings: dict[str, str]) -> str:
+    """The settings as the report names them: ``fsync=off, synchronous_commit=off, …``."""
+    return ", ".join(f"{name}={value}" for name, value in settings.items())
+
+
 def drop_pg_database(name: str) -> None:
     server = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
     with server.connect() as conn:

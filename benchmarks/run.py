@@ -14,6 +14,16 @@ Sizes: the full district (``BENCH_SCALE``, default 1), 100,000-row import files 
 2,000 wall-screen refreshes, 20 writers. Each can be set on its own for a quicker look: ``BENCH_SCALE``,
 ``BENCH_REFRESHES``, ``BENCH_IMPORT_ROWS``, ``BENCH_IMPORT_PG_ROWS``, ``BENCH_WRITERS`` (20), ``BENCH_ENTRIES``
 (entries per writer, 50); ``COMMAND_POST_BENCH_PG`` names the PostgreSQL server.
+
+PostgreSQL's figures (the writers, the import) are measured twice: as the server is configured (this machine's
+and CI's test server runs with ``fsync``, ``synchronous_commit`` and ``full_page_writes`` off) and with all three
+on, as a production server runs, each row naming the settings it was measured with. The second needs a superuser
+(``ALTER SYSTEM``: ``fsync`` is the whole server's) and sets the server back when it ends; ``BENCH_PG_DURABLE=0``
+leaves it out.
+
+The report states each measurement once: its table gives the figure, the target and the verdict, and the notes
+kept under the result's heading in ``benchmarks/NOTES.md`` (why a target is missed, what was tried) follow it.
+The machine, its load as each step began and ended, and the sizes head the report.
 """
 
 from __future__ import annotations
@@ -23,12 +33,27 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.common import END, OUT, RESULTS_DIR, ROOT, SAMPLE_DAYS, district_store, machine, sample_store, scale
+from benchmarks.common import (
+    END,
+    OUT,
+    RESULTS_DIR,
+    ROOT,
+    SAMPLE_DAYS,
+    SETUPS,
+    district_store,
+    durability_text,
+    machine,
+    sample_store,
+    scale,
+)
 
 REPORT = ROOT / "benchmarks" / "RESULTS.md"
+NOTES = ROOT / "benchmarks" / "NOTES.md"
+RUN_RECORD = OUT / "run.json"
 ALONGSIDE_SOAK = ("bench_followups", "bench_import")
 AFTER_SOAK = ("bench_briefing", "bench_pages", "bench_writers")
 
@@ -44,15 +69,49 @@ def run_module(name: str, log: Path) -> subprocess.Popen:
     )
 
 
-def run_and_show(name: str, log_dir: Path) -> bool:
-    """Run one benchmark to its end and print its log; whether it succeeded."""
+@dataclass
+class Step:
+    """One benchmark of the run: how long it took and the machine's load (1-minute average) as it began and ended,
+    so that the report says under what load each figure was measured."""
+
+    name: str
+    alongside: str = ""
+    started: float = field(default_factory=time.perf_counter)
+    load_before: float = field(default_factory=lambda: os.getloadavg()[0])
+    seconds: float = 0.0
+    load_after: float = 0.0
+
+    def end(self) -> None:
+        self.seconds = time.perf_counter() - self.started
+        self.load_after = os.getloadavg()[0]
+
+
+def run_and_show(name: str, log_dir: Path, steps: list[Step], alongside: str = "") -> bool:
+    """Run one benchmark to its end and print its log; whether it succeeded. Its :class:`Step` joins ``steps``."""
     print(f"== {name}", flush=True)
+    step = Step(name, alongside)
     succeeded = run_module(name, log_dir / f"{name}.log").wait() == 0
+    step.end()
+    steps.append(step)
     print((log_dir / f"{name}.log").read_text(), end="", flush=True)
     return succeeded
 
 
+def rerender() -> int:
+    """Write ``benchmarks/RESULTS.md`` again from the last run's figures and record (``--render``): after the
+    notes in ``benchmarks/NOTES.md`` were edited, without measuring anything again."""
+    record = json.loads(RUN_RECORD.read_text())
+    run = record["run"]
+    run["steps"] = [Step(**step) for step in run["steps"]]
+    results = {path.stem: json.loads(path.read_text()) for path in RESULTS_DIR.glob("*.json")}
+    REPORT.write_text(render(results, record["district"], Run(**run)), encoding="utf-8")
+    print(f"== wrote {REPORT.relative_to(ROOT)} from the run of {run['written']}")
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--render"]:
+        return rerender()
     started = time.perf_counter()
     os.environ.setdefault("BENCH_SCALE", "1")
     os.environ.setdefault("BENCH_WRITERS", "20")
@@ -61,6 +120,7 @@ def main() -> int:
         "BENCH_IMPORT_ROWS": "100000",
         "BENCH_IMPORT_PG_ROWS": "100000",
         "BENCH_REFRESHES": "2000",
+        "BENCH_PG_DURABLE": "1",
     }
     for name, value in sizes.items():
         os.environ.setdefault(name, value)
@@ -72,20 +132,30 @@ def main() -> int:
         f"== preparing the stores (district at scale {scale():g}, sample of {SAMPLE_DAYS} days, ending {END})",
         flush=True,
     )
-    prepared = time.perf_counter()
+    load_at_start = os.getloadavg()
+    steps: list[Step] = []
+    preparation = Step("preparing the stores", "bench_memory")
     sample_store()
+    soak_step = Step("bench_memory")
     soak = run_module("bench_memory", logs / "bench_memory.log")
     _, district = district_store()
-    preparing = time.perf_counter() - prepared
-    failures = [name for name in ALONGSIDE_SOAK if not run_and_show(name, logs)]
+    preparation.end()
+    steps.append(preparation)
+    failures = [name for name in ALONGSIDE_SOAK if not run_and_show(name, logs, steps, "bench_memory")]
     print("== bench_memory (running since the start)", flush=True)
     if soak.wait() != 0:
         failures.append("bench_memory")
+    soak_step.end()
+    steps.append(soak_step)
     print((logs / "bench_memory.log").read_text(), end="", flush=True)
-    failures += [name for name in AFTER_SOAK if not run_and_show(name, logs)]
+    failures += [name for name in AFTER_SOAK if not run_and_show(name, logs, steps)]
     total = time.perf_counter() - started
     results = {path.stem: json.loads(path.read_text()) for path in RESULTS_DIR.glob("*.json")}
-    REPORT.write_text(render(results, district, preparing, total, failures), encoding="utf-8")
+    run = Run(
+        total, load_at_start, steps, failures, machine(), _sizes(), f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
+    )
+    RUN_RECORD.write_text(json.dumps({"run": asdict(run), "district": district}, ensure_ascii=False, indent=2))
+    REPORT.write_text(render(results, district, run), encoding="utf-8")
     print(f"== wrote {REPORT.relative_to(ROOT)} in {total:.0f} s" + (f"; failed: {failures}" if failures else ""))
     return 1 if failures else 0
 
@@ -101,31 +171,92 @@ def verdict(value: float, limit: float, at_most: bool = True) -> str:
     )
 
 
-def render(results: dict, district: dict, preparing: float, total: float, failures: list[str]) -> str:
-    info = machine()
+@dataclass
+class Run:
+    """The run as a whole: its length, the load average as it began, its steps, what failed, the machine (its
+    load at the end), the sizes and when it ended; kept beside the figures so that the report can be rendered
+    again (``--render``)."""
+
+    seconds: float
+    load_at_start: tuple[float, float, float]
+    steps: list[Step]
+    failures: list[str]
+    machine: dict
+    sizes: dict[str, str]
+    written: str
+
+
+SIZES = (
+    "BENCH_SCALE",
+    "BENCH_IMPORT_ROWS",
+    "BENCH_IMPORT_PG_ROWS",
+    "BENCH_REFRESHES",
+    "BENCH_WRITERS",
+    "BENCH_ENTRIES",
+    "BENCH_PG_DURABLE",
+)
+
+
+def _sizes() -> dict[str, str]:
+    return {name: os.environ[name] for name in SIZES if name in os.environ}
+
+
+def render(results: dict, district: dict, run: Run) -> str:
+    """The report: the run and its machine, then each measurement once, its target and verdict in its table,
+    and under it the notes on it from ``benchmarks/NOTES.md`` (why a target is missed, what was tried)."""
+    notes = read_notes()
+    sections = (
+        ("briefing", briefing_section),
+        ("pages", pages_section),
+        ("followups", followups_section),
+        ("writers", writers_section),
+        ("import", import_section),
+        ("memory", memory_section),
+    )
+    lines = run_section(run, district)
+    for name, section in sections:
+        if name in results:
+            lines += [*section(results[name]), *([notes[name], ""] if name in notes else [])]
+    return "\n".join(lines)
+
+
+def read_notes() -> dict[str, str]:
+    """``benchmarks/NOTES.md``'s text under each ``## <result>`` heading (``briefing``, ``import``, …)."""
+    if not NOTES.exists():
+        return {}
+    notes: dict[str, list[str]] = {}
+    current: list[str] = []
+    for row in NOTES.read_text(encoding="utf-8").splitlines():
+        if row.startswith("## "):
+            current = notes.setdefault(row[3:].strip(), [])
+        else:
+            current.append(row)
+    return {name: "\n".join(rows).strip() for name, rows in notes.items() if "\n".join(rows).strip()}
+
+
+def run_section(run: Run, district: dict) -> list[str]:
+    """When, on what, under which load and at which sizes the figures were measured."""
+    info = run.machine
     lines = [
         "# Benchmark results",
         "",
-        f"Written by `make bench` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} in {total:.0f} s "
-        f"(of which {preparing:.0f} s preparing the stores; the wall-screen soak ran alongside the preparation, the "
-        "follow-up grid and the imports). Sizes: "
-        + ", ".join(
-            f"{name}={os.environ[name]}"
-            for name in (
-                "BENCH_SCALE",
-                "BENCH_IMPORT_ROWS",
-                "BENCH_IMPORT_PG_ROWS",
-                "BENCH_REFRESHES",
-                "BENCH_WRITERS",
-                "BENCH_ENTRIES",
-            )
-            if name in os.environ
-        )
+        f"Written by `make bench` on {run.written} in {run.seconds:.0f} s. Sizes: "
+        + ", ".join(f"{name}={value}" for name, value in run.sizes.items())
         + ".",
         "",
         f"Machine: {info['nproc']} cores ({info['cpu']}), {info['memory_gib']} GiB memory, {info['system']}; "
-        f"Python {info['python']}, SQLite {info['sqlite']}, PostgreSQL {info['postgresql'] or 'not reachable'}; "
-        f"load average at the end {', '.join(f'{value:.1f}' for value in info['load_average'])}.",
+        f"Python {info['python']}, SQLite {info['sqlite']}, PostgreSQL {info['postgresql'] or 'not reachable'}. "
+        f"Load average (1, 5, 15 min) {_loads(run.load_at_start)} as the run began and "
+        f"{_loads(info['load_average'])} at its end; the machine may be shared, and a load above its cores "
+        "means other work competed with the benchmarks.",
+        "",
+        "| step | ran alongside | time | load (1 min) at start → end |",
+        "|---|---|---:|---|",
+        *[
+            f"| {step.name} | {step.alongside} | {step.seconds:.0f} s | "
+            f"{step.load_before:.1f} → {step.load_after:.1f} |"
+            for step in run.steps
+        ],
         "",
         f"District: scale {district['scale']:g} ({district['total_rows']:,} rows, the 365 days ending {END}), "
         f"generated by `benchmarks/district.py` in {district['seconds']:.0f} s "
@@ -139,122 +270,132 @@ def render(results: dict, district: dict, preparing: float, total: float, failur
         *[f"| {table} | {count:,} |" for table, count in district["rows"].items()],
         "",
     ]
-    if failures:
-        lines += [f"**Benchmarks that failed in this run:** {', '.join(failures)} (see `benchmarks/out/logs/`).", ""]
-    briefing = results.get("briefing")
-    if briefing:
+    if run.failures:
         lines += [
-            "## Briefing figures for one date",
-            "",
-            "| measure | figure | ratio | target |",
-            "|---|---:|---:|---|",
-            f"| `build_briefing` at sample scale | {briefing['sample_seconds'] * 1000:.1f} ms | | |",
-            f"| `build_briefing` at district scale | {briefing['district_seconds'] * 1000:.0f} ms | "
-            f"{briefing['district_vs_sample']:.1f}× sample | ≤ 3×: {verdict(briefing['district_vs_sample'], 3)} |",
-            f"| naive pandas (whole tables into DataFrames) at district scale | {briefing['naive_seconds']:.1f} s | "
-            f"briefing = {briefing['briefing_vs_naive']:.3f}× naive | ≤ 0.1×: "
-            f"{verdict(briefing['briefing_vs_naive'], 0.1)} |",
-            "",
-            "Per domain at district scale (ms): "
-            + ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in briefing.get("domains", {}).items())
-            + f". The pandas figures agree with `build_briefing`: {briefing['naive_agrees']}.",
+            f"**Benchmarks that failed in this run:** {', '.join(run.failures)} (see `benchmarks/out/logs/`).",
             "",
         ]
-    pages = results.get("pages")
-    if pages:
-        lines += [
-            "## Pages (AppTest script run, cold data cache, signed in as administrator)",
-            "",
-            "| page | sample | district | ratio | target ≤ 3× |",
-            "|---|---:|---:|---:|---|",
-            *[
-                f"| `{page}` | {figures['sample_seconds']:.2f} s | {figures['district_seconds']:.2f} s | "
-                f"{figures['ratio']:.1f}× | {verdict(figures['ratio'], 3)}"
-                + (f"; shows errors: {'; '.join(figures['problems'])[:200]}" if figures["problems"] else "")
-                + " |"
-                for page, figures in pages["pages"].items()
-            ],
-            "",
-        ]
-    followups = results.get("followups")
-    if followups:
-        lines += [
-            f"## Follow-up grid of a {followups['people']}-person site (district scale, one transaction each)",
-            "",
-            "| save | rows | time | target < 1 s |",
-            "|---|---:|---:|---|",
-            f"| the day filled in | {followups['fill_rows']} readings | {followups['fill_seconds']:.2f} s | "
-            f"{verdict(followups['fill_seconds'], followups['target_seconds'])} |",
-            f"| every morning reading corrected | {followups['correct_rows']} corrections | "
-            f"{followups['correct_seconds']:.2f} s | "
-            f"{verdict(followups['correct_seconds'], followups['target_seconds'])} |",
-            "",
-        ]
-    writers = results.get("writers")
-    if writers:
-        lines += [
-            f"## Entry commit latency ({writers['writers']} writer processes against one writer alone)",
-            "",
-            "| store | load | entries | p50 | p95 | max | p95 ratio to alone | target ≤ 10× | rows stored "
-            "| duplicated | errors shown |",
-            "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
-        ]
-        for backend in ("sqlite", "postgresql"):
-            if backend not in writers:
-                continue
-            alone = writers[backend]["alone"]
-            for label in ("alone", "burst", "paced"):
-                figures = writers[backend][label]
-                ratio = figures["p95_ms"] / alone["p95_ms"]
-                target = "" if label == "alone" else verdict(ratio, 10)
-                if backend == "sqlite" and label != "alone":
-                    target += f"; p95 ≤ 50 ms: {verdict(figures['p95_ms'], 50)}"
-                lines.append(
-                    f"| {backend} | {label} | {figures['entries']} | {figures['p50_ms']:.1f} ms | "
-                    f"{figures['p95_ms']:.1f} ms | {figures['max_ms']:.0f} ms | {ratio:.1f}× | {target} | "
-                    f"{figures['rows']} | {figures['rows'] - figures['distinct_rows']} | "
-                    f"{figures['error_count']} |"
-                )
-        lines += [
-            "",
-            "Burst: every writer submits again the moment its entry is saved. Paced: each writer submits "
-            "about twice a second.",
-            "",
-        ]
-    imports = results.get("import")
-    if imports:
-        lines += [
-            "## Import throughput (`checkpoint_counts` CSV)",
-            "",
-            "| store | rows | import | bare executemany (floor) | import / floor | target ≥ 0.5× |",
-            "|---|---:|---:|---:|---:|---|",
-            *[
-                f"| {backend} | {figures['rows']:,} | {figures['import_rows_per_second']:,.0f} rows/s "
-                f"({figures['import_seconds']:.1f} s) | {figures['floor_rows_per_second']:,.0f} rows/s "
-                f"({figures['floor_seconds']:.1f} s) | {figures['ratio']:.3f}× | "
-                f"{verdict(figures['ratio'], 0.5, at_most=False)} |"
-                for backend, figures in imports.items()
-            ],
-            "",
-        ]
-    memory = results.get("memory")
-    if memory:
-        rss = memory["rss_mib"]
-        lines += [
-            "## Server memory of a wall screen (RSS of `streamlit run`)",
-            "",
-            f"After 100 refreshes {rss['100']:.0f} MiB, after {memory['refreshes']:,} "
-            f"{rss[str(memory['refreshes'])]:.0f} MiB: {memory['ratio']:.2f}× (target ≤ 1.2×: "
-            f"{verdict(memory['ratio'], 1.2)}). A refresh took {memory['refresh_ms']:.0f} ms on average "
-            f"(fragment runs: {memory['statuses']}). RSS along the way (MiB): "
-            + ", ".join(f"{key}: {value:.0f}" for key, value in rss.items())
-            + ".",
-            "",
-        ]
-    notes = ROOT / "benchmarks" / "NOTES.md"
-    if notes.exists():
-        lines += [notes.read_text(encoding="utf-8").strip(), ""]
-    return "\n".join(lines)
+    return lines
+
+
+def _loads(values: tuple[float, ...] | list[float]) -> str:
+    return ", ".join(f"{value:.1f}" for value in values)
+
+
+def briefing_section(briefing: dict) -> list[str]:
+    return [
+        "## Briefing figures for one date",
+        "",
+        "| measure | figure | ratio | target |",
+        "|---|---:|---:|---|",
+        f"| `build_briefing` at sample scale | {briefing['sample_seconds'] * 1000:.1f} ms | | |",
+        f"| `build_briefing` at district scale | {briefing['district_seconds'] * 1000:.0f} ms | "
+        f"{briefing['district_vs_sample']:.1f}× sample | ≤ 3×: {verdict(briefing['district_vs_sample'], 3)} |",
+        f"| naive pandas (whole tables into DataFrames) at district scale | {briefing['naive_seconds']:.1f} s | "
+        f"briefing = {briefing['briefing_vs_naive']:.3f}× naive | ≤ 0.1×: "
+        f"{verdict(briefing['briefing_vs_naive'], 0.1)} |",
+        "",
+        "Per domain at district scale (ms): "
+        + ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in briefing.get("domains", {}).items())
+        + f". The pandas figures agree with `build_briefing`: {briefing['naive_agrees']}.",
+        "",
+    ]
+
+
+def pages_section(pages: dict) -> list[str]:
+    return [
+        "## Pages (AppTest script run, cold data cache, signed in as administrator)",
+        "",
+        "| page | sample | district | ratio | target ≤ 3× |",
+        "|---|---:|---:|---:|---|",
+        *[
+            f"| `{page}` | {figures['sample_seconds']:.2f} s | {figures['district_seconds']:.2f} s | "
+            f"{figures['ratio']:.1f}× | {verdict(figures['ratio'], 3)}"
+            + (f"; shows errors: {'; '.join(figures['problems'])[:200]}" if figures["problems"] else "")
+            + " |"
+            for page, figures in pages["pages"].items()
+        ],
+        "",
+    ]
+
+
+def followups_section(followups: dict) -> list[str]:
+    return [
+        f"## Follow-up grid of a {followups['people']}-person site (district scale, one transaction each)",
+        "",
+        "| save | rows | time | target < 1 s |",
+        "|---|---:|---:|---|",
+        f"| the day filled in | {followups['fill_rows']} readings | {followups['fill_seconds']:.2f} s | "
+        f"{verdict(followups['fill_seconds'], followups['target_seconds'])} |",
+        f"| every morning reading corrected | {followups['correct_rows']} corrections | "
+        f"{followups['correct_seconds']:.2f} s | "
+        f"{verdict(followups['correct_seconds'], followups['target_seconds'])} |",
+        "",
+    ]
+
+
+def writers_section(writers: dict) -> list[str]:
+    lines = [
+        f"## Entry commit latency ({writers['writers']} writer processes against one writer alone)",
+        "",
+        "| store | durability | load | entries | p50 | p95 | max | p95 ratio to alone | target ≤ 10× "
+        "| rows stored | duplicated | errors shown |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for setup in (setup for setup in SETUPS if setup in writers):
+        alone = writers[setup]["alone"]
+        for label in ("alone", "burst", "paced"):
+            figures = writers[setup][label]
+            ratio = figures["p95_ms"] / alone["p95_ms"]
+            target = "" if label == "alone" else verdict(ratio, 10)
+            if setup == "sqlite" and label != "alone":
+                target += f"; p95 ≤ 50 ms: {verdict(figures['p95_ms'], 50)}"
+            lines.append(
+                f"| {setup} | {durability_text(writers[setup]['durability'])} | {label} | {figures['entries']} | "
+                f"{figures['p50_ms']:.1f} ms | {figures['p95_ms']:.1f} ms | {figures['max_ms']:.0f} ms | "
+                f"{ratio:.1f}× | {target} | {figures['rows']} | {figures['rows'] - figures['distinct_rows']} | "
+                f"{figures['error_count']} |"
+            )
+    return [
+        *lines,
+        "",
+        "Burst: every writer submits again the moment its entry is saved. Paced: each writer submits "
+        "about twice a second. `postgresql-durable`: the same server with its durability settings on, as a "
+        "production server runs (`benchmarks.common.durable_pg`).",
+        "",
+    ]
+
+
+def import_section(imports: dict) -> list[str]:
+    return [
+        "## Import throughput (`checkpoint_counts` CSV)",
+        "",
+        "| store | durability | rows | import | bare executemany (floor) | import / floor | target ≥ 0.5× |",
+        "|---|---|---:|---:|---:|---:|---|",
+        *[
+            f"| {setup} | {durability_text(figures['durability'])} | {figures['rows']:,} | "
+            f"{figures['import_rows_per_second']:,.0f} rows/s ({figures['import_seconds']:.1f} s) | "
+            f"{figures['floor_rows_per_second']:,.0f} rows/s ({figures['floor_seconds']:.1f} s) | "
+            f"{figures['ratio']:.3f}× | {verdict(figures['ratio'], 0.5, at_most=False)} |"
+            for setup, figures in ((setup, imports[setup]) for setup in SETUPS if setup in imports)
+        ],
+        "",
+    ]
+
+
+def memory_section(memory: dict) -> list[str]:
+    rss = memory["rss_mib"]
+    return [
+        "## Server memory of a wall screen (RSS of `streamlit run`)",
+        "",
+        f"After 100 refreshes {rss['100']:.0f} MiB, after {memory['refreshes']:,} "
+        f"{rss[str(memory['refreshes'])]:.0f} MiB: {memory['ratio']:.2f}× (target ≤ 1.2×: "
+        f"{verdict(memory['ratio'], 1.2)}). A refresh took {memory['refresh_ms']:.0f} ms on average "
+        f"(fragment runs: {memory['statuses']}). RSS along the way (MiB): "
+        + ", ".join(f"{key}: {value:.0f}" for key, value in rss.items())
+        + ".",
+        "",
+    ]
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from openpyxl import Workbook
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from data_layer.db import Actor, WriteContext, is_sqlite, load_schema, write
+from data_layer.db import IMPORT_BATCH, Actor, WriteContext, is_sqlite, load_schema, write
 from data_layer.derived import DERIVED_TABLES, rebuild_all
 from data_layer.errors import FieldError, ImportRejected, RowError, ValidationError
 from data_layer.permissions import require_admin
@@ -146,12 +146,13 @@ def _archive_rows(tables: list[sa.Table], sheets: dict[str | None, list[tuple[in
 
 
 def _table_rows(table: sa.Table, rows: list[tuple[int, list]], problems: list[RowError]) -> list[dict]:
-    """The rows of ``table``'s sheet as dicts of stored values; adds each problem to ``problems``."""
+    """The rows of ``table``'s sheet as dicts of stored values; adds each problem to ``problems``. An archive
+    written before rows named their import batch lacks that column, the last of its table: its rows have none."""
     expected = [column.name for column in table.columns]
     header = [None if is_blank(cell) else str(cell).strip() for cell in (rows[0][1] if rows else [])]
     while header and header[-1] is None:
         header.pop()
-    if header != expected:
+    if header not in (expected, [name for name in expected if name != IMPORT_BATCH]):
         found = ", ".join(name or "—" for name in header)
         problems.append(
             RowError(1, _file_error("error.archive_columns", expected=", ".join(expected), found=found), table.name)

@@ -1,6 +1,7 @@
 """The audit log as the administrator reads it: who did what, when, to which row, before and after.
 
-Every write leaves one row per change in ``audit_log`` (see :mod:`data_layer.db`);
+Every write leaves one row per change in ``audit_log`` (see :mod:`data_layer.db`), an import file one row
+for the file, with its name, SHA-256, row count and the batch id its stored rows carry;
 this module filters, pages, counts and exports those rows in SQL, so that an
 audit log of millions of rows is never loaded whole. Times are command-post
 local time, so a day filter means the command post's day.
@@ -23,7 +24,18 @@ from data_layer.transfer import write_table
 
 PAGE_SIZE = 50
 MAX_EXPORT_ROWS = 100_000
-EXPORT_COLUMNS = ("id", "at", "username", "action", "table_name", "row_id", "batch", "before", "after")
+EXPORT_COLUMNS = (
+    "id",
+    "at",
+    "username",
+    "action",
+    "table_name",
+    "row_id",
+    "batch",
+    "import_batch_id",
+    "before",
+    "after",
+)
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ What counts as a correction of day D: a row entered at or after D+1 00:00
 Not a correction: a first entry made late (a shift count, a follow-up, a
 movement, a registration or an enterprise entered after D but dated D is a
 late report, not a change of anything), and whatever a historical load
-wrote: an import or the sample scenario, whose audit rows carry the load's
-``batch`` name (:class:`data_layer.db.WriteContext`).
+wrote: an import file, whose rows carry its batch id, or the sample scenario
+and an archive, whose audit rows carry the load's ``batch`` name
+(:class:`data_layer.db.WriteContext`).
 
 How before and after are found: nothing is ever hidden in the store. Each
 correction concerns one unit (a checkpoint, an episode, a supply item, an
@@ -49,7 +50,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from data_layer import checkpoints, clock, enterprises, quarantine
 from data_layer.checkpoints import COUNT_FIELDS, checkpoint_counts
-from data_layer.db import audit_log
+from data_layer.db import IMPORT_BATCH, audit_log
 from data_layer.enterprises import REASONS, STATUSES, STATUSES_WITH_REASON, status_changes
 from data_layer.quarantine import (
     DUE_WINDOW_DAYS,
@@ -234,7 +235,10 @@ def _after_day(day: date) -> datetime:
 
 
 def _not_imported(conn: Connection, table: sa.Table, rows: Sequence[RowMapping]) -> list[RowMapping]:
-    """``rows`` of ``table`` without those a historical load (an import, the sample) wrote."""
+    """``rows`` of ``table`` without those a historical load wrote: an import file (the row carries its batch
+    id), or the sample, an archive or an import made before imports were audited per file (the row's own audit
+    row names the load)."""
+    rows = [row for row in rows if row[IMPORT_BATCH] is None]
     if not rows:
         return []
     loaded_ids: Iterable[str] = conn.execute(

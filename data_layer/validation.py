@@ -173,10 +173,14 @@ class Checks:
             self.fail(field, "error.required")
         return True
 
-    def _parsed(self, value: object, field: str, parse: Callable[[object], T | None], key: str) -> T | None:
+    def _parsed(
+        self, value: object, field: str, parse: Callable[[object], T | None], key: str | Callable[[], str]
+    ) -> T | None:
+        """``value`` as ``parse`` reads it, or a refusal under ``key``; a ``key`` that must look at the value (why a
+        date is refused) is a function, asked only when the value is refused: an import checks every row's dates."""
         parsed = parse(value)
         if parsed is None:
-            self.fail(field, key, value=_shown(value))
+            self.fail(field, key if isinstance(key, str) else key(), value=_shown(value))
         return parsed
 
     def _within(self, number: float, field: str, minimum: float | None, maximum: float | None) -> bool:
@@ -223,7 +227,7 @@ class Checks:
         """A calendar date (YYYY-MM-DD); entries may not be dated after today."""
         if self._missing(value, field, required):
             return None
-        parsed = self._parsed(value, field, _as_date, _date_refusal(value, "error.not_a_date"))
+        parsed = self._parsed(value, field, _as_date, lambda: _date_refusal(value, "error.not_a_date"))
         if parsed is not None and parsed.year < EARLIEST_YEAR:
             self.fail(field, "error.too_early", year=EARLIEST_YEAR)
             return None
@@ -236,7 +240,7 @@ class Checks:
         """A local date and time (YYYY-MM-DD HH:MM); entries may not lie in the future."""
         if self._missing(value, field, required):
             return None
-        parsed = self._parsed(value, field, _as_datetime, _date_refusal(value, "error.not_a_datetime"))
+        parsed = self._parsed(value, field, _as_datetime, lambda: _date_refusal(value, "error.not_a_datetime"))
         if parsed is not None and parsed.year < EARLIEST_YEAR:
             self.fail(field, "error.too_early", year=EARLIEST_YEAR)
             return None

@@ -64,6 +64,7 @@ def entries_frame(entries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             t("audit.field.table_name"): [entry["table_name"] for entry in entries],
             t("audit.field.row_id"): [entry["row_id"] or "" for entry in entries],
             t("audit.field.batch"): [entry["batch"] or "" for entry in entries],
+            t("audit.field.import_batch_id"): [entry["import_batch_id"] or "" for entry in entries],
         }
     )
 

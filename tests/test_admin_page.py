@@ -3,13 +3,16 @@ imports a file with a bad row (the row error shown, nothing stored); anyone else
 
 from __future__ import annotations
 
+import hashlib
 import json
+from datetime import timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data_layer import checkpoints, situation, users
+from data_layer import checkpoints, clock, situation, users
 from data_layer.db import Actor, connect, perform
+from data_layer.transfer import import_ledger
 from support import ROOT, count_rows, open_page
 
 ADMIN = Actor("admin", "admin")
@@ -170,6 +173,25 @@ def test_the_audit_log_page_filters_and_shows_a_change_before_and_after(monkeypa
     app.selectbox(key="audit:username").set_value("wang").run()
     assert list(app.dataframe[0].value["操作"]) == ["user.add"]
     assert "password_hash" not in str(app.json[1].value)
+
+
+def test_the_audit_log_page_shows_an_import_as_one_entry_with_its_file_and_count(monkeypatch, db_url, engine):
+    perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": "东门", "grid": "一网格", "kind": "road"})
+    start = clock.day_bounds(clock.today() - timedelta(days=1))[0]
+    shifts = [(start + timedelta(hours=hour), start + timedelta(hours=hour + 1)) for hour in range(3)]
+    rows = "".join(f"东门,{begin:%Y-%m-%d %H:%M},{end:%Y-%m-%d %H:%M},5,1,0,0,\n" for begin, end in shifts)
+    content = ("checkpoint,period_start,period_end,persons,vehicles,fever,turned_back,note\n" + rows).encode()
+    import_ledger(engine, ADMIN, "checkpoint_counts", content, "三班.csv")
+    app = open_admin(monkeypatch, db_url, page="pages/audit_log.py")
+    assert not app.exception and not app.error
+    shown = app.dataframe[0].value
+    assert list(shown["操作"]) == ["import.checkpoint_counts", "checkpoints.add_checkpoint"]
+    assert len(shown["导入批次号"][0]) == 32
+    assert json.loads(app.json[1].value) == {
+        "file": "三班.csv",
+        "rows": 3,
+        "sha256": hashlib.sha256(content).hexdigest(),
+    }
 
 
 def test_admin_pages_run_in_english(monkeypatch, db_url):

@@ -15,9 +15,10 @@ from openpyxl import load_workbook
 
 from data_layer import archive, briefing, checkpoints, clock
 from data_layer.cli import cli
-from data_layer.db import Actor, connect, perform
+from data_layer.db import IMPORT_BATCH, Actor, connect, perform
 from data_layer.derived import DERIVED_TABLES
 from data_layer.errors import ImportRejected, ValidationError
+from data_layer.transfer import import_ledger
 from support import snapshot
 
 ADMIN = Actor("admin-test", "admin")
@@ -170,3 +171,31 @@ def test_export_all_writes_one_sheet_per_ledger_with_the_histories_the_kinds_lea
         "briefing_notes",
     } <= set(titles)
     assert not {"users", "audit_log", "notify_channels", "checkpoint_daily_totals"} & set(titles)
+
+
+def test_imported_rows_keep_their_batch_through_an_archive_and_an_archive_without_batches_still_loads(
+    engine, empty_copy, database_factory, tmp_path: Path
+):
+    _, copy = empty_copy
+    perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": "东门", "grid": "第一网格", "kind": "road"})
+    start = clock.day_bounds(clock.today() - timedelta(days=1))[0]
+    counts = "checkpoint,period_start,period_end,persons,vehicles,fever,turned_back,note\n" + (
+        f"东门,{start:%Y-%m-%d %H:%M},{start + timedelta(hours=8):%Y-%m-%d %H:%M},40,2,0,1,\n"
+    )
+    import_ledger(engine, ADMIN, "checkpoint_counts", counts.encode(), "counts.csv")
+    archive.export_all(engine, tmp_path / "all.xlsx")
+    archive.import_all(copy, ADMIN, tmp_path / "all.xlsx")
+    assert archived_content(copy) == archived_content(engine)
+
+    older = load_workbook(tmp_path / "all.xlsx")
+    for sheet in older.worksheets:
+        if sheet.cell(1, sheet.max_column).value == IMPORT_BATCH:
+            sheet.delete_cols(sheet.max_column)
+    buffer = io.BytesIO()
+    older.save(buffer)
+    third = connect(database_factory.fresh_url())
+    archive.import_all(third, ADMIN, buffer.getvalue(), "older.xlsx")
+    with third.connect() as conn:
+        stored = conn.execute(sa.select(checkpoints.checkpoint_counts)).mappings().one()
+    assert (stored["persons"], stored[IMPORT_BATCH]) == (40, None)
+    third.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from data_layer import checkpoints as cp
 from data_layer import clock, quarantine, supplies, transfer
-from data_layer.db import Actor, connect, perform
+from data_layer.db import IMPORT_BATCH, Actor, connect, perform
 from data_layer.errors import ImportRejected, PermissionDenied
 from support import id_number
 
@@ -59,9 +59,13 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
 
 
 def dump(engine: Engine) -> dict[str, list[tuple]]:
+    """Every row of the ledgers and the audit log, an import's batch id (new for each file) as ``"batch"``."""
     with engine.connect() as conn:
         return {
-            table: [tuple(row) for row in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY id"))]
+            table: [
+                tuple("batch" if name == IMPORT_BATCH and value else value for name, value in row.items())
+                for row in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY id")).mappings()
+            ]
             for table in LEDGER_TABLES
         }
 

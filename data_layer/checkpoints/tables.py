@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from data_layer.db import metadata
+from data_layer.db import import_batch_column, metadata
 
 DOMAIN = "checkpoints"
 KINDS = ("compound_gate", "road", "station", "other")
@@ -27,6 +27,7 @@ checkpoints = sa.Table(
     sa.Column("latitude", sa.Float),
     sa.Column("longitude", sa.Float),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    import_batch_column(),
     sa.UniqueConstraint("name", name="uq_checkpoints_name"),
 )
 
@@ -47,6 +48,7 @@ checkpoint_counts = sa.Table(
     sa.Column("reason", sa.String(500)),
     sa.Column("entered_by", sa.String(100), nullable=False),
     sa.Column("entered_at", sa.DateTime, nullable=False),
+    import_batch_column(),
     sa.UniqueConstraint("supersedes_id", name="uq_checkpoint_counts_supersedes_id"),
     sa.Index("ix_checkpoint_counts_period_start", "period_start"),
     sa.Index("ix_checkpoint_counts_checkpoint_id_period_start", "checkpoint_id", "period_start"),

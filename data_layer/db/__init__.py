@@ -13,6 +13,7 @@ from data_layer.db.bulk import add_to_counters, insert_columns, insert_on_confli
 from data_layer.db.master import Directory, Finder, MasterLookup, referenced_row
 from data_layer.db.store import (
     DOMAIN_MODULES,
+    IMPORT_BATCH,
     MIGRATIONS_DIR,
     Record,
     Rows,
@@ -22,6 +23,7 @@ from data_layer.db.store import (
     data_version,
     database_url,
     get_setting,
+    import_batch_column,
     is_sqlite,
     last_change,
     load_schema,
@@ -44,6 +46,7 @@ from data_layer.db.writes import (
 __all__ = [
     "BACKUP_STEP_PAGES",
     "DOMAIN_MODULES",
+    "IMPORT_BATCH",
     "MIGRATIONS_DIR",
     "UNLOCKED_ATTEMPTS",
     "WRITE_ATTEMPTS",
@@ -62,6 +65,7 @@ __all__ = [
     "data_version",
     "database_url",
     "get_setting",
+    "import_batch_column",
     "insert_columns",
     "insert_on_conflict",
     "is_sqlite",

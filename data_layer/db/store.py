@@ -32,6 +32,21 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 metadata = sa.MetaData()
 
+IMPORT_BATCH = "import_batch_id"
+"""The column naming the import file a row was loaded from: the file's one audit row carries the same id."""
+
+
+def import_batch_column() -> sa.Column:
+    """The :data:`IMPORT_BATCH` column of a table an import file writes to: the id of the file's batch on every
+    row the import stored, empty on a row entered any other way (a form, a correction, the sample).
+
+    An import is audited by one row per file instead of one per stored row (see :mod:`data_layer.db.writes`);
+    this stamp is how each stored row is still traced to that audit row, and how the review of corrections
+    tells a loaded row from a later correction. It has no index: a row names its batch, and listing a batch's
+    rows, an auditor's rare question, reads the table, which spares every import an index to keep."""
+    return sa.Column(IMPORT_BATCH, sa.String(32))
+
+
 audit_log = sa.Table(
     "audit_log",
     metadata,
@@ -44,7 +59,9 @@ audit_log = sa.Table(
     sa.Column("before", sa.Text),
     sa.Column("after", sa.Text),
     sa.Column("batch", sa.String(80)),
+    sa.Column(IMPORT_BATCH, sa.String(32)),
     sa.Index("ix_audit_log_table_name_row_id", "table_name", "row_id"),
+    sa.Index("ix_audit_log_import_batch_id", IMPORT_BATCH),
     sa.Index("ix_audit_log_username_id", "username", "id"),
     sa.Index("ix_audit_log_at", "at"),
 )

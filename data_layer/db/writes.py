@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from data_layer import clock
 from data_layer.actor import Actor
 from data_layer.db.bulk import advance_id_sequence, insert_columns, insert_on_conflict
-from data_layer.db.store import audit_log, is_sqlite, settings, submission_tokens
+from data_layer.db.store import IMPORT_BATCH, audit_log, is_sqlite, settings, submission_tokens
 from data_layer.errors import DuplicateSubmission
 from data_layer.permissions import require_admin
 
@@ -35,14 +35,20 @@ T = TypeVar("T")
 class WriteContext:
     """What a write function gets: the open transaction and who is acting.
 
-    ``batch`` names a load of historical records (``import:<kind>``,
-    ``sample``); every audit row of the transaction carries it, which is how
-    the briefing review tells an import from a correction.
+    ``batch`` names a load of historical records (``import:<kind>``, ``sample``, ``import:all``); every audit
+    row of the transaction carries it, which is how the briefing review tells a load from a correction.
+
+    ``import_batch_id`` is set for an import file, which is audited as one write: the rows it inserts carry
+    the id in their :data:`~data_layer.db.store.IMPORT_BATCH` column and get no audit row of their own; the
+    file's one audit row, written by the import, carries the same id. A change an import makes to a row that
+    was there before (an enterprise's fields, say) keeps its own audit row with the values before and after,
+    which the row itself does not keep, and the id as well.
     """
 
     conn: Connection
     actor: Actor
     batch: str | None = None
+    import_batch_id: str | None = None
 
     def audit(
         self,
@@ -64,15 +70,19 @@ class WriteContext:
                 "before": _to_json(before),
                 "after": _to_json(after),
                 "batch": self.batch,
+                IMPORT_BATCH: self.import_batch_id,
             },
         )
 
     def insert(self, table: sa.Table, action: str, values: dict) -> int:
         """Insert one row and audit it; returns the new row's id. The values go as parameters of a statement
         SQLAlchemy has compiled before, not into a statement built anew, which cost a single entry's write
-        more than the database's work."""
-        row_id: int = self.conn.execute(table.insert().returning(table.c.id), values).scalar_one()
-        self.audit(action, table, row_id, after=values)
+        more than the database's work. A row of an import file is stamped with its batch instead of audited."""
+        loaded = self.import_batch_id is not None
+        row = {**values, IMPORT_BATCH: self.import_batch_id} if loaded else values
+        row_id: int = self.conn.execute(table.insert().returning(table.c.id), row).scalar_one()
+        if not loaded:
+            self.audit(action, table, row_id, after=values)
         return row_id
 
     def insert_many(self, table: sa.Table, action: str, rows: list[dict]) -> list[int]:
@@ -84,12 +94,16 @@ class WriteContext:
         cheap as an insert gets: neither database can say in which order a multi-row ``RETURNING`` answers,
         which leaves one statement per row on SQLite and a costly sort key on PostgreSQL. The table's name is
         given as a plain ``str``: SQLite's driver looks for an adapter for every value of a ``str`` subclass
-        such as SQLAlchemy's names, once per row.
+        such as SQLAlchemy's names, once per row. The rows of an import file are stamped with its batch in the
+        same statement and get no audit rows: one statement in all.
         """
         if not rows:
             return []
         ids = self._reserve_ids(table, len(rows))
-        self._insert_with_ids(table, action, ids, rows)
+        if self.import_batch_id is not None:
+            insert_columns(self.conn, table, _by_column(ids, rows), same={IMPORT_BATCH: self.import_batch_id})
+        else:
+            self._insert_with_ids(table, action, ids, rows)
         return ids
 
     def restore_many(self, table: sa.Table, action: str, rows: list[dict]) -> None:
@@ -103,7 +117,7 @@ class WriteContext:
 
     def _insert_with_ids(self, table: sa.Table, action: str, ids: list[int], rows: list[dict]) -> None:
         """Insert ``rows`` (of the same columns) with ``ids`` and an audit row each (see :meth:`insert_many`)."""
-        insert_columns(self.conn, table, {"id": ids, **{name: [values[name] for values in rows] for name in rows[0]}})
+        insert_columns(self.conn, table, _by_column(ids, rows))
         insert_columns(
             self.conn,
             audit_log,
@@ -127,6 +141,11 @@ class WriteContext:
         sequence = sa.func.pg_get_serial_sequence(table.name, table.c.id.name)
         numbers = sa.select(sa.func.nextval(sequence)).select_from(sa.func.generate_series(1, count))
         return sorted(self.conn.execute(numbers).scalars())
+
+
+def _by_column(ids: list[int], rows: list[dict]) -> dict[str, list]:
+    """``rows`` (of the same columns) with their ``ids``, column by column as :func:`insert_columns` takes them."""
+    return {"id": ids, **{name: [values[name] for values in rows] for name in rows[0]}}
 
 
 def _without_id(row: dict) -> dict:
@@ -159,6 +178,7 @@ def write(
     *,
     token: str | None = None,
     batch: str | None = None,
+    import_batch_id: str | None = None,
     check_before_locking: bool = False,
 ) -> T:
     """Run ``work`` as one transaction and return what it returns.
@@ -169,7 +189,8 @@ def write(
     nothing. A refusal raised by ``work`` rolls everything back, token
     included, so the corrected form can be sent again. A writer that finds the
     database busy waits and tries again, so no clerk ever sees "database is
-    locked". ``batch`` marks a load of historical records (see :class:`WriteContext`).
+    locked". ``batch`` marks a load of historical records, ``import_batch_id`` an import file audited as one
+    write (see :class:`WriteContext`).
 
     ``check_before_locking`` is for a long write that reads and checks much before it writes anything (an
     import file): on SQLite its first :data:`UNLOCKED_ATTEMPTS` attempts begin without the write lock, which
@@ -185,7 +206,7 @@ def write(
                 with conn.begin():
                     if token:
                         _claim_token(conn, token, actor)
-                    return work(WriteContext(conn, actor, batch))
+                    return work(WriteContext(conn, actor, batch, import_batch_id))
         except OperationalError as error:
             if attempt == WRITE_ATTEMPTS - 1 or not _is_transient(error):
                 raise

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from data_layer.db import metadata
+from data_layer.db import import_batch_column, metadata
 from data_layer.i18n import LANGUAGES, translate
 
 DOMAIN = "enterprises"
@@ -51,6 +51,7 @@ enterprises = sa.Table(
     sa.Column("employees", sa.Integer, nullable=False),
     sa.Column("contact", sa.String(100)),
     sa.Column("registered_on", sa.Date, nullable=False),
+    import_batch_column(),
     sa.UniqueConstraint("name", name="uq_enterprises_name"),
 )
 
@@ -65,6 +66,7 @@ status_changes = sa.Table(
     sa.Column("note", sa.Text),
     sa.Column("changed_by", sa.String(100), nullable=False),
     sa.Column("changed_at", sa.DateTime, nullable=False),
+    import_batch_column(),
     sa.Index("ix_enterprise_status_changes_enterprise_id_effective_date_id", "enterprise_id", "effective_date", "id"),
     sa.Index("ix_enterprise_status_changes_changed_at", "changed_at"),
 )

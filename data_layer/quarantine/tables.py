@@ -7,7 +7,7 @@ from datetime import time
 
 import sqlalchemy as sa
 
-from data_layer.db import metadata
+from data_layer.db import import_batch_column, metadata
 
 DOMAIN = "quarantine"
 MODES = ("centralized", "home", "monitoring")
@@ -38,6 +38,7 @@ quarantine_sites = sa.Table(
     sa.Column("address", sa.String(200)),
     sa.Column("capacity", sa.Integer, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    import_batch_column(),
     sa.UniqueConstraint("name", name="uq_quarantine_sites_name"),
 )
 
@@ -52,6 +53,7 @@ persons = sa.Table(
     sa.Column("address", sa.String(200)),
     sa.Column("origin", sa.String(200)),
     sa.Column("origin_category", sa.String(40), nullable=False),
+    import_batch_column(),
     sa.UniqueConstraint("id_number", name="uq_persons_id_number"),
 )
 
@@ -70,6 +72,7 @@ quarantine_episodes = sa.Table(
     sa.Column("reason", sa.String(200)),
     sa.Column("created_by", sa.String(100), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    import_batch_column(),
     sa.Index("ix_quarantine_episodes_person_id_status", "person_id", "status"),
     sa.Index("ix_quarantine_episodes_start_date", "start_date"),
     sa.Index(
@@ -93,6 +96,7 @@ episode_changes = sa.Table(
     sa.Column("reason", sa.String(200)),
     sa.Column("changed_by", sa.String(100), nullable=False),
     sa.Column("changed_at", sa.DateTime, nullable=False),
+    import_batch_column(),
     sa.Index("ix_episode_changes_episode_id", "episode_id"),
     sa.Index("ix_episode_changes_changed_at", "changed_at"),
 )
@@ -112,6 +116,7 @@ quarantine_followups = sa.Table(
     sa.Column("entered_at", sa.DateTime, nullable=False),
     sa.Column("supersedes_id", sa.Integer, sa.ForeignKey("quarantine_followups.id")),
     sa.Column("reason", sa.String(200)),
+    import_batch_column(),
     sa.Index("ix_quarantine_followups_episode_id_date_slot", "episode_id", "date", "slot"),
     sa.Index("ix_quarantine_followups_date_temperature", "date", "temperature"),
     sa.Index("ix_quarantine_followups_supersedes_id", "supersedes_id"),

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from data_layer.db import metadata
+from data_layer.db import import_batch_column, metadata
 from data_layer.i18n import translate
 
 DOMAIN = "supplies"
@@ -38,6 +38,7 @@ supply_items = sa.Table(
     sa.Column("category", sa.String(CATEGORY_LENGTH)),
     sa.Column("safety_stock", sa.Integer, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    import_batch_column(),
     sa.UniqueConstraint("name", name="uq_supply_items_name"),
     sa.CheckConstraint("safety_stock >= 0", name="ck_supply_items_safety_stock"),
 )
@@ -56,6 +57,7 @@ supply_movements = sa.Table(
     sa.Column("reverses_id", sa.Integer, sa.ForeignKey("supply_movements.id")),
     sa.Column("entered_by", sa.String(100), nullable=False),
     sa.Column("entered_at", sa.DateTime, nullable=False),
+    import_batch_column(),
     sa.UniqueConstraint("reverses_id", name="uq_supply_movements_reverses_id"),
     sa.CheckConstraint("quantity <> 0", name="ck_supply_movements_quantity"),
     sa.Index("ix_supply_movements_item_id_date", "item_id", "date"),

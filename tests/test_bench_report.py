@@ -1,0 +1,102 @@
+"""The benchmark report (``benchmarks/RESULTS.md``) as ``benchmarks/run.py`` renders it: each measurement once,
+its notes beside it, the machine and the run's load at its head, PostgreSQL's figures with the server's
+durability settings named. No benchmark is run: the figures are made up."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import run as report
+from benchmarks.common import durability_text
+
+CONFIGURED = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+SQLITE = {"journal_mode": "wal", "synchronous": "FULL"}
+DISTRICT = {"scale": 1, "total_rows": 10, "seconds": 1, "rows_per_second": 10, "rows": {"checkpoints": 10}}
+
+
+def latency(p95: float) -> dict:
+    return {
+        "entries": 100,
+        "p50_ms": p95 / 2,
+        "p95_ms": p95,
+        "max_ms": p95 * 2,
+        "rows": 100,
+        "distinct_rows": 100,
+        "error_count": 0,
+    }
+
+
+def writers(alone: float, burst: float, durability: dict) -> dict:
+    return {"alone": latency(alone), "burst": latency(burst), "paced": latency(alone * 2), "durability": durability}
+
+
+def imported(ratio: float, durability: dict) -> dict:
+    return {
+        "rows": 1000,
+        "import_rows_per_second": 1000 * ratio,
+        "import_seconds": 1 / ratio,
+        "floor_rows_per_second": 1000,
+        "floor_seconds": 1,
+        "ratio": ratio,
+        "durability": durability,
+    }
+
+
+RESULTS = {
+    "writers": {
+        "writers": 20,
+        "sqlite": writers(2, 4, SQLITE),
+        "postgresql": writers(4, 50, CONFIGURED),
+        "postgresql-durable": writers(8, 90, DURABLE),
+    },
+    "import": {
+        "sqlite": imported(0.3, SQLITE),
+        "postgresql": imported(0.7, CONFIGURED),
+        "postgresql-durable": imported(0.8, DURABLE),
+    },
+}
+
+
+@pytest.fixture
+def rendered(tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
+    notes = tmp_path / "NOTES.md"
+    notes.write_text("## import\n\nWhy the import is slow.\n\n## writers\n\nWhy the burst waits.\n", encoding="utf-8")
+    monkeypatch.setattr(report, "NOTES", notes)
+    steps = [report.Step("bench_import", "bench_memory", load_before=0.5), report.Step("bench_writers")]
+    for step in steps:
+        step.end()
+    machine = {
+        "nproc": 2,
+        "memory_gib": 8,
+        "cpu": "a CPU",
+        "python": "3",
+        "sqlite": "3",
+        "postgresql": "15",
+        "system": "Linux",
+        "load_average": (1.5, 1.0, 0.7),
+    }
+    run = report.Run(60, (0.5, 0.6, 0.7), steps, [], machine, {"BENCH_SCALE": "1"}, "2026-12-06 03:27 UTC")
+    return report.render(RESULTS, DISTRICT, run)
+
+
+def test_the_report_states_each_measurement_once_with_its_notes_under_it(rendered):
+    headings = [row for row in rendered.splitlines() if row.startswith("## ")]
+    assert len(headings) == len(set(headings)) == 2
+    assert rendered.count("Why the import is slow.") == rendered.count("Why the burst waits.") == 1
+    assert rendered.index("## Import") < rendered.index("Why the import is slow.")
+    assert "Where a target is missed" not in rendered
+    assert rendered.count("| sqlite |") == 4  # three writer loads and one import
+
+
+def test_the_report_names_the_durability_settings_of_every_figure(rendered):
+    for settings in (CONFIGURED, DURABLE, SQLITE):
+        assert rendered.count(f"| {durability_text(settings)} |") == 4
+
+
+def test_the_report_gives_the_machine_and_the_load_of_the_run_and_of_each_step(rendered):
+    assert "Machine: 2 cores (a CPU)" in rendered
+    assert "0.5, 0.6, 0.7 as the run began and 1.5, 1.0, 0.7 at its end" in rendered
+    assert "Sizes: BENCH_SCALE=1." in rendered
+    assert "| bench_import | bench_memory |" in rendered
+    assert "| bench_writers |  |" in rendered
