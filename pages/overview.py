@@ -1,7 +1,9 @@
 """Wall screen (指挥大屏): today's situation at a glance, refreshing itself.
 
-Everything that changes lives in one fragment that reruns every refresh
-interval, so figures and alerts update without a full-page flash. Nothing on
+Everything that changes lives in one fragment. A new entry draws the page again
+within a second (the live check that ``guard`` starts, ui.session.follow_live_data);
+when nothing is entered the fragment still reruns every refresh interval, for what
+moves with the clock (the time the figures stand at, the rotation, the day's turn). Nothing on
 this page names a person: tiles and alerts are counts, and the only names are
 those of checkpoints, sites, items and enterprises. The page is read-only for
 every role: the administrator sets the risk level on the administration page.

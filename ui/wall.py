@@ -138,6 +138,24 @@ SCALE_DETECTION = """
 })();
 </script>
 """
+SCHEDULED_RELOAD = """
+<div id="kiosk-reload" data-after-ms="{after_ms}" style="display:none"></div>
+<script>
+(() => {{
+  if (window.kioskReloadScheduled) return;
+  window.kioskReloadScheduled = true;
+  // Reload the page's own address (its device token, kiosk, scale and language with it) once the server answers:
+  // a reload while it is down would leave the TV on the browser's error page, which reloads nothing.
+  const reloadOnceTheServerAnswers = () => {{
+    fetch(new URL('_stcore/health', window.location.href), {{cache: 'no-store'}})
+      .then((answer) => answer.ok ? window.location.reload() : retry())
+      .catch(retry);
+  }};
+  const retry = () => setTimeout(reloadOnceTheServerAnswers, 30000);
+  setTimeout(reloadOnceTheServerAnswers, {after_ms});
+}})();
+</script>
+"""
 STALENESS_WATCH = """
 <div id="wall-freshness" data-version="{version}" data-stale-after="{stale_after}"
      data-message="{message}" style="display:none"></div>
@@ -180,8 +198,23 @@ STALENESS_WATCH = """
 
 
 def refresh_seconds() -> int:
-    """How often the wall screen reads the data again (``COMMAND_POST_REFRESH_SECONDS``, default 15)."""
+    """How often the wall screen is drawn again when nothing was entered (``COMMAND_POST_REFRESH_SECONDS``,
+    default 60): for the time its figures stand at and the day's turn. A new entry does not wait for it: the
+    wall follows the data live (:func:`ui.session.follow_live_data`)."""
     return settings.REFRESH_SECONDS.value()
+
+
+def scheduled_reload() -> None:
+    """On a kiosk, reload the whole page every ``COMMAND_POST_KIOSK_RELOAD_HOURS`` (default 6; 0 never).
+
+    A TV runs the same browser tab for days, and a long-lived single-page app may keep growing (Grafana's wall
+    tabs crashed after hours to days). A reload starts the tab afresh: the same address, so the same screen, signed
+    in again by its device token. The timer is set once per page load, however often the wall is drawn again,
+    and the reload waits until the server answers (see ``benchmarks/bench_kiosk_soak.py`` for what a tab grows).
+    """
+    hours = settings.KIOSK_RELOAD_HOURS.value()
+    if kiosk_mode() and hours > 0:
+        st.html(SCHEDULED_RELOAD.format(after_ms=round(hours * 3600 * 1000)), unsafe_allow_javascript=True)
 
 
 def kiosk_mode() -> bool:
@@ -236,6 +269,7 @@ def apply_layout() -> None:
         alert_lines=ALERT_LINES,
     )
     st.html(css + SCALE_DETECTION, unsafe_allow_javascript=True)
+    scheduled_reload()
 
 
 def hide_chrome_on_kiosk() -> None:
