@@ -204,8 +204,9 @@ def refresh_seconds() -> int:
     return settings.REFRESH_SECONDS.value()
 
 
-def scheduled_reload() -> None:
-    """On a kiosk, reload the whole page every ``COMMAND_POST_KIOSK_RELOAD_HOURS`` (default 6; 0 never).
+def scheduled_reload() -> str:
+    """On a kiosk, the script that reloads the whole page every ``COMMAND_POST_KIOSK_RELOAD_HOURS`` (default 6;
+    0 never), drawn with the wall's layout (an element of its own would take a line of the screen).
 
     A TV runs the same browser tab for days, and a long-lived single-page app may keep growing (Grafana's wall
     tabs crashed after hours to days). A reload starts the tab afresh: the same address, so the same screen, signed
@@ -214,7 +215,8 @@ def scheduled_reload() -> None:
     """
     hours = settings.KIOSK_RELOAD_HOURS.value()
     if kiosk_mode() and hours > 0:
-        st.html(SCHEDULED_RELOAD.format(after_ms=round(hours * 3600 * 1000)), unsafe_allow_javascript=True)
+        return SCHEDULED_RELOAD.format(after_ms=round(hours * 3600 * 1000))
+    return ""
 
 
 def kiosk_mode() -> bool:
@@ -268,8 +270,7 @@ def apply_layout() -> None:
         padding_top=px(SIZES.gap) if kiosk_mode() else round(HEADER_BAR * screen_scale()),
         alert_lines=ALERT_LINES,
     )
-    st.html(css + SCALE_DETECTION, unsafe_allow_javascript=True)
-    scheduled_reload()
+    st.html(css + SCALE_DETECTION + scheduled_reload(), unsafe_allow_javascript=True)
 
 
 def hide_chrome_on_kiosk() -> None:
