@@ -1,10 +1,20 @@
-"""A wall that follows the data live (issue 20), in Chromium: a new entry shows within seconds without a reload
-and without the clock-driven refresh, and a kiosk reloads itself on its schedule back onto the same screen."""
+"""Pages that follow the data live (issue 20), in Chromium: a new entry shows within seconds without a reload on a
+kiosk wall (and without its clock-driven refresh) and on a leader's domain page on a laptop, and a kiosk reloads
+itself on its schedule back onto the same screen."""
 
 from __future__ import annotations
 
 import pytest
-from e2e_support import KIOSK, open_wall, persons_checked_tile, sample_database, serve_app, wait_for_figure
+from e2e_support import (
+    KIOSK,
+    open_from_sidebar,
+    open_wall,
+    persons_checked_tile,
+    sample_database,
+    serve_app,
+    sign_in,
+    wait_for_figure,
+)
 from test_wall_screen import enter_count
 
 NO_CLOCK_REFRESH = "3600"  # the wall's clock-driven redraw, out of the way: only the live check can show the entry
@@ -30,6 +40,22 @@ def test_a_new_entry_shows_on_an_open_kiosk_within_seconds_without_a_reload(brow
         page.screenshot(path=str(artifacts / "live-wall-after-entry-1920x1080.png"))
         assert page.evaluate(STILL_MARKED), "the figure came by a redraw, not by reloading the page"
         assert page.locator("#wall-stale-banner").is_hidden()
+        page.close()
+
+
+def test_a_leader_s_domain_page_on_a_laptop_shows_a_new_entry_without_a_reload(browser, live_database, artifacts):
+    with serve_app(live_database, COMMAND_POST_LIVE_CHECK_SECONDS="1") as base_url:
+        page, errors = sign_in(browser, base_url, "leader", "leader-demo-1", 1440, 900)
+        open_from_sidebar(page, "卡口通行")
+        persons = page.locator("[data-testid='stMetricValue']").first
+        before = int(persons.inner_text().replace(",", ""))
+        page.evaluate(MARK)
+        enter_count(live_database, 3131, minutes_ago=4)
+        wait_for_figure(page, before + 3131, timeout=6_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(artifacts / "live-leader-checkpoints-1440x900.png"))
+        assert page.evaluate(STILL_MARKED), "the figure came by a redraw, not by reloading the page"
+        assert errors == []
         page.close()
 
 
