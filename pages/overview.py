@@ -182,10 +182,10 @@ def wall_screen() -> None:
         chart_column, side = st.columns([map_share + charts_share, alerts_share], gap="medium")
     with chart_column:
         if view == "all":
-            wall.draw_charts(wall.trend_charts(report_day, as_of=as_of), per_row=2)
+            wall.draw_charts(wall.chart_specs(wall.trend_charts, report_day, wall.TREND_DAYS, as_of), per_row=2)
         else:
-            charts = wall.detail_charts(view, report_day)
-            wall.draw_charts(charts, per_row=len(charts), widths=wall.DETAIL_WIDTHS.get(view))
+            specs = wall.chart_specs(wall.detail_charts, view, report_day)
+            wall.draw_charts(specs, per_row=len(specs), widths=wall.DETAIL_WIDTHS.get(view))
     with side:
         show_alerts(report_day, today, as_of)
     wall.staleness_watch(clock.now().strftime("%H:%M:%S"))
