@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-fast lint typecheck bench fuzz
+.PHONY: run test test-fast lint typecheck bench bench-live fuzz
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -42,6 +42,12 @@ test-fast: lint typecheck
 # two cores. The district database is generated once into benchmarks/out/ and reused.
 bench: $(VENV)/.test-installed
 	$(PYTHON) -m benchmarks.run
+
+# The benchmarks that drive Chromium (not part of `make bench`, as browsers and server share the cores): N kiosk
+# walls, an entry's commit to its figure on each, the idle server CPU per wall; the kiosk page soaked through hours
+# of redraws. About ten minutes; BENCH_SOAK_FULL=1 soaks through 24 hours' worth (48 minutes more).
+bench-live: $(VENV)/.test-installed
+	$(PYTHON) -m benchmarks.run live
 
 # The fuzz tests with 10,000 examples per target instead of make test's 500.
 fuzz: $(VENV)/.test-installed

@@ -11,10 +11,7 @@ reads are computed afresh, as they are on a command post's working day.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from datetime import timedelta
 
@@ -22,20 +19,26 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect as websocket_connect
 
-from benchmarks.common import END, ROOT, copy_sqlite, freeze_clock, line, sample_store, save
-from data_layer import checkpoints, users
-from data_layer.db import Actor, connect, migrate, perform
+from benchmarks.common import (
+    BENCH_ADMIN,
+    END,
+    WALL_TOKEN,
+    copy_sqlite,
+    freeze_clock,
+    line,
+    rss_kib,
+    sample_store,
+    save,
+    served_app,
+    with_wall_token,
+)
+from data_layer import checkpoints
+from data_layer.db import connect, perform
 
 REFRESHES = int(os.environ.get("BENCH_REFRESHES", "2000"))
 BASELINE = 100
 WRITE_EVERY = 20
-ADMIN = Actor("bench-admin", "admin")
-WALL_TOKEN = "bench-wall-device"
-
-
-def rss_kib(pid: int) -> int:
-    status = open(f"/proc/{pid}/status").read()  # noqa: SIM115 - read at once
-    return int(next(row.split()[1] for row in status.splitlines() if row.startswith("VmRSS")))
+REFRESH_SECONDS = 2
 
 
 class WallClient:
@@ -62,7 +65,7 @@ class WallClient:
             reply = ForwardMsg()
             reply.ParseFromString(self.socket.recv(timeout=300))
             kind = reply.WhichOneof("type")
-            if kind == "auto_rerun":
+            if kind == "auto_rerun" and reply.auto_rerun.interval == REFRESH_SECONDS:  # not the live check
                 self.fragment_id = reply.auto_rerun.fragment_id
             elif kind == "new_session":
                 self.page_hash = reply.new_session.page_script_hash or self.page_hash
@@ -75,51 +78,12 @@ class WallClient:
         self.connection.__exit__(None, None, None)
 
 
-def signed_in_wall(url: str) -> None:
-    """Give the copy's wall account the token the client's URL carries (the cached store may predate tokens)."""
-    engine = connect(url)
-    migrate(engine)
-    perform(engine, ADMIN, users.issue_device_token, "wall", WALL_TOKEN)
-    engine.dispose()
-
-
 def main() -> None:
     freeze_clock()
     url = copy_sqlite(sample_store(), "memory")
-    signed_in_wall(url)
-    port = 8600 + os.getpid() % 300
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.serve_frozen",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.runOnSave",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "COMMAND_POST_DB": url, "COMMAND_POST_REFRESH_SECONDS": "2"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with_wall_token(url)
     engine = connect(url)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+    with served_app(url, COMMAND_POST_REFRESH_SECONDS=str(REFRESH_SECONDS)) as (server, port):
         client = WallClient(port)
         first = client.run(fragment=False)
         if not client.fragment_id:
@@ -134,7 +98,7 @@ def main() -> None:
                 slot -= timedelta(hours=1)
                 perform(
                     engine,
-                    ADMIN,
+                    BENCH_ADMIN,
                     checkpoints.add_count,
                     {
                         "checkpoint": checkpoint,
@@ -153,10 +117,7 @@ def main() -> None:
                 samples[refresh] = rss_kib(server.pid)
         elapsed = time.perf_counter() - started
         client.close()
-    finally:
-        engine.dispose()
-        server.terminate()
-        server.wait(timeout=30)
+    engine.dispose()
     result = {
         "refreshes": REFRESHES,
         "first_run": first,

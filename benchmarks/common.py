@@ -11,9 +11,11 @@ import json
 import os
 import platform
 import shutil
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -21,8 +23,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from data_layer import clock
-from data_layer.db import connect, migrate
+from data_layer import clock, users
+from data_layer.db import Actor, connect, migrate, perform
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
@@ -31,6 +33,12 @@ END = date(2026, 11, 23)
 FROZEN_NOW = datetime(2026, 11, 23, 23, 30)
 SAMPLE_DAYS = 30
 DISTRICT_VERSION = 1
+BENCH_ADMIN = Actor("bench-admin", "admin")
+WALL_TOKEN = "bench-wall-device"
+"""The device token of the benchmark stores' wall account: a served wall opens ``/?device=WALL_TOKEN``."""
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+"""Debian's Chromium, as the browser tests drive it (tests/e2e/e2e_support.py)."""
 PG_SERVER = os.environ.get(
     "COMMAND_POST_BENCH_PG",
     os.environ.get("COMMAND_POST_TEST_PG", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"),
@@ -334,3 +342,70 @@ def machine() -> dict:
         "system": f"{platform.system()} {platform.release()}",
         "load_average": os.getloadavg(),
     }
+
+
+def with_wall_token(url: str) -> None:
+    """Give the store's wall account the token :data:`WALL_TOKEN` (a cached store may predate device tokens)."""
+    engine = connect(url)
+    migrate(engine)
+    perform(engine, BENCH_ADMIN, users.issue_device_token, "wall", WALL_TOKEN)
+    engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def served_app(url: str, **settings: str) -> Iterator[tuple[subprocess.Popen, int]]:
+    """`streamlit run app.py` over ``url`` with the clock frozen (``benchmarks.serve_frozen``) on a free port,
+    ``settings`` as further environment variables; yields the server process and its port once it answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.serve_frozen",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.runOnSave",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "COMMAND_POST_DB": url, **settings},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        yield server, port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def rss_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(row.split()[1] for row in status.splitlines() if row.startswith("VmRSS")))
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used so far, user and system, all its threads (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -56,6 +56,14 @@ NOTES = ROOT / "benchmarks" / "NOTES.md"
 RUN_RECORD = OUT / "run.json"
 ALONGSIDE_SOAK = ("bench_followups", "bench_import")
 AFTER_SOAK = ("bench_briefing", "bench_pages", "bench_writers")
+LIVE = ("bench_live_wall", "bench_kiosk_soak")
+"""`make bench-live` (``python -m benchmarks.run live``): the benchmarks that drive Chromium. They run on their own,
+one after the other, since the browsers share the cores with the server, and rewrite only their section of the
+report, between :data:`LIVE_START` and :data:`LIVE_END`; `make bench` keeps that section as it stands."""
+LIVE_RESULTS = ("live_wall", "kiosk_soak")
+LIVE_SIZES = ("BENCH_WALLS", "BENCH_LIVE_ENTRIES", "BENCH_IDLE_SECONDS", "BENCH_SOAK_MINUTES", "BENCH_SOAK_FULL")
+LIVE_START = "<!-- make bench-live writes from here -->"
+LIVE_END = "<!-- make bench-live writes up to here -->"
 
 
 def run_module(name: str, log: Path) -> subprocess.Popen:
@@ -125,7 +133,8 @@ def main() -> int:
     for name, value in sizes.items():
         os.environ.setdefault(name, value)
     for stale in RESULTS_DIR.glob("*.json"):
-        stale.unlink()
+        if stale.stem not in LIVE_RESULTS:
+            stale.unlink()
     logs = OUT / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     print(
@@ -158,6 +167,111 @@ def main() -> int:
     REPORT.write_text(render(results, district, run), encoding="utf-8")
     print(f"== wrote {REPORT.relative_to(ROOT)} in {total:.0f} s" + (f"; failed: {failures}" if failures else ""))
     return 1 if failures else 0
+
+
+def main_live() -> int:
+    """`make bench-live`: the live wall and the kiosk soak, written into their section of the report."""
+    started = time.perf_counter()
+    logs = OUT / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    for name in LIVE_RESULTS:
+        (RESULTS_DIR / f"{name}.json").unlink(missing_ok=True)
+    sample_store()
+    steps: list[Step] = []
+    failures = [name for name in LIVE if not run_and_show(name, logs, steps)]
+    total = time.perf_counter() - started
+    results = {
+        name: json.loads((RESULTS_DIR / f"{name}.json").read_text())
+        for name in LIVE_RESULTS
+        if (RESULTS_DIR / f"{name}.json").exists()
+    }
+    section = live_section(results, total, failures)
+    REPORT.write_text(with_live_section(REPORT.read_text(encoding="utf-8"), section), encoding="utf-8")
+    print(
+        f"== wrote its section of {REPORT.relative_to(ROOT)} in {total:.0f} s"
+        + (f"; failed: {failures}" if failures else "")
+    )
+    return 1 if failures else 0
+
+
+def kept_live_section(report: str) -> str:
+    """The section `make bench-live` wrote into ``report``, markers included ("" if none)."""
+    if LIVE_START not in report or LIVE_END not in report:
+        return ""
+    return report[report.index(LIVE_START) : report.index(LIVE_END) + len(LIVE_END)]
+
+
+def with_live_section(report: str, section: str) -> str:
+    """``report`` with its live section replaced by ``section``, or, the first time, ``section`` at its end."""
+    kept = kept_live_section(report)
+    if kept:
+        return report.replace(kept, section)
+    return f"{report.rstrip()}\n\n{section}\n"
+
+
+def live_section(results: dict, total: float, failures: list[str]) -> str:
+    lines = [
+        LIVE_START,
+        "## Live wall and a TV on for days (`make bench-live`)",
+        "",
+        f"Written by `make bench-live` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} in {total:.0f} s"
+        + "".join(f", {name}={os.environ[name]}" for name in LIVE_SIZES if name in os.environ)
+        + f"; load average at the end {', '.join(f'{value:.1f}' for value in os.getloadavg())} "
+        "(the machine's two cores are shared with other work; the load of each run is in its row).",
+        "",
+        *([f"**Failed in this run:** {', '.join(failures)} (see `benchmarks/out/logs/`).", ""] if failures else []),
+        *live_lines(results, read_notes()),
+        LIVE_END,
+    ]
+    return "\n".join(lines)
+
+
+def live_lines(results: dict, notes: dict[str, str]) -> list[str]:
+    """The live wall (commit → figure on every wall, idle CPU per wall) and the kiosk soak, each target once, with
+    the notes on each from ``benchmarks/NOTES.md``."""
+    lines: list[str] = []
+    live = results.get("live_wall")
+    if live:
+        lines += [
+            "### Live wall: an entry's commit to its figure on every open kiosk wall (Chromium, sample store)",
+            "",
+            "| walls | entries | p50 | p95 | max | target p95 ≤ 2 s | idle server CPU, walls open | without | "
+            "per idle wall | target ≤ 1 % of a core | load average (1 min) |",
+            "|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|",
+            *[
+                f"| {run['walls']} | {run['entries']} | {run['p50_s']:.2f} s | {run['p95_s']:.2f} s | "
+                f"{run['max_s']:.2f} s | {verdict(run['p95_s'], 2)} | {run['server_cpu_idle_walls']:.1%} | "
+                f"{run['server_cpu_no_wall']:.1%} | {run['idle_cpu_per_wall']:.2%} | "
+                f"{verdict(run['idle_cpu_per_wall'], 0.01)} | {run['load_average'][0]:.1f} |"
+                for run in live["runs"]
+            ],
+            "",
+            f"Idle CPU over {live['idle_seconds']:g} s with nothing entered (`/proc` of the server process). "
+            "The browsers drawing the walls share the two cores with the server.",
+            "",
+            *([notes["live_wall"], ""] if "live_wall" in notes else []),
+        ]
+    soak = results.get("kiosk_soak")
+    if soak:
+        first, end = soak["first_hour"], soak["end"]
+        lines += [
+            "### A TV on for days: the kiosk page in Chromium through the soak",
+            "",
+            f"{soak['equivalent_hours']:.1f} hours of a TV at the default interval ({soak['clock_redraws']} clock "
+            f"redraws, accelerated, an entry every {soak['write_seconds']:g} s; the scheduled reload off), "
+            + ("the full 24 hours" if soak["full"] else "a short run (`BENCH_SOAK_FULL=1` for the 24 hours)")
+            + ".",
+            "",
+            "| measure | after the first hour | at the end | ratio | target ≤ 1.2× | trend an hour |",
+            "|---|---:|---:|---:|---|---:|",
+            f"| JS heap (after a GC) | {first['heap_mib']:.1f} MiB | {end['heap_mib']:.1f} MiB | "
+            f"{soak['heap_ratio']:.2f}× | {verdict(soak['heap_ratio'], 1.2)} | {soak['heap_mib_per_hour']:+.2f} MiB |",
+            f"| DOM nodes | {first['nodes']:.0f} | {end['nodes']:.0f} | {soak['nodes_ratio']:.2f}× | "
+            f"{verdict(soak['nodes_ratio'], 1.2)} | {soak['nodes_per_hour']:+.0f} |",
+            "",
+            *([notes["kiosk_soak"], ""] if "kiosk_soak" in notes else []),
+        ]
+    return lines
 
 
 def verdict(value: float, limit: float, at_most: bool = True) -> str:
@@ -217,6 +331,8 @@ def render(results: dict, district: dict, run: Run) -> str:
     for name, section in sections:
         if name in results:
             lines += [*section(results[name]), *([notes[name], ""] if name in notes else [])]
+    if REPORT.exists() and (kept := kept_live_section(REPORT.read_text(encoding="utf-8"))):
+        lines += [kept, ""]
     return "\n".join(lines)
 
 
@@ -399,4 +515,4 @@ def memory_section(memory: dict) -> list[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_live() if sys.argv[1:] == ["live"] else main())

@@ -83,6 +83,15 @@ def signs_out_when_idle(actor: Actor) -> bool:
     return actor.role != "wall"
 
 
+def follows_live_data(actor: Actor, entries: str | None) -> bool:
+    """Whether a page that shows figures is drawn again as soon as anything is entered, for ``actor``, when the
+    page takes ``actor``'s entries of domain ``entries`` (``None``: it takes none). A page with a form the
+    person may fill does not: redrawing it under their thumbs would move what they are typing. So the wall
+    and the overview follow the data for everyone who may open them, a domain page for those who only read it
+    (leaders)."""
+    return entries is None or not may_write(actor, entries)
+
+
 def may_write_notes(actor: Actor) -> bool:
     """The briefing's notes are the leaders' (and the administrator's)."""
     return actor.role in NOTE_ROLES

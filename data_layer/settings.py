@@ -213,9 +213,24 @@ AREA_IMAGE_BOUNDS = Setting(
 )
 REFRESH_SECONDS = Setting(
     "COMMAND_POST_REFRESH_SECONDS",
-    "15",
-    "how often the wall screen reads the figures again (a new entry shows within one interval)",
+    "60",
+    "how often the wall screen is drawn again when nothing was entered, for what moves with the clock (the "
+    "time its figures stand at, the day's turn); a stopped refresh for three intervals shows the stale banner",
     _whole_number_between(2, 3600),
+)
+LIVE_CHECK_SECONDS = Setting(
+    "COMMAND_POST_LIVE_CHECK_SECONDS",
+    "1",
+    "how often a page that follows the data live (the wall, the overview, a leader's domain pages) asks "
+    "whether anything was entered, and is drawn again if so: a new entry shows within this interval",
+    _whole_number_between(1, 3600),
+)
+KIOSK_RELOAD_HOURS = Setting(
+    "COMMAND_POST_KIOSK_RELOAD_HOURS",
+    "6",
+    "a kiosk wall (`?kiosk=1`) reloads itself after this many hours (a fraction allowed; 0 never), once the "
+    "server answers, so that a browser left on for days starts afresh before it slows down",
+    _number_between(0, 24 * 365),
 )
 MORNING_MEETING = Setting(
     "COMMAND_POST_MORNING_MEETING",
@@ -295,6 +310,8 @@ SETTINGS: tuple[Setting, ...] = (
     AREA_IMAGE,
     AREA_IMAGE_BOUNDS,
     REFRESH_SECONDS,
+    LIVE_CHECK_SECONDS,
+    KIOSK_RELOAD_HOURS,
     MORNING_MEETING,
     NOTICE_TEMPLATE,
     IMPORT_MAX_ROWS,

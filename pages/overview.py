@@ -1,7 +1,9 @@
 """Wall screen (指挥大屏): today's situation at a glance, refreshing itself.
 
-Everything that changes lives in one fragment that reruns every refresh
-interval, so figures and alerts update without a full-page flash. Nothing on
+Everything that changes lives in one fragment. A new entry draws the page again
+within a second (the live check that ``guard`` starts, ui.session.follow_live_data);
+when nothing is entered the fragment still reruns every refresh interval, for what
+moves with the clock (the time the figures stand at, the rotation, the day's turn). Nothing on
 this page names a person: tiles and alerts are counts, and the only names are
 those of checkpoints, sites, items and enterprises. The page is read-only for
 every role: the administrator sets the risk level on the administration page.
@@ -180,10 +182,10 @@ def wall_screen() -> None:
         chart_column, side = st.columns([map_share + charts_share, alerts_share], gap="medium")
     with chart_column:
         if view == "all":
-            wall.draw_charts(wall.trend_charts(report_day, as_of=as_of), per_row=2)
+            wall.draw_charts(wall.chart_specs(wall.trend_charts, report_day, wall.TREND_DAYS, as_of), per_row=2)
         else:
-            charts = wall.detail_charts(view, report_day)
-            wall.draw_charts(charts, per_row=len(charts), widths=wall.DETAIL_WIDTHS.get(view))
+            specs = wall.chart_specs(wall.detail_charts, view, report_day)
+            wall.draw_charts(specs, per_row=len(specs), widths=wall.DETAIL_WIDTHS.get(view))
     with side:
         show_alerts(report_day, today, as_of)
     wall.staleness_watch(clock.now().strftime("%H:%M:%S"))

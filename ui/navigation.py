@@ -14,9 +14,11 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from data_layer import permissions
+from data_layer.actor import Actor
 from data_layer.markdown import plain
 from data_layer.users import ROLES
-from ui.session import actor, prepare_session, revoked_screen, sign_in_form, sign_out, t
+from ui.session import actor, follow_live_data, prepare_session, revoked_screen, sign_in_form, sign_out, t
 from ui.wall import hide_chrome_on_kiosk
 
 
@@ -34,16 +36,21 @@ class PageEntry:
     icon: str
     roles: tuple[str, ...]
     url_path: str
+    live: bool = False
+    """The page shows figures that are drawn again as soon as anything is entered (:func:`follows_live_data`)."""
+    entries: str | None = None
+    """The domain whose entries the page's forms take, for those who may write them."""
 
 
+DOMAIN_ROLES = ("admin", "leader", "clerk")
 PAGES = (
-    PageEntry("pages/overview.py", "nav.overview", "📊", ROLES, "overview"),
+    PageEntry("pages/overview.py", "nav.overview", "📊", ROLES, "overview", live=True),
     PageEntry("pages/briefing.py", "nav.briefing", "📰", ("admin", "leader"), "briefing"),
-    PageEntry("pages/checkpoints.py", "checkpoints.page.nav", "🚧", ("admin", "leader", "clerk"), "checkpoints"),
+    PageEntry("pages/checkpoints.py", "checkpoints.page.nav", "🚧", DOMAIN_ROLES, "checkpoints", True, "checkpoints"),
     PageEntry("pages/quick_entry.py", "quick_entry.nav", "📝", ("admin", "clerk"), "quick_entry"),
-    PageEntry("pages/quarantine.py", "quarantine.page.nav", "🏨", ("admin", "leader", "clerk"), "quarantine"),
-    PageEntry("pages/enterprises.py", "enterprises.page.nav", "🏭", ("admin", "leader", "clerk"), "enterprises"),
-    PageEntry("pages/supplies.py", "supplies.title", "📦", ("admin", "leader", "clerk"), "supplies"),
+    PageEntry("pages/quarantine.py", "quarantine.page.nav", "🏨", DOMAIN_ROLES, "quarantine", True, "quarantine"),
+    PageEntry("pages/enterprises.py", "enterprises.page.nav", "🏭", DOMAIN_ROLES, "enterprises", True, "enterprises"),
+    PageEntry("pages/supplies.py", "supplies.title", "📦", DOMAIN_ROLES, "supplies", True, "supplies"),
     PageEntry("pages/admin.py", "admin.nav", "⚙️", ("admin",), "admin"),
     PageEntry("pages/audit_log.py", "audit.nav", "🧾", ("admin",), "audit_log"),
     PageEntry("pages/privacy.py", "retention.page.nav", "🔒", ("admin",), "privacy"),
@@ -64,6 +71,12 @@ def may_use(role: str, page: PageEntry) -> bool:
 
 def page_entry(url_path: str) -> PageEntry:
     return next(page for page in PAGES if page.url_path == url_path)
+
+
+def follows_live_data(who: Actor, page: PageEntry) -> bool:
+    """Whether ``page`` is drawn again for ``who`` as soon as anything is entered: a page of figures, unless it
+    holds a form ``who`` may be filling in (:func:`data_layer.permissions.follows_live_data`)."""
+    return page.live and permissions.follows_live_data(who, page.entries)
 
 
 def sign_in_page() -> None:
@@ -102,10 +115,14 @@ def run_through_app() -> None:
 
 
 def guard(url_path: str) -> None:
-    """Stop the page here unless the signed-in role may use it; the first line of every page."""
+    """Stop the page here unless the signed-in role may use it; the first line of every page. A page that follows
+    the data live for this person starts its check for new entries here."""
     run_through_app()
     role = actor().role
-    if may_use(role, page_entry(url_path)):
+    entry = page_entry(url_path)
+    if may_use(role, entry):
+        if follows_live_data(actor(), entry):
+            follow_live_data()
         return
     if role in ROLES:
         refusal_page()

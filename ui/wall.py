@@ -12,7 +12,9 @@ that a server restart, which starts a new session, brings the same screen back.
 
 from __future__ import annotations
 
+import importlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from string import Template
@@ -36,7 +38,7 @@ from ui.colours import (
     REOPEN_TREND_COLOUR,
 )
 from ui.quarantine import beds_outlook_grid
-from ui.session import language, read, t
+from ui.session import data_version, language, read, t
 from ui.supplies import STATUS_COLOURS
 
 VIEWS = ("all", "checkpoints", "quarantine", "supplies", "enterprises")
@@ -71,6 +73,7 @@ class WallSizes:
 SIZES = WallSizes()
 DESK_FACTOR = 0.6  # the same page on a leader's own screen (not kiosk mode) is read at arm's length
 MAX_ALERTS = 5
+TREND_DAYS = 14  # the days the overview's trend charts run over, the report day the last
 ALERT_LINES = 2  # an alert's count and first names; the names it runs on to are on the domain pages
 DETAIL_WIDTHS = {"quarantine": (2.0, 3.0)}
 """The shares of a view's chart columns where they are not equal: the quarantine view's beds grid needs room for
@@ -138,6 +141,24 @@ SCALE_DETECTION = """
 })();
 </script>
 """
+SCHEDULED_RELOAD = """
+<div id="kiosk-reload" data-after-ms="{after_ms}" style="display:none"></div>
+<script>
+(() => {{
+  if (window.kioskReloadScheduled) return;
+  window.kioskReloadScheduled = true;
+  // Reload the page's own address (its device token, kiosk, scale and language with it) once the server answers:
+  // a reload while it is down would leave the TV on the browser's error page, which reloads nothing.
+  const reloadOnceTheServerAnswers = () => {{
+    fetch(new URL('_stcore/health', window.location.href), {{cache: 'no-store'}})
+      .then((answer) => answer.ok ? window.location.reload() : retry())
+      .catch(retry);
+  }};
+  const retry = () => setTimeout(reloadOnceTheServerAnswers, 30000);
+  setTimeout(reloadOnceTheServerAnswers, {after_ms});
+}})();
+</script>
+"""
 STALENESS_WATCH = """
 <div id="wall-freshness" data-version="{version}" data-stale-after="{stale_after}"
      data-message="{message}" style="display:none"></div>
@@ -180,8 +201,25 @@ STALENESS_WATCH = """
 
 
 def refresh_seconds() -> int:
-    """How often the wall screen reads the data again (``COMMAND_POST_REFRESH_SECONDS``, default 15)."""
+    """How often the wall screen is drawn again when nothing was entered (``COMMAND_POST_REFRESH_SECONDS``,
+    default 60): for the time its figures stand at and the day's turn. A new entry does not wait for it: the
+    wall follows the data live (:func:`ui.session.follow_live_data`)."""
     return settings.REFRESH_SECONDS.value()
+
+
+def scheduled_reload() -> str:
+    """On a kiosk, the script that reloads the whole page every ``COMMAND_POST_KIOSK_RELOAD_HOURS`` (default 6;
+    0 never), drawn with the wall's layout (an element of its own would take a line of the screen).
+
+    A TV runs the same browser tab for days, and a long-lived single-page app may keep growing (Grafana's wall
+    tabs crashed after hours to days). A reload starts the tab afresh: the same address, so the same screen, signed
+    in again by its device token. The timer is set once per page load, however often the wall is drawn again,
+    and the reload waits until the server answers (see ``benchmarks/bench_kiosk_soak.py`` for what a tab grows).
+    """
+    hours = settings.KIOSK_RELOAD_HOURS.value()
+    if kiosk_mode() and hours > 0:
+        return SCHEDULED_RELOAD.format(after_ms=round(hours * 3600 * 1000))
+    return ""
 
 
 def kiosk_mode() -> bool:
@@ -235,7 +273,7 @@ def apply_layout() -> None:
         padding_top=px(SIZES.gap) if kiosk_mode() else round(HEADER_BAR * screen_scale()),
         alert_lines=ALERT_LINES,
     )
-    st.html(css + SCALE_DETECTION, unsafe_allow_javascript=True)
+    st.html(css + SCALE_DETECTION + scheduled_reload(), unsafe_allow_javascript=True)
 
 
 def hide_chrome_on_kiosk() -> None:
@@ -385,7 +423,7 @@ def partial_label(as_of: datetime | None) -> str | None:
     return None if as_of is None else t("wall.partial_point", time=as_of.strftime("%H:%M"))
 
 
-def trend_charts(day: date, days: int = 14, as_of: datetime | None = None) -> list[WallChart]:
+def trend_charts(day: date, days: int = TREND_DAYS, as_of: datetime | None = None) -> list[WallChart]:
     """The 14-day trends of the headline figures: people checked, under quarantine, reopen rate, fever; the
     last point is marked partial while ``day`` is not over (``as_of``, :func:`data_layer.clock.figures_moment`)."""
     checked = pd.DataFrame(read(checkpoints.daily_trend, day, days))
@@ -576,10 +614,27 @@ def checkpoint_map(day: date, width: float) -> None:
     )
 
 
-def draw_charts(charts: list[WallChart], per_row: int, widths: tuple[float, ...] | None = None) -> None:
-    """Draw charts in rows of ``per_row``, in columns of equal width unless ``widths`` gives their shares."""
-    for row_start in range(0, len(charts), per_row):
-        for column, chart in zip(
-            st.columns(widths or per_row, gap="medium"), charts[row_start : row_start + per_row], strict=False
+def chart_specs(build: Callable[..., list[WallChart]], *args: object) -> list[dict]:
+    """The Vega-Lite specs of the charts ``build(*args)`` makes, styled for this screen, built once for every wall
+    showing the same data in the same language at the same scale.
+
+    Building the wall's charts with altair and turning them into specs took nine tenths of a wall's redraw (about
+    0.2 s of CPU); every open wall is redrawn at once when an entry arrives, so with twenty walls the last one
+    waited seconds. The charts show counts only, never a person, so one wall's specs serve every other's."""
+    return _chart_specs(build.__module__, build.__name__, args, language(), wall_scale(), data_version())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _chart_specs(module: str, name: str, args: tuple, language: str, scale: float, version: int) -> list[dict]:
+    build = getattr(importlib.import_module(module), name)
+    return [styled(chart).to_dict() for chart in build(*args)]
+
+
+def draw_charts(specs: list[dict], per_row: int, widths: tuple[float, ...] | None = None) -> None:
+    """Draw charts (:func:`chart_specs`) in rows of ``per_row``, in columns of equal width unless ``widths`` gives
+    their shares."""
+    for row_start in range(0, len(specs), per_row):
+        for column, spec in zip(
+            st.columns(widths or per_row, gap="medium"), specs[row_start : row_start + per_row], strict=False
         ):
-            column.altair_chart(styled(chart), width="stretch")
+            column.vega_lite_chart(spec, width="stretch")

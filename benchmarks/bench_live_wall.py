@@ -1,0 +1,165 @@
+"""The live wall (issue 20, target 1): from an entry's commit to its figure on every open kiosk wall, and what an
+idle wall costs the server.
+
+A real server (``streamlit run app.py`` over a copy of the sample store, clock frozen at the benchmarks' day) and
+``BENCH_WALLS`` kiosk walls (default ``4,20``: one run for each) in Debian's Chromium at 1920×1080, each in a
+browser context of its own, as separate TVs are. A writer commits a checkpoint count on the frozen day, which
+moves the wall's 检测人数 tile; each wall notes in the page (``Date.now()``, the machine's clock, which the writer
+reads too) when the tile first shows the new total. Latency is that moment less the moment the commit returned,
+for every wall and every entry (``BENCH_LIVE_ENTRIES``, default 10, a few seconds apart).
+
+Idle cost: with the walls open and nothing entered, the server's CPU time (``/proc``) over ``BENCH_IDLE_SECONDS``
+(default 30), against the same server with no wall open, divided by the walls: the share of one core an idle wall
+costs. The load average is noted, since the browsers share the machine's two cores with the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from datetime import datetime, timedelta
+
+from benchmarks.common import (
+    BENCH_ADMIN,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    END,
+    WALL_TOKEN,
+    copy_sqlite,
+    cpu_seconds,
+    freeze_clock,
+    line,
+    percentile,
+    sample_store,
+    save,
+    served_app,
+    with_wall_token,
+)
+from data_layer import checkpoints
+from data_layer.db import connect, perform
+
+WALLS = [int(count) for count in os.environ.get("BENCH_WALLS", "4,20").split(",")]
+ENTRIES = int(os.environ.get("BENCH_LIVE_ENTRIES", "10"))
+IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "30"))
+GATE = "测速卡口"
+TILE_TOTAL = """() => {
+  const tile = [...document.querySelectorAll('[data-testid=stMetric]')].find((e) => e.innerText.includes('检测人数'));
+  return tile ? Number(tile.querySelector('[data-testid=stMetricValue]').innerText.replace(/[^0-9]/g, '')) : null;
+}"""
+SEEN_AT = (
+    "(expected) => new Promise((resolve) => {"
+    f"  const total = {TILE_TOTAL};"
+    "  const look = () => total() === expected ? resolve(Date.now()) : setTimeout(look, 20);"
+    "  look();"
+    "})"
+)
+"""Resolves with the moment (``Date.now()``) the tile first shows ``expected``, looking every 20 ms."""
+
+
+def add_gate(url: str) -> None:
+    engine = connect(url)
+    perform(engine, BENCH_ADMIN, checkpoints.add_checkpoint, {"name": GATE, "grid": "第一网格", "kind": "road"})
+    engine.dispose()
+
+
+def enter(engine, minute: int, persons: int) -> float:
+    """A count of ``persons`` at the benchmark's own checkpoint for one minute of the frozen day; the time
+    (seconds since the epoch) the commit returned."""
+    start = datetime.combine(END, datetime.min.time()) + timedelta(minutes=minute)
+    perform(
+        engine,
+        BENCH_ADMIN,
+        checkpoints.add_count,
+        {
+            "checkpoint": GATE,
+            "period_start": start,
+            "period_end": start + timedelta(minutes=1),
+            "persons": persons,
+            "vehicles": 0,
+            "fever": 0,
+            "turned_back": 0,
+        },
+        token=uuid.uuid4().hex,
+    )
+    return time.time()
+
+
+async def open_walls(browser, port: int, count: int) -> list:
+    pages = []
+    for _ in range(count):
+        context = await browser.new_context(viewport={"width": 1920, "height": 1080})
+        page = await context.new_page()
+        await page.goto(f"http://127.0.0.1:{port}/?kiosk=1&lang=zh&device={WALL_TOKEN}", wait_until="networkidle")
+        await page.wait_for_selector("[data-testid='stMetric']", timeout=180_000)
+        pages.append(page)
+    await asyncio.sleep(3)
+    return pages
+
+
+async def measure(url: str, count: int, first_minute: int) -> dict:
+    from playwright.async_api import async_playwright
+
+    engine = connect(url)
+    latencies: list[float] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        with served_app(url) as (server, port):
+            await asyncio.sleep(5)
+            before = cpu_seconds(server.pid)
+            await asyncio.sleep(IDLE_SECONDS)
+            bare = (cpu_seconds(server.pid) - before) / IDLE_SECONDS
+            pages = await open_walls(browser, port, count)
+            await asyncio.sleep(5)
+            before, load_before = cpu_seconds(server.pid), os.getloadavg()[0]
+            await asyncio.sleep(IDLE_SECONDS)
+            idle = (cpu_seconds(server.pid) - before) / IDLE_SECONDS
+            total = await pages[0].evaluate(TILE_TOTAL)
+            for entry in range(ENTRIES):
+                persons = 100 + entry
+                total += persons
+                watching = [asyncio.ensure_future(page.evaluate(SEEN_AT, total)) for page in pages]
+                await asyncio.sleep(0.2)
+                committed = enter(engine, first_minute + entry, persons)
+                seen = await asyncio.wait_for(asyncio.gather(*watching), timeout=120)
+                latencies += [moment / 1000 - committed for moment in seen]
+                await asyncio.sleep(2)
+            load = os.getloadavg()
+        await browser.close()
+    engine.dispose()
+    return {
+        "walls": count,
+        "entries": ENTRIES,
+        "p50_s": percentile(latencies, 0.5),
+        "p95_s": percentile(latencies, 0.95),
+        "max_s": max(latencies),
+        "server_cpu_no_wall": bare,
+        "server_cpu_idle_walls": idle,
+        "idle_cpu_per_wall": (idle - bare) / count,
+        "load_average_idle": load_before,
+        "load_average": load,
+    }
+
+
+def main() -> None:
+    freeze_clock()
+    url = copy_sqlite(sample_store(), "live")
+    with_wall_token(url)
+    add_gate(url)
+    runs = []
+    for number, count in enumerate(WALLS):
+        result = asyncio.run(measure(url, count, first_minute=number * ENTRIES))
+        runs.append(result)
+        line(
+            f"{count} walls: commit → figure on every wall p50 {result['p50_s']:.2f} s, p95 {result['p95_s']:.2f} s, "
+            f"max {result['max_s']:.2f} s (target p95 ≤ 2 s); idle server CPU {result['server_cpu_idle_walls']:.1%} "
+            f"of a core with the walls open, {result['server_cpu_no_wall']:.1%} without: "
+            f"{result['idle_cpu_per_wall']:.2%} a wall (target ≤ 1%); load average "
+            f"{result['load_average'][0]:.1f} (idle {result['load_average_idle']:.1f})"
+        )
+    save("live_wall", {"runs": runs, "idle_seconds": IDLE_SECONDS})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Pages that follow the data live (issue 20): the check that redraws a page only when something was entered,
+who follows it on which page, and the kiosk's scheduled reload. The timings are the benchmarks' business
+(benchmarks/bench_live_wall.py, bench_kiosk_soak.py); these tests hold the mechanisms."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data_layer import users
+from data_layer.db import Actor, connect, perform
+from support import ROOT
+from ui import navigation, session
+
+ADMIN = Actor("admin-test", "admin")
+LEADER = Actor("leader-test", "leader")
+CLERK = Actor("clerk-test", "clerk", tuple((domain, frozenset()) for domain in users.DOMAINS))
+CHECKPOINT_CLERK = Actor("clerk-test", "clerk", (("checkpoints", frozenset()),))
+WALL = Actor("wall-test", "wall")
+FOLLOWS = {
+    "overview": {"admin", "leader", "clerk", "wall"},
+    "briefing": set(),
+    "checkpoints": {"leader"},
+    "quick_entry": set(),
+    "quarantine": {"leader"},
+    "enterprises": {"leader"},
+    "supplies": {"leader"},
+    "admin": set(),
+    "audit_log": set(),
+    "privacy": set(),
+}
+"""Who follows the data live on each page: every page of figures for those who only read it, never a page
+with a form they may be filling in."""
+
+
+class Checks:
+    """One browser's checks of :func:`ui.session.redraw_on_new_data`, outside a script run: the session state
+    a dict, and each rerun it asks for noted rather than made."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, url: str, who: Actor):
+        self.reruns: list[str] = []
+        self.state: dict[str, object] = {"actor": who}
+        monkeypatch.setenv("COMMAND_POST_DB", url)
+        monkeypatch.setattr(session.st, "session_state", self.state)
+        monkeypatch.setattr(session.st, "rerun", lambda scope="app": self.reruns.append(scope))
+        session.note_data_version()
+
+    def check(self) -> list[str]:
+        self.reruns.clear()
+        session.redraw_on_new_data()
+        return list(self.reruns)
+
+
+@pytest.mark.parametrize("page", navigation.PAGES, ids=lambda page: page.url_path)
+def test_pages_of_figures_follow_the_data_for_those_who_only_read_them(page):
+    roles = {"admin": ADMIN, "leader": LEADER, "clerk": CLERK, "wall": WALL}
+    following = {
+        role
+        for role, who in roles.items()
+        if navigation.may_use(role, page) and navigation.follows_live_data(who, page)
+    }
+    assert following == FOLLOWS[page.url_path]
+
+
+def test_a_clerk_follows_a_domain_page_they_may_only_read_but_not_one_they_enter():
+    quarantine = navigation.page_entry("quarantine")
+    checkpoints = navigation.page_entry("checkpoints")
+    assert not navigation.follows_live_data(CHECKPOINT_CLERK, checkpoints)
+    assert navigation.follows_live_data(CHECKPOINT_CLERK, quarantine)
+
+
+def test_a_check_with_nothing_entered_draws_nothing_again(monkeypatch, db_url):
+    checks = Checks(monkeypatch, db_url, LEADER)
+    assert checks.check() == []
+    assert checks.check() == []
+
+
+def test_a_check_after_an_entry_through_any_process_reruns_the_whole_app_once(monkeypatch, db_url):
+    checks = Checks(monkeypatch, db_url, LEADER)
+    perform(connect(db_url), ADMIN, users.create_user, "zhang", "clerk", "clerk-password-1")
+    assert checks.check() == ["app"]
+    session.note_data_version()  # what the rerun does first (prepare_session)
+    assert checks.check() == [], "the redrawn page is at the new version: no second rerun"
+
+
+def test_a_check_ends_a_wall_screen_whose_link_was_revoked(monkeypatch, db_url):
+    engine = connect(db_url)
+    perform(engine, ADMIN, users.create_user, "hall-screen", "wall", "wall-password-1")
+    token = perform(engine, ADMIN, users.issue_device_token, "hall-screen")
+    checks = Checks(monkeypatch, db_url, users.actor_for_device_token(engine, token))
+    checks.state["device_token"] = token
+    assert checks.check() == []
+    with engine.begin() as conn:  # revoked without a new audit row: the check must not rely on the version
+        conn.execute(users.users.update().where(users.users.c.username == "hall-screen").values(active=False))
+    assert checks.check() == ["app"]
+
+
+def kiosk(monkeypatch, db_url: str, kiosk_mode: bool = True) -> AppTest:
+    engine = connect(db_url)
+    perform(engine, ADMIN, users.create_user, "hall-screen", "wall", "wall-password-1")
+    token = perform(engine, ADMIN, users.issue_device_token, "hall-screen")
+    monkeypatch.setenv("COMMAND_POST_DB", db_url)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params.update({"device": token, "lang": "zh", **({"kiosk": "1"} if kiosk_mode else {})})
+    app.run()
+    assert app.metric and not app.exception
+    return app
+
+
+def reload_after_ms(app: AppTest) -> list[int]:
+    return [
+        int(found)
+        for element in app.html
+        for found in re.findall(r'id="kiosk-reload" data-after-ms="(\d+)"', element.value)
+    ]
+
+
+def test_a_kiosk_schedules_its_own_reload_after_six_hours(monkeypatch, db_url):
+    app = kiosk(monkeypatch, db_url)
+    assert reload_after_ms(app) == [6 * 3600 * 1000]
+    scripts = [element.value for element in app.html if "kiosk-reload" in element.value]
+    assert "window.location.reload()" in scripts[0] and "_stcore/health" in scripts[0]
+
+
+def test_the_kiosk_reload_follows_its_setting_and_can_be_turned_off(monkeypatch, db_url):
+    monkeypatch.setenv("COMMAND_POST_KIOSK_RELOAD_HOURS", "0.5")
+    app = kiosk(monkeypatch, db_url)
+    assert reload_after_ms(app) == [1800 * 1000]
+    monkeypatch.setenv("COMMAND_POST_KIOSK_RELOAD_HOURS", "0")
+    app.run()
+    assert reload_after_ms(app) == []
+
+
+def test_the_wall_on_a_leader_s_own_screen_does_not_reload_itself(monkeypatch, db_url):
+    app = kiosk(monkeypatch, db_url, kiosk_mode=False)
+    assert reload_after_ms(app) == []
