@@ -112,7 +112,7 @@ def rerender() -> int:
     run = record["run"]
     run["steps"] = [Step(**step) for step in run["steps"]]
     results = {path.stem: json.loads(path.read_text()) for path in RESULTS_DIR.glob("*.json")}
-    REPORT.write_text(render(results, record["district"], Run(**run)), encoding="utf-8")
+    REPORT.write_text(render(results, record["district"], Run(**run), kept_live_report()), encoding="utf-8")
     print(f"== wrote {REPORT.relative_to(ROOT)} from the run of {run['written']}")
     return 0
 
@@ -164,7 +164,7 @@ def main() -> int:
         total, load_at_start, steps, failures, machine(), _sizes(), f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
     )
     RUN_RECORD.write_text(json.dumps({"run": asdict(run), "district": district}, ensure_ascii=False, indent=2))
-    REPORT.write_text(render(results, district, run), encoding="utf-8")
+    REPORT.write_text(render(results, district, run, kept_live_report()), encoding="utf-8")
     print(f"== wrote {REPORT.relative_to(ROOT)} in {total:.0f} s" + (f"; failed: {failures}" if failures else ""))
     return 1 if failures else 0
 
@@ -199,6 +199,11 @@ def kept_live_section(report: str) -> str:
     if LIVE_START not in report or LIVE_END not in report:
         return ""
     return report[report.index(LIVE_START) : report.index(LIVE_END) + len(LIVE_END)]
+
+
+def kept_live_report() -> str:
+    """The live section of the report as it stands, which `make bench` keeps ("" before the first bench-live)."""
+    return kept_live_section(REPORT.read_text(encoding="utf-8")) if REPORT.exists() else ""
 
 
 def with_live_section(report: str, section: str) -> str:
@@ -315,9 +320,10 @@ def _sizes() -> dict[str, str]:
     return {name: os.environ[name] for name in SIZES if name in os.environ}
 
 
-def render(results: dict, district: dict, run: Run) -> str:
+def render(results: dict, district: dict, run: Run, live: str = "") -> str:
     """The report: the run and its machine, then each measurement once, its target and verdict in its table,
-    and under it the notes on it from ``benchmarks/NOTES.md`` (why a target is missed, what was tried)."""
+    and under it the notes on it from ``benchmarks/NOTES.md`` (why a target is missed, what was tried); at its
+    end ``live``, the section `make bench-live` wrote, kept as it stands."""
     notes = read_notes()
     sections = (
         ("briefing", briefing_section),
@@ -331,8 +337,8 @@ def render(results: dict, district: dict, run: Run) -> str:
     for name, section in sections:
         if name in results:
             lines += [*section(results[name]), *([notes[name], ""] if name in notes else [])]
-    if REPORT.exists() and (kept := kept_live_section(REPORT.read_text(encoding="utf-8"))):
-        lines += [kept, ""]
+    if live:
+        lines += [live, ""]
     return "\n".join(lines)
 
 

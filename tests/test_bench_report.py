@@ -100,3 +100,14 @@ def test_the_report_gives_the_machine_and_the_load_of_the_run_and_of_each_step(r
     assert "Sizes: BENCH_SCALE=1." in rendered
     assert "| bench_import | bench_memory |" in rendered
     assert "| bench_writers |  |" in rendered
+
+
+def test_make_bench_keeps_the_live_section_and_make_bench_live_replaces_only_it(rendered):
+    old = f"{report.LIVE_START}\n## Live wall\n\nold figures\n{report.LIVE_END}"
+    new = f"{report.LIVE_START}\n## Live wall\n\nnew figures\n{report.LIVE_END}"
+    kept = report.with_live_section(rendered, old)
+    assert kept.startswith(rendered.rstrip()) and kept.count(report.LIVE_START) == 1
+    replaced = report.with_live_section(kept, new)
+    assert "new figures" in replaced and "old figures" not in replaced
+    assert replaced.replace(new, old) == kept
+    assert report.kept_live_section(replaced) == new
