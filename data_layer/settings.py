@@ -215,7 +215,8 @@ REFRESH_SECONDS = Setting(
     "COMMAND_POST_REFRESH_SECONDS",
     "60",
     "how often the wall screen is drawn again when nothing was entered, for what moves with the clock (the "
-    "time its figures stand at, the day's turn); a stopped refresh for three intervals shows the stale banner",
+    "time its figures stand at, the day's turn); a stopped refresh for three intervals, or a server that has not "
+    "answered for about ten seconds, shows the stale banner",
     _whole_number_between(2, 3600),
 )
 LIVE_CHECK_SECONDS = Setting(

@@ -166,17 +166,23 @@ STALENESS_WATCH = """
 (() => {{
   if (window.wallFreshnessWatch) return;
   window.wallFreshnessWatch = true;
-  let seenVersion = null, seenAt = Date.now();
+  let seenVersion = null, seenAt = Date.now(), failedProbes = 0;
   const banner = document.createElement('div');
   banner.id = 'wall-stale-banner';
   banner.className = 'wall-stale-banner';
   banner.style.display = 'none';
   document.body.appendChild(banner);
+  // The server's health, asked directly: a stopped server shows within seconds, not after three refreshes.
+  setInterval(() => {{
+    fetch(new URL('_stcore/health', window.location.href), {{cache: 'no-store'}})
+      .then((answer) => {{ failedProbes = answer.ok ? 0 : failedProbes + 1; }})
+      .catch(() => {{ failedProbes += 1; }});
+  }}, {probe_ms});
   setInterval(() => {{
     const marker = document.getElementById('wall-freshness');
     if (!marker) return;
     if (marker.dataset.version !== seenVersion) {{ seenVersion = marker.dataset.version; seenAt = Date.now(); }}
-    const stale = Date.now() - seenAt > Number(marker.dataset.staleAfter) * 1000;
+    const stale = Date.now() - seenAt > Number(marker.dataset.staleAfter) * 1000 || failedProbes >= {failed_probes};
     banner.textContent = marker.dataset.message;
     banner.style.display = stale ? 'block' : 'none';
     if (stale) reloadOnceTheServerAnswers();
@@ -283,18 +289,32 @@ def hide_chrome_on_kiosk() -> None:
         st.html(KIOSK_CSS)
 
 
+OUTAGE_PROBE_SECONDS = 5
+OUTAGE_FAILED_PROBES = 2
+"""The wall asks the server's health every :data:`OUTAGE_PROBE_SECONDS`; after this many failed answers in a row
+(about ten seconds) it says its figures are stale, however long its refresh interval."""
+
+
 def staleness_watch(rendered_at: str) -> None:
-    """A banner that appears when the screen has not been refreshed for three intervals.
+    """A banner that appears when the screen has not been refreshed for three intervals, or the server has not
+    answered its health probe twice in a row.
 
     The marker changes on every refresh; a script in the browser notes when it
-    last changed. If the server is down or the network drops, the marker stops
-    changing and the banner says since when the figures are old, so nobody
-    takes them for current ones. Once the server answers again the page
-    reloads itself, since a restarted server no longer knows the screen.
+    last changed. If the server is down or the network drops, the probes fail
+    (or the marker stops changing) and the banner says since when the figures
+    are old, so nobody takes them for current ones. Once the server answers
+    again the page reloads itself, since a restarted server no longer knows the
+    screen.
     """
     message = t("wall.stale", time=rendered_at).replace('"', "&quot;")
     st.html(
-        STALENESS_WATCH.format(version=f"{time.time():.3f}", stale_after=3 * refresh_seconds(), message=message),
+        STALENESS_WATCH.format(
+            version=f"{time.time():.3f}",
+            stale_after=3 * refresh_seconds(),
+            message=message,
+            probe_ms=OUTAGE_PROBE_SECONDS * 1000,
+            failed_probes=OUTAGE_FAILED_PROBES,
+        ),
         unsafe_allow_javascript=True,
     )
 

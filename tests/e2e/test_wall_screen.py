@@ -206,3 +206,14 @@ def test_the_wall_s_map_names_two_close_checkpoints_without_one_name_over_the_ot
         page.screenshot(path=str(artifacts / "wall-map-page-1920x1080.png"))
         assert deck.is_visible()
         page.close()
+
+
+def test_a_stopped_server_shows_on_the_wall_within_seconds_whatever_its_refresh_interval(browser, wall_database):
+    """The wall is redrawn on its own only for the clock (every minute by default, an hour here): the health probe,
+    not the refresh, tells it the server is gone."""
+    with serve_app(wall_database, COMMAND_POST_REFRESH_SECONDS="3600") as base_url:
+        page = open_wall(browser, base_url)
+        assert page.locator("#wall-stale-banner").is_hidden()
+    page.wait_for_selector("#wall-stale-banner", state="visible", timeout=20_000)
+    assert "过期" in page.inner_text("#wall-stale-banner")
+    page.close()
