@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-fast lint typecheck bench bench-live fuzz
+.PHONY: run test test-fast lint typecheck bench bench-live bench-growth fuzz
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -48,6 +48,11 @@ bench: $(VENV)/.test-installed
 # of redraws. About ten minutes; BENCH_SOAK_FULL=1 soaks through 24 hours' worth (48 minutes more).
 bench-live: $(VENV)/.test-installed
 	$(PYTHON) -m benchmarks.run live
+
+# The briefing and every page on the district at 0.1, 0.3, 1 and 3 times its size (BENCH_GROWTH_SCALES), and the
+# growth exponent of each; each size is generated once into benchmarks/out/ (the 3× district takes minutes).
+bench-growth: $(VENV)/.test-installed
+	$(PYTHON) -m benchmarks.run growth
 
 # The fuzz tests with 10,000 examples per target instead of make test's 500.
 fuzz: $(VENV)/.test-installed

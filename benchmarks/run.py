@@ -33,6 +33,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -56,14 +57,6 @@ NOTES = ROOT / "benchmarks" / "NOTES.md"
 RUN_RECORD = OUT / "run.json"
 ALONGSIDE_SOAK = ("bench_followups", "bench_import")
 AFTER_SOAK = ("bench_briefing", "bench_pages", "bench_writers")
-LIVE = ("bench_live_wall", "bench_kiosk_soak")
-"""`make bench-live` (``python -m benchmarks.run live``): the benchmarks that drive Chromium. They run on their own,
-one after the other, since the browsers share the cores with the server, and rewrite only their section of the
-report, between :data:`LIVE_START` and :data:`LIVE_END`; `make bench` keeps that section as it stands."""
-LIVE_RESULTS = ("live_wall", "kiosk_soak")
-LIVE_SIZES = ("BENCH_WALLS", "BENCH_LIVE_ENTRIES", "BENCH_IDLE_SECONDS", "BENCH_SOAK_MINUTES", "BENCH_SOAK_FULL")
-LIVE_START = "<!-- make bench-live writes from here -->"
-LIVE_END = "<!-- make bench-live writes up to here -->"
 
 
 def run_module(name: str, log: Path) -> subprocess.Popen:
@@ -112,7 +105,7 @@ def rerender() -> int:
     run = record["run"]
     run["steps"] = [Step(**step) for step in run["steps"]]
     results = {path.stem: json.loads(path.read_text()) for path in RESULTS_DIR.glob("*.json")}
-    REPORT.write_text(render(results, record["district"], Run(**run), kept_live_report()), encoding="utf-8")
+    REPORT.write_text(render(results, record["district"], Run(**run), kept_sections()), encoding="utf-8")
     print(f"== wrote {REPORT.relative_to(ROOT)} from the run of {run['written']}")
     return 0
 
@@ -133,7 +126,7 @@ def main() -> int:
     for name, value in sizes.items():
         os.environ.setdefault(name, value)
     for stale in RESULTS_DIR.glob("*.json"):
-        if stale.stem not in LIVE_RESULTS:
+        if not any(stale.stem in part.results for part in PARTS.values()):
             stale.unlink()
     logs = OUT / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -164,29 +157,54 @@ def main() -> int:
         total, load_at_start, steps, failures, machine(), _sizes(), f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
     )
     RUN_RECORD.write_text(json.dumps({"run": asdict(run), "district": district}, ensure_ascii=False, indent=2))
-    REPORT.write_text(render(results, district, run, kept_live_report()), encoding="utf-8")
+    REPORT.write_text(render(results, district, run, kept_sections()), encoding="utf-8")
     print(f"== wrote {REPORT.relative_to(ROOT)} in {total:.0f} s" + (f"; failed: {failures}" if failures else ""))
     return 1 if failures else 0
 
 
-def main_live() -> int:
-    """`make bench-live`: the live wall and the kiosk soak, written into their section of the report."""
+@dataclass(frozen=True)
+class Part:
+    """A part of the report that a make target of its own measures (``python -m benchmarks.run NAME``): it runs
+    apart from `make bench`, which keeps the part's section of the report as it stands, and rewrites only that
+    section, between its two markers."""
+
+    name: str
+    title: str
+    benchmarks: tuple[str, ...]
+    results: tuple[str, ...]
+    sizes: tuple[str, ...]
+    lines: Callable[[dict, dict[str, str]], list[str]]
+    needs: Callable[[], object] | None = None
+    """What its benchmarks share, prepared once before they run (the sample store)."""
+
+    @property
+    def start(self) -> str:
+        return f"<!-- make bench-{self.name} writes from here -->"
+
+    @property
+    def end(self) -> str:
+        return f"<!-- make bench-{self.name} writes up to here -->"
+
+
+def main_part(part: Part) -> int:
+    """Run ``part``'s benchmarks one after the other and write their section of the report."""
     started = time.perf_counter()
     logs = OUT / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    for name in LIVE_RESULTS:
+    for name in part.results:
         (RESULTS_DIR / f"{name}.json").unlink(missing_ok=True)
-    sample_store()
+    if part.needs is not None:
+        part.needs()
     steps: list[Step] = []
-    failures = [name for name in LIVE if not run_and_show(name, logs, steps)]
+    failures = [name for name in part.benchmarks if not run_and_show(name, logs, steps)]
     total = time.perf_counter() - started
     results = {
         name: json.loads((RESULTS_DIR / f"{name}.json").read_text())
-        for name in LIVE_RESULTS
+        for name in part.results
         if (RESULTS_DIR / f"{name}.json").exists()
     }
-    section = live_section(results, total, failures)
-    REPORT.write_text(with_live_section(REPORT.read_text(encoding="utf-8"), section), encoding="utf-8")
+    section = part_section(part, results, total, failures)
+    REPORT.write_text(with_section(REPORT.read_text(encoding="utf-8"), part, section), encoding="utf-8")
     print(
         f"== wrote its section of {REPORT.relative_to(ROOT)} in {total:.0f} s"
         + (f"; failed: {failures}" if failures else "")
@@ -194,39 +212,40 @@ def main_live() -> int:
     return 1 if failures else 0
 
 
-def kept_live_section(report: str) -> str:
-    """The section `make bench-live` wrote into ``report``, markers included ("" if none)."""
-    if LIVE_START not in report or LIVE_END not in report:
+def kept_section(report: str, part: Part) -> str:
+    """The section ``part`` wrote into ``report``, markers included ("" if none)."""
+    if part.start not in report or part.end not in report:
         return ""
-    return report[report.index(LIVE_START) : report.index(LIVE_END) + len(LIVE_END)]
+    return report[report.index(part.start) : report.index(part.end) + len(part.end)]
 
 
-def kept_live_report() -> str:
-    """The live section of the report as it stands, which `make bench` keeps ("" before the first bench-live)."""
-    return kept_live_section(REPORT.read_text(encoding="utf-8")) if REPORT.exists() else ""
+def kept_sections() -> str:
+    """The sections of the parts as the report holds them now, which `make bench` keeps."""
+    report = REPORT.read_text(encoding="utf-8") if REPORT.exists() else ""
+    return "\n\n".join(kept for part in PARTS.values() if (kept := kept_section(report, part)))
 
 
-def with_live_section(report: str, section: str) -> str:
-    """``report`` with its live section replaced by ``section``, or, the first time, ``section`` at its end."""
-    kept = kept_live_section(report)
+def with_section(report: str, part: Part, section: str) -> str:
+    """``report`` with ``part``'s section replaced by ``section``, or, the first time, ``section`` at its end."""
+    kept = kept_section(report, part)
     if kept:
         return report.replace(kept, section)
     return f"{report.rstrip()}\n\n{section}\n"
 
 
-def live_section(results: dict, total: float, failures: list[str]) -> str:
+def part_section(part: Part, results: dict, total: float, failures: list[str]) -> str:
     lines = [
-        LIVE_START,
-        "## Live wall and a TV on for days (`make bench-live`)",
+        part.start,
+        f"## {part.title} (`make bench-{part.name}`)",
         "",
-        f"Written by `make bench-live` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} in {total:.0f} s"
-        + "".join(f", {name}={os.environ[name]}" for name in LIVE_SIZES if name in os.environ)
+        f"Written by `make bench-{part.name}` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} in {total:.0f} s"
+        + "".join(f", {name}={os.environ[name]}" for name in part.sizes if name in os.environ)
         + f"; load average at the end {', '.join(f'{value:.1f}' for value in os.getloadavg())} "
-        "(the machine's two cores are shared with other work; the load of each run is in its row).",
+        "(the machine's two cores may be shared with other work).",
         "",
         *([f"**Failed in this run:** {', '.join(failures)} (see `benchmarks/out/logs/`).", ""] if failures else []),
-        *live_lines(results, read_notes()),
-        LIVE_END,
+        *part.lines(results, read_notes()),
+        part.end,
     ]
     return "\n".join(lines)
 
@@ -279,6 +298,31 @@ def live_lines(results: dict, notes: dict[str, str]) -> list[str]:
     return lines
 
 
+def growth_lines(results: dict, notes: dict[str, str]) -> list[str]:
+    """Each figure's time at every size of the district and its fitted growth exponent, with the notes."""
+    growth = results.get("growth")
+    if not growth:
+        return []
+    sizes = growth["sizes"]
+    return [
+        "| figure | "
+        + " | ".join(f"×{size['scale']:g} ({size['rows']:,} rows)" for size in sizes)
+        + f" | growth exponent | target ≤ {growth['target']:g} |",
+        "|---|" + "---:|" * len(sizes) + "---:|---|",
+        *[
+            f"| `{name}` | "
+            + " | ".join(f"{size['seconds'][name] * 1000:,.0f} ms" for size in sizes)
+            + f" | {exponent:.2f} | {verdict(exponent, growth['target'])} |"
+            for name, exponent in growth["exponents"].items()
+        ],
+        "",
+        "The exponent is the least-squares slope of log(time) against log(rows): doubling the district costs "
+        "2 ** exponent the time.",
+        "",
+        *([notes["growth"], ""] if "growth" in notes else []),
+    ]
+
+
 def verdict(value: float, limit: float, at_most: bool = True) -> str:
     met = value <= limit if at_most else value >= limit
     return (
@@ -320,10 +364,10 @@ def _sizes() -> dict[str, str]:
     return {name: os.environ[name] for name in SIZES if name in os.environ}
 
 
-def render(results: dict, district: dict, run: Run, live: str = "") -> str:
+def render(results: dict, district: dict, run: Run, parts: str = "") -> str:
     """The report: the run and its machine, then each measurement once, its target and verdict in its table,
     and under it the notes on it from ``benchmarks/NOTES.md`` (why a target is missed, what was tried); at its
-    end ``live``, the section `make bench-live` wrote, kept as it stands."""
+    end ``parts``, the sections the parts' own make targets wrote, kept as they stand."""
     notes = read_notes()
     sections = (
         ("briefing", briefing_section),
@@ -337,8 +381,8 @@ def render(results: dict, district: dict, run: Run, live: str = "") -> str:
     for name, section in sections:
         if name in results:
             lines += [*section(results[name]), *([notes[name], ""] if name in notes else [])]
-    if live:
-        lines += [live, ""]
+    if parts:
+        lines += [parts, ""]
     return "\n".join(lines)
 
 
@@ -520,5 +564,31 @@ def memory_section(memory: dict) -> list[str]:
     ]
 
 
+PARTS = {
+    part.name: part
+    for part in (
+        Part(
+            "live",
+            "Live wall and a TV on for days",
+            ("bench_live_wall", "bench_kiosk_soak"),
+            ("live_wall", "kiosk_soak"),
+            ("BENCH_WALLS", "BENCH_LIVE_ENTRIES", "BENCH_IDLE_SECONDS", "BENCH_SOAK_MINUTES", "BENCH_SOAK_FULL"),
+            live_lines,
+            sample_store,
+        ),
+        Part(
+            "growth",
+            "Cost against the size of the district",
+            ("bench_growth",),
+            ("growth",),
+            ("BENCH_GROWTH_SCALES",),
+            growth_lines,
+        ),
+    )
+}
+"""The parts of the report measured apart: `make bench-live` drives Chromium (the browsers share the cores with
+the server, so they run on their own); `make bench-growth` generates the district at up to three times its size."""
+
+
 if __name__ == "__main__":
-    sys.exit(main_live() if sys.argv[1:] == ["live"] else main())
+    sys.exit(main_part(PARTS[sys.argv[1]]) if sys.argv[1:2] and sys.argv[1] in PARTS else main())

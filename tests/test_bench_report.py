@@ -102,12 +102,34 @@ def test_the_report_gives_the_machine_and_the_load_of_the_run_and_of_each_step(r
     assert "| bench_writers |  |" in rendered
 
 
-def test_make_bench_keeps_the_live_section_and_make_bench_live_replaces_only_it(rendered):
-    old = f"{report.LIVE_START}\n## Live wall\n\nold figures\n{report.LIVE_END}"
-    new = f"{report.LIVE_START}\n## Live wall\n\nnew figures\n{report.LIVE_END}"
-    kept = report.with_live_section(rendered, old)
-    assert kept.startswith(rendered.rstrip()) and kept.count(report.LIVE_START) == 1
-    replaced = report.with_live_section(kept, new)
+@pytest.mark.parametrize("part", report.PARTS.values(), ids=report.PARTS)
+def test_make_bench_keeps_a_parts_section_and_its_own_target_replaces_only_it(rendered, part):
+    old = f"{part.start}\n## {part.title}\n\nold figures\n{part.end}"
+    new = f"{part.start}\n## {part.title}\n\nnew figures\n{part.end}"
+    kept = report.with_section(rendered, part, old)
+    assert kept.startswith(rendered.rstrip()) and kept.count(part.start) == 1
+    replaced = report.with_section(kept, part, new)
     assert "new figures" in replaced and "old figures" not in replaced
     assert replaced.replace(new, old) == kept
-    assert report.kept_live_section(replaced) == new
+    assert report.kept_section(replaced, part) == new
+
+
+def test_the_growth_part_gives_each_figures_exponent_against_its_target():
+    growth = {
+        "sizes": [
+            {"scale": 1, "rows": 1000, "seconds": {"briefing": 0.1}},
+            {"scale": 2, "rows": 2000, "seconds": {"briefing": 0.2}},
+        ],
+        "exponents": {"briefing": 1.0},
+        "target": 0.3,
+    }
+    [table_row] = [row for row in report.growth_lines({"growth": growth}, {}) if row.startswith("| `briefing`")]
+    assert table_row == "| `briefing` | 100 ms | 200 ms | 1.00 | **missed** (3.3× the target) |"
+
+
+def test_the_growth_exponent_is_the_slope_of_time_against_rows_on_logarithmic_axes():
+    from benchmarks.bench_growth import growth_exponent
+
+    assert growth_exponent([1000, 2000, 4000], [0.1, 0.1, 0.1]) == pytest.approx(0)
+    assert growth_exponent([1000, 2000, 4000], [0.1, 0.2, 0.4]) == pytest.approx(1)
+    assert growth_exponent([100, 10_000], [0.01, 0.1]) == pytest.approx(0.5)
