@@ -148,13 +148,25 @@ def leader() -> Actor:
 LOAD_MODULES = {"test_concurrency", "test_crash_safety"}
 """Tests that put the store under many writers or kill processes: minutes, not seconds."""
 
+STORE_BROWSER_MODULES = {"test_scale_out", "test_live_wall"}
+"""Browser tests about the store itself (several app processes on one database, the data version that brings an
+entry to every open page): they run on every backend. The other browser tests measure the screen, which is the
+same over either store, so they run once, on SQLite; the store under those pages is tested on both backends by
+the page tests (AppTest) and the data-layer tests."""
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the browser tests (``tests/e2e``) and the load tests, so that ``make test-fast`` can leave them out;
-    ``make test`` runs everything."""
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the browser tests (``tests/e2e``) and the load tests, so that ``make test-fast`` can leave them out
+    (``make test`` runs everything); on PostgreSQL, leave out the browser tests of the screen alone."""
+    screen_only = []
     for item in items:
         path = Path(str(item.fspath))
         if "e2e" in path.parts:
             item.add_marker(pytest.mark.browser)
+            if path.stem not in STORE_BROWSER_MODULES:
+                screen_only.append(item)
         if path.stem in LOAD_MODULES:
             item.add_marker(pytest.mark.load)
+    if BACKEND == "postgresql" and screen_only:
+        config.hook.pytest_deselected(items=screen_only)
+        items[:] = [item for item in items if item not in screen_only]

@@ -34,7 +34,7 @@ def test_a_new_entry_shows_on_an_open_kiosk_within_seconds_without_a_reload(brow
         page = open_wall(browser, base_url)
         page.evaluate(MARK)
         before = int(persons_checked_tile(page).replace(",", ""))
-        enter_count(live_database, 4242, minutes_ago=3)
+        enter_count(live_database, 4242)
         wait_for_figure(page, before + 4242, timeout=6_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(artifacts / "live-wall-after-entry-1920x1080.png"))
@@ -50,7 +50,7 @@ def test_a_leader_s_domain_page_on_a_laptop_shows_a_new_entry_without_a_reload(b
         persons = page.locator("[data-testid='stMetricValue']").first
         before = int(persons.inner_text().replace(",", ""))
         page.evaluate(MARK)
-        enter_count(live_database, 3131, minutes_ago=4)
+        enter_count(live_database, 3131)
         wait_for_figure(page, before + 3131, timeout=6_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(artifacts / "live-leader-checkpoints-1440x900.png"))

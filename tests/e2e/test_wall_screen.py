@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -28,6 +29,8 @@ from sample_data.community import CENTER
 
 REFRESH = "3"
 
+GATE_NUMBERS = itertools.count(1)
+
 
 @pytest.fixture(scope="module")
 def wall_database(database_factory) -> str:
@@ -35,24 +38,23 @@ def wall_database(database_factory) -> str:
     return sample_database(database_factory, days=5)
 
 
-def enter_count(url: str, persons_count: int, minutes_ago: int) -> None:
-    """An entry made through the data layer (not the screen) at a checkpoint of the tests' own, which no sample
-    entry can overlap: the minute that ended ``minutes_ago`` minutes ago, so that tests never overlap either."""
+def enter_count(url: str, persons_count: int) -> None:
+    """An entry made through the data layer (not the screen) at a new checkpoint of the tests' own, which no
+    sample entry nor another test's entry can overlap, whatever the minute the tests run at. Its period is the
+    minute just past, cut at midnight, so that it always counts in today's figures."""
     engine = connect(url)
     actor = Actor("e2e-clerk", "admin")
-    gate = "测试卡口"
-    with engine.connect() as conn:
-        known = {row["name"] for row in checkpoints.list_checkpoints(conn)}
-    if gate not in known:
-        perform(engine, actor, checkpoints.add_checkpoint, {"name": gate, "grid": "第一网格", "kind": "road"})
-    end = clock.now().replace(second=0) - timedelta(minutes=minutes_ago)
+    gate = f"测试卡口{next(GATE_NUMBERS)}"
+    perform(engine, actor, checkpoints.add_checkpoint, {"name": gate, "grid": "第一网格", "kind": "road"})
+    end = clock.now().replace(microsecond=0)
+    start = max(end - timedelta(minutes=1), end.replace(hour=0, minute=0, second=0))
     perform(
         engine,
         actor,
         checkpoints.add_count,
         {
             "checkpoint": gate,
-            "period_start": end - timedelta(minutes=1),
+            "period_start": start,
             "period_end": end,
             "persons": persons_count,
             "vehicles": 0,
@@ -87,7 +89,7 @@ def test_entry_shows_on_the_open_screen_within_one_refresh(browser, wall_databas
     with serve_app(wall_database, COMMAND_POST_REFRESH_SECONDS=REFRESH) as base_url:
         page = open_wall(browser, base_url)
         before = int(persons_checked_tile(page).replace(",", ""))
-        enter_count(wall_database, 777, minutes_ago=2)
+        enter_count(wall_database, 777)
         wait_for_figure(page, before + 777, timeout=8_000)
         page.close()
 
@@ -103,7 +105,7 @@ def test_screen_says_it_is_stale_while_the_server_is_down_and_recovers_after_res
     with serve_app(wall_database, port, COMMAND_POST_REFRESH_SECONDS=REFRESH):
         page.wait_for_selector("#wall-stale-banner", state="hidden", timeout=120_000)
         before = int(persons_checked_tile(page).replace(",", ""))
-        enter_count(wall_database, 555, minutes_ago=0)
+        enter_count(wall_database, 555)
         wait_for_figure(page, before + 555, timeout=30_000)
     page.close()
 
