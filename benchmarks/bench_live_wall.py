@@ -3,10 +3,15 @@ idle wall costs the server.
 
 A real server (``streamlit run app.py`` over a copy of the sample store, clock frozen at the benchmarks' day) and
 ``BENCH_WALLS`` kiosk walls (default ``4,20``: one run for each) in Debian's Chromium at 1920×1080, each in a
-browser context of its own, as separate TVs are. A writer commits a checkpoint count on the frozen day, which
-moves the wall's 检测人数 tile; each wall notes in the page (``Date.now()``, the machine's clock, which the writer
-reads too) when the tile first shows the new total. Latency is that moment less the moment the commit returned,
-for every wall and every entry (``BENCH_LIVE_ENTRIES``, default 10, a few seconds apart).
+browser context of its own, as separate TVs are. Then the same over PostgreSQL with two app processes (the
+sample generated into a database of its own), the walls shared between them, as a command post that has
+outgrown one process runs: the entry is committed by neither, and reaches both through the store's data version.
+``BENCH_LIVE_STORES`` (``sqlite,postgresql``) chooses; PostgreSQL is left out when no server answers.
+
+A writer commits a checkpoint count on the frozen day, which moves the wall's 检测人数 tile; each wall notes in the page
+(``Date.now()``, the machine's clock, which the writer reads too) when the tile first shows the new total. Latency is
+that moment less the moment the commit returned, for every wall and every entry (``BENCH_LIVE_ENTRIES``, default 10, a
+few seconds apart).
 
 Idle cost: with the walls open and nothing entered, the server's CPU time (``/proc``) over ``BENCH_IDLE_SECONDS``
 (default 30), against the same server with no wall open, divided by the walls: the share of one core an idle wall
@@ -19,6 +24,7 @@ import asyncio
 import os
 import time
 import uuid
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 from benchmarks.common import (
@@ -32,7 +38,9 @@ from benchmarks.common import (
     freeze_clock,
     line,
     percentile,
+    pg_available,
     sample_store,
+    sample_store_pg,
     save,
     served_app,
     with_wall_token,
@@ -43,6 +51,9 @@ from data_layer.db import connect, perform
 WALLS = [int(count) for count in os.environ.get("BENCH_WALLS", "4,20").split(",")]
 ENTRIES = int(os.environ.get("BENCH_LIVE_ENTRIES", "10"))
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "30"))
+STORES = os.environ.get("BENCH_LIVE_STORES", "sqlite,postgresql").split(",")
+PROCESSES = {"sqlite": 1, "postgresql": 2}
+"""App processes per store: SQLite serves one; PostgreSQL is how a command post runs several."""
 GATE = "测速卡口"
 TILE_TOTAL = """() => {
   const tile = [...document.querySelectorAll('[data-testid=stMetric]')].find((e) => e.innerText.includes('检测人数'));
@@ -86,11 +97,13 @@ def enter(engine, minute: int, persons: int) -> float:
     return time.time()
 
 
-async def open_walls(browser, port: int, count: int) -> list:
+async def open_walls(browser, ports: list[int], count: int) -> list:
+    """``count`` kiosk walls, shared in turn between the app processes on ``ports``."""
     pages = []
-    for _ in range(count):
+    for number in range(count):
         context = await browser.new_context(viewport={"width": 1920, "height": 1080})
         page = await context.new_page()
+        port = ports[number % len(ports)]
         await page.goto(f"http://127.0.0.1:{port}/?kiosk=1&lang=zh&device={WALL_TOKEN}", wait_until="networkidle")
         await page.wait_for_selector("[data-testid='stMetric']", timeout=180_000)
         pages.append(page)
@@ -98,23 +111,29 @@ async def open_walls(browser, port: int, count: int) -> list:
     return pages
 
 
-async def measure(url: str, count: int, first_minute: int) -> dict:
+def servers_cpu(servers: list) -> float:
+    return sum(cpu_seconds(server.pid) for server in servers)
+
+
+async def measure(url: str, store: str, count: int, first_minute: int) -> dict:
     from playwright.async_api import async_playwright
 
     engine = connect(url)
     latencies: list[float] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        with served_app(url) as (server, port):
+        with ExitStack() as stack:
+            served = [stack.enter_context(served_app(url)) for _ in range(PROCESSES[store])]
+            servers, ports = [server for server, _ in served], [port for _, port in served]
             await asyncio.sleep(5)
-            before = cpu_seconds(server.pid)
+            before = servers_cpu(servers)
             await asyncio.sleep(IDLE_SECONDS)
-            bare = (cpu_seconds(server.pid) - before) / IDLE_SECONDS
-            pages = await open_walls(browser, port, count)
+            bare = (servers_cpu(servers) - before) / IDLE_SECONDS
+            pages = await open_walls(browser, ports, count)
             await asyncio.sleep(5)
-            before, load_before = cpu_seconds(server.pid), os.getloadavg()[0]
+            before, load_before = servers_cpu(servers), os.getloadavg()[0]
             await asyncio.sleep(IDLE_SECONDS)
-            idle = (cpu_seconds(server.pid) - before) / IDLE_SECONDS
+            idle = (servers_cpu(servers) - before) / IDLE_SECONDS
             total = await pages[0].evaluate(TILE_TOTAL)
             for entry in range(ENTRIES):
                 persons = 100 + entry
@@ -129,6 +148,8 @@ async def measure(url: str, count: int, first_minute: int) -> dict:
         await browser.close()
     engine.dispose()
     return {
+        "store": store,
+        "processes": PROCESSES[store],
         "walls": count,
         "entries": ENTRIES,
         "p50_s": percentile(latencies, 0.5),
@@ -142,22 +163,32 @@ async def measure(url: str, count: int, first_minute: int) -> dict:
     }
 
 
-def main() -> None:
-    freeze_clock()
-    url = copy_sqlite(sample_store(), "live")
+def store_url(store: str) -> str:
+    """The sample for ``store``, with the benchmark's wall token and checkpoint."""
+    url = sample_store_pg("live") if store == "postgresql" else copy_sqlite(sample_store(), "live")
     with_wall_token(url)
     add_gate(url)
+    return url
+
+
+def main() -> None:
+    freeze_clock()
     runs = []
-    for number, count in enumerate(WALLS):
-        result = asyncio.run(measure(url, count, first_minute=number * ENTRIES))
-        runs.append(result)
-        line(
-            f"{count} walls: commit → figure on every wall p50 {result['p50_s']:.2f} s, p95 {result['p95_s']:.2f} s, "
-            f"max {result['max_s']:.2f} s (target p95 ≤ 2 s); idle server CPU {result['server_cpu_idle_walls']:.1%} "
-            f"of a core with the walls open, {result['server_cpu_no_wall']:.1%} without: "
-            f"{result['idle_cpu_per_wall']:.2%} a wall (target ≤ 1%); load average "
-            f"{result['load_average'][0]:.1f} (idle {result['load_average_idle']:.1f})"
-        )
+    for store in STORES:
+        if store == "postgresql" and not pg_available():
+            line("PostgreSQL: no server answers; the live wall over two app processes is not measured")
+            continue
+        url = store_url(store)
+        for number, count in enumerate(WALLS):
+            result = asyncio.run(measure(url, store, count, first_minute=number * ENTRIES))
+            runs.append(result)
+            line(
+                f"{store}, {result['processes']} app process(es), {count} walls: commit → figure on every wall "
+                f"p50 {result['p50_s']:.2f} s, p95 {result['p95_s']:.2f} s, max {result['max_s']:.2f} s "
+                f"(target p95 ≤ 2 s); idle server CPU {result['server_cpu_idle_walls']:.1%} of a core with the "
+                f"walls open, {result['server_cpu_no_wall']:.1%} without: {result['idle_cpu_per_wall']:.2%} a wall "
+                f"(target ≤ 1%); load average {result['load_average'][0]:.1f} (idle {result['load_average_idle']:.1f})"
+            )
     save("live_wall", {"runs": runs, "idle_seconds": IDLE_SECONDS})
 
 

@@ -213,6 +213,19 @@ def sample_store() -> str:
     return _upgraded(path)
 
 
+def sample_store_pg(name: str) -> str:
+    """The sample command post generated afresh into the PostgreSQL database ``name`` (dropped first), for a
+    benchmark that serves it from several app processes; its URL."""
+    from sample_data import generate_sample
+
+    freeze_clock()
+    url = fresh_store("postgresql", name)
+    engine = connect(url)
+    generate_sample(engine, days=SAMPLE_DAYS)
+    engine.dispose()
+    return url
+
+
 def district_store(fraction: float | None = None) -> tuple[str, dict]:
     """The district at ``fraction`` of full size (default :func:`scale`) in SQLite, generated once and cached;
     its URL and the generator's report (rows, seconds)."""

@@ -259,18 +259,19 @@ def live_lines(results: dict, notes: dict[str, str]) -> list[str]:
         lines += [
             "### Live wall: an entry's commit to its figure on every open kiosk wall (Chromium, sample store)",
             "",
-            "| walls | entries | p50 | p95 | max | target p95 ≤ 2 s | idle server CPU, walls open | without | "
-            "per idle wall | target ≤ 1 % of a core | load average (1 min) |",
-            "|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|",
+            "| store | app processes | walls | entries | p50 | p95 | max | target p95 ≤ 2 s | idle server CPU, walls "
+            "open | without | per idle wall | target ≤ 1 % of a core | load average (1 min) |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|",
             *[
-                f"| {run['walls']} | {run['entries']} | {run['p50_s']:.2f} s | {run['p95_s']:.2f} s | "
+                f"| {run.get('store', 'sqlite')} | {run.get('processes', 1)} | {run['walls']} | {run['entries']} | "
+                f"{run['p50_s']:.2f} s | {run['p95_s']:.2f} s | "
                 f"{run['max_s']:.2f} s | {verdict(run['p95_s'], 2)} | {run['server_cpu_idle_walls']:.1%} | "
                 f"{run['server_cpu_no_wall']:.1%} | {run['idle_cpu_per_wall']:.2%} | "
                 f"{verdict(run['idle_cpu_per_wall'], 0.01)} | {run['load_average'][0]:.1f} |"
                 for run in live["runs"]
             ],
             "",
-            f"Idle CPU over {live['idle_seconds']:g} s with nothing entered (`/proc` of the server process). "
+            f"Idle CPU over {live['idle_seconds']:g} s with nothing entered (`/proc` of the server processes). "
             "The browsers drawing the walls share the two cores with the server.",
             "",
             *([notes["live_wall"], ""] if "live_wall" in notes else []),

@@ -79,7 +79,12 @@ class PermissionDenied(CommandPostError):
 
 
 class DuplicateSubmission(CommandPostError):
-    """The same rendered form was submitted twice; the first submission was stored."""
+    """The same rendered form was submitted twice; the first submission was stored. ``result`` is what the first
+    one's write returned (``None`` when it is not known), for the repeat to be answered with it."""
+
+    def __init__(self, result: object = None):
+        super().__init__()
+        self.result = result
 
     def messages(self, language: str = DEFAULT_LANGUAGE) -> list[str]:
         return [translate("error.duplicate_submission", language)]

@@ -441,6 +441,24 @@ def test_the_same_submission_sent_again_is_answered_with_the_first_ones_result(m
     assert len(stored(engine)) == 1
 
 
+def test_a_repeat_of_a_save_stopped_after_its_commit_reads_what_the_first_stored(monkeypatch, engine, db_url, post):
+    """Streamlit stops a run as soon as the second tap of a double tap starts the next: the first may have stored
+    the entry and been stopped before it noted so. The repeat, sent with the same form, reads the first's
+    saved message, not "already submitted"."""
+    app = open_page(monkeypatch, db_url, ADMIN, PAGE)
+    token = app.session_state["form_token:checkpoint-entry"]
+    checkpoint = in_form(app.selectbox, "checkpoint-entry")["卡口"].value
+    counts = {"persons": 120, "vehicles": 30, "fever": 0, "turned_back": 0}
+    period = {"period_start": datetime(2026, 3, 10, 8, 0), "period_end": NOW}
+    first = perform(engine, ADMIN, add_count, {"checkpoint": checkpoint, **period, **counts}, token=token)
+    fill(app, "checkpoint-entry", persons=120, vehicles=30)
+    app = press(app, "checkpoint-entry", "保存")
+    assert_clean(app)
+    assert [item.value.startswith(f"已保存（记录 #{first}）") for item in app.success] == [True]
+    assert not app.info
+    assert len(stored(engine)) == 1
+
+
 def test_the_saved_message_says_where_to_correct_the_entry(monkeypatch, engine, db_url, post):
     app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     fill(app, "checkpoint-entry", persons=120, vehicles=30)

@@ -125,6 +125,20 @@ def test_second_submission_with_same_token_stores_nothing(engine, admin):
     assert audit_rows(engine) == 1
 
 
+@pytest.mark.parametrize(("result", "answered"), [(7, 7), ((None, 3, 5), [None, 3, 5]), (object(), None)])
+def test_the_same_form_sent_again_is_answered_with_what_the_first_write_returned(engine, admin, result, answered):
+    """A result JSON cannot hold is not kept: the repeat is then only told it was stored once."""
+
+    def store(ctx: WriteContext) -> object:
+        _put(ctx, "risk_level", "low")
+        return result
+
+    write(engine, admin, store, token="form-1")
+    with pytest.raises(DuplicateSubmission) as repeat:
+        write(engine, admin, store, token="form-1")
+    assert repeat.value.result == answered
+
+
 def test_refused_submission_frees_its_token_for_the_corrected_form(engine, admin):
     def refuse(ctx: WriteContext) -> None:
         raise ValidationError([FieldError("x", "users.field.role", "error.required")])

@@ -6,7 +6,11 @@ things by then:
 
 - while the first submission is still storing, the second one carries the same
   token (the token is part of the form's key and goes to the data layer, which
-  refuses a second write with it); it is answered with the first one's result;
+  refuses a second write with it); it is answered with the first one's result,
+  which the data layer keeps with the token. Streamlit stops the first run as
+  the second begins, wherever the first has got to (after its commit, before it
+  noted the save, as often as not): the second run then says what the first
+  stored;
 - once the first is stored, the page shows a fresh form (a new token, empty
   fields) in the same place, and the second tap submits that fresh form. A
   submission of the form drawn right after a save is the repeat of that save,
@@ -24,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import streamlit as st
 
@@ -124,7 +128,8 @@ def repeats_last_save(name: str) -> bool:
     form that checks its input before it saves asks this first, so that its refusal is not the answer."""
     token = current_token(name)
     drawn = st.session_state.get(_drawn_key(name))
-    if st.session_state.get(_stored_key(name)) is None or drawn is None or drawn.token != token:
+    stored = st.session_state.get(_stored_key(name))
+    if stored is None or stored.token == token or drawn is None or drawn.token != token:
         return False
     if drawn.fields:
         return _keyed_fields(name, token) == drawn.fields
@@ -154,12 +159,11 @@ def save(name: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T
     token = current_token(name)
     try:
         result = perform(engine(), actor(), operation, *args, token=token, **kwargs)
-    except DuplicateSubmission:
-        stored = st.session_state.get(_stored_key(name))
-        if stored is not None and stored.token == token:
-            return stored.result
-        st.info(t("error.duplicate_submission"))
-        return None
+    except DuplicateSubmission as repeat:
+        if repeat.result is None:
+            st.info(t("error.duplicate_submission"))
+            return None
+        result = cast(T, repeat.result)  # the first write's result, as JSON keeps it (a tuple as a list)
     except CommandPostError as refusal:
         st.error(refusal_text(refusal))
         return None

@@ -72,6 +72,7 @@ submission_tokens = sa.Table(
     sa.Column("token", sa.String(64), primary_key=True),
     sa.Column("username", sa.String(100), nullable=False),
     sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("result", sa.Text),  # what the form's write returned, as JSON: the answer to the form sent again
 )
 
 settings = sa.Table(

@@ -184,9 +184,9 @@ def write(
     """Run ``work`` as one transaction and return what it returns.
 
     ``token`` identifies one rendered form: the first submission stores the
-    token with the entry, and a second one with the same token (a double
-    click, a resent request) raises :class:`DuplicateSubmission` and stores
-    nothing. A refusal raised by ``work`` rolls everything back, token
+    token with the entry and what ``work`` returned, and a second one with the
+    same token (a double click, a resent request) raises
+    :class:`DuplicateSubmission`, carrying that result, and stores nothing. A refusal raised by ``work`` rolls everything back, token
     included, so the corrected form can be sent again. A writer that finds the
     database busy waits and tries again, so no clerk ever sees "database is
     locked". ``batch`` marks a load of historical records, ``import_batch_id`` an import file audited as one
@@ -206,7 +206,10 @@ def write(
                 with conn.begin():
                     if token:
                         _claim_token(conn, token, actor)
-                    return work(WriteContext(conn, actor, batch, import_batch_id))
+                    result = work(WriteContext(conn, actor, batch, import_batch_id))
+                    if token:
+                        _keep_result(conn, token, result)
+                    return result
         except OperationalError as error:
             if attempt == WRITE_ATTEMPTS - 1 or not _is_transient(error):
                 raise
@@ -224,7 +227,18 @@ def _claim_token(conn: Connection, token: str, actor: Actor) -> None:
         .returning(submission_tokens.c.token)
     )
     if conn.execute(claim).first() is None:
-        raise DuplicateSubmission()
+        stored = conn.execute(sa.select(submission_tokens.c.result).where(submission_tokens.c.token == token)).scalar()
+        raise DuplicateSubmission(None if stored is None else json.loads(stored))
+
+
+def _keep_result(conn: Connection, token: str, result: object) -> None:
+    """Keep what the form's write returned with its token, as JSON (a tuple comes back as a list), for the form
+    sent again to be answered with it; a result JSON cannot hold is not kept."""
+    try:
+        text = json.dumps(result, ensure_ascii=False)
+    except TypeError:
+        return
+    conn.execute(sa.update(submission_tokens).where(submission_tokens.c.token == token).values(result=text))
 
 
 def _is_transient(error: OperationalError) -> bool:
