@@ -154,33 +154,36 @@ def store_count(
     entry's correction (:func:`correction_offer`).
     """
     st.session_state.pop(OFFER_KEY.format(form=form_name), None)
+    message = "checkpoints.page.saved" if counts is not None else "checkpoints.page.saved_zero"
+    stored_counts = counts if counts is not None else dict.fromkeys(COUNT_FIELDS, 0)
+
+    def remember(entry_id: int) -> None:
+        st.session_state[LAST_CHECKPOINT_KEY] = checkpoint
+        remember_saved(
+            form_name,
+            t(
+                message,
+                id=entry_id,
+                checkpoint=plain(checkpoint_name),
+                period=period_text(start, end),
+                counts=counts_text(stored_counts),
+            )
+            + "\n\n"
+            + correction_hint(entry_id),
+        )
+
     if counts is None:
-        entry_id = save(form_name, add_zero_report, checkpoint, start, end, note or None)
-        message = "checkpoints.page.saved_zero"
-        counts = dict.fromkeys(COUNT_FIELDS, 0)
+        entry_id = save(form_name, add_zero_report, checkpoint, start, end, note or None, then=remember)
     else:
         entry_id = save(
             form_name,
             add_count,
             {"checkpoint": checkpoint, "period_start": start, "period_end": end, **counts, "note": note},
+            then=remember,
         )
-        message = "checkpoints.page.saved"
     if entry_id is None:
-        _keep_correction_offer(form_name, checkpoint, checkpoint_name, start, end, counts, note)
+        _keep_correction_offer(form_name, checkpoint, checkpoint_name, start, end, stored_counts, note)
         return
-    st.session_state[LAST_CHECKPOINT_KEY] = checkpoint
-    remember_saved(
-        form_name,
-        t(
-            message,
-            id=entry_id,
-            checkpoint=plain(checkpoint_name),
-            period=period_text(start, end),
-            counts=counts_text(counts),
-        )
-        + "\n\n"
-        + correction_hint(entry_id),
-    )
     st.rerun()
 
 
@@ -241,31 +244,34 @@ def correction_offer(form_name: str) -> None:
             )
     if not tapped:
         return
+
+    def remember(new_id: int) -> None:
+        st.session_state.pop(OFFER_KEY.format(form=form_name), None)
+        st.session_state[LAST_CHECKPOINT_KEY] = offer["checkpoint"]
+        start_afresh(form_name)
+        remember_saved(
+            form_name,
+            t(
+                "checkpoints.page.corrected_entry",
+                old=earlier["id"],
+                new=new_id,
+                checkpoint=plain(offer["checkpoint_name"]),
+                period=period_text(start, end),
+                counts=counts_text(counts),
+            )
+            + "\n\n"
+            + correction_hint(new_id),
+        )
+
     new_id = save(
         slot,
         correct_count,
         earlier["id"],
         {"period_start": start, "period_end": end, **counts, "note": offer["note"], "reason": reason},
+        then=remember,
     )
-    if new_id is None:
-        return
-    st.session_state.pop(OFFER_KEY.format(form=form_name), None)
-    st.session_state[LAST_CHECKPOINT_KEY] = offer["checkpoint"]
-    start_afresh(form_name)
-    remember_saved(
-        form_name,
-        t(
-            "checkpoints.page.corrected_entry",
-            old=earlier["id"],
-            new=new_id,
-            checkpoint=plain(offer["checkpoint_name"]),
-            period=period_text(start, end),
-            counts=counts_text(counts),
-        )
-        + "\n\n"
-        + correction_hint(new_id),
-    )
-    st.rerun()
+    if new_id is not None:
+        st.rerun()
 
 
 def correction_hint(entry_id: int) -> str:

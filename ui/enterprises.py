@@ -9,7 +9,7 @@ it belongs to.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 from zipfile import BadZipFile
@@ -78,10 +78,23 @@ def day_text(day: date | None) -> str:
     return format_day(day, language()) if day else "—"
 
 
-def stored(slot: str, result: object, message: str) -> None:
-    """After ``save``: when something was stored, keep the message for ``slot`` and rerun with fresh figures."""
-    if result is not None:
+def store(
+    slot: str,
+    message: str,
+    operation: Callable[..., object],
+    *args: object,
+    chosen: Callable[[Any], None] | None = None,
+) -> None:
+    """Save the form ``slot`` with ``operation(*args)``; once stored, keep ``message`` as its saved message (and
+    let ``chosen`` note what the result selects next) before the form is drawn afresh, then rerun with fresh
+    figures (see :func:`ui.forms.save`)."""
+
+    def remember(result: object) -> None:
+        if chosen is not None:
+            chosen(result)
         remember_saved(slot, message)
+
+    if save(slot, operation, *args, then=remember) is not None:
         st.rerun()
 
 
@@ -108,16 +121,20 @@ def status_change_form(enterprise: Mapping[str, object], current: str) -> None:
         note = st.text_input(field("note"))
         submitted = st.form_submit_button(t("enterprises.page.save_status"), type="primary", width="stretch")
     if submitted:
-        result = save(slot, change_status, enterprise["id"], status, effective, reason, note or None)
-        stored(
+        store(
             slot,
-            result,
             t(
                 "enterprises.page.status_saved",
                 name=plain(enterprise["name"]),
                 status=code(status),
                 date=day_text(effective),
             ),
+            change_status,
+            enterprise["id"],
+            status,
+            effective,
+            reason,
+            note or None,
         )
     show_saved(slot)
 
@@ -137,12 +154,15 @@ def conditions_form(enterprise: Mapping[str, object], checklist: Mapping[str, Ma
         checked_by = st.text_input(field("checked_by"), value=actor().username)
         submitted = st.form_submit_button(t("enterprises.page.save_conditions"), type="primary", width="stretch")
     if submitted:
-        result = save(slot, record_conditions, enterprise["id"], results, checked_on, checked_by)
         met = sum(results.values())
-        stored(
+        store(
             slot,
-            result,
             t("enterprises.page.conditions_saved", name=plain(enterprise["name"]), met=met, total=len(CONDITIONS)),
+            record_conditions,
+            enterprise["id"],
+            results,
+            checked_on,
+            checked_by,
         )
     show_saved(slot)
 
@@ -178,13 +198,20 @@ def inspection_form(enterprise: Mapping[str, object]) -> None:
             findings.append({"item": item, "deadline": deadline})
         submitted = st.form_submit_button(t("enterprises.page.save_inspection"), type="primary", width="stretch")
     if submitted:
-        inspection_id = save(slot, add_inspection, enterprise["id"], day, inspector, findings)
-        if inspection_id is not None:
+
+        def choose(inspection_id: int) -> None:
+            """The new inspection is the one whose items the form below shows."""
             st.session_state[INSPECTION_CHOICE_KEY.format(enterprise=enterprise["id"])] = inspection_id
-        stored(
+
+        store(
             slot,
-            inspection_id,
             t("enterprises.page.inspection_saved", name=plain(enterprise["name"]), count=len(findings)),
+            add_inspection,
+            enterprise["id"],
+            day,
+            inspector,
+            findings,
+            chosen=choose,
         )
     show_saved(slot)
 
@@ -215,16 +242,19 @@ def close_item_form(open_items: Sequence[Mapping[str, object]]) -> None:
         note = st.text_input(field("note"))
         submitted = st.form_submit_button(t("enterprises.page.close_item"), type="primary", width="stretch")
     if submitted:
-        result = save(slot, close_rectification, item_id, closed_on, verifier, note or None)
-        stored(
+        store(
             slot,
-            result,
             t(
                 "enterprises.page.item_closed",
                 item=plain(by_id[item_id]["item"]),
                 enterprise=plain(by_id[item_id]["enterprise"]),
                 date=day_text(closed_on),
             ),
+            close_rectification,
+            item_id,
+            closed_on,
+            verifier,
+            note or None,
         )
     show_saved(slot)
 
@@ -248,8 +278,9 @@ def register_form() -> None:
         reason = st.selectbox(field("reason"), (None, *REASONS), format_func=code_labels((None, *REASONS)).__getitem__)
         submitted = st.form_submit_button(t("enterprises.page.register"), type="primary", width="stretch")
     if submitted:
-        result = save(
+        store(
             slot,
+            t("enterprises.page.registered", name=plain(name), status=code(status)),
             add_enterprise,
             {
                 "name": name,
@@ -264,7 +295,6 @@ def register_form() -> None:
                 "reason": reason,
             },
         )
-        stored(slot, result, t("enterprises.page.registered", name=plain(name), status=code(status)))
     show_saved(slot)
 
 

@@ -147,12 +147,19 @@ def whole_number_input(
     )
 
 
-def save(name: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+def save(
+    name: str, operation: Callable[..., T], *args: Any, then: Callable[[T], object] | None = None, **kwargs: Any
+) -> T | None:
     """Run one data-layer write for the form ``name`` and show the outcome.
 
     Returns what the operation returned (for the same submission sent twice, what the first returned), or
     ``None`` when it was refused (the refusal is shown field by field in the user's language) or was the
     repeated tap of a save whose message is still on screen.
+
+    ``then(result)`` runs once the write is stored and before the form is drawn afresh: keep there what the
+    clerk reads next (the saved message). A second tap that stops this run after the commit then finds the form
+    as it was, submits it again and is answered with the first write's result, ``then`` included; kept after
+    the fresh form, the message would be lost with the stopped run.
     """
     if repeats_last_save(name):
         return None
@@ -168,8 +175,10 @@ def save(name: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T
         st.error(refusal_text(refusal))
         return None
     st.session_state[_stored_key(name)] = Stored(token, result)
-    del st.session_state[_token_key(name)]
     note_data_version()
+    if then is not None:
+        then(result)
+    del st.session_state[_token_key(name)]
     return result
 
 

@@ -319,21 +319,30 @@ def _store_round(form_name: str, place: str, day: date, slot: str, changes: Grid
         if not repeats_last_save(form_name):
             st.info(t("quarantine.page.nothing_to_save"))
         return
-    stored = save(form_name, quarantine.save_followup_grid, changes.additions, changes.corrections, reason or None)
-    if stored is None:
-        return
-    saved = t(
-        "quarantine.page.round_saved",
-        place=plain(place),
-        day=day_text(day),
-        slot=label(slot),
-        count=len(changes.additions),
-        fevers=changes.fevers(),
+
+    def remember(_rows: int) -> None:
+        saved = t(
+            "quarantine.page.round_saved",
+            place=plain(place),
+            day=day_text(day),
+            slot=label(slot),
+            count=len(changes.additions),
+            fevers=changes.fevers(),
+        )
+        if changes.corrections:
+            saved += t("quarantine.page.round_corrected", count=len(changes.corrections))
+        remember_saved(form_name, f"{saved}\n\n{t('quarantine.page.round_correct_hint')}")
+
+    stored = save(
+        form_name,
+        quarantine.save_followup_grid,
+        changes.additions,
+        changes.corrections,
+        reason or None,
+        then=remember,
     )
-    if changes.corrections:
-        saved += t("quarantine.page.round_corrected", count=len(changes.corrections))
-    remember_saved(form_name, f"{saved}\n\n{t('quarantine.page.round_correct_hint')}")
-    st.rerun()
+    if stored is not None:
+        st.rerun()
 
 
 def followup_round_form(form_name: str) -> None:

@@ -203,29 +203,30 @@ def _kind_picker(label: str, kinds: tuple[str, ...], key: str) -> str:
 
 def _store_movement(slot: str, form_name: str, data: dict, item: Mapping, recipient: tuple | None) -> None:
     """Store one movement and, once stored, rerun with a message that names it and the new stock."""
-    movement_id = save(form_name, add_movement, data)
-    if movement_id is None:
-        return
-    st.session_state[LAST_ITEM_KEY] = item["id"]
-    if recipient is not None:
-        st.session_state[LAST_RECIPIENT_KEY] = recipient
-    counterparty = f" → {plain(data['counterparty'])}" if data.get("counterparty") else ""
-    remember_saved(
-        slot,
-        t(
-            "supplies.page.saved_movement",
-            id=movement_id,
-            kind=code_label(data["kind"]),
-            item=plain(item["name"]),
-            quantity=plain(data["quantity"]),
-            unit=plain(item["unit"]),
-            counterparty=counterparty,
-            day=format_day(data["date"], language()),
+
+    def remember(movement_id: int) -> None:
+        st.session_state[LAST_ITEM_KEY] = item["id"]
+        if recipient is not None:
+            st.session_state[LAST_RECIPIENT_KEY] = recipient
+        counterparty = f" → {plain(data['counterparty'])}" if data.get("counterparty") else ""
+        remember_saved(
+            slot,
+            t(
+                "supplies.page.saved_movement",
+                id=movement_id,
+                kind=code_label(data["kind"]),
+                item=plain(item["name"]),
+                quantity=plain(data["quantity"]),
+                unit=plain(item["unit"]),
+                counterparty=counterparty,
+                day=format_day(data["date"], language()),
+            )
+            + " "
+            + stock_now_text(item["id"]),
         )
-        + " "
-        + stock_now_text(item["id"]),
-    )
-    st.rerun()
+
+    if save(form_name, add_movement, data, then=remember) is not None:
+        st.rerun()
 
 
 def out_form(slot: str, kinds: tuple[str, ...] = OUT_KINDS) -> None:

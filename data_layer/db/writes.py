@@ -186,11 +186,12 @@ def write(
     ``token`` identifies one rendered form: the first submission stores the
     token with the entry and what ``work`` returned, and a second one with the
     same token (a double click, a resent request) raises
-    :class:`DuplicateSubmission`, carrying that result, and stores nothing. A refusal raised by ``work`` rolls everything back, token
-    included, so the corrected form can be sent again. A writer that finds the
-    database busy waits and tries again, so no clerk ever sees "database is
-    locked". ``batch`` marks a load of historical records, ``import_batch_id`` an import file audited as one
-    write (see :class:`WriteContext`).
+    :class:`DuplicateSubmission`, carrying that result, and stores nothing. A
+    refusal raised by ``work`` rolls everything back, token included, so the
+    corrected form can be sent again. A writer that finds the database busy
+    waits and tries again, so no clerk ever sees "database is locked".
+    ``batch`` marks a load of historical records, ``import_batch_id`` an import
+    file audited as one write (see :class:`WriteContext`).
 
     ``check_before_locking`` is for a long write that reads and checks much before it writes anything (an
     import file): on SQLite its first :data:`UNLOCKED_ATTEMPTS` attempts begin without the write lock, which
