@@ -22,8 +22,8 @@ from data_layer.markdown import plain
 from data_layer.transfer import IMPORT_FILE_TYPES, export_file, import_ledger, transfer_kinds
 from ui.checkpoints import master_data_tab
 from ui.enterprises import register_form
-from ui.forms import entry_form, save, save_done
-from ui.messages import content_alert, refusal_text, remember_saved, show_saved
+from ui.forms import entry_form, store
+from ui.messages import content_alert, refusal_text, show_saved
 from ui.navigation import guard
 from ui.notify import notify_tab
 from ui.progress import keep_file, made_file, offer_file, progress_bar, show_summary
@@ -57,13 +57,6 @@ def role_label(role: str) -> str:
 
 def domain_label(domain: str) -> str:
     return t(f"admin.domain.{domain}")
-
-
-def changed(slot: str, done: bool, message: str) -> None:
-    """After a write: once stored, keep the message for ``slot`` and rerun with fresh figures."""
-    if done:
-        remember_saved(slot, message)
-        st.rerun()
 
 
 # Accounts ---------------------------------------------------------------------------------------------------------
@@ -128,7 +121,7 @@ def add_user_form() -> None:
         )
         submitted = st.form_submit_button(t("admin.users.add"), type="primary", width="stretch")
     if submitted:
-        user_id = save(
+        store(
             "admin-user-add",
             users.create_user,
             username,
@@ -136,8 +129,9 @@ def add_user_form() -> None:
             password,
             display_name or None,
             {domain: [] for domain in domains} if role == "clerk" else None,
+            said=t("admin.users.added", user=plain(username)),
+            slot=USERS_SLOT,
         )
-        changed(USERS_SLOT, user_id is not None, t("admin.users.added", user=plain(username)))
 
 
 def reset_password_form(account: Mapping[str, Any]) -> None:
@@ -146,11 +140,8 @@ def reset_password_form(account: Mapping[str, Any]) -> None:
         password = st.text_input(t("admin.users.new_password"), type="password")
         submitted = st.form_submit_button(t("admin.users.reset_password"))
     if submitted:
-        changed(
-            USERS_SLOT,
-            save_done(slot, users.reset_password, account["id"], password),
-            t("admin.users.password_reset", user=plain(account["username"])),
-        )
+        said = t("admin.users.password_reset", user=plain(account["username"]))
+        store(slot, users.reset_password, account["id"], password, said=said, slot=USERS_SLOT)
 
 
 def active_form(account: Mapping[str, Any]) -> None:
@@ -160,11 +151,8 @@ def active_form(account: Mapping[str, Any]) -> None:
         submitted = st.form_submit_button(t("admin.users.disable" if account["active"] else "admin.users.enable"))
     if submitted:
         message = "admin.users.disabled" if account["active"] else "admin.users.enabled"
-        changed(
-            USERS_SLOT,
-            save_done(slot, users.set_active, account["id"], not account["active"]),
-            t(message, user=plain(account["username"])),
-        )
+        said = t(message, user=plain(account["username"]))
+        store(slot, users.set_active, account["id"], not account["active"], said=said, slot=USERS_SLOT)
 
 
 def assigned_units(account: Mapping[str, Any]) -> dict[str, list[int]]:
@@ -203,11 +191,8 @@ def assignments_form(account: Mapping[str, Any]) -> None:
         wanted = assignment_inputs(f"{slot}-{token}", assigned_units(account))
         submitted = st.form_submit_button(t("admin.users.assign"))
     if submitted:
-        changed(
-            USERS_SLOT,
-            save_done(slot, users.set_assignments, account["id"], wanted),
-            t("admin.users.assigned", user=plain(account["username"])),
-        )
+        said = t("admin.users.assigned", user=plain(account["username"]))
+        store(slot, users.set_assignments, account["id"], wanted, said=said, slot=USERS_SLOT)
 
 
 def unlock_form(username: str) -> None:
@@ -215,9 +200,8 @@ def unlock_form(username: str) -> None:
     with entry_form(slot):
         submitted = st.form_submit_button(t("admin.users.unlock", user=plain(username)), type="primary")
     if submitted:
-        changed(
-            USERS_SLOT, save_done(slot, users.unlock_account, username), t("admin.users.unlocked", user=plain(username))
-        )
+        said = t("admin.users.unlocked", user=plain(username))
+        store(slot, users.unlock_account, username, said=said, slot=USERS_SLOT)
 
 
 def account_forms(account: Mapping[str, Any], locked: Mapping[str, Any] | None) -> None:
@@ -412,11 +396,7 @@ def risk_tab() -> None:
         )
         submitted = st.form_submit_button(t("admin.risk.save"), type="primary")
     if submitted:
-        changed(
-            "admin-risk-level",
-            save_done("admin-risk-level", situation.set_risk_level, chosen),
-            t("admin.risk.saved", level=labels[chosen]),
-        )
+        store("admin-risk-level", situation.set_risk_level, chosen, said=t("admin.risk.saved", level=labels[chosen]))
     show_saved("admin-risk-level")
 
 

@@ -13,7 +13,7 @@ import streamlit as st
 from data_layer import retention
 from data_layer.db import truncate_wal
 from data_layer.i18n import format_day
-from ui.forms import entry_form, save
+from ui.forms import entry_form, save, store
 from ui.messages import remember_saved, show_saved
 from ui.navigation import guard
 from ui.session import engine, language, read, t
@@ -37,10 +37,13 @@ def setting_form(days: int) -> None:
         )
         submitted = st.form_submit_button(t("retention.page.save_setting"))
     if submitted:
-        stored = save("retention-days", retention.set_retention_days, int(chosen))
-        if stored is not None:
-            remember_saved(SAVED_SLOT, t("retention.page.setting_saved", days=stored))
-            st.rerun()
+        store(
+            "retention-days",
+            retention.set_retention_days,
+            int(chosen),
+            said=lambda days: t("retention.page.setting_saved", days=days),
+            slot=SAVED_SLOT,
+        )
 
 
 def run_form(days: int) -> None:
@@ -65,11 +68,11 @@ def run_form(days: int) -> None:
         "retention-run",
         retention.anonymise_people,
         progress=lambda share: bar.progress(share, text=t("retention.page.progress")),
+        then=lambda count: remember_saved(SAVED_SLOT, t("retention.page.done", count=count)),
     )
     bar.empty()
     if count is not None:
         truncate_wal(engine())
-        remember_saved(SAVED_SLOT, t("retention.page.done", count=count))
         st.rerun()
 
 

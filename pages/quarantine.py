@@ -30,7 +30,7 @@ from ui.quarantine import (
     beds_outlook_rows,
     day_text,
     deferred,
-    flash,
+    flashing,
     followup_changes,
     followup_frame,
     label,
@@ -205,10 +205,16 @@ def bulk_release_form(day: date, candidates: list[dict], overdue: list[dict]) ->
         return
     with progress_bar(t("quarantine.page.bulk_progress", count=len(chosen))) as progress:
         released = save(
-            "quarantine_bulk_release", quarantine.release_many, chosen, end, reason or None, progress=progress
+            "quarantine_bulk_release",
+            quarantine.release_many,
+            chosen,
+            end,
+            reason or None,
+            progress=progress,
+            then=flashing(lambda count: t("quarantine.page.released_count", count=count), notice_ids=chosen),
         )
     if released is not None:
-        flash(t("quarantine.page.released_count", count=released), notice_ids=chosen)
+        st.rerun()
 
 
 def occupancy_section(day: date) -> None:
@@ -413,15 +419,16 @@ def register_form(day: date) -> None:
             "planned_days": planned_days,
             "reason": reason or None,
         },
-    )
-    if episode_id is not None:
-        flash(
-            t(
+        then=flashing(
+            lambda _episode_id: t(
                 "quarantine.page.registered",
                 name=plain(values["name"]),
                 date=day_text(start + timedelta(days=planned_days)),
             )
-        )
+        ),
+    )
+    if episode_id is not None:
+        st.rerun()
 
 
 def change_form(day: date) -> None:
@@ -469,15 +476,23 @@ def change_form(day: date) -> None:
         reason = st.text_input(t("quarantine.field.reason"), key=f"change_reason-{token}")
         submitted = st.form_submit_button(t("quarantine.page.change_submit"), type="primary", width="stretch")
     if submitted:
+        changed = flashing(
+            lambda _result: t("quarantine.page.changed", name=plain(episode["name"]), what=actions[action]),
+            notice_ids=[episode_id] if action == "release" else (),
+        )
         if action == "change_end":
-            done = save("quarantine_change", quarantine.change_planned_end, episode_id, reason or None, new_end=when)
-        else:
-            done = save("quarantine_change", ENDINGS[action], episode_id, when, reason or None)
-        if done is not None:
-            flash(
-                t("quarantine.page.changed", name=plain(episode["name"]), what=actions[action]),
-                notice_ids=[episode_id] if action == "release" else (),
+            done = save(
+                "quarantine_change",
+                quarantine.change_planned_end,
+                episode_id,
+                reason or None,
+                new_end=when,
+                then=changed,
             )
+        else:
+            done = save("quarantine_change", ENDINGS[action], episode_id, when, reason or None, then=changed)
+        if done is not None:
+            st.rerun()
     history = read(quarantine.episode_history, episode_id)
     st.markdown(f"**{t('quarantine.page.history')}**")
     if history:
@@ -579,10 +594,15 @@ def followup_tab(day: date) -> None:
         st.info(t("quarantine.page.nothing_to_save"))
         return
     stored = save(
-        "quarantine_followups", quarantine.save_followup_grid, changes.additions, changes.corrections, reason or None
+        "quarantine_followups",
+        quarantine.save_followup_grid,
+        changes.additions,
+        changes.corrections,
+        reason or None,
+        then=flashing(lambda count: t("quarantine.page.followups_saved", count=count)),
     )
     if stored is not None:
-        flash(t("quarantine.page.followups_saved", count=stored))
+        st.rerun()
 
 
 # --- release notices -----------------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from data_layer.db import Actor
 from data_layer.i18n import format_day, format_number
 from data_layer.markdown import plain
 from data_layer.permissions import unit_limit
-from ui.forms import entry_form, form_key, save, save_done, start_afresh, whole_number_input
+from ui.forms import entry_form, form_key, save, start_afresh, store, whole_number_input
 from ui.map_labels import LABEL_GAP, LABEL_PADDING, WORLD_PIXELS, Screen, place_labels
 from ui.messages import remember_saved, show_saved
 from ui.session import actor, language, read, t
@@ -402,24 +402,24 @@ def correction_form(entries: Iterable[Mapping[str, Any]]) -> None:
         submitted = st.form_submit_button(t("checkpoints.page.correct_save"), type="primary", width="stretch")
     if submitted:
         start, end = datetime.combine(start_day, start_time), datetime.combine(end_day, end_time)
-        new_id = save(
+
+        def corrected_text(new_id: int) -> str:
+            return t(
+                "checkpoints.page.corrected",
+                old=entry_id,
+                new=new_id,
+                period=period_text(start, end),
+                counts=counts_text(counts),
+            )
+
+        store(
             form_name,
             correct_count,
             entry_id,
             {"period_start": start, "period_end": end, **counts, "note": note, "reason": reason},
+            said=corrected_text,
+            slot=CORRECTION_SLOT,
         )
-        if new_id is not None:
-            remember_saved(
-                CORRECTION_SLOT,
-                t(
-                    "checkpoints.page.corrected",
-                    old=entry_id,
-                    new=new_id,
-                    period=period_text(start, end),
-                    counts=counts_text(counts),
-                ),
-            )
-            st.rerun()
     show_saved(CORRECTION_SLOT)
 
 
@@ -713,9 +713,7 @@ def checkpoint_map(rows: list[dict]) -> None:
 
 def store_master(form_name: str, message: str, operation: Callable[..., object], *args: object) -> None:
     """One master-data write; once stored, rerun and say what changed."""
-    if save_done(form_name, operation, *args):
-        remember_saved("checkpoint-master", message)
-        st.rerun()
+    store(form_name, operation, *args, said=message, slot="checkpoint-master")
 
 
 def kind_choice(current: str | None = None) -> str:

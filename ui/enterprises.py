@@ -9,7 +9,7 @@ it belongs to.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 from zipfile import BadZipFile
@@ -36,7 +36,7 @@ from data_layer.errors import CommandPostError, ImportRejected
 from data_layer.i18n import format_day, format_number
 from data_layer.markdown import plain
 from data_layer.transfer import IMPORT_FILE_TYPES, import_file
-from ui.forms import entry_form, save
+from ui.forms import entry_form, save, store
 from ui.messages import refusal_lines, remember_saved, show_saved
 from ui.progress import progress_bar
 from ui.session import actor, engine, language, t
@@ -78,26 +78,6 @@ def day_text(day: date | None) -> str:
     return format_day(day, language()) if day else "—"
 
 
-def store(
-    slot: str,
-    message: str,
-    operation: Callable[..., object],
-    *args: object,
-    chosen: Callable[[Any], None] | None = None,
-) -> None:
-    """Save the form ``slot`` with ``operation(*args)``; once stored, keep ``message`` as its saved message (and
-    let ``chosen`` note what the result selects next) before the form is drawn afresh, then rerun with fresh
-    figures (see :func:`ui.forms.save`)."""
-
-    def remember(result: object) -> None:
-        if chosen is not None:
-            chosen(result)
-        remember_saved(slot, message)
-
-    if save(slot, operation, *args, then=remember) is not None:
-        st.rerun()
-
-
 # Status -------------------------------------------------------------------------------------------------------
 
 
@@ -123,18 +103,18 @@ def status_change_form(enterprise: Mapping[str, object], current: str) -> None:
     if submitted:
         store(
             slot,
-            t(
-                "enterprises.page.status_saved",
-                name=plain(enterprise["name"]),
-                status=code(status),
-                date=day_text(effective),
-            ),
             change_status,
             enterprise["id"],
             status,
             effective,
             reason,
             note or None,
+            said=t(
+                "enterprises.page.status_saved",
+                name=plain(enterprise["name"]),
+                status=code(status),
+                date=day_text(effective),
+            ),
         )
     show_saved(slot)
 
@@ -157,12 +137,12 @@ def conditions_form(enterprise: Mapping[str, object], checklist: Mapping[str, Ma
         met = sum(results.values())
         store(
             slot,
-            t("enterprises.page.conditions_saved", name=plain(enterprise["name"]), met=met, total=len(CONDITIONS)),
             record_conditions,
             enterprise["id"],
             results,
             checked_on,
             checked_by,
+            said=t("enterprises.page.conditions_saved", name=plain(enterprise["name"]), met=met, total=len(CONDITIONS)),
         )
     show_saved(slot)
 
@@ -199,20 +179,15 @@ def inspection_form(enterprise: Mapping[str, object]) -> None:
         submitted = st.form_submit_button(t("enterprises.page.save_inspection"), type="primary", width="stretch")
     if submitted:
 
-        def choose(inspection_id: int) -> None:
+        def choose_and_say(inspection_id: int) -> None:
             """The new inspection is the one whose items the form below shows."""
             st.session_state[INSPECTION_CHOICE_KEY.format(enterprise=enterprise["id"])] = inspection_id
+            remember_saved(
+                slot, t("enterprises.page.inspection_saved", name=plain(enterprise["name"]), count=len(findings))
+            )
 
-        store(
-            slot,
-            t("enterprises.page.inspection_saved", name=plain(enterprise["name"]), count=len(findings)),
-            add_inspection,
-            enterprise["id"],
-            day,
-            inspector,
-            findings,
-            chosen=choose,
-        )
+        if save(slot, add_inspection, enterprise["id"], day, inspector, findings, then=choose_and_say) is not None:
+            st.rerun()
     show_saved(slot)
 
 
@@ -244,17 +219,17 @@ def close_item_form(open_items: Sequence[Mapping[str, object]]) -> None:
     if submitted:
         store(
             slot,
-            t(
-                "enterprises.page.item_closed",
-                item=plain(by_id[item_id]["item"]),
-                enterprise=plain(by_id[item_id]["enterprise"]),
-                date=day_text(closed_on),
-            ),
             close_rectification,
             item_id,
             closed_on,
             verifier,
             note or None,
+            said=t(
+                "enterprises.page.item_closed",
+                item=plain(by_id[item_id]["item"]),
+                enterprise=plain(by_id[item_id]["enterprise"]),
+                date=day_text(closed_on),
+            ),
         )
     show_saved(slot)
 
@@ -280,7 +255,6 @@ def register_form() -> None:
     if submitted:
         store(
             slot,
-            t("enterprises.page.registered", name=plain(name), status=code(status)),
             add_enterprise,
             {
                 "name": name,
@@ -294,6 +268,7 @@ def register_form() -> None:
                 "status_date": status_date,
                 "reason": reason,
             },
+            said=t("enterprises.page.registered", name=plain(name), status=code(status)),
         )
     show_saved(slot)
 

@@ -34,7 +34,7 @@ import streamlit as st
 
 from data_layer.db import WriteContext, perform
 from data_layer.errors import CommandPostError, DuplicateSubmission
-from ui.messages import refusal_text
+from ui.messages import refusal_text, remember_saved
 from ui.session import actor, engine, note_data_version, t
 
 T = TypeVar("T")
@@ -182,18 +182,30 @@ def save(
     return result
 
 
+def store(
+    name: str,
+    operation: Callable[..., object],
+    *args: Any,
+    said: str | Callable[[Any], str],
+    slot: str | None = None,
+    **kwargs: Any,
+) -> None:
+    """Save the form ``name`` with ``operation(*args, **kwargs)`` and, once stored, rerun with fresh figures and its
+    saved message: ``said``, or ``said(result)``, kept for ``slot`` (the form's own name unless given) before the
+    form is drawn afresh (see :func:`save`). A refusal is shown where the form is, and nothing reruns."""
+
+    def stored(ctx: WriteContext, *values: Any, **options: Any) -> object:
+        result = operation(ctx, *values, **options)
+        return True if result is None else result
+
+    def remember(result: object) -> None:
+        remember_saved(slot or name, said(result) if callable(said) else said)
+
+    if save(name, stored, *args, then=remember, **kwargs) is not None:
+        st.rerun()
+
+
 def start_afresh(name: str) -> None:
     """Draw the form ``name`` empty at the next run, as after its own save: for an entry stored another way
     (the correction of an earlier entry offered when this one was refused)."""
     st.session_state.pop(_token_key(name), None)
-
-
-def save_done(name: str, operation: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
-    """:func:`save` for a write that returns nothing (a rename, a flag): ``True`` once it is stored,
-    ``False`` when it was refused or repeated."""
-
-    def store_and_confirm(ctx: WriteContext, *values: Any, **options: Any) -> bool:
-        operation(ctx, *values, **options)
-        return True
-
-    return bool(save(name, store_and_confirm, *args, **kwargs))

@@ -16,7 +16,7 @@ from data_layer import clock, notify, settings
 from data_layer.i18n import LANGUAGES
 from data_layer.markdown import plain
 from data_layer.permissions import may_push_briefing
-from ui.forms import entry_form, save, save_done
+from ui.forms import entry_form, save, store
 from ui.messages import remember_saved, show_saved
 from ui.session import actor, engine, read, t
 
@@ -34,12 +34,6 @@ def language_label(language: str) -> str:
 
 def rule_label(rule: str) -> str:
     return t(f"notify.rule.{rule}")
-
-
-def changed(done: bool, message: str) -> None:
-    if done:
-        remember_saved(SLOT, message)
-        st.rerun()
 
 
 def channels_frame(channels: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -79,10 +73,18 @@ def add_channel_form() -> None:
             }
         submitted = st.form_submit_button(t("admin.notify.add"), type="primary")
     if submitted:
-        channel_id = save(
-            f"{SLOT}-add", notify.add_channel, name, kind, address, secret or None, **mail, language=language
+        store(
+            f"{SLOT}-add",
+            notify.add_channel,
+            name,
+            kind,
+            address,
+            secret or None,
+            **mail,
+            language=language,
+            said=t("admin.notify.added", name=plain(name)),
+            slot=SLOT,
         )
-        changed(channel_id is not None, t("admin.notify.added", name=plain(name)))
 
 
 def channel_actions(channels: Sequence[Mapping[str, Any]]) -> None:
@@ -104,11 +106,15 @@ def channel_actions(channels: Sequence[Mapping[str, Any]]) -> None:
     with switch_column, entry_form(f"{SLOT}-switch-{chosen['id']}"):
         switch = st.form_submit_button(t("admin.notify.disable" if chosen["enabled"] else "admin.notify.enable"))
     if switch:
-        done = save_done(
-            f"{SLOT}-switch-{chosen['id']}", notify.set_channel_enabled, chosen["id"], not chosen["enabled"]
-        )
         message = "admin.notify.disabled" if chosen["enabled"] else "admin.notify.enabled"
-        changed(done, t(message, name=plain(chosen["name"])))
+        store(
+            f"{SLOT}-switch-{chosen['id']}",
+            notify.set_channel_enabled,
+            chosen["id"],
+            not chosen["enabled"],
+            said=t(message, name=plain(chosen["name"])),
+            slot=SLOT,
+        )
     language_form(chosen)
 
 
@@ -125,8 +131,8 @@ def language_form(channel: Mapping[str, Any]) -> None:
         )
         submitted = st.form_submit_button(t("admin.notify.set_language"))
     if submitted:
-        done = save_done(slot, notify.set_channel_language, channel["id"], language)
-        changed(done, t("admin.notify.language_set", name=plain(channel["name"]), spoken=language_label(language)))
+        said = t("admin.notify.language_set", name=plain(channel["name"]), spoken=language_label(language))
+        store(slot, notify.set_channel_language, channel["id"], language, said=said, slot=SLOT)
 
 
 def send_test(channel_id: int) -> None:
@@ -174,7 +180,7 @@ def rules_form(channels: Sequence[Mapping[str, Any]]) -> None:
         )
         submitted = st.form_submit_button(t("admin.notify.rule_save"))
     if submitted:
-        done = save_done(
+        store(
             f"{SLOT}-rule-{rule_name}",
             notify.set_rule,
             rule_name,
@@ -183,8 +189,9 @@ def rules_form(channels: Sequence[Mapping[str, Any]]) -> None:
             None if start == NO_QUIET else start,
             None if end == NO_QUIET else end,
             int(repeat),
+            said=t("admin.notify.rule_saved", rule=rule_label(rule_name)),
+            slot=SLOT,
         )
-        changed(done, t("admin.notify.rule_saved", rule=rule_label(rule_name)))
 
 
 def _hour_label(hour: int) -> str:
@@ -228,14 +235,19 @@ def briefing_now_button(slot: str) -> None:
         pushed = st.form_submit_button(t("admin.notify.briefing_now"))
     if not pushed:
         return
-    channels = save(slot, notify.queue_briefing_now)
+
+    def remember(channels: list[str]) -> None:
+        if channels:
+            names = "、".join(map(plain, channels))
+            seconds = settings.NOTIFY_SECONDS.value()
+            remember_saved(slot, t("admin.notify.briefing_queued", channels=names, seconds=seconds))
+
+    channels = save(slot, notify.queue_briefing_now, then=remember)
     if channels is None:
         return
     if not channels:
         st.warning(t("admin.notify.briefing_no_channel"))
         return
-    names = "、".join(map(plain, channels))
-    remember_saved(slot, t("admin.notify.briefing_queued", channels=names, seconds=settings.NOTIFY_SECONDS.value()))
     st.rerun()
 
 

@@ -17,7 +17,7 @@ from data_layer import clock, quarantine
 from data_layer.i18n import format_day, format_day_of_month
 from data_layer.markdown import plain
 from ui.colours import BED_COLOURS
-from ui.forms import entry_form, form_key, repeats_last_save, save, save_done
+from ui.forms import entry_form, form_key, repeats_last_save, save, store
 from ui.messages import remember_saved, show_saved
 from ui.session import actor, engine, language, read, t
 
@@ -396,13 +396,16 @@ def deferred(build: Callable[..., bytes], *args: object) -> Callable[[], bytes]:
     return produce
 
 
-def flash(text: str, notice_ids: Sequence[int] = ()) -> None:
-    """Keep a save's message (and the people released, for their notices) for the next run, then rerun
-    so that every figure on the page already counts the save."""
-    st.session_state[FLASH_KEY] = {"text": text, "notice_ids": list(notice_ids)}
-    if notice_ids:
-        st.session_state[NOTICE_IDS_KEY] = list(notice_ids)
-    st.rerun()
+def flashing(message: Callable[[Any], str], notice_ids: Sequence[int] = ()) -> Callable[[Any], None]:
+    """A ``then`` for :func:`ui.forms.save`: keep the save's message, ``message(result)``, and the people released,
+    for their notices, for the run that follows it (the page reruns once saved, so every figure counts the save)."""
+
+    def keep(result: Any) -> None:
+        st.session_state[FLASH_KEY] = {"text": message(result), "notice_ids": list(notice_ids)}
+        if notice_ids:
+            st.session_state[NOTICE_IDS_KEY] = list(notice_ids)
+
+    return keep
 
 
 def pending_flash() -> dict | None:
@@ -416,12 +419,6 @@ SITE_SLOT = "quarantine-site-master"
 SITE_COLUMNS = ("name", "address", "capacity", "active")
 
 
-def _site_stored(done: bool, message: str) -> None:
-    if done:
-        remember_saved(SITE_SLOT, message)
-        st.rerun()
-
-
 def add_site_form() -> None:
     with entry_form("quarantine-site-add"):
         name = st.text_input(t("quarantine.field.name"))
@@ -429,10 +426,13 @@ def add_site_form() -> None:
         capacity = st.number_input(t("quarantine.field.capacity"), min_value=1, step=1, value=None)
         submitted = st.form_submit_button(t("quarantine.page.site_add"), type="primary", width="stretch")
     if submitted:
-        site_id = save(
-            "quarantine-site-add", quarantine.add_site, {"name": name, "address": address or None, "capacity": capacity}
+        store(
+            "quarantine-site-add",
+            quarantine.add_site,
+            {"name": name, "address": address or None, "capacity": capacity},
+            said=t("quarantine.page.site_added", site=plain(name)),
+            slot=SITE_SLOT,
         )
-        _site_stored(site_id is not None, t("quarantine.page.site_added", site=plain(name)))
 
 
 def edit_site_forms(sites: Sequence[Mapping]) -> None:
@@ -448,23 +448,35 @@ def edit_site_forms(sites: Sequence[Mapping]) -> None:
     with entry_form(f"quarantine-site-rename-{chosen}"):
         name = st.text_input(t("quarantine.field.name"), value=site["name"])
         if st.form_submit_button(t("quarantine.page.site_rename")):
-            _site_stored(
-                save_done(f"quarantine-site-rename-{chosen}", quarantine.rename_site, chosen, name),
-                t("quarantine.page.site_saved", site=plain(name)),
+            store(
+                f"quarantine-site-rename-{chosen}",
+                quarantine.rename_site,
+                chosen,
+                name,
+                said=t("quarantine.page.site_saved", site=plain(name)),
+                slot=SITE_SLOT,
             )
     with entry_form(f"quarantine-site-capacity-{chosen}"):
         capacity = st.number_input(t("quarantine.field.capacity"), min_value=1, step=1, value=site["capacity"])
         if st.form_submit_button(t("quarantine.page.site_set_capacity")):
-            _site_stored(
-                save_done(f"quarantine-site-capacity-{chosen}", quarantine.set_site_capacity, chosen, capacity),
-                t("quarantine.page.site_saved", site=plain(site["name"])),
+            store(
+                f"quarantine-site-capacity-{chosen}",
+                quarantine.set_site_capacity,
+                chosen,
+                capacity,
+                said=t("quarantine.page.site_saved", site=plain(site["name"])),
+                slot=SITE_SLOT,
             )
     with entry_form(f"quarantine-site-active-{chosen}"):
         st.markdown(t("quarantine.page.site_is_open" if site["active"] else "quarantine.page.site_is_closed"))
         if st.form_submit_button(t("quarantine.page.site_close" if site["active"] else "quarantine.page.site_open")):
-            _site_stored(
-                save_done(f"quarantine-site-active-{chosen}", quarantine.set_site_active, chosen, not site["active"]),
-                t("quarantine.page.site_saved", site=plain(site["name"])),
+            store(
+                f"quarantine-site-active-{chosen}",
+                quarantine.set_site_active,
+                chosen,
+                not site["active"],
+                said=t("quarantine.page.site_saved", site=plain(site["name"])),
+                slot=SITE_SLOT,
             )
 
 

@@ -17,7 +17,7 @@ which field is wrong, where a capped picker would silently put today instead.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
 import pandas as pd
@@ -50,7 +50,7 @@ from data_layer.supplies import (
     stock_on,
 )
 from data_layer.transfer import IMPORT_FILE_TYPES, import_file
-from ui.forms import entry_form, save
+from ui.forms import entry_form, save, store
 from ui.messages import refusal_lines, remember_saved, show_saved
 from ui.progress import progress_bar
 from ui.session import actor, engine, language, read, t
@@ -347,13 +347,12 @@ def stock_count_form(slot: str) -> None:
         reason = st.text_input(t("supplies.field.reason"), placeholder=t("supplies.page.count_reason_hint"))
         submitted = st.form_submit_button(t("supplies.page.save_count"), type="primary", width="stretch")
     if submitted:
-        outcome = save(slot, _count_outcome, item_id, day, counted, reason)
-        if outcome is not None:
+
+        def counted_text(outcome: Sequence) -> str:
             adjustment, before, after = outcome
             item = by_id[item_id]
             message = "supplies.page.count_agrees" if adjustment is None else "supplies.page.count_adjusted"
-            remember_saved(
-                slot,
+            return (
                 t(
                     message,
                     item=plain(item["name"]),
@@ -362,9 +361,10 @@ def stock_count_form(slot: str) -> None:
                     id=adjustment,
                 )
                 + " "
-                + stock_now_text(item_id),
+                + stock_now_text(item_id)
             )
-            st.rerun()
+
+        store(slot, _count_outcome, item_id, day, counted, reason, said=counted_text)
     show_saved(slot)
 
 
@@ -401,16 +401,16 @@ def reversal_form(slot: str) -> None:
         reason = st.text_input(t("supplies.field.reason"))
         submitted = st.form_submit_button(t("supplies.page.save_reversal"), type="primary", width="stretch")
     if submitted:
-        reversal_id = save(slot, reverse_movement, movement_id, reason)
-        if reversal_id is not None:
+
+        def reversed_text(reversal_id: int) -> str:
             row = by_id[movement_id]
-            remember_saved(
-                slot,
+            return (
                 t("supplies.page.reversed", id=reversal_id, original=plain(_movement_choice(row)))
                 + " "
-                + stock_now_text(row["item_id"]),
+                + stock_now_text(row["item_id"])
             )
-            st.rerun()
+
+        store(slot, reverse_movement, movement_id, reason, said=reversed_text)
     show_saved(slot)
 
 
@@ -457,16 +457,9 @@ def add_item_form(slot: str) -> None:
     with entry_form(slot, clear_on_submit=False):
         values = _item_fields({})
         submitted = st.form_submit_button(t("supplies.page.add_item"), type="primary", width="stretch")
-    if submitted and save(slot, add_item, values) is not None:
-        remember_saved(slot, t("supplies.page.item_added", item=plain(values["name"])))
-        st.rerun()
+    if submitted:
+        store(slot, add_item, values, said=t("supplies.page.item_added", item=plain(values["name"])))
     show_saved(slot)
-
-
-def _edit_outcome(ctx: WriteContext, item_id: int, values: Mapping[str, object]) -> bool:
-    """The edit as ``True`` once stored, since :func:`ui.forms.save` reports a refusal as ``None``."""
-    edit_item(ctx, item_id, values)
-    return True
 
 
 def edit_item_form(slot: str, items: list[dict]) -> None:
@@ -479,9 +472,9 @@ def edit_item_form(slot: str, items: list[dict]) -> None:
         values = _item_fields(item)
         values["active"] = st.checkbox(t("supplies.field.active"), value=bool(item["active"]))
         submitted = st.form_submit_button(t("supplies.page.save_item"), type="primary", width="stretch")
-    if submitted and save(form_name, _edit_outcome, item_id, values):
-        remember_saved(slot, t("supplies.page.item_saved", item=plain(str(values["name"]).strip() or item["name"])))
-        st.rerun()
+    if submitted:
+        saved = t("supplies.page.item_saved", item=plain(str(values["name"]).strip() or item["name"]))
+        store(form_name, edit_item, item_id, values, said=saved, slot=slot)
     show_saved(slot)
 
 
