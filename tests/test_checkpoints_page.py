@@ -14,6 +14,7 @@ from data_layer import clock
 from data_layer.checkpoints import add_checkpoint, add_count, checkpoint_counts, set_checkpoint_active
 from data_layer.db import Actor, perform
 from support import open_page
+from ui.forms import Stored
 
 PAGE = "pages/checkpoints.py"
 NOW = datetime(2026, 3, 10, 9, 30)  # inside the 08:00–16:00 shift
@@ -441,16 +442,21 @@ def test_the_same_submission_sent_again_is_answered_with_the_first_ones_result(m
     assert len(stored(engine)) == 1
 
 
-def test_a_repeat_of_a_save_stopped_after_its_commit_reads_what_the_first_stored(monkeypatch, engine, db_url, post):
+@pytest.mark.parametrize("noted", [False, True], ids=["before-noting-the-save", "before-keeping-its-message"])
+def test_a_repeat_of_a_save_stopped_after_its_commit_reads_what_the_first_stored(
+    monkeypatch, engine, db_url, post, noted
+):
     """Streamlit stops a run as soon as the second tap of a double tap starts the next: the first may have stored
-    the entry and been stopped before it noted so. The repeat, sent with the same form, reads the first's
-    saved message, not "already submitted"."""
+    the entry and been stopped before it noted so, or before it kept its saved message. The repeat, sent with
+    the same form, reads the first's saved message, not "already submitted"."""
     app = open_page(monkeypatch, db_url, ADMIN, PAGE)
     token = app.session_state["form_token:checkpoint-entry"]
     checkpoint = in_form(app.selectbox, "checkpoint-entry")["卡口"].value
     counts = {"persons": 120, "vehicles": 30, "fever": 0, "turned_back": 0}
     period = {"period_start": datetime(2026, 3, 10, 8, 0), "period_end": NOW}
     first = perform(engine, ADMIN, add_count, {"checkpoint": checkpoint, **period, **counts}, token=token)
+    if noted:
+        app.session_state["form_stored:checkpoint-entry"] = Stored(token, first)
     fill(app, "checkpoint-entry", persons=120, vehicles=30)
     app = press(app, "checkpoint-entry", "保存")
     assert_clean(app)
