@@ -141,21 +141,37 @@ SCALE_DETECTION = """
 })();
 </script>
 """
+RELOAD_ONCE_THE_SERVER_ANSWERS = """
+  // Reload the page's own address (its device token, kiosk, scale and language with it) once the server answers:
+  // a reload while it is down would leave the TV on the browser's error page, which reloads nothing, and a
+  // restarted server has forgotten this screen's session, which the reload signs in again by its device token.
+  // At most one reload every 30 seconds. Defined once for the scheduled reload and the staleness watch.
+  window.reloadOnceTheServerAnswers = window.reloadOnceTheServerAnswers || (() => {
+    let probing = false;
+    return () => {
+      const last = Number(sessionStorage.getItem('wallReloadedAt') || 0);
+      if (probing || Date.now() - last < 30000) return;
+      probing = true;
+      fetch(new URL('_stcore/health', window.location.href), {cache: 'no-store'})
+        .then((answer) => {
+          if (answer.ok) { sessionStorage.setItem('wallReloadedAt', String(Date.now())); window.location.reload(); }
+        })
+        .catch(() => {})
+        .finally(() => { probing = false; });
+    };
+  })();
+"""
 SCHEDULED_RELOAD = """
 <div id="kiosk-reload" data-after-ms="{after_ms}" style="display:none"></div>
 <script>
 (() => {{
   if (window.kioskReloadScheduled) return;
   window.kioskReloadScheduled = true;
-  // Reload the page's own address (its device token, kiosk, scale and language with it) once the server answers:
-  // a reload while it is down would leave the TV on the browser's error page, which reloads nothing.
-  const reloadOnceTheServerAnswers = () => {{
-    fetch(new URL('_stcore/health', window.location.href), {{cache: 'no-store'}})
-      .then((answer) => answer.ok ? window.location.reload() : retry())
-      .catch(retry);
-  }};
-  const retry = () => setTimeout(reloadOnceTheServerAnswers, 30000);
-  setTimeout(reloadOnceTheServerAnswers, {after_ms});
+{reload}
+  setTimeout(() => {{
+    window.reloadOnceTheServerAnswers();
+    setInterval(window.reloadOnceTheServerAnswers, 30000);
+  }}, {after_ms});
 }})();
 </script>
 """
@@ -166,6 +182,7 @@ STALENESS_WATCH = """
 (() => {{
   if (window.wallFreshnessWatch) return;
   window.wallFreshnessWatch = true;
+{reload}
   let seenVersion = null, seenAt = Date.now(), failedProbes = 0;
   const banner = document.createElement('div');
   banner.id = 'wall-stale-banner';
@@ -185,22 +202,8 @@ STALENESS_WATCH = """
     const stale = Date.now() - seenAt > Number(marker.dataset.staleAfter) * 1000 || failedProbes >= {failed_probes};
     banner.textContent = marker.dataset.message;
     banner.style.display = stale ? 'block' : 'none';
-    if (stale) reloadOnceTheServerAnswers();
+    if (stale) window.reloadOnceTheServerAnswers();
   }}, 1000);
-  // A restarted server has forgotten this screen's session; reloading the page's own address (with its
-  // device token and kiosk setting) signs the screen in again. At most one reload every 30 seconds.
-  let probing = false;
-  function reloadOnceTheServerAnswers() {{
-    const last = Number(sessionStorage.getItem('wallReloadedAt') || 0);
-    if (probing || Date.now() - last < 30000) return;
-    probing = true;
-    fetch(new URL('_stcore/health', window.location.href), {{cache: 'no-store'}})
-      .then((answer) => {{
-        if (answer.ok) {{ sessionStorage.setItem('wallReloadedAt', String(Date.now())); window.location.reload(); }}
-      }})
-      .catch(() => {{}})
-      .finally(() => {{ probing = false; }});
-  }}
 }})();
 </script>
 """
@@ -224,7 +227,7 @@ def scheduled_reload() -> str:
     """
     hours = settings.KIOSK_RELOAD_HOURS.value()
     if kiosk_mode() and hours > 0:
-        return SCHEDULED_RELOAD.format(after_ms=round(hours * 3600 * 1000))
+        return SCHEDULED_RELOAD.format(after_ms=round(hours * 3600 * 1000), reload=RELOAD_ONCE_THE_SERVER_ANSWERS)
     return ""
 
 
@@ -314,6 +317,7 @@ def staleness_watch(rendered_at: str) -> None:
             message=message,
             probe_ms=OUTAGE_PROBE_SECONDS * 1000,
             failed_probes=OUTAGE_FAILED_PROBES,
+            reload=RELOAD_ONCE_THE_SERVER_ANSWERS,
         ),
         unsafe_allow_javascript=True,
     )
