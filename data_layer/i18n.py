@@ -5,6 +5,11 @@ flat JSON objects whose keys are shared by both languages. One file per
 namespace (``common``, ``checkpoints``, ``quarantine`` …) keeps each domain's
 words beside each other; all files of a language are merged into one catalog.
 Placeholders use ``str.format`` names: ``"{count} 人"``.
+
+A message that counts something may have a form per plural category of the
+language, as CLDR names them (``one``, ``other`` …): ``{"one": "{count}
+reading", "other": "{count} readings"}``. English needs it ("1 reading", "2
+readings"); Chinese does not, and keeps one text.
 """
 
 from __future__ import annotations
@@ -32,10 +37,14 @@ LANGUAGES = ("zh_CN", "en")
 DEFAULT_LANGUAGE = "zh_CN"
 
 
+Message = str | dict[str, str]
+"""One text, or the texts of a counted message by plural category (at least ``other``)."""
+
+
 @cache
-def catalog(language: str) -> dict[str, str]:
+def catalog(language: str) -> dict[str, Message]:
     """All messages of one language, merged from its namespace files."""
-    messages: dict[str, str] = {}
+    messages: dict[str, Message] = {}
     for path in sorted((LOCALES_DIR / language).glob("*.json")):
         for key, text in json.loads(path.read_text(encoding="utf-8")).items():
             if key in messages:
@@ -59,9 +68,20 @@ def normalize_language(language: str | None) -> str:
 
 
 def translate(key: str, language: str = DEFAULT_LANGUAGE, **params: object) -> str:
-    """The message ``key`` in ``language``; an unknown key shows itself, so a gap is visible."""
-    text = catalog(normalize_language(language)).get(key, key)
+    """The message ``key`` in ``language``; an unknown key shows itself, so a gap is visible. A counted message
+    takes the form of its number's plural category in the language: ``count``, or ``days`` for a span."""
+    language = normalize_language(language)
+    message = catalog(language).get(key, key)
+    counted = params.get("count", params.get("days"))
+    text = message if isinstance(message, str) else plural_form(message, language, counted)
     return text.format(**params) if params else text
+
+
+def plural_form(forms: dict[str, str], language: str, count: object) -> str:
+    """The form of a counted message for ``count`` (``other`` when the language has no form of its own for it,
+    or nothing was counted)."""
+    category = babel_locale(language).plural_form(count) if isinstance(count, int | float) else "other"
+    return forms.get(category, forms["other"])
 
 
 SHORT_FROM = 100_000

@@ -24,8 +24,10 @@ from data_layer.i18n import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+def _placeholders(message: str | dict[str, str]) -> set[str]:
+    """The placeholders of a message: of every form of a counted one."""
+    texts = [message] if isinstance(message, str) else list(message.values())
+    return {name for text in texts for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 def test_every_key_exists_in_both_languages():
@@ -43,6 +45,23 @@ def test_placeholders_match_between_languages():
     zh, en = catalog("zh_CN"), catalog("en")
     mismatched = [key for key in zh if _placeholders(zh[key]) != _placeholders(en[key])]
     assert mismatched == []
+
+
+def test_a_counted_message_takes_the_plural_form_of_its_count_in_english():
+    assert translate("situation.alert.quarantine_fever", "en", count=1) == "Fever in quarantine: 1 reading"
+    assert translate("situation.alert.quarantine_fever", "en", count=3) == "Fever in quarantine: 3 readings"
+    assert translate("quarantine.page.released_count", "en", count=1) == "Released 1 person."
+    assert translate("situation.alert.quarantine_fever", "zh_CN", count=1) == "隔离人员发热 1 人次"
+
+
+def test_every_counted_message_has_its_other_form_and_only_forms_the_language_has():
+    """``other`` is the form of any count the language has no form of its own for; a form the language does not
+    have (a typo such as "ones") would never be shown."""
+    for language in LANGUAGES:
+        categories = set(babel_locale(language).plural_form.tags) | {"other"}
+        counted = {key: forms for key, forms in catalog(language).items() if isinstance(forms, dict)}
+        assert all("other" in forms and set(forms) <= categories for forms in counted.values()), counted
+        assert all(_placeholders(forms) & {"count", "days"} for forms in counted.values()), counted
 
 
 def test_every_key_used_in_the_code_is_in_the_catalog():

@@ -308,7 +308,7 @@ def test_a_site_projected_full_within_three_days_raises_a_medium_alert_saying_wh
     assert [alert.params["site"] for alert in alerts_with(engine, "site_full")] == ["城南隔离点"]
     [alert] = alerts_with(engine, "site_projected_full")
     assert situation.alert_text(alert, "zh_CN") == f"{SITE} 预计 2 天后满员"
-    assert situation.alert_text(alert, "en") == f"{SITE} projected full in 2 day(s)"
+    assert situation.alert_text(alert, "en") == f"{SITE} projected full in 2 days"
 
 
 # --- supplies ----------------------------------------------------------------------------------------------------

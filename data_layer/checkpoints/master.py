@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from data_layer.checkpoints.tables import DOMAIN, KINDS, checkpoints
 from data_layer.db import MasterLookup, WriteContext, referenced_row
-from data_layer.i18n import catalog
+from data_layer.i18n import translate
 from data_layer.permissions import require_admin
 from data_layer.validation import Checks, is_blank
 
@@ -20,8 +20,7 @@ CHECKPOINTS = MasterLookup(checkpoints)
 
 def kind_labels() -> dict[str, str]:
     """Chinese kind label → kind code, from the zh_CN catalog, so that imports accept what clerks write."""
-    messages = catalog("zh_CN")
-    return {messages[f"checkpoints.code.{kind}"]: kind for kind in KINDS}
+    return {translate(f"checkpoints.code.{kind}", "zh_CN"): kind for kind in KINDS}
 
 
 def _known_checkpoint(conn: Connection, checks: Checks, value: object, *, lock: bool = False) -> RowMapping | None:
