@@ -120,7 +120,7 @@ def beds_outlook_grid(
     """The free beds of each site (a row) on each day ahead (a column, titled by its day of the month), written in a
     cell coloured by whether a bed is left (:data:`ui.colours.BED_COLOURS`): which site runs out, and when, at a
     glance, on the wall and the page. The grid fills its column's width; text sizes come from the chart's
-    configuration (the wall's ``styled``), so it reads at the wall's distance."""
+    configuration (the wall's ``style_config``), so it reads at the wall's distance."""
     frame = pd.DataFrame(
         [
             {
