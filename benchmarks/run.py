@@ -299,27 +299,52 @@ def live_lines(results: dict, notes: dict[str, str]) -> list[str]:
 
 
 def growth_lines(results: dict, notes: dict[str, str]) -> list[str]:
-    """Each figure's time at every size of the district and its fitted growth exponent, with the notes."""
+    """Each figure's time at every length of history and its fitted growth exponent against the target, then the
+    same against the district's units, with the notes on each."""
     growth = results.get("growth")
     if not growth:
         return []
-    sizes = growth["sizes"]
+    lines: list[str] = []
+    history = growth["history"]
+    lines += [
+        f"### Against history: the district at ×{history['sizes'][0]['scale']:g}, its days of history varied",
+        "",
+        *growth_table(history, growth["target"], lambda size: f"{size['days']:,} days ({size['rows']:,} rows)"),
+        "The exponent is the least-squares slope of log(time) against log(days of history): doubling the history "
+        "costs 2 ** exponent the time. A day at the end is the same at every length (the generator's `--days`).",
+        "",
+        *([notes["growth"], ""] if "growth" in notes else []),
+    ]
+    units = growth.get("units")
+    if units:
+        lines += [
+            "### Against the units: the district's `--scale` over the same 365 days (reported apart, no target)",
+            "",
+            *growth_table(units, None, lambda size: f"×{size['scale']:g} ({size['rows']:,} rows)"),
+            "The exponent is the slope of log(time) against log(rows). The scale multiplies the checkpoints, "
+            "people, items and enterprises, and so the day's own rows: a day's figures read every unit's rows of "
+            "the day and list every unit, so they grow with the units by their nature.",
+            "",
+            *([notes["growth_units"], ""] if "growth_units" in notes else []),
+        ]
+    return lines
+
+
+def growth_table(series: dict, target: float | None, heading: Callable[[dict], str]) -> list[str]:
+    """One series of the growth part as a table: a column per size, the exponent and, with a target, the verdict."""
+    sizes = series["sizes"]
+    target_column = f" target ≤ {target:g} |" if target is not None else ""
     return [
-        "| figure | "
-        + " | ".join(f"×{size['scale']:g} ({size['rows']:,} rows)" for size in sizes)
-        + f" | growth exponent | target ≤ {growth['target']:g} |",
-        "|---|" + "---:|" * len(sizes) + "---:|---|",
+        "| figure | " + " | ".join(heading(size) for size in sizes) + f" | growth exponent |{target_column}",
+        "|---|" + "---:|" * len(sizes) + "---:|" + ("---|" if target is not None else ""),
         *[
             f"| `{name}` | "
             + " | ".join(f"{size['seconds'][name] * 1000:,.0f} ms" for size in sizes)
-            + f" | {exponent:.2f} | {verdict(exponent, growth['target'])} |"
-            for name, exponent in growth["exponents"].items()
+            + f" | {exponent:.2f} |"
+            + (f" {verdict(exponent, target)} |" if target is not None else "")
+            for name, exponent in series["exponents"].items()
         ],
         "",
-        "The exponent is the least-squares slope of log(time) against log(rows): doubling the district costs "
-        "2 ** exponent the time.",
-        "",
-        *([notes["growth"], ""] if "growth" in notes else []),
     ]
 
 
@@ -578,16 +603,17 @@ PARTS = {
         ),
         Part(
             "growth",
-            "Cost against the size of the district",
+            "Cost against history and against the size of the district",
             ("bench_growth",),
             ("growth",),
-            ("BENCH_GROWTH_SCALES",),
+            ("BENCH_GROWTH_DAYS", "BENCH_GROWTH_HISTORY_SCALE", "BENCH_GROWTH_SCALES"),
             growth_lines,
         ),
     )
 }
 """The parts of the report measured apart: `make bench-live` drives Chromium (the browsers share the cores with
-the server, so they run on their own); `make bench-growth` generates the district at up to three times its size."""
+the server, so they run on their own); `make bench-growth` generates the district with up to three years of
+history and at up to three times its size."""
 
 
 if __name__ == "__main__":
