@@ -25,12 +25,21 @@ from data_layer.checkpoints.tables import (
 )
 from data_layer.db import Directory, Finder, Record, WriteContext, referenced_row
 from data_layer.permissions import require_write
-from data_layer.validation import Checks, raise_if_any_row
+from data_layer.validation import (
+    EARLIEST_YEAR,
+    MAX_COUNT,
+    STRICT_MINUTE,
+    Checks,
+    T,
+    is_blank,
+    raise_if_any_row,
+)
 
 _superseding = checkpoint_counts.alias("superseding")
 
 Period = tuple[datetime, datetime]
 ClashFinder = Callable[[int, datetime, datetime], Period | None]
+MAX_COUNT_DIGITS = len(str(MAX_COUNT))
 
 
 def is_effective() -> sa.ColumnElement[bool]:
@@ -213,6 +222,95 @@ class _PeriodLedger:
         self.periods[checkpoint_id].insert(position, (start, end))
 
 
+def _plain_count(text: str) -> int | None:
+    """A count written as plain digits within the form's bounds, or ``None`` for any other text."""
+    if not text.isdecimal() or len(text) > MAX_COUNT_DIGITS:
+        return None
+    number = int(text)
+    return number if number <= MAX_COUNT else None
+
+
+def _plain_moment(text: str, now: datetime) -> datetime | None:
+    """A time written ``YYYY-MM-DD HH:MM`` that the form accepts (a real date, not before its earliest year, not
+    after ``now``), or ``None`` for any other text."""
+    if not STRICT_MINUTE.fullmatch(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.year >= EARLIEST_YEAR and moment <= now else None
+
+
+def _plain_column(values: Sequence[object], read: Callable[[str], T | None]) -> list[T | None]:
+    """A column of a file read at once: each distinct text read once by ``read`` (a file repeats its periods and
+    counts on thousands of rows), ``None`` for a cell in any other form, which the form's checks then read."""
+    known = {text: read(text) for text in {value for value in values if type(value) is str}}
+    return [known[value] if type(value) is str else None for value in values]
+
+
+def _plain_checkpoints(ctx: WriteContext, values: Sequence[object], find: Finder) -> dict[str, RowMapping]:
+    """Each distinct checkpoint text of a batch, in file order, that names an active checkpoint the actor may
+    write for (:func:`_checkpoint_for_entry` asked once per checkpoint instead of once per row)."""
+    plain = {}
+    for value in dict.fromkeys(value for value in values if type(value) is str):
+        checks = Checks(DOMAIN)
+        checkpoint = _checkpoint_for_entry(ctx, checks, value, find)
+        if checkpoint is not None and not checks.errors:
+            plain[value] = checkpoint
+    return plain
+
+
+def _checked_entries(
+    ctx: WriteContext, rows: Sequence[Mapping[str, object]], find: Finder, now: datetime
+) -> list[tuple[Checks, dict]]:
+    """Each row of a batch checked as :func:`_new_entry` checks it, all but the overlap, with its row to insert.
+
+    A file's cells are read a column at a time: a row whose cells are all in the plain form a file writes (a
+    known checkpoint's name, ``YYYY-MM-DD HH:MM`` times, digits for the counts, no note) and that passes the
+    rules between them is accepted without a call per cell; any other row, and every row that breaks a rule, is
+    checked by :func:`_new_entry` itself, so that the checks and their messages are the form's."""
+    column = {name: [row.get(name) for row in rows] for name in ("checkpoint", *ENTRY_FIELDS)}
+    named = _plain_checkpoints(ctx, column["checkpoint"], find)
+    starts = _plain_column(column["period_start"], lambda text: _plain_moment(text, now))
+    ends = _plain_column(column["period_end"], lambda text: _plain_moment(text, now))
+    counts = [_plain_column(column[name], _plain_count) for name in COUNT_FIELDS]
+    checked = []
+    for row, name, start, end, persons, vehicles, fever, turned_back, note in zip(
+        rows, column["checkpoint"], starts, ends, *counts, column["note"], strict=True
+    ):
+        checkpoint = named.get(name) if type(name) is str else None
+        if (
+            checkpoint is None
+            or start is None
+            or end is None
+            or persons is None
+            or vehicles is None
+            or fever is None
+            or turned_back is None
+            or not start < end <= start + MAX_PERIOD
+            or fever > persons
+            or turned_back > persons + vehicles
+            or not is_blank(note)
+        ):
+            checked.append(_new_entry(ctx, row, find, now))
+            continue
+        values = {
+            "checkpoint_id": checkpoint["id"],
+            "period_start": start,
+            "period_end": end,
+            "persons": persons,
+            "vehicles": vehicles,
+            "fever": fever,
+            "turned_back": turned_back,
+            "note": None,
+            "entered_by": ctx.actor.username,
+            "entered_at": now,
+        }
+        checked.append((Checks(DOMAIN, now), values))
+    return checked
+
+
 def add_counts_batch(
     ctx: WriteContext, rows: Sequence[Mapping[str, object]], progress: Callable[[int], None] | None = None
 ) -> list[int]:
@@ -230,7 +328,7 @@ def add_counts_batch(
     require_write(ctx.actor, DOMAIN)
     directory = Directory(ctx.conn, checkpoints, [row.get("checkpoint") for row in rows])
     now = clock.now()
-    checked = [_new_entry(ctx, row, directory.find, now) for row in rows]
+    checked = _checked_entries(ctx, rows, directory.find, now)
     ledger = _PeriodLedger(ctx.conn, [values for _, values in checked])
     for done, (checks, values) in enumerate(checked, start=1):
         _check_overlap(checks, values, ledger.clash)
