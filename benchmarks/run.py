@@ -394,21 +394,50 @@ def render(results: dict, district: dict, run: Run, parts: str = "") -> str:
     and under it the notes on it from ``benchmarks/NOTES.md`` (why a target is missed, what was tried); at its
     end ``parts``, the sections the parts' own make targets wrote, kept as they stand."""
     notes = read_notes()
-    sections = (
-        ("briefing", briefing_section),
-        ("pages", pages_section),
-        ("followups", followups_section),
-        ("writers", writers_section),
-        ("import", import_section),
-        ("memory", memory_section),
-    )
     lines = run_section(run, district)
-    for name, section in sections:
+    for name, section in SECTIONS.items():
         if name in results:
             lines += [*section(results[name]), *([notes[name], ""] if name in notes else [])]
     if parts:
         lines += [parts, ""]
     return "\n".join(lines)
+
+
+def only(name: str) -> int:
+    """Run the benchmark of ``make bench``'s section ``name`` alone (``--only import``) and rewrite that section of
+    the report in place, the rest as it stands: for a change that moves one figure, without the whole run. The
+    section says it was measured alone, when, and under which load."""
+    logs = OUT / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / f"{name}.json").unlink(missing_ok=True)
+    steps: list[Step] = []
+    if not run_and_show(f"bench_{name}", logs, steps):
+        return 1
+    notes = read_notes()
+    step = steps[0]
+    section = "\n".join(
+        [
+            *SECTIONS[name](json.loads((RESULTS_DIR / f"{name}.json").read_text())),
+            f"Measured alone (`python -m benchmarks.run --only {name}`) on "
+            f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z} in {step.seconds:.0f} s; load average (1 min) "
+            f"{step.load_before:.1f} as it began, "
+            f"{step.load_after:.1f} as it ended (the machine's two cores may be shared with other work).",
+            "",
+            *([notes[name], ""] if name in notes else []),
+        ]
+    )
+    REPORT.write_text(with_only_section(REPORT.read_text(encoding="utf-8"), section), encoding="utf-8")
+    print(f"== wrote its section of {REPORT.relative_to(ROOT)}")
+    return 0
+
+
+def with_only_section(report: str, section: str) -> str:
+    """``report`` with the section headed as ``section`` is (up to the next heading or part) replaced by it."""
+    heading = section.split("\n", 1)[0]
+    start = report.index(heading)
+    ends = [report.find(mark, start + len(heading)) for mark in ("\n## ", "\n<!-- make bench-")]
+    end = min((place for place in ends if place != -1), default=len(report))
+    return report[:start] + section.rstrip() + "\n" + report[end:]
 
 
 def read_notes() -> dict[str, str]:
@@ -589,6 +618,16 @@ def memory_section(memory: dict) -> list[str]:
     ]
 
 
+SECTIONS: dict[str, Callable[[dict], list[str]]] = {
+    "briefing": briefing_section,
+    "pages": pages_section,
+    "followups": followups_section,
+    "writers": writers_section,
+    "import": import_section,
+    "memory": memory_section,
+}
+"""``make bench``'s sections, in the report's order, by the name of their result (``bench_<name>`` measures it)."""
+
 PARTS = {
     part.name: part
     for part in (
@@ -617,4 +656,6 @@ history and at up to three times its size."""
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--only"]:
+        sys.exit(only(sys.argv[2]))
     sys.exit(main_part(PARTS[sys.argv[1]]) if sys.argv[1:2] and sys.argv[1] in PARTS else main())

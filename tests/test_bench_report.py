@@ -139,3 +139,12 @@ def test_the_growth_exponent_is_the_slope_of_time_against_rows_on_logarithmic_ax
     assert growth_exponent([1000, 2000, 4000], [0.1, 0.1, 0.1]) == pytest.approx(0)
     assert growth_exponent([1000, 2000, 4000], [0.1, 0.2, 0.4]) == pytest.approx(1)
     assert growth_exponent([100, 10_000], [0.01, 0.1]) == pytest.approx(0.5)
+
+
+def test_a_section_measured_alone_replaces_only_its_own_section_of_the_report():
+    old = report.import_section({"sqlite": {**imported(0.4, SQLITE)}})
+    new = report.import_section({"sqlite": {**imported(0.6, SQLITE)}})
+    rest = ["## Server memory of a wall screen", "", "kept", "", "<!-- make bench-growth writes from here -->"]
+    written = "\n".join(["# Benchmarks", "", *old, "old note", "", *rest])
+    replaced = report.with_only_section(written, "\n".join([*new, "new note"]))
+    assert replaced == "\n".join(["# Benchmarks", "", *new, "new note", "", *rest])
