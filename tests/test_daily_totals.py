@@ -109,6 +109,13 @@ def test_checkpoint_daily_totals_give_the_ledgers_figures_after_entries_correcti
         encoding="utf-8",
     )
     assert import_file(engine, admin, "checkpoint_counts", tmp_path / "counts.csv") == 2
+    (tmp_path / "later.csv").write_text(  # rebuilds from its day on, carrying the sums of the days before
+        "checkpoint,period_start,period_end,persons,vehicles,fever,turned_back,note\n"
+        f"南路口,{at(1, 8):%Y-%m-%d %H:%M},{at(1, 16):%Y-%m-%d %H:%M},21,2,0,0,\n"
+        f"东门,{at(2, 8):%Y-%m-%d %H:%M},{at(2, 16):%Y-%m-%d %H:%M},8,1,0,0,\n",
+        encoding="utf-8",
+    )
+    assert import_file(engine, admin, "checkpoint_counts", tmp_path / "later.csv") == 2
 
     days = days_around(9)
     stored = figures_of(engine, cp.figures, days)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, overload
 
 import sqlalchemy as sa
@@ -339,7 +339,11 @@ def add_counts_batch(
     raise_if_any_row([checks for checks, _ in checked])
     entries = [values for _, values in checked]
     entry_ids = ctx.insert_many(checkpoint_counts, "checkpoints.add_count", entries)
-    rebuild_checkpoint_daily_totals(ctx.conn, {values["checkpoint_id"] for values in entries})
+    rebuild_checkpoint_daily_totals(
+        ctx.conn,
+        {values["checkpoint_id"] for values in entries},
+        min((values["period_start"] for values in entries), default=now).date(),
+    )
     return entry_ids
 
 
@@ -478,14 +482,35 @@ def _totals_statements() -> tuple[sa.Select, sa.Select, sa.Insert, sa.Update]:
 _TOTALS_STATEMENTS = _totals_statements()
 
 
-def rebuild_checkpoint_daily_totals(conn: Connection, checkpoint_ids: Iterable[int] | None = None) -> None:
+def _carried(checkpoint_id: sa.ColumnElement[int], name: str, since: date | None) -> sa.ColumnElement[int]:
+    """The running sum of ``name`` a checkpoint carries into ``since``: its newest total before that day (0
+    with none, or when every day is rebuilt)."""
+    if since is None:
+        return sa.literal(0)
+    totals = checkpoint_daily_totals
+    newest = (
+        sa.select(totals.c[f"cumulative_{name}"])
+        .where(totals.c.checkpoint_id == checkpoint_id, totals.c.day < since)
+        .order_by(totals.c.day.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(newest, 0)
+
+
+def rebuild_checkpoint_daily_totals(
+    conn: Connection, checkpoint_ids: Iterable[int] | None = None, since: date | None = None
+) -> None:
     """Compute :data:`checkpoint_daily_totals` afresh from the ledger, for every checkpoint or for
-    ``checkpoint_ids``: for loaders that insert count entries in bulk around :func:`add_count` (the district
-    benchmark, see :mod:`data_layer.derived`), and for an import file (two statements, however many
-    days the file covers; the caller holds those checkpoints locked)."""
+    ``checkpoint_ids``, and for every day or the days from ``since`` on: for loaders that insert count entries in
+    bulk around :func:`add_count` (the district benchmark, see :mod:`data_layer.derived`), and for an import file
+    (two statements, however many days the file covers; the caller holds those checkpoints locked). From
+    ``since`` on, only the entries of those days are read, each checkpoint's running sums carried on from its
+    newest total before ``since``: an import's cost follows the days the file covers, not the store's history."""
     totals = checkpoint_daily_totals
     chosen = sa.true() if checkpoint_ids is None else checkpoint_counts.c.checkpoint_id.in_(sorted(checkpoint_ids))
     day = sa.func.date(checkpoint_counts.c.period_start, type_=sa.Date)
+    from_since = sa.true() if since is None else checkpoint_counts.c.period_start >= datetime.combine(since, time())
     per_day = (
         sa.select(
             checkpoint_counts.c.checkpoint_id,
@@ -493,19 +518,21 @@ def rebuild_checkpoint_daily_totals(conn: Connection, checkpoint_ids: Iterable[i
             sa.func.count().label("entries"),
             *[sa.func.sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS],
         )
-        .where(is_effective(), chosen)
+        .where(is_effective(), chosen, from_since)
         .group_by(checkpoint_counts.c.checkpoint_id, day)
         .subquery()
     )
     running = [
-        sa.func.sum(per_day.c[name]).over(partition_by=per_day.c.checkpoint_id, order_by=per_day.c.day)
+        _carried(per_day.c.checkpoint_id, name, since)
+        + sa.func.sum(per_day.c[name]).over(partition_by=per_day.c.checkpoint_id, order_by=per_day.c.day)
         for name in COUNT_FIELDS
     ]
-    conn.execute(
-        totals.delete().where(
-            sa.true() if checkpoint_ids is None else totals.c.checkpoint_id.in_(sorted(checkpoint_ids))
-        )
+    kept: sa.ColumnElement[bool] = (
+        sa.true() if checkpoint_ids is None else totals.c.checkpoint_id.in_(sorted(checkpoint_ids))
     )
+    if since is not None:
+        kept = sa.and_(kept, totals.c.day >= since)
+    conn.execute(totals.delete().where(kept))
     conn.execute(
         totals.insert().from_select(
             ["checkpoint_id", "day", *TOTAL_FIELDS, *[f"cumulative_{name}" for name in COUNT_FIELDS]],
