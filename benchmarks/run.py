@@ -645,7 +645,7 @@ PARTS = {
             "Cost against history and against the size of the district",
             ("bench_growth",),
             ("growth",),
-            ("BENCH_GROWTH_DAYS", "BENCH_GROWTH_HISTORY_SCALE", "BENCH_GROWTH_SCALES"),
+            ("BENCH_GROWTH_DAYS", "BENCH_GROWTH_HISTORY_SCALE", "BENCH_GROWTH_SCALES", "BENCH_GROWTH_ROUNDS"),
             growth_lines,
         ),
     )

@@ -216,6 +216,12 @@ def test_daily_stock_gives_the_ledgers_figures_after_movements_reversals_counts_
             assert {key: entry[key] for key in ("on_hand", "in_today", "out_today", "burn_rate")} == stock_from_ledger(
                 engine, entry["item"], day
             ), (day, entry["item"])
+    with engine.connect() as conn:  # a day without a movement, and before the first, read from the per-day stock
+        item_ids = dict(conn.execute(sa.select(su.supply_items.c.name, su.supply_items.c.id)).all())
+        assert [su.stock_on(conn, item_ids["酒精"], day) for day in days] == [
+            stock_from_ledger(engine, "酒精", day)["on_hand"] for day in days
+        ]
+        assert su.stock_on(conn, item_ids["口罩"], ago(30)) == 0
     assert stored == figures_after_rebuild(engine, su.figures, su.rebuild_supply_daily_stock, days)
     assert [entry["on_hand"] for entry in stored[-1]] == [1000 - 200 - 150 - 50 - 20 - 50, 60 - 10 + 40]
 
