@@ -600,6 +600,16 @@ def import_section(imports: dict) -> list[str]:
             for setup, figures in ((setup, imports[setup]) for setup in SETUPS if setup in imports)
         ],
         "",
+        *[
+            f"{setup}: the least of {figures['repeat']} runs of each, in turn, into fresh stores (import "
+            + ", ".join(f"{seconds:.1f}" for seconds in figures["import_runs"])
+            + " s; floor "
+            + ", ".join(f"{seconds:.1f}" for seconds in figures["floor_runs"])
+            + " s)."
+            for setup, figures in imports.items()
+            if "repeat" in figures
+        ],
+        "",
     ]
 
 
