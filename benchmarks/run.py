@@ -432,9 +432,15 @@ def only(name: str) -> int:
 
 
 def with_only_section(report: str, section: str) -> str:
-    """``report`` with the section headed as ``section`` is (up to the next heading or part) replaced by it."""
-    heading = section.split("\n", 1)[0]
-    start = report.index(heading)
+    """``report`` with the section headed as ``section`` is (up to the next heading or part) replaced by it. The
+    heading is matched up to its figures in brackets (the writers' names their number); a report without the
+    section gets it before the parts' sections, or at its end."""
+    heading = section.split("\n", 1)[0].split(" (", 1)[0]
+    start = report.find(heading)
+    if start == -1:
+        parts = report.find("<!-- make bench-")
+        place = len(report) if parts == -1 else parts
+        return f"{report[:place].rstrip()}\n\n{section.rstrip()}\n\n{report[place:]}".rstrip() + "\n"
     ends = [report.find(mark, start + len(heading)) for mark in ("\n## ", "\n<!-- make bench-")]
     end = min((place for place in ends if place != -1), default=len(report))
     return report[:start] + section.rstrip() + "\n" + report[end:]

@@ -148,3 +148,12 @@ def test_a_section_measured_alone_replaces_only_its_own_section_of_the_report():
     written = "\n".join(["# Benchmarks", "", *old, "old note", "", *rest])
     replaced = report.with_only_section(written, "\n".join([*new, "new note"]))
     assert replaced == "\n".join(["# Benchmarks", "", *new, "new note", "", *rest])
+
+
+def test_a_section_measured_alone_finds_its_heading_whatever_its_figures_or_joins_a_report_without_it():
+    written = "\n".join(["# Benchmarks", "", "## Entry commit latency (20 writer processes)", "", "old", ""])
+    replaced = report.with_only_section(written, "## Entry commit latency (5 writer processes)\n\nnew")
+    assert replaced == "# Benchmarks\n\n## Entry commit latency (5 writer processes)\n\nnew\n"
+    parted = "# Benchmarks\n\n<!-- make bench-growth writes from here -->\nkept\n"
+    joined = report.with_only_section(parted, "## Import throughput (`checkpoint_counts` CSV)\n\nnew")
+    assert joined.index("## Import throughput") < joined.index("<!-- make bench-growth") and joined.endswith("kept\n")
