@@ -49,8 +49,9 @@ bench: $(VENV)/.test-installed
 bench-live: $(VENV)/.test-installed
 	$(PYTHON) -m benchmarks.run live
 
-# The briefing and every page on the district at 0.1, 0.3, 1 and 3 times its size (BENCH_GROWTH_SCALES), and the
-# growth exponent of each; each size is generated once into benchmarks/out/ (the 3× district takes minutes).
+# The briefing and every page on the district with 36, 110, 365 and 1,095 days of history (BENCH_GROWTH_DAYS), then
+# at 0.1, 0.3, 1 and 3 times its size (BENCH_GROWTH_SCALES), and the growth exponent of each against each; each size
+# is generated once into benchmarks/out/ (the 3-year and the 3× districts take minutes).
 bench-growth: $(VENV)/.test-installed
 	$(PYTHON) -m benchmarks.run growth
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from benchmarks.district import DAYS as DISTRICT_DAYS
 from data_layer import clock, users
 from data_layer.db import Actor, connect, migrate, perform
 
@@ -226,11 +227,12 @@ def sample_store_pg(name: str) -> str:
     return url
 
 
-def district_store(fraction: float | None = None) -> tuple[str, dict]:
-    """The district at ``fraction`` of full size (default :func:`scale`) in SQLite, generated once and cached;
-    its URL and the generator's report (rows, seconds)."""
+def district_store(fraction: float | None = None, days: int = DISTRICT_DAYS) -> tuple[str, dict]:
+    """The district at ``fraction`` of full size (default :func:`scale`) with ``days`` of history in SQLite,
+    generated once and cached; its URL and the generator's report (rows, seconds)."""
     fraction = scale() if fraction is None else fraction
-    path = OUT / f"district-v{DISTRICT_VERSION}-s{fraction:g}-{END}.db"
+    history = "" if days == DISTRICT_DAYS else f"-d{days}"
+    path = OUT / f"district-v{DISTRICT_VERSION}-s{fraction:g}{history}-{END}.db"
     report_path = path.with_suffix(".json")
     if not path.exists():
         partial = path.with_suffix(".partial")
@@ -244,6 +246,8 @@ def district_store(fraction: float | None = None) -> tuple[str, dict]:
                 sqlite_url(partial),
                 "--scale",
                 str(fraction),
+                "--days",
+                str(days),
                 "--end",
                 END.isoformat(),
             ],

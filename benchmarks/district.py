@@ -1,6 +1,7 @@
 """District-scale data: a year of a whole district (街道/区) in the store, fast, for the benchmarks.
 
-    .venv/bin/python -m benchmarks.district sqlite:///benchmarks/out/district.db [--scale 0.1] [--end 2026-11-23]
+    .venv/bin/python -m benchmarks.district sqlite:///benchmarks/out/district.db [--scale 0.1] [--days 365]
+        [--end 2026-11-23]
     .venv/bin/python -m benchmarks.district postgresql+psycopg://postgres:postgres@127.0.0.1:5432/district
 
 At ``--scale 1`` (the default) it writes, for the 365 days ending ``--end`` (default: today):
@@ -16,7 +17,12 @@ At ``--scale 1`` (the default) it writes, for the 365 days ending ``--end`` (def
   inspections each and the rectification items those opened.
 
 ``--scale`` multiplies the number of checkpoints, episodes, items and enterprises (the 365 days stay), for
-quick runs. The output is deterministic for a given scale, end date and ``--seed``; when the end date is
+quick runs. ``--days`` sets the length of the history instead (default 365) while a day stays the same: the
+same checkpoints, items and enterprises, the same number of episodes starting each day (100,000 a year at
+scale 1), so that the rows of the end date are of the same kind and number whatever the history, and only the
+past grows. The enterprises' status changes, checklists and inspections fall within the last year (or the whole
+history if shorter): an enterprise has five status changes whatever the history. The output is deterministic
+for a given scale, days, end date and ``--seed``; when the end date is
 today, shifts that have not ended yet are left out, as a clerk could not have entered them.
 
 This is a load generator, not a clerk. It bulk-inserts valid rows straight into the domain tables
@@ -116,10 +122,12 @@ class Sizes:
     enterprises: int
 
     @classmethod
-    def at(cls, scale: float) -> Sizes:
+    def at(cls, scale: float, days: int = DAYS) -> Sizes:
+        """The units at ``scale``; the episodes, which start at a steady rate a day, also in proportion to
+        ``days``."""
         return cls(
             checkpoints=max(1, round(CHECKPOINTS * scale)),
-            episodes=max(1, round(EPISODES * scale)),
+            episodes=max(1, round(EPISODES * scale * days / DAYS)),
             sites=max(2, round(SITES * scale)),
             items=max(1, round(ITEMS * scale)),
             enterprises=max(1, round(ENTERPRISES * scale)),
@@ -208,13 +216,13 @@ def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
 class District:
     """The generator: one random source, the calendar and the loader."""
 
-    def __init__(self, loader: Loader, sizes: Sizes, end: date, seed: int, now: datetime):
+    def __init__(self, loader: Loader, sizes: Sizes, end: date, seed: int, now: datetime, days: int = DAYS):
         self.load = loader
         self.sizes = sizes
         self.end = end
         self.now = now
         self.rng = random.Random(seed)
-        self.days = [end - timedelta(days=DAYS - 1 - offset) for offset in range(DAYS)]
+        self.days = [end - timedelta(days=days - 1 - offset) for offset in range(days)]
         self.day_values = [loader.day(day) for day in self.days]
 
     # --- checkpoints -------------------------------------------------------------------------------------------
@@ -324,7 +332,7 @@ class District:
                 for number in range(1, self.sizes.sites + 1)
             ],
         )
-        starts = sorted(rng.randrange(DAYS) for _ in range(self.sizes.episodes))
+        starts = sorted(rng.randrange(len(self.days)) for _ in range(self.sizes.episodes))
         persons, episodes, changes = [], [], []
         plans = []
         for index, start_index in enumerate(starts):
@@ -586,10 +594,11 @@ class District:
         rng, load = self.rng, self.load
         companies, statuses, checklists, visits, items, closures = [], [], [], [], [], []
         last = len(self.days) - 1
+        last_year = max(0, len(self.days) - DAYS)
         for index in range(self.sizes.enterprises):
             number = index + 1
             chain = rng.choices(STATUS_CHAINS, CHAIN_WEIGHTS)[0]
-            day_index = rng.randrange(0, 60)
+            day_index = last_year + rng.randrange(0, 60)
             dates = []
             for _ in chain:
                 dates.append(min(day_index, last))
@@ -686,7 +695,7 @@ def is_empty(engine: sa.Engine) -> bool:
         )
 
 
-def generate(url: str, scale: float = 1.0, end: date | None = None, seed: int = 2020) -> dict:
+def generate(url: str, scale: float = 1.0, end: date | None = None, seed: int = 2020, days: int = DAYS) -> dict:
     """Create (or upgrade) the store at ``url``, which must hold no domain data, and fill it; returns the
     row counts by table and the seconds the load took."""
     started = time.perf_counter()
@@ -698,7 +707,7 @@ def generate(url: str, scale: float = 1.0, end: date | None = None, seed: int = 
         now = clock.now()
         end = end or now.date()
         loader = Loader(engine)
-        district = District(loader, Sizes.at(scale), end, seed, now)
+        district = District(loader, Sizes.at(scale, days), end, seed, now, days)
         timings = {}
         for part in (
             district.checkpoints,
@@ -719,6 +728,7 @@ def generate(url: str, scale: float = 1.0, end: date | None = None, seed: int = 
     return {
         "url": sa.engine.make_url(url).render_as_string(hide_password=True),
         "scale": scale,
+        "days": days,
         "end": end.isoformat(),
         "seed": seed,
         "rows": loader.counts,
@@ -729,12 +739,20 @@ def generate(url: str, scale: float = 1.0, end: date | None = None, seed: int = 
     }
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1 day")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("url", help="database URL (sqlite:///FILE or postgresql+psycopg://…); must hold no data")
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the district's size (default 1)")
+    parser.add_argument("--days", type=_positive, default=DAYS, help=f"days of history ending --end (default {DAYS})")
     parser.add_argument("--end", type=date.fromisoformat, default=None, help="last day, YYYY-MM-DD (default today)")
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--replace", action="store_true", help="delete an existing SQLite file first")
@@ -743,7 +761,7 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(args.url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    result = generate(args.url, args.scale, args.end, args.seed)
+    result = generate(args.url, args.scale, args.end, args.seed, args.days)
     json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
     print()
     return 0

@@ -300,27 +300,52 @@ def live_lines(results: dict, notes: dict[str, str]) -> list[str]:
 
 
 def growth_lines(results: dict, notes: dict[str, str]) -> list[str]:
-    """Each figure's time at every size of the district and its fitted growth exponent, with the notes."""
+    """Each figure's time at every length of history and its fitted growth exponent against the target, then the
+    same against the district's units, with the notes on each."""
     growth = results.get("growth")
     if not growth:
         return []
-    sizes = growth["sizes"]
+    lines: list[str] = []
+    history = growth["history"]
+    lines += [
+        f"### Against history: the district at ×{history['sizes'][0]['scale']:g}, its days of history varied",
+        "",
+        *growth_table(history, growth["target"], lambda size: f"{size['days']:,} days ({size['rows']:,} rows)"),
+        "The exponent is the least-squares slope of log(time) against log(days of history): doubling the history "
+        "costs 2 ** exponent the time. A day at the end is the same at every length (the generator's `--days`).",
+        "",
+        *([notes["growth"], ""] if "growth" in notes else []),
+    ]
+    units = growth.get("units")
+    if units:
+        lines += [
+            "### Against the units: the district's `--scale` over the same 365 days (reported apart, no target)",
+            "",
+            *growth_table(units, None, lambda size: f"×{size['scale']:g} ({size['rows']:,} rows)"),
+            "The exponent is the slope of log(time) against log(rows). The scale multiplies the checkpoints, "
+            "people, items and enterprises, and so the day's own rows: a day's figures read every unit's rows of "
+            "the day and list every unit, so they grow with the units by their nature.",
+            "",
+            *([notes["growth_units"], ""] if "growth_units" in notes else []),
+        ]
+    return lines
+
+
+def growth_table(series: dict, target: float | None, heading: Callable[[dict], str]) -> list[str]:
+    """One series of the growth part as a table: a column per size, the exponent and, with a target, the verdict."""
+    sizes = series["sizes"]
+    target_column = f" target ≤ {target:g} |" if target is not None else ""
     return [
-        "| figure | "
-        + " | ".join(f"×{size['scale']:g} ({size['rows']:,} rows)" for size in sizes)
-        + f" | growth exponent | target ≤ {growth['target']:g} |",
-        "|---|" + "---:|" * len(sizes) + "---:|---|",
+        "| figure | " + " | ".join(heading(size) for size in sizes) + f" | growth exponent |{target_column}",
+        "|---|" + "---:|" * len(sizes) + "---:|" + ("---|" if target is not None else ""),
         *[
             f"| `{name}` | "
             + " | ".join(f"{size['seconds'][name] * 1000:,.0f} ms" for size in sizes)
-            + f" | {exponent:.2f} | {verdict(exponent, growth['target'])} |"
-            for name, exponent in growth["exponents"].items()
+            + f" | {exponent:.2f} |"
+            + (f" {verdict(exponent, target)} |" if target is not None else "")
+            for name, exponent in series["exponents"].items()
         ],
         "",
-        "The exponent is the least-squares slope of log(time) against log(rows): doubling the district costs "
-        "2 ** exponent the time.",
-        "",
-        *([notes["growth"], ""] if "growth" in notes else []),
     ]
 
 
@@ -370,21 +395,56 @@ def render(results: dict, district: dict, run: Run, parts: str = "") -> str:
     and under it the notes on it from ``benchmarks/NOTES.md`` (why a target is missed, what was tried); at its
     end ``parts``, the sections the parts' own make targets wrote, kept as they stand."""
     notes = read_notes()
-    sections = (
-        ("briefing", briefing_section),
-        ("pages", pages_section),
-        ("followups", followups_section),
-        ("writers", writers_section),
-        ("import", import_section),
-        ("memory", memory_section),
-    )
     lines = run_section(run, district)
-    for name, section in sections:
+    for name, section in SECTIONS.items():
         if name in results:
             lines += [*section(results[name]), *([notes[name], ""] if name in notes else [])]
     if parts:
         lines += [parts, ""]
     return "\n".join(lines)
+
+
+def only(name: str) -> int:
+    """Run the benchmark of ``make bench``'s section ``name`` alone (``--only import``) and rewrite that section of
+    the report in place, the rest as it stands: for a change that moves one figure, without the whole run. The
+    section says it was measured alone, when, and under which load."""
+    logs = OUT / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / f"{name}.json").unlink(missing_ok=True)
+    steps: list[Step] = []
+    if not run_and_show(f"bench_{name}", logs, steps):
+        return 1
+    notes = read_notes()
+    step = steps[0]
+    section = "\n".join(
+        [
+            *SECTIONS[name](json.loads((RESULTS_DIR / f"{name}.json").read_text())),
+            f"Measured alone (`python -m benchmarks.run --only {name}`) on "
+            f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z} in {step.seconds:.0f} s; load average (1 min) "
+            f"{step.load_before:.1f} as it began, "
+            f"{step.load_after:.1f} as it ended (the machine's two cores may be shared with other work).",
+            "",
+            *([notes[name], ""] if name in notes else []),
+        ]
+    )
+    REPORT.write_text(with_only_section(REPORT.read_text(encoding="utf-8"), section), encoding="utf-8")
+    print(f"== wrote its section of {REPORT.relative_to(ROOT)}")
+    return 0
+
+
+def with_only_section(report: str, section: str) -> str:
+    """``report`` with the section headed as ``section`` is (up to the next heading or part) replaced by it. The
+    heading is matched up to its figures in brackets (the writers' names their number); a report without the
+    section gets it before the parts' sections, or at its end."""
+    heading = section.split("\n", 1)[0].split(" (", 1)[0]
+    start = report.find(heading)
+    if start == -1:
+        parts = report.find("<!-- make bench-")
+        place = len(report) if parts == -1 else parts
+        return f"{report[:place].rstrip()}\n\n{section.rstrip()}\n\n{report[place:]}".rstrip() + "\n"
+    ends = [report.find(mark, start + len(heading)) for mark in ("\n## ", "\n<!-- make bench-")]
+    end = min((place for place in ends if place != -1), default=len(report))
+    return report[:start] + section.rstrip() + "\n" + report[end:]
 
 
 def read_notes() -> dict[str, str]:
@@ -547,6 +607,16 @@ def import_section(imports: dict) -> list[str]:
             for setup, figures in ((setup, imports[setup]) for setup in SETUPS if setup in imports)
         ],
         "",
+        *[
+            f"{setup}: the least of {figures['repeat']} runs of each, in turn, into fresh stores (import "
+            + ", ".join(f"{seconds:.1f}" for seconds in figures["import_runs"])
+            + " s; floor "
+            + ", ".join(f"{seconds:.1f}" for seconds in figures["floor_runs"])
+            + " s)."
+            for setup, figures in imports.items()
+            if "repeat" in figures
+        ],
+        "",
     ]
 
 
@@ -565,6 +635,16 @@ def memory_section(memory: dict) -> list[str]:
     ]
 
 
+SECTIONS: dict[str, Callable[[dict], list[str]]] = {
+    "briefing": briefing_section,
+    "pages": pages_section,
+    "followups": followups_section,
+    "writers": writers_section,
+    "import": import_section,
+    "memory": memory_section,
+}
+"""``make bench``'s sections, in the report's order, by the name of their result (``bench_<name>`` measures it)."""
+
 PARTS = {
     part.name: part
     for part in (
@@ -579,17 +659,20 @@ PARTS = {
         ),
         Part(
             "growth",
-            "Cost against the size of the district",
+            "Cost against history and against the size of the district",
             ("bench_growth",),
             ("growth",),
-            ("BENCH_GROWTH_SCALES",),
+            ("BENCH_GROWTH_DAYS", "BENCH_GROWTH_HISTORY_SCALE", "BENCH_GROWTH_SCALES", "BENCH_GROWTH_ROUNDS"),
             growth_lines,
         ),
     )
 }
 """The parts of the report measured apart: `make bench-live` drives Chromium (the browsers share the cores with
-the server, so they run on their own); `make bench-growth` generates the district at up to three times its size."""
+the server, so they run on their own); `make bench-growth` generates the district with up to three years of
+history and at up to three times its size."""
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--only"]:
+        sys.exit(only(sys.argv[2]))
     sys.exit(main_part(PARTS[sys.argv[1]]) if sys.argv[1:2] and sys.argv[1] in PARTS else main())

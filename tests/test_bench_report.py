@@ -114,17 +114,23 @@ def test_make_bench_keeps_a_parts_section_and_its_own_target_replaces_only_it(re
     assert report.kept_section(replaced, part) == new
 
 
-def test_the_growth_part_gives_each_figures_exponent_against_its_target():
-    growth = {
+def test_the_growth_part_gives_each_figures_exponent_against_history_with_its_target_and_the_units_apart():
+    history = {
+        "along": "days",
         "sizes": [
-            {"scale": 1, "rows": 1000, "seconds": {"briefing": 0.1}},
-            {"scale": 2, "rows": 2000, "seconds": {"briefing": 0.2}},
+            {"scale": 1, "days": 365, "rows": 1000, "seconds": {"briefing": 0.1}},
+            {"scale": 1, "days": 730, "rows": 2000, "seconds": {"briefing": 0.2}},
         ],
         "exponents": {"briefing": 1.0},
-        "target": 0.3,
     }
-    [table_row] = [row for row in report.growth_lines({"growth": growth}, {}) if row.startswith("| `briefing`")]
-    assert table_row == "| `briefing` | 100 ms | 200 ms | 1.00 | **missed** (3.3× the target) |"
+    units = {**history, "sizes": [{**size, "scale": size["days"] / 365} for size in history["sizes"]]}
+    lines = report.growth_lines({"growth": {"history": history, "units": units, "target": 0.3}}, {})
+    rows = [row for row in lines if row.startswith("| `briefing`")]
+    assert rows == [
+        "| `briefing` | 100 ms | 200 ms | 1.00 | **missed** (3.3× the target) |",
+        "| `briefing` | 100 ms | 200 ms | 1.00 |",
+    ]
+    assert any("730 days (2,000 rows)" in row for row in lines) and any("×2 (2,000 rows)" in row for row in lines)
 
 
 def test_the_growth_exponent_is_the_slope_of_time_against_rows_on_logarithmic_axes():
@@ -133,3 +139,21 @@ def test_the_growth_exponent_is_the_slope_of_time_against_rows_on_logarithmic_ax
     assert growth_exponent([1000, 2000, 4000], [0.1, 0.1, 0.1]) == pytest.approx(0)
     assert growth_exponent([1000, 2000, 4000], [0.1, 0.2, 0.4]) == pytest.approx(1)
     assert growth_exponent([100, 10_000], [0.01, 0.1]) == pytest.approx(0.5)
+
+
+def test_a_section_measured_alone_replaces_only_its_own_section_of_the_report():
+    old = report.import_section({"sqlite": {**imported(0.4, SQLITE)}})
+    new = report.import_section({"sqlite": {**imported(0.6, SQLITE)}})
+    rest = ["## Server memory of a wall screen", "", "kept", "", "<!-- make bench-growth writes from here -->"]
+    written = "\n".join(["# Benchmarks", "", *old, "old note", "", *rest])
+    replaced = report.with_only_section(written, "\n".join([*new, "new note"]))
+    assert replaced == "\n".join(["# Benchmarks", "", *new, "new note", "", *rest])
+
+
+def test_a_section_measured_alone_finds_its_heading_whatever_its_figures_or_joins_a_report_without_it():
+    written = "\n".join(["# Benchmarks", "", "## Entry commit latency (20 writer processes)", "", "old", ""])
+    replaced = report.with_only_section(written, "## Entry commit latency (5 writer processes)\n\nnew")
+    assert replaced == "# Benchmarks\n\n## Entry commit latency (5 writer processes)\n\nnew\n"
+    parted = "# Benchmarks\n\n<!-- make bench-growth writes from here -->\nkept\n"
+    joined = report.with_only_section(parted, "## Import throughput (`checkpoint_counts` CSV)\n\nnew")
+    assert joined.index("## Import throughput") < joined.index("<!-- make bench-growth") and joined.endswith("kept\n")

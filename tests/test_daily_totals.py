@@ -109,6 +109,13 @@ def test_checkpoint_daily_totals_give_the_ledgers_figures_after_entries_correcti
         encoding="utf-8",
     )
     assert import_file(engine, admin, "checkpoint_counts", tmp_path / "counts.csv") == 2
+    (tmp_path / "later.csv").write_text(  # rebuilds from its day on, carrying the sums of the days before
+        "checkpoint,period_start,period_end,persons,vehicles,fever,turned_back,note\n"
+        f"南路口,{at(1, 8):%Y-%m-%d %H:%M},{at(1, 16):%Y-%m-%d %H:%M},21,2,0,0,\n"
+        f"东门,{at(2, 8):%Y-%m-%d %H:%M},{at(2, 16):%Y-%m-%d %H:%M},8,1,0,0,\n",
+        encoding="utf-8",
+    )
+    assert import_file(engine, admin, "checkpoint_counts", tmp_path / "later.csv") == 2
 
     days = days_around(9)
     stored = figures_of(engine, cp.figures, days)
@@ -209,6 +216,12 @@ def test_daily_stock_gives_the_ledgers_figures_after_movements_reversals_counts_
             assert {key: entry[key] for key in ("on_hand", "in_today", "out_today", "burn_rate")} == stock_from_ledger(
                 engine, entry["item"], day
             ), (day, entry["item"])
+    with engine.connect() as conn:  # a day without a movement, and before the first, read from the per-day stock
+        item_ids = dict(conn.execute(sa.select(su.supply_items.c.name, su.supply_items.c.id)).all())
+        assert [su.stock_on(conn, item_ids["酒精"], day) for day in days] == [
+            stock_from_ledger(engine, "酒精", day)["on_hand"] for day in days
+        ]
+        assert su.stock_on(conn, item_ids["口罩"], ago(30)) == 0
     assert stored == figures_after_rebuild(engine, su.figures, su.rebuild_supply_daily_stock, days)
     assert [entry["on_hand"] for entry in stored[-1]] == [1000 - 200 - 150 - 50 - 20 - 50, 60 - 10 + 40]
 

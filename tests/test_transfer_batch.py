@@ -186,6 +186,56 @@ def test_a_good_counts_file_stores_the_same_rows_and_audit_rows_as_the_row_by_ro
     assert (verdict, stored) == ("stored", 4)
 
 
+def test_plain_counts_rows_that_break_a_rule_between_their_cells_get_the_row_by_row_messages(
+    twins, tmp_path, monkeypatch
+):
+    path = write_csv(
+        tmp_path / "counts.csv",
+        COUNT_HEADER_ZH,
+        [
+            ["南路口", "2025-03-10 08:00", "2025-03-10 16:00", 1, 1, 0, 3, ""],  # more turned back than checked
+            ["南路口", "2025-03-09 08:00", "2025-03-10 08:01", 1, 0, 0, 0, ""],  # longer than 24 hours
+            ["南路口", "1899-12-31 08:00", "1899-12-31 16:00", 1, 0, 0, 0, ""],  # before the earliest year
+            ["南路口", "2025-02-30 08:00", "2025-02-30 16:00", 1, 0, 0, 0, ""],  # no such date
+            ["南路口", "2025-03-08 08:00", "2025-03-08 16:00", 10000001, 0, 0, 0, ""],  # above the largest count
+            ["南路口", "2025-03-12 11:00", "2025-03-12 12:01", 1, 0, 0, 0, ""],  # ends after now
+            ["南路口", "2025-03-07 08:00", "2025-03-07 08:00", 1, 0, 0, 0, ""],  # ends as it starts
+            ["南路口", "2025-03-06 08:00", "2025-03-06 16:00", 1, 0, 0, 0, "\x07"],  # a control character
+        ],
+    )
+    verdict, problems, _, _ = assert_same_outcome(twins, checkpoint_setup, "checkpoint_counts", path, monkeypatch)
+    assert verdict == "refused"
+    assert [(row, column) for row, column, _, _ in problems] == [
+        (2, "turned_back"),
+        (3, "period_end"),
+        (4, "period_start"),
+        (4, "period_end"),
+        (5, "period_start"),
+        (5, "period_end"),
+        (6, "persons"),
+        (7, "period_end"),
+        (8, "period_end"),
+        (9, "note"),
+    ]
+
+
+def test_counts_cells_in_any_form_the_form_reads_store_as_the_row_by_row_import_stores_them(
+    twins, tmp_path, monkeypatch
+):
+    path = write_csv(
+        tmp_path / "counts.csv",
+        COUNT_HEADER_ZH,
+        [
+            ["南路口", " 2025-03-10 08:00 ", "2025/3/10 16:00", "１２", "1,000", "0", "+3", ""],
+            [" 南路口 ", "2025-03-09 08:00", "2025-03-09 16:00", "3.0", "007", " 0 ", "0", "  "],
+            ["2", "2025-03-08 08:00:30", "2025-03-08 16:00", 5, 5, 1, 10, "雨天"],
+            ["南路口", "2025-03-07 08:00", "2025-03-07 16:00", 10000000, 0, 0, 0, ""],
+        ],
+    )
+    verdict, stored, _ = assert_same_outcome(twins, checkpoint_setup, "checkpoint_counts", path, monkeypatch)
+    assert (verdict, stored) == ("stored", 4)
+
+
 def test_a_clerk_importing_counts_of_a_checkpoint_not_theirs_is_denied_and_nothing_is_stored(
     engine, tmp_path, monkeypatch
 ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, overload
 
 import sqlalchemy as sa
@@ -25,12 +25,21 @@ from data_layer.checkpoints.tables import (
 )
 from data_layer.db import Directory, Finder, Record, WriteContext, referenced_row
 from data_layer.permissions import require_write
-from data_layer.validation import Checks, raise_if_any_row
+from data_layer.validation import (
+    EARLIEST_YEAR,
+    MAX_COUNT,
+    STRICT_MINUTE,
+    Checks,
+    T,
+    is_blank,
+    raise_if_any_row,
+)
 
 _superseding = checkpoint_counts.alias("superseding")
 
 Period = tuple[datetime, datetime]
 ClashFinder = Callable[[int, datetime, datetime], Period | None]
+MAX_COUNT_DIGITS = len(str(MAX_COUNT))
 
 
 def is_effective() -> sa.ColumnElement[bool]:
@@ -213,6 +222,95 @@ class _PeriodLedger:
         self.periods[checkpoint_id].insert(position, (start, end))
 
 
+def _plain_count(text: str) -> int | None:
+    """A count written as plain digits within the form's bounds, or ``None`` for any other text."""
+    if not text.isdecimal() or len(text) > MAX_COUNT_DIGITS:
+        return None
+    number = int(text)
+    return number if number <= MAX_COUNT else None
+
+
+def _plain_moment(text: str, now: datetime) -> datetime | None:
+    """A time written ``YYYY-MM-DD HH:MM`` that the form accepts (a real date, not before its earliest year, not
+    after ``now``), or ``None`` for any other text."""
+    if not STRICT_MINUTE.fullmatch(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.year >= EARLIEST_YEAR and moment <= now else None
+
+
+def _plain_column(values: Sequence[object], read: Callable[[str], T | None]) -> list[T | None]:
+    """A column of a file read at once: each distinct text read once by ``read`` (a file repeats its periods and
+    counts on thousands of rows), ``None`` for a cell in any other form, which the form's checks then read."""
+    known = {text: read(text) for text in {value for value in values if type(value) is str}}
+    return [known[value] if type(value) is str else None for value in values]
+
+
+def _plain_checkpoints(ctx: WriteContext, values: Sequence[object], find: Finder) -> dict[str, RowMapping]:
+    """Each distinct checkpoint text of a batch, in file order, that names an active checkpoint the actor may
+    write for (:func:`_checkpoint_for_entry` asked once per checkpoint instead of once per row)."""
+    plain = {}
+    for value in dict.fromkeys(value for value in values if type(value) is str):
+        checks = Checks(DOMAIN)
+        checkpoint = _checkpoint_for_entry(ctx, checks, value, find)
+        if checkpoint is not None and not checks.errors:
+            plain[value] = checkpoint
+    return plain
+
+
+def _checked_entries(
+    ctx: WriteContext, rows: Sequence[Mapping[str, object]], find: Finder, now: datetime
+) -> list[tuple[Checks, dict]]:
+    """Each row of a batch checked as :func:`_new_entry` checks it, all but the overlap, with its row to insert.
+
+    A file's cells are read a column at a time: a row whose cells are all in the plain form a file writes (a
+    known checkpoint's name, ``YYYY-MM-DD HH:MM`` times, digits for the counts, no note) and that passes the
+    rules between them is accepted without a call per cell; any other row, and every row that breaks a rule, is
+    checked by :func:`_new_entry` itself, so that the checks and their messages are the form's."""
+    column = {name: [row.get(name) for row in rows] for name in ("checkpoint", *ENTRY_FIELDS)}
+    named = _plain_checkpoints(ctx, column["checkpoint"], find)
+    starts = _plain_column(column["period_start"], lambda text: _plain_moment(text, now))
+    ends = _plain_column(column["period_end"], lambda text: _plain_moment(text, now))
+    counts = [_plain_column(column[name], _plain_count) for name in COUNT_FIELDS]
+    checked = []
+    for row, name, start, end, persons, vehicles, fever, turned_back, note in zip(
+        rows, column["checkpoint"], starts, ends, *counts, column["note"], strict=True
+    ):
+        checkpoint = named.get(name) if type(name) is str else None
+        if (
+            checkpoint is None
+            or start is None
+            or end is None
+            or persons is None
+            or vehicles is None
+            or fever is None
+            or turned_back is None
+            or not start < end <= start + MAX_PERIOD
+            or fever > persons
+            or turned_back > persons + vehicles
+            or not is_blank(note)
+        ):
+            checked.append(_new_entry(ctx, row, find, now))
+            continue
+        values = {
+            "checkpoint_id": checkpoint["id"],
+            "period_start": start,
+            "period_end": end,
+            "persons": persons,
+            "vehicles": vehicles,
+            "fever": fever,
+            "turned_back": turned_back,
+            "note": None,
+            "entered_by": ctx.actor.username,
+            "entered_at": now,
+        }
+        checked.append((Checks(DOMAIN, now), values))
+    return checked
+
+
 def add_counts_batch(
     ctx: WriteContext, rows: Sequence[Mapping[str, object]], progress: Callable[[int], None] | None = None
 ) -> list[int]:
@@ -230,7 +328,7 @@ def add_counts_batch(
     require_write(ctx.actor, DOMAIN)
     directory = Directory(ctx.conn, checkpoints, [row.get("checkpoint") for row in rows])
     now = clock.now()
-    checked = [_new_entry(ctx, row, directory.find, now) for row in rows]
+    checked = _checked_entries(ctx, rows, directory.find, now)
     ledger = _PeriodLedger(ctx.conn, [values for _, values in checked])
     for done, (checks, values) in enumerate(checked, start=1):
         _check_overlap(checks, values, ledger.clash)
@@ -241,7 +339,11 @@ def add_counts_batch(
     raise_if_any_row([checks for checks, _ in checked])
     entries = [values for _, values in checked]
     entry_ids = ctx.insert_many(checkpoint_counts, "checkpoints.add_count", entries)
-    rebuild_checkpoint_daily_totals(ctx.conn, {values["checkpoint_id"] for values in entries})
+    rebuild_checkpoint_daily_totals(
+        ctx.conn,
+        {values["checkpoint_id"] for values in entries},
+        min((values["period_start"] for values in entries), default=now).date(),
+    )
     return entry_ids
 
 
@@ -380,14 +482,35 @@ def _totals_statements() -> tuple[sa.Select, sa.Select, sa.Insert, sa.Update]:
 _TOTALS_STATEMENTS = _totals_statements()
 
 
-def rebuild_checkpoint_daily_totals(conn: Connection, checkpoint_ids: Iterable[int] | None = None) -> None:
+def _carried(checkpoint_id: sa.ColumnElement[int], name: str, since: date | None) -> sa.ColumnElement[int]:
+    """The running sum of ``name`` a checkpoint carries into ``since``: its newest total before that day (0
+    with none, or when every day is rebuilt)."""
+    if since is None:
+        return sa.literal(0)
+    totals = checkpoint_daily_totals
+    newest = (
+        sa.select(totals.c[f"cumulative_{name}"])
+        .where(totals.c.checkpoint_id == checkpoint_id, totals.c.day < since)
+        .order_by(totals.c.day.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(newest, 0)
+
+
+def rebuild_checkpoint_daily_totals(
+    conn: Connection, checkpoint_ids: Iterable[int] | None = None, since: date | None = None
+) -> None:
     """Compute :data:`checkpoint_daily_totals` afresh from the ledger, for every checkpoint or for
-    ``checkpoint_ids``: for loaders that insert count entries in bulk around :func:`add_count` (the district
-    benchmark, see :mod:`data_layer.derived`), and for an import file (two statements, however many
-    days the file covers; the caller holds those checkpoints locked)."""
+    ``checkpoint_ids``, and for every day or the days from ``since`` on: for loaders that insert count entries in
+    bulk around :func:`add_count` (the district benchmark, see :mod:`data_layer.derived`), and for an import file
+    (two statements, however many days the file covers; the caller holds those checkpoints locked). From
+    ``since`` on, only the entries of those days are read, each checkpoint's running sums carried on from its
+    newest total before ``since``: an import's cost follows the days the file covers, not the store's history."""
     totals = checkpoint_daily_totals
     chosen = sa.true() if checkpoint_ids is None else checkpoint_counts.c.checkpoint_id.in_(sorted(checkpoint_ids))
     day = sa.func.date(checkpoint_counts.c.period_start, type_=sa.Date)
+    from_since = sa.true() if since is None else checkpoint_counts.c.period_start >= datetime.combine(since, time())
     per_day = (
         sa.select(
             checkpoint_counts.c.checkpoint_id,
@@ -395,19 +518,21 @@ def rebuild_checkpoint_daily_totals(conn: Connection, checkpoint_ids: Iterable[i
             sa.func.count().label("entries"),
             *[sa.func.sum(checkpoint_counts.c[name]).label(name) for name in COUNT_FIELDS],
         )
-        .where(is_effective(), chosen)
+        .where(is_effective(), chosen, from_since)
         .group_by(checkpoint_counts.c.checkpoint_id, day)
         .subquery()
     )
     running = [
-        sa.func.sum(per_day.c[name]).over(partition_by=per_day.c.checkpoint_id, order_by=per_day.c.day)
+        _carried(per_day.c.checkpoint_id, name, since)
+        + sa.func.sum(per_day.c[name]).over(partition_by=per_day.c.checkpoint_id, order_by=per_day.c.day)
         for name in COUNT_FIELDS
     ]
-    conn.execute(
-        totals.delete().where(
-            sa.true() if checkpoint_ids is None else totals.c.checkpoint_id.in_(sorted(checkpoint_ids))
-        )
+    kept: sa.ColumnElement[bool] = (
+        sa.true() if checkpoint_ids is None else totals.c.checkpoint_id.in_(sorted(checkpoint_ids))
     )
+    if since is not None:
+        kept = sa.and_(kept, totals.c.day >= since)
+    conn.execute(totals.delete().where(kept))
     conn.execute(
         totals.insert().from_select(
             ["checkpoint_id", "day", *TOTAL_FIELDS, *[f"cumulative_{name}" for name in COUNT_FIELDS]],

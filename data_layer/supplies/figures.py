@@ -27,12 +27,18 @@ entry and this hour, so a store that closed for the night is not silent when it 
 
 
 def balance_on(conn: Connection, item_id: int, day: date) -> int:
-    """The item's stock at the end of ``day``: the sum of its signed quantities dated on or before it."""
-    return conn.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(supply_movements.c.quantity), 0)).where(
-            supply_movements.c.item_id == item_id, supply_movements.c.date <= day
-        )
-    ).scalar_one()
+    """The item's stock at the end of ``day``: the sum of its signed quantities dated on or before it, read as the
+    stock of its newest day on or before ``day`` in :data:`supply_daily_stock` (kept equal to the ledger in the
+    transaction of every movement): one row found by its key, however long the item's history, where the sum
+    read every movement of it (a movement's check, a stock count and the item's ledger page ask for it)."""
+    stock = supply_daily_stock
+    newest = conn.execute(
+        sa.select(stock.c.on_hand)
+        .where(stock.c.item_id == item_id, stock.c.day <= day)
+        .order_by(stock.c.day.desc())
+        .limit(1)
+    ).scalar()
+    return 0 if newest is None else int(newest)
 
 
 def cover_days() -> int:
