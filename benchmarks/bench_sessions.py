@@ -156,8 +156,8 @@ class Tally:
 
     def note(self, kind: str, who: str, run: Run) -> Run:
         self.seconds.setdefault(kind, []).append(run.seconds)
-        if run.status == "DISCONNECTED":
-            self.errors.append(f"{who} {kind}: disconnected")
+        if run.status and not run.status.startswith("FINISHED"):
+            self.errors.append(f"{who} {kind}: {run.status}")
         self.errors += [f"{who} {kind}: {text[:200]}" for text in run.exceptions]
         return run
 

@@ -33,6 +33,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 SESSION_COOKIE = "command_post_session"
 """The name of the app's session cookie (``ui.session.SESSION_COOKIE``: the benchmarks import no ``ui``)."""
@@ -47,7 +48,7 @@ WIDGET_VALUES = {bool: "bool_value", int: "int_value", float: "double_value", st
 
 
 class Disconnected(Exception):
-    """The server closed the session's websocket."""
+    """The session's websocket is closed: a run cannot be sent."""
 
 
 @dataclass
@@ -134,8 +135,8 @@ class Session:
         async with self.lock:
             if self.connection is None or self.closed:
                 raise Disconnected(self.address)
-            if not fragment:
-                self.widgets = {}
+            if not fragment:  # a full run draws the page's widgets and asks for its fragments' runs again
+                self.widgets, self.fragments = {}, {}
             self.current = Run()
             started = time.perf_counter()
             await self.connection.send(message.SerializeToString())
@@ -170,17 +171,20 @@ class Session:
 
     async def _read(self) -> None:
         assert self.connection is not None
+        ending = "DISCONNECTED"
         try:
             async for frame in self.connection:
                 message = ForwardMsg()
                 message.ParseFromString(frame if isinstance(frame, bytes) else frame.encode())
                 self._note(message)
-        except Exception:
+        except ConnectionClosed:
             pass
+        except Exception as problem:  # a message this client cannot read: the run it belongs to ends with it
+            ending = f"CLIENT ERROR {type(problem).__name__}: {problem}"
         finally:
             self.closed = True
             if self.current is not None:
-                self.current.status = "DISCONNECTED"
+                self.current.status = ending
                 self.finished.put_nowait(self.current)
 
     def _note(self, message: ForwardMsg) -> None:
@@ -191,9 +195,8 @@ class Session:
         elif kind == "auto_rerun":
             self.fragments[message.auto_rerun.fragment_id] = message.auto_rerun.interval
         elif kind == "stop_auto_rerun":
-            self.fragments.pop(message.stop_auto_rerun.fragment_id, None)
-        elif kind == "new_session":
-            self.fragments.clear()
+            for fragment in message.stop_auto_rerun.fragment_ids:
+                self.fragments.pop(fragment, None)
         elif kind == "script_finished" and message.script_finished in FINISHED and self.current is not None:
             run.status = ForwardMsg.ScriptFinishedStatus.Name(message.script_finished)
             self.current = None
