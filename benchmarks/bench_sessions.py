@@ -45,6 +45,7 @@ from benchmarks.common import (
     CHROMIUM,
     CHROMIUM_ARGS,
     copy_sqlite,
+    cpu_seconds,
     freeze_clock,
     line,
     percentile,
@@ -312,8 +313,9 @@ async def step(sessions: int, base: str) -> dict:
         browsers, close_browsers = [], None
         if sessions == BROWSER_AT and BROWSERS and CHROMIUM.exists():
             browsers, close_browsers = await browser_clerks(port, url, tally)
-        load_before = os.getloadavg()[0]
+        load_before, cpu_before, window_began = os.getloadavg()[0], cpu_seconds(server.pid), time.perf_counter()
         await crowd.shift_change(browsers)
+        server_cpu = (cpu_seconds(server.pid) - cpu_before) / (time.perf_counter() - window_began)
         load, rss_end = os.getloadavg(), rss_kib(server.pid)
         await crowd.close()
         if close_browsers is not None:
@@ -338,6 +340,7 @@ async def step(sessions: int, base: str) -> dict:
         "rss_open_mib": rss_open / 1024,
         "rss_end_mib": rss_end / 1024,
         "rss_per_session_kib": (max(rss_open, rss_end) - rss_before) / sessions,
+        "server_cpu": server_cpu,
         "load_average_before": load_before,
         "load_average": load,
     }
@@ -367,7 +370,8 @@ def summary(result: dict) -> str:
         f"{figures['max_s']:.2f} s; open p95 {result['open']['p95_s']:.2f} s; live check p95 "
         f"{result['live'].get('p95_s', 0):.2f} s ({result['live']['count']} runs); errors {result['errors']}; "
         f"stored {result['entries_stored']}; RSS {result['rss_before_mib']:.0f} → {result['rss_end_mib']:.0f} MiB "
-        f"({rss:.0f} KiB a session); load {result['load_average'][0]:.1f}"
+        f"({rss:.0f} KiB a session); server CPU {result['server_cpu']:.0%} of a core; load "
+        f"{result['load_average'][0]:.1f}"
     )
     browser = result["browser save"]
     if browser["count"]:
