@@ -68,6 +68,8 @@ TARGET_P95 = 0.5
 LIMIT_P95 = 1.0
 GIVE_UP_P95 = 10.0
 """A step whose interactions' p95 passes this ends the ramp: the steps above it would only take longer."""
+CLERKS_ALONE = os.environ.get("BENCH_SESSIONS_CLERKS_ALONE", "1") != "0"
+"""Whether the target step's clerks are measured once more on a process of their own, with no live page."""
 OPENING_AT_ONCE = 8
 CLERKS_PER_ACCOUNT = 10
 LEADER_PAGES = ("checkpoints", "quarantine", "enterprises", "supplies")
@@ -75,8 +77,10 @@ GATE = "压测卡口{:03d}"
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 
 
-def mix(sessions: int) -> tuple[int, int, int]:
-    """Clerks, leaders and walls among ``sessions``: 150, 40 and 10 of 200."""
+def mix(sessions: int, clerks_alone: bool = False) -> tuple[int, int, int]:
+    """Clerks, leaders and walls among ``sessions``: 150, 40 and 10 of 200; all clerks if ``clerks_alone``."""
+    if clerks_alone:
+        return sessions, 0, 0
     clerks, walls = round(sessions * 0.75), max(1, round(sessions * 0.05))
     return clerks, sessions - clerks - walls, walls
 
@@ -184,8 +188,8 @@ class Tally:
 class Crowd:
     """The sessions of one step and what each does."""
 
-    def __init__(self, port: int, url: str, sessions: int, tally: Tally):
-        self.clerks, self.leaders, self.walls = mix(sessions)
+    def __init__(self, port: int, url: str, sessions: int, tally: Tally, clerks_alone: bool = False):
+        self.clerks, self.leaders, self.walls = mix(sessions, clerks_alone)
         self.tally = tally
         tokens = session_tokens(url, [clerk_account(clerk) for clerk in range(self.clerks)] + ["leader"] * self.leaders)
         self.clerk_sessions = [Session(port, "lang=zh", token) for token in tokens[: self.clerks]]
@@ -295,8 +299,9 @@ async def browser_clerks(port: int, url: str, tally: Tally) -> tuple[list[Awaita
     return work, close
 
 
-async def step(sessions: int, base: str) -> dict:
-    """One step of the ramp: a fresh server over a fresh copy of ``base`` and ``sessions`` sessions."""
+async def step(sessions: int, base: str, clerks_alone: bool = False) -> dict:
+    """One step of the ramp: a fresh server over a fresh copy of ``base`` and ``sessions`` sessions (all of them
+    clerks if ``clerks_alone``)."""
     url = copy_sqlite(base, f"sessions-{sessions}")
     tally = Tally()
     with served_app(url) as (server, port):
@@ -305,7 +310,7 @@ async def step(sessions: int, base: str) -> dict:
         await warm.close()
         await asyncio.sleep(2)
         rss_before = rss_kib(server.pid)
-        crowd = Crowd(port, url, sessions, tally)
+        crowd = Crowd(port, url, sessions, tally, clerks_alone)
         started = time.perf_counter()
         await crowd.open()
         opened_in = time.perf_counter() - started
@@ -327,6 +332,7 @@ async def step(sessions: int, base: str) -> dict:
     interactions = tally.seconds.get("save", []) + tally.seconds.get("move", [])
     return {
         "sessions": sessions,
+        "clerks_alone": clerks_alone,
         "clerks": crowd.clerks,
         "leaders": crowd.leaders,
         "walls": crowd.walls,
@@ -392,6 +398,10 @@ def main() -> None:
             line(f"p95 above {GIVE_UP_P95:g} s: the ramp ends here")
             break
     at_target = next((result for result in steps if result["sessions"] == TARGET_SESSIONS), None)
+    alone = None
+    if at_target is not None and CLERKS_ALONE:
+        alone = asyncio.run(step(at_target["clerks"], base, clerks_alone=True))
+        line(f"the same clerks alone: {summary(alone)}")
     result = {
         "steps": steps,
         "window_s": WINDOW,
@@ -401,6 +411,7 @@ def main() -> None:
         "passes_limit_at": crossing(steps, LIMIT_P95),
         "largest_step": steps[-1]["sessions"],
         "at_target": at_target,
+        "clerks_alone": alone,
         "seconds": time.perf_counter() - started,
     }
     save("sessions", result)

@@ -344,18 +344,16 @@ def sessions_lines(results: dict, notes: dict[str, str]) -> list[str]:
         "|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for step in sessions["steps"]:
-        figures = step["interactions"]
-        met = "" if step["sessions"] != sessions["target_sessions"] else verdict(figures["p95_s"], target)
-        if met and step["errors"]:
-            met = f"**missed** ({step['errors']} errors)" if met == "met" else f"{met}, {step['errors']} errors"
-        lines.append(
-            f"| {step['sessions']} | {step['clerks']} / {step['leaders']} / {step['walls']} | "
-            f"{figures['p50_s'] * 1000:.0f} ms | {figures['p95_s'] * 1000:.0f} ms | {figures['max_s']:.2f} s | "
-            f"{met} | {step['open']['p95_s']:.2f} s | {step['live'].get('p95_s', 0):.2f} s "
-            f"({step['live']['count']}) | {step['errors']} | {step['entries_stored']} of {step['clerks']} | "
-            f"{step['rss_before_mib']:.0f} → {step['rss_end_mib']:.0f} MiB | {step['rss_per_session_kib']:.0f} KiB | "
-            f"{step['server_cpu']:.0%} | {step['load_average'][0]:.1f} |"
-        )
+        met = ""
+        if step["sessions"] == sessions["target_sessions"]:
+            met = verdict(step["interactions"]["p95_s"], target)
+            if step["errors"]:
+                met = f"**missed** ({step['errors']} errors)" if met == "met" else f"{met}, {step['errors']} errors"
+        lines.append(_sessions_row(step, str(step["sessions"]), met))
+    alone = sessions.get("clerks_alone")
+    if alone:
+        lines.append(_sessions_row(alone, f"{alone['sessions']}: the clerks alone", ""))
+        lines += ["", "The last row: the same clerks on a process of their own, with no page that follows the data."]
     if sessions["at_target"] is None:
         lines += ["", f"The ramp ended before {sessions['target_sessions']} sessions: target **missed**."]
     first = sessions["steps"][0]
@@ -378,8 +376,19 @@ def sessions_lines(results: dict, notes: dict[str, str]) -> list[str]:
         ]
     errors = [example for step in sessions["steps"] for example in step["error_examples"]]
     if errors:
-        lines += ["", "Errors, the first of each step: " + "; ".join(f"`{error}`" for error in errors[:5]) + "."]
+        lines += ["", "The first errors: " + "; ".join(f"`{error}`" for error in errors[:5]) + "."]
     return [*lines, "", *([notes["sessions"], ""] if "sessions" in notes else [])]
+
+
+def _sessions_row(step: dict, label: str, met: str) -> str:
+    figures = step["interactions"]
+    return (
+        f"| {label} | {step['clerks']} / {step['leaders']} / {step['walls']} | {figures['p50_s'] * 1000:.0f} ms | "
+        f"{figures['p95_s'] * 1000:.0f} ms | {figures['max_s']:.2f} s | {met} | {step['open']['p95_s']:.2f} s | "
+        f"{step['live'].get('p95_s', 0):.2f} s ({step['live']['count']}) | {step['errors']} | "
+        f"{step['entries_stored']} of {step['clerks']} | {step['rss_before_mib']:.0f} → {step['rss_end_mib']:.0f} MiB "
+        f"| {step['rss_per_session_kib']:.0f} KiB | {step['server_cpu']:.0%} | {step['load_average'][0]:.1f} |"
+    )
 
 
 def verdict(value: float, limit: float, at_most: bool = True) -> str:

@@ -176,7 +176,9 @@ def sessions_result(*steps: dict) -> dict:
 
 def test_the_sessions_part_judges_the_target_at_200_sessions_and_names_where_p95_passes_a_second():
     result = sessions_result(sessions_step(100, 0.2), sessions_step(200, 0.4, browsers=3), sessions_step(300, 1.4))
+    result["clerks_alone"] = sessions_step(150, 0.1)
     text = "\n".join(report.sessions_lines({"sessions": result}, {"sessions": "Why it is slow."}))
+    assert "| 150: the clerks alone | 112 / 30 / 7 | 50 ms | 100 ms |" in text
     [at_target] = [row for row in text.splitlines() if row.startswith("| 200 |")]
     assert "| met |" in at_target
     assert "| 300 |" in text and text.count("| met |") == 1
@@ -188,7 +190,7 @@ def test_the_sessions_part_judges_the_target_at_200_sessions_and_names_where_p95
 def test_the_sessions_target_is_missed_by_any_error_and_by_a_ramp_that_never_reached_it():
     with_errors = sessions_result(sessions_step(200, 0.4, errors=2))
     text = "\n".join(report.sessions_lines({"sessions": with_errors}, {}))
-    assert "**missed** (2 errors)" in text and "`clerk 1 save: refused at 200`" in text
+    assert "**missed** (2 errors)" in text and "The first errors: `clerk 1 save: refused at 200`." in text
     assert "passes 1 s at **beyond 200 sessions**" in text
     stopped = "\n".join(report.sessions_lines({"sessions": sessions_result(sessions_step(50, 12.0))}, {}))
     assert "The ramp ended before 200 sessions: target **missed**." in stopped
