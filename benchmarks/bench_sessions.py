@@ -25,8 +25,13 @@ them. Errors: an exception drawn, a refusal, a save without its message, a sessi
 timed out, an entry not stored once. The server's RSS (``/proc``) after a warm-up session and with the N sessions
 open gives the memory a session costs. At ``BENCH_SESSIONS_BROWSER_AT`` (default 200) a few clerks on phones in
 Chromium (``BENCH_SESSIONS_BROWSERS``, default 3) save an entry during the same shift change, timed from the tap
-to the saved message on screen, to confirm what a real session feels under that load. The load average is noted;
-the browsers and this client share the machine's cores with the server.
+to the saved message on screen, to confirm what a real session feels under that load. The server's CPU time over
+the shift change (``/proc``) and the load average are noted: the browsers and this client share the machine's
+cores with the server, and so may other work.
+
+After the ramp, the clerks of the target's step save once more on a server of their own, with no wall and no
+leader (``BENCH_SESSIONS_CLERKS_ALONE``, on unless ``0``): what a process kept for the phones gives them, and
+how much of a save's wait the redraws of the pages that follow the data cause.
 """
 
 from __future__ import annotations
@@ -71,6 +76,8 @@ GIVE_UP_P95 = 10.0
 CLERKS_ALONE = os.environ.get("BENCH_SESSIONS_CLERKS_ALONE", "1") != "0"
 """Whether the target step's clerks are measured once more on a process of their own, with no live page."""
 OPENING_AT_ONCE = 8
+RUN_TIMEOUT = 120
+"""A run that has not ended after two minutes counts as an error (a person would have given up long before)."""
 CLERKS_PER_ACCOUNT = 10
 LEADER_PAGES = ("checkpoints", "quarantine", "enterprises", "supplies")
 GATE = "压测卡口{:03d}"
@@ -171,7 +178,7 @@ class Tally:
         try:
             await work
         except (Disconnected, TimeoutError, KeyError, OSError) as problem:
-            self.errors.append(f"{who} {kind}: {type(problem).__name__} {str(problem)[:200]}")
+            self.errors.append(f"{who} {kind}: {type(problem).__name__} {str(problem)[:600]}")
 
     def figures(self, kind: str) -> dict[str, float]:
         values = self.seconds.get(kind, [])
@@ -192,10 +199,11 @@ class Crowd:
         self.clerks, self.leaders, self.walls = mix(sessions, clerks_alone)
         self.tally = tally
         tokens = session_tokens(url, [clerk_account(clerk) for clerk in range(self.clerks)] + ["leader"] * self.leaders)
-        self.clerk_sessions = [Session(port, "lang=zh", token) for token in tokens[: self.clerks]]
-        self.leader_sessions = [Session(port, "lang=zh", token) for token in tokens[self.clerks :]]
+        self.clerk_sessions = [Session(port, "lang=zh", token, timeout=RUN_TIMEOUT) for token in tokens[: self.clerks]]
+        self.leader_sessions = [Session(port, "lang=zh", token, timeout=RUN_TIMEOUT) for token in tokens[self.clerks :]]
         self.wall_sessions = [
-            Session(port, f"kiosk=1&lang=zh&device={DEMO_WALL_DEVICE_TOKEN}") for _ in range(self.walls)
+            Session(port, f"kiosk=1&lang=zh&device={DEMO_WALL_DEVICE_TOKEN}", timeout=RUN_TIMEOUT)
+            for _ in range(self.walls)
         ]
         self.following: list[asyncio.Task] = []
 
@@ -320,7 +328,7 @@ async def step(sessions: int, base: str, clerks_alone: bool = False) -> dict:
             browsers, close_browsers = await browser_clerks(port, url, tally)
         load_before, cpu_before, window_began = os.getloadavg()[0], cpu_seconds(server.pid), time.perf_counter()
         await crowd.shift_change(browsers)
-        server_cpu = (cpu_seconds(server.pid) - cpu_before) / (time.perf_counter() - window_began)
+        window_cpu, window_seconds = cpu_seconds(server.pid) - cpu_before, time.perf_counter() - window_began
         load, rss_end = os.getloadavg(), rss_kib(server.pid)
         await crowd.close()
         if close_browsers is not None:
@@ -346,7 +354,9 @@ async def step(sessions: int, base: str, clerks_alone: bool = False) -> dict:
         "rss_open_mib": rss_open / 1024,
         "rss_end_mib": rss_end / 1024,
         "rss_per_session_kib": (max(rss_open, rss_end) - rss_before) / sessions,
-        "server_cpu": server_cpu,
+        "server_cpu": window_cpu / window_seconds,
+        "server_cpu_seconds": window_cpu,
+        "shift_change_s": window_seconds,
         "load_average_before": load_before,
         "load_average": load,
     }

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from streamlit.proto.Alert_pb2 import Alert
@@ -44,6 +45,9 @@ FINISHED = {
 }
 """The ends of a run. ``FINISHED_EARLY_FOR_RERUN`` is not one: the run goes on as the rerun it asked for (a
 live page's check that found new data reruns the whole app)."""
+NOT_SENT = "NOT SENT"
+"""The status of a fragment's run not asked for: the page no longer has the fragment (a browser drops its timer
+when the page changes), and the server would drop the request without an answer."""
 WIDGET_VALUES = {bool: "bool_value", int: "int_value", float: "double_value", str: "string_value"}
 
 
@@ -74,10 +78,19 @@ class Session:
     """One browser tab of the app over one websocket, at ``query_string``, signed in by ``cookie`` (a session
     token) if given."""
 
-    def __init__(self, port: int, query_string: str = "", cookie: str | None = None, host: str = "127.0.0.1"):
+    def __init__(
+        self,
+        port: int,
+        query_string: str = "",
+        cookie: str | None = None,
+        host: str = "127.0.0.1",
+        timeout: float = 300,
+    ):
         self.address = f"ws://{host}:{port}/_stcore/stream"
         self.query_string = query_string
         self.cookie = cookie
+        self.timeout = timeout
+        """How long a run may take before it counts as never ending (:class:`TimeoutError`)."""
         self.connection: ClientConnection | None = None
         self.widgets: dict[str, tuple[str, str]] = {}
         """Each widget the last full run drew: its label → (its id, its element kind)."""
@@ -89,6 +102,8 @@ class Session:
         self.lock = asyncio.Lock()
         self.reader: asyncio.Task | None = None
         self.closed = False
+        self.trace: deque[str] = deque(maxlen=16)
+        """The last messages sent and received, by kind: what a run that never ended was waiting after."""
 
     async def open(self) -> None:
         headers = {"Cookie": f"{SESSION_COOKIE}={self.cookie}"} if self.cookie else None
@@ -110,7 +125,6 @@ class Session:
         widgets: dict[str, object] | None = None,
         trigger: str | None = None,
         fragment: str = "",
-        timeout: float = 300,
     ) -> Run:
         """Run the app again, as the browser does when a widget changes, and wait until the run finished.
 
@@ -135,12 +149,18 @@ class Session:
         async with self.lock:
             if self.connection is None or self.closed:
                 raise Disconnected(self.address)
+            if fragment and fragment not in self.fragments:
+                return Run(status=NOT_SENT)  # a run meanwhile drew a page without it: the server would ignore it
             if not fragment:  # a full run draws the page's widgets and asks for its fragments' runs again
                 self.widgets, self.fragments = {}, {}
             self.current = Run()
             started = time.perf_counter()
+            self.trace.append(f"sent {'fragment ' + fragment[:6] if fragment else 'run ' + self.page}")
             await self.connection.send(message.SerializeToString())
-            finished = await asyncio.wait_for(self.finished.get(), timeout)
+            try:
+                finished = await asyncio.wait_for(self.finished.get(), self.timeout)
+            except TimeoutError:
+                raise TimeoutError(f"no end of the run in {self.timeout:g} s after: {', '.join(self.trace)}") from None
             finished.seconds = time.perf_counter() - started
             return finished
 
@@ -164,6 +184,9 @@ class Session:
                         result = await self.run(fragment=fragment)
                     except Disconnected:
                         return
+                    if result.status == NOT_SENT:
+                        due.pop(fragment)
+                        continue
                     if on_run is not None:
                         on_run(fragment, result)
                     due[fragment] = time.monotonic() + interval
@@ -189,6 +212,9 @@ class Session:
 
     def _note(self, message: ForwardMsg) -> None:
         kind = message.WhichOneof("type")
+        if kind in ("new_session", "script_finished", "auto_rerun", "stop_auto_rerun", "page_not_found"):
+            detail = ForwardMsg.ScriptFinishedStatus.Name(message.script_finished) if kind == "script_finished" else ""
+            self.trace.append(f"{kind} {message.metadata.run.script_run_id[:6]} {detail}".strip())
         run = self.current if self.current is not None else Run()
         if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             self._note_element(message.delta.new_element, run)
