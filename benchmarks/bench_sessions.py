@@ -49,6 +49,8 @@ from benchmarks.common import (
     BENCH_ADMIN,
     CHROMIUM,
     CHROMIUM_ARGS,
+    IDLE,
+    PHONE,
     copy_sqlite,
     cpu_seconds,
     freeze_clock,
@@ -81,7 +83,6 @@ RUN_TIMEOUT = 120
 CLERKS_PER_ACCOUNT = 10
 LEADER_PAGES = ("checkpoints", "quarantine", "enterprises", "supplies")
 GATE = "压测卡口{:03d}"
-PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 
 
 def mix(sessions: int, clerks_alone: bool = False) -> tuple[int, int, int]:
@@ -272,6 +273,7 @@ class Crowd:
 async def browser_clerks(port: int, url: str, tally: Tally) -> tuple[list[Awaitable[None]], Callable]:
     """:data:`BROWSERS` clerks on phones in Chromium, each signed in by its cookie on quick entry; the saves they
     make during the shift change, and what closes them."""
+    from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import async_playwright
 
     playwright = await async_playwright().start()
@@ -283,16 +285,21 @@ async def browser_clerks(port: int, url: str, tally: Tally) -> tuple[list[Awaita
         await context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": f"http://127.0.0.1:{port}"}])
         page = await context.new_page()
         await page.goto(f"http://127.0.0.1:{port}/quick_entry?lang=zh", wait_until="networkidle")
-        await page.get_by_label("检测人数").wait_for(timeout=120_000)
+        await page.get_by_label("检测人数").wait_for(timeout=RUN_TIMEOUT * 1000)
         pages.append(page)
 
     async def save(number: int, page, delay: float) -> None:
         await asyncio.sleep(delay)
-        await page.get_by_label("检测人数").fill(str(30 + number))
-        await page.get_by_label("检查车辆").fill("2")
-        started = time.perf_counter()
-        await page.get_by_role("button", name="保存", exact=True).click()
-        await page.get_by_text("已保存（记录").wait_for(timeout=300_000)
+        try:
+            await page.wait_for_selector(IDLE, timeout=RUN_TIMEOUT * 1000)
+            await page.get_by_label("检测人数").fill(str(30 + number), timeout=RUN_TIMEOUT * 1000)
+            await page.get_by_label("检查车辆").fill("2", timeout=RUN_TIMEOUT * 1000)
+            started = time.perf_counter()
+            await page.get_by_role("button", name="保存", exact=True).click(timeout=RUN_TIMEOUT * 1000)
+            await page.get_by_text("已保存（记录").wait_for(timeout=RUN_TIMEOUT * 1000)
+        except PlaywrightError as problem:
+            tally.errors.append(f"phone {number} browser save: {str(problem).splitlines()[0][:200]}")
+            return
         tally.note("browser save", f"phone {number}", Run(seconds=time.perf_counter() - started))
 
     async def close() -> None:
