@@ -25,7 +25,8 @@ them. Errors: an exception drawn, a refusal, a save without its message, a sessi
 timed out, an entry not stored once. The server's RSS (``/proc``) after a warm-up session and with the N sessions
 open gives the memory a session costs. At ``BENCH_SESSIONS_BROWSER_AT`` (default 200) a few clerks on phones in
 Chromium (``BENCH_SESSIONS_BROWSERS``, default 3) save an entry during the same shift change, timed from the tap
-to the saved message on screen, to confirm what a real session feels under that load. The server's CPU time over
+to the saved message on screen, to confirm what a real session feels under that load (each phone's screen at
+the end in ``benchmarks/out/sessions-phone-N.png``). The server's CPU time over
 the shift change (``/proc``) and the load average are noted: the browsers and this client share the machine's
 cores with the server, and so may other work.
 
@@ -37,6 +38,7 @@ how much of a save's wait the redraws of the pages that follow the data cause.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import time
@@ -50,6 +52,7 @@ from benchmarks.common import (
     CHROMIUM,
     CHROMIUM_ARGS,
     IDLE,
+    OUT,
     PHONE,
     copy_sqlite,
     cpu_seconds,
@@ -300,6 +303,9 @@ async def browser_clerks(port: int, url: str, tally: Tally) -> tuple[list[Awaita
         except PlaywrightError as problem:
             tally.errors.append(f"phone {number} browser save: {str(problem).splitlines()[0][:200]}")
             return
+        finally:
+            with contextlib.suppress(PlaywrightError):  # what the phone showed, kept to look at
+                await page.screenshot(path=str(OUT / f"sessions-phone-{number}.png"), full_page=True)
         tally.note("browser save", f"phone {number}", Run(seconds=time.perf_counter() - started))
 
     async def close() -> None:
