@@ -287,7 +287,7 @@ async def browser_clerks(port: int, url: str, tally: Tally) -> tuple[list[Awaita
         context = await browser.new_context(**PHONE)
         await context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": f"http://127.0.0.1:{port}"}])
         page = await context.new_page()
-        await page.goto(f"http://127.0.0.1:{port}/quick_entry?lang=zh", wait_until="networkidle")
+        await page.goto(f"http://127.0.0.1:{port}/?lang=zh", wait_until="networkidle")  # a clerk's home
         await page.get_by_label("检测人数").wait_for(timeout=RUN_TIMEOUT * 1000)
         pages.append(page)
 
