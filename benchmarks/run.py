@@ -250,6 +250,28 @@ def part_section(part: Part, results: dict, total: float, failures: list[str]) -
     return "\n".join(lines)
 
 
+def protocol_wall_lines(runs: list[dict]) -> list[str]:
+    """The server's part of the live wall: walls that speak Streamlit's protocol and draw nothing."""
+    if not runs:
+        return []
+    return [
+        "The server's part alone: walls that speak Streamlit's protocol and draw nothing (`benchmarks/sessions.py`), "
+        "each running its live check every second as a browser does; from the commit to the new figure received "
+        "by every wall. A TV's own browser then draws it (the one-wall rows above).",
+        "",
+        "| store | app processes | protocol walls | entries | p50 | p95 | max | target p95 ≤ 2 s | server CPU | "
+        "load average (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        *[
+            f"| {run['store']} | {run['processes']} | {run['walls']} | {run['entries']} | {run['p50_s']:.2f} s | "
+            f"{run['p95_s']:.2f} s | {run['max_s']:.2f} s | {verdict(run['p95_s'], 2)} | {run['server_cpu']:.0%} | "
+            f"{run['load_average'][0]:.1f} |"
+            for run in runs
+        ],
+        "",
+    ]
+
+
 def live_lines(results: dict, notes: dict[str, str]) -> list[str]:
     """The live wall (commit → figure on every wall, idle CPU per wall) and the kiosk soak, each target once, with
     the notes on each from ``benchmarks/NOTES.md``."""
@@ -274,6 +296,7 @@ def live_lines(results: dict, notes: dict[str, str]) -> list[str]:
             f"Idle CPU over {live['idle_seconds']:g} s with nothing entered (`/proc` of the server processes). "
             "The browsers drawing the walls share the two cores with the server.",
             "",
+            *protocol_wall_lines(live.get("protocol_runs", [])),
             *([notes["live_wall"], ""] if "live_wall" in notes else []),
         ]
     soak = results.get("kiosk_soak")

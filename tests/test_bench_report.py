@@ -204,3 +204,25 @@ def test_where_p95_passes_a_limit_is_interpolated_between_the_steps_around_it():
     assert crossing(steps, 1.0) == pytest.approx(150)
     assert crossing(steps, 2.0) is None
     assert crossing(steps, 0.1) == 50
+
+
+def test_the_live_part_gives_the_servers_part_apart_from_the_browsers():
+    run = {"walls": 20, "entries": 10, "p50_s": 0.5, "p95_s": 1.5, "max_s": 1.8, "load_average": (3.0, 2.0, 1.0)}
+    live = {
+        "runs": [
+            {
+                **run,
+                "store": "postgresql",
+                "processes": 2,
+                "p95_s": 4.0,
+                "server_cpu_no_wall": 0.0,
+                "server_cpu_idle_walls": 0.1,
+                "idle_cpu_per_wall": 0.005,
+            }
+        ],
+        "protocol_runs": [{**run, "store": "sqlite", "processes": 1, "server_cpu": 0.6}],
+        "idle_seconds": 30,
+    }
+    lines = report.live_lines({"live_wall": live}, {})
+    assert "| postgresql | 2 | 20 | 10 | 0.50 s | 4.00 s | 1.80 s | **missed** (2.0× the target) |" in "\n".join(lines)
+    assert "| sqlite | 1 | 20 | 10 | 0.50 s | 1.50 s | 1.80 s | met | 60% | 3.0 |" in lines
