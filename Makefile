@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-fast lint typecheck bench bench-live bench-growth fuzz
+.PHONY: run test test-fast lint typecheck bench bench-live bench-growth bench-sessions fuzz
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -54,6 +54,12 @@ bench-live: $(VENV)/.test-installed
 # is generated once into benchmarks/out/ (the 3-year and the 3× districts take minutes).
 bench-growth: $(VENV)/.test-installed
 	$(PYTHON) -m benchmarks.run growth
+
+# How many sessions one app process serves: 25 to 300 sessions (clerks saving at shift change, leaders, walls)
+# over Streamlit's websocket protocol, a fresh server for each step, and a few Chromium phones at 200
+# (BENCH_SESSIONS, BENCH_SESSIONS_WINDOW, BENCH_SESSIONS_BROWSER_AT). About ten minutes; needs the machine to itself.
+bench-sessions: $(VENV)/.test-installed
+	$(PYTHON) -m benchmarks.run sessions
 
 # The fuzz tests with 10,000 examples per target instead of make test's 500.
 fuzz: $(VENV)/.test-installed

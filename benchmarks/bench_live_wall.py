@@ -45,6 +45,7 @@ from benchmarks.common import (
     served_app,
     with_wall_token,
 )
+from benchmarks.sessions import Session
 from data_layer import checkpoints
 from data_layer.db import connect, perform
 
@@ -67,6 +68,28 @@ SEEN_AT = (
     "})"
 )
 """Resolves with the moment (``Date.now()``) the tile first shows ``expected``, looking every 20 ms."""
+PROTOCOL_WALLS = [int(count) for count in os.environ.get("BENCH_PROTOCOL_WALLS", "20").split(",") if count]
+WALL_QUERY = f"kiosk=1&lang=zh&device={WALL_TOKEN}"
+
+
+class ProtocolWall(Session):
+    """A kiosk wall that speaks Streamlit's protocol and draws nothing: it notes when its 检测人数 tile's figure
+    arrives, which is when the server has done its part for that wall."""
+
+    def __init__(self, port: int):
+        super().__init__(port, WALL_QUERY)
+        self.persons: tuple[int, float] | None = None
+
+    def _note_element(self, element, run) -> None:
+        super()._note_element(element, run)
+        if element.WhichOneof("type") == "metric" and "检测人数" in element.metric.label:
+            self.persons = (int("".join(filter(str.isdigit, element.metric.body))), time.time())
+
+    async def shows(self, expected: int) -> float:
+        """The moment (seconds since the epoch) the tile's figure ``expected`` arrived."""
+        while self.persons is None or self.persons[0] != expected:
+            await asyncio.sleep(0.01)
+        return self.persons[1]
 
 
 def add_gate(url: str) -> None:
@@ -163,6 +186,51 @@ async def measure(url: str, store: str, count: int, first_minute: int) -> dict:
     }
 
 
+async def measure_protocol(url: str, store: str, count: int, first_minute: int) -> dict:
+    """The server's part of the live wall: ``count`` walls that speak the protocol (no browser draws them), each
+    running its live check at the interval the page asks for, as a browser's timer does; from an entry's commit to
+    its figure received by every wall. A TV's own browser then draws it, which the browser runs measure for a few
+    walls: twenty browsers on this machine's two cores measure the cores more than the server."""
+    engine = connect(url)
+    latencies: list[float] = []
+    with ExitStack() as stack:
+        served = [stack.enter_context(served_app(url)) for _ in range(PROCESSES[store])]
+        servers, ports = [server for server, _ in served], [port for _, port in served]
+        walls = [ProtocolWall(ports[number % len(ports)]) for number in range(count)]
+        for wall in walls:
+            await wall.open()
+            await wall.run(page="")
+        following = [asyncio.ensure_future(wall.follow()) for wall in walls]
+        await asyncio.sleep(3)
+        total = walls[0].persons[0]
+        before = servers_cpu(servers)
+        started = time.perf_counter()
+        for entry in range(ENTRIES):
+            persons = 100 + entry
+            total += persons
+            committed = enter(engine, first_minute + entry, persons)
+            seen = await asyncio.wait_for(asyncio.gather(*(wall.shows(total) for wall in walls)), timeout=120)
+            latencies += [moment - committed for moment in seen]
+            await asyncio.sleep(2)
+        busy = (servers_cpu(servers) - before) / (time.perf_counter() - started)
+        load = os.getloadavg()
+        for wall in walls:
+            await wall.close()
+        await asyncio.gather(*following, return_exceptions=True)
+    engine.dispose()
+    return {
+        "store": store,
+        "processes": PROCESSES[store],
+        "walls": count,
+        "entries": ENTRIES,
+        "p50_s": percentile(latencies, 0.5),
+        "p95_s": percentile(latencies, 0.95),
+        "max_s": max(latencies),
+        "server_cpu": busy,
+        "load_average": load,
+    }
+
+
 def store_url(store: str) -> str:
     """The sample for ``store``, with the benchmark's wall token and checkpoint."""
     url = sample_store_pg("live") if store == "postgresql" else copy_sqlite(sample_store(), "live")
@@ -173,12 +241,20 @@ def store_url(store: str) -> str:
 
 def main() -> None:
     freeze_clock()
-    runs = []
+    runs, protocol = [], []
     for store in STORES:
         if store == "postgresql" and not pg_available():
             line("PostgreSQL: no server answers; the live wall over two app processes is not measured")
             continue
         url = store_url(store)
+        for number, count in enumerate(PROTOCOL_WALLS):
+            result = asyncio.run(measure_protocol(url, store, count, first_minute=(len(WALLS) + number) * ENTRIES))
+            protocol.append(result)
+            line(
+                f"{store}, {result['processes']} app process(es), {count} protocol walls: commit → figure received "
+                f"by every wall p50 {result['p50_s']:.2f} s, p95 {result['p95_s']:.2f} s, max {result['max_s']:.2f} s; "
+                f"server CPU {result['server_cpu']:.0%} of a core; load average {result['load_average'][0]:.1f}"
+            )
         for number, count in enumerate(WALLS):
             result = asyncio.run(measure(url, store, count, first_minute=number * ENTRIES))
             runs.append(result)
@@ -189,7 +265,7 @@ def main() -> None:
                 f"walls open, {result['server_cpu_no_wall']:.1%} without: {result['idle_cpu_per_wall']:.2%} a wall "
                 f"(target ≤ 1%); load average {result['load_average'][0]:.1f} (idle {result['load_average_idle']:.1f})"
             )
-    save("live_wall", {"runs": runs, "idle_seconds": IDLE_SECONDS})
+    save("live_wall", {"runs": runs, "protocol_runs": protocol, "idle_seconds": IDLE_SECONDS})
 
 
 if __name__ == "__main__":

@@ -1,23 +1,20 @@
 """Server memory of a wall screen: the RSS of a `streamlit run` process after 2,000 refreshes against after 100.
 
 A real server (``streamlit run app.py`` over a copy of the sample store, clock frozen at the benchmarks' day)
-and a client that speaks Streamlit's own websocket protocol, as the browser does: it opens a session on the
-overview, then asks for the wall screen's fragment again and again, as the browser does every
-``COMMAND_POST_REFRESH_SECONDS`` (an auto-rerun of that fragment), only without waiting between refreshes.
+and a client that speaks Streamlit's own websocket protocol (:mod:`benchmarks.sessions`), as the browser does: it
+opens a session on the overview, then asks for the wall screen's fragment again and again, as the browser does
+every ``COMMAND_POST_REFRESH_SECONDS`` (an auto-rerun of that fragment), only without waiting between refreshes.
 Every 20th refresh follows a new entry written meanwhile, so that the data version moves and the cached
 reads are computed afresh, as they are on a command post's working day.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import uuid
 from datetime import timedelta
-
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-from websockets.sync.client import connect as websocket_connect
 
 from benchmarks.common import (
     BENCH_ADMIN,
@@ -32,6 +29,7 @@ from benchmarks.common import (
     served_app,
     with_wall_token,
 )
+from benchmarks.sessions import Session
 from data_layer import checkpoints
 from data_layer.db import connect, perform
 
@@ -41,41 +39,46 @@ WRITE_EVERY = 20
 REFRESH_SECONDS = 2
 
 
-class WallClient:
-    """One browser tab on the overview, speaking BackMsg/ForwardMsg over the websocket."""
-
-    def __init__(self, port: int):
-        self.connection = websocket_connect(
-            f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"], max_size=None, open_timeout=30
-        )
-        self.socket = self.connection.__enter__()
-        self.fragment_id = ""
-        self.page_hash = ""
-
-    def run(self, fragment: bool) -> str:
-        message = BackMsg()
-        state = message.rerun_script
-        state.query_string = f"lang=zh&device={WALL_TOKEN}"
-        state.page_script_hash = self.page_hash
-        if fragment:
-            state.fragment_id = self.fragment_id
-            state.is_auto_rerun = True
-        self.socket.send(message.SerializeToString())
-        while True:
-            reply = ForwardMsg()
-            reply.ParseFromString(self.socket.recv(timeout=300))
-            kind = reply.WhichOneof("type")
-            if kind == "auto_rerun" and reply.auto_rerun.interval == REFRESH_SECONDS:  # not the live check
-                self.fragment_id = reply.auto_rerun.fragment_id
-            elif kind == "new_session":
-                self.page_hash = reply.new_session.page_script_hash or self.page_hash
-            elif kind == "page_info_changed" or kind == "navigation":
-                self.page_hash = getattr(reply.navigation, "page_script_hash", "") or self.page_hash
-            elif kind == "script_finished":
-                return ForwardMsg.ScriptFinishedStatus.Name(reply.script_finished)
-
-    def close(self) -> None:
-        self.connection.__exit__(None, None, None)
+async def soak(port: int, pid: int, engine) -> tuple[str, dict[int, int], dict[str, int], float]:
+    """One wall session through :data:`REFRESHES` refreshes of its fragment, an entry before every
+    :data:`WRITE_EVERY`-th: the first run's status, the server's RSS (process ``pid``) sampled along the way, the
+    refreshes' statuses and the seconds they took."""
+    wall = Session(port, f"lang=zh&device={WALL_TOKEN}")
+    await wall.open()
+    first = (await wall.run()).status
+    fragment = next((key for key, interval in wall.fragments.items() if interval == REFRESH_SECONDS), None)
+    if fragment is None:  # the live check runs every second; the wall's refresh at REFRESH_SECONDS
+        raise RuntimeError("the overview asked for no auto-rerun: no refreshing fragment found")
+    checkpoint = checkpoints.list_checkpoints(engine.connect())[0]["id"]
+    slot = checkpoints.day_shifts(END - timedelta(days=40))[0][0]
+    samples: dict[int, int] = {}
+    statuses: dict[str, int] = {}
+    started = time.perf_counter()
+    for refresh in range(1, REFRESHES + 1):
+        if refresh % WRITE_EVERY == 0:
+            slot -= timedelta(hours=1)
+            perform(
+                engine,
+                BENCH_ADMIN,
+                checkpoints.add_count,
+                {
+                    "checkpoint": checkpoint,
+                    "period_start": slot,
+                    "period_end": slot + timedelta(hours=1),
+                    "persons": refresh % 97,
+                    "vehicles": 3,
+                    "fever": 0,
+                    "turned_back": 0,
+                },
+                token=uuid.uuid4().hex,
+            )
+        status = (await wall.run(fragment=fragment)).status
+        statuses[status] = statuses.get(status, 0) + 1
+        if refresh in (BASELINE, REFRESHES) or refresh % 250 == 0:
+            samples[refresh] = rss_kib(pid)
+    elapsed = time.perf_counter() - started
+    await wall.close()
+    return first, samples, statuses, elapsed
 
 
 def main() -> None:
@@ -84,39 +87,7 @@ def main() -> None:
     with_wall_token(url)
     engine = connect(url)
     with served_app(url, COMMAND_POST_REFRESH_SECONDS=str(REFRESH_SECONDS)) as (server, port):
-        client = WallClient(port)
-        first = client.run(fragment=False)
-        if not client.fragment_id:
-            raise RuntimeError("the overview asked for no auto-rerun: no refreshing fragment found")
-        checkpoint = checkpoints.list_checkpoints(engine.connect())[0]["id"]
-        slot = checkpoints.day_shifts(END - timedelta(days=40))[0][0]
-        samples: dict[int, int] = {}
-        statuses: dict[str, int] = {}
-        started = time.perf_counter()
-        for refresh in range(1, REFRESHES + 1):
-            if refresh % WRITE_EVERY == 0:
-                slot -= timedelta(hours=1)
-                perform(
-                    engine,
-                    BENCH_ADMIN,
-                    checkpoints.add_count,
-                    {
-                        "checkpoint": checkpoint,
-                        "period_start": slot,
-                        "period_end": slot + timedelta(hours=1),
-                        "persons": refresh % 97,
-                        "vehicles": 3,
-                        "fever": 0,
-                        "turned_back": 0,
-                    },
-                    token=uuid.uuid4().hex,
-                )
-            status = client.run(fragment=True)
-            statuses[status] = statuses.get(status, 0) + 1
-            if refresh in (BASELINE, REFRESHES) or refresh % 250 == 0:
-                samples[refresh] = rss_kib(server.pid)
-        elapsed = time.perf_counter() - started
-        client.close()
+        first, samples, statuses, elapsed = asyncio.run(soak(port, server.pid, engine))
     engine.dispose()
     result = {
         "refreshes": REFRESHES,

@@ -40,6 +40,10 @@ WALL_TOKEN = "bench-wall-device"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 """Debian's Chromium, as the browser tests drive it (tests/e2e/e2e_support.py)."""
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+"""A phone as a clerk holds it: 390 × 844 CSS pixels, a touch screen, a mobile browser (the browser tests' too)."""
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+"""A page with no script run under way (the browser tests' too)."""
 PG_SERVER = os.environ.get(
     "COMMAND_POST_BENCH_PG",
     os.environ.get("COMMAND_POST_TEST_PG", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"),

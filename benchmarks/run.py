@@ -250,6 +250,28 @@ def part_section(part: Part, results: dict, total: float, failures: list[str]) -
     return "\n".join(lines)
 
 
+def protocol_wall_lines(runs: list[dict]) -> list[str]:
+    """The server's part of the live wall: walls that speak Streamlit's protocol and draw nothing."""
+    if not runs:
+        return []
+    return [
+        "The server's part alone: walls that speak Streamlit's protocol and draw nothing (`benchmarks/sessions.py`), "
+        "each running its live check every second as a browser does; from the commit to the new figure received "
+        "by every wall. A TV's own browser then draws it (the one-wall rows above).",
+        "",
+        "| store | app processes | protocol walls | entries | p50 | p95 | max | target p95 ≤ 2 s | server CPU | "
+        "load average (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        *[
+            f"| {run['store']} | {run['processes']} | {run['walls']} | {run['entries']} | {run['p50_s']:.2f} s | "
+            f"{run['p95_s']:.2f} s | {run['max_s']:.2f} s | {verdict(run['p95_s'], 2)} | {run['server_cpu']:.0%} | "
+            f"{run['load_average'][0]:.1f} |"
+            for run in runs
+        ],
+        "",
+    ]
+
+
 def live_lines(results: dict, notes: dict[str, str]) -> list[str]:
     """The live wall (commit → figure on every wall, idle CPU per wall) and the kiosk soak, each target once, with
     the notes on each from ``benchmarks/NOTES.md``."""
@@ -274,6 +296,7 @@ def live_lines(results: dict, notes: dict[str, str]) -> list[str]:
             f"Idle CPU over {live['idle_seconds']:g} s with nothing entered (`/proc` of the server processes). "
             "The browsers drawing the walls share the two cores with the server.",
             "",
+            *protocol_wall_lines(live.get("protocol_runs", [])),
             *([notes["live_wall"], ""] if "live_wall" in notes else []),
         ]
     soak = results.get("kiosk_soak")
@@ -347,6 +370,74 @@ def growth_table(series: dict, target: float | None, heading: Callable[[dict], s
         ],
         "",
     ]
+
+
+def sessions_lines(results: dict, notes: dict[str, str]) -> list[str]:
+    """Each step of the sessions ramp (latency of a save or a move, errors, memory), the target's verdict at its
+    number of sessions, where the p95 passes its limit, and the real browsers' saves beside the protocol's."""
+    sessions = results.get("sessions")
+    if not sessions:
+        return []
+    target, limit = sessions["target_p95_s"], sessions["limit_p95_s"]
+    where = sessions["passes_limit_at"]
+    lines = [
+        f"One app process, N sessions over Streamlit's websocket protocol (`benchmarks/sessions.py`): three "
+        f"quarters clerks on quick entry, a twentieth kiosk walls, the rest leaders on the domain pages; in a "
+        f"{sessions['window_s']:g}-second shift change every clerk saves a count and every leader moves to another "
+        "page, while the walls' and leaders' pages follow the data live. Latency: the message sent to the run's end.",
+        "",
+        "| sessions | clerks / leaders / walls | save or move p50 | p95 | max | "
+        f"target at {sessions['target_sessions']}: p95 ≤ {target * 1000:.0f} ms, no error | opening p95 | "
+        "live check p95 (runs) | errors | entries stored | server RSS before → with them | per session | "
+        "server CPU | load (1 min) |",
+        "|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for step in sessions["steps"]:
+        met = ""
+        if step["sessions"] == sessions["target_sessions"]:
+            met = verdict(step["interactions"]["p95_s"], target)
+            if step["errors"]:
+                met = f"**missed** ({step['errors']} errors)" if met == "met" else f"{met}, {step['errors']} errors"
+        lines.append(_sessions_row(step, str(step["sessions"]), met))
+    alone = sessions.get("clerks_alone")
+    if alone:
+        lines.append(_sessions_row(alone, f"{alone['sessions']}: the clerks alone", ""))
+        lines += ["", "The last row: the same clerks on a process of their own, with no page that follows the data."]
+    if sessions["at_target"] is None:
+        lines += ["", f"The ramp ended before {sessions['target_sessions']} sessions: target **missed**."]
+    first = sessions["steps"][0]
+    if where is None:
+        reach = f"**beyond {sessions['largest_step']} sessions**"
+    elif first["interactions"]["p95_s"] > limit:
+        reach = f"**{first['sessions']} sessions or fewer**: the ramp's first step is over it already"
+    else:
+        reach = f"about **{where:.0f} sessions** (interpolated between the steps below and above it)"
+    lines += ["", f"The p95 of a save or a move passes {limit:g} s at {reach}."]
+    browsers = [step for step in sessions["steps"] if step["browser save"]["count"]]
+    for step in browsers:
+        figures = step["browser save"]
+        lines += [
+            "",
+            f"Real sessions at {step['sessions']}: {figures['count']} clerks on phones in Chromium (390×844, touch) "
+            f"saved during the same shift change, from the tap to the saved message on screen: p50 "
+            f"{figures['p50_s']:.2f} s, max {figures['max_s']:.2f} s, against the protocol's save p50 "
+            f"{step['save']['p50_s']:.2f} s, p95 {step['save']['p95_s']:.2f} s.",
+        ]
+    errors = [example for step in sessions["steps"] for example in step["error_examples"]]
+    if errors:
+        lines += ["", "The first errors: " + "; ".join(f"`{error}`" for error in errors[:5]) + "."]
+    return [*lines, "", *([notes["sessions"], ""] if "sessions" in notes else [])]
+
+
+def _sessions_row(step: dict, label: str, met: str) -> str:
+    figures = step["interactions"]
+    return (
+        f"| {label} | {step['clerks']} / {step['leaders']} / {step['walls']} | {figures['p50_s'] * 1000:.0f} ms | "
+        f"{figures['p95_s'] * 1000:.0f} ms | {figures['max_s']:.2f} s | {met} | {step['open']['p95_s']:.2f} s | "
+        f"{step['live'].get('p95_s', 0):.2f} s ({step['live']['count']}) | {step['errors']} | "
+        f"{step['entries_stored']} of {step['clerks']} | {step['rss_before_mib']:.0f} → {step['rss_end_mib']:.0f} MiB "
+        f"| {step['rss_per_session_kib']:.0f} KiB | {step['server_cpu']:.0%} | {step['load_average'][0]:.1f} |"
+    )
 
 
 def verdict(value: float, limit: float, at_most: bool = True) -> str:
@@ -665,11 +756,21 @@ PARTS = {
             ("BENCH_GROWTH_DAYS", "BENCH_GROWTH_HISTORY_SCALE", "BENCH_GROWTH_SCALES", "BENCH_GROWTH_ROUNDS"),
             growth_lines,
         ),
+        Part(
+            "sessions",
+            "Sessions per process",
+            ("bench_sessions",),
+            ("sessions",),
+            ("BENCH_SESSIONS", "BENCH_SESSIONS_WINDOW", "BENCH_SESSIONS_BROWSER_AT", "BENCH_SESSIONS_BROWSERS"),
+            sessions_lines,
+            sample_store,
+        ),
     )
 }
 """The parts of the report measured apart: `make bench-live` drives Chromium (the browsers share the cores with
 the server, so they run on their own); `make bench-growth` generates the district with up to three years of
-history and at up to three times its size."""
+history and at up to three times its size; `make bench-sessions` loads one app process with hundreds of sessions,
+which needs the machine to itself."""
 
 
 if __name__ == "__main__":

@@ -157,3 +157,96 @@ def test_a_section_measured_alone_finds_its_heading_whatever_its_figures_or_join
     parted = "# Benchmarks\n\n<!-- make bench-growth writes from here -->\nkept\n"
     joined = report.with_only_section(parted, "## Import throughput (`checkpoint_counts` CSV)\n\nnew")
     assert joined.index("## Import throughput") < joined.index("<!-- make bench-growth") and joined.endswith("kept\n")
+
+
+def sessions_step(sessions: int, p95: float, errors: int = 0, browsers: int = 0) -> dict:
+    figures = {"count": 10, "p50_s": p95 / 2, "p95_s": p95, "max_s": p95 * 2}
+    return {
+        "sessions": sessions,
+        "clerks": sessions * 3 // 4,
+        "leaders": sessions // 5,
+        "walls": sessions // 20,
+        "interactions": figures,
+        "save": figures,
+        "move": figures,
+        "open": figures,
+        "live": figures,
+        "browser save": {**figures, "count": browsers} if browsers else {"count": 0},
+        "entries_stored": sessions * 3 // 4,
+        "errors": errors,
+        "error_examples": [f"clerk 1 save: refused at {sessions}"] if errors else [],
+        "rss_before_mib": 240,
+        "rss_end_mib": 300,
+        "rss_per_session_kib": 300,
+        "server_cpu": 0.9,
+        "load_average": (2.0, 1.5, 1.0),
+    }
+
+
+def sessions_result(*steps: dict) -> dict:
+    from benchmarks.bench_sessions import crossing
+
+    return {
+        "steps": list(steps),
+        "window_s": 30,
+        "target_sessions": 200,
+        "target_p95_s": 0.5,
+        "limit_p95_s": 1.0,
+        "passes_limit_at": crossing(list(steps), 1.0),
+        "largest_step": steps[-1]["sessions"],
+        "at_target": next((step for step in steps if step["sessions"] == 200), None),
+    }
+
+
+def test_the_sessions_part_judges_the_target_at_200_sessions_and_names_where_p95_passes_a_second():
+    result = sessions_result(sessions_step(100, 0.2), sessions_step(200, 0.4, browsers=3), sessions_step(300, 1.4))
+    result["clerks_alone"] = sessions_step(150, 0.1)
+    text = "\n".join(report.sessions_lines({"sessions": result}, {"sessions": "Why it is slow."}))
+    assert "| 150: the clerks alone | 112 / 30 / 7 | 50 ms | 100 ms |" in text
+    [at_target] = [row for row in text.splitlines() if row.startswith("| 200 |")]
+    assert "| met |" in at_target
+    assert "| 300 |" in text and text.count("| met |") == 1
+    assert "passes 1 s at about **260 sessions**" in text
+    assert "3 clerks on phones in Chromium" in text
+    assert text.rstrip().endswith("Why it is slow.")
+
+
+def test_the_sessions_target_is_missed_by_any_error_and_by_a_ramp_that_never_reached_it():
+    with_errors = sessions_result(sessions_step(200, 0.4, errors=2))
+    text = "\n".join(report.sessions_lines({"sessions": with_errors}, {}))
+    assert "**missed** (2 errors)" in text and "The first errors: `clerk 1 save: refused at 200`." in text
+    assert "passes 1 s at **beyond 200 sessions**" in text
+    stopped = "\n".join(report.sessions_lines({"sessions": sessions_result(sessions_step(50, 12.0))}, {}))
+    assert "The ramp ended before 200 sessions: target **missed**." in stopped
+    assert "**50 sessions or fewer**" in stopped
+
+
+def test_where_p95_passes_a_limit_is_interpolated_between_the_steps_around_it():
+    from benchmarks.bench_sessions import crossing
+
+    steps = [sessions_step(50, 0.2), sessions_step(100, 0.6), sessions_step(200, 1.4)]
+    assert crossing(steps, 1.0) == pytest.approx(150)
+    assert crossing(steps, 2.0) is None
+    assert crossing(steps, 0.1) == 50
+
+
+def test_the_live_part_gives_the_servers_part_apart_from_the_browsers():
+    run = {"walls": 20, "entries": 10, "p50_s": 0.5, "p95_s": 1.5, "max_s": 1.8, "load_average": (3.0, 2.0, 1.0)}
+    live = {
+        "runs": [
+            {
+                **run,
+                "store": "postgresql",
+                "processes": 2,
+                "p95_s": 4.0,
+                "server_cpu_no_wall": 0.0,
+                "server_cpu_idle_walls": 0.1,
+                "idle_cpu_per_wall": 0.005,
+            }
+        ],
+        "protocol_runs": [{**run, "store": "sqlite", "processes": 1, "server_cpu": 0.6}],
+        "idle_seconds": 30,
+    }
+    lines = report.live_lines({"live_wall": live}, {})
+    assert "| postgresql | 2 | 20 | 10 | 0.50 s | 4.00 s | 1.80 s | **missed** (2.0× the target) |" in "\n".join(lines)
+    assert "| sqlite | 1 | 20 | 10 | 0.50 s | 1.50 s | 1.80 s | met | 60% | 3.0 |" in lines

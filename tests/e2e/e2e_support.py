@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from benchmarks.common import IDLE
 from data_layer import clock
 from data_layer.checkpoints import current_shift
 from data_layer.db import connect
@@ -31,7 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 KIOSK = f"/?kiosk=1&device={DEMO_WALL_DEVICE_TOKEN}"
 
 OVERFLOWING = """
@@ -137,10 +137,6 @@ def wait_for_figure(page, expected: int, timeout: int) -> None:
     )
 
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
-"""A phone as a clerk holds it: 390 × 844 CSS pixels, a touch screen, a mobile browser."""
-
-
 def sign_in(
     browser,
     base_url: str,
@@ -153,8 +149,8 @@ def sign_in(
 ):
     """A new page at ``path``, signed in as ``username`` through the sign-in form a visitor sees there.
 
-    ``page_options`` are further Playwright page options (``**PHONE`` for a phone; its viewport replaces
-    ``width`` and ``height``). Returns the page and the list that collects the browser console's errors.
+    ``page_options`` are further Playwright page options (``**benchmarks.common.PHONE`` for a phone; its viewport
+    replaces ``width`` and ``height``). Returns the page and the list that collects the browser console's errors.
     """
     page = browser.new_page(**{"viewport": {"width": width, "height": height}, **page_options})
     errors: list[str] = []

@@ -19,9 +19,10 @@ from datetime import time as time_of_day
 
 import pytest
 import sqlalchemy as sa
-from e2e_support import PHONE, sample_database, serve_app, settle, sign_in, wait_out_the_first_minute_of_a_shift
+from e2e_support import sample_database, serve_app, settle, sign_in, wait_out_the_first_minute_of_a_shift
 from e2e_support import sign_out as e2e_sign_out
 
+from benchmarks.common import PHONE
 from data_layer import clock, quarantine
 from data_layer.checkpoints import add_checkpoint, add_count, checkpoint_counts, checkpoints, current_shift, shift_for
 from data_layer.db import Actor, connect, perform
