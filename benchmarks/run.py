@@ -413,6 +413,11 @@ def sessions_lines(results: dict, notes: dict[str, str]) -> list[str]:
     else:
         reach = f"about **{where:.0f} sessions** (interpolated between the steps below and above it)"
     lines += ["", f"The p95 of a save or a move passes {limit:g} s at {reach}."]
+    if sessions["largest_step"] < max(sessions.get("planned_steps", [0])):
+        lines[-1] += (
+            f" The ramp stopped after {sessions['largest_step']} sessions, whose p95 passed "
+            f"{sessions['give_up_p95_s']:g} s: the steps above it would only take longer."
+        )
     browsers = [step for step in sessions["steps"] if step["browser save"]["count"]]
     for step in browsers:
         figures = step["browser save"]

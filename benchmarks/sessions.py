@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from streamlit.proto.Alert_pb2 import Alert
@@ -171,7 +172,7 @@ class Session:
         except KeyError:
             raise KeyError(f"no widget {label!r} drawn; drawn: {sorted(self.widgets)}") from None
 
-    async def follow(self, on_run=None) -> None:
+    async def follow(self, on_run: Callable[[str, Run], None] | None = None) -> None:
         """Run every fragment that asked for it at its interval, as the browser's timers do, until the session
         closes; ``on_run(fragment, run)`` is told of each run."""
         due: dict[str, float] = {}

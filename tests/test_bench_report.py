@@ -216,8 +216,11 @@ def test_the_sessions_target_is_missed_by_any_error_and_by_a_ramp_that_never_rea
     text = "\n".join(report.sessions_lines({"sessions": with_errors}, {}))
     assert "**missed** (2 errors)" in text and "The first errors: `clerk 1 save: refused at 200`." in text
     assert "passes 1 s at **beyond 200 sessions**" in text
-    stopped = "\n".join(report.sessions_lines({"sessions": sessions_result(sessions_step(50, 12.0))}, {}))
+    early = sessions_result(sessions_step(50, 12.0))
+    early.update(planned_steps=[50, 100, 200], give_up_p95_s=10.0)
+    stopped = "\n".join(report.sessions_lines({"sessions": early}, {}))
     assert "The ramp ended before 200 sessions: target **missed**." in stopped
+    assert "The ramp stopped after 50 sessions, whose p95 passed 10 s" in stopped
     assert "**50 sessions or fewer**" in stopped
 
 
