@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -24,11 +25,13 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_skeleton as babel_format_skeleton
 from babel.numbers import (
+    NumberFormatError,
     NumberPattern,
     format_compact_decimal,
     format_decimal,
     get_group_symbol,
     get_minus_sign_symbol,
+    parse_decimal,
     parse_pattern,
 )
 
@@ -78,9 +81,16 @@ def translate(key: str, language: str = DEFAULT_LANGUAGE, **params: object) -> s
 
 
 def plural_form(forms: dict[str, str], language: str, count: object) -> str:
-    """The form of a counted message for ``count`` (``other`` when the language has no form of its own for it,
-    or nothing was counted)."""
-    category = babel_locale(language).plural_form(count) if isinstance(count, int | float) else "other"
+    """The form of a counted message for ``count``, a number or a number written as the locale writes it
+    ("1,909": an alert's counts come formatted); ``other`` when the language has no form of its own for it, or
+    nothing was counted."""
+    locale = babel_locale(language)
+    if isinstance(count, str):
+        try:
+            count = parse_decimal(count, locale=locale, strict=True)
+        except NumberFormatError:
+            count = None
+    category = locale.plural_form(count) if isinstance(count, int | float | Decimal) else "other"
     return forms.get(category, forms["other"])
 
 

@@ -51,6 +51,8 @@ def test_a_counted_message_takes_the_plural_form_of_its_count_in_english():
     assert translate("situation.alert.quarantine_fever", "en", count=1) == "Fever in quarantine: 1 reading"
     assert translate("situation.alert.quarantine_fever", "en", count=3) == "Fever in quarantine: 3 readings"
     assert translate("quarantine.page.released_count", "en", count=1) == "Released 1 person."
+    assert translate("situation.alert.quarantine_fever", "en", count="1") == "Fever in quarantine: 1 reading"
+    assert translate("supplies.page.imported", "en", count="1,909", file="a.csv") == "Imported 1,909 rows from “a.csv”."
     assert translate("situation.alert.quarantine_fever", "zh_CN", count=1) == "隔离人员发热 1 人次"
 
 

@@ -516,3 +516,12 @@ def test_only_an_admin_may_set_the_risk_level(engine, actor):
 
     assert snapshot(engine, ["settings"]) == before
     assert situation.risk_level(engine) == "low"
+
+
+def test_an_alert_in_english_agrees_with_its_count():
+    """The counts reach the message formatted ("1,909"); the plural follows the number they write."""
+    one = Alert("quarantine", "situation.alert.quarantine_fever", "high", {"count": 1})
+    many = Alert("checkpoints", "situation.alert.not_reported", "medium", {"count": 1909, "names": "东门"})
+    assert situation.alert_text(one, "en") == "Fever in quarantine: 1 reading"
+    assert situation.alert_text(many, "en") == "1,909 checkpoints not reported: 东门"
+    assert situation.alert_text(one, "zh_CN") == "隔离人员发热 1 人次"
