@@ -120,6 +120,19 @@ def enter(engine, minute: int, persons: int) -> float:
     return time.time()
 
 
+def latency_figures(store: str, walls: int, latencies: list[float]) -> dict:
+    """What a run of walls measured: its store and processes, and the commit → figure latencies of every wall."""
+    return {
+        "store": store,
+        "processes": PROCESSES[store],
+        "walls": walls,
+        "entries": ENTRIES,
+        "p50_s": percentile(latencies, 0.5),
+        "p95_s": percentile(latencies, 0.95),
+        "max_s": max(latencies),
+    }
+
+
 async def open_walls(browser, ports: list[int], count: int) -> list:
     """``count`` kiosk walls, shared in turn between the app processes on ``ports``."""
     pages = []
@@ -171,13 +184,7 @@ async def measure(url: str, store: str, count: int, first_minute: int) -> dict:
         await browser.close()
     engine.dispose()
     return {
-        "store": store,
-        "processes": PROCESSES[store],
-        "walls": count,
-        "entries": ENTRIES,
-        "p50_s": percentile(latencies, 0.5),
-        "p95_s": percentile(latencies, 0.95),
-        "max_s": max(latencies),
+        **latency_figures(store, count, latencies),
         "server_cpu_no_wall": bare,
         "server_cpu_idle_walls": idle,
         "idle_cpu_per_wall": (idle - bare) / count,
@@ -219,13 +226,7 @@ async def measure_protocol(url: str, store: str, count: int, first_minute: int) 
         await asyncio.gather(*following, return_exceptions=True)
     engine.dispose()
     return {
-        "store": store,
-        "processes": PROCESSES[store],
-        "walls": count,
-        "entries": ENTRIES,
-        "p50_s": percentile(latencies, 0.5),
-        "p95_s": percentile(latencies, 0.95),
-        "max_s": max(latencies),
+        **latency_figures(store, count, latencies),
         "server_cpu": busy,
         "load_average": load,
     }
