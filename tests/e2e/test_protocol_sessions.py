@@ -9,7 +9,8 @@ runs on SQLite only, as the client speaks to the app, whatever the store.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -77,10 +78,17 @@ async def three_sessions(port: int, url: str) -> dict:
     return {"runs": runs, "follows": follows}
 
 
+def run_in_a_loop_of_its_own(coroutine: Coroutine) -> dict:
+    """Run ``coroutine`` to its end on an event loop in a thread of its own: Playwright's sync API, started by the
+    browser tests earlier in the same run, keeps an event loop running in the test's thread."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 def test_a_clerk_a_leader_and_a_wall_over_the_protocol_finish_their_runs_and_the_entry_is_stored_once(served):
     port, url = served
     before = entries_today(url, SILENT_TODAY)
-    outcome = asyncio.run(three_sessions(port, url))
+    outcome = run_in_a_loop_of_its_own(three_sessions(port, url))
     runs = outcome["runs"]
     assert {name: run.exceptions for name, run in runs.items() if run.exceptions} == {}
     assert not runs["clerk saves"].refusals
