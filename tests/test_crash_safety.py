@@ -30,11 +30,14 @@ import sqlalchemy as sa
 from data_layer import checkpoints, clock
 from data_layer.db import Actor, perform
 from data_layer.errors import DuplicateSubmission
+from data_layer.transfer import max_import_rows
 from support import count_rows, sqlite_path, write_lock_held
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = Actor("admin-test", "admin")
-IMPORT_ROWS = 40_000  # the batch import checks a few thousand rows in a fraction of a second
+IMPORT_ROWS = max_import_rows()
+"""The most rows a file may have: storing them takes the import a second or more, while it checks them column by
+column before it takes the write lock, in a fraction of that."""
 CHECKPOINT_COUNT = 20
 
 
@@ -100,8 +103,7 @@ def test_an_import_killed_half_way_leaves_the_file_wholly_out_and_the_store_soun
     audit_before = count_rows(engine, "audit_log")
     path = counts_file(tmp_path / "counts.csv", IMPORT_ROWS)
     process = run_import(db_url, path)
-    wait_for(lambda: write_lock_held(db_url), process)
-    time.sleep(0.5)  # well into the file: the import is checking or storing its rows inside its transaction
+    wait_for(lambda: write_lock_held(db_url), process)  # its rows checked, it is storing them in its transaction
     assert process.poll() is None, "the import finished before it could be killed; make the file larger"
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
