@@ -167,10 +167,14 @@ def save(
     try:
         result = perform(engine(), actor(), operation, *args, token=token, **kwargs)
     except DuplicateSubmission as repeat:
-        if repeat.result is None:
+        stored = st.session_state.get(_stored_key(name))
+        if repeat.result is not None:
+            result = cast(T, repeat.result)  # the first write's result, as JSON keeps it (a tuple as a list)
+        elif stored is not None and stored.token == token:
+            result = stored.result  # a result JSON cannot hold, noted by the run that stored it
+        else:
             st.info(t("error.duplicate_submission"))
             return None
-        result = cast(T, repeat.result)  # the first write's result, as JSON keeps it (a tuple as a list)
     except CommandPostError as refusal:
         st.error(refusal_text(refusal))
         return None
