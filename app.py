@@ -13,6 +13,7 @@ import streamlit as st
 from data_layer import settings
 from data_layer.users import ROLES
 from ui.common import touch_friendly_inputs
+from ui.live import live_redraw
 from ui.navigation import account_box, land_on_home_page, menu, navigation
 from ui.session import actor, language_switch, prepare_session, t
 from ui.wall import hide_chrome_on_kiosk, kiosk_mode
@@ -36,4 +37,5 @@ if not kiosk_mode():
     if role in ROLES:
         account_box()
         menu(pages, role)
-current_page.run()
+with live_redraw():
+    current_page.run()

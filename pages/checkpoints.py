@@ -26,6 +26,7 @@ from data_layer.db import Actor
 from data_layer.i18n import format_day, format_moment
 from data_layer.markdown import plain
 from data_layer.permissions import is_admin, may_view, may_write
+from ui.charts import draw_chart
 from ui.checkpoints import (
     LAST_CHECKPOINT_KEY,
     checkpoint_map,
@@ -163,7 +164,7 @@ def hourly_chart(day: date) -> None:
         )
         .properties(height=280)
     )
-    st.altair_chart(chart, width="stretch")
+    draw_chart(chart, width="stretch")
     st.caption(t("checkpoints.page.hourly_note"))
 
 
@@ -186,7 +187,7 @@ def trend_charts(day: date) -> None:
             )
             .properties(height=200)
         )
-        columns[position % 2].altair_chart(chart, width="stretch")
+        draw_chart(chart, columns[position % 2], width="stretch")
 
 
 def overview_tab(day: date) -> None:

@@ -43,6 +43,7 @@ from data_layer.i18n import format_moment
 from data_layer.markdown import plain
 from data_layer.permissions import may_view, may_write
 from data_layer.rectification_notice import NOTICE_LANGUAGE, notice_number, rectification_notice
+from ui.charts import draw_chart
 from ui.colours import REOPEN_AHEAD_COLOUR, REOPEN_LAG_COLOUR, REOPEN_TREND_COLOUR
 from ui.common import number, report_day
 from ui.enterprises import (
@@ -190,7 +191,7 @@ def rate_chart(
     labels = base.mark_text(align="left", dx=6, fontWeight="bold").encode(
         x=alt.value(0), text="label:N", color=alt.Color("ink:N", scale=None)
     )
-    st.altair_chart(bars + labels, width="stretch", height=chart_height(len(frame)))
+    draw_chart(bars + labels, width="stretch", height=chart_height(len(frame)))
 
 
 def rates_section(day: date, overall: float) -> None:
@@ -223,7 +224,7 @@ def reasons_section(day: date, today: Mapping[str, object], who: Actor) -> None:
     )
     chart_column, list_column = st.columns([2, 3])
     with chart_column:
-        st.altair_chart(chart, width="stretch", height=chart_height(len(frame)))
+        draw_chart(chart, width="stretch", height=chart_height(len(frame)))
         st.caption(t("enterprises.page.reasons_note", statuses=codes_text(("not_reopened", "suspended"))))
     with list_column:
         lagging = read(registry, day, None, REGISTRY_LIMIT, LAGGING_STATUSES, who)
@@ -268,7 +269,7 @@ def trend_section(day: date) -> None:
             ],
         )
     )
-    st.altair_chart(chart, width="stretch", height=TREND_HEIGHT)
+    draw_chart(chart, width="stretch", height=TREND_HEIGHT)
 
 
 def overview_tab(day: date, today: Mapping[str, object], who: Actor) -> None:

@@ -1,7 +1,7 @@
 """Wall screen (指挥大屏): today's situation at a glance, refreshing itself.
 
 Everything that changes lives in one fragment. A new entry draws the page again
-within a second (the live check that ``guard`` starts, ui.session.follow_live_data);
+within a second (the live check that ``guard`` starts, ui.live.follow_live_data);
 when nothing is entered the fragment still reruns every refresh interval, for what
 moves with the clock (the time the figures stand at, the rotation, the day's turn). Nothing on
 this page names a person: tiles and alerts are counts, and the only names are
@@ -19,8 +19,9 @@ import streamlit as st
 from data_layer import briefing, clock, db, situation
 from data_layer.i18n import format_short_number
 from ui import wall
+from ui.live import begin_self_refresh
 from ui.navigation import guard
-from ui.session import begin_self_refresh, briefing_pair, engine, language, read, t
+from ui.session import briefing_pair, engine, language, read, t
 
 guard("overview")
 

@@ -18,6 +18,7 @@ from data_layer import clock, notices, quarantine, settings
 from data_layer.i18n import format_number
 from data_layer.markdown import plain
 from data_layer.permissions import may_view, may_write, unit_limit, works_on_today
+from ui.charts import draw_chart
 from ui.colours import QUARANTINE_MODE_COLOURS
 from ui.forms import current_token, entry_form, repeats_last_save, save
 from ui.messages import content_alert
@@ -259,7 +260,7 @@ def beds_outlook_section(day: date) -> None:
     )
     height = BED_ROW_PX * len(outlook) + BED_GRID_FRAME_PX
     grid = beds_outlook_grid(outlook, t("quarantine.page.beds_outlook_free"), height)
-    st.altair_chart(grid, width="stretch")
+    draw_chart(grid, width="stretch")
     st.dataframe(table(beds_outlook_rows(outlook), BEDS_TABLE_COLUMNS), hide_index=True, width="stretch")
 
 
@@ -292,7 +293,7 @@ def trend_section(day: date) -> None:
             ],
         )
     )
-    st.altair_chart(chart, width="stretch")
+    draw_chart(chart, width="stretch")
 
 
 def situation_tab(day: date) -> None:

@@ -31,6 +31,7 @@ from data_layer.supplies import (
     stock_history,
     stock_on,
 )
+from ui.charts import draw_chart
 from ui.common import number, report_day
 from ui.messages import content_alert
 from ui.navigation import guard
@@ -143,7 +144,7 @@ def stock_chart(item: dict, day: date) -> None:
         .encode(y="safety:Q", tooltip=[alt.Tooltip("safety:Q", title=t("supplies.field.safety_stock"), format=",")])
     )
     st.markdown(f"**{t('supplies.page.chart_title', item=plain(item['item']), days=HISTORY_DAYS)}**")
-    st.altair_chart((line + safety).properties(height=300), width="stretch")
+    draw_chart((line + safety).properties(height=300), width="stretch")
     st.caption(t("supplies.page.chart_legend"))
 
 
@@ -168,7 +169,7 @@ def _consumption_chart(rows: list[dict], item: dict) -> None:
         )
     )
     st.markdown(f"**{t('supplies.page.consumption_item', item=plain(item['item']))}**")
-    st.altair_chart(chart.properties(height=alt.Step(30)), width="stretch")
+    draw_chart(chart.properties(height=alt.Step(30)), width="stretch")
 
 
 def consumption(day: date, item: dict, visible_names: set[str]) -> None:

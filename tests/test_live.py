@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from data_layer import users
 from data_layer.db import Actor, connect, perform
 from support import ROOT
-from ui import navigation, session
+from ui import live, navigation, session
 
 ADMIN = Actor("admin-test", "admin")
 LEADER = Actor("leader-test", "leader")
@@ -36,7 +36,7 @@ with a form they may be filling in."""
 
 
 class Checks:
-    """One browser's checks of :func:`ui.session.redraw_on_new_data`, outside a script run: the session state
+    """One browser's checks of :func:`ui.live.redraw_on_new_data`, outside a script run: the session state
     a dict, and each rerun it asks for noted rather than made."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, url: str, who: Actor):
@@ -49,8 +49,12 @@ class Checks:
 
     def check(self) -> list[str]:
         self.reruns.clear()
-        session.redraw_on_new_data()
+        live.redraw_on_new_data()
         return list(self.reruns)
+
+    def half_a_second_later(self) -> None:
+        """The process's shared version is read again at the next check."""
+        live._shared_version.clear()
 
 
 @pytest.mark.parametrize("page", navigation.PAGES, ids=lambda page: page.url_path)
@@ -83,6 +87,43 @@ def test_a_check_after_an_entry_through_any_process_reruns_the_whole_app_once(mo
     assert checks.check() == ["app"]
     session.note_data_version()  # what the rerun does first (prepare_session)
     assert checks.check() == [], "the redrawn page is at the new version: no second rerun"
+
+
+def test_the_checks_of_a_process_share_one_version_for_half_a_second(monkeypatch, db_url):
+    checks = Checks(monkeypatch, db_url, LEADER)
+    assert checks.check() == []
+    perform(connect(db_url), ADMIN, users.create_user, "zhang", "clerk", "clerk-password-1")
+    assert checks.check() == [], "within the moment, every check sees the version the first one read"
+    checks.half_a_second_later()
+    assert checks.check() == ["app"]
+    assert checks.state[live.REDRAW_VERSION_KEY] == live.shared_version()
+
+
+def test_a_check_that_finds_new_data_while_another_page_redraws_waits_for_its_next_check(monkeypatch, db_url):
+    checks = Checks(monkeypatch, db_url, LEADER)
+    perform(connect(db_url), ADMIN, users.create_user, "zhang", "clerk", "clerk-password-1")
+    with live.redraw_turns().turn():
+        assert checks.check() == []
+    assert checks.check() == ["app"]
+
+
+def test_a_live_redraw_draws_its_check_s_version_and_gives_its_turn_back_however_it_ends(monkeypatch, db_url):
+    checks = Checks(monkeypatch, db_url, LEADER)
+    checks.state[live.REDRAW_VERSION_KEY] = 41
+    with pytest.raises(RuntimeError), live.live_redraw():
+        assert session.data_version() == 41
+        assert live.redraw_turns().busy()
+        raise RuntimeError("a rerun or a stop ends a run by an exception")
+    assert not live.redraw_turns().busy()
+    assert live.REDRAW_VERSION_KEY not in checks.state
+
+
+def test_a_person_s_own_run_takes_no_live_turn(monkeypatch, db_url):
+    Checks(monkeypatch, db_url, LEADER)
+    drawn_at = session.data_version()
+    with live.live_redraw():
+        assert not live.redraw_turns().busy()
+        assert session.data_version() == drawn_at
 
 
 def test_a_check_ends_a_wall_screen_whose_link_was_revoked(monkeypatch, db_url):

@@ -18,7 +18,8 @@ from data_layer import permissions
 from data_layer.actor import Actor
 from data_layer.markdown import plain
 from data_layer.users import ROLES
-from ui.session import actor, follow_live_data, prepare_session, revoked_screen, sign_in_form, sign_out, t
+from ui.live import follow_live_data
+from ui.session import actor, prepare_session, revoked_screen, sign_in_form, sign_out, t
 from ui.wall import hide_chrome_on_kiosk
 
 

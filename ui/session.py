@@ -228,32 +228,6 @@ def session_revoked() -> bool:
     return users.is_disabled(engine(), current.username)
 
 
-def begin_self_refresh() -> None:
-    """The first step of a part of a page that refreshes itself: a refresh runs only that part, not
-    :func:`prepare_session`, so it asks itself whether the session still holds (one indexed look-up) and, if
-    not, reruns the whole app, which signs the session out and shows no figure; then it reads the data version
-    for the refresh."""
-    if session_revoked():
-        st.rerun(scope="app")
-    note_data_version()
-
-
-def follow_live_data() -> None:
-    """Draw the page again as soon as anything is entered, through any app process: every
-    ``COMMAND_POST_LIVE_CHECK_SECONDS`` a fragment that draws nothing asks for the data version (the newest audit
-    row: one indexed look-up) and reruns the whole app when it differs from the one the page was drawn with, so
-    an unchanged store costs two tiny queries a check and a new entry shows within one check. The same check
-    ends a session that may see nothing more (a revoked wall link, a disabled account), as
-    :func:`begin_self_refresh` does."""
-    st.fragment(run_every=settings.LIVE_CHECK_SECONDS.value())(redraw_on_new_data)()
-
-
-def redraw_on_new_data() -> None:
-    """One check of :func:`follow_live_data`: rerun the app if the data changed or the session ended."""
-    if session_revoked() or db.data_version(engine()) != data_version():
-        st.rerun(scope="app")
-
-
 def revoked_screen(message_key: str = "access.link_revoked") -> None:
     """All that a wall screen whose link has been revoked (or was never valid) shows: one message across the
     screen, no figures."""

@@ -28,6 +28,7 @@ from data_layer import checkpoints, enterprises, quarantine, settings, supplies
 from data_layer.i18n import format_moment, format_number
 from data_layer.markdown import plain
 from data_layer.situation import Alert, alert_text
+from ui.charts import Chart, chart_spec
 from ui.checkpoints import AREA_LABEL_SIZE, checkpoint_deck
 from ui.colours import (
     CHECKPOINT_COLOURS,
@@ -44,8 +45,6 @@ from ui.supplies import STATUS_COLOURS
 VIEWS = ("all", "checkpoints", "quarantine", "supplies", "enterprises")
 SEVERITY_COLOURS = {"high": "red", "medium": "orange"}
 INK = "#f1f5f9"  # text on the dark wall: near white, full opacity
-# A chart the wall draws: one chart, or layered ones (which altair turns into a facet when they share one).
-WallChart = alt.Chart | alt.LayerChart | alt.FacetChart
 
 
 @dataclass(frozen=True)
@@ -212,7 +211,7 @@ STALENESS_WATCH = """
 def refresh_seconds() -> int:
     """How often the wall screen is drawn again when nothing was entered (``COMMAND_POST_REFRESH_SECONDS``,
     default 60): for the time its figures stand at and the day's turn. A new entry does not wait for it: the
-    wall follows the data live (:func:`ui.session.follow_live_data`)."""
+    wall follows the data live (:func:`ui.live.follow_live_data`)."""
     return settings.REFRESH_SECONDS.value()
 
 
@@ -394,10 +393,9 @@ def style_config() -> dict[str, Any]:
     }
 
 
-def styled_spec(chart: WallChart) -> dict[str, Any]:
-    """The chart's Vega-Lite spec with the wall's :func:`style_config`. Not validated against the schema again:
-    the charts are the same few, built by this module and drawn by every test of the wall."""
-    return {**chart.to_dict(validate=False), "config": style_config()}
+def styled_spec(chart: Chart) -> dict[str, Any]:
+    """The chart's Vega-Lite spec (:func:`ui.charts.chart_spec`) with the wall's :func:`style_config`."""
+    return {**chart_spec(chart), "config": style_config()}
 
 
 def _count_axis(**options: Any) -> alt.Axis:
@@ -417,7 +415,7 @@ def _line_chart(
     height: int,
     share: bool = False,
     partial: str | None = None,
-) -> WallChart:
+) -> Chart:
     """A daily trend; a count on whole-number ticks from zero, a share (``share``) in percent. When the last
     day is not over, ``partial`` is its label ("截至 16:10"): that point is drawn hollow at the end of a dashed
     segment and labelled, so that a day's first hours are not read as a fall."""
@@ -455,7 +453,7 @@ def partial_label(as_of: datetime | None) -> str | None:
     return None if as_of is None else t("wall.partial_point", time=as_of.strftime("%H:%M"))
 
 
-def trend_charts(day: date, days: int = TREND_DAYS, as_of: datetime | None = None) -> list[WallChart]:
+def trend_charts(day: date, days: int = TREND_DAYS, as_of: datetime | None = None) -> list[Chart]:
     """The 14-day trends of the headline figures: people checked, under quarantine, reopen rate, fever; the
     last point is marked partial while ``day`` is not over (``as_of``, :func:`data_layer.clock.figures_moment`)."""
     checked = pd.DataFrame(read(checkpoints.daily_trend, day, days))
@@ -547,7 +545,7 @@ def _share_chart(
     return alt.layer(bars, numbers, title=title).properties(height=height)
 
 
-def detail_charts(view: str, day: date) -> list[WallChart]:
+def detail_charts(view: str, day: date) -> list[Chart]:
     """The charts of one domain view of the rotation (no personal data in any of them)."""
     if view == "checkpoints":
         table = pd.DataFrame(read(checkpoints.checkpoint_table, day))
@@ -646,7 +644,7 @@ def checkpoint_map(day: date, width: float) -> None:
     )
 
 
-def chart_specs(build: Callable[..., list[WallChart]], *args: object) -> list[dict]:
+def chart_specs(build: Callable[..., list[Chart]], *args: object) -> list[dict]:
     """The Vega-Lite specs of the charts ``build(*args)`` makes, styled for this screen, built once for every wall
     showing the same data in the same language at the same scale.
 

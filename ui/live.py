@@ -1,0 +1,119 @@
+"""Pages that follow the data live: the wall, the overview and a leader's domain pages are drawn again as soon as
+anything is entered, through any app process.
+
+Every ``COMMAND_POST_LIVE_CHECK_SECONDS`` a fragment that draws nothing compares the store's data version with
+the one its page was drawn with, and reruns the whole app when it moved. Two rules keep that affordable when
+many people are connected to one process and entries arrive several a second, as at shift change
+(``benchmarks/bench_sessions.py``):
+
+- **One version for every live page of a process at a time** (:func:`shared_version`): the checks of one process
+  read the version at most every :data:`SHARED_VERSION_SECONDS`, so the pages they redraw within that moment read
+  the same cached figures and charts instead of each computing them for an entry of its own.
+- **Live redraws take turns** (:class:`RedrawTurns`): while :data:`REDRAWS_AT_ONCE` live redraws are running in
+  the process, a check that found new data lets its page be and asks again at its next check. A person's own
+  run (a save, a move to another page) never waits for one: it competes with at most that many redraws for the
+  process's Python, rather than with every page that follows the data.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from data_layer import db, settings
+from ui.session import DATA_VERSION_KEY, data_version, engine, session_revoked
+
+SHARED_VERSION_SECONDS = 0.5
+"""How old the data version a live check compares with may be: half the default check interval, so that a new
+entry is seen within one and a half checks, and a burst of entries is drawn at most twice a second."""
+REDRAWS_AT_ONCE = 1
+"""Live redraws running at once in one app process. One process runs Python on one core at a time: a second
+redraw beside the first would finish neither sooner, and would halve again what a person's own run gets."""
+REDRAW_VERSION_KEY = "live_redraw_version"
+"""The shared version a check asked its page to be drawn at (see :func:`live_redraw`)."""
+
+
+class RedrawTurns:
+    """How many live redraws are running in this app process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+
+    def busy(self) -> bool:
+        """Whether :data:`REDRAWS_AT_ONCE` redraws are running already."""
+        with self._lock:
+            return self._running >= REDRAWS_AT_ONCE
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """One redraw, counted while it runs, however it ends (a rerun or a stop ends a run by an exception)."""
+        with self._lock:
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+
+
+@st.cache_resource(show_spinner=False)
+def redraw_turns() -> RedrawTurns:
+    """The process's one :class:`RedrawTurns`, shared by every session."""
+    return RedrawTurns()
+
+
+def shared_version() -> int:
+    """The store's data version as this process's live checks see it: read at most every
+    :data:`SHARED_VERSION_SECONDS`, the same for every check within that moment."""
+    return _shared_version(db.database_url())
+
+
+@st.cache_data(ttl=SHARED_VERSION_SECONDS, show_spinner=False)
+def _shared_version(url: str) -> int:
+    return db.data_version(engine())
+
+
+def begin_self_refresh() -> None:
+    """The first step of a part of a page that refreshes itself (the wall's clock and rotation): a refresh runs
+    only that part, not :func:`ui.session.prepare_session`, so it asks itself whether the session still holds
+    (one indexed look-up) and, if not, reruns the whole app, which signs the session out and shows no figure;
+    then it draws at the process's :func:`shared_version`, as the live redraws do, or at the page's own if
+    that is newer."""
+    if session_revoked():
+        st.rerun(scope="app")
+    st.session_state[DATA_VERSION_KEY] = max(shared_version(), data_version())
+
+
+def follow_live_data() -> None:
+    """Draw the page again as soon as anything is entered: every ``COMMAND_POST_LIVE_CHECK_SECONDS`` a fragment
+    that draws nothing runs :func:`redraw_on_new_data`. An unchanged store costs a cached look-up a check."""
+    st.fragment(run_every=settings.LIVE_CHECK_SECONDS.value())(redraw_on_new_data)()
+
+
+def redraw_on_new_data() -> None:
+    """One check of :func:`follow_live_data`: rerun the whole app if the session ended (which signs it out, as
+    :func:`begin_self_refresh` does), or if the shared version moved past the page's and no other live
+    redraw holds the process's turn."""
+    if session_revoked():
+        st.rerun(scope="app")
+    version = shared_version()
+    if version > data_version() and not redraw_turns().busy():
+        st.session_state[REDRAW_VERSION_KEY] = version
+        st.rerun(scope="app")
+
+
+@contextmanager
+def live_redraw() -> Iterator[None]:
+    """Around a page's run: when a live check asked for it, draw the page at the check's shared version, counted
+    as one of the process's live redraws; any other run (a person's own) as it is."""
+    version = st.session_state.pop(REDRAW_VERSION_KEY, None)
+    if version is None:
+        yield
+        return
+    st.session_state[DATA_VERSION_KEY] = version
+    with redraw_turns().turn():
+        yield
