@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from data_layer import clock, quarantine
 from data_layer.i18n import format_day, format_day_of_month
 from data_layer.markdown import plain
+from ui.charts import Spec, inline_data
 from ui.colours import BED_COLOURS
 from ui.forms import entry_form, form_key, repeats_last_save, save, store
 from ui.messages import remember_saved, show_saved
@@ -114,42 +114,61 @@ def beds_outlook_rows(outlook: Sequence[quarantine.SiteOutlook]) -> list[dict]:
     ]
 
 
-def beds_outlook_grid(
-    outlook: Sequence[quarantine.SiteOutlook], title: str, height: int
-) -> alt.LayerChart | alt.FacetChart:
+def beds_outlook_grid(outlook: Sequence[quarantine.SiteOutlook], title: str, height: int) -> Spec:
     """The free beds of each site (a row) on each day ahead (a column, titled by its day of the month), written in a
     cell coloured by whether a bed is left (:data:`ui.colours.BED_COLOURS`): which site runs out, and when, at a
     glance, on the wall and the page. The grid fills its column's width; text sizes come from the chart's
     configuration (the wall's ``style_config``), so it reads at the wall's distance."""
-    frame = pd.DataFrame(
-        [
-            {
-                "site": site["name"],
-                "day": format_day_of_month(day["day"], language()),
-                "free": day["free"],
-                "state": t("quarantine.code.beds_full") if day["free"] <= 0 else t("quarantine.code.beds_free"),
-            }
-            for site in outlook
-            for day in site["days"]
-        ]
-    )
-    days = list(dict.fromkeys(frame["day"])) if not frame.empty else []
-    states = [t("quarantine.code.beds_free"), t("quarantine.code.beds_full")]
-    base = alt.Chart(frame).encode(
-        x=alt.X("day:O", title=None, sort=days, axis=alt.Axis(orient="top", labelAngle=0, labelOverlap=False)),
-        y=alt.Y("site:N", title=None, sort=[site["name"] for site in outlook]),
-    )
-    cells = base.mark_rect(stroke="#0f172a", strokeWidth=2).encode(
-        color=alt.Color(
-            "state:N",
-            title=None,
-            legend=alt.Legend(orient="bottom"),
-            scale=alt.Scale(domain=states, range=[BED_COLOURS["free"], BED_COLOURS["full"]]),
-        ),
-        tooltip=[alt.Tooltip("site:N"), alt.Tooltip("day:O"), alt.Tooltip("free:Q", format=",")],
-    )
-    numbers = base.mark_text(color="#ffffff", fontWeight="bold").encode(text=alt.Text("free:Q", format=","))
-    return alt.layer(cells, numbers, title=title).properties(height=height, width="container")
+    free, full = t("quarantine.code.beds_free"), t("quarantine.code.beds_full")
+    cells = [
+        {
+            "site": site["name"],
+            "day": format_day_of_month(day["day"], language()),
+            "free": day["free"],
+            "state": full if day["free"] <= 0 else free,
+        }
+        for site in outlook
+        for day in site["days"]
+    ]
+    encoding = {
+        "x": {
+            "field": "day",
+            "type": "ordinal",
+            "title": None,
+            "sort": list(dict.fromkeys(cell["day"] for cell in cells)),
+            "axis": {"orient": "top", "labelAngle": 0, "labelOverlap": False},
+        },
+        "y": {"field": "site", "type": "nominal", "title": None, "sort": [site["name"] for site in outlook]},
+    }
+    rects = {
+        "mark": {"type": "rect", "stroke": "#0f172a", "strokeWidth": 2},
+        "encoding": {
+            **encoding,
+            "color": {
+                "field": "state",
+                "type": "nominal",
+                "title": None,
+                "legend": {"orient": "bottom"},
+                "scale": {"domain": [free, full], "range": [BED_COLOURS["free"], BED_COLOURS["full"]]},
+            },
+            "tooltip": [
+                {"field": "site", "type": "nominal"},
+                {"field": "day", "type": "ordinal"},
+                {"field": "free", "type": "quantitative", "format": ","},
+            ],
+        },
+    }
+    numbers = {
+        "mark": {"type": "text", "color": "#ffffff", "fontWeight": "bold"},
+        "encoding": {**encoding, "text": {"field": "free", "type": "quantitative", "format": ","}},
+    }
+    return {
+        "data": inline_data(cells, ("site", "day", "free", "state")),
+        "layer": [rects, numbers],
+        "title": title,
+        "height": height,
+        "width": "container",
+    }
 
 
 # --- the follow-up grid --------------------------------------------------------------------------------------------

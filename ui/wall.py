@@ -14,21 +14,19 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from string import Template
 from typing import Any
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from data_layer import checkpoints, enterprises, quarantine, settings, supplies
 from data_layer.i18n import format_moment, format_number
 from data_layer.markdown import plain
 from data_layer.situation import Alert, alert_text
-from ui.charts import Chart, chart_spec
+from ui.charts import Spec, inline_data
 from ui.checkpoints import AREA_LABEL_SIZE, checkpoint_deck
 from ui.colours import (
     CHECKPOINT_COLOURS,
@@ -393,59 +391,68 @@ def style_config() -> dict[str, Any]:
     }
 
 
-def styled_spec(chart: Chart) -> dict[str, Any]:
-    """The chart's Vega-Lite spec (:func:`ui.charts.chart_spec`) with the wall's :func:`style_config`."""
-    return {**chart_spec(chart), "config": style_config()}
+def styled_spec(spec: Spec) -> Spec:
+    """A chart's Vega-Lite spec with the wall's :func:`style_config`."""
+    return {**spec, "config": style_config()}
 
 
-def _count_axis(**options: Any) -> alt.Axis:
+def _count_axis() -> Spec:
     """An axis of counts: whole numbers only, few ticks."""
-    return alt.Axis(format=",.0f", tickMinStep=1, tickCount=3, **options)
+    return {"format": ",.0f", "tickMinStep": 1, "tickCount": 3}
 
 
-def _day_axis() -> alt.Axis:
-    return alt.Axis(format="%m-%d", tickCount=4, labelAngle=0, labelOverlap=True)
+def _day_axis() -> Spec:
+    return {"format": "%m-%d", "tickCount": 4, "labelAngle": 0, "labelOverlap": True}
 
 
 def _line_chart(
-    frame: pd.DataFrame,
+    rows: Sequence[Mapping[str, Any]],
     field: str,
     title: str,
     colour: str,
     height: int,
     share: bool = False,
     partial: str | None = None,
-) -> Chart:
-    """A daily trend; a count on whole-number ticks from zero, a share (``share``) in percent. When the last
-    day is not over, ``partial`` is its label ("截至 16:10"): that point is drawn hollow at the end of a dashed
-    segment and labelled, so that a day's first hours are not read as a fall."""
-    y_axis = alt.Axis(format=".0%", tickCount=3) if share else _count_axis()
+) -> Spec:
+    """A daily trend of ``rows`` (each with its ``day``); a count on whole-number ticks from zero, a share
+    (``share``) in percent. When the last day is not over, ``partial`` is its label ("截至 16:10"): that point
+    is drawn hollow at the end of a dashed segment and labelled, so that a day's first hours are not read as a
+    fall."""
+    y_axis = {"format": ".0%", "tickCount": 3} if share else _count_axis()
     encoding = {
-        "x": alt.X("day:T", title=None, axis=_day_axis()),
-        "y": alt.Y(f"{field}:Q", title=None, scale=alt.Scale(zero=not share), axis=y_axis),
-        "tooltip": [alt.Tooltip("day:T"), alt.Tooltip(f"{field}:Q", format=".1%" if share else ",")],
+        "x": {"field": "day", "type": "temporal", "title": None, "axis": _day_axis()},
+        "y": {"field": field, "type": "quantitative", "title": None, "scale": {"zero": not share}, "axis": y_axis},
+        "tooltip": [
+            {"field": "day", "type": "temporal"},
+            {"field": field, "type": "quantitative", "format": ".1%" if share else ","},
+        ],
     }
-    whole_days = frame.iloc[:-1] if partial else frame
-    line = (
-        alt.Chart(whole_days)
-        .mark_line(point=alt.OverlayMarkDef(size=px(60), color=colour), color=colour, strokeWidth=px(4))
-        .encode(**encoding)
-    )
+    fields = ("day", field)
+    line_mark = {"type": "line", "color": colour, "strokeWidth": px(4)}
+    line = {
+        "data": inline_data(rows[:-1] if partial else rows, fields),
+        "mark": {**line_mark, "point": {"size": px(60), "color": colour}},
+        "encoding": encoding,
+    }
     if not partial:
-        return line.properties(title=title, height=height)
-    last = frame.iloc[-1:]
-    dashed = (
-        alt.Chart(frame.iloc[-2:])
-        .mark_line(color=colour, strokeWidth=px(4), strokeDash=[px(8), px(6)])
-        .encode(**encoding)
-    )
-    hollow = alt.Chart(last).mark_point(filled=False, size=px(220), strokeWidth=px(4), color=colour).encode(**encoding)
-    label = (
-        alt.Chart(last)
-        .mark_text(align="right", baseline="bottom", dx=-px(10), dy=-px(10))
-        .encode(x=encoding["x"], y=encoding["y"], text=alt.value(partial))
-    )
-    return alt.layer(line, dashed, hollow, label, title=title).properties(height=height)
+        return {**line, "title": title, "height": height}
+    last = inline_data(rows[-1:], fields)
+    dashed = {
+        "data": inline_data(rows[-2:], fields),
+        "mark": {**line_mark, "strokeDash": [px(8), px(6)]},
+        "encoding": encoding,
+    }
+    hollow = {
+        "data": last,
+        "mark": {"type": "point", "filled": False, "size": px(220), "strokeWidth": px(4), "color": colour},
+        "encoding": encoding,
+    }
+    label = {
+        "data": last,
+        "mark": {"type": "text", "align": "right", "baseline": "bottom", "dx": -px(10), "dy": -px(10)},
+        "encoding": {"x": encoding["x"], "y": encoding["y"], "text": {"value": partial}},
+    }
+    return {"layer": [line, dashed, hollow, label], "title": title, "height": height}
 
 
 def partial_label(as_of: datetime | None) -> str | None:
@@ -453,12 +460,12 @@ def partial_label(as_of: datetime | None) -> str | None:
     return None if as_of is None else t("wall.partial_point", time=as_of.strftime("%H:%M"))
 
 
-def trend_charts(day: date, days: int = TREND_DAYS, as_of: datetime | None = None) -> list[Chart]:
+def trend_charts(day: date, days: int = TREND_DAYS, as_of: datetime | None = None) -> list[Spec]:
     """The 14-day trends of the headline figures: people checked, under quarantine, reopen rate, fever; the
     last point is marked partial while ``day`` is not over (``as_of``, :func:`data_layer.clock.figures_moment`)."""
-    checked = pd.DataFrame(read(checkpoints.daily_trend, day, days))
-    held = pd.DataFrame(read(quarantine.daily_current, day, days))
-    reopening = pd.DataFrame(read(enterprises.reopen_trend, day, days)).rename(columns={"date": "day"})
+    checked = read(checkpoints.daily_trend, day, days)
+    held = read(quarantine.daily_current, day, days)
+    reopening = [{**row, "day": row["date"]} for row in read(enterprises.reopen_trend, day, days)]
     height, partial = chart_height(2), partial_label(as_of)
     return [
         _line_chart(
@@ -498,60 +505,94 @@ def trend_charts(day: date, days: int = TREND_DAYS, as_of: datetime | None = Non
 
 
 def _bar_chart(
-    frame: pd.DataFrame, category: str, value: str, title: str, colour: alt.Color | str, height: int, digits: int = 0
-) -> alt.Chart:
-    """Bars of a count or an amount per category (largest first) on whole-number ticks."""
-    colour_encoding = colour if isinstance(colour, alt.Color) else alt.value(colour)
-    return (
-        alt.Chart(frame, title=title)
-        .mark_bar()
-        .encode(
-            y=alt.Y(f"{category}:N", sort="-x", title=None),
-            x=alt.X(f"{value}:Q", title=None, axis=_count_axis()),
-            color=colour_encoding,
-            tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=f",.{digits}f")],
-        )
-        .properties(height=height)
-    )
+    rows: Sequence[Mapping[str, Any]],
+    category: str,
+    value: str,
+    title: str,
+    colour: Spec | str,
+    height: int,
+    digits: int = 0,
+) -> Spec:
+    """Bars of a count or an amount per category (largest first) on whole-number ticks; ``colour`` one colour
+    or a colour encoding."""
+    colour_fields = (colour["field"],) if isinstance(colour, dict) else ()
+    return {
+        "data": inline_data(rows, (category, value, *colour_fields)),
+        "title": title,
+        "height": height,
+        "mark": {"type": "bar"},
+        "encoding": {
+            "y": {"field": category, "type": "nominal", "sort": "-x", "title": None},
+            "x": {"field": value, "type": "quantitative", "title": None, "axis": _count_axis()},
+            "color": colour if isinstance(colour, dict) else {"value": colour},
+            "tooltip": [
+                {"field": category, "type": "nominal"},
+                {"field": value, "type": "quantitative", "format": f",.{digits}f"},
+            ],
+        },
+    }
 
 
 def _share_chart(
-    frame: pd.DataFrame, category: str, part: str, whole: str, title: str, colour: alt.Color | str, height: int
-) -> alt.LayerChart | alt.FacetChart:
+    rows: Sequence[Mapping[str, Any]],
+    category: str,
+    part: str,
+    whole: str,
+    title: str,
+    colour: Spec | str,
+    height: int,
+) -> Spec:
     """Bars of ``part`` out of ``whole`` per category, drawn against 0–100 % of the whole, each with its
     numbers written beside it (1 / 120): one bed of 120 is a sliver, not a full bar."""
-    frame = frame.assign(
-        share=frame[part] / frame[whole].where(frame[whole] > 0),
-        numbers=[
-            f"{format_number(p, language())} / {format_number(w, language())}"
-            for p, w in zip(frame[part], frame[whole], strict=True)
-        ],
-    )
-    colour_encoding = colour if isinstance(colour, alt.Color) else alt.value(colour)
-    base = alt.Chart(frame).encode(
-        y=alt.Y(f"{category}:N", sort="-x", title=None),
-        x=alt.X(
-            "share:Q",
-            title=None,
-            scale=alt.Scale(domain=[0, 1], clamp=True),
-            axis=alt.Axis(format=".0%", values=[0, 0.5, 1]),
-        ),
-    )
-    bars = base.mark_bar().encode(
-        color=colour_encoding,
-        tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("numbers:N"), alt.Tooltip("share:Q", format=".1%")],
-    )
-    numbers = base.mark_text(align="left", dx=px(8)).encode(text="numbers:N")
-    return alt.layer(bars, numbers, title=title).properties(height=height)
+    colour_fields = (colour["field"],) if isinstance(colour, dict) else ()
+    shares = [
+        {
+            **row,
+            "share": row[part] / row[whole] if row[whole] > 0 else None,
+            "numbers": f"{format_number(row[part], language())} / {format_number(row[whole], language())}",
+        }
+        for row in rows
+    ]
+    encoding = {
+        "y": {"field": category, "type": "nominal", "sort": "-x", "title": None},
+        "x": {
+            "field": "share",
+            "type": "quantitative",
+            "title": None,
+            "scale": {"domain": [0, 1], "clamp": True},
+            "axis": {"format": ".0%", "values": [0, 0.5, 1]},
+        },
+    }
+    bars = {
+        "mark": {"type": "bar"},
+        "encoding": {
+            **encoding,
+            "color": colour if isinstance(colour, dict) else {"value": colour},
+            "tooltip": [
+                {"field": category, "type": "nominal"},
+                {"field": "numbers", "type": "nominal"},
+                {"field": "share", "type": "quantitative", "format": ".1%"},
+            ],
+        },
+    }
+    numbers = {
+        "mark": {"type": "text", "align": "left", "dx": px(8)},
+        "encoding": {**encoding, "text": {"field": "numbers", "type": "nominal"}},
+    }
+    return {
+        "data": inline_data(shares, (category, "share", "numbers", *colour_fields)),
+        "layer": [bars, numbers],
+        "title": title,
+        "height": height,
+    }
 
 
-def detail_charts(view: str, day: date) -> list[Chart]:
+def detail_charts(view: str, day: date) -> list[Spec]:
     """The charts of one domain view of the rotation (no personal data in any of them)."""
     if view == "checkpoints":
-        table = pd.DataFrame(read(checkpoints.checkpoint_table, day))
         return [
             _bar_chart(
-                table,
+                read(checkpoints.checkpoint_table, day),
                 "name",
                 "persons",
                 t("wall.detail.persons_by_checkpoint"),
@@ -560,11 +601,9 @@ def detail_charts(view: str, day: date) -> list[Chart]:
             )
         ]
     if view == "quarantine":
-        sites = pd.DataFrame(read(quarantine.site_occupancy, day))
-        outlook = read(quarantine.beds_outlook, day)
         return [
             _share_chart(
-                sites,
+                read(quarantine.site_occupancy, day),
                 "name",
                 "occupied",
                 "capacity",
@@ -573,24 +612,30 @@ def detail_charts(view: str, day: date) -> list[Chart]:
                 chart_height(1),
             ),
             beds_outlook_grid(
-                outlook,
+                read(quarantine.beds_outlook, day),
                 t("wall.detail.beds_outlook", days=quarantine.BEDS_OUTLOOK_DAYS),
                 chart_height(1) - px(SIZES.label * 3),
             ),
         ]
     if view == "supplies":
-        stock = pd.DataFrame(read(supplies.figures, day))
-        stock["cover"] = stock["days_of_cover"].fillna(99).clip(upper=60)
-        stock["status_label"] = stock["status"].map(lambda status: t(f"wall.supply_status.{status}"))
-        colour = alt.Color(
-            "status_label:N",
-            title=None,
-            legend=alt.Legend(orient="top"),
-            scale=alt.Scale(
-                domain=[t(f"wall.supply_status.{status}") for status in supplies.STATUSES],
-                range=[STATUS_COLOURS[status] for status in supplies.STATUSES],
-            ),
-        )
+        stock = [
+            {
+                **row,
+                "cover": min(60.0, 99.0 if row["days_of_cover"] is None else row["days_of_cover"]),
+                "status_label": t(f"wall.supply_status.{row['status']}"),
+            }
+            for row in read(supplies.figures, day)
+        ]
+        colour = {
+            "field": "status_label",
+            "type": "nominal",
+            "title": None,
+            "legend": {"orient": "top"},
+            "scale": {
+                "domain": [t(f"wall.supply_status.{status}") for status in supplies.STATUSES],
+                "range": [STATUS_COLOURS[status] for status in supplies.STATUSES],
+            },
+        }
         return [
             _bar_chart(
                 stock,
@@ -602,18 +647,20 @@ def detail_charts(view: str, day: date) -> list[Chart]:
                 digits=1,
             )
         ]
-    sectors = pd.DataFrame(read(enterprises.reopen_rates, day, "sector"))
-    overall = sectors["reopened"].sum() / max(sectors["total"].sum(), 1)
-    sectors["pace"] = [REOPEN_LAG_COLOUR if rate < overall else REOPEN_AHEAD_COLOUR for rate in sectors["reopen_rate"]]
-    trend = pd.DataFrame(read(enterprises.reopen_trend, day, 30)).rename(columns={"date": "day"})
+    sectors = read(enterprises.reopen_rates, day, "sector")
+    overall = sum(row["reopened"] for row in sectors) / max(sum(row["total"] for row in sectors), 1)
+    paced = [
+        {**row, "pace": REOPEN_LAG_COLOUR if row["reopen_rate"] < overall else REOPEN_AHEAD_COLOUR} for row in sectors
+    ]
+    trend = [{**row, "day": row["date"]} for row in read(enterprises.reopen_trend, day, 30)]
     return [
         _share_chart(
-            sectors,
+            paced,
             "group",
             "reopened",
             "total",
             t("wall.detail.reopen_by_sector"),
-            alt.Color("pace:N", scale=None),
+            {"field": "pace", "type": "nominal", "scale": None},
             chart_height(1),
         ),
         _line_chart(
@@ -644,23 +691,24 @@ def checkpoint_map(day: date, width: float) -> None:
     )
 
 
-def chart_specs(build: Callable[..., list[Chart]], *args: object) -> list[dict]:
+def chart_specs(build: Callable[..., list[Spec]], *args: object) -> list[Spec]:
     """The Vega-Lite specs of the charts ``build(*args)`` makes, styled for this screen, built once for every wall
     showing the same data in the same language at the same scale.
 
-    Building the wall's charts with altair and turning them into specs took nine tenths of a wall's redraw (about
-    0.2 s of CPU); every open wall is redrawn at once when an entry arrives, so with twenty walls the last one
-    waited seconds. The charts show counts only, never a person, so one wall's specs serve every other's."""
+    Every open wall is redrawn when an entry arrives: built by each, the charts made the last of twenty walls
+    wait seconds. The charts show counts only, never a person, so one wall's specs serve every other's. They
+    are written as Vega-Lite specs, not built with altair, whose object model spent some tenths of a second of
+    CPU on each set (two fifths of the server's time at shift change, ``benchmarks/bench_sessions.py``)."""
     return _chart_specs(build.__module__, build.__name__, args, language(), wall_scale(), data_version())
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _chart_specs(module: str, name: str, args: tuple, language: str, scale: float, version: int) -> list[dict]:
+def _chart_specs(module: str, name: str, args: tuple, language: str, scale: float, version: int) -> list[Spec]:
     build = getattr(importlib.import_module(module), name)
-    return [styled_spec(chart) for chart in build(*args)]
+    return [styled_spec(spec) for spec in build(*args)]
 
 
-def draw_charts(specs: list[dict], per_row: int, widths: tuple[float, ...] | None = None) -> None:
+def draw_charts(specs: list[Spec], per_row: int, widths: tuple[float, ...] | None = None) -> None:
     """Draw charts (:func:`chart_specs`) in rows of ``per_row``, in columns of equal width unless ``widths`` gives
     their shares."""
     for row_start in range(0, len(specs), per_row):
