@@ -5,6 +5,8 @@ who follows it on which page, and the kiosk's scheduled reload. The timings are 
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -45,6 +47,8 @@ class Checks:
         monkeypatch.setenv("COMMAND_POST_DB", url)
         monkeypatch.setattr(session.st, "session_state", self.state)
         monkeypatch.setattr(session.st, "rerun", lambda scope="app": self.reruns.append(scope))
+        turns = live.RedrawTurns()  # the process's turns, this test's alone
+        monkeypatch.setattr(live, "redraw_turns", lambda: turns)
         session.note_data_version()
 
     def check(self) -> list[str]:
@@ -96,34 +100,56 @@ def test_the_checks_of_a_process_share_one_version_for_half_a_second(monkeypatch
     assert checks.check() == [], "within the moment, every check sees the version the first one read"
     checks.half_a_second_later()
     assert checks.check() == ["app"]
-    assert checks.state[live.REDRAW_VERSION_KEY] == live.shared_version()
+    version, _turn = checks.state[live.REDRAW_KEY]
+    assert version == live.shared_version()
 
 
-def test_a_check_that_finds_new_data_while_another_page_redraws_waits_for_its_next_check(monkeypatch, db_url):
+def test_a_leader_s_check_that_finds_every_turn_taken_lets_the_page_be_until_its_next_check(monkeypatch, db_url):
     checks = Checks(monkeypatch, db_url, LEADER)
     perform(connect(db_url), ADMIN, users.create_user, "zhang", "clerk", "clerk-password-1")
-    with live.redraw_turns().turn():
-        assert checks.check() == []
+    other = live.redraw_turns().take()
+    assert other is not None
+    started = time.monotonic()
+    assert checks.check() == []
+    assert time.monotonic() - started < 0.5, "a leader's check does not wait: a click of theirs would wait with it"
+    live.redraw_turns().give_back(other)
+    assert checks.check() == ["app"]
+
+
+def test_a_wall_s_check_waits_for_the_turn_another_redraw_gives_back(monkeypatch, db_url):
+    checks = Checks(monkeypatch, db_url, WALL)
+    perform(connect(db_url), ADMIN, users.create_user, "zhang", "clerk", "clerk-password-1")
+    other = live.redraw_turns().take()
+    threading.Timer(0.2, live.redraw_turns().give_back, args=[other]).start()
     assert checks.check() == ["app"]
 
 
 def test_a_live_redraw_draws_its_check_s_version_and_gives_its_turn_back_however_it_ends(monkeypatch, db_url):
     checks = Checks(monkeypatch, db_url, LEADER)
-    checks.state[live.REDRAW_VERSION_KEY] = 41
+    turn = live.redraw_turns().take()
+    checks.state[live.REDRAW_KEY] = (41, turn)
     with pytest.raises(RuntimeError), live.live_redraw():
         assert session.data_version() == 41
-        assert live.redraw_turns().busy()
+        assert live.redraw_turns().take() is None
         raise RuntimeError("a rerun or a stop ends a run by an exception")
-    assert not live.redraw_turns().busy()
-    assert live.REDRAW_VERSION_KEY not in checks.state
+    assert live.REDRAW_KEY not in checks.state
+    assert live.redraw_turns().take() is not None
+
+
+def test_a_turn_whose_redraw_never_came_lapses(monkeypatch):
+    monkeypatch.setattr(live, "TURN_LEASE_SECONDS", 0.1)
+    turns = live.RedrawTurns()
+    assert turns.take() is not None
+    assert turns.take() is None
+    assert turns.take(wait=1.0) is not None, "the lapsed turn is free again"
 
 
 def test_a_person_s_own_run_takes_no_live_turn(monkeypatch, db_url):
     Checks(monkeypatch, db_url, LEADER)
     drawn_at = session.data_version()
     with live.live_redraw():
-        assert not live.redraw_turns().busy()
         assert session.data_version() == drawn_at
+        assert live.redraw_turns().take() is not None
 
 
 def test_a_check_ends_a_wall_screen_whose_link_was_revoked(monkeypatch, db_url):

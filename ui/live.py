@@ -9,22 +9,26 @@ many people are connected to one process and entries arrive several a second, as
 - **One version for every live page of a process at a time** (:func:`shared_version`): the checks of one process
   read the version at most every :data:`SHARED_VERSION_SECONDS`, so the pages they redraw within that moment read
   the same cached figures and charts instead of each computing them for an entry of its own.
-- **Live redraws take turns** (:class:`RedrawTurns`): while :data:`REDRAWS_AT_ONCE` live redraws are running in
-  the process, a check that found new data lets its page be and asks again at its next check. A person's own
-  run (a save, a move to another page) never waits for one: it competes with at most that many redraws for the
-  process's Python, rather than with every page that follows the data.
+- **Live redraws take turns** (:class:`RedrawTurns`): at most :data:`REDRAWS_AT_ONCE` run in the process at a
+  time. A wall's check waits for the next turn (within its check interval: a TV has nobody to answer); any other
+  page's check does not wait, and lets its page be until its next check, so that a leader's own click is never
+  held up behind it. A person's own run (a save, a move to another page) never waits for a turn: it competes
+  with at most that many redraws for the process's Python, rather than with every page that follows the
+  data.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
 
 from data_layer import db, settings
-from ui.session import DATA_VERSION_KEY, data_version, engine, session_revoked
+from ui.session import DATA_VERSION_KEY, actor, data_version, engine, session_revoked
 
 SHARED_VERSION_SECONDS = 0.5
 """How old the data version a live check compares with may be: half the default check interval, so that a new
@@ -32,32 +36,41 @@ entry is seen within one and a half checks, and a burst of entries is drawn at m
 REDRAWS_AT_ONCE = 1
 """Live redraws running at once in one app process. One process runs Python on one core at a time: a second
 redraw beside the first would finish neither sooner, and would halve again what a person's own run gets."""
-REDRAW_VERSION_KEY = "live_redraw_version"
-"""The shared version a check asked its page to be drawn at (see :func:`live_redraw`)."""
+TURN_LEASE_SECONDS = 10.0
+"""How long a turn taken by a check may wait for its redraw to give it back."""
+REDRAW_KEY = "live_redraw"
+"""The shared version a check asked its page to be drawn at, and the turn it took (see :func:`live_redraw`)."""
 
 
 class RedrawTurns:
-    """How many live redraws are running in this app process."""
+    """The turns of the live redraws of one app process: a check takes one before it asks for its page's redraw,
+    and the redraw gives it back when it ends. A turn not given back within :data:`TURN_LEASE_SECONDS` (its
+    session closed before the redraw began) lapses."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._running = 0
+        self._changed = threading.Condition()
+        self._taken: dict[str, float] = {}
 
-    def busy(self) -> bool:
-        """Whether :data:`REDRAWS_AT_ONCE` redraws are running already."""
-        with self._lock:
-            return self._running >= REDRAWS_AT_ONCE
+    def take(self, wait: float = 0.0) -> str | None:
+        """A turn (its key) if one is free now or within ``wait`` seconds, else ``None``. Waiting checks are
+        served in the order they came."""
+        deadline = time.monotonic() + wait
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                self._taken = {key: at for key, at in self._taken.items() if now - at < TURN_LEASE_SECONDS}
+                if len(self._taken) < REDRAWS_AT_ONCE:
+                    key = uuid.uuid4().hex
+                    self._taken[key] = now
+                    return key
+                if now >= deadline:
+                    return None
+                self._changed.wait(min(deadline, min(self._taken.values()) + TURN_LEASE_SECONDS) - now)
 
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        """One redraw, counted while it runs, however it ends (a rerun or a stop ends a run by an exception)."""
-        with self._lock:
-            self._running += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._running -= 1
+    def give_back(self, key: str) -> None:
+        with self._changed:
+            self._taken.pop(key, None)
+            self._changed.notify()
 
 
 @st.cache_resource(show_spinner=False)
@@ -101,19 +114,31 @@ def redraw_on_new_data() -> None:
     if session_revoked():
         st.rerun(scope="app")
     version = shared_version()
-    if version > data_version() and not redraw_turns().busy():
-        st.session_state[REDRAW_VERSION_KEY] = version
+    if version <= data_version():
+        return
+    turn = redraw_turns().take(wait=settings.LIVE_CHECK_SECONDS.value() if waits_for_a_turn() else 0.0)
+    if turn is not None:
+        st.session_state[REDRAW_KEY] = (version, turn)
         st.rerun(scope="app")
+
+
+def waits_for_a_turn() -> bool:
+    """Whether this page's check waits for a redraw turn: a wall's, which nobody touches."""
+    return actor().role == "wall"
 
 
 @contextmanager
 def live_redraw() -> Iterator[None]:
-    """Around a page's run: when a live check asked for it, draw the page at the check's shared version, counted
-    as one of the process's live redraws; any other run (a person's own) as it is."""
-    version = st.session_state.pop(REDRAW_VERSION_KEY, None)
-    if version is None:
+    """Around a page's run: when a live check asked for it, draw the page at the check's shared version and give
+    the check's turn back when the run ends, however it ends (a rerun or a stop ends a run by an exception); any
+    other run (a person's own) as it is."""
+    asked = st.session_state.pop(REDRAW_KEY, None)
+    if asked is None:
         yield
         return
+    version, turn = asked
     st.session_state[DATA_VERSION_KEY] = version
-    with redraw_turns().turn():
+    try:
         yield
+    finally:
+        redraw_turns().give_back(turn)
