@@ -83,6 +83,12 @@ def signs_out_when_idle(actor: Actor) -> bool:
     return actor.role != "wall"
 
 
+def waits_for_redraw_turn(actor: Actor) -> bool:
+    """Whether ``actor``'s live check waits for the process's next redraw turn (``ui/live.py``): a wall screen's,
+    which nobody touches; anyone else's does not, so that their own click is never held up behind it."""
+    return actor.role == "wall"
+
+
 def follows_live_data(actor: Actor, entries: str | None) -> bool:
     """Whether a page that shows figures is drawn again as soon as anything is entered, for ``actor``, when the
     page takes ``actor``'s entries of domain ``entries`` (``None``: it takes none). A page with a form the

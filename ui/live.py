@@ -28,6 +28,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from data_layer import db, settings
+from data_layer.permissions import waits_for_redraw_turn
 from ui.session import DATA_VERSION_KEY, actor, data_version, engine, session_revoked
 
 SHARED_VERSION_SECONDS = 0.5
@@ -109,22 +110,17 @@ def follow_live_data() -> None:
 
 def redraw_on_new_data() -> None:
     """One check of :func:`follow_live_data`: rerun the whole app if the session ended (which signs it out, as
-    :func:`begin_self_refresh` does), or if the shared version moved past the page's and no other live
-    redraw holds the process's turn."""
+    :func:`begin_self_refresh` does), or if the shared version moved past the page's and the check got a redraw
+    turn (a wall's check waits up to one check interval for it)."""
     if session_revoked():
         st.rerun(scope="app")
     version = shared_version()
     if version <= data_version():
         return
-    turn = redraw_turns().take(wait=settings.LIVE_CHECK_SECONDS.value() if waits_for_a_turn() else 0.0)
+    turn = redraw_turns().take(wait=settings.LIVE_CHECK_SECONDS.value() if waits_for_redraw_turn(actor()) else 0.0)
     if turn is not None:
         st.session_state[REDRAW_KEY] = (version, turn)
         st.rerun(scope="app")
-
-
-def waits_for_a_turn() -> bool:
-    """Whether this page's check waits for a redraw turn: a wall's, which nobody touches."""
-    return actor().role == "wall"
 
 
 @contextmanager

@@ -504,6 +504,13 @@ def trend_charts(day: date, days: int = TREND_DAYS, as_of: datetime | None = Non
     ]
 
 
+def _colour(colour: Spec | str) -> tuple[Spec, tuple[str, ...]]:
+    """A chart's colour (one colour, or an encoding by a field) as its encoding, and the field it reads."""
+    if isinstance(colour, dict):
+        return colour, (colour["field"],)
+    return {"value": colour}, ()
+
+
 def _bar_chart(
     rows: Sequence[Mapping[str, Any]],
     category: str,
@@ -515,7 +522,7 @@ def _bar_chart(
 ) -> Spec:
     """Bars of a count or an amount per category (largest first) on whole-number ticks; ``colour`` one colour
     or a colour encoding."""
-    colour_fields = (colour["field"],) if isinstance(colour, dict) else ()
+    colour_encoding, colour_fields = _colour(colour)
     return {
         "data": inline_data(rows, (category, value, *colour_fields)),
         "title": title,
@@ -524,7 +531,7 @@ def _bar_chart(
         "encoding": {
             "y": {"field": category, "type": "nominal", "sort": "-x", "title": None},
             "x": {"field": value, "type": "quantitative", "title": None, "axis": _count_axis()},
-            "color": colour if isinstance(colour, dict) else {"value": colour},
+            "color": colour_encoding,
             "tooltip": [
                 {"field": category, "type": "nominal"},
                 {"field": value, "type": "quantitative", "format": f",.{digits}f"},
@@ -544,7 +551,7 @@ def _share_chart(
 ) -> Spec:
     """Bars of ``part`` out of ``whole`` per category, drawn against 0–100 % of the whole, each with its
     numbers written beside it (1 / 120): one bed of 120 is a sliver, not a full bar."""
-    colour_fields = (colour["field"],) if isinstance(colour, dict) else ()
+    colour_encoding, colour_fields = _colour(colour)
     shares = [
         {
             **row,
@@ -567,7 +574,7 @@ def _share_chart(
         "mark": {"type": "bar"},
         "encoding": {
             **encoding,
-            "color": colour if isinstance(colour, dict) else {"value": colour},
+            "color": colour_encoding,
             "tooltip": [
                 {"field": category, "type": "nominal"},
                 {"field": "numbers", "type": "nominal"},
