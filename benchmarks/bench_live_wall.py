@@ -13,6 +13,11 @@ A writer commits a checkpoint count on the frozen day, which moves the wall's �
 that moment less the moment the commit returned, for every wall and every entry (``BENCH_LIVE_ENTRIES``, default 10, a
 few seconds apart).
 
+A command post's walls are TVs that each draw their own: twenty Chromium tabs on this machine's two cores measure
+the cores more than the server. So a third run (``BENCH_MIXED_WALLS``, default ``4+16``) opens 20 walls on the
+server as a command post does, 4 of them in Chromium and 16 that speak Streamlit's protocol (:class:`ProtocolWall`,
+which draws nothing): the server serves all 20, and the browsers that draw share the cores as 4 TVs would.
+
 Idle cost: with the walls open and nothing entered, the server's CPU time (``/proc``) over ``BENCH_IDLE_SECONDS``
 (default 30), against the same server with no wall open, divided by the walls: the share of one core an idle wall
 costs. The load average is noted, since the browsers share the machine's two cores with the server.
@@ -68,6 +73,10 @@ SEEN_AT = (
     "})"
 )
 """Resolves with the moment (``Date.now()``) the tile first shows ``expected``, looking every 20 ms."""
+MIXED_WALLS = [
+    tuple(int(part) for part in mix.split("+")) for mix in os.environ.get("BENCH_MIXED_WALLS", "4+16").split(",") if mix
+]
+"""Runs of walls in Chromium beside walls that speak the protocol: (in Chromium, beside them)."""
 PROTOCOL_WALLS = [int(count) for count in os.environ.get("BENCH_PROTOCOL_WALLS", "20").split(",") if count]
 WALL_QUERY = f"kiosk=1&lang=zh&device={WALL_TOKEN}"
 
@@ -151,11 +160,15 @@ def servers_cpu(servers: list) -> float:
     return sum(cpu_seconds(server.pid) for server in servers)
 
 
-async def measure(url: str, store: str, count: int, first_minute: int) -> dict:
+async def measure(url: str, store: str, count: int, first_minute: int, beside: int = 0) -> dict:
+    """``count`` kiosk walls in Chromium, and ``beside`` walls that speak the protocol on the same servers: the
+    idle server CPU per wall and, for every wall, each entry's commit to its figure (on screen in Chromium,
+    received by a protocol wall)."""
     from playwright.async_api import async_playwright
 
     engine = connect(url)
     latencies: list[float] = []
+    on_screen: list[float] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         with ExitStack() as stack:
@@ -166,6 +179,11 @@ async def measure(url: str, store: str, count: int, first_minute: int) -> dict:
             await asyncio.sleep(IDLE_SECONDS)
             bare = (servers_cpu(servers) - before) / IDLE_SECONDS
             pages = await open_walls(browser, ports, count)
+            walls = [ProtocolWall(ports[number % len(ports)]) for number in range(beside)]
+            for wall in walls:
+                await wall.open()
+                await wall.run(page="")
+            following = [asyncio.ensure_future(wall.follow()) for wall in walls]
             await asyncio.sleep(5)
             before, load_before = servers_cpu(servers), os.getloadavg()[0]
             await asyncio.sleep(IDLE_SECONDS)
@@ -178,16 +196,25 @@ async def measure(url: str, store: str, count: int, first_minute: int) -> dict:
                 await asyncio.sleep(0.2)
                 committed = enter(engine, first_minute + entry, persons)
                 seen = await asyncio.wait_for(asyncio.gather(*watching), timeout=120)
-                latencies += [moment / 1000 - committed for moment in seen]
+                received = await asyncio.wait_for(asyncio.gather(*(wall.shows(total) for wall in walls)), timeout=120)
+                on_screen += [moment / 1000 - committed for moment in seen]
+                latencies += [moment / 1000 - committed for moment in seen] + [
+                    moment - committed for moment in received
+                ]
                 await asyncio.sleep(2)
             load = os.getloadavg()
+            for wall in walls:
+                await wall.close()
+            await asyncio.gather(*following, return_exceptions=True)
         await browser.close()
     engine.dispose()
     return {
-        **latency_figures(store, count, latencies),
+        **latency_figures(store, count + beside, latencies),
+        "in_chromium": count,
+        "on_screen_p95_s": percentile(on_screen, 0.95),
         "server_cpu_no_wall": bare,
         "server_cpu_idle_walls": idle,
-        "idle_cpu_per_wall": (idle - bare) / count,
+        "idle_cpu_per_wall": (idle - bare) / (count + beside),
         "load_average_idle": load_before,
         "load_average": load,
     }
@@ -243,24 +270,26 @@ def store_url(store: str) -> str:
 def main() -> None:
     freeze_clock()
     runs, protocol = [], []
+    mixes = [(count, 0) for count in WALLS] + MIXED_WALLS
     for store in STORES:
         if store == "postgresql" and not pg_available():
             line("PostgreSQL: no server answers; the live wall over two app processes is not measured")
             continue
         url = store_url(store)
         for number, count in enumerate(PROTOCOL_WALLS):
-            result = asyncio.run(measure_protocol(url, store, count, first_minute=(len(WALLS) + number) * ENTRIES))
+            result = asyncio.run(measure_protocol(url, store, count, first_minute=(len(mixes) + number) * ENTRIES))
             protocol.append(result)
             line(
                 f"{store}, {result['processes']} app process(es), {count} protocol walls: commit → figure received "
                 f"by every wall p50 {result['p50_s']:.2f} s, p95 {result['p95_s']:.2f} s, max {result['max_s']:.2f} s; "
                 f"server CPU {result['server_cpu']:.0%} of a core; load average {result['load_average'][0]:.1f}"
             )
-        for number, count in enumerate(WALLS):
-            result = asyncio.run(measure(url, store, count, first_minute=number * ENTRIES))
+        for number, (count, beside) in enumerate(mixes):
+            result = asyncio.run(measure(url, store, count, first_minute=number * ENTRIES, beside=beside))
             runs.append(result)
             line(
-                f"{store}, {result['processes']} app process(es), {count} walls: commit → figure on every wall "
+                f"{store}, {result['processes']} app process(es), {result['walls']} walls ({count} in Chromium): "
+                f"commit → figure on every wall (on screen p95 {result['on_screen_p95_s']:.2f} s) "
                 f"p50 {result['p50_s']:.2f} s, p95 {result['p95_s']:.2f} s, max {result['max_s']:.2f} s "
                 f"(target p95 ≤ 2 s); idle server CPU {result['server_cpu_idle_walls']:.1%} of a core with the "
                 f"walls open, {result['server_cpu_no_wall']:.1%} without: {result['idle_cpu_per_wall']:.2%} a wall "

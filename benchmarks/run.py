@@ -186,6 +186,21 @@ class Part:
         return f"<!-- make bench-{self.name} writes up to here -->"
 
 
+def render_part(part: Part) -> int:
+    """Write ``part``'s section of the report again from its benchmarks' last figures (``NAME --render``): after
+    one of them was run alone (``python -m benchmarks.bench_kiosk_soak`` with ``BENCH_SOAK_FULL=1``, say), or
+    the notes in ``benchmarks/NOTES.md`` were edited, without measuring the others again."""
+    results = {
+        name: json.loads((RESULTS_DIR / f"{name}.json").read_text())
+        for name in part.results
+        if (RESULTS_DIR / f"{name}.json").exists()
+    }
+    section = part_section(part, results, None, [])
+    REPORT.write_text(with_section(REPORT.read_text(encoding="utf-8"), part, section), encoding="utf-8")
+    print(f"== wrote its section of {REPORT.relative_to(ROOT)} from the last figures of {', '.join(results)}")
+    return 0
+
+
 def main_part(part: Part) -> int:
     """Run ``part``'s benchmarks one after the other and write their section of the report."""
     started = time.perf_counter()
@@ -233,15 +248,25 @@ def with_section(report: str, part: Part, section: str) -> str:
     return f"{report.rstrip()}\n\n{section}\n"
 
 
-def part_section(part: Part, results: dict, total: float, failures: list[str]) -> str:
+def part_section(part: Part, results: dict, total: float | None, failures: list[str]) -> str:
+    """``part``'s section: how and when it was written, then its figures; ``total`` None when it was written from
+    the last figures of its benchmarks (:func:`render_part`), each of which says when it was measured."""
+    written = f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
+    how = (
+        f"Written by `make bench-{part.name}` on {written} in {total:.0f} s"
+        + "".join(f", {name}={os.environ[name]}" for name in part.sizes if name in os.environ)
+        + f"; load average at the end {', '.join(f'{value:.1f}' for value in os.getloadavg())} "
+        "(the machine's two cores may be shared with other work)."
+        if total is not None
+        else f"Written on {written} by `python -m benchmarks.run {part.name} --render` from the last figures of "
+        f"its benchmarks ({', '.join(f'`{name}`' for name in part.benchmarks)}), each run on its own on this machine "
+        "beforehand."
+    )
     lines = [
         part.start,
         f"## {part.title} (`make bench-{part.name}`)",
         "",
-        f"Written by `make bench-{part.name}` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} in {total:.0f} s"
-        + "".join(f", {name}={os.environ[name]}" for name in part.sizes if name in os.environ)
-        + f"; load average at the end {', '.join(f'{value:.1f}' for value in os.getloadavg())} "
-        "(the machine's two cores may be shared with other work).",
+        how,
         "",
         *([f"**Failed in this run:** {', '.join(failures)} (see `benchmarks/out/logs/`).", ""] if failures else []),
         *part.lines(results, read_notes()),
@@ -272,6 +297,14 @@ def protocol_wall_lines(runs: list[dict]) -> list[str]:
     ]
 
 
+def _walls_cell(run: dict) -> str:
+    """The walls of a live-wall run, and how many of them Chromium drew, with their own p95, when not all."""
+    in_chromium = run.get("in_chromium", run["walls"])
+    if in_chromium == run["walls"]:
+        return str(run["walls"])
+    return f"{run['walls']} ({in_chromium} in Chromium: p95 {run['on_screen_p95_s']:.2f} s)"
+
+
 def live_lines(results: dict, notes: dict[str, str]) -> list[str]:
     """The live wall (commit → figure on every wall, idle CPU per wall) and the kiosk soak, each target once, with
     the notes on each from ``benchmarks/NOTES.md``."""
@@ -285,7 +318,7 @@ def live_lines(results: dict, notes: dict[str, str]) -> list[str]:
             "open | without | per idle wall | target ≤ 1 % of a core | load average (1 min) |",
             "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|",
             *[
-                f"| {run.get('store', 'sqlite')} | {run.get('processes', 1)} | {run['walls']} | {run['entries']} | "
+                f"| {run.get('store', 'sqlite')} | {run.get('processes', 1)} | {_walls_cell(run)} | {run['entries']} | "
                 f"{run['p50_s']:.2f} s | {run['p95_s']:.2f} s | "
                 f"{run['max_s']:.2f} s | {verdict(run['p95_s'], 2)} | {run['server_cpu_idle_walls']:.1%} | "
                 f"{run['server_cpu_no_wall']:.1%} | {run['idle_cpu_per_wall']:.2%} | "
@@ -294,7 +327,9 @@ def live_lines(results: dict, notes: dict[str, str]) -> list[str]:
             ],
             "",
             f"Idle CPU over {live['idle_seconds']:g} s with nothing entered (`/proc` of the server processes). "
-            "The browsers drawing the walls share the two cores with the server.",
+            "The browsers drawing the walls share the two cores with the server. A row of walls of which only some "
+            "are in Chromium has the others speak Streamlit's protocol (below) on the same server: the server serves "
+            "them all, and the latency is each wall's, on screen for the browsers (their own p95 in brackets).",
             "",
             *protocol_wall_lines(live.get("protocol_runs", [])),
             *([notes["live_wall"], ""] if "live_wall" in notes else []),
@@ -781,4 +816,7 @@ which needs the machine to itself."""
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--only"]:
         sys.exit(only(sys.argv[2]))
-    sys.exit(main_part(PARTS[sys.argv[1]]) if sys.argv[1:2] and sys.argv[1] in PARTS else main())
+    if sys.argv[1:2] and sys.argv[1] in PARTS:
+        part = PARTS[sys.argv[1]]
+        sys.exit(render_part(part) if sys.argv[2:] == ["--render"] else main_part(part))
+    sys.exit(main())

@@ -4,6 +4,8 @@ durability settings named. No benchmark is run: the figures are made up."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from benchmarks import run as report
@@ -253,3 +255,33 @@ def test_the_live_part_gives_the_servers_part_apart_from_the_browsers():
     lines = report.live_lines({"live_wall": live}, {})
     assert "| postgresql | 2 | 20 | 10 | 0.50 s | 4.00 s | 1.80 s | **missed** (2.0× the target) |" in "\n".join(lines)
     assert "| sqlite | 1 | 20 | 10 | 0.50 s | 1.50 s | 1.80 s | met | 60% | 3.0 |" in lines
+
+
+def test_a_live_run_with_walls_beside_the_browsers_names_how_many_chromium_drew_and_their_own_p95():
+    run = {"store": "sqlite", "processes": 1, "walls": 20, "entries": 10, "p50_s": 0.5, "p95_s": 1.2, "max_s": 1.8}
+    idle = {"server_cpu_no_wall": 0.0, "server_cpu_idle_walls": 0.1, "idle_cpu_per_wall": 0.005}
+    mixed = {**run, **idle, "in_chromium": 4, "on_screen_p95_s": 1.6, "load_average": (3.0, 2.0, 1.0)}
+    lines = "\n".join(report.live_lines({"live_wall": {"runs": [mixed], "idle_seconds": 30}}, {}))
+    assert "| sqlite | 1 | 20 (4 in Chromium: p95 1.60 s) | 10 | 0.50 s | 1.20 s | 1.80 s | met |" in lines
+
+
+def test_a_part_written_again_from_its_last_figures_keeps_the_rest_of_the_report(tmp_path, monkeypatch):
+    results = tmp_path / "results"
+    results.mkdir()
+    soak = {"first_hour": {"heap_mib": 20.0, "nodes": 900}, "end": {"heap_mib": 21.0, "nodes": 900}}
+    soak |= {"equivalent_hours": 24.0, "clock_redraws": 720, "write_seconds": 10, "full": True}
+    soak |= {"heap_ratio": 1.05, "heap_mib_per_hour": 0.04, "nodes_ratio": 1.0, "nodes_per_hour": 0}
+    (results / "kiosk_soak.json").write_text(json.dumps(soak))
+    part = report.PARTS["live"]
+    written = tmp_path / "RESULTS.md"
+    written.write_text(
+        f"# Results\n\nmake bench's figures\n\n{part.start}\nold figures\n{part.end}\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(report, "RESULTS_DIR", results)
+    monkeypatch.setattr(report, "REPORT", written)
+    monkeypatch.setattr(report, "ROOT", tmp_path)
+    assert report.render_part(part) == 0
+    text = written.read_text(encoding="utf-8")
+    assert text.startswith("# Results\n\nmake bench's figures\n\n") and "old figures" not in text
+    assert "the full 24 hours" in text and "| JS heap (after a GC) | 20.0 MiB | 21.0 MiB | 1.05× | met |" in text
+    assert "`python -m benchmarks.run live --render`" in text

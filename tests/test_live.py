@@ -7,13 +7,15 @@ from __future__ import annotations
 import re
 import threading
 import time
+from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from data_layer import users
-from data_layer.db import Actor, connect, perform
-from support import ROOT
+from data_layer import changes, checkpoints, clock, users
+from data_layer.db import Actor, connect, load_schema, metadata, perform
+from support import ROOT, ago, register_person
 from ui import live, navigation, session
 
 ADMIN = Actor("admin-test", "admin")
@@ -51,14 +53,28 @@ class Checks:
         monkeypatch.setattr(live, "redraw_turns", lambda: turns)
         session.note_data_version()
 
-    def check(self) -> list[str]:
+    def check(self, domain: str | None = None) -> list[str]:
+        """One check of a page of ``domain`` (the whole picture when None); the reruns it asked for."""
         self.reruns.clear()
-        live.redraw_on_new_data()
+        live.redraw_on_new_data(domain)
         return list(self.reruns)
 
     def half_a_second_later(self) -> None:
         """The process's shared version is read again at the next check."""
         live._shared_version.clear()
+
+
+def new_checkpoint(engine) -> int:
+    return perform(engine, ADMIN, checkpoints.add_checkpoint, {"name": "东门", "grid": "第一网格", "kind": "road"})
+
+
+def count_entered(engine, checkpoint: int) -> int:
+    """A count of the last hour at ``checkpoint``: an entry in the checkpoints' ledger."""
+    now = clock.now().replace(second=0, microsecond=0)
+    entry = {"checkpoint": checkpoint, "period_start": now - timedelta(hours=1), "period_end": now}
+    return perform(
+        engine, ADMIN, checkpoints.add_count, {**entry, "persons": 9, "vehicles": 1, "fever": 0, "turned_back": 0}
+    )
 
 
 @pytest.mark.parametrize("page", navigation.PAGES, ids=lambda page: page.url_path)
@@ -102,6 +118,66 @@ def test_the_checks_of_a_process_share_one_version_for_half_a_second(monkeypatch
     assert checks.check() == ["app"]
     version, _turn = checks.state[live.REDRAW_KEY]
     assert version == live.shared_version()
+
+
+def test_a_domain_page_passes_over_another_domain_s_entries_and_is_drawn_again_for_its_own(monkeypatch, db_url):
+    engine = connect(db_url)
+    gate = new_checkpoint(engine)
+    checks = Checks(monkeypatch, db_url, LEADER)
+    count_entered(engine, gate)
+    checks.half_a_second_later()
+    assert checks.check("quarantine") == [], "a count changes nothing the quarantine page shows"
+    assert checks.state[live.CHECKED_KEY] == live.shared_version(), "the next check starts from this version"
+    register_person(engine, ADMIN, 1, ago(1))
+    checks.half_a_second_later()
+    assert checks.check("quarantine") == ["app"]
+
+
+def test_a_domain_page_is_drawn_again_for_another_domain_s_master_data_and_for_a_setting(monkeypatch, db_url):
+    engine = connect(db_url)
+    checks = Checks(monkeypatch, db_url, LEADER)
+    new_checkpoint(engine)
+    checks.half_a_second_later()
+    assert checks.check("supplies") == ["app"], "a supply issue names the checkpoint it went to"
+    with live.live_redraw():
+        pass
+    perform(engine, ADMIN, users.create_user, "zhang", "clerk", "clerk-password-1")
+    checks.half_a_second_later()
+    assert checks.check("enterprises") == ["app"], "a write no domain declares counts for every page"
+
+
+@pytest.mark.parametrize("domain", ["checkpoints", None], ids=["its domain's page", "the whole picture"])
+def test_a_count_draws_the_checkpoints_page_and_the_whole_picture_again(monkeypatch, db_url, domain):
+    engine = connect(db_url)
+    gate = new_checkpoint(engine)
+    checks = Checks(monkeypatch, db_url, WALL)
+    count_entered(engine, gate)
+    checks.half_a_second_later()
+    assert checks.check(domain) == ["app"]
+
+
+def test_each_domain_passes_over_exactly_the_ledgers_the_other_domains_declare():
+    load_schema()
+    ledgers = {domain: changes.ledger_tables(domain) for domain in users.DOMAINS}
+    assert all(ledgers.values()), "every domain declares ledgers"
+    every_ledger = frozenset().union(*ledgers.values())
+    assert sum(map(len, ledgers.values())) == len(every_ledger), "no table in two domains"
+    assert every_ledger.isdisjoint(users.UNIT_TABLES.values()), "master data counts for every page"
+    assert every_ledger.isdisjoint({"users", "settings", "audit_log"})
+    assert every_ledger <= set(metadata.tables)
+    for domain in users.DOMAINS:
+        assert changes.passed_over_by(domain) == frozenset().union(*(ledgers[d] for d in users.DOMAINS if d != domain))
+    assert changes.passed_over_by(None) == frozenset()
+
+
+def test_a_write_under_a_name_no_domain_declares_changes_every_page(db_url):
+    engine = connect(db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(changes.audit_log).values(at=clock.now(), username="x", action="a", table_name="store"))
+        version = conn.execute(sa.select(sa.func.max(changes.audit_log.c.id))).scalar_one()
+    with engine.connect() as conn:
+        assert all(changes.changed_for(conn, domain, version - 1, version) for domain in (*users.DOMAINS, None))
+        assert not changes.changed_for(conn, None, version, version), "nothing after the newest version"
 
 
 def test_a_leader_s_check_that_finds_every_turn_taken_lets_the_page_be_until_its_next_check(monkeypatch, db_url):

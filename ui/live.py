@@ -6,6 +6,9 @@ the one its page was drawn with, and reruns the whole app when it moved. Two rul
 many people are connected to one process and entries arrive several a second, as at shift change
 (``benchmarks/bench_sessions.py``):
 
+- **A page is drawn again for what it shows** (:mod:`data_layer.changes`): a domain's page passes over the
+  other domains' entries, so the counts of a shift change redraw the checkpoints page and the wall, not the
+  quarantine page a leader has open.
 - **One version for every live page of a process at a time** (:func:`shared_version`): the checks of one process
   read the version at most every :data:`SHARED_VERSION_SECONDS`, so the pages they redraw within that moment read
   the same cached figures and charts instead of each computing them for an entry of its own.
@@ -27,7 +30,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from data_layer import db, settings
+from data_layer import changes, db, settings
 from data_layer.permissions import waits_for_redraw_turn
 from ui.session import DATA_VERSION_KEY, actor, data_version, engine, session_revoked
 
@@ -39,6 +42,8 @@ REDRAWS_AT_ONCE = 1
 redraw beside the first would finish neither sooner, and would halve again what a person's own run gets."""
 TURN_LEASE_SECONDS = 10.0
 """How long a turn taken by a check may wait for its redraw to give it back."""
+CHECKED_KEY = "live_checked"
+"""The newest data version at which the page's live check found nothing new that the page shows."""
 REDRAW_KEY = "live_redraw"
 """The shared version a check asked its page to be drawn at, and the turn it took (see :func:`live_redraw`)."""
 
@@ -102,25 +107,38 @@ def begin_self_refresh() -> None:
     st.session_state[DATA_VERSION_KEY] = max(shared_version(), data_version())
 
 
-def follow_live_data() -> None:
-    """Draw the page again as soon as anything is entered: every ``COMMAND_POST_LIVE_CHECK_SECONDS`` a fragment
-    that draws nothing runs :func:`redraw_on_new_data`. An unchanged store costs a cached look-up a check."""
-    st.fragment(run_every=settings.LIVE_CHECK_SECONDS.value())(redraw_on_new_data)()
+def follow_live_data(domain: str | None = None) -> None:
+    """Draw the page again as soon as anything it shows is entered (anything at all for the whole picture,
+    ``domain`` None): every ``COMMAND_POST_LIVE_CHECK_SECONDS`` a fragment that draws nothing runs
+    :func:`redraw_on_new_data`. An unchanged store costs a cached look-up a check."""
+    st.fragment(run_every=settings.LIVE_CHECK_SECONDS.value())(redraw_on_new_data)(domain)
 
 
-def redraw_on_new_data() -> None:
+def redraw_on_new_data(domain: str | None = None) -> None:
     """One check of :func:`follow_live_data`: rerun the whole app if the session ended (which signs it out, as
-    :func:`begin_self_refresh` does), or if the shared version moved past the page's and the check got a redraw
-    turn (a wall's check waits up to one check interval for it)."""
+    :func:`begin_self_refresh` does), or if the shared version moved past the page's with a write the page
+    shows and the check got a redraw turn (a wall's check waits up to one check interval for it)."""
     if session_revoked():
         st.rerun(scope="app")
     version = shared_version()
-    if version <= data_version():
+    seen = max(data_version(), st.session_state.get(CHECKED_KEY, 0))
+    if version <= seen:
+        return
+    if not _changed_for(db.database_url(), domain, seen, version):
+        st.session_state[CHECKED_KEY] = version
         return
     turn = redraw_turns().take(wait=settings.LIVE_CHECK_SECONDS.value() if waits_for_redraw_turn(actor()) else 0.0)
     if turn is not None:
         st.session_state[REDRAW_KEY] = (version, turn)
         st.rerun(scope="app")
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _changed_for(url: str, domain: str | None, after: int, upto: int) -> bool:
+    """:func:`data_layer.changes.changed_for`, asked once by the checks of every page of a domain drawn at the
+    same version."""
+    with engine().connect() as conn:
+        return changes.changed_for(conn, domain, after, upto)
 
 
 @contextmanager

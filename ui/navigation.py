@@ -40,7 +40,8 @@ class PageEntry:
     live: bool = False
     """The page shows figures that are drawn again as soon as anything is entered (:func:`follows_live_data`)."""
     entries: str | None = None
-    """The domain whose entries the page's forms take, for those who may write them."""
+    """The domain whose entries the page's forms take, for those who may write them, and whose figures it shows:
+    its live redraws pass over the other domains' entries (:mod:`data_layer.changes`)."""
 
 
 DOMAIN_ROLES = ("admin", "leader", "clerk")
@@ -123,7 +124,7 @@ def guard(url_path: str) -> None:
     entry = page_entry(url_path)
     if may_use(role, entry):
         if follows_live_data(actor(), entry):
-            follow_live_data()
+            follow_live_data(entry.entries)
         return
     if role in ROLES:
         refusal_page()
