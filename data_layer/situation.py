@@ -73,7 +73,7 @@ def alerts(
     """Everything on ``day`` that a leader must act on, most urgent first.
 
     ``briefing`` is ``day``'s briefing (:func:`data_layer.briefing.build_briefing`) when the caller holds it
-    already, as the pages do: the alerts then read its figures instead of computing the day's figures again.
+    already, as the briefing does: the alerts then read its figures instead of computing the day's figures again.
     ``as_of`` is the moment an unfinished day stands at (:func:`data_layer.clock.figures_moment` of ``day``
     unless given: a cached read passes it, since silence grows while the data stays the same); checkpoints silent
     at it are an alert (:func:`_silence_alerts`), which a day that is over has not.

@@ -152,9 +152,11 @@ def show_header(report_day: date, as_of: datetime | None, rendered_at: str) -> N
     )
 
 
-def show_alerts(report_day: date, figures: dict, as_of: datetime | None) -> None:
+def show_alerts(report_day: date, as_of: datetime | None) -> None:
+    """The day's alerts, read by the day and the moment alone: handed the day's figures, the cached read would
+    hash them at every redraw of every wall, a fifth of a redraw, where the process reads them once a version."""
     st.subheader(t("wall.alerts"))
-    found = read(situation.alerts, report_day, figures, as_of)
+    found = read(situation.alerts, report_day, None, as_of)
     if found:
         st.html("".join(wall.alert_html(alert) for alert in found[: wall.MAX_ALERTS]))
     else:
@@ -188,7 +190,7 @@ def wall_screen() -> None:
             specs = wall.chart_specs(wall.detail_charts, view, report_day)
             wall.draw_charts(specs, per_row=len(specs), widths=wall.DETAIL_WIDTHS.get(view))
     with side:
-        show_alerts(report_day, today, as_of)
+        show_alerts(report_day, as_of)
     wall.staleness_watch(clock.now().strftime("%H:%M:%S"))
 
 
