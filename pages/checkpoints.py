@@ -26,7 +26,7 @@ from data_layer.db import Actor
 from data_layer.i18n import format_day, format_moment
 from data_layer.markdown import plain
 from data_layer.permissions import is_admin, may_view, may_write
-from ui.charts import draw_chart
+from ui.charts import draw_chart, once_per_version
 from ui.checkpoints import (
     LAST_CHECKPOINT_KEY,
     checkpoint_map,
@@ -133,6 +133,13 @@ def checkpoint_table_view(rows: list[dict]) -> None:
 
 def hourly_chart(day: date) -> None:
     """People and vehicles per hour of the day, each entry spread over its period."""
+    draw_chart(hourly_spec(day), width="stretch")
+    st.caption(t("checkpoints.page.hourly_note"))
+
+
+@once_per_version
+def hourly_spec(day: date) -> alt.Chart:
+    """The chart of :func:`hourly_chart`."""
     rows = read(hourly_throughput, day)
     long = pd.DataFrame(
         [
@@ -142,7 +149,7 @@ def hourly_chart(day: date) -> None:
         ]
     )
     names = [figure_name("persons"), figure_name("vehicles")]
-    chart = (
+    return (
         alt.Chart(long)
         .mark_bar()
         .encode(
@@ -164,30 +171,33 @@ def hourly_chart(day: date) -> None:
         )
         .properties(height=280)
     )
-    draw_chart(chart, width="stretch")
-    st.caption(t("checkpoints.page.hourly_note"))
 
 
 def trend_charts(day: date) -> None:
     """One small chart per figure for the last 14 days; fever in red."""
-    rows = read(daily_trend, day, TREND_DAYS)
     columns = st.columns(2)
     for position, name in enumerate(COUNT_FIELDS):
-        frame = pd.DataFrame({"day": [row["day"].isoformat() for row in rows], "value": [row[name] for row in rows]})
-        chart = (
-            alt.Chart(frame, title=figure_name(name))
-            .mark_line(point=True, color=CHART_COLOURS[name], strokeWidth=2.5)
-            .encode(
-                x=alt.X("day:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0)),
-                y=alt.Y("value:Q", title=None),
-                tooltip=[
-                    alt.Tooltip("day:T", title=t("checkpoints.field.day"), format="%Y-%m-%d"),
-                    alt.Tooltip("value:Q", title=figure_name(name), format=","),
-                ],
-            )
-            .properties(height=200)
+        draw_chart(trend_spec(day, name), columns[position % 2], width="stretch")
+
+
+@once_per_version
+def trend_spec(day: date, name: str) -> alt.Chart:
+    """The chart of ``name`` in :func:`trend_charts`."""
+    rows = read(daily_trend, day, TREND_DAYS)
+    frame = pd.DataFrame({"day": [row["day"].isoformat() for row in rows], "value": [row[name] for row in rows]})
+    return (
+        alt.Chart(frame, title=figure_name(name))
+        .mark_line(point=True, color=CHART_COLOURS[name], strokeWidth=2.5)
+        .encode(
+            x=alt.X("day:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0)),
+            y=alt.Y("value:Q", title=None),
+            tooltip=[
+                alt.Tooltip("day:T", title=t("checkpoints.field.day"), format="%Y-%m-%d"),
+                alt.Tooltip("value:Q", title=figure_name(name), format=","),
+            ],
         )
-        draw_chart(chart, columns[position % 2], width="stretch")
+        .properties(height=200)
+    )
 
 
 def overview_tab(day: date) -> None:

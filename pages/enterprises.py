@@ -10,7 +10,7 @@ community's registry ledger (design §4.4, §8).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
 import altair as alt
@@ -43,7 +43,7 @@ from data_layer.i18n import format_moment
 from data_layer.markdown import plain
 from data_layer.permissions import may_view, may_write
 from data_layer.rectification_notice import NOTICE_LANGUAGE, notice_number, rectification_notice
-from ui.charts import draw_chart
+from ui.charts import draw_chart, once_per_version
 from ui.colours import REOPEN_AHEAD_COLOUR, REOPEN_LAG_COLOUR, REOPEN_TREND_COLOUR
 from ui.common import number, report_day
 from ui.enterprises import (
@@ -151,14 +151,17 @@ def chart_height(bars: int) -> int:
     return BAR_CHART_BASE + BAR_HEIGHT * bars
 
 
-def rate_chart(
-    rows: Sequence[Mapping[str, object]], overall: float, title: str, label: Callable[[str], str] = str
-) -> None:
-    """Reopen rate per group as horizontal bars, the laggards on top; groups below the overall rate in amber.
+@once_per_version
+def rate_spec(day: date, grouping: str, overall: float) -> alt.LayerChart:
+    """Reopen rate per group of ``grouping`` as horizontal bars, the laggards on top; groups below the overall rate
+    in amber.
 
     Each bar carries its rate and how many lag behind, written inside the bar's
     start (dark on a long bar, light where the bar is too short to hold it).
     """
+    rows = read(reopen_rates_by_grouping, day)[grouping]
+    label = code if grouping == "kind" else str
+    title = field(grouping)
     frame = pd.DataFrame(
         {
             "group": [label(row["group"]) for row in rows],
@@ -191,26 +194,24 @@ def rate_chart(
     labels = base.mark_text(align="left", dx=6, fontWeight="bold").encode(
         x=alt.value(0), text="label:N", color=alt.Color("ink:N", scale=None)
     )
-    draw_chart(bars + labels, width="stretch", height=chart_height(len(frame)))
+    return bars + labels
 
 
 def rates_section(day: date, overall: float) -> None:
     """Reopen rate by kind, by sector and by grid, each sorted so that the groups lagging most come first."""
     st.subheader(t("enterprises.page.rates_title"))
     st.caption(t("enterprises.page.rates_note", rate=percent(overall)))
-    labels = {"kind": code, "sector": str, "grid": str}
     rates = read(reopen_rates_by_grouping, day)
     for column, grouping in zip(st.columns(len(GROUPINGS)), GROUPINGS, strict=True):
-        with column:
-            rate_chart(rates[grouping], overall, field(grouping), labels[grouping])
+        height = chart_height(len(rates[grouping]))
+        draw_chart(rate_spec(day, grouping, overall), column, width="stretch", height=height)
 
 
-def reasons_section(day: date, today: Mapping[str, object], who: Actor) -> None:
-    """Why the rest have not reopened: counts by reason, then the list of laggards with their reason."""
-    st.subheader(t("enterprises.page.reasons_title"))
-    reasons = sorted(today["by_reason"].items(), key=lambda pair: -pair[1])
+@once_per_version
+def reasons_spec(reasons: tuple[tuple[str, int], ...]) -> alt.Chart:
+    """The enterprises not reopened, counted by ``reasons`` (reason, count; most first), as bars."""
     frame = pd.DataFrame({"reason": [code(reason) for reason, _ in reasons], "count": [count for _, count in reasons]})
-    chart = (
+    return (
         alt.Chart(frame)
         .mark_bar(color=REASON_COLOUR)
         .encode(
@@ -222,9 +223,15 @@ def reasons_section(day: date, today: Mapping[str, object], who: Actor) -> None:
             ],
         )
     )
+
+
+def reasons_section(day: date, today: Mapping[str, object], who: Actor) -> None:
+    """Why the rest have not reopened: counts by reason, then the list of laggards with their reason."""
+    st.subheader(t("enterprises.page.reasons_title"))
+    reasons = tuple(sorted(today["by_reason"].items(), key=lambda pair: -pair[1]))
     chart_column, list_column = st.columns([2, 3])
     with chart_column:
-        draw_chart(chart, width="stretch", height=chart_height(len(frame)))
+        draw_chart(reasons_spec(reasons), width="stretch", height=chart_height(len(reasons)))
         st.caption(t("enterprises.page.reasons_note", statuses=codes_text(("not_reopened", "suspended"))))
     with list_column:
         lagging = read(registry, day, None, REGISTRY_LIMIT, LAGGING_STATUSES, who)
@@ -246,6 +253,12 @@ def reasons_section(day: date, today: Mapping[str, object], who: Actor) -> None:
 
 def trend_section(day: date) -> None:
     st.subheader(t("enterprises.page.trend_title", days=TREND_DAYS))
+    draw_chart(trend_spec(day), width="stretch", height=TREND_HEIGHT)
+
+
+@once_per_version
+def trend_spec(day: date) -> alt.Chart:
+    """The reopen rate over the last :data:`TREND_DAYS` days."""
     rows = read(reopen_trend, day, TREND_DAYS)
     frame = pd.DataFrame(
         {
@@ -255,7 +268,7 @@ def trend_section(day: date) -> None:
             "total": [row["total"] for row in rows],
         }
     )
-    chart = (
+    return (
         alt.Chart(frame)
         .mark_line(point=True, color=TREND_COLOUR, strokeWidth=2.5)
         .encode(
@@ -269,7 +282,6 @@ def trend_section(day: date) -> None:
             ],
         )
     )
-    draw_chart(chart, width="stretch", height=TREND_HEIGHT)
 
 
 def overview_tab(day: date, today: Mapping[str, object], who: Actor) -> None:

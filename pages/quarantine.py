@@ -18,7 +18,7 @@ from data_layer import clock, notices, quarantine, settings
 from data_layer.i18n import format_number
 from data_layer.markdown import plain
 from data_layer.permissions import may_view, may_write, unit_limit, works_on_today
-from ui.charts import draw_chart
+from ui.charts import draw_chart, once_per_version
 from ui.colours import QUARANTINE_MODE_COLOURS
 from ui.forms import current_token, entry_form, repeats_last_save, save
 from ui.messages import content_alert
@@ -267,11 +267,17 @@ def beds_outlook_section(day: date) -> None:
 def trend_section(day: date) -> None:
     """Episodes current on each of the 30 days up to ``day``, stacked by mode."""
     st.subheader(t("quarantine.page.trend"))
+    draw_chart(trend_spec(day), width="stretch")
+
+
+@once_per_version
+def trend_spec(day: date) -> alt.Chart:
+    """The chart of :func:`trend_section`."""
     days = read(quarantine.daily_current, day, 30)
     frame = pd.DataFrame(
         [{"day": row["day"], "mode": label(mode), "count": row[mode]} for row in days for mode in quarantine.MODES]
     )
-    chart = (
+    return (
         alt.Chart(frame)
         .mark_area(opacity=0.85)
         .encode(
@@ -293,7 +299,6 @@ def trend_section(day: date) -> None:
             ],
         )
     )
-    draw_chart(chart, width="stretch")
 
 
 def situation_tab(day: date) -> None:

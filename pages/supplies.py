@@ -31,7 +31,7 @@ from data_layer.supplies import (
     stock_history,
     stock_on,
 )
-from ui.charts import draw_chart
+from ui.charts import draw_chart, once_per_version
 from ui.common import number, report_day
 from ui.messages import content_alert
 from ui.navigation import guard
@@ -123,6 +123,14 @@ def _most_urgent(entries: list[dict]) -> int:
 
 def stock_chart(item: dict, day: date) -> None:
     """The item's closing stock on each of the 30 days ending ``day``, with its safety stock as a dashed line."""
+    st.markdown(f"**{t('supplies.page.chart_title', item=plain(item['item']), days=HISTORY_DAYS)}**")
+    draw_chart(stock_spec(item, day), width="stretch")
+    st.caption(t("supplies.page.chart_legend"))
+
+
+@once_per_version
+def stock_spec(item: dict, day: date) -> alt.LayerChart:
+    """The chart of :func:`stock_chart`."""
     history = pd.DataFrame(read(stock_history, item["item_id"], day, HISTORY_DAYS))
     history["date"] = pd.to_datetime(history["date"])
     date_title, stock_title = t("supplies.field.date"), t("supplies.page.chart_stock", unit=item["unit"])
@@ -143,9 +151,7 @@ def stock_chart(item: dict, day: date) -> None:
         .mark_rule(color=SAFETY_COLOUR, strokeDash=[6, 4], size=2)
         .encode(y="safety:Q", tooltip=[alt.Tooltip("safety:Q", title=t("supplies.field.safety_stock"), format=",")])
     )
-    st.markdown(f"**{t('supplies.page.chart_title', item=plain(item['item']), days=HISTORY_DAYS)}**")
-    draw_chart((line + safety).properties(height=300), width="stretch")
-    st.caption(t("supplies.page.chart_legend"))
+    return (line + safety).properties(height=300)
 
 
 def _consumption_chart(rows: list[dict], item: dict) -> None:

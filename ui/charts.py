@@ -5,12 +5,14 @@ every session of the process shares: three quarters of its time on a domain page
 again whenever anything is entered (``ui/live.py``). The app's charts are a fixed few, built by its own code and
 drawn by its tests, so they are drawn from their spec unvalidated. The charts drawn most often (the wall's, and
 the beds grid it shares with the quarantine page) are written as Vega-Lite specs directly: altair's object
-model cost more than the data in them (``ui.wall.chart_specs``).
+model cost more than the data in them (``ui.wall.chart_specs``). A domain page's charts are built with altair
+once per data version for every session (:func:`once_per_version`): a quarter of a page's run went into building
+them, and every leader on the page would build the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,6 +20,8 @@ from typing import Any
 import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+
+from ui.session import data_version, language
 
 Chart = alt.Chart | alt.LayerChart | alt.FacetChart
 """A chart the app draws: one chart, or layered ones (which altair turns into a facet when they share one)."""
@@ -49,6 +53,28 @@ def chart_spec(chart: Chart) -> Spec:
     for key in THEME_VIEW_SIZE:
         view.pop(key, None)
     return spec
+
+
+def once_per_version(build: Callable[..., Chart | Spec]) -> Callable[..., Spec]:
+    """``build``, a page's chart made from its reads (``build(*args)``), as a function that gives the chart's spec,
+    built once per data version and language for every session of the process.
+
+    A page's charts show counts, places and enterprises, never a person, so one session's spec serves every
+    other's; a leader's page, drawn again at every new entry, then builds none of them. ``build`` is told apart by
+    its file and name (a page script's functions are defined anew at each run), and must read what it shows with
+    :func:`ui.session.read` and word it with :func:`ui.session.t`, whose version and language key its spec."""
+    where = f"{build.__code__.co_filename}:{build.__qualname__}"
+
+    def spec(*args: object) -> Spec:
+        return _built_spec(where, args, language(), data_version(), build)
+
+    return spec
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _built_spec(where: str, args: tuple, language: str, version: int, _build: Callable[..., Chart | Spec]) -> Spec:
+    chart = _build(*args)
+    return chart if isinstance(chart, dict) else chart_spec(chart)
 
 
 def draw_chart(chart: Chart | Spec, where: DeltaGenerator | None = None, **options: Any) -> None:
