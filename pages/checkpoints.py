@@ -190,7 +190,7 @@ def trend_spec(day: date, name: str) -> alt.Chart:
         .mark_line(point=True, color=CHART_COLOURS[name], strokeWidth=2.5)
         .encode(
             x=alt.X("day:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0)),
-            y=alt.Y("value:Q", title=None),
+            y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",.0f", tickMinStep=1)),
             tooltip=[
                 alt.Tooltip("day:T", title=t("checkpoints.field.day"), format="%Y-%m-%d"),
                 alt.Tooltip("value:Q", title=figure_name(name), format=","),
