@@ -220,31 +220,6 @@ def test_a_turn_whose_redraw_never_came_lapses(monkeypatch):
     assert turns.take(wait=1.0) is not None, "the lapsed turn is free again"
 
 
-def test_live_redraws_take_at_most_their_share_of_the_process_s_time(monkeypatch):
-    monkeypatch.setattr(live, "SHARE_WINDOW_SECONDS", 0.4)
-    turns = live.RedrawTurns()
-    turn = turns.take()
-    time.sleep(0.3)
-    turns.give_back(turn)  # a redraw that took three quarters of the last 0.4 s, where half is its share
-    assert turns.take() is None, "a check that does not wait lets its page be until the next"
-    started = time.monotonic()
-    assert turns.take(wait=1.0) is not None
-    assert time.monotonic() - started >= 0.1, "a wall's check waits until the redraws' share has fallen"
-
-
-def test_a_check_that_does_not_wait_never_goes_before_a_wall_s_waiting_check():
-    turns = live.RedrawTurns()
-    held = turns.take()
-    taken: list[str | None] = []
-    wall = threading.Thread(target=lambda: taken.append(turns.take(wait=2.0)))
-    wall.start()
-    time.sleep(0.1)
-    turns.give_back(held)
-    assert turns.take() is None, "the wall that was waiting goes first"
-    wall.join()
-    assert taken[0] is not None
-
-
 def test_a_person_s_own_run_takes_no_live_turn(monkeypatch, db_url):
     Checks(monkeypatch, db_url, LEADER)
     drawn_at = session.data_version()

@@ -13,16 +13,15 @@ many people are connected to one process and entries arrive several a second, as
   read the version at most every :data:`SHARED_VERSION_SECONDS`, so the pages they redraw within that moment read
   the same cached figures and charts instead of each computing them for an entry of its own.
 - **Live redraws take turns** (:class:`RedrawTurns`): at most :data:`REDRAWS_AT_ONCE` run in the process at a
-  time, and together they take at most :data:`REDRAW_SHARE` of its time. A wall's check waits for the next turn
-  (within its check interval: a TV has nobody to answer); any other page's check does not wait, and lets its page
-  be until its next check, so that a leader's own click is never held up behind it. A person's own run (a save,
-  a move to another page) never waits for a turn: it competes with at most that many redraws for the process's
-  Python, and for at most that share of the time, rather than with every page that follows the data.
+  time. A wall's check waits for the next turn (within its check interval: a TV has nobody to answer); any other
+  page's check does not wait, and lets its page be until its next check, so that a leader's own click is never
+  held up behind it. A person's own run (a save, a move to another page) never waits for a turn: it competes
+  with at most that many redraws for the process's Python, rather than with every page that follows the
+  data.
 """
 
 from __future__ import annotations
 
-import collections
 import threading
 import time
 import uuid
@@ -41,13 +40,6 @@ entry is seen within one and a half checks, and a burst of entries is drawn at m
 REDRAWS_AT_ONCE = 1
 """Live redraws running at once in one app process. One process runs Python on one core at a time: a second
 redraw beside the first would finish neither sooner, and would halve again what a person's own run gets."""
-REDRAW_SHARE = 0.5
-"""The most of an app process's time its live redraws may take, over the last :data:`SHARE_WINDOW_SECONDS`. At
-shift change every entry redraws every live page, and whatever the redraws take, people's own runs (a save, a
-move to another page) do not get: capped, a page's new figure waits a second or two longer, and a save does not.
-An entry that comes alone redraws twenty walls within the share (``benchmarks/bench_live_wall.py``)."""
-SHARE_WINDOW_SECONDS = 2.0
-"""The window over which :data:`REDRAW_SHARE` is kept: two check intervals."""
 TURN_LEASE_SECONDS = 10.0
 """How long a turn taken by a check may wait for its redraw to give it back."""
 CHECKED_KEY = "live_checked"
@@ -58,56 +50,33 @@ REDRAW_KEY = "live_redraw"
 
 class RedrawTurns:
     """The turns of the live redraws of one app process: a check takes one before it asks for its page's redraw,
-    and the redraw gives it back when it ends. At most :data:`REDRAWS_AT_ONCE` are out at a time, and none is
-    given while the redraws took more than :data:`REDRAW_SHARE` of the last :data:`SHARE_WINDOW_SECONDS`. A turn
-    not given back within :data:`TURN_LEASE_SECONDS` (its session closed before the redraw began) lapses."""
+    and the redraw gives it back when it ends. A turn not given back within :data:`TURN_LEASE_SECONDS` (its
+    session closed before the redraw began) lapses."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._taken: dict[str, float] = {}
-        self._ran: collections.deque[tuple[float, float]] = collections.deque()
-        self._waiting: collections.deque[object] = collections.deque()
 
     def take(self, wait: float = 0.0) -> str | None:
         """A turn (its key) if one is free now or within ``wait`` seconds, else ``None``. Waiting checks are
-        served in the order they came, and before any check that does not wait."""
+        served in the order they came."""
         deadline = time.monotonic() + wait
-        ticket = object()
         with self._changed:
-            self._waiting.append(ticket)
-            try:
-                while True:
-                    now = time.monotonic()
-                    self._taken = {key: at for key, at in self._taken.items() if now - at < TURN_LEASE_SECONDS}
-                    free_in = self._free_in(now)
-                    if free_in == 0 and self._waiting[0] is ticket:
-                        key = uuid.uuid4().hex
-                        self._taken[key] = now
-                        return key
-                    if now >= deadline:
-                        return None
-                    self._changed.wait(min(deadline - now, max(free_in, 0.01)))
-            finally:
-                self._waiting.remove(ticket)
-                self._changed.notify_all()
-
-    def _free_in(self, now: float) -> float:
-        """How long until a turn may be free, if nothing changes: 0 when one is."""
-        if len(self._taken) >= REDRAWS_AT_ONCE:
-            return min(self._taken.values()) + TURN_LEASE_SECONDS - now
-        since = now - SHARE_WINDOW_SECONDS
-        while self._ran and self._ran[0][1] <= since:
-            self._ran.popleft()
-        busy = sum(end - max(start, since) for start, end in self._ran)
-        busy += sum(now - max(start, since) for start in self._taken.values())
-        return max(0.0, busy - REDRAW_SHARE * SHARE_WINDOW_SECONDS)
+            while True:
+                now = time.monotonic()
+                self._taken = {key: at for key, at in self._taken.items() if now - at < TURN_LEASE_SECONDS}
+                if len(self._taken) < REDRAWS_AT_ONCE:
+                    key = uuid.uuid4().hex
+                    self._taken[key] = now
+                    return key
+                if now >= deadline:
+                    return None
+                self._changed.wait(min(deadline, min(self._taken.values()) + TURN_LEASE_SECONDS) - now)
 
     def give_back(self, key: str) -> None:
         with self._changed:
-            started = self._taken.pop(key, None)
-            if started is not None:
-                self._ran.append((started, time.monotonic()))
-            self._changed.notify_all()
+            self._taken.pop(key, None)
+            self._changed.notify()
 
 
 @st.cache_resource(show_spinner=False)
