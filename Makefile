@@ -45,7 +45,7 @@ bench: $(VENV)/.test-installed
 
 # The benchmarks that drive Chromium (not part of `make bench`, as browsers and server share the cores): N kiosk
 # walls, an entry's commit to its figure on each, the idle server CPU per wall; the kiosk page soaked through hours
-# of redraws. About ten minutes; BENCH_SOAK_FULL=1 soaks through 24 hours' worth (48 minutes more).
+# of redraws. About fifteen minutes; BENCH_SOAK_FULL=1 soaks through 24 hours' worth (48 minutes more).
 bench-live: $(VENV)/.test-installed
 	$(PYTHON) -m benchmarks.run live
 
