@@ -178,6 +178,22 @@ async def moments(watching: list[asyncio.Future]) -> list[float]:
     return [future.result() if future in done else gave_up for future in watching]
 
 
+async def open_protocol_walls(ports: list[int], count: int) -> tuple[list[ProtocolWall], list[asyncio.Future]]:
+    """``count`` walls that speak the protocol, shared in turn between the app processes on ``ports``, each opened
+    on the wall and following the data as a browser's timers would; the walls and their following."""
+    walls = [ProtocolWall(ports[number % len(ports)]) for number in range(count)]
+    for wall in walls:
+        await wall.open()
+        await wall.run(page="")
+    return walls, [asyncio.ensure_future(wall.follow()) for wall in walls]
+
+
+async def close_protocol_walls(walls: list[ProtocolWall], following: list[asyncio.Future]) -> None:
+    for wall in walls:
+        await wall.close()
+    await asyncio.gather(*following, return_exceptions=True)
+
+
 def servers_cpu(servers: list) -> float:
     return sum(cpu_seconds(server.pid) for server in servers)
 
@@ -201,11 +217,7 @@ async def measure(url: str, store: str, count: int, first_minute: int, beside: i
             await asyncio.sleep(IDLE_SECONDS)
             bare = (servers_cpu(servers) - before) / IDLE_SECONDS
             pages = await open_walls(browser, ports, count)
-            walls = [ProtocolWall(ports[number % len(ports)]) for number in range(beside)]
-            for wall in walls:
-                await wall.open()
-                await wall.run(page="")
-            following = [asyncio.ensure_future(wall.follow()) for wall in walls]
+            walls, following = await open_protocol_walls(ports, beside)
             await asyncio.sleep(5)
             before, load_before = servers_cpu(servers), os.getloadavg()[0]
             await asyncio.sleep(IDLE_SECONDS)
@@ -223,9 +235,7 @@ async def measure(url: str, store: str, count: int, first_minute: int, beside: i
                 latencies += seen + [moment - committed for moment in received]
                 await asyncio.sleep(2)
             load = os.getloadavg()
-            for wall in walls:
-                await wall.close()
-            await asyncio.gather(*following, return_exceptions=True)
+            await close_protocol_walls(walls, following)
         await browser.close()
     engine.dispose()
     return {
@@ -250,11 +260,7 @@ async def measure_protocol(url: str, store: str, count: int, first_minute: int) 
     with ExitStack() as stack:
         served = [stack.enter_context(served_app(url)) for _ in range(PROCESSES[store])]
         servers, ports = [server for server, _ in served], [port for _, port in served]
-        walls = [ProtocolWall(ports[number % len(ports)]) for number in range(count)]
-        for wall in walls:
-            await wall.open()
-            await wall.run(page="")
-        following = [asyncio.ensure_future(wall.follow()) for wall in walls]
+        walls, following = await open_protocol_walls(ports, count)
         await asyncio.sleep(3)
         total = walls[0].persons[0]
         before = servers_cpu(servers)
@@ -268,9 +274,7 @@ async def measure_protocol(url: str, store: str, count: int, first_minute: int) 
             await asyncio.sleep(2)
         busy = (servers_cpu(servers) - before) / (time.perf_counter() - started)
         load = os.getloadavg()
-        for wall in walls:
-            await wall.close()
-        await asyncio.gather(*following, return_exceptions=True)
+        await close_protocol_walls(walls, following)
     engine.dispose()
     return {
         **latency_figures(store, count, latencies),

@@ -190,15 +190,22 @@ def render_part(part: Part) -> int:
     """Write ``part``'s section of the report again from its benchmarks' last figures (``NAME --render``): after
     one of them was run alone (``python -m benchmarks.bench_kiosk_soak`` with ``BENCH_SOAK_FULL=1``, say), or
     the notes in ``benchmarks/NOTES.md`` were edited, without measuring the others again."""
+    written = write_part_section(part, None, [])
+    print(f"== wrote its section of {REPORT.relative_to(ROOT)} from the last figures of {', '.join(written)}")
+    return 0
+
+
+def write_part_section(part: Part, total: float | None, failures: list[str]) -> list[str]:
+    """Write ``part``'s section of the report (:func:`part_section`) from the figures its benchmarks saved last;
+    the names of the figures there were."""
     results = {
         name: json.loads((RESULTS_DIR / f"{name}.json").read_text())
         for name in part.results
         if (RESULTS_DIR / f"{name}.json").exists()
     }
-    section = part_section(part, results, None, [])
+    section = part_section(part, results, total, failures)
     REPORT.write_text(with_section(REPORT.read_text(encoding="utf-8"), part, section), encoding="utf-8")
-    print(f"== wrote its section of {REPORT.relative_to(ROOT)} from the last figures of {', '.join(results)}")
-    return 0
+    return list(results)
 
 
 def main_part(part: Part) -> int:
@@ -213,13 +220,7 @@ def main_part(part: Part) -> int:
     steps: list[Step] = []
     failures = [name for name in part.benchmarks if not run_and_show(name, logs, steps)]
     total = time.perf_counter() - started
-    results = {
-        name: json.loads((RESULTS_DIR / f"{name}.json").read_text())
-        for name in part.results
-        if (RESULTS_DIR / f"{name}.json").exists()
-    }
-    section = part_section(part, results, total, failures)
-    REPORT.write_text(with_section(REPORT.read_text(encoding="utf-8"), part, section), encoding="utf-8")
+    write_part_section(part, total, failures)
     print(
         f"== wrote its section of {REPORT.relative_to(ROOT)} in {total:.0f} s"
         + (f"; failed: {failures}" if failures else "")
