@@ -30,17 +30,23 @@ class DerivedTable:
 
     ``counts`` are the columns that say what the row's day adds. An updater keeps a row whose counts have all
     gone back to zero (a correction moved the day's only entry away), where a rebuild writes no row; such a
-    row says nothing, so :meth:`content` leaves it out, and leaves out surrogate ids too."""
+    row says nothing, so :meth:`content` leaves it out, and leaves out surrogate ids too. A table of running
+    totals only (:mod:`data_layer.db.running`) has no such columns: each of its rows says what holds from its
+    day on, a zero included, and each is compared."""
 
     table: sa.Table
     rebuild: Callable[[Connection], None]
     counts: tuple[str, ...]
 
     def content(self, conn: Connection) -> list[tuple]:
-        """The table's rows that say something, as sorted tuples of their columns other than a surrogate id."""
+        """The table's rows that say something, as sorted tuples of their columns other than a surrogate id (a
+        missing reason sorts after every reason)."""
         columns = [column for column in self.table.columns if not (column.primary_key and column.name == "id")]
-        says_something = sa.or_(*(self.table.c[name] != 0 for name in self.counts))
-        return sorted(tuple(row) for row in conn.execute(sa.select(*columns).where(says_something)))
+        query = sa.select(*columns)
+        if self.counts:
+            query = query.where(sa.or_(*(self.table.c[name] != 0 for name in self.counts)))
+        rows = [tuple(row) for row in conn.execute(query)]
+        return sorted(rows, key=lambda row: [(value is None, value) for value in row])
 
 
 DERIVED_TABLES: tuple[DerivedTable, ...] = (
@@ -50,8 +56,8 @@ DERIVED_TABLES: tuple[DerivedTable, ...] = (
         ("entries", "persons", "vehicles", "fever", "turned_back"),
     ),
     DerivedTable(supply_daily_stock, rebuild_supply_daily_stock, ("on_hand", "received", "sent", "issued")),
-    DerivedTable(enterprise_status_days, rebuild_enterprise_status_days, ("enterprises",)),
-    DerivedTable(rectification_days, rebuild_rectification_days, ("open", "overdue")),
+    DerivedTable(enterprise_status_days, rebuild_enterprise_status_days, ()),
+    DerivedTable(rectification_days, rebuild_rectification_days, ()),
     DerivedTable(quarantine_followup_days, rebuild_quarantine_followup_days, ("readings",)),
 )
 

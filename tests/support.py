@@ -23,6 +23,7 @@ from streamlit.testing.v1.element_tree import Dataframe
 
 from data_layer import clock, enterprises, quarantine
 from data_layer.db import Actor, load_schema, perform
+from data_layer.derived import DERIVED_TABLES
 from data_layer.errors import ImportRejected, ValidationError
 from data_layer.i18n import LANGUAGES, catalog, translate
 from data_layer.validation import id_check_char
@@ -315,3 +316,17 @@ def legacy_workbook(*sheets: tuple[str, list[list]], merged_title: str | None = 
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def differences_from_rebuild(engine: Engine) -> dict[str, tuple[list, list]]:
+    """Each derived table whose rows differ from what its rebuild writes: the stored rows and the rebuilt ones."""
+    differences = {}
+    with engine.connect() as conn:
+        for derived in DERIVED_TABLES:
+            stored = derived.content(conn)
+            derived.rebuild(conn)
+            rebuilt = derived.content(conn)
+            if stored != rebuilt:
+                differences[derived.table.name] = (stored, rebuilt)
+        conn.rollback()
+    return differences

@@ -18,15 +18,16 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from data_layer import checkpoints, clock, supplies
+from data_layer import checkpoints, clock, enterprises, supplies
 from data_layer.db import Actor, connect, perform
 from data_layer.errors import DuplicateSubmission, ValidationError
-from support import SPAWN, collect_results, count_rows, spawn_processes
+from support import SPAWN, collect_results, count_rows, differences_from_rebuild, spawn_processes
 
 WRITERS = int(os.environ.get("COMMAND_POST_TEST_WRITERS", "8"))
 ENTRIES = int(os.environ.get("COMMAND_POST_TEST_ENTRIES", "60"))
 ADMIN = Actor("admin-test", "admin")
 TIMEOUT = 600
+ENTERPRISES_EACH = 4
 
 
 def _clerk(domain: str, unit: int) -> Actor:
@@ -125,6 +126,50 @@ def _issue_units(url: str, writer: int, item_id: int, attempts: int, days: list[
             outcome["errors"].append(f"{type(error).__name__}: {error}")
     engine.dispose()
     results.put(outcome)
+
+
+def _move_enterprises(url: str, writer: int, barrier, results) -> None:
+    """Register enterprises and move them through their statuses, dated today and back-dated, and inspect them
+    with rectification items: every write lands in the enterprises' running totals the other writers add to."""
+    engine = connect(url)
+    today = clock.today()
+    errors = []
+    barrier.wait()
+    for number in range(ENTERPRISES_EACH):
+        name = f"企业{writer:02d}-{number:02d}"
+        try:
+            enterprise_id = perform(
+                engine,
+                ADMIN,
+                enterprises.add_enterprise,
+                {
+                    "name": name,
+                    "kind": "shop",
+                    "sector": "零售",
+                    "grid": "第一网格",
+                    "employees": 3,
+                    "status": "not_reopened",
+                    "status_date": today - timedelta(days=6),
+                    "reason": "workers_short",
+                },
+            )
+            perform(engine, ADMIN, enterprises.change_status, enterprise_id, "applied", today - timedelta(days=4))
+            back = today - timedelta(days=number)
+            perform(engine, ADMIN, enterprises.change_status, enterprise_id, "not_reopened", back, "weak_demand")
+            rectification = {"item": "测温点未设", "deadline": today - timedelta(days=2)}
+            perform(
+                engine,
+                ADMIN,
+                enterprises.add_inspection,
+                enterprise_id,
+                today - timedelta(days=3),
+                "督查组",
+                [rectification],
+            )
+        except Exception as error:
+            errors.append(f"{type(error).__name__}: {error}")
+    engine.dispose()
+    results.put(errors)
 
 
 def run_processes(target: Callable, argument_lists: list[tuple]) -> list:
@@ -235,3 +280,16 @@ def test_writers_racing_for_the_last_units_never_take_stock_below_zero(db_url):
         assert running == 0
         assert supplies.stock_on(conn, item_id, today) == 0
     engine.dispose()
+
+
+def test_writers_moving_enterprises_at_once_keep_the_running_totals_equal_to_the_history(db_url):
+    outcomes = run_processes(_move_enterprises, [(db_url, writer) for writer in range(WRITERS)])
+
+    assert [error for errors in outcomes for error in errors] == []
+    engine = connect(db_url)
+    assert differences_from_rebuild(engine) == {}
+    with engine.connect() as conn:
+        figures = enterprises.figures(conn, clock.today())
+    engine.dispose()
+    assert figures["not_reopened"] == figures["by_reason"]["weak_demand"] == WRITERS * ENTERPRISES_EACH
+    assert figures["rectifications_open"] == figures["rectifications_overdue"] == WRITERS * ENTERPRISES_EACH

@@ -22,7 +22,7 @@ from data_layer import supplies as su
 from data_layer.db import Actor, perform
 from data_layer.derived import DERIVED_TABLES
 from data_layer.transfer import import_file
-from support import id_number
+from support import differences_from_rebuild, id_number
 
 TODAY = clock.today()
 
@@ -301,20 +301,6 @@ WRITES: tuple[Callable, ...] = (
     import_followups,
     release,
 )
-
-
-def differences_from_rebuild(engine) -> dict[str, tuple[list, list]]:
-    """Each derived table whose rows differ from what its rebuild writes: the stored rows and the rebuilt ones."""
-    differences = {}
-    with engine.connect() as conn:
-        for derived in DERIVED_TABLES:
-            stored = derived.content(conn)
-            derived.rebuild(conn)
-            rebuilt = derived.content(conn)
-            if stored != rebuilt:
-                differences[derived.table.name] = (stored, rebuilt)
-        conn.rollback()
-    return differences
 
 
 @pytest.mark.parametrize("write", WRITES, ids=[write.__name__ for write in WRITES])

@@ -1,17 +1,18 @@
 """The per-day tables of the enterprises domain (:data:`enterprise_status_days`, :data:`rectification_days`):
-kept in step by every registration, status change, inspection and closure (``update_<table>``), and rebuilt
-from the history (``rebuild_<table>``, listed in :data:`data_layer.derived.DERIVED_TABLES`)."""
+running totals (:mod:`data_layer.db.running`) kept in step by every registration, status change, inspection
+and closure (``update_<table>``), and rebuilt from the history (``rebuild_<table>``, listed in
+:data:`data_layer.derived.DERIVED_TABLES`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from data_layer.db import Rows
+from data_layer.db import Rows, add_from_day, take_turns
 from data_layer.enterprises.tables import (
     DEFAULT_STATUS,
     enterprise_status_days,
@@ -24,24 +25,8 @@ from data_layer.enterprises.tables import (
 )
 
 
-def _add_to_day(
-    conn: Connection, table: sa.Table, day: date, key: Mapping[str, object], changes: Mapping[str, int]
-) -> None:
-    """Add ``changes`` to the row of ``table`` for ``day`` and ``key`` (a new row when there is none yet)."""
-    match = [table.c[name].is_(None) if value is None else table.c[name] == value for name, value in key.items()]
-    row_id = conn.execute(sa.select(table.c.id).where(table.c.day == day, *match).limit(1)).scalar()
-    if row_id is None:
-        conn.execute(table.insert().values(day=day, **key, **changes))
-    else:
-        conn.execute(
-            table.update()
-            .where(table.c.id == row_id)
-            .values(**{name: table.c[name] + change for name, change in changes.items()})
-        )
-
-
 def _count_status(conn: Connection, day: date, status: str, reason: str | None, change: int) -> None:
-    _add_to_day(conn, enterprise_status_days, day, {"status": status, "reason": reason}, {"enterprises": change})
+    add_from_day(conn, enterprise_status_days, {"status": status, "reason": reason}, day, {"enterprises": change})
 
 
 def update_enterprise_status_days(
@@ -53,6 +38,7 @@ def update_enterprise_status_days(
     reopened from its registration day. A change never takes effect before the current status did
     (:func:`check_transition`), so from that date on the enterprise held its current status; a registration
     dated after the first change's date is superseded by it."""
+    take_turns(conn, enterprise_status_days)
     newest: Sequence[Any] | None = conn.execute(
         sa.select(status_changes.c.status, status_changes.c.reason, status_changes.c.effective_date)
         .where(status_changes.c.enterprise_id == enterprise_id)
@@ -76,13 +62,14 @@ def _overdue_from(inspected_on: date, deadline: date) -> date:
 
 def update_rectification_days(conn: Connection, inspected_on: date, deadline: date, closed_on: date | None) -> None:
     """Count one rectification item in :data:`rectification_days`: opened (``closed_on`` None) or closed."""
+    take_turns(conn, rectification_days)
     overdue_from = _overdue_from(inspected_on, deadline)
     if closed_on is None:
-        _add_to_day(conn, rectification_days, inspected_on, {}, {"open": 1, "overdue": 0})
-        _add_to_day(conn, rectification_days, overdue_from, {}, {"open": 0, "overdue": 1})
+        add_from_day(conn, rectification_days, {}, inspected_on, {"open": 1, "overdue": 0})
+        add_from_day(conn, rectification_days, {}, overdue_from, {"open": 0, "overdue": 1})
     else:
-        _add_to_day(conn, rectification_days, closed_on, {}, {"open": -1, "overdue": 0})
-        _add_to_day(conn, rectification_days, max(closed_on, overdue_from), {}, {"open": 0, "overdue": -1})
+        add_from_day(conn, rectification_days, {}, closed_on, {"open": -1, "overdue": 0})
+        add_from_day(conn, rectification_days, {}, max(closed_on, overdue_from), {"open": 0, "overdue": -1})
 
 
 def _add_event(events: dict[tuple, int], key: tuple, change: int) -> None:
@@ -133,13 +120,26 @@ def _rectification_events(conn: Connection) -> dict[tuple[date, str], int]:
     return events
 
 
+def _running(changes: Mapping[date, int]) -> Iterator[tuple[date, int]]:
+    """Each day with a change, and the total of the changes up to it."""
+    total = 0
+    for day in sorted(changes):
+        total += changes[day]
+        yield day, total
+
+
 def rebuild_enterprise_status_days(conn: Connection) -> None:
-    """Compute :data:`enterprise_status_days` afresh from the registrations and status changes."""
+    """Compute :data:`enterprise_status_days` afresh from the registrations and status changes: a row on each
+    day a status with a reason gained or lost an enterprise (a day whose changes cancel out included, as the
+    updater leaves it)."""
     conn.execute(enterprise_status_days.delete())
+    by_key: dict[tuple[str, str | None], dict[date, int]] = {}
+    for (day, status, reason), change in _status_events(conn).items():
+        by_key.setdefault((status, reason), {})[day] = change
     statuses = [
-        {"day": day, "status": status, "reason": reason, "enterprises": count}
-        for (day, status, reason), count in _status_events(conn).items()
-        if count
+        {"day": day, "status": status, "reason": reason, "enterprises": held}
+        for (status, reason), changes in by_key.items()
+        for day, held in _running(changes)
     ]
     if statuses:
         conn.execute(enterprise_status_days.insert(), statuses)
@@ -148,8 +148,13 @@ def rebuild_enterprise_status_days(conn: Connection) -> None:
 def rebuild_rectification_days(conn: Connection) -> None:
     """Compute :data:`rectification_days` afresh from the inspections and closures."""
     conn.execute(rectification_days.delete())
-    items: dict[date, dict[str, int]] = {}
-    for (day, figure), count in _rectification_events(conn).items():
-        items.setdefault(day, {"open": 0, "overdue": 0})[figure] += count
-    if items:
-        conn.execute(rectification_days.insert(), [{"day": day, **counts} for day, counts in items.items()])
+    by_figure: dict[str, dict[date, int]] = {"open": {}, "overdue": {}}
+    for (day, figure), change in _rectification_events(conn).items():
+        by_figure[figure][day] = change
+    days = sorted({day for changes in by_figure.values() for day in changes})
+    running = {figure: dict(_running(dict.fromkeys(days, 0) | changes)) for figure, changes in by_figure.items()}
+    if days:
+        conn.execute(
+            rectification_days.insert(),
+            [{"day": day, "open": running["open"][day], "overdue": running["overdue"][day]} for day in days],
+        )

@@ -3,16 +3,19 @@ trend."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from data_layer.db import Rows
+from data_layer.db import Rows, latest_on
 from data_layer.enterprises.master import enterprise_statuses
 from data_layer.enterprises.tables import (
     DEFAULT_STATUS,
     GROUPINGS,
+    HELD_KEYS,
     REASONS,
     STATUSES,
     STATUSES_WITH_REASON,
@@ -38,8 +41,9 @@ def figures(conn: Connection, day: date) -> dict:
     ``rectifications_overdue`` those of them whose deadline is before the day
     (an item due on the day itself is not overdue yet). ``closed`` is added.
     Both are read from the per-day tables (:data:`enterprise_status_days`,
-    :data:`rectification_days`), so the time it takes does not grow with the
-    number of enterprises or inspections.
+    :data:`rectification_days`), one row of each count, so the time it takes
+    grows neither with the number of enterprises or inspections nor with the
+    days of history.
     """
     by_status = dict.fromkeys(STATUSES, 0)
     by_reason = dict.fromkeys(REASONS, 0)
@@ -48,12 +52,8 @@ def figures(conn: Connection, day: date) -> dict:
         if status in STATUSES_WITH_REASON and reason in by_reason:
             by_reason[reason] += count
     total = sum(by_status.values()) - by_status["closed"]
-    open_items, overdue_items = conn.execute(
-        sa.select(
-            sa.func.coalesce(sa.func.sum(rectification_days.c.open), 0),
-            sa.func.coalesce(sa.func.sum(rectification_days.c.overdue), 0),
-        ).where(rectification_days.c.day <= day)
-    ).one()
+    items = conn.execute(latest_on(rectification_days, {}, day)).mappings().first()
+    open_items, overdue_items = (items["open"], items["overdue"]) if items else (0, 0)
     return {
         "total": total,
         "reopened": by_status["reopened"],
@@ -153,15 +153,17 @@ def _status_spans(since: date) -> sa.CTE:
 
 
 def _held_on(conn: Connection, day: date) -> list[tuple[str, str | None, int]]:
-    """How many enterprises hold each status, with each reason, at the end of ``day`` (closed ones included),
-    summed from :data:`enterprise_status_days` so that the cost follows the days, not the enterprises."""
-    held = enterprise_status_days
-    rows: Rows = conn.execute(
-        sa.select(held.c.status, held.c.reason, sa.func.sum(held.c.enterprises))
-        .where(held.c.day <= day)
-        .group_by(held.c.status, held.c.reason)
-    )
-    return [tuple(row) for row in rows]
+    """How many enterprises hold each status, with each reason, at the end of ``day`` (closed ones included):
+    the last row on or before ``day`` of each of :data:`HELD_KEYS` in :data:`enterprise_status_days`, one
+    look-up by index each, so that the cost follows neither the enterprises nor the days of history."""
+    held = [
+        latest_on(enterprise_status_days, {"status": status, "reason": reason}, day)
+        .with_only_columns(enterprise_status_days.c.enterprises)
+        .scalar_subquery()
+        for status, reason in HELD_KEYS
+    ]
+    counts: Sequence[Any] = conn.execute(sa.select(*held)).one()
+    return [(status, reason, count) for (status, reason), count in zip(HELD_KEYS, counts, strict=True) if count]
 
 
 def _status_counts(conn: Connection, day: date) -> dict[str, int]:

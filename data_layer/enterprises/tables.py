@@ -127,12 +127,12 @@ enterprise_status_days = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("reason", sa.String(30)),
     sa.Column("enterprises", sa.Integer, nullable=False),
-    sa.Index("ix_enterprise_status_days_day_status_reason_enterprises", "day", "status", "reason", "enterprises"),
+    sa.Index("ix_enterprise_status_days_status_reason_day", "status", "reason", "day"),
 )
-"""Derived from the status history, kept in the transaction of every registration and status change: how
-many more (or fewer) enterprises hold a status with a reason from ``day`` on. The number holding it at the
-end of D is the sum of its rows dated D or earlier, so the figures need not find every enterprise's newest
-change. Two writers may each add a row for the same day and status; the sums stay right."""
+"""Derived from the status history, kept in the transaction of every registration and status change: how many
+enterprises hold a status with a reason at the end of ``day``, and on every later day up to the next row of that
+status and reason (a running total, :mod:`data_layer.db.running`). The figures of a day read one row of each
+:data:`HELD_KEYS`, so they need not find every enterprise's newest change, nor sum a growing history."""
 
 rectification_days = sa.Table(
     "rectification_days",
@@ -143,8 +143,15 @@ rectification_days = sa.Table(
     sa.Column("overdue", sa.Integer, nullable=False),
     sa.Index("ix_rectification_days_day", "day"),
 )
-"""Derived like :data:`enterprise_status_days`, from inspections and closures: how many more (or fewer)
-rectification items are open, and open past their deadline, from ``day`` on."""
+"""Derived like :data:`enterprise_status_days`, from inspections and closures: how many rectification items are
+open, and open past their deadline, at the end of ``day`` and up to the next row."""
+
+HELD_KEYS: tuple[tuple[str, str | None], ...] = (
+    *((status, None) for status in STATUSES),
+    *((status, reason) for status in STATUSES_WITH_REASON for reason in REASONS),
+)
+"""Every status with every reason it may hold (none, or one of :data:`REASONS` for
+:data:`STATUSES_WITH_REASON`): the keys of :data:`enterprise_status_days`."""
 
 
 # --- codes and their words -------------------------------------------------------------------------------------

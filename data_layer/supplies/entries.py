@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from data_layer import clock
-from data_layer.db import Directory, Finder, Rows, WriteContext, referenced_row
+from data_layer.db import Directory, Finder, Rows, WriteContext, add_from_day, referenced_row
 from data_layer.errors import ValidationError
 from data_layer.permissions import require_write
 from data_layer.supplies.figures import balance_on
@@ -194,24 +194,8 @@ def update_supply_daily_stock(conn: Connection, item_id: int, day: date, quantit
     (and :func:`_store_movements` for an import file). The caller holds the
     item locked, as those do. The stock of ``day`` and of every later day of the item moves by ``quantity``.
     """
-    stock = supply_daily_stock
-    of_item = stock.c.item_id == item_id
-    if conn.execute(sa.select(stock.c.day).where(of_item, stock.c.day == day)).first() is None:
-        before = conn.execute(
-            sa.select(stock.c.on_hand).where(of_item, stock.c.day < day).order_by(stock.c.day.desc()).limit(1)
-        ).scalar()
-        conn.execute(stock.insert().values(item_id=item_id, day=day, on_hand=before or 0, received=0, sent=0, issued=0))
-    on_day = stock.c.day == day
-    conn.execute(
-        stock.update()
-        .where(of_item, stock.c.day >= day)
-        .values(
-            on_hand=stock.c.on_hand + quantity,
-            **{
-                name: stock.c[name] + sa.case((on_day, change), else_=0)
-                for name, change in _kind_sums(quantity, counted_kind).items()
-            },
-        )
+    add_from_day(
+        conn, supply_daily_stock, {"item_id": item_id}, day, {"on_hand": quantity}, _kind_sums(quantity, counted_kind)
     )
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from data_layer import settings
-from data_layer.db import Rows
+from data_layer.db import Rows, latest_on
 from data_layer.supplies.tables import (
     BURN_DAYS,
     SHORT_COVER_DAYS,
@@ -31,14 +31,8 @@ def balance_on(conn: Connection, item_id: int, day: date) -> int:
     stock of its newest day on or before ``day`` in :data:`supply_daily_stock` (kept equal to the ledger in the
     transaction of every movement): one row found by its key, however long the item's history, where the sum
     read every movement of it (a movement's check, a stock count and the item's ledger page ask for it)."""
-    stock = supply_daily_stock
-    newest = conn.execute(
-        sa.select(stock.c.on_hand)
-        .where(stock.c.item_id == item_id, stock.c.day <= day)
-        .order_by(stock.c.day.desc())
-        .limit(1)
-    ).scalar()
-    return 0 if newest is None else int(newest)
+    newest = conn.execute(latest_on(supply_daily_stock, {"item_id": item_id}, day)).mappings().first()
+    return 0 if newest is None else int(newest["on_hand"])
 
 
 def cover_days() -> int:
