@@ -31,8 +31,9 @@ def _of_key(table: sa.Table, key: Mapping[str, object]) -> list[sa.ColumnElement
     return [table.c[name].is_(None) if value is None else table.c[name] == value for name, value in key.items()]
 
 
-def latest_on(table: sa.Table, key: Mapping[str, object], day: date) -> sa.Select:
-    """The key's last row on or before ``day`` (nothing when the key has none yet): its figures on ``day``."""
+def latest_on(table: sa.Table, key: Mapping[str, object], day: date | sa.BindParameter[date]) -> sa.Select:
+    """The key's last row on or before ``day`` (nothing when the key has none yet): its figures on ``day``. The
+    day may be a bound parameter, for a statement built once and run for many days."""
     return sa.select(table).where(*_of_key(table, key), table.c.day <= day).order_by(table.c.day.desc()).limit(1)
 
 

@@ -152,17 +152,24 @@ def _status_spans(since: date) -> sa.CTE:
     return sa.union_all(changes, before_first).cte("spans")
 
 
-def _held_on(conn: Connection, day: date) -> list[tuple[str, str | None, int]]:
-    """How many enterprises hold each status, with each reason, at the end of ``day`` (closed ones included):
-    the last row on or before ``day`` of each of :data:`HELD_KEYS` in :data:`enterprise_status_days`, one
-    look-up by index each, so that the cost follows neither the enterprises nor the days of history."""
-    held = [
-        latest_on(enterprise_status_days, {"status": status, "reason": reason}, day)
+_HELD_ON_DAY = sa.select(
+    *(
+        latest_on(enterprise_status_days, {"status": status, "reason": reason}, sa.bindparam("day", type_=sa.Date))
         .with_only_columns(enterprise_status_days.c.enterprises)
         .scalar_subquery()
         for status, reason in HELD_KEYS
-    ]
-    counts: Sequence[Any] = conn.execute(sa.select(*held)).one()
+    )
+)
+"""The number holding each of :data:`HELD_KEYS` at the end of the day bound as ``day``: the key's last row on or
+before it, one look-up by index each. Built once: building its subqueries took ten times as long as running
+them."""
+
+
+def _held_on(conn: Connection, day: date) -> list[tuple[str, str | None, int]]:
+    """How many enterprises hold each status, with each reason, at the end of ``day`` (closed ones included),
+    read from :data:`enterprise_status_days` so that the cost follows neither the enterprises nor the days of
+    history."""
+    counts: Sequence[Any] = conn.execute(_HELD_ON_DAY, {"day": day}).one()
     return [(status, reason, count) for (status, reason), count in zip(HELD_KEYS, counts, strict=True) if count]
 
 
