@@ -11,7 +11,9 @@ key at once would each miss the other's new row, so the writers of a table take 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -48,17 +50,49 @@ def add_from_day(
     """Add ``running`` to the key's figures of ``day`` and of every later day, and ``on_day`` to figures that
     count the day's own movements only. The caller holds the key's writers off (:func:`take_turns`, or a
     lock on what the key stands for)."""
-    of_key = _of_key(table, key)
-    if conn.execute(sa.select(table.c.day).where(*of_key, table.c.day == day).limit(1)).first() is None:
-        before = conn.execute(latest_on(table, key, day)).mappings().first()
-        figures = {name: before[name] if before else 0 for name in running}
-        conn.execute(table.insert().values(day=day, **key, **figures, **dict.fromkeys(on_day or {}, 0)))
+    on_day = on_day or {}
+    shape = _Shape(table, tuple((name, value is None) for name, value in key.items()), tuple(running), tuple(on_day))
+    values = {f"p_{name}": value for name, value in {**key, **running, **on_day}.items() if value is not None}
+    for statement in _statements(shape):
+        conn.execute(statement, {"p_day": day, **values})
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the statements of :func:`add_from_day` depend on: the table, its key's columns (and which of them
+    are null), and the names of the figures added to."""
+
+    table: sa.Table
+    key: tuple[tuple[str, bool], ...]
+    running: tuple[str, ...]
+    on_day: tuple[str, ...]
+
+
+@cache
+def _statements(shape: _Shape) -> tuple[sa.Insert, sa.Update]:
+    """The two statements of :func:`add_from_day` for one shape, built once: the day's row made from the one
+    before it if missing, then the change added to it and to every later row of the key. Building them took
+    longer than running them, and a status change runs three."""
+    table = shape.table
+    day = sa.bindparam("p_day", type_=sa.Date)
+    of_key = [
+        table.c[name].is_(None) if null else table.c[name] == sa.bindparam(f"p_{name}") for name, null in shape.key
+    ]
+    before = sa.select(table).where(*of_key, table.c.day < day).order_by(table.c.day.desc()).limit(1).subquery()
+    carried = [sa.func.coalesce(sa.select(before.c[name]).scalar_subquery(), 0) for name in shape.running]
+    missing = ~sa.exists().where(*of_key, table.c.day == day)
+    key_values = [sa.null() if null else sa.bindparam(f"p_{name}") for name, null in shape.key]
+    make_row = table.insert().from_select(
+        ["day", *(name for name, _ in shape.key), *shape.running, *shape.on_day],
+        sa.select(day, *key_values, *carried, *(sa.literal(0) for _ in shape.on_day)).where(missing),
+    )
     today = table.c.day == day
-    conn.execute(
+    add = (
         table.update()
         .where(*of_key, table.c.day >= day)
         .values(
-            **{name: table.c[name] + change for name, change in running.items()},
-            **{name: table.c[name] + sa.case((today, change), else_=0) for name, change in (on_day or {}).items()},
+            **{name: table.c[name] + sa.bindparam(f"p_{name}") for name in shape.running},
+            **{name: table.c[name] + sa.case((today, sa.bindparam(f"p_{name}")), else_=0) for name in shape.on_day},
         )
     )
+    return make_row, add
