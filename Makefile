@@ -31,12 +31,17 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(VENV)/bin/mypy
 
+# The whole suite in two passes: the tests that run only Python spread over the machine's cores (pytest-xdist,
+# TEST_WORKERS), then the browser and load tests one at a time, since they time what a person sees, or what
+# racing writers do, on cores they share with the servers and browsers they start.
+TEST_WORKERS ?= auto
 test: lint typecheck
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not browser and not load"
+	$(VENV)/bin/pytest -m "browser or load"
 
 # Everything but the browser and load tests: the quick loop while working (make test stays the whole suite).
 test-fast: lint typecheck
-	$(VENV)/bin/pytest -m "not browser and not load"
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not browser and not load"
 
 # Benchmarks (not part of `make test`): figures and ratios into benchmarks/RESULTS.md, under ten minutes on
 # two cores. The district database is generated once into benchmarks/out/ and reused.
