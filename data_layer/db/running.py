@@ -35,7 +35,7 @@ def _of_key(table: sa.Table, key: Mapping[str, object]) -> list[sa.ColumnElement
 
 def latest_on(table: sa.Table, key: Mapping[str, object], day: date | sa.BindParameter[date]) -> sa.Select:
     """The key's last row on or before ``day`` (nothing when the key has none yet): its figures on ``day``. The
-    day may be a bound parameter, for a statement built once and run for many days."""
+    day and the key's values may be bound parameters, for a statement built once and run for many."""
     return sa.select(table).where(*_of_key(table, key), table.c.day <= day).order_by(table.c.day.desc()).limit(1)
 
 
@@ -75,16 +75,21 @@ def _statements(shape: _Shape) -> tuple[sa.Insert, sa.Update]:
     longer than running them, and a status change runs three."""
     table = shape.table
     day = sa.bindparam("p_day", type_=sa.Date)
-    of_key = [
-        table.c[name].is_(None) if null else table.c[name] == sa.bindparam(f"p_{name}") for name, null in shape.key
-    ]
-    before = sa.select(table).where(*of_key, table.c.day < day).order_by(table.c.day.desc()).limit(1).subquery()
+    key: dict[str, sa.BindParameter[object] | None] = {
+        name: None if null else sa.bindparam(f"p_{name}") for name, null in shape.key
+    }
+    of_key = _of_key(table, key)
+    before = latest_on(table, key, day).subquery()  # the day's row is missing when it is read
     carried = [sa.func.coalesce(sa.select(before.c[name]).scalar_subquery(), 0) for name in shape.running]
     missing = ~sa.exists().where(*of_key, table.c.day == day)
-    key_values = [sa.null() if null else sa.bindparam(f"p_{name}") for name, null in shape.key]
     make_row = table.insert().from_select(
-        ["day", *(name for name, _ in shape.key), *shape.running, *shape.on_day],
-        sa.select(day, *key_values, *carried, *(sa.literal(0) for _ in shape.on_day)).where(missing),
+        ["day", *key, *shape.running, *shape.on_day],
+        sa.select(
+            day,
+            *(sa.null() if value is None else value for value in key.values()),
+            *carried,
+            *(sa.literal(0) for _ in shape.on_day),
+        ).where(missing),
     )
     today = table.c.day == day
     add = (
