@@ -93,19 +93,20 @@ def presented(value: Any, actor: Actor | None) -> Any:
     alerts), with the personal numbers in it masked. The result itself is left unchanged (it may be cached)."""
     if sees_full_numbers(actor):
         return value
-    return _masked(value)
+    return masked(value)
 
 
-def _masked(value: Any) -> Any:
+def masked(value: Any) -> Any:
+    """``value`` with the personal numbers in every text in it masked, at any depth; ``value`` is left as it is."""
     if isinstance(value, str):
         return mask_numbers_in_text(value)
     if isinstance(value, Mapping):
-        return {key: _masked(item) for key, item in value.items()}
+        return {key: masked(item) for key, item in value.items()}
     if isinstance(value, list | tuple) and not hasattr(value, "_fields"):
-        return type(value)(_masked(item) for item in value)
+        return type(value)(masked(item) for item in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.replace(
             value,
-            **{field.name: _masked(getattr(value, field.name)) for field in dataclasses.fields(value) if field.init},
+            **{field.name: masked(getattr(value, field.name)) for field in dataclasses.fields(value) if field.init},
         )
     return value

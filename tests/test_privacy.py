@@ -165,3 +165,13 @@ def test_a_leaders_pages_mask_numbers_in_free_text(monkeypatch, db_url, noted, l
     text = page_text(open_page(monkeypatch, db_url, leader, page))
     assert not any(hidden in text for hidden in HIDDEN)
     assert "138****8000" in text
+
+
+def test_a_leader_after_the_administrator_at_the_same_data_version_sees_the_numbers_masked(
+    monkeypatch, db_url, noted, admin, leader
+):
+    """The reads the administrator's run cached unmasked are not the ones a leader's run gets."""
+    assert "138-0013-8000" in page_text(open_page(monkeypatch, db_url, admin, "pages/supplies.py"))
+    text = page_text(open_page(monkeypatch, db_url, leader, "pages/supplies.py"))
+    assert not any(hidden in text for hidden in HIDDEN)
+    assert "138****8000" in text

@@ -23,7 +23,7 @@ from data_layer import briefing, db, settings, users
 from data_layer.db import Actor
 from data_layer.i18n import LANGUAGES, normalize_language, translate
 from data_layer.permissions import signs_out_when_idle
-from data_layer.privacy import presented
+from data_layer.privacy import masked, sees_full_numbers
 
 VISITOR = Actor("visitor", "visitor")
 DATA_VERSION_KEY = "data_version"
@@ -291,10 +291,13 @@ def data_version() -> int:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _cached_read(module: str, name: str, url: str, version: int, args: tuple) -> object:
+def _cached_read(module: str, name: str, url: str, version: int, args: tuple, full_numbers: bool) -> object:
+    """A read's result at a data version, masked unless its viewers see personal numbers in full: masked once
+    a version for every session, where masking it at every run cost a twentieth of a busy process's time."""
     query = getattr(importlib.import_module(module), name)
     with engine().connect() as conn:
-        return query(conn, *args)
+        result = query(conn, *args)
+    return result if full_numbers else masked(result)
 
 
 def read(query: Callable[..., T], *args: object) -> T:
@@ -305,8 +308,8 @@ def read(query: Callable[..., T], *args: object) -> T:
     shows everywhere on the next run, an unchanged database is read once, and
     no page can show a personal number typed into a note to someone who may not see it.
     """
-    result = _cached_read(query.__module__, query.__name__, engine().url.render_as_string(), data_version(), args)
-    return presented(result, actor())
+    url = engine().url.render_as_string()
+    return _cached_read(query.__module__, query.__name__, url, data_version(), args, sees_full_numbers(actor()))
 
 
 def briefing_pair(day: date, as_of: datetime | None = None) -> tuple[dict, dict]:
