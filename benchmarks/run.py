@@ -540,6 +540,12 @@ def only(name: str) -> int:
     """Run the benchmark of ``make bench``'s section ``name`` alone (``--only import``) and rewrite that section of
     the report in place, the rest as it stands: for a change that moves one figure, without the whole run. The
     section says it was measured alone, when, and under which load."""
+    if name not in SECTIONS:
+        print(
+            f"--only takes a section of make bench ({', '.join(SECTIONS)}); "
+            f"a part runs as: python -m benchmarks.run {name}"
+        )
+        return 2
     logs = OUT / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"{name}.json").unlink(missing_ok=True)
