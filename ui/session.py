@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -291,7 +291,7 @@ def data_version() -> int:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _cached_read(module: str, name: str, url: str, version: int, args: tuple, full_numbers: bool) -> object:
+def _cached_read(module: str, name: str, url: str, version: int, args: tuple, full_numbers: bool) -> Any:
     """A read's result at a data version, masked unless its viewers see personal numbers in full: masked once
     a version for every session, where masking it at every run cost a twentieth of a busy process's time."""
     query = getattr(importlib.import_module(module), name)
