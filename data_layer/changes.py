@@ -37,12 +37,25 @@ def passed_over_by(domain: str | None) -> frozenset[str]:
     return frozenset().union(*(ledger_tables(other) for other in DOMAINS if other != domain))
 
 
+def domain_of_read(module: str) -> str | None:
+    """The domain whose package a read's module belongs to (``data_layer.quarantine.figures``: quarantine), or
+    None for a read of the whole picture (the briefing, the situation, the audit log)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "data_layer" and parts[1] in DOMAINS else None
+
+
 def changed_for(conn: Connection, domain: str | None, after: int, upto: int) -> bool:
     """Whether a write between the data versions ``after`` (excluded) and ``upto`` (included) changed what
-    ``domain``'s pages show. It reads the audit rows of those versions by their ids: the rows written since the
-    page was drawn or last checked, a handful at shift change."""
-    query = sa.select(audit_log.c.id).where(audit_log.c.id > after, audit_log.c.id <= upto)
+    ``domain``'s pages show."""
+    return newest_change_for(conn, domain, after, upto) is not None
+
+
+def newest_change_for(conn: Connection, domain: str | None, after: int, upto: int) -> int | None:
+    """The newest data version between ``after`` (excluded) and ``upto`` (included) whose write changed what
+    ``domain``'s pages show, or None. It reads the audit rows of those versions by their ids: the rows written
+    since the page was drawn or last checked, a handful at shift change."""
+    query = sa.select(sa.func.max(audit_log.c.id)).where(audit_log.c.id > after, audit_log.c.id <= upto)
     passed_over = passed_over_by(domain)
     if passed_over:
         query = query.where(audit_log.c.table_name.not_in(sorted(passed_over)))
-    return conn.execute(query.limit(1)).first() is not None
+    return conn.execute(query).scalar()

@@ -1,9 +1,12 @@
 """Pages that follow the data live (issue 20): the check that redraws a page only when something was entered,
-who follows it on which page, and the kiosk's scheduled reload. The timings are the benchmarks' business
+the reads of a domain that stay cached through the other domains' entries, who follows the data on which page,
+and the kiosk's scheduled reload. The timings are the benchmarks' business
 (benchmarks/bench_live_wall.py, bench_kiosk_soak.py); these tests hold the mechanisms."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 import threading
 import time
@@ -13,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from data_layer import changes, checkpoints, clock, users
+from data_layer import changes, checkpoints, clock, db, situation, users
 from data_layer.db import Actor, connect, load_schema, metadata, perform
-from support import ROOT, ago, register_person
+from support import ROOT, ago, register_enterprise, register_person
 from ui import live, navigation, session
 
 ADMIN = Actor("admin-test", "admin")
@@ -178,6 +181,90 @@ def test_a_write_under_a_name_no_domain_declares_changes_every_page(db_url):
     with engine.connect() as conn:
         assert all(changes.changed_for(conn, domain, version - 1, version) for domain in (*users.DOMAINS, None))
         assert not changes.changed_for(conn, None, version, version), "nothing after the newest version"
+
+
+class CountedReads:
+    """A data-layer read whose runs are counted, under its own module and name, so that ``session.read`` finds
+    it where it finds the read it stands for."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, module, name: str):
+        self.runs = 0
+        real = getattr(module, name)
+
+        def counted(conn, *args):
+            self.runs += 1
+            return real(conn, *args)
+
+        counted.__module__, counted.__name__ = real.__module__, real.__name__
+        monkeypatch.setattr(module, name, counted)
+        self.read = counted
+
+    def runs_after_reading(self) -> int:
+        """Read it as a new run would (at the store's newest version) and say how often it ran so far."""
+        session.note_data_version()
+        session.read(self.read, clock.today())
+        return self.runs
+
+
+def test_a_domain_s_read_stays_cached_through_another_domain_s_entries_and_not_through_its_own(monkeypatch, db_url):
+    engine = connect(db_url)
+    gate = new_checkpoint(engine)
+    Checks(monkeypatch, db_url, LEADER)
+    figures = CountedReads(monkeypatch, importlib.import_module("data_layer.enterprises.figures"), "figures")
+    assert figures.runs_after_reading() == 1
+    count_entered(engine, gate)
+    register_person(engine, ADMIN, 1, ago(1))
+    assert figures.runs_after_reading() == 1, "a count and a person under quarantine change no enterprise figure"
+    register_enterprise(engine, ADMIN, "东门面馆", "reopened", ago(1))
+    assert figures.runs_after_reading() == 2
+    perform(engine, ADMIN, situation.set_risk_level, situation.RISK_LEVELS[1])
+    assert figures.runs_after_reading() == 3, "a setting counts for every domain"
+
+
+def test_a_read_of_the_whole_picture_is_read_again_after_any_entry(monkeypatch, db_url):
+    engine = connect(db_url)
+    gate = new_checkpoint(engine)
+    Checks(monkeypatch, db_url, LEADER)
+    alerts = CountedReads(monkeypatch, situation, "alerts")
+    assert alerts.runs_after_reading() == 1
+    register_person(engine, ADMIN, 1, ago(1))
+    assert alerts.runs_after_reading() == 2
+    count_entered(engine, gate)
+    assert alerts.runs_after_reading() == 3
+
+
+def test_a_run_at_an_older_version_than_its_process_asked_for_is_never_keyed_on_a_newer_change(monkeypatch, db_url):
+    monkeypatch.setenv("COMMAND_POST_DB", db_url)
+    engine = connect(db_url)
+    versions = session.DomainVersions()
+    count_entered(engine, new_checkpoint(engine))
+    before = db.data_version(engine)
+    register_enterprise(engine, ADMIN, "东门面馆", "reopened", ago(1))
+    after = db.data_version(engine)
+    assert versions.at("enterprises", before) == before, "the first answer of a process is the version itself"
+    assert versions.at("enterprises", after) == after
+    assert versions.at("enterprises", before) <= before
+
+
+@pytest.mark.parametrize("domain", users.DOMAINS)
+def test_no_module_of_a_domain_s_package_holds_another_domain_s_ledger(domain):
+    """What keeps a domain's cached reads true through the other domains' entries: its package reads none of
+    their ledgers (a read that must goes outside the domain's packages, keyed on every write)."""
+    package = importlib.import_module(f"data_layer.{domain}")
+    modules = [
+        importlib.import_module(f"data_layer.{domain}.{info.name}") for info in pkgutil.iter_modules(package.__path__)
+    ]
+    held = {value.name for module in modules for value in vars(module).values() if isinstance(value, sa.Table)}
+    assert held, "the check sees the package's tables"
+    assert not held & changes.passed_over_by(domain)
+
+
+def test_the_domain_of_a_read_is_the_package_it_is_in():
+    assert changes.domain_of_read("data_layer.enterprises.figures") == "enterprises"
+    assert changes.domain_of_read("data_layer.checkpoints.master") == "checkpoints"
+    assert changes.domain_of_read("data_layer.situation") is None
+    assert changes.domain_of_read("data_layer.briefing") is None
+    assert changes.domain_of_read("data_layer.users") is None
 
 
 def test_a_leader_s_check_that_finds_every_turn_taken_lets_the_page_be_until_its_next_check(monkeypatch, db_url):

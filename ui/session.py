@@ -3,7 +3,10 @@
 Pages never open connections or write SQL; they get the engine here and call
 the data layer. Reads are cached on the data version (the newest audit row),
 so a write made through any app process shows on every screen at its next
-refresh, while an unchanged database costs one tiny query per refresh.
+refresh, while an unchanged database costs one tiny query per refresh. A read
+of one domain's package is cached on the newest version that changed what that
+domain's pages show (:class:`DomainVersions`), so that the counts of a shift
+change leave the quarantine, supplies and enterprises reads where they were.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import html
 import importlib
 import json
+import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime
@@ -19,7 +23,7 @@ from typing import Any, TypeVar
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from data_layer import briefing, db, settings, users
+from data_layer import briefing, changes, db, settings, users
 from data_layer.db import Actor
 from data_layer.i18n import LANGUAGES, normalize_language, translate
 from data_layer.permissions import signs_out_when_idle
@@ -290,6 +294,53 @@ def data_version() -> int:
     return note_data_version() if version is None else version
 
 
+WRITES_IN_FLIGHT = 200
+"""How far before the last version asked for a domain's look-up begins: on PostgreSQL a write may commit after
+one whose audit id is higher, so the rows of the few writes in flight at the last look-up are read again."""
+
+
+class DomainVersions:
+    """The data version each domain's reads are keyed on in one app process and store: the newest version whose
+    write changed what the domain's pages show (:func:`data_layer.changes.newest_change_for`).
+
+    It is found from the last version asked for, with one look-up of the audit rows written since. Where that is
+    not known (a domain's first read in the process, or a run at an older version than the newest asked for, whose
+    domain changed in between), the answer is the version itself: a read made afresh, never a stale one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[str, tuple[int, int]] = {}
+        """By domain: the newest version asked for, and the newest version at or before it that changed the
+        domain."""
+
+    def at(self, domain: str, version: int) -> int:
+        with self._lock:
+            asked, changed = self._known.setdefault(domain, (version, version))
+        if asked >= version:
+            return changed if changed <= version else version
+        with engine().connect() as conn:
+            newest = changes.newest_change_for(conn, domain, max(asked - WRITES_IN_FLIGHT, 0), version)
+        changed = changed if newest is None else max(changed, newest)
+        with self._lock:
+            if self._known[domain][0] < version:
+                self._known[domain] = (version, changed)
+        return changed
+
+
+@st.cache_resource(show_spinner=False)
+def _domain_versions(url: str) -> DomainVersions:
+    return DomainVersions()
+
+
+def read_version(module: str) -> int:
+    """The version a read of ``module`` is keyed on in this run: for a domain's package, the newest version at or
+    before the run's that changed the domain (:class:`DomainVersions`); for any other read, the run's own."""
+    domain = changes.domain_of_read(module)
+    if domain is None:
+        return data_version()
+    return _domain_versions(db.database_url()).at(domain, data_version())
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def _cached_read(module: str, name: str, url: str, version: int, args: tuple, full_numbers: bool) -> Any:
     """A read's result at a data version, masked unless its viewers see personal numbers in full: masked once
@@ -309,7 +360,8 @@ def read(query: Callable[..., T], *args: object) -> T:
     no page can show a personal number typed into a note to someone who may not see it.
     """
     url = engine().url.render_as_string()
-    return _cached_read(query.__module__, query.__name__, url, data_version(), args, sees_full_numbers(actor()))
+    version = read_version(query.__module__)
+    return _cached_read(query.__module__, query.__name__, url, version, args, sees_full_numbers(actor()))
 
 
 def briefing_pair(day: date, as_of: datetime | None = None) -> tuple[dict, dict]:
