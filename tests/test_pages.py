@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 
 from data_layer import clock
 from data_layer.briefing import briefing_with_previous
 from data_layer.db import Actor, connect
 from data_layer.i18n import format_number
-from support import open_page
+from support import ROOT, open_page
 
 PAGES = (
     "pages/overview.py",
@@ -52,3 +54,16 @@ def test_overview_speaks_english_on_request(monkeypatch, sample_url):
     labels = [metric.label for metric in app.metric]
     assert "People checked" in labels
     assert "Reopen rate" in labels
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_page_shows_the_notes_its_code_keeps_for_the_next_engineer(monkeypatch, sample_url, page):
+    """A string on its own line in a page script (the note under a constant) is code's, not the page's: Streamlit's
+    magic would write it on the page, so it is turned off (``runner.magicEnabled``)."""
+    notes = [
+        node.value.value
+        for node in ast.parse((ROOT / page).read_text(encoding="utf-8")).body[1:]
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    ]
+    shown = [element.value for element in open_page(monkeypatch, sample_url, Actor("admin", "admin"), page).markdown]
+    assert not [note for note in notes if note in shown]
