@@ -15,9 +15,10 @@ from data_layer.users import ROLES
 from ui.common import touch_friendly_inputs
 from ui.live import live_redraw
 from ui.navigation import account_box, land_on_home_page, menu, navigation
-from ui.session import actor, language_switch, prepare_session, t
+from ui.session import actor, language_switch, note_language, prepare_session, t
 from ui.wall import hide_chrome_on_kiosk, kiosk_mode
 
+note_language()
 st.set_page_config(page_title=t("app.title"), page_icon="🛡️", layout="wide")
 hide_chrome_on_kiosk()
 try:

@@ -19,7 +19,7 @@ from data_layer.actor import Actor
 from data_layer.markdown import plain
 from data_layer.users import ROLES
 from ui.live import follow_live_data
-from ui.session import actor, prepare_session, revoked_screen, sign_in_form, sign_out, t
+from ui.session import actor, note_language, prepare_session, revoked_screen, sign_in_form, sign_out, t
 from ui.wall import hide_chrome_on_kiosk
 
 
@@ -118,7 +118,9 @@ def run_through_app() -> None:
 
 def guard(url_path: str) -> None:
     """Stop the page here unless the signed-in role may use it; the first line of every page. A page that follows
-    the data live for this person starts its check for new entries here."""
+    the data live for this person starts its check for new entries here. The page's words follow the URL's
+    language even when the page runs on its own (:func:`run_through_app`)."""
+    note_language()
     run_through_app()
     role = actor().role
     entry = page_entry(url_path)

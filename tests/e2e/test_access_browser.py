@@ -20,6 +20,7 @@ from e2e_support import (
 
 from data_layer import quarantine
 from data_layer.db import connect
+from data_layer.i18n import translate
 from sample_data.checkpoints import SILENT_TODAY
 
 MASKED_ID = re.compile(r"\d{4}\*{10}[\dX]{4}")
@@ -86,3 +87,21 @@ def test_a_deep_link_opened_first_on_a_fresh_server_runs_inside_the_app(browser,
         assert "无权使用此页面" not in page.inner_text("body")
         page.screenshot(path=str(artifacts / "admin-1920x1080.png"))
         page.close()
+
+
+def test_a_leader_switches_to_english_and_every_page_and_a_reload_stay_english(browser, app_and_store, artifacts):
+    base_url, _ = app_and_store
+    page, _ = sign_in(browser, base_url, "leader", "leader-demo-1", 1440, 900)
+    open_from_sidebar(page, translate("checkpoints.page.nav", "zh_CN"))
+    page.get_by_test_id("stSidebar").get_by_role("radio", name="English").click()
+    settle(page, 1500)
+    title = page.locator("h1").first
+    assert title.inner_text() == translate("checkpoints.page.title", "en")
+    open_from_sidebar(page, translate("quarantine.page.nav", "en"))
+    assert page.locator("h1").first.inner_text() == translate("quarantine.page.title", "en")
+    assert "lang=en" in page.url
+    page.reload(wait_until="networkidle")
+    settle(page, 1500)
+    assert page.locator("h1").first.inner_text() == translate("quarantine.page.title", "en")
+    page.screenshot(path=str(artifacts / "quarantine-english-leader-1440x900.png"))
+    page.close()
