@@ -55,7 +55,8 @@ RUN_LANGUAGE_KEY = "run_language"
 
 
 def note_language() -> str:
-    """Note the UI language for this run: the first step of every run (``app.py``). It is kept in the URL
+    """Note the UI language for this run: the first step of ``app.py`` and of every page's ``guard`` (a page run on
+    its own skips ``app.py``; in the app's runs the second noting finds the first). It is kept in the URL
     (``?lang=en``) so that a reload or a restart keeps it.
 
     Moving to another page clears the URL's parameters, so the session
