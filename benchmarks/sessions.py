@@ -62,6 +62,8 @@ class Run:
 
     seconds: float = 0.0
     status: str = ""
+    scripts: int = 0
+    """The script runs it took: two when the script reran itself (``st.rerun``) before it ended."""
     exceptions: list[str] = field(default_factory=list)
     alerts: dict[str, list[str]] = field(default_factory=dict)
 
@@ -217,7 +219,9 @@ class Session:
             detail = ForwardMsg.ScriptFinishedStatus.Name(message.script_finished) if kind == "script_finished" else ""
             self.trace.append(f"{kind} {message.metadata.run.script_run_id[:6]} {detail}".strip())
         run = self.current if self.current is not None else Run()
-        if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+        if kind == "new_session":
+            run.scripts += 1
+        elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             self._note_element(message.delta.new_element, run)
         elif kind == "auto_rerun":
             self.fragments[message.auto_rerun.fragment_id] = message.auto_rerun.interval

@@ -189,13 +189,16 @@ def test_a_checkpoint_closed_while_the_form_was_open_is_refused(monkeypatch, eng
 
 
 def store_for(checkpoint: int) -> None:
-    """A page script that saves one shift for ``checkpoint`` through the form's own save path."""
+    """A page script that saves one shift for ``checkpoint`` through the form's own save path, and shows its
+    refusal as the form does."""
     from datetime import datetime
 
     from ui.checkpoints import store_count
+    from ui.messages import show_refusal
 
     store_count(
         "probe",
+        "probe-token",
         checkpoint,
         "?",
         datetime(2026, 3, 10, 0),
@@ -203,6 +206,7 @@ def store_for(checkpoint: int) -> None:
         {"persons": 1, "vehicles": 0, "fever": 0, "turned_back": 0},
         "",
     )
+    show_refusal("probe")
 
 
 @pytest.mark.parametrize(
@@ -434,7 +438,8 @@ def test_the_same_submission_sent_again_is_answered_with_the_first_ones_result(m
     fill(app, "checkpoint-entry", persons=120, vehicles=30)
     app = press(app, "checkpoint-entry", "保存")
     saved = app.success[0].value
-    app.session_state["form_token:checkpoint-entry"] = token  # the rerun that answers it has not rotated it yet
+    app.session_state["form_token:checkpoint-entry"] = token  # the screen still shows the form it came from
+    app = app.run()
     fill(app, "checkpoint-entry", persons=120, vehicles=30)
     app = press(app, "checkpoint-entry", "保存")
     assert_clean(app)

@@ -3,9 +3,9 @@ the master data (on the checkpoints page and the administration page).
 
 The checkpoints page and the quick-entry page show the same shift entry form
 (:func:`count_entry_form`), so a clerk meets one form whichever page they use.
-After a save the script reruns, so every figure on the page already includes
-the new entry; the saved message survives the rerun in the session and stays,
-above the shift form, until the next entry.
+The form saves as the tap's run begins (:func:`ui.forms.submit_button`), so
+every figure the run draws already includes the new entry; the saved message
+is kept in the session and stays, above the shift form, until the next entry.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import math
 import mimetypes
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,20 @@ from data_layer.db import Actor
 from data_layer.i18n import format_day, format_number
 from data_layer.markdown import plain
 from data_layer.permissions import unit_limit
-from ui.forms import entry_form, form_key, save, start_afresh, store, whole_number_input
+from ui.forms import (
+    entry_form,
+    field_key,
+    form_key,
+    save,
+    start_afresh,
+    start_fields,
+    store,
+    submit_button,
+    submitted_fields,
+    whole_number_input,
+)
 from ui.map_labels import LABEL_GAP, LABEL_PADDING, WORLD_PIXELS, Screen, place_labels
-from ui.messages import remember_saved, show_saved
+from ui.messages import remember_saved, show_refusal, show_saved
 from ui.session import actor, language, read, t
 
 # The app serves CommandPostSans (a Chinese web font) for screens that have no CJK font of their own.
@@ -141,6 +153,7 @@ def _on_duty_hint() -> str:
 
 def store_count(
     form_name: str,
+    submitted: str,
     checkpoint: int | str,
     checkpoint_name: str,
     start: datetime,
@@ -148,7 +161,9 @@ def store_count(
     counts: Mapping[str, object] | None,
     note: str,
 ) -> None:
-    """Store one shift (``counts`` ``None`` is a zero report) and, once stored, rerun with the saved message.
+    """Store one shift (``counts`` ``None`` is a zero report) from the form drawn with the token ``submitted``,
+    in its submit button's callback (:func:`ui.forms.submit_button`): the page then draws the saved message, or
+    the refusal, above the form.
 
     Refused because one earlier entry of the checkpoint overlaps it, the entry is offered as that earlier
     entry's correction (:func:`correction_offer`).
@@ -173,18 +188,19 @@ def store_count(
         )
 
     if counts is None:
-        entry_id = save(form_name, add_zero_report, checkpoint, start, end, note or None, then=remember)
+        entry_id = save(
+            form_name, add_zero_report, checkpoint, start, end, note or None, then=remember, submitted=submitted
+        )
     else:
         entry_id = save(
             form_name,
             add_count,
             {"checkpoint": checkpoint, "period_start": start, "period_end": end, **counts, "note": note},
             then=remember,
+            submitted=submitted,
         )
     if entry_id is None:
         _keep_correction_offer(form_name, checkpoint, checkpoint_name, start, end, stored_counts, note)
-        return
-    st.rerun()
 
 
 def _keep_correction_offer(
@@ -320,43 +336,55 @@ def count_entry_form(form_name: str) -> None:
     with entry_form(form_name) as token:
         names = _offered(form_name, token, current)
         ids = list(names)
-        key = f"{form_name}-{token}"
-        checkpoint = st.selectbox(
-            t("checkpoints.field.checkpoint"),
-            ids,
-            format_func=names.__getitem__,
-            index=ids.index(remembered) if remembered in ids else 0,
-            key=f"{key}-checkpoint",
+        start_fields(
+            form_name,
+            token,
+            checkpoint=remembered if remembered in ids else ids[0],
+            day=proposed.date(),
+            shift=proposed_index,
+            note="",
+            **{name: 0.0 if name in ("fever", "turned_back") else None for name in COUNT_FIELDS},
         )
-        day = st.date_input(
-            t("checkpoints.field.day"), value=proposed.date(), max_value=clock.today(), key=f"{key}-day"
-        )
-        index = st.selectbox(
+        key = partial(field_key, form_name, token)
+        st.selectbox(t("checkpoints.field.checkpoint"), ids, format_func=names.__getitem__, key=key("checkpoint"))
+        st.date_input(t("checkpoints.field.day"), max_value=clock.today(), key=key("day"))
+        st.selectbox(
             t("checkpoints.shift"),
             range(len(shifts)),
-            index=proposed_index,
-            key=f"{key}-shift",
+            key=key("shift"),
             format_func=lambda position: shift_label(*shifts[position]),
         )
         st.caption(_on_duty_hint())
-        counts = {
-            name: whole_number_input(
-                t(f"checkpoints.field.{name}"),
-                key=f"{key}-{name}",
-                container=column,
-                value=0 if name in ("fever", "turned_back") else None,
-            )
-            for name, column in zip(COUNT_FIELDS, _pairs(len(COUNT_FIELDS)), strict=True)
-        }
-        note = st.text_input(t("checkpoints.field.note"), key=f"{key}-note")
-        save_tapped = st.form_submit_button(t("checkpoints.page.save"), type="primary", width="stretch")
-        zero_tapped = st.form_submit_button(t("checkpoints.page.zero_report_button"), width="stretch")
+        for name, column in zip(COUNT_FIELDS, _pairs(len(COUNT_FIELDS)), strict=True):
+            whole_number_input(t(f"checkpoints.field.{name}"), key=key(name), container=column)
+        st.text_input(t("checkpoints.field.note"), key=key("note"))
+        submit_button(
+            token,
+            t("checkpoints.page.save"),
+            partial(_submit_count, form_name, names, zero=False),
+            type="primary",
+            width="stretch",
+        )
+        submit_button(
+            token,
+            t("checkpoints.page.zero_report_button"),
+            partial(_submit_count, form_name, names, zero=True),
+            width="stretch",
+        )
     with feedback:
-        if save_tapped or zero_tapped:
-            start, end = _shift_period(day, index)
-            store_count(form_name, checkpoint, names[checkpoint], start, end, None if zero_tapped else counts, note)
+        show_refusal(form_name)
         correction_offer(form_name)
         show_saved(form_name)
+
+
+def _submit_count(form_name: str, names: Mapping[int, str], token: str, zero: bool) -> None:
+    """The callback of the entry form's buttons: store what the form drawn with ``token``, offering the
+    checkpoints ``names``, holds. (A second tap can submit that form after the run it started drew the next.)"""
+    fields = submitted_fields(form_name, token, ("checkpoint", "day", "shift", "note", *COUNT_FIELDS))
+    start, end = _shift_period(fields["day"], fields["shift"])
+    counts = None if zero else {name: fields[name] for name in COUNT_FIELDS}
+    checkpoint = fields["checkpoint"]
+    store_count(form_name, token, checkpoint, names[checkpoint], start, end, counts, fields["note"])
 
 
 # Corrections --------------------------------------------------------------------------------------------------

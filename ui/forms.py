@@ -19,13 +19,19 @@ things by then:
   keyed fields, when it comes within :data:`REPEAT_SECONDS` of its drawing.
   The saved message of the first stays on screen (:func:`ui.messages.show_saved`),
   so either way the clerk reads "saved", never a refusal of an empty form.
+
+A form saved by :func:`submit_button` stores in the tap's own run, as a callback before the page is drawn, and
+the page is drawn once, with the new entry in its figures and the form fresh. A form saved in the page's code
+(:func:`store`) draws the page, stores, and draws it again to show the entry: twice the work and twice the
+messages, which counts for the forms of a shift change, when a hundred clerks save within minutes on one app
+process (``benchmarks/bench_sessions.py``).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -34,7 +40,7 @@ import streamlit as st
 
 from data_layer.db import WriteContext, perform
 from data_layer.errors import CommandPostError, DuplicateSubmission
-from ui.messages import refusal_text, remember_saved
+from ui.messages import refusal_text, refuse, remember_saved
 from ui.session import actor, engine, note_data_version, t
 
 T = TypeVar("T")
@@ -87,6 +93,24 @@ def form_key(name: str, token: str) -> str:
     return f"{name}-{token}"
 
 
+def field_key(name: str, token: str, field: str) -> str:
+    """The key of the field ``field`` of the form ``name`` drawn with ``token``."""
+    return f"{form_key(name, token)}-{field}"
+
+
+def start_fields(name: str, token: str, **values: Any) -> None:
+    """Give the fields of the form ``name`` drawn with ``token`` their first ``values`` in the session, and draw
+    them without a default of their own: a submit button's callback reads every field from the session
+    (:func:`submitted_fields`), and a widget's default gets there only once the browser sends it back."""
+    for field, value in values.items():
+        st.session_state.setdefault(field_key(name, token, field), value)
+
+
+def submitted_fields(name: str, token: str, fields: Iterable[str]) -> dict[str, Any]:
+    """The values of ``fields`` of the form ``name`` drawn with ``token``, as submitted."""
+    return {field: st.session_state[field_key(name, token, field)] for field in fields}
+
+
 def _keyed_fields(name: str, token: str) -> dict[str, Any]:
     """The values of the fields keyed with the rendered form's key or token: what can be compared between runs."""
     prefix, suffix = f"{form_key(name, token)}-", f"-{token}"
@@ -123,10 +147,11 @@ def _note_drawn(name: str, token: str) -> None:
         st.session_state[_drawn_key(name)] = Drawn(token, drawn.at, {**fields, **drawn.fields})
 
 
-def repeats_last_save(name: str) -> bool:
-    """Whether this submission of the form ``name`` is the second tap of its last save (see the module): a
-    form that checks its input before it saves asks this first, so that its refusal is not the answer."""
-    token = current_token(name)
+def repeats_last_save(name: str, submitted: str | None = None) -> bool:
+    """Whether this submission of the form ``name`` (the one drawn now, or the one with the token ``submitted``)
+    is the second tap of its last save (see the module): a form that checks its input before it saves asks this
+    first, so that its refusal is not the answer."""
+    token = submitted or current_token(name)
     drawn = st.session_state.get(_drawn_key(name))
     stored = st.session_state.get(_stored_key(name))
     if stored is None or stored.token == token or drawn is None or drawn.token != token:
@@ -141,14 +166,20 @@ def whole_number_input(
 ) -> float | None:
     """An input for a count that hands the data layer what was typed: "3.5" arrives as 3.5 and is refused there,
     naming the field, where an integer input would have cut it to 3 in the browser. (The browser's number field
-    takes no letters, so "12abc" cannot be typed; a pasted or imported one is refused by the same check.)"""
-    return container.number_input(
-        label, value=None if value is None else float(value), step=1.0, format="%g", key=key, **options
-    )
+    takes no letters, so "12abc" cannot be typed; a pasted or imported one is refused by the same check.) A field
+    started in the session (:func:`start_fields`) takes ``value`` from there."""
+    if key is None or key not in st.session_state:
+        options["value"] = None if value is None else float(value)
+    return container.number_input(label, step=1.0, format="%g", key=key, **options)
 
 
 def save(
-    name: str, operation: Callable[..., T], *args: Any, then: Callable[[T], object] | None = None, **kwargs: Any
+    name: str,
+    operation: Callable[..., T],
+    *args: Any,
+    then: Callable[[T], object] | None = None,
+    submitted: str | None = None,
+    **kwargs: Any,
 ) -> T | None:
     """Run one data-layer write for the form ``name`` and show the outcome.
 
@@ -160,10 +191,13 @@ def save(
     clerk reads next (the saved message). A second tap that stops this run after the commit then finds the form
     as it was, submits it again and is answered with the first write's result, ``then`` included; kept after
     the fresh form, the message would be lost with the stopped run.
+
+    ``submitted``: the token of the form submitted, for a save made in its submit button's callback
+    (:func:`submit_button`); its refusal is then kept for :func:`ui.messages.show_refusal` to show.
     """
-    if repeats_last_save(name):
+    if repeats_last_save(name, submitted):
         return None
-    token = current_token(name)
+    token = submitted or current_token(name)
     try:
         result = perform(engine(), actor(), operation, *args, token=token, **kwargs)
     except DuplicateSubmission as repeat:
@@ -173,17 +207,24 @@ def save(
         elif stored is not None and stored.token == token:
             result = stored.result  # a result JSON cannot hold, noted by the run that stored it
         else:
-            st.info(t("error.duplicate_submission"))
+            refuse(name, t("error.duplicate_submission"), kept=submitted is not None, notice=True)
             return None
     except CommandPostError as refusal:
-        st.error(refusal_text(refusal))
+        refuse(name, refusal_text(refusal), kept=submitted is not None)
         return None
     st.session_state[_stored_key(name)] = Stored(token, result)
     note_data_version()
     if then is not None:
         then(result)
-    del st.session_state[_token_key(name)]
+    st.session_state.pop(_token_key(name), None)
     return result
+
+
+def submit_button(token: str, label: str, on_submit: Callable[[str], None], **options: Any) -> None:
+    """The submit button of the form drawn with ``token``: a tap runs ``on_submit(token)`` as its callback,
+    before the page is drawn (see the module). ``on_submit`` saves with :func:`save` passing
+    ``submitted=token``, which keeps a refusal for :func:`ui.messages.show_refusal`, drawn where the form is."""
+    st.form_submit_button(label, on_click=on_submit, args=(token,), **options)
 
 
 def store(

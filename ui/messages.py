@@ -14,6 +14,7 @@ from data_layer.markdown import plain
 from ui.session import language
 
 SAVED_MESSAGE_KEY = "saved_message:{slot}"
+REFUSAL_KEY = "refusal:{slot}"
 
 
 def content_alert(text: str, colour: str = "red") -> None:
@@ -36,6 +37,24 @@ def show_saved(slot: str) -> None:
     text = st.session_state.get(SAVED_MESSAGE_KEY.format(slot=slot))
     if text:
         st.success(text, icon=":material/check_circle:")
+
+
+def refuse(slot: str, text: str, kept: bool = False, notice: bool = False) -> None:
+    """Show why a form's save stored nothing (an error, or a ``notice`` in blue), or, ``kept``, keep it for the
+    run under way to show where the form is (:func:`show_refusal`): a save made in a submit button's callback,
+    before the page is drawn, would otherwise draw it at the top of the page."""
+    if kept:
+        st.session_state[REFUSAL_KEY.format(slot=slot)] = (text, notice)
+    else:
+        (st.info if notice else st.error)(text)
+
+
+def show_refusal(slot: str) -> None:
+    """The refusal kept for ``slot`` (:func:`refuse`), once: the form beside it still holds what was typed."""
+    kept = st.session_state.pop(REFUSAL_KEY.format(slot=slot), None)
+    if kept is not None:
+        text, notice = kept
+        refuse(slot, text, notice=notice)
 
 
 def refusal_lines(refusal: CommandPostError) -> list[str]:

@@ -94,6 +94,8 @@ def test_a_clerk_a_leader_and_a_wall_over_the_protocol_finish_their_runs_and_the
     assert not runs["clerk saves"].refusals
     assert any(SILENT_TODAY in text and "检测人数 36" in text for text in runs["clerk saves"].successes)
     assert entries_today(url, SILENT_TODAY) == before + 1
+    # Stored in the tap's own run, which draws the saved message and the fresh form: no second run to show them.
+    assert runs["clerk saves"].scripts == 1
     # The leader's and the wall's pages follow the data: their check finds the entry and redraws the whole app,
     # where a check that found nothing new ends as a fragment run. The clerk's form page does not follow it.
     assert outcome["follows"]["leader"] and outcome["follows"]["wall"] and not outcome["follows"]["clerk"]
