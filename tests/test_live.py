@@ -5,6 +5,7 @@ and the kiosk's scheduled reload. The timings are the benchmarks' business
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import re
@@ -187,22 +188,23 @@ class CountedReads:
     """A data-layer read whose runs are counted, under its own module and name, so that ``session.read`` finds
     it where it finds the read it stands for."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, module, name: str):
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, module, name: str, *args: object):
         self.runs = 0
+        self.args = args
         real = getattr(module, name)
 
+        @functools.wraps(real)
         def counted(conn, *args):
             self.runs += 1
             return real(conn, *args)
 
-        counted.__module__, counted.__name__ = real.__module__, real.__name__
         monkeypatch.setattr(module, name, counted)
         self.read = counted
 
     def runs_after_reading(self) -> int:
         """Read it as a new run would (at the store's newest version) and say how often it ran so far."""
         session.note_data_version()
-        session.read(self.read, clock.today())
+        session.read(self.read, *self.args)
         return self.runs
 
 
@@ -210,7 +212,9 @@ def test_a_domain_s_read_stays_cached_through_another_domain_s_entries_and_not_t
     engine = connect(db_url)
     gate = new_checkpoint(engine)
     Checks(monkeypatch, db_url, LEADER)
-    figures = CountedReads(monkeypatch, importlib.import_module("data_layer.enterprises.figures"), "figures")
+    figures = CountedReads(
+        monkeypatch, importlib.import_module("data_layer.enterprises.figures"), "figures", clock.today()
+    )
     assert figures.runs_after_reading() == 1
     count_entered(engine, gate)
     register_person(engine, ADMIN, 1, ago(1))
@@ -221,11 +225,31 @@ def test_a_domain_s_read_stays_cached_through_another_domain_s_entries_and_not_t
     assert figures.runs_after_reading() == 3, "a setting counts for every domain"
 
 
+def test_a_read_of_a_domain_s_units_alone_stays_cached_through_every_ledger_and_not_through_its_units(
+    monkeypatch, db_url
+):
+    engine = connect(db_url)
+    gate = new_checkpoint(engine)
+    Checks(monkeypatch, db_url, CLERK)
+    listed = CountedReads(
+        monkeypatch, importlib.import_module("data_layer.checkpoints.master"), "list_checkpoints", False
+    )
+    assert listed.runs_after_reading() == 1
+    count_entered(engine, gate)
+    register_person(engine, ADMIN, 1, ago(1))
+    register_enterprise(engine, ADMIN, "东门面馆", "reopened", ago(1))
+    assert listed.runs_after_reading() == 1, "counts, people and another domain's units leave the checkpoints"
+    perform(engine, ADMIN, checkpoints.rename_checkpoint, gate, "东大门")
+    assert listed.runs_after_reading() == 2
+    perform(engine, ADMIN, situation.set_risk_level, situation.RISK_LEVELS[1])
+    assert listed.runs_after_reading() == 3, "a setting counts for every read"
+
+
 def test_a_read_of_the_whole_picture_is_read_again_after_any_entry(monkeypatch, db_url):
     engine = connect(db_url)
     gate = new_checkpoint(engine)
     Checks(monkeypatch, db_url, LEADER)
-    alerts = CountedReads(monkeypatch, situation, "alerts")
+    alerts = CountedReads(monkeypatch, situation, "alerts", clock.today())
     assert alerts.runs_after_reading() == 1
     register_person(engine, ADMIN, 1, ago(1))
     assert alerts.runs_after_reading() == 2
@@ -246,17 +270,52 @@ def test_a_run_at_an_older_version_than_its_process_asked_for_is_never_keyed_on_
     assert versions.at("enterprises", before) <= before
 
 
+def package_modules(domain: str) -> list:
+    package = importlib.import_module(f"data_layer.{domain}")
+    return [
+        importlib.import_module(f"data_layer.{domain}.{info.name}") for info in pkgutil.iter_modules(package.__path__)
+    ]
+
+
 @pytest.mark.parametrize("domain", users.DOMAINS)
 def test_no_module_of_a_domain_s_package_holds_another_domain_s_ledger(domain):
     """What keeps a domain's cached reads true through the other domains' entries: its package reads none of
     their ledgers (a read that must goes outside the domain's packages, keyed on every write)."""
-    package = importlib.import_module(f"data_layer.{domain}")
-    modules = [
-        importlib.import_module(f"data_layer.{domain}.{info.name}") for info in pkgutil.iter_modules(package.__path__)
-    ]
-    held = {value.name for module in modules for value in vars(module).values() if isinstance(value, sa.Table)}
+    held = {
+        value.name
+        for module in package_modules(domain)
+        for value in vars(module).values()
+        if isinstance(value, sa.Table)
+    }
     assert held, "the check sees the package's tables"
     assert not held & changes.passed_over_by(domain)
+
+
+def test_a_read_marked_as_of_a_domain_s_units_alone_names_no_other_table():
+    """What keeps a read of the units cached through the ledgers true: the function names its domain's unit
+    table and no other table of its module."""
+    marked = {
+        read: domain
+        for domain in users.DOMAINS
+        for module in package_modules(domain)
+        for read in vars(module).values()
+        if getattr(read, changes.UNITS_ONLY, False) and read.__module__ == module.__name__
+    }
+    assert {read.__name__ for read in marked} >= {"list_checkpoints", "list_sites", "list_items"}
+    for read, domain in marked.items():
+        module_tables = {name: value for name, value in read.__globals__.items() if isinstance(value, sa.Table)}
+        named = {module_tables[name].name for name in read.__code__.co_names if name in module_tables}
+        assert named == {users.UNIT_TABLES[domain]}, read.__name__
+        assert changes.scope_of_read(read) == changes.units_scope(domain)
+
+
+@pytest.mark.parametrize("domain", users.DOMAINS)
+def test_a_read_of_a_domain_s_units_passes_over_every_declared_table_but_its_units(domain):
+    passed_over = changes.passed_over_by(changes.units_scope(domain))
+    assert users.UNIT_TABLES[domain] not in passed_over
+    assert changes.ledger_tables(domain) <= passed_over, "its own domain's entries too"
+    assert {table for other, table in users.UNIT_TABLES.items() if other != domain} <= passed_over
+    assert passed_over.isdisjoint({"users", "settings", "audit_log"}), "a write no domain declares counts"
 
 
 def test_the_domain_of_a_read_is_the_package_it_is_in():

@@ -314,30 +314,31 @@ one whose audit id is higher, so the rows of the few writes in flight at the las
 
 
 class DomainVersions:
-    """The data version each domain's reads are keyed on in one app process and store: the newest version whose
-    write changed what the domain's pages show (:func:`data_layer.changes.newest_change_for`).
+    """The data version the reads of each scope (a domain's, or a domain's units alone:
+    :func:`data_layer.changes.scope_of_read`) are keyed on in one app process and store: the newest version whose
+    write changed what the scope shows (:func:`data_layer.changes.newest_change_for`).
 
     It is found from the last version asked for, with one look-up of the audit rows written since. Where that is
-    not known (a domain's first read in the process, or a run at an older version than the newest asked for, whose
-    domain changed in between), the answer is the version itself: a read made afresh, never a stale one."""
+    not known (a scope's first read in the process, or a run at an older version than the newest asked for, whose
+    scope changed in between), the answer is the version itself: a read made afresh, never a stale one."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._known: dict[str, tuple[int, int]] = {}
-        """By domain: the newest version asked for, and the newest version at or before it that changed the
-        domain."""
+        """By scope: the newest version asked for, and the newest version at or before it that changed the
+        scope."""
 
-    def at(self, domain: str, version: int) -> int:
+    def at(self, scope: str, version: int) -> int:
         with self._lock:
-            asked, changed = self._known.setdefault(domain, (version, version))
+            asked, changed = self._known.setdefault(scope, (version, version))
         if asked >= version:
             return changed if changed <= version else version
         with engine().connect() as conn:
-            newest = changes.newest_change_for(conn, domain, max(asked - WRITES_IN_FLIGHT, 0), version)
+            newest = changes.newest_change_for(conn, scope, max(asked - WRITES_IN_FLIGHT, 0), version)
         changed = changed if newest is None else max(changed, newest)
         with self._lock:
-            if self._known[domain][0] < version:
-                self._known[domain] = (version, changed)
+            if self._known[scope][0] < version:
+                self._known[scope] = (version, changed)
         return changed
 
 
@@ -346,13 +347,13 @@ def _domain_versions(url: str) -> DomainVersions:
     return DomainVersions()
 
 
-def read_version(module: str) -> int:
-    """The version a read of ``module`` is keyed on in this run: for a domain's package, the newest version at or
-    before the run's that changed the domain (:class:`DomainVersions`); for any other read, the run's own."""
-    domain = changes.domain_of_read(module)
-    if domain is None:
+def read_version(query: Callable) -> int:
+    """The version ``query`` is keyed on in this run: for a read of a domain's package, the newest version at or
+    before the run's that changed what it reads (:class:`DomainVersions`); for any other read, the run's own."""
+    scope = changes.scope_of_read(query)
+    if scope is None:
         return data_version()
-    return _domain_versions(db.database_url()).at(domain, data_version())
+    return _domain_versions(db.database_url()).at(scope, data_version())
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -374,7 +375,7 @@ def read(query: Callable[..., T], *args: object) -> T:
     no page can show a personal number typed into a note to someone who may not see it.
     """
     url = engine().url.render_as_string()
-    version = read_version(query.__module__)
+    version = read_version(query)
     return _cached_read(query.__module__, query.__name__, url, version, args, sees_full_numbers(actor()))
 
 

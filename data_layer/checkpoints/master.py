@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from data_layer.changes import reads_units_only
 from data_layer.checkpoints.tables import DOMAIN, KINDS, checkpoints
 from data_layer.db import MasterLookup, WriteContext, referenced_row
 from data_layer.i18n import translate
@@ -122,6 +123,7 @@ def set_checkpoint_kind(ctx: WriteContext, checkpoint: int | str, kind: object) 
     _update_checkpoint(ctx, checks.passed(current), "checkpoints.set_checkpoint_kind", {"kind": code})
 
 
+@reads_units_only
 def list_checkpoints(conn: Connection, include_inactive: bool = False) -> list[dict]:
     """The checkpoints by name, for pickers and the admin page; closed ones only when asked."""
     query = sa.select(checkpoints).order_by(checkpoints.c.name)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from data_layer import clock
+from data_layer.changes import reads_units_only
 from data_layer.db import MasterLookup, WriteContext, referenced_row
 from data_layer.permissions import require_admin
 from data_layer.quarantine.tables import DOMAIN, quarantine_episodes, quarantine_sites
@@ -86,6 +87,7 @@ def _update_site(ctx: WriteContext, row: sa.RowMapping, values: dict, action: st
     ctx.audit(action, quarantine_sites, row["id"], before=before, after=values)
 
 
+@reads_units_only
 def list_sites(conn: Connection, include_inactive: bool = False) -> list[dict]:
     """The sites for a choice list (id, name, address, capacity, active), by name."""
     query = sa.select(quarantine_sites).order_by(quarantine_sites.c.name)

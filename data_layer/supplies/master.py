@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from data_layer.changes import reads_units_only
 from data_layer.db import MasterLookup, WriteContext, referenced_row
 from data_layer.permissions import require_admin
 from data_layer.supplies.tables import CATEGORY_LENGTH, DOMAIN, NAME_LENGTH, UNIT_LENGTH, supply_items
@@ -99,6 +100,7 @@ def edit_item(ctx: WriteContext, item: object, data: Mapping[str, object]) -> No
     set_item(ctx, item if row is None else row["id"], changes)
 
 
+@reads_units_only
 def list_items(conn: Connection, include_inactive: bool = True) -> list[dict[str, Any]]:
     """Every item's master data (``id``, ``name``, ``unit``, ``category``, ``safety_stock``, ``active``), by name."""
     query = sa.select(supply_items)
