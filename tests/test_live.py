@@ -64,8 +64,9 @@ class Checks:
         return list(self.reruns)
 
     def half_a_second_later(self) -> None:
-        """The process's shared version is read again at the next check."""
+        """The process's shared version, and what it knows of the accounts, are read again at the next check."""
         live._shared_version.clear()
+        live._account_revoked.clear()
 
 
 def new_checkpoint(engine) -> int:
@@ -383,7 +384,21 @@ def test_a_check_ends_a_wall_screen_whose_link_was_revoked(monkeypatch, db_url):
     assert checks.check() == []
     with engine.begin() as conn:  # revoked without a new audit row: the check must not rely on the version
         conn.execute(users.users.update().where(users.users.c.username == "hall-screen").values(active=False))
+    checks.half_a_second_later()
     assert checks.check() == ["app"]
+
+
+def test_the_checks_of_a_process_ask_the_store_about_an_account_once_in_half_a_second(monkeypatch, db_url):
+    engine = connect(db_url)
+    perform(engine, ADMIN, users.create_user, "zhang", "leader", "leader-password-1")
+    checks = Checks(monkeypatch, db_url, users.actor_for(engine, "zhang"))
+    asked, real = [], users.is_disabled
+    monkeypatch.setattr(users, "is_disabled", lambda *args: asked.append(args) or real(*args))
+    assert checks.check() == [] and checks.check() == []
+    assert len(asked) == 1, "the second check knows the answer of the first"
+    perform(engine, ADMIN, users.set_active, "zhang", False)
+    checks.half_a_second_later()
+    assert checks.check() == ["app"], "a disabled account's live page ends at the check after the moment"
 
 
 def kiosk(monkeypatch, db_url: str, kiosk_mode: bool = True) -> AppTest:

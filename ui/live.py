@@ -32,11 +32,12 @@ import streamlit as st
 
 from data_layer import changes, db, settings
 from data_layer.permissions import waits_for_redraw_turn
-from ui.session import DATA_VERSION_KEY, actor, data_version, engine, session_revoked
+from ui.session import DATA_VERSION_KEY, account_revoked, actor, data_version, engine
 
 SHARED_VERSION_SECONDS = 0.5
-"""How old the data version a live check compares with may be: half the default check interval, so that a new
-entry is seen within one and a half checks, and a burst of entries is drawn at most twice a second."""
+"""How old the data version a live check compares with may be, and what it knows of a session's account: half
+the default check interval, so that a new entry is seen within one and a half checks, and a burst of entries is
+drawn at most twice a second."""
 REDRAWS_AT_ONCE = 1
 """Live redraws running at once in one app process. One process runs Python on one core at a time: a second
 redraw beside the first would finish neither sooner, and would halve again what a person's own run gets."""
@@ -85,6 +86,22 @@ def redraw_turns() -> RedrawTurns:
     return RedrawTurns()
 
 
+def session_ended() -> bool:
+    """Whether the signed-in session may see nothing more (:func:`ui.session.account_revoked`), as this process's
+    checks know it: asked of the store at most every :data:`SHARED_VERSION_SECONDS` for each account and link,
+    where fifty live pages each asking at every check cost a twentieth of a busy process's time. It does not
+    wait for a new data version: an account disabled in the store directly ends its sessions all the same."""
+    current = st.session_state.get("actor")
+    return current is not None and _account_revoked(
+        db.database_url(), current.username, st.session_state.get("device_token")
+    )
+
+
+@st.cache_data(ttl=SHARED_VERSION_SECONDS, max_entries=1024, show_spinner=False)
+def _account_revoked(url: str, username: str, device_token: str | None) -> bool:
+    return account_revoked(username, device_token)
+
+
 def shared_version() -> int:
     """The store's data version as this process's live checks see it: read at most every
     :data:`SHARED_VERSION_SECONDS`, the same for every check within that moment."""
@@ -99,10 +116,10 @@ def _shared_version(url: str) -> int:
 def begin_self_refresh() -> None:
     """The first step of a part of a page that refreshes itself (the wall's clock and rotation): a refresh runs
     only that part, not :func:`ui.session.prepare_session`, so it asks itself whether the session still holds
-    (one indexed look-up) and, if not, reruns the whole app, which signs the session out and shows no figure;
+    (:func:`session_ended`) and, if not, reruns the whole app, which signs the session out and shows no figure;
     then it draws at the process's :func:`shared_version`, as the live redraws do, or at the page's own if
     that is newer."""
-    if session_revoked():
+    if session_ended():
         st.rerun(scope="app")
     st.session_state[DATA_VERSION_KEY] = max(shared_version(), data_version())
 
@@ -115,10 +132,11 @@ def follow_live_data(domain: str | None = None) -> None:
 
 
 def redraw_on_new_data(domain: str | None = None) -> None:
-    """One check of :func:`follow_live_data`: rerun the whole app if the session ended (which signs it out, as
-    :func:`begin_self_refresh` does), or if the shared version moved past the page's with a write the page
-    shows and the check got a redraw turn (a wall's check waits up to one check interval for it)."""
-    if session_revoked():
+    """One check of :func:`follow_live_data`: rerun the whole app if the session ended (:func:`session_ended`;
+    the rerun signs it out, as :func:`begin_self_refresh`'s does), or if the shared version moved past the
+    page's with a write the page shows and the check got a redraw turn (a wall's check waits up to one check
+    interval for it)."""
+    if session_ended():
         st.rerun(scope="app")
     version = shared_version()
     seen = max(data_version(), st.session_state.get(CHECKED_KEY, 0))

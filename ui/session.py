@@ -224,9 +224,7 @@ def revoked_link() -> bool:
     account has been disabled."""
     current = st.session_state.get("actor")
     token = st.session_state.get("device_token")
-    if current is None or not token:
-        return False
-    return not users.device_token_current(engine(), current.username, token)
+    return current is not None and bool(token) and account_revoked(current.username, token)
 
 
 def revoke_link() -> None:
@@ -236,14 +234,12 @@ def revoke_link() -> None:
     st.session_state["link_revoked"] = True
 
 
-def session_revoked() -> bool:
-    """Whether the signed-in session may see nothing more: its device link revoked, or its account disabled."""
-    current = st.session_state.get("actor")
-    if current is None:
-        return False
-    if st.session_state.get("device_token"):
-        return revoked_link()
-    return users.is_disabled(engine(), current.username)
+def account_revoked(username: str, device_token: str | None) -> bool:
+    """Whether ``username``, signed in by ``device_token`` (a wall screen's link) or by password (None), may see
+    nothing more: the link no longer its account's current one, or the account disabled."""
+    if device_token:
+        return not users.device_token_current(engine(), username, device_token)
+    return users.is_disabled(engine(), username)
 
 
 def revoked_screen(message_key: str = "access.link_revoked") -> None:
