@@ -299,11 +299,12 @@ def protocol_wall_lines(runs: list[dict]) -> list[str]:
 
 
 def _walls_cell(run: dict) -> str:
-    """The walls of a live-wall run, and how many of them Chromium drew, with their own p95, when not all."""
+    """The walls of a live-wall run, how many of them Chromium drew, with their own p95, when not all, and how
+    often a wall in Chromium reloaded itself (its staleness watch), when it did."""
     in_chromium = run.get("in_chromium", run["walls"])
-    if in_chromium == run["walls"]:
-        return str(run["walls"])
-    return f"{run['walls']} ({in_chromium} in Chromium: p95 {run['on_screen_p95_s']:.2f} s)"
+    said = [f"{in_chromium} in Chromium: p95 {run['on_screen_p95_s']:.2f} s"] if in_chromium != run["walls"] else []
+    said += [f"reloads: {run['reloads']}"] if run.get("reloads") else []
+    return f"{run['walls']} ({'; '.join(said)})" if said else str(run["walls"])
 
 
 def live_lines(results: dict, notes: dict[str, str]) -> list[str]:

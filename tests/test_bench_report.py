@@ -265,6 +265,18 @@ def test_a_live_run_with_walls_beside_the_browsers_names_how_many_chromium_drew_
     assert "| sqlite | 1 | 20 (4 in Chromium: p95 1.60 s) | 10 | 0.50 s | 1.20 s | 1.80 s | met |" in lines
 
 
+def test_a_live_run_whose_walls_reloaded_themselves_says_how_often():
+    run = {"store": "sqlite", "processes": 1, "walls": 20, "entries": 10, "p50_s": 0.5, "p95_s": 1.2, "max_s": 1.8}
+    idle = {"server_cpu_no_wall": 0.0, "server_cpu_idle_walls": 0.1, "idle_cpu_per_wall": 0.005}
+    runs = [
+        {**run, **idle, "reloads": 3, "load_average": (3.0, 2.0, 1.0)},
+        {**run, **idle, "in_chromium": 4, "on_screen_p95_s": 1.6, "reloads": 1, "load_average": (3.0, 2.0, 1.0)},
+    ]
+    lines = "\n".join(report.live_lines({"live_wall": {"runs": runs, "idle_seconds": 30}}, {}))
+    assert "| sqlite | 1 | 20 (reloads: 3) | 10 |" in lines
+    assert "| sqlite | 1 | 20 (4 in Chromium: p95 1.60 s; reloads: 1) | 10 |" in lines
+
+
 def test_a_part_written_again_from_its_last_figures_keeps_the_rest_of_the_report(tmp_path, monkeypatch):
     results = tmp_path / "results"
     results.mkdir()
