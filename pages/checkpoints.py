@@ -36,7 +36,7 @@ from ui.checkpoints import (
     master_data_tab,
     period_text,
 )
-from ui.colours import CHECKPOINT_COLOURS
+from ui.colours import ALARM_CELL, CHECKPOINT_COLOURS
 from ui.common import number, report_day
 from ui.messages import content_alert
 from ui.navigation import guard
@@ -46,7 +46,6 @@ guard("checkpoints")
 
 TREND_DAYS = 14
 CHART_COLOURS = CHECKPOINT_COLOURS
-FEVER_RED = CHECKPOINT_COLOURS["fever"]
 
 
 def figure_name(name: str) -> str:
@@ -123,9 +122,8 @@ def checkpoint_frame(rows: list[dict]) -> pd.DataFrame:
 def checkpoint_table_view(rows: list[dict]) -> None:
     """One row per active checkpoint; fever readings and silent checkpoints stand out in red."""
     frame = checkpoint_frame(rows)
-    alarm = f"background-color: {FEVER_RED}; color: white; font-weight: 700"
-    styled = frame.style.map(lambda value: alarm if value else "", subset=[figure_name("fever")]).map(
-        lambda value: alarm if value == t("checkpoints.page.reported_no") else "",
+    styled = frame.style.map(lambda value: ALARM_CELL if value else "", subset=[figure_name("fever")]).map(
+        lambda value: ALARM_CELL if value == t("checkpoints.page.reported_no") else "",
         subset=[t("checkpoints.field.reported")],
     )
     st.dataframe(styled, hide_index=True, width="stretch")

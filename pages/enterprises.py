@@ -44,7 +44,7 @@ from data_layer.markdown import plain
 from data_layer.permissions import may_view, may_write
 from data_layer.rectification_notice import NOTICE_LANGUAGE, notice_number, rectification_notice
 from ui.charts import draw_chart, once_per_version
-from ui.colours import REOPEN_AHEAD_COLOUR, REOPEN_LAG_COLOUR, REOPEN_TREND_COLOUR
+from ui.colours import ALARM_CELL, REOPEN_AHEAD_COLOUR, REOPEN_LAG_COLOUR, REOPEN_TREND_COLOUR
 from ui.common import number, report_day
 from ui.enterprises import (
     INSPECTION_CHOICE_KEY,
@@ -538,9 +538,8 @@ def rectifications_tab(day: date, today: Mapping[str, object], writer: bool) -> 
     st.subheader(t("enterprises.page.overdue_title", count=number(today["rectifications_overdue"])))
     if overdue:
         frame = items_frame(overdue)
-        alarm = "background-color: #ef4444; color: white; font-weight: 700"
         st.dataframe(
-            frame.style.map(lambda _: alarm, subset=[t("enterprises.page.days_overdue")]),
+            frame.style.map(lambda _: ALARM_CELL, subset=[t("enterprises.page.days_overdue")]),
             hide_index=True,
             width="stretch",
         )

@@ -7,7 +7,11 @@ colour, defined here and imported by every chart that draws it.
 
 from __future__ import annotations
 
-CHECKPOINT_COLOURS = {"persons": "#38bdf8", "vehicles": "#a78bfa", "fever": "#ef4444", "turned_back": "#fbbf24"}
+ALARM_RED = "#ef4444"
+CHECKPOINT_COLOURS = {"persons": "#38bdf8", "vehicles": "#a78bfa", "fever": ALARM_RED, "turned_back": "#fbbf24"}
+ALARM_CELL = f"background-color: {ALARM_RED}; color: white; font-weight: 700"
+"""A table cell that calls for action now (a fever reading, a checkpoint that has not reported, a rectification
+past its deadline): white on the fever red, the same in every domain's table."""
 QUARANTINE_MODE_COLOURS = {"centralized": "#f59e0b", "home": "#60a5fa", "monitoring": "#c084fc"}
 QUARANTINE_TOTAL_COLOUR = "#fb923c"
 REOPEN_TREND_COLOUR = "#34d399"
