@@ -61,8 +61,9 @@ bench-growth: $(VENV)/.test-installed
 	$(PYTHON) -m benchmarks.run growth
 
 # How many sessions one app process serves: 25 to 300 sessions (clerks saving at shift change, leaders, walls)
-# over Streamlit's websocket protocol, a fresh server for each step, and a few Chromium phones at 200
-# (BENCH_SESSIONS, BENCH_SESSIONS_WINDOW, BENCH_SESSIONS_BROWSER_AT). Five to ten minutes; needs the machine to itself.
+# over Streamlit's websocket protocol, a fresh server for each step, the target's 200 three times, then 200 once more
+# with a few Chromium phones (BENCH_SESSIONS, BENCH_SESSIONS_WINDOW, BENCH_SESSIONS_REPEATS,
+# BENCH_SESSIONS_BROWSER_AT). About ten minutes; needs the machine to itself.
 bench-sessions: $(VENV)/.test-installed
 	$(PYTHON) -m benchmarks.run sessions
 

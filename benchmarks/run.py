@@ -436,10 +436,28 @@ def sessions_lines(results: dict, notes: dict[str, str]) -> list[str]:
             if step["errors"]:
                 met = f"**missed** ({step['errors']} errors)" if met == "met" else f"{met}, {step['errors']} errors"
         lines.append(_sessions_row(step, str(step["sessions"]), met))
-    alone = sessions.get("clerks_alone")
+    alone, phones = sessions.get("clerks_alone"), sessions.get("with_phones")
     if alone:
         lines.append(_sessions_row(alone, f"{alone['sessions']}: the clerks alone", ""))
-        lines += ["", "The last row: the same clerks on a process of their own, with no page that follows the data."]
+    if phones:
+        count = phones["browser save"]["count"]
+        lines.append(_sessions_row(phones, f"{phones['sessions']} and {count} phones in Chromium", "not judged"))
+    lines.append("")
+    if alone:
+        lines.append("The clerks alone: the same clerks on a process of their own, with no page that follows the data.")
+    if phones:
+        lines.append(
+            f"With phones: the step of {phones['sessions']} once more, with {count} clerks on phones in Chromium "
+            "besides, whose browsers draw on the cores the server runs on."
+        )
+    repeated = next((step for step in sessions["steps"] if len(step.get("runs", [])) > 1), None)
+    if repeated:
+        each = ", ".join(f"{run['p95_s'] * 1000:.0f} ms" for run in repeated["runs"])
+        lines += [
+            "",
+            f"The step of {repeated['sessions']} ran {len(repeated['runs'])} times, each on a fresh server: p95 "
+            f"{each}. Its row gives the run with the middle p95, and the errors of all its runs.",
+        ]
     if sessions["at_target"] is None:
         lines += ["", f"The ramp ended before {sessions['target_sessions']} sessions: target **missed**."]
     first = sessions["steps"][0]
@@ -455,17 +473,16 @@ def sessions_lines(results: dict, notes: dict[str, str]) -> list[str]:
             f" The ramp stopped after {sessions['largest_step']} sessions, whose p95 passed "
             f"{sessions['give_up_p95_s']:g} s: the steps above it would only take longer."
         )
-    browsers = [step for step in sessions["steps"] if step["browser save"]["count"]]
-    for step in browsers:
-        figures = step["browser save"]
+    if phones and phones["browser save"]["count"]:
+        figures = phones["browser save"]
         lines += [
             "",
-            f"Real sessions at {step['sessions']}: {figures['count']} clerks on phones in Chromium (390×844, touch) "
-            f"saved during the same shift change, from the tap to the saved message on screen: p50 "
+            f"Real sessions at {phones['sessions']}: {figures['count']} clerks on phones in Chromium (390×844, "
+            f"touch) saved during the same shift change, from the tap to the saved message on screen: p50 "
             f"{figures['p50_s']:.2f} s, max {figures['max_s']:.2f} s, against the protocol's save p50 "
-            f"{step['save']['p50_s']:.2f} s, p95 {step['save']['p95_s']:.2f} s.",
+            f"{phones['save']['p50_s']:.2f} s, p95 {phones['save']['p95_s']:.2f} s in the same run.",
         ]
-    errors = [example for step in sessions["steps"] for example in step["error_examples"]]
+    errors = [example for step in [*sessions["steps"], phones or {}] for example in step.get("error_examples", [])]
     if errors:
         lines += ["", "The first errors: " + "; ".join(f"`{error}`" for error in errors[:5]) + "."]
     return [*lines, "", *([notes["sessions"], ""] if "sessions" in notes else [])]
@@ -809,7 +826,13 @@ PARTS = {
             "Sessions per process",
             ("bench_sessions",),
             ("sessions",),
-            ("BENCH_SESSIONS", "BENCH_SESSIONS_WINDOW", "BENCH_SESSIONS_BROWSER_AT", "BENCH_SESSIONS_BROWSERS"),
+            (
+                "BENCH_SESSIONS",
+                "BENCH_SESSIONS_WINDOW",
+                "BENCH_SESSIONS_REPEATS",
+                "BENCH_SESSIONS_BROWSER_AT",
+                "BENCH_SESSIONS_BROWSERS",
+            ),
             sessions_lines,
             sample_store,
         ),
