@@ -16,6 +16,7 @@ def moment(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     monkeypatch.setattr(charts, "data_version", lambda: now["version"])
     monkeypatch.setattr(charts, "language", lambda: now["language"])
     charts._built_spec.clear()
+    charts._scopes_read_by().clear()
     return now
 
 

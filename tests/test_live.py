@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from data_layer import changes, checkpoints, clock, db, situation, users
 from data_layer.db import Actor, connect, load_schema, metadata, perform
 from support import ROOT, ago, register_enterprise, register_person
-from ui import live, navigation, session
+from ui import charts, live, navigation, session
 
 ADMIN = Actor("admin-test", "admin")
 LEADER = Actor("leader-test", "leader")
@@ -256,6 +256,37 @@ def test_a_read_of_the_whole_picture_is_read_again_after_any_entry(monkeypatch, 
     assert alerts.runs_after_reading() == 2
     count_entered(engine, gate)
     assert alerts.runs_after_reading() == 3
+
+
+def test_a_page_chart_is_built_again_for_an_entry_it_shows_and_kept_through_another_domain_s(monkeypatch, db_url):
+    engine = connect(db_url)
+    gate = new_checkpoint(engine)
+    Checks(monkeypatch, db_url, LEADER)
+    monkeypatch.setattr(charts, "language", lambda: "zh_CN")
+    charts._built_spec.clear()
+    charts._scopes_read_by().clear()
+    enterprise_figures = importlib.import_module("data_layer.enterprises.figures").figures
+    built: list[int] = []
+
+    @charts.once_per_version
+    def reopened(day):
+        built.append(session.data_version())
+        return {"mark": "bar", "title": str(session.read(enterprise_figures, day))}
+
+    def drawn() -> int:
+        """Draw the chart in a new run; how often it was built so far."""
+        session.note_data_version()
+        reopened(clock.today())
+        return len(built)
+
+    assert drawn() == 1 and drawn() == 1
+    count_entered(engine, gate)
+    register_person(engine, ADMIN, 1, ago(1))
+    assert drawn() == 1, "a count and a person under quarantine change no enterprise figure"
+    register_enterprise(engine, ADMIN, "东门面馆", "reopened", ago(1))
+    assert drawn() == 2
+    perform(engine, ADMIN, situation.set_risk_level, situation.RISK_LEVELS[1])
+    assert drawn() == 3, "a setting counts for every chart"
 
 
 def test_a_run_at_an_older_version_than_its_process_asked_for_is_never_keyed_on_a_newer_change(monkeypatch, db_url):

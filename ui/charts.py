@@ -21,7 +21,7 @@ import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from ui.session import data_version, language
+from ui.session import data_version, language, noting_scopes, scope_version
 
 Chart = alt.Chart | alt.LayerChart | alt.FacetChart
 """A chart the app draws: one chart, or layered ones (which altair turns into a facet when they share one)."""
@@ -57,23 +57,38 @@ def chart_spec(chart: Chart) -> Spec:
 
 def once_per_version(build: Callable[..., Chart | Spec]) -> Callable[..., Spec]:
     """``build``, a page's chart made from its reads (``build(*args)``), as a function that gives the chart's spec,
-    built once per data version and language for every session of the process.
+    built once per version of what it reads, and per language, for every session of the process.
 
     A page's charts show counts, places and enterprises, never a person, so one session's spec serves every
     other's; a leader's page, drawn again at every new entry, then builds none of them. ``build`` is told apart by
     its file and name (a page script's functions are defined anew at each run), and must read what it shows with
-    :func:`ui.session.read` and word it with :func:`ui.session.t`, whose version and language key its spec."""
+    :func:`ui.session.read` and word it with :func:`ui.session.t`. The scopes of its reads are noted as it builds
+    (:func:`ui.session.noting_scopes`), and its spec is keyed on the newest of their versions: the counts of a
+    shift change leave the enterprises page's charts built, where keyed on the store's version they were built
+    again at every count, three fifths of that page's run. A chart not yet built in the process, or built from no
+    read, is keyed on the run's own version."""
     where = f"{build.__code__.co_filename}:{build.__qualname__}"
 
     def spec(*args: object) -> Spec:
-        return _built_spec(where, args, language(), data_version(), build)
+        scopes = _scopes_read_by().get(where)
+        version = max(scope_version(scope) for scope in scopes) if scopes else data_version()
+        return _built_spec(where, args, language(), version, build)
 
     return spec
 
 
+@st.cache_resource(show_spinner=False)
+def _scopes_read_by() -> dict[str, frozenset[str | None]]:
+    """By chart (its file and name): the scopes of every read any of its builds made in this process."""
+    return {}
+
+
 @st.cache_data(max_entries=128, show_spinner=False)
 def _built_spec(where: str, args: tuple, language: str, version: int, _build: Callable[..., Chart | Spec]) -> Spec:
-    chart = _build(*args)
+    with noting_scopes() as scopes:
+        chart = _build(*args)
+    known = _scopes_read_by()
+    known[where] = known.get(where, frozenset()) | scopes
     return chart if isinstance(chart, dict) else chart_spec(chart)
 
 

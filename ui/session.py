@@ -16,7 +16,9 @@ import importlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -346,10 +348,31 @@ def _domain_versions(url: str) -> DomainVersions:
 def read_version(query: Callable) -> int:
     """The version ``query`` is keyed on in this run: for a read of a domain's package, the newest version at or
     before the run's that changed what it reads (:class:`DomainVersions`); for any other read, the run's own."""
-    scope = changes.scope_of_read(query)
+    return scope_version(changes.scope_of_read(query))
+
+
+def scope_version(scope: str | None) -> int:
+    """The version the reads of ``scope`` (:func:`data_layer.changes.scope_of_read`) are keyed on in this run; the
+    run's own for the whole picture (None)."""
     if scope is None:
         return data_version()
     return _domain_versions(db.database_url()).at(scope, data_version())
+
+
+_SCOPES_READ: ContextVar[set[str | None] | None] = ContextVar("scopes_read", default=None)
+"""The scopes of the reads made within :func:`noting_scopes`, where one is open in this thread."""
+
+
+@contextmanager
+def noting_scopes() -> Iterator[set[str | None]]:
+    """The scopes of the reads (:func:`read`) made within: what something built from them, a page's chart say,
+    shows, so that it is built again when one of them changes and kept through the rest."""
+    scopes: set[str | None] = set()
+    token = _SCOPES_READ.set(scopes)
+    try:
+        yield scopes
+    finally:
+        _SCOPES_READ.reset(token)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -371,7 +394,11 @@ def read(query: Callable[..., T], *args: object) -> T:
     no page can show a personal number typed into a note to someone who may not see it.
     """
     url = engine().url.render_as_string()
-    version = read_version(query)
+    scope = changes.scope_of_read(query)
+    noted = _SCOPES_READ.get()
+    if noted is not None:
+        noted.add(scope)
+    version = scope_version(scope)
     return _cached_read(query.__module__, query.__name__, url, version, args, sees_full_numbers(actor()))
 
 
