@@ -345,15 +345,10 @@ def _domain_versions(url: str) -> DomainVersions:
     return DomainVersions()
 
 
-def read_version(query: Callable) -> int:
-    """The version ``query`` is keyed on in this run: for a read of a domain's package, the newest version at or
-    before the run's that changed what it reads (:class:`DomainVersions`); for any other read, the run's own."""
-    return scope_version(changes.scope_of_read(query))
-
-
 def scope_version(scope: str | None) -> int:
-    """The version the reads of ``scope`` (:func:`data_layer.changes.scope_of_read`) are keyed on in this run; the
-    run's own for the whole picture (None)."""
+    """The version the reads of ``scope`` (:func:`data_layer.changes.scope_of_read`) are keyed on in this run: for
+    a domain's reads, the newest version at or before the run's that changed what they show
+    (:class:`DomainVersions`); for the whole picture (None), the run's own."""
     if scope is None:
         return data_version()
     return _domain_versions(db.database_url()).at(scope, data_version())
