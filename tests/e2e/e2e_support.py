@@ -187,6 +187,13 @@ def open_from_sidebar(page, title: str) -> None:
     settle(page, 1500)
 
 
+SHIFT_ON_DUTY = {"COMMAND_POST_HANDOVER_MINUTES": "0"}
+"""The setting a test serves the app with when its clerk enters the shift on duty (:func:`fill_a_shift_on_quick_entry`):
+at any hour the form then proposes that shift. With the default handover window, it proposes the shift just ended
+for an hour after each shift begins, and in the hour after midnight that is yesterday's last shift, which the
+sample has filled for every checkpoint that reported yesterday."""
+
+
 def wait_out_the_first_minute_of_a_shift() -> None:
     """A shift entered in its first minute would end as it starts; the form stores the shift up to now."""
     start, _ = current_shift()

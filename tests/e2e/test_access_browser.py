@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from e2e_support import (
+    SHIFT_ON_DUTY,
     fill_a_shift_on_quick_entry,
     open_from_sidebar,
     sample_database,
@@ -30,7 +31,7 @@ ADMIN_PAGE = "/admin"
 @pytest.fixture(scope="module")
 def app_and_store(database_factory) -> Iterator[tuple[str, str]]:
     url = sample_database(database_factory)
-    with serve_app(url) as base_url:
+    with serve_app(url, **SHIFT_ON_DUTY) as base_url:
         yield base_url, url
 
 

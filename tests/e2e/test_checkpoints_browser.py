@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from e2e_support import (
+    SHIFT_ON_DUTY,
     fill_a_shift_on_quick_entry,
     open_from_sidebar,
     sample_database,
@@ -28,7 +29,7 @@ from sample_data.checkpoints import SILENT_TODAY
 @pytest.fixture
 def writable_app(database_factory) -> Iterator[tuple[str, str]]:
     url = sample_database(database_factory)
-    with serve_app(url, COMMAND_POST_HANDOVER_MINUTES="0") as base_url:  # the shift on duty, at any hour
+    with serve_app(url, **SHIFT_ON_DUTY) as base_url:
         yield base_url, url
 
 

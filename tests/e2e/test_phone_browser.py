@@ -19,7 +19,7 @@ from datetime import time as time_of_day
 
 import pytest
 import sqlalchemy as sa
-from e2e_support import sample_database, serve_app, settle, sign_in, wait_out_the_first_minute_of_a_shift
+from e2e_support import SHIFT_ON_DUTY, sample_database, serve_app, settle, sign_in, wait_out_the_first_minute_of_a_shift
 from e2e_support import sign_out as e2e_sign_out
 
 from benchmarks.common import PHONE
@@ -44,7 +44,7 @@ INPUT_BOXES = (
 @pytest.fixture(scope="module")
 def phone_app(database_factory) -> Iterator[tuple[str, str]]:
     url = sample_database(database_factory)
-    with serve_app(url, COMMAND_POST_HANDOVER_MINUTES="0") as base_url:  # the shift on duty, at any hour
+    with serve_app(url, **SHIFT_ON_DUTY) as base_url:
         yield base_url, url
 
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
-from e2e_support import sample_database, serve_app, wait_out_the_first_minute_of_a_shift
+from e2e_support import SHIFT_ON_DUTY, sample_database, serve_app, wait_out_the_first_minute_of_a_shift
 
 from benchmarks.sessions import Session
 from data_layer import clock, users
@@ -29,7 +29,7 @@ def served(database_factory) -> Iterator[tuple[int, str]]:
     """The app over its own copy of the sample (the test writes), the shift on duty at any hour; its port and
     the store's URL."""
     url = sample_database(database_factory)
-    with serve_app(url, COMMAND_POST_HANDOVER_MINUTES="0") as base_url:
+    with serve_app(url, **SHIFT_ON_DUTY) as base_url:
         yield int(base_url.rsplit(":", 1)[1]), url
 
 

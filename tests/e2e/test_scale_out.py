@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from e2e_support import (
+    SHIFT_ON_DUTY,
     fill_a_shift_on_quick_entry,
     open_wall,
     persons_checked_tile,
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.skipif(
 def two_processes(database_factory) -> Iterator[tuple[str, str]]:
     """Processes A and B (two ports) over one fresh PostgreSQL sample command post."""
     url = sample_database(database_factory)
-    refresh = {"COMMAND_POST_REFRESH_SECONDS": str(REFRESH_SECONDS)}
+    refresh = {"COMMAND_POST_REFRESH_SECONDS": str(REFRESH_SECONDS), **SHIFT_ON_DUTY}
     with serve_app(url, **refresh) as process_a, serve_app(url, **refresh) as process_b:
         yield process_a, process_b
 
