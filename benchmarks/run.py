@@ -437,19 +437,19 @@ def sessions_lines(results: dict, notes: dict[str, str]) -> list[str]:
                 met = f"**missed** ({step['errors']} errors)" if met == "met" else f"{met}, {step['errors']} errors"
         lines.append(_sessions_row(step, str(step["sessions"]), met))
     alone, phones = sessions.get("clerks_alone"), sessions.get("with_phones")
+    below: list[str] = []
     if alone:
         lines.append(_sessions_row(alone, f"{alone['sessions']}: the clerks alone", ""))
+        below.append("The clerks alone: the same clerks on a process of their own, with no page that follows the data.")
     if phones:
         count = phones["browser save"]["count"]
         lines.append(_sessions_row(phones, f"{phones['sessions']} and {count} phones in Chromium", "not judged"))
-    lines.append("")
-    if alone:
-        lines.append("The clerks alone: the same clerks on a process of their own, with no page that follows the data.")
-    if phones:
-        lines.append(
+        below.append(
             f"With phones: the step of {phones['sessions']} once more, with {count} clerks on phones in Chromium "
             "besides, whose browsers draw on the cores the server runs on."
         )
+    if below:
+        lines += ["", *below]
     repeated = next((step for step in sessions["steps"] if len(step.get("runs", [])) > 1), None)
     if repeated:
         each = ", ".join(f"{run['p95_s'] * 1000:.0f} ms" for run in repeated["runs"])
@@ -482,7 +482,8 @@ def sessions_lines(results: dict, notes: dict[str, str]) -> list[str]:
             f"{figures['p50_s']:.2f} s, max {figures['max_s']:.2f} s, against the protocol's save p50 "
             f"{phones['save']['p50_s']:.2f} s, p95 {phones['save']['p95_s']:.2f} s in the same run.",
         ]
-    errors = [example for step in [*sessions["steps"], phones or {}] for example in step.get("error_examples", [])]
+    runs = [*sessions["steps"], *([phones] if phones else [])]
+    errors = [example for step in runs for example in step["error_examples"]]
     if errors:
         lines += ["", "The first errors: " + "; ".join(f"`{error}`" for error in errors[:5]) + "."]
     return [*lines, "", *([notes["sessions"], ""] if "sessions" in notes else [])]
